@@ -1,0 +1,455 @@
+#include "cpu/cpu.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicorn/unicorn.h>
+
+#include "cpu/blockcache.h"
+#include "cpu/disasm.h"
+
+#define MAX_BLOCK_BYTES 8192u /* a TB spans at most two pages */
+
+struct cpu {
+    uc_engine *uc;
+    physmem *pm;
+    cpu_ops ops;
+    disasm *dis;
+    blockcache counts;
+
+    uint64_t icount;     /* retired, counting the whole current block in fast mode */
+    uint64_t target;     /* vcpu_run's target count */
+    uint64_t blk_icount; /* icount before the current block */
+    uint32_t blk_pc, blk_size;
+    bool running, at_block_start;
+    bool exact;          /* stepping one block instruction by instruction */
+    uint64_t exact_left;
+    bool deadline_hit;   /* the next block would have crossed the target */
+    bool stop_requested;
+    cpu_stop stop;
+    cpu_fault fault;
+    uc_hook hooks[9];
+};
+
+const char *const vcpu_reg_names[CPU_NREGS] = {
+    "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "eip", "eflags",
+    "cs", "ss", "ds", "es", "fs", "gs", "cr0", "cr2", "cr3", "cr4",
+};
+
+static const int uc_regs[CPU_NREGS] = {
+    UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX, UC_X86_REG_ESP,
+    UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI, UC_X86_REG_EIP, UC_X86_REG_EFLAGS,
+    UC_X86_REG_CS,  UC_X86_REG_SS,  UC_X86_REG_DS,  UC_X86_REG_ES,  UC_X86_REG_FS,
+    UC_X86_REG_GS,  UC_X86_REG_CR0, UC_X86_REG_CR2, UC_X86_REG_CR3, UC_X86_REG_CR4,
+};
+
+static bool is_selector(cpu_reg r) { return r >= CPU_CS && r <= CPU_GS; }
+
+uint32_t vcpu_get(cpu *c, cpu_reg r)
+{
+    if (is_selector(r)) {
+        uint16_t v = 0;
+        uc_reg_read(c->uc, uc_regs[r], &v);
+        return v;
+    }
+    uint32_t v = 0;
+    uc_reg_read(c->uc, uc_regs[r], &v);
+    return v;
+}
+
+bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
+{
+    if (is_selector(r)) {
+        uint16_t v = (uint16_t)value;
+        return uc_reg_write(c->uc, uc_regs[r], &v) == UC_ERR_OK;
+    }
+    return uc_reg_write(c->uc, uc_regs[r], &value) == UC_ERR_OK;
+}
+
+void vcpu_request_stop(cpu *c)
+{
+    if (!c->stop_requested) {
+        c->stop_requested = true;
+        c->stop = CPU_STOP_REQUEST;
+    }
+    uc_emu_stop(c->uc);
+}
+
+const cpu_fault *vcpu_fault_info(const cpu *c) { return &c->fault; }
+
+/* Instructions of the current block that start before `eip`. */
+static uint32_t block_index(cpu *c, uint32_t eip)
+{
+    uint8_t buf[MAX_BLOCK_BYTES];
+    if (eip <= c->blk_pc || eip - c->blk_pc > c->blk_size || c->blk_size > sizeof buf)
+        return 0;
+    if (uc_vmem_read(c->uc, c->blk_pc, UC_PROT_EXEC, buf, c->blk_size) != UC_ERR_OK)
+        return 0;
+    return disasm_count_until(c->dis, buf, c->blk_size, c->blk_pc, eip);
+}
+
+uint64_t vcpu_icount(cpu *c)
+{
+    if (!c->running || c->at_block_start)
+        return c->icount;
+    return c->blk_icount + block_index(c, vcpu_get(c, CPU_EIP));
+}
+
+static uint32_t block_count(cpu *c, uint32_t pc, uint32_t size)
+{
+    int n = blockcache_get(&c->counts, pc, size);
+    if (n >= 0)
+        return (uint32_t)n;
+    uint8_t buf[MAX_BLOCK_BYTES];
+    uint32_t count = 0;
+    if (size <= sizeof buf && uc_vmem_read(c->uc, pc, UC_PROT_EXEC, buf, size) == UC_ERR_OK)
+        count = disasm_count(c->dis, buf, size, pc);
+    blockcache_put(&c->counts, pc, size, count);
+    return count;
+}
+
+static void stop_with(cpu *c, cpu_stop why)
+{
+    c->stop_requested = true;
+    c->stop = why;
+    c->fault.icount = vcpu_icount(c);
+    uc_emu_stop(c->uc);
+}
+
+static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+    cpu *c = user;
+    uint32_t pc = (uint32_t)address;
+    if (c->exact || c->stop_requested)
+        return;
+    c->blk_icount = c->icount;
+    c->blk_pc = pc;
+    c->blk_size = size;
+    if ((pc & 0xFFFFFu) - PHYS_ROM_BASE < PHYS_ROM_SIZE && c->ops.rom_block) {
+        /* A ROM call counts as one instruction, like the trapping instruction it stands for. */
+        if (c->icount + 1 > c->target) {
+            c->deadline_hit = true;
+            uc_emu_stop(uc);
+            return;
+        }
+        c->at_block_start = true;
+        bool handled = c->ops.rom_block(c->ops.ctx, pc);
+        c->at_block_start = false;
+        if (handled) {
+            c->icount++;
+            return;
+        }
+    }
+    uint32_t n = block_count(c, pc, size);
+    if (c->icount + n > c->target) {
+        c->deadline_hit = true;
+        uc_emu_stop(uc);
+        return;
+    }
+    c->icount += n;
+}
+
+static void on_exact_insn(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+    (void)address;
+    (void)size;
+    cpu *c = user;
+    if (c->exact_left == 0) {
+        uc_emu_stop(uc);
+        return;
+    }
+    c->exact_left--;
+}
+
+static uint32_t on_in(uc_engine *uc, uint32_t port, int size, void *user)
+{
+    (void)uc;
+    cpu *c = user;
+    return c->ops.port_in ? c->ops.port_in(c->ops.ctx, (uint16_t)port, size) : 0xFFFFFFFFu;
+}
+
+static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *user)
+{
+    (void)uc;
+    cpu *c = user;
+    if (c->ops.port_out)
+        c->ops.port_out(c->ops.ctx, (uint16_t)port, size, value);
+}
+
+static int on_cpuid(uc_engine *uc, void *user)
+{
+    (void)uc;
+    cpu *c = user;
+    uint32_t r[4] = {vcpu_get(c, CPU_EAX), 0, vcpu_get(c, CPU_ECX), 0};
+    if (c->ops.cpuid)
+        c->ops.cpuid(c->ops.ctx, r);
+    vcpu_set(c, CPU_EAX, r[0]);
+    vcpu_set(c, CPU_EBX, r[1]);
+    vcpu_set(c, CPU_ECX, r[2]);
+    vcpu_set(c, CPU_EDX, r[3]);
+    return 1; /* replaces the instruction */
+}
+
+static int on_rdtsc(uc_engine *uc, void *user)
+{
+    (void)uc;
+    cpu *c = user;
+    uint64_t t = c->ops.tsc ? c->ops.tsc(c->ops.ctx) : vcpu_icount(c);
+    vcpu_set(c, CPU_EAX, (uint32_t)t);
+    vcpu_set(c, CPU_EDX, (uint32_t)(t >> 32));
+    return 1; /* no host time ever reaches the guest */
+}
+
+static int on_rdtscp(uc_engine *uc, void *user)
+{
+    vcpu_set(user, CPU_ECX, 0);
+    return on_rdtsc(uc, user);
+}
+
+static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
+{
+    (void)uc;
+    cpu *c = user;
+    uint32_t eip = vcpu_get(c, CPU_EIP);
+    if (c->ops.interrupt && c->ops.interrupt(c->ops.ctx, intno, eip))
+        return;
+    c->fault.vector = intno;
+    c->fault.eip = eip;
+    snprintf(c->fault.message, sizeof c->fault.message, "unhandled exception or interrupt %u at eip 0x%08x", intno, eip);
+    stop_with(c, CPU_STOP_FAULT);
+}
+
+static bool on_invalid_opcode(uc_engine *uc, void *user)
+{
+    (void)uc;
+    cpu *c = user;
+    uint32_t eip = vcpu_get(c, CPU_EIP);
+    if (c->ops.invalid_opcode && c->ops.invalid_opcode(c->ops.ctx, eip))
+        return true;
+    c->fault.vector = 6;
+    c->fault.eip = eip;
+    snprintf(c->fault.message, sizeof c->fault.message, "invalid opcode (#UD) at eip 0x%08x", eip);
+    stop_with(c, CPU_STOP_FAULT);
+    return false;
+}
+
+static bool on_bad_memory(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
+{
+    (void)uc;
+    (void)size;
+    (void)value;
+    cpu *c = user;
+    static const char *const what[] = {"read from unmapped", "write to unmapped", "fetch from unmapped",
+                                       "write to read-only", "read from protected", "fetch from non-executable"};
+    int access = (type == UC_MEM_WRITE_UNMAPPED || type == UC_MEM_WRITE_PROT) ? 'w'
+                 : (type == UC_MEM_FETCH_UNMAPPED || type == UC_MEM_FETCH_PROT) ? 'x' : 'r';
+    unsigned idx = type >= UC_MEM_READ_UNMAPPED && type <= UC_MEM_FETCH_PROT ? (unsigned)(type - UC_MEM_READ_UNMAPPED) : 0;
+    c->fault.address = address;
+    c->fault.access = access;
+    c->fault.eip = vcpu_get(c, CPU_EIP);
+    snprintf(c->fault.message, sizeof c->fault.message, "%s physical memory at 0x%08llx (eip 0x%08x)", what[idx],
+             (unsigned long long)address, c->fault.eip);
+    stop_with(c, CPU_STOP_MEMORY);
+    return false;
+}
+
+static bool map_memory(cpu *c, vm_error *err)
+{
+    physmem *pm = c->pm;
+    struct { uint64_t base, end; uint32_t perms; } regions[] = {
+        {0, PHYS_ROM_BASE, UC_PROT_ALL},                               /* low RAM + VGA */
+        {PHYS_ROM_BASE, PHYS_ROM_BASE + PHYS_ROM_SIZE, UC_PROT_READ | UC_PROT_EXEC},
+        {PHYS_ROM_BASE + PHYS_ROM_SIZE, PHYS_HOLE_END, UC_PROT_READ}, /* BIOS hole reads as zero */
+        {PHYS_HOLE_END, pm->size, UC_PROT_ALL},
+    };
+    for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++) {
+        uc_err e = uc_mem_map_ptr(c->uc, regions[i].base, regions[i].end - regions[i].base, regions[i].perms,
+                                  pm->ram + regions[i].base);
+        if (e != UC_ERR_OK)
+            return vm_fail(err, VM_EENGINE, "unicorn: cannot map guest memory at 0x%llx: %s",
+                           (unsigned long long)regions[i].base, uc_strerror(e));
+    }
+    return true;
+}
+
+static bool add_hooks(cpu *c, vm_error *err)
+{
+    uc_engine *uc = c->uc;
+    uc_err e = UC_ERR_OK;
+    int i = 0;
+    if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_BLOCK, (void *)on_block, c, 1, 0);
+    if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_INSN, (void *)on_in, c, 1, 0, UC_X86_INS_IN);
+    if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_INSN, (void *)on_out, c, 1, 0, UC_X86_INS_OUT);
+    if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_INSN, (void *)on_cpuid, c, 1, 0, UC_X86_INS_CPUID);
+    if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_INSN, (void *)on_rdtsc, c, 1, 0, UC_X86_INS_RDTSC);
+    if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_INSN, (void *)on_rdtscp, c, 1, 0, UC_X86_INS_RDTSCP);
+    if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_INTR, (void *)on_interrupt, c, 1, 0);
+    if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_INSN_INVALID, (void *)on_invalid_opcode, c, 1, 0);
+    if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_MEM_INVALID, (void *)on_bad_memory, c, 1, 0);
+    if (e != UC_ERR_OK)
+        return vm_fail(err, VM_EENGINE, "unicorn: cannot add hook %d: %s", i, uc_strerror(e));
+    return true;
+}
+
+cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err)
+{
+    cpu *c = calloc(1, sizeof *c);
+    if (!c) {
+        vm_fail(err, VM_ENOMEM, "out of memory for the CPU");
+        return NULL;
+    }
+    c->pm = pm;
+    c->ops = *ops;
+    uc_err e = uc_open(UC_ARCH_X86, UC_MODE_32, &c->uc);
+    if (e != UC_ERR_OK) {
+        vm_fail(err, VM_EENGINE, "unicorn: cannot open an i386 engine: %s", uc_strerror(e));
+        free(c);
+        return NULL;
+    }
+    /* A Core Duo: 32-bit, SSE3, PAE, no long mode, as the VMI era's machines. */
+    e = uc_ctl_set_cpu_model(c->uc, UC_CPU_X86_COREDUO);
+    if (e != UC_ERR_OK) {
+        vm_fail(err, VM_EENGINE, "unicorn: cannot select the CPU model: %s", uc_strerror(e));
+        vcpu_close(c);
+        return NULL;
+    }
+    c->dis = disasm_open(err);
+    if (!c->dis || !blockcache_init(&c->counts) || !map_memory(c, err) || !add_hooks(c, err)) {
+        if (err && err->code == 0)
+            vm_fail(err, VM_ENOMEM, "out of memory for the CPU");
+        vcpu_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+void vcpu_close(cpu *c)
+{
+    if (!c)
+        return;
+    if (c->uc)
+        uc_close(c->uc);
+    disasm_close(c->dis);
+    blockcache_free(&c->counts);
+    free(c);
+}
+
+bool vcpu_reset(cpu *c, uint32_t gdt_addr, uint32_t eip, uint32_t eax, uint32_t ebx, uint32_t esp,
+               vm_error *err)
+{
+    /* null, flat code (0x08), flat data (0x10); accessed bits preset so loading never writes. */
+    static const uint64_t gdt[3] = {0, 0x00CF9B000000FFFFull, 0x00CF93000000FFFFull};
+    if (!phys_write(c->pm, gdt_addr, gdt, sizeof gdt))
+        return vm_fail(err, VM_EINVAL, "boot GDT at 0x%08x is outside guest memory", gdt_addr);
+    uc_x86_mmr gdtr = {.base = gdt_addr, .limit = sizeof gdt - 1};
+    if (uc_reg_write(c->uc, UC_X86_REG_GDTR, &gdtr) != UC_ERR_OK)
+        return vm_fail(err, VM_EENGINE, "unicorn: cannot load the boot GDT");
+    const cpu_reg data_segs[] = {CPU_SS, CPU_DS, CPU_ES, CPU_FS, CPU_GS};
+    for (size_t i = 0; i < sizeof data_segs / sizeof data_segs[0]; i++)
+        if (!vcpu_set(c, data_segs[i], 0x10))
+            return vm_fail(err, VM_EENGINE, "unicorn: cannot load %s", vcpu_reg_names[data_segs[i]]);
+    if (!vcpu_set(c, CPU_CS, 0x08) || !vcpu_set(c, CPU_EFLAGS, 0x2) || !vcpu_set(c, CPU_EIP, eip) ||
+        !vcpu_set(c, CPU_EAX, eax) || !vcpu_set(c, CPU_EBX, ebx) || !vcpu_set(c, CPU_ESP, esp))
+        return vm_fail(err, VM_EENGINE, "unicorn: cannot set the entry registers");
+    const cpu_reg zero[] = {CPU_ECX, CPU_EDX, CPU_EBP, CPU_ESI, CPU_EDI};
+    for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
+        vcpu_set(c, zero[i], 0);
+    c->icount = 0;
+    blockcache_clear(&c->counts);
+    return true;
+}
+
+/* Step exactly target - icount instructions of the block at blk_pc (fewer than it holds). */
+static uc_err run_exact(cpu *c)
+{
+    uint64_t k = c->target - c->icount;
+    uint32_t pc = c->blk_pc, size = c->blk_size ? c->blk_size : 1;
+    uc_hook h;
+    /* Cached translations carry no per-instruction hook: drop this block's so it is
+     * retranslated with the bounded hook; deleting the hook drops it again afterwards. */
+    uc_ctl_remove_cache(c->uc, pc, (uint64_t)pc + size);
+    uc_err e = uc_hook_add(c->uc, &h, UC_HOOK_CODE, (void *)on_exact_insn, c, pc, (uint64_t)pc + size - 1);
+    if (e != UC_ERR_OK)
+        return e;
+    c->exact = true;
+    c->exact_left = k;
+    c->blk_icount = c->icount;
+    e = uc_emu_start(c->uc, pc, 0, 0, 0);
+    c->exact = false;
+    uc_hook_del(c->uc, h);
+    if (!c->stop_requested)
+        c->icount = c->blk_icount + (k - c->exact_left);
+    return e;
+}
+
+static cpu_stop stop_from_error(cpu *c, uc_err e)
+{
+    if (c->stop_requested)
+        return c->stop;
+    c->fault.eip = vcpu_get(c, CPU_EIP);
+    c->fault.icount = c->icount;
+    snprintf(c->fault.message, sizeof c->fault.message, "unicorn: %s at eip 0x%08x", uc_strerror(e), c->fault.eip);
+    return CPU_STOP_ERROR;
+}
+
+static bool halted_at(cpu *c, uint32_t eip)
+{
+    uint8_t op = 0;
+    return eip > 0 && vcpu_read_linear(c, eip - 1, &op, 1) && op == 0xF4;
+}
+
+cpu_stop vcpu_run(cpu *c, uint64_t target)
+{
+    memset(&c->fault, 0, sizeof c->fault);
+    c->stop_requested = false;
+    c->target = target;
+    c->running = true;
+    cpu_stop result = CPU_STOP_TARGET;
+    while (c->icount < target) {
+        c->deadline_hit = false;
+        uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
+        if (e == UC_ERR_OK && c->deadline_hit && !c->stop_requested)
+            e = run_exact(c);
+        if (e != UC_ERR_OK || c->stop_requested) {
+            result = stop_from_error(c, e);
+            break;
+        }
+        if (c->deadline_hit)
+            continue;
+        uint32_t eip = vcpu_get(c, CPU_EIP);
+        if (halted_at(c, eip)) {
+            result = CPU_STOP_HALT;
+            break;
+        }
+        c->fault.eip = eip;
+        c->fault.icount = c->icount;
+        snprintf(c->fault.message, sizeof c->fault.message, "the CPU stopped without a reason at eip 0x%08x", eip);
+        result = CPU_STOP_ERROR;
+        break;
+    }
+    if (result == CPU_STOP_FAULT || result == CPU_STOP_MEMORY)
+        c->icount = c->fault.icount; /* the faulting block did not run to its end */
+    c->running = false;
+    return result;
+}
+
+bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys)
+{
+    return uc_vmem_translate(c->uc, linear, write ? UC_PROT_WRITE : UC_PROT_READ, phys) == UC_ERR_OK;
+}
+
+bool vcpu_read_linear(cpu *c, uint32_t linear, void *dst, uint32_t len)
+{
+    return uc_vmem_read(c->uc, linear, UC_PROT_READ, dst, len) == UC_ERR_OK;
+}
+
+bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len)
+{
+    return uc_vmem_write(c->uc, linear, UC_PROT_WRITE, (void *)src, len) == UC_ERR_OK;
+}
+
+void vcpu_flush_code(cpu *c)
+{
+    blockcache_clear(&c->counts);
+    uc_ctl_flush_tb(c->uc);
+}

@@ -1,0 +1,96 @@
+/* The Unicorn wrapper: one i386 CPU in 32-bit protected mode over guest physical memory.
+ *
+ * Time is the instruction count. A block hook adds each translated block's instruction count
+ * (cached per block, see blockcache.h) before the block runs; a block that would cross the
+ * target count is not run: the CPU then steps exactly to the target with a temporary
+ * per-instruction hook bounded to that one block. So the count is exact without a
+ * per-instruction hook on the hot path.
+ *
+ * Guest-visible side effects (port I/O, CPUID, RDTSC, ROM calls, exceptions) go to the
+ * callbacks in cpu_ops; cpu/ knows nothing about VMI. */
+#ifndef VMIEMU_CPU_H
+#define VMIEMU_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "emu/error.h"
+#include "mmu/physmem.h"
+
+typedef struct cpu cpu;
+
+typedef enum cpu_reg {
+    CPU_EAX, CPU_ECX, CPU_EDX, CPU_EBX, CPU_ESP, CPU_EBP, CPU_ESI, CPU_EDI,
+    CPU_EIP, CPU_EFLAGS,
+    CPU_CS, CPU_SS, CPU_DS, CPU_ES, CPU_FS, CPU_GS,
+    CPU_CR0, CPU_CR2, CPU_CR3, CPU_CR4,
+    CPU_NREGS
+} cpu_reg;
+
+extern const char *const vcpu_reg_names[CPU_NREGS];
+
+typedef enum cpu_stop {
+    CPU_STOP_TARGET,  /* reached the target instruction count */
+    CPU_STOP_HALT,    /* the guest executed hlt */
+    CPU_STOP_REQUEST, /* a callback called vcpu_request_stop() */
+    CPU_STOP_FAULT,   /* an exception or interrupt nobody delivered: see vcpu_fault_info() */
+    CPU_STOP_MEMORY,  /* access to unmapped or write-protected memory: see vcpu_fault_info() */
+    CPU_STOP_ERROR,   /* Unicorn failed: see vcpu_fault_info()->message */
+} cpu_stop;
+
+typedef struct cpu_fault {
+    uint32_t vector;   /* exception/interrupt number (CPU_STOP_FAULT) */
+    uint32_t eip;      /* where it happened */
+    uint64_t address;  /* memory address (CPU_STOP_MEMORY) */
+    int access;        /* 'r', 'w' or 'x' (CPU_STOP_MEMORY) */
+    uint64_t icount;   /* instruction count at the fault */
+    char message[160];
+} cpu_fault;
+
+typedef struct cpu_ops {
+    void *ctx;
+    /* A block starts at linear `pc` whose low 20 bits fall in the ROM window. Return true if
+     * the callee performed a ROM call (and set EIP to where the guest continues). */
+    bool (*rom_block)(void *ctx, uint32_t pc);
+    /* Invalid opcode at `eip`. Return true if handled (EIP moved), false to fault. */
+    bool (*invalid_opcode)(void *ctx, uint32_t eip);
+    uint32_t (*port_in)(void *ctx, uint16_t port, int size);
+    void (*port_out)(void *ctx, uint16_t port, int size, uint32_t value);
+    /* regs: in EAX, ECX; out EAX, EBX, ECX, EDX (indices 0..3 = a, b, c, d). */
+    void (*cpuid)(void *ctx, uint32_t regs[4]);
+    uint64_t (*tsc)(void *ctx);
+    /* Exception or software interrupt. Return true if delivered (EIP moved). */
+    bool (*interrupt)(void *ctx, uint32_t vector, uint32_t eip);
+} cpu_ops;
+
+cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err);
+void vcpu_close(cpu *c);
+
+/* Multiboot entry state: flat 4 GiB ring-0 segments from a GDT at physical `gdt_addr`
+ * (written here), protected mode, paging off, IF clear. */
+bool vcpu_reset(cpu *c, uint32_t gdt_addr, uint32_t eip, uint32_t eax, uint32_t ebx, uint32_t esp,
+               vm_error *err);
+
+/* Run until the instruction count reaches `target` or something stops the CPU. */
+cpu_stop vcpu_run(cpu *c, uint64_t target);
+
+/* Called from a callback: stop the CPU before the next block (CPU_STOP_REQUEST). */
+void vcpu_request_stop(cpu *c);
+
+const cpu_fault *vcpu_fault_info(const cpu *c);
+
+/* Instructions retired so far. Inside a callback: retired before the current instruction. */
+uint64_t vcpu_icount(cpu *c);
+
+uint32_t vcpu_get(cpu *c, cpu_reg r);
+bool vcpu_set(cpu *c, cpu_reg r, uint32_t value);
+
+/* Linear → physical through the guest's segmentation-free linear space and page tables. */
+bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys);
+bool vcpu_read_linear(cpu *c, uint32_t linear, void *dst, uint32_t len);
+bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len);
+
+/* Forget cached block counts and translated code (after the host rewrote guest code). */
+void vcpu_flush_code(cpu *c);
+
+#endif

@@ -1,0 +1,69 @@
+#include "cpu/disasm.h"
+
+#include <capstone/capstone.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct disasm {
+    csh handle;
+    cs_insn *insn; /* one reusable buffer for cs_disasm_iter */
+};
+
+disasm *disasm_open(vm_error *err)
+{
+    disasm *d = calloc(1, sizeof *d);
+    if (!d) {
+        vm_fail(err, VM_ENOMEM, "out of memory for the disassembler");
+        return NULL;
+    }
+    if (cs_open(CS_ARCH_X86, CS_MODE_32, &d->handle) != CS_ERR_OK) {
+        free(d);
+        vm_fail(err, VM_EENGINE, "capstone: cannot open an i386 disassembler");
+        return NULL;
+    }
+    d->insn = cs_malloc(d->handle);
+    if (!d->insn) {
+        cs_close(&d->handle);
+        free(d);
+        vm_fail(err, VM_ENOMEM, "out of memory for the disassembler");
+        return NULL;
+    }
+    return d;
+}
+
+void disasm_close(disasm *d)
+{
+    if (!d)
+        return;
+    cs_free(d->insn, 1);
+    cs_close(&d->handle);
+    free(d);
+}
+
+uint32_t disasm_count_until(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint64_t stop)
+{
+    uint64_t pc = addr;
+    uint32_t n = 0;
+    while (len > 0 && pc < stop && cs_disasm_iter(d->handle, &code, &len, &pc, d->insn))
+        n++;
+    return n;
+}
+
+uint32_t disasm_count(disasm *d, const uint8_t *code, size_t len, uint32_t addr)
+{
+    return disasm_count_until(d, code, len, addr, (uint64_t)addr + len);
+}
+
+size_t disasm_one(disasm *d, const uint8_t *code, size_t len, uint32_t addr, char *text, size_t textlen)
+{
+    uint64_t pc = addr;
+    if (!cs_disasm_iter(d->handle, &code, &len, &pc, d->insn)) {
+        snprintf(text, textlen, "(bad)");
+        return 0;
+    }
+    if (d->insn->op_str[0])
+        snprintf(text, textlen, "%s %s", d->insn->mnemonic, d->insn->op_str);
+    else
+        snprintf(text, textlen, "%s", d->insn->mnemonic);
+    return d->insn->size;
+}

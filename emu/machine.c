@@ -1,0 +1,302 @@
+#include "emu/machine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rom/rom.h"
+#include "rom/rom_dispatch.h"
+
+void machine_config_defaults(machine_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->ram_mib = MACHINE_DEFAULT_MIB;
+    cfg->rom_enabled = true;
+    cfg->cpu_mhz = MACHINE_DEFAULT_MHZ;
+    cfg->epoch = MACHINE_DEFAULT_EPOCH;
+}
+
+const char *machine_end_name(machine_end why)
+{
+    static const char *const names[] = {"running", "shutdown", "exit-port", "halted",
+                                        "reboot", "limit", "crash", "error"};
+    return (unsigned)why < sizeof names / sizeof names[0] ? names[why] : "?";
+}
+
+void machine_end_run(machine *m, machine_end why, const char *fmt, ...)
+{
+    if (m->end != END_RUNNING)
+        return;
+    m->end = why;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->end_message, sizeof m->end_message, fmt, ap);
+    va_end(ap);
+    if (m->cpu)
+        vcpu_request_stop(m->cpu);
+}
+
+uint64_t machine_cycles(machine *m) { return vcpu_icount(m->cpu) + m->idle_cycles; }
+
+uint64_t machine_cycle_hz(const machine *m) { return (uint64_t)m->cfg.cpu_mhz * 1000000u; }
+
+uint64_t machine_wall_ns(machine *m)
+{
+    uint64_t hz = machine_cycle_hz(m), cycles = machine_cycles(m);
+    /* Split to keep cycles * 10^9 from overflowing. */
+    uint64_t ns = cycles / hz * 1000000000u + cycles % hz * 1000000000u / hz;
+    return (uint64_t)m->cfg.epoch * 1000000000u + ns;
+}
+
+static uint64_t wall_clock_cb(void *ctx) { return machine_wall_ns(ctx); }
+
+/* CPUID as this machine's CPU reports it: a Core Duo-class part, with only the features
+ * vmiemu models. Host CPU features never leak in, so runs replay on any host. */
+void machine_cpuid(machine *m, uint32_t r[4])
+{
+    (void)m;
+    uint32_t leaf = r[0];
+    r[0] = r[1] = r[2] = r[3] = 0;
+    switch (leaf) {
+    case 0:
+        r[0] = 1;
+        memcpy(&r[1], "Genu", 4);
+        memcpy(&r[3], "ineI", 4);
+        memcpy(&r[2], "ntel", 4);
+        break;
+    case 1:
+        r[0] = 0x000006E8; /* family 6, model 14 (Core Duo), stepping 8 */
+        r[2] = 1u << 0;    /* SSE3 */
+        /* FPU DE PSE TSC MSR PAE CX8 SEP PGE CMOV MMX FXSR SSE SSE2 */
+        r[3] = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
+               (1u << 11) | (1u << 13) | (1u << 15) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
+        break;
+    case 0x80000000:
+        r[0] = 0x80000004;
+        break;
+    case 0x80000002: case 0x80000003: case 0x80000004: {
+        static const char brand[48] = "vmiemu virtual CPU";
+        memcpy(r, brand + (leaf - 0x80000002) * 16, 16);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void log_simple(machine *m, ev_kind kind, uint16_t num, uint32_t eip, uint32_t a0, uint32_t a1)
+{
+    vm_event ev = {0};
+    ev.kind = kind;
+    ev.num = num;
+    ev.icount = m->cpu ? vcpu_icount(m->cpu) : 0;
+    ev.eip = eip;
+    ev.args[0] = a0;
+    ev.args[1] = a1;
+    evlog_add(&m->log, &ev);
+}
+
+static uint32_t exitport_read(void *opaque, uint16_t offset, int size)
+{
+    (void)opaque;
+    (void)offset;
+    (void)size;
+    return 0xFFFFFFFFu;
+}
+
+/* QEMU's isa-debug-exit: the process exits with (value << 1) | 1. */
+static void exitport_write(void *opaque, uint16_t offset, int size, uint32_t value)
+{
+    (void)offset;
+    machine *m = opaque;
+    uint32_t v = size == 1 ? (value & 0xFF) : size == 2 ? (value & 0xFFFF) : value;
+    m->exit_value = v;
+    machine_end_run(m, END_EXIT_PORT, "guest wrote 0x%x to the exit port", v);
+}
+
+/* Port 0x80 (POST codes, the classic I/O delay) is known and ignored. */
+static uint32_t post_read(void *opaque, uint16_t offset, int size)
+{
+    (void)opaque;
+    (void)offset;
+    (void)size;
+    return 0xFF;
+}
+
+static void post_write(void *opaque, uint16_t offset, int size, uint32_t value)
+{
+    (void)opaque;
+    (void)offset;
+    (void)size;
+    (void)value;
+}
+
+static uint32_t size_mask(int size) { return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1; }
+
+static uint32_t on_port_in(void *ctx, uint16_t port, int size)
+{
+    machine *m = ctx;
+    const io_range *r = iobus_find(&m->io, port);
+    if (r)
+        return r->read(r->opaque, (uint16_t)(port - r->base), size) & size_mask(size);
+    vm_event ev = {0};
+    ev.kind = EV_PORT_IN;
+    ev.num = port;
+    ev.icount = vcpu_icount(m->cpu);
+    ev.eip = vcpu_get(m->cpu, CPU_EIP);
+    ev.args[0] = (uint32_t)size;
+    ev.nargs = 1;
+    ev.result = size_mask(size); /* nothing drives the bus: all ones */
+    evlog_add(&m->log, &ev);
+    return size_mask(size);
+}
+
+static void on_port_out(void *ctx, uint16_t port, int size, uint32_t value)
+{
+    machine *m = ctx;
+    const io_range *r = iobus_find(&m->io, port);
+    if (r) {
+        r->write(r->opaque, (uint16_t)(port - r->base), size, value & size_mask(size));
+        return;
+    }
+    log_simple(m, EV_PORT_OUT, port, vcpu_get(m->cpu, CPU_EIP), (uint32_t)size, value & size_mask(size));
+}
+
+static void on_cpuid(void *ctx, uint32_t regs[4]) { machine_cpuid(ctx, regs); }
+
+static uint64_t on_tsc(void *ctx) { return machine_cycles(ctx); }
+
+static bool on_rom_block(void *ctx, uint32_t pc) { return rom_dispatch(ctx, pc); }
+
+/* #UD: a ROM slot reached through an alias the block hook did not recognise. */
+static bool on_invalid_opcode(void *ctx, uint32_t eip) { return rom_dispatch(ctx, eip); }
+
+/* No interrupt delivery yet: an exception or software interrupt ends the run (cpu/ reports it). */
+static bool on_interrupt(void *ctx, uint32_t vector, uint32_t eip)
+{
+    machine *m = ctx;
+    log_simple(m, EV_EXCEPTION, (uint16_t)vector, eip, 0, 0);
+    return false;
+}
+
+static bool setup_devices(machine *m, vm_error *err)
+{
+    memset(&m->io, 0, sizeof m->io);
+    cmos_init(&m->rtc, wall_clock_cb, m);
+    if (!iobus_register(&m->io, UART_COM1, 8, &m->com1, uart_read, uart_write) ||
+        !iobus_register(&m->io, CMOS_PORT, 2, &m->rtc, cmos_read, cmos_write) ||
+        !iobus_register(&m->io, MACHINE_EXIT_PORT, 4, m, exitport_read, exitport_write) ||
+        !iobus_register(&m->io, 0x80, 1, m, post_read, post_write))
+        return vm_fail(err, VM_EINVAL, "too many I/O port ranges");
+    return true;
+}
+
+/* Everything a power-on does: clear RAM, write the ROM, load the kernel, reset the CPU. */
+static bool power_on(machine *m, vm_error *err)
+{
+    memset(m->mem.ram, 0, m->mem.size);
+    if (m->cfg.rom_enabled)
+        rom_build_image(phys_ptr(&m->mem, PHYS_ROM_BASE));
+    if (!loader_load_multiboot(&m->mem, m->kernel_path, m->kernel, m->kernel_size, m->cfg.cmdline, &m->boot, err))
+        return false;
+    vcpu_close(m->cpu);
+    cpu_ops ops = {
+        .ctx = m,
+        .rom_block = on_rom_block,
+        .invalid_opcode = on_invalid_opcode,
+        .port_in = on_port_in,
+        .port_out = on_port_out,
+        .cpuid = on_cpuid,
+        .tsc = on_tsc,
+        .interrupt = on_interrupt,
+    };
+    m->cpu = vcpu_open(&m->mem, &ops, err);
+    if (!m->cpu)
+        return false;
+    m->rom_initialized = false;
+    return vcpu_reset(m->cpu, MACHINE_BOOT_GDT, m->boot.entry, MB_BOOT_MAGIC, m->boot.mbi_addr, MACHINE_BOOT_ESP, err);
+}
+
+bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path, vm_error *err)
+{
+    memset(m, 0, sizeof *m);
+    m->cfg = *cfg;
+    evlog_init(&m->log);
+    uart_init(&m->com1, NULL, NULL);
+    if (cfg->cpu_mhz == 0)
+        return vm_fail(err, VM_EINVAL, "the cycle frequency must be at least 1 MHz");
+    m->kernel_path = strdup(kernel_path);
+    if (!m->kernel_path)
+        return vm_fail(err, VM_ENOMEM, "out of memory");
+    if (!loader_read_file(kernel_path, &m->kernel, &m->kernel_size, err))
+        return false;
+    if (!phys_init(&m->mem, cfg->ram_mib, err) || !setup_devices(m, err))
+        return false;
+    return power_on(m, err);
+}
+
+void machine_free(machine *m)
+{
+    vcpu_close(m->cpu);
+    m->cpu = NULL;
+    phys_free(&m->mem);
+    evlog_free(&m->log);
+    free(m->kernel);
+    free(m->kernel_path);
+    m->kernel = NULL;
+    m->kernel_path = NULL;
+}
+
+static void end_from_cpu(machine *m, cpu_stop stop)
+{
+    const cpu_fault *f = vcpu_fault_info(m->cpu);
+    switch (stop) {
+    case CPU_STOP_TARGET:
+        machine_end_run(m, END_LIMIT, "instruction limit reached (%llu instructions)",
+                        (unsigned long long)m->cfg.max_insns);
+        break;
+    case CPU_STOP_HALT:
+        machine_end_run(m, END_HALTED, "guest halted with no pending events (hlt at eip 0x%08x, nothing can wake it)",
+                        vcpu_get(m->cpu, CPU_EIP) - 1);
+        break;
+    case CPU_STOP_FAULT:
+        machine_end_run(m, END_CRASH, "guest crashed: %s (icount %llu)", f->message, (unsigned long long)f->icount);
+        break;
+    case CPU_STOP_MEMORY:
+        log_simple(m, EV_MEMORY, 0, f->eip, (uint32_t)f->address, (uint32_t)f->access);
+        machine_end_run(m, END_CRASH, "guest crashed: %s (icount %llu)", f->message, (unsigned long long)f->icount);
+        break;
+    case CPU_STOP_ERROR:
+        machine_end_run(m, END_ERROR, "emulator error: %s", f->message);
+        break;
+    case CPU_STOP_REQUEST:
+        break;
+    }
+}
+
+machine_end machine_run(machine *m)
+{
+    for (;;) {
+        uint64_t target = m->cfg.max_insns ? m->cfg.max_insns : UINT64_MAX;
+        cpu_stop stop = vcpu_run(m->cpu, target);
+        end_from_cpu(m, stop);
+        if (m->end == END_REBOOT && m->cfg.reboot_restarts) {
+            vm_error err = {0};
+            log_simple(m, EV_END, END_REBOOT, vcpu_get(m->cpu, CPU_EIP), 0, 0);
+            m->end = END_RUNNING;
+            m->end_message[0] = 0;
+            m->reboots++;
+            uint64_t elapsed = machine_cycles(m);
+            if (!power_on(m, &err)) {
+                machine_end_run(m, END_ERROR, "reboot failed: %s", err.msg);
+                break;
+            }
+            m->idle_cycles = elapsed; /* time keeps running across the reboot */
+            continue;
+        }
+        break;
+    }
+    log_simple(m, EV_END, (uint16_t)m->end, m->cpu ? vcpu_get(m->cpu, CPU_EIP) : 0, m->exit_value, 0);
+    return m->end;
+}

@@ -1,0 +1,94 @@
+/* The machine: one struct holding everything the guest is (CPU, RAM, ROM, devices, clock,
+ * event log), and the run loop. Frontends drive it through this API only. */
+#ifndef VMIEMU_MACHINE_H
+#define VMIEMU_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+#include "emu/cmos.h"
+#include "emu/error.h"
+#include "emu/evlog.h"
+#include "emu/iobus.h"
+#include "emu/loader.h"
+#include "emu/uart.h"
+#include "mmu/physmem.h"
+
+#define MACHINE_DEFAULT_MIB 128u
+#define MACHINE_DEFAULT_MHZ 1000u
+#define MACHINE_DEFAULT_EPOCH 1767225600ll /* 2026-01-01 00:00:00 UTC */
+#define MACHINE_BOOT_GDT 0x000F0000u       /* firmware GDT in the BIOS area */
+#define MACHINE_BOOT_ESP 0x00007FF0u       /* Multiboot leaves ESP undefined; give a usable one */
+#define MACHINE_EXIT_PORT 0xF4u
+
+typedef struct machine_config {
+    uint32_t ram_mib;
+    const char *cmdline;   /* Multiboot command line, may be NULL */
+    uint64_t max_insns;    /* 0 = no limit */
+    bool rom_enabled;
+    uint32_t cpu_mhz;      /* nominal cycles per microsecond; one instruction = one cycle */
+    int64_t epoch;         /* guest wall clock at cycle 0, seconds since 1970 */
+    bool reboot_restarts;
+} machine_config;
+
+void machine_config_defaults(machine_config *cfg);
+
+/* Why a run ended. */
+typedef enum machine_end {
+    END_RUNNING = 0,
+    END_SHUTDOWN,  /* VMI Shutdown */
+    END_EXIT_PORT, /* write to the isa-debug-exit port; exit_value holds the value */
+    END_HALTED,    /* halted with nothing that can wake it */
+    END_REBOOT,    /* VMI Reboot (without --reboot-restarts) */
+    END_LIMIT,     /* --max-insns reached */
+    END_CRASH,     /* the guest did something the machine cannot continue from */
+    END_ERROR,     /* the emulator itself failed */
+} machine_end;
+
+typedef struct machine {
+    machine_config cfg;
+    char *kernel_path;
+    uint8_t *kernel;
+    size_t kernel_size;
+    loaded_kernel boot;
+
+    physmem mem;
+    cpu *cpu;
+    iobus io;
+    uart com1;
+    cmos rtc;
+    evlog log;
+
+    bool rom_initialized; /* the guest called Init */
+    uint64_t idle_cycles; /* cycles spent halted (time that passes without instructions) */
+    uint32_t reboots;
+
+    machine_end end;
+    uint32_t exit_value;
+    char end_message[256];
+} machine;
+
+/* Read and load the kernel, build the ROM, reset the CPU. */
+bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path, vm_error *err);
+void machine_free(machine *m);
+
+/* Run until the guest ends or the limit; returns why. */
+machine_end machine_run(machine *m);
+
+/* Virtual time: cycles since boot (instructions retired plus idle cycles). */
+uint64_t machine_cycles(machine *m);
+uint64_t machine_cycle_hz(const machine *m);
+/* Guest wall clock in nanoseconds since 1970. */
+uint64_t machine_wall_ns(machine *m);
+
+/* End the run (from a device, the ROM or a fault); the first reason wins. */
+void machine_end_run(machine *m, machine_end why, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Answer CPUID for both the instruction and the VMI call: regs in EAX, ECX; out EAX..EDX. */
+void machine_cpuid(machine *m, uint32_t regs[4]);
+
+/* Short name of an end reason ("shutdown", "halted", ...). */
+const char *machine_end_name(machine_end why);
+
+#endif

@@ -1,0 +1,22 @@
+/* Writes the event log as it grows: JSON Lines to a file, or text to stderr. */
+#ifndef VMIEMU_EVENTSINK_H
+#define VMIEMU_EVENTSINK_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "emu/error.h"
+#include "emu/evlog.h"
+
+typedef struct eventsink {
+    FILE *f;
+    bool json, owns;
+    size_t index;
+} eventsink;
+
+/* path "-" = text on stderr; anything else = JSON Lines file (created or truncated). */
+bool eventsink_open(eventsink *s, const char *path, vm_error *err);
+void eventsink_write(void *ctx, const vm_event *ev);
+bool eventsink_close(eventsink *s, vm_error *err);
+
+#endif

@@ -1,0 +1,20 @@
+/* Process exit statuses. Even numbers are vmiemu's own, so they never collide with the
+ * exit port's (value << 1) | 1, which is always odd. */
+#ifndef VMIEMU_EXITCODE_H
+#define VMIEMU_EXITCODE_H
+
+#include "emu/machine.h"
+
+enum {
+    EXIT_SHUTDOWN = 0,
+    EXIT_USAGE = 2,      /* bad command line or kernel file */
+    EXIT_HALTED = 4,
+    EXIT_REBOOT = 6,
+    EXIT_LIMIT = 8,
+    EXIT_CRASH = 10,
+    EXIT_EMULATOR = 12,
+};
+
+int exitcode_for(const machine *m);
+
+#endif

@@ -1,0 +1,3 @@
+#include "frontend/vmiemu_main.h"
+
+int main(int argc, char **argv) { return vmiemu_main(argc, argv); }

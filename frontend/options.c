@@ -1,0 +1,168 @@
+#include "frontend/options.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmu/physmem.h"
+
+void options_usage(FILE *f, const char *prog)
+{
+    fprintf(f,
+            "Usage: %s [options] KERNEL\n"
+            "Boot a Multiboot (v1) ELF kernel on a deterministic i386 machine with a VMI ROM.\n"
+            "\n"
+            "  -m MiB               guest RAM (default %u, %u..%u)\n"
+            "  --append STR         kernel command line (Multiboot cmdline)\n"
+            "  --serial MODE        COM1: stdio (default), none, or file:PATH\n"
+            "  --log FILE           event log: JSON Lines to FILE, or text on stderr with -\n"
+            "  --max-insns N        stop after N instructions (exit status 8)\n"
+            "  --no-rom             boot without the VMI ROM: the guest must run natively\n"
+            "  --cpu-mhz N          nominal cycle frequency in MHz (default %u); 1 instruction = 1 cycle\n"
+            "  --epoch SECONDS      guest wall clock at boot, seconds since 1970 (default %lld)\n"
+            "  --reboot-restarts    a guest reboot restarts the machine instead of ending the run\n"
+            "  --help               this text\n"
+            "  --version            the version\n"
+            "\n"
+            "Exit status: the guest's own through the exit port at 0xF4 ((value << 1) | 1, odd);\n"
+            "0 shutdown, 2 bad command line or kernel file, 4 halted with nothing pending,\n"
+            "6 reboot, 8 instruction limit, 10 guest crashed, 12 emulator error.\n",
+            prog, MACHINE_DEFAULT_MIB, PHYS_MIN_MIB, PHYS_MAX_MIB, MACHINE_DEFAULT_MHZ,
+            (long long)MACHINE_DEFAULT_EPOCH);
+}
+
+static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_i64(const char *s, int64_t *out)
+{
+    if (!s || !*s)
+        return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 0);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_serial(options *o, const char *v, vm_error *err)
+{
+    if (strcmp(v, "stdio") == 0)
+        o->serial = SERIAL_STDIO;
+    else if (strcmp(v, "none") == 0)
+        o->serial = SERIAL_NONE;
+    else if (strncmp(v, "file:", 5) == 0 && v[5]) {
+        o->serial = SERIAL_FILE;
+        o->serial_path = v + 5;
+    } else
+        return vm_fail(err, VM_EINVAL, "--serial: '%s' is not stdio, none or file:PATH", v);
+    return true;
+}
+
+/* Options that take a value, accepted as "--opt VALUE" and "--opt=VALUE". */
+static const char *const valued[] = {"-m", "--append", "--serial", "--log", "--max-insns", "--cpu-mhz", "--epoch"};
+
+static bool apply(options *o, const char *name, const char *v, vm_error *err)
+{
+    uint64_t u;
+    if (strcmp(name, "-m") == 0) {
+        if (!parse_u64(v, PHYS_MIN_MIB, PHYS_MAX_MIB, &u))
+            return vm_fail(err, VM_EINVAL, "-m: '%s' is not a memory size in MiB between %u and %u", v,
+                           PHYS_MIN_MIB, PHYS_MAX_MIB);
+        o->machine.ram_mib = (uint32_t)u;
+    } else if (strcmp(name, "--append") == 0) {
+        o->machine.cmdline = v;
+    } else if (strcmp(name, "--serial") == 0) {
+        return parse_serial(o, v, err);
+    } else if (strcmp(name, "--log") == 0) {
+        if (!*v)
+            return vm_fail(err, VM_EINVAL, "--log needs a file name or -");
+        o->log_path = v;
+    } else if (strcmp(name, "--max-insns") == 0) {
+        if (!parse_u64(v, 1, UINT64_MAX - 1, &u))
+            return vm_fail(err, VM_EINVAL, "--max-insns: '%s' is not a positive instruction count", v);
+        o->machine.max_insns = u;
+    } else if (strcmp(name, "--cpu-mhz") == 0) {
+        if (!parse_u64(v, 1, 100000, &u))
+            return vm_fail(err, VM_EINVAL, "--cpu-mhz: '%s' is not a frequency between 1 and 100000 MHz", v);
+        o->machine.cpu_mhz = (uint32_t)u;
+    } else if (strcmp(name, "--epoch") == 0) {
+        int64_t e;
+        /* Keep epoch * 10^9 + run time inside 64 bits of nanoseconds. */
+        if (!parse_i64(v, &e) || e < 0 || e > 16000000000ll)
+            return vm_fail(err, VM_EINVAL, "--epoch: '%s' is not a time in seconds since 1970 (0..16000000000)", v);
+        o->machine.epoch = e;
+    }
+    return true;
+}
+
+static bool is_valued(const char *name)
+{
+    for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++)
+        if (strcmp(name, valued[i]) == 0)
+            return true;
+    return false;
+}
+
+bool options_parse(options *o, int argc, char **argv, vm_error *err)
+{
+    memset(o, 0, sizeof *o);
+    machine_config_defaults(&o->machine);
+    o->serial = SERIAL_STDIO;
+    bool only_files = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_files || a[0] != '-' || strcmp(a, "-") == 0) {
+            if (o->kernel)
+                return vm_fail(err, VM_EINVAL, "more than one kernel given ('%s' and '%s')", o->kernel, a);
+            o->kernel = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_files = true;
+            continue;
+        }
+        char name[32];
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq && a[1] == '-' ? (size_t)(eq - a) : strlen(a);
+        if (nlen >= sizeof name)
+            return vm_fail(err, VM_EINVAL, "unknown option '%s' (try --help)", a);
+        memcpy(name, a, nlen);
+        name[nlen] = 0;
+        if (is_valued(name)) {
+            const char *v = eq && a[1] == '-' ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v)
+                return vm_fail(err, VM_EINVAL, "%s needs a value (try --help)", name);
+            if (!apply(o, name, v, err))
+                return false;
+        } else if (eq && a[1] == '-') {
+            return vm_fail(err, VM_EINVAL, "%s takes no value", name);
+        } else if (strcmp(a, "--no-rom") == 0) {
+            o->machine.rom_enabled = false;
+        } else if (strcmp(a, "--reboot-restarts") == 0) {
+            o->machine.reboot_restarts = true;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            o->help = true;
+        } else if (strcmp(a, "--version") == 0) {
+            o->version = true;
+        } else {
+            return vm_fail(err, VM_EINVAL, "unknown option '%s' (try --help)", a);
+        }
+    }
+    if (!o->kernel && !o->help && !o->version)
+        return vm_fail(err, VM_EINVAL, "no kernel given (usage: vmiemu [options] KERNEL; try --help)");
+    return true;
+}

@@ -1,0 +1,26 @@
+/* The command line of vmiemu. */
+#ifndef VMIEMU_OPTIONS_H
+#define VMIEMU_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "emu/error.h"
+#include "emu/machine.h"
+
+typedef enum serial_mode { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE } serial_mode;
+
+typedef struct options {
+    machine_config machine;
+    const char *kernel;
+    serial_mode serial;
+    const char *serial_path; /* SERIAL_FILE */
+    const char *log_path;    /* NULL: no log; "-": text on stderr; else JSON Lines file */
+    bool help, version;
+} options;
+
+/* Parse argv; false with a message in err for anything wrong. */
+bool options_parse(options *o, int argc, char **argv, vm_error *err);
+void options_usage(FILE *f, const char *prog);
+
+#endif

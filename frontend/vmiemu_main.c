@@ -1,0 +1,93 @@
+#include "frontend/vmiemu_main.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/machine.h"
+#include "frontend/eventsink.h"
+#include "frontend/exitcode.h"
+#include "frontend/options.h"
+
+static void serial_to_file(void *ctx, uint8_t byte)
+{
+    FILE *f = ctx;
+    fputc(byte, f);
+    if (byte == '\n' && f == stdout)
+        fflush(f); /* a person watching the console sees whole lines at once */
+}
+
+static int report_error(const char *prog, const vm_error *err, int status)
+{
+    fprintf(stderr, "%s: %s\n", prog, err->msg);
+    return status;
+}
+
+static int run(const options *o, const char *prog)
+{
+    vm_error err = {0};
+    FILE *serial = NULL;
+    if (o->serial == SERIAL_STDIO)
+        serial = stdout;
+    else if (o->serial == SERIAL_FILE && !(serial = fopen(o->serial_path, "w"))) {
+        fprintf(stderr, "%s: --serial file:%s: %s\n", prog, o->serial_path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    eventsink sink = {0};
+    if (o->log_path && !eventsink_open(&sink, o->log_path, &err)) {
+        if (serial && serial != stdout)
+            fclose(serial);
+        return report_error(prog, &err, EXIT_USAGE);
+    }
+    machine *m = calloc(1, sizeof *m);
+    int status;
+    if (!m) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        status = EXIT_EMULATOR;
+    } else if (!machine_init(m, &o->machine, o->kernel, &err)) {
+        status = report_error(prog, &err, err.code == VM_EFORMAT || err.code == VM_EINVAL || err.code == VM_EIO
+                                              ? EXIT_USAGE : EXIT_EMULATOR);
+    } else {
+        if (serial)
+            uart_init(&m->com1, serial_to_file, serial);
+        if (o->log_path) {
+            m->log.sink = eventsink_write;
+            m->log.sink_ctx = &sink;
+        }
+        machine_run(m);
+        status = exitcode_for(m);
+        if (serial)
+            fflush(serial);
+        if (m->end != END_EXIT_PORT && m->end != END_SHUTDOWN)
+            fprintf(stderr, "%s: %s (icount %llu)\n", prog, m->end_message, (unsigned long long)vcpu_icount(m->cpu));
+    }
+    if (m)
+        machine_free(m);
+    free(m);
+    if (o->log_path && !eventsink_close(&sink, &err) && status == EXIT_SHUTDOWN)
+        status = report_error(prog, &err, EXIT_EMULATOR);
+    if (serial && serial != stdout && fclose(serial) != 0 && status == EXIT_SHUTDOWN)
+        status = EXIT_EMULATOR;
+    return status;
+}
+
+int vmiemu_main(int argc, char **argv)
+{
+    const char *prog = argc > 0 ? argv[0] : "vmiemu";
+    const char *slash = strrchr(prog, '/');
+    prog = slash ? slash + 1 : prog;
+    options o;
+    vm_error err = {0};
+    if (!options_parse(&o, argc, argv, &err))
+        return report_error(prog, &err, EXIT_USAGE);
+    if (o.help) {
+        options_usage(stdout, prog);
+        return 0;
+    }
+    if (o.version) {
+        printf("vmiemu %s (VMI ROM API %d.%d, Unicorn 2.1.4)\n", VMIEMU_VERSION, 3, 0);
+        return 0;
+    }
+    return run(&o, prog);
+}

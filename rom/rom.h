@@ -1,0 +1,102 @@
+/* The VMI ROM: the image vmiemu writes at 0xC0000 and the table of VMI calls.
+ *
+ * Image layout (offsets from the ROM start):
+ *   0x000  option-ROM header (VMI.md section 1), Init at 0x80, GetRelocationInfo at 0x88
+ *   0x100  one 16-byte slot per call number: slot n at ROM_SLOT_BASE + 16 * n
+ *   0x600  license string, PCI data structure, PnP header and its strings
+ *   ...    zero padding; the last byte makes the image sum to 0 mod 256
+ *
+ * A slot's bytes are `ud2; ret`: the emulator performs the call when a block starts at the
+ * slot (DESIGN.md decision 2), and #UD catches execution through an alias the block hook did
+ * not recognise. IRET and SYSEXIT slots hold the real instructions and run natively after
+ * the call is logged: the CPU itself is the reference for their semantics. */
+#ifndef VMIEMU_ROM_H
+#define VMIEMU_ROM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ROM_IMAGE_SIZE 0x1000u
+#define ROM_API_MAJOR 3
+#define ROM_API_MINOR 0
+#define ROM_SIGNATURE 0x696d5663u
+#define ROM_INIT_OFFSET 0x80u
+#define ROM_RELOC_OFFSET 0x88u
+#define ROM_SLOT_BASE 0x100u
+#define ROM_SLOT_SIZE 16u
+#define ROM_NUM_CALLS 74u /* call numbers 0..73 */
+#define ROM_LICENSE_OFFSET 0x600u
+#define ROM_PCI_OFFSET 0x610u
+#define ROM_PNP_OFFSET 0x630u
+#define ROM_PCI_VENDOR 0x15ADu
+#define ROM_PCI_DEVICE 0x0801u
+
+typedef enum rom_reloc {
+    ROM_RELOC_NONE = 0,
+    ROM_RELOC_CALL_REL = 1,
+    ROM_RELOC_JUMP_REL = 2,
+    ROM_RELOC_NOP = 3,
+} rom_reloc;
+
+/* How an argument or result is shown in the event log. */
+typedef enum rom_type {
+    ROM_T_NONE,
+    ROM_T_HEX,     /* 32-bit value in hex */
+    ROM_T_DEC,     /* 32-bit value in decimal */
+    ROM_T_U64,     /* 64-bit value (a result, or an argument taking two slots) */
+    ROM_T_COUNTER, /* cycle counter: real, available, stolen */
+    ROM_T_CALL,    /* a VMI call number */
+    ROM_T_RELOC,   /* GetRelocationInfo's EDX:EAX */
+    ROM_T_CPUID,   /* CPUID's four output registers */
+    ROM_T_NS,      /* nanoseconds since 1970 */
+} rom_type;
+
+struct machine;
+struct rom_call;
+
+/* One call in progress: decoded arguments in, result out. */
+typedef struct rom_frame {
+    uint32_t args[5];   /* EAX, EDX, ECX, [esp+4], [esp+8] as the call's convention has them */
+    uint64_t result;    /* EDX:EAX, or EAX for 32-bit results */
+    uint32_t cpuid[4];  /* CPUID only: EAX, EBX, ECX, EDX out */
+    uint32_t linear_base; /* the linear address the ROM was reached through */
+    bool failed;        /* the call refused its arguments (logged as such) */
+} rom_frame;
+
+typedef void (*rom_handler)(struct machine *m, rom_frame *f);
+
+typedef struct rom_call {
+    uint8_t num;
+    const char *name;
+    rom_reloc reloc;     /* what GetRelocationInfo answers once implemented */
+    rom_handler handler; /* NULL: not implemented, GetRelocationInfo answers NONE */
+    const uint8_t *native_code; /* non-NULL: the slot holds these real instructions, which
+                                 * run after the call is logged (IRET, SYSEXIT) */
+    uint8_t native_len;
+    uint8_t nargs;
+    const char *arg_names[5];
+    rom_type arg_types[5];
+    rom_type result_type;
+    const char *spec;    /* one paragraph for `explain` */
+} rom_call;
+
+/* The call with this number, or NULL if VMI defines none. */
+const rom_call *rom_call_find(uint32_t num);
+/* Case-insensitive lookup by name, or NULL. */
+const rom_call *rom_call_by_name(const char *name);
+
+/* The two entries that are not numbered calls. */
+extern const rom_call rom_entry_init;
+extern const rom_call rom_entry_reloc;
+
+/* What GetRelocationInfo answers for `num` in this build. */
+rom_reloc rom_reloc_of(uint32_t num);
+
+/* Write the whole ROM image (ROM_IMAGE_SIZE bytes) to dst. */
+void rom_build_image(uint8_t *dst);
+
+/* Which entry a ROM offset is: the call, or NULL if the offset is not an entry start. */
+const rom_call *rom_entry_at(uint32_t offset);
+
+#endif

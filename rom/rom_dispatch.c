@@ -1,0 +1,146 @@
+#include "rom/rom_dispatch.h"
+
+#include <string.h>
+
+#include "emu/machine.h"
+#include "rom/rom.h"
+
+/* Where the call instruction that pushed `ret` starts, for the log: a direct `call rel32`
+ * (Linux's patched sites) or the common indirect forms; otherwise the return address. */
+static uint32_t caller_eip(machine *m, uint32_t ret)
+{
+    uint8_t b[7] = {0};
+    if (ret < 7 || !vcpu_read_linear(m->cpu, ret - 7, b, sizeof b))
+        return ret;
+    if (b[2] == 0xE8)
+        return ret - 5; /* call rel32 */
+    if (b[5] == 0xFF && (b[6] & 0xF8) == 0xD0)
+        return ret - 2; /* call *%reg */
+    if (b[1] == 0xFF && (b[2] == 0x15 || (b[2] & 0xF8) == 0x90))
+        return ret - 6; /* call *abs32 / call *disp32(%reg) */
+    if (b[4] == 0xFF && (b[5] & 0xF8) == 0x50)
+        return ret - 3; /* call *disp8(%reg) */
+    return ret;
+}
+
+static void write_result(machine *m, const rom_call *call, const rom_frame *f)
+{
+    switch (call->result_type) {
+    case ROM_T_NONE:
+        break;
+    case ROM_T_CPUID:
+        vcpu_set(m->cpu, CPU_EAX, f->cpuid[0]);
+        vcpu_set(m->cpu, CPU_EBX, f->cpuid[1]);
+        vcpu_set(m->cpu, CPU_ECX, f->cpuid[2]);
+        vcpu_set(m->cpu, CPU_EDX, f->cpuid[3]);
+        break;
+    case ROM_T_U64:
+    case ROM_T_NS:
+    case ROM_T_RELOC:
+        vcpu_set(m->cpu, CPU_EDX, (uint32_t)(f->result >> 32));
+        /* fall through */
+    default:
+        vcpu_set(m->cpu, CPU_EAX, (uint32_t)f->result);
+        break;
+    }
+}
+
+static void log_call(machine *m, uint16_t num, const rom_call *call, const rom_frame *f, uint32_t eip)
+{
+    vm_event ev = {0};
+    ev.kind = EV_VMI_CALL;
+    ev.num = num;
+    ev.icount = vcpu_icount(m->cpu);
+    ev.eip = eip;
+    ev.nargs = call->nargs;
+    memcpy(ev.args, f->args, sizeof ev.args);
+    ev.result = f->result;
+    memcpy(ev.extra, &f->cpuid[1], sizeof ev.extra);
+    ev.failed = f->failed;
+    evlog_add(&m->log, &ev);
+}
+
+static void guest_error(machine *m, uint32_t eip, const char *what, uint32_t offset)
+{
+    vm_event ev = {0};
+    ev.kind = EV_GUEST_ERROR;
+    ev.icount = vcpu_icount(m->cpu);
+    ev.eip = eip;
+    ev.nargs = 1;
+    ev.args[0] = offset;
+    evlog_add(&m->log, &ev);
+    machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: %s (ROM offset 0x%x)", eip, what, offset);
+}
+
+static uint16_t event_number(const rom_call *call)
+{
+    if (call == &rom_entry_init)
+        return EV_NUM_INIT;
+    if (call == &rom_entry_reloc)
+        return EV_NUM_RELOC;
+    return call->num;
+}
+
+/* IRET/SYSEXIT: log what the real instructions in the slot are about to do, then let them run. */
+static bool log_native(machine *m, const rom_call *call, uint32_t pc)
+{
+    rom_frame f = {0};
+    if (call->nargs == 3) {
+        uint32_t frame[3] = {0};
+        vcpu_read_linear(m->cpu, vcpu_get(m->cpu, CPU_ESP), frame, sizeof frame);
+        memcpy(f.args, frame, sizeof frame);
+    } else {
+        f.args[0] = vcpu_get(m->cpu, CPU_EDX);
+        f.args[1] = vcpu_get(m->cpu, CPU_ECX);
+    }
+    log_call(m, call->num, call, &f, pc);
+    return false;
+}
+
+bool rom_dispatch(machine *m, uint32_t pc)
+{
+    uint64_t phys;
+    if (!m->cfg.rom_enabled || !vcpu_translate(m->cpu, pc, false, &phys))
+        return false;
+    if (phys < PHYS_ROM_BASE || phys >= PHYS_ROM_BASE + ROM_IMAGE_SIZE)
+        return false;
+    uint32_t offset = (uint32_t)(phys - PHYS_ROM_BASE);
+    const rom_call *call = rom_entry_at(offset);
+    if (!call) {
+        guest_error(m, pc, "execution inside the VMI ROM that is not a call entry", offset);
+        return true;
+    }
+    if (call->native_code)
+        return log_native(m, call, pc);
+
+    uint32_t esp = vcpu_get(m->cpu, CPU_ESP);
+    uint32_t ret, stack_args[2] = {0};
+    if (!vcpu_read_linear(m->cpu, esp, &ret, sizeof ret) ||
+        (call->nargs > 3 && !vcpu_read_linear(m->cpu, esp + 4, stack_args, sizeof stack_args))) {
+        guest_error(m, pc, "VMI call with an unreadable stack", offset);
+        return true;
+    }
+    rom_frame f = {0};
+    f.args[0] = vcpu_get(m->cpu, CPU_EAX);
+    f.args[1] = vcpu_get(m->cpu, CPU_EDX);
+    f.args[2] = vcpu_get(m->cpu, CPU_ECX);
+    f.args[3] = stack_args[0];
+    f.args[4] = stack_args[1];
+    f.linear_base = pc - offset;
+    uint32_t eip = caller_eip(m, ret);
+
+    if (!call->handler) {
+        f.failed = true;
+        log_call(m, event_number(call), call, &f, eip);
+        machine_end_run(m, END_CRASH,
+                        "guest error at eip 0x%08x: called VMI %s, which this build does not implement "
+                        "(GetRelocationInfo answers NONE for it)", eip, call->name);
+        return true;
+    }
+    call->handler(m, &f);
+    write_result(m, call, &f);
+    vcpu_set(m->cpu, CPU_ESP, esp + 4);
+    vcpu_set(m->cpu, CPU_EIP, ret);
+    log_call(m, event_number(call), call, &f, eip);
+    return true;
+}

@@ -1,0 +1,16 @@
+/* The few string functions the kernels use, plus memcpy/memmove/memset/memcmp, which GCC
+ * may emit calls to even in freestanding code (struct copies and initialisers). */
+#ifndef TK_KSTRING_H
+#define TK_KSTRING_H
+
+#include <stddef.h>
+
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+
+#endif

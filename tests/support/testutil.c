@@ -1,0 +1,130 @@
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *tu_kernel(const char *name)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/%s.elf", VMIEMU_KERNEL_DIR, name);
+    return path;
+}
+
+const char *tu_tmp(const char *stem)
+{
+    static char path[4096];
+    static int n;
+    snprintf(path, sizeof path, "%s/%s-%d-%d", VMIEMU_TEST_TMPDIR, stem, (int)getpid(), n++);
+    return path;
+}
+
+static char *slurp_fd(int fd)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (len + 1 >= cap)
+            buf = realloc(buf, cap *= 2);
+        ssize_t n = read(fd, buf + len, cap - len - 1);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = 0;
+    return buf;
+}
+
+run_result tu_run(const char *const *args)
+{
+    run_result r = {0};
+    const char *outp = tu_tmp("out"), *errp;
+    char outpath[4096], errpath[4096];
+    snprintf(outpath, sizeof outpath, "%s", outp);
+    errp = tu_tmp("err");
+    snprintf(errpath, sizeof errpath, "%s", errp);
+    const char *argv[64];
+    int argc = 0;
+    argv[argc++] = VMIEMU_BINARY;
+    for (int i = 0; args[i] && argc < 63; i++)
+        argv[argc++] = args[i];
+    argv[argc] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        int o = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(in, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(VMIEMU_BINARY, (char *const *)argv);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    int fd = open(outpath, O_RDONLY);
+    r.out = slurp_fd(fd);
+    close(fd);
+    fd = open(errpath, O_RDONLY);
+    r.err = slurp_fd(fd);
+    close(fd);
+    unlink(outpath);
+    unlink(errpath);
+    return r;
+}
+
+void tu_free(run_result *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+static void capture(void *ctx, uint8_t byte)
+{
+    tu_machine *t = ctx;
+    if (t->serial_len + 1 < sizeof t->serial) {
+        t->serial[t->serial_len++] = (char)byte;
+        t->serial[t->serial_len] = 0;
+    }
+}
+
+bool tu_boot_and_run(tu_machine *t, const machine_config *cfg, const char *kernel, vm_error *err)
+{
+    machine_config def;
+    if (!cfg) {
+        machine_config_defaults(&def);
+        cfg = &def;
+    }
+    t->serial_len = 0;
+    t->serial[0] = 0;
+    if (!machine_init(&t->m, cfg, kernel, err))
+        return false;
+    uart_init(&t->m.com1, capture, t);
+    machine_run(&t->m);
+    return true;
+}
+
+char *tu_log_text(const machine *m)
+{
+    size_t cap = 256 + m->log.count * 256, len = 0;
+    char *buf = malloc(cap);
+    buf[0] = 0;
+    for (size_t i = 0; i < m->log.count; i++) {
+        char line[512];
+        size_t n = ev_format_text(&m->log.events[i], i, line, sizeof line);
+        if (n >= sizeof line)
+            n = sizeof line - 1;
+        if (len + n + 2 > cap)
+            buf = realloc(buf, cap = cap * 2 + n + 2);
+        memcpy(buf + len, line, n);
+        len += n;
+        buf[len++] = '\n';
+        buf[len] = 0;
+    }
+    return buf;
+}

@@ -1,0 +1,40 @@
+/* Helpers shared by the Check suites: kernel paths, running the vmiemu binary, and booting a
+ * machine in-process with its serial output captured. */
+#ifndef VMIEMU_TESTUTIL_H
+#define VMIEMU_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "emu/machine.h"
+
+typedef struct run_result {
+    int status;   /* exit status, or 128 + signal */
+    char *out;    /* stdout, NUL-terminated */
+    char *err;    /* stderr, NUL-terminated */
+} run_result;
+
+/* Path of a built test kernel ("hello" -> .../testkernels/hello.elf); static buffer. */
+const char *tu_kernel(const char *name);
+
+/* Run the vmiemu binary with argv (NULL-terminated, without argv[0]); stdin is /dev/null. */
+run_result tu_run(const char *const *args);
+void tu_free(run_result *r);
+
+/* A machine booted in-process, serial captured in `serial`. */
+typedef struct tu_machine {
+    machine m;
+    char serial[65536];
+    size_t serial_len;
+} tu_machine;
+
+/* Boot `kernel` with cfg (NULL = defaults) and run to the end. false if init failed (err). */
+bool tu_boot_and_run(tu_machine *t, const machine_config *cfg, const char *kernel, vm_error *err);
+
+/* Text of the whole event log, one event per line (malloc'ed). */
+char *tu_log_text(const machine *m);
+
+/* A temporary file path under the build tree (static buffer, unique per call). */
+const char *tu_tmp(const char *stem);
+
+#endif
