@@ -37,7 +37,9 @@ void machine_end_run(machine *m, machine_end why, const char *fmt, ...)
         vcpu_request_stop(m->cpu);
 }
 
-uint64_t machine_cycles(machine *m) { return vcpu_icount(m->cpu) + m->idle_cycles; }
+uint64_t machine_insns(machine *m) { return m->insns_before_boot + (m->cpu ? vcpu_icount(m->cpu) : 0); }
+
+uint64_t machine_cycles(machine *m) { return machine_insns(m) + m->idle_cycles; }
 
 uint64_t machine_cycle_hz(const machine *m) { return (uint64_t)m->cfg.cpu_mhz * 1000000u; }
 
@@ -90,7 +92,7 @@ static void log_simple(machine *m, ev_kind kind, uint16_t num, uint32_t eip, uin
     vm_event ev = {0};
     ev.kind = kind;
     ev.num = num;
-    ev.icount = m->cpu ? vcpu_icount(m->cpu) : 0;
+    ev.icount = machine_insns(m);
     ev.eip = eip;
     ev.args[0] = a0;
     ev.args[1] = a1;
@@ -143,7 +145,7 @@ static uint32_t on_port_in(void *ctx, uint16_t port, int size)
     vm_event ev = {0};
     ev.kind = EV_PORT_IN;
     ev.num = port;
-    ev.icount = vcpu_icount(m->cpu);
+    ev.icount = machine_insns(m);
     ev.eip = vcpu_get(m->cpu, CPU_EIP);
     ev.args[0] = (uint32_t)size;
     ev.nargs = 1;
@@ -195,7 +197,7 @@ static bool setup_devices(machine *m, vm_error *err)
 /* Everything a power-on does: clear RAM, write the ROM, load the kernel, reset the CPU. */
 static bool power_on(machine *m, vm_error *err)
 {
-    memset(m->mem.ram, 0, m->mem.size);
+    phys_clear(&m->mem);
     if (m->cfg.rom_enabled)
         rom_build_image(phys_ptr(&m->mem, PHYS_ROM_BASE));
     if (!loader_load_multiboot(&m->mem, m->kernel_path, m->kernel, m->kernel_size, m->cfg.cmdline, &m->boot, err))
@@ -278,7 +280,9 @@ static void end_from_cpu(machine *m, cpu_stop stop)
 machine_end machine_run(machine *m)
 {
     for (;;) {
-        uint64_t target = m->cfg.max_insns ? m->cfg.max_insns : UINT64_MAX;
+        uint64_t target = UINT64_MAX;
+        if (m->cfg.max_insns) /* the limit counts every boot of a restarting machine */
+            target = m->cfg.max_insns > m->insns_before_boot ? m->cfg.max_insns - m->insns_before_boot : 0;
         cpu_stop stop = vcpu_run(m->cpu, target);
         end_from_cpu(m, stop);
         if (m->end == END_REBOOT && m->cfg.reboot_restarts) {
@@ -287,12 +291,11 @@ machine_end machine_run(machine *m)
             m->end = END_RUNNING;
             m->end_message[0] = 0;
             m->reboots++;
-            uint64_t elapsed = machine_cycles(m);
+            m->insns_before_boot = machine_insns(m); /* time keeps running across the reboot */
             if (!power_on(m, &err)) {
                 machine_end_run(m, END_ERROR, "reboot failed: %s", err.msg);
                 break;
             }
-            m->idle_cycles = elapsed; /* time keeps running across the reboot */
             continue;
         }
         break;

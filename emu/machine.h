@@ -61,7 +61,8 @@ typedef struct machine {
     evlog log;
 
     bool rom_initialized; /* the guest called Init */
-    uint64_t idle_cycles; /* cycles spent halted (time that passes without instructions) */
+    uint64_t insns_before_boot; /* instructions retired by earlier boots (--reboot-restarts) */
+    uint64_t idle_cycles;       /* cycles spent halted (time that passes without instructions) */
     uint32_t reboots;
 
     machine_end end;
@@ -76,7 +77,9 @@ void machine_free(machine *m);
 /* Run until the guest ends or the limit; returns why. */
 machine_end machine_run(machine *m);
 
-/* Virtual time: cycles since boot (instructions retired plus idle cycles). */
+/* Instructions retired since power-on, across reboots. */
+uint64_t machine_insns(machine *m);
+/* Virtual time: cycles since power-on (instructions retired plus idle cycles). */
 uint64_t machine_cycles(machine *m);
 uint64_t machine_cycle_hz(const machine *m);
 /* Guest wall clock in nanoseconds since 1970. */

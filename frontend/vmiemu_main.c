@@ -60,7 +60,7 @@ static int run(const options *o, const char *prog)
         if (serial)
             fflush(serial);
         if (m->end != END_EXIT_PORT && m->end != END_SHUTDOWN)
-            fprintf(stderr, "%s: %s (icount %llu)\n", prog, m->end_message, (unsigned long long)vcpu_icount(m->cpu));
+            fprintf(stderr, "%s: %s (icount %llu)\n", prog, m->end_message, (unsigned long long)machine_insns(m));
     }
     if (m)
         machine_free(m);

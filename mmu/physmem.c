@@ -29,6 +29,13 @@ void phys_free(physmem *pm)
     pm->size = 0;
 }
 
+void phys_clear(physmem *pm)
+{
+    /* MADV_DONTNEED on private anonymous memory gives back zero pages without touching them. */
+    if (madvise(pm->ram, pm->size, MADV_DONTNEED) != 0)
+        memset(pm->ram, 0, pm->size);
+}
+
 phys_kind phys_kind_at(const physmem *pm, uint64_t addr)
 {
     if (addr >= pm->size)

@@ -49,6 +49,8 @@ typedef struct physmem {
 
 bool phys_init(physmem *pm, uint32_t mib, vm_error *err);
 void phys_free(physmem *pm);
+/* Zero all of guest memory (power-on); pages never touched stay unbacked. */
+void phys_clear(physmem *pm);
 
 /* What lives at a physical address. */
 phys_kind phys_kind_at(const physmem *pm, uint64_t addr);

@@ -50,7 +50,7 @@ static void log_call(machine *m, uint16_t num, const rom_call *call, const rom_f
     vm_event ev = {0};
     ev.kind = EV_VMI_CALL;
     ev.num = num;
-    ev.icount = vcpu_icount(m->cpu);
+    ev.icount = machine_insns(m);
     ev.eip = eip;
     ev.nargs = call->nargs;
     memcpy(ev.args, f->args, sizeof ev.args);
@@ -64,7 +64,7 @@ static void guest_error(machine *m, uint32_t eip, const char *what, uint32_t off
 {
     vm_event ev = {0};
     ev.kind = EV_GUEST_ERROR;
-    ev.icount = vcpu_icount(m->cpu);
+    ev.icount = machine_insns(m);
     ev.eip = eip;
     ev.nargs = 1;
     ev.args[0] = offset;
