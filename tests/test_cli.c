@@ -1,0 +1,287 @@
+/* The vmiemu command as a user runs it: options, exit statuses, messages, --log and --serial. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support/suite_main.h"
+#include "support/testutil.h"
+
+#define RUN(...)                                      \
+    do {                                              \
+        const char *argv_[] = {__VA_ARGS__, NULL};    \
+        r = tu_run(argv_);                            \
+    } while (0)
+
+static run_result r;
+
+static void teardown(void) { tu_free(&r); }
+
+static void assert_err(const char *needle)
+{
+    ck_assert_msg(strstr(r.err, needle), "stderr lacks '%s': %s", needle, r.err);
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char *buf = calloc(1, 1 << 20);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+START_TEST(test_help_lists_every_option_and_exits_zero)
+{
+    RUN("--help");
+    ck_assert_int_eq(r.status, 0);
+    const char *opts[] = {"-m MiB", "--append", "--serial", "--log", "--max-insns", "--no-rom", "--cpu-mhz",
+                          "--epoch", "--reboot-restarts", "--version"};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        ck_assert_msg(strstr(r.out, opts[i]), "--help lacks %s", opts[i]);
+}
+END_TEST
+
+START_TEST(test_version_prints_the_version)
+{
+    RUN("--version");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "vmiemu " VMIEMU_VERSION));
+}
+END_TEST
+
+START_TEST(test_hello_prints_on_serial_and_exits_33)
+{
+    RUN(tu_kernel("hello"));
+    ck_assert_int_eq(r.status, 33);
+    ck_assert_ptr_nonnull(strstr(r.out, "hello: PASS"));
+    ck_assert_str_eq(r.err, "");
+}
+END_TEST
+
+START_TEST(test_each_ending_has_its_own_exit_status)
+{
+    static const struct { const char *word; int status; const char *msg; } cases[] = {
+        {"shutdown", 0, NULL},
+        {"halt", 4, "guest halted with no pending events"},
+        {"reboot", 6, "guest requested a reboot"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        RUN("--serial", "none", "--append", cases[i].word, tu_kernel("hello"));
+        ck_assert_int_eq(r.status, cases[i].status);
+        if (cases[i].msg)
+            assert_err(cases[i].msg);
+        tu_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_max_insns_stops_with_status_8)
+{
+    RUN("--serial", "none", "--max-insns", "5000", tu_kernel("hello"));
+    ck_assert_int_eq(r.status, 8);
+    assert_err("instruction limit reached (5000 instructions)");
+}
+END_TEST
+
+START_TEST(test_unknown_option_is_a_usage_error)
+{
+    RUN("--frobnicate", tu_kernel("hello"));
+    ck_assert_int_eq(r.status, 2);
+    assert_err("unknown option '--frobnicate'");
+}
+END_TEST
+
+START_TEST(test_bad_option_values_are_usage_errors)
+{
+    static const char *const cases[][2] = {
+        {"-m", "1"}, {"-m", "99999"}, {"-m", "12x"}, {"--cpu-mhz", "0"}, {"--max-insns", "-5"},
+        {"--epoch", "soon"}, {"--serial", "tcp:1"}, {"--serial", "file:"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        RUN(cases[i][0], cases[i][1], tu_kernel("hello"));
+        ck_assert_msg(r.status == 2, "%s %s gave %d", cases[i][0], cases[i][1], r.status);
+        ck_assert_msg(strstr(r.err, cases[i][0]), "message for %s %s: %s", cases[i][0], cases[i][1], r.err);
+        tu_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_option_missing_its_value_is_a_usage_error)
+{
+    RUN(tu_kernel("hello"), "--append");
+    ck_assert_int_eq(r.status, 2);
+    assert_err("--append needs a value");
+}
+END_TEST
+
+START_TEST(test_no_kernel_is_a_usage_error)
+{
+    RUN("--serial", "none");
+    ck_assert_int_eq(r.status, 2);
+    assert_err("no kernel given");
+}
+END_TEST
+
+START_TEST(test_missing_kernel_file_names_the_file)
+{
+    RUN("/nonexistent/kernel.elf");
+    ck_assert_int_eq(r.status, 2);
+    assert_err("/nonexistent/kernel.elf");
+}
+END_TEST
+
+START_TEST(test_garbage_kernel_file_is_rejected_with_status_2)
+{
+    const char *path = tu_tmp("garbage");
+    char p[4096];
+    snprintf(p, sizeof p, "%s", path);
+    FILE *f = fopen(p, "wb");
+    for (int i = 0; i < 5000; i++)
+        fputc((i * 7919) & 0xFF, f);
+    fclose(f);
+    RUN(p);
+    ck_assert_int_eq(r.status, 2);
+    assert_err(p);
+    assert_err("not an ELF file");
+    unlink(p);
+}
+END_TEST
+
+START_TEST(test_serial_file_receives_the_console)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s", tu_tmp("serial"));
+    char opt[4200];
+    snprintf(opt, sizeof opt, "file:%s", p);
+    RUN("--serial", opt, tu_kernel("hello"));
+    ck_assert_int_eq(r.status, 33);
+    ck_assert_str_eq(r.out, "");
+    char *text = read_file(p);
+    ck_assert_ptr_nonnull(strstr(text, "hello: PASS"));
+    free(text);
+    unlink(p);
+}
+END_TEST
+
+START_TEST(test_log_file_is_json_lines_one_event_each)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s", tu_tmp("log"));
+    RUN("--serial", "none", "--log", p, tu_kernel("hello"));
+    ck_assert_int_eq(r.status, 33);
+    char *text = read_file(p);
+    int lines = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+        ck_assert_msg(line[0] == '{' && line[strlen(line) - 1] == '}', "not a JSON object: %s", line);
+        ck_assert_ptr_nonnull(strstr(line, "\"icount\":"));
+        ck_assert_ptr_nonnull(strstr(line, "\"kind\":"));
+    }
+    ck_assert_int_eq(lines, 1 + 74 + 14 + 1);
+    free(text);
+    unlink(p);
+}
+END_TEST
+
+START_TEST(test_log_json_decodes_arguments_and_results)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s", tu_tmp("log"));
+    RUN("--serial", "none", "--log", p, tu_kernel("hello"));
+    char *text = read_file(p);
+    ck_assert_ptr_nonnull(strstr(text, "\"call\":\"GetRelocationInfo\",\"num\":257,\"args\":{\"call\":\"CPUID\"},"
+                                       "\"result\":\"CALL_REL 0x000c0100\""));
+    ck_assert_ptr_nonnull(strstr(text, "\"call\":\"GetCycleCounter\",\"num\":67,\"args\":{\"counter\":\"stolen\"},\"result\":0"));
+    ck_assert_ptr_nonnull(strstr(text, "\"kind\":\"end\",\"reason\":\"exit-port\",\"value\":16"));
+    free(text);
+    unlink(p);
+}
+END_TEST
+
+START_TEST(test_log_dash_writes_text_to_stderr)
+{
+    RUN("--serial", "none", "--log", "-", tu_kernel("hello"));
+    ck_assert_int_eq(r.status, 33);
+    ck_assert_ptr_nonnull(strstr(r.err, "vmi Init() = 0x00000000"));
+    ck_assert_ptr_nonnull(strstr(r.err, "vmi GetWallclockTime() = "));
+}
+END_TEST
+
+START_TEST(test_unwritable_log_is_reported_before_running)
+{
+    RUN("--log", "/nonexistent/dir/log.json", tu_kernel("hello"));
+    ck_assert_int_eq(r.status, 2);
+    assert_err("/nonexistent/dir/log.json");
+    ck_assert_str_eq(r.out, "");
+}
+END_TEST
+
+START_TEST(test_two_processes_give_byte_identical_output_and_logs)
+{
+    char p1[4096], p2[4096];
+    snprintf(p1, sizeof p1, "%s", tu_tmp("log1"));
+    snprintf(p2, sizeof p2, "%s", tu_tmp("log2"));
+    RUN("--log", p1, tu_kernel("hello"));
+    char *out1 = strdup(r.out);
+    tu_free(&r);
+    RUN("--log", p2, tu_kernel("hello"));
+    ck_assert_str_eq(out1, r.out);
+    char *l1 = read_file(p1), *l2 = read_file(p2);
+    ck_assert_str_eq(l1, l2);
+    free(out1);
+    free(l1);
+    free(l2);
+    unlink(p1);
+    unlink(p2);
+}
+END_TEST
+
+START_TEST(test_no_rom_boots_natively)
+{
+    RUN("--no-rom", tu_kernel("hello"));
+    ck_assert_int_eq(r.status, 33);
+    ck_assert_ptr_nonnull(strstr(r.out, "running natively"));
+}
+END_TEST
+
+START_TEST(test_append_reaches_the_kernel)
+{
+    RUN("--append", "iters=1234", tu_kernel("loop"));
+    ck_assert_int_eq(r.status, 33);
+    ck_assert_ptr_nonnull(strstr(r.out, "loop: 1234 iterations"));
+}
+END_TEST
+
+static Suite *cli_suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("command");
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_help_lists_every_option_and_exits_zero);
+    tcase_add_test(tc, test_version_prints_the_version);
+    tcase_add_test(tc, test_hello_prints_on_serial_and_exits_33);
+    tcase_add_test(tc, test_each_ending_has_its_own_exit_status);
+    tcase_add_test(tc, test_max_insns_stops_with_status_8);
+    tcase_add_test(tc, test_unknown_option_is_a_usage_error);
+    tcase_add_test(tc, test_bad_option_values_are_usage_errors);
+    tcase_add_test(tc, test_option_missing_its_value_is_a_usage_error);
+    tcase_add_test(tc, test_no_kernel_is_a_usage_error);
+    tcase_add_test(tc, test_missing_kernel_file_names_the_file);
+    tcase_add_test(tc, test_garbage_kernel_file_is_rejected_with_status_2);
+    tcase_add_test(tc, test_serial_file_receives_the_console);
+    tcase_add_test(tc, test_log_file_is_json_lines_one_event_each);
+    tcase_add_test(tc, test_log_json_decodes_arguments_and_results);
+    tcase_add_test(tc, test_log_dash_writes_text_to_stderr);
+    tcase_add_test(tc, test_unwritable_log_is_reported_before_running);
+    tcase_add_test(tc, test_two_processes_give_byte_identical_output_and_logs);
+    tcase_add_test(tc, test_no_rom_boots_natively);
+    tcase_add_test(tc, test_append_reaches_the_kernel);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+SUITE_MAIN(cli_suite)

@@ -1,0 +1,158 @@
+/* The instruction count is exact: stopping at any count N gives the same machine as any other
+ * way of getting to N, whatever the translated blocks look like. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/suite_main.h"
+#include "support/testutil.h"
+
+static machine m;
+
+static void boot_loop(void)
+{
+    machine_config c;
+    machine_config_defaults(&c);
+    vm_error err = {0};
+    ck_assert_msg(machine_init(&m, &c, tu_kernel("loop"), &err), "%s", err.msg);
+    uart_init(&m.com1, NULL, NULL);
+}
+
+static void teardown(void) { machine_free(&m); }
+
+typedef struct regs { uint32_t r[CPU_NREGS]; } regs;
+
+static regs snapshot(void)
+{
+    regs s;
+    for (int i = 0; i < CPU_NREGS; i++)
+        s.r[i] = vcpu_get(m.cpu, (cpu_reg)i);
+    return s;
+}
+
+static void assert_same(const regs *a, const regs *b, uint64_t at)
+{
+    for (int i = 0; i < CPU_NREGS; i++)
+        ck_assert_msg(a->r[i] == b->r[i], "%s differs at icount %llu: 0x%08x vs 0x%08x", vcpu_reg_names[i],
+                      (unsigned long long)at, a->r[i], b->r[i]);
+}
+
+/* Far enough in that the 6-instruction loop is running. */
+#define IN_LOOP 200000u
+
+START_TEST(test_run_stops_at_exactly_the_target)
+{
+    boot_loop();
+    for (uint64_t target = 1; target < 40; target += 3) {
+        ck_assert_int_eq(vcpu_run(m.cpu, target), CPU_STOP_TARGET);
+        ck_assert_uint_eq(vcpu_icount(m.cpu), target);
+    }
+    ck_assert_int_eq(vcpu_run(m.cpu, IN_LOOP + 5), CPU_STOP_TARGET);
+    ck_assert_uint_eq(vcpu_icount(m.cpu), IN_LOOP + 5);
+}
+END_TEST
+
+START_TEST(test_loop_counter_drops_once_every_six_instructions)
+{
+    boot_loop();
+    ck_assert_int_eq(vcpu_run(m.cpu, IN_LOOP), CPU_STOP_TARGET);
+    uint32_t ecx[13];
+    for (int k = 0; k < 13; k++) {
+        ck_assert_int_eq(vcpu_run(m.cpu, IN_LOOP + (uint64_t)k), CPU_STOP_TARGET);
+        ecx[k] = vcpu_get(m.cpu, CPU_ECX);
+    }
+    int drops = 0;
+    for (int k = 1; k < 13; k++) {
+        ck_assert_uint_le(ecx[k - 1] - ecx[k], 1);
+        drops += ecx[k - 1] != ecx[k];
+    }
+    ck_assert_int_eq(drops, 2);
+    for (int k = 0; k + 6 < 13; k++)
+        ck_assert_uint_eq(ecx[k] - ecx[k + 6], 1);
+}
+END_TEST
+
+START_TEST(test_stepping_in_small_stops_equals_one_straight_run)
+{
+    const uint64_t end = IN_LOOP + 1000;
+    boot_loop();
+    ck_assert_int_eq(vcpu_run(m.cpu, end), CPU_STOP_TARGET);
+    regs straight = snapshot();
+    machine_free(&m);
+
+    boot_loop();
+    for (uint64_t t = 7; t < end; t += 7 + t % 5) /* stops land all over the blocks */
+        ck_assert_int_eq(vcpu_run(m.cpu, t), CPU_STOP_TARGET);
+    ck_assert_int_eq(vcpu_run(m.cpu, end), CPU_STOP_TARGET);
+    regs stepped = snapshot();
+    assert_same(&straight, &stepped, end);
+}
+END_TEST
+
+START_TEST(test_single_steps_agree_with_straight_runs_at_every_count)
+{
+    boot_loop();
+    ck_assert_int_eq(vcpu_run(m.cpu, IN_LOOP), CPU_STOP_TARGET);
+    regs seen[24];
+    for (int k = 0; k < 24; k++) {
+        ck_assert_int_eq(vcpu_run(m.cpu, IN_LOOP + 1 + (uint64_t)k), CPU_STOP_TARGET);
+        seen[k] = snapshot();
+    }
+    for (int k = 0; k < 24; k += 5) {
+        machine_free(&m);
+        boot_loop();
+        ck_assert_int_eq(vcpu_run(m.cpu, IN_LOOP + 1 + (uint64_t)k), CPU_STOP_TARGET);
+        regs direct = snapshot();
+        assert_same(&seen[k], &direct, IN_LOOP + 1 + (uint64_t)k);
+    }
+}
+END_TEST
+
+START_TEST(test_max_insns_end_event_carries_the_exact_count)
+{
+    machine_config c;
+    machine_config_defaults(&c);
+    c.max_insns = 123457;
+    vm_error err = {0};
+    ck_assert_msg(machine_init(&m, &c, tu_kernel("loop"), &err), "%s", err.msg);
+    uart_init(&m.com1, NULL, NULL);
+    ck_assert_int_eq(machine_run(&m), END_LIMIT);
+    const vm_event *end = &m.log.events[m.log.count - 1];
+    ck_assert_uint_eq(end->kind, EV_END);
+    ck_assert_uint_eq(end->icount, 123457);
+}
+END_TEST
+
+START_TEST(test_loop_result_matches_the_reference_checksum)
+{
+    /* The same computation under QEMU prints checksum 0xa1bd604f for iters=1000000. */
+    tu_machine *t = calloc(1, sizeof *t);
+    machine_config c;
+    machine_config_defaults(&c);
+    c.cmdline = "iters=1000000";
+    vm_error err = {0};
+    ck_assert_msg(tu_boot_and_run(t, &c, tu_kernel("loop"), &err), "%s", err.msg);
+    ck_assert_ptr_nonnull(strstr(t->serial, "loop: checksum 0xa1bd604f"));
+    machine_free(&t->m);
+    free(t);
+    memset(&m, 0, sizeof m);
+}
+END_TEST
+
+static Suite *clock_suite(void)
+{
+    Suite *s = suite_create("clock");
+    TCase *tc = tcase_create("exact");
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_run_stops_at_exactly_the_target);
+    tcase_add_test(tc, test_loop_counter_drops_once_every_six_instructions);
+    tcase_add_test(tc, test_stepping_in_small_stops_equals_one_straight_run);
+    tcase_add_test(tc, test_single_steps_agree_with_straight_runs_at_every_count);
+    tcase_add_test(tc, test_max_insns_end_event_carries_the_exact_count);
+    tcase_add_test(tc, test_loop_result_matches_the_reference_checksum);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+SUITE_MAIN(clock_suite)
