@@ -35,7 +35,7 @@ die() {
 note() { echo "bench: $*" >&2; }
 
 usage() {
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 }
 
 parse_args() {
@@ -102,8 +102,9 @@ meta() { printf '%s\t%s\n' "$1" "$2" >>"$tmp/meta.tsv"; }
 # peer_cmd PEER KERNEL ITERS SERIAL: sets the array `cmd` (SERIAL: none or file:PATH).
 peer_cmd() {
     local peer=$1 kernel=$kdir/$2.elf iters=$3 serial=$4
+    local exitdev=isa-debug-exit,iobase=0xf4,iosize=0x04
     local qemu=(qemu-system-i386 -kernel "$kernel" -append "iters=$iters" -display none
-                -monitor none -serial "$serial" -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+                -monitor none -serial "$serial" -device "$exitdev")
     case $peer in
         vmiemu)       cmd=("$vmiemu" --serial "$serial" --append "iters=$iters" "$kernel") ;;
         vmiemu-norom) cmd=("$vmiemu" --no-rom --serial "$serial" --append "iters=$iters" "$kernel") ;;
@@ -143,7 +144,7 @@ serial_run() {
 }
 
 verify_loop() {
-    local peer first_peer= first_sum= sum
+    local peer first_peer='' first_sum='' sum
     for peer in "${loop_peers[@]}"; do
         serial_run "$peer" loop "$loop_big"
         grep -qx "loop: $loop_big iterations" "$tmp/serial.txt" \
@@ -166,8 +167,8 @@ verify_call() {
         serial_run "$peer" callloop "$call_big"
         grep -qx "callloop: GetCycleCounter via the ROM" "$tmp/serial.txt" \
             || die "$peer: callloop did not use the VMI ROM: $(tr '\n' '|' <"$tmp/serial.txt")"
-        grep -qx "callloop: $call_big calls" "$tmp/serial.txt" \
-            && grep -qx "callloop: PASS" "$tmp/serial.txt" \
+        { grep -qx "callloop: $call_big calls" "$tmp/serial.txt" \
+            && grep -qx "callloop: PASS" "$tmp/serial.txt"; } \
             || die "$peer: callloop did not report $call_big calls and PASS: $(tr '\n' '|' <"$tmp/serial.txt")"
         counters=$(sed -n 's/^callloop: counter \([0-9]*\) -> \([0-9]*\)$/\1 \2/p' "$tmp/serial.txt")
         [ -n "$counters" ] || die "$peer: no 'callloop: counter A -> B' line"
