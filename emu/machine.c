@@ -177,8 +177,9 @@ static bool on_invalid_opcode(void *ctx, uint32_t eip) { return rom_dispatch(ctx
 /* No interrupt delivery yet: an exception or software interrupt ends the run (cpu/ reports it). */
 static bool on_interrupt(void *ctx, uint32_t vector, uint32_t eip)
 {
-    machine *m = ctx;
-    log_simple(m, EV_EXCEPTION, (uint16_t)vector, eip, 0, 0);
+    (void)ctx;
+    (void)vector;
+    (void)eip;
     return false;
 }
 
@@ -263,6 +264,7 @@ static void end_from_cpu(machine *m, cpu_stop stop)
                         vcpu_get(m->cpu, CPU_EIP) - 1);
         break;
     case CPU_STOP_FAULT:
+        log_simple(m, EV_EXCEPTION, (uint16_t)f->vector, f->eip, 0, 0);
         machine_end_run(m, END_CRASH, "guest crashed: %s (icount %llu)", f->message, (unsigned long long)f->icount);
         break;
     case CPU_STOP_MEMORY:

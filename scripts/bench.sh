@@ -17,7 +17,7 @@ export LC_ALL=C
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_rel=build/release
-vmiemu=$build_rel/vmiemu
+vmiemu=$build_rel/vmiemu   # until snapshot() points these at copies
 kdir=$build_rel/testkernels
 doc=docs/BENCHMARKS.md
 pass_status=33
@@ -86,6 +86,15 @@ check_tools() {
     for k in loop callloop; do
         [ -f "$kdir/$k.elf" ] || die "$kdir/$k.elf is missing: the testkernels target did not build"
     done
+}
+
+# Runs a copy of the binary and kernels taken right after the build, so that someone
+# rebuilding build/release meanwhile cannot swap them (or make them vanish) mid-run.
+snapshot() {
+    cp "$vmiemu" "$tmp/vmiemu"
+    cp "$kdir/loop.elf" "$kdir/callloop.elf" "$tmp/"
+    vmiemu=$tmp/vmiemu
+    kdir=$tmp
 }
 
 # Wall-clock seconds with microseconds, without forking (bash 5), or from date.
@@ -260,6 +269,7 @@ main() {
     check_tools
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmiemu-bench.XXXXXX")
     trap 'rm -rf "$tmp"' EXIT
+    snapshot
     : >"$tmp/results.tsv"
     : >"$tmp/meta.tsv"
     loop_peers=(vmiemu vmiemu-norom qemu-tcg qemu-icount qemu-rr)
