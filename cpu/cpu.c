@@ -367,7 +367,7 @@ static uc_err run_exact(cpu *c)
     uc_hook h;
     /* Cached translations carry no per-instruction hook: drop this block's so it is
      * retranslated with the bounded hook; deleting the hook drops it again afterwards. */
-    uc_ctl_remove_cache(c->uc, pc, (uint64_t)pc + size);
+    uc_ctl_remove_cache(c->uc, (uint64_t)pc, (uint64_t)pc + size);
     uc_err e = uc_hook_add(c->uc, &h, UC_HOOK_CODE, (void *)on_exact_insn, c, pc, (uint64_t)pc + size - 1);
     if (e != UC_ERR_OK)
         return e;
