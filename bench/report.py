@@ -21,6 +21,8 @@ LOOP_PEERS = [
     ("qemu-tcg", "QEMU TCG"),
     ("qemu-icount", "QEMU `-icount shift=0`"),
     ("qemu-rr", "QEMU `-icount shift=0,rr=record`"),
+    ("unicorn", "bare Unicorn, no hook (`bench/ucloop`)"),
+    ("unicorn-hook", "bare Unicorn + empty block hook"),
 ]
 CALL_PEERS = [
     ("vmiemu", "vmiemu"),
@@ -137,6 +139,13 @@ def summary(loop, call, meta):
         out.append(
             f"- Loop: vmiemu {v.rate / 1e6:.0f} MIPS = {v.rate / q.rate:.2f}× plain QEMU TCG "
             f"and {v.rate / qi.rate:.2f}× QEMU `-icount shift=0`.")
+    u, uh = loop["unicorn"], loop["unicorn-hook"]
+    if v.ok and u.ok and uh.ok and None not in (v.rate, u.rate, uh.rate):
+        out.append(
+            f"- Same loop on bare Unicorn 2.1.4: {u.rate / 1e6:.0f} MIPS with no hook, "
+            f"{uh.rate / 1e6:.0f} MIPS with an empty block hook "
+            f"(the hook leaves {uh.rate / u.rate:.2f}× of the no-hook speed); vmiemu runs at "
+            f"{v.rate / uh.rate:.2f}× the hooked speed.")
     c, cl = call["vmiemu"], call["vmiemu-log"]
     if c.ok and cl.ok and None not in (c.rate, cl.rate):
         extra = 1e9 / cl.rate - 1e9 / c.rate
@@ -177,12 +186,12 @@ def report(runs, meta, multi):
               "`build/release/vmiemu` and `build/release/testkernels/*.elf` taken right after "
               "the build, so a concurrent rebuild cannot change them mid-run. "
               "Every command is run under `timeout "
-              f"{meta['timeout']}` and must exit with status 33.", "", "```sh"]
+              f"{meta['timeout']}` and must exit with status 33 (`ucloop`: 0).", "", "```sh"]
     lines += multi["command"]
     lines += ["```", "",
               "Before the timed runs each command is run once, untimed, at the big iteration "
-              "count with `none` replaced by `file:PATH` for the serial port, to check its "
-              "output (the checks above)."]
+              "count with `none` replaced by `file:PATH` for the serial port (`ucloop`: its "
+              "stdout), to check its output (the checks above)."]
     return lines
 
 

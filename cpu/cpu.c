@@ -5,31 +5,9 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
-#include "cpu/blockcache.h"
-#include "cpu/disasm.h"
+#include "cpu/cpu_internal.h"
 
-#define MAX_BLOCK_BYTES 8192u /* a TB spans at most two pages */
-
-struct cpu {
-    uc_engine *uc;
-    physmem *pm;
-    cpu_ops ops;
-    disasm *dis;
-    blockcache counts;
-
-    uint64_t icount;     /* retired, counting the whole current block in fast mode */
-    uint64_t target;     /* vcpu_run's target count */
-    uint64_t blk_icount; /* icount before the current block */
-    uint32_t blk_pc, blk_size;
-    bool running, at_block_start;
-    bool exact;          /* stepping one block instruction by instruction */
-    uint64_t exact_left;
-    bool deadline_hit;   /* the next block would have crossed the target */
-    bool stop_requested;
-    cpu_stop stop;
-    cpu_fault fault;
-    uc_hook hooks[9];
-};
+/* struct cpu is in cpu_internal.h, shared with deliver.c */
 
 const char *const vcpu_reg_names[CPU_NREGS] = {
     "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "eip", "eflags",
@@ -77,13 +55,11 @@ void vcpu_request_stop(cpu *c)
 
 const cpu_fault *vcpu_fault_info(const cpu *c) { return &c->fault; }
 
-/* Instructions of the current block that start before `eip`. */
+/* Instructions of the current block that start before `eip` (inside the block). */
 static uint32_t block_index(cpu *c, uint32_t eip)
 {
     uint8_t buf[MAX_BLOCK_BYTES];
-    if (eip <= c->blk_pc || eip - c->blk_pc > c->blk_size || c->blk_size > sizeof buf)
-        return 0;
-    if (uc_vmem_read(c->uc, c->blk_pc, UC_PROT_EXEC, buf, c->blk_size) != UC_ERR_OK)
+    if (c->blk_size > sizeof buf || uc_vmem_read(c->uc, c->blk_pc, UC_PROT_EXEC, buf, c->blk_size) != UC_ERR_OK)
         return 0;
     return disasm_count_until(c->dis, buf, c->blk_size, c->blk_pc, eip);
 }
@@ -92,7 +68,11 @@ uint64_t vcpu_icount(cpu *c)
 {
     if (!c->running || c->at_block_start)
         return c->icount;
-    return c->blk_icount + block_index(c, vcpu_get(c, CPU_EIP));
+    uint32_t eip = vcpu_get(c, CPU_EIP);
+    /* Outside the current block (e.g. a fault fetching the next one), all of it retired. */
+    if (eip - c->blk_pc >= c->blk_size)
+        return c->icount;
+    return c->blk_icount + block_index(c, eip);
 }
 
 static uint32_t block_count(cpu *c, uint32_t pc, uint32_t size)
@@ -206,17 +186,51 @@ static int on_rdtscp(uc_engine *uc, void *user)
     return on_rdtsc(uc, user);
 }
 
+/* The instruction ran only up to here: the block's count was taken in advance. */
+static void retire_until_here(cpu *c)
+{
+    c->icount = vcpu_icount(c);
+    if (c->exact) { /* execution leaves the exactly-stepped block: stop and resume in fast mode */
+        c->exact_aborted = true;
+        uc_emu_stop(c->uc);
+    }
+}
+
+static void fault_stop(cpu *c, const vcpu_event *ev, const char *what)
+{
+    c->fault.vector = ev->vector;
+    c->fault.eip = ev->fault_eip;
+    snprintf(c->fault.message, sizeof c->fault.message, "%s %u at eip 0x%08x", what, ev->vector, ev->fault_eip);
+    stop_with(c, CPU_STOP_FAULT);
+}
+
+static uint32_t software_int_length(cpu *c, uint32_t vector, uint32_t eip)
+{
+    uint8_t b[2] = {0};
+    vcpu_read_linear(c, eip - 2, b, 2);
+    if ((vector == 3 && b[1] == 0xCC) || (vector == 4 && b[1] == 0xCE))
+        return 1;
+    return 2;
+}
+
 static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
 {
     (void)uc;
     cpu *c = user;
-    uint32_t eip = vcpu_get(c, CPU_EIP);
-    if (c->ops.interrupt && c->ops.interrupt(c->ops.ctx, intno, eip))
+    uint32_t eip = vcpu_get(c, CPU_EIP), error;
+    bool is_int;
+    vcpu_exception_state(c, &error, &is_int);
+    vcpu_event ev = {.vector = intno, .software = is_int, .eip = eip, .fault_eip = eip};
+    if (is_int)
+        ev.fault_eip = eip - software_int_length(c, intno, eip);
+    else if (vcpu_vector_has_error(intno)) {
+        ev.has_error = true;
+        ev.error = error;
+    }
+    retire_until_here(c);
+    if (c->ops.interrupt && c->ops.interrupt(c->ops.ctx, &ev))
         return;
-    c->fault.vector = intno;
-    c->fault.eip = eip;
-    snprintf(c->fault.message, sizeof c->fault.message, "unhandled exception or interrupt %u at eip 0x%08x", intno, eip);
-    stop_with(c, CPU_STOP_FAULT);
+    fault_stop(c, &ev, "unhandled exception or interrupt");
 }
 
 static bool on_invalid_opcode(uc_engine *uc, void *user)
@@ -225,6 +239,10 @@ static bool on_invalid_opcode(uc_engine *uc, void *user)
     cpu *c = user;
     uint32_t eip = vcpu_get(c, CPU_EIP);
     if (c->ops.invalid_opcode && c->ops.invalid_opcode(c->ops.ctx, eip))
+        return true;
+    vcpu_event ev = {.vector = 6, .eip = eip, .fault_eip = eip};
+    retire_until_here(c);
+    if (c->ops.interrupt && c->ops.interrupt(c->ops.ctx, &ev))
         return true;
     c->fault.vector = 6;
     c->fault.eip = eip;
@@ -313,6 +331,12 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err)
         vcpu_close(c);
         return NULL;
     }
+    if (!vcpu_calibrate(&c->layout, err) || uc_context_alloc(c->uc, &c->scratch) != UC_ERR_OK) {
+        if (err && err->code == 0)
+            vm_fail(err, VM_ENOMEM, "out of memory for the CPU context");
+        vcpu_close(c);
+        return NULL;
+    }
     c->dis = disasm_open(err);
     if (!c->dis || !blockcache_init(&c->counts) || !map_memory(c, err) || !add_hooks(c, err)) {
         if (err && err->code == 0)
@@ -327,6 +351,8 @@ void vcpu_close(cpu *c)
 {
     if (!c)
         return;
+    if (c->scratch)
+        uc_context_free(c->scratch);
     if (c->uc)
         uc_close(c->uc);
     disasm_close(c->dis);
@@ -372,12 +398,13 @@ static uc_err run_exact(cpu *c)
     if (e != UC_ERR_OK)
         return e;
     c->exact = true;
+    c->exact_aborted = false;
     c->exact_left = k;
     c->blk_icount = c->icount;
     e = uc_emu_start(c->uc, pc, 0, 0, 0);
     c->exact = false;
     uc_hook_del(c->uc, h);
-    if (!c->stop_requested)
+    if (!c->stop_requested && !c->exact_aborted)
         c->icount = c->blk_icount + (k - c->exact_left);
     return e;
 }

@@ -47,6 +47,23 @@ typedef struct cpu_fault {
     char message[160];
 } cpu_fault;
 
+/* An exception or interrupt to deliver through the guest IDT. */
+typedef struct vcpu_event {
+    uint32_t vector;
+    uint32_t error;
+    bool has_error;
+    bool software;  /* int n, int3, into: the gate's DPL must allow the current CPL */
+    bool external;  /* a hardware interrupt: EXT is set in error codes it causes */
+    uint32_t eip;   /* the EIP saved in the frame */
+    uint32_t fault_eip; /* the EIP a fault during delivery saves (the int instruction itself) */
+} vcpu_event;
+
+typedef enum vcpu_delivery {
+    VCPU_DELIVERED,
+    VCPU_TRIPLE_FAULT,  /* delivery of #DF failed too: the CPU would shut down */
+    VCPU_UNSUPPORTED,   /* a gate or segment vmiemu cannot deliver through (task gates, 16-bit) */
+} vcpu_delivery;
+
 typedef struct cpu_ops {
     void *ctx;
     /* A block starts at linear `pc` whose low 20 bits fall in the ROM window. Return true if
@@ -59,8 +76,8 @@ typedef struct cpu_ops {
     /* regs: in EAX, ECX; out EAX, EBX, ECX, EDX (indices 0..3 = a, b, c, d). */
     void (*cpuid)(void *ctx, uint32_t regs[4]);
     uint64_t (*tsc)(void *ctx);
-    /* Exception or software interrupt. Return true if delivered (EIP moved). */
-    bool (*interrupt)(void *ctx, uint32_t vector, uint32_t eip);
+    /* Exception or software interrupt raised by the CPU. Return true if delivered (EIP moved). */
+    bool (*interrupt)(void *ctx, const vcpu_event *ev);
 } cpu_ops;
 
 cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err);
@@ -89,6 +106,15 @@ bool vcpu_set(cpu *c, cpu_reg r, uint32_t value);
 bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys);
 bool vcpu_read_linear(cpu *c, uint32_t linear, void *dst, uint32_t len);
 bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len);
+
+/* Deliver `ev` through the guest IDT as the CPU would: gate checks, stack switch through the
+ * TSS on a privilege change, frame and error code, IF cleared for interrupt gates. A fault
+ * during delivery becomes the exception it causes (or #DF, by the double-fault rules).
+ * *delivered is what was finally delivered; `why` explains a failure. */
+vcpu_delivery vcpu_deliver(cpu *c, const vcpu_event *ev, vcpu_event *delivered, char *why, size_t whylen);
+
+/* True if the vector pushes an error code when raised as an exception. */
+bool vcpu_vector_has_error(uint32_t vector);
 
 /* Forget cached block counts and translated code (after the host rewrote guest code). */
 void vcpu_flush_code(cpu *c);

@@ -142,7 +142,19 @@ static void put_payload(out *o, const vm_event *ev, bool json)
         put(o, json ? ",\"port\":%u,\"size\":%u,\"value\":%u" : " port 0x%x out size=%u value=0x%x", ev->num,
             ev->args[0], ev->args[1]);
         break;
-    case EV_EXCEPTION: put(o, json ? ",\"vector\":%u" : " vector %u", ev->num); break;
+    case EV_EXCEPTION:
+        put(o, json ? ",\"vector\":%u" : " vector=%u", ev->num);
+        if (ev->args[2] & 1)
+            put(o, json ? ",\"error\":%u" : " error=0x%x", ev->args[0]);
+        if (ev->num == 14)
+            put(o, json ? ",\"cr2\":%u" : " cr2=0x%08x", ev->args[1]);
+        put(o, json ? ",\"source\":\"%s\"" : " (%s)",
+            ev->args[2] & 4 ? "external" : ev->args[2] & 2 ? "software" : "exception");
+        if (ev->failed)
+            put(o, json ? ",\"delivered\":false" : " NOT DELIVERED");
+        else if (ev->result != ev->num)
+            put(o, json ? ",\"delivered_as\":%llu" : " delivered as vector %llu", (unsigned long long)ev->result);
+        break;
     case EV_MEMORY:
         put(o, json ? ",\"address\":%u,\"access\":\"%c\"" : " address=0x%08x access=%c", ev->args[0], (char)ev->args[1]);
         break;

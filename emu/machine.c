@@ -99,6 +99,30 @@ static void log_simple(machine *m, ev_kind kind, uint16_t num, uint32_t eip, uin
     evlog_add(&m->log, &ev);
 }
 
+bool machine_deliver(machine *m, const vcpu_event *ev)
+{
+    vm_event e = {0};
+    e.kind = EV_EXCEPTION;
+    e.num = (uint16_t)ev->vector;
+    e.icount = machine_insns(m);
+    e.eip = ev->fault_eip;
+    e.nargs = 3;
+    e.args[0] = ev->has_error ? ev->error : 0;
+    e.args[1] = ev->vector == 14 ? vcpu_get(m->cpu, CPU_CR2) : 0;
+    e.args[2] = (ev->has_error ? 1u : 0u) | (ev->software ? 2u : 0u) | (ev->external ? 4u : 0u);
+    vcpu_event done;
+    char why[200];
+    vcpu_delivery r = vcpu_deliver(m->cpu, ev, &done, why, sizeof why);
+    e.result = done.vector;
+    e.failed = r != VCPU_DELIVERED;
+    evlog_add(&m->log, &e);
+    if (r == VCPU_DELIVERED)
+        return true;
+    machine_end_run(m, END_CRASH, "guest crashed: %s (vector %u at eip 0x%08x, icount %llu)", why, ev->vector,
+                    ev->fault_eip, (unsigned long long)e.icount);
+    return false;
+}
+
 static uint32_t exitport_read(void *opaque, uint16_t offset, int size)
 {
     (void)opaque;
@@ -174,13 +198,11 @@ static bool on_rom_block(void *ctx, uint32_t pc) { return rom_dispatch(ctx, pc);
 /* #UD: a ROM slot reached through an alias the block hook did not recognise. */
 static bool on_invalid_opcode(void *ctx, uint32_t eip) { return rom_dispatch(ctx, eip); }
 
-/* No interrupt delivery yet: an exception or software interrupt ends the run (cpu/ reports it). */
-static bool on_interrupt(void *ctx, uint32_t vector, uint32_t eip)
+/* An exception or software interrupt: log it, then deliver it through the guest IDT. */
+static bool on_interrupt(void *ctx, const vcpu_event *ev)
 {
-    (void)ctx;
-    (void)vector;
-    (void)eip;
-    return false;
+    machine *m = ctx;
+    return machine_deliver(m, ev);
 }
 
 static bool setup_devices(machine *m, vm_error *err)
@@ -264,7 +286,6 @@ static void end_from_cpu(machine *m, cpu_stop stop)
                         vcpu_get(m->cpu, CPU_EIP) - 1);
         break;
     case CPU_STOP_FAULT:
-        log_simple(m, EV_EXCEPTION, (uint16_t)f->vector, f->eip, 0, 0);
         machine_end_run(m, END_CRASH, "guest crashed: %s (icount %llu)", f->message, (unsigned long long)f->icount);
         break;
     case CPU_STOP_MEMORY:

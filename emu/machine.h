@@ -91,6 +91,10 @@ void machine_end_run(machine *m, machine_end why, const char *fmt, ...) __attrib
 /* Answer CPUID for both the instruction and the VMI call: regs in EAX, ECX; out EAX..EDX. */
 void machine_cpuid(machine *m, uint32_t regs[4]);
 
+/* Deliver an exception or interrupt through the guest IDT and log it; on failure (triple
+ * fault, unsupported gate) the run ends as a crash and false is returned. */
+bool machine_deliver(machine *m, const vcpu_event *ev);
+
 /* Short name of an end reason ("shutdown", "halted", ...). */
 const char *machine_end_name(machine_end why);
 

@@ -5,7 +5,8 @@
 #
 # Builds the Release tree (scripts/setup.sh + cmake --build into build/release), then times
 #   - guest MIPS on loop.elf: vmiemu, vmiemu --no-rom, QEMU TCG, QEMU -icount shift=0 and
-#     QEMU -icount shift=0,rr=record;
+#     QEMU -icount shift=0,rr=record; and the same loop on bare Unicorn (bench/ucloop.c)
+#     with no hook and with an empty block hook, to show what Unicorn and the hook cost;
 #   - VMI GetCycleCounter calls per second on callloop.elf: vmiemu, and vmiemu --log FILE.
 # Each peer runs at a small and a big iteration count; rates come from the difference, so
 # start-up cost cancels out. Medians over --reps repetitions (default 5). Without --quick the
@@ -20,7 +21,7 @@ build_rel=build/release
 vmiemu=$build_rel/vmiemu   # until snapshot() points these at copies
 kdir=$build_rel/testkernels
 doc=docs/BENCHMARKS.md
-pass_status=33
+pass_status=33   # isa-debug-exit TEST_PASS; bench/ucloop exits 0
 
 quick=0
 reps=
@@ -98,6 +99,16 @@ snapshot() {
     kdir=$tmp
 }
 
+# bench/ucloop.c against the libunicorn.a vmiemu links (the wheel in build/venv).
+build_ucloop() {
+    unicorn_dir=$("$root/build/venv/bin/python" -c \
+        'import os, unicorn; print(os.path.dirname(unicorn.__file__))') \
+        || die "cannot find the unicorn package in build/venv: run scripts/setup.sh"
+    ucloop_build=(cc -std=c11 -O2 -Wall -Wextra -Werror -I "$unicorn_dir/include" bench/ucloop.c
+                  "$unicorn_dir/lib/libunicorn.a" -lpthread -lm -o "$tmp/ucloop")
+    "${ucloop_build[@]}" >&2 || die "cannot compile bench/ucloop.c"
+}
+
 # Wall-clock seconds with microseconds, without forking (bash 5), or from date.
 now() {
     if [ -n "${EPOCHREALTIME:-}" ]; then
@@ -109,12 +120,14 @@ now() {
 
 meta() { printf '%s\t%s\n' "$1" "$2" >>"$tmp/meta.tsv"; }
 
-# peer_cmd PEER KERNEL ITERS SERIAL: sets the array `cmd` (SERIAL: none or file:PATH).
+# peer_cmd PEER KERNEL ITERS SERIAL: sets the array `cmd` (SERIAL: none or file:PATH) and
+# `expect`, its exit status on success.
 peer_cmd() {
     local peer=$1 kernel=$kdir/$2.elf iters=$3 serial=$4
     local exitdev=isa-debug-exit,iobase=0xf4,iosize=0x04
     local qemu=(qemu-system-i386 -kernel "$kernel" -append "iters=$iters" -display none
                 -monitor none -serial "$serial" -device "$exitdev")
+    expect=$pass_status
     case $peer in
         vmiemu)       cmd=("$vmiemu" --serial "$serial" --append "iters=$iters" "$kernel") ;;
         vmiemu-norom) cmd=("$vmiemu" --no-rom --serial "$serial" --append "iters=$iters" "$kernel") ;;
@@ -123,21 +136,23 @@ peer_cmd() {
         qemu-tcg)     cmd=("${qemu[@]}") ;;
         qemu-icount)  cmd=("${qemu[@]}" -icount shift=0) ;;
         qemu-rr)      cmd=("${qemu[@]}" -icount "shift=0,rr=record,rrfile=$tmp/replay.bin") ;;
+        unicorn)      cmd=("$tmp/ucloop" none "$iters") expect=0 ;;
+        unicorn-hook) cmd=("$tmp/ucloop" block "$iters") expect=0 ;;
         *) die "internal: unknown peer $peer" ;;
     esac
 }
 
-# run_cmd: runs `cmd` under timeout, stdout/stderr to files; dies unless it exits with 33.
+# run_cmd: runs `cmd` under timeout, stdout/stderr to files; dies unless it exits with $expect.
 run_cmd() {
     local rc=0
     timeout "$run_timeout" "${cmd[@]}" </dev/null >"$tmp/stdout" 2>"$tmp/stderr" || rc=$?
-    [ "$rc" -eq "$pass_status" ] && return 0
+    [ "$rc" -eq "$expect" ] && return 0
     {
         echo "bench: FAILED: ${cmd[*]}"
         if [ "$rc" -eq 124 ]; then
             echo "bench:   timed out after ${run_timeout}s"
         else
-            echo "bench:   exit status $rc, expected $pass_status (pass)"
+            echo "bench:   exit status $rc, expected $expect (pass)"
         fi
         sed 's/^/bench:   stderr: /' "$tmp/stderr" | tail -n 20
     } >&2
@@ -150,6 +165,7 @@ serial_run() {
     rm -f "$tmp/serial.txt"
     peer_cmd "$peer" "$kernel" "$iters" "file:$tmp/serial.txt"
     run_cmd
+    case $peer in unicorn*) cp "$tmp/stdout" "$tmp/serial.txt" ;; esac
     [ -s "$tmp/serial.txt" ] || die "$peer printed nothing on the serial port: ${cmd[*]}"
 }
 
@@ -157,17 +173,25 @@ verify_loop() {
     local peer first_peer='' first_sum='' sum
     for peer in "${loop_peers[@]}"; do
         serial_run "$peer" loop "$loop_big"
-        grep -qx "loop: $loop_big iterations" "$tmp/serial.txt" \
-            || die "$peer: no 'loop: $loop_big iterations' line; serial output: $(tr '\n' '|' <"$tmp/serial.txt")"
-        sum=$(sed -n 's/^loop: checksum \(0x[0-9a-fA-F]*\)$/\1/p' "$tmp/serial.txt")
-        [ -n "$sum" ] || die "$peer: no 'loop: checksum' line in its serial output"
+        case $peer in
+            unicorn) ;;
+            unicorn-hook)
+                grep -qx "ucloop: $loop_big blocks" "$tmp/serial.txt" \
+                    || die "$peer: expected 'ucloop: $loop_big blocks': $(tr '\n' '|' <"$tmp/serial.txt")"
+                meta check "bare Unicorn with the block hook, iters=$loop_big: the hook ran $loop_big times, once per iteration: the loop is one translated block of 6 instructions" ;;
+            *)
+                grep -qx "loop: $loop_big iterations" "$tmp/serial.txt" \
+                    || die "$peer: no 'loop: $loop_big iterations' line; serial output: $(tr '\n' '|' <"$tmp/serial.txt")" ;;
+        esac
+        sum=$(sed -n 's/^u\{0,1\}c\{0,1\}loop: checksum \(0x[0-9a-fA-F]*\)$/\1/p' "$tmp/serial.txt")
+        [ -n "$sum" ] || die "$peer: no 'loop: checksum' line in its output"
         if [ -z "$first_peer" ]; then
             first_peer=$peer first_sum=$sum
         elif [ "$sum" != "$first_sum" ]; then
             die "loop checksum mismatch at iters=$loop_big: $first_peer $first_sum, $peer $sum"
         fi
     done
-    meta check "loop.elf iters=$loop_big: exit status 33 and \`loop: checksum $first_sum\` from all of ${loop_peers[*]}"
+    meta check "loop iters=$loop_big: a passing exit status and checksum $first_sum from all of ${loop_peers[*]}"
 }
 
 verify_call() {
@@ -189,7 +213,7 @@ verify_call() {
                 || die "vmiemu --log: $events GetCycleCounter events in the log, expected $((call_big + 1))"
             tail -n 1 "$tmp/events.jsonl" | grep -q '"kind":"end"' \
                 || die "vmiemu --log: the log does not end with an \"end\" event"
-            meta check "callloop.elf iters=$call_big with \`--log\`: $events GetCycleCounter events and a final \"end\" event in the log"
+            meta check "callloop.elf iters=$call_big with \`--log\`: $events GetCycleCounter events (N + 1: one read before the loop) and a final \"end\" event in the log"
         fi
     done
     meta check "callloop.elf iters=$call_big: exit status 33, \`callloop: GetCycleCounter via the ROM\`, \`callloop: PASS\` from ${call_peers[*]}"
@@ -258,7 +282,9 @@ record_setup() {
     meta version "$("$vmiemu" --version | head -n 1)"
     meta version "$(qemu-system-i386 --version | head -n 1)"
     meta version "unicorn $unicorn (PyPI wheel in build/venv, linked statically)"
-    meta version "$(cc --version | head -n 1), CMAKE_BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build_rel/CMakeCache.txt")"
+    meta version "$(cc --version | head -n 1) (vmiemu and bench/ucloop.c), CMAKE_BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build_rel/CMakeCache.txt")"
+    local line=${ucloop_build[*]//$tmp/\$TMP}
+    meta command "# bench/ucloop, built once: ${line//$root\//}"
     for peer in "${loop_peers[@]}"; do
         peer_cmd "$peer" loop N none
         meta command "${cmd[*]//$tmp/\$TMP}"
@@ -277,9 +303,10 @@ main() {
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmiemu-bench.XXXXXX")
     trap 'rm -rf "$tmp"' EXIT
     snapshot
+    build_ucloop
     : >"$tmp/results.tsv"
     : >"$tmp/meta.tsv"
-    loop_peers=(vmiemu vmiemu-norom qemu-tcg qemu-icount qemu-rr)
+    loop_peers=(vmiemu vmiemu-norom qemu-tcg qemu-icount qemu-rr unicorn unicorn-hook)
     call_peers=(vmiemu vmiemu-log)
 
     record_setup

@@ -31,6 +31,11 @@ typedef struct tu_machine {
 /* Boot `kernel` with cfg (NULL = defaults) and run to the end. false if init failed (err). */
 bool tu_boot_and_run(tu_machine *t, const machine_config *cfg, const char *kernel, vm_error *err);
 
+/* Boot hello for 1000 instructions, then load tests/guest/NAME.asm's binary at TU_SNIPPET_BASE,
+ * point EIP at it and run to the end. The event log is cleared before the snippet runs. */
+#define TU_SNIPPET_BASE 0x00200000u
+machine_end tu_run_snippet(machine *m, const char *name);
+
 /* Text of the whole event log, one event per line (malloc'ed). */
 char *tu_log_text(const machine *m);
 

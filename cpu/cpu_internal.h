@@ -1,0 +1,42 @@
+/* The CPU's private state, shared by the files of cpu/ only. */
+#ifndef VMIEMU_CPU_INTERNAL_H
+#define VMIEMU_CPU_INTERNAL_H
+
+#include <unicorn/unicorn.h>
+
+#include "cpu/blockcache.h"
+#include "cpu/calibrate.h"
+#include "cpu/cpu.h"
+#include "cpu/disasm.h"
+
+#define MAX_BLOCK_BYTES 8192u /* a TB spans at most two pages */
+
+struct cpu {
+    uc_engine *uc;
+    physmem *pm;
+    cpu_ops ops;
+    disasm *dis;
+    blockcache counts;
+
+    uint64_t icount;     /* retired, counting the whole current block in fast mode */
+    uint64_t target;     /* vcpu_run's target count */
+    uint64_t blk_icount; /* icount before the current block */
+    uint32_t blk_pc, blk_size;
+    bool running, at_block_start;
+    bool exact;          /* stepping one block instruction by instruction */
+    uint64_t exact_left;
+    bool deadline_hit;   /* the next block would have crossed the target */
+    bool stop_requested;
+    cpu_stop stop;
+    cpu_fault fault;
+    uc_hook hooks[9];
+    vcpu_layout layout;   /* where Unicorn keeps its hidden exception state */
+    uc_context *scratch;  /* for reading and resetting that state */
+    bool exact_aborted;   /* an exception moved execution out of the exactly-stepped block */
+};
+
+/* Read the error code and "raised by int" of the exception being reported, and reset the
+ * previous-exception state so the next fault is not escalated to #DF. */
+void vcpu_exception_state(cpu *c, uint32_t *error, bool *is_int);
+
+#endif

@@ -1,0 +1,41 @@
+; #PF with CR2 and the error code: a read and a write of an unmapped page (4 MiB pages).
+%include "common.inc"
+%define PD 0x300000
+start:
+    gate 14, h_pf, 0x8E
+    lidt [idtr]
+    mov edi, PD                 ; identity-map the first 16 MiB with 4 MiB pages
+    mov eax, 0x83
+    mov ecx, 4
+.map:
+    mov [edi], eax
+    add eax, 0x400000
+    add edi, 4
+    loop .map
+    mov eax, cr4
+    or eax, 0x10                ; PSE
+    mov cr4, eax
+    mov eax, PD
+    mov cr3, eax
+    mov eax, cr0
+    or eax, 0x80000000
+    mov cr0, eax
+    mov eax, [0x40000010]       ; 5 bytes (A1 moffs): read fault
+    mov [0x40000020], eax       ; 5 bytes (A3 moffs): write fault
+    hlt
+h_pf:
+    mov ebx, [fault_no]
+    mov eax, [esp]
+    mov [RESULT + ebx*8], eax   ; error code
+    mov eax, cr2
+    mov [RESULT + ebx*8 + 4], eax
+    inc dword [fault_no]
+    add esp, 4
+    add dword [esp], 5
+    iretd
+fault_no: dd 0
+align 8
+idtr: dw 256*8 - 1
+      dd IDT
+align 8
+IDT: times 256*8 db 0

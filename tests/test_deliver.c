@@ -1,0 +1,141 @@
+/* Exceptions and interrupts reach the guest's handlers through its IDT the way the CPU
+ * delivers them. Each scenario is a guest snippet in tests/guest/. */
+#include <check.h>
+#include <string.h>
+
+#include "support/suite_main.h"
+#include "support/testutil.h"
+
+#define RESULT 0x5000u
+#define BASE TU_SNIPPET_BASE
+
+static machine m;
+
+static void teardown(void) { machine_free(&m); }
+
+static uint32_t result(int i) { return phys_read32(&m.mem, RESULT + 4u * (uint32_t)i); }
+
+static size_t count_kind(ev_kind k)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m.log.count; i++)
+        n += m.log.events[i].kind == k;
+    return n;
+}
+
+START_TEST(test_invalid_opcode_reaches_its_handler_with_a_fault_frame)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "deliver_basic"), END_HALTED);
+    uint32_t ud_eip = result(0);
+    ck_assert_uint_ge(ud_eip, BASE);
+    ck_assert_uint_eq(phys_read32(&m.mem, ud_eip) & 0xFFFF, 0x0B0F); /* the saved EIP is the ud2 */
+    ck_assert_uint_eq(result(1) & 0x200, 0x200); /* IF was set when it happened */
+    ck_assert_uint_eq(result(2) & 0x200, 0);     /* an interrupt gate clears it */
+}
+END_TEST
+
+START_TEST(test_general_protection_fault_pushes_the_selector_error_code)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "deliver_basic"), END_HALTED);
+    ck_assert_uint_eq(result(3), 0x20);
+    uint32_t gp_eip = result(4);
+    ck_assert_uint_eq(phys_read32(&m.mem, gp_eip) & 0xFFFF, 0xD98E); /* mov ds, cx */
+}
+END_TEST
+
+START_TEST(test_software_interrupts_save_the_next_instruction_and_trap_gates_keep_if)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "deliver_basic"), END_HALTED);
+    uint32_t bp_eip = result(5);
+    ck_assert_uint_eq(m.mem.ram[bp_eip - 1], 0xCC);
+    ck_assert_uint_eq(result(6) & 0x200, 0x200);
+    uint32_t sys_eip = result(7);
+    ck_assert_uint_eq(m.mem.ram[sys_eip - 2], 0xCD);
+    ck_assert_uint_eq(m.mem.ram[sys_eip - 1], 0x80);
+    ck_assert_uint_eq(result(8), 0x5ca11);
+    ck_assert_uint_eq(count_kind(EV_EXCEPTION), 4);
+}
+END_TEST
+
+START_TEST(test_repeated_faults_are_not_escalated_to_double_faults)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "deliver_repeat"), END_HALTED);
+    ck_assert_uint_eq(result(0), 4);
+    ck_assert_uint_eq(result(1), 0);
+}
+END_TEST
+
+START_TEST(test_fault_while_delivering_a_fault_becomes_a_double_fault)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "deliver_double"), END_HALTED);
+    ck_assert_uint_eq(result(2), 0xdf);
+    ck_assert_uint_eq(result(0), 0);
+    ck_assert_uint_eq(result(1), 0);
+    const vm_event *ev = &m.log.events[0];
+    ck_assert_uint_eq(ev->kind, EV_EXCEPTION);
+    ck_assert_uint_eq(ev->num, 13);
+    ck_assert_uint_eq(ev->result, 8); /* what was finally delivered */
+}
+END_TEST
+
+START_TEST(test_no_usable_idt_ends_in_a_triple_fault_with_a_message)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "deliver_triple"), END_CRASH);
+    ck_assert_ptr_nonnull(strstr(m.end_message, "triple fault"));
+    ck_assert_uint_eq(m.log.events[0].kind, EV_EXCEPTION);
+    ck_assert(m.log.events[0].failed);
+}
+END_TEST
+
+START_TEST(test_page_faults_report_cr2_and_error_code)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "deliver_pagefault"), END_HALTED);
+    ck_assert_uint_eq(result(0), 0x0);        /* not present, read, supervisor */
+    ck_assert_uint_eq(result(1), 0x40000010u);
+    ck_assert_uint_eq(result(2), 0x2);        /* not present, write, supervisor */
+    ck_assert_uint_eq(result(3), 0x40000020u);
+    ck_assert_uint_eq(m.log.events[0].args[1], 0x40000010u); /* the log carries CR2 */
+}
+END_TEST
+
+START_TEST(test_system_call_from_ring3_switches_to_the_tss_stack)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "deliver_ring3"), END_HALTED);
+    ck_assert_uint_eq(result(0), 0x280000u - 20); /* five words on the ring-0 stack */
+    ck_assert_uint_eq(result(1), 0x1B);
+    ck_assert_uint_eq(result(2), 0x290000u);
+    ck_assert_uint_eq(result(3), 0x23);
+    ck_assert_uint_eq(result(4) & 3, 0); /* the handler ran at ring 0 */
+}
+END_TEST
+
+START_TEST(test_privileged_instruction_at_ring3_faults_to_ring0)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "deliver_ring3"), END_HALTED);
+    ck_assert_uint_eq(result(5), 0);    /* #GP(0) */
+    ck_assert_uint_eq(result(6), 0x1B); /* raised by ring-3 code */
+    ck_assert_uint_eq(result(7), 0x280000u - 24);
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_CS) & 3, 0);
+}
+END_TEST
+
+static Suite *deliver_suite(void)
+{
+    Suite *s = suite_create("deliver");
+    TCase *tc = tcase_create("idt");
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_invalid_opcode_reaches_its_handler_with_a_fault_frame);
+    tcase_add_test(tc, test_general_protection_fault_pushes_the_selector_error_code);
+    tcase_add_test(tc, test_software_interrupts_save_the_next_instruction_and_trap_gates_keep_if);
+    tcase_add_test(tc, test_repeated_faults_are_not_escalated_to_double_faults);
+    tcase_add_test(tc, test_fault_while_delivering_a_fault_becomes_a_double_fault);
+    tcase_add_test(tc, test_no_usable_idt_ends_in_a_triple_fault_with_a_message);
+    tcase_add_test(tc, test_page_faults_report_cr2_and_error_code);
+    tcase_add_test(tc, test_system_call_from_ring3_switches_to_the_tss_stack);
+    tcase_add_test(tc, test_privileged_instruction_at_ring3_faults_to_ring0);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+SUITE_MAIN(deliver_suite)
