@@ -12,6 +12,7 @@
 const char *const vcpu_reg_names[CPU_NREGS] = {
     "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "eip", "eflags",
     "cs", "ss", "ds", "es", "fs", "gs", "cr0", "cr2", "cr3", "cr4",
+    "dr0", "dr1", "dr2", "dr3", "dr6", "dr7",
 };
 
 static const int uc_regs[CPU_NREGS] = {
@@ -19,6 +20,7 @@ static const int uc_regs[CPU_NREGS] = {
     UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI, UC_X86_REG_EIP, UC_X86_REG_EFLAGS,
     UC_X86_REG_CS,  UC_X86_REG_SS,  UC_X86_REG_DS,  UC_X86_REG_ES,  UC_X86_REG_FS,
     UC_X86_REG_GS,  UC_X86_REG_CR0, UC_X86_REG_CR2, UC_X86_REG_CR3, UC_X86_REG_CR4,
+    UC_X86_REG_DR0, UC_X86_REG_DR1, UC_X86_REG_DR2, UC_X86_REG_DR3, UC_X86_REG_DR6, UC_X86_REG_DR7,
 };
 
 static bool is_selector(cpu_reg r) { return r >= CPU_CS && r <= CPU_GS; }
@@ -474,6 +476,20 @@ bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len)
 {
     return uc_vmem_write(c->uc, linear, UC_PROT_WRITE, (void *)src, len) == UC_ERR_OK;
 }
+
+bool vcpu_get_table(cpu *c, cpu_table which, vcpu_table_reg *out)
+{
+    static const int regs[] = {UC_X86_REG_GDTR, UC_X86_REG_IDTR, UC_X86_REG_LDTR, UC_X86_REG_TR};
+    uc_x86_mmr mmr = {0};
+    if (uc_reg_read(c->uc, regs[which], &mmr) != UC_ERR_OK)
+        return false;
+    out->base = (uint32_t)mmr.base;
+    out->limit = mmr.limit;
+    out->selector = mmr.selector;
+    return true;
+}
+
+void vcpu_forget_counts(cpu *c) { blockcache_clear(&c->counts); }
 
 void vcpu_flush_code(cpu *c)
 {

@@ -24,6 +24,7 @@ typedef enum cpu_reg {
     CPU_EIP, CPU_EFLAGS,
     CPU_CS, CPU_SS, CPU_DS, CPU_ES, CPU_FS, CPU_GS,
     CPU_CR0, CPU_CR2, CPU_CR3, CPU_CR4,
+    CPU_DR0, CPU_DR1, CPU_DR2, CPU_DR3, CPU_DR6, CPU_DR7,
     CPU_NREGS
 } cpu_reg;
 
@@ -102,6 +103,16 @@ uint64_t vcpu_icount(cpu *c);
 uint32_t vcpu_get(cpu *c, cpu_reg r);
 bool vcpu_set(cpu *c, cpu_reg r, uint32_t value);
 
+typedef enum cpu_table { CPU_GDTR, CPU_IDTR, CPU_LDTR, CPU_TR } cpu_table;
+
+/* A descriptor-table register: base and limit (and the selector for LDTR and TR). */
+typedef struct vcpu_table_reg {
+    uint32_t base, limit;
+    uint16_t selector;
+} vcpu_table_reg;
+
+bool vcpu_get_table(cpu *c, cpu_table which, vcpu_table_reg *out);
+
 /* Linear → physical through the guest's segmentation-free linear space and page tables. */
 bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys);
 bool vcpu_read_linear(cpu *c, uint32_t linear, void *dst, uint32_t len);
@@ -115,6 +126,9 @@ vcpu_delivery vcpu_deliver(cpu *c, const vcpu_event *ev, vcpu_event *delivered, 
 
 /* True if the vector pushes an error code when raised as an exception. */
 bool vcpu_vector_has_error(uint32_t vector);
+
+/* Forget cached block counts (after the linear address space changed: CR3, TLB flushes). */
+void vcpu_forget_counts(cpu *c);
 
 /* Forget cached block counts and translated code (after the host rewrote guest code). */
 void vcpu_flush_code(cpu *c);

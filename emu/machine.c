@@ -240,6 +240,11 @@ static bool power_on(machine *m, vm_error *err)
     if (!m->cpu)
         return false;
     m->rom_initialized = false;
+    memset(m->pt_pages, 0, m->mem.size >> 12);
+    m->pt_count = 0;
+    memset(m->linear_maps, 0, sizeof m->linear_maps);
+    m->lazy_mode = 0;
+    m->ap_state_set = false;
     return vcpu_reset(m->cpu, MACHINE_BOOT_GDT, m->boot.entry, MB_BOOT_MAGIC, m->boot.mbi_addr, MACHINE_BOOT_ESP, err);
 }
 
@@ -258,6 +263,9 @@ bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path
         return false;
     if (!phys_init(&m->mem, cfg->ram_mib, err) || !setup_devices(m, err))
         return false;
+    m->pt_pages = calloc(m->mem.size >> 12, 1);
+    if (!m->pt_pages)
+        return vm_fail(err, VM_ENOMEM, "out of memory for the page-table map");
     return power_on(m, err);
 }
 
@@ -267,6 +275,8 @@ void machine_free(machine *m)
     m->cpu = NULL;
     phys_free(&m->mem);
     evlog_free(&m->log);
+    free(m->pt_pages);
+    m->pt_pages = NULL;
     free(m->kernel);
     free(m->kernel_path);
     m->kernel = NULL;

@@ -46,6 +46,15 @@ typedef enum machine_end {
     END_ERROR,     /* the emulator itself failed */
 } machine_end;
 
+#define MACHINE_LINEAR_SLOTS 4
+#define MACHINE_AP_STATE_SIZE 92
+
+/* What SetLinearMapping told: the kernel maps `pages` pages from `pfn` at `linear`. */
+typedef struct linear_mapping {
+    uint32_t linear, pages, pfn;
+    bool set;
+} linear_mapping;
+
 typedef struct machine {
     machine_config cfg;
     char *kernel_path;
@@ -61,6 +70,13 @@ typedef struct machine {
     evlog log;
 
     bool rom_initialized; /* the guest called Init */
+    uint8_t *pt_pages;    /* per physical page: VMI page flags if AllocatePage made it a page table */
+    uint32_t pt_count;
+    linear_mapping linear_maps[MACHINE_LINEAR_SLOTS];
+    uint32_t lazy_mode;
+    uint8_t ap_state[MACHINE_AP_STATE_SIZE]; /* SetInitialAPState, recorded */
+    uint32_t ap_state_apic;
+    bool ap_state_set;
     uint64_t insns_before_boot; /* instructions retired by earlier boots (--reboot-restarts) */
     uint64_t idle_cycles;       /* cycles spent halted (time that passes without instructions) */
     uint32_t reboots;

@@ -55,10 +55,3 @@ void rom_do_shutdown(machine *m, rom_frame *f)
     (void)f;
     machine_end_run(m, END_SHUTDOWN, "guest shut down");
 }
-
-/* Calls whose slot holds the real instruction (IRET, SYSEXIT): logging is all the host does. */
-void rom_do_native(machine *m, rom_frame *f)
-{
-    (void)m;
-    (void)f;
-}

@@ -2,14 +2,15 @@
  *
  * Image layout (offsets from the ROM start):
  *   0x000  option-ROM header (VMI.md section 1), Init at 0x80, GetRelocationInfo at 0x88
- *   0x100  one 16-byte slot per call number: slot n at ROM_SLOT_BASE + 16 * n
- *   0x600  license string, PCI data structure, PnP header and its strings
+ *   0x100  one 32-byte slot per call number: slot n at ROM_SLOT_BASE + 32 * n
+ *   0xB00  license string, PCI data structure, PnP header and its strings
  *   ...    zero padding; the last byte makes the image sum to 0 mod 256
  *
- * A slot's bytes are `ud2; ret`: the emulator performs the call when a block starts at the
- * slot (DESIGN.md decision 2), and #UD catches execution through an alias the block hook did
- * not recognise. IRET and SYSEXIT slots hold the real instructions and run natively after
- * the call is logged: the CPU itself is the reference for their semantics. */
+ * A host call's slot holds `ud2; ret`: the emulator performs the call when a block starts at
+ * the slot (DESIGN.md decision 2), and #UD catches execution through an alias the block hook
+ * did not recognise. A native call's slot holds the real instructions (lgdt, mov cr3, invlpg,
+ * the page-table store, sti, iret, ...; see rom_native.c), which run after the call is logged:
+ * the CPU itself is the reference for their semantics, faults included. */
 #ifndef VMIEMU_ROM_H
 #define VMIEMU_ROM_H
 
@@ -24,11 +25,11 @@
 #define ROM_INIT_OFFSET 0x80u
 #define ROM_RELOC_OFFSET 0x88u
 #define ROM_SLOT_BASE 0x100u
-#define ROM_SLOT_SIZE 16u
+#define ROM_SLOT_SIZE 32u
 #define ROM_NUM_CALLS 74u /* call numbers 0..73 */
-#define ROM_LICENSE_OFFSET 0x600u
-#define ROM_PCI_OFFSET 0x610u
-#define ROM_PNP_OFFSET 0x630u
+#define ROM_LICENSE_OFFSET 0xB00u
+#define ROM_PCI_OFFSET 0xB10u
+#define ROM_PNP_OFFSET 0xB30u
 #define ROM_PCI_VENDOR 0x15ADu
 #define ROM_PCI_DEVICE 0x0801u
 
@@ -50,6 +51,9 @@ typedef enum rom_type {
     ROM_T_RELOC,   /* GetRelocationInfo's EDX:EAX */
     ROM_T_CPUID,   /* CPUID's four output registers */
     ROM_T_NS,      /* nanoseconds since 1970 */
+    ROM_T_PTE,     /* a page-table entry: frame and flags */
+    ROM_T_PAGEFLAGS, /* VMI page flags (PT/PD/.., CURRENT_AS, DEFER) */
+    ROM_T_ALARM,   /* alarm flags: counter, periodic, wiring */
 } rom_type;
 
 struct machine;
@@ -70,7 +74,7 @@ typedef struct rom_call {
     uint8_t num;
     const char *name;
     rom_reloc reloc;     /* what GetRelocationInfo answers once implemented */
-    rom_handler handler; /* NULL: not implemented, GetRelocationInfo answers NONE */
+    rom_handler handler; /* host call: performs it; native call: optional, for the log */
     const uint8_t *native_code; /* non-NULL: the slot holds these real instructions, which
                                  * run after the call is logged (IRET, SYSEXIT) */
     uint8_t native_len;
@@ -90,11 +94,18 @@ const rom_call *rom_call_by_name(const char *name);
 extern const rom_call rom_entry_init;
 extern const rom_call rom_entry_reloc;
 
+/* True if this build provides the call (host handler or native code). */
+static inline bool rom_call_implemented(const rom_call *c) { return c && (c->handler || c->native_code); }
+
 /* What GetRelocationInfo answers for `num` in this build. */
 rom_reloc rom_reloc_of(uint32_t num);
 
 /* Write the whole ROM image (ROM_IMAGE_SIZE bytes) to dst. */
 void rom_build_image(uint8_t *dst);
+
+/* True if the offset is inside (not at the start of) a native call's instructions: execution
+ * resumed there after exact stepping or an interrupt. */
+bool rom_inside_native_code(uint32_t offset);
 
 /* Which entry a ROM offset is: the call, or NULL if the offset is not an entry start. */
 const rom_call *rom_entry_at(uint32_t offset);

@@ -81,19 +81,41 @@ static uint16_t event_number(const rom_call *call)
     return call->num;
 }
 
-/* IRET/SYSEXIT: log what the real instructions in the slot are about to do, then let them run. */
+/* The guest's arguments as the call convention places them: EAX, EDX, ECX, then the stack
+ * above the return address. False if the stack cannot be read. */
+static bool read_args(machine *m, const rom_call *call, rom_frame *f, uint32_t *ret)
+{
+    uint32_t esp = vcpu_get(m->cpu, CPU_ESP), stack_args[2] = {0};
+    f->args[0] = vcpu_get(m->cpu, CPU_EAX);
+    f->args[1] = vcpu_get(m->cpu, CPU_EDX);
+    f->args[2] = vcpu_get(m->cpu, CPU_ECX);
+    if (!vcpu_read_linear(m->cpu, esp, ret, sizeof *ret) ||
+        (call->nargs > 3 && !vcpu_read_linear(m->cpu, esp + 4, stack_args, sizeof stack_args)))
+        return false;
+    f->args[3] = stack_args[0];
+    f->args[4] = stack_args[1];
+    return true;
+}
+
+/* A native call: log it (with what the host can tell about its result), then let the CPU run
+ * the slot's real instructions, which fault in the guest if the arguments are bad. */
 static bool log_native(machine *m, const rom_call *call, uint32_t pc)
 {
     rom_frame f = {0};
-    if (call->nargs == 3) {
-        uint32_t frame[3] = {0};
-        vcpu_read_linear(m->cpu, vcpu_get(m->cpu, CPU_ESP), frame, sizeof frame);
-        memcpy(f.args, frame, sizeof frame);
-    } else {
+    uint32_t eip = pc;
+    if (call->reloc == ROM_RELOC_JUMP_REL && call->nargs == 3) { /* IRET: the frame is on top */
+        vcpu_read_linear(m->cpu, vcpu_get(m->cpu, CPU_ESP), f.args, 3 * sizeof f.args[0]);
+    } else if (call->reloc == ROM_RELOC_JUMP_REL) { /* SYSEXIT: EDX = eip, ECX = esp */
         f.args[0] = vcpu_get(m->cpu, CPU_EDX);
         f.args[1] = vcpu_get(m->cpu, CPU_ECX);
+    } else {
+        uint32_t ret;
+        if (read_args(m, call, &f, &ret))
+            eip = caller_eip(m, ret);
+        if (call->handler)
+            call->handler(m, &f);
     }
-    log_call(m, call->num, call, &f, pc);
+    log_call(m, call->num, call, &f, eip);
     return false;
 }
 
@@ -107,29 +129,24 @@ bool rom_dispatch(machine *m, uint32_t pc)
     uint32_t offset = (uint32_t)(phys - PHYS_ROM_BASE);
     const rom_call *call = rom_entry_at(offset);
     if (!call) {
+        if (rom_inside_native_code(offset))
+            return false;
         guest_error(m, pc, "execution inside the VMI ROM that is not a call entry", offset);
         return true;
     }
     if (call->native_code)
         return log_native(m, call, pc);
 
-    uint32_t esp = vcpu_get(m->cpu, CPU_ESP);
-    uint32_t ret, stack_args[2] = {0};
-    if (!vcpu_read_linear(m->cpu, esp, &ret, sizeof ret) ||
-        (call->nargs > 3 && !vcpu_read_linear(m->cpu, esp + 4, stack_args, sizeof stack_args))) {
+    uint32_t esp = vcpu_get(m->cpu, CPU_ESP), ret;
+    rom_frame f = {0};
+    if (!read_args(m, call, &f, &ret)) {
         guest_error(m, pc, "VMI call with an unreadable stack", offset);
         return true;
     }
-    rom_frame f = {0};
-    f.args[0] = vcpu_get(m->cpu, CPU_EAX);
-    f.args[1] = vcpu_get(m->cpu, CPU_EDX);
-    f.args[2] = vcpu_get(m->cpu, CPU_ECX);
-    f.args[3] = stack_args[0];
-    f.args[4] = stack_args[1];
     f.linear_base = pc - offset;
     uint32_t eip = caller_eip(m, ret);
 
-    if (!call->handler) {
+    if (!rom_call_implemented(call)) {
         f.failed = true;
         log_call(m, event_number(call), call, &f, eip);
         machine_end_run(m, END_CRASH,

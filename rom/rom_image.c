@@ -103,6 +103,15 @@ void rom_build_image(uint8_t *p)
     p[ROM_IMAGE_SIZE - 1] = (uint8_t)(0x100 - sum);
 }
 
+bool rom_inside_native_code(uint32_t offset)
+{
+    if (offset < ROM_SLOT_BASE)
+        return false;
+    uint32_t rel = offset - ROM_SLOT_BASE;
+    const rom_call *c = rom_call_find(rel / ROM_SLOT_SIZE);
+    return c && c->native_code && rel % ROM_SLOT_SIZE < c->native_len;
+}
+
 const rom_call *rom_entry_at(uint32_t offset)
 {
     if (offset == ROM_INIT_OFFSET)

@@ -5,6 +5,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "rom/rom.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
@@ -139,7 +140,7 @@ START_TEST(test_guest_call_into_the_rom_returns_to_the_caller_with_the_result)
     const uint8_t code[] = {0x90, 0xE8, 0, 0, 0, 0, 0xF4}; /* nop; call slot27; hlt */
     uint8_t patched[sizeof code];
     memcpy(patched, code, sizeof code);
-    uint32_t target = PHYS_ROM_BASE + 0x100 + 27 * 16, next = CODE + 6;
+    uint32_t target = PHYS_ROM_BASE + ROM_SLOT_BASE + 27 * ROM_SLOT_SIZE, next = CODE + 6;
     uint32_t rel = target - next;
     memcpy(patched + 2, &rel, 4);
     ck_assert_int_eq(run_code(patched, sizeof patched), END_HALTED);

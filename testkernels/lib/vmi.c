@@ -2,6 +2,7 @@
 
 #include "cpu.h"
 #include "kstring.h"
+#include "vmi_internal.h"
 
 /* The ROM is called with GCC's regparm(3) convention: arguments in EAX, EDX, ECX, 64-bit
  * results in EDX:EAX, EBX/ESI/EDI/EBP preserved -- exactly what GCC assumes of such a
@@ -13,6 +14,7 @@ static const struct vmi_rom_header *rom;
 static bool probed, active;
 static unsigned kernel_ring;
 static struct vmi_reloc relocs[VMI_NUM_CALLS]; /* all NONE until vmi_init succeeds */
+static bool queried[VMI_NUM_CALLS];             /* asked for since Init */
 
 static const char *const call_names[VMI_NUM_CALLS] = {
     [VMI_CALL_CPUID] = "CPUID",
@@ -123,23 +125,66 @@ static const char *pnp_string(unsigned field)
 const char *vmi_pnp_manufacturer(void) { return pnp_string(0x0E); }
 const char *vmi_pnp_product(void) { return pnp_string(0x10); }
 
-int32_t vmi_init(void)
+int32_t vmi_activate(void)
 {
     if (!vmi_probe())
         return -1;
     const int32_t rc = ((vmi_init_fn)(uintptr_t)rom->init_entry)();
     /* Init may have moved us to ring 1: whatever CS says now is the kernel's ring. */
     kernel_ring = read_cs() & 3;
+    active = rc == 0;
+    return rc;
+}
+
+/* GetRelocationInfo through header `h`: EAX = call number in, EDX:EAX out (DL = type). */
+static struct vmi_reloc ask_reloc(const struct vmi_rom_header *h, unsigned num)
+{
+    const uint64_t r = ((vmi_get_reloc_fn)(uintptr_t)h->get_reloc_entry)(num);
+    return (struct vmi_reloc){(uint32_t)r, (uint8_t)(r >> 32)};
+}
+
+struct vmi_reloc vmi_query_reloc(unsigned num)
+{
+    if (!active || num >= VMI_NUM_CALLS)
+        return (struct vmi_reloc){0, VMI_RELOC_NONE};
+    relocs[num] = ask_reloc(rom, num);
+    queried[num] = true;
+    if (num == VMI_CALL_IRET || num == VMI_CALL_SYSEXIT)
+        vmi_entry_update();
+    return relocs[num];
+}
+
+int32_t vmi_init(void)
+{
+    const int32_t rc = vmi_activate();
     if (rc != 0)
         return rc;
-    const vmi_get_reloc_fn get_reloc = (vmi_get_reloc_fn)(uintptr_t)rom->get_reloc_entry;
-    for (uint32_t n = 0; n < VMI_NUM_CALLS; n++) {
-        const uint64_t r = get_reloc(n);
-        relocs[n].addr = (uint32_t)r;
-        relocs[n].type = (uint8_t)(r >> 32); /* DL */
-    }
-    active = true;
+    for (unsigned n = 0; n < VMI_NUM_CALLS; n++)
+        vmi_query_reloc(n);
     return 0;
+}
+
+int vmi_use_alias(uint32_t offset)
+{
+    if (!active)
+        return -1;
+    const struct vmi_rom_header *alias =
+        (const struct vmi_rom_header *)(uintptr_t)(vmi_rom_base() + offset);
+    if (!rom_acceptable(alias))
+        return -1;
+    int mismatches = 0;
+    for (unsigned n = 0; n < VMI_NUM_CALLS; n++) {
+        if (!queried[n])
+            continue;
+        const struct vmi_reloc old = relocs[n], now = ask_reloc(alias, n);
+        const bool has_addr = old.type == VMI_RELOC_CALL_REL || old.type == VMI_RELOC_JUMP_REL;
+        if (now.type != old.type || (has_addr && now.addr != old.addr + offset))
+            mismatches++;
+        relocs[n] = now;
+    }
+    rom = alias;
+    vmi_entry_update();
+    return mismatches;
 }
 
 bool vmi_active(void) { return active; }

@@ -1,0 +1,83 @@
+/* The PC's pair of 8259A interrupt controllers: the master at ports 0x20/0x21 drives the CPU's
+ * INTR, the slave at 0xA0/0xA1 feeds the master's input 2, so ISA IRQs 8-15 share IRQ 2's
+ * priority.
+ *
+ * Modelled: ICW1-ICW4 (edge triggered, single or cascade, vector base, 8086 mode, auto-EOI),
+ * OCW1 (mask), OCW2 (non-specific and specific EOI), OCW3 (read IRR / read ISR, poll), edge
+ * latching, fixed priority with in-service blocking, spurious IRQ 7 and IRQ 15.
+ * Not modelled (accepted and ignored, the chip keeps fixed priority and edge triggering):
+ * rotation and set-priority commands (OCW2 0x00, 0x80, 0xC0; the EOI part of 0xA0 and 0xE0
+ * is done), special mask mode, special fully nested mode, level-triggered mode (ICW1 LTIM),
+ * buffered mode, MCS-80 vectors (8086 vectors are always used), ICW3 (the wiring is fixed:
+ * the slave is on master input 2, unless the master is initialised in single mode).
+ *
+ * Plain data: a snapshot copies the struct. Wire it to the port bus with pic_register(), or
+ * by hand: iobus_register(bus, 0x20, 2, &p->chip[PIC_MASTER], pic_read, pic_write) and
+ * iobus_register(bus, 0xA0, 2, &p->chip[PIC_SLAVE], pic_read, pic_write). */
+#ifndef VMIEMU_PIC_H
+#define VMIEMU_PIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "emu/iobus.h"
+#include "emu/irq.h"
+
+#define PIC_MASTER_PORT 0x20u
+#define PIC_SLAVE_PORT 0xA0u
+#define PIC_CASCADE_IRQ 2
+
+enum { PIC_MASTER = 0, PIC_SLAVE = 1 };
+
+/* One 8259A. `index` says which half of the pair it is, so port handlers find the pair. */
+typedef struct pic_chip {
+    uint8_t index;       /* PIC_MASTER or PIC_SLAVE */
+    uint8_t irr;         /* interrupt requests latched, waiting for acknowledge */
+    uint8_t isr;         /* interrupts being serviced (acknowledged, no EOI yet) */
+    uint8_t imr;         /* masked inputs (OCW1) */
+    uint8_t lines;       /* current input levels, for edge detection */
+    uint8_t vector_base; /* ICW2, low 3 bits clear */
+    uint8_t init_step;   /* 0: operational; 2, 3, 4: the next port-1 write is that ICW */
+    bool icw4_expected;
+    bool single;         /* ICW1 SNGL: no cascade */
+    bool auto_eoi;       /* ICW4 AEOI */
+    bool read_isr;       /* OCW3: port-0 reads return ISR (else IRR) */
+    bool poll;           /* OCW3 poll: the next port-0 read is a poll */
+    uint8_t icw3;        /* stored, unused: the wiring is fixed */
+    uint8_t icw4;        /* stored as written, for inspection */
+} pic_chip;
+
+typedef struct pic {
+    pic_chip chip[2];
+} pic;
+
+/* Power-on state as a PC BIOS leaves it: master vectors 0x08-0x0F, slave 0x70-0x77, cascade,
+ * 8086 mode, edge triggered, every input masked except the master's cascade input. */
+void pic_init(pic *p);
+
+/* Port handlers for one chip (opaque = &p->chip[PIC_MASTER] or &p->chip[PIC_SLAVE]);
+ * offset 0 is the command port, 1 the data port; other offsets read 0xFF and ignore writes. */
+uint32_t pic_read(void *opaque, uint16_t offset, int size);
+void pic_write(void *opaque, uint16_t offset, int size, uint32_t value);
+
+/* Register both chips at 0x20 and 0xA0; false if the bus is full. */
+bool pic_register(pic *p, iobus *bus);
+
+/* Set the level of ISA IRQ 0..15; a rising edge latches the request. IRQ 2 is the cascade
+ * input and out-of-range numbers are ignored (ISA devices wired to "IRQ 2" use IRQ 9). */
+void pic_set_irq(pic *p, int irq, int level);
+
+/* An irq_line that drives pic_set_irq(p, irq, level). */
+irq_line pic_irq_line(pic *p, int irq);
+
+/* Is the master asserting INTR: a latched, unmasked request not blocked by one in service? */
+bool pic_has_interrupt(const pic *p);
+
+/* The INTA cycle: the vector to deliver, moving the request from IRR to ISR (not with
+ * auto-EOI) on the master and, for IRQ 2, on the slave. If nothing is pending the master
+ * answers its IRQ 7 vector (spurious) without setting ISR; if the master acknowledges IRQ 2
+ * but the slave has nothing, the slave answers its IRQ 15 vector and only the master's ISR
+ * bit 2 is set, so the guest must send the master an EOI, as on real hardware. */
+int pic_acknowledge(pic *p);
+
+#endif
