@@ -81,6 +81,47 @@ static const char *reloc_name(uint32_t v)
     return v < 4 ? names[v] : "?";
 }
 
+/* Names of the set bits of v, "|"-separated; bits without a name are ignored. */
+static void put_bits(out *o, uint32_t v, const char *const names[], int n, const char *sep)
+{
+    bool first = true;
+    for (int i = 0; i < n; i++)
+        if ((v >> i & 1) && names[i]) {
+            put(o, "%s%s", first ? "" : sep, names[i]);
+            first = false;
+        }
+    if (first)
+        put(o, "-");
+}
+
+static void put_pte(out *o, uint32_t v)
+{
+    static const char *const bits[] = {"P", "RW", "US", "PWT", "PCD", "A", "D", "PS", "G"};
+    put(o, "0x%08x [frame 0x%08x ", v, v & 0xFFFFF000u);
+    put_bits(o, v, bits, 9, " ");
+    put(o, "]");
+}
+
+static void put_page_flags(out *o, uint32_t v)
+{
+    static const char *const bits[] = {"PT", "PD", "PDP", "PML4", "CURRENT_AS", "DEFER"};
+    put_bits(o, v & 0x3F, bits, 6, "|");
+    if (v & 0x10)
+        put(o, " va=0x%08x", v & 0xFFFFF000u);
+}
+
+static void put_alloc_flags(out *o, uint32_t v)
+{
+    static const char *const bits[] = {"PT", "PD", "PDP", "PML4", "PAE", "CLONE", "ZEROED"};
+    put_bits(o, v, bits, 7, "|");
+}
+
+static void put_alarm_flags(out *o, uint32_t v)
+{
+    put(o, "%s %s %s", counter_name(v & 0xFF), v & 0x100 ? "periodic" : "one-shot",
+        v & 0x10000 ? "apic-lvt" : "irq0");
+}
+
 /* One value as text; json selects quoting of non-numeric values. */
 static void put_value(out *o, rom_type t, uint64_t v, const vm_event *ev, bool json)
 {
@@ -101,6 +142,10 @@ static void put_value(out *o, rom_type t, uint64_t v, const vm_event *ev, bool j
         put(o, "%seax=0x%08x ebx=0x%08x ecx=0x%08x edx=0x%08x%s", q, (uint32_t)v, ev->extra[0], ev->extra[1],
             ev->extra[2], q);
         break;
+    case ROM_T_PTE: put(o, "%s", q); put_pte(o, (uint32_t)v); put(o, "%s", q); break;
+    case ROM_T_PAGEFLAGS: put(o, "%s", q); put_page_flags(o, (uint32_t)v); put(o, "%s", q); break;
+    case ROM_T_ALLOCFLAGS: put(o, "%s", q); put_alloc_flags(o, (uint32_t)v); put(o, "%s", q); break;
+    case ROM_T_ALARM: put(o, "%s", q); put_alarm_flags(o, (uint32_t)v); put(o, "%s", q); break;
     default: put(o, "%s0x%08x%s", q, (uint32_t)v, q); break;
     }
 }

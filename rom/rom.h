@@ -52,7 +52,8 @@ typedef enum rom_type {
     ROM_T_CPUID,   /* CPUID's four output registers */
     ROM_T_NS,      /* nanoseconds since 1970 */
     ROM_T_PTE,     /* a page-table entry: frame and flags */
-    ROM_T_PAGEFLAGS, /* VMI page flags (PT/PD/.., CURRENT_AS, DEFER) */
+    ROM_T_PAGEFLAGS, /* SetPxE/UpdatePxE flags: level, CURRENT_AS (+ linear address), DEFER */
+    ROM_T_ALLOCFLAGS, /* AllocatePage/ReleasePage flags: level, PAE, CLONE, ZEROED */
     ROM_T_ALARM,   /* alarm flags: counter, periodic, wiring */
 } rom_type;
 

@@ -127,11 +127,11 @@ static const rom_call calls[ROM_NUM_CALLS] = {
     {43, "PhysicalToMachine", CALL, rom_do_identity, HOST, ARGS1("pfn", H), H,
      "PhysicalToMachine(pfn): identity. Unused by Linux."},
     {44, "AllocatePage", CALL, rom_do_allocate_page, HOST,
-     ARGS5("pfn", H, "flags", PF, "clone_pfn", H, "clone_start", D, "clone_count", D), NONE,
+     ARGS5("pfn", H, "flags", ROM_T_ALLOCFLAGS, "clone_pfn", H, "clone_start", D, "clone_count", D), NONE,
      "AllocatePage(pfn, flags, clone pfn, clone start, clone count): the page becomes a page table "
      "of the level in flags; vmiemu tracks it. CLONE says entries [start, start+count) were copied "
      "from clone pfn; ZEROED is a hint, not a promise."},
-    {45, "ReleasePage", CALL, rom_do_release_page, HOST, ARGS2("pfn", H, "flags", PF), NONE,
+    {45, "ReleasePage", CALL, rom_do_release_page, HOST, ARGS2("pfn", H, "flags", ROM_T_ALLOCFLAGS), NONE,
      "ReleasePage(pfn, flags): the page is no longer a page table."},
     {46, "InvalPage", CALL, rom_do_new_mappings, NAT(rom_native_invlpg), ARGS1("linear", H), NONE,
      "InvalPage(linear address): invlpg."},
