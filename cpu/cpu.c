@@ -104,6 +104,11 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
     uint32_t pc = (uint32_t)address;
     if (c->exact || c->stop_requested)
         return;
+    if (c->irq_window && (vcpu_get(c, CPU_EFLAGS) & 0x200)) {
+        c->window_hit = true;
+        uc_emu_stop(uc);
+        return;
+    }
     c->blk_icount = c->icount;
     c->blk_pc = pc;
     c->blk_size = size;
@@ -434,6 +439,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
     c->target = target;
     c->running = true;
     cpu_stop result = CPU_STOP_TARGET;
+    c->window_hit = false;
     while (c->icount < target) {
         c->deadline_hit = false;
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
@@ -441,6 +447,10 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
             e = run_exact(c);
         if (e != UC_ERR_OK || c->stop_requested) {
             result = stop_from_error(c, e);
+            break;
+        }
+        if (c->window_hit) {
+            result = CPU_STOP_IRQ_WINDOW;
             break;
         }
         if (c->deadline_hit)
@@ -475,6 +485,15 @@ bool vcpu_read_linear(cpu *c, uint32_t linear, void *dst, uint32_t len)
 bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len)
 {
     return uc_vmem_write(c->uc, linear, UC_PROT_WRITE, (void *)src, len) == UC_ERR_OK;
+}
+
+void vcpu_request_irq_window(cpu *c, bool on) { c->irq_window = on; }
+
+bool vcpu_in_irq_shadow(cpu *c)
+{
+    uint32_t eip = vcpu_get(c, CPU_EIP);
+    uint8_t op = 0;
+    return c->blk_size && eip == c->blk_pc + c->blk_size && vcpu_read_linear(c, eip - 1, &op, 1) && op == 0xFB;
 }
 
 bool vcpu_get_table(cpu *c, cpu_table which, vcpu_table_reg *out)

@@ -37,6 +37,7 @@ typedef enum cpu_stop {
     CPU_STOP_FAULT,   /* an exception or interrupt nobody delivered: see vcpu_fault_info() */
     CPU_STOP_MEMORY,  /* access to unmapped or write-protected memory: see vcpu_fault_info() */
     CPU_STOP_ERROR,   /* Unicorn failed: see vcpu_fault_info()->message */
+    CPU_STOP_IRQ_WINDOW, /* interrupts became enabled (see vcpu_request_irq_window) */
 } cpu_stop;
 
 typedef struct cpu_fault {
@@ -91,6 +92,15 @@ bool vcpu_reset(cpu *c, uint32_t gdt_addr, uint32_t eip, uint32_t eax, uint32_t 
 
 /* Run until the instruction count reaches `target` or something stops the CPU. */
 cpu_stop vcpu_run(cpu *c, uint64_t target);
+
+/* While on, the CPU stops (CPU_STOP_IRQ_WINDOW) at the first block boundary where EFLAGS.IF
+ * is set. Every instruction that sets IF (sti, popf, iret) ends a translated block, so that
+ * boundary is exactly the first point where an interrupt can be taken. */
+void vcpu_request_irq_window(cpu *c, bool on);
+
+/* True if the last instruction run was an `sti` that enabled interrupts: the CPU delivers
+ * nothing until one more instruction has run (the interrupt shadow of `sti; hlt`). */
+bool vcpu_in_irq_shadow(cpu *c);
 
 /* Called from a callback: stop the CPU before the next block (CPU_STOP_REQUEST). */
 void vcpu_request_stop(cpu *c);

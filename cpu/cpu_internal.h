@@ -33,6 +33,8 @@ struct cpu {
     vcpu_layout layout;   /* where Unicorn keeps its hidden exception state */
     uc_context *scratch;  /* for reading and resetting that state */
     bool exact_aborted;   /* an exception moved execution out of the exactly-stepped block */
+    bool irq_window;      /* stop when IF becomes set */
+    bool window_hit;
 };
 
 /* Read the error code and "raised by int" of the exception being reported, and reset the

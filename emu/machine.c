@@ -205,10 +205,26 @@ static bool on_interrupt(void *ctx, const vcpu_event *ev)
     return machine_deliver(m, ev);
 }
 
+static uint64_t cycles_cb(void *ctx) { return machine_cycles(ctx); }
+
+/* Timers and interrupt controllers as a PC leaves them at power-on. */
+static void reset_timers(machine *m)
+{
+    pic_init(&m->pic);
+    pit_init(&m->pit, machine_cycle_hz(m), pic_irq_line(&m->pic, 0), cycles_cb, m);
+    apic_init(&m->lapic, 0, machine_cycle_hz(m), cycles_cb, m);
+    alarms_init(&m->alarms);
+    m->halt_requested = false;
+    m->step_shadow = false;
+}
+
 static bool setup_devices(machine *m, vm_error *err)
 {
     memset(&m->io, 0, sizeof m->io);
     cmos_init(&m->rtc, wall_clock_cb, m);
+    reset_timers(m);
+    if (!pic_register(&m->pic, &m->io) || !pit_register(&m->pit, &m->io))
+        return vm_fail(err, VM_EINVAL, "too many I/O port ranges");
     if (!iobus_register(&m->io, UART_COM1, 8, &m->com1, uart_read, uart_write) ||
         !iobus_register(&m->io, CMOS_PORT, 2, &m->rtc, cmos_read, cmos_write) ||
         !iobus_register(&m->io, MACHINE_EXIT_PORT, 4, m, exitport_read, exitport_write) ||
@@ -245,6 +261,7 @@ static bool power_on(machine *m, vm_error *err)
     memset(m->linear_maps, 0, sizeof m->linear_maps);
     m->lazy_mode = 0;
     m->ap_state_set = false;
+    reset_timers(m);
     return vcpu_reset(m->cpu, MACHINE_BOOT_GDT, m->boot.entry, MB_BOOT_MAGIC, m->boot.mbi_addr, MACHINE_BOOT_ESP, err);
 }
 
@@ -288,12 +305,12 @@ static void end_from_cpu(machine *m, cpu_stop stop)
     const cpu_fault *f = vcpu_fault_info(m->cpu);
     switch (stop) {
     case CPU_STOP_TARGET:
-        machine_end_run(m, END_LIMIT, "instruction limit reached (%llu instructions)",
-                        (unsigned long long)m->cfg.max_insns);
+        if (m->cfg.max_insns && machine_insns(m) >= m->cfg.max_insns)
+            machine_end_run(m, END_LIMIT, "instruction limit reached (%llu instructions)",
+                            (unsigned long long)m->cfg.max_insns);
         break;
     case CPU_STOP_HALT:
-        machine_end_run(m, END_HALTED, "guest halted with no pending events (hlt at eip 0x%08x, nothing can wake it)",
-                        vcpu_get(m->cpu, CPU_EIP) - 1);
+        machine_idle(m);
         break;
     case CPU_STOP_FAULT:
         machine_end_run(m, END_CRASH, "guest crashed: %s (icount %llu)", f->message, (unsigned long long)f->icount);
@@ -306,32 +323,60 @@ static void end_from_cpu(machine *m, cpu_stop stop)
         machine_end_run(m, END_ERROR, "emulator error: %s", f->message);
         break;
     case CPU_STOP_REQUEST:
+        if (m->halt_requested && m->end == END_RUNNING)
+            machine_idle(m);
+        break;
+    case CPU_STOP_IRQ_WINDOW:
         break;
     }
 }
 
+/* The instruction count to run to: the next timer event or the limit, whichever is first. */
+static uint64_t run_target(machine *m)
+{
+    uint64_t icount = vcpu_icount(m->cpu), target = UINT64_MAX;
+    if (m->step_shadow) {
+        m->step_shadow = false;
+        target = icount + 1;
+    } else {
+        uint64_t next = machine_next_event(m), now = machine_cycles(m);
+        if (next != UINT64_MAX)
+            target = icount + (next > now ? next - now : 0);
+    }
+    if (m->cfg.max_insns) { /* the limit counts every boot of a restarting machine */
+        uint64_t left = m->cfg.max_insns > m->insns_before_boot ? m->cfg.max_insns - m->insns_before_boot : 0;
+        if (left < target)
+            target = left;
+    }
+    return target;
+}
+
+static bool reboot(machine *m)
+{
+    vm_error err = {0};
+    log_simple(m, EV_END, END_REBOOT, vcpu_get(m->cpu, CPU_EIP), 0, 0);
+    m->end = END_RUNNING;
+    m->end_message[0] = 0;
+    m->reboots++;
+    m->insns_before_boot = machine_insns(m); /* time keeps running across the reboot */
+    if (!power_on(m, &err)) {
+        machine_end_run(m, END_ERROR, "reboot failed: %s", err.msg);
+        return false;
+    }
+    return true;
+}
+
 machine_end machine_run(machine *m)
 {
-    for (;;) {
-        uint64_t target = UINT64_MAX;
-        if (m->cfg.max_insns) /* the limit counts every boot of a restarting machine */
-            target = m->cfg.max_insns > m->insns_before_boot ? m->cfg.max_insns - m->insns_before_boot : 0;
-        cpu_stop stop = vcpu_run(m->cpu, target);
+    while (m->end == END_RUNNING) {
+        machine_service_interrupts(m);
+        if (m->end != END_RUNNING)
+            break;
+        cpu_stop stop = vcpu_run(m->cpu, run_target(m));
         end_from_cpu(m, stop);
-        if (m->end == END_REBOOT && m->cfg.reboot_restarts) {
-            vm_error err = {0};
-            log_simple(m, EV_END, END_REBOOT, vcpu_get(m->cpu, CPU_EIP), 0, 0);
-            m->end = END_RUNNING;
-            m->end_message[0] = 0;
-            m->reboots++;
-            m->insns_before_boot = machine_insns(m); /* time keeps running across the reboot */
-            if (!power_on(m, &err)) {
-                machine_end_run(m, END_ERROR, "reboot failed: %s", err.msg);
-                break;
-            }
-            continue;
-        }
-        break;
+        machine_fire_due(m);
+        if (m->end == END_REBOOT && m->cfg.reboot_restarts && !reboot(m))
+            break;
     }
     log_simple(m, EV_END, (uint16_t)m->end, m->cpu ? vcpu_get(m->cpu, CPU_EIP) : 0, m->exit_value, 0);
     return m->end;

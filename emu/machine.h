@@ -7,11 +7,15 @@
 #include <stdint.h>
 
 #include "cpu/cpu.h"
+#include "emu/alarm.h"
+#include "emu/apic.h"
 #include "emu/cmos.h"
 #include "emu/error.h"
 #include "emu/evlog.h"
 #include "emu/iobus.h"
 #include "emu/loader.h"
+#include "emu/pic.h"
+#include "emu/pit.h"
 #include "emu/uart.h"
 #include "mmu/physmem.h"
 
@@ -67,7 +71,13 @@ typedef struct machine {
     iobus io;
     uart com1;
     cmos rtc;
+    pic pic;
+    pit pit;
+    apic lapic;
+    alarms alarms;
     evlog log;
+    bool halt_requested;  /* VMI Halt: wait for an interrupt at the next stop */
+    bool step_shadow;     /* an interrupt waits for the instruction after `sti` */
 
     bool rom_initialized; /* the guest called Init */
     uint8_t *pt_pages;    /* per physical page: VMI page flags if AllocatePage made it a page table */
@@ -106,6 +116,17 @@ void machine_end_run(machine *m, machine_end why, const char *fmt, ...) __attrib
 
 /* Answer CPUID for both the instruction and the VMI call: regs in EAX, ECX; out EAX..EDX. */
 void machine_cpuid(machine *m, uint32_t regs[4]);
+
+/* The cycle count of the next timer event (alarm, PIT, APIC timer), UINT64_MAX if none. */
+uint64_t machine_next_event(machine *m);
+/* Bring every timer up to the current cycle count, raising the interrupts that are due. */
+void machine_fire_due(machine *m);
+/* Deliver a pending external interrupt if the CPU can take one now; otherwise arrange to stop
+ * when it can. */
+void machine_service_interrupts(machine *m);
+/* The CPU waits for an interrupt (hlt, or VMI Halt): jump virtual time to the next event that
+ * can wake it, or end the run if nothing ever can. */
+void machine_idle(machine *m);
 
 /* Deliver an exception or interrupt through the guest IDT and log it; on failure (triple
  * fault, unsupported gate) the run ends as a crash and false is returned. */

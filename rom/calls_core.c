@@ -36,12 +36,14 @@ void rom_do_iodelay(machine *m, rom_frame *f)
     (void)f;
 }
 
-/* Halt: "safe" halt, interrupts enabled until one arrives. Nothing can raise an interrupt
- * yet (no timer or interrupt controller), so a halt can never end: say so and stop. */
+/* Halt: the "safe" halt: interrupts enabled, then halt until one arrives. The machine sleeps
+ * to the next timer event after the call returns (or ends the run if nothing can wake it). */
 void rom_do_halt(machine *m, rom_frame *f)
 {
     (void)f;
-    machine_end_run(m, END_HALTED, "guest halted with no pending events (nothing can wake it)");
+    vcpu_set(m->cpu, CPU_EFLAGS, vcpu_get(m->cpu, CPU_EFLAGS) | 0x200);
+    m->halt_requested = true;
+    vcpu_request_stop(m->cpu);
 }
 
 void rom_do_reboot(machine *m, rom_frame *f)

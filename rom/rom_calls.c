@@ -145,8 +145,11 @@ static const rom_call calls[ROM_NUM_CALLS] = {
     [62] = {62, "SetInitialAPState", CALL, rom_do_set_ap_state, HOST, ARGS2("state", H, "apic_id", D), NONE,
             "SetInitialAPState(pointer to state, APIC id): start state for a secondary CPU. vmiemu "
             "records it; it runs one CPU, so a secondary CPU never starts."},
-    [63] = {63, "APICWrite", CALL, NULL, HOST, ARGS2("reg", H, "value", H), NONE, "APICWrite(register offset, value)."},
-    [64] = {64, "APICRead", CALL, NULL, HOST, ARGS1("reg", H), H, "APICRead(register offset) -> value."},
+    [63] = {63, "APICWrite", CALL, rom_do_apic_write, HOST, ARGS2("reg", H, "value", H), NONE,
+            "APICWrite(register offset, value): write a local APIC register (0xB0 EOI, 0x320 timer "
+            "LVT, ...). An offset that is not a register fails the call and is ignored."},
+    [64] = {64, "APICRead", CALL, rom_do_apic_read, HOST, ARGS1("reg", H), H,
+            "APICRead(register offset) -> value of a local APIC register."},
     [65] = {65, "IODelay", CALL, rom_do_iodelay, HOST, ARGS0, NONE,
             "IODelay(): the delay a port-0x80 write gives. Virtual time counts instructions, so "
             "it costs nothing but is logged."},
@@ -156,9 +159,14 @@ static const rom_call calls[ROM_NUM_CALLS] = {
     [67] = {67, "GetCycleCounter", CALL, rom_do_cycle_counter, HOST, ARGS1("counter", ROM_T_COUNTER), Q,
             "GetCycleCounter(counter) -> EDX:EAX. 0 real: cycles since boot; 1 available: cycles "
             "the CPU could run (equal to real: nothing steals time here); 2 stolen: 0."},
-    [68] = {68, "SetAlarm", CALL, NULL, HOST, ARGS5("flags", ROM_T_ALARM, "expiry_lo", H, "expiry_hi", H, "period_lo", H, "period_hi", H), NONE,
-            "SetAlarm(flags, expiry, period): arm the one-shot or periodic alarm."},
-    [69] = {69, "CancelAlarm", CALL, NULL, HOST, ARGS1("flags", ROM_T_ALARM), H, "CancelAlarm(flags) -> non-zero if one was pending."},
+    [68] = {68, "SetAlarm", CALL, rom_do_set_alarm, HOST,
+            ARGS5("flags", ROM_T_ALARM, "expiry_lo", H, "expiry_hi", H, "period_lo", H, "period_hi", H), NONE,
+            "SetAlarm(flags, expiry, period): arm the alarm of counter flags & 0xFF (0 real, 1 "
+            "available), one-shot or periodic (0x100), at the absolute cycle count `expiry`, "
+            "repeating every `period` cycles. Wiring 0x00000 raises IRQ 0 at the PIC; 0x10000 "
+            "raises the vector in the local APIC's timer LVT. Delivered at the exact cycle."},
+    [69] = {69, "CancelAlarm", CALL, rom_do_cancel_alarm, HOST, ARGS1("flags", ROM_T_ALARM), H,
+            "CancelAlarm(flags) -> non-zero if an alarm was pending on that counter."},
     [70] = {70, "GetWallclockTime", CALL, rom_do_wallclock, HOST, ARGS0, ROM_T_NS,
             "GetWallclockTime() -> EDX:EAX nanoseconds since 1970: --epoch plus the cycles since "
             "boot at the cycle frequency."},

@@ -40,6 +40,11 @@ void rom_do_new_mappings(struct machine *m, rom_frame *f);
 void rom_do_set_linear_mapping(struct machine *m, rom_frame *f);
 void rom_do_identity(struct machine *m, rom_frame *f);
 
+void rom_do_set_alarm(struct machine *m, rom_frame *f);
+void rom_do_cancel_alarm(struct machine *m, rom_frame *f);
+void rom_do_apic_write(struct machine *m, rom_frame *f);
+void rom_do_apic_read(struct machine *m, rom_frame *f);
+
 void rom_do_rdtsc(struct machine *m, rom_frame *f);
 void rom_do_cycle_frequency(struct machine *m, rom_frame *f);
 void rom_do_cycle_counter(struct machine *m, rom_frame *f);

@@ -206,9 +206,19 @@ START_TEST(test_iodelay_changes_no_register)
 }
 END_TEST
 
-START_TEST(test_halt_with_nothing_pending_ends_the_run)
+START_TEST(test_halt_enables_interrupts_and_waits)
 {
     ck_assert(call_at(SLOT(35), 0, 0, 0, 0, 0));
+    ck_assert(m.halt_requested);
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EFLAGS) & 0x200, 0x200);
+    assert_returned_and_preserved();
+}
+END_TEST
+
+START_TEST(test_halt_with_nothing_that_can_wake_it_ends_the_run)
+{
+    ck_assert(call_at(SLOT(35), 0, 0, 0, 0, 0));
+    machine_idle(&m);
     ck_assert_int_eq(m.end, END_HALTED);
     ck_assert_ptr_nonnull(strstr(m.end_message, "no pending events"));
 }
@@ -325,7 +335,8 @@ static Suite *calls_suite(void)
     tcase_add_test(tc, test_wallclock_is_epoch_plus_cycles_at_frequency);
     tcase_add_test(tc, test_wallclock_updated_is_zero);
     tcase_add_test(tc, test_iodelay_changes_no_register);
-    tcase_add_test(tc, test_halt_with_nothing_pending_ends_the_run);
+    tcase_add_test(tc, test_halt_enables_interrupts_and_waits);
+    tcase_add_test(tc, test_halt_with_nothing_that_can_wake_it_ends_the_run);
     tcase_add_test(tc, test_shutdown_and_reboot_end_the_run_distinctly);
     tcase_add_test(tc, test_calling_an_unimplemented_call_is_a_guest_error);
     tcase_add_test(tc, test_jumping_into_the_middle_of_a_slot_is_a_guest_error);

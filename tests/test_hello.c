@@ -169,11 +169,11 @@ START_TEST(test_reboot_restarts_boots_again_and_time_keeps_running)
     machine_config_defaults(&c);
     c.cmdline = "reboot";
     c.reboot_restarts = true;
-    c.max_insns = 200000;
+    c.max_insns = 600000;
     run_hello(&c);
     ck_assert_int_eq(t->m.end, END_LIMIT);
     ck_assert_uint_ge(t->m.reboots, 2);
-    ck_assert_uint_eq(machine_insns(&t->m), 200000);
+    ck_assert_uint_eq(machine_insns(&t->m), 600000);
     ck_assert_uint_ge(count_calls(&t->m, EV_NUM_INIT), 3);
     /* Time never goes back: the second boot's first RDTSC is beyond the first boot's last. */
     const evlog *log = &t->m.log;

@@ -1,5 +1,8 @@
 /* 256 interrupt entry stubs, 16 bytes apart, so the IDT is built by a loop in trap.c.
- * Each stub pushes a dummy error code where the CPU does not push one, then its vector. */
+ * Each stub pushes a dummy error code where the CPU does not push one, then its vector.
+ * trap_common saves the registers and the data segments, loads DS/ES from SS (the kernel's
+ * data segment: unchanged from ring 0, TSS.ss0 from outer rings), calls trap_dispatch, and
+ * returns through VMI IRET (vmi_entry.S) with the frame, possibly edited, on top. */
 
     .text
     .align 16
@@ -18,9 +21,19 @@ trap_stubs:
 
 trap_common:
     pushal
+    pushl %ds
+    pushl %es
+    cld
+    movw %ss, %ax
+    movw %ax, %ds
+    movw %ax, %es
     pushl %esp                   /* struct trap_frame * */
-    call trap_report             /* does not return */
-1:  hlt
-    jmp 1b
+    call trap_dispatch
+    addl $4, %esp
+    popl %es
+    popl %ds
+    popal
+    addl $8, %esp                /* vector and error code */
+    jmp *vmi_iret_target
 
     .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,302 @@
+#include "emu/apic.h"
+
+#include <string.h>
+
+/* Writable bits of the registers that simply store what is written. */
+#define ID_BITS 0xFF000000u
+#define TPR_BITS 0x000000FFu
+#define LDR_BITS 0xFF000000u
+#define DFR_MODEL_BITS 0xF0000000u /* bits 0-27 read as ones */
+#define SVR_BITS 0x000003FFu       /* vector, software enable, focus checking */
+#define ICR_LO_BITS 0x000CCFFFu    /* vector, mode, dest mode, level, trigger, shorthand */
+#define ICR_HI_BITS 0xFF000000u
+#define DIVIDE_BITS 0x0000000Bu
+
+#define ICR_SHORTHAND_SELF 1u
+#define ICR_MODE_FIXED 0u
+
+enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR };
+
+/* Writable bits of each LVT entry (delivery status and remote IRR are read-only). */
+static const uint32_t lvt_bits[APIC_LVT_COUNT] = {
+    [LVT_TIMER] = 0x000300FFu,   /* vector, mask, periodic */
+    [LVT_THERMAL] = 0x000107FFu, /* vector, delivery mode, mask */
+    [LVT_PERF] = 0x000107FFu,
+    [LVT_LINT0] = 0x0001A7FFu,   /* vector, delivery mode, polarity, trigger, mask */
+    [LVT_LINT1] = 0x0001A7FFu,
+    [LVT_ERROR] = 0x000100FFu,   /* vector, mask */
+};
+
+static bool enabled(const apic *a) { return a->svr & APIC_SVR_ENABLE; }
+
+static uint64_t now_cycles(const apic *a) { return a->now ? a->now(a->now_ctx) : 0; }
+
+/* Highest vector set in a 256-bit register, or -1. */
+static int highest_vector(const uint32_t bits[8])
+{
+    for (int w = 7; w >= 0; w--)
+        if (bits[w])
+            return w * 32 + 31 - __builtin_clz(bits[w]);
+    return -1;
+}
+
+static void set_bit(uint32_t bits[8], int v) { bits[v >> 5] |= 1u << (v & 31); }
+
+static void clear_bit(uint32_t bits[8], int v) { bits[v >> 5] &= ~(1u << (v & 31)); }
+
+/* Processor priority: TPR, unless the highest in-service vector's class is above it. */
+static uint32_t ppr(const apic *a)
+{
+    int isrv = highest_vector(a->isr);
+    uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xF0;
+    return (a->tpr & 0xF0) >= isr_class ? a->tpr & 0xFF : isr_class;
+}
+
+/* Record an error for the next ESR update and raise the LVT error interrupt if unmasked.
+ * An illegal error vector is itself an error but does not recurse. */
+static void signal_error(apic *a, uint32_t bit)
+{
+    a->esr_pending |= bit;
+    uint32_t lvt = a->lvt[LVT_ERROR];
+    if (!enabled(a) || (lvt & APIC_LVT_MASKED))
+        return;
+    if ((lvt & 0xFF) >= 16)
+        set_bit(a->irr, (int)(lvt & 0xFF));
+    else
+        a->esr_pending |= APIC_ESR_RECEIVE_ILLEGAL_VECTOR;
+}
+
+void apic_init(apic *a, uint32_t id, uint64_t cpu_hz, uint64_t (*now)(void *), void *now_ctx)
+{
+    memset(a, 0, sizeof *a);
+    a->id = id << 24;
+    a->dfr = 0xFFFFFFFFu;
+    a->svr = 0xFF;
+    for (int i = 0; i < APIC_LVT_COUNT; i++)
+        a->lvt[i] = APIC_LVT_MASKED;
+    a->timer_next = UINT64_MAX;
+    a->cpu_hz = cpu_hz;
+    a->now = now;
+    a->now_ctx = now_ctx;
+}
+
+void apic_accept(apic *a, uint8_t vector)
+{
+    if (!enabled(a))
+        return;
+    if (vector < 16)
+        signal_error(a, APIC_ESR_RECEIVE_ILLEGAL_VECTOR);
+    else
+        set_bit(a->irr, vector);
+}
+
+int apic_pending_vector(const apic *a)
+{
+    if (!enabled(a))
+        return -1;
+    int irrv = highest_vector(a->irr);
+    if (irrv < 0 || ((uint32_t)irrv >> 4) <= (ppr(a) >> 4))
+        return -1;
+    return irrv;
+}
+
+int apic_acknowledge(apic *a)
+{
+    int v = apic_pending_vector(a);
+    if (v >= 0) {
+        clear_bit(a->irr, v);
+        set_bit(a->isr, v);
+    }
+    return v;
+}
+
+static void eoi(apic *a)
+{
+    int v = highest_vector(a->isr);
+    if (v >= 0)
+        clear_bit(a->isr, v);
+}
+
+uint8_t apic_timer_vector(const apic *a) { return (uint8_t)(a->lvt[LVT_TIMER] & 0xFF); }
+
+bool apic_timer_masked(const apic *a) { return !enabled(a) || (a->lvt[LVT_TIMER] & APIC_LVT_MASKED); }
+
+/* --- The timer: counts down once every `divide` cycles from the initial count. --- */
+
+/* Divide configuration bits 3,1,0: 000 = 2, 001 = 4, ... 110 = 128, 111 = 1. */
+static uint64_t timer_divisor(const apic *a)
+{
+    uint32_t code = ((a->timer_divide >> 1) & 4u) | (a->timer_divide & 3u);
+    return code == 7 ? 1 : 2u << code;
+}
+
+static bool periodic(const apic *a) { return a->lvt[LVT_TIMER] & APIC_TIMER_PERIODIC; }
+
+static uint32_t timer_count(const apic *a, uint64_t now)
+{
+    if (!a->timer_running || now < a->timer_base)
+        return a->timer_running ? a->timer_base_count : 0;
+    uint64_t e = (now - a->timer_base) / timer_divisor(a);
+    if (e < a->timer_base_count)
+        return (uint32_t)(a->timer_base_count - e);
+    if (!periodic(a))
+        return 0;
+    return (uint32_t)(a->timer_initial - (e - a->timer_base_count) % a->timer_initial);
+}
+
+/* Count from (base, base_count) with the current divisor and mode. */
+static void timer_schedule(apic *a)
+{
+    if (!a->timer_running || a->timer_base_count == 0)
+        a->timer_running = false;
+    a->timer_next = a->timer_running ? a->timer_base + a->timer_base_count * timer_divisor(a) : UINT64_MAX;
+}
+
+/* Move the base to the last count boundary before `now`, so the divisor or mode can change
+ * without losing the counts already made. */
+static void timer_rebase(apic *a, uint64_t now)
+{
+    if (!a->timer_running || now < a->timer_base)
+        return;
+    uint64_t div = timer_divisor(a), e = (now - a->timer_base) / div;
+    a->timer_base_count = timer_count(a, now);
+    a->timer_base += e * div;
+}
+
+void apic_advance(apic *a, uint64_t now)
+{
+    if (a->timer_next > now)
+        return;
+    if (!apic_timer_masked(a))
+        apic_accept(a, apic_timer_vector(a));
+    if (periodic(a)) {
+        uint64_t period = (uint64_t)a->timer_initial * timer_divisor(a);
+        a->timer_next += ((now - a->timer_next) / period + 1) * period;
+    } else {
+        a->timer_next = UINT64_MAX;
+    }
+}
+
+uint64_t apic_next_event(const apic *a) { return a->timer_next; }
+
+/* A write that changes how the timer counts: expire what is due, then count on from now. */
+static void timer_write(apic *a, uint32_t offset, uint32_t value)
+{
+    uint64_t now = now_cycles(a);
+    apic_advance(a, now);
+    if (offset == APIC_TIMER_INITIAL) {
+        a->timer_initial = value;
+        a->timer_base = now;
+        a->timer_base_count = value;
+        a->timer_running = value != 0;
+    } else {
+        timer_rebase(a, now);
+        if (offset == APIC_TIMER_DIVIDE)
+            a->timer_divide = value & DIVIDE_BITS;
+        else
+            a->lvt[LVT_TIMER] = (value & lvt_bits[LVT_TIMER]) | (enabled(a) ? 0 : APIC_LVT_MASKED);
+    }
+    timer_schedule(a);
+}
+
+/* --- Register access --- */
+
+static bool is_lvt(uint32_t offset) { return offset >= APIC_LVT_TIMER && offset <= APIC_LVT_ERROR; }
+
+static bool is_vector_bank(uint32_t offset) { return offset >= APIC_ISR && offset < APIC_ESR; }
+
+bool apic_read(apic *a, uint32_t offset, uint32_t *value)
+{
+    uint32_t v = 0;
+    if (offset & 0xF) {
+        signal_error(a, APIC_ESR_ILLEGAL_REGISTER);
+        return false;
+    }
+    if (is_lvt(offset)) {
+        v = a->lvt[(offset - APIC_LVT_TIMER) >> 4];
+    } else if (is_vector_bank(offset)) {
+        uint32_t w = (offset >> 4) & 7;
+        v = offset < APIC_TMR ? a->isr[w] : offset < APIC_IRR ? 0 : a->irr[w];
+    } else {
+        switch (offset) {
+        case APIC_ID: v = a->id; break;
+        case APIC_LVR: v = APIC_VERSION; break;
+        case APIC_TPR: v = a->tpr; break;
+        case APIC_APR: case APIC_EOI: case APIC_RRD: v = 0; break;
+        case APIC_PPR: v = ppr(a); break;
+        case APIC_LDR: v = a->ldr; break;
+        case APIC_DFR: v = a->dfr; break;
+        case APIC_SVR: v = a->svr; break;
+        case APIC_ESR: v = a->esr; break;
+        case APIC_ICR_LO: v = a->icr_lo; break; /* delivery status: always idle */
+        case APIC_ICR_HI: v = a->icr_hi; break;
+        case APIC_TIMER_INITIAL: v = a->timer_initial; break;
+        case APIC_TIMER_CURRENT: v = timer_count(a, now_cycles(a)); break;
+        case APIC_TIMER_DIVIDE: v = a->timer_divide; break;
+        default:
+            signal_error(a, APIC_ESR_ILLEGAL_REGISTER);
+            return false;
+        }
+    }
+    *value = v;
+    return true;
+}
+
+/* Disabling masks every LVT entry; enabling leaves them masked for the guest to unmask. */
+static void write_svr(apic *a, uint32_t value)
+{
+    a->svr = value & SVR_BITS;
+    if (!enabled(a))
+        for (int i = 0; i < APIC_LVT_COUNT; i++)
+            a->lvt[i] |= APIC_LVT_MASKED;
+}
+
+/* Only a fixed-mode IPI to self can be delivered: this machine has one CPU. */
+static apic_status write_icr(apic *a, uint32_t value)
+{
+    a->icr_lo = value & ICR_LO_BITS;
+    if (((value >> 18) & 3u) == ICR_SHORTHAND_SELF && ((value >> 8) & 7u) == ICR_MODE_FIXED) {
+        apic_accept(a, (uint8_t)value);
+        return APIC_OK;
+    }
+    return APIC_IPI_UNSUPPORTED;
+}
+
+apic_status apic_write(apic *a, uint32_t offset, uint32_t value)
+{
+    if (offset & 0xF) {
+        signal_error(a, APIC_ESR_ILLEGAL_REGISTER);
+        return APIC_BAD_REGISTER;
+    }
+    if (offset == APIC_LVT_TIMER || offset == APIC_TIMER_INITIAL || offset == APIC_TIMER_DIVIDE) {
+        timer_write(a, offset, value);
+        return APIC_OK;
+    }
+    if (is_lvt(offset)) {
+        unsigned i = (offset - APIC_LVT_TIMER) >> 4;
+        a->lvt[i] = (value & lvt_bits[i]) | (enabled(a) ? 0 : APIC_LVT_MASKED);
+        return APIC_OK;
+    }
+    if (is_vector_bank(offset))
+        return APIC_OK; /* ISR, TMR and IRR are read-only */
+    switch (offset) {
+    case APIC_ID: a->id = value & ID_BITS; break;
+    case APIC_TPR: a->tpr = value & TPR_BITS; break;
+    case APIC_EOI: eoi(a); break;
+    case APIC_LDR: a->ldr = value & LDR_BITS; break;
+    case APIC_DFR: a->dfr = (value & DFR_MODEL_BITS) | ~DFR_MODEL_BITS; break;
+    case APIC_SVR: write_svr(a, value); break;
+    case APIC_ESR: /* a write makes the errors seen since the last one visible */
+        a->esr = a->esr_pending;
+        a->esr_pending = 0;
+        break;
+    case APIC_ICR_LO: return write_icr(a, value);
+    case APIC_ICR_HI: a->icr_hi = value & ICR_HI_BITS; break;
+    case APIC_LVR: case APIC_APR: case APIC_PPR: case APIC_RRD: case APIC_TIMER_CURRENT:
+        break; /* read-only */
+    default:
+        signal_error(a, APIC_ESR_ILLEGAL_REGISTER);
+        return APIC_BAD_REGISTER;
+    }
+    return APIC_OK;
+}

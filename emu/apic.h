@@ -1,0 +1,106 @@
+/* The local APIC of one CPU, reached by register offset (VMI APICRead/APICWrite pass offsets
+ * within the APIC page): enough for Linux's VMI timer, EOI and the APIC's own timer.
+ *
+ * Modelled: the register file with its writable bits (read-only registers ignore writes),
+ * IRR/ISR with priority classes against TPR, EOI, software enable in SVR (disabling masks
+ * every LVT entry and holds them masked), ESR with the write-to-update protocol and the LVT
+ * error interrupt, and the APIC timer (one-shot and periodic, every divide value) in virtual
+ * time. The timer's bus clock is the CPU clock (cpu_hz): one count every `divide` cycles,
+ * from the cycle the initial count is written.
+ * Not modelled: IPIs (an ICR write is stored; only a fixed-mode self IPI is delivered, any
+ * other is reported as APIC_IPI_UNSUPPORTED), level-triggered interrupts (TMR reads 0),
+ * LINT0/LINT1, thermal and performance interrupts (the LVT entries are stored only), NMI,
+ * SMI, INIT and ExtINT delivery, the arbitration priority (APR reads 0: it only matters for
+ * lowest-priority delivery between CPUs), remote read (0xC0 reads 0), x2APIC and the
+ * TSC-deadline timer.
+ *
+ * Plain data: a snapshot copies the struct (the clock callback is set at init). */
+#ifndef VMIEMU_APIC_H
+#define VMIEMU_APIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define APIC_VERSION 0x00050014u /* xAPIC, six LVT entries (max LVT index 5) */
+
+/* Register offsets within the APIC page. */
+enum {
+    APIC_ID = 0x20, APIC_LVR = 0x30, APIC_TPR = 0x80, APIC_APR = 0x90, APIC_PPR = 0xA0,
+    APIC_EOI = 0xB0, APIC_RRD = 0xC0, APIC_LDR = 0xD0, APIC_DFR = 0xE0, APIC_SVR = 0xF0,
+    APIC_ISR = 0x100, APIC_TMR = 0x180, APIC_IRR = 0x200, APIC_ESR = 0x280,
+    APIC_ICR_LO = 0x300, APIC_ICR_HI = 0x310, APIC_LVT_TIMER = 0x320, APIC_LVT_THERMAL = 0x330,
+    APIC_LVT_PERF = 0x340, APIC_LVT_LINT0 = 0x350, APIC_LVT_LINT1 = 0x360, APIC_LVT_ERROR = 0x370,
+    APIC_TIMER_INITIAL = 0x380, APIC_TIMER_CURRENT = 0x390, APIC_TIMER_DIVIDE = 0x3E0,
+};
+
+#define APIC_SVR_ENABLE 0x100u
+#define APIC_LVT_MASKED 0x10000u
+#define APIC_TIMER_PERIODIC 0x20000u
+#define APIC_ESR_RECEIVE_ILLEGAL_VECTOR 0x40u
+#define APIC_ESR_ILLEGAL_REGISTER 0x80u
+
+enum { APIC_LVT_COUNT = 6 }; /* timer, thermal, performance, LINT0, LINT1, error */
+
+/* What a register write did. APIC_BAD_REGISTER is 0, so `if (!apic_write(...))` reads as
+ * "the guest wrote to something that is not a register". */
+typedef enum apic_status {
+    APIC_BAD_REGISTER = 0,    /* not a register, or not 16-byte aligned: a guest error */
+    APIC_OK = 1,              /* written (or a read-only register left as it was) */
+    APIC_IPI_UNSUPPORTED = 2, /* ICR low written: stored, but no IPI was sent */
+} apic_status;
+
+typedef struct apic {
+    uint32_t id;         /* APIC ID, bits 24-31 as the register holds it */
+    uint32_t tpr, ldr, dfr, svr;
+    uint32_t esr;        /* errors as last made visible by an ESR write */
+    uint32_t esr_pending;/* errors since then */
+    uint32_t icr_lo, icr_hi;
+    uint32_t lvt[APIC_LVT_COUNT];
+    uint32_t irr[8], isr[8]; /* bit v%32 of word v/32 for vector v */
+    uint32_t timer_initial, timer_divide;
+    /* The timer counted `timer_base_count` at cycle `timer_base`, one count every divide
+     * cycles; `timer_next` is the cycle of the next expiry (UINT64_MAX: none). */
+    uint64_t timer_base, timer_next;
+    uint32_t timer_base_count;
+    bool timer_running;
+    uint64_t cpu_hz;     /* also the timer's bus clock */
+    uint64_t (*now)(void *ctx);
+    void *now_ctx;
+} apic;
+
+/* Reset state: ID `id`, every LVT entry masked, software-disabled (SVR 0xFF), DFR all ones,
+ * timer stopped. `now` gives the current CPU cycle count (read at timer register accesses). */
+void apic_init(apic *a, uint32_t id, uint64_t cpu_hz, uint64_t (*now)(void *), void *now_ctx);
+
+/* Read the register at `offset`; false (and ESR "illegal register address") if there is none. */
+bool apic_read(apic *a, uint32_t offset, uint32_t *value);
+
+/* Write the register at `offset` (only its writable bits change); see apic_status. */
+apic_status apic_write(apic *a, uint32_t offset, uint32_t value);
+
+/* An interrupt arrives: set its IRR bit. Vectors 0-15 are illegal: they set ESR "receive
+ * illegal vector" (and raise the LVT error interrupt if unmasked) instead. Dropped while the
+ * APIC is software-disabled. */
+void apic_accept(apic *a, uint8_t vector);
+
+/* The highest IRR vector whose priority class (vector >> 4) is above the processor
+ * priority class (max of TPR's and the highest in-service vector's), or -1. Always -1 while
+ * software-disabled. */
+int apic_pending_vector(const apic *a);
+
+/* Deliver apic_pending_vector(): move it from IRR to ISR and return it; -1 if none. */
+int apic_acknowledge(apic *a);
+
+/* The LVT timer entry's vector and whether it is masked (or the APIC software-disabled):
+ * VMI alarms wired to the APIC timer deliver through these. */
+uint8_t apic_timer_vector(const apic *a);
+bool apic_timer_masked(const apic *a);
+
+/* Absolute cycle of the next timer expiry, or UINT64_MAX. */
+uint64_t apic_next_event(const apic *a);
+
+/* Expire the timer up to now_cycles: each expiry accepts the LVT timer vector unless masked
+ * (several expiries collapse into the one IRR bit they would set). */
+void apic_advance(apic *a, uint64_t now_cycles);
+
+#endif

@@ -1,0 +1,79 @@
+#include "clock.h"
+
+#include "cpu.h"
+#include "pit.h"
+#include "vmi.h"
+
+#define CAL_TICKS (PIT_HZ / 50)  /* 20 ms of PIT channel 2 */
+#define CAL_POLL_LIMIT 100000000u /* port reads before giving up on channel 2 */
+
+static bool calibrated;
+static uint64_t tsc_hz;
+static uint32_t apic_hz;
+
+/* Time one channel-2 countdown with the TSC and, if there is one, the APIC timer (divide by
+ * 1, one-shot, masked, counting down from 0xFFFFFFFF). */
+static void calibrate(void)
+{
+    calibrated = true;
+    const bool apic = vmi_apic_present();
+    if (apic) {
+        vmi_apic_write(APIC_REG_TIMER_DIV, 0xB); /* divide by 1 */
+        vmi_apic_write(APIC_REG_LVTT, APIC_LVT_MASKED | 0xFF);
+    }
+    const uint32_t flags = vmi_get_interrupt_mask();
+    vmi_disable_interrupts();
+    pit_ch2_start(CAL_TICKS);
+    if (apic)
+        vmi_apic_write(APIC_REG_TIMER_INIT, 0xFFFFFFFFu);
+    const uint64_t t0 = native_rdtsc();
+    uint32_t polls = 0;
+    while (!pit_ch2_done() && ++polls < CAL_POLL_LIMIT)
+        ;
+    const uint64_t t1 = native_rdtsc();
+    const uint32_t left = apic ? vmi_apic_read(APIC_REG_TIMER_CUR) : 0;
+    if (apic)
+        vmi_apic_write(APIC_REG_TIMER_INIT, 0);
+    vmi_set_interrupt_mask(flags);
+    if (polls >= CAL_POLL_LIMIT)
+        return;
+    tsc_hz = (t1 - t0) * 50;
+    apic_hz = apic ? (0xFFFFFFFFu - left) * 50 : 0;
+}
+
+uint64_t clock_frequency(void)
+{
+    if (vmi_has(VMI_CALL_GetCycleFrequency))
+        return vmi_get_cycle_frequency();
+    if (!calibrated)
+        calibrate();
+    return tsc_hz;
+}
+
+uint32_t clock_apic_timer_hz(void)
+{
+    if (!calibrated)
+        calibrate();
+    return apic_hz;
+}
+
+uint64_t clock_now(void) { return vmi_get_cycle_counter(VMI_CYCLES_REAL); }
+
+bool clock_wait_count(volatile uint32_t *count, uint32_t target, uint64_t budget, bool halt)
+{
+    const uint64_t start = clock_now();
+    for (;;) {
+        vmi_disable_interrupts();
+        if (*count >= target)
+            return true;
+        if (clock_now() - start > budget)
+            return false;
+        if (halt) {
+            vmi_halt(); /* enables interrupts and sleeps until one has been handled */
+        } else {
+            vmi_enable_interrupts();
+            for (int i = 0; i < 1000 && *count < target; i++)
+                __asm__ volatile("pause");
+        }
+    }
+}

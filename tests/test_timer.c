@@ -1,0 +1,98 @@
+/* VMI alarms fire at their exact cycle through the PIC (and the local APIC), a Halt sleeps
+ * until the next one without host time, and CancelAlarm reports what was pending. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/suite_main.h"
+#include "support/testutil.h"
+
+#define RESULT 0x5000u
+#define TICKS 0x5100u
+#define PERIOD 10000u
+
+static machine m;
+
+static void teardown(void) { machine_free(&m); }
+
+static uint32_t result(int i) { return phys_read32(&m.mem, RESULT + 4u * (uint32_t)i); }
+
+static uint64_t tick(int i)
+{
+    uint64_t v = 0;
+    phys_read(&m.mem, TICKS + 8u * (uint32_t)i, &v, sizeof v);
+    return v;
+}
+
+static size_t count_external(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m.log.count; i++)
+        n += m.log.events[i].kind == EV_EXCEPTION && (m.log.events[i].args[2] & 4);
+    return n;
+}
+
+START_TEST(test_periodic_alarm_ticks_exactly_one_period_apart)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "timer_pic"), END_HALTED);
+    ck_assert_uint_eq(result(3), 0x600d);
+    for (int i = 1; i < 5; i++)
+        ck_assert_uint_eq(tick(i) - tick(i - 1), PERIOD);
+}
+END_TEST
+
+START_TEST(test_halt_sleeps_without_running_instructions)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "timer_pic"), END_HALTED);
+    ck_assert_uint_gt(m.idle_cycles, 4 * PERIOD);
+    ck_assert_uint_lt(machine_insns(&m), 1000 + 4 * PERIOD);
+}
+END_TEST
+
+START_TEST(test_one_shot_alarm_re_armed_fires_each_time)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "timer_pic"), END_HALTED);
+    ck_assert_uint_eq(result(4), 8); /* 5 periodic + 3 one-shot ticks */
+    for (int i = 6; i < 8; i++)
+        ck_assert_uint_ge(tick(i) - tick(i - 1), 3 * PERIOD);
+    ck_assert_uint_eq(count_external(), 8);
+}
+END_TEST
+
+START_TEST(test_cancel_alarm_reports_whether_one_was_pending)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "timer_pic"), END_HALTED);
+    ck_assert_uint_eq(result(1), 1);
+    ck_assert_uint_eq(result(2), 0);
+}
+END_TEST
+
+START_TEST(test_timer_runs_are_deterministic)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "timer_pic"), END_HALTED);
+    char *a = tu_log_text(&m);
+    machine_free(&m);
+    ck_assert_int_eq(tu_run_snippet(&m, "timer_pic"), END_HALTED);
+    char *b = tu_log_text(&m);
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+}
+END_TEST
+
+static Suite *timer_suite(void)
+{
+    Suite *s = suite_create("timer");
+    TCase *tc = tcase_create("alarms");
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_periodic_alarm_ticks_exactly_one_period_apart);
+    tcase_add_test(tc, test_halt_sleeps_without_running_instructions);
+    tcase_add_test(tc, test_one_shot_alarm_re_armed_fires_each_time);
+    tcase_add_test(tc, test_cancel_alarm_reports_whether_one_was_pending);
+    tcase_add_test(tc, test_timer_runs_are_deterministic);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+SUITE_MAIN(timer_suite)
