@@ -80,6 +80,29 @@ START_TEST(test_timer_runs_are_deterministic)
 }
 END_TEST
 
+START_TEST(test_apic_wired_alarm_raises_the_lvt_vector_until_cancelled)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "timer_apic"), END_HALTED);
+    ck_assert_uint_eq(result(3), 0x600d);
+    ck_assert_uint_eq(result(1), 0xEF); /* LVT read back: vector, unmasked */
+    for (int i = 1; i < 4; i++)
+        ck_assert_uint_eq(tick(i) - tick(i - 1), 2 * PERIOD);
+    ck_assert_uint_eq(result(2), 1);
+    for (size_t i = 0; i < m.log.count; i++)
+        if (m.log.events[i].kind == EV_EXCEPTION)
+            ck_assert_uint_eq(m.log.events[i].num, 0xEF);
+}
+END_TEST
+
+START_TEST(test_apic_tick_without_eoi_blocks_later_ticks_and_the_halt_ends)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "timer_apic_noeoi"), END_HALTED);
+    ck_assert_uint_eq(result(0), 1);
+    ck_assert_uint_ne(result(3), 0x600d);
+    ck_assert_ptr_nonnull(strstr(m.end_message, "none can be taken"));
+}
+END_TEST
+
 static Suite *timer_suite(void)
 {
     Suite *s = suite_create("timer");
@@ -91,6 +114,8 @@ static Suite *timer_suite(void)
     tcase_add_test(tc, test_one_shot_alarm_re_armed_fires_each_time);
     tcase_add_test(tc, test_cancel_alarm_reports_whether_one_was_pending);
     tcase_add_test(tc, test_timer_runs_are_deterministic);
+    tcase_add_test(tc, test_apic_wired_alarm_raises_the_lvt_vector_until_cancelled);
+    tcase_add_test(tc, test_apic_tick_without_eoi_blocks_later_ticks_and_the_halt_ends);
     suite_add_tcase(s, tc);
     return s;
 }
