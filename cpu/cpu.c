@@ -508,6 +508,35 @@ bool vcpu_get_table(cpu *c, cpu_table which, vcpu_table_reg *out)
     return true;
 }
 
+static uint64_t mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *user)
+{
+    (void)uc;
+    struct vcpu_mmio *r = user;
+    return r->rd(r->opaque, offset, size);
+}
+
+static void mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
+{
+    (void)uc;
+    struct vcpu_mmio *r = user;
+    r->wr(r->opaque, offset, size, (uint32_t)value);
+}
+
+bool vcpu_map_mmio(cpu *c, uint64_t base, uint64_t size, vcpu_mmio_read rd, vcpu_mmio_write wr, void *opaque,
+                   vm_error *err)
+{
+    if (c->nmmio == (int)(sizeof c->mmio / sizeof c->mmio[0]))
+        return vm_fail(err, VM_EINVAL, "too many memory-mapped I/O regions");
+    struct vcpu_mmio *r = &c->mmio[c->nmmio];
+    *r = (struct vcpu_mmio){rd, wr, opaque};
+    uc_err e = uc_mmio_map(c->uc, base, size, mmio_read, r, mmio_write, r);
+    if (e != UC_ERR_OK)
+        return vm_fail(err, VM_EENGINE, "unicorn: cannot map I/O memory at 0x%llx: %s", (unsigned long long)base,
+                       uc_strerror(e));
+    c->nmmio++;
+    return true;
+}
+
 void vcpu_forget_counts(cpu *c) { blockcache_clear(&c->counts); }
 
 void vcpu_flush_code(cpu *c)

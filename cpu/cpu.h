@@ -137,6 +137,12 @@ vcpu_delivery vcpu_deliver(cpu *c, const vcpu_event *ev, vcpu_event *delivered, 
 /* True if the vector pushes an error code when raised as an exception. */
 bool vcpu_vector_has_error(uint32_t vector);
 
+/* Memory-mapped I/O: accesses to [base, base+size) call these instead of reaching RAM. */
+typedef uint32_t (*vcpu_mmio_read)(void *opaque, uint64_t offset, unsigned size);
+typedef void (*vcpu_mmio_write)(void *opaque, uint64_t offset, unsigned size, uint32_t value);
+bool vcpu_map_mmio(cpu *c, uint64_t base, uint64_t size, vcpu_mmio_read rd, vcpu_mmio_write wr, void *opaque,
+                   vm_error *err);
+
 /* Forget cached block counts (after the linear address space changed: CR3, TLB flushes). */
 void vcpu_forget_counts(cpu *c);
 

@@ -34,6 +34,12 @@ struct cpu {
     uc_context *scratch;  /* for reading and resetting that state */
     bool exact_aborted;   /* an exception moved execution out of the exactly-stepped block */
     bool irq_window;      /* stop when IF becomes set */
+    struct vcpu_mmio {
+        vcpu_mmio_read rd;
+        vcpu_mmio_write wr;
+        void *opaque;
+    } mmio[4];
+    int nmmio;
     bool window_hit;
 };
 

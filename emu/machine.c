@@ -253,7 +253,7 @@ static bool power_on(machine *m, vm_error *err)
         .interrupt = on_interrupt,
     };
     m->cpu = vcpu_open(&m->mem, &ops, err);
-    if (!m->cpu)
+    if (!m->cpu || !machine_map_high_memory(m, err))
         return false;
     m->rom_initialized = false;
     memset(m->pt_pages, 0, m->mem.size >> 12);

@@ -117,6 +117,9 @@ void machine_end_run(machine *m, machine_end why, const char *fmt, ...) __attrib
 /* Answer CPUID for both the instruction and the VMI call: regs in EAX, ECX; out EAX..EDX. */
 void machine_cpuid(machine *m, uint32_t regs[4]);
 
+/* Map what lies above RAM: the local APIC page and an open bus (machine_mmio.c). */
+bool machine_map_high_memory(machine *m, vm_error *err);
+
 /* The cycle count of the next timer event (alarm, PIT, APIC timer), UINT64_MAX if none. */
 uint64_t machine_next_event(machine *m);
 /* Bring every timer up to the current cycle count, raising the interrupts that are due. */

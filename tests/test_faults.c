@@ -96,15 +96,29 @@ START_TEST(test_general_protection_fault_crashes_with_vector_13)
 }
 END_TEST
 
-START_TEST(test_access_beyond_ram_crashes_with_the_address)
+START_TEST(test_memory_above_ram_is_an_open_bus_and_logged)
 {
-    const uint8_t code[] = {0xA1, 0x00, 0x00, 0x00, 0xF0}; /* mov eax, [0xF0000000] */
-    ck_assert_int_eq(run_code(code, sizeof code), END_CRASH);
+    /* mov eax, [0xF0000000]; mov [0xF0000010], eax; hlt */
+    const uint8_t code[] = {0xA1, 0x00, 0x00, 0x00, 0xF0, 0xA3, 0x10, 0x00, 0x00, 0xF0, 0xF4};
+    ck_assert_int_eq(run_code(code, sizeof code), END_HALTED);
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EAX), 0xFFFFFFFFu);
     const vm_event *ev = find(EV_MEMORY);
     ck_assert_ptr_nonnull(ev);
     ck_assert_uint_eq(ev->args[0], 0xF0000000u);
     ck_assert_uint_eq(ev->args[1], 'r');
-    ck_assert_ptr_nonnull(strstr(m.end_message, "0xf0000000"));
+    ck_assert_uint_eq(m.log.events[1].args[0], 0xF0000010u);
+    ck_assert_uint_eq(m.log.events[1].args[1], 'w');
+}
+END_TEST
+
+START_TEST(test_local_apic_page_answers_natively)
+{
+    const uint8_t code[] = {0xA1, 0x30, 0x00, 0xE0, 0xFE, 0xF4}; /* mov eax, [0xFEE00030]; hlt */
+    ck_assert_int_eq(run_code(code, sizeof code), END_HALTED);
+    uint32_t version = 0;
+    apic_read(&m.lapic, 0x30, &version);
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EAX), version);
+    ck_assert_uint_ne(version, 0);
 }
 END_TEST
 
@@ -159,7 +173,8 @@ static Suite *faults_suite(void)
     tcase_add_test(tc, test_invalid_opcode_before_the_guest_has_an_idt_is_a_triple_fault);
     tcase_add_test(tc, test_software_interrupt_before_the_guest_has_an_idt_crashes);
     tcase_add_test(tc, test_general_protection_fault_crashes_with_vector_13);
-    tcase_add_test(tc, test_access_beyond_ram_crashes_with_the_address);
+    tcase_add_test(tc, test_memory_above_ram_is_an_open_bus_and_logged);
+    tcase_add_test(tc, test_local_apic_page_answers_natively);
     tcase_add_test(tc, test_writing_the_rom_crashes_and_leaves_it_intact);
     tcase_add_test(tc, test_rdtsc_instruction_reads_the_exact_instruction_count);
     tcase_add_test(tc, test_cpuid_instruction_answers_the_machine_cpuid);

@@ -22,11 +22,12 @@ static const char *const exception_names[32] = {
     "#XM SIMD error", "#VE virtualization", "#CP control protection",
 };
 
-static uint64_t make_gate(unsigned v)
+uint32_t trap_stub(unsigned vector)
 {
-    const uint32_t addr = (uint32_t)(uintptr_t)trap_stubs + v * TRAP_STUB_SIZE;
-    return desc_gate(read_cs(), addr, gate_type[v]);
+    return (uint32_t)(uintptr_t)trap_stubs + (vector & 0xFF) * TRAP_STUB_SIZE;
 }
+
+static uint64_t make_gate(unsigned v) { return desc_gate(read_cs(), trap_stub(v), gate_type[v]); }
 
 void trap_init(void)
 {

@@ -59,8 +59,10 @@ void trap_set_handler(unsigned vector, trap_handler fn, unsigned dpl);
  * the CPU raise #NP instead). */
 void trap_set_present(unsigned vector, bool present);
 
-/* The gate the library wrote for `vector` (what WriteIDTEntry was given). */
+/* The gate the library wrote for `vector` (what WriteIDTEntry was given), and the address
+ * of the entry stub that reports `vector` to trap_dispatch. */
 uint64_t trap_gate(unsigned vector);
+uint32_t trap_stub(unsigned vector);
 
 /* The IDT's linear address and limit as the library loaded them. */
 uint32_t trap_idt_linear(void);
