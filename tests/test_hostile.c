@@ -1,0 +1,137 @@
+/* A hostile guest's VMI arguments: each bad call is refused (logged as failed, or a fault the
+ * guest sees) and the emulator carries on to the guest's own end of the run. */
+#include <check.h>
+#include <string.h>
+
+#include "rom/rom.h"
+#include "support/suite_main.h"
+#include "support/testutil.h"
+
+#define RESULT 0x5000u
+
+static machine m;
+
+static void setup(void) { ck_assert_int_eq(tu_run_snippet(&m, "hostile"), END_HALTED); }
+static void teardown(void) { machine_free(&m); }
+
+static uint32_t result(int i) { return phys_read32(&m.mem, RESULT + 4u * (uint32_t)i); }
+
+/* The n-th logged call with this number (0-based), or NULL. */
+static const vm_event *call(uint16_t num, int n)
+{
+    for (size_t i = 0; i < m.log.count; i++)
+        if (m.log.events[i].kind == EV_VMI_CALL && m.log.events[i].num == num && n-- == 0)
+            return &m.log.events[i];
+    return NULL;
+}
+
+static void assert_failed(uint16_t num, int n)
+{
+    const vm_event *ev = call(num, n);
+    ck_assert_msg(ev != NULL, "call %u #%d not logged", num, n);
+    ck_assert_msg(ev->failed, "call %s #%d not marked failed", rom_call_find(num)->name, n);
+}
+
+START_TEST(test_the_guest_reaches_its_own_end)
+{
+    ck_assert_uint_eq(result(3), 0x600d);
+    ck_assert_uint_eq(result(4), 0); /* no #GP on the way */
+}
+END_TEST
+
+START_TEST(test_time_calls_refuse_unknown_counters_and_periods)
+{
+    assert_failed(67, 0);
+    assert_failed(68, 0);
+    assert_failed(68, 1);
+    ck_assert_uint_eq(result(0), 0);
+    ck_assert_uint_eq(alarms_next(&m.alarms), UINT64_MAX); /* nothing was armed */
+}
+END_TEST
+
+START_TEST(test_page_calls_refuse_frames_outside_ram_and_bad_flags)
+{
+    assert_failed(44, 0);
+    assert_failed(44, 1);
+    assert_failed(45, 0);
+    ck_assert_uint_eq(m.pt_count, 0);
+}
+END_TEST
+
+START_TEST(test_mapping_mode_apic_and_debug_calls_refuse_nonsense)
+{
+    assert_failed(48, 0);
+    assert_failed(73, 0);
+    assert_failed(63, 0);
+    assert_failed(64, 0);
+    assert_failed(25, 0);
+    ck_assert(!m.linear_maps[0].set);
+    ck_assert_uint_eq(m.lazy_mode, 0);
+}
+END_TEST
+
+START_TEST(test_kernel_stack_without_a_task_register_fails)
+{
+    assert_failed(14, 0);
+}
+END_TEST
+
+START_TEST(test_wrapping_descriptor_table_address_fails)
+{
+    assert_failed(11, 0);
+}
+END_TEST
+
+START_TEST(test_rom_chained_through_return_addresses_still_works)
+{
+    ck_assert_ptr_nonnull(call(65, 0));
+    const vm_event *tsc = call(27, 0);
+    ck_assert_ptr_nonnull(tsc);
+    ck_assert_uint_eq(result(1), (uint32_t)tsc->result);
+}
+END_TEST
+
+START_TEST(test_set_pxe_through_an_unmapped_pointer_is_a_guest_page_fault)
+{
+    assert_failed(38, 0);
+    ck_assert_uint_eq(result(2), 0x40000000u);
+    const vm_event *last = NULL;
+    for (size_t i = 0; i < m.log.count; i++)
+        if (m.log.events[i].kind == EV_EXCEPTION)
+            last = &m.log.events[i];
+    ck_assert_ptr_nonnull(last);
+    ck_assert_uint_eq(last->num, 14);
+}
+END_TEST
+
+START_TEST(test_descriptor_table_from_the_open_bus_is_logged)
+{
+    size_t reads = 0;
+    for (size_t i = 0; i < m.log.count; i++)
+        reads += m.log.events[i].kind == EV_MEMORY && m.log.events[i].args[0] >= 0xF0000000u;
+    ck_assert_uint_ge(reads, 1); /* lgdt read its 6 bytes from the open bus */
+    assert_failed(62, 0);        /* the host does not read AP state from I/O space */
+    ck_assert(!m.ap_state_set);
+}
+END_TEST
+
+static Suite *hostile_suite(void)
+{
+    Suite *s = suite_create("hostile");
+    TCase *tc = tcase_create("guest");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_the_guest_reaches_its_own_end);
+    tcase_add_test(tc, test_time_calls_refuse_unknown_counters_and_periods);
+    tcase_add_test(tc, test_page_calls_refuse_frames_outside_ram_and_bad_flags);
+    tcase_add_test(tc, test_mapping_mode_apic_and_debug_calls_refuse_nonsense);
+    tcase_add_test(tc, test_kernel_stack_without_a_task_register_fails);
+    tcase_add_test(tc, test_wrapping_descriptor_table_address_fails);
+    tcase_add_test(tc, test_rom_chained_through_return_addresses_still_works);
+    tcase_add_test(tc, test_set_pxe_through_an_unmapped_pointer_is_a_guest_page_fault);
+    tcase_add_test(tc, test_descriptor_table_from_the_open_bus_is_logged);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+SUITE_MAIN(hostile_suite)
