@@ -103,6 +103,19 @@ START_TEST(test_apic_tick_without_eoi_blocks_later_ticks_and_the_halt_ends)
 }
 END_TEST
 
+START_TEST(test_interrupts_inside_rom_slots_return_into_them)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "irq_storm"), END_HALTED);
+    ck_assert_uint_eq(result(3), 0x600d);
+    ck_assert_uint_gt(result(0), 1000);
+    size_t mid_slot = 0; /* interrupts whose return address lies inside the ROM */
+    for (size_t i = 0; i < m.log.count; i++)
+        mid_slot += m.log.events[i].kind == EV_EXCEPTION && m.log.events[i].eip >= 0xC0000u &&
+                    m.log.events[i].eip < 0xC1000u;
+    ck_assert_uint_gt(mid_slot, 0);
+}
+END_TEST
+
 static Suite *timer_suite(void)
 {
     Suite *s = suite_create("timer");
@@ -115,6 +128,7 @@ static Suite *timer_suite(void)
     tcase_add_test(tc, test_cancel_alarm_reports_whether_one_was_pending);
     tcase_add_test(tc, test_timer_runs_are_deterministic);
     tcase_add_test(tc, test_apic_wired_alarm_raises_the_lvt_vector_until_cancelled);
+    tcase_add_test(tc, test_interrupts_inside_rom_slots_return_into_them);
     tcase_add_test(tc, test_apic_tick_without_eoi_blocks_later_ticks_and_the_halt_ends);
     suite_add_tcase(s, tc);
     return s;
