@@ -12,13 +12,13 @@ static bool flags_ok(uint32_t flags)
 
 bool alarms_set(alarms *as, uint32_t flags, uint64_t expiry, uint64_t period)
 {
-    if (!flags_ok(flags) || ((flags & ALARM_PERIODIC) && period == 0))
+    if (!flags_ok(flags))
         return false;
     vmi_alarm *a = &as->a[flags & ALARM_COUNTER_MASK];
     a->armed = true;
     a->flags = flags;
     a->expiry = expiry;
-    a->period = (flags & ALARM_PERIODIC) ? period : 0;
+    a->period = (flags & ALARM_PERIODIC) ? period : 0; /* periodic with period 0: fires once */
     return true;
 }
 

@@ -26,8 +26,8 @@ typedef struct alarms {
 
 void alarms_init(alarms *as);
 
-/* SetAlarm: false (and nothing armed) for an unknown counter or wiring, or a periodic alarm
- * with period 0. An expiry in the past fires at once. */
+/* SetAlarm: false (and nothing armed) for an unknown counter or wiring bits. A periodic alarm
+ * with period 0 fires once, like a one-shot. An expiry in the past fires at once. */
 bool alarms_set(alarms *as, uint32_t flags, uint64_t expiry, uint64_t period);
 
 /* CancelAlarm: returns whether an alarm was pending on that counter. */
