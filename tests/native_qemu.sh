@@ -24,5 +24,8 @@ check() {
 check hello "exit" "running natively" "hello: PASS"
 check loop "iters=1000000" "loop: checksum 0xa1bd604f"
 check callloop "iters=10000" "callloop: PASS"
+for k in exceptions paging usermode timer descriptors linuxlike; do
+    if [ -f "$dir/$k.elf" ]; then check "$k" "" "$k: PASS"; fi
+done
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -12,11 +12,13 @@ static uint64_t tsc_hz;
 static uint32_t apic_hz;
 
 /* Time one channel-2 countdown with the TSC and, if there is one, the APIC timer (divide by
- * 1, one-shot, masked, counting down from 0xFFFFFFFF). */
+ * 1, one-shot, masked, counting down from 0xFFFFFFFF; its LVT and divider are put back). */
 static void calibrate(void)
 {
     calibrated = true;
     const bool apic = vmi_apic_present();
+    const uint32_t lvt = apic ? vmi_apic_read(APIC_REG_LVTT) : 0;
+    const uint32_t div = apic ? vmi_apic_read(APIC_REG_TIMER_DIV) : 0;
     if (apic) {
         vmi_apic_write(APIC_REG_TIMER_DIV, 0xB); /* divide by 1 */
         vmi_apic_write(APIC_REG_LVTT, APIC_LVT_MASKED | 0xFF);
@@ -32,8 +34,11 @@ static void calibrate(void)
         ;
     const uint64_t t1 = native_rdtsc();
     const uint32_t left = apic ? vmi_apic_read(APIC_REG_TIMER_CUR) : 0;
-    if (apic)
+    if (apic) {
         vmi_apic_write(APIC_REG_TIMER_INIT, 0);
+        vmi_apic_write(APIC_REG_LVTT, lvt);
+        vmi_apic_write(APIC_REG_TIMER_DIV, div);
+    }
     vmi_set_interrupt_mask(flags);
     if (polls >= CAL_POLL_LIMIT)
         return;
