@@ -4,12 +4,14 @@
 #define VMIEMU_BLOCKCACHE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct blockcache_entry {
     uint32_t pc;
     uint16_t size;  /* 0 = empty slot */
     uint16_t count;
+    uint16_t first_io; /* 1 + index of the first port I/O instruction, 0 = none */
 } blockcache_entry;
 
 typedef struct blockcache {
@@ -22,21 +24,21 @@ bool blockcache_init(blockcache *bc);
 void blockcache_free(blockcache *bc);
 void blockcache_clear(blockcache *bc); /* after code or mappings changed */
 
-/* The cached count, or -1 if (pc, size) is not cached. */
-static inline int blockcache_get(const blockcache *bc, uint32_t pc, uint32_t size)
+/* The cached entry for (pc, size), or NULL. */
+static inline const blockcache_entry *blockcache_get(const blockcache *bc, uint32_t pc, uint32_t size)
 {
     uint32_t i = (pc * 2654435761u ^ size) & bc->mask;
     for (;;) {
         const blockcache_entry *e = &bc->slots[i];
         if (e->size == 0)
-            return -1;
+            return NULL;
         if (e->pc == pc && e->size == size)
-            return e->count;
+            return e;
         i = (i + 1) & bc->mask;
     }
 }
 
 /* Insert; false only if the table could not grow (the caller then just doesn't cache). */
-bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count);
+bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io);
 
 #endif

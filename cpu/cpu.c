@@ -77,16 +77,20 @@ uint64_t vcpu_icount(cpu *c)
     return c->blk_icount + block_index(c, eip);
 }
 
-static uint32_t block_count(cpu *c, uint32_t pc, uint32_t size)
+/* The block's instruction count; *first_io = 1 + index of its first port I/O instruction. */
+static uint32_t block_count(cpu *c, uint32_t pc, uint32_t size, uint32_t *first_io)
 {
-    int n = blockcache_get(&c->counts, pc, size);
-    if (n >= 0)
-        return (uint32_t)n;
+    const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
+    if (e) {
+        *first_io = e->first_io;
+        return e->count;
+    }
     uint8_t buf[MAX_BLOCK_BYTES];
     uint32_t count = 0;
+    *first_io = 0;
     if (size <= sizeof buf && uc_vmem_read(c->uc, pc, UC_PROT_EXEC, buf, size) == UC_ERR_OK)
-        count = disasm_count(c->dis, buf, size, pc);
-    blockcache_put(&c->counts, pc, size, count);
+        count = disasm_scan(c->dis, buf, size, pc, first_io);
+    blockcache_put(&c->counts, pc, size, count, *first_io);
     return count;
 }
 
@@ -102,7 +106,13 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
     cpu *c = user;
     uint32_t pc = (uint32_t)address;
-    if (c->exact || c->stop_requested)
+    if (c->exact) { /* exact stepping stays inside its block: leaving it ends the stretch */
+        if (c->exact_entered)
+            uc_emu_stop(uc);
+        c->exact_entered = true;
+        return;
+    }
+    if (c->stop_requested)
         return;
     if (c->irq_window && (vcpu_get(c, CPU_EFLAGS) & 0x200)) {
         c->window_hit = true;
@@ -127,7 +137,13 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
             return;
         }
     }
-    uint32_t n = block_count(c, pc, size);
+    uint32_t first_io, n = block_count(c, pc, size, &first_io);
+    if (first_io && vcpu_io_needs_check(c)) { /* Unicorn would skip the I/O bitmap check */
+        c->io_hit = true;
+        c->io_index = first_io - 1;
+        uc_emu_stop(uc);
+        return;
+    }
     if (c->icount + n > c->target) {
         c->deadline_hit = true;
         uc_emu_stop(uc);
@@ -392,10 +408,10 @@ bool vcpu_reset(cpu *c, uint32_t gdt_addr, uint32_t eip, uint32_t eax, uint32_t 
     return true;
 }
 
-/* Step exactly target - icount instructions of the block at blk_pc (fewer than it holds). */
-static uc_err run_exact(cpu *c)
+/* Step exactly k instructions from EIP inside the block at blk_pc (stopping early at the
+ * block's end or at an exception). */
+static uc_err run_exact(cpu *c, uint64_t k)
 {
-    uint64_t k = c->target - c->icount;
     uint32_t pc = c->blk_pc, size = c->blk_size ? c->blk_size : 1;
     uc_hook h;
     /* Cached translations carry no per-instruction hook: drop this block's so it is
@@ -406,14 +422,40 @@ static uc_err run_exact(cpu *c)
         return e;
     c->exact = true;
     c->exact_aborted = false;
+    c->exact_entered = false;
     c->exact_left = k;
     c->blk_icount = c->icount;
-    e = uc_emu_start(c->uc, pc, 0, 0, 0);
+    e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
     c->exact = false;
     uc_hook_del(c->uc, h);
     if (!c->stop_requested && !c->exact_aborted)
         c->icount = c->blk_icount + (k - c->exact_left);
     return e;
+}
+
+/* A block with port I/O at CPL > IOPL: run exactly up to the I/O instruction, check the TSS
+ * I/O bitmap, then either run that one instruction or deliver #GP(0) in its place. */
+static uc_err io_step(cpu *c)
+{
+    uint64_t before = c->target - c->icount;
+    if (c->io_index > 0) {
+        uc_err e = run_exact(c, c->io_index < before ? c->io_index : before);
+        if (e != UC_ERR_OK || c->stop_requested || c->exact_aborted || c->icount >= c->target)
+            return e;
+    }
+    uint32_t eip = vcpu_get(c, CPU_EIP);
+    uint16_t port;
+    int size;
+    if (eip - c->blk_pc < c->blk_size && vcpu_io_decode(c, eip, &port, &size) && !vcpu_io_permitted(c, port, size)) {
+        vcpu_event ev = {.vector = 13, .has_error = true, .error = 0, .eip = eip, .fault_eip = eip};
+        c->running = false; /* the count is exact here: nothing of the block past EIP ran */
+        bool ok = c->ops.interrupt && c->ops.interrupt(c->ops.ctx, &ev);
+        c->running = true;
+        if (!ok)
+            fault_stop(c, &ev, "port I/O not permitted: exception");
+        return UC_ERR_OK;
+    }
+    return run_exact(c, 1);
 }
 
 static cpu_stop stop_from_error(cpu *c, uc_err e)
@@ -442,9 +484,12 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
     c->window_hit = false;
     while (c->icount < target) {
         c->deadline_hit = false;
+        c->io_hit = false;
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
-        if (e == UC_ERR_OK && c->deadline_hit && !c->stop_requested)
-            e = run_exact(c);
+        if (e == UC_ERR_OK && c->io_hit && !c->stop_requested)
+            e = io_step(c);
+        else if (e == UC_ERR_OK && c->deadline_hit && !c->stop_requested)
+            e = run_exact(c, c->target - c->icount);
         if (e != UC_ERR_OK || c->stop_requested) {
             result = stop_from_error(c, e);
             break;
@@ -453,7 +498,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
             result = CPU_STOP_IRQ_WINDOW;
             break;
         }
-        if (c->deadline_hit)
+        if (c->deadline_hit || c->io_hit)
             continue;
         uint32_t eip = vcpu_get(c, CPU_EIP);
         if (halted_at(c, eip)) {

@@ -34,6 +34,9 @@ struct cpu {
     uc_context *scratch;  /* for reading and resetting that state */
     bool exact_aborted;   /* an exception moved execution out of the exactly-stepped block */
     bool irq_window;      /* stop when IF becomes set */
+    bool io_hit;          /* the next block has port I/O that needs a permission check */
+    uint32_t io_index;    /* instructions before that I/O instruction */
+    bool exact_entered;   /* exact stepping has entered its block (leaving it stops) */
     struct vcpu_mmio {
         vcpu_mmio_read rd;
         vcpu_mmio_write wr;
@@ -42,6 +45,11 @@ struct cpu {
     int nmmio;
     bool window_hit;
 };
+
+/* Port I/O permission (ioperm.c). */
+bool vcpu_io_needs_check(cpu *c);
+bool vcpu_io_decode(cpu *c, uint32_t eip, uint16_t *port, int *size);
+bool vcpu_io_permitted(cpu *c, uint16_t port, int size);
 
 /* Read the error code and "raised by int" of the exception being reported, and reset the
  * previous-exception state so the next fault is not escalated to #DF. */

@@ -49,6 +49,31 @@ uint32_t disasm_count_until(disasm *d, const uint8_t *code, size_t len, uint32_t
     return n;
 }
 
+static bool is_port_io(unsigned id)
+{
+    switch (id) {
+    case X86_INS_IN: case X86_INS_OUT:
+    case X86_INS_INSB: case X86_INS_INSW: case X86_INS_INSD:
+    case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
+        return true;
+    default:
+        return false;
+    }
+}
+
+uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io)
+{
+    uint64_t pc = addr;
+    uint32_t n = 0;
+    *first_io = 0;
+    while (len > 0 && cs_disasm_iter(d->handle, &code, &len, &pc, d->insn)) {
+        if (!*first_io && is_port_io(d->insn->id))
+            *first_io = n + 1;
+        n++;
+    }
+    return n;
+}
+
 uint32_t disasm_count(disasm *d, const uint8_t *code, size_t len, uint32_t addr)
 {
     return disasm_count_until(d, code, len, addr, (uint64_t)addr + len);

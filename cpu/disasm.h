@@ -16,6 +16,10 @@ void disasm_close(disasm *d);
  * the first byte capstone cannot decode; what was decoded before it counts. */
 uint32_t disasm_count(disasm *d, const uint8_t *code, size_t len, uint32_t addr);
 
+/* Like disasm_count, and also *first_io = 1 + the index of the first port I/O instruction
+ * (in, out, ins, outs), or 0 if there is none. */
+uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io);
+
 /* Number of whole instructions that start before `stop` (addr <= stop <= addr+len). */
 uint32_t disasm_count_until(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint64_t stop);
 

@@ -2,6 +2,7 @@
  * their event logs show the VMI traffic each one is about. */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -9,8 +10,14 @@
 #include "support/testutil.h"
 
 static run_result r;
+static char *log_text;
 
-static void teardown(void) { tu_free(&r); }
+static void teardown(void)
+{
+    tu_free(&r);
+    free(log_text);
+    log_text = NULL;
+}
 
 /* Boot NAME with --log into a temp file; assert exit 33, "NAME: PASS" and no FAIL line. */
 static char *boot_passes(const char *name)
@@ -25,12 +32,16 @@ static char *boot_passes(const char *name)
     ck_assert_msg(!strstr(r.out, "FAIL"), "%s printed a FAIL:\n%s", name, r.out);
     FILE *f = fopen(log, "rb");
     ck_assert_ptr_nonnull(f);
-    static char text[1 << 22];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = 0;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    free(log_text);
+    log_text = malloc((size_t)size + 1);
+    size_t n = fread(log_text, 1, (size_t)size, f);
+    log_text[n] = 0;
     fclose(f);
     unlink(log);
-    return text;
+    return log_text;
 }
 
 static int count(const char *text, const char *needle)

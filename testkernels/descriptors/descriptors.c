@@ -135,7 +135,8 @@ static void test_idt_gates(void)
                         desc_gate(read_cs(), trap_stub(VEC_B), GATE_INTR32));
     hits = 0;
     int_a();
-    check("rewritten gate: int 0x40 now enters vector 0x41's stub", hits == 1 && hit_vector == VEC_B,
+    check("rewritten gate: int 0x40 now enters vector 0x41's stub",
+          hits == 1 && hit_vector == VEC_B,
           "%u hit(s), vector 0x%x", hits, hit_vector);
 
     /* gate types, with interrupts on (every PIC line masked) */

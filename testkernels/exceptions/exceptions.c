@@ -81,7 +81,10 @@ static void test_of(void)
 static void test_br(void)
 {
     fault_reset();
-    __asm__ volatile(FAULT_BEGIN "boundl %0, %1" FAULT_END : : "r"(20u), "m"(bound_pair) : "memory");
+    __asm__ volatile(FAULT_BEGIN "boundl %0, %1" FAULT_END
+                     :
+                     : "r"(20u), "m"(bound_pair)
+                     : "memory");
     expect("#BR bound", TRAP_BR, 0, fault_at);
 }
 

@@ -67,18 +67,21 @@ uint64_t clock_now(void) { return vmi_get_cycle_counter(VMI_CYCLES_REAL); }
 bool clock_wait_count(volatile uint32_t *count, uint32_t target, uint64_t budget, bool halt)
 {
     const uint64_t start = clock_now();
-    for (;;) {
-        vmi_disable_interrupts();
-        if (*count >= target)
-            return true;
-        if (clock_now() - start > budget)
-            return false;
-        if (halt) {
+    bool reached = false;
+    if (halt) {
+        for (;;) {
+            vmi_disable_interrupts(); /* test and sleep without losing a wake-up */
+            if ((reached = *count >= target) || clock_now() - start > budget)
+                break;
             vmi_halt(); /* enables interrupts and sleeps until one has been handled */
-        } else {
-            vmi_enable_interrupts();
-            for (int i = 0; i < 1000 && *count < target; i++)
-                __asm__ volatile("pause");
         }
+    } else {
+        /* interrupts stay on throughout, so a tick is taken the moment it is due */
+        vmi_enable_interrupts();
+        while (!(reached = *count >= target) && clock_now() - start <= budget)
+            __asm__ volatile("pause");
+        vmi_disable_interrupts();
+        reached = *count >= target;
     }
+    return reached;
 }

@@ -18,11 +18,12 @@ uint32_t clock_apic_timer_hz(void);
 /* GetCycleCounter(real). */
 uint64_t clock_now(void);
 
-/* Wait until *count >= target, with interrupts enabled. halt: VMI Halt between interrupts
- * (interrupts off while *count is tested, so no wake-up is lost); else spin. Gives up once
- * `budget` cycles have passed since the call -- checked whenever the CPU runs, so a halted
- * CPU that nothing wakes is not caught: halt only when an alarm is known to be armed and
- * working. Returns with interrupts disabled; true if the count was reached. */
+/* Wait until *count >= target, with interrupts enabled. Spinning (halt false), interrupts
+ * stay on the whole time, so an interrupt is taken the moment it is due. Halting, VMI Halt
+ * sleeps between interrupts, with interrupts off while *count is tested (no wake-up is lost).
+ * Gives up once `budget` cycles have passed since the call -- checked whenever the CPU runs,
+ * so a halted CPU that nothing wakes is not caught: halt only when an alarm is known to be
+ * armed and working. Returns with interrupts disabled; true if the count was reached. */
 bool clock_wait_count(volatile uint32_t *count, uint32_t target, uint64_t budget, bool halt);
 
 #endif

@@ -45,6 +45,12 @@ static inline uint32_t read_eflags(void)
     return f;
 }
 
+/* Native wrmsr: Linux never sends MSR writes through VMI (trap and emulate), nor do we. */
+static inline void native_wrmsr(uint32_t msr, uint32_t lo, uint32_t hi)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"(lo), "d"(hi) : "memory");
+}
+
 static inline uint32_t read_cr2(void)
 {
     uint32_t v;

@@ -69,9 +69,11 @@ static void gdt_load(void)
 void desc_gdt_init(void)
 {
     struct vmi_dtr cur;
+    uint64_t boot[3]; /* null, 0x08, 0x10 of the table in use (which may be this one) */
     vmi_get_gdt(&cur);
+    memcpy(boot, (const void *)(uintptr_t)cur.base, sizeof boot);
     memset(gdt, 0, sizeof gdt);
-    memcpy(gdt, (const void *)(uintptr_t)cur.base, 3 * sizeof gdt[0]); /* null, 0x08, 0x10 */
+    memcpy(gdt, boot, sizeof boot);
     gdt_offset = 0;
     gdt_load();
     desc_gdt_set(SEL_UCODE >> 3, desc_segment(0, 0xFFFFFFFF, ACC_CODE_R3, true));

@@ -76,8 +76,8 @@ _Static_assert(sizeof(struct x86_tss) == 104, "TSS layout");
  * CS/DS/ES/FS/GS/SS, then write the user segments with WriteGDTEntry. */
 void desc_gdt_init(void);
 
-/* The library's GDT (its physical = boot linear address) and the linear address it was last
- * loaded at (desc_gdt_move). */
+/* The library's GDT (at its physical address, which is also its identity-mapped address) and
+ * the linear address it was last loaded at (desc_gdt_move). */
 uint64_t *desc_gdt(void);
 uint32_t desc_gdt_linear(void);
 

@@ -168,7 +168,7 @@ struct vmi_reloc vmi_query_reloc(unsigned num);
  * at the alias does not pass the probe (the table is then left alone). */
 int vmi_use_alias(uint32_t offset);
 
-/* True once vmi_init succeeded. */
+/* True once Init succeeded (vmi_init or vmi_activate). */
 bool vmi_active(void);
 
 /* CS & 3 read right after Init: the privilege level the ROM left the kernel at. */
@@ -260,16 +260,16 @@ void vmi_wbinvd(void);
 void vmi_set_dr(uint32_t regno, uint32_t value);
 uint32_t vmi_get_dr(uint32_t regno);
 
-/* Performance counter `counter`. The ROM gets the index in ECX (the VMI spec's
- * RDPMC(u64 dummy, u32 counter)) and in EAX (VMI.md's "(counter)"). Native: rdpmc only
- * when CR4.PCE is set, else 0 (QEMU's TCG, for one, raises #UD for rdpmc). */
+/* Performance counter `counter`. The ROM gets the index in EAX (VMI.md's "(counter)") and
+ * in ECX (VMware's spec: RDPMC(u64 dummy, u32 counter)). Native: rdpmc only when CR4.PCE is
+ * set, else 0 (QEMU's TCG, for one, raises #UD for rdpmc). */
 uint64_t vmi_rdpmc(uint32_t counter);
 
-/* Model-specific registers. Register use follows the VMI spec's prototypes, which match the
- * instructions: WRMSR(u64 value, u32 msr) = EAX low, EDX high, ECX msr; RDMSR(u64 dummy,
- * u32 msr) = ECX msr (we put the msr in EAX as well). NB: VMI.md's table says "(msr, lo,
- * hi)" for WRMSR, which would put the msr in EAX; Linux never calls either through the ROM
- * and no test kernel does. Native: wrmsr / rdmsr. */
+/* Model-specific registers, as VMI.md has them: WRMSR(msr EAX, low EDX, high ECX);
+ * RDMSR(msr) -> EDX:EAX. (VMware's VMI spec wrote WRMSR(u64 value, u32 msr), i.e. the
+ * instruction's own registers EAX low, EDX high, ECX msr; vmiemu follows VMI.md. RDMSR gets
+ * the msr in ECX as well, which satisfies both.) Linux never calls either through the ROM,
+ * and no test kernel does: usermode uses native_wrmsr. Native: wrmsr / rdmsr. */
 void vmi_wrmsr(uint32_t msr, uint64_t value);
 uint64_t vmi_rdmsr(uint32_t msr);
 

@@ -157,14 +157,14 @@ void vmi_set_interrupt_mask(uint32_t flags)
     void vmi_set_cr##n(uint32_t v)                                                             \
     {                                                                                          \
         if (vmi_has(VMI_CALL_SetCR##n))                                                        \
-            ((vmi_fn1)vmi_addr(VMI_CALL_SetCR##n))(v);                                           \
-        else if (!vmi_is_nop(VMI_CALL_SetCR##n))                                                   \
+            ((vmi_fn1)vmi_addr(VMI_CALL_SetCR##n))(v);                                          \
+        else if (!vmi_is_nop(VMI_CALL_SetCR##n))                                                \
             __asm__ volatile("movl %0, %%cr" #n : : "r"(v) : "memory");                        \
     }                                                                                          \
     uint32_t vmi_get_cr##n(void)                                                               \
     {                                                                                          \
         if (vmi_has(VMI_CALL_GetCR##n))                                                        \
-            return (uint32_t)((vmi_fn0)vmi_addr(VMI_CALL_GetCR##n))();                           \
+            return (uint32_t)((vmi_fn0)vmi_addr(VMI_CALL_GetCR##n))();                          \
         uint32_t v;                                                                            \
         __asm__ volatile("movl %%cr" #n ", %0" : "=r"(v) : : "memory");                        \
         return v;                                                                              \
@@ -250,7 +250,8 @@ uint64_t vmi_rdpmc(uint32_t counter)
 void vmi_wrmsr(uint32_t msr, uint64_t value)
 {
     if (vmi_has(VMI_CALL_WRMSR))
-        ((vmi_fn_q_w)vmi_addr(VMI_CALL_WRMSR))(value, msr);
+        /* VMI.md: WRMSR(msr, lo, hi) in EAX, EDX, ECX -- not the instruction's ECX, EDX:EAX. */
+        ((vmi_fn3)vmi_addr(VMI_CALL_WRMSR))(msr, (uint32_t)value, (uint32_t)(value >> 32));
     else if (!vmi_is_nop(VMI_CALL_WRMSR))
         __asm__ volatile("wrmsr"
                          :

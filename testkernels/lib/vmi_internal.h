@@ -22,8 +22,7 @@ typedef uint64_t(VMI_REGPARM *vmi_fn2)(uint32_t, uint32_t);
 typedef uint64_t(VMI_REGPARM *vmi_fn3)(uint32_t, uint32_t, uint32_t);
 typedef uint64_t(VMI_REGPARM *vmi_fn4)(uint32_t, uint32_t, uint32_t, uint32_t);
 typedef uint64_t(VMI_REGPARM *vmi_fn5)(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t);
-/* (u64 in EAX:EDX, u32 in ECX): WRMSR, RDMSR and RDPMC (dummy, index), SetPxELong's first
- * two arguments. */
+/* (u64 in EAX:EDX, u32 in ECX): RDMSR and RDPMC as VMware's spec has them (dummy, index). */
 typedef uint64_t(VMI_REGPARM *vmi_fn_q_w)(uint64_t, uint32_t);
 typedef void(VMI_REGPARM *vmi_fn_setpxelong)(uint64_t, uint32_t, uint32_t);
 /* SetAlarm: flags EAX, expiry EDX (low) / ECX (high), period [esp+4] (low) / [esp+8]. */

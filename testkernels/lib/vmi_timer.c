@@ -15,7 +15,7 @@ static bool native_apic(void)
 {
     static int present = -1;
     if (present < 0)
-        present = (native_cpuid(1, 0).edx & CPUID1_EDX_APIC) != 0;
+        present = (vmi_cpuid(1, 0).edx & CPUID1_EDX_APIC) != 0;
     return present;
 }
 
@@ -63,7 +63,10 @@ static void native_stop(void)
     native.armed = false;
 }
 
-static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 static void native_set_alarm(uint32_t flags, uint64_t expiry, uint64_t period)
 {
@@ -83,7 +86,8 @@ static void native_set_alarm(uint32_t flags, uint64_t expiry, uint64_t period)
         const uint32_t lvt = vmi_apic_read(APIC_REG_LVTT) & ~APIC_LVT_PERIODIC;
         vmi_apic_write(APIC_REG_TIMER_DIV, 0xB); /* divide by 1 */
         vmi_apic_write(APIC_REG_LVTT, lvt | (periodic ? APIC_LVT_PERIODIC : 0));
-        vmi_apic_write(APIC_REG_TIMER_INIT, (uint32_t)clamp(muldiv64(cycles, hz, freq), 1, 0xFFFFFFFF));
+        const uint64_t count = muldiv64(cycles, hz, freq);
+        vmi_apic_write(APIC_REG_TIMER_INIT, (uint32_t)clamp(count, 1, 0xFFFFFFFF));
     } else if (periodic) {
         pit_periodic((uint32_t)clamp(muldiv64(cycles, PIT_HZ, freq), 1, 65536));
     } else {
