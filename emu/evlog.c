@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cpu/descriptor.h"
 #include "emu/machine.h"
 #include "rom/rom.h"
 
@@ -122,8 +123,26 @@ static void put_alarm_flags(out *o, uint32_t v)
         v & 0x10000 ? "apic-lvt" : "irq0");
 }
 
+static void put_descriptor(out *o, uint32_t lo, uint32_t hi)
+{
+    seg_desc d;
+    char text[96];
+    desc_decode((uint64_t)hi << 32 | lo, &d);
+    desc_format(&d, text, sizeof text);
+    put(o, "0x%08x [%s]", lo, text);
+}
+
+static void put_gate(out *o, uint32_t lo, uint32_t hi)
+{
+    gate_desc g;
+    gate_decode((uint64_t)hi << 32 | lo, &g);
+    const char *kind = g.type == GATE_INT32 ? "int32" : g.type == GATE_TRAP32 ? "trap32" : g.type == GATE_TASK ? "task"
+                       : g.type == GATE_INT16 ? "int16" : g.type == GATE_TRAP16 ? "trap16" : "invalid";
+    put(o, "0x%08x [%04x:%08x %s dpl=%u%s]", lo, g.selector, g.offset, kind, g.dpl, g.present ? " P" : " NP");
+}
+
 /* One value as text; json selects quoting of non-numeric values. */
-static void put_value(out *o, rom_type t, uint64_t v, const vm_event *ev, bool json)
+static void put_value(out *o, rom_type t, uint64_t v, const vm_event *ev, bool json, int argi)
 {
     const char *q = json ? "\"" : "";
     switch (t) {
@@ -146,6 +165,8 @@ static void put_value(out *o, rom_type t, uint64_t v, const vm_event *ev, bool j
     case ROM_T_PAGEFLAGS: put(o, "%s", q); put_page_flags(o, (uint32_t)v); put(o, "%s", q); break;
     case ROM_T_ALLOCFLAGS: put(o, "%s", q); put_alloc_flags(o, (uint32_t)v); put(o, "%s", q); break;
     case ROM_T_ALARM: put(o, "%s", q); put_alarm_flags(o, (uint32_t)v); put(o, "%s", q); break;
+    case ROM_T_DESCLO: put(o, "%s", q); put_descriptor(o, (uint32_t)v, argi < 4 ? ev->args[argi + 1] : 0); put(o, "%s", q); break;
+    case ROM_T_GATELO: put(o, "%s", q); put_gate(o, (uint32_t)v, argi < 4 ? ev->args[argi + 1] : 0); put(o, "%s", q); break;
     default: put(o, "%s0x%08x%s", q, (uint32_t)v, q); break;
     }
 }
@@ -163,13 +184,13 @@ static void put_call(out *o, const vm_event *ev, bool json)
         if (!c->arg_names[i] || !c->arg_names[i][0])
             continue;
         put(o, json ? "%s\"%s\":" : "%s%s=", first ? "" : json ? "," : ", ", c->arg_names[i]);
-        put_value(o, c->arg_types[i], ev->args[i], ev, json);
+        put_value(o, c->arg_types[i], ev->args[i], ev, json, i);
         first = false;
     }
     put(o, json ? "}" : ")");
     if (c && c->result_type != ROM_T_NONE) {
         put(o, json ? ",\"result\":" : " = ");
-        put_value(o, c->result_type, ev->result, ev, json);
+        put_value(o, c->result_type, ev->result, ev, json, -1);
     }
     if (ev->failed)
         put(o, json ? ",\"failed\":true" : " FAILED");

@@ -61,12 +61,12 @@ static const rom_call calls[ROM_NUM_CALLS] = {
     {8, "GetLDT", CALL, rom_peek_ldt, NAT(rom_native_getldt), ARGS0, H, "GetLDT() -> LDT selector: sldt."},
     {9, "GetIDT", CALL, NULL, NAT(rom_native_getidt), ARGS1("dest", H), NONE, "GetIDT(pointer): sidt."},
     {10, "GetTR", CALL, rom_peek_tr, NAT(rom_native_gettr), ARGS0, H, "GetTR() -> task register selector: str."},
-    {11, "WriteGDTEntry", CALL, rom_do_write_desc, HOST, ARGS4("table", H, "index", D, "lo", H, "hi", H), NONE,
+    {11, "WriteGDTEntry", CALL, rom_do_write_desc, HOST, ARGS4("table", H, "index", D, "lo", ROM_T_DESCLO, "hi", H), NONE,
      "WriteGDTEntry(table base, index, low word, high word): store one 8-byte GDT descriptor at "
      "table + 8 * index (a linear address)."},
-    {12, "WriteLDTEntry", CALL, rom_do_write_desc, HOST, ARGS4("table", H, "index", D, "lo", H, "hi", H), NONE,
+    {12, "WriteLDTEntry", CALL, rom_do_write_desc, HOST, ARGS4("table", H, "index", D, "lo", ROM_T_DESCLO, "hi", H), NONE,
      "WriteLDTEntry(table base, index, low word, high word): store one LDT descriptor."},
-    {13, "WriteIDTEntry", CALL, rom_do_write_desc, HOST, ARGS4("table", H, "index", D, "lo", H, "hi", H), NONE,
+    {13, "WriteIDTEntry", CALL, rom_do_write_desc, HOST, ARGS4("table", H, "index", D, "lo", ROM_T_GATELO, "hi", H), NONE,
      "WriteIDTEntry(table base, index, low word, high word): store one IDT gate."},
     {14, "UpdateKernelStack", CALL, rom_do_update_kernel_stack, HOST, ARGS2("selector", H, "esp0", H), NONE,
      "UpdateKernelStack(selector, esp0): the ring-0 stack used on a privilege change. vmiemu "

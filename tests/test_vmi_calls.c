@@ -138,6 +138,14 @@ START_TEST(test_set_pxe_log_decodes_the_entry)
 }
 END_TEST
 
+START_TEST(test_write_gdt_entry_log_decodes_the_descriptor)
+{
+    char text[512];
+    ev_format_text(find_call(11), 0, text, sizeof text);
+    ck_assert_msg(strstr(text, "lo=0x6000ffff [base=0x00006000 limit=0x0000ffff type=0x2 dpl=3 data P 32]"), "%s", text);
+}
+END_TEST
+
 static Suite *vmi_calls_suite(void)
 {
     Suite *s = suite_create("vmi_calls");
@@ -158,6 +166,7 @@ static Suite *vmi_calls_suite(void)
     tcase_add_test(tc, test_rom_called_through_the_high_alias_answers_alias_addresses);
     tcase_add_test(tc, test_debug_register_calls);
     tcase_add_test(tc, test_set_pxe_log_decodes_the_entry);
+    tcase_add_test(tc, test_write_gdt_entry_log_decodes_the_descriptor);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -296,8 +296,9 @@ static _Noreturn void high_half(void *arg)
     pv.restore_fl(saved_flags & VMI_EFLAGS_IF); /* local_irq_restore(flags & X86_EFLAGS_IF) */
     pic_init(0);
     pv.irq_enable(); /* start_kernel's local_irq_enable */
+    const uint32_t on = pv.save_fl();
     check("interrupts back on (patched EnableInterrupts; GetInterruptMask has IF)",
-          pv.save_fl() & VMI_EFLAGS_IF, "mask 0x%08x", pv.save_fl());
+          on & VMI_EFLAGS_IF, "mask 0x%08x", on);
     pv.irq_disable();
 
     /* zap_low_mappings: page tables reached through PAGE_OFFSET now */
@@ -362,8 +363,9 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
         check_skip("Init and GetRelocationInfo", "no ROM");
     }
     trap_load();
-    check("interrupts off (patched GetInterruptMask: IF clear)", !(pv.save_fl() & VMI_EFLAGS_IF),
-          "mask 0x%08x", pv.save_fl());
+    const uint32_t off = pv.save_fl();
+    check("interrupts off (patched GetInterruptMask: IF clear)", !(off & VMI_EFLAGS_IF),
+          "mask 0x%08x", off);
 
     if (!build_page_tables())
         check_finish("linuxlike");
