@@ -119,6 +119,19 @@ START_TEST(test_privileged_instruction_at_ring3_faults_to_ring0)
 }
 END_TEST
 
+START_TEST(test_ring3_port_io_follows_the_tss_io_bitmap)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "io_ring3"), END_HALTED);
+    ck_assert_uint_eq(result(0), 1);        /* the allowed out ran */
+    ck_assert_uint_eq(result(1), 0);        /* the denied one did not */
+    ck_assert_uint_eq(m.mem.ram[result(2)], 0x66); /* #GP at the 16-bit out dx, ax */
+    ck_assert_uint_eq(result(3), 0);
+    ck_assert_uint_eq(result(4), 0x1B);
+    for (size_t i = 0; i < m.log.count; i++) /* port 0x80 is the POST port: no unknown-port event */
+        ck_assert_uint_ne(m.log.events[i].kind, EV_PORT_OUT);
+}
+END_TEST
+
 static Suite *deliver_suite(void)
 {
     Suite *s = suite_create("deliver");
@@ -134,6 +147,7 @@ static Suite *deliver_suite(void)
     tcase_add_test(tc, test_page_faults_report_cr2_and_error_code);
     tcase_add_test(tc, test_system_call_from_ring3_switches_to_the_tss_stack);
     tcase_add_test(tc, test_privileged_instruction_at_ring3_faults_to_ring0);
+    tcase_add_test(tc, test_ring3_port_io_follows_the_tss_io_bitmap);
     suite_add_tcase(s, tc);
     return s;
 }
