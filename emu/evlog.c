@@ -165,6 +165,9 @@ static void put_value(out *o, rom_type t, uint64_t v, const vm_event *ev, bool j
     case ROM_T_PAGEFLAGS: put(o, "%s", q); put_page_flags(o, (uint32_t)v); put(o, "%s", q); break;
     case ROM_T_ALLOCFLAGS: put(o, "%s", q); put_alloc_flags(o, (uint32_t)v); put(o, "%s", q); break;
     case ROM_T_ALARM: put(o, "%s", q); put_alarm_flags(o, (uint32_t)v); put(o, "%s", q); break;
+    case ROM_T_U64LO:
+        put(o, "%llu", (unsigned long long)((uint64_t)(argi < 4 ? ev->args[argi + 1] : 0) << 32 | (uint32_t)v));
+        break;
     case ROM_T_DESCLO: put(o, "%s", q); put_descriptor(o, (uint32_t)v, argi < 4 ? ev->args[argi + 1] : 0); put(o, "%s", q); break;
     case ROM_T_GATELO: put(o, "%s", q); put_gate(o, (uint32_t)v, argi < 4 ? ev->args[argi + 1] : 0); put(o, "%s", q); break;
     default: put(o, "%s0x%08x%s", q, (uint32_t)v, q); break;

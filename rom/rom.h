@@ -55,6 +55,7 @@ typedef enum rom_type {
     ROM_T_PAGEFLAGS, /* SetPxE/UpdatePxE flags: level, CURRENT_AS (+ linear address), DEFER */
     ROM_T_ALLOCFLAGS, /* AllocatePage/ReleasePage flags: level, PAE, CLONE, ZEROED */
     ROM_T_ALARM,   /* alarm flags: counter, periodic, wiring */
+    ROM_T_U64LO,   /* low half of a 64-bit argument; the next argument is the high half */
     ROM_T_DESCLO,  /* low word of a segment descriptor; the next argument is the high word */
     ROM_T_GATELO,  /* low word of an IDT gate; the next argument is the high word */
 } rom_type;

@@ -160,7 +160,7 @@ static const rom_call calls[ROM_NUM_CALLS] = {
             "GetCycleCounter(counter) -> EDX:EAX. 0 real: cycles since boot; 1 available: cycles "
             "the CPU could run (equal to real: nothing steals time here); 2 stolen: 0."},
     [68] = {68, "SetAlarm", CALL, rom_do_set_alarm, HOST,
-            ARGS5("flags", ROM_T_ALARM, "expiry_lo", H, "expiry_hi", H, "period_lo", H, "period_hi", H), NONE,
+            ARGS5("flags", ROM_T_ALARM, "expiry", ROM_T_U64LO, "", NONE, "period", ROM_T_U64LO, "", NONE), NONE,
             "SetAlarm(flags, expiry, period): arm the alarm of counter flags & 0xFF (0 real, 1 "
             "available), one-shot or periodic (0x100), at the absolute cycle count `expiry`, "
             "repeating every `period` cycles. Wiring 0x00000 raises IRQ 0 at the PIC; 0x10000 "

@@ -98,7 +98,8 @@ static void test_ldt(void)
         ldt_target[i] = 0x1D700000 + i;
     desc_gdt_set(SEL_LDT >> 3, desc_segment(addr(ldt), sizeof ldt - 1, ACC_LDT, false));
     vmi_set_ldt(SEL_LDT);
-    check("SetLDT / GetLDT", vmi_get_ldt() == SEL_LDT, "GetLDT 0x%x", vmi_get_ldt());
+    const uint16_t sel = vmi_get_ldt();
+    check("SetLDT / GetLDT", sel == SEL_LDT, "GetLDT 0x%x", sel);
     const uint64_t d = desc_segment(addr(ldt_target), sizeof ldt_target - 1, ACC_DATA_R0, true);
     vmi_write_ldt_entry(ldt, 1, d);
     uint32_t v;
@@ -110,9 +111,10 @@ static void test_ldt(void)
     vmi_set_ldt(0);
     fault_reset();
     __asm__ volatile(FAULT_BEGIN "movw %w0, %%gs" FAULT_END : : "r"(SEL_LDT_DATA) : "memory");
-    check("SetLDT(0): GetLDT 0, LDT selector gives #GP(0x0C)", vmi_get_ldt() == 0 &&
+    const uint16_t none = vmi_get_ldt();
+    check("SetLDT(0): GetLDT 0, LDT selector gives #GP(0x0C)", none == 0 &&
               fault.count == 1 && fault.vector == TRAP_GP && fault.error == SEL_LDT_DATA,
-          "GetLDT 0x%x; %u fault(s), vector %u error 0x%x", vmi_get_ldt(), fault.count,
+          "GetLDT 0x%x; %u fault(s), vector %u error 0x%x", none, fault.count,
           fault.vector, fault.error);
 }
 
@@ -190,15 +192,17 @@ static void test_tr(void)
 {
     static uint8_t stack[1024] __attribute__((aligned(16)));
     desc_tss_init(addr(stack + sizeof stack));
-    check("SetTR / GetTR, TSS marked busy", vmi_get_tr() == SEL_TSS &&
-              desc_access(desc_gdt()[SEL_TSS >> 3]) == ACC_TSS32_BUSY,
-          "GetTR 0x%x, access byte 0x%02x", vmi_get_tr(), desc_access(desc_gdt()[SEL_TSS >> 3]));
+    uint16_t tr = vmi_get_tr();
+    uint8_t acc = desc_access(desc_gdt()[SEL_TSS >> 3]);
+    check("SetTR / GetTR, TSS marked busy", tr == SEL_TSS && acc == ACC_TSS32_BUSY,
+          "GetTR 0x%x, access byte 0x%02x", tr, acc);
     tss2 = desc_tss;
     desc_gdt_set(IDX_TSS2, desc_segment(addr(&tss2), sizeof tss2 - 1, ACC_TSS32, false));
     vmi_set_tr(SEL_TSS2);
-    check("SetTR to a second TSS", vmi_get_tr() == SEL_TSS2 &&
-              desc_access(desc_gdt()[IDX_TSS2]) == ACC_TSS32_BUSY,
-          "GetTR 0x%x, access byte 0x%02x", vmi_get_tr(), desc_access(desc_gdt()[IDX_TSS2]));
+    tr = vmi_get_tr();
+    acc = desc_access(desc_gdt()[IDX_TSS2]);
+    check("SetTR to a second TSS", tr == SEL_TSS2 && acc == ACC_TSS32_BUSY,
+          "GetTR 0x%x, access byte 0x%02x", tr, acc);
 }
 
 void kmain(uint32_t magic, const struct multiboot_info *mbi)

@@ -107,13 +107,15 @@ static bool nm_fixup(struct trap_frame *f)
 static void test_nm(void)
 {
     vmi_set_cr0((vmi_get_cr0() & ~CR0_EM) | CR0_MP | CR0_TS);
-    check("#NM SetCR0 sets TS", vmi_get_cr0() & CR0_TS, "CR0 0x%08x", vmi_get_cr0());
+    const uint32_t cr0 = vmi_get_cr0();
+    check("#NM SetCR0 sets TS", cr0 & CR0_TS, "CR0 0x%08x", cr0);
     fault_reset();
     fault_set_fixup(nm_fixup);
     __asm__ volatile(FAULT_BEGIN "fninit" FAULT_END ::: "memory");
     fault_set_fixup(0);
     expect("#NM fninit with CR0.TS, CLTS and retry", TRAP_NM, 0, fault_at);
-    check("#NM CLTS cleared TS", !(vmi_get_cr0() & CR0_TS), "CR0 0x%08x", vmi_get_cr0());
+    const uint32_t after = vmi_get_cr0();
+    check("#NM CLTS cleared TS", !(after & CR0_TS), "CR0 0x%08x", after);
 }
 
 static void test_gp(void)
@@ -162,10 +164,11 @@ static void test_ts(void)
 
 static void expect_pf(const char *name, const char *cr2_name, uint32_t addr, uint32_t error)
 {
-    if (expect(name, TRAP_PF, error, fault_at))
-        check(cr2_name, fault.cr2 == addr && vmi_get_cr2() == addr,
-              "CR2 0x%08x in the handler, 0x%08x after; want 0x%08x", fault.cr2, vmi_get_cr2(),
-              addr);
+    if (!expect(name, TRAP_PF, error, fault_at))
+        return;
+    const uint32_t cr2 = vmi_get_cr2();
+    check(cr2_name, fault.cr2 == addr && cr2 == addr,
+          "CR2 0x%08x in the handler, 0x%08x after; want 0x%08x", fault.cr2, cr2, addr);
 }
 
 static void test_pf(void)
@@ -184,7 +187,8 @@ static void test_pf(void)
     const uint32_t a = (uint32_t)(uintptr_t)absent + 0x10, r = (uint32_t)(uintptr_t)readonly + 0x20;
 
     vmi_set_cr2(0);
-    check("#PF SetCR2/GetCR2", vmi_get_cr2() == 0, "CR2 0x%08x after SetCR2(0)", vmi_get_cr2());
+    const uint32_t cr2 = vmi_get_cr2();
+    check("#PF SetCR2/GetCR2", cr2 == 0, "CR2 0x%08x after SetCR2(0)", cr2);
     fault_reset();
     __asm__ volatile(FAULT_BEGIN "movl (%0), %%eax" FAULT_END : : "r"(a) : "eax", "memory");
     expect_pf("#PF read, not present (error 0)", "#PF read, not present: CR2", a, 0);

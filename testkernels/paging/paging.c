@@ -95,8 +95,10 @@ static void test_remap(void)
     pg_map(GLOBAL_VA, phys(page_b), PTE_W | PTE_G);
     vmi_flush_tlb(VMI_FLUSH_TLB | VMI_FLUSH_GLOBAL);
     const uint32_t g2 = peek(GLOBAL_VA);
-    check("global page + FlushTLB(TLB|GLOBAL)", (vmi_get_cr4() & CR4_PGE) && g1 == 0xAAAA0000 &&
-              g2 == 0xBBBB0000, "CR4 0x%08x, read 0x%08x then 0x%08x", vmi_get_cr4(), g1, g2);
+    const uint32_t cr4 = vmi_get_cr4();
+    check("global page + FlushTLB(TLB|GLOBAL)",
+          (cr4 & CR4_PGE) && g1 == 0xAAAA0000 && g2 == 0xBBBB0000,
+          "CR4 0x%08x, read 0x%08x then 0x%08x", cr4, g1, g2);
 }
 
 static void expect_pf(const char *name, uint32_t addr, uint32_t error)
@@ -218,8 +220,8 @@ static void test_rom_alias(void)
     const uint64_t c1 = vmi_get_cycle_counter(VMI_CYCLES_REAL);
     const uint64_t c2 = vmi_get_cycle_counter(VMI_CYCLES_REAL);
     check("GetCycleCounter through the alias increases", c2 > c1, "%llu then %llu", c1, c2);
-    check("GetCycleFrequency through the alias", vmi_get_cycle_frequency() == freq,
-          "%llu, before %llu", vmi_get_cycle_frequency(), freq);
+    const uint64_t freq2 = vmi_get_cycle_frequency();
+    check("GetCycleFrequency through the alias", freq2 == freq, "%llu, before %llu", freq2, freq);
     fault_reset();
     __asm__ volatile(FAULT_BEGIN "int3" FAULT_END ::: "memory");
     check("IRET through the alias returns from a handler", fault.count == 1 &&

@@ -219,7 +219,8 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
     pic_init(0); /* ring 3 runs with interrupts on: keep every IRQ masked */
     desc_gdt_init();
     desc_tss_init(top(kstack[0]));
-    check("SetTR/GetTR", vmi_get_tr() == SEL_TSS, "GetTR 0x%x", vmi_get_tr());
+    const uint16_t tr = vmi_get_tr();
+    check("SetTR/GetTR", tr == SEL_TSS, "GetTR 0x%x", tr);
     set_kernel_stack(1);
     trap_set_handler(SYSCALL_VECTOR, syscall_handler, 3);
     fault_catch(TRAP_GP);
