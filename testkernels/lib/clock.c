@@ -5,14 +5,34 @@
 #include "vmi.h"
 
 #define CAL_TICKS (PIT_HZ / 50)  /* 20 ms of PIT channel 2 */
+#define CAL_PER_SEC 50
+#define CAL_TRIES 3               /* keep the shortest: a preempted try only ever runs long */
 #define CAL_POLL_LIMIT 100000000u /* port reads before giving up on channel 2 */
 
 static bool calibrated;
 static uint64_t tsc_hz;
 static uint32_t apic_hz;
 
-/* Time one channel-2 countdown with the TSC and, if there is one, the APIC timer (divide by
- * 1, one-shot, masked, counting down from 0xFFFFFFFF; its LVT and divider are put back). */
+/* Time one channel-2 countdown with the TSC and, if `apic`, the APIC timer (already set to
+ * divide by 1, masked, one-shot). False if channel 2 never finished. */
+static bool time_countdown(bool apic, uint64_t *tsc, uint32_t *apic_ticks)
+{
+    pit_ch2_start(CAL_TICKS);
+    if (apic)
+        vmi_apic_write(APIC_REG_TIMER_INIT, 0xFFFFFFFFu);
+    const uint64_t t0 = native_rdtsc();
+    uint32_t polls = 0;
+    while (!pit_ch2_done() && ++polls < CAL_POLL_LIMIT)
+        ;
+    const uint64_t t1 = native_rdtsc();
+    *apic_ticks = apic ? 0xFFFFFFFFu - vmi_apic_read(APIC_REG_TIMER_CUR) : 0;
+    *tsc = t1 - t0;
+    return polls < CAL_POLL_LIMIT;
+}
+
+/* The TSC and APIC-timer rates from the shortest of CAL_TRIES countdowns (a host that
+ * preempts the CPU mid-measurement only makes a try longer). The APIC timer's LVT and
+ * divider are put back. */
 static void calibrate(void)
 {
     calibrated = true;
@@ -25,25 +45,26 @@ static void calibrate(void)
     }
     const uint32_t flags = vmi_get_interrupt_mask();
     vmi_disable_interrupts();
-    pit_ch2_start(CAL_TICKS);
-    if (apic)
-        vmi_apic_write(APIC_REG_TIMER_INIT, 0xFFFFFFFFu);
-    const uint64_t t0 = native_rdtsc();
-    uint32_t polls = 0;
-    while (!pit_ch2_done() && ++polls < CAL_POLL_LIMIT)
-        ;
-    const uint64_t t1 = native_rdtsc();
-    const uint32_t left = apic ? vmi_apic_read(APIC_REG_TIMER_CUR) : 0;
+    uint64_t best = ~0ull;
+    uint32_t best_apic = 0;
+    for (int i = 0; i < CAL_TRIES; i++) {
+        uint64_t tsc;
+        uint32_t ticks;
+        if (time_countdown(apic, &tsc, &ticks) && tsc < best) {
+            best = tsc;
+            best_apic = ticks;
+        }
+    }
     if (apic) {
         vmi_apic_write(APIC_REG_TIMER_INIT, 0);
         vmi_apic_write(APIC_REG_LVTT, lvt);
         vmi_apic_write(APIC_REG_TIMER_DIV, div);
     }
     vmi_set_interrupt_mask(flags);
-    if (polls >= CAL_POLL_LIMIT)
+    if (best == ~0ull)
         return;
-    tsc_hz = (t1 - t0) * 50;
-    apic_hz = apic ? (0xFFFFFFFFu - left) * 50 : 0;
+    tsc_hz = best * CAL_PER_SEC;
+    apic_hz = best_apic * CAL_PER_SEC;
 }
 
 uint64_t clock_frequency(void)

@@ -7,12 +7,12 @@
 #include <stdint.h>
 
 /* Cycles per second of the real cycle counter: GetCycleFrequency when the ROM provides it;
- * natively the TSC timed over 20 ms of PIT channel 2 (measured once, cached). 0 if neither
- * works (the PIT never finished counting). */
+ * natively the TSC timed over 20 ms of PIT channel 2 (the shortest of 3 tries, measured once,
+ * cached). 0 if neither works (the PIT never finished counting). */
 uint64_t clock_frequency(void);
 
-/* Natively: local APIC timer ticks per second at divide-by-1, timed over the same 20 ms
- * (measured once, cached); 0 without an APIC. Only the native alarm stand-in uses it. */
+/* Natively: local APIC timer ticks per second at divide-by-1, timed over the same 20 ms as
+ * the TSC (measured once, cached); 0 without an APIC. Only the native alarm stand-in uses it. */
 uint32_t clock_apic_timer_hz(void);
 
 /* GetCycleCounter(real). */

@@ -215,7 +215,7 @@ static void spurious(struct trap_frame *f) { (void)f; }
 static bool wait_ticks(uint32_t n)
 {
     return clock_wait_count(&ticks, 1, 20 * period, false) &&
-           clock_wait_count(&ticks, n, (uint64_t)(n + 5) * period, true);
+           clock_wait_count(&ticks, n, (uint64_t)(2 * n + 20) * period, true);
 }
 
 static void timer_irq0(void)
@@ -269,8 +269,8 @@ static void timer_lvtt(void)
         check("LVTT ticks exactly one period apart", min == period && max == period,
               "gaps %llu..%llu", min, max);
     else
-        check("LVTT ticks one period apart on average (APIC timer stand-in)",
-              total > want - want / 4 && total < want + want / 4,
+        check("LVTT ticks about one period apart (APIC timer stand-in: mean within 2x)",
+              total >= want / 2 && total <= 2 * want,
               "%llu cycles for %u periods of %llu", total, n - 2, period);
     check("CancelAlarm(LVTT periodic) returns non-zero", pending != 0, "returned %u", pending);
 }

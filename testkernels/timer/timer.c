@@ -4,7 +4,8 @@
  * re-armed from the handler 3 times (expiry = previous expiry + period: exact again);
  * CancelAlarm's answer for a periodic, a fired one-shot and a pending one-shot; a periodic
  * flag with period 0 fires once; re-arming an armed alarm replaces it.
- * Natively the PIT stands in (vmi.h): periods are approximate, so only averages are checked.
+ * Natively the PIT stands in (vmi.h) and QEMU's timing follows a busy host: only the mean gap
+ * is checked, within a factor of 2, and one tick already latched before CancelAlarm is allowed.
  * Command line: hz=N (default 100), ticks=N (default 10, at most 60). */
 #include <stdint.h>
 
@@ -50,7 +51,7 @@ static void irq0(struct trap_frame *f)
 static bool wait_ticks(uint32_t n)
 {
     return clock_wait_count(&ticks, 1, 20 * period, false) &&
-           clock_wait_count(&ticks, n, (uint64_t)(n + 5) * period, true);
+           clock_wait_count(&ticks, n, (uint64_t)(2 * n + 20) * period, true);
 }
 
 /* Interrupts on for `periods` periods (spinning), then off; returns the ticks that came. */
@@ -61,7 +62,8 @@ static uint32_t ticks_during(uint32_t periods)
     return ticks - before;
 }
 
-/* Tick spacing: with a ROM every gap is exactly `period`; natively their mean is within 25%. */
+/* Tick spacing: with a ROM every gap is exactly `period`; natively the mean gap is within a
+ * factor of 2 of it (a wrong unit or conversion is off by far more). */
 static void check_spacing(const char *name, uint32_t n)
 {
     uint64_t min = ~0ull, max = 0;
@@ -78,7 +80,7 @@ static void check_spacing(const char *name, uint32_t n)
     if (exact)
         check(name, exact_gaps == n - 1, "%u of %u gaps are exactly one period", exact_gaps, n - 1);
     else
-        check(name, total > want - want / 4 && total < want + want / 4,
+        check(name, total >= want / 2 && total <= 2 * want,
               "%llu cycles for %u periods of %llu", total, n - 1, period);
 }
 
@@ -98,7 +100,8 @@ static void test_periodic(uint32_t n)
     check_spacing("periodic alarm: one period per tick", n);
     check("CancelAlarm(periodic) returns non-zero", pending != 0, "returned %u", pending);
     const uint32_t late = ticks_during(3);
-    check("no tick after CancelAlarm", late == 0, "%u tick(s) in 3 periods", late);
+    check("no tick after CancelAlarm", exact ? late == 0 : late <= 1, "%u tick(s) in 3 periods",
+          late);
 }
 
 static void test_oneshot(void)

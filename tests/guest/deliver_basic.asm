@@ -50,8 +50,4 @@ h_sys:
     mov dword [RESULT + 32], 0x5ca11
     iretd
 
-align 8
-idtr: dw 256*8 - 1
-      dd IDT
-align 8
-IDT: times 256*8 db 0
+idt_table

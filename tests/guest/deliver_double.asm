@@ -16,8 +16,4 @@ h_df:
     mov [RESULT], eax           ; error code 0
     mov dword [RESULT + 8], 0xdf
     hlt
-align 8
-idtr: dw 256*8 - 1
-      dd IDT
-align 8
-IDT: times 256*8 db 0
+idt_table

@@ -34,8 +34,4 @@ h_pf:
     add dword [esp], 5
     iretd
 fault_no: dd 0
-align 8
-idtr: dw 256*8 - 1
-      dd IDT
-align 8
-IDT: times 256*8 db 0
+idt_table

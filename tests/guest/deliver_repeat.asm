@@ -18,8 +18,4 @@ h_gp:
 h_df:
     mov dword [RESULT + 4], 0xdf
     hlt
-align 8
-idtr: dw 256*8 - 1
-      dd IDT
-align 8
-IDT: times 256*8 db 0
+idt_table

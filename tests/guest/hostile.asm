@@ -109,8 +109,4 @@ h_gp:
 align 8
 saved_gdt: dw 0
            dd 0
-align 8
-idtr: dw 256*8 - 1
-      dd IDT
-align 8
-IDT: times 256*8 db 0
+idt_table

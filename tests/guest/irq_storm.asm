@@ -5,16 +5,7 @@
 start:
     gate 0x20, h_tick, 0x8E
     lidt [idtr]
-    mov al, 0x11
-    out 0x20, al
-    mov al, 0x20
-    out 0x21, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x01
-    out 0x21, al
-    mov al, 0xFE
-    out 0x21, al
+    pic_irq0_only
     xor eax, eax
     vmi 67
     mov ecx, edx
@@ -46,8 +37,4 @@ h_tick:
     out 0x20, al
     pop eax
     iretd
-align 8
-idtr: dw 256*8 - 1
-      dd IDT
-align 8
-IDT: times 256*8 db 0
+idt_table

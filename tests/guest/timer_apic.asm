@@ -54,8 +54,4 @@ h_tick:
 %endif
     popad
     iretd
-align 8
-idtr: dw 256*8 - 1
-      dd IDT
-align 8
-IDT: times 256*8 db 0
+idt_table

@@ -7,16 +7,7 @@ start:
     gate 0x20, h_tick, 0x8E
     lidt [idtr]
     ; remap the master PIC to 0x20, unmask IRQ 0 only
-    mov al, 0x11
-    out 0x20, al
-    mov al, 0x20
-    out 0x21, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x01
-    out 0x21, al
-    mov al, 0xFE
-    out 0x21, al
+    pic_irq0_only
     ; SetAlarm(real | periodic | irq0, expiry = now + PERIOD, period = PERIOD)
     xor eax, eax
     vmi 67                      ; GetCycleCounter(real) -> EDX:EAX
@@ -80,8 +71,4 @@ h_tick:
     pop eax
     iretd
 
-align 8
-idtr: dw 256*8 - 1
-      dd IDT
-align 8
-IDT: times 256*8 db 0
+idt_table
