@@ -95,6 +95,22 @@ START_TEST(test_descriptors_kernel_passes)
 }
 END_TEST
 
+START_TEST(test_linuxlike_kernel_follows_the_linux_client_order)
+{
+    char *log = boot_passes("linuxlike");
+    const char *init = strstr(log, "\"call\":\"Init\"");
+    const char *mapping = strstr(log, "\"call\":\"SetLinearMapping\"");
+    const char *lvt = strstr(log, "\"call\":\"APICWrite\"");
+    ck_assert_ptr_nonnull(init);
+    ck_assert_ptr_nonnull(mapping);
+    ck_assert_ptr_nonnull(lvt);
+    ck_assert(init < mapping && mapping < lvt); /* Init, ..., SetLinearMapping, then the APIC timer */
+    ck_assert_ptr_nonnull(strstr(mapping, "\"linear\":\"0xc0000000\""));
+    ck_assert_int_ge(count(log, "\"call\":\"SetPxE\""), 2050);
+    ck_assert_int_ge(count(log, "\"flags\":\"real periodic apic-lvt\""), 1);
+}
+END_TEST
+
 static Suite *kernels_suite(void)
 {
     Suite *s = suite_create("kernels");
@@ -106,6 +122,7 @@ static Suite *kernels_suite(void)
     tcase_add_test(tc, test_usermode_kernel_passes_with_syscalls_and_iret);
     tcase_add_test(tc, test_timer_kernel_passes_with_alarms_and_halts);
     tcase_add_test(tc, test_descriptors_kernel_passes);
+    tcase_add_test(tc, test_linuxlike_kernel_follows_the_linux_client_order);
     suite_add_tcase(s, tc);
     return s;
 }

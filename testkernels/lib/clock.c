@@ -14,13 +14,14 @@ static uint64_t tsc_hz;
 static uint32_t apic_hz;
 
 /* Time one channel-2 countdown with the TSC and, if `apic`, the APIC timer (already set to
- * divide by 1, masked, one-shot). False if channel 2 never finished. */
+ * divide by 1, masked, one-shot). Both start before the countdown and stop after it, so a
+ * preempted CPU can only make the measurement longer. False if channel 2 never finished. */
 static bool time_countdown(bool apic, uint64_t *tsc, uint32_t *apic_ticks)
 {
-    pit_ch2_start(CAL_TICKS);
+    const uint64_t t0 = native_rdtsc();
     if (apic)
         vmi_apic_write(APIC_REG_TIMER_INIT, 0xFFFFFFFFu);
-    const uint64_t t0 = native_rdtsc();
+    pit_ch2_start(CAL_TICKS);
     uint32_t polls = 0;
     while (!pit_ch2_done() && ++polls < CAL_POLL_LIMIT)
         ;
