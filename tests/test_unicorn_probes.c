@@ -987,6 +987,68 @@ START_TEST(test_sse2_runs_on_the_coreduo_model)
 }
 END_TEST
 
+/* vmiemu maps the open bus and the local APIC page above RAM with uc_mmio_map. */
+static uint64_t on_mmio_read(uc_engine *uc, uint64_t offset, unsigned size, void *user)
+{
+    (void)uc;
+    (void)size;
+    *(uint64_t *)user = offset;
+    return 0xA5A5A5A5u;
+}
+
+static void on_mmio_write(uc_engine *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
+{
+    (void)uc;
+    (void)size;
+    ((uint64_t *)user)[1] = offset;
+    ((uint64_t *)user)[2] = value;
+}
+
+START_TEST(test_mmio_map_routes_guest_reads_and_writes_to_callbacks)
+{
+    uint64_t seen[3] = {0};
+    ck_assert_int_eq(uc_mmio_map(P.uc, 0x40000000, 0x1000, on_mmio_read, seen, on_mmio_write, seen), UC_ERR_OK);
+    /* mov eax, [0x40000010]; mov [0x40000020], eax; hlt */
+    const uint8_t code[] = {0xA1, 0x10, 0x00, 0x00, 0x40, 0xA3, 0x20, 0x00, 0x00, 0x40, 0xF4};
+    put(0x1000, code, sizeof code);
+    run_ok(0x1000, 0);
+    ck_assert_msg(reg(UC_X86_REG_EAX) == 0xA5A5A5A5u, BROKEN "an MMIO read did not return the callback's value");
+    ck_assert_uint_eq(seen[0], 0x10);
+    ck_assert_uint_eq(seen[1], 0x20);
+    ck_assert_uint_eq(seen[2], 0xA5A5A5A5u);
+}
+END_TEST
+
+/* Why a guest write to the ROM ends the run: a write-protection hook cannot veto the write. */
+static bool on_write_prot_allow(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
+                                void *user)
+{
+    (void)uc;
+    (void)type;
+    (void)address;
+    (void)size;
+    (void)value;
+    (*(int *)user)++;
+    return true;
+}
+
+START_TEST(test_write_protection_hook_returning_true_lets_the_write_through)
+{
+    /* As vmiemu maps its ROM: a host buffer of its own, read and execute only. */
+    static uint8_t rom[0x1000];
+    memset(rom, 0, sizeof rom);
+    ck_assert_int_eq(uc_mem_map_ptr(P.uc, 0x400000, sizeof rom, UC_PROT_READ | UC_PROT_EXEC, rom), UC_ERR_OK);
+    int hits = 0;
+    add_hook(UC_HOOK_MEM_WRITE_PROT, (void *)on_write_prot_allow, &hits, 1, 0);
+    const uint8_t code[] = {0xC6, 0x05, 0x10, 0x00, 0x40, 0x00, 0x5A, 0xF4}; /* mov byte [0x400010], 0x5a; hlt */
+    put(0x1000, code, sizeof code);
+    run_ok(0x1000, 0);
+    ck_assert_int_eq(hits, 1);
+    ck_assert_msg(rom[0x10] == 0x5A, BROKEN "a write-protection hook returning true now vetoes the write; "
+                                     "vmiemu could then ignore ROM writes instead of stopping the guest");
+}
+END_TEST
+
 static Suite *probes_suite(void)
 {
     Suite *s = suite_create("unicorn_probes");
@@ -1023,6 +1085,8 @@ static Suite *probes_suite(void)
     tcase_add_test(tc, test_mem_read_takes_physical_addresses_while_paging_is_on);
     tcase_add_test(tc, test_unmapped_access_hook_reports_the_physical_address_under_paging);
     tcase_add_test(tc, test_host_selector_writes_load_descriptors_from_the_gdt);
+    tcase_add_test(tc, test_mmio_map_routes_guest_reads_and_writes_to_callbacks);
+    tcase_add_test(tc, test_write_protection_hook_returning_true_lets_the_write_through);
     suite_add_tcase(s, tc);
 
     /* These open their own engine: the model must be chosen before anything else touches it. */
