@@ -584,6 +584,30 @@ bool vcpu_map_mmio(cpu *c, uint64_t base, uint64_t size, vcpu_mmio_read rd, vcpu
 
 void vcpu_forget_counts(cpu *c) { blockcache_clear(&c->counts); }
 
+size_t vcpu_state_size(cpu *c) { return c->layout.context_size + sizeof c->icount; }
+
+bool vcpu_save_state(cpu *c, void *blob)
+{
+    if (uc_context_save(c->uc, c->scratch) != UC_ERR_OK)
+        return false;
+    memcpy(blob, c->scratch, c->layout.context_size);
+    memcpy((uint8_t *)blob + c->layout.context_size, &c->icount, sizeof c->icount);
+    return true;
+}
+
+bool vcpu_load_state(cpu *c, const void *blob)
+{
+    memcpy(c->scratch, blob, c->layout.context_size);
+    if (uc_context_restore(c->uc, c->scratch) != UC_ERR_OK)
+        return false;
+    memcpy(&c->icount, (const uint8_t *)blob + c->layout.context_size, sizeof c->icount);
+    c->blk_size = 0; /* no block is current: an interrupt shadow cannot carry over */
+    uc_ctl_flush_tb(c->uc);
+    uc_ctl_flush_tlb(c->uc);
+    blockcache_clear(&c->counts);
+    return true;
+}
+
 void vcpu_flush_code(cpu *c)
 {
     blockcache_clear(&c->counts);

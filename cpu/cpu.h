@@ -137,6 +137,13 @@ vcpu_delivery vcpu_deliver(cpu *c, const vcpu_event *ev, vcpu_event *delivered, 
 /* True if the vector pushes an error code when raised as an exception. */
 bool vcpu_vector_has_error(uint32_t vector);
 
+/* The whole CPU state (registers, descriptor caches, control/debug registers, FPU/SSE) and the
+ * instruction count, as an opaque blob of vcpu_state_size() bytes. Loading drops every
+ * translation and TLB entry, since guest memory may have changed under them. */
+size_t vcpu_state_size(cpu *c);
+bool vcpu_save_state(cpu *c, void *blob);
+bool vcpu_load_state(cpu *c, const void *blob);
+
 /* Memory-mapped I/O: accesses to [base, base+size) call these instead of reaching RAM. */
 typedef uint32_t (*vcpu_mmio_read)(void *opaque, uint64_t offset, unsigned size);
 typedef void (*vcpu_mmio_write)(void *opaque, uint64_t offset, unsigned size, uint32_t value);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emu/snapshot.h"
 #include "rom/rom.h"
 #include "rom/rom_dispatch.h"
 
@@ -15,6 +16,7 @@ void machine_config_defaults(machine_config *cfg)
     cfg->rom_enabled = true;
     cfg->cpu_mhz = MACHINE_DEFAULT_MHZ;
     cfg->epoch = MACHINE_DEFAULT_EPOCH;
+    cfg->snap_every = 0;
 }
 
 const char *machine_end_name(machine_end why)
@@ -237,6 +239,8 @@ static bool setup_devices(machine *m, vm_error *err)
 static bool power_on(machine *m, vm_error *err)
 {
     phys_clear(&m->mem);
+    if (m->dirty.bits)
+        dirty_mark_all(&m->dirty); /* the clear above bypasses write tracking */
     if (m->cfg.rom_enabled)
         rom_build_image(phys_ptr(&m->mem, PHYS_ROM_BASE));
     if (!loader_load_multiboot(&m->mem, m->kernel_path, m->kernel, m->kernel_size, m->cfg.cmdline, &m->boot, err))
@@ -283,11 +287,14 @@ bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path
     m->pt_pages = calloc(m->mem.size >> 12, 1);
     if (!m->pt_pages)
         return vm_fail(err, VM_ENOMEM, "out of memory for the page-table map");
-    return power_on(m, err);
+    if (!power_on(m, err))
+        return false;
+    return cfg->snap_every == 0 || snap_enable(m, cfg->snap_every, err);
 }
 
 void machine_free(machine *m)
 {
+    snap_disable(m);
     vcpu_close(m->cpu);
     m->cpu = NULL;
     phys_free(&m->mem);
@@ -343,6 +350,13 @@ static uint64_t run_target(machine *m)
         if (next != UINT64_MAX)
             target = icount + (next > now ? next - now : 0);
     }
+    if (m->pause_at > m->insns_before_boot && m->pause_at - m->insns_before_boot < target)
+        target = m->pause_at - m->insns_before_boot;
+    if (m->timeline) {
+        uint64_t snap = snap_next_due(m);
+        if (snap > m->insns_before_boot && snap - m->insns_before_boot < target)
+            target = snap - m->insns_before_boot;
+    }
     if (m->cfg.max_insns) { /* the limit counts every boot of a restarting machine */
         uint64_t left = m->cfg.max_insns > m->insns_before_boot ? m->cfg.max_insns - m->insns_before_boot : 0;
         if (left < target)
@@ -353,6 +367,7 @@ static uint64_t run_target(machine *m)
 
 static bool reboot(machine *m)
 {
+    snap_forget(m); /* snapshots do not reach across a power-on: the CPU engine is new */
     vm_error err = {0};
     log_simple(m, EV_END, END_REBOOT, vcpu_get(m->cpu, CPU_EIP), 0, 0);
     m->end = END_RUNNING;
@@ -366,11 +381,18 @@ static bool reboot(machine *m)
     return true;
 }
 
+static bool paused(machine *m) { return m->pause_at && machine_insns(m) >= m->pause_at; }
+
 machine_end machine_run(machine *m)
 {
-    while (m->end == END_RUNNING) {
+    while (m->end == END_RUNNING && !paused(m)) {
+        if (m->timeline && machine_insns(m) >= snap_next_due(m)) {
+            vm_error err = {0};
+            if (!snap_take(m, &err))
+                machine_end_run(m, END_ERROR, "snapshot failed: %s", err.msg);
+        }
         machine_service_interrupts(m);
-        if (m->end != END_RUNNING)
+        if (m->end != END_RUNNING || paused(m))
             break;
         cpu_stop stop = vcpu_run(m->cpu, run_target(m));
         end_from_cpu(m, stop);
@@ -378,6 +400,15 @@ machine_end machine_run(machine *m)
         if (m->end == END_REBOOT && m->cfg.reboot_restarts && !reboot(m))
             break;
     }
-    log_simple(m, EV_END, (uint16_t)m->end, m->cpu ? vcpu_get(m->cpu, CPU_EIP) : 0, m->exit_value, 0);
+    if (m->end != END_RUNNING)
+        log_simple(m, EV_END, (uint16_t)m->end, m->cpu ? vcpu_get(m->cpu, CPU_EIP) : 0, m->exit_value, 0);
     return m->end;
+}
+
+machine_end machine_run_until(machine *m, uint64_t insns)
+{
+    m->pause_at = insns;
+    machine_end e = machine_insns(m) < insns ? machine_run(m) : m->end;
+    m->pause_at = 0;
+    return e;
 }

@@ -17,6 +17,7 @@
 #include "emu/pic.h"
 #include "emu/pit.h"
 #include "emu/uart.h"
+#include "mmu/dirty.h"
 #include "mmu/physmem.h"
 
 #define MACHINE_DEFAULT_MIB 128u
@@ -34,6 +35,7 @@ typedef struct machine_config {
     uint32_t cpu_mhz;      /* nominal cycles per microsecond; one instruction = one cycle */
     int64_t epoch;         /* guest wall clock at cycle 0, seconds since 1970 */
     bool reboot_restarts;
+    uint64_t snap_every;   /* instructions between automatic snapshots; 0 = no snapshots */
 } machine_config;
 
 void machine_config_defaults(machine_config *cfg);
@@ -94,6 +96,10 @@ typedef struct machine {
     machine_end end;
     uint32_t exit_value;
     char end_message[256];
+
+    struct timeline *timeline; /* snapshots (emu/snapshot.c); NULL when off */
+    dirty_map dirty;
+    uint64_t pause_at;         /* machine_run_until's stop point */
 } machine;
 
 /* Read and load the kernel, build the ROM, reset the CPU. */
@@ -102,6 +108,10 @@ void machine_free(machine *m);
 
 /* Run until the guest ends or the limit; returns why. */
 machine_end machine_run(machine *m);
+
+/* Run until exactly `insns` instructions have retired since power-on, or the guest ends first.
+ * Returns END_RUNNING when it stopped at `insns`. */
+machine_end machine_run_until(machine *m, uint64_t insns);
 
 /* Instructions retired since power-on, across reboots. */
 uint64_t machine_insns(machine *m);

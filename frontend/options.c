@@ -22,6 +22,7 @@ void options_usage(FILE *f, const char *prog)
             "  --cpu-mhz N          nominal cycle frequency in MHz (default %u); 1 instruction = 1 cycle\n"
             "  --epoch SECONDS      guest wall clock at boot, seconds since 1970 (default %lld)\n"
             "  --reboot-restarts    a guest reboot restarts the machine instead of ending the run\n"
+            "  --snap-every N       take a snapshot every N instructions (enables going back in time)\n"
             "  --help               this text\n"
             "  --version            the version\n"
             "\n"
@@ -73,7 +74,8 @@ static bool parse_serial(options *o, const char *v, vm_error *err)
 }
 
 /* Options that take a value, accepted as "--opt VALUE" and "--opt=VALUE". */
-static const char *const valued[] = {"-m", "--append", "--serial", "--log", "--max-insns", "--cpu-mhz", "--epoch"};
+static const char *const valued[] = {"-m", "--append", "--serial", "--log", "--max-insns", "--cpu-mhz", "--epoch",
+                                     "--snap-every"};
 
 static bool apply(options *o, const char *name, const char *v, vm_error *err)
 {
@@ -99,6 +101,10 @@ static bool apply(options *o, const char *name, const char *v, vm_error *err)
         if (!parse_u64(v, 1, 100000, &u))
             return vm_fail(err, VM_EINVAL, "--cpu-mhz: '%s' is not a frequency between 1 and 100000 MHz", v);
         o->machine.cpu_mhz = (uint32_t)u;
+    } else if (strcmp(name, "--snap-every") == 0) {
+        if (!parse_u64(v, 1000, UINT64_MAX / 2, &u))
+            return vm_fail(err, VM_EINVAL, "--snap-every: '%s' is not an instruction count of at least 1000", v);
+        o->machine.snap_every = u;
     } else if (strcmp(name, "--epoch") == 0) {
         int64_t e;
         /* Keep epoch * 10^9 + run time inside 64 bits of nanoseconds. */

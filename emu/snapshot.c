@@ -1,0 +1,368 @@
+#include "emu/snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "emu/machine.h"
+
+#define PAGE 4096u
+
+typedef struct snap_page {
+    uint32_t pfn;
+    uint32_t size;  /* compressed bytes; 0 = an all-zero page */
+    uint8_t *data;
+} snap_page;
+
+/* Everything of the machine that is plain data and changes while it runs. */
+typedef struct machine_state {
+    uart com1;
+    cmos rtc;
+    pic pic;
+    pit pit;
+    apic lapic;
+    alarms alarms;
+    bool rom_initialized, halt_requested, step_shadow, ap_state_set;
+    uint32_t pt_count, lazy_mode, ap_state_apic, reboots;
+    linear_mapping linear_maps[MACHINE_LINEAR_SLOTS];
+    uint8_t ap_state[MACHINE_AP_STATE_SIZE];
+    uint64_t idle_cycles, insns_before_boot;
+} machine_state;
+
+typedef struct snapshot {
+    uint64_t insns;
+    uint8_t *cpu;
+    uint8_t *pt_pages;
+    machine_state state;
+    size_t log_count;
+    snap_page *pages; /* sorted by pfn */
+    size_t npages;
+    size_t bytes;
+} snapshot;
+
+typedef struct timeline {
+    snapshot *snaps;
+    size_t count, cap;
+    uint64_t every;
+    size_t cpu_size;
+    uint64_t *restore; /* scratch bitmap of pages to restore */
+} timeline;
+
+static void save_state(const machine *m, machine_state *s)
+{
+    s->com1 = m->com1;
+    s->rtc = m->rtc;
+    s->pic = m->pic;
+    s->pit = m->pit;
+    s->lapic = m->lapic;
+    s->alarms = m->alarms;
+    s->rom_initialized = m->rom_initialized;
+    s->halt_requested = m->halt_requested;
+    s->step_shadow = m->step_shadow;
+    s->ap_state_set = m->ap_state_set;
+    s->pt_count = m->pt_count;
+    s->lazy_mode = m->lazy_mode;
+    s->ap_state_apic = m->ap_state_apic;
+    s->reboots = m->reboots;
+    memcpy(s->linear_maps, m->linear_maps, sizeof s->linear_maps);
+    memcpy(s->ap_state, m->ap_state, sizeof s->ap_state);
+    s->idle_cycles = m->idle_cycles;
+    s->insns_before_boot = m->insns_before_boot;
+}
+
+static void load_state(machine *m, const machine_state *s)
+{
+    uart_tx_fn tx = m->com1.tx; /* where output goes is the frontend's, not the guest's */
+    void *tx_ctx = m->com1.tx_ctx;
+    m->com1 = s->com1;
+    m->com1.tx = tx;
+    m->com1.tx_ctx = tx_ctx;
+    m->rtc = s->rtc;
+    m->pic = s->pic;
+    m->pit = s->pit;
+    m->lapic = s->lapic;
+    m->alarms = s->alarms;
+    m->rom_initialized = s->rom_initialized;
+    m->halt_requested = s->halt_requested;
+    m->step_shadow = s->step_shadow;
+    m->ap_state_set = s->ap_state_set;
+    m->pt_count = s->pt_count;
+    m->lazy_mode = s->lazy_mode;
+    m->ap_state_apic = s->ap_state_apic;
+    m->reboots = s->reboots;
+    memcpy(m->linear_maps, s->linear_maps, sizeof s->linear_maps);
+    memcpy(m->ap_state, s->ap_state, sizeof s->ap_state);
+    m->idle_cycles = s->idle_cycles;
+    m->insns_before_boot = s->insns_before_boot;
+}
+
+static void free_snapshot(snapshot *s)
+{
+    for (size_t i = 0; i < s->npages; i++)
+        free(s->pages[i].data);
+    free(s->pages);
+    free(s->cpu);
+    free(s->pt_pages);
+    memset(s, 0, sizeof *s);
+}
+
+static bool page_is_zero(const uint8_t *p)
+{
+    static const uint8_t zero[PAGE];
+    return memcmp(p, zero, PAGE) == 0;
+}
+
+/* Compress the pages written since the last snapshot (all non-zero pages for the first). */
+static bool save_pages(machine *m, snapshot *s, bool first, vm_error *err)
+{
+    const dirty_map *d = &m->dirty;
+    size_t n = 0;
+    for (uint64_t pfn = 0; pfn < d->npages; pfn++)
+        n += dirty_test(d, pfn);
+    s->pages = calloc(n ? n : 1, sizeof *s->pages);
+    if (!s->pages)
+        return vm_fail(err, VM_ENOMEM, "out of memory for a snapshot");
+    uint8_t buf[PAGE + PAGE / 8 + 64];
+    for (uint64_t pfn = 0; pfn < d->npages; pfn++) {
+        if (!dirty_test(d, pfn))
+            continue;
+        const uint8_t *page = m->mem.ram + pfn * PAGE;
+        snap_page *sp = &s->pages[s->npages];
+        sp->pfn = (uint32_t)pfn;
+        if (page_is_zero(page)) {
+            if (first)
+                continue; /* before the first snapshot, absent means zero */
+        } else {
+            uLongf len = sizeof buf;
+            if (compress2(buf, &len, page, PAGE, 1) != Z_OK || !(sp->data = malloc(len)))
+                return vm_fail(err, VM_ENOMEM, "cannot compress page %llu for a snapshot", (unsigned long long)pfn);
+            memcpy(sp->data, buf, len);
+            sp->size = (uint32_t)len;
+            s->bytes += len;
+        }
+        s->npages++;
+    }
+    return true;
+}
+
+bool snap_take(machine *m, vm_error *err)
+{
+    timeline *t = m->timeline;
+    if (t->count == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        snapshot *n = realloc(t->snaps, cap * sizeof *n);
+        if (!n)
+            return vm_fail(err, VM_ENOMEM, "out of memory for snapshots");
+        t->snaps = n;
+        t->cap = cap;
+    }
+    snapshot *s = &t->snaps[t->count];
+    memset(s, 0, sizeof *s);
+    s->insns = machine_insns(m);
+    s->log_count = m->log.count;
+    save_state(m, &s->state);
+    s->cpu = malloc(t->cpu_size);
+    s->pt_pages = malloc(m->mem.size / PAGE);
+    if (!s->cpu || !s->pt_pages || !vcpu_save_state(m->cpu, s->cpu)) {
+        free_snapshot(s);
+        return vm_fail(err, VM_ENOMEM, "cannot save the CPU state for a snapshot");
+    }
+    memcpy(s->pt_pages, m->pt_pages, m->mem.size / PAGE);
+    s->bytes = t->cpu_size + m->mem.size / PAGE + sizeof *s;
+    if (!save_pages(m, s, t->count == 0, err)) {
+        free_snapshot(s);
+        return false;
+    }
+    t->count++;
+    dirty_rearm(&m->dirty);
+    return true;
+}
+
+static const snap_page *find_page(const snapshot *s, uint32_t pfn)
+{
+    size_t lo = 0, hi = s->npages;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->pages[mid].pfn < pfn)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->npages && s->pages[lo].pfn == pfn ? &s->pages[lo] : NULL;
+}
+
+/* Page pfn as it was at snapshot k: from the latest snapshot at or before k that holds it. */
+static bool restore_page(machine *m, size_t k, uint32_t pfn)
+{
+    uint8_t *dst = m->mem.ram + (uint64_t)pfn * PAGE;
+    for (size_t j = k + 1; j-- > 0;) {
+        const snap_page *sp = find_page(&m->timeline->snaps[j], pfn);
+        if (!sp)
+            continue;
+        if (!sp->size) {
+            memset(dst, 0, PAGE);
+            return true;
+        }
+        uLongf len = PAGE;
+        return uncompress(dst, &len, sp->data, sp->size) == Z_OK && len == PAGE;
+    }
+    memset(dst, 0, PAGE);
+    return true;
+}
+
+static bool restore(machine *m, size_t k, vm_error *err)
+{
+    timeline *t = m->timeline;
+    size_t words = (m->dirty.npages + 63) / 64;
+    memcpy(t->restore, m->dirty.bits, words * sizeof *t->restore); /* written since the last */
+    for (size_t j = k + 1; j < t->count; j++)
+        for (size_t i = 0; i < t->snaps[j].npages; i++) {
+            uint32_t pfn = t->snaps[j].pages[i].pfn;
+            t->restore[pfn >> 6] |= 1ull << (pfn & 63);
+        }
+    dirty_disarm(&m->dirty);
+    for (uint64_t pfn = 0; pfn < m->dirty.npages; pfn++)
+        if ((t->restore[pfn >> 6] >> (pfn & 63) & 1) && !restore_page(m, k, (uint32_t)pfn))
+            return vm_fail(err, VM_EFORMAT, "snapshot %zu: page %llu does not decompress", k, (unsigned long long)pfn);
+    const snapshot *s = &t->snaps[k];
+    if (!vcpu_load_state(m->cpu, s->cpu))
+        return vm_fail(err, VM_EENGINE, "cannot load the CPU state of snapshot %zu", k);
+    load_state(m, &s->state);
+    memcpy(m->pt_pages, s->pt_pages, m->mem.size / PAGE);
+    m->log.count = s->log_count;
+    m->end = END_RUNNING;
+    m->end_message[0] = 0;
+    for (size_t j = k + 1; j < t->count; j++) /* the future is run again from here */
+        free_snapshot(&t->snaps[j]);
+    t->count = k + 1;
+    dirty_rearm(&m->dirty);
+    return true;
+}
+
+bool snap_goto(machine *m, uint64_t insns, vm_error *err)
+{
+    timeline *t = m->timeline;
+    if (!t)
+        return vm_fail(err, VM_EINVAL, "snapshots are off (use --snap-every)");
+    uint64_t now = machine_insns(m);
+    if (insns < now || m->end != END_RUNNING) {
+        size_t k = t->count;
+        while (k > 0 && t->snaps[k - 1].insns > insns)
+            k--;
+        if (k == 0)
+            return vm_fail(err, VM_EINVAL, "no snapshot at or before instruction %llu", (unsigned long long)insns);
+        if (!restore(m, k - 1, err))
+            return false;
+    }
+    machine_end e = machine_run_until(m, insns);
+    if (e != END_RUNNING && machine_insns(m) != insns)
+        return vm_fail(err, VM_EINVAL, "the run ended (%s) at instruction %llu, before %llu", machine_end_name(e),
+                       (unsigned long long)machine_insns(m), (unsigned long long)insns);
+    return true;
+}
+
+bool snap_enable(machine *m, uint64_t every, vm_error *err)
+{
+    timeline *t = calloc(1, sizeof *t);
+    if (!t)
+        return vm_fail(err, VM_ENOMEM, "out of memory for snapshots");
+    t->every = every;
+    t->cpu_size = vcpu_state_size(m->cpu);
+    m->timeline = t;
+    if (!dirty_init(&m->dirty, &m->mem, err) ||
+        !(t->restore = calloc((m->dirty.npages + 63) / 64, sizeof *t->restore))) {
+        snap_disable(m);
+        return err && err->code ? false : vm_fail(err, VM_ENOMEM, "out of memory for snapshots");
+    }
+    dirty_mark_all(&m->dirty);
+    if (!snap_take(m, err)) {
+        snap_disable(m);
+        return false;
+    }
+    return true;
+}
+
+void snap_forget(machine *m)
+{
+    timeline *t = m->timeline;
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->count; i++)
+        free_snapshot(&t->snaps[i]);
+    t->count = 0;
+    dirty_mark_all(&m->dirty); /* the next snapshot is a first one again */
+}
+
+void snap_disable(machine *m)
+{
+    timeline *t = m->timeline;
+    if (!t)
+        return;
+    snap_forget(m);
+    free(t->snaps);
+    free(t->restore);
+    free(t);
+    m->timeline = NULL;
+    dirty_free(&m->dirty);
+}
+
+uint64_t snap_next_due(const machine *m)
+{
+    const timeline *t = m->timeline;
+    if (!t || t->count == 0)
+        return 0;
+    return t->snaps[t->count - 1].insns + t->every;
+}
+
+size_t snap_count(const machine *m) { return m->timeline ? m->timeline->count : 0; }
+
+uint64_t snap_insns(const machine *m, size_t i) { return m->timeline->snaps[i].insns; }
+
+size_t snap_bytes(const machine *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; m->timeline && i < m->timeline->count; i++)
+        n += m->timeline->snaps[i].bytes;
+    return n;
+}
+
+/* FNV-1a over 64-bit words: fast enough for tests over a small guest, and order-sensitive. */
+static uint64_t mix(uint64_t h, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    for (; len >= 8; len -= 8, p += 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+    }
+    for (; len; len--, p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    return h;
+}
+
+uint64_t machine_state_hash(machine *m)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (int r = 0; r < CPU_NREGS; r++) {
+        uint32_t v = vcpu_get(m->cpu, (cpu_reg)r);
+        h = mix(h, &v, sizeof v);
+    }
+    uint64_t insns = machine_insns(m);
+    h = mix(h, &insns, sizeof insns);
+    h = mix(h, &m->idle_cycles, sizeof m->idle_cycles);
+    h = mix(h, m->mem.ram, m->mem.size);
+    machine_state s;
+    memset(&s, 0, sizeof s);
+    save_state(m, &s);
+    /* Callback pointers are wiring, not state: leave them out. */
+    s.com1.tx = NULL;
+    s.com1.tx_ctx = NULL;
+    s.rtc.now = NULL;
+    s.rtc.now_ctx = NULL;
+    s.pit.now = NULL;
+    s.pit.now_ctx = NULL;
+    memset(&s.pit.irq0, 0, sizeof s.pit.irq0);
+    s.lapic.now = NULL;
+    s.lapic.now_ctx = NULL;
+    return mix(h, &s, sizeof s);
+}
