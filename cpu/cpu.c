@@ -482,6 +482,14 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
     c->running = true;
     cpu_stop result = CPU_STOP_TARGET;
     c->window_hit = false;
+    c->bp_hit = false;
+    uint32_t start = vcpu_get(c, CPU_EIP);
+    c->bp_skip_armed = false;
+    for (int i = 0; i < c->nbreakpoints; i++)
+        if (c->breakpoints[i] == start) { /* resuming from a breakpoint runs it */
+            c->bp_skip_armed = true;
+            c->bp_skip_at = start;
+        }
     while (c->icount < target) {
         c->deadline_hit = false;
         c->io_hit = false;
@@ -496,6 +504,10 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
         }
         if (c->window_hit) {
             result = CPU_STOP_IRQ_WINDOW;
+            break;
+        }
+        if (c->bp_hit) {
+            result = CPU_STOP_BREAKPOINT;
             break;
         }
         if (c->deadline_hit || c->io_hit)
@@ -533,6 +545,53 @@ bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len)
 }
 
 void vcpu_request_irq_window(cpu *c, bool on) { c->irq_window = on; }
+
+static void on_breakpoint(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+    (void)size;
+    cpu *c = user;
+    if (c->exact && c->exact_left == 0)
+        return; /* the exact stretch ends here anyway */
+    if (c->bp_skip_armed && (uint32_t)address == c->bp_skip_at) {
+        c->bp_skip_armed = false;
+        return;
+    }
+    /* Stop before this instruction; the block's count was taken in advance. */
+    if (!c->exact)
+        c->icount = (uint32_t)address - c->blk_pc < c->blk_size ? c->blk_icount + block_index(c, (uint32_t)address)
+                                                                 : c->icount;
+    else
+        c->exact_aborted = true, c->icount = c->blk_icount + block_index(c, (uint32_t)address);
+    c->bp_hit = true;
+    uc_emu_stop(uc);
+}
+
+bool vcpu_is_breakpoint(cpu *c, uint32_t addr)
+{
+    for (int i = 0; i < c->nbreakpoints; i++)
+        if (c->breakpoints[i] == addr)
+            return true;
+    return false;
+}
+
+bool vcpu_set_breakpoints(cpu *c, const uint32_t *addrs, int n)
+{
+    if (n < 0 || n > VCPU_MAX_BREAKPOINTS)
+        return false;
+    for (int i = 0; i < c->nbreakpoints; i++)
+        uc_hook_del(c->uc, c->bp_hooks[i]); /* drops the translations they were built into */
+    c->nbreakpoints = 0;
+    for (int i = 0; i < n; i++) {
+        /* Cached translations carry no hook: drop the one holding the address. */
+        uc_ctl_remove_cache(c->uc, (uint64_t)addrs[i], (uint64_t)addrs[i] + 1);
+        if (uc_hook_add(c->uc, &c->bp_hooks[i], UC_HOOK_CODE, (void *)on_breakpoint, c, (uint64_t)addrs[i],
+                        (uint64_t)addrs[i]) != UC_ERR_OK)
+            return false;
+        c->breakpoints[i] = addrs[i];
+        c->nbreakpoints++;
+    }
+    return true;
+}
 
 bool vcpu_in_irq_shadow(cpu *c)
 {

@@ -38,6 +38,7 @@ typedef enum cpu_stop {
     CPU_STOP_MEMORY,  /* access to unmapped or write-protected memory: see vcpu_fault_info() */
     CPU_STOP_ERROR,   /* Unicorn failed: see vcpu_fault_info()->message */
     CPU_STOP_IRQ_WINDOW, /* interrupts became enabled (see vcpu_request_irq_window) */
+    CPU_STOP_BREAKPOINT, /* about to execute a breakpoint address (not yet executed) */
 } cpu_stop;
 
 typedef struct cpu_fault {
@@ -143,6 +144,12 @@ bool vcpu_vector_has_error(uint32_t vector);
 size_t vcpu_state_size(cpu *c);
 bool vcpu_save_state(cpu *c, void *blob);
 bool vcpu_load_state(cpu *c, const void *blob);
+
+/* Breakpoints: the CPU stops (CPU_STOP_BREAKPOINT) before executing any of these linear
+ * addresses. Running again from a breakpoint executes it (the stop is taken once per arrival). */
+#define VCPU_MAX_BREAKPOINTS 64
+bool vcpu_set_breakpoints(cpu *c, const uint32_t *addrs, int n);
+bool vcpu_is_breakpoint(cpu *c, uint32_t addr);
 
 /* Memory-mapped I/O: accesses to [base, base+size) call these instead of reaching RAM. */
 typedef uint32_t (*vcpu_mmio_read)(void *opaque, uint64_t offset, unsigned size);

@@ -43,6 +43,12 @@ struct cpu {
         void *opaque;
     } mmio[4];
     int nmmio;
+    uint32_t breakpoints[VCPU_MAX_BREAKPOINTS];
+    uc_hook bp_hooks[VCPU_MAX_BREAKPOINTS];
+    int nbreakpoints;
+    bool bp_hit;
+    bool bp_skip_armed;   /* the next arrival at bp_skip_at runs it instead of stopping */
+    uint32_t bp_skip_at;
     bool window_hit;
 };
 

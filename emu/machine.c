@@ -335,6 +335,9 @@ static void end_from_cpu(machine *m, cpu_stop stop)
         break;
     case CPU_STOP_IRQ_WINDOW:
         break;
+    case CPU_STOP_BREAKPOINT:
+        m->break_hit = true;
+        break;
     }
 }
 
@@ -381,10 +384,11 @@ static bool reboot(machine *m)
     return true;
 }
 
-static bool paused(machine *m) { return m->pause_at && machine_insns(m) >= m->pause_at; }
+static bool paused(machine *m) { return m->break_hit || (m->pause_at && machine_insns(m) >= m->pause_at); }
 
 machine_end machine_run(machine *m)
 {
+    m->break_hit = false;
     while (m->end == END_RUNNING && !paused(m)) {
         if (m->timeline && machine_insns(m) >= snap_next_due(m)) {
             vm_error err = {0};

@@ -100,6 +100,7 @@ typedef struct machine {
     struct timeline *timeline; /* snapshots (emu/snapshot.c); NULL when off */
     dirty_map dirty;
     uint64_t pause_at;         /* machine_run_until's stop point */
+    bool break_hit;            /* the last run stopped before a breakpoint address */
 } machine;
 
 /* Read and load the kernel, build the ROM, reset the CPU. */
@@ -109,8 +110,8 @@ void machine_free(machine *m);
 /* Run until the guest ends or the limit; returns why. */
 machine_end machine_run(machine *m);
 
-/* Run until exactly `insns` instructions have retired since power-on, or the guest ends first.
- * Returns END_RUNNING when it stopped at `insns`. */
+/* Run until exactly `insns` instructions have retired since power-on, or the guest ends first,
+ * or a breakpoint is reached (m->break_hit). Returns END_RUNNING unless the guest ended. */
 machine_end machine_run_until(machine *m, uint64_t insns);
 
 /* Instructions retired since power-on, across reboots. */

@@ -254,7 +254,11 @@ bool snap_goto(machine *m, uint64_t insns, vm_error *err)
         if (!restore(m, k - 1, err))
             return false;
     }
-    machine_end e = machine_run_until(m, insns);
+    machine_end e;
+    do /* breakpoints on the way do not stop a goto */
+        e = machine_run_until(m, insns);
+    while (e == END_RUNNING && m->break_hit && machine_insns(m) < insns);
+    m->break_hit = false;
     if (e != END_RUNNING && machine_insns(m) != insns)
         return vm_fail(err, VM_EINVAL, "the run ended (%s) at instruction %llu, before %llu", machine_end_name(e),
                        (unsigned long long)machine_insns(m), (unsigned long long)insns);

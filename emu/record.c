@@ -1,0 +1,509 @@
+/* The record file format: see emu/record.h for the layout.
+ *
+ * The writer serialises entries into a chunk buffer that has room for the chunk header in
+ * front, so a flush is one write(2) of header and payload together: a process killed between
+ * two flushes loses only the unflushed entries, and one killed inside a write leaves one
+ * partial chunk at the end, which the reader reports as a truncation.
+ *
+ * The reader trusts nothing: every length is checked against a fixed cap before anything is
+ * allocated or read, a chunk is read whole and verified (CRC, then every entry's structure)
+ * before its first entry is handed out, and the first problem stops the reader for good. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "emu/record.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define REC_MAGIC "VMIEMUREC"
+#define REC_MAGIC_LEN 9u
+#define REC_HDR_FIXED 57u  /* file header bytes before the command line */
+#define REC_HDR_CRC 4u
+#define REC_CHUNK_MAGIC "RCHK"
+#define REC_CHUNK_HDR 20u  /* chunk header bytes before the payload */
+#define REC_CHUNK_CRC_AT 16u
+#define REC_ENTRY_HDR 11u  /* kind, icount, len */
+
+/* ---- helpers ---- */
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static uint32_t rec_crc(uint32_t crc, const uint8_t *p, size_t n)
+{
+    return (uint32_t)crc32(crc, p, (uInt)n); /* n is at most REC_MAX_CHUNK */
+}
+
+uint64_t rec_hash_bytes(const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static bool kind_valid(uint8_t kind) { return kind >= REC_INPUT && kind <= REC_END; }
+
+static char *dup_path(const char *path)
+{
+    size_t n = strlen(path) + 1;
+    char *s = malloc(n);
+    if (s)
+        memcpy(s, path, n);
+    return s;
+}
+
+/* ---- writing ---- */
+
+struct rec_writer {
+    int fd;
+    char *path;
+    uint8_t *buf;  /* REC_CHUNK_HDR bytes of room, then up to REC_CHUNK_TARGET payload bytes */
+    size_t used;   /* payload bytes in buf */
+    uint32_t count; /* entries in the current chunk */
+    uint32_t index; /* index of the current chunk */
+    bool failed;    /* a write failed: the file may end in a partial chunk */
+};
+
+/* write(2) until all n bytes are out; a regular file takes them in one call unless the disk
+ * is full or a signal interrupts, and then the rest follows at once. */
+static bool write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return false;
+        p += k;
+        n -= (size_t)k;
+    }
+    return true;
+}
+
+/* Serialise the file header into out (room for REC_HDR_FIXED + REC_MAX_CMDLINE + 4). */
+static size_t encode_header(const rec_header *h, size_t cmdlen, uint8_t *out)
+{
+    memcpy(out, REC_MAGIC, REC_MAGIC_LEN);
+    put_le(out + 9, REC_VERSION, 4);
+    put_le(out + 13, h->kernel_hash, 8);
+    put_le(out + 21, h->kernel_size, 8);
+    put_le(out + 29, h->ram_mib, 4);
+    put_le(out + 33, h->cpu_mhz, 4);
+    put_le(out + 37, (uint64_t)h->epoch, 8);
+    put_le(out + 45, h->max_insns, 8);
+    out[53] = h->rom_enabled != 0;
+    out[54] = h->reboot_restarts != 0;
+    put_le(out + 55, cmdlen, 2);
+    memcpy(out + REC_HDR_FIXED, h->cmdline, cmdlen);
+    size_t n = REC_HDR_FIXED + cmdlen;
+    put_le(out + n, rec_crc(0, out, n), 4);
+    return n + REC_HDR_CRC;
+}
+
+rec_writer *rec_create(const char *path, const rec_header *h, vm_error *err)
+{
+    size_t cmdlen = strnlen(h->cmdline, sizeof h->cmdline);
+    if (cmdlen > REC_MAX_CMDLINE) {
+        vm_fail(err, VM_EINVAL, "%s: the command line is longer than %u bytes", path,
+                REC_MAX_CMDLINE);
+        return NULL;
+    }
+    rec_writer *w = calloc(1, sizeof *w);
+    uint8_t *buf = malloc(REC_CHUNK_HDR + REC_CHUNK_TARGET);
+    char *name = dup_path(path);
+    if (!w || !buf || !name) {
+        free(w);
+        free(buf);
+        free(name);
+        vm_fail(err, VM_ENOMEM, "%s: cannot allocate the record writer", path);
+        return NULL;
+    }
+    w->buf = buf;
+    w->path = name;
+    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (w->fd < 0) {
+        vm_fail(err, VM_EIO, "%s: cannot create: %s", path, strerror(errno));
+        free(buf);
+        free(name);
+        free(w);
+        return NULL;
+    }
+    /* The header goes out in one write, like a chunk, through the chunk buffer. */
+    size_t n = encode_header(h, cmdlen, w->buf);
+    if (!write_all(w->fd, w->buf, n)) {
+        vm_fail(err, VM_EIO, "%s: cannot write the header: %s", path, strerror(errno));
+        close(w->fd);
+        free(buf);
+        free(name);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+bool rec_flush(rec_writer *w, vm_error *err)
+{
+    if (w->failed)
+        return vm_fail(err, VM_EIO, "%s: an earlier write failed; the record is incomplete",
+                       w->path);
+    if (w->count == 0)
+        return true;
+    uint8_t *c = w->buf;
+    memcpy(c, REC_CHUNK_MAGIC, 4);
+    put_le(c + 4, w->index, 4);
+    put_le(c + 8, w->count, 4);
+    put_le(c + 12, w->used, 4);
+    uint32_t crc = rec_crc(0, c, REC_CHUNK_CRC_AT);
+    crc = rec_crc(crc, c + REC_CHUNK_HDR, w->used);
+    put_le(c + REC_CHUNK_CRC_AT, crc, 4);
+    if (!write_all(w->fd, c, REC_CHUNK_HDR + w->used)) {
+        w->failed = true;
+        return vm_fail(err, VM_EIO, "%s: cannot write chunk %" PRIu32 ": %s", w->path, w->index,
+                       strerror(errno));
+    }
+    w->index++;
+    w->count = 0;
+    w->used = 0;
+    return true;
+}
+
+bool rec_append(rec_writer *w, const rec_entry *e, vm_error *err)
+{
+    if (!kind_valid(e->kind))
+        return vm_fail(err, VM_EINVAL, "%s: entry kind %u is not a rec_kind", w->path, e->kind);
+    if (e->len > REC_MAX_PAYLOAD)
+        return vm_fail(err, VM_EINVAL, "%s: entry payload is %u bytes; at most %u", w->path,
+                       e->len, REC_MAX_PAYLOAD);
+    if (w->failed)
+        return rec_flush(w, err); /* reports the earlier failure */
+    size_t size = REC_ENTRY_HDR + e->len;
+    if (w->used + size > REC_CHUNK_TARGET && !rec_flush(w, err))
+        return false;
+    if (w->count == 0 && w->index == UINT32_MAX)
+        return vm_fail(err, VM_EINVAL, "%s: the record has the most chunks it can hold",
+                       w->path);
+    uint8_t *p = w->buf + REC_CHUNK_HDR + w->used;
+    p[0] = e->kind;
+    put_le(p + 1, e->icount, 8);
+    put_le(p + 9, e->len, 2);
+    memcpy(p + REC_ENTRY_HDR, e->payload, e->len);
+    w->used += size;
+    w->count++;
+    return true;
+}
+
+bool rec_close(rec_writer *w, vm_error *err)
+{
+    if (!w)
+        return true;
+    bool ok = rec_flush(w, err);
+    if (close(w->fd) != 0 && ok)
+        ok = vm_fail(err, VM_EIO, "%s: close failed: %s", w->path, strerror(errno));
+    free(w->buf);
+    free(w->path);
+    free(w);
+    return ok;
+}
+
+/* ---- reading ---- */
+
+struct rec_reader {
+    int fd;
+    char *path;
+    uint64_t offset; /* file offset of the next byte to read */
+    uint8_t *buf;    /* the current chunk's payload */
+    size_t cap;
+    size_t pos;      /* offset of the next entry in buf */
+    uint32_t left;   /* entries of the current chunk not yet returned */
+    rec_position at;
+    int state;       /* 1 = reading, 0 = ended cleanly, -1 = stopped by `stop` */
+    vm_error stop;
+};
+
+/* Read up to n bytes; *got says how many arrived before end of file. */
+static bool read_upto(int fd, uint8_t *p, size_t n, size_t *got)
+{
+    *got = 0;
+    while (*got < n) {
+        ssize_t k = read(fd, p + *got, n - *got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return false;
+        if (k == 0)
+            break;
+        *got += (size_t)k;
+    }
+    return true;
+}
+
+static void reader_free(rec_reader *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->buf);
+    free(r->path);
+    free(r);
+}
+
+/* A header problem: `what`, or with what == NULL a header cut short at byte `got`. */
+static bool header_fail(vm_error *err, const char *path, size_t got, const char *what)
+{
+    if (what)
+        return vm_fail(err, VM_EFORMAT, "%s: %s", path, what);
+    return vm_fail(err, VM_EFORMAT,
+                   "%s: the record header is truncated (the file ends at byte %zu)", path, got);
+}
+
+static bool read_header(rec_reader *r, rec_header *h, vm_error *err)
+{
+    uint8_t hdr[REC_HDR_FIXED + REC_MAX_CMDLINE + REC_HDR_CRC];
+    size_t got;
+    if (!read_upto(r->fd, hdr, REC_HDR_FIXED, &got))
+        return vm_fail(err, VM_EIO, "%s: read failed: %s", r->path, strerror(errno));
+    if (got == 0)
+        return header_fail(err, r->path, 0, "the file is empty, not a vmiemu record");
+    size_t m = got < REC_MAGIC_LEN ? got : REC_MAGIC_LEN;
+    if (memcmp(hdr, REC_MAGIC, m) != 0)
+        return header_fail(err, r->path, got, "not a vmiemu record (no " REC_MAGIC " magic)");
+    if (got < REC_MAGIC_LEN + 4)
+        return header_fail(err, r->path, got, NULL);
+    uint32_t version = (uint32_t)get_le(hdr + 9, 4);
+    if (version > REC_VERSION)
+        return vm_fail(err, VM_EFORMAT,
+                       "%s: record format version %" PRIu32 " is newer than this vmiemu reads "
+                       "(version %u); replay it with a newer vmiemu",
+                       r->path, version, REC_VERSION);
+    if (version == 0)
+        return header_fail(err, r->path, got, "record format version 0 is not valid");
+    if (got < REC_HDR_FIXED)
+        return header_fail(err, r->path, got, NULL);
+    size_t cmdlen = (size_t)get_le(hdr + 55, 2);
+    if (cmdlen > REC_MAX_CMDLINE)
+        return vm_fail(err, VM_EFORMAT,
+                       "%s: the header claims a %zu-byte command line (at most %u): corrupt",
+                       r->path, cmdlen, REC_MAX_CMDLINE);
+    size_t more;
+    if (!read_upto(r->fd, hdr + REC_HDR_FIXED, cmdlen + REC_HDR_CRC, &more))
+        return vm_fail(err, VM_EIO, "%s: read failed: %s", r->path, strerror(errno));
+    if (more < cmdlen + REC_HDR_CRC)
+        return header_fail(err, r->path, REC_HDR_FIXED + more, NULL);
+    size_t n = REC_HDR_FIXED + cmdlen;
+    uint32_t want = (uint32_t)get_le(hdr + n, 4), crc = rec_crc(0, hdr, n);
+    if (crc != want)
+        return vm_fail(err, VM_EFORMAT,
+                       "%s: header CRC mismatch (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32
+                       "): corrupt",
+                       r->path, want, crc);
+    /* Covered by the CRC, so only a buggy writer gets these wrong. */
+    if (hdr[53] > 1 || hdr[54] > 1 || memchr(hdr + REC_HDR_FIXED, 0, cmdlen))
+        return header_fail(err, r->path, n, "the header has a flag above 1 or a NUL in the "
+                                            "command line: not written by vmiemu");
+    memset(h, 0, sizeof *h);
+    h->version = version;
+    h->kernel_hash = get_le(hdr + 13, 8);
+    h->kernel_size = get_le(hdr + 21, 8);
+    h->ram_mib = (uint32_t)get_le(hdr + 29, 4);
+    h->cpu_mhz = (uint32_t)get_le(hdr + 33, 4);
+    h->epoch = (int64_t)get_le(hdr + 37, 8);
+    h->max_insns = get_le(hdr + 45, 8);
+    h->rom_enabled = hdr[53];
+    h->reboot_restarts = hdr[54];
+    memcpy(h->cmdline, hdr + REC_HDR_FIXED, cmdlen);
+    r->offset = n + REC_HDR_CRC;
+    r->at.bytes = r->offset;
+    return true;
+}
+
+rec_reader *rec_open(const char *path, rec_header *h, vm_error *err)
+{
+    rec_reader *r = calloc(1, sizeof *r);
+    if (r)
+        r->path = dup_path(path);
+    if (!r || !r->path) {
+        free(r);
+        vm_fail(err, VM_ENOMEM, "%s: cannot allocate the record reader", path);
+        return NULL;
+    }
+    r->state = 1;
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0) {
+        vm_fail(err, VM_EIO, "%s: cannot open: %s", path, strerror(errno));
+        reader_free(r);
+        return NULL;
+    }
+    if (!read_header(r, h, err)) {
+        reader_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* Stop the reader at the chunk starting at `start`: the message names the chunk, says what is
+ * wrong (detail starts with its own separator, " is truncated..." or ": CRC..."), and says how
+ * much of the record precedes it. Returns -1. */
+static int chunk_fail(rec_reader *r, uint64_t start, int code, bool truncated,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int chunk_fail(rec_reader *r, uint64_t start, int code, bool truncated,
+                      const char *fmt, ...)
+{
+    char detail[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    uint64_t k = r->at.chunks;
+    vm_fail(&r->stop, code,
+            "%s: chunk %" PRIu64 " at byte %" PRIu64 "%s; %" PRIu64 " complete chunk%s (%" PRIu64
+            " entr%s) precede%s it",
+            r->path, k, start, detail, k, k == 1 ? "" : "s", r->at.entries,
+            r->at.entries == 1 ? "y" : "ies", k == 1 ? "s" : "");
+    r->at.truncated = truncated;
+    r->state = -1;
+    return -1;
+}
+
+/* Check that the payload holds exactly `count` well-formed entries. */
+static int verify_entries(rec_reader *r, uint64_t start, uint32_t count, size_t len)
+{
+    const uint8_t *p = r->buf;
+    size_t at = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        if (len - at < REC_ENTRY_HDR)
+            return chunk_fail(r, start, VM_EFORMAT, false,
+                              ": entry %" PRIu32 " of %" PRIu32 " starts past the payload end",
+                              i, count);
+        uint8_t kind = p[at];
+        size_t elen = (size_t)get_le(p + at + 9, 2);
+        if (!kind_valid(kind))
+            return chunk_fail(r, start, VM_EFORMAT, false,
+                              ": entry %" PRIu32 " has unknown kind %u", i, kind);
+        if (elen > REC_MAX_PAYLOAD)
+            return chunk_fail(r, start, VM_EFORMAT, false,
+                              ": entry %" PRIu32 " claims %zu payload bytes (at most %u)", i,
+                              elen, REC_MAX_PAYLOAD);
+        if (len - at - REC_ENTRY_HDR < elen)
+            return chunk_fail(r, start, VM_EFORMAT, false,
+                              ": entry %" PRIu32 " runs past the payload end", i);
+        at += REC_ENTRY_HDR + elen;
+    }
+    if (at != len)
+        return chunk_fail(r, start, VM_EFORMAT, false,
+                          ": its %" PRIu32 " entries fill %zu of its %zu payload bytes", count,
+                          at, len);
+    return 1;
+}
+
+/* Read and verify the next chunk: 1 = its entries are ready, 0 = clean end, -1 = stopped. */
+static int load_chunk(rec_reader *r)
+{
+    uint64_t start = r->offset;
+    uint8_t c[REC_CHUNK_HDR];
+    size_t got;
+    if (!read_upto(r->fd, c, sizeof c, &got))
+        return chunk_fail(r, start, VM_EIO, false, ": read failed: %s", strerror(errno));
+    if (got == 0) {
+        r->state = 0;
+        return 0;
+    }
+    if (got < REC_CHUNK_HDR)
+        return chunk_fail(r, start, VM_EFORMAT, true,
+                          " is truncated (the file ends at byte %" PRIu64
+                          " inside its %u-byte header)",
+                          start + got, REC_CHUNK_HDR);
+    if (memcmp(c, REC_CHUNK_MAGIC, 4) != 0)
+        return chunk_fail(r, start, VM_EFORMAT, false, ": no chunk magic: corrupt");
+    uint32_t index = (uint32_t)get_le(c + 4, 4), count = (uint32_t)get_le(c + 8, 4);
+    uint32_t len = (uint32_t)get_le(c + 12, 4), want = (uint32_t)get_le(c + 16, 4);
+    if (index != r->at.chunks)
+        return chunk_fail(r, start, VM_EFORMAT, false,
+                          ": its index field says %" PRIu32 ": corrupt", index);
+    if (len > REC_MAX_CHUNK)
+        return chunk_fail(r, start, VM_EFORMAT, false,
+                          ": claims %" PRIu32 " payload bytes (at most %u): corrupt", len,
+                          REC_MAX_CHUNK);
+    if (count == 0 || count > len / REC_ENTRY_HDR)
+        return chunk_fail(r, start, VM_EFORMAT, false,
+                          ": claims %" PRIu32 " entries in %" PRIu32 " bytes: corrupt", count,
+                          len);
+    if (len > r->cap) {
+        uint8_t *nb = realloc(r->buf, len);
+        if (!nb)
+            return chunk_fail(r, start, VM_ENOMEM, false,
+                              ": cannot allocate %" PRIu32 " bytes", len);
+        r->buf = nb;
+        r->cap = len;
+    }
+    if (!read_upto(r->fd, r->buf, len, &got))
+        return chunk_fail(r, start, VM_EIO, false, ": read failed: %s", strerror(errno));
+    if (got < len)
+        return chunk_fail(r, start, VM_EFORMAT, true,
+                          " is truncated (needs %" PRIu64 " bytes, the file ends at byte %" PRIu64
+                          ")",
+                          (uint64_t)REC_CHUNK_HDR + len, start + REC_CHUNK_HDR + got);
+    uint32_t crc = rec_crc(rec_crc(0, c, REC_CHUNK_CRC_AT), r->buf, len);
+    if (crc != want)
+        return chunk_fail(r, start, VM_EFORMAT, false,
+                          ": CRC mismatch (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32
+                          "): corrupt",
+                          want, crc);
+    if (verify_entries(r, start, count, len) < 0)
+        return -1;
+    r->offset = start + REC_CHUNK_HDR + len;
+    r->pos = 0;
+    r->left = count;
+    r->at.chunks++;
+    r->at.bytes = r->offset;
+    return 1;
+}
+
+int rec_next(rec_reader *r, rec_entry *e, vm_error *err)
+{
+    while (r->state == 1 && r->left == 0)
+        load_chunk(r);
+    if (r->state != 1) {
+        if (r->state < 0 && err)
+            *err = r->stop;
+        return r->state;
+    }
+    const uint8_t *p = r->buf + r->pos; /* verified by load_chunk */
+    e->kind = p[0];
+    e->icount = get_le(p + 1, 8);
+    e->len = (uint16_t)get_le(p + 9, 2);
+    memcpy(e->payload, p + REC_ENTRY_HDR, e->len);
+    memset(e->payload + e->len, 0, REC_MAX_PAYLOAD - e->len);
+    r->pos += REC_ENTRY_HDR + e->len;
+    r->left--;
+    r->at.entries++;
+    return 1;
+}
+
+rec_position rec_reader_position(const rec_reader *r) { return r->at; }
+
+void rec_close_reader(rec_reader *r)
+{
+    if (r)
+        reader_free(r);
+}

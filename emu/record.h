@@ -1,0 +1,122 @@
+/* The record file: what --record writes and --replay reads. A versioned, append-only file of
+ * typed entries {kind, icount, payload} in CRC-checked chunks. This module knows only the
+ * format; what a payload holds is the caller's business.
+ *
+ * A chunk reaches the file in one write(2), so a run killed with SIGKILL leaves every flushed
+ * chunk intact and at most one partial chunk at the end: the file reads back up to its last
+ * complete chunk, then reports where it stops. Every byte of the file is covered by a CRC
+ * (the header's or a chunk's), and every length is checked against a fixed cap before it is
+ * used, so a truncated or corrupted file gives an error naming the chunk, never a crash.
+ *
+ * Layout (all integers little-endian, written byte by byte):
+ *
+ *   file header (61 + L bytes)
+ *     0   9  magic "VMIEMUREC"
+ *     9   4  version (REC_VERSION)
+ *     13  8  kernel_hash          29  4  ram_mib     37  8  epoch (two's complement)
+ *     21  8  kernel_size          33  4  cpu_mhz     45  8  max_insns
+ *     53  1  rom_enabled (0/1)    54  1  reboot_restarts (0/1)
+ *     55  2  L = command line length (at most REC_MAX_CMDLINE), then L bytes, no NUL
+ *     57+L 4 CRC32 of bytes [0, 57 + L)
+ *   chunk k = 0, 1, 2, ... (20 + P bytes)
+ *     0   4  magic "RCHK"
+ *     4   4  chunk index k
+ *     8   4  entry count (at least 1)
+ *     12  4  P = payload bytes (at most REC_MAX_CHUNK)
+ *     16  4  CRC32 of chunk bytes [0, 16) followed by the P payload bytes
+ *     20  P  the entries, back to back, exactly filling P:
+ *              0 1 kind (a rec_kind), 1 8 icount, 9 2 len (at most REC_MAX_PAYLOAD), 11 len bytes
+ *
+ * The file ends cleanly after the header or after a complete chunk. CRC32 is zlib's crc32. */
+#ifndef VMIEMU_RECORD_H
+#define VMIEMU_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emu/error.h"
+
+#define REC_VERSION 1u
+#define REC_MAX_PAYLOAD 256u          /* bytes in one entry's payload */
+#define REC_MAX_CMDLINE 1023u         /* bytes of command line, without the NUL */
+#define REC_CHUNK_TARGET (64u * 1024) /* the writer flushes before a chunk grows past this */
+#define REC_MAX_CHUNK (1024u * 1024)  /* the reader refuses chunks claiming more payload */
+
+typedef struct rec_header {
+    uint32_t version; /* ignored by rec_create (it writes REC_VERSION); set by rec_open */
+    uint64_t kernel_hash; /* caller-computed, e.g. rec_hash_bytes of the kernel file */
+    uint64_t kernel_size;
+    uint32_t ram_mib;
+    uint32_t cpu_mhz;
+    int64_t epoch;
+    uint64_t max_insns;
+    uint8_t rom_enabled;     /* written as 0 or 1 */
+    uint8_t reboot_restarts; /* written as 0 or 1 */
+    char cmdline[REC_MAX_CMDLINE + 1]; /* NUL-terminated, may be empty */
+} rec_header;
+
+typedef enum rec_kind { /* what an entry is; the payload layout is the caller's */
+    REC_INPUT = 1,      /* an input event (serial byte(s), later keyboard) */
+    REC_CALL = 2,       /* a VMI call as logged */
+    REC_HASH = 3,       /* a full machine-state hash */
+    REC_END = 4,        /* how the run ended */
+} rec_kind;
+
+typedef struct rec_entry {
+    uint8_t kind; /* a rec_kind */
+    uint64_t icount;
+    uint16_t len; /* payload bytes, at most REC_MAX_PAYLOAD */
+    uint8_t payload[REC_MAX_PAYLOAD]; /* rec_next zeroes the bytes past len */
+} rec_entry;
+
+/* FNV-1a 64 of data, e.g. for rec_header.kernel_hash. */
+uint64_t rec_hash_bytes(const void *data, size_t len);
+
+/* ---- writing ---- */
+
+typedef struct rec_writer rec_writer;
+
+/* Create (or truncate) path and write the header. NULL on failure (err: VM_EINVAL for a
+ * command line longer than REC_MAX_CMDLINE, VM_EIO, VM_ENOMEM). */
+rec_writer *rec_create(const char *path, const rec_header *h, vm_error *err);
+/* Add an entry to the current chunk; flushes first if the entry would take the chunk past
+ * REC_CHUNK_TARGET. VM_EINVAL for an unknown kind or len > REC_MAX_PAYLOAD (nothing added).
+ * After any write error the writer refuses everything but rec_close. */
+bool rec_append(rec_writer *w, const rec_entry *e, vm_error *err);
+/* Write the current chunk, if it holds any entry, with one write(2). Once this returns true the
+ * entries survive the process being killed (not a host crash: there is no fsync). */
+bool rec_flush(rec_writer *w, vm_error *err);
+/* Flush and close; frees w even when it fails. NULL is accepted and does nothing. */
+bool rec_close(rec_writer *w, vm_error *err);
+
+/* ---- reading ---- */
+
+typedef struct rec_reader rec_reader;
+
+/* Open path and read its header into *h. NULL on failure: VM_EIO if it cannot be opened or
+ * read, VM_EFORMAT if it is empty, not a record, from a newer vmiemu, or its header is
+ * truncated or corrupt. */
+rec_reader *rec_open(const char *path, rec_header *h, vm_error *err);
+/* The next entry: 1 = *e filled; 0 = clean end of file; -1 = the file stops inside a chunk or
+ * a chunk is corrupt (VM_EFORMAT; VM_EIO for a read error; VM_ENOMEM). Every entry of every
+ * complete chunk before the bad one has been returned; none of the bad chunk's entries is.
+ * Messages name the chunk and what precedes it, e.g. "rec.vmr: chunk 7 at byte 81234 is
+ * truncated (needs 65556 bytes, the file ends at byte 81300); 7 complete chunks (5120 entries)
+ * precede it". After 0 or -1, further calls return the same (and the same error). */
+int rec_next(rec_reader *r, rec_entry *e, vm_error *err);
+
+/* How far a reader has got. */
+typedef struct rec_position {
+    uint64_t chunks;  /* complete, verified chunks read so far */
+    uint64_t entries; /* entries returned so far */
+    uint64_t bytes;   /* file offset just past the last verified chunk (or the header) */
+    bool truncated;   /* rec_next failed because the file ends inside a chunk (a killed run),
+                         rather than because a chunk is corrupt */
+} rec_position;
+
+rec_position rec_reader_position(const rec_reader *r);
+/* Close and free; NULL is accepted. */
+void rec_close_reader(rec_reader *r);
+
+#endif

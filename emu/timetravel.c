@@ -1,0 +1,90 @@
+#include "emu/timetravel.h"
+
+#include "emu/machine.h"
+#include "emu/snapshot.h"
+
+bool tt_reverse_stepi(machine *m, uint64_t n, vm_error *err)
+{
+    uint64_t now = machine_insns(m);
+    if (n > now)
+        return vm_fail(err, VM_EINVAL, "cannot go back %llu instructions: only %llu have run", (unsigned long long)n,
+                       (unsigned long long)now);
+    return snap_goto(m, now - n, err);
+}
+
+/* The n-th VMI call event of the log, or NULL. */
+static const vm_event *nth_call(const machine *m, size_t n)
+{
+    for (size_t i = 0; i < m->log.count; i++)
+        if (m->log.events[i].kind == EV_VMI_CALL && n-- == 0)
+            return &m->log.events[i];
+    return NULL;
+}
+
+bool tt_goto_call(machine *m, size_t n, vm_error *err)
+{
+    const vm_event *ev = nth_call(m, n);
+    if (!ev)
+        return vm_fail(err, VM_EINVAL, "VMI call %zu has not happened yet", n);
+    return snap_goto(m, ev->icount, err);
+}
+
+bool tt_reverse_step_call(machine *m, vm_error *err)
+{
+    uint64_t now = machine_insns(m);
+    for (size_t i = m->log.count; i-- > 0;) {
+        const vm_event *ev = &m->log.events[i];
+        if (ev->kind == EV_VMI_CALL && ev->icount < now)
+            return snap_goto(m, ev->icount, err);
+    }
+    return vm_fail(err, VM_EINVAL, "no VMI call before instruction %llu", (unsigned long long)now);
+}
+
+/* Run [from, to) with breakpoints, returning the instruction count of the last hit (or
+ * UINT64_MAX). The machine is left at `to` or where the guest ended. */
+static uint64_t last_hit_between(machine *m, uint64_t from, uint64_t to, vm_error *err)
+{
+    uint64_t last = UINT64_MAX;
+    if (!snap_goto(m, from, err))
+        return UINT64_MAX;
+    if (from < to && vcpu_is_breakpoint(m->cpu, vcpu_get(m->cpu, CPU_EIP)))
+        last = from; /* the run arrived at a breakpoint exactly here */
+    while (machine_insns(m) < to) {
+        machine_end e = machine_run_until(m, to);
+        if (m->break_hit && machine_insns(m) < to)
+            last = machine_insns(m);
+        if (e != END_RUNNING || !m->break_hit)
+            break;
+    }
+    return last;
+}
+
+bool tt_reverse_continue(machine *m, bool *found, vm_error *err)
+{
+    uint64_t now = machine_insns(m);
+    *found = false;
+    if (snap_count(m) == 0)
+        return vm_fail(err, VM_EINVAL, "snapshots are off (use --snap-every)");
+    /* Search the snapshot intervals backwards from the present: the first interval with a hit
+     * holds the latest one. Snapshots taken while searching are re-taken identically. */
+    uint64_t hi = now;
+    for (;;) {
+        size_t k = snap_count(m);
+        while (k > 0 && snap_insns(m, k - 1) >= hi)
+            k--;
+        uint64_t lo = k > 0 ? snap_insns(m, k - 1) : 0;
+        if (k == 0 && hi == 0)
+            break;
+        uint64_t hit = last_hit_between(m, lo, hi, err);
+        if (err && err->code)
+            return false;
+        if (hit != UINT64_MAX) {
+            *found = true;
+            return snap_goto(m, hit, err);
+        }
+        if (lo == 0)
+            break;
+        hi = lo;
+    }
+    return snap_goto(m, snap_count(m) ? snap_insns(m, 0) : 0, err);
+}

@@ -1,0 +1,26 @@
+/* Going back: the reverse-execution commands a debugger offers, built on snapshots and goto. */
+#ifndef VMIEMU_TIMETRAVEL_H
+#define VMIEMU_TIMETRAVEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emu/error.h"
+
+struct machine;
+
+/* Back n instructions. */
+bool tt_reverse_stepi(struct machine *m, uint64_t n, vm_error *err);
+
+/* To just before the n-th VMI call of the run (0-based, as numbered in the event log). */
+bool tt_goto_call(struct machine *m, size_t n, vm_error *err);
+
+/* Back to just before the latest VMI call that happened before now. */
+bool tt_reverse_step_call(struct machine *m, vm_error *err);
+
+/* Back to the latest breakpoint hit before now (vcpu breakpoints as set), or to the start of
+ * the recorded past if there is none (then *found is false). */
+bool tt_reverse_continue(struct machine *m, bool *found, vm_error *err);
+
+#endif

@@ -1,0 +1,134 @@
+/* Reverse execution: reverse-stepi, reverse to the previous VMI call, goto call N, and
+ * reverse-continue to the previous breakpoint hit. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/snapshot.h"
+#include "emu/timetravel.h"
+#include "support/suite_main.h"
+#include "support/testutil.h"
+
+static tu_machine *t;
+static vm_error err;
+
+static void setup(void)
+{
+    t = calloc(1, sizeof *t);
+    memset(&err, 0, sizeof err);
+    machine_config c;
+    machine_config_defaults(&c);
+    c.ram_mib = 16;
+    c.snap_every = 4000;
+    ck_assert_msg(machine_init(&t->m, &c, tu_kernel("hello"), &err), "%s", err.msg);
+    uart_init(&t->m.com1, NULL, NULL);
+}
+
+static void teardown(void)
+{
+    machine_free(&t->m);
+    free(t);
+}
+
+/* The k-th logged VMI call with this number. */
+static const vm_event *call(uint16_t num, int k)
+{
+    for (size_t i = 0; i < t->m.log.count; i++)
+        if (t->m.log.events[i].kind == EV_VMI_CALL && t->m.log.events[i].num == num && k-- == 0)
+            return &t->m.log.events[i];
+    return NULL;
+}
+
+START_TEST(test_reverse_stepi_goes_back_exactly_one_instruction)
+{
+    ck_assert_int_eq(machine_run_until(&t->m, 50000), END_RUNNING);
+    ck_assert_msg(tt_reverse_stepi(&t->m, 1, &err), "%s", err.msg);
+    ck_assert_uint_eq(machine_insns(&t->m), 49999);
+    ck_assert_msg(tt_reverse_stepi(&t->m, 4500, &err), "%s", err.msg);
+    ck_assert_uint_eq(machine_insns(&t->m), 45499);
+    ck_assert(!tt_reverse_stepi(&t->m, 1000000, &err));
+}
+END_TEST
+
+START_TEST(test_goto_call_lands_just_before_the_call)
+{
+    ck_assert_int_eq(machine_run(&t->m), END_EXIT_PORT);
+    const vm_event first_rdtsc = *call(27, 0);
+    size_t n = 0; /* its index among all VMI calls */
+    for (size_t i = 0; &t->m.log.events[i] != call(27, 0); i++)
+        n += t->m.log.events[i].kind == EV_VMI_CALL;
+    ck_assert_msg(tt_goto_call(&t->m, n, &err), "%s", err.msg);
+    ck_assert_uint_eq(machine_insns(&t->m), first_rdtsc.icount);
+    ck_assert_uint_eq(vcpu_get(t->m.cpu, CPU_EIP), 0xC0000u + 0x100 + 27 * 32); /* at the ROM slot */
+    ck_assert_ptr_null(call(27, 0)); /* the call has not happened yet */
+    ck_assert_int_eq(machine_run_until(&t->m, first_rdtsc.icount + 1), END_RUNNING);
+    ck_assert_uint_eq(call(27, 0)->result, first_rdtsc.result);
+}
+END_TEST
+
+START_TEST(test_reverse_step_call_finds_the_previous_vmi_call)
+{
+    ck_assert_int_eq(machine_run(&t->m), END_EXIT_PORT);
+    const vm_event iodelay = *call(65, 0); /* hello's last call, after WallclockUpdated */
+    const vm_event updated = *call(71, 0);
+    ck_assert_msg(tt_reverse_step_call(&t->m, &err), "%s", err.msg);
+    ck_assert_uint_eq(machine_insns(&t->m), iodelay.icount);
+    ck_assert_msg(tt_reverse_step_call(&t->m, &err), "%s", err.msg);
+    ck_assert_uint_eq(machine_insns(&t->m), updated.icount);
+    ck_assert_uint_eq(t->m.log.events[t->m.log.count - 1].num, 70); /* the call before it is now the latest */
+}
+END_TEST
+
+START_TEST(test_reverse_continue_stops_at_each_earlier_breakpoint_hit)
+{
+    ck_assert_int_eq(machine_run(&t->m), END_EXIT_PORT);
+    const vm_event r0 = *call(27, 0), r1 = *call(27, 1);
+    uint32_t bps[2] = {r0.eip, r1.eip}; /* the two call sites of RDTSC */
+    ck_assert(vcpu_set_breakpoints(t->m.cpu, bps, 2));
+    bool found;
+    ck_assert_msg(tt_reverse_continue(&t->m, &found, &err), "%s", err.msg);
+    ck_assert(found);
+    ck_assert_uint_eq(vcpu_get(t->m.cpu, CPU_EIP), r1.eip);
+    ck_assert_uint_lt(machine_insns(&t->m), r1.icount);
+    ck_assert_msg(tt_reverse_continue(&t->m, &found, &err), "%s", err.msg);
+    ck_assert(found);
+    ck_assert_uint_eq(vcpu_get(t->m.cpu, CPU_EIP), r0.eip);
+    ck_assert_msg(tt_reverse_continue(&t->m, &found, &err), "%s", err.msg);
+    ck_assert(!found);
+    ck_assert_uint_eq(machine_insns(&t->m), 0);
+}
+END_TEST
+
+START_TEST(test_forward_breakpoint_stops_before_the_instruction_and_continues)
+{
+    ck_assert_int_eq(machine_run(&t->m), END_EXIT_PORT);
+    const vm_event r0 = *call(27, 0);
+    machine_free(&t->m);
+    setup();
+    uint32_t bp = r0.eip;
+    ck_assert(vcpu_set_breakpoints(t->m.cpu, &bp, 1));
+    ck_assert_int_eq(machine_run(&t->m), END_RUNNING);
+    ck_assert(t->m.break_hit);
+    ck_assert_uint_eq(vcpu_get(t->m.cpu, CPU_EIP), bp);
+    ck_assert_ptr_null(call(27, 0));
+    ck_assert_int_eq(machine_run(&t->m), END_EXIT_PORT); /* continue runs the breakpoint */
+    ck_assert_ptr_nonnull(call(27, 0));
+}
+END_TEST
+
+static Suite *timetravel_suite(void)
+{
+    Suite *s = suite_create("timetravel");
+    TCase *tc = tcase_create("reverse");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_reverse_stepi_goes_back_exactly_one_instruction);
+    tcase_add_test(tc, test_goto_call_lands_just_before_the_call);
+    tcase_add_test(tc, test_reverse_step_call_finds_the_previous_vmi_call);
+    tcase_add_test(tc, test_reverse_continue_stops_at_each_earlier_breakpoint_hit);
+    tcase_add_test(tc, test_forward_breakpoint_stops_before_the_instruction_and_continues);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+SUITE_MAIN(timetravel_suite)
