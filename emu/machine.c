@@ -16,7 +16,7 @@ void machine_config_defaults(machine_config *cfg)
     cfg->rom_enabled = true;
     cfg->cpu_mhz = MACHINE_DEFAULT_MHZ;
     cfg->epoch = MACHINE_DEFAULT_EPOCH;
-    cfg->snap_every = 0;
+    cfg->snap_every = MACHINE_DEFAULT_SNAP_EVERY;
 }
 
 const char *machine_end_name(machine_end why)

@@ -26,6 +26,7 @@
 #define MACHINE_BOOT_GDT 0x000F0000u       /* firmware GDT in the BIOS area */
 #define MACHINE_BOOT_ESP 0x00007FF0u       /* Multiboot leaves ESP undefined; give a usable one */
 #define MACHINE_EXIT_PORT 0xF4u
+#define MACHINE_DEFAULT_SNAP_EVERY 10000000u /* instructions between automatic snapshots */
 
 typedef struct machine_config {
     uint32_t ram_mib;

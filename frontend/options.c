@@ -22,7 +22,8 @@ void options_usage(FILE *f, const char *prog)
             "  --cpu-mhz N          nominal cycle frequency in MHz (default %u); 1 instruction = 1 cycle\n"
             "  --epoch SECONDS      guest wall clock at boot, seconds since 1970 (default %lld)\n"
             "  --reboot-restarts    a guest reboot restarts the machine instead of ending the run\n"
-            "  --snap-every N       take a snapshot every N instructions (enables going back in time)\n"
+            "  --snap-every N       snapshot every N instructions, for going back in time (default %u;\n"
+            "                       0 = no snapshots)\n"
             "  --help               this text\n"
             "  --version            the version\n"
             "\n"
@@ -30,7 +31,7 @@ void options_usage(FILE *f, const char *prog)
             "0 shutdown, 2 bad command line or kernel file, 4 halted with nothing pending,\n"
             "6 reboot, 8 instruction limit, 10 guest crashed, 12 emulator error.\n",
             prog, MACHINE_DEFAULT_MIB, PHYS_MIN_MIB, PHYS_MAX_MIB, MACHINE_DEFAULT_MHZ,
-            (long long)MACHINE_DEFAULT_EPOCH);
+            (long long)MACHINE_DEFAULT_EPOCH, MACHINE_DEFAULT_SNAP_EVERY);
 }
 
 static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -102,8 +103,8 @@ static bool apply(options *o, const char *name, const char *v, vm_error *err)
             return vm_fail(err, VM_EINVAL, "--cpu-mhz: '%s' is not a frequency between 1 and 100000 MHz", v);
         o->machine.cpu_mhz = (uint32_t)u;
     } else if (strcmp(name, "--snap-every") == 0) {
-        if (!parse_u64(v, 1000, UINT64_MAX / 2, &u))
-            return vm_fail(err, VM_EINVAL, "--snap-every: '%s' is not an instruction count of at least 1000", v);
+        if (!parse_u64(v, 0, UINT64_MAX / 2, &u) || (u > 0 && u < 1000))
+            return vm_fail(err, VM_EINVAL, "--snap-every: '%s' is not 0 or an instruction count of at least 1000", v);
         o->machine.snap_every = u;
     } else if (strcmp(name, "--epoch") == 0) {
         int64_t e;

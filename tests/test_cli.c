@@ -39,7 +39,7 @@ START_TEST(test_help_lists_every_option_and_exits_zero)
     RUN("--help");
     ck_assert_int_eq(r.status, 0);
     const char *opts[] = {"-m MiB", "--append", "--serial", "--log", "--max-insns", "--no-rom", "--cpu-mhz",
-                          "--epoch", "--reboot-restarts", "--version"};
+                          "--epoch", "--reboot-restarts", "--snap-every", "--version"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         ck_assert_msg(strstr(r.out, opts[i]), "--help lacks %s", opts[i]);
 }
@@ -99,7 +99,7 @@ START_TEST(test_bad_option_values_are_usage_errors)
 {
     static const char *const cases[][2] = {
         {"-m", "1"}, {"-m", "99999"}, {"-m", "12x"}, {"--cpu-mhz", "0"}, {"--max-insns", "-5"},
-        {"--epoch", "soon"}, {"--serial", "tcp:1"}, {"--serial", "file:"},
+        {"--epoch", "soon"}, {"--serial", "tcp:1"}, {"--serial", "file:"}, {"--snap-every", "5"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         RUN(cases[i][0], cases[i][1], tu_kernel("hello"));
