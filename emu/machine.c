@@ -17,6 +17,7 @@ void machine_config_defaults(machine_config *cfg)
     cfg->cpu_mhz = MACHINE_DEFAULT_MHZ;
     cfg->epoch = MACHINE_DEFAULT_EPOCH;
     cfg->snap_every = MACHINE_DEFAULT_SNAP_EVERY;
+    cfg->snap_mem_mib = MACHINE_DEFAULT_SNAP_MIB;
 }
 
 const char *machine_end_name(machine_end why)

@@ -27,6 +27,7 @@
 #define MACHINE_BOOT_ESP 0x00007FF0u       /* Multiboot leaves ESP undefined; give a usable one */
 #define MACHINE_EXIT_PORT 0xF4u
 #define MACHINE_DEFAULT_SNAP_EVERY 10000000u /* instructions between automatic snapshots */
+#define MACHINE_DEFAULT_SNAP_MIB 256u
 
 typedef struct machine_config {
     uint32_t ram_mib;
@@ -37,6 +38,7 @@ typedef struct machine_config {
     int64_t epoch;         /* guest wall clock at cycle 0, seconds since 1970 */
     bool reboot_restarts;
     uint64_t snap_every;   /* instructions between automatic snapshots; 0 = no snapshots */
+    uint32_t snap_mem_mib; /* memory all snapshots may use; older ones are thinned out */
 } machine_config;
 
 void machine_config_defaults(machine_config *cfg);

@@ -46,6 +46,7 @@ typedef struct timeline {
     uint64_t every;
     size_t cpu_size;
     uint64_t *restore; /* scratch bitmap of pages to restore */
+    size_t limit;      /* bytes all snapshots may hold; 0 = no limit */
 } timeline;
 
 static void save_state(const machine *m, machine_state *s)
@@ -145,6 +146,60 @@ static bool save_pages(machine *m, snapshot *s, bool first, vm_error *err)
     return true;
 }
 
+/* Fold snapshot j into j + 1: pages only j holds move on, so every later restore still finds
+ * each page's latest version at or before it. */
+static bool merge_into_next(timeline *t, size_t j)
+{
+    snapshot *a = &t->snaps[j], *b = &t->snaps[j + 1];
+    snap_page *merged = malloc((a->npages + b->npages + 1) * sizeof *merged);
+    if (!merged)
+        return false;
+    size_t i = 0, k = 0, n = 0;
+    while (i < a->npages || k < b->npages) {
+        if (k == b->npages || (i < a->npages && a->pages[i].pfn < b->pages[k].pfn)) {
+            merged[n++] = a->pages[i];
+            b->bytes += a->pages[i++].size;
+        } else {
+            if (i < a->npages && a->pages[i].pfn == b->pages[k].pfn)
+                free(a->pages[i++].data); /* b has a newer version */
+            merged[n++] = b->pages[k++];
+        }
+    }
+    free(b->pages);
+    b->pages = merged;
+    b->npages = n;
+    free(a->pages);
+    a->pages = NULL;
+    a->npages = 0;
+    free_snapshot(a);
+    memmove(a, b, (t->count - j - 1) * sizeof *a);
+    t->count--;
+    return true;
+}
+
+/* Keep within the memory budget: drop the snapshot whose neighbours are closest together
+ * relative to its age, so snapshots stay dense near the present and sparse far back. The first
+ * and the latest are always kept. */
+static void thin(machine *m)
+{
+    timeline *t = m->timeline;
+    uint64_t now = machine_insns(m);
+    while (t->limit && snap_bytes(m) > t->limit && t->count > 2) {
+        size_t victim = 0;
+        double best = 0;
+        for (size_t j = 1; j + 1 < t->count; j++) {
+            double gap = (double)(t->snaps[j + 1].insns - t->snaps[j - 1].insns);
+            double age = (double)(now - t->snaps[j].insns) + 1;
+            if (!victim || gap / age < best) {
+                victim = j;
+                best = gap / age;
+            }
+        }
+        if (!merge_into_next(t, victim))
+            return;
+    }
+}
+
 bool snap_take(machine *m, vm_error *err)
 {
     timeline *t = m->timeline;
@@ -175,6 +230,7 @@ bool snap_take(machine *m, vm_error *err)
     }
     t->count++;
     dirty_rearm(&m->dirty);
+    thin(m);
     return true;
 }
 
@@ -271,6 +327,7 @@ bool snap_enable(machine *m, uint64_t every, vm_error *err)
     if (!t)
         return vm_fail(err, VM_ENOMEM, "out of memory for snapshots");
     t->every = every;
+    t->limit = (size_t)m->cfg.snap_mem_mib << 20;
     t->cpu_size = vcpu_state_size(m->cpu);
     m->timeline = t;
     if (!dirty_init(&m->dirty, &m->mem, err) ||

@@ -24,6 +24,7 @@ void options_usage(FILE *f, const char *prog)
             "  --reboot-restarts    a guest reboot restarts the machine instead of ending the run\n"
             "  --snap-every N       snapshot every N instructions, for going back in time (default %u;\n"
             "                       0 = no snapshots)\n"
+            "  --snap-mem MiB       memory for snapshots (default %u); older ones are thinned out\n"
             "  --help               this text\n"
             "  --version            the version\n"
             "\n"
@@ -31,7 +32,7 @@ void options_usage(FILE *f, const char *prog)
             "0 shutdown, 2 bad command line or kernel file, 4 halted with nothing pending,\n"
             "6 reboot, 8 instruction limit, 10 guest crashed, 12 emulator error.\n",
             prog, MACHINE_DEFAULT_MIB, PHYS_MIN_MIB, PHYS_MAX_MIB, MACHINE_DEFAULT_MHZ,
-            (long long)MACHINE_DEFAULT_EPOCH, MACHINE_DEFAULT_SNAP_EVERY);
+            (long long)MACHINE_DEFAULT_EPOCH, MACHINE_DEFAULT_SNAP_EVERY, MACHINE_DEFAULT_SNAP_MIB);
 }
 
 static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -76,7 +77,7 @@ static bool parse_serial(options *o, const char *v, vm_error *err)
 
 /* Options that take a value, accepted as "--opt VALUE" and "--opt=VALUE". */
 static const char *const valued[] = {"-m", "--append", "--serial", "--log", "--max-insns", "--cpu-mhz", "--epoch",
-                                     "--snap-every"};
+                                     "--snap-every", "--snap-mem"};
 
 static bool apply(options *o, const char *name, const char *v, vm_error *err)
 {
@@ -106,6 +107,10 @@ static bool apply(options *o, const char *name, const char *v, vm_error *err)
         if (!parse_u64(v, 0, UINT64_MAX / 2, &u) || (u > 0 && u < 1000))
             return vm_fail(err, VM_EINVAL, "--snap-every: '%s' is not 0 or an instruction count of at least 1000", v);
         o->machine.snap_every = u;
+    } else if (strcmp(name, "--snap-mem") == 0) {
+        if (!parse_u64(v, 1, 1u << 20, &u))
+            return vm_fail(err, VM_EINVAL, "--snap-mem: '%s' is not a size in MiB between 1 and 1048576", v);
+        o->machine.snap_mem_mib = (uint32_t)u;
     } else if (strcmp(name, "--epoch") == 0) {
         int64_t e;
         /* Keep epoch * 10^9 + run time inside 64 bits of nanoseconds. */

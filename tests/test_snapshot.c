@@ -24,12 +24,15 @@ static void teardown(void)
     free(b);
 }
 
+static uint32_t snap_mib = MACHINE_DEFAULT_SNAP_MIB;
+
 static void boot(tu_machine *t, const char *kernel, uint64_t snap_every, const char *cmdline)
 {
     machine_config c;
     machine_config_defaults(&c);
     c.ram_mib = 16;
     c.snap_every = snap_every;
+    c.snap_mem_mib = snap_mib;
     c.cmdline = cmdline;
     vm_error err = {0};
     ck_assert_msg(machine_init(&t->m, &c, kernel, &err), "%s", err.msg);
@@ -139,6 +142,30 @@ START_TEST(test_going_back_across_timer_interrupts_replays_them)
 }
 END_TEST
 
+START_TEST(test_thinned_snapshots_stay_within_budget_and_still_restore_exactly)
+{
+    snap_mib = 1;
+    boot(b, tu_kernel("hello"), 1000, NULL);
+    ck_assert_int_eq(machine_run(&b->m), END_EXIT_PORT);
+    ck_assert_uint_le(snap_bytes(&b->m), 1u << 20);
+    size_t n = snap_count(&b->m);
+    ck_assert_uint_lt(n, 95); /* some were folded into their successors */
+    /* Dense near the present: the last gap is smaller than the first. */
+    ck_assert_uint_lt(snap_insns(&b->m, n - 1) - snap_insns(&b->m, n - 2), snap_insns(&b->m, 2) - snap_insns(&b->m, 1));
+    const uint64_t points[] = {5000, 40000, 74461, 90000};
+    for (int i = 0; i < 4; i++) {
+        machine_free(&a->m);
+        snap_mib = MACHINE_DEFAULT_SNAP_MIB;
+        boot(a, tu_kernel("hello"), 0, NULL);
+        ck_assert_int_eq(machine_run_until(&a->m, points[i]), END_RUNNING);
+        vm_error err = {0};
+        ck_assert_msg(snap_goto(&b->m, points[i], &err), "%s", err.msg);
+        ck_assert_msg(machine_state_hash(&a->m) == machine_state_hash(&b->m), "state differs at %llu",
+                      (unsigned long long)points[i]);
+    }
+}
+END_TEST
+
 static Suite *snapshot_suite(void)
 {
     Suite *s = suite_create("snapshot");
@@ -152,6 +179,7 @@ static Suite *snapshot_suite(void)
     tcase_add_test(tc, test_goto_past_the_end_of_the_run_fails_with_a_reason);
     tcase_add_test(tc, test_goto_without_snapshots_is_refused);
     tcase_add_test(tc, test_going_back_across_timer_interrupts_replays_them);
+    tcase_add_test(tc, test_thinned_snapshots_stay_within_budget_and_still_restore_exactly);
     suite_add_tcase(s, tc);
     return s;
 }
