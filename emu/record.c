@@ -24,7 +24,7 @@
 
 #define REC_MAGIC "VMIEMUREC"
 #define REC_MAGIC_LEN 9u
-#define REC_HDR_FIXED 57u  /* file header bytes before the command line */
+#define REC_HDR_FIXED 65u  /* file header bytes before the command line */
 #define REC_HDR_CRC 4u
 #define REC_CHUNK_MAGIC "RCHK"
 #define REC_CHUNK_HDR 20u  /* chunk header bytes before the payload */
@@ -115,7 +115,8 @@ static size_t encode_header(const rec_header *h, size_t cmdlen, uint8_t *out)
     put_le(out + 45, h->max_insns, 8);
     out[53] = h->rom_enabled != 0;
     out[54] = h->reboot_restarts != 0;
-    put_le(out + 55, cmdlen, 2);
+    put_le(out + 55, h->snap_every, 8);
+    put_le(out + 63, cmdlen, 2);
     memcpy(out + REC_HDR_FIXED, h->cmdline, cmdlen);
     size_t n = REC_HDR_FIXED + cmdlen;
     put_le(out + n, rec_crc(0, out, n), 4);
@@ -300,7 +301,7 @@ static bool read_header(rec_reader *r, rec_header *h, vm_error *err)
         return header_fail(err, r->path, got, "record format version 0 is not valid");
     if (got < REC_HDR_FIXED)
         return header_fail(err, r->path, got, NULL);
-    size_t cmdlen = (size_t)get_le(hdr + 55, 2);
+    size_t cmdlen = (size_t)get_le(hdr + 63, 2);
     if (cmdlen > REC_MAX_CMDLINE)
         return vm_fail(err, VM_EFORMAT,
                        "%s: the header claims a %zu-byte command line (at most %u): corrupt",
@@ -331,6 +332,7 @@ static bool read_header(rec_reader *r, rec_header *h, vm_error *err)
     h->max_insns = get_le(hdr + 45, 8);
     h->rom_enabled = hdr[53];
     h->reboot_restarts = hdr[54];
+    h->snap_every = get_le(hdr + 55, 8);
     memcpy(h->cmdline, hdr + REC_HDR_FIXED, cmdlen);
     r->offset = n + REC_HDR_CRC;
     r->at.bytes = r->offset;

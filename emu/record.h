@@ -10,14 +10,15 @@
  *
  * Layout (all integers little-endian, written byte by byte):
  *
- *   file header (61 + L bytes)
+ *   file header (69 + L bytes)
  *     0   9  magic "VMIEMUREC"
  *     9   4  version (REC_VERSION)
  *     13  8  kernel_hash          29  4  ram_mib     37  8  epoch (two's complement)
  *     21  8  kernel_size          33  4  cpu_mhz     45  8  max_insns
  *     53  1  rom_enabled (0/1)    54  1  reboot_restarts (0/1)
- *     55  2  L = command line length (at most REC_MAX_CMDLINE), then L bytes, no NUL
- *     57+L 4 CRC32 of bytes [0, 57 + L)
+ *     55  8  snap_every
+ *     63  2  L = command line length (at most REC_MAX_CMDLINE), then L bytes, no NUL
+ *     65+L 4 CRC32 of bytes [0, 65 + L)
  *   chunk k = 0, 1, 2, ... (20 + P bytes)
  *     0   4  magic "RCHK"
  *     4   4  chunk index k
@@ -52,7 +53,8 @@ typedef struct rec_header {
     int64_t epoch;
     uint64_t max_insns;
     uint8_t rom_enabled;     /* written as 0 or 1 */
-    uint8_t reboot_restarts; /* written as 0 or 1 */
+    uint8_t reboot_restarts;
+    uint64_t snap_every;   /* snapshot interval: state hashes are taken at snapshots */ /* written as 0 or 1 */
     char cmdline[REC_MAX_CMDLINE + 1]; /* NUL-terminated, may be empty */
 } rec_header;
 

@@ -1,0 +1,1072 @@
+/* The record file: what is written reads back exactly, across chunks and flushes; a file cut
+ * at any byte or with any byte changed reads back its intact chunks and then stops with an
+ * error naming the chunk (or ends cleanly, when cut between chunks); a process killed while
+ * recording leaves every flushed entry readable. The expected layout (header and chunk sizes)
+ * is computed here from emu/record.h's description, not asked of the module. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "emu/record.h"
+#include "support/suite_main.h"
+
+#ifndef VMIEMU_TEST_TMPDIR
+#define VMIEMU_TEST_TMPDIR "/tmp"
+#endif
+
+/* Layout sizes from emu/record.h. */
+#define HDR_FIXED 65u
+#define HDR_CRC 4u
+#define CHUNK_HDR 20u
+#define ENTRY_HDR 11u
+
+#define CMDLINE "console=ttyS0 quiet"
+
+static char path[512], path2[512];
+static vm_error err;
+
+static void temp_path(char *p, size_t cap)
+{
+    snprintf(p, cap, "%s/record_XXXXXX", VMIEMU_TEST_TMPDIR);
+    int fd = mkstemp(p);
+    ck_assert_msg(fd >= 0, "mkstemp %s: %s", p, strerror(errno));
+    close(fd);
+}
+
+static void setup(void)
+{
+    temp_path(path, sizeof path);
+    temp_path(path2, sizeof path2);
+    memset(&err, 0, sizeof err);
+}
+
+static void teardown(void)
+{
+    unlink(path);
+    unlink(path2);
+}
+
+/* ---- building and reading records ---- */
+
+static const uint16_t entry_lens[] = {0, 5, REC_MAX_PAYLOAD, 17, 58};
+#define NLENS (sizeof entry_lens / sizeof entry_lens[0])
+
+static uint16_t entry_len(uint32_t i) { return entry_lens[i % NLENS]; }
+
+/* Entry i of every test record: all kinds, empty and full payloads, icounts with high bits. */
+static void make_entry(uint32_t i, rec_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    e->kind = (uint8_t)(REC_INPUT + i % 4);
+    e->icount = (uint64_t)i * 1000003u + (i % 7 == 3 ? UINT64_C(1) << 63 : 0);
+    e->len = entry_len(i);
+    for (unsigned j = 0; j < e->len; j++)
+        e->payload[j] = (uint8_t)(i * 31u + j * 7u + 1u);
+}
+
+static void assert_entry(const rec_entry *got, uint32_t i)
+{
+    rec_entry want;
+    make_entry(i, &want);
+    ck_assert_msg(got->kind == want.kind && got->icount == want.icount && got->len == want.len,
+                  "entry %u: kind %u icount %llu len %u, want %u %llu %u", i, got->kind,
+                  (unsigned long long)got->icount, got->len, want.kind,
+                  (unsigned long long)want.icount, want.len);
+    ck_assert_mem_eq(got->payload, want.payload, REC_MAX_PAYLOAD); /* tail zeroed too */
+}
+
+static void make_header(rec_header *h)
+{
+    memset(h, 0, sizeof *h);
+    h->kernel_hash = 0x0123456789ABCDEFull;
+    h->kernel_size = 0x1234567890ull;
+    h->ram_mib = 128;
+    h->cpu_mhz = 1000;
+    h->epoch = -1234567890123LL;
+    h->max_insns = UINT64_MAX;
+    h->rom_enabled = 1;
+    h->reboot_restarts = 0;
+    h->snap_every = 0xFEDCBA9876543210ull;
+    strcpy(h->cmdline, CMDLINE);
+}
+
+static size_t header_size(const char *cmdline) { return HDR_FIXED + strlen(cmdline) + HDR_CRC; }
+
+static size_t entry_size(uint32_t i) { return ENTRY_HDR + entry_len(i); }
+
+static rec_writer *create(const char *p)
+{
+    rec_header h;
+    make_header(&h);
+    rec_writer *w = rec_create(p, &h, &err);
+    ck_assert_msg(w != NULL, "rec_create: %s", err.msg);
+    return w;
+}
+
+static void append(rec_writer *w, uint32_t i)
+{
+    rec_entry e;
+    make_entry(i, &e);
+    ck_assert_msg(rec_append(w, &e, &err), "rec_append %u: %s", i, err.msg);
+}
+
+static void flush(rec_writer *w) { ck_assert_msg(rec_flush(w, &err), "rec_flush: %s", err.msg); }
+
+static void close_writer(rec_writer *w)
+{
+    ck_assert_msg(rec_close(w, &err), "rec_close: %s", err.msg);
+}
+
+/* A record of entries 0..n-1 whose chunks end after entries ends[0] - 1, ends[1] - 1, ...
+ * (nchunks of them; ends[nchunks - 1] == n). bounds[k] is the file offset where chunk k starts,
+ * bounds[nchunks] the file size; firsts[k] the first entry of chunk k. */
+typedef struct layout {
+    unsigned nchunks;
+    uint32_t n;
+    size_t bounds[8];
+    uint32_t firsts[8];
+} layout;
+
+static layout write_chunked(const char *p, const uint32_t *ends, unsigned nchunks)
+{
+    layout l = {.nchunks = nchunks};
+    rec_writer *w = create(p);
+    size_t at = header_size(CMDLINE);
+    uint32_t i = 0;
+    for (unsigned k = 0; k < nchunks; k++) {
+        l.bounds[k] = at;
+        l.firsts[k] = i;
+        at += CHUNK_HDR;
+        for (; i < ends[k]; i++) {
+            append(w, i);
+            at += entry_size(i);
+        }
+        flush(w);
+    }
+    l.bounds[nchunks] = at;
+    l.firsts[nchunks] = i;
+    l.n = i;
+    close_writer(w);
+    return l;
+}
+
+/* The small record the cut and corruption tests work on: 3 chunks, 8 entries. */
+static layout write_small(const char *p)
+{
+    static const uint32_t ends[] = {3, 5, 8};
+    return write_chunked(p, ends, 3);
+}
+
+/* Read every entry of p (which must open), checking entry k is make_entry(k); returns
+ * rec_next's last result, with *n = entries read and *pos the final position. */
+static int read_all(const char *p, uint32_t *n, rec_position *pos)
+{
+    rec_header h;
+    rec_reader *r = rec_open(p, &h, &err);
+    ck_assert_msg(r != NULL, "rec_open: %s", err.msg);
+    rec_entry e;
+    int rc;
+    uint32_t k = 0;
+    while ((rc = rec_next(r, &e, &err)) == 1)
+        assert_entry(&e, k++);
+    *n = k;
+    if (pos)
+        *pos = rec_reader_position(r);
+    rec_close_reader(r);
+    return rc;
+}
+
+static uint8_t *slurp(const char *p, size_t *size)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(p, &st), 0);
+    *size = (size_t)st.st_size;
+    uint8_t *buf = malloc(*size + 1);
+    ck_assert_ptr_nonnull(buf);
+    FILE *f = fopen(p, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fread(buf, 1, *size, f), *size);
+    fclose(f);
+    return buf;
+}
+
+static void spew(const char *p, const void *data, size_t size)
+{
+    FILE *f = fopen(p, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, size, f), size);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Recompute the CRC of the chunk at off, so a test can make a chunk that is well-formed on
+ * the outside but wrong inside. */
+static void fix_chunk_crc(uint8_t *buf, size_t off)
+{
+    uint32_t len = (uint32_t)buf[off + 12] | (uint32_t)buf[off + 13] << 8 |
+                   (uint32_t)buf[off + 14] << 16 | (uint32_t)buf[off + 15] << 24;
+    uLong crc = crc32(0, buf + off, 16);
+    crc = crc32(crc, buf + off + CHUNK_HDR, len);
+    put32(buf + off + 16, (uint32_t)crc);
+}
+
+/* err is a one-line VM_EFORMAT "PATH: ..." message containing needle. */
+static void assert_error(const char *p, int code, const char *needle)
+{
+    ck_assert_int_eq(err.code, code);
+    size_t n = strlen(p);
+    ck_assert_msg(strncmp(err.msg, p, n) == 0 && strncmp(err.msg + n, ": ", 2) == 0,
+                  "no path prefix: %s", err.msg);
+    ck_assert_msg(strchr(err.msg, '\n') == NULL, "message has a newline: %s", err.msg);
+    ck_assert_msg(strstr(err.msg, needle) != NULL, "message \"%s\" lacks \"%s\"", err.msg,
+                  needle);
+}
+
+static void assert_open_fails(const char *p, int code, const char *needle)
+{
+    rec_header h;
+    rec_reader *r = rec_open(p, &h, &err);
+    ck_assert_msg(r == NULL, "opened %s", p);
+    assert_error(p, code, needle);
+}
+
+/* ---- round trips ---- */
+
+START_TEST(test_header_round_trips_every_field)
+{
+    rec_header h, got;
+    make_header(&h);
+    h.version = 99; /* ignored: the writer writes REC_VERSION */
+    rec_writer *w = rec_create(path, &h, &err);
+    ck_assert_msg(w != NULL, "%s", err.msg);
+    close_writer(w);
+    memset(&got, 0xAA, sizeof got);
+    rec_reader *r = rec_open(path, &got, &err);
+    ck_assert_msg(r != NULL, "%s", err.msg);
+    ck_assert_uint_eq(got.version, REC_VERSION);
+    ck_assert_uint_eq(got.kernel_hash, h.kernel_hash);
+    ck_assert_uint_eq(got.kernel_size, h.kernel_size);
+    ck_assert_uint_eq(got.ram_mib, h.ram_mib);
+    ck_assert_uint_eq(got.cpu_mhz, h.cpu_mhz);
+    ck_assert_int_eq(got.epoch, h.epoch);
+    ck_assert_uint_eq(got.max_insns, h.max_insns);
+    ck_assert_uint_eq(got.rom_enabled, 1);
+    ck_assert_uint_eq(got.reboot_restarts, 0);
+    ck_assert_uint_eq(got.snap_every, h.snap_every);
+    ck_assert_str_eq(got.cmdline, CMDLINE);
+    rec_close_reader(r);
+}
+END_TEST
+
+START_TEST(test_header_flags_are_written_as_zero_or_one)
+{
+    rec_header h, got;
+    make_header(&h);
+    h.rom_enabled = 0;
+    h.reboot_restarts = 0x80;
+    close_writer(rec_create(path, &h, &err));
+    rec_reader *r = rec_open(path, &got, &err);
+    ck_assert_msg(r != NULL, "%s", err.msg);
+    ck_assert_uint_eq(got.rom_enabled, 0);
+    ck_assert_uint_eq(got.reboot_restarts, 1);
+    rec_close_reader(r);
+}
+END_TEST
+
+START_TEST(test_longest_command_line_round_trips)
+{
+    rec_header h, got;
+    make_header(&h);
+    memset(h.cmdline, 'x', REC_MAX_CMDLINE);
+    h.cmdline[REC_MAX_CMDLINE] = 0;
+    rec_writer *w = rec_create(path, &h, &err);
+    ck_assert_msg(w != NULL, "%s", err.msg);
+    close_writer(w);
+    rec_reader *r = rec_open(path, &got, &err);
+    ck_assert_msg(r != NULL, "%s", err.msg);
+    ck_assert_str_eq(got.cmdline, h.cmdline);
+    rec_close_reader(r);
+}
+END_TEST
+
+START_TEST(test_empty_command_line_round_trips)
+{
+    rec_header h, got;
+    make_header(&h);
+    h.cmdline[0] = 0;
+    close_writer(rec_create(path, &h, &err));
+    rec_reader *r = rec_open(path, &got, &err);
+    ck_assert_msg(r != NULL, "%s", err.msg);
+    ck_assert_str_eq(got.cmdline, "");
+    rec_close_reader(r);
+}
+END_TEST
+
+START_TEST(test_many_entries_round_trip_across_several_chunks)
+{
+    enum { N = 5000 };
+    rec_writer *w = create(path);
+    for (uint32_t i = 0; i < N; i++)
+        append(w, i);
+    close_writer(w);
+    uint32_t n;
+    rec_position pos;
+    ck_assert_int_eq(read_all(path, &n, &pos), 0);
+    ck_assert_uint_eq(n, N);
+    ck_assert_uint_eq(pos.entries, N);
+    /* about 78 bytes an entry: 390 KB in 64 KiB chunks */
+    ck_assert_uint_ge(pos.chunks, 6);
+    ck_assert(!pos.truncated);
+}
+END_TEST
+
+START_TEST(test_full_and_empty_payloads_round_trip)
+{
+    rec_writer *w = create(path);
+    rec_entry e = {.kind = REC_HASH, .icount = 7, .len = REC_MAX_PAYLOAD};
+    memset(e.payload, 0xFF, sizeof e.payload);
+    ck_assert(rec_append(w, &e, &err));
+    rec_entry empty = {.kind = REC_END, .icount = 8, .len = 0};
+    ck_assert(rec_append(w, &empty, &err));
+    close_writer(w);
+    rec_header h;
+    rec_reader *r = rec_open(path, &h, &err);
+    ck_assert_msg(r != NULL, "%s", err.msg);
+    rec_entry got;
+    ck_assert_int_eq(rec_next(r, &got, &err), 1);
+    ck_assert_uint_eq(got.kind, REC_HASH);
+    ck_assert_uint_eq(got.len, REC_MAX_PAYLOAD);
+    ck_assert_mem_eq(got.payload, e.payload, REC_MAX_PAYLOAD);
+    memset(got.payload, 0x55, sizeof got.payload);
+    ck_assert_int_eq(rec_next(r, &got, &err), 1);
+    ck_assert_uint_eq(got.kind, REC_END);
+    ck_assert_uint_eq(got.icount, 8);
+    ck_assert_uint_eq(got.len, 0);
+    ck_assert_uint_eq(got.payload[0], 0); /* the bytes past len are zeroed */
+    ck_assert_int_eq(rec_next(r, &got, &err), 0);
+    rec_close_reader(r);
+}
+END_TEST
+
+START_TEST(test_clean_end_is_reported_and_keeps_being_reported)
+{
+    rec_writer *w = create(path);
+    append(w, 0);
+    close_writer(w);
+    rec_header h;
+    rec_reader *r = rec_open(path, &h, &err);
+    ck_assert_msg(r != NULL, "%s", err.msg);
+    rec_entry e;
+    ck_assert_int_eq(rec_next(r, &e, &err), 1);
+    ck_assert_int_eq(rec_next(r, &e, &err), 0);
+    ck_assert_int_eq(rec_next(r, &e, &err), 0);
+    ck_assert_int_eq(rec_next(r, &e, NULL), 0);
+    rec_close_reader(r);
+}
+END_TEST
+
+START_TEST(test_entries_appended_after_a_flush_follow_the_flushed_ones)
+{
+    rec_writer *w = create(path);
+    append(w, 0);
+    append(w, 1);
+    flush(w);
+    append(w, 2);
+    flush(w);
+    append(w, 3);
+    append(w, 4);
+    close_writer(w);
+    uint32_t n;
+    rec_position pos;
+    ck_assert_int_eq(read_all(path, &n, &pos), 0);
+    ck_assert_uint_eq(n, 5);
+    ck_assert_uint_eq(pos.chunks, 3);
+}
+END_TEST
+
+START_TEST(test_flushed_entries_are_readable_before_the_writer_closes)
+{
+    rec_writer *w = create(path);
+    append(w, 0);
+    append(w, 1);
+    flush(w);
+    append(w, 2); /* not flushed: not in the file yet */
+    uint32_t n;
+    ck_assert_int_eq(read_all(path, &n, NULL), 0);
+    ck_assert_uint_eq(n, 2);
+    close_writer(w);
+    ck_assert_int_eq(read_all(path, &n, NULL), 0);
+    ck_assert_uint_eq(n, 3);
+}
+END_TEST
+
+START_TEST(test_flushing_an_empty_chunk_writes_nothing)
+{
+    rec_writer *w = create(path);
+    flush(w);
+    flush(w);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq((uint64_t)st.st_size, header_size(CMDLINE));
+    close_writer(w);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq((uint64_t)st.st_size, header_size(CMDLINE));
+}
+END_TEST
+
+START_TEST(test_writer_flushes_by_itself_before_a_chunk_passes_64_kib)
+{
+    rec_writer *w = create(path);
+    size_t payload = 0;
+    uint32_t i = 0;
+    while (payload + entry_size(i) <= REC_CHUNK_TARGET) {
+        payload += entry_size(i);
+        append(w, i++);
+    }
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq((uint64_t)st.st_size, header_size(CMDLINE)); /* still buffered */
+    append(w, i++); /* does not fit: the full chunk goes out first */
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq((uint64_t)st.st_size, header_size(CMDLINE) + CHUNK_HDR + payload);
+    close_writer(w);
+    uint32_t n;
+    rec_position pos;
+    ck_assert_int_eq(read_all(path, &n, &pos), 0);
+    ck_assert_uint_eq(n, i);
+    ck_assert_uint_eq(pos.chunks, 2);
+}
+END_TEST
+
+START_TEST(test_position_counts_chunks_entries_and_bytes)
+{
+    layout l = write_small(path);
+    uint32_t n;
+    rec_position pos;
+    ck_assert_int_eq(read_all(path, &n, &pos), 0);
+    ck_assert_uint_eq(pos.chunks, l.nchunks);
+    ck_assert_uint_eq(pos.entries, l.n);
+    ck_assert_uint_eq(pos.bytes, l.bounds[l.nchunks]);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq((uint64_t)st.st_size, l.bounds[l.nchunks]); /* the layout is as documented */
+}
+END_TEST
+
+START_TEST(test_file_with_only_a_header_has_no_entries)
+{
+    close_writer(create(path));
+    uint32_t n;
+    rec_position pos;
+    ck_assert_int_eq(read_all(path, &n, &pos), 0);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_uint_eq(pos.chunks, 0);
+    ck_assert_uint_eq(pos.bytes, header_size(CMDLINE));
+}
+END_TEST
+
+START_TEST(test_create_truncates_an_existing_file)
+{
+    write_small(path);
+    rec_writer *w = create(path);
+    append(w, 0);
+    close_writer(w);
+    uint32_t n;
+    ck_assert_int_eq(read_all(path, &n, NULL), 0);
+    ck_assert_uint_eq(n, 1);
+}
+END_TEST
+
+START_TEST(test_hash_bytes_is_fnv1a_64)
+{
+    ck_assert_uint_eq(rec_hash_bytes("", 0), 0xcbf29ce484222325ull);
+    ck_assert_uint_eq(rec_hash_bytes("a", 1), 0xaf63dc4c8601ec8cull);
+    ck_assert_uint_eq(rec_hash_bytes("foobar", 6), 0x85944171f73967e8ull);
+}
+END_TEST
+
+/* ---- the writer refuses what it cannot write ---- */
+
+START_TEST(test_create_refuses_a_command_line_without_a_nul)
+{
+    rec_header h;
+    make_header(&h);
+    memset(h.cmdline, 'x', sizeof h.cmdline);
+    ck_assert_ptr_null(rec_create(path, &h, &err));
+    assert_error(path, VM_EINVAL, "command line is longer than 1023 bytes");
+}
+END_TEST
+
+START_TEST(test_create_reports_a_missing_directory)
+{
+    rec_header h;
+    make_header(&h);
+    ck_assert_ptr_null(rec_create("/nonexistent/run.vmr", &h, &err));
+    ck_assert_int_eq(err.code, VM_EIO);
+    ck_assert_str_eq(err.msg, "/nonexistent/run.vmr: cannot create: No such file or directory");
+}
+END_TEST
+
+START_TEST(test_append_refuses_a_payload_over_the_maximum_and_keeps_working)
+{
+    rec_writer *w = create(path);
+    rec_entry e;
+    make_entry(0, &e);
+    e.len = REC_MAX_PAYLOAD + 1;
+    ck_assert(!rec_append(w, &e, &err));
+    assert_error(path, VM_EINVAL, "payload is 257 bytes; at most 256");
+    append(w, 0);
+    close_writer(w);
+    uint32_t n;
+    ck_assert_int_eq(read_all(path, &n, NULL), 0);
+    ck_assert_uint_eq(n, 1);
+}
+END_TEST
+
+START_TEST(test_append_refuses_an_unknown_kind)
+{
+    rec_writer *w = create(path);
+    rec_entry e;
+    make_entry(0, &e);
+    e.kind = 0;
+    ck_assert(!rec_append(w, &e, &err));
+    assert_error(path, VM_EINVAL, "kind 0 is not a rec_kind");
+    e.kind = REC_END + 1;
+    ck_assert(!rec_append(w, &e, &err));
+    assert_error(path, VM_EINVAL, "kind 5 is not a rec_kind");
+    close_writer(w);
+    uint32_t n;
+    ck_assert_int_eq(read_all(path, &n, NULL), 0);
+    ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+/* ---- files that are not (whole) records ---- */
+
+START_TEST(test_rejects_an_empty_file)
+{
+    spew(path, "", 0);
+    assert_open_fails(path, VM_EFORMAT, "the file is empty, not a vmiemu record");
+}
+END_TEST
+
+START_TEST(test_rejects_a_file_without_the_magic)
+{
+    static const char elf[] = "\x7f" "ELF\x01\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x03\0";
+    spew(path, elf, sizeof elf - 1);
+    assert_open_fails(path, VM_EFORMAT, "not a vmiemu record (no VMIEMUREC magic)");
+    spew(path, "VMI", 3); /* the start of the magic: a header cut short */
+    assert_open_fails(path, VM_EFORMAT, "truncated");
+    spew(path, "hello", 5);
+    assert_open_fails(path, VM_EFORMAT, "not a vmiemu record");
+}
+END_TEST
+
+START_TEST(test_rejects_a_record_from_a_future_version)
+{
+    write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    put32(buf + 9, REC_VERSION + 1);
+    spew(path, buf, size);
+    free(buf);
+    assert_open_fails(path, VM_EFORMAT,
+                      "record format version 2 is newer than this vmiemu reads (version 1)");
+}
+END_TEST
+
+START_TEST(test_rejects_version_zero)
+{
+    write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    put32(buf + 9, 0);
+    spew(path, buf, size);
+    free(buf);
+    assert_open_fails(path, VM_EFORMAT, "version 0 is not valid");
+}
+END_TEST
+
+START_TEST(test_rejects_a_header_with_a_bad_crc)
+{
+    write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    buf[30] ^= 0x40; /* ram_mib */
+    spew(path, buf, size);
+    free(buf);
+    assert_open_fails(path, VM_EFORMAT, "header CRC mismatch");
+}
+END_TEST
+
+START_TEST(test_rejects_a_header_claiming_an_overlong_command_line)
+{
+    write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    buf[63] = 0xFF;
+    buf[64] = 0xFF;
+    spew(path, buf, size);
+    free(buf);
+    assert_open_fails(path, VM_EFORMAT,
+                      "the header claims a 65535-byte command line (at most 1023): corrupt");
+}
+END_TEST
+
+START_TEST(test_reports_a_nonexistent_path)
+{
+    assert_open_fails("/nonexistent/run.vmr", VM_EIO, "cannot open");
+    ck_assert_str_eq(err.msg, "/nonexistent/run.vmr: cannot open: No such file or directory");
+}
+END_TEST
+
+START_TEST(test_reports_a_directory)
+{
+    assert_open_fails(VMIEMU_TEST_TMPDIR, VM_EIO, "read failed: Is a directory");
+}
+END_TEST
+
+/* ---- damaged chunks ---- */
+
+START_TEST(test_truncated_chunk_names_the_chunk_the_file_end_and_what_precedes_it)
+{
+    layout l = write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    size_t cut = l.bounds[2] + CHUNK_HDR + 5; /* inside chunk 2's payload */
+    spew(path, buf, cut);
+    free(buf);
+    uint32_t n;
+    rec_position pos;
+    ck_assert_int_eq(read_all(path, &n, &pos), -1);
+    ck_assert_uint_eq(n, l.firsts[2]);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "%s: chunk 2 at byte %zu is truncated (needs %zu bytes, the file ends at byte %zu); "
+             "2 complete chunks (%u entries) precede it",
+             path, l.bounds[2], l.bounds[3] - l.bounds[2], cut, l.firsts[2]);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_eq(err.code, VM_EFORMAT);
+    ck_assert(pos.truncated);
+    ck_assert_uint_eq(pos.chunks, 2);
+    ck_assert_uint_eq(pos.bytes, l.bounds[2]);
+}
+END_TEST
+
+START_TEST(test_chunk_with_a_crc_mismatch_names_the_chunk)
+{
+    layout l = write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    buf[l.bounds[1] + CHUNK_HDR + 3] ^= 0x10; /* chunk 1's first entry's icount */
+    spew(path, buf, size);
+    free(buf);
+    uint32_t n;
+    rec_position pos;
+    ck_assert_int_eq(read_all(path, &n, &pos), -1);
+    ck_assert_uint_eq(n, l.firsts[1]);
+    char want[1024];
+    snprintf(want, sizeof want, "%s: chunk 1 at byte %zu: CRC mismatch (stored 0x", path,
+             l.bounds[1]);
+    ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0, "%s", err.msg);
+    snprintf(want, sizeof want, "): corrupt; 1 complete chunk (%u entries) precedes it",
+             l.firsts[1]);
+    ck_assert_msg(strstr(err.msg, want) != NULL, "%s", err.msg);
+    ck_assert(!pos.truncated);
+}
+END_TEST
+
+START_TEST(test_error_is_repeated_by_later_calls)
+{
+    layout l = write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    spew(path, buf, l.bounds[1] + 1);
+    free(buf);
+    rec_header h;
+    rec_reader *r = rec_open(path, &h, &err);
+    ck_assert_msg(r != NULL, "%s", err.msg);
+    rec_entry e;
+    while (rec_next(r, &e, &err) == 1)
+        ;
+    vm_error first = err, again = {0};
+    ck_assert_int_eq(rec_next(r, &e, &again), -1);
+    ck_assert_int_eq(again.code, first.code);
+    ck_assert_str_eq(again.msg, first.msg);
+    ck_assert_int_eq(rec_next(r, &e, NULL), -1);
+    rec_close_reader(r);
+}
+END_TEST
+
+START_TEST(test_chunk_claiming_a_huge_length_is_refused_without_reading_it)
+{
+    layout l = write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    put32(buf + l.bounds[1] + 12, 0xFFFFFFF0u);
+    spew(path, buf, size);
+    free(buf);
+    uint32_t n;
+    rec_position pos;
+    ck_assert_int_eq(read_all(path, &n, &pos), -1);
+    ck_assert_uint_eq(n, l.firsts[1]);
+    assert_error(path, VM_EFORMAT, "chunk 1 at byte");
+    assert_error(path, VM_EFORMAT, ": claims 4294967280 payload bytes (at most 1048576): corrupt");
+    ck_assert(!pos.truncated);
+}
+END_TEST
+
+START_TEST(test_chunk_claiming_more_entries_than_fit_is_corrupt)
+{
+    layout l = write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    put32(buf + l.bounds[0] + 8, 0x40000000u);
+    spew(path, buf, size);
+    free(buf);
+    uint32_t n;
+    ck_assert_int_eq(read_all(path, &n, NULL), -1);
+    ck_assert_uint_eq(n, 0);
+    assert_error(path, VM_EFORMAT, "chunk 0 at byte");
+    assert_error(path, VM_EFORMAT, ": claims 1073741824 entries in");
+    assert_error(path, VM_EFORMAT, "; 0 complete chunks (0 entries) precede it");
+}
+END_TEST
+
+START_TEST(test_chunk_copied_from_elsewhere_has_the_wrong_index)
+{
+    layout l = write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    size_t c0 = l.bounds[1] - l.bounds[0];
+    uint8_t *twice = malloc(l.bounds[1] + c0);
+    ck_assert_ptr_nonnull(twice);
+    memcpy(twice, buf, l.bounds[1]);
+    memcpy(twice + l.bounds[1], buf + l.bounds[0], c0); /* chunk 0 again as chunk 1 */
+    spew(path, twice, l.bounds[1] + c0);
+    free(twice);
+    free(buf);
+    uint32_t n;
+    ck_assert_int_eq(read_all(path, &n, NULL), -1);
+    ck_assert_uint_eq(n, l.firsts[1]);
+    assert_error(path, VM_EFORMAT, "chunk 1 at byte");
+    assert_error(path, VM_EFORMAT, ": its index field says 0: corrupt");
+}
+END_TEST
+
+START_TEST(test_garbage_after_the_last_chunk_is_corrupt)
+{
+    layout l = write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    uint8_t *more = malloc(size + 40);
+    ck_assert_ptr_nonnull(more);
+    memcpy(more, buf, size);
+    memset(more + size, 'z', 40);
+    spew(path, more, size + 40);
+    free(more);
+    free(buf);
+    uint32_t n;
+    ck_assert_int_eq(read_all(path, &n, NULL), -1);
+    ck_assert_uint_eq(n, l.n);
+    assert_error(path, VM_EFORMAT, "chunk 3 at byte");
+    assert_error(path, VM_EFORMAT, ": no chunk magic: corrupt");
+}
+END_TEST
+
+/* The next two chunks have valid CRCs: only the entry walk can catch them. */
+
+START_TEST(test_entry_of_unknown_kind_in_a_chunk_with_a_valid_crc_is_corrupt)
+{
+    layout l = write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    buf[l.bounds[1] + CHUNK_HDR + entry_size(l.firsts[1])] = 9; /* chunk 1's second entry */
+    fix_chunk_crc(buf, l.bounds[1]);
+    spew(path, buf, size);
+    free(buf);
+    uint32_t n;
+    ck_assert_int_eq(read_all(path, &n, NULL), -1);
+    ck_assert_uint_eq(n, l.firsts[1]); /* not even chunk 1's good first entry */
+    assert_error(path, VM_EFORMAT, "chunk 1 at byte");
+    assert_error(path, VM_EFORMAT, ": entry 1 has unknown kind 9");
+}
+END_TEST
+
+START_TEST(test_entry_count_disagreeing_with_the_entries_is_corrupt)
+{
+    layout l = write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    uint32_t count = l.firsts[1] - l.firsts[0];
+    put32(buf + l.bounds[0] + 8, count - 1);
+    fix_chunk_crc(buf, l.bounds[0]);
+    spew(path, buf, size);
+    free(buf);
+    uint32_t n;
+    ck_assert_int_eq(read_all(path, &n, NULL), -1);
+    ck_assert_uint_eq(n, 0);
+    assert_error(path, VM_EFORMAT, "chunk 0 at byte");
+    assert_error(path, VM_EFORMAT, ": its 2 entries fill");
+}
+END_TEST
+
+/* ---- every cut, every corrupted byte ---- */
+
+/* Cut the small record at every length 0..size: before the end of the header the open fails;
+ * at a chunk boundary the file ends cleanly with the chunks before it; anywhere else the
+ * chunks before the cut chunk read back and the cut chunk is reported truncated. */
+START_TEST(test_every_cut_gives_a_clean_end_or_an_error_naming_the_cut_chunk)
+{
+    layout l = write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    ck_assert_uint_eq(size, l.bounds[l.nchunks]);
+    for (size_t cut = 0; cut <= size; cut++) {
+        spew(path2, buf, cut);
+        memset(&err, 0, sizeof err);
+        if (cut < l.bounds[0]) {
+            assert_open_fails(path2, VM_EFORMAT, cut == 0 ? "empty" : "truncated");
+            continue;
+        }
+        unsigned k = 0;
+        while (k < l.nchunks && cut >= l.bounds[k + 1])
+            k++;
+        uint32_t n;
+        rec_position pos;
+        int rc = read_all(path2, &n, &pos);
+        ck_assert_msg(n == l.firsts[k], "cut %zu: %u entries, want %u", cut, n, l.firsts[k]);
+        ck_assert_uint_eq(pos.chunks, k);
+        if (cut == l.bounds[k]) {
+            ck_assert_msg(rc == 0, "cut %zu at a chunk boundary: %s", cut, err.msg);
+            continue;
+        }
+        ck_assert_msg(rc == -1, "cut %zu: rec_next returned %d", cut, rc);
+        char want[128];
+        snprintf(want, sizeof want, "chunk %u at byte %zu is truncated", k, l.bounds[k]);
+        assert_error(path2, VM_EFORMAT, want);
+        ck_assert(pos.truncated);
+    }
+    free(buf);
+}
+END_TEST
+
+/* Change every byte of the small record in three ways: every change is caught, by the open
+ * when it hits the header, else by rec_next at the chunk it hits, after exactly the chunks
+ * before it. */
+START_TEST(test_every_changed_byte_is_detected_at_its_chunk)
+{
+    static const uint8_t masks[] = {0x01, 0x80, 0xFF};
+    layout l = write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    for (size_t at = 0; at < size; at++) {
+        for (unsigned m = 0; m < sizeof masks; m++) {
+            buf[at] ^= masks[m];
+            spew(path2, buf, size);
+            buf[at] ^= masks[m];
+            memset(&err, 0, sizeof err);
+            if (at < l.bounds[0]) {
+                rec_header h;
+                rec_reader *r = rec_open(path2, &h, &err);
+                ck_assert_msg(r == NULL, "byte %zu ^ 0x%02x in the header not caught", at,
+                              masks[m]);
+                assert_error(path2, VM_EFORMAT, "");
+                continue;
+            }
+            unsigned k = 0;
+            while (at >= l.bounds[k + 1])
+                k++;
+            uint32_t n;
+            int rc = read_all(path2, &n, NULL);
+            ck_assert_msg(rc == -1, "byte %zu ^ 0x%02x in chunk %u not caught", at, masks[m], k);
+            ck_assert_msg(n == l.firsts[k], "byte %zu ^ 0x%02x: %u entries, want %u", at,
+                          masks[m], n, l.firsts[k]);
+            char want[64];
+            snprintf(want, sizeof want, "chunk %u at byte %zu", k, l.bounds[k]);
+            assert_error(path2, VM_EFORMAT, want);
+        }
+    }
+    free(buf);
+}
+END_TEST
+
+/* ---- killed recorders ---- */
+
+static void wait_for_sigkill(pid_t pid)
+{
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child status 0x%x",
+                  status);
+}
+
+/* In a child: a failure exits with status 1 instead of unwinding into Check. */
+static void child_append(rec_writer *w, uint32_t i)
+{
+    rec_entry e;
+    make_entry(i, &e);
+    if (!rec_append(w, &e, NULL))
+        _exit(1);
+}
+
+START_TEST(test_child_killed_after_flushes_leaves_every_flushed_entry)
+{
+    enum { CHUNKS = 4, PER_CHUNK = 25, UNFLUSHED = 10 };
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        rec_header h;
+        make_header(&h);
+        rec_writer *w = rec_create(path, &h, NULL);
+        if (!w)
+            _exit(1);
+        uint32_t i = 0;
+        for (int k = 0; k < CHUNKS; k++) {
+            for (int j = 0; j < PER_CHUNK; j++)
+                child_append(w, i++);
+            if (!rec_flush(w, NULL))
+                _exit(1);
+        }
+        for (int j = 0; j < UNFLUSHED; j++)
+            child_append(w, i++);
+        kill(getpid(), SIGKILL);
+        _exit(2);
+    }
+    wait_for_sigkill(pid);
+    uint32_t n;
+    rec_position pos;
+    ck_assert_int_eq(read_all(path, &n, &pos), 0);
+    ck_assert_uint_eq(n, CHUNKS * PER_CHUNK);
+    ck_assert_uint_eq(pos.chunks, CHUNKS);
+}
+END_TEST
+
+/* The child records as fast as it can; it is killed at some moment while writing. Whatever
+ * that moment, the file reads back as a prefix of what was appended: whole chunks, then a
+ * clean end or a truncated last chunk. */
+START_TEST(test_child_killed_while_recording_leaves_a_readable_prefix)
+{
+    enum { FLUSH_EVERY = 37, LIMIT = 60000 };
+    int sync[2];
+    ck_assert_int_eq(pipe(sync), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(sync[0]);
+        rec_header h;
+        make_header(&h);
+        rec_writer *w = rec_create(path, &h, NULL);
+        if (!w)
+            _exit(1);
+        for (uint32_t i = 0;; i++) {
+            if (i < LIMIT)
+                child_append(w, i);
+            if (i < LIMIT && i % FLUSH_EVERY == FLUSH_EVERY - 1 && !rec_flush(w, NULL))
+                _exit(1);
+            if (i == FLUSH_EVERY) /* the first chunk is out */
+                (void)!write(sync[1], "x", 1);
+            if (i >= LIMIT)
+                pause(); /* wrote everything before the kill came: wait for it */
+        }
+    }
+    close(sync[1]);
+    char c;
+    ck_assert_int_eq(read(sync[0], &c, 1), 1);
+    close(sync[0]);
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    kill(pid, SIGKILL);
+    wait_for_sigkill(pid);
+    uint32_t n;
+    rec_position pos;
+    int rc = read_all(path, &n, &pos);
+    ck_assert_msg(rc == 0 || (rc == -1 && pos.truncated), "rec_next %d: %s", rc, err.msg);
+    ck_assert_uint_ge(n, FLUSH_EVERY);
+    ck_assert_uint_eq(n % FLUSH_EVERY, 0); /* whole chunks only */
+}
+END_TEST
+
+static Suite *record_suite(void)
+{
+    Suite *s = suite_create("record");
+    TCase *trip = tcase_create("round_trip");
+    tcase_add_checked_fixture(trip, setup, teardown);
+    tcase_add_test(trip, test_header_round_trips_every_field);
+    tcase_add_test(trip, test_header_flags_are_written_as_zero_or_one);
+    tcase_add_test(trip, test_longest_command_line_round_trips);
+    tcase_add_test(trip, test_empty_command_line_round_trips);
+    tcase_add_test(trip, test_many_entries_round_trip_across_several_chunks);
+    tcase_add_test(trip, test_full_and_empty_payloads_round_trip);
+    tcase_add_test(trip, test_clean_end_is_reported_and_keeps_being_reported);
+    tcase_add_test(trip, test_entries_appended_after_a_flush_follow_the_flushed_ones);
+    tcase_add_test(trip, test_flushed_entries_are_readable_before_the_writer_closes);
+    tcase_add_test(trip, test_flushing_an_empty_chunk_writes_nothing);
+    tcase_add_test(trip, test_writer_flushes_by_itself_before_a_chunk_passes_64_kib);
+    tcase_add_test(trip, test_position_counts_chunks_entries_and_bytes);
+    tcase_add_test(trip, test_file_with_only_a_header_has_no_entries);
+    tcase_add_test(trip, test_create_truncates_an_existing_file);
+    tcase_add_test(trip, test_hash_bytes_is_fnv1a_64);
+    suite_add_tcase(s, trip);
+
+    TCase *writer = tcase_create("writer");
+    tcase_add_checked_fixture(writer, setup, teardown);
+    tcase_add_test(writer, test_create_refuses_a_command_line_without_a_nul);
+    tcase_add_test(writer, test_create_reports_a_missing_directory);
+    tcase_add_test(writer, test_append_refuses_a_payload_over_the_maximum_and_keeps_working);
+    tcase_add_test(writer, test_append_refuses_an_unknown_kind);
+    suite_add_tcase(s, writer);
+
+    TCase *header = tcase_create("bad_header");
+    tcase_add_checked_fixture(header, setup, teardown);
+    tcase_add_test(header, test_rejects_an_empty_file);
+    tcase_add_test(header, test_rejects_a_file_without_the_magic);
+    tcase_add_test(header, test_rejects_a_record_from_a_future_version);
+    tcase_add_test(header, test_rejects_version_zero);
+    tcase_add_test(header, test_rejects_a_header_with_a_bad_crc);
+    tcase_add_test(header, test_rejects_a_header_claiming_an_overlong_command_line);
+    tcase_add_test(header, test_reports_a_nonexistent_path);
+    tcase_add_test(header, test_reports_a_directory);
+    suite_add_tcase(s, header);
+
+    TCase *chunks = tcase_create("bad_chunks");
+    tcase_add_checked_fixture(chunks, setup, teardown);
+    tcase_add_test(chunks, test_truncated_chunk_names_the_chunk_the_file_end_and_what_precedes_it);
+    tcase_add_test(chunks, test_chunk_with_a_crc_mismatch_names_the_chunk);
+    tcase_add_test(chunks, test_error_is_repeated_by_later_calls);
+    tcase_add_test(chunks, test_chunk_claiming_a_huge_length_is_refused_without_reading_it);
+    tcase_add_test(chunks, test_chunk_claiming_more_entries_than_fit_is_corrupt);
+    tcase_add_test(chunks, test_chunk_copied_from_elsewhere_has_the_wrong_index);
+    tcase_add_test(chunks, test_garbage_after_the_last_chunk_is_corrupt);
+    tcase_add_test(chunks, test_entry_of_unknown_kind_in_a_chunk_with_a_valid_crc_is_corrupt);
+    tcase_add_test(chunks, test_entry_count_disagreeing_with_the_entries_is_corrupt);
+    tcase_add_test(chunks, test_every_cut_gives_a_clean_end_or_an_error_naming_the_cut_chunk);
+    tcase_add_test(chunks, test_every_changed_byte_is_detected_at_its_chunk);
+    suite_add_tcase(s, chunks);
+
+    TCase *killed = tcase_create("killed");
+    tcase_add_checked_fixture(killed, setup, teardown);
+    tcase_add_test(killed, test_child_killed_after_flushes_leaves_every_flushed_entry);
+    tcase_add_test(killed, test_child_killed_while_recording_leaves_a_readable_prefix);
+    suite_add_tcase(s, killed);
+    return s;
+}
+
+SUITE_MAIN(record_suite)
