@@ -14,6 +14,8 @@ void evlog_init(evlog *log)
     log->count = log->capacity = 0;
     log->sink = NULL;
     log->sink_ctx = NULL;
+    log->observer = NULL;
+    log->observer_ctx = NULL;
 }
 
 void evlog_free(evlog *log)
@@ -27,6 +29,8 @@ bool evlog_add(evlog *log, const vm_event *ev)
 {
     if (log->sink)
         log->sink(log->sink_ctx, ev);
+    if (log->observer)
+        log->observer(log->observer_ctx, ev);
     if (log->count == log->capacity) {
         size_t cap = log->capacity ? log->capacity * 2 : 1024;
         vm_event *n = realloc(log->events, cap * sizeof *n);

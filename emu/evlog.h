@@ -40,6 +40,8 @@ typedef struct evlog {
     size_t count, capacity;
     evlog_sink sink; /* called for each event as it is added (e.g. the --log writer) */
     void *sink_ctx;
+    evlog_sink observer; /* called for each event too: recording and replay checks */
+    void *observer_ctx;
 } evlog;
 
 void evlog_init(evlog *log);

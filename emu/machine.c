@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emu/recplay.h"
 #include "emu/snapshot.h"
 #include "rom/rom.h"
 #include "rom/rom_dispatch.h"
@@ -23,7 +24,7 @@ void machine_config_defaults(machine_config *cfg)
 const char *machine_end_name(machine_end why)
 {
     static const char *const names[] = {"running", "shutdown", "exit-port", "halted",
-                                        "reboot", "limit", "crash", "error"};
+                                        "reboot", "limit", "crash", "error", "diverged"};
     return (unsigned)why < sizeof names / sizeof names[0] ? names[why] : "?";
 }
 
@@ -295,6 +296,7 @@ bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path
 
 void machine_free(machine *m)
 {
+    recplay_free(m);
     snap_disable(m);
     vcpu_close(m->cpu);
     m->cpu = NULL;

@@ -53,6 +53,7 @@ typedef enum machine_end {
     END_LIMIT,     /* --max-insns reached */
     END_CRASH,     /* the guest did something the machine cannot continue from */
     END_ERROR,     /* the emulator itself failed */
+    END_DIVERGED,  /* a replay found the run differing from its record */
 } machine_end;
 
 #define MACHINE_LINEAR_SLOTS 4
@@ -101,6 +102,7 @@ typedef struct machine {
     char end_message[256];
 
     struct timeline *timeline; /* snapshots (emu/snapshot.c); NULL when off */
+    struct recplay *recplay;   /* recording or replay (emu/recplay.c); NULL when neither */
     dirty_map dirty;
     uint64_t pause_at;         /* machine_run_until's stop point */
     bool break_hit;            /* the last run stopped before a breakpoint address */

@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include "emu/machine.h"
+#include "emu/recplay.h"
 
 #define PAGE 4096u
 
@@ -48,6 +49,9 @@ typedef struct timeline {
     uint64_t *restore; /* scratch bitmap of pages to restore */
     size_t limit;      /* bytes all snapshots may hold; 0 = no limit */
 } timeline;
+
+static uint64_t mix(uint64_t h, const void *data, size_t len);
+static uint64_t state_digest(machine *m);
 
 static void save_state(const machine *m, machine_state *s)
 {
@@ -113,8 +117,9 @@ static bool page_is_zero(const uint8_t *p)
     return memcmp(p, zero, PAGE) == 0;
 }
 
-/* Compress the pages written since the last snapshot (all non-zero pages for the first). */
-static bool save_pages(machine *m, snapshot *s, bool first, vm_error *err)
+/* Compress the pages written since the last snapshot (all non-zero pages for the first);
+ * *digest mixes in each of them. */
+static bool save_pages(machine *m, snapshot *s, bool first, uint64_t *digest, vm_error *err)
 {
     const dirty_map *d = &m->dirty;
     size_t n = 0;
@@ -128,6 +133,7 @@ static bool save_pages(machine *m, snapshot *s, bool first, vm_error *err)
         if (!dirty_test(d, pfn))
             continue;
         const uint8_t *page = m->mem.ram + pfn * PAGE;
+        *digest = mix(mix(*digest, &pfn, sizeof pfn), page, PAGE);
         snap_page *sp = &s->pages[s->npages];
         sp->pfn = (uint32_t)pfn;
         if (page_is_zero(page)) {
@@ -224,13 +230,16 @@ bool snap_take(machine *m, vm_error *err)
     }
     memcpy(s->pt_pages, m->pt_pages, m->mem.size / PAGE);
     s->bytes = t->cpu_size + m->mem.size / PAGE + sizeof *s;
-    if (!save_pages(m, s, t->count == 0, err)) {
+    uint64_t digest = state_digest(m);
+    if (!save_pages(m, s, t->count == 0, &digest, err)) {
         free_snapshot(s);
         return false;
     }
     t->count++;
     dirty_rearm(&m->dirty);
     thin(m);
+    if (m->recplay)
+        recplay_on_snapshot(m, digest);
     return true;
 }
 
@@ -401,7 +410,8 @@ static uint64_t mix(uint64_t h, const void *data, size_t len)
     return h;
 }
 
-uint64_t machine_state_hash(machine *m)
+/* Registers, clock and device state: everything but memory. */
+static uint64_t state_digest(machine *m)
 {
     uint64_t h = 0xcbf29ce484222325ull;
     for (int r = 0; r < CPU_NREGS; r++) {
@@ -411,7 +421,6 @@ uint64_t machine_state_hash(machine *m)
     uint64_t insns = machine_insns(m);
     h = mix(h, &insns, sizeof insns);
     h = mix(h, &m->idle_cycles, sizeof m->idle_cycles);
-    h = mix(h, m->mem.ram, m->mem.size);
     machine_state s;
     memset(&s, 0, sizeof s);
     save_state(m, &s);
@@ -427,3 +436,5 @@ uint64_t machine_state_hash(machine *m)
     s.lapic.now_ctx = NULL;
     return mix(h, &s, sizeof s);
 }
+
+uint64_t machine_state_hash(machine *m) { return mix(state_digest(m), m->mem.ram, m->mem.size); }

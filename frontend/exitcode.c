@@ -9,6 +9,7 @@ int exitcode_for(const machine *m)
     case END_REBOOT: return EXIT_REBOOT;
     case END_LIMIT: return EXIT_LIMIT;
     case END_CRASH: return EXIT_CRASH;
+    case END_DIVERGED: return EXIT_DIVERGED;
     case END_RUNNING:
     case END_ERROR: return EXIT_EMULATOR;
     }

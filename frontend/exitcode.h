@@ -13,6 +13,7 @@ enum {
     EXIT_LIMIT = 8,
     EXIT_CRASH = 10,
     EXIT_EMULATOR = 12,
+    EXIT_DIVERGED = 14,  /* a replay differs from its record */
 };
 
 int exitcode_for(const machine *m);

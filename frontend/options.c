@@ -25,12 +25,15 @@ void options_usage(FILE *f, const char *prog)
             "  --snap-every N       snapshot every N instructions, for going back in time (default %u;\n"
             "                       0 = no snapshots)\n"
             "  --snap-mem MiB       memory for snapshots (default %u); older ones are thinned out\n"
+            "  --record FILE        record the run: every VMI call and a state digest per snapshot\n"
+            "  --replay FILE        replay a record with its options and check the run against it\n"
+            "  --replay-any-kernel  replay even if KERNEL is not the recorded kernel\n"
             "  --help               this text\n"
             "  --version            the version\n"
             "\n"
             "Exit status: the guest's own through the exit port at 0xF4 ((value << 1) | 1, odd);\n"
             "0 shutdown, 2 bad command line or kernel file, 4 halted with nothing pending,\n"
-            "6 reboot, 8 instruction limit, 10 guest crashed, 12 emulator error.\n",
+            "6 reboot, 8 instruction limit, 10 guest crashed, 12 emulator error, 14 replay diverged.\n",
             prog, MACHINE_DEFAULT_MIB, PHYS_MIN_MIB, PHYS_MAX_MIB, MACHINE_DEFAULT_MHZ,
             (long long)MACHINE_DEFAULT_EPOCH, MACHINE_DEFAULT_SNAP_EVERY, MACHINE_DEFAULT_SNAP_MIB);
 }
@@ -77,7 +80,11 @@ static bool parse_serial(options *o, const char *v, vm_error *err)
 
 /* Options that take a value, accepted as "--opt VALUE" and "--opt=VALUE". */
 static const char *const valued[] = {"-m", "--append", "--serial", "--log", "--max-insns", "--cpu-mhz", "--epoch",
-                                     "--snap-every", "--snap-mem"};
+                                     "--snap-every", "--snap-mem", "--record", "--replay"};
+
+/* Options that shape the machine: a replay takes them from the record instead. */
+static const char *const machine_shaping[] = {"-m", "--append", "--max-insns", "--cpu-mhz", "--epoch",
+                                              "--snap-every", "--no-rom", "--reboot-restarts"};
 
 static bool apply(options *o, const char *name, const char *v, vm_error *err)
 {
@@ -107,6 +114,13 @@ static bool apply(options *o, const char *name, const char *v, vm_error *err)
         if (!parse_u64(v, 0, UINT64_MAX / 2, &u) || (u > 0 && u < 1000))
             return vm_fail(err, VM_EINVAL, "--snap-every: '%s' is not 0 or an instruction count of at least 1000", v);
         o->machine.snap_every = u;
+    } else if (strcmp(name, "--record") == 0 || strcmp(name, "--replay") == 0) {
+        if (!*v)
+            return vm_fail(err, VM_EINVAL, "%s needs a file name", name);
+        if (strcmp(name, "--record") == 0)
+            o->record_path = v;
+        else
+            o->replay_path = v;
     } else if (strcmp(name, "--snap-mem") == 0) {
         if (!parse_u64(v, 1, 1u << 20, &u))
             return vm_fail(err, VM_EINVAL, "--snap-mem: '%s' is not a size in MiB between 1 and 1048576", v);
@@ -119,6 +133,13 @@ static bool apply(options *o, const char *name, const char *v, vm_error *err)
         o->machine.epoch = e;
     }
     return true;
+}
+
+static void note_machine_option(options *o, const char *name)
+{
+    for (size_t i = 0; i < sizeof machine_shaping / sizeof machine_shaping[0]; i++)
+        if (!o->machine_option && strcmp(name, machine_shaping[i]) == 0)
+            o->machine_option = machine_shaping[i];
 }
 
 static bool is_valued(const char *name)
@@ -154,6 +175,7 @@ bool options_parse(options *o, int argc, char **argv, vm_error *err)
             return vm_fail(err, VM_EINVAL, "unknown option '%s' (try --help)", a);
         memcpy(name, a, nlen);
         name[nlen] = 0;
+        note_machine_option(o, name);
         if (is_valued(name)) {
             const char *v = eq && a[1] == '-' ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
             if (!v)
@@ -166,6 +188,8 @@ bool options_parse(options *o, int argc, char **argv, vm_error *err)
             o->machine.rom_enabled = false;
         } else if (strcmp(a, "--reboot-restarts") == 0) {
             o->machine.reboot_restarts = true;
+        } else if (strcmp(a, "--replay-any-kernel") == 0) {
+            o->replay_any_kernel = true;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             o->help = true;
         } else if (strcmp(a, "--version") == 0) {
@@ -176,5 +200,9 @@ bool options_parse(options *o, int argc, char **argv, vm_error *err)
     }
     if (!o->kernel && !o->help && !o->version)
         return vm_fail(err, VM_EINVAL, "no kernel given (usage: vmiemu [options] KERNEL; try --help)");
+    if (o->record_path && o->replay_path)
+        return vm_fail(err, VM_EINVAL, "--record and --replay cannot be used together");
+    if (o->replay_path && o->machine_option)
+        return vm_fail(err, VM_EINVAL, "--replay takes the machine options from the record: drop %s", o->machine_option);
     return true;
 }

@@ -16,6 +16,10 @@ typedef struct options {
     serial_mode serial;
     const char *serial_path; /* SERIAL_FILE */
     const char *log_path;    /* NULL: no log; "-": text on stderr; else JSON Lines file */
+    const char *record_path; /* --record FILE */
+    const char *replay_path; /* --replay FILE */
+    bool replay_any_kernel;
+    const char *machine_option; /* the first option given that shapes the machine, if any */
     bool help, version;
 } options;
 

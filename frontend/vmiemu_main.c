@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "emu/machine.h"
+#include "emu/recplay.h"
 #include "frontend/eventsink.h"
 #include "frontend/exitcode.h"
 #include "frontend/options.h"
@@ -22,6 +23,16 @@ static int report_error(const char *prog, const vm_error *err, int status)
 {
     fprintf(stderr, "%s: %s\n", prog, err->msg);
     return status;
+}
+
+/* Attach recording or replay; the replay's machine options came from the record. */
+static bool start_recplay(machine *m, const options *o, vm_error *err)
+{
+    if (o->record_path)
+        return recplay_record(m, o->record_path, err);
+    if (o->replay_path)
+        return recplay_replay(m, o->replay_path, o->replay_any_kernel, err);
+    return true;
 }
 
 static int run(const options *o, const char *prog)
@@ -45,7 +56,7 @@ static int run(const options *o, const char *prog)
     if (!m) {
         fprintf(stderr, "%s: out of memory\n", prog);
         status = EXIT_EMULATOR;
-    } else if (!machine_init(m, &o->machine, o->kernel, &err)) {
+    } else if (!machine_init(m, &o->machine, o->kernel, &err) || !start_recplay(m, o, &err)) {
         status = report_error(prog, &err, err.code == VM_EFORMAT || err.code == VM_EINVAL || err.code == VM_EIO
                                               ? EXIT_USAGE : EXIT_EMULATOR);
     } else {
@@ -56,11 +67,17 @@ static int run(const options *o, const char *prog)
             m->log.sink_ctx = &sink;
         }
         machine_run(m);
+        char report[2048];
+        bool finished = recplay_finish(m, report, sizeof report, &err);
         status = exitcode_for(m);
         if (serial)
             fflush(serial);
-        if (m->end != END_EXIT_PORT && m->end != END_SHUTDOWN)
+        if (m->end != END_EXIT_PORT && m->end != END_SHUTDOWN && m->end != END_DIVERGED)
             fprintf(stderr, "%s: %s (icount %llu)\n", prog, m->end_message, (unsigned long long)machine_insns(m));
+        if (report[0])
+            fprintf(stderr, "%s: %s%s", prog, report, report[strlen(report) - 1] == '\n' ? "" : "\n");
+        if (!finished)
+            status = report_error(prog, &err, EXIT_EMULATOR);
     }
     if (m)
         machine_free(m);
@@ -70,6 +87,16 @@ static int run(const options *o, const char *prog)
     if (serial && serial != stdout && fclose(serial) != 0 && status == EXIT_SHUTDOWN)
         status = EXIT_EMULATOR;
     return status;
+}
+
+/* A replay runs with the options it was recorded with. */
+static bool options_from_record(options *o, vm_error *err)
+{
+    rec_header h;
+    if (!recplay_read_header(o->replay_path, &h, err))
+        return false;
+    recplay_config(&h, &o->machine);
+    return true;
 }
 
 int vmiemu_main(int argc, char **argv)
@@ -89,5 +116,7 @@ int vmiemu_main(int argc, char **argv)
         printf("vmiemu %s (VMI ROM API %d.%d, Unicorn 2.1.4)\n", VMIEMU_VERSION, 3, 0);
         return 0;
     }
+    if (o.replay_path && !options_from_record(&o, &err))
+        return report_error(prog, &err, EXIT_USAGE);
     return run(&o, prog);
 }

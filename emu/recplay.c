@@ -1,0 +1,376 @@
+#include "emu/recplay.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/machine.h"
+
+/* REC_CALL payload: the event, then the registers after it. */
+#define CALL_BYTES (2 + 1 + 1 + 4 + 5 * 4 + 8 + 3 * 4)
+#define REGS_BYTES (CPU_NREGS * 4)
+
+typedef struct recplay {
+    rec_writer *writer;      /* recording */
+    rec_reader *reader;      /* replaying */
+    char *path;
+    bool ahead;              /* `next` holds the next expected entry */
+    rec_entry next;
+    bool record_over;        /* the record ended (cleanly or cut short): no more checks */
+    char note[600];          /* why checking stopped early, if it did */
+    char report[2048];       /* the divergence, if any */
+    uint64_t checked;
+} recplay;
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static void put_regs(machine *m, uint8_t *p)
+{
+    for (int r = 0; r < CPU_NREGS; r++)
+        put32(p + 4 * r, vcpu_get(m->cpu, (cpu_reg)r));
+}
+
+static uint16_t encode_call(machine *m, const vm_event *ev, uint8_t *p)
+{
+    memcpy(p, &ev->num, 2);
+    p[2] = ev->nargs;
+    p[3] = ev->failed;
+    put32(p + 4, ev->eip);
+    for (int i = 0; i < 5; i++)
+        put32(p + 8 + 4 * i, ev->args[i]);
+    memcpy(p + 28, &ev->result, 8);
+    for (int i = 0; i < 3; i++)
+        put32(p + 36 + 4 * i, ev->extra[i]);
+    put_regs(m, p + CALL_BYTES);
+    return CALL_BYTES + REGS_BYTES;
+}
+
+static void decode_call(const rec_entry *e, vm_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->kind = EV_VMI_CALL;
+    ev->icount = e->icount;
+    memcpy(&ev->num, e->payload, 2);
+    ev->nargs = e->payload[2];
+    ev->failed = e->payload[3];
+    ev->eip = get32(e->payload + 4);
+    for (int i = 0; i < 5; i++)
+        ev->args[i] = get32(e->payload + 8 + 4 * i);
+    memcpy(&ev->result, e->payload + 28, 8);
+    for (int i = 0; i < 3; i++)
+        ev->extra[i] = get32(e->payload + 36 + 4 * i);
+}
+
+static void append(machine *m, uint8_t kind, uint64_t icount, const uint8_t *payload, uint16_t len)
+{
+    recplay *rp = m->recplay;
+    rec_entry e = {.kind = kind, .icount = icount, .len = len};
+    memcpy(e.payload, payload, len);
+    vm_error err = {0};
+    if (!rec_append(rp->writer, &e, &err))
+        machine_end_run(m, END_ERROR, "recording failed: %s", err.msg);
+}
+
+/* The next entry of the record, skipping nothing; false once the record is over. */
+static bool peek(machine *m, rec_entry **e)
+{
+    recplay *rp = m->recplay;
+    if (rp->record_over)
+        return false;
+    if (!rp->ahead) {
+        vm_error err = {0};
+        int r = rec_next(rp->reader, &rp->next, &err);
+        if (r <= 0) {
+            rp->record_over = true;
+            rec_position at = rec_reader_position(rp->reader);
+            if (r == 0)
+                snprintf(rp->note, sizeof rp->note,
+                         "%s ends after %llu entries without an end entry (the recording was cut short); "
+                         "checked up to there, then ran on unchecked", rp->path, (unsigned long long)at.entries);
+            else if (at.truncated)
+                snprintf(rp->note, sizeof rp->note, "%s; checked up to there, then ran on unchecked", err.msg);
+            else
+                machine_end_run(m, END_ERROR, "replay stopped: %s", err.msg);
+            return false;
+        }
+        rp->ahead = true;
+    }
+    *e = &rp->next;
+    return true;
+}
+
+static void describe_call(const vm_event *ev, char *buf, size_t len)
+{
+    if (ev)
+        ev_format_text(ev, 0, buf, len);
+    else
+        snprintf(buf, len, "(none)");
+}
+
+static const char *kind_name(uint8_t k)
+{
+    return k == REC_CALL ? "a VMI call" : k == REC_HASH ? "a state digest" : k == REC_END ? "the end" : "an input";
+}
+
+/* Stop the run: the replay differs. `what` says how; registers are compared if recorded. */
+static void diverge(machine *m, const rec_entry *want, const char *what, const char *expected, const char *actual,
+                    const uint8_t *want_regs)
+{
+    recplay *rp = m->recplay;
+    int n = snprintf(rp->report, sizeof rp->report,
+                     "replay diverged at icount %llu, eip 0x%08x: %s\n  expected: %s\n  actual:   %s\n",
+                     (unsigned long long)machine_insns(m), vcpu_get(m->cpu, CPU_EIP), what, expected, actual);
+    for (int r = 0; want_regs && r < CPU_NREGS && n > 0 && (size_t)n < sizeof rp->report; r++) {
+        uint32_t w = get32(want_regs + 4 * r), a = vcpu_get(m->cpu, (cpu_reg)r);
+        if (w != a)
+            n += snprintf(rp->report + n, sizeof rp->report - (size_t)n, "  %-6s expected 0x%08x, actual 0x%08x\n",
+                          vcpu_reg_names[r], w, a);
+    }
+    (void)want;
+    machine_end_run(m, END_DIVERGED, "replay diverged at icount %llu (%s)", (unsigned long long)machine_insns(m), what);
+}
+
+static void check_call(machine *m, const vm_event *ev)
+{
+    recplay *rp = m->recplay;
+    rec_entry *e;
+    if (!peek(m, &e))
+        return;
+    char expected[400], actual[400];
+    describe_call(ev, actual, sizeof actual);
+    if (e->kind != REC_CALL) {
+        snprintf(expected, sizeof expected, "%s at icount %llu", kind_name(e->kind), (unsigned long long)e->icount);
+        diverge(m, e, "a VMI call the record does not have", expected, actual, NULL);
+        return;
+    }
+    vm_event want;
+    decode_call(e, &want);
+    uint8_t mine[REC_MAX_PAYLOAD];
+    uint16_t len = encode_call(m, ev, mine);
+    rp->ahead = false;
+    if (e->icount == ev->icount && e->len == len && memcmp(e->payload, mine, len) == 0) {
+        rp->checked++;
+        return;
+    }
+    describe_call(&want, expected, sizeof expected);
+    bool same_call = e->icount == ev->icount && memcmp(e->payload, mine, CALL_BYTES) == 0;
+    diverge(m, e, same_call ? "the registers after a VMI call differ" : "a VMI call differs", expected, actual,
+            e->len >= CALL_BYTES + REGS_BYTES ? e->payload + CALL_BYTES : NULL);
+}
+
+static void observe(void *ctx, const vm_event *ev)
+{
+    machine *m = ctx;
+    recplay *rp = m->recplay;
+    if (ev->kind != EV_VMI_CALL || m->end == END_DIVERGED)
+        return;
+    if (rp->writer) {
+        uint8_t p[REC_MAX_PAYLOAD];
+        uint16_t len = encode_call(m, ev, p);
+        append(m, REC_CALL, ev->icount, p, len);
+    } else {
+        check_call(m, ev);
+    }
+}
+
+void recplay_on_snapshot(machine *m, uint64_t digest)
+{
+    recplay *rp = m->recplay;
+    uint8_t p[8 + REGS_BYTES];
+    memcpy(p, &digest, 8);
+    put_regs(m, p + 8);
+    uint64_t now = machine_insns(m);
+    if (rp->writer) {
+        append(m, REC_HASH, now, p, sizeof p);
+        vm_error err = {0};
+        if (!rec_flush(rp->writer, &err)) /* a killed run keeps everything up to here */
+            machine_end_run(m, END_ERROR, "recording failed: %s", err.msg);
+        return;
+    }
+    rec_entry *e;
+    if (m->end == END_DIVERGED || !peek(m, &e))
+        return;
+    char expected[200], actual[200];
+    snprintf(actual, sizeof actual, "state digest 0x%016llx at icount %llu", (unsigned long long)digest,
+             (unsigned long long)now);
+    if (e->kind != REC_HASH) {
+        snprintf(expected, sizeof expected, "%s at icount %llu", kind_name(e->kind), (unsigned long long)e->icount);
+        diverge(m, e, "a snapshot the record does not have", expected, actual, NULL);
+        return;
+    }
+    rp->ahead = false;
+    uint64_t want;
+    memcpy(&want, e->payload, 8);
+    if (want == digest && e->icount == now) {
+        rp->checked++;
+        return;
+    }
+    snprintf(expected, sizeof expected, "state digest 0x%016llx at icount %llu", (unsigned long long)want,
+             (unsigned long long)e->icount);
+    diverge(m, e, "the machine state differs", expected, actual, e->payload + 8);
+}
+
+static recplay *attach(machine *m, const char *path, vm_error *err)
+{
+    recplay *rp = calloc(1, sizeof *rp);
+    if (!rp || !(rp->path = strdup(path))) {
+        free(rp);
+        vm_fail(err, VM_ENOMEM, "out of memory");
+        return NULL;
+    }
+    m->recplay = rp;
+    m->log.observer = observe;
+    m->log.observer_ctx = m;
+    return rp;
+}
+
+static void header_of(const machine *m, rec_header *h)
+{
+    memset(h, 0, sizeof *h);
+    h->kernel_hash = rec_hash_bytes(m->kernel, m->kernel_size);
+    h->kernel_size = m->kernel_size;
+    h->ram_mib = m->cfg.ram_mib;
+    h->cpu_mhz = m->cfg.cpu_mhz;
+    h->epoch = m->cfg.epoch;
+    h->max_insns = m->cfg.max_insns;
+    h->rom_enabled = m->cfg.rom_enabled;
+    h->reboot_restarts = m->cfg.reboot_restarts;
+    h->snap_every = m->cfg.snap_every;
+    snprintf(h->cmdline, sizeof h->cmdline, "%s", m->cfg.cmdline ? m->cfg.cmdline : "");
+}
+
+bool recplay_record(machine *m, const char *path, vm_error *err)
+{
+    if (m->cfg.snap_every == 0)
+        return vm_fail(err, VM_EINVAL, "--record needs snapshots: state digests are taken at them (drop --snap-every 0)");
+    rec_header h;
+    header_of(m, &h);
+    recplay *rp = attach(m, path, err);
+    if (!rp)
+        return false;
+    rp->writer = rec_create(path, &h, err);
+    return rp->writer != NULL;
+}
+
+bool recplay_read_header(const char *path, rec_header *h, vm_error *err)
+{
+    rec_reader *r = rec_open(path, h, err);
+    rec_close_reader(r);
+    return r != NULL;
+}
+
+void recplay_config(const rec_header *h, machine_config *cfg)
+{
+    static char cmdline[sizeof h->cmdline];
+    machine_config_defaults(cfg);
+    cfg->ram_mib = h->ram_mib;
+    cfg->cpu_mhz = h->cpu_mhz;
+    cfg->epoch = h->epoch;
+    cfg->max_insns = h->max_insns;
+    cfg->rom_enabled = h->rom_enabled;
+    cfg->reboot_restarts = h->reboot_restarts;
+    cfg->snap_every = h->snap_every;
+    snprintf(cmdline, sizeof cmdline, "%s", h->cmdline);
+    cfg->cmdline = cmdline[0] ? cmdline : NULL;
+}
+
+bool recplay_replay(machine *m, const char *path, bool any_kernel, vm_error *err)
+{
+    rec_header h;
+    rec_reader *r = rec_open(path, &h, err);
+    if (!r)
+        return false;
+    uint64_t hash = rec_hash_bytes(m->kernel, m->kernel_size);
+    if ((hash != h.kernel_hash || m->kernel_size != h.kernel_size) && !any_kernel) {
+        rec_close_reader(r);
+        return vm_fail(err, VM_EINVAL,
+                       "%s was recorded with a different kernel (%llu bytes, hash 0x%016llx; %s has %llu bytes, "
+                       "hash 0x%016llx); use --replay-any-kernel to replay it anyway",
+                       path, (unsigned long long)h.kernel_size, (unsigned long long)h.kernel_hash, m->kernel_path,
+                       (unsigned long long)m->kernel_size, (unsigned long long)hash);
+    }
+    rec_header mine;
+    header_of(m, &mine);
+    mine.kernel_hash = h.kernel_hash;
+    mine.kernel_size = h.kernel_size;
+    if (mine.ram_mib != h.ram_mib || mine.cpu_mhz != h.cpu_mhz || mine.epoch != h.epoch ||
+        mine.max_insns != h.max_insns || mine.rom_enabled != h.rom_enabled ||
+        mine.reboot_restarts != h.reboot_restarts || mine.snap_every != h.snap_every ||
+        strcmp(mine.cmdline, h.cmdline) != 0) {
+        rec_close_reader(r);
+        return vm_fail(err, VM_EINVAL, "%s: the machine options differ from the recorded ones", path);
+    }
+    recplay *rp = attach(m, path, err);
+    if (!rp) {
+        rec_close_reader(r);
+        return false;
+    }
+    rp->reader = r;
+    return true;
+}
+
+bool recplay_finish(machine *m, char *report, size_t len, vm_error *err)
+{
+    recplay *rp = m->recplay;
+    report[0] = 0;
+    if (!rp)
+        return true;
+    uint8_t p[8];
+    put32(p, (uint32_t)m->end);
+    put32(p + 4, m->exit_value);
+    if (rp->writer) {
+        append(m, REC_END, machine_insns(m), p, sizeof p);
+        bool ok = rec_close(rp->writer, err);
+        rp->writer = NULL;
+        return ok;
+    }
+    rec_entry *e;
+    if (m->end == END_DIVERGED) {
+        snprintf(report, len, "%s", rp->report);
+    } else if (m->end != END_ERROR && peek(m, &e)) {
+        if (e->kind == REC_END && e->icount == machine_insns(m) && memcmp(e->payload, p, sizeof p) == 0)
+            snprintf(report, len, "replay matched the record: %llu checks, ended '%s' at icount %llu",
+                     (unsigned long long)rp->checked, machine_end_name(m->end), (unsigned long long)e->icount);
+        else {
+            char expected[200], actual[200];
+            snprintf(expected, sizeof expected, "%s at icount %llu", kind_name(e->kind), (unsigned long long)e->icount);
+            snprintf(actual, sizeof actual, "the run ended '%s' at icount %llu", machine_end_name(m->end),
+                     (unsigned long long)machine_insns(m));
+            m->end = END_RUNNING; /* let the divergence take the end */
+            diverge(m, e, "the run ends differently", expected, actual, NULL);
+            snprintf(report, len, "%s", rp->report);
+        }
+    } else if (rp->note[0]) {
+        snprintf(report, len, "replay: %s (%llu checks passed before that)", rp->note, (unsigned long long)rp->checked);
+    }
+    return true;
+}
+
+bool recplay_over(const machine *m, char *note, size_t len)
+{
+    const recplay *rp = m->recplay;
+    if (!rp || !rp->record_over)
+        return false;
+    snprintf(note, len, "%s", rp->note);
+    return true;
+}
+
+void recplay_free(machine *m)
+{
+    recplay *rp = m->recplay;
+    if (!rp)
+        return;
+    vm_error err = {0};
+    rec_close(rp->writer, &err);
+    rec_close_reader(rp->reader);
+    free(rp->path);
+    free(rp);
+    m->recplay = NULL;
+    m->log.observer = NULL;
+}

@@ -1,0 +1,44 @@
+/* Record and replay, side by side: recording writes every VMI call (with the registers), a
+ * state digest at every snapshot, and how the run ended; replay runs the same kernel with the
+ * same options and checks each of those against the record, stopping at the first difference
+ * with a report of what differs. Input events have their place in the format for when the
+ * machine has an input source. */
+#ifndef VMIEMU_RECPLAY_H
+#define VMIEMU_RECPLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emu/error.h"
+#include "emu/record.h"
+
+struct machine;
+struct machine_config;
+
+/* Start recording the machine's run into path (before it runs). */
+bool recplay_record(struct machine *m, const char *path, vm_error *err);
+
+/* Read a record's header: the options and kernel it was made with. */
+bool recplay_read_header(const char *path, rec_header *h, vm_error *err);
+/* The machine options a record was made with. */
+void recplay_config(const rec_header *h, struct machine_config *cfg);
+
+/* Start checking the machine's run against the record at path (before it runs). The kernel must
+ * be the one recorded unless any_kernel (then a difference is only reported). */
+bool recplay_replay(struct machine *m, const char *path, bool any_kernel, vm_error *err);
+
+/* The machine took a snapshot whose state digest is `digest`. */
+void recplay_on_snapshot(struct machine *m, uint64_t digest);
+
+/* The run ended: record the end, or check it; closes the file. A one-line summary (or the
+ * divergence report, several lines) goes into report. */
+bool recplay_finish(struct machine *m, char *report, size_t len, vm_error *err);
+
+/* During a replay: true once the record is exhausted and checking has stopped (a record cut
+ * short by a killed run); *note says where. */
+bool recplay_over(const struct machine *m, char *note, size_t len);
+
+void recplay_free(struct machine *m);
+
+#endif

@@ -1,0 +1,247 @@
+/* Record and replay: a recorded run replays clean; a kernel changed by one instruction is
+ * reported at the first call after the change; cut or corrupted records give clear errors or a
+ * clean partial replay; and a kernel runs bit-identically 20 times. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "emu/recplay.h"
+#include "emu/snapshot.h"
+#include "support/suite_main.h"
+#include "support/testutil.h"
+
+static run_result r;
+static char rec[4096];
+
+static const char *fixture(const char *name)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/%s.elf", VMIEMU_GUEST_DIR, name);
+    return path;
+}
+
+static void setup(void) { snprintf(rec, sizeof rec, "%s", tu_tmp("rec")); }
+
+static void teardown(void)
+{
+    tu_free(&r);
+    unlink(rec);
+}
+
+static void record(const char *kernel)
+{
+    const char *args[] = {"--serial", "none", "--snap-every", "1000", "--record", rec, kernel, NULL};
+    r = tu_run(args);
+    ck_assert_msg(r.status == 33, "recording exited %d: %s", r.status, r.err);
+    tu_free(&r);
+}
+
+static void replay(const char *kernel, const char *extra)
+{
+    const char *args[] = {"--serial", "none", "--replay", rec, kernel, extra, NULL};
+    r = tu_run(args);
+}
+
+START_TEST(test_recorded_run_replays_clean)
+{
+    record(tu_kernel("hello"));
+    replay(tu_kernel("hello"), NULL);
+    ck_assert_msg(r.status == 33, "replay exited %d: %s", r.status, r.err);
+    ck_assert_ptr_nonnull(strstr(r.err, "replay matched the record"));
+}
+END_TEST
+
+START_TEST(test_replay_refuses_a_different_kernel_before_running)
+{
+    record(fixture("diverge"));
+    replay(fixture("diverge_variant"), NULL);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "recorded with a different kernel"));
+}
+END_TEST
+
+/* The icount of the k-th GetCycleCounter call in a run of `kernel`. */
+static uint64_t nth_counter_call(const char *kernel, int k)
+{
+    tu_machine *t = calloc(1, sizeof *t);
+    vm_error err = {0};
+    ck_assert(tu_boot_and_run(t, NULL, kernel, &err));
+    uint64_t at = 0;
+    for (size_t i = 0; i < t->m.log.count; i++)
+        if (t->m.log.events[i].kind == EV_VMI_CALL && t->m.log.events[i].num == 67 && k-- == 0)
+            at = t->m.log.events[i].icount;
+    machine_free(&t->m);
+    free(t);
+    return at;
+}
+
+START_TEST(test_one_changed_instruction_diverges_at_the_next_call)
+{
+    record(fixture("diverge"));
+    replay(fixture("diverge_variant"), "--replay-any-kernel");
+    ck_assert_int_eq(r.status, 14);
+    /* The change runs after the 100th call (esi counts 200 down to 100); the 101st shows it. */
+    char want[64];
+    snprintf(want, sizeof want, "replay diverged at icount %llu,", (unsigned long long)nth_counter_call(fixture("diverge"), 100));
+    ck_assert_msg(strstr(r.err, want), "want '%s' in:\n%s", want, r.err);
+    ck_assert_ptr_nonnull(strstr(r.err, "ebx    expected 0x"));
+}
+END_TEST
+
+START_TEST(test_replay_takes_options_from_the_record)
+{
+    record(tu_kernel("hello"));
+    const char *args[] = {"-m", "64", "--replay", rec, tu_kernel("hello"), NULL};
+    r = tu_run(args);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.err, "drop -m"));
+}
+END_TEST
+
+START_TEST(test_record_and_replay_together_are_refused)
+{
+    const char *args[] = {"--record", "/tmp/x", "--replay", "/tmp/y", tu_kernel("hello"), NULL};
+    r = tu_run(args);
+    ck_assert_int_eq(r.status, 2);
+}
+END_TEST
+
+START_TEST(test_corrupted_record_names_the_chunk)
+{
+    record(tu_kernel("hello"));
+    FILE *f = fopen(rec, "r+b");
+    fseek(f, -100, SEEK_END); /* inside the last chunk */
+    int c = fgetc(f);
+    fseek(f, -100, SEEK_END);
+    fputc(c ^ 0x5A, f);
+    fclose(f);
+    replay(tu_kernel("hello"), NULL);
+    ck_assert_int_eq(r.status, 12);
+    ck_assert_ptr_nonnull(strstr(r.err, "chunk"));
+    ck_assert_ptr_nonnull(strstr(r.err, "CRC mismatch"));
+}
+END_TEST
+
+START_TEST(test_cut_records_replay_partially_or_fail_clearly)
+{
+    record(fixture("diverge"));
+    struct stat st;
+    ck_assert_int_eq(stat(rec, &st), 0);
+    FILE *f = fopen(rec, "rb");
+    uint8_t *whole = malloc((size_t)st.st_size);
+    ck_assert_uint_eq(fread(whole, 1, (size_t)st.st_size, f), (size_t)st.st_size);
+    fclose(f);
+    int partial = 0, refused = 0;
+    for (off_t cut = 0; cut < st.st_size; cut += cut < 128 ? 1 : 211) {
+        f = fopen(rec, "wb");
+        fwrite(whole, 1, (size_t)cut, f);
+        fclose(f);
+        tu_free(&r);
+        replay(fixture("diverge"), NULL);
+        ck_assert_msg(r.status == 33 || r.status == 2, "cut at %lld: status %d: %s", (long long)cut, r.status, r.err);
+        if (r.status == 33) {
+            ck_assert_msg(strstr(r.err, "ran on unchecked"), "cut at %lld: %s", (long long)cut, r.err);
+            partial++;
+        } else {
+            ck_assert_msg(strstr(r.err, rec) != NULL, "cut at %lld: %s", (long long)cut, r.err);
+            refused++;
+        }
+    }
+    ck_assert_int_gt(partial, 10);
+    ck_assert_int_gt(refused, 10);
+    free(whole);
+}
+END_TEST
+
+START_TEST(test_killed_recording_replays_up_to_its_last_chunk)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        const char *argv[] = {VMIEMU_BINARY, "--serial", "none", "--snap-every", "100000", "--record", rec,
+                              "--append", "iters=1000000000", tu_kernel("callloop"), NULL};
+        execv(VMIEMU_BINARY, (char *const *)argv);
+        _exit(127);
+    }
+    usleep(700000);
+    kill(pid, SIGKILL);
+    int st;
+    waitpid(pid, &st, 0);
+    ck_assert(WIFSIGNALED(st));
+    /* Replay a bounded prefix: the record holds at least some checks, then ends mid-way. */
+    tu_machine *t = calloc(1, sizeof *t);
+    rec_header h;
+    vm_error err = {0};
+    ck_assert_msg(recplay_read_header(rec, &h, &err), "%s", err.msg);
+    machine_config c;
+    recplay_config(&h, &c);
+    ck_assert_msg(machine_init(&t->m, &c, tu_kernel("callloop"), &err), "%s", err.msg);
+    uart_init(&t->m.com1, NULL, NULL);
+    ck_assert_msg(recplay_replay(&t->m, rec, false, &err), "%s", err.msg);
+    /* Run until the record is exhausted and checking stops: no divergence on the way. */
+    char note[1024] = "";
+    for (uint64_t at = 1000000; t->m.end == END_RUNNING && at < 4000000000ull; at += 1000000) {
+        machine_run_until(&t->m, at);
+        if (recplay_over(&t->m, note, sizeof note))
+            break;
+    }
+    ck_assert_int_eq(t->m.end, END_RUNNING);
+    ck_assert_msg(strstr(note, "ran on unchecked"), "%s", note);
+    ck_assert_msg(strstr(note, "truncated") || strstr(note, "cut short"), "%s", note);
+    machine_free(&t->m);
+    free(t);
+}
+END_TEST
+
+START_TEST(test_twenty_runs_are_bit_identical)
+{
+    uint64_t first_state = 0;
+    char *first_log = NULL;
+    for (int i = 0; i < 20; i++) {
+        tu_machine *t = calloc(1, sizeof *t);
+        machine_config c;
+        machine_config_defaults(&c);
+        c.ram_mib = 16;
+        vm_error err = {0};
+        ck_assert(tu_boot_and_run(t, &c, tu_kernel("hello"), &err));
+        char *log = tu_log_text(&t->m);
+        uint64_t state = machine_state_hash(&t->m);
+        if (i == 0) {
+            first_log = log;
+            first_state = state;
+        } else {
+            ck_assert_str_eq(log, first_log);
+            ck_assert_uint_eq(state, first_state);
+            free(log);
+        }
+        machine_free(&t->m);
+        free(t);
+    }
+    free(first_log);
+}
+END_TEST
+
+static Suite *replay_suite(void)
+{
+    Suite *s = suite_create("replay");
+    TCase *tc = tcase_create("record");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_recorded_run_replays_clean);
+    tcase_add_test(tc, test_replay_refuses_a_different_kernel_before_running);
+    tcase_add_test(tc, test_one_changed_instruction_diverges_at_the_next_call);
+    tcase_add_test(tc, test_replay_takes_options_from_the_record);
+    tcase_add_test(tc, test_record_and_replay_together_are_refused);
+    tcase_add_test(tc, test_corrupted_record_names_the_chunk);
+    tcase_add_test(tc, test_cut_records_replay_partially_or_fail_clearly);
+    tcase_add_test(tc, test_killed_recording_replays_up_to_its_last_chunk);
+    tcase_add_test(tc, test_twenty_runs_are_bit_identical);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+SUITE_MAIN(replay_suite)
