@@ -114,6 +114,10 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
     }
     if (c->stop_requested)
         return;
+    if (c->watch_hit) { /* a watched write in the block just run: stop at this clean boundary */
+        uc_emu_stop(uc);
+        return;
+    }
     if (c->irq_window && (vcpu_get(c, CPU_EFLAGS) & 0x200)) {
         c->window_hit = true;
         uc_emu_stop(uc);
@@ -130,10 +134,15 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
             return;
         }
         c->at_block_start = true;
-        bool handled = c->ops.rom_block(c->ops.ctx, pc);
+        int r = c->ops.rom_block(c->ops.ctx, pc);
         c->at_block_start = false;
-        if (handled) {
+        if (r == VCPU_ROM_DONE) {
             c->icount++;
+            return;
+        }
+        if (r == VCPU_ROM_BREAK) {
+            c->bp_hit = true;
+            uc_emu_stop(uc);
             return;
         }
     }
@@ -483,6 +492,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
     cpu_stop result = CPU_STOP_TARGET;
     c->window_hit = false;
     c->bp_hit = false;
+    c->watch_hit = false;
     uint32_t start = vcpu_get(c, CPU_EIP);
     c->bp_skip_armed = false;
     for (int i = 0; i < c->nbreakpoints; i++)
@@ -508,6 +518,10 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
         }
         if (c->bp_hit) {
             result = CPU_STOP_BREAKPOINT;
+            break;
+        }
+        if (c->watch_hit) {
+            result = CPU_STOP_WATCHPOINT;
             break;
         }
         if (c->deadline_hit || c->io_hit)
@@ -565,6 +579,38 @@ static void on_breakpoint(uc_engine *uc, uint64_t address, uint32_t size, void *
     c->bp_hit = true;
     uc_emu_stop(uc);
 }
+
+static void on_watch(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
+{
+    (void)type;
+    cpu *c = user;
+    if (c->watch_hit)
+        return; /* the first write of this run is the one reported */
+    uint32_t eip = vcpu_get(c, CPU_EIP);
+    c->watch_hit = true;
+    c->last_watch = (vcpu_watch_hit){vcpu_icount(c) + 1, address, eip, (uint64_t)value, size};
+    (void)uc; /* no uc_emu_stop here: it would stop inside the instruction, after its store but
+               * before EIP moves on; the next block boundary stops instead (on_block) */
+}
+
+bool vcpu_set_watchpoints(cpu *c, const vcpu_watch *w, int n)
+{
+    if (n < 0 || n > VCPU_MAX_WATCHPOINTS)
+        return false;
+    for (int i = 0; i < c->nwatch; i++)
+        uc_hook_del(c->uc, c->watch_hooks[i]);
+    c->nwatch = 0;
+    for (int i = 0; i < n; i++) {
+        if (w[i].len == 0 || uc_hook_add(c->uc, &c->watch_hooks[i], UC_HOOK_MEM_WRITE, (void *)on_watch, c, w[i].addr,
+                                         w[i].addr + w[i].len - 1) != UC_ERR_OK)
+            return false;
+        c->nwatch++;
+    }
+    uc_ctl_flush_tb(c->uc); /* memory hooks are built into translations */
+    return true;
+}
+
+const vcpu_watch_hit *vcpu_last_watch(const cpu *c) { return &c->last_watch; }
 
 bool vcpu_is_breakpoint(cpu *c, uint32_t addr)
 {

@@ -39,6 +39,7 @@ typedef enum cpu_stop {
     CPU_STOP_ERROR,   /* Unicorn failed: see vcpu_fault_info()->message */
     CPU_STOP_IRQ_WINDOW, /* interrupts became enabled (see vcpu_request_irq_window) */
     CPU_STOP_BREAKPOINT, /* about to execute a breakpoint address (not yet executed) */
+    CPU_STOP_WATCHPOINT, /* a watched location was written (see vcpu_last_watch) */
 } cpu_stop;
 
 typedef struct cpu_fault {
@@ -67,11 +68,20 @@ typedef enum vcpu_delivery {
     VCPU_UNSUPPORTED,   /* a gate or segment vmiemu cannot deliver through (task gates, 16-bit) */
 } vcpu_delivery;
 
+enum { VCPU_ROM_RUN = 0, VCPU_ROM_DONE = 1, VCPU_ROM_BREAK = 2 };
+
+/* A watchpoint on guest-physical memory: writes to [addr, addr + len). */
+typedef struct vcpu_watch {
+    uint64_t addr;
+    uint32_t len;
+} vcpu_watch;
+
 typedef struct cpu_ops {
     void *ctx;
-    /* A block starts at linear `pc` whose low 20 bits fall in the ROM window. Return true if
-     * the callee performed a ROM call (and set EIP to where the guest continues). */
-    bool (*rom_block)(void *ctx, uint32_t pc);
+    /* A block starts at linear `pc` whose low 20 bits fall in the ROM window. Return
+     * VCPU_ROM_DONE if the callee performed a ROM call (and set EIP to where the guest continues),
+     * VCPU_ROM_BREAK to stop before it (CPU_STOP_BREAKPOINT), VCPU_ROM_RUN to run the block. */
+    int (*rom_block)(void *ctx, uint32_t pc);
     /* Invalid opcode at `eip`. Return true if handled (EIP moved), false to fault. */
     bool (*invalid_opcode)(void *ctx, uint32_t eip);
     uint32_t (*port_in)(void *ctx, uint16_t port, int size);
@@ -150,6 +160,20 @@ bool vcpu_load_state(cpu *c, const void *blob);
 #define VCPU_MAX_BREAKPOINTS 64
 bool vcpu_set_breakpoints(cpu *c, const uint32_t *addrs, int n);
 bool vcpu_is_breakpoint(cpu *c, uint32_t addr);
+
+/* Write watchpoints on physical memory. A write stops the run (CPU_STOP_WATCHPOINT) at the next
+ * translated-block boundary; vcpu_watch_hit() gives the exact count just after the writing
+ * instruction, so a caller with snapshots can go back to exactly there. */
+#define VCPU_MAX_WATCHPOINTS 16
+bool vcpu_set_watchpoints(cpu *c, const vcpu_watch *w, int n);
+typedef struct vcpu_watch_hit {
+    uint64_t icount;   /* instructions retired including the write */
+    uint64_t addr;     /* physical address written */
+    uint32_t eip;      /* the writing instruction */
+    uint64_t value;
+    int size;
+} vcpu_watch_hit;
+const vcpu_watch_hit *vcpu_last_watch(const cpu *c);
 
 /* Memory-mapped I/O: accesses to [base, base+size) call these instead of reaching RAM. */
 typedef uint32_t (*vcpu_mmio_read)(void *opaque, uint64_t offset, unsigned size);

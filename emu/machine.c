@@ -197,10 +197,19 @@ static void on_cpuid(void *ctx, uint32_t regs[4]) { machine_cpuid(ctx, regs); }
 
 static uint64_t on_tsc(void *ctx) { return machine_cycles(ctx); }
 
-static bool on_rom_block(void *ctx, uint32_t pc) { return rom_dispatch(ctx, pc); }
+static int on_rom_block(void *ctx, uint32_t pc) { return rom_dispatch(ctx, pc); }
 
 /* #UD: a ROM slot reached through an alias the block hook did not recognise. */
-static bool on_invalid_opcode(void *ctx, uint32_t eip) { return rom_dispatch(ctx, eip); }
+static bool on_invalid_opcode(void *ctx, uint32_t eip)
+{
+    int r = rom_dispatch(ctx, eip);
+    if (r == VCPU_ROM_BREAK) {
+        vcpu_request_stop(((machine *)ctx)->cpu);
+        ((machine *)ctx)->break_hit = true;
+        return true; /* EIP stays at the slot */
+    }
+    return r == VCPU_ROM_DONE;
+}
 
 /* An exception or software interrupt: log it, then deliver it through the guest IDT. */
 static bool on_interrupt(void *ctx, const vcpu_event *ev)
@@ -262,6 +271,7 @@ static bool power_on(machine *m, vm_error *err)
     if (!m->cpu || !machine_map_high_memory(m, err))
         return false;
     m->rom_initialized = false;
+    m->vmi_break_skip = UINT64_MAX;
     memset(m->pt_pages, 0, m->mem.size >> 12);
     m->pt_count = 0;
     memset(m->linear_maps, 0, sizeof m->linear_maps);
@@ -341,6 +351,11 @@ static void end_from_cpu(machine *m, cpu_stop stop)
     case CPU_STOP_BREAKPOINT:
         m->break_hit = true;
         break;
+    case CPU_STOP_WATCHPOINT:
+        m->watch_hit = true;
+        m->watch = *vcpu_last_watch(m->cpu);
+        m->watch.icount += m->insns_before_boot;
+        break;
     }
 }
 
@@ -387,11 +402,29 @@ static bool reboot(machine *m)
     return true;
 }
 
-static bool paused(machine *m) { return m->break_hit || (m->pause_at && machine_insns(m) >= m->pause_at); }
+static bool paused(machine *m)
+{
+    return m->break_hit || m->watch_hit || (m->pause_at && machine_insns(m) >= m->pause_at);
+}
+
+/* A watched write stops at the end of its translated block; with snapshots, go back to just
+ * after the writing instruction, where a debugger user expects to be. */
+static void settle_watch(machine *m)
+{
+    if (!m->watch_hit || !m->timeline || m->in_goto || machine_insns(m) == m->watch.icount)
+        return;
+    vcpu_watch_hit hit = m->watch;
+    vm_error err = {0};
+    if (!snap_goto(m, hit.icount, &err))
+        machine_end_run(m, END_ERROR, "cannot stop exactly at the watched write: %s", err.msg);
+    m->watch = hit;
+    m->watch_hit = true;
+}
 
 machine_end machine_run(machine *m)
 {
     m->break_hit = false;
+    m->watch_hit = false;
     while (m->end == END_RUNNING && !paused(m)) {
         if (m->timeline && machine_insns(m) >= snap_next_due(m)) {
             vm_error err = {0};
@@ -404,6 +437,7 @@ machine_end machine_run(machine *m)
         cpu_stop stop = vcpu_run(m->cpu, run_target(m));
         end_from_cpu(m, stop);
         machine_fire_due(m);
+        settle_watch(m);
         if (m->end == END_REBOOT && m->cfg.reboot_restarts && !reboot(m))
             break;
     }

@@ -57,6 +57,7 @@ typedef enum machine_end {
 } machine_end;
 
 #define MACHINE_LINEAR_SLOTS 4
+#define MACHINE_VMI_BREAKS 0x102 /* call numbers 0..73, Init (0x100), GetRelocationInfo (0x101) */
 #define MACHINE_AP_STATE_SIZE 92
 
 /* What SetLinearMapping told: the kernel maps `pages` pages from `pfn` at `linear`. */
@@ -105,7 +106,12 @@ typedef struct machine {
     struct recplay *recplay;   /* recording or replay (emu/recplay.c); NULL when neither */
     dirty_map dirty;
     uint64_t pause_at;         /* machine_run_until's stop point */
-    bool break_hit;            /* the last run stopped before a breakpoint address */
+    bool break_hit;            /* the last run stopped before a breakpoint address or VMI call */
+    bool vmi_breaks[MACHINE_VMI_BREAKS]; /* stop before these VMI calls (event numbers) */
+    uint64_t vmi_break_skip;   /* the call stopped at, which running on performs */
+    bool watch_hit;            /* the last run stopped after a watched write */
+    vcpu_watch_hit watch;      /* that write; icount counts from power-on */
+    bool in_goto;              /* snap_goto is running forward: no precise-stop rewinds */
 } machine;
 
 /* Read and load the kernel, build the ROM, reset the CPU. */

@@ -320,10 +320,14 @@ bool snap_goto(machine *m, uint64_t insns, vm_error *err)
             return false;
     }
     machine_end e;
-    do /* breakpoints on the way do not stop a goto */
+    bool nested = m->in_goto;
+    m->in_goto = true;
+    do /* breakpoints and watchpoints on the way do not stop a goto */
         e = machine_run_until(m, insns);
-    while (e == END_RUNNING && m->break_hit && machine_insns(m) < insns);
+    while (e == END_RUNNING && (m->break_hit || m->watch_hit) && machine_insns(m) < insns);
+    m->in_goto = nested;
     m->break_hit = false;
+    m->watch_hit = false;
     if (e != END_RUNNING && machine_insns(m) != insns)
         return vm_fail(err, VM_EINVAL, "the run ended (%s) at instruction %llu, before %llu", machine_end_name(e),
                        (unsigned long long)machine_insns(m), (unsigned long long)insns);

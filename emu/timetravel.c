@@ -51,9 +51,10 @@ static uint64_t last_hit_between(machine *m, uint64_t from, uint64_t to, vm_erro
         last = from; /* the run arrived at a breakpoint exactly here */
     while (machine_insns(m) < to) {
         machine_end e = machine_run_until(m, to);
-        if (m->break_hit && machine_insns(m) < to)
+        bool hit = m->break_hit || m->watch_hit;
+        if (hit && machine_insns(m) < to)
             last = machine_insns(m);
-        if (e != END_RUNNING || !m->break_hit)
+        if (e != END_RUNNING || !hit)
             break;
     }
     return last;

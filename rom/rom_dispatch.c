@@ -99,7 +99,7 @@ static bool read_args(machine *m, const rom_call *call, rom_frame *f, uint32_t *
 
 /* A native call: log it (with what the host can tell about its result), then let the CPU run
  * the slot's real instructions, which fault in the guest if the arguments are bad. */
-static bool log_native(machine *m, const rom_call *call, uint32_t pc)
+static int log_native(machine *m, const rom_call *call, uint32_t pc)
 {
     rom_frame f = {0};
     uint32_t eip = pc;
@@ -116,24 +116,39 @@ static bool log_native(machine *m, const rom_call *call, uint32_t pc)
             call->handler(m, &f);
     }
     log_call(m, call->num, call, &f, eip);
-    return false;
+    return VCPU_ROM_RUN;
 }
 
-bool rom_dispatch(machine *m, uint32_t pc)
+/* A VMI-call breakpoint on this call: stop before it once; running on performs it. */
+static bool break_before(machine *m, const rom_call *call)
+{
+    uint16_t num = event_number(call);
+    if (num >= MACHINE_VMI_BREAKS || !m->vmi_breaks[num])
+        return false;
+    uint64_t now = machine_insns(m);
+    if (m->vmi_break_skip == now)
+        return false;
+    m->vmi_break_skip = now;
+    return true;
+}
+
+int rom_dispatch(machine *m, uint32_t pc)
 {
     uint64_t phys;
     if (!m->cfg.rom_enabled || !vcpu_translate(m->cpu, pc, false, &phys))
-        return false;
+        return VCPU_ROM_RUN;
     if (phys < PHYS_ROM_BASE || phys >= PHYS_ROM_BASE + ROM_IMAGE_SIZE)
-        return false;
+        return VCPU_ROM_RUN;
     uint32_t offset = (uint32_t)(phys - PHYS_ROM_BASE);
     const rom_call *call = rom_entry_at(offset);
     if (!call) {
         if (rom_inside_native_code(offset))
-            return false;
+            return VCPU_ROM_RUN;
         guest_error(m, pc, "execution inside the VMI ROM that is not a call entry", offset);
-        return true;
+        return VCPU_ROM_DONE;
     }
+    if (break_before(m, call))
+        return VCPU_ROM_BREAK;
     if (call->native_code)
         return log_native(m, call, pc);
 
@@ -141,7 +156,7 @@ bool rom_dispatch(machine *m, uint32_t pc)
     rom_frame f = {0};
     if (!read_args(m, call, &f, &ret)) {
         guest_error(m, pc, "VMI call with an unreadable stack", offset);
-        return true;
+        return VCPU_ROM_DONE;
     }
     f.linear_base = pc - offset;
     uint32_t eip = caller_eip(m, ret);
@@ -152,12 +167,12 @@ bool rom_dispatch(machine *m, uint32_t pc)
         machine_end_run(m, END_CRASH,
                         "guest error at eip 0x%08x: called VMI %s, which this build does not implement "
                         "(GetRelocationInfo answers NONE for it)", eip, call->name);
-        return true;
+        return VCPU_ROM_DONE;
     }
     call->handler(m, &f);
     write_result(m, call, &f);
     vcpu_set(m->cpu, CPU_ESP, esp + 4);
     vcpu_set(m->cpu, CPU_EIP, ret);
     log_call(m, event_number(call), call, &f, eip);
-    return true;
+    return VCPU_ROM_DONE;
 }

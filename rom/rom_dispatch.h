@@ -8,8 +8,9 @@
 struct machine;
 
 /* The guest is about to execute linear `pc`. If pc maps to a ROM entry, perform the call
- * (registers, return, event) and return true; false if pc is not ROM code or the entry's
- * slot holds real instructions the CPU should run (IRET, SYSEXIT: logged here). */
-bool rom_dispatch(struct machine *m, uint32_t pc);
+ * (registers, return, event) and return VCPU_ROM_DONE; VCPU_ROM_RUN if pc is not ROM code or
+ * the entry's slot holds real instructions the CPU should run (logged here); VCPU_ROM_BREAK if
+ * a VMI-call breakpoint stops the guest before the call. */
+int rom_dispatch(struct machine *m, uint32_t pc);
 
 #endif

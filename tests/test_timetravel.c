@@ -116,6 +116,50 @@ START_TEST(test_forward_breakpoint_stops_before_the_instruction_and_continues)
 }
 END_TEST
 
+START_TEST(test_vmi_call_breakpoint_stops_before_each_call)
+{
+    t->m.vmi_breaks[27] = true; /* RDTSC */
+    ck_assert_int_eq(machine_run(&t->m), END_RUNNING);
+    ck_assert(t->m.break_hit);
+    ck_assert_uint_eq(vcpu_get(t->m.cpu, CPU_EIP), 0xC0000u + 0x100 + 27 * 32);
+    ck_assert_ptr_null(call(27, 0));
+    ck_assert_int_eq(machine_run(&t->m), END_RUNNING); /* performs it, stops before the next */
+    ck_assert_ptr_nonnull(call(27, 0));
+    ck_assert_ptr_null(call(27, 1));
+    uint64_t second = machine_insns(&t->m);
+    ck_assert_int_eq(machine_run(&t->m), END_EXIT_PORT);
+    bool found;
+    ck_assert_msg(tt_reverse_continue(&t->m, &found, &err), "%s", err.msg);
+    ck_assert(found);
+    ck_assert_uint_eq(machine_insns(&t->m), second);
+}
+END_TEST
+
+#define TOTAL_TICKS 0x5010u /* timer_pic's tick counter */
+
+START_TEST(test_watchpoint_stops_just_after_the_write_and_reverse_continue_finds_it)
+{
+    machine_free(&t->m);
+    memset(&t->m, 0, sizeof t->m);
+    ck_assert(tu_load_snippet(&t->m, "timer_pic"));
+    vcpu_watch w = {TOTAL_TICKS, 4};
+    ck_assert(vcpu_set_watchpoints(t->m.cpu, &w, 1));
+    ck_assert_int_eq(machine_run(&t->m), END_RUNNING);
+    ck_assert(t->m.watch_hit);
+    ck_assert_uint_eq(phys_read32(&t->m.mem, TOTAL_TICKS), 1);
+    ck_assert_uint_eq(machine_insns(&t->m), t->m.watch.icount); /* exactly after the writing instruction */
+    uint64_t first = machine_insns(&t->m);
+    ck_assert_int_eq(machine_run(&t->m), END_RUNNING);
+    ck_assert(t->m.watch_hit);
+    ck_assert_uint_eq(phys_read32(&t->m.mem, TOTAL_TICKS), 2);
+    bool found;
+    ck_assert_msg(tt_reverse_continue(&t->m, &found, &err), "%s", err.msg);
+    ck_assert(found);
+    ck_assert_uint_eq(machine_insns(&t->m), first);
+    ck_assert_uint_eq(phys_read32(&t->m.mem, TOTAL_TICKS), 1);
+}
+END_TEST
+
 static Suite *timetravel_suite(void)
 {
     Suite *s = suite_create("timetravel");
@@ -127,6 +171,8 @@ static Suite *timetravel_suite(void)
     tcase_add_test(tc, test_reverse_step_call_finds_the_previous_vmi_call);
     tcase_add_test(tc, test_reverse_continue_stops_at_each_earlier_breakpoint_hit);
     tcase_add_test(tc, test_forward_breakpoint_stops_before_the_instruction_and_continues);
+    tcase_add_test(tc, test_vmi_call_breakpoint_stops_before_each_call);
+    tcase_add_test(tc, test_watchpoint_stops_just_after_the_write_and_reverse_continue_finds_it);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -35,6 +35,8 @@ bool tu_boot_and_run(tu_machine *t, const machine_config *cfg, const char *kerne
  * point EIP at it and run to the end. The event log is cleared before the snippet runs. */
 #define TU_SNIPPET_BASE 0x00200000u
 machine_end tu_run_snippet(machine *m, const char *name);
+/* The same without running it: the machine is at the snippet's first instruction. */
+bool tu_load_snippet(machine *m, const char *name);
 
 /* Text of the whole event log, one event per line (malloc'ed). */
 char *tu_log_text(const machine *m);
