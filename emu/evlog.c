@@ -45,7 +45,8 @@ bool evlog_add(evlog *log, const vm_event *ev)
 
 const char *ev_kind_name(ev_kind k)
 {
-    static const char *const names[] = {"vmi", "port-in", "port-out", "exception", "memory", "guest-error", "end"};
+    static const char *const names[] = {"vmi", "port-in", "port-out", "exception", "memory", "guest-error", "end",
+                                        "input"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -232,6 +233,16 @@ static void put_payload(out *o, const vm_event *ev, bool json)
         put(o, json ? ",\"address\":%u,\"access\":\"%c\"" : " address=0x%08x access=%c", ev->args[0], (char)ev->args[1]);
         break;
     case EV_GUEST_ERROR: put(o, json ? ",\"rom_offset\":%u" : " rom_offset=0x%x", ev->args[0]); break;
+    case EV_INPUT: {
+        char text[64];
+        size_t n = 0;
+        const uint8_t *bytes = (const uint8_t *)ev->args;
+        for (unsigned i = 0; i < ev->num && i < 16 && n + 5 < sizeof text; i++)
+            n += (size_t)snprintf(text + n, sizeof text - n, bytes[i] >= 0x20 && bytes[i] < 0x7F && bytes[i] != '"' &&
+                                  bytes[i] != '\\' ? "%c" : "\\x%02x", bytes[i]);
+        put(o, json ? ",\"bytes\":%u,\"text\":\"%s\"" : " serial %u bytes \"%s\"", ev->num, text);
+        break;
+    }
     case EV_END:
         put(o, json ? ",\"reason\":\"%s\",\"value\":%u" : " %s value=%u", machine_end_name((machine_end)ev->num),
             ev->args[0]);

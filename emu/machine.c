@@ -371,6 +371,12 @@ static uint64_t run_target(machine *m)
         if (next != UINT64_MAX)
             target = icount + (next > now ? next - now : 0);
     }
+    uint64_t input_at = m->recplay ? recplay_next_input(m) : m->input ? m->next_input_poll : UINT64_MAX;
+    if (input_at != UINT64_MAX) {
+        uint64_t rel = input_at > m->insns_before_boot ? input_at - m->insns_before_boot : 0;
+        if (rel > icount && rel < target)
+            target = rel;
+    }
     if (m->pause_at > m->insns_before_boot && m->pause_at - m->insns_before_boot < target)
         target = m->pause_at - m->insns_before_boot;
     if (m->timeline) {
@@ -421,6 +427,39 @@ static void settle_watch(machine *m)
     m->watch_hit = true;
 }
 
+void machine_serial_input(machine *m, const uint8_t *bytes, size_t n)
+{
+    for (size_t done = 0; done < n;) {
+        size_t k = n - done < 16 ? n - done : 16;
+        vm_event ev = {0};
+        ev.kind = EV_INPUT;
+        ev.num = (uint16_t)k;
+        ev.icount = machine_insns(m);
+        ev.eip = vcpu_get(m->cpu, CPU_EIP);
+        memcpy(ev.args, bytes + done, k);
+        uart_push_input(&m->com1, bytes + done, k);
+        evlog_add(&m->log, &ev);
+        done += k;
+    }
+}
+
+/* Inputs due now: the record's during a replay, else the host's at its polling points. */
+static void poll_input(machine *m)
+{
+    if (m->recplay) {
+        recplay_inject_inputs(m);
+        if (recplay_replaying(m))
+            return;
+    }
+    if (!m->input || machine_insns(m) < m->next_input_poll)
+        return;
+    m->next_input_poll = machine_insns(m) + MACHINE_INPUT_EVERY;
+    uint8_t buf[256];
+    size_t n = m->input(m->input_ctx, buf, sizeof buf);
+    if (n)
+        machine_serial_input(m, buf, n);
+}
+
 machine_end machine_run(machine *m)
 {
     m->break_hit = false;
@@ -431,6 +470,7 @@ machine_end machine_run(machine *m)
             if (!snap_take(m, &err))
                 machine_end_run(m, END_ERROR, "snapshot failed: %s", err.msg);
         }
+        poll_input(m);
         machine_service_interrupts(m);
         if (m->end != END_RUNNING || paused(m))
             break;

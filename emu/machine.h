@@ -66,6 +66,10 @@ typedef struct linear_mapping {
     bool set;
 } linear_mapping;
 
+/* Host input for COM1 (non-blocking): fills buf with up to max bytes, returns how many. */
+typedef size_t (*machine_input_fn)(void *ctx, uint8_t *buf, size_t max);
+#define MACHINE_INPUT_EVERY 1000000u /* instructions between polls of the host input */
+
 typedef struct machine {
     machine_config cfg;
     char *kernel_path;
@@ -112,6 +116,9 @@ typedef struct machine {
     bool watch_hit;            /* the last run stopped after a watched write */
     vcpu_watch_hit watch;      /* that write; icount counts from power-on */
     bool in_goto;              /* snap_goto is running forward: no precise-stop rewinds */
+    machine_input_fn input;    /* host serial input, polled every MACHINE_INPUT_EVERY instructions */
+    void *input_ctx;
+    uint64_t next_input_poll;
 } machine;
 
 /* Read and load the kernel, build the ROM, reset the CPU. */
@@ -138,6 +145,9 @@ void machine_end_run(machine *m, machine_end why, const char *fmt, ...) __attrib
 
 /* Answer CPUID for both the instruction and the VMI call: regs in EAX, ECX; out EAX..EDX. */
 void machine_cpuid(machine *m, uint32_t regs[4]);
+
+/* Serial input arrives now (from the host or a replayed record): queue it, log it, record it. */
+void machine_serial_input(machine *m, const uint8_t *bytes, size_t n);
 
 /* Map what lies above RAM: the local APIC page and an open bus (machine_mmio.c). */
 bool machine_map_high_memory(machine *m, vm_error *err);

@@ -20,6 +20,7 @@ typedef struct recplay {
     char note[600];          /* why checking stopped early, if it did */
     char report[2048];       /* the divergence, if any */
     uint64_t checked;
+    bool injecting;          /* the input being logged comes from the record */
 } recplay;
 
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
@@ -164,10 +165,51 @@ static void check_call(machine *m, const vm_event *ev)
             e->len >= CALL_BYTES + REGS_BYTES ? e->payload + CALL_BYTES : NULL);
 }
 
+bool recplay_replaying(const machine *m) { return m->recplay && m->recplay->reader; }
+
+uint64_t recplay_next_input(machine *m)
+{
+    rec_entry *e;
+    if (!recplay_replaying(m) || m->end != END_RUNNING || !peek(m, &e) || e->kind != REC_INPUT)
+        return UINT64_MAX;
+    return e->icount;
+}
+
+void recplay_inject_inputs(machine *m)
+{
+    recplay *rp = m->recplay;
+    rec_entry *e;
+    while (recplay_replaying(m) && m->end == END_RUNNING && peek(m, &e) && e->kind == REC_INPUT &&
+           e->icount <= machine_insns(m)) {
+        if (e->icount < machine_insns(m)) {
+            char expected[120], actual[120];
+            snprintf(expected, sizeof expected, "serial input at icount %llu", (unsigned long long)e->icount);
+            snprintf(actual, sizeof actual, "the run is past it at icount %llu", (unsigned long long)machine_insns(m));
+            diverge(m, e, "a recorded input was not reached in time", expected, actual, NULL);
+            return;
+        }
+        rp->ahead = false;
+        rp->injecting = true;
+        machine_serial_input(m, e->payload, e->len);
+        rp->injecting = false;
+        rp->checked++;
+    }
+}
+
 static void observe(void *ctx, const vm_event *ev)
 {
     machine *m = ctx;
     recplay *rp = m->recplay;
+    if (ev->kind == EV_INPUT && rp->writer) {
+        append(m, REC_INPUT, ev->icount, (const uint8_t *)ev->args, ev->num);
+        return;
+    }
+    if (ev->kind == EV_INPUT && rp->reader && !rp->injecting) {
+        char actual[120];
+        snprintf(actual, sizeof actual, "serial input at icount %llu", (unsigned long long)ev->icount);
+        diverge(m, NULL, "input the record does not have", "(no input here)", actual, NULL);
+        return;
+    }
     if (ev->kind != EV_VMI_CALL || m->end == END_DIVERGED)
         return;
     if (rp->writer) {

@@ -28,6 +28,12 @@ void recplay_config(const rec_header *h, struct machine_config *cfg);
  * be the one recorded unless any_kernel (then a difference is only reported). */
 bool recplay_replay(struct machine *m, const char *path, bool any_kernel, vm_error *err);
 
+/* Replay: the instruction count of the next recorded input (UINT64_MAX if none), and inject
+ * every recorded input that is due now. recplay_replaying is true while a replay runs. */
+uint64_t recplay_next_input(struct machine *m);
+void recplay_inject_inputs(struct machine *m);
+bool recplay_replaying(const struct machine *m);
+
 /* The machine took a snapshot whose state digest is `digest`. */
 void recplay_on_snapshot(struct machine *m, uint64_t digest);
 

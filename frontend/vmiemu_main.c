@@ -1,6 +1,8 @@
 #include "frontend/vmiemu_main.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,24 @@ static void serial_to_file(void *ctx, uint8_t byte)
     fputc(byte, f);
     if (byte == '\n' && f == stdout)
         fflush(f); /* a person watching the console sees whole lines at once */
+}
+
+/* COM1 input from stdin, without blocking and without changing stdin's flags (a terminal is
+ * shared with the shell). End of input stops the polling. */
+static size_t stdin_input(void *ctx, uint8_t *buf, size_t max)
+{
+    bool *eof = ctx;
+    if (*eof)
+        return 0;
+    struct pollfd p = {.fd = 0, .events = POLLIN};
+    if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
+        return 0;
+    ssize_t n = read(0, buf, max);
+    if (n <= 0) {
+        *eof = true;
+        return 0;
+    }
+    return (size_t)n;
 }
 
 static int report_error(const char *prog, const vm_error *err, int status)
@@ -60,8 +80,13 @@ static int run(const options *o, const char *prog)
         status = report_error(prog, &err, err.code == VM_EFORMAT || err.code == VM_EINVAL || err.code == VM_EIO
                                               ? EXIT_USAGE : EXIT_EMULATOR);
     } else {
+        static bool stdin_eof;
         if (serial)
             uart_init(&m->com1, serial_to_file, serial);
+        if (o->serial == SERIAL_STDIO && !o->replay_path) {
+            m->input = stdin_input;
+            m->input_ctx = &stdin_eof;
+        }
         if (o->log_path) {
             m->log.sink = eventsink_write;
             m->log.sink_ctx = &sink;

@@ -225,6 +225,21 @@ START_TEST(test_twenty_runs_are_bit_identical)
 }
 END_TEST
 
+START_TEST(test_serial_input_is_recorded_and_replayed_at_the_same_instruction)
+{
+    const char *rec_args[] = {"--record", rec, fixture("echo"), NULL};
+    r = tu_run_input(rec_args, "abc xyz q");
+    ck_assert_msg(r.status == 33, "%d: %s", r.status, r.err);
+    ck_assert_str_eq(r.out, "ABC XYZ \n");
+    tu_free(&r);
+    const char *args[] = {"--replay", rec, fixture("echo"), NULL};
+    r = tu_run(args); /* no input now: it comes from the record */
+    ck_assert_msg(r.status == 33, "%d: %s", r.status, r.err);
+    ck_assert_str_eq(r.out, "ABC XYZ \n");
+    ck_assert_ptr_nonnull(strstr(r.err, "replay matched the record"));
+}
+END_TEST
+
 static Suite *replay_suite(void)
 {
     Suite *s = suite_create("replay");
@@ -240,6 +255,7 @@ static Suite *replay_suite(void)
     tcase_add_test(tc, test_cut_records_replay_partially_or_fail_clearly);
     tcase_add_test(tc, test_killed_recording_replays_up_to_its_last_chunk);
     tcase_add_test(tc, test_twenty_runs_are_bit_identical);
+    tcase_add_test(tc, test_serial_input_is_recorded_and_replayed_at_the_same_instruction);
     suite_add_tcase(s, tc);
     return s;
 }

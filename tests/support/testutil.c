@@ -40,7 +40,25 @@ static char *slurp_fd(int fd)
     return buf;
 }
 
-run_result tu_run(const char *const *args)
+static run_result run_with_stdin(const char *const *args, const char *stdin_path);
+
+run_result tu_run(const char *const *args) { return run_with_stdin(args, "/dev/null"); }
+
+run_result tu_run_input(const char *const *args, const char *input)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", tu_tmp("stdin"));
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fputs(input, f);
+        fclose(f);
+    }
+    run_result r = run_with_stdin(args, path);
+    unlink(path);
+    return r;
+}
+
+static run_result run_with_stdin(const char *const *args, const char *stdin_path)
 {
     run_result r = {0};
     const char *outp = tu_tmp("out"), *errp;
@@ -56,7 +74,7 @@ run_result tu_run(const char *const *args)
     argv[argc] = NULL;
     pid_t pid = fork();
     if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
+        int in = open(stdin_path, O_RDONLY);
         int o = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(in, 0);

@@ -20,6 +20,8 @@ const char *tu_kernel(const char *name);
 /* Run the vmiemu binary with argv (NULL-terminated, without argv[0]); stdin is /dev/null. */
 run_result tu_run(const char *const *args);
 void tu_free(run_result *r);
+/* The same with `input` on stdin. */
+run_result tu_run_input(const char *const *args, const char *input);
 
 /* A machine booted in-process, serial captured in `serial`. */
 typedef struct tu_machine {
