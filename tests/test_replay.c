@@ -137,7 +137,7 @@ START_TEST(test_cut_records_replay_partially_or_fail_clearly)
     ck_assert_uint_eq(fread(whole, 1, (size_t)st.st_size, f), (size_t)st.st_size);
     fclose(f);
     int partial = 0, refused = 0;
-    for (off_t cut = 0; cut < st.st_size; cut += cut < 128 ? 1 : 211) {
+    for (off_t cut = 0; cut < st.st_size; cut += cut < 128 ? 1 : 401) {
         f = fopen(rec, "wb");
         fwrite(whole, 1, (size_t)cut, f);
         fclose(f);
@@ -167,7 +167,7 @@ START_TEST(test_killed_recording_replays_up_to_its_last_chunk)
         execv(VMIEMU_BINARY, (char *const *)argv);
         _exit(127);
     }
-    usleep(700000);
+    usleep(300000);
     kill(pid, SIGKILL);
     int st;
     waitpid(pid, &st, 0);

@@ -103,7 +103,7 @@ START_TEST(test_forward_breakpoint_stops_before_the_instruction_and_continues)
 {
     ck_assert_int_eq(machine_run(&t->m), END_EXIT_PORT);
     const vm_event r0 = *call(27, 0);
-    machine_free(&t->m);
+    teardown();
     setup();
     uint32_t bp = r0.eip;
     ck_assert(vcpu_set_breakpoints(t->m.cpu, &bp, 1));
