@@ -37,6 +37,17 @@ uint32_t vcpu_get(cpu *c, cpu_reg r)
     return v;
 }
 
+void vcpu_get_first(cpu *c, uint32_t *out, int n)
+{
+    void *ptrs[CPU_NREGS];
+    n = n < CPU_NREGS ? n : CPU_NREGS;
+    for (int i = 0; i < n; i++) {
+        out[i] = 0; /* selectors fill only their low 16 bits */
+        ptrs[i] = &out[i];
+    }
+    uc_reg_read_batch(c->uc, (int *)uc_regs, ptrs, n);
+}
+
 bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
 {
     if (is_selector(r)) {

@@ -122,6 +122,8 @@ const cpu_fault *vcpu_fault_info(const cpu *c);
 uint64_t vcpu_icount(cpu *c);
 
 uint32_t vcpu_get(cpu *c, cpu_reg r);
+/* Registers 0..n-1 of cpu_reg at once (one engine call); n = CPU_NREGS for all of them. */
+void vcpu_get_first(cpu *c, uint32_t *out, int n);
 bool vcpu_set(cpu *c, cpu_reg r, uint32_t value);
 
 typedef enum cpu_table { CPU_GDTR, CPU_IDTR, CPU_LDTR, CPU_TR } cpu_table;

@@ -49,7 +49,9 @@ static uint64_t get_le(const uint8_t *p, unsigned n)
 
 static uint32_t rec_crc(uint32_t crc, const uint8_t *p, size_t n)
 {
-    return (uint32_t)crc32(crc, p, (uInt)n); /* n is at most REC_MAX_CHUNK */
+    /* crc32_z, not crc32: libunicorn.a carries a slow bytewise crc32 of its own that would win
+     * the link; both compute the same CRC-32. */
+    return (uint32_t)crc32_z(crc, p, n);
 }
 
 uint64_t rec_hash_bytes(const void *data, size_t len)

@@ -13,7 +13,8 @@ struct machine;
 /* Back n instructions. */
 bool tt_reverse_stepi(struct machine *m, uint64_t n, vm_error *err);
 
-/* To just before the n-th VMI call of the run (0-based, as numbered in the event log). */
+/* To just before the n-th VMI call of the run (0-based, as numbered in the event log), back
+ * or forward. */
 bool tt_goto_call(struct machine *m, size_t n, vm_error *err);
 
 /* Back to just before the latest VMI call that happened before now. */
