@@ -475,6 +475,8 @@ machine_end machine_run(machine *m)
         if (m->end != END_RUNNING || paused(m))
             break;
         cpu_stop stop = vcpu_run(m->cpu, run_target(m));
+        if (machine_insns(m) > m->furthest)
+            m->furthest = machine_insns(m);
         end_from_cpu(m, stop);
         machine_fire_due(m);
         settle_watch(m);

@@ -119,6 +119,7 @@ typedef struct machine {
     machine_input_fn input;    /* host serial input, polled every MACHINE_INPUT_EVERY instructions */
     void *input_ctx;
     uint64_t next_input_poll;
+    uint64_t furthest;         /* the furthest instruction count any run has reached */
 } machine;
 
 /* Read and load the kernel, build the ROM, reset the CPU. */
@@ -145,6 +146,10 @@ void machine_end_run(machine *m, machine_end why, const char *fmt, ...) __attrib
 
 /* Answer CPUID for both the instruction and the VMI call: regs in EAX, ECX; out EAX..EDX. */
 void machine_cpuid(machine *m, uint32_t regs[4]);
+
+/* True while the machine re-runs instructions it has run before (after going back in time):
+ * output then repeats what was already shown. */
+static inline bool machine_replaying_past(machine *m) { return machine_insns(m) < m->furthest; }
 
 /* Serial input arrives now (from the host or a replayed record): queue it, log it, record it. */
 void machine_serial_input(machine *m, const uint8_t *bytes, size_t n);

@@ -28,6 +28,8 @@ void options_usage(FILE *f, const char *prog)
             "  --record FILE        record the run: every VMI call and a state digest per snapshot\n"
             "  --replay FILE        replay a record with its options and check the run against it\n"
             "  --replay-any-kernel  replay even if KERNEL is not the recorded kernel\n"
+            "  -d, --shell          start stopped at the debugger prompt (readline)\n"
+            "  -x SCRIPT            run debugger commands from SCRIPT, without a terminal\n"
             "  --help               this text\n"
             "  --version            the version\n"
             "\n"
@@ -80,7 +82,7 @@ static bool parse_serial(options *o, const char *v, vm_error *err)
 
 /* Options that take a value, accepted as "--opt VALUE" and "--opt=VALUE". */
 static const char *const valued[] = {"-m", "--append", "--serial", "--log", "--max-insns", "--cpu-mhz", "--epoch",
-                                     "--snap-every", "--snap-mem", "--record", "--replay"};
+                                     "--snap-every", "--snap-mem", "--record", "--replay", "-x"};
 
 /* Options that shape the machine: a replay takes them from the record instead. */
 static const char *const machine_shaping[] = {"-m", "--append", "--max-insns", "--cpu-mhz", "--epoch",
@@ -114,6 +116,8 @@ static bool apply(options *o, const char *name, const char *v, vm_error *err)
         if (!parse_u64(v, 0, UINT64_MAX / 2, &u) || (u > 0 && u < 1000))
             return vm_fail(err, VM_EINVAL, "--snap-every: '%s' is not 0 or an instruction count of at least 1000", v);
         o->machine.snap_every = u;
+    } else if (strcmp(name, "-x") == 0) {
+        o->script = v;
     } else if (strcmp(name, "--record") == 0 || strcmp(name, "--replay") == 0) {
         if (!*v)
             return vm_fail(err, VM_EINVAL, "%s needs a file name", name);
@@ -188,6 +192,8 @@ bool options_parse(options *o, int argc, char **argv, vm_error *err)
             o->machine.rom_enabled = false;
         } else if (strcmp(a, "--reboot-restarts") == 0) {
             o->machine.reboot_restarts = true;
+        } else if (strcmp(a, "-d") == 0 || strcmp(a, "--shell") == 0) {
+            o->shell = true;
         } else if (strcmp(a, "--replay-any-kernel") == 0) {
             o->replay_any_kernel = true;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

@@ -19,6 +19,8 @@ typedef struct options {
     const char *record_path; /* --record FILE */
     const char *replay_path; /* --replay FILE */
     bool replay_any_kernel;
+    bool shell;              /* -d / --shell: start stopped at the debugger prompt */
+    const char *script;      /* -x SCRIPT: run debugger commands without a terminal */
     const char *machine_option; /* the first option given that shapes the machine, if any */
     bool help, version;
 } options;

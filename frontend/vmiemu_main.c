@@ -12,13 +12,21 @@
 #include "frontend/eventsink.h"
 #include "frontend/exitcode.h"
 #include "frontend/options.h"
+#include "frontend/shell.h"
+
+typedef struct serial_sink {
+    FILE *f;
+    machine *m;
+} serial_sink;
 
 static void serial_to_file(void *ctx, uint8_t byte)
 {
-    FILE *f = ctx;
-    fputc(byte, f);
-    if (byte == '\n' && f == stdout)
-        fflush(f); /* a person watching the console sees whole lines at once */
+    serial_sink *s = ctx;
+    if (machine_replaying_past(s->m))
+        return; /* after going back in time, output already shown is not shown twice */
+    fputc(byte, s->f);
+    if (byte == '\n' && s->f == stdout)
+        fflush(s->f); /* a person watching the console sees whole lines at once */
 }
 
 /* COM1 input from stdin, without blocking and without changing stdin's flags (a terminal is
@@ -81,8 +89,10 @@ static int run(const options *o, const char *prog)
                                               ? EXIT_USAGE : EXIT_EMULATOR);
     } else {
         static bool stdin_eof;
+        static serial_sink sink_ctx;
+        sink_ctx = (serial_sink){serial, m};
         if (serial)
-            uart_init(&m->com1, serial_to_file, serial);
+            uart_init(&m->com1, serial_to_file, &sink_ctx);
         if (o->serial == SERIAL_STDIO && !o->replay_path) {
             m->input = stdin_input;
             m->input_ctx = &stdin_eof;
@@ -90,6 +100,22 @@ static int run(const options *o, const char *prog)
         if (o->log_path) {
             m->log.sink = eventsink_write;
             m->log.sink_ctx = &sink;
+        }
+        if (o->shell || o->script) {
+            shell sh;
+            if (!shell_init(&sh, m, stdout, &err))
+                status = report_error(prog, &err, EXIT_EMULATOR);
+            else if (o->script && !shell_source(&sh, o->script, &err))
+                status = report_error(prog, &err, EXIT_USAGE);
+            else {
+                if (!o->script)
+                    shell_interactive(&sh);
+                status = 0;
+            }
+            shell_free(&sh);
+            machine_free(m);
+            free(m);
+            return status;
         }
         machine_run(m);
         char report[2048];

@@ -1,0 +1,790 @@
+#include "frontend/shell.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/descriptor.h"
+#include "emu/snapshot.h"
+#include "mmu/pagewalk.h"
+#include "rom/rom.h"
+
+#define MAX_ARGS 8
+
+typedef bool (*command_fn)(shell *s, int argc, char **argv, vm_error *err);
+
+typedef struct command {
+    const char *name;
+    const char *alias;
+    command_fn run;
+    const char *usage;
+    const char *help;
+} command;
+
+static const command *find_command(const char *name);
+
+/* ---- parsing ---- */
+
+static bool parse_u64(const char *t, uint64_t *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(t, &end, 0);
+    if (!*t || *end || errno || *t == '-')
+        return false;
+    *v = x;
+    return true;
+}
+
+static bool reg_by_name(const char *name, cpu_reg *r)
+{
+    for (int i = 0; i < CPU_NREGS; i++)
+        if (strcmp(vcpu_reg_names[i], name) == 0) {
+            *r = (cpu_reg)i;
+            return true;
+        }
+    return false;
+}
+
+/* An address or value: 0x100, 42, $eax, a symbol, symbol+0x10, with an optional leading '*'. */
+static bool eval(shell *s, const char *text, uint32_t *v, vm_error *err)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", text[0] == '*' ? text + 1 : text);
+    uint32_t offset = 0;
+    char *plus = strchr(buf, '+');
+    if (plus) {
+        uint64_t o;
+        if (!parse_u64(plus + 1, &o))
+            return vm_fail(err, VM_EINVAL, "'%s' is not an offset", plus + 1);
+        offset = (uint32_t)o;
+        *plus = 0;
+    }
+    uint64_t n;
+    cpu_reg r;
+    if (buf[0] == '$' && reg_by_name(buf + 1, &r))
+        *v = dbg_reg(&s->d, r);
+    else if (parse_u64(buf, &n) && n <= 0xFFFFFFFFu)
+        *v = (uint32_t)n;
+    else if (!symtab_lookup(&s->syms, buf, v))
+        return vm_fail(err, VM_EINVAL, "'%s' is not a number, register ($eax) or symbol", buf);
+    *v += offset;
+    return true;
+}
+
+static const char *where(shell *s, uint32_t addr, char *buf, size_t len)
+{
+    char sym[96];
+    if (symtab_describe(&s->syms, addr, sym, sizeof sym))
+        snprintf(buf, len, "0x%08x <%s>", addr, sym);
+    else
+        snprintf(buf, len, "0x%08x", addr);
+    return buf;
+}
+
+/* ---- reporting ---- */
+
+static void show_insn(shell *s, uint32_t addr, bool current)
+{
+    uint8_t code[16];
+    char text[96], at[128];
+    if (!dbg_read(&s->d, addr, code, sizeof code)) {
+        fprintf(s->out, "%s %s: (unmapped)\n", current ? "=>" : "  ", where(s, addr, at, sizeof at));
+        return;
+    }
+    disasm_one(s->dis, code, sizeof code, addr, text, sizeof text);
+    fprintf(s->out, "%s %s: %s\n", current ? "=>" : "  ", where(s, addr, at, sizeof at), text);
+}
+
+static void report_stop(shell *s, dbg_stop why)
+{
+    char at[128];
+    uint32_t eip = dbg_reg(&s->d, CPU_EIP);
+    const dbg_point *p = s->d.last_hit;
+    switch (why) {
+    case DBG_BREAKPOINT:
+        if (p && p->kind == DBG_VMI_BREAK)
+            fprintf(s->out, "Breakpoint %d, before VMI call %s", p->id,
+                    p->call < ROM_NUM_CALLS && rom_call_find(p->call) ? rom_call_find(p->call)->name : "entry");
+        else
+            fprintf(s->out, "Breakpoint %d, %s", p ? p->id : 0, where(s, eip, at, sizeof at));
+        break;
+    case DBG_WATCHPOINT:
+        fprintf(s->out, "Watchpoint %d: write to 0x%08llx by %s", p ? p->id : 0,
+                (unsigned long long)s->m->watch.addr, where(s, s->m->watch.eip, at, sizeof at));
+        break;
+    case DBG_ENDED:
+        fprintf(s->out, "The guest ended: %s%s%s", machine_end_name(s->m->end), s->m->end_message[0] ? ": " : "",
+                s->m->end_message);
+        break;
+    case DBG_START:
+        fprintf(s->out, "No earlier hit: at the start of the recorded past");
+        break;
+    case DBG_INTERRUPTED:
+        fprintf(s->out, "Interrupted at %s", where(s, eip, at, sizeof at));
+        break;
+    default:
+        break;
+    }
+    if (why != DBG_STOPPED)
+        fprintf(s->out, " (icount %llu)\n", (unsigned long long)dbg_icount(&s->d));
+    if (why != DBG_ENDED)
+        show_insn(s, eip, true);
+}
+
+static bool run_result(shell *s, dbg_stop why, vm_error *err)
+{
+    if (why == DBG_FAILED)
+        return false;
+    report_stop(s, why);
+    (void)err;
+    return true;
+}
+
+static bool count_arg(int argc, char **argv, uint64_t *n, vm_error *err)
+{
+    *n = 1;
+    if (argc > 1 && (!parse_u64(argv[1], n) || *n == 0))
+        return vm_fail(err, VM_EINVAL, "'%s' is not a positive count", argv[1]);
+    return true;
+}
+
+/* ---- commands ---- */
+
+static bool cmd_stepi(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint64_t n;
+    return count_arg(argc, argv, &n, err) && run_result(s, dbg_stepi(&s->d, n, err), err);
+}
+
+/* nexti: a call instruction runs to its return address; anything else is a stepi. */
+static bool cmd_nexti(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint64_t n;
+    if (!count_arg(argc, argv, &n, err))
+        return false;
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t eip = dbg_reg(&s->d, CPU_EIP);
+        uint8_t code[16];
+        char text[96];
+        size_t len = dbg_read(&s->d, eip, code, sizeof code) ? disasm_one(s->dis, code, sizeof code, eip, text, sizeof text) : 0;
+        dbg_stop why;
+        if (len && strncmp(text, "call", 4) == 0) {
+            int id = dbg_break(&s->d, eip + (uint32_t)len, err);
+            if (!id)
+                return false;
+            why = dbg_continue(&s->d, err);
+            dbg_delete(&s->d, id);
+            if (why == DBG_BREAKPOINT && dbg_reg(&s->d, CPU_EIP) == eip + len)
+                why = DBG_STOPPED;
+        } else {
+            why = dbg_stepi(&s->d, 1, err);
+        }
+        if (why != DBG_STOPPED || i + 1 == n)
+            return run_result(s, why, err);
+    }
+    return true;
+}
+
+static bool cmd_continue(shell *s, int argc, char **argv, vm_error *err)
+{
+    (void)argc;
+    (void)argv;
+    return run_result(s, dbg_continue(&s->d, err), err);
+}
+
+static bool cmd_reverse_stepi(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint64_t n;
+    return count_arg(argc, argv, &n, err) && run_result(s, dbg_reverse_stepi(&s->d, n, err), err);
+}
+
+static bool cmd_reverse_continue(shell *s, int argc, char **argv, vm_error *err)
+{
+    (void)argc;
+    (void)argv;
+    return run_result(s, dbg_reverse_continue(&s->d, err), err);
+}
+
+static bool vmi_call_number(const char *t, uint16_t *num, vm_error *err)
+{
+    uint64_t n;
+    const rom_call *c = rom_call_by_name(t);
+    if (c == &rom_entry_init)
+        *num = EV_NUM_INIT;
+    else if (c == &rom_entry_reloc)
+        *num = EV_NUM_RELOC;
+    else if (c)
+        *num = c->num;
+    else if (parse_u64(t, &n) && rom_call_find((uint32_t)n))
+        *num = (uint16_t)n;
+    else
+        return vm_fail(err, VM_EINVAL, "'%s' is not a VMI call name or number", t);
+    return true;
+}
+
+static bool cmd_break(shell *s, int argc, char **argv, vm_error *err)
+{
+    if (argc < 2)
+        return vm_fail(err, VM_EINVAL, "usage: break ADDR|SYMBOL, or break vmi NAME|NUMBER");
+    int id;
+    if (strcmp(argv[1], "vmi") == 0) {
+        uint16_t num = 0;
+        if (argc < 3 || !vmi_call_number(argv[2], &num, err))
+            return err->code ? false : vm_fail(err, VM_EINVAL, "usage: break vmi NAME|NUMBER");
+        if (!(id = dbg_vmi_break(&s->d, num, err)))
+            return false;
+        fprintf(s->out, "Breakpoint %d before VMI call %s\n", id, argv[2]);
+        return true;
+    }
+    uint32_t addr;
+    char at[128];
+    if (!eval(s, argv[1], &addr, err) || !(id = dbg_break(&s->d, addr, err)))
+        return false;
+    fprintf(s->out, "Breakpoint %d at %s\n", id, where(s, addr, at, sizeof at));
+    return true;
+}
+
+static bool cmd_watch(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint32_t addr, len = 4;
+    uint64_t l;
+    bool physical = argc > 3 && strcmp(argv[3], "phys") == 0;
+    if (argc < 2 || !eval(s, argv[1], &addr, err))
+        return err->code ? false : vm_fail(err, VM_EINVAL, "usage: watch ADDR [LEN] [phys]");
+    if (argc > 2) {
+        if (!parse_u64(argv[2], &l) || l == 0 || l > 4096)
+            return vm_fail(err, VM_EINVAL, "'%s' is not a length from 1 to 4096", argv[2]);
+        len = (uint32_t)l;
+    }
+    int id = dbg_watch(&s->d, addr, len, physical, err);
+    if (!id)
+        return false;
+    fprintf(s->out, "Watchpoint %d: %u bytes at 0x%08x%s\n", id, len, addr, physical ? " (physical)" : "");
+    return true;
+}
+
+static bool cmd_delete(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint64_t id = 0;
+    if (argc > 1 && !parse_u64(argv[1], &id))
+        return vm_fail(err, VM_EINVAL, "'%s' is not a breakpoint number", argv[1]);
+    if (!dbg_delete(&s->d, (int)id))
+        return vm_fail(err, VM_EINVAL, "no breakpoint number %llu", (unsigned long long)id);
+    return true;
+}
+
+static void info_registers(shell *s)
+{
+    for (int r = 0; r < CPU_NREGS; r++) {
+        uint32_t v = dbg_reg(&s->d, (cpu_reg)r);
+        fprintf(s->out, "%-8s 0x%08x %u\n", vcpu_reg_names[r], v, v);
+    }
+    fprintf(s->out, "%-8s %llu\n", "icount", (unsigned long long)dbg_icount(&s->d));
+}
+
+static void info_breakpoints(shell *s)
+{
+    int n = 0;
+    char at[128];
+    for (int i = 0; i < DBG_MAX_POINTS; i++) {
+        const dbg_point *p = &s->d.points[i];
+        if (!p->id)
+            continue;
+        if (!n++)
+            fprintf(s->out, "Num  Type        What\n");
+        if (p->kind == DBG_BREAK)
+            fprintf(s->out, "%-4d breakpoint  %s", p->id, where(s, p->addr, at, sizeof at));
+        else if (p->kind == DBG_WATCH)
+            fprintf(s->out, "%-4d watchpoint  %u bytes at 0x%08x (physical 0x%08llx)", p->id, p->len, p->addr,
+                    (unsigned long long)p->phys);
+        else
+            fprintf(s->out, "%-4d vmi-break   %s", p->id,
+                    p->call < ROM_NUM_CALLS ? rom_call_find(p->call)->name : p->call == EV_NUM_INIT ? "Init" : "GetRelocationInfo");
+        fprintf(s->out, " (hit %llu times)\n", (unsigned long long)p->hits);
+    }
+    if (!n)
+        fprintf(s->out, "No breakpoints or watchpoints.\n");
+}
+
+static void info_snapshots(shell *s)
+{
+    size_t n = snap_count(s->m);
+    fprintf(s->out, "%zu snapshots, %.1f KiB\n", n, (double)snap_bytes(s->m) / 1024);
+    for (size_t i = 0; i < n; i++)
+        fprintf(s->out, "  #%zu icount %llu\n", i, (unsigned long long)snap_insns(s->m, i));
+}
+
+static void info_table(shell *s, cpu_table which, const char *name)
+{
+    vcpu_table_reg t;
+    if (!vcpu_get_table(s->m->cpu, which, &t)) {
+        fprintf(s->out, "%s: unavailable\n", name);
+        return;
+    }
+    fprintf(s->out, "%s base 0x%08x limit 0x%x\n", name, t.base, t.limit);
+    for (uint32_t i = 0; i * 8 + 7 <= t.limit && i < 256; i++) {
+        uint64_t raw;
+        if (!dbg_read(&s->d, t.base + i * 8, &raw, 8) || raw == 0)
+            continue;
+        char text[128];
+        if (which == CPU_IDTR) {
+            gate_desc g;
+            gate_decode(raw, &g);
+            snprintf(text, sizeof text, "%04x:%08x type 0x%x dpl %u%s", g.selector, g.offset, g.type, g.dpl,
+                     g.present ? "" : " not present");
+        } else {
+            seg_desc d;
+            desc_decode(raw, &d);
+            desc_format(&d, text, sizeof text);
+        }
+        fprintf(s->out, "  [%3u] %s\n", i, text);
+    }
+}
+
+static void info_tss(shell *s)
+{
+    vcpu_table_reg tr;
+    uint32_t tss[26];
+    if (!vcpu_get_table(s->m->cpu, CPU_TR, &tr) || tr.limit < 0x67 || !dbg_read(&s->d, tr.base, tss, sizeof tss)) {
+        fprintf(s->out, "No task register loaded.\n");
+        return;
+    }
+    fprintf(s->out, "TR 0x%04x base 0x%08x limit 0x%x\n  esp0 0x%08x ss0 0x%04x\n  esp1 0x%08x ss1 0x%04x\n"
+                    "  esp2 0x%08x ss2 0x%04x\n  cr3 0x%08x\n",
+            tr.selector, tr.base, tr.limit, tss[1], tss[2] & 0xFFFF, tss[3], tss[4] & 0xFFFF, tss[5], tss[6] & 0xFFFF,
+            tss[7]);
+}
+
+static void info_rom(shell *s)
+{
+    machine *m = s->m;
+    fprintf(s->out, "VMI ROM %s at 0x%05x, API %d.%d, %u bytes; Init %s\n", m->cfg.rom_enabled ? "present" : "absent",
+            PHYS_ROM_BASE, ROM_API_MAJOR, ROM_API_MINOR, ROM_IMAGE_SIZE, m->rom_initialized ? "called" : "not called");
+    fprintf(s->out, "page tables tracked: %u; lazy mode %u\n", m->pt_count, m->lazy_mode);
+    for (int i = 0; i < MACHINE_LINEAR_SLOTS; i++)
+        if (m->linear_maps[i].set)
+            fprintf(s->out, "linear mapping %d: 0x%08x, %u pages from pfn 0x%x\n", i, m->linear_maps[i].linear,
+                    m->linear_maps[i].pages, m->linear_maps[i].pfn);
+}
+
+static bool cmd_info(shell *s, int argc, char **argv, vm_error *err)
+{
+    const char *what = argc > 1 ? argv[1] : "";
+    if (!strcmp(what, "registers") || !strcmp(what, "reg") || !strcmp(what, "r"))
+        info_registers(s);
+    else if (!strcmp(what, "breakpoints") || !strcmp(what, "b"))
+        info_breakpoints(s);
+    else if (!strcmp(what, "snapshots"))
+        info_snapshots(s);
+    else if (!strcmp(what, "gdt"))
+        info_table(s, CPU_GDTR, "GDT");
+    else if (!strcmp(what, "idt"))
+        info_table(s, CPU_IDTR, "IDT");
+    else if (!strcmp(what, "tss"))
+        info_tss(s);
+    else if (!strcmp(what, "rom"))
+        info_rom(s);
+    else
+        return vm_fail(err, VM_EINVAL, "usage: info registers|breakpoints|snapshots|gdt|idt|tss|rom");
+    return true;
+}
+
+/* x/NFU ADDR: N units of U (b, h, w) in format F (x, d, u, i, s). */
+static bool cmd_x(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint64_t count = 1;
+    char fmt = 'x', unit = 'w';
+    const char *spec = argv[0][1] == '/' ? argv[0] + 2 : "";
+    char *end;
+    if (isdigit((unsigned char)*spec)) {
+        count = strtoull(spec, &end, 10);
+        spec = end;
+    }
+    for (; *spec; spec++) {
+        if (strchr("xduis", *spec))
+            fmt = *spec;
+        else if (strchr("bhw", *spec))
+            unit = *spec;
+        else
+            return vm_fail(err, VM_EINVAL, "x/: unknown format or unit '%c' (formats x d u i s, units b h w)", *spec);
+    }
+    uint32_t addr;
+    if (argc < 2 || !eval(s, argv[1], &addr, err))
+        return err->code ? false : vm_fail(err, VM_EINVAL, "usage: x/NFU ADDR");
+    if (count > 4096)
+        return vm_fail(err, VM_EINVAL, "at most 4096 units");
+    if (fmt == 'i') {
+        for (uint64_t i = 0; i < count; i++) {
+            uint8_t code[16];
+            char text[96];
+            if (!dbg_read(&s->d, addr, code, sizeof code))
+                return vm_fail(err, VM_EINVAL, "cannot read memory at 0x%08x", addr);
+            size_t len = disasm_one(s->dis, code, sizeof code, addr, text, sizeof text);
+            show_insn(s, addr, addr == dbg_reg(&s->d, CPU_EIP));
+            addr += len ? (uint32_t)len : 1;
+        }
+        return true;
+    }
+    if (fmt == 's') {
+        char str[257];
+        if (!dbg_read(&s->d, addr, str, 256))
+            return vm_fail(err, VM_EINVAL, "cannot read memory at 0x%08x", addr);
+        str[256] = 0;
+        fprintf(s->out, "0x%08x: \"%s\"\n", addr, str);
+        return true;
+    }
+    unsigned size = unit == 'b' ? 1 : unit == 'h' ? 2 : 4, per_line = 16 / size;
+    for (uint64_t i = 0; i < count; i++) {
+        uint32_t v = 0;
+        if (!dbg_read(&s->d, addr + (uint32_t)i * size, &v, size))
+            return vm_fail(err, VM_EINVAL, "cannot read memory at 0x%08x", addr + (uint32_t)i * size);
+        if (i % per_line == 0)
+            fprintf(s->out, "%s0x%08x:", i ? "\n" : "", addr + (uint32_t)i * size);
+        if (fmt == 'x')
+            fprintf(s->out, " 0x%0*x", size * 2, v);
+        else if (fmt == 'd')
+            fprintf(s->out, " %d", size == 1 ? (int8_t)v : size == 2 ? (int16_t)v : (int32_t)v);
+        else
+            fprintf(s->out, " %u", v);
+    }
+    fprintf(s->out, "\n");
+    return true;
+}
+
+static bool cmd_print(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint32_t v;
+    if (argc < 2 || !eval(s, argv[1], &v, err))
+        return err->code ? false : vm_fail(err, VM_EINVAL, "usage: print EXPR");
+    char at[128];
+    fprintf(s->out, "%s = %u (%s)\n", argv[1], v, where(s, v, at, sizeof at));
+    return true;
+}
+
+static bool cmd_disassemble(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint32_t addr = dbg_reg(&s->d, CPU_EIP);
+    uint64_t n = 10;
+    if (argc > 1 && !eval(s, argv[1], &addr, err))
+        return false;
+    if (argc > 2 && (!parse_u64(argv[2], &n) || n == 0 || n > 1000))
+        return vm_fail(err, VM_EINVAL, "'%s' is not a count from 1 to 1000", argv[2]);
+    char spec[32];
+    snprintf(spec, sizeof spec, "x/%llui", (unsigned long long)n);
+    char at[16];
+    snprintf(at, sizeof at, "0x%x", addr);
+    char *args[] = {spec, at};
+    return cmd_x(s, 2, args, err);
+}
+
+static bool cmd_pt(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint32_t addr;
+    if (argc < 2 || !eval(s, argv[1], &addr, err))
+        return err->code ? false : vm_fail(err, VM_EINVAL, "usage: pt ADDR");
+    pagewalk w;
+    pagewalk_walk(&s->m->mem, dbg_reg(&s->d, CPU_CR0), dbg_reg(&s->d, CPU_CR3), dbg_reg(&s->d, CPU_CR4), addr, &w);
+    char flags[64];
+    if (!w.paging) {
+        fprintf(s->out, "paging is off: 0x%08x is physical 0x%08x\n", addr, addr);
+        return true;
+    }
+    if (w.pae)
+        return vm_fail(err, VM_EINVAL, "PAE page tables are not walked yet");
+    pagewalk_flags(w.pde, flags, sizeof flags);
+    fprintf(s->out, "CR3 0x%08x\nPDE[%u] at 0x%08x = 0x%08x [%s]\n", dbg_reg(&s->d, CPU_CR3), addr >> 22, w.pde_addr,
+            w.pde, flags);
+    if (w.has_pte) {
+        pagewalk_flags(w.pte, flags, sizeof flags);
+        fprintf(s->out, "PTE[%u] at 0x%08x = 0x%08x [%s]\n", (addr >> 12) & 0x3FF, w.pte_addr, w.pte, flags);
+    }
+    if (w.mapped)
+        fprintf(s->out, "0x%08x -> physical 0x%08llx%s\n", addr, (unsigned long long)w.phys, w.large ? " (4 MiB page)" : "");
+    else
+        fprintf(s->out, "0x%08x is not mapped\n", addr);
+    return true;
+}
+
+static bool cmd_calls(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint64_t from = 0, to = UINT64_MAX;
+    if ((argc > 1 && !parse_u64(argv[1], &from)) || (argc > 2 && !parse_u64(argv[2], &to)))
+        return vm_fail(err, VM_EINVAL, "usage: calls [FROM [TO]] (call numbers as listed)");
+    size_t n = 0;
+    for (size_t i = 0; i < s->m->log.count; i++) {
+        const vm_event *ev = &s->m->log.events[i];
+        if (ev->kind != EV_VMI_CALL)
+            continue;
+        if (n >= from && n <= to) {
+            char text[512];
+            ev_format_text(ev, n, text, sizeof text);
+            fprintf(s->out, "%s\n", text);
+        }
+        n++;
+    }
+    return true;
+}
+
+static bool cmd_goto(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint64_t n;
+    if (argc < 3 || !parse_u64(argv[2], &n) || (strcmp(argv[1], "icount") && strcmp(argv[1], "call")))
+        return vm_fail(err, VM_EINVAL, "usage: goto icount N | goto call N");
+    dbg_stop why = argv[1][0] == 'i' ? dbg_goto(&s->d, n, err) : dbg_goto_call(&s->d, (size_t)n, err);
+    if (why == DBG_FAILED)
+        return false;
+    fprintf(s->out, "At icount %llu\n", (unsigned long long)dbg_icount(&s->d));
+    show_insn(s, dbg_reg(&s->d, CPU_EIP), true);
+    return true;
+}
+
+/* explain N: the call's spec text, then what it changed (registers, memory) by going to just
+ * before it, stepping over it, and comparing. */
+static bool cmd_explain(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint64_t n;
+    if (argc < 2 || !parse_u64(argv[1], &n))
+        return vm_fail(err, VM_EINVAL, "usage: explain N (a call number from `calls`)");
+    uint64_t back = dbg_icount(&s->d);
+    if (dbg_goto_call(&s->d, (size_t)n, err) == DBG_FAILED)
+        return false;
+    const vm_event *ev = NULL;
+    uint32_t before[CPU_NREGS], after[CPU_NREGS];
+    for (int r = 0; r < CPU_NREGS; r++)
+        before[r] = dbg_reg(&s->d, (cpu_reg)r);
+    size_t pages = s->m->mem.size >> 12;
+    uint8_t *old = malloc(s->m->mem.size);
+    if (!old)
+        return vm_fail(err, VM_ENOMEM, "out of memory");
+    memcpy(old, s->m->mem.ram, s->m->mem.size);
+    dbg_stepi(&s->d, 1, err);
+    ev = s->m->log.count ? &s->m->log.events[s->m->log.count - 1] : NULL;
+    const rom_call *c = ev && ev->kind == EV_VMI_CALL
+                            ? (ev->num == EV_NUM_INIT ? &rom_entry_init : ev->num == EV_NUM_RELOC ? &rom_entry_reloc : rom_call_find(ev->num))
+                            : NULL;
+    char text[512];
+    if (ev && c) {
+        ev_format_text(ev, (size_t)n, text, sizeof text);
+        fprintf(s->out, "%s\n\n%s\n\nChanged:\n", text, c->spec);
+    }
+    for (int r = 0; r < CPU_NREGS; r++) {
+        after[r] = dbg_reg(&s->d, (cpu_reg)r);
+        if (after[r] != before[r])
+            fprintf(s->out, "  %-6s 0x%08x -> 0x%08x\n", vcpu_reg_names[r], before[r], after[r]);
+    }
+    int shown = 0;
+    for (size_t p = 0; p < pages && shown < 32; p++) {
+        if (!memcmp(old + p * 4096, s->m->mem.ram + p * 4096, 4096))
+            continue;
+        for (uint32_t o = 0; o < 4096 && shown < 32; o += 4) {
+            uint32_t a, b;
+            memcpy(&a, old + p * 4096 + o, 4);
+            memcpy(&b, s->m->mem.ram + p * 4096 + o, 4);
+            if (a != b) {
+                fprintf(s->out, "  memory 0x%08zx: 0x%08x -> 0x%08x\n", p * 4096 + o, a, b);
+                shown++;
+            }
+        }
+    }
+    free(old);
+    if (dbg_goto(&s->d, back, err) == DBG_FAILED) /* back to where the user was */
+        return false;
+    return true;
+}
+
+static bool cmd_snapshot(shell *s, int argc, char **argv, vm_error *err)
+{
+    (void)argc;
+    (void)argv;
+    if (!s->m->timeline)
+        return vm_fail(err, VM_EINVAL, "snapshots are off (--snap-every 0)");
+    if (!snap_take(s->m, err))
+        return false;
+    fprintf(s->out, "Snapshot #%zu at icount %llu\n", snap_count(s->m) - 1, (unsigned long long)dbg_icount(&s->d));
+    return true;
+}
+
+static bool cmd_bt(shell *s, int argc, char **argv, vm_error *err)
+{
+    (void)argc;
+    (void)argv;
+    (void)err;
+    char at[128];
+    uint32_t eip = dbg_reg(&s->d, CPU_EIP), ebp = dbg_reg(&s->d, CPU_EBP);
+    fprintf(s->out, "#0  %s\n", where(s, eip, at, sizeof at));
+    for (int i = 1; i < 32 && ebp; i++) {
+        uint32_t frame[2];
+        if (!dbg_read(&s->d, ebp, frame, sizeof frame) || frame[1] == 0)
+            break;
+        fprintf(s->out, "#%d  %s\n", i, where(s, frame[1], at, sizeof at));
+        if (frame[0] <= ebp)
+            break; /* frames grow upwards; anything else ends the chain */
+        ebp = frame[0];
+    }
+    return true;
+}
+
+static bool cmd_source(shell *s, int argc, char **argv, vm_error *err)
+{
+    if (argc < 2)
+        return vm_fail(err, VM_EINVAL, "usage: source FILE");
+    return shell_source(s, argv[1], err);
+}
+
+static bool cmd_quit(shell *s, int argc, char **argv, vm_error *err)
+{
+    (void)argc;
+    (void)argv;
+    (void)err;
+    s->quit = true;
+    return true;
+}
+
+static bool cmd_help(shell *s, int argc, char **argv, vm_error *err);
+
+static const command commands[] = {
+    {"stepi", "si", cmd_stepi, "stepi [N]", "run N instructions (default 1)"},
+    {"nexti", "ni", cmd_nexti, "nexti [N]", "like stepi, but a call runs until it returns"},
+    {"continue", "c", cmd_continue, "continue", "run until a breakpoint, watchpoint or the end (Ctrl-C stops)"},
+    {"reverse-stepi", "rsi", cmd_reverse_stepi, "reverse-stepi [N]", "go back N instructions"},
+    {"reverse-continue", "rc", cmd_reverse_continue, "reverse-continue", "go back to the previous breakpoint, watchpoint or VMI-call hit"},
+    {"break", "b", cmd_break, "break ADDR|SYMBOL | break vmi NAME|NUMBER", "stop before an address, or before a VMI call"},
+    {"watch", NULL, cmd_watch, "watch ADDR [LEN] [phys]", "stop after a write to memory (linear, or physical)"},
+    {"delete", "d", cmd_delete, "delete [N]", "delete breakpoint N (all without N)"},
+    {"info", "i", cmd_info, "info registers|breakpoints|snapshots|gdt|idt|tss|rom", "show machine state"},
+    {"x", NULL, cmd_x, "x/NFU ADDR", "examine memory: N units, F format x d u i s, U unit b h w"},
+    {"print", "p", cmd_print, "print EXPR", "a number, $register, symbol or symbol+offset"},
+    {"disassemble", "disas", cmd_disassemble, "disassemble [ADDR] [N]", "N instructions (default 10) from ADDR or EIP"},
+    {"pt", NULL, cmd_pt, "pt ADDR", "walk the page tables for a linear address"},
+    {"calls", NULL, cmd_calls, "calls [FROM [TO]]", "the VMI calls so far, decoded"},
+    {"goto", NULL, cmd_goto, "goto icount N | goto call N", "go to an instruction count or to just before a VMI call"},
+    {"explain", NULL, cmd_explain, "explain N", "what VMI call N is and what guest state it changed"},
+    {"snapshot", NULL, cmd_snapshot, "snapshot", "take a snapshot now"},
+    {"bt", "backtrace", cmd_bt, "bt", "frame-pointer backtrace"},
+    {"source", NULL, cmd_source, "source FILE", "run commands from a file"},
+    {"help", "h", cmd_help, "help [COMMAND]", "list commands, or explain one"},
+    {"quit", "q", cmd_quit, "quit", "leave"},
+};
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(commands[i].name, name) || (commands[i].alias && !strcmp(commands[i].alias, name)))
+            return &commands[i];
+    if (!strncmp(name, "x/", 2))
+        return find_command("x");
+    return NULL;
+}
+
+static bool cmd_help(shell *s, int argc, char **argv, vm_error *err)
+{
+    if (argc > 1) {
+        const command *c = find_command(argv[1]);
+        if (!c)
+            return vm_fail(err, VM_EINVAL, "no command '%s'", argv[1]);
+        fprintf(s->out, "%s\n  %s%s%s\n", c->usage, c->help, c->alias ? "\n  alias: " : "", c->alias ? c->alias : "");
+        return true;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(s->out, "  %-45s %s\n", commands[i].usage, commands[i].help);
+    return true;
+}
+
+/* Edit distance, for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+    if (la > 63 || lb > 63)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof *cur);
+    }
+    return prev[lb];
+}
+
+static const char *closest(const char *name)
+{
+    const char *best = NULL;
+    size_t bd = 99;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        size_t d = distance(name, commands[i].name);
+        if (d < bd) {
+            bd = d;
+            best = commands[i].name;
+        }
+    }
+    return best;
+}
+
+bool shell_exec(shell *s, const char *line, vm_error *err)
+{
+    char buf[1024], *argv[MAX_ARGS];
+    int argc = 0;
+    snprintf(buf, sizeof buf, "%s", line);
+    for (char *t = strtok(buf, " \t\r\n"); t && argc < MAX_ARGS; t = strtok(NULL, " \t\r\n"))
+        argv[argc++] = t;
+    if (argc == 0 || argv[0][0] == '#')
+        return true;
+    const command *c = find_command(argv[0]);
+    if (!c)
+        return vm_fail(err, VM_EINVAL, "unknown command '%s'; did you mean '%s'? (try help)", argv[0], closest(argv[0]));
+    return c->run(s, argc, argv, err);
+}
+
+bool shell_source(shell *s, const char *path, vm_error *err)
+{
+    if (s->depth > 8)
+        return vm_fail(err, VM_EINVAL, "%s: sourced files nest too deep", path);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return vm_fail(err, VM_EIO, "%s: %s", path, strerror(errno));
+    char line[1024];
+    int n = 0;
+    bool ok = true;
+    s->depth++;
+    while (ok && !s->quit && fgets(line, sizeof line, f)) {
+        n++;
+        vm_error e = {0};
+        if (!shell_exec(s, line, &e)) {
+            vm_fail(err, e.code ? e.code : VM_EINVAL, "%s:%d: %s", path, n, e.msg);
+            ok = false;
+        }
+    }
+    s->depth--;
+    fclose(f);
+    return ok;
+}
+
+bool shell_init(shell *s, machine *m, FILE *out, vm_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->m = m;
+    s->out = out;
+    dbg_init(&s->d, m);
+    symtab_load(&s->syms, m->kernel, m->kernel_size);
+    s->dis = disasm_open(err);
+    return s->dis != NULL;
+}
+
+void shell_free(shell *s)
+{
+    symtab_free(&s->syms);
+    disasm_close(s->dis);
+}
+
+/* The command names, for readline's completion (shell_readline.c). */
+const char *shell_command_name(size_t i);
+const char *shell_command_name(size_t i)
+{
+    return i < sizeof commands / sizeof commands[0] ? commands[i].name : NULL;
+}

@@ -1,0 +1,36 @@
+/* The debugger shell: GDB-like commands over the debugging API (emu/debug.h), interactive with
+ * readline or from a script (-x). */
+#ifndef VMIEMU_SHELL_H
+#define VMIEMU_SHELL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cpu/disasm.h"
+#include "emu/debug.h"
+#include "frontend/symbols.h"
+
+typedef struct shell {
+    dbg d;
+    machine *m;
+    symtab syms;
+    disasm *dis;
+    FILE *out;
+    bool quit;
+    int depth; /* nested `source` */
+} shell;
+
+bool shell_init(shell *s, machine *m, FILE *out, vm_error *err);
+void shell_free(shell *s);
+
+/* Run one command line; false with err for a bad command (the shell itself goes on). */
+bool shell_exec(shell *s, const char *line, vm_error *err);
+
+/* Run a script; the first failing line stops it: err = "FILE:LINE: message". */
+bool shell_source(shell *s, const char *path, vm_error *err);
+
+/* Interactive loop with readline, history (~/.vmiemu_history) and completion; returns when the
+ * user quits or input ends. */
+void shell_interactive(shell *s);
+
+#endif
