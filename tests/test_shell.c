@@ -1,0 +1,185 @@
+/* The debugger shell: each command against the hello kernel, the command parser's errors, and a
+ * batch script end to end through the vmiemu binary. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "frontend/shell.h"
+#include "support/suite_main.h"
+#include "support/testutil.h"
+
+static tu_machine *t;
+static shell sh;
+static char *outbuf;
+static size_t outlen;
+static vm_error err;
+
+static void setup(void)
+{
+    t = calloc(1, sizeof *t);
+    machine_config c;
+    machine_config_defaults(&c);
+    c.ram_mib = 16;
+    c.snap_every = 5000;
+    memset(&err, 0, sizeof err);
+    ck_assert_msg(machine_init(&t->m, &c, tu_kernel("hello"), &err), "%s", err.msg);
+    uart_init(&t->m.com1, NULL, NULL);
+    FILE *out = open_memstream(&outbuf, &outlen);
+    ck_assert(shell_init(&sh, &t->m, out, &err));
+}
+
+static void teardown(void)
+{
+    fclose(sh.out);
+    free(outbuf);
+    shell_free(&sh);
+    machine_free(&t->m);
+    free(t);
+}
+
+/* Run a command; return what it printed (since the last call). */
+static const char *run(const char *line)
+{
+    fflush(sh.out);
+    size_t start = outlen;
+    memset(&err, 0, sizeof err);
+    bool ok = shell_exec(&sh, line, &err);
+    ck_assert_msg(ok, "'%s' failed: %s", line, err.msg);
+    fflush(sh.out);
+    return outbuf + start;
+}
+
+static void fails(const char *line, const char *needle)
+{
+    memset(&err, 0, sizeof err);
+    ck_assert_msg(!shell_exec(&sh, line, &err), "'%s' should fail", line);
+    ck_assert_msg(strstr(err.msg, needle), "'%s': message '%s' lacks '%s'", line, err.msg, needle);
+}
+
+START_TEST(test_break_on_a_symbol_and_continue_stops_there)
+{
+    ck_assert_ptr_nonnull(strstr(run("break kmain"), "Breakpoint 1 at 0x"));
+    const char *o = run("continue");
+    ck_assert_msg(strstr(o, "Breakpoint 1, 0x") && strstr(o, "<kmain>"), "%s", o);
+    ck_assert_ptr_nonnull(strstr(run("bt"), "#0  0x"));
+}
+END_TEST
+
+START_TEST(test_stepi_and_reverse_stepi_move_one_instruction)
+{
+    run("stepi 100");
+    uint64_t at = dbg_icount(&sh.d);
+    run("stepi");
+    ck_assert_uint_eq(dbg_icount(&sh.d), at + 1);
+    run("reverse-stepi");
+    ck_assert_uint_eq(dbg_icount(&sh.d), at);
+    ck_assert_ptr_nonnull(strstr(run("info registers"), "icount   100"));
+}
+END_TEST
+
+START_TEST(test_vmi_call_breakpoint_and_calls_listing)
+{
+    ck_assert_ptr_nonnull(strstr(run("break vmi RDTSC"), "Breakpoint 1 before VMI call RDTSC"));
+    ck_assert_ptr_nonnull(strstr(run("continue"), "before VMI call RDTSC"));
+    const char *o = run("calls 0 0");
+    ck_assert_msg(strstr(o, "vmi Init() = 0x00000000"), "%s", o);
+    ck_assert_ptr_nonnull(strstr(run("info breakpoints"), "vmi-break   RDTSC (hit 1 times)"));
+}
+END_TEST
+
+START_TEST(test_examine_print_disassemble_and_page_walk)
+{
+    ck_assert_ptr_nonnull(strstr(run("x/2xb 0xc0000"), "0x000c0000: 0x55 0xaa"));
+    ck_assert_ptr_nonnull(strstr(run("x/1xw 0xc0008"), "0x696d5663"));
+    ck_assert_ptr_nonnull(strstr(run("print 0x10"), "= 16"));
+    ck_assert_ptr_nonnull(strstr(run("disassemble 0xc0080 2"), "ud2"));
+    ck_assert_ptr_nonnull(strstr(run("pt 0x100000"), "paging is off"));
+    ck_assert_ptr_nonnull(strstr(run("info rom"), "VMI ROM present"));
+}
+END_TEST
+
+START_TEST(test_goto_and_explain_a_call)
+{
+    run("goto icount 1000");
+    ck_assert_uint_eq(dbg_icount(&sh.d), 1000);
+    run("continue"); /* to the end: every call is in the log */
+    const char *o = run("explain 0");
+    ck_assert_msg(strstr(o, "Init (rom+0x80)") && strstr(o, "Changed:") && strstr(o, "eip"), "%s", o);
+    ck_assert_int_ne(t->m.end, END_RUNNING); /* explain returned to where we were: the end */
+}
+END_TEST
+
+START_TEST(test_watch_stops_after_the_write)
+{
+    run("break kmain");
+    run("continue");
+    uint32_t esp = dbg_reg(&sh.d, CPU_ESP);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "watch 0x%x 4", esp - 4); /* the first push in kmain */
+    ck_assert_ptr_nonnull(strstr(run(cmd), "Watchpoint 2"));
+    const char *o = run("continue");
+    ck_assert_msg(strstr(o, "Watchpoint 2: write to"), "%s", o);
+}
+END_TEST
+
+START_TEST(test_bad_commands_say_what_is_wrong)
+{
+    fails("contnue", "did you mean 'continue'");
+    fails("x/4q 0", "unknown format");
+    fails("goto somewhere 3", "usage: goto");
+    fails("break no_such_symbol", "not a number, register");
+    fails("break vmi NoSuchCall", "not a VMI call");
+    fails("stepi -3", "not a positive count");
+    fails("info nothing", "usage: info");
+    fails("delete 99", "no breakpoint number 99");
+    fails("source /nonexistent/script", "/nonexistent/script");
+    ck_assert_ptr_nonnull(strstr(run("help stepi"), "run N instructions"));
+}
+END_TEST
+
+START_TEST(test_batch_script_runs_and_reports_the_failing_line)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", tu_tmp("script"));
+    FILE *f = fopen(path, "w");
+    fputs("# a comment\nbreak kmain\ncontinue\ninfo registers\nbogus\nquit\n", f);
+    fclose(f);
+    const char *args[] = {"-x", path, tu_kernel("hello"), NULL};
+    run_result r = tu_run(args);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_ptr_nonnull(strstr(r.out, "Breakpoint 1, 0x"));
+    char want[4200];
+    snprintf(want, sizeof want, "%s:5: unknown command 'bogus'", path);
+    ck_assert_msg(strstr(r.err, want), "%s", r.err);
+    tu_free(&r);
+    f = fopen(path, "w");
+    fputs("break kmain\ncontinue\nquit\n", f);
+    fclose(f);
+    r = tu_run(args);
+    ck_assert_int_eq(r.status, 0);
+    tu_free(&r);
+    unlink(path);
+}
+END_TEST
+
+static Suite *shell_suite(void)
+{
+    Suite *s = suite_create("shell");
+    TCase *tc = tcase_create("commands");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_break_on_a_symbol_and_continue_stops_there);
+    tcase_add_test(tc, test_stepi_and_reverse_stepi_move_one_instruction);
+    tcase_add_test(tc, test_vmi_call_breakpoint_and_calls_listing);
+    tcase_add_test(tc, test_examine_print_disassemble_and_page_walk);
+    tcase_add_test(tc, test_goto_and_explain_a_call);
+    tcase_add_test(tc, test_watch_stops_after_the_write);
+    tcase_add_test(tc, test_bad_commands_say_what_is_wrong);
+    tcase_add_test(tc, test_batch_script_runs_and_reports_the_failing_line);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+SUITE_MAIN(shell_suite)
