@@ -606,6 +606,22 @@ static bool cmd_snapshot(shell *s, int argc, char **argv, vm_error *err)
     return true;
 }
 
+/* restore [N]: back (or forward) to snapshot N, the latest by default. */
+static bool cmd_restore(shell *s, int argc, char **argv, vm_error *err)
+{
+    size_t n = snap_count(s->m);
+    uint64_t k = n ? n - 1 : 0;
+    if (!n)
+        return vm_fail(err, VM_EINVAL, "no snapshots (--snap-every 0)");
+    if (argc > 1 && (!parse_u64(argv[1], &k) || k >= n))
+        return vm_fail(err, VM_EINVAL, "no snapshot #%s (there are %zu; see info snapshots)", argv[1], n);
+    if (dbg_goto(&s->d, snap_insns(s->m, (size_t)k), err) == DBG_FAILED)
+        return false;
+    fprintf(s->out, "At snapshot #%llu, icount %llu\n", (unsigned long long)k, (unsigned long long)dbg_icount(&s->d));
+    show_insn(s, dbg_reg(&s->d, CPU_EIP), true);
+    return true;
+}
+
 static bool cmd_bt(shell *s, int argc, char **argv, vm_error *err)
 {
     (void)argc;
@@ -662,6 +678,7 @@ static const command commands[] = {
     {"goto", NULL, cmd_goto, "goto icount N | goto call N", "go to an instruction count or to just before a VMI call"},
     {"explain", NULL, cmd_explain, "explain N", "what VMI call N is and what guest state it changed"},
     {"snapshot", NULL, cmd_snapshot, "snapshot", "take a snapshot now"},
+    {"restore", NULL, cmd_restore, "restore [N]", "go to snapshot N (the latest by default)"},
     {"bt", "backtrace", cmd_bt, "bt", "frame-pointer backtrace"},
     {"source", NULL, cmd_source, "source FILE", "run commands from a file"},
     {"help", "h", cmd_help, "help [COMMAND]", "list commands, or explain one"},

@@ -111,6 +111,18 @@ START_TEST(test_goto_and_explain_a_call)
 }
 END_TEST
 
+START_TEST(test_snapshot_and_restore)
+{
+    run("stepi 12345");
+    ck_assert_ptr_nonnull(strstr(run("snapshot"), "at icount 12345"));
+    run("stepi 20000");
+    ck_assert_ptr_nonnull(strstr(run("restore"), "icount 12345"));
+    ck_assert_uint_eq(dbg_icount(&sh.d), 12345);
+    ck_assert_ptr_nonnull(strstr(run("restore 0"), "icount 0"));
+    fails("restore 99", "no snapshot #99");
+}
+END_TEST
+
 START_TEST(test_watch_stops_after_the_write)
 {
     run("break kmain");
@@ -176,6 +188,7 @@ static Suite *shell_suite(void)
     tcase_add_test(tc, test_examine_print_disassemble_and_page_walk);
     tcase_add_test(tc, test_goto_and_explain_a_call);
     tcase_add_test(tc, test_watch_stops_after_the_write);
+    tcase_add_test(tc, test_snapshot_and_restore);
     tcase_add_test(tc, test_bad_commands_say_what_is_wrong);
     tcase_add_test(tc, test_batch_script_runs_and_reports_the_failing_line);
     suite_add_tcase(s, tc);
