@@ -29,6 +29,9 @@ void options_usage(FILE *f, const char *prog)
             "  --replay FILE        replay a record with its options and check the run against it\n"
             "  --replay-any-kernel  replay even if KERNEL is not the recorded kernel\n"
             "  -d, --shell          start stopped at the debugger prompt (readline)\n"
+            "  --gdb tcp:HOST:PORT  serve the GDB remote protocol (loopback unless HOST says otherwise)\n"
+            "  -s                   --gdb tcp:127.0.0.1:1234\n"
+            "  -S                   wait stopped for gdb before the first instruction\n"
             "  -x SCRIPT            run debugger commands from SCRIPT, without a terminal\n"
             "  --help               this text\n"
             "  --version            the version\n"
@@ -82,7 +85,7 @@ static bool parse_serial(options *o, const char *v, vm_error *err)
 
 /* Options that take a value, accepted as "--opt VALUE" and "--opt=VALUE". */
 static const char *const valued[] = {"-m", "--append", "--serial", "--log", "--max-insns", "--cpu-mhz", "--epoch",
-                                     "--snap-every", "--snap-mem", "--record", "--replay", "-x"};
+                                     "--snap-every", "--snap-mem", "--record", "--replay", "-x", "--gdb"};
 
 /* Options that shape the machine: a replay takes them from the record instead. */
 static const char *const machine_shaping[] = {"-m", "--append", "--max-insns", "--cpu-mhz", "--epoch",
@@ -116,6 +119,10 @@ static bool apply(options *o, const char *name, const char *v, vm_error *err)
         if (!parse_u64(v, 0, UINT64_MAX / 2, &u) || (u > 0 && u < 1000))
             return vm_fail(err, VM_EINVAL, "--snap-every: '%s' is not 0 or an instruction count of at least 1000", v);
         o->machine.snap_every = u;
+    } else if (strcmp(name, "--gdb") == 0) {
+        if (strncmp(v, "tcp:", 4) != 0)
+            return vm_fail(err, VM_EINVAL, "--gdb: '%s' is not tcp:HOST:PORT", v);
+        o->gdb_spec = v;
     } else if (strcmp(name, "-x") == 0) {
         o->script = v;
     } else if (strcmp(name, "--record") == 0 || strcmp(name, "--replay") == 0) {
@@ -192,6 +199,10 @@ bool options_parse(options *o, int argc, char **argv, vm_error *err)
             o->machine.rom_enabled = false;
         } else if (strcmp(a, "--reboot-restarts") == 0) {
             o->machine.reboot_restarts = true;
+        } else if (strcmp(a, "-s") == 0) {
+            o->gdb_spec = "tcp:127.0.0.1:1234";
+        } else if (strcmp(a, "-S") == 0) {
+            o->gdb_wait = true;
         } else if (strcmp(a, "-d") == 0 || strcmp(a, "--shell") == 0) {
             o->shell = true;
         } else if (strcmp(a, "--replay-any-kernel") == 0) {
@@ -206,6 +217,8 @@ bool options_parse(options *o, int argc, char **argv, vm_error *err)
     }
     if (!o->kernel && !o->help && !o->version)
         return vm_fail(err, VM_EINVAL, "no kernel given (usage: vmiemu [options] KERNEL; try --help)");
+    if (o->gdb_wait && !o->gdb_spec)
+        o->gdb_spec = "tcp:127.0.0.1:1234";
     if (o->record_path && o->replay_path)
         return vm_fail(err, VM_EINVAL, "--record and --replay cannot be used together");
     if (o->replay_path && o->machine_option)

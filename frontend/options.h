@@ -21,6 +21,8 @@ typedef struct options {
     bool replay_any_kernel;
     bool shell;              /* -d / --shell: start stopped at the debugger prompt */
     const char *script;      /* -x SCRIPT: run debugger commands without a terminal */
+    const char *gdb_spec;    /* --gdb tcp:HOST:PORT (-s = tcp:127.0.0.1:1234) */
+    bool gdb_wait;           /* -S: wait stopped for gdb before the first instruction */
     const char *machine_option; /* the first option given that shapes the machine, if any */
     bool help, version;
 } options;

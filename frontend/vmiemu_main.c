@@ -12,6 +12,7 @@
 #include "frontend/eventsink.h"
 #include "frontend/exitcode.h"
 #include "frontend/options.h"
+#include "frontend/gdbserver.h"
 #include "frontend/shell.h"
 
 typedef struct serial_sink {
@@ -117,13 +118,22 @@ static int run(const options *o, const char *prog)
             free(m);
             return status;
         }
-        machine_run(m);
+        int gdb_status = -1;
+        if (o->gdb_spec) {
+            dbg d;
+            dbg_init(&d, m);
+            gdb_status = o->gdb_wait ? gdb_serve(&d, o->gdb_spec, &err) : gdb_serve_running(&d, o->gdb_spec, &err);
+            if (gdb_status < 0)
+                gdb_status = report_error(prog, &err, err.code == VM_EINVAL ? EXIT_USAGE : EXIT_EMULATOR);
+        } else {
+            machine_run(m);
+        }
         char report[2048];
         bool finished = recplay_finish(m, report, sizeof report, &err);
-        status = exitcode_for(m);
+        status = o->gdb_spec ? gdb_status : exitcode_for(m);
         if (serial)
             fflush(serial);
-        if (m->end != END_EXIT_PORT && m->end != END_SHUTDOWN && m->end != END_DIVERGED)
+        if (m->end != END_RUNNING && m->end != END_EXIT_PORT && m->end != END_SHUTDOWN && m->end != END_DIVERGED)
             fprintf(stderr, "%s: %s (icount %llu)\n", prog, m->end_message, (unsigned long long)machine_insns(m));
         if (report[0])
             fprintf(stderr, "%s: %s%s", prog, report, report[strlen(report) - 1] == '\n' ? "" : "\n");

@@ -1,0 +1,38 @@
+/* The GDB stub's TCP transport: listen, accept one client, move bytes between the socket and
+ * frontend/gdbstub until the client detaches, kills or goes away.
+ *
+ * spec is `tcp:HOST:PORT` (also `tcp::PORT` and `tcp:PORT`). HOST is a numeric IPv4 or IPv6
+ * address ([::1]) or `localhost`; an empty HOST means 127.0.0.1 (not every interface, as it
+ * does in QEMU). Names that need a lookup are refused, so a non-loopback address is only ever
+ * used when the spec spells it out (tcp:0.0.0.0:1234); vmiemu then warns that whoever reaches
+ * the port controls the guest. The address it listens on is printed to stderr.
+ *
+ * The socket is polled, never waited on with the guest running: a continue runs in slices and
+ * the transport is polled between them, so a Ctrl-C from gdb stops the guest within one slice
+ * (GDBSTUB_SLICE instructions) and a closed connection ends the session. A client that stops
+ * reading for GDBSERVER_SEND_TIMEOUT_MS is treated as gone. */
+#ifndef VMIEMU_GDBSERVER_H
+#define VMIEMU_GDBSERVER_H
+
+#include <stdbool.h>
+
+#include "emu/debug.h"
+#include "emu/error.h"
+
+#define GDBSERVER_SEND_TIMEOUT_MS 30000
+
+/* Serve one client with the guest stopped before its first instruction until the client has
+ * connected (-S). Returns the process exit status: the guest's (frontend/exitcode.h) if it
+ * ended, 0 if the client detached, killed or disconnected first (the guest is left as it is).
+ * Returns -1 with err filled if the server could not start (bad spec: VM_EINVAL; socket:
+ * VM_EIO). */
+int gdb_serve(dbg *d, const char *spec, vm_error *err);
+
+/* The same, but the guest runs while no client is connected (--gdb without -S): a client that
+ * connects finds it stopped wherever it was. If the guest ends first, that is the status. */
+int gdb_serve_running(dbg *d, const char *spec, vm_error *err);
+
+/* Parse spec into a printable numeric host and a port (0..65535). Exposed for tests. */
+bool gdb_parse_spec(const char *spec, char *host, unsigned hostlen, unsigned *port, vm_error *err);
+
+#endif

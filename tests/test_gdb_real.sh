@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Debian's real gdb against vmiemu's GDB stub, over TCP:
+#   vmiemu -S --gdb tcp:127.0.0.1:PORT --serial none KERNEL
+# then gdb -batch breaks at kmain, reads memory, steps forwards and backwards, reverse-continues
+# to the start of history, watches a variable, continues to the guest's end, interrupts a long
+# run with Ctrl-C, and kills. Assertions are greps on gdb's output.
+#
+# Usage: tests/test_gdb_real.sh [VMIEMU [KERNEL]]
+#   defaults: build/release/vmiemu and build/release/testkernels/hello.elf. A Ctrl-C check
+#   also runs loop.elf from the kernel's folder when it is there.
+# Prints one line per check and "N passed, N failed"; exits non-zero on any failure.
+set -u
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+vmiemu=${1:-$here/build/release/vmiemu}
+kernel=${2:-$here/build/release/testkernels/hello.elf}
+loop_kernel=$(dirname "$kernel")/loop.elf
+passed=0
+failed=0
+work=$(mktemp -d "${TMPDIR:-/tmp}/vmiemu-gdb.XXXXXX")
+vm_pid=
+
+cleanup() {
+    if [ -n "$vm_pid" ] && kill -0 "$vm_pid" 2>/dev/null; then
+        kill "$vm_pid" 2>/dev/null
+        wait "$vm_pid" 2>/dev/null
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { passed=$((passed + 1)); echo "ok   - $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
+# check NAME FILE PATTERN: FILE has a line matching the extended regex PATTERN.
+check() { if grep -Eq -- "$3" "$2"; then ok "$1"; else bad "$1 (no /$3/ in $(basename "$2"))"; fi; }
+finish() {
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit $?
+}
+
+if ! command -v gdb >/dev/null 2>&1; then
+    echo "gdb not found: install gdb (Debian: apt-get install gdb)"
+    bad "gdb is installed"
+    finish
+fi
+for f in "$vmiemu" "$kernel"; do
+    if [ ! -e "$f" ]; then
+        bad "$f exists"
+        finish
+    fi
+done
+
+# Addresses from the ELF: no symbols reach gdb, only numbers.
+# As gdb prints them: 0x100050, no leading zeros.
+sym() { nm "$kernel" | awk -v s="$1" '$3 == s { print "0x" $1; exit }' | sed 's/^0x0*/0x/'; }
+kmain=$(sym kmain)
+probed=$(sym probed) # a bss flag vmi_probe sets to 1
+entry=$(readelf -h "$kernel" | awk '/Entry point/ { print $4 }' | sed 's/^0x0*/0x/')
+if [ -z "$kmain" ] || [ -z "$probed" ] || [ -z "$entry" ]; then
+    bad "kmain, probed and the entry point found in $kernel"
+    finish
+fi
+kmain8=$(printf '0x%08x' "$kmain")
+entry8=$(printf '0x%08x' "$entry")
+# The first four bytes of kmain as gdb's x/4xb prints them.
+kmain_bytes=$(objdump -s --start-address="$kmain" --stop-address=$((kmain + 4)) "$kernel" |
+    awk '/^ [0-9a-f]+ / { b = $2; printf "0x%s\t0x%s\t0x%s\t0x%s", substr(b,1,2), substr(b,3,2), substr(b,5,2), substr(b,7,2); exit }')
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
+        echo $((20000 + RANDOM % 40000))
+}
+
+# start_vmiemu NAME KERNEL [vmiemu options...]: start it stopped, waiting for gdb; sets port.
+start_vmiemu() {
+    local name=$1 k=$2
+    shift 2
+    port=$(free_port)
+    "$vmiemu" -S --gdb "tcp:127.0.0.1:$port" --serial none "$@" "$k" >"$work/$name.vm.out" 2>"$work/$name.vm.err" &
+    vm_pid=$!
+    for _ in $(seq 100); do
+        grep -q "listening on 127.0.0.1:$port" "$work/$name.vm.err" 2>/dev/null && return 0
+        kill -0 "$vm_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "vmiemu did not start listening; its stderr:"
+    sed 's/^/    /' "$work/$name.vm.err"
+    return 1
+}
+
+# wait_vmiemu NAME: vmiemu's exit status once the session is over (124 if it does not end).
+wait_vmiemu() {
+    for _ in $(seq 100); do
+        kill -0 "$vm_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$vm_pid" 2>/dev/null; then
+        kill "$vm_pid"
+        wait "$vm_pid" 2>/dev/null
+        vm_pid=
+        return 124
+    fi
+    wait "$vm_pid"
+    local st=$?
+    vm_pid=
+    return $st
+}
+
+gdb_batch() {
+    timeout 60 gdb -batch -nx -ex 'set architecture i386' -ex "target remote 127.0.0.1:$port" "$@" 2>&1
+}
+
+# ---- 1. Breakpoint, memory, stepping both ways, reverse-continue, watchpoint, kill.
+if start_vmiemu session "$kernel"; then
+    out=$work/session.gdb
+    gdb_batch \
+        -ex "break *$kmain" -ex continue \
+        -ex 'info registers eip' -ex "x/4xb $kmain" \
+        -ex stepi -ex 'echo after-stepi\n' -ex 'info registers eip' \
+        -ex reverse-stepi -ex 'echo after-reverse-stepi\n' -ex 'info registers eip' \
+        -ex reverse-continue -ex 'echo after-reverse-continue\n' -ex 'info registers eip' -ex 'monitor icount' \
+        -ex 'delete' -ex "watch *(char *)$probed" -ex continue -ex 'echo after-watch\n' -ex "x/1xb $probed" \
+        -ex kill >"$out"
+    check "gdb connects to the stub" "$out" "^(0x[0-9a-f]+ in \?\? \(\)|$entry8)"
+    check "continue stops at the breakpoint at kmain ($kmain8)" "$out" "^Breakpoint 1, $kmain8 in"
+    check "eip is kmain at the breakpoint" "$out" "^eip +$kmain +"
+    check "x/4xb reads kmain's first bytes from guest memory" "$out" "^$kmain:	$kmain_bytes\$"
+    if sed -n '/^after-stepi/,/^after-reverse-stepi/p' "$out" | grep -Eq "^eip +$kmain "; then
+        bad "stepi changes eip"
+    else
+        ok "stepi changes eip"
+    fi
+    if sed -n '/^after-reverse-stepi/,/^after-reverse-continue/p' "$out" | grep -Eq "^eip +$kmain "; then
+        ok "reverse-stepi returns to kmain"
+    else
+        bad "reverse-stepi returns to kmain"
+    fi
+    check "reverse-continue reaches the start of history" "$out" "No more reverse-execution history"
+    if sed -n '/^after-reverse-continue/,$p' "$out" | grep -Eq "^eip +$entry "; then
+        ok "reverse-continue lands at the entry point ($entry)"
+    else
+        bad "reverse-continue lands at the entry point ($entry)"
+    fi
+    check "monitor icount is 0 at the start of history" "$out" "^icount 0\$"
+    check "a write watchpoint triggers" "$out" "^Hardware watchpoint 2: \*\(char \*\)$probed"
+    check "the watchpoint reports the new value" "$out" "^New value = 1 "
+    check "the watched byte reads 1" "$out" "^$probed:	0x01\$"
+    check "kill ends the inferior" "$out" "\[Inferior 1 \(Remote target\) killed\]"
+    wait_vmiemu
+    st=$?
+    if [ "$st" -eq 0 ]; then ok "vmiemu exits 0 after kill"; else bad "vmiemu exits 0 after kill (status $st)"; fi
+    check "vmiemu says it listens on loopback" "$work/session.vm.err" "listening on 127\.0\.0\.1:$port"
+    if grep -Eiq "error|warning: (remote|architecture)" "$out"; then
+        bad "gdb reports no protocol errors"
+        grep -Ei "error|warning" "$out" | sed 's/^/    /'
+    else
+        ok "gdb reports no protocol errors"
+    fi
+    [ "$failed" -eq 0 ] || { echo "gdb output:"; sed 's/^/    /' "$out"; }
+else
+    bad "vmiemu -S --gdb starts listening"
+fi
+
+# ---- 2. The guest runs to its end: gdb sees the exit, vmiemu exits with the guest's status.
+if start_vmiemu end "$kernel"; then
+    out=$work/end.gdb
+    gdb_batch -ex continue >"$out"
+    check "the guest's end reaches gdb as an exit (hello passes: 0x10)" "$out" "exited with code 020\]"
+    wait_vmiemu
+    st=$?
+    if [ "$st" -eq 33 ]; then ok "vmiemu exits with hello's status 33"; else bad "vmiemu exits with hello's status 33 (status $st)"; fi
+else
+    bad "vmiemu -S --gdb starts listening (second run)"
+fi
+
+# ---- 3. Ctrl-C in gdb interrupts a long run; detach leaves the session.
+if [ -e "$loop_kernel" ]; then
+    if start_vmiemu ctrlc "$loop_kernel" --append iters=2000000000; then
+        out=$work/ctrlc.gdb
+        # Not through a function: $! must be timeout's pid, which passes the signal on to gdb.
+        timeout 60 gdb -batch -nx -ex 'set architecture i386' -ex "target remote 127.0.0.1:$port" \
+            -ex continue -ex 'monitor icount' -ex 'info registers eip' -ex detach >"$out" 2>&1 &
+        gdb_pid=$!
+        sleep 1.5
+        kill -INT "$gdb_pid" 2>/dev/null # what Ctrl-C in gdb's terminal does
+        wait "$gdb_pid"
+        check "Ctrl-C stops the running guest" "$out" "Program received signal SIGINT"
+        check "the guest had run when interrupted" "$out" "^icount [1-9][0-9]*\$"
+        check "detach ends the session" "$out" "\[Inferior 1 \(Remote target\) detached\]"
+        wait_vmiemu
+        st=$?
+        if [ "$st" -eq 0 ]; then ok "vmiemu exits 0 after detach"; else bad "vmiemu exits 0 after detach (status $st)"; fi
+    else
+        bad "vmiemu -S --gdb starts listening (loop kernel)"
+    fi
+fi
+
+finish
