@@ -17,6 +17,7 @@ END = "<!-- bench.sh: END generated results -->"
 
 LOOP_PEERS = [
     ("vmiemu", "vmiemu"),
+    ("vmiemu-nosnap", "vmiemu `--snap-every 0`"),
     ("vmiemu-norom", "vmiemu `--no-rom`"),
     ("qemu-tcg", "QEMU TCG"),
     ("qemu-icount", "QEMU `-icount shift=0`"),
@@ -28,6 +29,9 @@ CALL_PEERS = [
     ("vmiemu", "vmiemu"),
     ("vmiemu-log", "vmiemu `--log FILE`"),
 ]
+PEER_LABELS = dict(LOOP_PEERS + CALL_PEERS + [
+    ("qemu-icount-nosleep", "QEMU `-icount shift=0,sleep=off`"),
+])
 
 
 def read_results(path):
@@ -132,6 +136,154 @@ def call_table(runs, meta):
     return out, rates
 
 
+def label(peer):
+    return PEER_LABELS.get(peer, peer)
+
+
+def peers_of(meta, key):
+    return meta.get(key, "").split()
+
+
+def profile(meta, bench):
+    """vmiemu's per-iteration counts from its log: (n1, n2, insns, {event: count})."""
+    raw = meta.get("profile_" + bench)
+    if not raw:
+        return None
+    n1, n2, rest = raw.split(" ", 2)
+    insns, events = None, {}
+    for item in rest.split(";"):
+        key, _, value = item.rpartition("=")
+        if key == "insns":
+            insns = float(value)
+        else:
+            events[key] = float(value)
+    return int(n1), int(n2), insns, events
+
+
+def events_text(events):
+    return ", ".join(f"{v:g} × {k}" for k, v in events.items())
+
+
+def rate_table(runs, meta, bench, peers, unit, per_unit_cols):
+    """A small/big table for `bench`: per_unit_cols = [(header, divisor)] adds ns-per-X
+    columns (ns per iteration / divisor)."""
+    rates = {p: Rate(runs[(bench, p)], 1) for p in peers}
+    ref = rates["vmiemu"].rate if "vmiemu" in rates and rates["vmiemu"].ok else None
+    head = (f"| peer | N_small | N_big | t(small) s | t(big) s | t(big) − t(small) s | {unit}/s | "
+            f"ns/{unit} | ns/{unit} range | ")
+    head += "".join(f"{h} | " for h, _ in per_unit_cols) + "vmiemu/peer |"
+    out = [head, "|---|" + "---:|" * (8 + len(per_unit_cols)) + "---:|"]
+    for peer in peers:
+        r = rates[peer]
+        if not r.ok:
+            continue
+        ns = None if r.rate is None else 1e9 / r.rate
+        rng = "n/a" if r.lo is None else f"{1e9 / r.hi:,.0f}–{1e9 / r.lo:,.0f}"
+        per = "".join(f"{fmt(None if ns is None else ns / d, 0)} | " for _, d in per_unit_cols)
+        rate = "n/a" if r.rate is None else f"{r.rate:,.0f}"
+        out.append(f"| {label(peer)} | {r.small} | {r.big} | {fmt(r.t_small)} | {fmt(r.t_big)} | "
+                   f"{fmt(r.dt)} | {rate} | {fmt(ns, 0)} | {rng} | {per}{ratio(ref, r.rate)} |")
+    return out, rates
+
+
+def pte_table(runs, meta):
+    peers = peers_of(meta, "peers_pteloop")
+    out = [
+        "`pteloop.elf`: one iteration maps a page with SetPxE + InvalPage, reads and writes it, and "
+        "unmaps it with SetPxE + InvalPage (4 VMI calls with the ROM; natively 2 stores and 2 "
+        "`invlpg`). iters=N_small vs iters=N_big, median of "
+        f"{meta['reps']} run(s) each, same subtraction as above. ns per pair = ns per iteration / 2 "
+        "(one SetPxE + InvalPage, or store + `invlpg`); ratio = vmiemu iterations/s / peer's.",
+        "",
+    ]
+    t, rates = rate_table(runs, meta, "pteloop", peers, "iteration",
+                          [("ns per SetPxE+InvalPage pair", 2)])
+    return out + t, rates
+
+
+def irq_table(runs, meta, bench):
+    peers = peers_of(meta, "peers_irq")
+    phase = "spin" if bench == "irqspin" else "halt"
+    if phase == "spin":
+        what = ("interrupts on, a busy loop with no VMI call in it until N interrupts have "
+                "arrived")
+    else:
+        what = ("DisableInterrupts, test the count, VMI Halt (natively `sti; hlt`) until N "
+                "interrupts have arrived")
+    out = [
+        f"`irqloop.elf {phase}`: IRQ 0 from a periodic alarm of 1676 cycles (VMI SetAlarm; "
+        f"natively the PIT at 2 ticks = 1676 ns, under plain QEMU TCG at `pit={meta['tcg_pit']}` "
+        f"ticks), a handler that counts and sends the EOI; {what}. N = interrupts; "
+        f"median of {meta['reps']} run(s) each, same subtraction. Ratio = vmiemu interrupts/s "
+        "/ peer's.",
+        "",
+    ]
+    t, rates = rate_table(runs, meta, bench, peers, "interrupt", [])
+    return out + t, rates
+
+
+def whole_table(runs, meta):
+    out = [
+        "Whole runs of the test kernels with their default command line"
+        + (f" (timer.elf: `{meta['timer_args']}`)" if meta.get("timer_args") else "")
+        + f", median of {meta['reps']} run(s). Instructions: vmiemu's own count (the `end` "
+        "event of an untimed `--log` run; a ROM call counts as one); QEMU does not report one, so "
+        "its rows have wall time only. Start-up: the peer's median t(small) of `loop.elf` "
+        "iters=1000 above (boot, ROM set-up, exit); MIPS past start-up = instructions / (wall − "
+        "start-up).",
+        "",
+        "| kernel | peer | wall s | wall range s | guest instructions | MIPS (whole run) | "
+        "start-up s | MIPS past start-up |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    walls = {}
+    for kernel in ("paging", "timer"):
+        for peer in peers_of(meta, "peers_" + kernel):
+            t = runs[(kernel, peer)].get(0)
+            if not t:
+                continue
+            w = statistics.median(t.values())
+            walls[(kernel, peer)] = w
+            ins = meta.get(f"insns_{kernel}_{peer}")
+            ins = int(ins) if ins else None
+            loop_small = runs[("loop", peer)].get(int(meta["loop_small"]))
+            start = statistics.median(loop_small.values()) if loop_small else None
+            mips = f"{ins / w / 1e6:.1f}" if ins and w > 0 else "n/a"
+            past = (f"{ins / (w - start) / 1e6:.1f}" if ins and start is not None and w > start
+                    else "n/a")
+            out.append(
+                f"| `{kernel}.elf` | {label(peer)} | {w:.3f} | {min(t.values()):.3f}–"
+                f"{max(t.values()):.3f} | {'n/a' if ins is None else f'{ins:,}'} | {mips} | "
+                f"{fmt(start)} | {past} |")
+    notes = []
+    for kernel in ("paging", "timer"):
+        for peer in peers_of(meta, "peers_" + kernel):
+            raw = meta.get(f"events_{kernel}_{peer}")
+            if not raw:
+                continue
+            items = dict(item.rsplit("=", 1) for item in raw.split(";"))
+            total = int(items.pop("total", "0"))
+            top = ", ".join(f"{int(v):,} × {k}" for k, v in items.items())
+            notes.append(f"- `{kernel}.elf` on {label(peer)}, by its `--log`: {total:,} events; "
+                         f"most frequent: {top}.")
+    if notes:
+        out += [""] + notes
+    return out, walls
+
+
+def profiles(meta):
+    out = []
+    for bench, what in (("pteloop", "iteration"), ("irqspin", "interrupt (spin)"),
+                        ("irqhalt", "interrupt (halt)")):
+        p = profile(meta, bench)
+        if p is None:
+            continue
+        n1, n2, insns, events = p
+        out.append(f"- vmiemu, per {what}, from `--log` runs at N={n1} and N={n2} (difference / "
+                   f"{n2 - n1}): {insns:g} guest instructions; events: {events_text(events)}.")
+    return out
+
+
 def summary(loop, call, meta):
     out = []
     v, q, qi = loop["vmiemu"], loop["qemu-tcg"], loop["qemu-icount"]
@@ -139,6 +291,11 @@ def summary(loop, call, meta):
         out.append(
             f"- Loop: vmiemu {v.rate / 1e6:.0f} MIPS = {v.rate / q.rate:.2f}× plain QEMU TCG "
             f"and {v.rate / qi.rate:.2f}× QEMU `-icount shift=0`.")
+    ns = loop.get("vmiemu-nosnap")
+    if v.ok and ns and ns.ok and None not in (v.rate, ns.rate):
+        out.append(
+            f"- Loop with snapshots off (`--snap-every 0`): {ns.rate / 1e6:.0f} MIPS; vmiemu's default "
+            f"(snapshots on) runs at {v.rate / ns.rate:.2f}× that.")
     u, uh = loop["unicorn"], loop["unicorn-hook"]
     if v.ok and u.ok and uh.ok and None not in (v.rate, u.rate, uh.rate):
         out.append(
@@ -161,6 +318,57 @@ def summary(loop, call, meta):
     return out
 
 
+def summary_new(pte, spin, halt, walls, loop, call, meta):
+    out = []
+    v = pte.get("vmiemu")
+    p = profile(meta, "pteloop")
+    if v and v.ok and v.rate:
+        ns = 1e9 / v.rate
+        line = (f"- pteloop: vmiemu {ns:,.0f} ns per iteration = {ns / 4:,.0f} ns per VMI call "
+                "(4 per iteration)")
+        c = call.get("vmiemu")
+        if c and c.ok and c.rate:
+            line += f", against {1e9 / c.rate:,.0f} ns per GetCycleCounter iteration in callloop"
+        if p:
+            line += (f"; {p[2]:g} guest instructions per iteration, so "
+                     f"{p[2] * v.rate / 1e6:.1f} MIPS inside this loop")
+        out.append(line + ".")
+        for peer in ("vmiemu-nosnap", "vmiemu-norom", "qemu-tcg", "qemu-icount"):
+            r = pte.get(peer)
+            if r and r.ok and r.rate:
+                out.append(f"  - {label(peer)}: {1e9 / r.rate:,.0f} ns per iteration "
+                           f"(vmiemu takes {r.rate / v.rate:.1f}× as long).")
+    lp = loop.get("vmiemu")
+    for name, rates, bench in (("spin", spin, "irqspin"), ("halt", halt, "irqhalt")):
+        v = rates.get("vmiemu")
+        if not (v and v.ok and v.rate):
+            continue
+        ns = 1e9 / v.rate
+        line = f"- irqloop {name}: vmiemu {ns:,.0f} ns per delivered interrupt"
+        p = profile(meta, bench)
+        if p:
+            line += f", {p[2]:g} guest instructions per interrupt ({events_text(p[3])})"
+            if name == "spin" and lp and lp.ok and lp.rate:
+                busy = p[2] / lp.rate * 1e9
+                line += (f"; those instructions at loop.elf's {lp.rate / 1e6:.0f} MIPS would take "
+                         f"{busy:,.0f} ns, which leaves ~{ns - busy:,.0f} ns for the interrupt")
+        out.append(line + ".")
+        for peer in ("vmiemu-norom", "qemu-tcg", "qemu-icount-nosleep"):
+            r = rates.get(peer)
+            if r and r.ok and r.rate:
+                out.append(f"  - {label(peer)}: {1e9 / r.rate:,.0f} ns per interrupt "
+                           f"(vmiemu/peer {v.rate / r.rate:.2f}).")
+    for kernel in ("paging", "timer"):
+        w = walls.get((kernel, "vmiemu"))
+        ins = meta.get(f"insns_{kernel}_vmiemu")
+        if w and ins:
+            peers = "; ".join(f"{label(p)} {walls[(kernel, p)]:.2f} s" for (k, p) in walls
+                              if k == kernel and p != "vmiemu")
+            out.append(f"- {kernel}.elf: vmiemu {w:.2f} s for {int(ins):,} instructions "
+                       f"({int(ins) / w / 1e6:.1f} MIPS over the whole run); {peers}.")
+    return out
+
+
 def report(runs, meta, multi):
     lines = []
     lines.append(f"Run {meta['date']} with `{meta['invocation']}`"
@@ -173,25 +381,39 @@ def report(runs, meta, multi):
     lines.append("")
     loop_lines, loop = loop_table(runs, meta)
     call_lines, call = call_table(runs, meta)
+    pte_lines, pte = pte_table(runs, meta)
+    spin_lines, spin = irq_table(runs, meta, "irqspin")
+    halt_lines, halt = irq_table(runs, meta, "irqhalt")
+    whole_lines, walls = whole_table(runs, meta)
     lines += ["### Tight loop", ""] + loop_lines + [""]
     lines += ["### VMI call loop", ""] + call_lines + [""]
-    s = summary(loop, call, meta)
+    lines += ["### Page-table updates (SetPxE + InvalPage)", ""] + pte_lines + [""]
+    lines += ["### Timer interrupts, busy loop", ""] + spin_lines + [""]
+    lines += ["### Timer interrupts, Halt between ticks", ""] + halt_lines + [""]
+    lines += ["### Whole runs: paging.elf and timer.elf", ""] + whole_lines + [""]
+    s = summary(loop, call, meta) + summary_new(pte, spin, halt, walls, loop, call, meta)
     if s:
         lines += ["### Summary (computed from the tables above)", ""] + s + [""]
+    pr = profiles(meta)
+    if pr:
+        lines += ["### What one iteration is, by vmiemu's count", ""] + pr + [""]
     lines += ["### Checks", ""]
     lines += [f"- {c}" for c in multi["check"]]
     lines += ["", "### Exact commands", "",
               "Run from the repository root; `N` is the iteration count, `$TMP` a fresh "
               "`mktemp -d` folder. `$TMP/vmiemu` and `$TMP/*.elf` are copies of "
-              "`build/release/vmiemu` and `build/release/testkernels/*.elf` taken right after "
-              "the build, so a concurrent rebuild cannot change them mid-run. "
+              "`build/release/vmiemu`, `build/release/testkernels/*.elf` and "
+              "`build/release/bench/*.elf` taken right after the build, so a concurrent rebuild "
+              "cannot change them mid-run. "
               "Every command is run under `timeout "
               f"{meta['timeout']}` and must exit with status 33 (`ucloop`: 0).", "", "```sh"]
     lines += multi["command"]
     lines += ["```", "",
               "Before the timed runs each command is run once, untimed, at the big iteration "
-              "count with `none` replaced by `file:PATH` for the serial port (`ucloop`: its "
-              "stdout), to check its output (the checks above)."]
+              "count (pteloop, irqloop: the vmiemu N_big, the same for every peer; paging, timer: "
+              "their only command line) with `none` replaced by `file:PATH` for the serial port "
+              "(`ucloop`: its stdout), to check its output (the checks above); the per-iteration "
+              "counts come from two more untimed vmiemu runs each with `--log FILE` added."]
     return lines
 
 

@@ -51,8 +51,12 @@ void rom_do_release_page(machine *m, rom_frame *f)
     m->pt_count--;
 }
 
-/* CR3 switches and TLB flushes change what code a linear address holds: drop the cached
- * per-block instruction counts, which are keyed by linear address. */
+/* A CR3 switch changes what code a linear address holds: drop the cached per-block
+ * instruction counts, which are keyed by linear address. Single-page invalidations and TLB
+ * flushes within an address space do not clear them: that costs every block a new decode and
+ * made page-table-heavy guests ~20x slower (docs/BENCHMARKS.md, pteloop); a remapped page whose
+ * new code has blocks of the same start and byte size but other instruction counts is the
+ * accepted hazard (docs/ARCHITECTURE.md). */
 void rom_do_new_mappings(machine *m, rom_frame *f)
 {
     (void)f;

@@ -133,9 +133,9 @@ static const rom_call calls[ROM_NUM_CALLS] = {
      "from clone pfn; ZEROED is a hint, not a promise."},
     {45, "ReleasePage", CALL, rom_do_release_page, HOST, ARGS2("pfn", H, "flags", ROM_T_ALLOCFLAGS), NONE,
      "ReleasePage(pfn, flags): the page is no longer a page table."},
-    {46, "InvalPage", CALL, rom_do_new_mappings, NAT(rom_native_invlpg), ARGS1("linear", H), NONE,
+    {46, "InvalPage", CALL, NULL, NAT(rom_native_invlpg), ARGS1("linear", H), NONE,
      "InvalPage(linear address): invlpg."},
-    {47, "FlushTLB", CALL, rom_do_new_mappings, NAT(rom_native_flushtlb), ARGS1("flags", H), NONE,
+    {47, "FlushTLB", CALL, NULL, NAT(rom_native_flushtlb), ARGS1("flags", H), NONE,
      "FlushTLB(flags: 1 non-global, 2 also global): reload CR3, and toggle CR4.PGE for flag 2."},
     {48, "SetLinearMapping", CALL, rom_do_set_linear_mapping, HOST, ARGS4("slot", D, "linear", H, "pages", D, "pfn", H), NONE,
      "SetLinearMapping(slot, linear address, page count, first pfn): where the kernel maps "

@@ -182,8 +182,14 @@ if [ -e "$loop_kernel" ]; then
         timeout 60 gdb -batch -nx -ex 'set architecture i386' -ex "target remote 127.0.0.1:$port" \
             -ex continue -ex 'monitor icount' -ex 'info registers eip' -ex detach >"$out" 2>&1 &
         gdb_pid=$!
-        sleep 1.5
-        kill -INT "$gdb_pid" 2>/dev/null # what Ctrl-C in gdb's terminal does
+        # Interrupt only once gdb has resumed the guest (a loaded machine may take a while to
+        # get there); resend a few times in case one lands between gdb's steps.
+        for _ in $(seq 200); do grep -q "Continuing" "$out" 2>/dev/null && break; sleep 0.1; done
+        for _ in 1 2 3 4 5; do
+            sleep 1
+            kill -INT "$gdb_pid" 2>/dev/null # what Ctrl-C in gdb's terminal does
+            grep -q "Program received signal SIGINT" "$out" 2>/dev/null && break
+        done
         wait "$gdb_pid"
         check "Ctrl-C stops the running guest" "$out" "Program received signal SIGINT"
         check "the guest had run when interrupted" "$out" "^icount [1-9][0-9]*\$"
