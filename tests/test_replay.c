@@ -167,7 +167,10 @@ START_TEST(test_killed_recording_replays_up_to_its_last_chunk)
         execv(VMIEMU_BINARY, (char *const *)argv);
         _exit(127);
     }
-    usleep(300000);
+    /* Kill it once some chunks are on disk (a sanitizer build starts slowly). */
+    struct stat sb;
+    for (int i = 0; i < 600 && (stat(rec, &sb) != 0 || sb.st_size < 100000); i++)
+        usleep(50000);
     kill(pid, SIGKILL);
     int st;
     waitpid(pid, &st, 0);
