@@ -593,13 +593,13 @@ static void on_breakpoint(uc_engine *uc, uint64_t address, uint32_t size, void *
 
 static void on_watch(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
 {
-    (void)type;
     cpu *c = user;
     if (c->watch_hit)
         return; /* the first write of this run is the one reported */
     uint32_t eip = vcpu_get(c, CPU_EIP);
     c->watch_hit = true;
-    c->last_watch = (vcpu_watch_hit){vcpu_icount(c) + 1, address, eip, (uint64_t)value, size};
+    c->last_watch = (vcpu_watch_hit){vcpu_icount(c) + 1, address, eip, (uint64_t)value, size,
+                                     type == UC_MEM_WRITE ? 'w' : 'r'};
     (void)uc; /* no uc_emu_stop here: it would stop inside the instruction, after its store but
                * before EIP moves on; the next block boundary stops instead (on_block) */
 }
@@ -612,10 +612,14 @@ bool vcpu_set_watchpoints(cpu *c, const vcpu_watch *w, int n)
         uc_hook_del(c->uc, c->watch_hooks[i]);
     c->nwatch = 0;
     for (int i = 0; i < n; i++) {
-        if (w[i].len == 0 || uc_hook_add(c->uc, &c->watch_hooks[i], UC_HOOK_MEM_WRITE, (void *)on_watch, c, w[i].addr,
-                                         w[i].addr + w[i].len - 1) != UC_ERR_OK)
+        if (w[i].len == 0)
             return false;
-        c->nwatch++;
+        if (w[i].access != 'r' && uc_hook_add(c->uc, &c->watch_hooks[c->nwatch++], UC_HOOK_MEM_WRITE, (void *)on_watch,
+                                              c, w[i].addr, w[i].addr + w[i].len - 1) != UC_ERR_OK)
+            return false;
+        if (w[i].access != 'w' && uc_hook_add(c->uc, &c->watch_hooks[c->nwatch++], UC_HOOK_MEM_READ, (void *)on_watch,
+                                              c, w[i].addr, w[i].addr + w[i].len - 1) != UC_ERR_OK)
+            return false;
     }
     uc_ctl_flush_tb(c->uc); /* memory hooks are built into translations */
     return true;

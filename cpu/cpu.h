@@ -70,10 +70,12 @@ typedef enum vcpu_delivery {
 
 enum { VCPU_ROM_RUN = 0, VCPU_ROM_DONE = 1, VCPU_ROM_BREAK = 2 };
 
-/* A watchpoint on guest-physical memory: writes to [addr, addr + len). */
+/* A watchpoint on guest-physical memory [addr, addr + len): access 'w' (writes), 'r' (reads)
+ * or 'a' (both). */
 typedef struct vcpu_watch {
     uint64_t addr;
     uint32_t len;
+    char access;
 } vcpu_watch;
 
 typedef struct cpu_ops {
@@ -174,6 +176,7 @@ typedef struct vcpu_watch_hit {
     uint32_t eip;      /* the writing instruction */
     uint64_t value;
     int size;
+    char access;       /* 'w' or 'r': what the guest did */
 } vcpu_watch_hit;
 const vcpu_watch_hit *vcpu_last_watch(const cpu *c);
 

@@ -48,7 +48,7 @@ struct cpu {
     int nbreakpoints;
     bool bp_hit;
     bool bp_skip_armed;   /* the next arrival at bp_skip_at runs it instead of stopping */
-    uc_hook watch_hooks[VCPU_MAX_WATCHPOINTS];
+    uc_hook watch_hooks[2 * VCPU_MAX_WATCHPOINTS];
     int nwatch;
     bool watch_hit;
     vcpu_watch_hit last_watch;

@@ -39,7 +39,7 @@ static bool apply(dbg *d, vm_error *err)
         if (p->kind == DBG_BREAK && nb < VCPU_MAX_BREAKPOINTS)
             bps[nb++] = p->addr;
         else if (p->kind == DBG_WATCH && nw < VCPU_MAX_WATCHPOINTS)
-            ws[nw++] = (vcpu_watch){p->phys, p->len};
+            ws[nw++] = (vcpu_watch){p->phys, p->len, p->access};
         else if (p->kind == DBG_VMI_BREAK)
             d->m->vmi_breaks[p->call] = true;
     }
@@ -76,6 +76,11 @@ int dbg_break(dbg *d, uint32_t linear, vm_error *err)
 
 int dbg_watch(dbg *d, uint32_t linear, uint32_t len, bool physical, vm_error *err)
 {
+    return dbg_watch_access(d, linear, len, physical, 'w', err);
+}
+
+int dbg_watch_access(dbg *d, uint32_t linear, uint32_t len, bool physical, char access, vm_error *err)
+{
     uint64_t phys = linear;
     if (len == 0 || len > 4096) {
         vm_fail(err, VM_EINVAL, "a watchpoint covers 1 to 4096 bytes");
@@ -85,7 +90,11 @@ int dbg_watch(dbg *d, uint32_t linear, uint32_t len, bool physical, vm_error *er
         vm_fail(err, VM_EINVAL, "0x%08x is not mapped: watch a physical address instead", linear);
         return 0;
     }
-    return add(d, (dbg_point){.kind = DBG_WATCH, .addr = linear, .phys = phys, .len = len}, err);
+    if (access != 'w' && access != 'r' && access != 'a') {
+        vm_fail(err, VM_EINVAL, "a watchpoint watches reads, writes or both");
+        return 0;
+    }
+    return add(d, (dbg_point){.kind = DBG_WATCH, .addr = linear, .phys = phys, .len = len, .access = access}, err);
 }
 
 int dbg_vmi_break(dbg *d, uint16_t call, vm_error *err)
@@ -123,7 +132,7 @@ static dbg_stop classify(dbg *d)
     for (int i = 0; i < DBG_MAX_POINTS; i++) {
         dbg_point *p = &d->points[i];
         bool at = p->id && ((m->watch_hit && p->kind == DBG_WATCH && m->watch.addr >= p->phys &&
-                             m->watch.addr < p->phys + p->len) ||
+                             m->watch.addr < p->phys + p->len && (p->access == 'a' || p->access == m->watch.access)) ||
                             (m->break_hit && p->kind == DBG_BREAK && p->addr == eip) ||
                             (m->break_hit && p->kind == DBG_VMI_BREAK && m->vmi_break_skip == machine_insns(m)));
         if (at) {

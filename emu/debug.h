@@ -16,7 +16,7 @@
 
 typedef enum dbg_point_kind {
     DBG_BREAK,     /* stop before executing a linear address */
-    DBG_WATCH,     /* stop after a write to memory (physical range) */
+    DBG_WATCH,     /* stop after an access to memory (physical range): see access */
     DBG_VMI_BREAK, /* stop before a VMI call (by event number) */
 } dbg_point_kind;
 
@@ -26,6 +26,7 @@ typedef struct dbg_point {
     uint32_t addr;   /* DBG_BREAK: linear address; DBG_WATCH: linear address as given */
     uint64_t phys;   /* DBG_WATCH: the physical address watched */
     uint32_t len;    /* DBG_WATCH */
+    char access;     /* DBG_WATCH: 'w' write, 'r' read, 'a' either */
     uint16_t call;   /* DBG_VMI_BREAK: event number (0..73, 0x100 Init, 0x101 GetRelocationInfo) */
     uint64_t hits;
 } dbg_point;
@@ -62,7 +63,8 @@ void dbg_interrupt(dbg *d);
 
 /* Points. Add returns the new id (> 0) or 0 with err. */
 int dbg_break(dbg *d, uint32_t linear, vm_error *err);
-int dbg_watch(dbg *d, uint32_t linear, uint32_t len, bool physical, vm_error *err);
+int dbg_watch(dbg *d, uint32_t linear, uint32_t len, bool physical, vm_error *err); /* writes */
+int dbg_watch_access(dbg *d, uint32_t linear, uint32_t len, bool physical, char access, vm_error *err);
 int dbg_vmi_break(dbg *d, uint16_t call, vm_error *err);
 bool dbg_delete(dbg *d, int id); /* id 0 deletes every point */
 

@@ -322,7 +322,9 @@ static void stop_reply(gdbstub *s, dbg_stop st)
         if (hw ? s->client_hwbreak : s->client_swbreak)
             snprintf(why, sizeof why, "%s", hw ? "hwbreak:;" : "swbreak:;");
     } else if (st == DBG_WATCHPOINT) {
-        snprintf(why, sizeof why, "watch:%x;", watch_addr(s));
+        const dbg_point *p = s->d->last_hit;
+        const char *kind = p && p->access == 'r' ? "rwatch" : p && p->access == 'a' ? "awatch" : "watch";
+        snprintf(why, sizeof why, "%s:%x;", kind, watch_addr(s));
     } else if (st == DBG_START) {
         snprintf(why, sizeof why, "replaylog:begin;");
     }
@@ -623,8 +625,8 @@ static void h_X(gdbstub *s, const char *a)
     write_mem(s, addr, (const uint8_t *)a, len);
 }
 
-/* Z/z TYPE,ADDR,KIND: 0 and 1 are breakpoints, 2 a write watchpoint over KIND bytes. Read and
- * access watchpoints (3, 4) are not supported: an empty reply says so. */
+/* Z/z TYPE,ADDR,KIND: 0 and 1 are breakpoints; 2, 3 and 4 write, read and access watchpoints
+ * over KIND bytes. */
 static void points(gdbstub *s, const char *a, bool insert)
 {
     uint32_t type, addr, kind;
@@ -633,9 +635,9 @@ static void points(gdbstub *s, const char *a, bool insert)
         reply_fmt(s, "E01");
         return;
     }
-    if (type > 2)
+    if (type > 4)
         return; /* unsupported */
-    uint32_t len = type == 2 ? kind : 1;
+    uint32_t len = type >= 2 ? kind : 1;
     gdb_point *p = NULL;
     for (int i = 0; i < DBG_MAX_POINTS && !p; i++)
         if (s->points[i].id && s->points[i].type == (int)type && s->points[i].addr == addr && s->points[i].len == len)
@@ -656,7 +658,8 @@ static void points(gdbstub *s, const char *a, bool insert)
         if (!s->points[i].id)
             p = &s->points[i];
     vm_error err = {0};
-    int id = !p ? 0 : type == 2 ? dbg_watch(s->d, addr, len, false, &err) : dbg_break(s->d, addr, &err);
+    static const char access[] = {0, 0, 'w', 'r', 'a'};
+    int id = !p ? 0 : type >= 2 ? dbg_watch_access(s->d, addr, len, false, access[type], &err) : dbg_break(s->d, addr, &err);
     if (!id) {
         reply_fmt(s, "E01");
         return;

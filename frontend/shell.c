@@ -111,8 +111,9 @@ static void report_stop(shell *s, dbg_stop why)
             fprintf(s->out, "Breakpoint %d, %s", p ? p->id : 0, where(s, eip, at, sizeof at));
         break;
     case DBG_WATCHPOINT:
-        fprintf(s->out, "Watchpoint %d: write to 0x%08llx by %s", p ? p->id : 0,
-                (unsigned long long)s->m->watch.addr, where(s, s->m->watch.eip, at, sizeof at));
+        fprintf(s->out, "Watchpoint %d: %s 0x%08llx by %s", p ? p->id : 0,
+                s->m->watch.access == 'r' ? "read of" : "write to", (unsigned long long)s->m->watch.addr,
+                where(s, s->m->watch.eip, at, sizeof at));
         break;
     case DBG_ENDED:
         fprintf(s->out, "The guest ended: %s%s%s", machine_end_name(s->m->end), s->m->end_message[0] ? ": " : "",
@@ -258,10 +259,12 @@ static bool cmd_watch(shell *s, int argc, char **argv, vm_error *err)
             return vm_fail(err, VM_EINVAL, "'%s' is not a length from 1 to 4096", argv[2]);
         len = (uint32_t)l;
     }
-    int id = dbg_watch(&s->d, addr, len, physical, err);
+    char access = argv[0][0] == 'r' ? 'r' : argv[0][0] == 'a' ? 'a' : 'w';
+    int id = dbg_watch_access(&s->d, addr, len, physical, access, err);
     if (!id)
         return false;
-    fprintf(s->out, "Watchpoint %d: %u bytes at 0x%08x%s\n", id, len, addr, physical ? " (physical)" : "");
+    fprintf(s->out, "%s %d: %u bytes at 0x%08x%s\n", access == 'r' ? "Read watchpoint" : access == 'a' ? "Access watchpoint" : "Watchpoint",
+            id, len, addr, physical ? " (physical)" : "");
     return true;
 }
 
@@ -297,8 +300,8 @@ static void info_breakpoints(shell *s)
         if (p->kind == DBG_BREAK)
             fprintf(s->out, "%-4d breakpoint  %s", p->id, where(s, p->addr, at, sizeof at));
         else if (p->kind == DBG_WATCH)
-            fprintf(s->out, "%-4d watchpoint  %u bytes at 0x%08x (physical 0x%08llx)", p->id, p->len, p->addr,
-                    (unsigned long long)p->phys);
+            fprintf(s->out, "%-4d %cwatchpoint %u bytes at 0x%08x (physical 0x%08llx)", p->id,
+                    p->access == 'w' ? ' ' : p->access, p->len, p->addr, (unsigned long long)p->phys);
         else
             fprintf(s->out, "%-4d vmi-break   %s", p->id,
                     p->call < ROM_NUM_CALLS ? rom_call_find(p->call)->name : p->call == EV_NUM_INIT ? "Init" : "GetRelocationInfo");
@@ -668,6 +671,8 @@ static const command commands[] = {
     {"reverse-continue", "rc", cmd_reverse_continue, "reverse-continue", "go back to the previous breakpoint, watchpoint or VMI-call hit"},
     {"break", "b", cmd_break, "break ADDR|SYMBOL | break vmi NAME|NUMBER", "stop before an address, or before a VMI call"},
     {"watch", NULL, cmd_watch, "watch ADDR [LEN] [phys]", "stop after a write to memory (linear, or physical)"},
+    {"rwatch", NULL, cmd_watch, "rwatch ADDR [LEN] [phys]", "stop after a read of memory"},
+    {"awatch", NULL, cmd_watch, "awatch ADDR [LEN] [phys]", "stop after a read or write of memory"},
     {"delete", "d", cmd_delete, "delete [N]", "delete breakpoint N (all without N)"},
     {"info", "i", cmd_info, "info registers|breakpoints|snapshots|gdt|idt|tss|rom", "show machine state"},
     {"x", NULL, cmd_x, "x/NFU ADDR", "examine memory: N units, F format x d u i s, U unit b h w"},

@@ -494,8 +494,23 @@ START_TEST(test_a_write_watchpoint_stops_with_watch_and_the_address)
     ck_assert_str_eq(ask(p), "01");
     snprintf(p, sizeof p, "z2,%x,%x", probed, PROBED_FLAG_SIZE);
     ck_assert_str_eq(ask(p), "OK");
-    ck_assert_str_eq(ask("Z3,100000,4"), ""); /* read watchpoints: not supported */
-    ck_assert_str_eq(ask("Z4,100000,4"), "");
+}
+END_TEST
+
+START_TEST(test_read_and_access_watchpoints_stop_with_their_kind)
+{
+    /* hello's ROM probe reads the option-ROM signature at 0xC0000 (paging is off). */
+    ck_assert_str_eq(ask("Z3,c0000,2"), "OK");
+    const char *r = ask("c");
+    ck_assert_msg(strncmp(r, "T05thread:1;rwatch:c0000;", 25) == 0, "%s", r);
+    ck_assert_str_eq(ask("z3,c0000,2"), "OK");
+    uint32_t probed = sym("probed");
+    char p[64], want[64];
+    snprintf(p, sizeof p, "Z4,%x,%x", probed, PROBED_FLAG_SIZE);
+    ck_assert_str_eq(ask(p), "OK");
+    snprintf(want, sizeof want, "T05thread:1;awatch:%x;", probed);
+    r = ask("c");
+    ck_assert_msg(strncmp(r, want, strlen(want)) == 0, "%s", r);
 }
 END_TEST
 
@@ -643,6 +658,7 @@ static Suite *gdbstub_suite(void)
     tcase_add_test(tc, test_bs_at_the_start_reports_the_beginning_of_history);
     tcase_add_test(tc, test_bc_after_two_breakpoint_hits_lands_on_the_earlier_one);
     tcase_add_test(tc, test_a_write_watchpoint_stops_with_watch_and_the_address);
+    tcase_add_test(tc, test_read_and_access_watchpoints_stop_with_their_kind);
     tcase_add_test(tc, test_ctrl_c_while_continuing_stops_with_T02);
     tcase_add_test(tc, test_ctrl_c_queued_behind_continue_stops_before_running);
     tcase_add_test(tc, test_ctrl_c_while_stopped_is_ignored);

@@ -176,6 +176,14 @@ START_TEST(test_batch_script_runs_and_reports_the_failing_line)
 }
 END_TEST
 
+START_TEST(test_read_watchpoint_on_the_rom_signature)
+{
+    ck_assert_ptr_nonnull(strstr(run("rwatch 0xc0000 2"), "Read watchpoint 1"));
+    const char *o = run("continue");
+    ck_assert_msg(strstr(o, "Watchpoint 1: read of 0x000c000"), "%s", o);
+}
+END_TEST
+
 static Suite *shell_suite(void)
 {
     Suite *s = suite_create("shell");
@@ -189,6 +197,7 @@ static Suite *shell_suite(void)
     tcase_add_test(tc, test_goto_and_explain_a_call);
     tcase_add_test(tc, test_watch_stops_after_the_write);
     tcase_add_test(tc, test_snapshot_and_restore);
+    tcase_add_test(tc, test_read_watchpoint_on_the_rom_signature);
     tcase_add_test(tc, test_bad_commands_say_what_is_wrong);
     tcase_add_test(tc, test_batch_script_runs_and_reports_the_failing_line);
     suite_add_tcase(s, tc);

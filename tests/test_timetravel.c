@@ -142,7 +142,7 @@ START_TEST(test_watchpoint_stops_just_after_the_write_and_reverse_continue_finds
     machine_free(&t->m);
     memset(&t->m, 0, sizeof t->m);
     ck_assert(tu_load_snippet(&t->m, "timer_pic"));
-    vcpu_watch w = {TOTAL_TICKS, 4};
+    vcpu_watch w = {TOTAL_TICKS, 4, 'w'};
     ck_assert(vcpu_set_watchpoints(t->m.cpu, &w, 1));
     ck_assert_int_eq(machine_run(&t->m), END_RUNNING);
     ck_assert(t->m.watch_hit);
