@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config python3 python3-venv gcc-multilib nasm
-          libsdl2-dev libreadline-dev zlib1g-dev check libcapstone-dev qemu-system-x86 gdb)
+          libsdl2-dev libreadline-dev zlib1g-dev check libcapstone-dev qemu-system-x86 gdb tmux)
 
 missing=()
 for p in "${packages[@]}"; do
