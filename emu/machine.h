@@ -70,6 +70,12 @@ typedef struct linear_mapping {
 typedef size_t (*machine_input_fn)(void *ctx, uint8_t *buf, size_t max);
 #define MACHINE_INPUT_EVERY 1000000u /* instructions between polls of the host input */
 
+/* One stretch of open bus above RAM (machine_mmio.c): where it starts, for the log. */
+typedef struct machine_open_bus {
+    struct machine *m;
+    uint64_t base;
+} machine_open_bus;
+
 typedef struct machine {
     machine_config cfg;
     char *kernel_path;
@@ -109,6 +115,7 @@ typedef struct machine {
     struct timeline *timeline; /* snapshots (emu/snapshot.c); NULL when off */
     struct recplay *recplay;   /* recording or replay (emu/recplay.c); NULL when neither */
     dirty_map dirty;
+    machine_open_bus open_bus[2]; /* below and above the local APIC page */
     uint64_t pause_at;         /* machine_run_until's stop point */
     bool break_hit;            /* the last run stopped before a breakpoint address or VMI call */
     bool vmi_breaks[MACHINE_VMI_BREAKS]; /* stop before these VMI calls (event numbers) */

@@ -6,11 +6,6 @@
 #define APIC_SIZE 0x1000ull
 #define TOP (1ull << 32)
 
-typedef struct open_bus {
-    machine *m;
-    uint64_t base;
-} open_bus;
-
 static void log_access(machine *m, uint64_t addr, int access)
 {
     vm_event ev = {0};
@@ -24,8 +19,8 @@ static void log_access(machine *m, uint64_t addr, int access)
 
 static uint32_t bus_read(void *opaque, uint64_t offset, unsigned size)
 {
-    machine *m = opaque;
-    log_access(m, m->mem.size + offset, 'r');
+    machine_open_bus *b = opaque;
+    log_access(b->m, b->base + offset, 'r');
     return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
 }
 
@@ -33,23 +28,8 @@ static void bus_write(void *opaque, uint64_t offset, unsigned size, uint32_t val
 {
     (void)size;
     (void)value;
-    machine *m = opaque;
-    log_access(m, m->mem.size + offset, 'w');
-}
-
-static uint32_t high_read(void *opaque, uint64_t offset, unsigned size)
-{
-    machine *m = opaque;
-    log_access(m, APIC_BASE + APIC_SIZE + offset, 'r');
-    return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
-}
-
-static void high_write(void *opaque, uint64_t offset, unsigned size, uint32_t value)
-{
-    (void)size;
-    (void)value;
-    machine *m = opaque;
-    log_access(m, APIC_BASE + APIC_SIZE + offset, 'w');
+    machine_open_bus *b = opaque;
+    log_access(b->m, b->base + offset, 'w');
 }
 
 /* The APIC page: 32-bit registers at 16-byte offsets, as the native (non-VMI) path uses it. */
@@ -75,7 +55,11 @@ static void apic_mmio_write(void *opaque, uint64_t offset, unsigned size, uint32
 
 bool machine_map_high_memory(machine *m, vm_error *err)
 {
-    return vcpu_map_mmio(m->cpu, m->mem.size, APIC_BASE - m->mem.size, bus_read, bus_write, m, err) &&
+    m->open_bus[0] = (machine_open_bus){m, m->mem.size};
+    m->open_bus[1] = (machine_open_bus){m, APIC_BASE + APIC_SIZE};
+    return vcpu_map_mmio(m->cpu, m->open_bus[0].base, APIC_BASE - m->open_bus[0].base, bus_read, bus_write,
+                         &m->open_bus[0], err) &&
            vcpu_map_mmio(m->cpu, APIC_BASE, APIC_SIZE, apic_mmio_read, apic_mmio_write, m, err) &&
-           vcpu_map_mmio(m->cpu, APIC_BASE + APIC_SIZE, TOP - APIC_BASE - APIC_SIZE, high_read, high_write, m, err);
+           vcpu_map_mmio(m->cpu, m->open_bus[1].base, TOP - m->open_bus[1].base, bus_read, bus_write,
+                         &m->open_bus[1], err);
 }
