@@ -7,7 +7,7 @@
 OUT ?= build/release/bench
 CC := gcc
 LIB := testkernels/lib
-KERNELS := pteloop irqloop
+KERNELS := pteloop irqloop memstream mixed
 
 CFLAGS := -m32 -march=i686 -std=c11 -ffreestanding -nostdlib -fno-pic -fno-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
