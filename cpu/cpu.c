@@ -72,7 +72,7 @@ const cpu_fault *vcpu_fault_info(const cpu *c) { return &c->fault; }
 static uint32_t block_index(cpu *c, uint32_t eip)
 {
     uint8_t buf[MAX_BLOCK_BYTES];
-    if (c->blk_size > sizeof buf || uc_vmem_read(c->uc, c->blk_pc, UC_PROT_EXEC, buf, c->blk_size) != UC_ERR_OK)
+    if (c->blk_size > sizeof buf || !vcpu_read_linear(c, c->blk_pc, buf, c->blk_size))
         return 0;
     return disasm_count_until(c->dis, buf, c->blk_size, c->blk_pc, eip);
 }
@@ -88,21 +88,21 @@ uint64_t vcpu_icount(cpu *c)
     return c->blk_icount + block_index(c, eip);
 }
 
-/* The block's instruction count; *first_io = 1 + index of its first port I/O instruction. */
-static uint32_t block_count(cpu *c, uint32_t pc, uint32_t size, uint32_t *first_io)
+/* Cache miss: disassemble the block once and remember its count. Kept out of line so the hot
+ * path of on_block carries no 8 KiB buffer and no callee-saved register spills. */
+static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uint32_t pc, uint32_t size,
+                                                                       blockcache_entry *tmp)
 {
-    const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
-    if (e) {
-        *first_io = e->first_io;
-        return e->count;
-    }
     uint8_t buf[MAX_BLOCK_BYTES];
-    uint32_t count = 0;
-    *first_io = 0;
-    if (size <= sizeof buf && uc_vmem_read(c->uc, pc, UC_PROT_EXEC, buf, size) == UC_ERR_OK)
-        count = disasm_scan(c->dis, buf, size, pc, first_io);
-    blockcache_put(&c->counts, pc, size, count, *first_io);
-    return count;
+    uint32_t first_io = 0, count = 0;
+    if (size <= sizeof buf && vcpu_read_linear(c, pc, buf, size))
+        count = disasm_scan(c->dis, buf, size, pc, &first_io);
+    blockcache_put(&c->counts, pc, size, count, first_io);
+    const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
+    if (e)
+        return e;
+    *tmp = (blockcache_entry){pc, (uint16_t)size, (uint16_t)count, (uint16_t)first_io};
+    return tmp; /* not cacheable (huge block, or no memory): counted every time */
 }
 
 static void stop_with(cpu *c, cpu_stop why)
@@ -113,63 +113,100 @@ static void stop_with(cpu *c, cpu_stop why)
     uc_emu_stop(c->uc);
 }
 
-static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+/* The rare cases on_block must look at before counting; true if the block must not be counted. */
+static bool block_needs_care(cpu *c, uc_engine *uc)
 {
-    cpu *c = user;
-    uint32_t pc = (uint32_t)address;
     if (c->exact) { /* exact stepping stays inside its block: leaving it ends the stretch */
         if (c->exact_entered)
             uc_emu_stop(uc);
         c->exact_entered = true;
-        return;
+        return true;
     }
     if (c->stop_requested)
-        return;
+        return true;
     if (c->watch_hit) { /* a watched write in the block just run: stop at this clean boundary */
         uc_emu_stop(uc);
-        return;
+        return true;
     }
     if (c->irq_window && (vcpu_get(c, CPU_EFLAGS) & 0x200)) {
         c->window_hit = true;
         uc_emu_stop(uc);
+        return true;
+    }
+    return false;
+}
+
+/* A ROM call counts as one instruction, like the trapping instruction it stands for. True if
+ * the block was handled (a call done, or the run stops); false to count it as guest code. */
+static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
+{
+    if (c->icount + 1 > c->target) {
+        c->deadline_hit = true;
+        uc_emu_stop(uc);
+        return true;
+    }
+    c->at_block_start = true;
+    int r = c->ops.rom_block(c->ops.ctx, pc);
+    c->at_block_start = false;
+    if (r == VCPU_ROM_DONE) {
+        c->icount++;
+        return true;
+    }
+    if (r == VCPU_ROM_BREAK) {
+        c->bp_hit = true;
+        uc_emu_stop(uc);
+        return true;
+    }
+    return false;
+}
+
+/* on_block for everything but ordinary cached guest code. */
+static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, uint32_t size, cpu *c)
+{
+    if (c->block_care && block_needs_care(c, uc))
+        return;
+    c->blk_icount = c->icount;
+    c->blk_pc = pc;
+    c->blk_size = size;
+    if ((pc & 0xFFFFFu) - PHYS_ROM_BASE < PHYS_ROM_SIZE && c->ops.rom_block && rom_block(c, uc, pc))
+        return;
+    blockcache_entry tmp;
+    const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
+    if (!e)
+        e = count_block(c, pc, size, &tmp);
+    if (e->first_io && vcpu_io_needs_check(c)) { /* Unicorn would skip the I/O bitmap check */
+        c->io_hit = true;
+        c->io_index = e->first_io - 1u;
+        uc_emu_stop(uc);
+        return;
+    }
+    if (c->icount + e->count > c->target) {
+        c->deadline_hit = true;
+        uc_emu_stop(uc);
+        return;
+    }
+    c->icount += e->count;
+}
+
+/* Runs before every translated block: the hot path of the whole emulator. Ordinary guest code
+ * whose count is cached costs a lookup and an add here; anything else (a ROM page, a port
+ * instruction, a deadline, a stop, stepping) goes to on_block_slow as a tail call, so this
+ * function saves no registers. */
+static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+    cpu *c = user;
+    uint32_t pc = (uint32_t)address;
+    const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
+    if (__builtin_expect(e == NULL || e->first_io != 0 || c->block_care != 0 ||
+                             (pc & 0xFFFFFu) - PHYS_ROM_BASE < PHYS_ROM_SIZE || c->icount + e->count > c->target,
+                         0)) {
+        on_block_slow(uc, pc, size, c);
         return;
     }
     c->blk_icount = c->icount;
     c->blk_pc = pc;
     c->blk_size = size;
-    if ((pc & 0xFFFFFu) - PHYS_ROM_BASE < PHYS_ROM_SIZE && c->ops.rom_block) {
-        /* A ROM call counts as one instruction, like the trapping instruction it stands for. */
-        if (c->icount + 1 > c->target) {
-            c->deadline_hit = true;
-            uc_emu_stop(uc);
-            return;
-        }
-        c->at_block_start = true;
-        int r = c->ops.rom_block(c->ops.ctx, pc);
-        c->at_block_start = false;
-        if (r == VCPU_ROM_DONE) {
-            c->icount++;
-            return;
-        }
-        if (r == VCPU_ROM_BREAK) {
-            c->bp_hit = true;
-            uc_emu_stop(uc);
-            return;
-        }
-    }
-    uint32_t first_io, n = block_count(c, pc, size, &first_io);
-    if (first_io && vcpu_io_needs_check(c)) { /* Unicorn would skip the I/O bitmap check */
-        c->io_hit = true;
-        c->io_index = first_io - 1;
-        uc_emu_stop(uc);
-        return;
-    }
-    if (c->icount + n > c->target) {
-        c->deadline_hit = true;
-        uc_emu_stop(uc);
-        return;
-    }
-    c->icount += n;
+    c->icount += e->count;
 }
 
 static void on_exact_insn(uc_engine *uc, uint64_t address, uint32_t size, void *user)
@@ -346,7 +383,12 @@ static bool add_hooks(cpu *c, vm_error *err)
     if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_INSN, (void *)on_rdtscp, c, 1, 0, UC_X86_INS_RDTSCP);
     if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_INTR, (void *)on_interrupt, c, 1, 0);
     if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_INSN_INVALID, (void *)on_invalid_opcode, c, 1, 0);
-    if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_MEM_INVALID, (void *)on_bad_memory, c, 1, 0);
+    /* Only where nothing writable is mapped: a hook covering RAM would keep every store there on
+     * Unicorn's slow path (its notdirty_write looks for such hooks). */
+    if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_MEM_INVALID, (void *)on_bad_memory, c, PHYS_ROM_BASE,
+                            PHYS_HOLE_END - 1);
+    if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_MEM_INVALID, (void *)on_bad_memory, c, c->pm->size,
+                            UINT64_MAX);
     if (e != UC_ERR_OK)
         return vm_fail(err, VM_EENGINE, "unicorn: cannot add hook %d: %s", i, uc_strerror(e));
     return true;
@@ -381,7 +423,8 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err)
         return NULL;
     }
     c->dis = disasm_open(err);
-    if (!c->dis || !blockcache_init(&c->counts) || !map_memory(c, err) || !add_hooks(c, err)) {
+    if (!c->dis || !blockcache_init(&c->counts) || !map_memory(c, err) || !add_hooks(c, err) ||
+        !vcpu_mmu_open(c, err)) {
         if (err && err->code == 0)
             vm_fail(err, VM_ENOMEM, "out of memory for the CPU");
         vcpu_close(c);
@@ -400,6 +443,7 @@ void vcpu_close(cpu *c)
         uc_close(c->uc);
     disasm_close(c->dis);
     blockcache_free(&c->counts);
+    free(c->code_pages);
     free(c);
 }
 
@@ -445,12 +489,36 @@ static uc_err run_exact(cpu *c, uint64_t k)
     c->exact_entered = false;
     c->exact_left = k;
     c->blk_icount = c->icount;
+    c->mmu_refused = false;
     e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
     c->exact = false;
     uc_hook_del(c->uc, h);
-    if (!c->stop_requested && !c->exact_aborted)
+    if (e == UC_ERR_EXCEPTION && c->mmu_refused) {
+        /* The refused instruction did not run (its hook had counted it); a refused fetch of the
+         * next block means this whole stretch did. */
+        uint32_t eip = vcpu_get(c, CPU_EIP);
+        c->icount = c->blk_icount + (eip - c->blk_pc < c->blk_size ? block_index(c, eip) : k - c->exact_left);
+    } else if (!c->stop_requested && !c->exact_aborted)
         c->icount = c->blk_icount + (k - c->exact_left);
     return e;
+}
+
+/* One instruction at EIP, exactly (for vcpu_mmu_reference_step). */
+static uc_err step_one(cpu *c)
+{
+    c->blk_pc = vcpu_get(c, CPU_EIP);
+    c->blk_size = 16; /* longer than any instruction */
+    return run_exact(c, 1);
+}
+
+/* After a stretch of execution: an access vmiemu's MMU refused is stepped with Unicorn's own,
+ * which raises the page fault. *stepped tells the run loop that execution simply goes on. */
+static uc_err settle_refused(cpu *c, uc_err e, bool *stepped)
+{
+    if (e != UC_ERR_EXCEPTION || !c->mmu_refused || c->stop_requested)
+        return e;
+    *stepped = true;
+    return vcpu_mmu_reference_step(c, step_one);
 }
 
 /* A block with port I/O at CPL > IOPL: run exactly up to the I/O instruction, check the TSS
@@ -514,11 +582,16 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
     while (c->icount < target) {
         c->deadline_hit = false;
         c->io_hit = false;
+        bool stepped = false;
+        c->mmu_refused = false;
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
+        if (e == UC_ERR_EXCEPTION && c->mmu_refused)
+            c->icount = vcpu_icount(c); /* the instructions before the refused one retired */
         if (e == UC_ERR_OK && c->io_hit && !c->stop_requested)
             e = io_step(c);
         else if (e == UC_ERR_OK && c->deadline_hit && !c->stop_requested)
             e = run_exact(c, c->target - c->icount);
+        e = settle_refused(c, e, &stepped);
         if (e != UC_ERR_OK || c->stop_requested) {
             result = stop_from_error(c, e);
             break;
@@ -535,7 +608,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
             result = CPU_STOP_WATCHPOINT;
             break;
         }
-        if (c->deadline_hit || c->io_hit)
+        if (c->deadline_hit || c->io_hit || stepped)
             continue;
         uint32_t eip = vcpu_get(c, CPU_EIP);
         if (halted_at(c, eip)) {
@@ -552,21 +625,6 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
         c->icount = c->fault.icount; /* the faulting block did not run to its end */
     c->running = false;
     return result;
-}
-
-bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys)
-{
-    return uc_vmem_translate(c->uc, linear, write ? UC_PROT_WRITE : UC_PROT_READ, phys) == UC_ERR_OK;
-}
-
-bool vcpu_read_linear(cpu *c, uint32_t linear, void *dst, uint32_t len)
-{
-    return uc_vmem_read(c->uc, linear, UC_PROT_READ, dst, len) == UC_ERR_OK;
-}
-
-bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len)
-{
-    return uc_vmem_write(c->uc, linear, UC_PROT_WRITE, (void *)src, len) == UC_ERR_OK;
 }
 
 void vcpu_request_irq_window(cpu *c, bool on) { c->irq_window = on; }

@@ -23,17 +23,25 @@ struct cpu {
     uint64_t blk_icount; /* icount before the current block */
     uint32_t blk_pc, blk_size;
     bool running, at_block_start;
-    bool exact;          /* stepping one block instruction by instruction */
+    /* The conditions the block hook must look at before counting a block, overlaid on one word
+     * so that its fast path tests them all with one load. */
+    union {
+        struct {
+            bool exact;          /* stepping one block instruction by instruction */
+            bool stop_requested;
+            bool watch_hit;      /* a watched access happened: stop at the next block */
+            bool irq_window;     /* stop when IF becomes set */
+        };
+        uint32_t block_care;
+    };
     uint64_t exact_left;
     bool deadline_hit;   /* the next block would have crossed the target */
-    bool stop_requested;
     cpu_stop stop;
     cpu_fault fault;
-    uc_hook hooks[9];
+    uc_hook hooks[10];
     vcpu_layout layout;   /* where Unicorn keeps its hidden exception state */
     uc_context *scratch;  /* for reading and resetting that state */
     bool exact_aborted;   /* an exception moved execution out of the exactly-stepped block */
-    bool irq_window;      /* stop when IF becomes set */
     bool io_hit;          /* the next block has port I/O that needs a permission check */
     uint32_t io_index;    /* instructions before that I/O instruction */
     bool exact_entered;   /* exact stepping has entered its block (leaving it stops) */
@@ -50,11 +58,23 @@ struct cpu {
     bool bp_skip_armed;   /* the next arrival at bp_skip_at runs it instead of stopping */
     uc_hook watch_hooks[2 * VCPU_MAX_WATCHPOINTS];
     int nwatch;
-    bool watch_hit;
     vcpu_watch_hit last_watch;
     uint32_t bp_skip_at;
     bool window_hit;
+    /* mmu_fill.c */
+    uint8_t *code_pages;  /* one bit per physical RAM page code has been fetched from */
+    uc_hook tlb_hook;
+    bool mmu_refused;     /* the last TLB fill was refused: step with Unicorn's own MMU */
 };
+
+_Static_assert(sizeof(bool) == 1, "block_care overlays four bools on one 32-bit word");
+
+/* The TLB filled by vmiemu (mmu_fill.c). */
+struct mmu_regs;
+void vcpu_mmu_regs(cpu *c, struct mmu_regs *r);
+bool vcpu_mmu_open(cpu *c, vm_error *err);
+/* Runs `step` (one instruction) with Unicorn's own MMU, after a refused fill. */
+uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c));
 
 /* Port I/O permission (ioperm.c). */
 bool vcpu_io_needs_check(cpu *c);

@@ -98,6 +98,16 @@ START_TEST(test_page_faults_report_cr2_and_error_code)
 }
 END_TEST
 
+START_TEST(test_stores_to_code_drop_its_translations)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "smc"), END_HALTED);
+    ck_assert_uint_eq(result(0), 1);
+    ck_assert_uint_eq(result(1), 2); /* patched in place after it ran */
+    ck_assert_uint_eq(result(2), 3); /* stored into a data page, then run */
+    ck_assert_uint_eq(result(3), 4); /* and patched there */
+}
+END_TEST
+
 START_TEST(test_system_call_from_ring3_switches_to_the_tss_stack)
 {
     ck_assert_int_eq(tu_run_snippet(&m, "deliver_ring3"), END_HALTED);
@@ -145,6 +155,7 @@ static Suite *deliver_suite(void)
     tcase_add_test(tc, test_fault_while_delivering_a_fault_becomes_a_double_fault);
     tcase_add_test(tc, test_no_usable_idt_ends_in_a_triple_fault_with_a_message);
     tcase_add_test(tc, test_page_faults_report_cr2_and_error_code);
+    tcase_add_test(tc, test_stores_to_code_drop_its_translations);
     tcase_add_test(tc, test_system_call_from_ring3_switches_to_the_tss_stack);
     tcase_add_test(tc, test_privileged_instruction_at_ring3_faults_to_ring0);
     tcase_add_test(tc, test_ring3_port_io_follows_the_tss_io_bitmap);

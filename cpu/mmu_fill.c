@@ -1,0 +1,126 @@
+/* Unicorn's TLB filled by vmiemu (UC_TLB_VIRTUAL), and the host's own accesses to guest memory.
+ *
+ * Why: Unicorn 2.1.4 keeps every store to a page the TLB calls executable on its slow path
+ * (notdirty_write never clears the flag for such entries), and its own x86 MMU calls every
+ * page executable. Filling the TLB here, a data access gets an entry without execute rights
+ * unless code has been fetched from that physical page, so stores to data pages take TCG's
+ * inline fast path (about 10x cheaper). Code pages keep execute rights and the slow path,
+ * which is what catches self-modifying code.
+ *
+ * Only accesses this MMU allows are filled here. One it refuses is handed to Unicorn's own
+ * x86 MMU: the instruction is stepped once with UC_TLB_CPU, which raises the #PF (exact CR2
+ * and error code, from the privilege level of the access) or, if the two MMUs disagree, runs
+ * it as the reference MMU says. */
+#include "cpu/cpu_internal.h"
+
+#include <stdlib.h>
+
+#include "mmu/translate.h"
+
+#define CR4_PAE 0x20u
+#define MSR_EFER 0xC0000080u
+#define EFER_NXE 0x800u
+#define CODE_PAGE_BIT(c, page) ((c)->code_pages[(page) >> 3] & (1u << ((page) & 7)))
+
+void vcpu_mmu_regs(cpu *c, mmu_regs *r)
+{
+    r->cr0 = vcpu_get(c, CPU_CR0);
+    r->cr3 = vcpu_get(c, CPU_CR3);
+    r->cr4 = vcpu_get(c, CPU_CR4);
+    r->nxe = false;
+    if (r->cr4 & CR4_PAE) {
+        uc_x86_msr msr = {.rid = MSR_EFER};
+        r->nxe = uc_reg_read(c->uc, UC_X86_REG_MSR, &msr) == UC_ERR_OK && (msr.value & EFER_NXE);
+    }
+}
+
+static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e, void *user)
+{
+    (void)uc;
+    cpu *c = user;
+    mmu_regs r;
+    vcpu_mmu_regs(c, &r);
+    mmu_access acc = type == UC_MEM_WRITE ? MMU_WRITE : type == UC_MEM_FETCH ? MMU_FETCH : MMU_READ;
+    bool user_mode = (vcpu_get(c, CPU_CS) & 3u) == 3u;
+    mmu_result res;
+    if (!mmu_access_page(c->pm, &r, (uint32_t)vaddr, acc, user_mode, &res)) {
+        c->mmu_refused = true;
+        return false;
+    }
+    uint64_t page = res.page >> 12;
+    bool ram = res.page < c->pm->size;
+    if (acc == MMU_FETCH && ram)
+        c->code_pages[page >> 3] |= (uint8_t)(1u << (page & 7));
+    e->paddr = res.page;
+    e->perms = UC_PROT_READ | (res.write ? UC_PROT_WRITE : 0);
+    /* Data entries of pages never executed lack execute rights: that keeps their stores fast. */
+    if (res.exec && (acc == MMU_FETCH || !ram || CODE_PAGE_BIT(c, page)))
+        e->perms |= UC_PROT_EXEC;
+    return true;
+}
+
+bool vcpu_mmu_open(cpu *c, vm_error *err)
+{
+    c->code_pages = calloc((c->pm->size >> 15) + 1, 1);
+    if (!c->code_pages)
+        return vm_fail(err, VM_ENOMEM, "out of memory for the code-page map");
+    uc_err e = uc_ctl_tlb_mode(c->uc, UC_TLB_VIRTUAL);
+    if (e == UC_ERR_OK)
+        e = uc_hook_add(c->uc, &c->tlb_hook, UC_HOOK_TLB_FILL, (void *)on_tlb_fill, c, 1, 0);
+    if (e != UC_ERR_OK)
+        return vm_fail(err, VM_EENGINE, "unicorn: cannot take over the TLB: %s", uc_strerror(e));
+    return true;
+}
+
+uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c))
+{
+    c->mmu_refused = false;
+    uc_err e = uc_ctl_tlb_mode(c->uc, UC_TLB_CPU);
+    if (e != UC_ERR_OK)
+        return e;
+    e = step(c);
+    uc_err back = uc_ctl_tlb_mode(c->uc, UC_TLB_VIRTUAL);
+    return e != UC_ERR_OK ? e : back;
+}
+
+/* Host accesses: translated here without side effects, then Unicorn's physical accessors, which
+ * drop translations of code they overwrite. */
+static bool host_access(cpu *c, uint32_t linear, void *buf, uint32_t len, bool write)
+{
+    mmu_regs r;
+    vcpu_mmu_regs(c, &r);
+    uint8_t *p = buf;
+    while (len > 0) {
+        uint32_t chunk = 0x1000u - (linear & 0xFFFu);
+        if (chunk > len)
+            chunk = len;
+        uint64_t phys;
+        /* Memory only: the host never reads or writes device space on the guest's behalf. */
+        if (!mmu_peek(c->pm, &r, linear, false, &phys) || !phys_range_ok(c->pm, phys, chunk))
+            return false;
+        uc_err e = write ? uc_mem_write(c->uc, phys, p, chunk) : uc_mem_read(c->uc, phys, p, chunk);
+        if (e != UC_ERR_OK)
+            return false;
+        linear += chunk;
+        p += chunk;
+        len -= chunk;
+    }
+    return true;
+}
+
+bool vcpu_read_linear(cpu *c, uint32_t linear, void *dst, uint32_t len)
+{
+    return host_access(c, linear, dst, len, false);
+}
+
+bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len)
+{
+    return host_access(c, linear, (void *)src, len, true);
+}
+
+bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys)
+{
+    mmu_regs r;
+    vcpu_mmu_regs(c, &r);
+    return mmu_peek(c->pm, &r, linear, write, phys);
+}

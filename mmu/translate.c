@@ -1,0 +1,138 @@
+#include "mmu/translate.h"
+
+#include <string.h>
+
+#define PG_P 0x1u
+#define PG_RW 0x2u
+#define PG_US 0x4u
+#define PG_A 0x20u
+#define PG_D 0x40u
+#define PG_PS 0x80u
+#define PAE_ADDR 0x000FFFFFFFFFF000ull
+#define CR0_WP 0x00010000u
+#define CR0_PG 0x80000000u
+#define CR4_PSE 0x10u
+#define CR4_PAE 0x20u
+
+/* One walk: the leaf page, the rights the levels combine to, and the entries to mark. */
+typedef struct walk {
+    uint64_t page;
+    bool rw, us, nx;
+    int nentries;           /* paging-structure entries walked (those that get the A bit) */
+    uint64_t entry[3];      /* their physical addresses */
+    uint64_t leaf_value;    /* the last one's value (for its D bit) */
+} walk;
+
+static uint64_t read_entry(const physmem *pm, uint64_t addr, bool wide)
+{
+    uint64_t v = phys_read32(pm, addr);
+    if (wide)
+        v |= (uint64_t)phys_read32(pm, addr + 4) << 32;
+    return v;
+}
+
+/* Adds an entry to the walk; false if it is not present. */
+static bool step(walk *w, uint64_t addr, uint64_t value, bool nxe)
+{
+    if (!(value & PG_P))
+        return false;
+    w->entry[w->nentries++] = addr;
+    w->leaf_value = value;
+    w->rw = w->rw && (value & PG_RW);
+    w->us = w->us && (value & PG_US);
+    if (nxe && (value >> 63))
+        w->nx = true;
+    return true;
+}
+
+static bool walk_pae(const physmem *pm, const mmu_regs *r, uint32_t linear, walk *w)
+{
+    uint64_t pdpte = read_entry(pm, (r->cr3 & 0xFFFFFFE0u) + ((linear >> 30) & 3u) * 8u, true);
+    if (!(pdpte & PG_P)) /* PAE PDPTEs carry no rights and no accessed bit */
+        return false;
+    uint64_t pde_addr = (pdpte & PAE_ADDR) + ((linear >> 21) & 0x1FFu) * 8u;
+    uint64_t pde = read_entry(pm, pde_addr, true);
+    if (!step(w, pde_addr, pde, r->nxe))
+        return false;
+    if (pde & PG_PS) {
+        w->page = (pde & PAE_ADDR & ~0x1FFFFFull) | (linear & 0x1FF000u);
+        return true;
+    }
+    uint64_t pte_addr = (pde & PAE_ADDR) + ((linear >> 12) & 0x1FFu) * 8u;
+    uint64_t pte = read_entry(pm, pte_addr, true);
+    if (!step(w, pte_addr, pte, r->nxe))
+        return false;
+    w->page = pte & PAE_ADDR;
+    return true;
+}
+
+static bool walk_32(const physmem *pm, const mmu_regs *r, uint32_t linear, walk *w)
+{
+    uint64_t pde_addr = (r->cr3 & 0xFFFFF000u) + (linear >> 22) * 4u;
+    uint64_t pde = read_entry(pm, pde_addr, false);
+    if (!step(w, pde_addr, pde, false))
+        return false;
+    if ((pde & PG_PS) && (r->cr4 & CR4_PSE)) {
+        w->page = (pde & 0xFFC00000u) | (linear & 0x3FF000u);
+        return true;
+    }
+    uint64_t pte_addr = (pde & 0xFFFFF000u) + ((linear >> 12) & 0x3FFu) * 4u;
+    uint64_t pte = read_entry(pm, pte_addr, false);
+    if (!step(w, pte_addr, pte, false))
+        return false;
+    w->page = pte & 0xFFFFF000u;
+    return true;
+}
+
+/* False if a level is not present. Paging off: the identity, all rights. */
+static bool do_walk(const physmem *pm, const mmu_regs *r, uint32_t linear, walk *w)
+{
+    memset(w, 0, sizeof *w);
+    w->rw = w->us = true;
+    if (!(r->cr0 & CR0_PG)) {
+        w->page = linear & 0xFFFFF000u;
+        return true;
+    }
+    return (r->cr4 & CR4_PAE) ? walk_pae(pm, r, linear, w) : walk_32(pm, r, linear, w);
+}
+
+static void set_bits(physmem *pm, uint64_t addr, uint32_t bits)
+{
+    uint32_t v = phys_read32(pm, addr);
+    if ((v & bits) != bits && phys_range_is_ram(pm, addr, 4)) {
+        v |= bits;
+        phys_write(pm, addr, &v, 4);
+    }
+}
+
+bool mmu_access_page(physmem *pm, const mmu_regs *r, uint32_t linear, mmu_access acc, bool user, mmu_result *res)
+{
+    walk w;
+    bool nx_paging = (r->cr4 & CR4_PAE) && r->nxe;
+    res->error = (acc == MMU_WRITE ? MMU_PF_WRITE : 0) | (user ? MMU_PF_USER : 0) |
+                 (acc == MMU_FETCH && nx_paging ? MMU_PF_FETCH : 0);
+    if (!do_walk(pm, r, linear, &w))
+        return false;
+    bool wp = user || (r->cr0 & CR0_WP); /* supervisor writes ignore R/W unless CR0.WP */
+    if ((user && !w.us) || (acc == MMU_WRITE && !w.rw && wp) || (acc == MMU_FETCH && w.nx)) {
+        res->error |= MMU_PF_PRESENT;
+        return false;
+    }
+    for (int i = 0; i < w.nentries; i++)
+        set_bits(pm, w.entry[i], PG_A | (acc == MMU_WRITE && i == w.nentries - 1 ? PG_D : 0));
+    bool dirty = w.nentries == 0 || acc == MMU_WRITE || (w.leaf_value & PG_D);
+    res->page = w.page;
+    /* Without the dirty bit the entry stays read-only, so the first write comes back to set it. */
+    res->write = (w.rw || !wp) && dirty;
+    res->exec = !w.nx;
+    return true;
+}
+
+bool mmu_peek(const physmem *pm, const mmu_regs *r, uint32_t linear, bool write, uint64_t *phys)
+{
+    walk w;
+    if (!do_walk(pm, r, linear, &w) || (write && !w.rw && (r->cr0 & CR0_WP)))
+        return false;
+    *phys = w.page | (linear & 0xFFFu);
+    return true;
+}
