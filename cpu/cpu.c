@@ -50,6 +50,8 @@ void vcpu_get_first(cpu *c, uint32_t *out, int n)
 
 bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
 {
+    if (r == CPU_CR0 || r == CPU_CR3 || r == CPU_CR4)
+        c->mmu_regs_valid = false;
     if (is_selector(r)) {
         uint16_t v = (uint16_t)value;
         return uc_reg_write(c->uc, uc_regs[r], &v) == UC_ERR_OK;
@@ -148,6 +150,7 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
     c->at_block_start = true;
     int r = c->ops.rom_block(c->ops.ctx, pc);
     c->at_block_start = false;
+    c->mmu_regs_valid = false;
     if (r == VCPU_ROM_DONE) {
         c->icount++;
         return true;

@@ -65,6 +65,10 @@ struct cpu {
     uint8_t *code_pages;  /* one bit per physical RAM page code has been fetched from */
     uc_hook tlb_hook;
     bool mmu_refused;     /* the last TLB fill was refused: step with Unicorn's own MMU */
+    /* CR0/CR3/CR4 as read once per ROM call: a call's host accesses all walk the same tables. */
+    bool mmu_regs_valid;
+    uint32_t mmu_cr[3];
+    bool mmu_nxe;
 };
 
 _Static_assert(sizeof(bool) == 1, "block_care overlays four bools on one 32-bit word");

@@ -22,7 +22,7 @@
 #define EFER_NXE 0x800u
 #define CODE_PAGE_BIT(c, page) ((c)->code_pages[(page) >> 3] & (1u << ((page) & 7)))
 
-void vcpu_mmu_regs(cpu *c, mmu_regs *r)
+static void read_mmu_regs(cpu *c, mmu_regs *r)
 {
     r->cr0 = vcpu_get(c, CPU_CR0);
     r->cr3 = vcpu_get(c, CPU_CR3);
@@ -34,12 +34,28 @@ void vcpu_mmu_regs(cpu *c, mmu_regs *r)
     }
 }
 
+void vcpu_mmu_regs(cpu *c, mmu_regs *r)
+{
+    if (c->mmu_regs_valid) {
+        *r = (mmu_regs){.cr0 = c->mmu_cr[0], .cr3 = c->mmu_cr[1], .cr4 = c->mmu_cr[2], .nxe = c->mmu_nxe};
+        return;
+    }
+    read_mmu_regs(c, r);
+    if (c->at_block_start) { /* inside a ROM call the guest cannot change them */
+        c->mmu_cr[0] = r->cr0;
+        c->mmu_cr[1] = r->cr3;
+        c->mmu_cr[2] = r->cr4;
+        c->mmu_nxe = r->nxe;
+        c->mmu_regs_valid = true;
+    }
+}
+
 static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e, void *user)
 {
     (void)uc;
     cpu *c = user;
     mmu_regs r;
-    vcpu_mmu_regs(c, &r);
+    read_mmu_regs(c, &r);
     mmu_access acc = type == UC_MEM_WRITE ? MMU_WRITE : type == UC_MEM_FETCH ? MMU_FETCH : MMU_READ;
     bool user_mode = (vcpu_get(c, CPU_CS) & 3u) == 3u;
     mmu_result res;
