@@ -14,6 +14,7 @@
 #include "cpu/cpu_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "mmu/translate.h"
 
@@ -88,9 +89,22 @@ bool vcpu_mmu_open(cpu *c, vm_error *err)
     return true;
 }
 
+/* Marks the physical page of `linear` as holding code (its translations need the slow path). */
+static void mark_code(cpu *c, uint32_t linear)
+{
+    mmu_regs r;
+    uint64_t phys;
+    read_mmu_regs(c, &r);
+    if (mmu_peek(c->pm, &r, linear, false, &phys) && phys < c->pm->size)
+        c->code_pages[phys >> 15] |= (uint8_t)(1u << ((phys >> 12) & 7));
+}
+
 uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c))
 {
     c->mmu_refused = false;
+    uint32_t eip = vcpu_get(c, CPU_EIP);
+    mark_code(c, eip); /* Unicorn's MMU translates this instruction without telling the fill hook */
+    mark_code(c, eip + 15);
     uc_err e = uc_ctl_tlb_mode(c->uc, UC_TLB_CPU);
     if (e != UC_ERR_OK)
         return e;
@@ -99,8 +113,9 @@ uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c))
     return e != UC_ERR_OK ? e : back;
 }
 
-/* Host accesses: translated here without side effects, then Unicorn's physical accessors, which
- * drop translations of code they overwrite. */
+/* Host accesses: translated here without side effects. Reads, and writes to pages no code was
+ * fetched from, go straight to the host buffer; writes to code pages go through Unicorn's
+ * physical accessor, which drops the translations they overwrite. */
 static bool host_access(cpu *c, uint32_t linear, void *buf, uint32_t len, bool write)
 {
     mmu_regs r;
@@ -114,8 +129,12 @@ static bool host_access(cpu *c, uint32_t linear, void *buf, uint32_t len, bool w
         /* Memory only: the host never reads or writes device space on the guest's behalf. */
         if (!mmu_peek(c->pm, &r, linear, false, &phys) || !phys_range_ok(c->pm, phys, chunk))
             return false;
-        uc_err e = write ? uc_mem_write(c->uc, phys, p, chunk) : uc_mem_read(c->uc, phys, p, chunk);
-        if (e != UC_ERR_OK)
+        uint64_t page = phys >> 12;
+        if (!write)
+            memcpy(p, phys_ptr(c->pm, phys), chunk);
+        else if (phys < c->pm->size && !CODE_PAGE_BIT(c, page) && phys_range_is_ram(c->pm, phys, chunk))
+            memcpy(phys_ptr(c->pm, phys), p, chunk);
+        else if (uc_mem_write(c->uc, phys, p, chunk) != UC_ERR_OK)
             return false;
         linear += chunk;
         p += chunk;

@@ -85,10 +85,12 @@ static uint16_t event_number(const rom_call *call)
  * above the return address. False if the stack cannot be read. */
 static bool read_args(machine *m, const rom_call *call, rom_frame *f, uint32_t *ret)
 {
-    uint32_t esp = vcpu_get(m->cpu, CPU_ESP), stack_args[2] = {0};
-    f->args[0] = vcpu_get(m->cpu, CPU_EAX);
-    f->args[1] = vcpu_get(m->cpu, CPU_EDX);
-    f->args[2] = vcpu_get(m->cpu, CPU_ECX);
+    uint32_t regs[CPU_ESP + 1], stack_args[2] = {0};
+    vcpu_get_first(m->cpu, regs, CPU_ESP + 1); /* one batch: EAX ECX EDX EBX ESP */
+    uint32_t esp = regs[CPU_ESP];
+    f->args[0] = regs[CPU_EAX];
+    f->args[1] = regs[CPU_EDX];
+    f->args[2] = regs[CPU_ECX];
     if (!vcpu_read_linear(m->cpu, esp, ret, sizeof *ret) ||
         (call->nargs > 3 && !vcpu_read_linear(m->cpu, esp + 4, stack_args, sizeof stack_args)))
         return false;
