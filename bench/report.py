@@ -1,54 +1,119 @@
 #!/usr/bin/env python3
-"""Turns the raw timings of scripts/bench.sh into Markdown.
+"""Turns the raw timings of scripts/bench.sh into Markdown (and a bar chart).
 
-Usage: report.py RESULTS.tsv META.tsv [--doc docs/BENCHMARKS.md]
+Usage: report.py RESULTS.tsv SIZES.tsv META.tsv [--chart PNG] [--doc docs/BENCHMARKS.md]
 
-RESULTS.tsv: one timed run a line, `bench<TAB>peer<TAB>iters<TAB>rep<TAB>seconds`.
-META.tsv:    `key<TAB>value` lines written by bench.sh (machine, versions, commands, checks).
-Prints the report on stdout; with --doc, also replaces the text between the
-BEGIN/END markers of that file (creating the file or the markers if absent).
+RESULTS.tsv: one timed run a line, `workload<TAB>peer<TAB>iters<TAB>rep<TAB>seconds`.
+SIZES.tsv:   `workload<TAB>peer<TAB>iters<TAB>file<TAB>bytes`: the size of the record (run.rec)
+             or --log file (events.jsonl) a timed run wrote.
+META.tsv:    `key<TAB>value` lines written by bench.sh (machine, versions, counts, commands,
+             checks, vmiemu's per-iteration counts, timetravel_bench's figures).
+Prints the report on stdout. --chart: draws the work rate of every peer relative to QEMU TCG
+as grouped bars with gnuplot into PNG. --doc: also replaces the text between the BEGIN/END
+markers of that file (creating the file or the markers if absent), with a link to the chart.
 """
+import math
+import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 from collections import defaultdict
 
 BEGIN = "<!-- bench.sh: BEGIN generated results -->"
 END = "<!-- bench.sh: END generated results -->"
 
-LOOP_PEERS = [
-    ("vmiemu", "vmiemu"),
-    ("vmiemu-nosnap", "vmiemu `--snap-every 0`"),
-    ("vmiemu-norom", "vmiemu `--no-rom`"),
-    ("qemu-tcg", "QEMU TCG"),
-    ("qemu-icount", "QEMU `-icount shift=0`"),
-    ("qemu-rr", "QEMU `-icount shift=0,rr=record`"),
-    ("unicorn", "bare Unicorn, no hook (`bench/ucloop`)"),
-    ("unicorn-hook", "bare Unicorn + empty block hook"),
-]
-CALL_PEERS = [
-    ("vmiemu", "vmiemu"),
-    ("vmiemu-log", "vmiemu `--log FILE`"),
-]
-PEER_LABELS = dict(LOOP_PEERS + CALL_PEERS + [
-    ("qemu-icount-nosleep", "QEMU `-icount shift=0,sleep=off`"),
-])
+# name: (title, unit of work, what one unit is)
+WORKLOADS = {
+    "loop": ("ALU loop", "iteration",
+             "`loop.elf`: add, xor, sub, rol, dec, jnz, 6 instructions per iteration, no VMI "
+             "call"),
+    "callloop": ("VMI calls", "call",
+                 "`callloop.elf`: one GetCycleCounter(real) per iteration through the VMI "
+                 "wrapper: a ROM call with the ROM, `rdtsc` natively"),
+    "pteloop": ("page-table churn", "iteration",
+                "`pteloop.elf`: SetPxE + InvalPage to map a page at 0x40000000, read and write "
+                "it, SetPxE + InvalPage to unmap it: 4 VMI calls with the ROM, natively 2 stores "
+                "and 2 `invlpg`; every read is checked"),
+    "irqloop": ("timer interrupts", "interrupt",
+                "`irqloop.elf spin`: a periodic alarm every 1676 cycles (VMI SetAlarm wired to "
+                "IRQ 0; natively the PIT at 2 ticks), a handler that counts and sends the EOI, "
+                "and a busy loop with interrupts on until N have arrived"),
+    "memstream": ("memory streaming", "iteration",
+                  "`memstream.elf`: two 1 MiB buffers mapped at 0x40000000; per iteration a "
+                  "`rep movsd` copy of one into the other and a read-modify-write pass over the "
+                  "first (5 MiB of traffic), no VMI call"),
+    "mixed": ("kernel-like mix", "iteration",
+              "`mixed.elf`: two ring-3 processes in their own address spaces; per iteration "
+              "ALU work, an `int 0x80` system call whose kernel side reads the cycle counter, "
+              "maps a page (SetPxE + InvalPage), copies 4 KiB with interrupts on and returns "
+              "through IRET; a context switch (SetCR3, UpdateKernelStack) every 8 iterations "
+              "and a 100 µs periodic timer throughout"),
+    "irqhalt": ("timer interrupts, Halt between ticks", "interrupt",
+                "`irqloop.elf halt`: the same alarm; DisableInterrupts, test the count, VMI Halt "
+                "(natively `sti; hlt`) until N interrupts have arrived"),
+}
+
+WHY = {"irqhalt": ", for vmiemu, vmiemu `--no-rom` and QEMU `-icount shift=0,sleep=off` (which "
+                  "skips halted time as vmiemu does); not a workload of the summary, an "
+                  "interrupt cost"}
+
+PEERS = {  # name: (label in tables, short label for the chart)
+    "vmiemu": ("vmiemu `--record`", "vmiemu --record"),
+    "vmiemu-norom": ("vmiemu `--no-rom`", "vmiemu --no-rom"),
+    "qemu-tcg": ("QEMU TCG", "QEMU TCG"),
+    "qemu-icount": ("QEMU `-icount shift=0`", "QEMU -icount"),
+    "qemu-rr": ("QEMU `-icount shift=0,rr=record`", "QEMU -icount rr=record"),
+    "bochs": ("Bochs", "Bochs"),
+    "vmiemu-norec": ("vmiemu, no recording", "vmiemu"),
+    "vmiemu-nosnap": ("vmiemu `--snap-every 0` (so no recording)", "vmiemu --snap-every 0"),
+    "vmiemu-log": ("vmiemu `--record` `--log FILE`", "vmiemu --log"),
+    "unicorn": ("bare Unicorn, no hook (`bench/ucloop`)", "Unicorn"),
+    "unicorn-hook": ("bare Unicorn + empty block hook", "Unicorn + hook"),
+    "qemu-icount-nosleep": ("QEMU `-icount shift=0,sleep=off`", "QEMU -icount sleep=off"),
+}
+
+# Goals of the benchmark issue: vmiemu (recording on) / peer, on every workload.
+GOALS = [("qemu-rr", 1.0), ("qemu-tcg", 0.5), ("bochs", 10.0)]
+CALL_GOAL_NS = 1000.0
+
+# Where a peer's guest does not run the same instructions as vmiemu --no-rom for the same work.
+NOT_COMPARABLE = {
+    ("irqloop", "qemu-tcg"): "the PIT runs in real time under plain TCG (`pit=24`: one "
+                             "interrupt per 20 µs of host time), so the guest spins a different, "
+                             "unknown number of instructions per interrupt",
+}
+
+
+def label(peer):
+    return PEERS.get(peer, (peer, peer))[0]
 
 
 def read_results(path):
-    """{(bench, peer): {iters: {rep: seconds}}}"""
+    """{(workload, peer): {iters: {rep: seconds}}}"""
     runs = defaultdict(lambda: defaultdict(dict))
     with open(path) as f:
         for line in f:
-            if not line.strip():
-                continue
-            bench, peer, iters, rep, secs = line.rstrip("\n").split("\t")
-            runs[(bench, peer)][int(iters)][int(rep)] = float(secs)
+            if line.strip():
+                w, peer, iters, rep, secs = line.rstrip("\n").split("\t")
+                runs[(w, peer)][int(iters)][int(rep)] = float(secs)
     return runs
 
 
+def read_sizes(path):
+    """{(workload, peer, file): {iters: [bytes]}}"""
+    sizes = defaultdict(lambda: defaultdict(list))
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                w, peer, iters, name, size = line.rstrip("\n").split("\t")
+                sizes[(w, peer, name)][int(iters)].append(int(size))
+    return sizes
+
+
 def read_meta(path):
-    meta = {}
-    multi = defaultdict(list)
+    meta, multi = {}, defaultdict(list)
     with open(path) as f:
         for line in f:
             key, _, value = line.rstrip("\n").partition("\t")
@@ -57,96 +122,36 @@ def read_meta(path):
     return meta, multi
 
 
-class Rate:
-    """Timing of one peer: medians, and the rate from the small/big difference."""
-
-    def __init__(self, runs, per_iter):
-        self.ok = len(runs) >= 2
-        if not self.ok:
-            return
-        small, big = min(runs), max(runs)
-        self.small, self.big = small, big
-        ts, tb = runs[small], runs[big]
-        self.t_small = statistics.median(ts.values())
-        self.t_big = statistics.median(tb.values())
-        self.dt = self.t_big - self.t_small
-        work = per_iter * (big - small)
-        self.rate = work / self.dt if self.dt > 0 else None
-        per_rep = [work / (tb[r] - ts[r]) for r in ts if r in tb and tb[r] > ts[r]]
-        self.lo = min(per_rep) if per_rep else None
-        self.hi = max(per_rep) if per_rep else None
-        self.reps = len(tb)
-
-
 def fmt(x, digits=3):
-    return "n/a" if x is None else f"{x:.{digits}f}"
+    return "n/a" if x is None else f"{x:,.{digits}f}"
 
 
-def ratio(a, b):
-    return "n/a" if a is None or b is None or b == 0 else f"{a / b:.2f}"
+def sig(x):
+    """x with about three significant digits."""
+    if x is None:
+        return "n/a"
+    for limit, digits in ((10, 2), (100, 1)):
+        if abs(x) < limit:
+            return f"{x:,.{digits}f}"
+    return f"{x:,.0f}"
 
 
-def loop_table(runs, meta):
-    rates = {p: Rate(runs[("loop", p)], 6) for p, _ in LOOP_PEERS}
-    ref = rates["vmiemu"].rate if rates["vmiemu"].ok else None
-    out = [
-        f"Guest MIPS on `loop.elf` (6 instructions per iteration), iters=N_small and "
-        f"iters=N_big, median of {meta['reps']} run(s) each. "
-        "MIPS = 6·(N_big − N_small) / (t_big − t_small); the range is the lowest and highest "
-        "per-repetition value. Ratio = vmiemu MIPS / peer MIPS. Plain TCG gets a bigger N_big "
-        "so that its t(big) − t(small) is not a small difference of noisy times.",
-        "",
-        "| peer | N_small | N_big | t(small) s | t(big) s | t(big) − t(small) s | MIPS | MIPS range "
-        "| vmiemu/peer |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for peer, label in LOOP_PEERS:
-        r = rates[peer]
-        if not r.ok:
-            continue
-        rng = "n/a" if r.lo is None else f"{r.lo / 1e6:.0f}–{r.hi / 1e6:.0f}"
-        mips = None if r.rate is None else r.rate / 1e6
-        out.append(
-            f"| {label} | {r.small} | {r.big} | {fmt(r.t_small)} | {fmt(r.t_big)} | {fmt(r.dt)} | "
-            f"{fmt(mips, 0)} | {rng} | {ratio(ref, r.rate)} |")
-    return out, rates
+def powers(x):
+    """1e9 as 10^9; other numbers as they are."""
+    e = 0
+    while x >= 10 and x % 10 == 0:
+        x, e = x / 10, e + 1
+    return (f"10^{e}" if x == 1 else f"{x:g}·10^{e}") if e >= 3 else f"{x:g}"
 
 
-def call_table(runs, meta):
-    small, big = int(meta["call_small"]), int(meta["call_big"])
-    rates = {p: Rate(runs[("callloop", p)], 1) for p, _ in CALL_PEERS}
-    ref = rates["vmiemu"].rate if rates["vmiemu"].ok else None
-    out = [
-        f"VMI GetCycleCounter calls per second on `callloop.elf`, iters={small} vs "
-        f"iters={big}, median of {meta['reps']} run(s) each, same subtraction. "
-        "Ratio = vmiemu calls/s / peer calls/s.",
-        "",
-        "| peer | t(small) s | t(big) s | t(big) − t(small) s | calls/s | ns/call | vmiemu/peer |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for peer, label in CALL_PEERS:
-        r = rates[peer]
-        if not r.ok:
-            continue
-        ns = None if r.rate is None else 1e9 / r.rate
-        cps = "n/a" if r.rate is None else f"{r.rate:,.0f}"
-        out.append(
-            f"| {label} | {fmt(r.t_small)} | {fmt(r.t_big)} | {fmt(r.dt)} | {cps} | {fmt(ns, 0)} | "
-            f"{ratio(ref, r.rate)} |")
-    return out, rates
+def count(x):
+    """An instruction count: at most two decimals (none from 10,000 on), no trailing zeros."""
+    return f"{x:,.0f}" if x >= 10000 else f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
-def label(peer):
-    return PEER_LABELS.get(peer, peer)
-
-
-def peers_of(meta, key):
-    return meta.get(key, "").split()
-
-
-def profile(meta, bench):
-    """vmiemu's per-iteration counts from its log: (n1, n2, insns, {event: count})."""
-    raw = meta.get("profile_" + bench)
+def profile(meta, w, config):
+    """vmiemu's per-iteration counts from its --log runs: (n1, n2, insns, {event: count})."""
+    raw = meta.get(f"profile_{w}_{config}")
     if not raw:
         return None
     n1, n2, rest = raw.split(" ", 2)
@@ -155,265 +160,444 @@ def profile(meta, bench):
         key, _, value = item.rpartition("=")
         if key == "insns":
             insns = float(value)
-        else:
+        elif key:
             events[key] = float(value)
     return int(n1), int(n2), insns, events
+
+
+def uses_rom(peer):
+    return peer.startswith("vmiemu") and peer != "vmiemu-norom"
+
+
+def insns_per_unit(meta, w, peer):
+    """Guest instructions per unit of work on PEER: vmiemu's own count, with the ROM or (every
+    native peer: the same code) without it; None where it is not comparable."""
+    if (w, peer) in NOT_COMPARABLE:
+        return None
+    if peer.startswith("unicorn"):
+        return 6.0  # loop.elf's loop bytes
+    p = profile(meta, w, "rom" if uses_rom(peer) else "norom")
+    return p[2] if p else None
+
+
+class Rate:
+    """One peer on one workload: medians of the small and the big runs, and the rate of work
+    from their difference."""
+
+    def __init__(self, runs):
+        self.ok = len(runs) >= 2
+        if not self.ok:
+            return
+        self.small, self.big = min(runs), max(runs)
+        ts, tb = runs[self.small], runs[self.big]
+        self.t_small = statistics.median(ts.values())
+        self.t_big = statistics.median(tb.values())
+        self.dt = self.t_big - self.t_small
+        work = self.big - self.small
+        self.rate = work / self.dt if self.dt > 0 else None  # None: noise beat the work
+        per_rep = [work / (tb[r] - ts[r]) for r in ts if r in tb and tb[r] > ts[r]]
+        self.lo = min(per_rep) if per_rep else None
+        self.hi = max(per_rep) if per_rep else None
+
+
+def rates_of(runs, meta, w):
+    out = {}
+    for peer in meta.get("peers_" + w, "").split():
+        r = Rate(runs[(w, peer)])
+        if r.ok:
+            out[peer] = r
+    return out
+
+
+def rate(rates, peer):
+    r = rates.get(peer)
+    return r.rate if r else None
+
+
+def ratio(rates, peer):
+    v, p = rate(rates, "vmiemu"), rate(rates, peer)
+    return v / p if v and p else None
+
+
+def mips(meta, w, peer, r):
+    ins = insns_per_unit(meta, w, peer)
+    return ins * r.rate / 1e6 if ins is not None and r is not None and r.rate else None
+
+
+def workload_table(meta, w, rates):
+    title, unit, what = WORKLOADS.get(w, (w, "iteration", f"`{w}.elf`"))
+    out = [
+        f"{what}{WHY.get(w, '')}. Guest instructions per {unit}: vmiemu's own count (ROM calls count as one), "
+        "with the ROM for the vmiemu rows and from vmiemu `--no-rom` for every peer that runs "
+        "the native code path.",
+        "",
+        f"| peer | N_small | N_big | t(small) s | t(big) s | t(big) − t(small) s | instructions/{unit} "
+        f"| MIPS | {unit}s/s | {unit}s/s range | vmiemu/peer |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    notes = []
+    for peer in meta.get("peers_" + w, "").split():
+        r = rates.get(peer)
+        if r is None:
+            out.append(f"| {label(peer)} | | | | | | | | n/a | | |")
+            continue
+        ins = insns_per_unit(meta, w, peer)
+        m = mips(meta, w, peer, r)
+        mark = ""
+        if (w, peer) in NOT_COMPARABLE:
+            mark = "¹"
+            notes.append(f"¹ {label(peer)}: no comparable instruction count: "
+                         f"{NOT_COMPARABLE[(w, peer)]}. The ratio is the rate of {unit}s.")
+        rng = "n/a" if r.lo is None else f"{sig(r.lo)}–{sig(r.hi)}"
+        ins_text = "n/a" + mark if ins is None else count(ins)
+        out.append(f"| {label(peer)} | {r.small:,} | {r.big:,} | {fmt(r.t_small)} | "
+                   f"{fmt(r.t_big)} | {fmt(r.dt)} | {ins_text} | {sig(m)} | {sig(r.rate)} | "
+                   f"{rng} | {fmt(ratio(rates, peer), 2)} |")
+    if notes:
+        out += [""] + notes
+    return out
+
+
+def overview(meta, all_rates):
+    peers = meta["main_peers"].split()
+    head = "| workload | " + " | ".join(label(p) for p in peers) + " |"
+    rule = "|---|" + "---:|" * len(peers)
+    t1 = ["Guest MIPS (instructions per unit of work as in the workload tables below; — where "
+          "the count is not comparable or the run gave no rate):",
+          "", head, rule]
+    t2 = ["vmiemu `--record` / peer, the ratio of their rates of work (units of work per "
+          "second) on the same work:", "", "| workload | " +
+          " | ".join(label(p) for p in peers[1:]) + " |", "|---|" + "---:|" * (len(peers) - 1)]
+    for w in meta["workloads"].split():
+        rates = all_rates[w]
+        cells = []
+        for p in peers:
+            m = mips(meta, w, p, rates.get(p))
+            cells.append("—" if m is None else sig(m))
+        t1.append(f"| {w} | " + " | ".join(cells) + " |")
+        t2.append(f"| {w} | " + " | ".join(fmt(ratio(rates, p), 2) for p in peers[1:]) + " |")
+    return t1 + [""] + t2
+
+
+def call_cost(meta, all_rates):
+    """ns per call-loop iteration with recording, and an estimate net of the loop's other
+    instructions at vmiemu's loop rate: (ns, net ns or None, instructions per iteration)."""
+    c = rate(all_rates.get("callloop", {}), "vmiemu")
+    if not c:
+        return None
+    ns = 1e9 / c
+    p = profile(meta, "callloop", "rom")
+    lp = rate(all_rates.get("loop", {}), "vmiemu")
+    if p and lp:
+        loop_ns = 1e9 / (6 * lp)  # per instruction
+        return ns, ns - (p[2] - 1) * loop_ns, p[2]
+    return ns, None, p[2] if p else None
+
+
+def goals(meta, all_rates):
+    out = [
+        "Goals: with recording on, vmiemu's guest MIPS ≥ 1.0× QEMU `-icount shift=0,rr=record`, "
+        "≥ 0.5× plain QEMU TCG and ≥ 10× Bochs on every workload, and ≤ 1 µs per recorded VMI "
+        "call. Judged on the ratio of rates of work above, which is the MIPS ratio wherever "
+        "both run the same instructions, and the fair one where they do not (a ROM call is one "
+        "instruction to vmiemu, a few natively).",
+        "",
+        "| workload | " + " | ".join(f"vs {label(p)} (≥ {g:g}×)" for p, g in GOALS) + " |",
+        "|---|" + "---|" * len(GOALS),
+    ]
+    met, missed = 0, []
+    for w in meta["workloads"].split():
+        cells = []
+        for peer, goal in GOALS:
+            x = ratio(all_rates[w], peer)
+            if x is None:
+                cells.append("no figure")
+                missed.append(f"{w} vs {label(peer)} (no figure)")
+            elif x >= goal:
+                cells.append(f"{x:.2f}× met")
+                met += 1
+            else:
+                cells.append(f"{x:.2f}× **not met**")
+                missed.append(f"{w} vs {label(peer)}")
+        out.append(f"| {w} | " + " | ".join(cells) + " |")
+    cc = call_cost(meta, all_rates)
+    out.append("")
+    if cc is None:
+        missed.append("ns per recorded VMI call (no figure)")
+        out.append("- Recorded VMI call: no figure.")
+    else:
+        ns, net, ins = cc
+        ok = ns <= CALL_GOAL_NS
+        line = (f"- Recorded VMI call: {ns:,.0f} ns per call-loop iteration (one GetCycleCounter "
+                f"call and {count(ins - 1)} other guest instructions) with `--record`: goal ≤ 1 µs "
+                f"{'met' if ok else '**not met**'}")
+        if net is not None:
+            line += (f"; net of the other instructions at vmiemu's loop rate about "
+                     f"{net:,.0f} ns per call "
+                     f"({'within' if net <= CALL_GOAL_NS else 'over'} 1 µs)")
+        out.append(line + ".")
+        if ok:
+            met += 1
+        else:
+            missed.append("ns per recorded VMI call")
+    total = met + len(missed)
+    out.append(f"- Met {met} of {total} goals" +
+               (f"; not met: {', '.join(missed)}." if missed else "."))
+    return out
+
+
+def sizes_per_unit(sizes, w, peer, name, small, big):
+    s = sizes.get((w, peer, name), {})
+    if small in s and big in s and big > small:
+        return (statistics.median(s[big]) - statistics.median(s[small])) / (big - small)
+    return None
+
+
+def tt_figures(multi):
+    """timetravel_bench's `name value unit [rest]` lines: {name: (value, rest)}."""
+    out = {}
+    for line in multi.get("tt", []):
+        parts = line.split(" ", 3)
+        if len(parts) >= 3:
+            try:
+                out[parts[0]] = (float(parts[1]), parts[3] if len(parts) > 3 else "")
+            except ValueError:
+                pass
+    return out
+
+
+def per_event(meta, multi, all_rates, sizes):
+    out = ["| event | cost | how |", "|---|---:|---|"]
+    lp = rate(all_rates.get("loop", {}), "vmiemu")
+    ns_insn = 1e9 / (6 * lp) if lp else None
+    call = all_rates.get("callloop", {})
+    cc = call_cost(meta, all_rates)
+    if cc:
+        ns, net, ins = cc
+        out.append(f"| VMI call, recorded (GetCycleCounter) | {ns:,.0f} ns | vmiemu `--record`: "
+                   f"one callloop iteration ({count(ins)} instructions by vmiemu's count, the ROM "
+                   "call one of them): trap into the ROM, the call, its event in the in-memory "
+                   "log and the record |")
+        if net is not None:
+            out.append(f"| VMI call, recorded, net of the loop | {net:,.0f} ns | the above "
+                       f"minus {count(ins - 1)} instructions at vmiemu's loop rate "
+                       f"({ns_insn:.2f} ns each) |")
+    for peer, what in (("vmiemu-norec", "vmiemu without `--record` (the event still goes into "
+                                        "the in-memory log)"),
+                       ("vmiemu-log", "vmiemu `--record --log FILE`: also one JSON line per "
+                                      "call to the file"),
+                       ("vmiemu-norom", "vmiemu `--no-rom`: `rdtsc` in place of the call, for "
+                                        "reference")):
+        r = rate(call, peer)
+        if r:
+            out.append(f"| VMI call: {label(peer)} | {1e9 / r:,.0f} ns | {what}; per "
+                       "iteration |")
+    v = call.get("vmiemu")
+    if v:
+        b = sizes_per_unit(sizes, "callloop", "vmiemu", "run.rec", v.small, v.big)
+        if b is not None:
+            out.append(f"| record bytes per VMI call | {b:,.1f} B | growth of the `--record` "
+                       "file from N_small to N_big calls |")
+    lg = call.get("vmiemu-log")
+    if lg:
+        b = sizes_per_unit(sizes, "callloop", "vmiemu-log", "events.jsonl", lg.small, lg.big)
+        if b is not None:
+            out.append(f"| `--log` bytes per VMI call | {b:,.1f} B | the same for the JSON "
+                       "Lines file |")
+    pv = rate(all_rates.get("pteloop", {}), "vmiemu")
+    if pv:
+        ns = 1e9 / pv
+        p = profile(meta, "pteloop", "rom")
+        extra = ""
+        if p and ns_insn:
+            extra = (f"; {count(p[2])} instructions per iteration: net of the other "
+                     f"{count(p[2] - 4)} at vmiemu's loop rate {(ns - (p[2] - 4) * ns_insn) / 4:,.0f} "
+                     "ns per call")
+        out.append(f"| page-table update (SetPxE or InvalPage), recorded | {ns / 4:,.0f} ns | "
+                   f"pteloop iteration / 4 calls{extra} |")
+    for w, what in (("irqloop", "busy loop"), ("irqhalt", "Halt between ticks")):
+        r = rate(all_rates.get(w, {}), "vmiemu")
+        if not r:
+            continue
+        ns = 1e9 / r
+        p = profile(meta, w, "rom")
+        how = f"irqloop `{'spin' if w == 'irqloop' else 'halt'}`, vmiemu `--record`, per interrupt"
+        if p:
+            how += f" ({count(p[2])} instructions: {events_text(p[3])})"
+        out.append(f"| delivered interrupt, {what} | {ns:,.0f} ns | {how} |")
+        if w == "irqloop" and p and ns_insn:
+            out.append(f"| delivered interrupt, net of the spinning | {ns - p[2] * ns_insn:,.0f} ns | "
+                       f"the above minus {count(p[2])} instructions at vmiemu's loop rate |")
+        q = rate(all_rates.get(w, {}), "qemu-icount-nosleep")
+        if q:
+            out.append(f"| delivered interrupt, {what}: {label('qemu-icount-nosleep')} | "
+                       f"{1e9 / q:,.0f} ns | the same kernel natively, PIT in virtual time |")
+    tt = tt_figures(multi)
+
+    def f(name):
+        return tt[name][0] if name in tt else None
+
+    total = None
+    if "run_seconds" in tt:
+        try:
+            total = float(tt["run_seconds"][1].lstrip("(").split(" ", 1)[0])
+        except ValueError:
+            pass
+    at = "n/a" if total is None else powers(total)
+    if "snapshot_take_mean" in tt:
+        out.append(f"| snapshot | {f('snapshot_take_mean'):.3f} ms | `timetravel_bench`: mean "
+                   "of 100 snapshots taken in a row on the loop run, 128 MiB guest (little is "
+                   "dirty between them) |")
+    if f("snapshot_storage") is not None and f("snapshots") and total:
+        per = f("snapshot_storage") * (1 << 20) * total / 1e9 / f("snapshots")
+        out.append(f"| bytes per snapshot | {per / 1024:,.0f} KiB | the snapshot memory after "
+                   f"{at} instructions of the loop run / its {f('snapshots'):g} snapshots "
+                   f"({f('snapshot_storage'):g} MiB per 10^9 instructions); each holds the CPU and "
+                   "device state and the guest pages written since the one before, compressed |")
+    if "reverse_stepi_mean" in tt:
+        out.append(f"| reverse-stepi at {at} instructions into a run | "
+                   f"{f('reverse_stepi_mean'):.1f} ms (worst {f('reverse_stepi_worst'):.1f}) | "
+                   "mean of 5: restore the nearest snapshot (every 10^7 instructions), run "
+                   "forward |")
+    if "goto_call_mean" in tt:
+        out.append(f"| goto call N | {f('goto_call_mean'):.1f} ms (worst "
+                   f"{f('goto_call_worst'):.1f}) | mean of 5, each going back through a callloop "
+                   f"run {tt['goto_call_mean'][1].strip('()')} |")
+    if "record_overhead_callloop" in tt:
+        out.append(f"| recording overhead, callloop | {f('record_overhead_callloop'):.1f} % | "
+                   "`timetravel_bench` in one process, with and without recording: "
+                   f"{tt['record_overhead_callloop'][1].strip('()')} |")
+    if "snapshot_overhead" in tt:
+        out.append(f"| snapshot overhead, loop | {f('snapshot_overhead'):.1f} % | the loop run "
+                   f"to {at} instructions with and without snapshots |")
+    return out
 
 
 def events_text(events):
     return ", ".join(f"{v:g} × {k}" for k, v in events.items())
 
 
-def rate_table(runs, meta, bench, peers, unit, per_unit_cols):
-    """A small/big table for `bench`: per_unit_cols = [(header, divisor)] adds ns-per-X
-    columns (ns per iteration / divisor)."""
-    rates = {p: Rate(runs[(bench, p)], 1) for p in peers}
-    ref = rates["vmiemu"].rate if "vmiemu" in rates and rates["vmiemu"].ok else None
-    head = (f"| peer | N_small | N_big | t(small) s | t(big) s | t(big) − t(small) s | {unit}/s | "
-            f"ns/{unit} | ns/{unit} range | ")
-    head += "".join(f"{h} | " for h, _ in per_unit_cols) + "vmiemu/peer |"
-    out = [head, "|---|" + "---:|" * (8 + len(per_unit_cols)) + "---:|"]
-    for peer in peers:
-        r = rates[peer]
-        if not r.ok:
-            continue
-        ns = None if r.rate is None else 1e9 / r.rate
-        rng = "n/a" if r.lo is None else f"{1e9 / r.hi:,.0f}–{1e9 / r.lo:,.0f}"
-        per = "".join(f"{fmt(None if ns is None else ns / d, 0)} | " for _, d in per_unit_cols)
-        rate = "n/a" if r.rate is None else f"{r.rate:,.0f}"
-        out.append(f"| {label(peer)} | {r.small} | {r.big} | {fmt(r.t_small)} | {fmt(r.t_big)} | "
-                   f"{fmt(r.dt)} | {rate} | {fmt(ns, 0)} | {rng} | {per}{ratio(ref, r.rate)} |")
-    return out, rates
-
-
-def pte_table(runs, meta):
-    peers = peers_of(meta, "peers_pteloop")
-    out = [
-        "`pteloop.elf`: one iteration maps a page with SetPxE + InvalPage, reads and writes it, and "
-        "unmaps it with SetPxE + InvalPage (4 VMI calls with the ROM; natively 2 stores and 2 "
-        "`invlpg`). iters=N_small vs iters=N_big, median of "
-        f"{meta['reps']} run(s) each, same subtraction as above. ns per pair = ns per iteration / 2 "
-        "(one SetPxE + InvalPage, or store + `invlpg`); ratio = vmiemu iterations/s / peer's.",
-        "",
-    ]
-    t, rates = rate_table(runs, meta, "pteloop", peers, "iteration",
-                          [("ns per SetPxE+InvalPage pair", 2)])
-    return out + t, rates
-
-
-def irq_table(runs, meta, bench):
-    peers = peers_of(meta, "peers_irq")
-    phase = "spin" if bench == "irqspin" else "halt"
-    if phase == "spin":
-        what = ("interrupts on, a busy loop with no VMI call in it until N interrupts have "
-                "arrived")
-    else:
-        what = ("DisableInterrupts, test the count, VMI Halt (natively `sti; hlt`) until N "
-                "interrupts have arrived")
-    out = [
-        f"`irqloop.elf {phase}`: IRQ 0 from a periodic alarm of 1676 cycles (VMI SetAlarm; "
-        f"natively the PIT at 2 ticks = 1676 ns, under plain QEMU TCG at `pit={meta['tcg_pit']}` "
-        f"ticks), a handler that counts and sends the EOI; {what}. N = interrupts; "
-        f"median of {meta['reps']} run(s) each, same subtraction. Ratio = vmiemu interrupts/s "
-        "/ peer's.",
-        "",
-    ]
-    t, rates = rate_table(runs, meta, bench, peers, "interrupt", [])
-    return out + t, rates
-
-
-def whole_table(runs, meta):
-    out = [
-        "Whole runs of the test kernels with their default command line"
-        + (f" (timer.elf: `{meta['timer_args']}`)" if meta.get("timer_args") else "")
-        + f", median of {meta['reps']} run(s). Instructions: vmiemu's own count (the `end` "
-        "event of an untimed `--log` run; a ROM call counts as one); QEMU does not report one, so "
-        "its rows have wall time only. Start-up: the peer's median t(small) of `loop.elf` "
-        "iters=1000 above (boot, ROM set-up, exit); MIPS past start-up = instructions / (wall − "
-        "start-up).",
-        "",
-        "| kernel | peer | wall s | wall range s | guest instructions | MIPS (whole run) | "
-        "start-up s | MIPS past start-up |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    walls = {}
-    for kernel in ("paging", "timer"):
-        for peer in peers_of(meta, "peers_" + kernel):
-            t = runs[(kernel, peer)].get(0)
-            if not t:
-                continue
-            w = statistics.median(t.values())
-            walls[(kernel, peer)] = w
-            ins = meta.get(f"insns_{kernel}_{peer}")
-            ins = int(ins) if ins else None
-            loop_small = runs[("loop", peer)].get(int(meta["loop_small"]))
-            start = statistics.median(loop_small.values()) if loop_small else None
-            mips = f"{ins / w / 1e6:.1f}" if ins and w > 0 else "n/a"
-            past = (f"{ins / (w - start) / 1e6:.1f}" if ins and start is not None and w > start
-                    else "n/a")
-            out.append(
-                f"| `{kernel}.elf` | {label(peer)} | {w:.3f} | {min(t.values()):.3f}–"
-                f"{max(t.values()):.3f} | {'n/a' if ins is None else f'{ins:,}'} | {mips} | "
-                f"{fmt(start)} | {past} |")
-    notes = []
-    for kernel in ("paging", "timer"):
-        for peer in peers_of(meta, "peers_" + kernel):
-            raw = meta.get(f"events_{kernel}_{peer}")
-            if not raw:
-                continue
-            items = dict(item.rsplit("=", 1) for item in raw.split(";"))
-            total = int(items.pop("total", "0"))
-            top = ", ".join(f"{int(v):,} × {k}" for k, v in items.items())
-            notes.append(f"- `{kernel}.elf` on {label(peer)}, by its `--log`: {total:,} events; "
-                         f"most frequent: {top}.")
-    if notes:
-        out += [""] + notes
-    return out, walls
-
-
 def profiles(meta):
     out = []
-    for bench, what in (("pteloop", "iteration"), ("irqspin", "interrupt (spin)"),
-                        ("irqhalt", "interrupt (halt)")):
-        p = profile(meta, bench)
-        if p is None:
-            continue
-        n1, n2, insns, events = p
-        out.append(f"- vmiemu, per {what}, from `--log` runs at N={n1} and N={n2} (difference / "
-                   f"{n2 - n1}): {insns:g} guest instructions; events: {events_text(events)}.")
+    for w in meta["workloads"].split() + ["irqhalt"]:
+        unit = WORKLOADS.get(w, (w, "iteration", ""))[1]
+        for config, what in (("rom", "with the ROM"), ("norom", "`--no-rom`")):
+            p = profile(meta, w, config)
+            if p is None:
+                continue
+            n1, n2, insns, events = p
+            ev = events_text(events) or "none"
+            out.append(f"- {w}, {what}, per {unit} (`--log` runs at N={n1:,} and N={n2:,}): "
+                       f"{count(insns)} instructions; events: {ev}.")
     return out
 
 
-def summary(loop, call, meta):
-    out = []
-    v, q, qi = loop["vmiemu"], loop["qemu-tcg"], loop["qemu-icount"]
-    if v.ok and q.ok and qi.ok and None not in (v.rate, q.rate, qi.rate):
-        out.append(
-            f"- Loop: vmiemu {v.rate / 1e6:.0f} MIPS = {v.rate / q.rate:.2f}× plain QEMU TCG "
-            f"and {v.rate / qi.rate:.2f}× QEMU `-icount shift=0`.")
-    ns = loop.get("vmiemu-nosnap")
-    if v.ok and ns and ns.ok and None not in (v.rate, ns.rate):
-        out.append(
-            f"- Loop with snapshots off (`--snap-every 0`): {ns.rate / 1e6:.0f} MIPS; vmiemu's default "
-            f"(snapshots on) runs at {v.rate / ns.rate:.2f}× that.")
-    u, uh = loop["unicorn"], loop["unicorn-hook"]
-    if v.ok and u.ok and uh.ok and None not in (v.rate, u.rate, uh.rate):
-        out.append(
-            f"- Same loop on bare Unicorn 2.1.4: {u.rate / 1e6:.0f} MIPS with no hook, "
-            f"{uh.rate / 1e6:.0f} MIPS with an empty block hook "
-            f"(the hook leaves {uh.rate / u.rate:.2f}× of the no-hook speed); vmiemu runs at "
-            f"{v.rate / uh.rate:.2f}× the hooked speed.")
-    c, cl = call["vmiemu"], call["vmiemu-log"]
-    if c.ok and cl.ok and None not in (c.rate, cl.rate):
-        extra = 1e9 / cl.rate - 1e9 / c.rate
-        line = (f"- Call loop: {1e9 / c.rate:.0f} ns per GetCycleCounter iteration; "
-                f"`--log` adds {extra:.0f} ns per call")
-        if "log_bytes_per_call" in meta:
-            line += f" and writes {float(meta['log_bytes_per_call']):.0f} bytes of JSON per call"
-        out.append(line + ".")
-    if "call_insns_per_iter" in meta:
-        out.append(f"- One call-loop iteration is {meta['call_insns_per_iter']} guest instructions "
-                   "by vmiemu's count (the ROM call counts as one), from the counter values "
-                   "callloop prints.")
-    return out
+def chart(meta, all_rates, png):
+    """Grouped bars: per workload, each main peer's rate of work relative to QEMU TCG."""
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        sys.exit("report.py: gnuplot not found: install gnuplot-nox")
+    peers = meta["main_peers"].split()
+    workloads = meta["workloads"].split()
+    rows = []
+    for w in workloads:
+        tcg = rate(all_rates[w], "qemu-tcg")
+        rows.append([rate(all_rates[w], p) / tcg if tcg and rate(all_rates[w], p) else None
+                     for p in peers])
+    values = [x for row in rows for x in row if x]
+    lo = 10 ** math.floor(math.log10(min(values) / 1.5)) if values else 0.01
+    hi = 10 ** math.ceil(math.log10(max(values) * 1.5)) if values else 10
+    terms = subprocess.run([gnuplot, "-e", "set terminal"], capture_output=True, text=True)
+    term = "pngcairo" if "pngcairo" in terms.stdout + terms.stderr else "png"
+    font = ' font "sans,10"' if term == "pngcairo" else ""
+    with tempfile.TemporaryDirectory() as d:
+        dat = os.path.join(d, "chart.dat")
+        with open(dat, "w") as f:
+            f.write("workload " + " ".join(f'"{PEERS[p][1]}"' for p in peers) + "\n")
+            for w, row in zip(workloads, rows):
+                f.write(f'"{w}" ' + " ".join("NaN" if x is None else f"{x:.6g}" for x in row)
+                        + "\n")
+        plots = ", ".join(
+            f"'{dat}' using {i + 2}:xtic(1) title columnheader({i + 2})" for i in range(len(peers)))
+        script = f"""
+set terminal {term} size 1000,560{font}
+set output '{png}'
+set title "Rate of work relative to plain QEMU TCG, per workload (higher is faster; log scale)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set logscale y
+set yrange [{lo:g}:{hi:g}]
+set xrange [-0.6:{len(workloads) - 0.4}]
+set grid ytics
+set ylabel "work rate / QEMU TCG's"
+set key top center horizontal outside
+set datafile missing "NaN"
+plot {plots}, 1 with lines lc rgb "black" dt 2 notitle
+"""
+        res = subprocess.run([gnuplot], input=script, capture_output=True, text=True)
+        if res.returncode != 0:
+            sys.exit(f"report.py: gnuplot failed: {res.stderr.strip()}")
 
 
-def summary_new(pte, spin, halt, walls, loop, call, meta):
-    out = []
-    v = pte.get("vmiemu")
-    p = profile(meta, "pteloop")
-    if v and v.ok and v.rate:
-        ns = 1e9 / v.rate
-        line = (f"- pteloop: vmiemu {ns:,.0f} ns per iteration = {ns / 4:,.0f} ns per VMI call "
-                "(4 per iteration)")
-        c = call.get("vmiemu")
-        if c and c.ok and c.rate:
-            line += f", against {1e9 / c.rate:,.0f} ns per GetCycleCounter iteration in callloop"
-        if p:
-            line += (f"; {p[2]:g} guest instructions per iteration, so "
-                     f"{p[2] * v.rate / 1e6:.1f} MIPS inside this loop")
-        out.append(line + ".")
-        for peer in ("vmiemu-nosnap", "vmiemu-norom", "qemu-tcg", "qemu-icount"):
-            r = pte.get(peer)
-            if r and r.ok and r.rate:
-                out.append(f"  - {label(peer)}: {1e9 / r.rate:,.0f} ns per iteration "
-                           f"(vmiemu takes {r.rate / v.rate:.1f}× as long).")
-    lp = loop.get("vmiemu")
-    for name, rates, bench in (("spin", spin, "irqspin"), ("halt", halt, "irqhalt")):
-        v = rates.get("vmiemu")
-        if not (v and v.ok and v.rate):
-            continue
-        ns = 1e9 / v.rate
-        line = f"- irqloop {name}: vmiemu {ns:,.0f} ns per delivered interrupt"
-        p = profile(meta, bench)
-        if p:
-            line += f", {p[2]:g} guest instructions per interrupt ({events_text(p[3])})"
-            if name == "spin" and lp and lp.ok and lp.rate:
-                busy = p[2] / lp.rate * 1e9
-                line += (f"; those instructions at loop.elf's {lp.rate / 1e6:.0f} MIPS would take "
-                         f"{busy:,.0f} ns, which leaves ~{ns - busy:,.0f} ns for the interrupt")
-        out.append(line + ".")
-        for peer in ("vmiemu-norom", "qemu-tcg", "qemu-icount-nosleep"):
-            r = rates.get(peer)
-            if r and r.ok and r.rate:
-                out.append(f"  - {label(peer)}: {1e9 / r.rate:,.0f} ns per interrupt "
-                           f"(vmiemu/peer {v.rate / r.rate:.2f}).")
-    for kernel in ("paging", "timer"):
-        w = walls.get((kernel, "vmiemu"))
-        ins = meta.get(f"insns_{kernel}_vmiemu")
-        if w and ins:
-            peers = "; ".join(f"{label(p)} {walls[(kernel, p)]:.2f} s" for (k, p) in walls
-                              if k == kernel and p != "vmiemu")
-            out.append(f"- {kernel}.elf: vmiemu {w:.2f} s for {int(ins):,} instructions "
-                       f"({int(ins) / w / 1e6:.1f} MIPS over the whole run); {peers}.")
-    return out
-
-
-def report(runs, meta, multi):
-    lines = []
-    lines.append(f"Run {meta['date']} with `{meta['invocation']}`"
-                 f"{' (quick smoke test: timings meaningless)' if meta['quick'] == '1' else ''}.")
-    lines.append("")
-    lines.append("**Machine:** " + meta["machine"] + "  ")
-    lines.append("**Load average** (1/5/15 min) before: " + meta["load_before"]
-                 + "; after: " + meta["load_after"] + "  ")
-    lines.append("**Versions:** " + "; ".join(multi["version"]))
-    lines.append("")
-    loop_lines, loop = loop_table(runs, meta)
-    call_lines, call = call_table(runs, meta)
-    pte_lines, pte = pte_table(runs, meta)
-    spin_lines, spin = irq_table(runs, meta, "irqspin")
-    halt_lines, halt = irq_table(runs, meta, "irqhalt")
-    whole_lines, walls = whole_table(runs, meta)
-    lines += ["### Tight loop", ""] + loop_lines + [""]
-    lines += ["### VMI call loop", ""] + call_lines + [""]
-    lines += ["### Page-table updates (SetPxE + InvalPage)", ""] + pte_lines + [""]
-    lines += ["### Timer interrupts, busy loop", ""] + spin_lines + [""]
-    lines += ["### Timer interrupts, Halt between ticks", ""] + halt_lines + [""]
-    lines += ["### Whole runs: paging.elf and timer.elf", ""] + whole_lines + [""]
-    s = summary(loop, call, meta) + summary_new(pte, spin, halt, walls, loop, call, meta)
-    if s:
-        lines += ["### Summary (computed from the tables above)", ""] + s + [""]
-    pr = profiles(meta)
-    if pr:
-        lines += ["### What one iteration is, by vmiemu's count", ""] + pr + [""]
-    lines += ["### Checks", ""]
-    lines += [f"- {c}" for c in multi["check"]]
-    lines += ["", "### Exact commands", "",
-              "Run from the repository root; `N` is the iteration count, `$TMP` a fresh "
-              "`mktemp -d` folder. `$TMP/vmiemu` and `$TMP/*.elf` are copies of "
-              "`build/release/vmiemu`, `build/release/testkernels/*.elf` and "
-              "`build/release/bench/*.elf` taken right after the build, so a concurrent rebuild "
-              "cannot change them mid-run. "
-              "Every command is run under `timeout "
-              f"{meta['timeout']}` and must exit with status 33 (`ucloop`: 0).", "", "```sh"]
+def report(runs, sizes, meta, multi, chart_link):
+    quick = meta["quick"] == "1"
+    lines = [
+        f"Run {meta['date']} with `{meta['invocation']}`"
+        f"{' (quick smoke test: timings meaningless)' if quick else ''}.",
+        "",
+        "**Machine:** " + meta["machine"] + "  ",
+        "**Load average** (1/5/15 min) before: " + meta["load_before"] + "; after: " +
+        meta["load_after"] + "  ",
+        "**Versions:** " + "; ".join(multi["version"]),
+        "",
+        "Method: every peer runs every workload at a small and a big iteration count N "
+        f"(N_big chosen per peer so that t(big) − t(small) ≈ {meta['target']} s); the rate of "
+        "work is (N_big − N_small) / (t(big) − t(small)), so boot and start-up cancel out; "
+        f"times are medians of {meta['reps']} repetition(s), wall clock. MIPS = instructions "
+        "per unit of work × that rate. **vmiemu/peer = vmiemu's rate of work / the peer's**, "
+        "for the same work (the same kernel and N); above 1 vmiemu is faster. vmiemu runs in "
+        "its default configuration plus `--record FILE` (snapshots every 10^7 instructions, the "
+        "event log in memory); QEMU and Bochs run the same ELF on its native code path (no "
+        "ROM), which is also what vmiemu `--no-rom` runs, so their instruction counts are "
+        "vmiemu `--no-rom`'s.",
+        "",
+    ]
+    all_rates = {w: rates_of(runs, meta, w) for w in meta["workloads"].split() + ["irqhalt"]}
+    lines += ["### Summary", ""] + overview(meta, all_rates) + [""]
+    if chart_link:
+        lines += [f"![Rate of work relative to QEMU TCG per workload and peer]({chart_link})", ""]
+    lines += goals(meta, all_rates) + [""]
+    for w in meta["workloads"].split():
+        title, unit, _ = WORKLOADS.get(w, (w, "iteration", ""))
+        lines += [f"### {w}: {title}", ""] + workload_table(meta, w, all_rates[w]) + [""]
+    lines += ["### Per-event costs", ""]
+    lines += per_event(meta, multi, all_rates, sizes) + [""]
+    lines += ["Interrupts with Halt between ticks (the row above):", ""]
+    lines += workload_table(meta, "irqhalt", all_rates["irqhalt"]) + [""]
+    lines += ["### Guest instructions per unit of work, by vmiemu's count", ""]
+    lines += profiles(meta) + [""]
+    lines += ["### Checks", ""] + [f"- {c}" for c in multi["check"]]
+    lines += [
+        "", "### Exact commands", "",
+        "Run from the repository root; `N` is the iteration count, `$TMP` a scratch folder "
+        "(`mktemp -d`; each workload's record, log and rr files go into a subfolder of it). "
+        "`$TMP/bin/` holds copies of `build/release/vmiemu`, "
+        "`build/release/timetravel_bench` and the kernels taken right after the build, so a "
+        "concurrent rebuild cannot change them mid-run. Every command is run under `timeout "
+        f"{meta['timeout']}` and must exit with status 33 (`ucloop`: 0); the record, log and "
+        "rr files are deleted after each run.", "", "```sh"]
     lines += multi["command"]
-    lines += ["```", "",
-              "Before the timed runs each command is run once, untimed, at the big iteration "
-              "count (pteloop, irqloop: the vmiemu N_big, the same for every peer; paging, timer: "
-              "their only command line) with `none` replaced by `file:PATH` for the serial port "
-              "(`ucloop`: its stdout), to check its output (the checks above); the per-iteration "
-              "counts come from two more untimed vmiemu runs each with `--log FILE` added."]
+    lines += [
+        "```", "",
+        "Before the timed runs each command runs once at the same N for every peer of a "
+        "workload with its serial port captured (`file:PATH`, Bochs `--serial PATH`, `ucloop` "
+        "its stdout) to check its output (above); in those runs vmiemu without `--record` and "
+        "vmiemu `--no-rom` also get `--log FILE`, and one more run of each at N_small with "
+        "`--log FILE` gives the instruction counts from the difference (`bench/logstats.py`)" +
+        ("." if quick else "; then each peer's N_big is calibrated from its verification run, "
+         "a run at N_small and, where the difference was under 0.8 s, longer runs.")]
     return lines
 
 
@@ -435,14 +619,30 @@ def write_doc(path, block):
 
 
 def main(argv):
-    if len(argv) not in (3, 5) or (len(argv) == 5 and argv[3] != "--doc"):
-        sys.exit("usage: report.py RESULTS.tsv META.tsv [--doc FILE]")
-    runs = read_results(argv[1])
-    meta, multi = read_meta(argv[2])
-    block = report(runs, meta, multi)
+    args, opts = [], {}
+    it = iter(argv[1:])
+    for a in it:
+        if a in ("--chart", "--doc"):
+            opts[a] = next(it, None)
+            if opts[a] is None:
+                sys.exit(f"report.py: {a} needs a file")
+        else:
+            args.append(a)
+    if len(args) != 3:
+        sys.exit("usage: report.py RESULTS.tsv SIZES.tsv META.tsv [--chart PNG] [--doc FILE]")
+    runs = read_results(args[0])
+    sizes = read_sizes(args[1])
+    meta, multi = read_meta(args[2])
+    all_rates = {w: rates_of(runs, meta, w) for w in meta["workloads"].split()}
+    link = None
+    if "--chart" in opts:
+        chart(meta, all_rates, opts["--chart"])
+        if "--doc" in opts:
+            link = os.path.relpath(opts["--chart"], os.path.dirname(opts["--doc"]) or ".")
+    block = report(runs, sizes, meta, multi, link)
     print("\n".join(block))
-    if len(argv) == 5:
-        write_doc(argv[4], block)
+    if "--doc" in opts:
+        write_doc(opts["--doc"], block)
 
 
 if __name__ == "__main__":

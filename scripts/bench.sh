@@ -1,39 +1,61 @@
 #!/usr/bin/env bash
-# Benchmarks vmiemu against QEMU on the test kernels and prints a Markdown report.
+# Benchmarks vmiemu against QEMU and Bochs on a set of workload kernels; prints a Markdown report.
 #
-#   scripts/bench.sh [--quick] [--reps N] [--no-build]
+#   scripts/bench.sh [--quick] [--reps N] [--no-build] [--raw DIR]
 #
 # Builds the Release tree (scripts/setup.sh + cmake --build into build/release) and the
-# benchmark kernels (bench/kernels.mk into build/release/bench), then times
-#   - guest MIPS on loop.elf: vmiemu (also --no-rom, and --snap-every 0 when vmiemu has it),
-#     QEMU TCG, QEMU -icount shift=0 and QEMU -icount shift=0,rr=record; and the same loop on
-#     bare Unicorn (bench/ucloop.c) with no hook and with an empty block hook;
-#   - VMI GetCycleCounter calls per second on callloop.elf: vmiemu, and vmiemu --log FILE;
-#   - page-table updates on pteloop.elf (SetPxE + InvalPage; natively stores + invlpg) and
-#     timer interrupts on irqloop.elf (busy loop, and Halt between ticks): vmiemu, vmiemu
-#     --no-rom, QEMU TCG and QEMU -icount shift=0 (irqloop: shift=0,sleep=off);
-#   - whole runs of the paging.elf and timer.elf test kernels (wall time; vmiemu's instruction
-#     count from its --log end event), vmiemu next to QEMU TCG and -icount.
-# Each rate comes from a small and a big iteration count, so start-up cost cancels out.
-# Medians over --reps repetitions (default 5). Without --quick the report also replaces the
-# generated block of docs/BENCHMARKS.md.
-# --quick: tiny counts, 1 repetition, fewer peers, docs untouched (a smoke test: exit status 0
-# iff everything built, ran and passed). --no-build: use the existing build/release as is (the
-# benchmark kernels are still brought up to date: make, incremental).
+# benchmark kernels (bench/kernels.mk into build/release/bench). Workloads (kernel, `iters=N`):
+#   loop       testkernels/loop.elf       ALU loop, 6 instructions per iteration
+#   callloop   testkernels/callloop.elf   one VMI GetCycleCounter call per iteration
+#   pteloop    bench/kernels/pteloop.c    SetPxE + InvalPage churn, 4 VMI calls per iteration
+#   irqloop    bench/kernels/irqloop.c    `spin`: periodic alarm every 1676 cycles, busy loop
+#   memstream  bench/kernels/memstream.c  memory streaming
+#   mixed      bench/kernels/mixed.c      a kernel-like mix
+# Peers on every workload: vmiemu --record FILE (the default configuration: recording on, event
+# log in memory), vmiemu --no-rom (the native code path), QEMU TCG, QEMU -icount shift=0, QEMU
+# -icount shift=0,rr=record,rrfile=FILE and Bochs 2.7 (bench/bochs-run.sh: a GRUB ISO).
+# Extra rows: vmiemu without --record (all), --snap-every 0 (loop, pteloop), --log FILE
+# (callloop), bare Unicorn (bench/ucloop.c: loop), and interrupts with Halt between ticks
+# (irqloop halt: vmiemu, vmiemu --no-rom, QEMU -icount shift=0,sleep=off). Then build/release/timetravel_bench
+# (snapshots, reverse-stepi and goto at 10^9 instructions, recording overhead).
+# Each rate comes from a small and a big iteration count, so start-up cost cancels out; the big
+# count is calibrated per peer so that t(big) - t(small) is about 2 s. Medians over --reps
+# repetitions (default 5). Before timing, one untimed run per peer checks the serial output
+# (checksums must agree across peers) and vmiemu --log runs count the guest instructions.
+# Without --quick the report replaces the generated block of docs/BENCHMARKS.md and the chart
+# docs/benchmarks.png is drawn (gnuplot).
+# --quick: tiny fixed counts, 1 repetition, every workload and peer, docs untouched (a smoke
+# test: exit status 0 iff everything built, ran and passed; the chart goes to a temporary
+# folder if gnuplot is installed; the workloads run two at a time). --no-build: use the
+# existing build/release as is (the benchmark kernels are still brought up to date: make,
+# incremental). --raw DIR: also keep the raw tables (results.tsv, sizes.tsv, meta.tsv) in DIR,
+# to run bench/report.py on again.
 set -euo pipefail
 export LC_ALL=C
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_rel=build/release
 vmiemu=$build_rel/vmiemu   # until snapshot() points these at copies
+ttbench=$build_rel/timetravel_bench
 kdir=$build_rel/testkernels
 bdir=$build_rel/bench      # bench/kernels.mk output
+bochs_run=bench/bochs-run.sh
 doc=docs/BENCHMARKS.md
+chart=docs/benchmarks.png
 pass_status=33   # isa-debug-exit TEST_PASS; bench/ucloop exits 0
+# Bochs' emulated clock: bochs-run.sh's default of 10^8 instructions per emulated second,
+# given explicitly. Timer periods given in cycles (irqloop) are instructions at any rate;
+# mixed's tick, given in microseconds, is scaled so that it is 100,000 instructions as on
+# vmiemu (1 instruction = 1 ns) and QEMU -icount shift=0.
+bochs_ips=100000000
+bochs_mixed_tick_us=1000
+target=2.0       # seconds of t(big) - t(small) per peer (full mode)
+max_iters=4000000000  # iters= is a 32-bit count
 
 quick=0
 reps=
 do_build=1
+raw=
 invocation="scripts/bench.sh${*:+ $*}"
 
 die() {
@@ -47,11 +69,12 @@ usage() {
     awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 }
 
-# Iteration counts: small[B] and big[B] for benchmark B, big[B:PEER] where a peer needs its
-# own (about 2 s of difference per peer in the default mode); check[B] (set_checks) is the
-# count of the untimed run that checks every peer's output (the same for all, so results are
-# comparable).
-declare -A small=() big=() check=() whole_try=() whole_peers=()
+# Per workload W: small[W] the small count; check[W] the count of the untimed run that checks
+# every peer's output (the same for all, so checksums are comparable); peers[W] its peers, main
+# ones first. big[W:P] is peer P's big count (calibrated, or check[W] with --quick).
+declare -A small=() check=() peers=() big=() t_check=()
+workloads=()
+main_peers=(vmiemu vmiemu-norom qemu-tcg qemu-icount qemu-rr bochs)
 
 parse_args() {
     while [ $# -gt 0 ]; do
@@ -63,6 +86,10 @@ parse_args() {
                 reps=$2
                 shift ;;
             --no-build) do_build=0 ;;
+            --raw)
+                [ $# -ge 2 ] || die "--raw needs a folder"
+                raw=$(realpath -m -- "$2")  # before main's cd
+                shift ;;
             -h|--help) usage; exit 0 ;;
             *) usage >&2; die "unknown argument '$1'" ;;
         esac
@@ -75,46 +102,42 @@ parse_args() {
     # ~300 us, at 12 the run time varied 5x between identical runs. (-icount runs the PIT in
     # virtual time: there the default, 2 ticks, works.)
     tcg_pit=24
-    timer_args=""   # timer.elf's command line: its defaults (100 Hz, 10 ticks)
     if [ "$quick" = 1 ]; then
         reps=${reps:-1}
-        small[loop]=1000 big[loop]=200000
-        small[callloop]=100 big[callloop]=2000
-        small[pteloop]=100 big[pteloop]=1000
-        small[irqspin]=100 big[irqspin]=1000
-        small[irqhalt]=100 big[irqhalt]=1000
-        run_timeout=60
+        small=([loop]=100 [callloop]=100 [pteloop]=100 [irqloop]=100 [irqhalt]=100
+               [memstream]=1 [mixed]=10)
+        check=([loop]=2000000 [callloop]=5000 [pteloop]=2000 [irqloop]=1000 [irqhalt]=1000
+               [memstream]=3 [mixed]=300)
+        run_timeout=120
+        tt_insns=10000000
     else
         reps=${reps:-5}
-        # About 2 s per big run on a 2-core EPYC VM. Plain QEMU TCG is ~5x faster on the loop
-        # and far faster on pteloop: they get bigger counts, so that t(big) - t(small) is also
-        # ~2 s and not swamped by noise.
-        small[loop]=1000 big[loop]=200000000 big[loop:qemu-tcg]=1200000000
-        small[callloop]=1000 big[callloop]=1500000
-        small[pteloop]=1000 big[pteloop]=20000 big[pteloop:vmiemu-nosnap]=25000
-        big[pteloop:vmiemu-norom]=600000 big[pteloop:qemu-tcg]=1500000
-        big[pteloop:qemu-icount]=2000000
-        small[irqspin]=1000 big[irqspin]=60000 big[irqspin:qemu-tcg]=100000
-        big[irqspin:qemu-icount-nosleep]=80000
-        small[irqhalt]=1000 big[irqhalt]=400000 big[irqhalt:qemu-tcg]=100000
-        big[irqhalt:qemu-icount-nosleep]=80000
+        small=([loop]=1000 [callloop]=1000 [pteloop]=1000 [irqloop]=1000 [irqhalt]=1000
+               [memstream]=2 [mixed]=100)
+        check=([loop]=20000000 [callloop]=100000 [pteloop]=20000 [irqloop]=10000
+               [irqhalt]=10000 [memstream]=20 [mixed]=2000)
         run_timeout=600
+        tt_insns=1000000000
     fi
 }
 
-# check[B]: the smallest big count among B's peers (loop: the common one, not plain TCG's).
-set_checks() {
-    local b peer n
-    check[loop]=${big[loop]}
-    check[callloop]=${big[callloop]}
-    for b in pteloop irqspin irqhalt; do
-        check[$b]=${big[$b]}
-        if [ "$b" = pteloop ]; then set -- "${pte_peers[@]}"; else set -- "${irq_peers[@]}"; fi
-        for peer; do
-            n=$(big_of "$b" "$peer")
-            if [ "$n" -lt "${check[$b]}" ]; then check[$b]=$n; fi
-        done
+# The workloads this tree has (memstream and mixed once bench/kernels/ has them) and their peers.
+set_workloads() {
+    local w
+    workloads=(loop callloop pteloop irqloop)
+    for w in memstream mixed; do
+        if [ -f "bench/kernels/$w.c" ] && grep -qE "^KERNELS :=.* $w( |\$)" bench/kernels.mk; then
+            workloads+=("$w")
+        else
+            note "bench/kernels/$w.c is not in bench/kernels.mk yet: no $w workload"
+        fi
     done
+    for w in "${workloads[@]}"; do peers[$w]="${main_peers[*]} vmiemu-norec"; done
+    peers[loop]+=" vmiemu-nosnap unicorn unicorn-hook"
+    peers[callloop]+=" vmiemu-log"
+    peers[pteloop]+=" vmiemu-nosnap"
+    # Interrupts with Halt between ticks: a per-event figure, not a workload of the table.
+    peers[irqhalt]="vmiemu vmiemu-norom qemu-icount-nosleep"
 }
 
 build() {
@@ -135,27 +158,49 @@ build_kernels() {
 check_tools() {
     command -v qemu-system-i386 >/dev/null \
         || die "qemu-system-i386 not found: install qemu-system-x86 (sudo apt-get install qemu-system-x86)"
+    command -v bochs >/dev/null \
+        || die "bochs not found: install the Debian packages bochs, bochsbios and vgabios (scripts/deps.sh; sudo apt-get install bochs bochsbios vgabios)"
+    [ -x "$bochs_run" ] || die "$bochs_run is missing or not executable"
+    if [ "$quick" = 0 ] && ! command -v gnuplot >/dev/null; then
+        die "gnuplot not found (the chart $chart): install gnuplot-nox (sudo apt-get install gnuplot-nox)"
+    fi
     command -v python3 >/dev/null || die "python3 not found: install python3"
     command -v timeout >/dev/null || die "timeout not found: install coreutils"
     [ -x "$vmiemu" ] || die "$vmiemu is missing: the build did not produce it"
-    local k
-    for k in loop callloop paging timer; do
-        [ -f "$kdir/$k.elf" ] || die "$kdir/$k.elf is missing: the testkernels target did not build"
-    done
-    for k in pteloop irqloop; do
-        [ -f "$bdir/$k.elf" ] || die "$bdir/$k.elf is missing: bench/kernels.mk did not build it"
+    [ -x "$ttbench" ] || die "$ttbench is missing: the build did not produce it"
+    local w
+    for w in "${workloads[@]}"; do
+        [ -f "$(kernel_path "$w")" ] || die "$(kernel_path "$w") is missing: it did not build"
     done
 }
 
-# Runs a copy of the binary and kernels taken right after the build, so that someone
+kernel_of() {
+    case $1 in
+        irqhalt) echo irqloop ;;
+        *) echo "$1" ;;
+    esac
+}
+
+kernel_path() {
+    local k
+    k=$(kernel_of "$1")
+    case $k in
+        loop|callloop) echo "$kdir/$k.elf" ;;
+        *) echo "$bdir/$k.elf" ;;
+    esac
+}
+
+# Runs copies of the binaries and kernels taken right after the build, so that someone
 # rebuilding build/release meanwhile cannot swap them (or make them vanish) mid-run.
 snapshot() {
-    cp "$vmiemu" "$tmp/vmiemu"
-    cp "$kdir/loop.elf" "$kdir/callloop.elf" "$kdir/paging.elf" "$kdir/timer.elf" \
-       "$bdir/pteloop.elf" "$bdir/irqloop.elf" "$tmp/"
-    vmiemu=$tmp/vmiemu
-    kdir=$tmp
-    bdir=$tmp
+    local w
+    mkdir "$tmp/bin"
+    cp "$vmiemu" "$ttbench" "$tmp/bin/"
+    for w in "${workloads[@]}"; do cp "$(kernel_path "$w")" "$tmp/bin/"; done
+    vmiemu=$tmp/bin/vmiemu
+    ttbench=$tmp/bin/timetravel_bench
+    kdir=$tmp/bin
+    bdir=$tmp/bin
 }
 
 # bench/ucloop.c against the libunicorn.a vmiemu links (the wheel in build/venv).
@@ -164,7 +209,7 @@ build_ucloop() {
         'import os, unicorn; print(os.path.dirname(unicorn.__file__))') \
         || die "cannot find the unicorn package in build/venv: run scripts/setup.sh"
     ucloop_build=(cc -std=c11 -O2 -Wall -Wextra -Werror -I "$unicorn_dir/include" bench/ucloop.c
-                  "$unicorn_dir/lib/libunicorn.a" -lpthread -lm -o "$tmp/ucloop")
+                  "$unicorn_dir/lib/libunicorn.a" -lpthread -lm -o "$tmp/bin/ucloop")
     "${ucloop_build[@]}" >&2 || die "cannot compile bench/ucloop.c"
 }
 
@@ -177,74 +222,60 @@ now() {
     fi
 }
 
-meta() { printf '%s\t%s\n' "$1" "$2" >>"$tmp/meta.tsv"; }
+meta() { printf '%s\t%s\n' "$1" "$2" >>"$wd/meta.tsv"; }
 
-# The kernel each benchmark runs, and its command line at count N for PEER.
-bench_kernel() {
-    case $1 in
-        irqspin|irqhalt) echo irqloop ;;
-        *) echo "$1" ;;
-    esac
-}
-
+# The kernel command line of workload W at count N for peer P.
 bench_args() {
-    local bench=$1 peer=$2 n=$3 pit=
-    [ "$peer" = qemu-tcg ] && pit=" pit=$tcg_pit"
-    case $bench in
-        loop|callloop|pteloop) echo "iters=$n" ;;
-        irqspin) echo "iters=$n spin$pit" ;;
+    local w=$1 p=$2 n=$3 pit=
+    [ "$p" = qemu-tcg ] && pit=" pit=$tcg_pit"
+    case $w in
+        irqloop) echo "iters=$n spin$pit" ;;
         irqhalt) echo "iters=$n halt$pit" ;;
-        paging) echo "" ;;
-        timer) echo "$timer_args" ;;
-        *) die "internal: unknown benchmark $bench" ;;
+        mixed) if [ "$p" = bochs ]; then echo "iters=$n tick_us=$bochs_mixed_tick_us"; else echo "iters=$n"; fi ;;
+        *) echo "iters=$n" ;;
     esac
 }
 
-kernel_path() {
-    case $1 in
-        pteloop|irqloop) echo "$bdir/$1.elf" ;;
-        *) echo "$kdir/$1.elf" ;;
-    esac
-}
-
-# peer_cmd PEER KERNEL ARGS SERIAL: sets the array `cmd` (SERIAL: none or file:PATH; ARGS the
-# kernel command line, may be empty) and `expect`, its exit status on success. The array
-# `vmiemu_extra` (normally empty) goes into every vmiemu command.
+# peer_cmd PEER WORKLOAD ARGS SERIAL: sets the array `cmd` (SERIAL: none or file:PATH; ARGS the
+# kernel command line) and `expect`, its exit status on success. The array `vmiemu_extra`
+# (normally empty) goes into every vmiemu command.
 vmiemu_extra=()
 peer_cmd() {
     local peer=$1 kernel args=$3 serial=$4
     kernel=$(kernel_path "$2")
     local exitdev=isa-debug-exit,iobase=0xf4,iosize=0x04
-    local qappend=() vappend=()
-    if [ -n "$args" ]; then
-        qappend=(-append "$args")
-        vappend=(--append "$args")
-    fi
-    local qemu=(qemu-system-i386 -kernel "$kernel" "${qappend[@]}" -display none
+    local qemu=(qemu-system-i386 -kernel "$kernel" -append "$args" -display none
                 -monitor none -serial "$serial" -device "$exitdev")
-    local v=("$vmiemu" "${vmiemu_extra[@]}")
+    local v=("$vmiemu" "${vmiemu_extra[@]}") rec=(--record "$wd/run.rec") bserial=()
+    [ "$serial" = none ] || bserial=(--serial "${serial#file:}")
     expect=$pass_status
     case $peer in
-        vmiemu)        cmd=("${v[@]}" --serial "$serial" "${vappend[@]}" "$kernel") ;;
-        vmiemu-norom)  cmd=("${v[@]}" --no-rom --serial "$serial" "${vappend[@]}" "$kernel") ;;
-        vmiemu-nosnap) cmd=("${v[@]}" --snap-every 0 --serial "$serial" "${vappend[@]}" "$kernel") ;;
-        vmiemu-log)    cmd=("${v[@]}" --serial "$serial" --log "$tmp/events.jsonl"
-                            "${vappend[@]}" "$kernel") ;;
+        vmiemu)        cmd=("${v[@]}" "${rec[@]}" --serial "$serial" --append "$args" "$kernel") ;;
+        vmiemu-norec)  cmd=("${v[@]}" --serial "$serial" --append "$args" "$kernel") ;;
+        vmiemu-norom)  cmd=("${v[@]}" --no-rom --serial "$serial" --append "$args" "$kernel") ;;
+        vmiemu-nosnap) cmd=("${v[@]}" --snap-every 0 --serial "$serial" --append "$args" "$kernel") ;;
+        vmiemu-log)    cmd=("${v[@]}" "${rec[@]}" --log "$wd/events.jsonl" --serial "$serial"
+                            --append "$args" "$kernel") ;;
         qemu-tcg)      cmd=("${qemu[@]}") ;;
         qemu-icount)   cmd=("${qemu[@]}" -icount shift=0) ;;
         qemu-icount-nosleep) cmd=("${qemu[@]}" -icount "shift=0,sleep=off") ;;
-        qemu-rr)       cmd=("${qemu[@]}" -icount "shift=0,rr=record,rrfile=$tmp/replay.bin") ;;
-        unicorn)       cmd=("$tmp/ucloop" none "${3#iters=}") expect=0 ;;
-        unicorn-hook)  cmd=("$tmp/ucloop" block "${3#iters=}") expect=0 ;;
+        qemu-rr)       cmd=("${qemu[@]}" -icount "shift=0,rr=record,rrfile=$wd/replay.bin") ;;
+        bochs)         cmd=("$bochs_run" "${bserial[@]}" --cache "$wd/bochs-cache" --ips "$bochs_ips"
+                            "$kernel" "$args") ;;
+        unicorn)       cmd=("$tmp/bin/ucloop" none "${args#iters=}") expect=0 ;;
+        unicorn-hook)  cmd=("$tmp/bin/ucloop" block "${args#iters=}") expect=0 ;;
         *) die "internal: unknown peer $peer" ;;
     esac
 }
 
-# run_cmd: runs `cmd` under timeout, stdout/stderr to files; dies unless it exits with $expect.
-# try_cmd: the same, but returns 1 (after the same report) instead of dying.
+is_vmiemu() { [[ $1 == vmiemu* ]]; }
+uses_rom() { is_vmiemu "$1" && [ "$1" != vmiemu-norom ]; }
+
+# try_cmd: runs `cmd` under timeout, stdout/stderr to files; returns 1 (after a report on
+# stderr) unless it exits with $expect. run_cmd: the same, but exits.
 try_cmd() {
     local rc=0
-    timeout "$run_timeout" "${cmd[@]}" </dev/null >"$tmp/stdout" 2>"$tmp/stderr" || rc=$?
+    timeout "$run_timeout" "${cmd[@]}" </dev/null >"$wd/stdout" 2>"$wd/stderr" || rc=$?
     [ "$rc" -eq "$expect" ] && return 0
     {
         echo "bench: FAILED: ${cmd[*]}"
@@ -253,247 +284,310 @@ try_cmd() {
         else
             echo "bench:   exit status $rc, expected $expect (pass)"
         fi
-        sed 's/^/bench:   stderr: /' "$tmp/stderr" | tail -n 20
-        [ -s "$tmp/serial.txt" ] && sed 's/^/bench:   serial: /' "$tmp/serial.txt" | tail -n 20
+        sed 's/^/bench:   stderr: /' "$wd/stderr" | tail -n 20
+        sed 's/^/bench:   stdout: /' "$wd/stdout" | tail -n 10
+        [ -s "$wd/serial.txt" ] && sed 's/^/bench:   serial: /' "$wd/serial.txt" | tail -n 20
     } >&2
-    failed_rc=$rc
     return 1
 }
 
 run_cmd() { try_cmd || exit 1; }
 
-# Untimed run of benchmark BENCH at count N with the serial port captured in serial.txt.
-serial_cmd() {
-    local peer=$1 bench=$2 n=$3
-    rm -f "$tmp/serial.txt" "$tmp/events.jsonl"
-    peer_cmd "$peer" "$(bench_kernel "$bench")" "$(bench_args "$bench" "$peer" "$n")" \
-        "file:$tmp/serial.txt"
-}
-
-serial_run() {
-    serial_cmd "$@"
+# one_run W P N CAPTURE: peer P runs workload W at count N and must pass; `secs` gets its wall
+# time. CAPTURE=1: the serial output goes to $wd/serial.txt (ucloop: its stdout), else nowhere.
+one_run() {
+    local w=$1 p=$2 n=$3 serial=none t0 t1
+    rm -f "$wd/serial.txt" "$wd/events.jsonl" "$wd/run.rec" "$wd/replay.bin"
+    [ "$4" = 1 ] && serial="file:$wd/serial.txt"
+    peer_cmd "$p" "$w" "$(bench_args "$w" "$p" "$n")" "$serial"
+    t0=$(now)
     run_cmd
-    case $1 in unicorn*) cp "$tmp/stdout" "$tmp/serial.txt" ;; esac
-    [ -s "$tmp/serial.txt" ] || die "$1 printed nothing on the serial port: ${cmd[*]}"
+    t1=$(now)
+    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
+    if [ "$4" = 1 ]; then
+        case $p in unicorn*) cp "$wd/stdout" "$wd/serial.txt" ;; esac
+        [ -s "$wd/serial.txt" ] || die "$p printed nothing on the serial port: ${cmd[*]}"
+    fi
 }
 
-serial_text() { tr '\n' '|' <"$tmp/serial.txt"; }
+# result W P N REP: appends the last run (`secs`) to results.tsv, and the sizes of the record
+# and the --log file it wrote to sizes.tsv.
+result() {
+    printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$secs" >>"$wd/results.tsv"
+    local f
+    for f in run.rec events.jsonl; do
+        [ -f "$wd/$f" ] && printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$f" \
+            "$(stat -c %s "$wd/$f")" >>"$wd/sizes.tsv"
+    done
+    return 0
+}
+
+serial_text() { tr '\n' '|' <"$wd/serial.txt"; }
 
 # has_line PEER LINE...: every LINE is a whole line of serial.txt, or die.
 has_line() {
     local peer=$1 line
     shift
     for line in "$@"; do
-        grep -qxF "$line" "$tmp/serial.txt" \
+        grep -qxF "$line" "$wd/serial.txt" \
             || die "$peer: no line '$line' in its serial output: $(serial_text)"
     done
 }
 
-verify_loop() {
-    local peer first_peer='' first_sum='' sum n=${check[loop]}
-    for peer in "${loop_peers[@]}"; do
-        serial_run "$peer" loop "$n"
-        case $peer in
-            unicorn) ;;
-            unicorn-hook)
-                grep -qx "ucloop: $n blocks" "$tmp/serial.txt" \
-                    || die "$peer: expected 'ucloop: $n blocks': $(serial_text)"
-                meta check "bare Unicorn with the block hook, iters=$n: the hook ran $n times, once per iteration: the loop is one translated block of 6 instructions" ;;
-            *) has_line "$peer" "loop: $n iterations" ;;
-        esac
-        sum=$(sed -n 's/^u\{0,1\}c\{0,1\}loop: checksum \(0x[0-9a-fA-F]*\)$/\1/p' "$tmp/serial.txt")
-        [ -n "$sum" ] || die "$peer: no 'loop: checksum' line in its output"
-        if [ -z "$first_peer" ]; then
-            first_peer=$peer first_sum=$sum
-        elif [ "$sum" != "$first_sum" ]; then
-            die "loop checksum mismatch at iters=$n: $first_peer $first_sum, $peer $sum"
-        fi
-    done
-    meta check "loop iters=$n: a passing exit status and checksum $first_sum from all of ${loop_peers[*]}"
-}
-
-verify_call() {
-    local peer counters events n=${check[callloop]}
-    for peer in "${call_peers[@]}"; do
-        serial_run "$peer" callloop "$n"
-        has_line "$peer" "callloop: GetCycleCounter via the ROM" "callloop: $n calls" "callloop: PASS"
-        counters=$(sed -n 's/^callloop: counter \([0-9]*\) -> \([0-9]*\)$/\1 \2/p' "$tmp/serial.txt")
-        [ -n "$counters" ] || die "$peer: no 'callloop: counter A -> B' line"
-        if [ "$peer" = vmiemu-log ]; then
-            # callloop reads the counter once before its loop: N + 1 calls in all.
-            events=$(grep -c '"kind":"vmi","call":"GetCycleCounter"' "$tmp/events.jsonl" || true)
-            [ "$events" -eq "$((n + 1))" ] \
-                || die "vmiemu --log: $events GetCycleCounter events in the log, expected $((n + 1))"
-            tail -n 1 "$tmp/events.jsonl" | grep -q '"kind":"end"' \
-                || die "vmiemu --log: the log does not end with an \"end\" event"
-            meta check "callloop.elf iters=$n with \`--log\`: $events GetCycleCounter events (N + 1: one read before the loop) and a final \"end\" event in the log"
-        fi
-    done
-    meta check "callloop.elf iters=$n: exit status 33, \`callloop: GetCycleCounter via the ROM\`, \`callloop: PASS\` from ${call_peers[*]}"
-    # counters = the value read before the loop and the last one: N iterations apart.
-    meta call_insns_per_iter "$(awk -v n="$n" '{ printf "%.2f", ($2 - $1) / n }' <<<"$counters")"
-}
-
-is_vmiemu() { [[ $1 == vmiemu* ]]; }
-
-verify_pteloop() {
-    local peer first_peer='' first_sum='' sum n=${check[pteloop]}
-    for peer in "${pte_peers[@]}"; do
-        serial_run "$peer" pteloop "$n"
-        if [ "$peer" = vmiemu-norom ] || ! is_vmiemu "$peer"; then
-            has_line "$peer" "pteloop: SetPxE and InvalPage via plain stores and invlpg"
-        else
-            has_line "$peer" "pteloop: SetPxE and InvalPage via the ROM"
-        fi
-        has_line "$peer" "pteloop: $n iterations" "pteloop: PASS"
-        sum=$(sed -n 's/^pteloop: checksum \(0x[0-9a-f]*\)$/\1/p' "$tmp/serial.txt")
-        [ -n "$sum" ] || die "$peer: no 'pteloop: checksum' line"
-        if [ -z "$first_peer" ]; then
-            first_peer=$peer first_sum=$sum
-        elif [ "$sum" != "$first_sum" ]; then
-            die "pteloop checksum mismatch at iters=$n: $first_peer $first_sum, $peer $sum"
-        fi
-    done
-    meta check "pteloop.elf iters=$n: \`pteloop: PASS\` (every read through the page mapped at 0x40000000 saw the page that had just been mapped) and checksum $first_sum from all of ${pte_peers[*]}; SetPxE/InvalPage went to the ROM on vmiemu, to plain stores and invlpg on the others"
-}
-
-# verify_irq spin|halt
-verify_irq() {
-    local phase=$1 bench=irq$1 peer got n line
-    n=${check[irq$1]}
-    for peer in "${irq_peers[@]}"; do
-        serial_run "$peer" "$bench" "$n"
-        has_line "$peer" "irqloop: $n interrupts per phase" "irqloop: PASS"
-        got=$(sed -n "s/^irqloop: $phase: \([0-9]*\) interrupts.*/\1/p" "$tmp/serial.txt")
-        [ -n "$got" ] && [ "$got" -ge "$n" ] \
-            || die "$peer: irqloop $phase: no line with >= $n interrupts: $(serial_text)"
-        if [ "$peer" = vmiemu ]; then
-            grep -q "^irqloop: alarms by the ROM" "$tmp/serial.txt" \
-                || die "$peer: irqloop did not use VMI alarms: $(serial_text)"
-            [ "$got" -eq "$n" ] || die "$peer: irqloop $phase: $got interrupts, expected exactly $n"
-        fi
-        line=$(grep "^irqloop: $phase: " "$tmp/serial.txt")
-        if [ "$peer" != vmiemu ]; then
-            meta check "irqloop.elf \`$(bench_args "$bench" "$peer" "$n")\` on $peer: $(grep '^irqloop: alarms by' "$tmp/serial.txt" | sed 's/^irqloop: //'); ${line#irqloop: }"
-        else
-            meta check "irqloop.elf \`$(bench_args "$bench" "$peer" "$n")\` on vmiemu: ${line#irqloop: }"
-        fi
-    done
-}
-
-# profile BENCH: vmiemu --log at small and 2 x small; per-iteration instructions and events
-# (bench/logstats.py) into meta `profile_BENCH`; dies if an expected count is off.
-profile() {
-    local bench=$1 n1=${small[$1]} n2 stats
-    n2=$((2 * n1))
-    serial_run vmiemu-log "$bench" "$n1"
-    mv "$tmp/events.jsonl" "$tmp/events1.jsonl"
-    serial_run vmiemu-log "$bench" "$n2"
-    stats=$(python3 bench/logstats.py "$n1" "$tmp/events1.jsonl" "$n2" "$tmp/events.jsonl") \
-        || die "bench/logstats.py failed on the $bench logs"
-    rm -f "$tmp/events1.jsonl"
-    per() { awk -F'\t' -v k="$1" '$1 == "event" && $2 == k { print $3 }' <<<"$stats"; }
-    case $bench in
+# check_output W P N: the serial output of peer P on workload W at count N is a pass; prints
+# the workload's checksum (empty if it has none).
+check_output() {
+    local w=$1 p=$2 n=$3 k got
+    k=$(kernel_of "$w")
+    case $w in
+        loop)
+            case $p in
+                unicorn) ;;
+                unicorn-hook) has_line "$p" "ucloop: $n blocks" ;;
+                *) has_line "$p" "loop: $n iterations" ;;
+            esac ;;
+        callloop)
+            if uses_rom "$p"; then
+                has_line "$p" "callloop: GetCycleCounter via the ROM"
+            else
+                has_line "$p" "callloop: GetCycleCounter via rdtsc"
+            fi
+            has_line "$p" "callloop: $n calls" "callloop: PASS" ;;
         pteloop)
-            [ "$(per 'vmi SetPxE')" = 2.00 ] && [ "$(per 'vmi InvalPage')" = 2.00 ] \
-                || die "pteloop: expected 2 SetPxE and 2 InvalPage events per iteration in the log: $(tr '\n\t' '| ' <<<"$stats")" ;;
-        irqspin|irqhalt)
-            [ "$(per 'exception 32')" = 1.00 ] \
-                || die "$bench: expected 1 external interrupt (exception 32) per iteration in the log: $(tr '\n\t' '| ' <<<"$stats")" ;;
+            if uses_rom "$p"; then
+                has_line "$p" "pteloop: SetPxE and InvalPage via the ROM"
+            else
+                has_line "$p" "pteloop: SetPxE and InvalPage via plain stores and invlpg"
+            fi
+            has_line "$p" "pteloop: $n iterations" "pteloop: PASS" ;;
+        irqloop|irqhalt)
+            local phase=${w#irq}
+            [ "$phase" = loop ] && phase=spin
+            has_line "$p" "irqloop: $n interrupts per phase" "irqloop: PASS"
+            got=$(sed -n "s/^irqloop: $phase: \([0-9]*\) interrupts.*/\1/p" "$wd/serial.txt")
+            if [ -z "$got" ] || [ "$got" -lt "$n" ]; then
+                die "$p: irqloop $phase: no line with >= $n interrupts: $(serial_text)"
+            fi
+            if uses_rom "$p"; then
+                grep -q "^irqloop: alarms by the ROM" "$wd/serial.txt" \
+                    || die "$p: irqloop did not use VMI alarms: $(serial_text)"
+                [ "$got" -eq "$n" ] || die "$p: irqloop $phase: $got interrupts, expected exactly $n"
+            else
+                grep -q "^irqloop: alarms by the PIT" "$wd/serial.txt" \
+                    || die "$p: irqloop did not use the PIT: $(serial_text)"
+            fi ;;
+        *) has_line "$p" "$k: $n iterations" "$k: PASS" ;;
     esac
-    meta "profile_$bench" "$n1 $n2 $(awk -F'\t' '{ printf "%s%s", sep, ($1 == "insns" ? "insns=" $2 : $2 "=" $3); sep = ";" }' <<<"$stats")"
+    sed -n "s/^\(u\{0,1\}c\{0,1\}$k\): checksum \(0x[0-9a-fA-F]*\)$/\2/p" "$wd/serial.txt"
 }
 
-# Whole runs of test kernel KERNEL on the peers in whole_try[KERNEL] (a space-separated list):
-# every peer must pass, except vmiemu --no-rom (noted and left out of the timings if it fails);
-# whole_peers[KERNEL] gets the ones that passed.
-# vmiemu's instruction count comes from an untimed --log run (its end event).
-verify_whole() {
-    local kernel=$1 peer icount keep=() peers stats
-    read -ra peers <<<"${whole_try[$kernel]}"
-    whole_peers[$kernel]=""
-    [ "${#peers[@]}" -gt 0 ] || return 0
-    for peer in "${peers[@]}"; do
-        serial_cmd "$peer" "$kernel" 0
-        if ! try_cmd; then
-            [ "$peer" = vmiemu-norom ] || exit 1
-            local fails
-            fails=$(grep -s ': FAIL' "$tmp/serial.txt" | head -n 3 | sed 's/$/; /' | tr -d '\n' || true)
-            meta check "$kernel.elf on vmiemu \`--no-rom\`: FAILED (exit status $failed_rc${fails:+; ${fails%; }}): left out of the timings"
-            continue
+# verify W: one untimed run per peer at check[W] (timed all the same: it starts the
+# calibration), its output checked; checksums must agree across peers.
+verify() {
+    local w=$1 p n=${check[$1]} sum first_peer='' first_sum='' line notes=()
+    for p in ${peers[$w]}; do
+        # vmiemu (no recording) and --no-rom keep a --log for profile()
+        case $p in vmiemu-norec|vmiemu-norom) vmiemu_extra=(--log "$wd/events.jsonl") ;; esac
+        one_run "$w" "$p" "$n" 1
+        vmiemu_extra=()
+        [ -f "$wd/events.jsonl" ] && [ "$p" != vmiemu-log ] && mv "$wd/events.jsonl" "$wd/log-$p.jsonl"
+        t_check[$w:$p]=$secs
+        [ "$quick" = 1 ] && result "$w" "$p" "$n" 1
+        sum=$(check_output "$w" "$p" "$n")
+        if [ -n "$sum" ]; then
+            if [ -z "$first_peer" ]; then
+                first_peer=$p first_sum=$sum
+            elif [ "$sum" != "$first_sum" ]; then
+                die "$w checksum mismatch at iters=$n: $first_peer $first_sum, $p $sum"
+            fi
         fi
-        has_line "$peer" "$kernel: PASS"
-        keep+=("$peer")
-        if is_vmiemu "$peer"; then
-            vmiemu_extra=(--log "$tmp/events.jsonl")
-            serial_cmd "$peer" "$kernel" 0
-            vmiemu_extra=()
-            run_cmd
-            icount=$(tail -n 1 "$tmp/events.jsonl" | sed -n 's/.*"icount":\([0-9]*\).*"kind":"end".*/\1/p')
-            [ -n "$icount" ] || die "$peer: $kernel.elf: no end event with an icount in the --log file"
-            meta "insns_${kernel}_$peer" "$icount"
-            stats=$(python3 bench/logstats.py "$tmp/events.jsonl") \
-                || die "bench/logstats.py failed on the $kernel.elf log"
-            meta "events_${kernel}_$peer" "$(awk -F'\t' '$1 == "event" { n++; total += $3; if (n <= 4) { printf "%s%s=%s", sep, $2, $3; sep = ";" } } END { printf "%stotal=%d", sep, total }' <<<"$stats")"
-        fi
+        case $w in
+            irqloop|irqhalt)
+                line=$(grep -E '^irqloop: (spin|halt): ' "$wd/serial.txt" | sed 's/^irqloop: //')
+                notes+=("$p: $(grep '^irqloop: alarms by' "$wd/serial.txt" | sed 's/^irqloop: //'); $line") ;;
+            mixed)
+                notes+=("$p: $(grep -E '^mixed: (timer:|[0-9]+ context)' "$wd/serial.txt" | sed 's/^mixed: //' | paste -sd ';' | sed 's/;/; /g')") ;;
+            callloop)
+                if [ "$p" = vmiemu-log ]; then
+                    # callloop reads the counter once before its loop: N + 1 calls in all.
+                    local events
+                    events=$(grep -c '"kind":"vmi","call":"GetCycleCounter"' "$wd/events.jsonl" || true)
+                    [ "$events" -eq "$((n + 1))" ] \
+                        || die "vmiemu --log: $events GetCycleCounter events in the log, expected $((n + 1))"
+                    tail -n 1 "$wd/events.jsonl" | grep -q '"kind":"end"' \
+                        || die "vmiemu --log: the log does not end with an \"end\" event"
+                    notes+=("\`--log\`: $events GetCycleCounter events (N + 1: one read before the loop) and a final \"end\" event")
+                fi ;;
+        esac
     done
-    local args
-    args=$(bench_args "$kernel" x 0)
-    if [ "${#keep[@]}" -gt 0 ]; then
-        meta check "$kernel.elf ${args:+\`$args\` }(no iteration count: one whole run): exit status 33 and \`$kernel: PASS\` from ${keep[*]}"
-    fi
-    whole_peers[$kernel]="${keep[*]}"
+    local what="a pass"
+    [ -n "$first_sum" ] && what="a pass and checksum $first_sum"
+    meta check "$w \`$(bench_args "$w" x "$n")\`: $what from every peer (${peers[$w]})"
+    for line in "${notes[@]}"; do meta check "$w at N=$n, $line"; done
 }
 
-# The big count of benchmark BENCH for PEER.
-big_of() { echo "${big[$1:$2]:-${big[$1]}}"; }
-
-# timed_run BENCH PEER ITERS REP: one timed run, appended to results.tsv (ITERS 0: a whole
-# run of a test kernel with its own command line).
-timed_run() {
-    local bench=$1 peer=$2 iters=$3 rep=$4 t0 t1
-    rm -f "$tmp/events.jsonl" "$tmp/replay.bin" "$tmp/serial.txt"
-    peer_cmd "$peer" "$(bench_kernel "$bench")" "$(bench_args "$bench" "$peer" "$iters")" none
-    t0=$(now)
-    run_cmd
-    t1=$(now)
-    printf '%s\t%s\t%s\t%s\t%s\n' "$bench" "$peer" "$iters" "$rep" \
-        "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')" >>"$tmp/results.tsv"
-    if [ "$peer" = vmiemu-log ]; then
-        log_size[$iters]=$(stat -c %s "$tmp/events.jsonl")
+# profile W CONFIG (rom or norom): the --log of vmiemu (no recording) or vmiemu --no-rom at
+# small[W] and at check[W] (the verification run's, when it had one: else a run at 2 x
+# small[W]); per-iteration instructions and events (bench/logstats.py) into meta
+# `profile_W_CONFIG`; dies if an expected count is off.
+profile() {
+    local w=$1 config=$2 n1=${small[$1]} n2=${check[$1]} stats p=vmiemu-norec
+    [ "$config" = norom ] && p="vmiemu-norom"
+    vmiemu_extra=(--log "$wd/events.jsonl")
+    if [ ! -f "$wd/log-$p.jsonl" ]; then
+        n2=$((2 * n1))
+        one_run "$w" "$p" "$n2" 0
+        mv "$wd/events.jsonl" "$wd/log-$p.jsonl"
     fi
+    one_run "$w" "$p" "$n1" 0
+    vmiemu_extra=()
+    stats=$(python3 bench/logstats.py "$n1" "$wd/events.jsonl" "$n2" "$wd/log-$p.jsonl") \
+        || die "bench/logstats.py failed on the $w logs"
+    rm -f "$wd/events.jsonl" "$wd/log-$p.jsonl"
+    per() { awk -F'\t' -v k="$1" '$1 == "event" && $2 == k { print $3 }' <<<"$stats"; }
+    local bad=
+    case $w:$config in
+        callloop:rom) [ "$(per 'vmi GetCycleCounter')" = 1.00 ] || bad="1 GetCycleCounter call" ;;
+        pteloop:rom) [ "$(per 'vmi SetPxE')" = 2.00 ] && [ "$(per 'vmi InvalPage')" = 2.00 ] \
+                         || bad="2 SetPxE and 2 InvalPage calls" ;;
+        irqloop:*|irqhalt:*) [ "$(per 'exception 32')" = 1.00 ] \
+                                 || bad="1 external interrupt (exception 32)" ;;
+    esac
+    [ -z "$bad" ] || die "$w ($config): expected $bad per iteration in the log: $(tr '\n\t' '| ' <<<"$stats")"
+    meta "profile_${w}_$config" "$n1 $n2 $(awk -F'\t' '{ printf "%s%s", sep, ($1 == "insns" ? "insns=" $2 : $2 "=" $3); sep = ";" }' <<<"$stats")"
 }
 
-# rate_reps BENCH PEER...: the small and the big count of every peer, one repetition.
-rate_reps() {
-    local bench=$1 peer n
-    shift
-    for peer in "$@"; do
-        for n in "${small[$bench]}" "$(big_of "$bench" "$peer")"; do
-            timed_run "$bench" "$peer" "$n" "$rep"
+# The big count of peer P on workload W: for about $target seconds of t(big) - t(small), from
+# its small run and the verification run (and longer runs while the difference is under
+# 0.8 s, too short to trust next to start-up jitter: Bochs boots in 1-2 s), rounded to two
+# significant digits.
+calibrate() {
+    local w=$1 p=$2 n=${check[$1]} s=${small[$1]} ts t dt
+    t=${t_check[$w:$p]}
+    one_run "$w" "$p" "$s" 0
+    ts=$secs
+    dt=$(awk -v a="$ts" -v b="$t" 'BEGIN { printf "%.6f", b - a }')
+    for _ in 1 2 3 4 5; do
+        awk -v d="$dt" 'BEGIN { exit !(d >= 0.8) }' && break
+        [ "$n" -lt "$max_iters" ] || break
+        n=$(awk -v n="$n" -v s="$s" -v d="$dt" -v m="$max_iters" 'BEGIN {
+            f = d > 0.015 ? 1.5 / d : 100; f = f < 2 ? 2 : f > 100 ? 100 : f
+            x = s + (n - s) * f; printf "%.0f", (x > m ? m : x) }')
+        one_run "$w" "$p" "$n" 0
+        dt=$(awk -v a="$ts" -v b="$secs" 'BEGIN { printf "%.6f", b - a }')
+    done
+    # mawk's %d stops at 2^31 - 1: %.0f
+    big[$w:$p]=$(awk -v n="$n" -v s="$s" -v d="$dt" -v tg="$target" -v m="$max_iters" 'BEGIN {
+        x = d > 0 ? s + (n - s) * tg / d : n; if (x > m) x = m; if (x < 10 * s) x = 10 * s
+        e = 1; while (x >= 100 * e) e *= 10; printf "%.0f", int(x / e + 0.5) * e }')
+    note "  $w on $p: N_big ${big[$w:$p]}"
+}
+
+# rep_runs W REP: the timed runs of workload W, every peer at its small and its big count
+# (--quick: the small one only, the verification run was the big one, and main peers only).
+rep_runs() {
+    local w=$1 p n
+    for p in ${peers[$w]}; do
+        # --quick: the extra rows only get their verification run
+        [ "$quick" = 1 ] && [[ " ${main_peers[*]} " != *" $p "* ]] && continue
+        for n in "${small[$w]}" "${big[$w:$p]}"; do
+            [ "$quick" = 1 ] && [ "$n" = "${check[$w]}" ] && continue
+            one_run "$w" "$p" "$n" 0
+            result "$w" "$p" "$n" "$2"
         done
     done
 }
 
-run_reps() {
-    local peer kernel
-    declare -gA log_size=()
+# prepare W: the verification runs, the instruction counts and (full mode) the big counts of
+# workload W, with its files in its own folder `wd`.
+prepare() {
+    local w=$1 p
+    verify "$w"
+    profile "$w" rom
+    profile "$w" norom
+    for p in ${peers[$w]}; do
+        if [ "$quick" = 1 ]; then
+            big[$w:$p]=${check[$w]}
+        else
+            calibrate "$w" "$p"
+        fi
+    done
+    for p in ${peers[$w]}; do meta "big_${w}_$p" "${big[$w:$p]}"; done
+}
+
+# --quick: timetravel_bench and every workload's preparation and runs in the background, two
+# at a time (the timings mean nothing there); a workload that fails leaves no `ok` file.
+quick_jobs() {
+    local w order=()
+    for w in irqloop memstream; do  # the longest first
+        [[ " ${all[*]} " == *" $w "* ]] && order+=("$w")
+    done
+    for w in "${all[@]}"; do
+        [[ " ${order[*]} " == *" $w "* ]] || order+=("$w")
+    done
+    tt_run &
+    for w in "${order[@]}"; do
+        while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n || true; done
+        (
+            wd=$tmp/w/$w
+            t0=$SECONDS
+            prepare "$w"
+            rep_runs "$w" 1
+            : >"$wd/ok"
+            note "  $w: done in $((SECONDS - t0)) s"
+        ) &
+    done
+    wait
+    for w in "${all[@]}"; do
+        [ -f "$tmp/w/$w/ok" ] || die "the $w workload failed (see above)"
+    done
+}
+
+full_runs() {
+    local w rep
+    note "checking every peer's output, counting instructions and calibrating N_big (about $target s)"
+    for w in "${all[@]}"; do
+        wd=$tmp/w/$w
+        prepare "$w"
+    done
     for ((rep = 1; rep <= reps; rep++)); do
         note "repetition $rep/$reps"
-        rate_reps loop "${loop_peers[@]}"
-        rate_reps callloop "${call_peers[@]}"
-        rate_reps pteloop "${pte_peers[@]}"
-        rate_reps irqspin "${irq_peers[@]}"
-        rate_reps irqhalt "${irq_peers[@]}"
-        for kernel in paging timer; do
-            for peer in ${whole_peers[$kernel]}; do
-                timed_run "$kernel" "$peer" 0 "$rep"
-            done
+        for w in "${all[@]}"; do
+            wd=$tmp/w/$w
+            rep_runs "$w" "$rep"
         done
     done
-    local s=${small[callloop]} b=${big[callloop]}
-    meta log_bytes_per_call "$(awk -v a="${log_size[$s]}" -v b="${log_size[$b]}" \
-        -v n="$((b - s))" 'BEGIN { printf "%.1f", (b - a) / n }')"
+    wd=$tmp
+}
+
+# timetravel_bench on loop.elf and callloop.elf: one "name value unit..." line per figure,
+# into meta `tt` (tt_finish).
+tt_run() {
+    local rc=0
+    timeout "$run_timeout" "${tt_cmd[@]}" >"$tmp/tt.txt" 2>"$tmp/tt.err" || rc=$?
+    echo "$rc" >"$tmp/tt.rc"
+}
+
+tt_finish() {
+    local rc line
+    rc=$(cat "$tmp/tt.rc")
+    [ "$rc" = 0 ] || die "timetravel_bench failed (exit status $rc): $(tr '\n' '|' <"$tmp/tt.err")"
+    while IFS= read -r line; do meta tt "$line"; done <"$tmp/tt.txt"
+    meta command "# time travel"
+    meta command "$(quoted "${tt_cmd[@]}")"
+}
+
+# quoted ARG...: a command as a shell line, $tmp shown as $TMP, paths under the repository
+# relative to it, arguments with spaces in double quotes.
+quoted() {
+    local a out=()
+    for a; do
+        a=${a//$tmp/\$TMP}
+        a=${a#"$root"/}
+        [[ $a =~ [[:space:]] ]] && a="\"$a\""
+        out+=("$a")
+    done
+    echo "${out[*]}"
 }
 
 record_machine() {
@@ -506,105 +600,97 @@ record_machine() {
     meta invocation "$invocation"
     meta quick "$quick"
     meta reps "$reps"
+    meta target "$target"
     meta timeout "$run_timeout"
-    meta loop_small "${small[loop]}"
-    meta loop_big "${big[loop]}"
-    meta loop_big_tcg "$(big_of loop qemu-tcg)"
-    meta call_small "${small[callloop]}"
-    meta call_big "${big[callloop]}"
     meta tcg_pit "$tcg_pit"
-    meta timer_args "$timer_args"
+    meta workloads "${workloads[*]}"
+    meta main_peers "${main_peers[*]}"
     meta machine "$(nproc) CPUs (\`nproc\`), ${cpu:-unknown CPU}, $mem RAM, Linux $(uname -r)"
     meta load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
     meta version "$("$vmiemu" --version | head -n 1)"
     meta version "$(qemu-system-i386 --version | head -n 1)"
+    meta version "Bochs $(dpkg-query -W -f='${Version}' bochs 2>/dev/null || echo '(version unknown: not a Debian package)')"
     meta version "unicorn $unicorn (PyPI wheel in build/venv, linked statically)"
     meta version "$(cc --version | head -n 1) (vmiemu and bench/ucloop.c), CMAKE_BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build_rel/CMakeCache.txt"); $(gcc --version | head -n 1) (kernels)"
+    if command -v gnuplot >/dev/null; then meta version "$(gnuplot --version) (the chart)"; fi
 }
 
 record_commands() {
-    local line=${ucloop_build[*]//$tmp/\$TMP}
-    meta command "# bench/ucloop, built once: ${line//$root\//}"
-    meta command "# pteloop.elf and irqloop.elf, built first: make -s -f bench/kernels.mk OUT=$build_rel/bench -j2"
-    command_lines loop "${loop_peers[@]}"
-    command_lines callloop "${call_peers[@]}"
-    command_lines pteloop "${pte_peers[@]}"
-    command_lines irqspin "${irq_peers[@]}"
-    command_lines irqhalt "${irq_peers[@]}"
-    # shellcheck disable=SC2086 # peer lists: words without spaces
-    command_lines paging ${whole_peers[paging]}
-    # shellcheck disable=SC2086
-    command_lines timer ${whole_peers[timer]}
+    local w p
+    meta command "# bench/ucloop, built once: $(quoted "${ucloop_build[@]}")"
+    meta command "# the bench/kernels ELFs, built first: make -s -f bench/kernels.mk OUT=$build_rel/bench -j2"
+    for w in "${workloads[@]}" irqhalt; do
+        meta command "# $w"
+        for p in ${peers[$w]}; do
+            peer_cmd "$p" "$w" "$(bench_args "$w" "$p" N)" none
+            meta command "$(quoted "${cmd[@]}")"
+        done
+    done
 }
 
-command_lines() {
-    local bench=$1 peer args
-    shift
-    for peer in "$@"; do
-        args=$(bench_args "$bench" "$peer" N)
-        peer_cmd "$peer" "$(bench_kernel "$bench")" "$args" none
-        meta command "${cmd[*]//$tmp/\$TMP}"
+record_counts() {
+    local w
+    for w in "${workloads[@]}" irqhalt; do
+        meta "small_$w" "${small[$w]}"
+        meta "check_$w" "${check[$w]}"
+        meta "peers_$w" "${peers[$w]}"
     done
 }
 
 main() {
     parse_args "$@"
     cd "$root"
+    set_workloads
     build
     build_kernels
     check_tools
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmiemu-bench.XXXXXX")
-    trap 'rm -rf "$tmp"' EXIT
+    # on the way out, stop this script's own background jobs (--quick) by their ids
+    trap 'jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$tmp"' EXIT
+    wd=$tmp   # the folder of the run files and result tables (per workload: $tmp/w/NAME)
+    all=("${workloads[@]}" irqhalt)
+    local w
+    for w in "${all[@]}"; do mkdir -p "$tmp/w/$w"; done
     snapshot
     build_ucloop
-    : >"$tmp/results.tsv"
-    : >"$tmp/meta.tsv"
-    local nosnap=()
-    # Snapshots (on by default since they came in) cost time: measure vmiemu without them too.
-    if "$vmiemu" --help 2>&1 | grep -q -- --snap-every; then nosnap=(vmiemu-nosnap); fi
-    loop_peers=(vmiemu "${nosnap[@]}" vmiemu-norom qemu-tcg qemu-icount qemu-rr unicorn unicorn-hook)
-    call_peers=(vmiemu vmiemu-log)
-    if [ "$quick" = 1 ]; then # the slow starters (native TSC calibration) stay out
-        pte_peers=(vmiemu qemu-tcg)
-        irq_peers=(vmiemu qemu-tcg)
-        whole_try[paging]="vmiemu qemu-tcg"
-        # timer.elf takes ~4 s on vmiemu, and natively checks its tick spacing within 25 %,
-        # which real-time QEMU TCG can miss on a loaded machine at shorter periods: not here
-        whole_try[timer]=""
-    else
-        pte_peers=(vmiemu "${nosnap[@]}" vmiemu-norom qemu-tcg qemu-icount)
-        irq_peers=(vmiemu vmiemu-norom qemu-tcg qemu-icount-nosleep)
-        whole_try[paging]="vmiemu vmiemu-norom qemu-tcg qemu-icount qemu-icount-nosleep"
-        whole_try[timer]=${whole_try[paging]}
-    fi
     record_machine
-    set_checks
-    meta peers_loop "${loop_peers[*]}"
-    meta peers_pteloop "${pte_peers[*]}"
-    meta peers_irq "${irq_peers[*]}"
-
-    note "checking every command's serial output (untimed)"
-    verify_loop
-    verify_call
-    verify_pteloop
-    verify_irq spin
-    verify_irq halt
-    profile pteloop
-    profile irqspin
-    profile irqhalt
-    verify_whole paging
-    verify_whole timer
-    meta peers_paging "${whole_peers[paging]}"
-    meta peers_timer "${whole_peers[timer]}"
+    record_counts
     record_commands
-    run_reps
+    tt_cmd=("$ttbench" "$kdir" "$tt_insns")
+    if [ "$quick" = 1 ]; then
+        quick_jobs
+    else
+        full_runs
+        note "timetravel_bench at $tt_insns instructions"
+        tt_run
+    fi
+    tt_finish
     meta load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 
+    local tables=(results sizes meta) t
+    for t in "${tables[@]}"; do
+        touch "$tmp/$t.tsv"
+        for w in "${all[@]}"; do cat "$tmp/w/$w/$t.tsv" 2>/dev/null || true; done >>"$tmp/$t.tsv"
+    done
+    if [ -n "$raw" ]; then
+        if ! { mkdir -p "$raw" && cp "$tmp/results.tsv" "$tmp/sizes.tsv" "$tmp/meta.tsv" "$raw/"; }; then
+            die "cannot copy the raw tables into $raw"
+        fi
+        note "raw tables in $raw (python3 bench/report.py $raw/results.tsv $raw/sizes.tsv $raw/meta.tsv)"
+    fi
+    local report=(python3 bench/report.py "$tmp/results.tsv" "$tmp/sizes.tsv" "$tmp/meta.tsv")
     if [ "$quick" = 1 ]; then
-        python3 bench/report.py "$tmp/results.tsv" "$tmp/meta.tsv"
+        if command -v gnuplot >/dev/null; then
+            "${report[@]}" --chart "$tmp/benchmarks.png"
+            [ -s "$tmp/benchmarks.png" ] || die "the chart was not drawn"
+            note "drew the chart into a temporary file (--quick)"
+        else
+            note "gnuplot not installed: no chart (the full run needs gnuplot-nox)"
+            "${report[@]}"
+        fi
     else
-        python3 bench/report.py "$tmp/results.tsv" "$tmp/meta.tsv" --doc "$doc"
-        note "wrote the results into $doc"
+        "${report[@]}" --chart "$chart" --doc "$doc"
+        note "wrote the results into $doc and the chart into $chart"
     fi
 }
 
