@@ -583,6 +583,14 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
             c->bp_skip_at = start;
         }
     while (c->icount < target) {
+        /* Unicorn sizes its TLB only when it is flushed; a guest that never flushes (no CR3
+         * write) would keep the small initial TLB and thrash it. A flush now and then lets it
+         * grow. (Architecturally the TLB may be flushed at any time.) */
+        if (c->icount - c->tlb_flushed_at >= TLB_RESIZE_INSNS) {
+            uc_ctl_flush_tlb(c->uc);
+            c->tlb_flushed_at = c->icount;
+        }
+        c->target = target - c->tlb_flushed_at > TLB_RESIZE_INSNS ? c->tlb_flushed_at + TLB_RESIZE_INSNS : target;
         c->deadline_hit = false;
         c->io_hit = false;
         bool stepped = false;

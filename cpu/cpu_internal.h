@@ -10,6 +10,7 @@
 #include "cpu/disasm.h"
 
 #define MAX_BLOCK_BYTES 8192u /* a TB spans at most two pages */
+#define TLB_RESIZE_INSNS (1ull << 22) /* instructions between the TLB flushes that let it grow */
 
 struct cpu {
     uc_engine *uc;
@@ -69,6 +70,7 @@ struct cpu {
     bool mmu_regs_valid;
     uint32_t mmu_cr[3];
     bool mmu_nxe;
+    uint64_t tlb_flushed_at; /* icount of the last TLB flush vcpu_run made */
 };
 
 _Static_assert(sizeof(bool) == 1, "block_care overlays four bools on one 32-bit word");
