@@ -68,6 +68,8 @@ void vcpu_request_stop(cpu *c)
     uc_emu_stop(c->uc);
 }
 
+void vcpu_request_replan(cpu *c) { c->replan = true; }
+
 const cpu_fault *vcpu_fault_info(const cpu *c) { return &c->fault; }
 
 /* Instructions of the current block that start before `eip` (inside the block). */
@@ -132,6 +134,13 @@ static bool block_needs_care(cpu *c, uc_engine *uc)
     }
     if (c->irq_window && (vcpu_get(c, CPU_EFLAGS) & 0x200)) {
         c->window_hit = true;
+        uc_emu_stop(uc);
+        return true;
+    }
+    if (c->replan) { /* nothing of this block has run: the count is exact here */
+        c->replan = false;
+        c->stop_requested = true;
+        c->stop = CPU_STOP_REQUEST;
         uc_emu_stop(uc);
         return true;
     }
@@ -569,6 +578,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
 {
     memset(&c->fault, 0, sizeof c->fault);
     c->stop_requested = false;
+    c->replan = false; /* whoever called has just planned this run */
     c->target = target;
     c->running = true;
     cpu_stop result = CPU_STOP_TARGET;

@@ -117,6 +117,10 @@ bool vcpu_in_irq_shadow(cpu *c);
 
 /* Called from a callback: stop the CPU before the next block (CPU_STOP_REQUEST). */
 void vcpu_request_stop(cpu *c);
+/* From a port or MMIO callback in the middle of a block: stop at the next block boundary (as
+ * CPU_STOP_REQUEST) so the machine re-plans. Unicorn skips every hook of the instructions left
+ * in a block once a stop is requested, so a callback must not stop the run in place. */
+void vcpu_request_replan(cpu *c);
 
 const cpu_fault *vcpu_fault_info(const cpu *c);
 

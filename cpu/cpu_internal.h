@@ -32,8 +32,9 @@ struct cpu {
             bool stop_requested;
             bool watch_hit;      /* a watched access happened: stop at the next block */
             bool irq_window;     /* stop when IF becomes set */
+            bool replan;         /* stop at the next block: the machine re-plans */
         };
-        uint32_t block_care;
+        uint64_t block_care;
     };
     uint64_t exact_left;
     bool deadline_hit;   /* the next block would have crossed the target */
@@ -73,7 +74,7 @@ struct cpu {
     uint64_t tlb_flushed_at; /* icount of the last TLB flush vcpu_run made */
 };
 
-_Static_assert(sizeof(bool) == 1, "block_care overlays four bools on one 32-bit word");
+_Static_assert(sizeof(bool) == 1, "block_care overlays five bools on one 64-bit word");
 
 /* The TLB filled by vmiemu (mmu_fill.c). */
 struct mmu_regs;

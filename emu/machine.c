@@ -182,12 +182,22 @@ static uint32_t on_port_in(void *ctx, uint16_t port, int size)
     return size_mask(size);
 }
 
+/* Ports whose writes can change when the next interrupt arrives or whether a pending one gets
+ * through: the PICs, the PIT and its gate (0x61), the UART's interrupt registers. */
+static bool port_affects_interrupts(uint16_t port)
+{
+    return (port >= 0x20 && port <= 0x21) || (port >= 0xA0 && port <= 0xA1) || (port >= 0x40 && port <= 0x43) ||
+           port == 0x61 || (port >= 0x3F9 && port <= 0x3FC);
+}
+
 static void on_port_out(void *ctx, uint16_t port, int size, uint32_t value)
 {
     machine *m = ctx;
     const io_range *r = iobus_find(&m->io, port);
     if (r) {
         r->write(r->opaque, (uint16_t)(port - r->base), size, value & size_mask(size));
+        if (port_affects_interrupts(port))
+            vcpu_request_replan(m->cpu); /* re-plan the next event, as the ROM's timer calls do */
         return;
     }
     log_simple(m, EV_PORT_OUT, port, vcpu_get(m->cpu, CPU_EIP), (uint32_t)size, value & size_mask(size));

@@ -50,7 +50,7 @@ static void apic_mmio_write(void *opaque, uint64_t offset, unsigned size, uint32
     if (offset & 3)
         return; /* partial register writes are undefined on hardware; ignore them */
     apic_write(&m->lapic, (uint32_t)offset, value);
-    vcpu_request_stop(m->cpu); /* EOI or the timer may change what can be delivered */
+    vcpu_request_replan(m->cpu); /* EOI or the timer may change what can be delivered */
 }
 
 bool machine_map_high_memory(machine *m, vm_error *err)

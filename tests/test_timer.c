@@ -116,6 +116,21 @@ START_TEST(test_interrupts_inside_rom_slots_return_into_them)
 }
 END_TEST
 
+START_TEST(test_pit_programmed_by_ports_fires_one_period_later)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "timer_pit_native"), END_HALTED);
+    ck_assert_uint_eq(result(0), 3);
+    /* 100 PIT ticks at 1193182 Hz with a 1 GHz cycle clock: 83809 cycles. Counting starts at
+     * the PIT tick after the write, up to one tick (838 cycles) later. */
+    uint64_t period = 100ull * 1000000000u / 1193182u;
+    uint32_t first = (uint32_t)tick(0) - result(1); /* the snippet keeps the low half */
+    ck_assert_uint_le(first, period + 900);
+    ck_assert_uint_ge(first, period);
+    ck_assert_uint_le(tick(1) - tick(0), period + 1);
+    ck_assert_uint_ge(tick(1) - tick(0), period - 1);
+}
+END_TEST
+
 static Suite *timer_suite(void)
 {
     Suite *s = suite_create("timer");
@@ -127,6 +142,7 @@ static Suite *timer_suite(void)
     tcase_add_test(tc, test_one_shot_alarm_re_armed_fires_each_time);
     tcase_add_test(tc, test_cancel_alarm_reports_whether_one_was_pending);
     tcase_add_test(tc, test_timer_runs_are_deterministic);
+    tcase_add_test(tc, test_pit_programmed_by_ports_fires_one_period_later);
     tcase_add_test(tc, test_apic_wired_alarm_raises_the_lvt_vector_until_cancelled);
     tcase_add_test(tc, test_interrupts_inside_rom_slots_return_into_them);
     tcase_add_test(tc, test_apic_tick_without_eoi_blocks_later_ticks_and_the_halt_ends);
