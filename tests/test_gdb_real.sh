@@ -176,15 +176,16 @@ fi
 
 # ---- 3. Ctrl-C in gdb interrupts a long run; detach leaves the session.
 if [ -e "$loop_kernel" ]; then
-    if start_vmiemu ctrlc "$loop_kernel" --append iters=2000000000; then
+    if start_vmiemu ctrlc "$loop_kernel" --append iters=4000000000; then
         out=$work/ctrlc.gdb
         # Not through a function: $! must be timeout's pid, which passes the signal on to gdb.
         timeout 60 gdb -batch -nx -ex 'set architecture i386' -ex "target remote 127.0.0.1:$port" \
             -ex continue -ex 'monitor icount' -ex 'info registers eip' -ex detach >"$out" 2>&1 &
         gdb_pid=$!
         # Interrupt only once gdb has resumed the guest (a loaded machine may take a while to
-        # get there); resend a few times in case one lands between gdb's steps.
-        for _ in $(seq 200); do grep -q "Continuing" "$out" 2>/dev/null && break; sleep 0.1; done
+        # get there); resend a few times in case one lands between gdb's steps. gdb's own
+        # "Continuing." sits in its stdout buffer until it exits: watch vmiemu's side instead.
+        for _ in $(seq 200); do grep -q "client connected" "$work/ctrlc.vm.err" 2>/dev/null && break; sleep 0.1; done
         for _ in 1 2 3 4 5; do
             sleep 1
             kill -INT "$gdb_pid" 2>/dev/null # what Ctrl-C in gdb's terminal does
