@@ -92,6 +92,9 @@ uint64_t vcpu_icount(cpu *c)
     return c->blk_icount + block_index(c, eip);
 }
 
+/* Linear addresses whose low 20 bits fall in the ROM: a block there may be a VMI call. */
+static inline bool in_rom_window(uint32_t pc) { return (pc & 0xFFFFFu) - PHYS_ROM_BASE < PHYS_ROM_SIZE; }
+
 /* Cache miss: disassemble the block once and remember its count. Kept out of line so the hot
  * path of on_block carries no 8 KiB buffer and no callee-saved register spills. */
 static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uint32_t pc, uint32_t size,
@@ -101,11 +104,12 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
     uint32_t first_io = 0, count = 0;
     if (size <= sizeof buf && vcpu_read_linear(c, pc, buf, size))
         count = disasm_scan(c->dis, buf, size, pc, &first_io);
-    blockcache_put(&c->counts, pc, size, count, first_io);
+    bool slow = first_io != 0 || in_rom_window(pc);
+    blockcache_put(&c->counts, pc, size, count, first_io, slow);
     const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
     if (e)
         return e;
-    *tmp = (blockcache_entry){pc, (uint16_t)size, (uint16_t)count, (uint16_t)first_io};
+    *tmp = (blockcache_entry){pc, (uint16_t)size, (uint16_t)count, (uint16_t)first_io, slow};
     return tmp; /* not cacheable (huge block, or no memory): counted every time */
 }
 
@@ -180,7 +184,7 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
     c->blk_icount = c->icount;
     c->blk_pc = pc;
     c->blk_size = size;
-    if ((pc & 0xFFFFFu) - PHYS_ROM_BASE < PHYS_ROM_SIZE && c->ops.rom_block && rom_block(c, uc, pc))
+    if (in_rom_window(pc) && c->ops.rom_block && rom_block(c, uc, pc))
         return;
     blockcache_entry tmp;
     const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
@@ -201,17 +205,15 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
 }
 
 /* Runs before every translated block: the hot path of the whole emulator. Ordinary guest code
- * whose count is cached costs a lookup and an add here; anything else (a ROM page, a port
- * instruction, a deadline, a stop, stepping) goes to on_block_slow as a tail call, so this
- * function saves no registers. */
+ * whose count is cached costs a lookup and an add here; anything else (a block in the ROM window
+ * or with port I/O, flagged in its cache entry; a deadline, a stop, stepping) goes to
+ * on_block_slow as a tail call, so this function saves no registers. */
 static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
     cpu *c = user;
     uint32_t pc = (uint32_t)address;
     const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
-    if (__builtin_expect(e == NULL || e->first_io != 0 || c->block_care != 0 ||
-                             (pc & 0xFFFFFu) - PHYS_ROM_BASE < PHYS_ROM_SIZE || c->icount + e->count > c->target,
-                         0)) {
+    if (__builtin_expect(e == NULL || e->slow || c->block_care != 0 || c->icount + e->count > c->target, 0)) {
         on_block_slow(uc, pc, size, c);
         return;
     }
