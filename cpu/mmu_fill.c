@@ -18,6 +18,7 @@
 
 #include "mmu/translate.h"
 
+#define CR0_PG 0x80000000u
 #define CR4_PAE 0x20u
 #define MSR_EFER 0xC0000080u
 #define EFER_NXE 0x800u
@@ -25,10 +26,11 @@
 
 static void read_mmu_regs(cpu *c, mmu_regs *r)
 {
-    r->cr0 = vcpu_get(c, CPU_CR0);
+    *r = (mmu_regs){.cr0 = vcpu_get(c, CPU_CR0)};
+    if (!(r->cr0 & CR0_PG)) /* paging off: the walk needs nothing else */
+        return;
     r->cr3 = vcpu_get(c, CPU_CR3);
     r->cr4 = vcpu_get(c, CPU_CR4);
-    r->nxe = false;
     if (r->cr4 & CR4_PAE) {
         uc_x86_msr msr = {.rid = MSR_EFER};
         r->nxe = uc_reg_read(c->uc, UC_X86_REG_MSR, &msr) == UC_ERR_OK && (msr.value & EFER_NXE);

@@ -83,11 +83,12 @@ static uint16_t event_number(const rom_call *call)
 
 /* The guest's arguments as the call convention places them: EAX, EDX, ECX, then the stack
  * above the return address. False if the stack cannot be read. */
-static bool read_args(machine *m, const rom_call *call, rom_frame *f, uint32_t *ret)
+static bool read_args(machine *m, const rom_call *call, rom_frame *f, uint32_t *ret, uint32_t *esp_out)
 {
     uint32_t regs[CPU_ESP + 1], stack_args[2] = {0};
     vcpu_get_first(m->cpu, regs, CPU_ESP + 1); /* one batch: EAX ECX EDX EBX ESP */
     uint32_t esp = regs[CPU_ESP];
+    *esp_out = esp;
     f->args[0] = regs[CPU_EAX];
     f->args[1] = regs[CPU_EDX];
     f->args[2] = regs[CPU_ECX];
@@ -112,7 +113,8 @@ static int log_native(machine *m, const rom_call *call, uint32_t pc)
         f.args[1] = vcpu_get(m->cpu, CPU_ECX);
     } else {
         uint32_t ret;
-        if (read_args(m, call, &f, &ret))
+        uint32_t esp;
+        if (read_args(m, call, &f, &ret, &esp))
             eip = caller_eip(m, ret);
         if (call->handler)
             call->handler(m, &f);
@@ -154,9 +156,9 @@ int rom_dispatch(machine *m, uint32_t pc)
     if (call->native_code)
         return log_native(m, call, pc);
 
-    uint32_t esp = vcpu_get(m->cpu, CPU_ESP), ret;
+    uint32_t esp, ret;
     rom_frame f = {0};
-    if (!read_args(m, call, &f, &ret)) {
+    if (!read_args(m, call, &f, &ret, &esp)) {
         guest_error(m, pc, "VMI call with an unreadable stack", offset);
         return VCPU_ROM_DONE;
     }
