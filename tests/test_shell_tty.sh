@@ -11,7 +11,8 @@ sock="vmiemu-tty-$$"
 passed=0 failed=0
 ok() { echo "ok   $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL $1"; failed=$((failed + 1)); tmux -L "$sock" capture-pane -p -t t 2>/dev/null | sed 's/^/     | /'; }
-cleanup() { tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$home"; }
+first_sock=$sock
+cleanup() { tmux -L "$first_sock" kill-server 2>/dev/null; tmux -L "$first_sock-b" kill-server 2>/dev/null; rm -rf "$home"; }
 trap cleanup EXIT
 
 screen() { tmux -L "$sock" capture-pane -p -t t; }
@@ -39,8 +40,11 @@ keys "quit" Enter
 sleep 0.5
 if grep -qx "continue" "$home/.vmiemu_history"; then ok "history is saved"; else bad "history file"; fi
 tmux -L "$sock" kill-server 2>/dev/null
+# A server of its own for the second session: a new session on a socket whose server is still
+# shutting down fails with "server exited unexpectedly".
+sock="$sock-b"
 
-start -d --serial none --append iters=2000000000 "$kernels/loop.elf"
+start -d --serial none --append iters=4000000000 "$kernels/loop.elf"
 wait_for "(vmiemu)" >/dev/null
 keys "continue" Enter
 sleep 1.5
