@@ -3,38 +3,29 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PG_P 0x1u
-#define PG_PS 0x80u
+#include "mmu/translate.h"
 
 void pagewalk_walk(const physmem *pm, uint32_t cr0, uint32_t cr3, uint32_t cr4, uint32_t linear, pagewalk *w)
 {
     memset(w, 0, sizeof *w);
     w->paging = cr0 & 0x80000000u;
     w->pae = cr4 & 0x20u;
-    if (!w->paging) {
-        w->mapped = true;
-        w->phys = linear;
-        return;
-    }
     if (w->pae)
         return;
-    w->pde_addr = (cr3 & 0xFFFFF000u) + (linear >> 22) * 4;
-    w->pde = phys_read32(pm, w->pde_addr);
-    if (!(w->pde & PG_P))
-        return;
-    if ((w->pde & PG_PS) && (cr4 & 0x10u)) {
-        w->large = true;
-        w->mapped = true;
-        w->phys = (w->pde & 0xFFC00000u) | (linear & 0x3FFFFFu);
-        return;
+    mmu_regs r = {.cr0 = cr0, .cr3 = cr3, .cr4 = cr4};
+    mmu_walk t;
+    w->mapped = mmu_walk_linear(pm, &r, linear, &t);
+    w->phys = t.page | (linear & 0xFFFu);
+    if (t.nentries > 0) {
+        w->pde_addr = (uint32_t)t.entry[0];
+        w->pde = (uint32_t)t.value[0];
     }
-    w->has_pte = true;
-    w->pte_addr = (w->pde & 0xFFFFF000u) + ((linear >> 12) & 0x3FF) * 4;
-    w->pte = phys_read32(pm, w->pte_addr);
-    if (!(w->pte & PG_P))
-        return;
-    w->mapped = true;
-    w->phys = (w->pte & 0xFFFFF000u) | (linear & 0xFFFu);
+    w->large = t.large;
+    w->has_pte = t.nentries > 1;
+    if (w->has_pte) {
+        w->pte_addr = (uint32_t)t.entry[1];
+        w->pte = (uint32_t)t.value[1];
+    }
 }
 
 void pagewalk_flags(uint32_t e, char *buf, unsigned len)

@@ -1,5 +1,5 @@
-/* The guest's 32-bit page-table walk (non-PAE, 4 KiB and 4 MiB pages), done by the host from
- * guest RAM for the debugger and checkers: each level's entry and what it means. */
+/* The guest's 32-bit page-table walk (non-PAE, 4 KiB and 4 MiB pages) as the debugger shows it:
+ * each level's entry and what it means (the walk itself is mmu/translate.c's). */
 #ifndef VMIEMU_PAGEWALK_H
 #define VMIEMU_PAGEWALK_H
 

@@ -14,15 +14,6 @@
 #define CR4_PSE 0x10u
 #define CR4_PAE 0x20u
 
-/* One walk: the leaf page, the rights the levels combine to, and the entries to mark. */
-typedef struct walk {
-    uint64_t page;
-    bool rw, us, nx;
-    int nentries;           /* paging-structure entries walked (those that get the A bit) */
-    uint64_t entry[3];      /* their physical addresses */
-    uint64_t leaf_value;    /* the last one's value (for its D bit) */
-} walk;
-
 static uint64_t read_entry(const physmem *pm, uint64_t addr, bool wide)
 {
     uint64_t v = phys_read32(pm, addr);
@@ -32,12 +23,13 @@ static uint64_t read_entry(const physmem *pm, uint64_t addr, bool wide)
 }
 
 /* Adds an entry to the walk; false if it is not present. */
-static bool step(walk *w, uint64_t addr, uint64_t value, bool nxe)
+static bool step(mmu_walk *w, const physmem *pm, uint64_t addr, bool wide, bool nxe)
 {
+    uint64_t value = read_entry(pm, addr, wide);
+    w->entry[w->nentries] = addr;
+    w->value[w->nentries++] = value;
     if (!(value & PG_P))
         return false;
-    w->entry[w->nentries++] = addr;
-    w->leaf_value = value;
     w->rw = w->rw && (value & PG_RW);
     w->us = w->us && (value & PG_US);
     if (nxe && (value >> 63))
@@ -45,55 +37,52 @@ static bool step(walk *w, uint64_t addr, uint64_t value, bool nxe)
     return true;
 }
 
-static bool walk_pae(const physmem *pm, const mmu_regs *r, uint32_t linear, walk *w)
+static bool walk_pae(const physmem *pm, const mmu_regs *r, uint32_t linear, mmu_walk *w)
 {
     uint64_t pdpte = read_entry(pm, (r->cr3 & 0xFFFFFFE0u) + ((linear >> 30) & 3u) * 8u, true);
     if (!(pdpte & PG_P)) /* PAE PDPTEs carry no rights and no accessed bit */
         return false;
-    uint64_t pde_addr = (pdpte & PAE_ADDR) + ((linear >> 21) & 0x1FFu) * 8u;
-    uint64_t pde = read_entry(pm, pde_addr, true);
-    if (!step(w, pde_addr, pde, r->nxe))
+    if (!step(w, pm, (pdpte & PAE_ADDR) + ((linear >> 21) & 0x1FFu) * 8u, true, r->nxe))
         return false;
+    uint64_t pde = w->value[0];
     if (pde & PG_PS) {
+        w->large = true;
         w->page = (pde & PAE_ADDR & ~0x1FFFFFull) | (linear & 0x1FF000u);
         return true;
     }
-    uint64_t pte_addr = (pde & PAE_ADDR) + ((linear >> 12) & 0x1FFu) * 8u;
-    uint64_t pte = read_entry(pm, pte_addr, true);
-    if (!step(w, pte_addr, pte, r->nxe))
+    if (!step(w, pm, (pde & PAE_ADDR) + ((linear >> 12) & 0x1FFu) * 8u, true, r->nxe))
         return false;
-    w->page = pte & PAE_ADDR;
+    w->page = w->value[1] & PAE_ADDR;
     return true;
 }
 
-static bool walk_32(const physmem *pm, const mmu_regs *r, uint32_t linear, walk *w)
+static bool walk_32(const physmem *pm, const mmu_regs *r, uint32_t linear, mmu_walk *w)
 {
-    uint64_t pde_addr = (r->cr3 & 0xFFFFF000u) + (linear >> 22) * 4u;
-    uint64_t pde = read_entry(pm, pde_addr, false);
-    if (!step(w, pde_addr, pde, false))
+    if (!step(w, pm, (r->cr3 & 0xFFFFF000u) + (linear >> 22) * 4u, false, false))
         return false;
+    uint64_t pde = w->value[0];
     if ((pde & PG_PS) && (r->cr4 & CR4_PSE)) {
+        w->large = true;
         w->page = (pde & 0xFFC00000u) | (linear & 0x3FF000u);
         return true;
     }
-    uint64_t pte_addr = (pde & 0xFFFFF000u) + ((linear >> 12) & 0x3FFu) * 4u;
-    uint64_t pte = read_entry(pm, pte_addr, false);
-    if (!step(w, pte_addr, pte, false))
+    if (!step(w, pm, (pde & 0xFFFFF000u) + ((linear >> 12) & 0x3FFu) * 4u, false, false))
         return false;
-    w->page = pte & 0xFFFFF000u;
+    w->page = w->value[1] & 0xFFFFF000u;
     return true;
 }
 
-/* False if a level is not present. Paging off: the identity, all rights. */
-static bool do_walk(const physmem *pm, const mmu_regs *r, uint32_t linear, walk *w)
+bool mmu_walk_linear(const physmem *pm, const mmu_regs *r, uint32_t linear, mmu_walk *w)
 {
     memset(w, 0, sizeof *w);
     w->rw = w->us = true;
     if (!(r->cr0 & CR0_PG)) {
         w->page = linear & 0xFFFFF000u;
-        return true;
+        w->present = true;
+    } else {
+        w->present = (r->cr4 & CR4_PAE) ? walk_pae(pm, r, linear, w) : walk_32(pm, r, linear, w);
     }
-    return (r->cr4 & CR4_PAE) ? walk_pae(pm, r, linear, w) : walk_32(pm, r, linear, w);
+    return w->present;
 }
 
 static void set_bits(physmem *pm, uint64_t addr, uint32_t bits)
@@ -107,11 +96,11 @@ static void set_bits(physmem *pm, uint64_t addr, uint32_t bits)
 
 bool mmu_access_page(physmem *pm, const mmu_regs *r, uint32_t linear, mmu_access acc, bool user, mmu_result *res)
 {
-    walk w;
+    mmu_walk w;
     bool nx_paging = (r->cr4 & CR4_PAE) && r->nxe;
     res->error = (acc == MMU_WRITE ? MMU_PF_WRITE : 0) | (user ? MMU_PF_USER : 0) |
                  (acc == MMU_FETCH && nx_paging ? MMU_PF_FETCH : 0);
-    if (!do_walk(pm, r, linear, &w))
+    if (!mmu_walk_linear(pm, r, linear, &w))
         return false;
     bool wp = user || (r->cr0 & CR0_WP); /* supervisor writes ignore R/W unless CR0.WP */
     if ((user && !w.us) || (acc == MMU_WRITE && !w.rw && wp) || (acc == MMU_FETCH && w.nx)) {
@@ -120,7 +109,7 @@ bool mmu_access_page(physmem *pm, const mmu_regs *r, uint32_t linear, mmu_access
     }
     for (int i = 0; i < w.nentries; i++)
         set_bits(pm, w.entry[i], PG_A | (acc == MMU_WRITE && i == w.nentries - 1 ? PG_D : 0));
-    bool dirty = w.nentries == 0 || acc == MMU_WRITE || (w.leaf_value & PG_D);
+    bool dirty = w.nentries == 0 || acc == MMU_WRITE || (w.value[w.nentries - 1] & PG_D);
     res->page = w.page;
     /* Without the dirty bit the entry stays read-only, so the first write comes back to set it. */
     res->write = (w.rw || !wp) && dirty;
@@ -130,8 +119,8 @@ bool mmu_access_page(physmem *pm, const mmu_regs *r, uint32_t linear, mmu_access
 
 bool mmu_peek(const physmem *pm, const mmu_regs *r, uint32_t linear, bool write, uint64_t *phys)
 {
-    walk w;
-    if (!do_walk(pm, r, linear, &w) || (write && !w.rw && (r->cr0 & CR0_WP)))
+    mmu_walk w;
+    if (!mmu_walk_linear(pm, r, linear, &w) || (write && !w.rw && (r->cr0 & CR0_WP)))
         return false;
     *phys = w.page | (linear & 0xFFFu);
     return true;

@@ -25,6 +25,21 @@ typedef struct mmu_result {
     uint32_t error;     /* #PF error code when the access is refused */
 } mmu_result;
 
+/* One walk: each paging-structure entry read (a not-present one ends it), the leaf page and
+ * the rights the levels combine to. */
+typedef struct mmu_walk {
+    int nentries;          /* entries read: PDE (and PTE); PAE's PDPTE is not counted */
+    uint64_t entry[3];     /* their physical addresses */
+    uint64_t value[3];     /* and values */
+    bool present;          /* every level present: `page` is valid */
+    bool large;            /* the PDE maps the page itself (4 MiB, or 2 MiB under PAE) */
+    uint64_t page;         /* physical address of the 4 KiB page */
+    bool rw, us, nx;
+} mmu_walk;
+
+/* Walks `linear` through the tables, without side effects. Paging off: the identity. */
+bool mmu_walk_linear(const physmem *pm, const mmu_regs *r, uint32_t linear, mmu_walk *w);
+
 /* #PF error-code bits. */
 #define MMU_PF_PRESENT 0x01u
 #define MMU_PF_WRITE 0x02u
