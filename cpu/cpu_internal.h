@@ -8,6 +8,7 @@
 #include "cpu/calibrate.h"
 #include "cpu/cpu.h"
 #include "cpu/disasm.h"
+#include "mmu/translate.h"
 
 #define MAX_BLOCK_BYTES 8192u /* a TB spans at most two pages */
 #define TLB_RESIZE_INSNS (1ull << 22) /* instructions between the TLB flushes that let it grow */
@@ -69,16 +70,14 @@ struct cpu {
     bool mmu_refused;     /* the last TLB fill was refused: step with Unicorn's own MMU */
     /* CR0/CR3/CR4 as read once per ROM call: a call's host accesses all walk the same tables. */
     bool mmu_regs_valid;
-    uint32_t mmu_cr[3];
-    bool mmu_nxe;
+    mmu_regs mmu_cached;
     uint64_t tlb_flushed_at; /* icount of the last TLB flush vcpu_run made */
 };
 
 _Static_assert(sizeof(bool) == 1, "block_care overlays five bools on one 64-bit word");
 
 /* The TLB filled by vmiemu (mmu_fill.c). */
-struct mmu_regs;
-void vcpu_mmu_regs(cpu *c, struct mmu_regs *r);
+void vcpu_mmu_regs(cpu *c, mmu_regs *r);
 bool vcpu_mmu_open(cpu *c, vm_error *err);
 /* Runs `step` (one instruction) with Unicorn's own MMU, after a refused fill. */
 uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c));

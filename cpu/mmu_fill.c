@@ -16,13 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mmu/translate.h"
-
 #define CR0_PG 0x80000000u
 #define CR4_PAE 0x20u
 #define MSR_EFER 0xC0000080u
 #define EFER_NXE 0x800u
-#define CODE_PAGE_BIT(c, page) ((c)->code_pages[(page) >> 3] & (1u << ((page) & 7)))
 
 static void read_mmu_regs(cpu *c, mmu_regs *r)
 {
@@ -40,17 +37,28 @@ static void read_mmu_regs(cpu *c, mmu_regs *r)
 void vcpu_mmu_regs(cpu *c, mmu_regs *r)
 {
     if (c->mmu_regs_valid) {
-        *r = (mmu_regs){.cr0 = c->mmu_cr[0], .cr3 = c->mmu_cr[1], .cr4 = c->mmu_cr[2], .nxe = c->mmu_nxe};
+        *r = c->mmu_cached;
         return;
     }
     read_mmu_regs(c, r);
     if (c->at_block_start) { /* inside a ROM call the guest cannot change them */
-        c->mmu_cr[0] = r->cr0;
-        c->mmu_cr[1] = r->cr3;
-        c->mmu_cr[2] = r->cr4;
-        c->mmu_nxe = r->nxe;
+        c->mmu_cached = *r;
         c->mmu_regs_valid = true;
     }
+}
+
+/* One bit per physical RAM page code has been fetched from. */
+static bool is_code_page(const cpu *c, uint64_t phys)
+{
+    uint64_t page = phys >> 12;
+    return phys < c->pm->size && (c->code_pages[page >> 3] & (1u << (page & 7)));
+}
+
+static void mark_code_page(cpu *c, uint64_t phys)
+{
+    uint64_t page = phys >> 12;
+    if (phys < c->pm->size)
+        c->code_pages[page >> 3] |= (uint8_t)(1u << (page & 7));
 }
 
 static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e, void *user)
@@ -66,14 +74,12 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
         c->mmu_refused = true;
         return false;
     }
-    uint64_t page = res.page >> 12;
-    bool ram = res.page < c->pm->size;
-    if (acc == MMU_FETCH && ram)
-        c->code_pages[page >> 3] |= (uint8_t)(1u << (page & 7));
+    if (acc == MMU_FETCH)
+        mark_code_page(c, res.page);
     e->paddr = res.page;
     e->perms = UC_PROT_READ | (res.write ? UC_PROT_WRITE : 0);
-    /* Data entries of pages never executed lack execute rights: that keeps their stores fast. */
-    if (res.exec && (acc == MMU_FETCH || !ram || CODE_PAGE_BIT(c, page)))
+    /* Data entries of RAM pages never executed lack execute rights: that keeps their stores fast. */
+    if (res.exec && (res.page >= c->pm->size || is_code_page(c, res.page)))
         e->perms |= UC_PROT_EXEC;
     return true;
 }
@@ -97,8 +103,8 @@ static void mark_code(cpu *c, uint32_t linear)
     mmu_regs r;
     uint64_t phys;
     read_mmu_regs(c, &r);
-    if (mmu_peek(c->pm, &r, linear, false, &phys) && phys < c->pm->size)
-        c->code_pages[phys >> 15] |= (uint8_t)(1u << ((phys >> 12) & 7));
+    if (mmu_peek(c->pm, &r, linear, false, &phys))
+        mark_code_page(c, phys);
 }
 
 uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c))
@@ -131,10 +137,9 @@ static bool host_access(cpu *c, uint32_t linear, void *buf, uint32_t len, bool w
         /* Memory only: the host never reads or writes device space on the guest's behalf. */
         if (!mmu_peek(c->pm, &r, linear, false, &phys) || !phys_range_ok(c->pm, phys, chunk))
             return false;
-        uint64_t page = phys >> 12;
         if (!write)
             memcpy(p, phys_ptr(c->pm, phys), chunk);
-        else if (phys < c->pm->size && !CODE_PAGE_BIT(c, page) && phys_range_is_ram(c->pm, phys, chunk))
+        else if (phys_range_is_ram(c->pm, phys, chunk) && !is_code_page(c, phys))
             memcpy(phys_ptr(c->pm, phys), p, chunk);
         else if (uc_mem_write(c->uc, phys, p, chunk) != UC_ERR_OK)
             return false;
