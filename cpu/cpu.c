@@ -122,10 +122,11 @@ static void stop_with(cpu *c, cpu_stop why)
 }
 
 /* The rare cases on_block must look at before counting; true if the block must not be counted. */
-static bool block_needs_care(cpu *c, uc_engine *uc)
+static bool block_needs_care(cpu *c, uc_engine *uc, uint32_t pc)
 {
-    if (c->exact) { /* exact stepping stays inside its block: leaving it ends the stretch */
-        if (c->exact_entered)
+    if (c->exact) { /* exact stepping stays inside its block: leaving it ends the stretch (trap
+                     * stepping makes a one-instruction block of each instruction in it) */
+        if (c->exact_entered && !(c->trap_step && pc - c->blk_pc < c->blk_size))
             uc_emu_stop(uc);
         c->exact_entered = true;
         return true;
@@ -179,7 +180,7 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
 /* on_block for everything but ordinary cached guest code. */
 static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, uint32_t size, cpu *c)
 {
-    if (c->block_care && block_needs_care(c, uc))
+    if (c->block_care && block_needs_care(c, uc, pc))
         return;
     c->blk_icount = c->icount;
     c->blk_pc = pc;
@@ -311,6 +312,8 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
 {
     (void)uc;
     cpu *c = user;
+    if (c->trap_step && vcpu_trap_step_trap(c, intno))
+        return;
     uint32_t eip = vcpu_get(c, CPU_EIP), error;
     bool is_int;
     vcpu_exception_state(c, &error, &is_int);
@@ -332,6 +335,7 @@ static bool on_invalid_opcode(uc_engine *uc, void *user)
     (void)uc;
     cpu *c = user;
     uint32_t eip = vcpu_get(c, CPU_EIP);
+    vcpu_trap_step_exception(c);
     if (c->ops.invalid_opcode && c->ops.invalid_opcode(c->ops.ctx, eip))
         return true;
     vcpu_event ev = {.vector = 6, .eip = eip, .fault_eip = eip};
@@ -487,31 +491,37 @@ bool vcpu_reset(cpu *c, uint32_t gdt_addr, uint32_t eip, uint32_t eax, uint32_t 
 }
 
 /* Step exactly k instructions from EIP inside the block at blk_pc (stopping early at the
- * block's end or at an exception). */
+ * block's end or at an exception): by the trap flag where the guest cannot tell (trapstep.c),
+ * else with a per-instruction hook. */
 static uc_err run_exact(cpu *c, uint64_t k)
 {
-    uint32_t pc = c->blk_pc, size = c->blk_size ? c->blk_size : 1;
-    uc_hook h;
-    /* Cached translations carry no per-instruction hook: drop this block's so it is
-     * retranslated with the bounded hook; deleting the hook drops it again afterwards. */
-    uc_ctl_remove_cache(c->uc, (uint64_t)pc, (uint64_t)pc + size);
-    uc_err e = uc_hook_add(c->uc, &h, UC_HOOK_CODE, (void *)on_exact_insn, c, pc, (uint64_t)pc + size - 1);
-    if (e != UC_ERR_OK)
-        return e;
+    uint32_t pc = c->blk_pc, size = c->blk_size ? c->blk_size : 1, eip = vcpu_get(c, CPU_EIP);
+    uc_hook h = 0;
+    if (!vcpu_trap_step_begin(c, eip, k)) {
+        /* Cached translations carry no per-instruction hook: drop this block's so it is
+         * retranslated with the bounded hook; deleting the hook drops it again afterwards. */
+        uc_ctl_remove_cache(c->uc, (uint64_t)pc, (uint64_t)pc + size);
+        uc_err e = uc_hook_add(c->uc, &h, UC_HOOK_CODE, (void *)on_exact_insn, c, pc, (uint64_t)pc + size - 1);
+        if (e != UC_ERR_OK)
+            return e;
+    }
     c->exact = true;
     c->exact_aborted = false;
     c->exact_entered = false;
     c->exact_left = k;
     c->blk_icount = c->icount;
     c->mmu_refused = false;
-    e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
+    uc_err e = uc_emu_start(c->uc, eip, 0, 0, 0);
     c->exact = false;
-    uc_hook_del(c->uc, h);
+    if (c->trap_step)
+        vcpu_trap_step_end(c);
+    else
+        uc_hook_del(c->uc, h);
     if (e == UC_ERR_EXCEPTION && c->mmu_refused) {
-        /* The refused instruction did not run (its hook had counted it); a refused fetch of the
-         * next block means this whole stretch did. */
-        uint32_t eip = vcpu_get(c, CPU_EIP);
-        c->icount = c->blk_icount + (eip - c->blk_pc < c->blk_size ? block_index(c, eip) : k - c->exact_left);
+        /* The refused instruction did not run; a refused fetch of the next block means this
+         * whole stretch did. */
+        uint32_t at = vcpu_get(c, CPU_EIP);
+        c->icount = c->blk_icount + (at - c->blk_pc < c->blk_size ? block_index(c, at) : k - c->exact_left);
     } else if (!c->stop_requested && !c->exact_aborted)
         c->icount = c->blk_icount + (k - c->exact_left);
     return e;
@@ -612,8 +622,8 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
             c->icount = vcpu_icount(c); /* the instructions before the refused one retired */
         if (e == UC_ERR_OK && c->io_hit && !c->stop_requested)
             e = io_step(c);
-        else if (e == UC_ERR_OK && c->deadline_hit && !c->stop_requested)
-            e = run_exact(c, c->target - c->icount);
+        else if (e == UC_ERR_OK && c->deadline_hit && !c->stop_requested && c->icount < c->target)
+            e = run_exact(c, c->target - c->icount); /* a block starting right at the target needs none */
         e = settle_refused(c, e, &stepped);
         if (e != UC_ERR_OK || c->stop_requested) {
             result = stop_from_error(c, e);

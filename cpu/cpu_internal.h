@@ -72,6 +72,9 @@ struct cpu {
     bool mmu_regs_valid;
     mmu_regs mmu_cached;
     uint64_t tlb_flushed_at; /* icount of the last TLB flush vcpu_run made */
+    /* trapstep.c */
+    bool trap_step;       /* exact stepping by EFLAGS.TF: each #DB retires one instruction */
+    uint32_t trap_dr6;    /* the guest's DR6, which each step trap changes */
 };
 
 _Static_assert(sizeof(bool) == 1, "block_care overlays five bools on one 64-bit word");
@@ -86,6 +89,15 @@ uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c));
 bool vcpu_io_needs_check(cpu *c);
 bool vcpu_io_decode(cpu *c, uint32_t eip, uint16_t *port, int *size);
 bool vcpu_io_permitted(cpu *c, uint16_t port, int size);
+
+/* Exact stepping by the trap flag (trapstep.c). begin: set TF to step k instructions from EIP,
+ * if the guest cannot notice; false to step with a per-instruction hook instead. trap: the
+ * interrupt hook's share while stepping; true if intno was the step trap (one instruction
+ * retired). exception: before delivering any other exception or #UD. end: put TF and DR6 back. */
+bool vcpu_trap_step_begin(cpu *c, uint32_t eip, uint64_t k);
+bool vcpu_trap_step_trap(cpu *c, uint32_t intno);
+void vcpu_trap_step_exception(cpu *c);
+void vcpu_trap_step_end(cpu *c);
 
 /* Read the error code and "raised by int" of the exception being reported, and reset the
  * previous-exception state so the next fault is not escalated to #DF. */

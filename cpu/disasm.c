@@ -74,6 +74,47 @@ uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, 
     return n;
 }
 
+/* Instructions a host-set trap flag would show through or miscount: those that read or write
+ * the EFLAGS image or a debug register, raise software interrupts or change privilege, repeat
+ * (each iteration of a rep string instruction traps), or hold off the trap for one more
+ * instruction (mov/pop ss, sti). Judged by the opcode bytes after the prefixes. */
+static bool shows_trap_flag(const uint8_t *b, size_t n)
+{
+    size_t i = 0;
+    for (; i < n; i++) {
+        uint8_t p = b[i];
+        if (p == 0xF2 || p == 0xF3)
+            return true; /* rep, repne (and the few other F2/F3 forms: stepped by the hook) */
+        if (p != 0x66 && p != 0x67 && p != 0xF0 && p != 0x26 && p != 0x2E && p != 0x36 && p != 0x3E &&
+            p != 0x64 && p != 0x65)
+            break;
+    }
+    if (i >= n)
+        return true;
+    uint8_t op = b[i], next = i + 1 < n ? b[i + 1] : 0;
+    switch (op) {
+    case 0x9C: case 0x9D: case 0xCF:             /* pushf, popf, iret */
+    case 0xCC: case 0xCD: case 0xCE: case 0xF1:  /* int3, int n, into, int1 */
+    case 0x17: case 0xFB:                        /* pop ss, sti */
+        return true;
+    case 0x8E:
+        return ((next >> 3) & 7) == 2;           /* mov ss, r/m */
+    case 0x0F:                                   /* mov from/to DRn; syscall, sysret, sysenter, sysexit */
+        return next == 0x21 || next == 0x23 || next == 0x05 || next == 0x07 || next == 0x34 || next == 0x35;
+    default:
+        return false;
+    }
+}
+
+bool disasm_trap_step_safe(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t n)
+{
+    uint64_t pc = addr;
+    for (uint32_t i = 0; i < n; i++)
+        if (!cs_disasm_iter(d->handle, &code, &len, &pc, d->insn) || shows_trap_flag(d->insn->bytes, d->insn->size))
+            return false;
+    return true;
+}
+
 uint32_t disasm_count(disasm *d, const uint8_t *code, size_t len, uint32_t addr)
 {
     return disasm_count_until(d, code, len, addr, (uint64_t)addr + len);

@@ -131,6 +131,24 @@ START_TEST(test_pit_programmed_by_ports_fires_one_period_later)
 }
 END_TEST
 
+/* vmiemu steps to each deadline inside a block by setting the trap flag where the guest cannot
+ * tell: no EFLAGS image the guest sees (its own pushf, an interrupt frame, a fault frame raised
+ * inside the stepped stretch) may carry TF, and DR6 must not keep the single-step bit. */
+START_TEST(test_stepping_to_interrupts_inside_blocks_leaves_no_trace_in_the_guest)
+{
+    const uint32_t tf = 0x100, if_flag = 0x200;
+    ck_assert_int_eq(tu_run_snippet(&m, "trap_step"), END_HALTED);
+    ck_assert_uint_eq(result(0), 120);
+    ck_assert_uint_gt(result(6), 1000); /* the #DE handler ran on most passes */
+    ck_assert_uint_eq(result(2) & if_flag, if_flag); /* the frames were read */
+    ck_assert_uint_eq(result(3) & if_flag, if_flag);
+    ck_assert_uint_eq(result(1) & tf, 0);
+    ck_assert_uint_eq(result(2) & tf, 0);
+    ck_assert_uint_eq(result(3) & tf, 0);
+    ck_assert_uint_eq(result(4), result(5));
+}
+END_TEST
+
 static Suite *timer_suite(void)
 {
     Suite *s = suite_create("timer");
@@ -143,6 +161,7 @@ static Suite *timer_suite(void)
     tcase_add_test(tc, test_cancel_alarm_reports_whether_one_was_pending);
     tcase_add_test(tc, test_timer_runs_are_deterministic);
     tcase_add_test(tc, test_pit_programmed_by_ports_fires_one_period_later);
+    tcase_add_test(tc, test_stepping_to_interrupts_inside_blocks_leaves_no_trace_in_the_guest);
     tcase_add_test(tc, test_apic_wired_alarm_raises_the_lvt_vector_until_cancelled);
     tcase_add_test(tc, test_interrupts_inside_rom_slots_return_into_them);
     tcase_add_test(tc, test_apic_tick_without_eoi_blocks_later_ticks_and_the_halt_ends);
