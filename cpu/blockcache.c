@@ -48,13 +48,14 @@ static bool grow(blockcache *bc)
     return true;
 }
 
-bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io, bool slow)
+bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io, bool rom)
 {
     if (size == 0 || size > 0xFFFF || count > 0xFFFF || first_io > 0xFFFF)
         return false;
     if ((bc->used + 1) * 2 > bc->mask + 1 && !grow(bc))
         return false;
-    insert(bc->slots, bc->mask, (blockcache_entry){pc, (uint16_t)size, (uint16_t)count, (uint16_t)first_io, slow});
+    insert(bc->slots, bc->mask, (blockcache_entry){pc, (uint16_t)size, (uint16_t)count, (uint16_t)first_io,
+                                                   first_io != 0 || rom, rom});
     bc->used++;
     return true;
 }

@@ -12,7 +12,8 @@ typedef struct blockcache_entry {
     uint16_t size;  /* 0 = empty slot */
     uint16_t count;
     uint16_t first_io; /* 1 + index of the first port I/O instruction, 0 = none */
-    uint16_t slow;     /* the block hook must take its slow path here (I/O, the ROM window) */
+    uint8_t slow;      /* the block hook must take its slow path here (I/O, a ROM entry) */
+    uint8_t rom;       /* the block may be a VMI ROM entry */
 } blockcache_entry;
 
 typedef struct blockcache {
@@ -40,6 +41,6 @@ static inline const blockcache_entry *blockcache_get(const blockcache *bc, uint3
 }
 
 /* Insert; false only if the table could not grow (the caller then just doesn't cache). */
-bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io, bool slow);
+bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io, bool rom);
 
 #endif

@@ -27,6 +27,8 @@ static bool is_selector(cpu_reg r) { return r >= CPU_CS && r <= CPU_GS; }
 
 uint32_t vcpu_get(cpu *c, cpu_reg r)
 {
+    if (c->rom_ret_pending && (r == CPU_ESP || r == CPU_EIP))
+        return r == CPU_ESP ? c->rom_ret_esp : c->rom_ret_eip;
     if (is_selector(r)) {
         uint16_t v = 0;
         uc_reg_read(c->uc, uc_regs[r], &v);
@@ -46,12 +48,34 @@ void vcpu_get_first(cpu *c, uint32_t *out, int n)
         ptrs[i] = &out[i];
     }
     uc_reg_read_batch(c->uc, (int *)uc_regs, ptrs, n);
+    if (c->rom_ret_pending && n > CPU_ESP)
+        out[CPU_ESP] = c->rom_ret_esp;
+    if (c->rom_ret_pending && n > CPU_EIP)
+        out[CPU_EIP] = c->rom_ret_eip;
+}
+
+/* A pending ROM return done here instead of by the slot's `ret` (the run stops first, or the
+ * host sets ESP or EIP itself). */
+static void settle_rom_return(cpu *c)
+{
+    c->rom_ret_pending = false;
+    uc_reg_write(c->uc, UC_X86_REG_ESP, &c->rom_ret_esp);
+    uc_reg_write(c->uc, UC_X86_REG_EIP, &c->rom_ret_eip);
+}
+
+void vcpu_return_from_rom(cpu *c, uint32_t esp, uint32_t eip)
+{
+    c->rom_ret_pending = true;
+    c->rom_ret_esp = esp;
+    c->rom_ret_eip = eip;
 }
 
 bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
 {
     if (r == CPU_CR0 || r == CPU_CR3 || r == CPU_CR4)
         c->mmu_regs_valid = false;
+    if (c->rom_ret_pending && (r == CPU_ESP || r == CPU_EIP))
+        settle_rom_return(c);
     if (is_selector(r)) {
         uint16_t v = (uint16_t)value;
         return uc_reg_write(c->uc, uc_regs[r], &v) == UC_ERR_OK;
@@ -92,9 +116,6 @@ uint64_t vcpu_icount(cpu *c)
     return c->blk_icount + block_index(c, eip);
 }
 
-/* Linear addresses whose low 20 bits fall in the ROM: a block there may be a VMI call. */
-static inline bool in_rom_window(uint32_t pc) { return (pc & 0xFFFFFu) - PHYS_ROM_BASE < PHYS_ROM_SIZE; }
-
 /* Cache miss: disassemble the block once and remember its count. Kept out of line so the hot
  * path of on_block carries no 8 KiB buffer and no callee-saved register spills. */
 static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uint32_t pc, uint32_t size,
@@ -104,12 +125,13 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
     uint32_t first_io = 0, count = 0;
     if (size <= sizeof buf && vcpu_read_linear(c, pc, buf, size))
         count = disasm_scan(c->dis, buf, size, pc, &first_io);
-    bool slow = first_io != 0 || in_rom_window(pc);
-    blockcache_put(&c->counts, pc, size, count, first_io, slow);
+    uint64_t phys;
+    bool rom = in_rom_window(pc) || (vcpu_translate(c, pc, false, &phys) && phys - PHYS_ROM_BASE < PHYS_ROM_SIZE);
+    blockcache_put(&c->counts, pc, size, count, first_io, rom);
     const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
     if (e)
         return e;
-    *tmp = (blockcache_entry){pc, (uint16_t)size, (uint16_t)count, (uint16_t)first_io, slow};
+    *tmp = (blockcache_entry){pc, (uint16_t)size, (uint16_t)count, (uint16_t)first_io, first_io != 0 || rom, rom};
     return tmp; /* not cacheable (huge block, or no memory): counted every time */
 }
 
@@ -167,6 +189,11 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
     c->mmu_regs_valid = false;
     if (r == VCPU_ROM_DONE) {
         c->icount++;
+        c->rom_ret_pc = pc;
+        c->rom_ret_bp_skip = true;
+        if (c->rom_ret_pending && c->stop_requested)
+            settle_rom_return(c); /* the slot's ret will not run */
+        c->rom_ret_pending = false;
         return true;
     }
     if (r == VCPU_ROM_BREAK) {
@@ -185,12 +212,12 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
     c->blk_icount = c->icount;
     c->blk_pc = pc;
     c->blk_size = size;
-    if (in_rom_window(pc) && c->ops.rom_block && rom_block(c, uc, pc))
-        return;
     blockcache_entry tmp;
-    const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
-    if (!e)
-        e = count_block(c, pc, size, &tmp);
+    const blockcache_entry *found = blockcache_get(&c->counts, pc, size);
+    blockcache_entry ent = found ? *found : *count_block(c, pc, size, &tmp); /* a ROM call may clear the cache */
+    const blockcache_entry *e = &ent;
+    if (e->rom && c->ops.rom_block && rom_block(c, uc, pc))
+        return;
     if (e->first_io && vcpu_io_needs_check(c)) { /* Unicorn would skip the I/O bitmap check */
         c->io_hit = true;
         c->io_index = e->first_io - 1u;
@@ -336,8 +363,6 @@ static bool on_invalid_opcode(uc_engine *uc, void *user)
     cpu *c = user;
     uint32_t eip = vcpu_get(c, CPU_EIP);
     vcpu_trap_step_exception(c);
-    if (c->ops.invalid_opcode && c->ops.invalid_opcode(c->ops.ctx, eip))
-        return true;
     vcpu_event ev = {.vector = 6, .eip = eip, .fault_eip = eip};
     retire_until_here(c);
     if (c->ops.interrupt && c->ops.interrupt(c->ops.ctx, &ev))
@@ -668,6 +693,10 @@ static void on_breakpoint(uc_engine *uc, uint64_t address, uint32_t size, void *
     cpu *c = user;
     if (c->exact && c->exact_left == 0)
         return; /* the exact stretch ends here anyway */
+    if (c->rom_ret_bp_skip && (uint32_t)address == c->rom_ret_pc) {
+        c->rom_ret_bp_skip = false; /* the slot's ret after its call: the call is done */
+        return;
+    }
     if (c->bp_skip_armed && (uint32_t)address == c->bp_skip_at) {
         c->bp_skip_armed = false;
         return;

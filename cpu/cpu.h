@@ -80,12 +80,11 @@ typedef struct vcpu_watch {
 
 typedef struct cpu_ops {
     void *ctx;
-    /* A block starts at linear `pc` whose low 20 bits fall in the ROM window. Return
-     * VCPU_ROM_DONE if the callee performed a ROM call (and set EIP to where the guest continues),
+    /* A block starts at linear `pc` that may be a VMI ROM entry (its low 20 bits fall in the ROM
+     * window, or it translates to the ROM). Return VCPU_ROM_DONE if the callee performed a ROM
+     * call (and said where it returns with vcpu_return_from_rom, or ended the run),
      * VCPU_ROM_BREAK to stop before it (CPU_STOP_BREAKPOINT), VCPU_ROM_RUN to run the block. */
     int (*rom_block)(void *ctx, uint32_t pc);
-    /* Invalid opcode at `eip`. Return true if handled (EIP moved), false to fault. */
-    bool (*invalid_opcode)(void *ctx, uint32_t eip);
     uint32_t (*port_in)(void *ctx, uint16_t port, int size);
     void (*port_out)(void *ctx, uint16_t port, int size, uint32_t value);
     /* regs: in EAX, ECX; out EAX, EBX, ECX, EDX (indices 0..3 = a, b, c, d). */
@@ -143,6 +142,11 @@ typedef struct vcpu_table_reg {
 bool vcpu_get_table(cpu *c, cpu_table which, vcpu_table_reg *out);
 
 /* Linear → physical through the guest's segmentation-free linear space and page tables. */
+/* Inside ops.rom_block: the call returns to `eip` with ESP = `esp`, as the slot's `ret` does.
+ * The slot's own `ret` runs when execution goes on (writing EIP from a hook would make Unicorn
+ * leave its CPU loop); vcpu_get already answers the values after it. */
+void vcpu_return_from_rom(cpu *c, uint32_t esp, uint32_t eip);
+
 bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys);
 bool vcpu_read_linear(cpu *c, uint32_t linear, void *dst, uint32_t len);
 bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len);

@@ -72,12 +72,22 @@ struct cpu {
     bool mmu_regs_valid;
     mmu_regs mmu_cached;
     uint64_t tlb_flushed_at; /* icount of the last TLB flush vcpu_run made */
+    /* A ROM call done whose slot `ret` is still to run: ESP and EIP after it. rom_ret_pc skips a
+     * breakpoint at the slot once, for the call has already been performed. */
+    bool rom_ret_pending, rom_ret_bp_skip;
+    uint32_t rom_ret_esp, rom_ret_eip, rom_ret_pc;
+    /* Linear pages seen mapping the ROM at an address whose low 20 bits are not the ROM's. */
+    uint32_t rom_aliases[8];
+    unsigned rom_alias_next;
     /* trapstep.c */
     bool trap_step;       /* exact stepping by EFLAGS.TF: each #DB retires one instruction */
     uint32_t trap_dr6;    /* the guest's DR6, which each step trap changes */
 };
 
 _Static_assert(sizeof(bool) == 1, "block_care overlays five bools on one 64-bit word");
+
+/* Linear addresses whose low 20 bits fall in the ROM: a block there may be a VMI call. */
+static inline bool in_rom_window(uint32_t pc) { return (pc & 0xFFFFFu) - PHYS_ROM_BASE < PHYS_ROM_SIZE; }
 
 /* The TLB filled by vmiemu (mmu_fill.c). */
 void vcpu_mmu_regs(cpu *c, mmu_regs *r);

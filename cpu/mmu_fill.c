@@ -61,6 +61,27 @@ static void mark_code_page(cpu *c, uint64_t phys)
         c->code_pages[page >> 3] |= (uint8_t)(1u << (page & 7));
 }
 
+/* A linear page mapping the ROM where its low 20 bits are not the ROM's: the block counts cached
+ * for that address may say "not a ROM entry", so they are dropped the first time the alias is
+ * seen (and again if it maps something else in between). */
+static void note_rom_mapping(cpu *c, uint32_t vaddr, uint64_t phys)
+{
+    uint32_t page = vaddr & ~0xFFFu;
+    bool rom = phys - PHYS_ROM_BASE < PHYS_ROM_SIZE && !in_rom_window(vaddr);
+    size_t n = sizeof c->rom_aliases / sizeof c->rom_aliases[0];
+    for (size_t i = 0; i < n; i++) {
+        if (c->rom_aliases[i] == (page | 1u)) { /* bit 0 marks a used slot */
+            if (!rom)
+                c->rom_aliases[i] = 0;
+            return;
+        }
+    }
+    if (!rom)
+        return;
+    c->rom_aliases[c->rom_alias_next++ % n] = page | 1u;
+    blockcache_clear(&c->counts);
+}
+
 static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e, void *user)
 {
     (void)uc;
@@ -76,6 +97,7 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
     }
     if (acc == MMU_FETCH)
         mark_code_page(c, res.page);
+    note_rom_mapping(c, (uint32_t)vaddr, res.page);
     e->paddr = res.page;
     e->perms = UC_PROT_READ | (res.write ? UC_PROT_WRITE : 0);
     /* Data entries of RAM pages never executed lack execute rights: that keeps their stores fast. */

@@ -209,18 +209,6 @@ static uint64_t on_tsc(void *ctx) { return machine_cycles(ctx); }
 
 static int on_rom_block(void *ctx, uint32_t pc) { return rom_dispatch(ctx, pc); }
 
-/* #UD: a ROM slot reached through an alias the block hook did not recognise. */
-static bool on_invalid_opcode(void *ctx, uint32_t eip)
-{
-    int r = rom_dispatch(ctx, eip);
-    if (r == VCPU_ROM_BREAK) {
-        vcpu_request_stop(((machine *)ctx)->cpu);
-        ((machine *)ctx)->break_hit = true;
-        return true; /* EIP stays at the slot */
-    }
-    return r == VCPU_ROM_DONE;
-}
-
 /* An exception or software interrupt: log it, then deliver it through the guest IDT. */
 static bool on_interrupt(void *ctx, const vcpu_event *ev)
 {
@@ -270,7 +258,6 @@ static bool power_on(machine *m, vm_error *err)
     cpu_ops ops = {
         .ctx = m,
         .rom_block = on_rom_block,
-        .invalid_opcode = on_invalid_opcode,
         .port_in = on_port_in,
         .port_out = on_port_out,
         .cpuid = on_cpuid,

@@ -6,9 +6,9 @@
  *   0xB00  license string, PCI data structure, PnP header and its strings
  *   ...    zero padding; the last byte makes the image sum to 0 mod 256
  *
- * A host call's slot holds `ud2; ret`: the emulator performs the call when a block starts at
- * the slot (DESIGN.md decision 2), and #UD catches execution through an alias the block hook
- * did not recognise. A native call's slot holds the real instructions (lgdt, mov cr3, invlpg,
+ * A host call's slot holds `ret`: the emulator performs the call when a block starts at the
+ * slot (DESIGN.md decision 2; through any alias: the CPU notes ROM pages mapped where their low
+ * 20 bits differ), then the slot's `ret` returns to the caller. A native call's slot holds the real instructions (lgdt, mov cr3, invlpg,
  * the page-table store, sti, iret, ...; see rom_native.c), which run after the call is logged:
  * the CPU itself is the reference for their semantics, faults included. */
 #ifndef VMIEMU_ROM_H

@@ -175,8 +175,7 @@ int rom_dispatch(machine *m, uint32_t pc)
     }
     call->handler(m, &f);
     write_result(m, call, &f);
-    vcpu_set(m->cpu, CPU_ESP, esp + 4);
-    vcpu_set(m->cpu, CPU_EIP, ret);
+    vcpu_return_from_rom(m->cpu, esp + 4, ret);
     log_call(m, event_number(call), call, &f, eip);
     return VCPU_ROM_DONE;
 }

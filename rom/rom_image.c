@@ -22,7 +22,7 @@ static uint32_t put_string(uint8_t *p, uint32_t off, const char *s)
     return off + (uint32_t)n;
 }
 
-static const uint8_t trap_slot[] = {0x0F, 0x0B, 0xC3}; /* ud2; ret */
+static const uint8_t trap_slot[] = {0xC3}; /* ret: runs once the host has performed the call */
 
 static void put_slot(uint8_t *p, uint32_t off, const uint8_t *code, size_t len, size_t room)
 {

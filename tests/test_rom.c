@@ -88,12 +88,12 @@ START_TEST(test_pnp_header_points_at_manufacturer_and_product)
 }
 END_TEST
 
-START_TEST(test_init_and_relocation_entries_trap_with_ud2)
+START_TEST(test_init_and_relocation_entries_are_a_ret_padded_with_int3)
 {
-    ck_assert_uint_eq(rom[0x80], 0x0F);
-    ck_assert_uint_eq(rom[0x81], 0x0B);
-    ck_assert_uint_eq(rom[0x88], 0x0F);
-    ck_assert_uint_eq(rom[0x89], 0x0B);
+    ck_assert_uint_eq(rom[0x80], 0xC3);
+    ck_assert_uint_eq(rom[0x81], 0xCC);
+    ck_assert_uint_eq(rom[0x88], 0xC3);
+    ck_assert_uint_eq(rom[0x89], 0xCC);
 }
 END_TEST
 
@@ -176,7 +176,7 @@ static Suite *rom_suite(void)
     tcase_add_test(tc, test_license_is_gpl_v2);
     tcase_add_test(tc, test_pci_structure_names_vmware_vmi_device);
     tcase_add_test(tc, test_pnp_header_points_at_manufacturer_and_product);
-    tcase_add_test(tc, test_init_and_relocation_entries_trap_with_ud2);
+    tcase_add_test(tc, test_init_and_relocation_entries_are_a_ret_padded_with_int3);
     tcase_add_test(tc, test_iret_and_sysexit_slots_hold_the_real_instructions);
     suite_add_tcase(s, tc);
     TCase *table = tcase_create("table");

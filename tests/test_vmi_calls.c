@@ -121,6 +121,13 @@ START_TEST(test_rom_called_through_the_high_alias_answers_alias_addresses)
 }
 END_TEST
 
+START_TEST(test_rom_called_through_an_alias_off_its_1_mib_window_is_still_a_call)
+{
+    ck_assert_uint_eq(result(20), 0x6000u + 0x100 + 27 * 32);
+    ck_assert_uint_gt(result(21), result(17)); /* a later TSC value, not the 0 put in EAX */
+}
+END_TEST
+
 START_TEST(test_debug_register_calls)
 {
     ck_assert_uint_eq(result(18), 0x1000);
@@ -164,6 +171,7 @@ static Suite *vmi_calls_suite(void)
     tcase_add_test(tc, test_inval_page_and_flush_tlb_make_changes_visible);
     tcase_add_test(tc, test_linear_mapping_and_lazy_mode_are_recorded);
     tcase_add_test(tc, test_rom_called_through_the_high_alias_answers_alias_addresses);
+    tcase_add_test(tc, test_rom_called_through_an_alias_off_its_1_mib_window_is_still_a_call);
     tcase_add_test(tc, test_debug_register_calls);
     tcase_add_test(tc, test_set_pxe_log_decodes_the_entry);
     tcase_add_test(tc, test_write_gdt_entry_log_decodes_the_descriptor);

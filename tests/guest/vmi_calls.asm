@@ -155,6 +155,29 @@ start:
     mov [RESULT + 64], edx
     call eax                           ; RDTSC through the alias
     mov [RESULT + 68], eax
+    ; the ROM through an alias whose low 20 bits are not the ROM's: linear page 0x6000 -> ROM.
+    ; First a plain `ret` runs where the RDTSC slot will appear, so vmiemu has seen a block
+    ; there that was not a call.
+    mov byte [0x6000 + 0x100 + 27 * 32], 0xC3
+    call 0x6000 + 0x100 + 27 * 32
+    mov eax, 0xC0000 | 3
+    mov edx, PT + 6 * 4
+    mov ecx, 1
+    vmi 38
+    mov eax, 0x6000
+    vmi 46                             ; InvalPage
+    mov eax, 27
+    call 0x6088                        ; GetRelocationInfo through the odd alias
+    mov [RESULT + 80], eax
+    xor eax, eax
+    call 0x6000 + 0x100 + 27 * 32      ; RDTSC through it
+    mov [RESULT + 84], eax
+    mov eax, 0x6003                    ; page 0x6000 back to its RAM
+    mov edx, PT + 6 * 4
+    mov ecx, 1
+    vmi 38
+    mov eax, 0x6000
+    vmi 46
     ; SetDR/GetDR (24, 25)
     xor eax, eax
     mov edx, 0x1000
