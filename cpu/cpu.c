@@ -25,10 +25,26 @@ static const int uc_regs[CPU_NREGS] = {
 
 static bool is_selector(cpu_reg r) { return r >= CPU_CS && r <= CPU_GS; }
 
+/* Inside a ROM call (at_block_start) the guest does not run: EAX..EFLAGS are read from Unicorn
+ * once, in one batch, and answered from c->call_regs (a call's arguments, its handler and the
+ * record all read them). Writes go through, except the call's return (ESP, EIP): the slot's
+ * own `ret` performs it unless the run stops first. */
+static uint32_t *call_regs(cpu *c)
+{
+    if (!c->call_regs_valid) {
+        void *ptrs[CALL_REGS];
+        for (int i = 0; i < CALL_REGS; i++)
+            ptrs[i] = &c->call_regs[i];
+        uc_reg_read_batch(c->uc, (int *)uc_regs, ptrs, CALL_REGS);
+        c->call_regs_valid = true;
+    }
+    return c->call_regs;
+}
+
 uint32_t vcpu_get(cpu *c, cpu_reg r)
 {
-    if (c->rom_ret_pending && (r == CPU_ESP || r == CPU_EIP))
-        return r == CPU_ESP ? c->rom_ret_esp : c->rom_ret_eip;
+    if (c->at_block_start && r < CALL_REGS)
+        return call_regs(c)[r];
     if (is_selector(r)) {
         uint16_t v = 0;
         uc_reg_read(c->uc, uc_regs[r], &v);
@@ -41,6 +57,10 @@ uint32_t vcpu_get(cpu *c, cpu_reg r)
 
 void vcpu_get_first(cpu *c, uint32_t *out, int n)
 {
+    if (c->at_block_start && n <= CALL_REGS) {
+        memcpy(out, call_regs(c), (size_t)n * sizeof *out);
+        return;
+    }
     void *ptrs[CPU_NREGS];
     n = n < CPU_NREGS ? n : CPU_NREGS;
     for (int i = 0; i < n; i++) {
@@ -48,26 +68,27 @@ void vcpu_get_first(cpu *c, uint32_t *out, int n)
         ptrs[i] = &out[i];
     }
     uc_reg_read_batch(c->uc, (int *)uc_regs, ptrs, n);
-    if (c->rom_ret_pending && n > CPU_ESP)
-        out[CPU_ESP] = c->rom_ret_esp;
-    if (c->rom_ret_pending && n > CPU_EIP)
-        out[CPU_EIP] = c->rom_ret_eip;
 }
 
-/* A pending ROM return done here instead of by the slot's `ret` (the run stops first, or the
- * host sets ESP or EIP itself). */
+/* The pending ROM return done by the host instead of the slot's `ret` (the run stops first,
+ * or the host sets ESP or EIP itself). */
 static void settle_rom_return(cpu *c)
 {
     c->rom_ret_pending = false;
-    uc_reg_write(c->uc, UC_X86_REG_ESP, &c->rom_ret_esp);
-    uc_reg_write(c->uc, UC_X86_REG_EIP, &c->rom_ret_eip);
+    uc_reg_write(c->uc, UC_X86_REG_ESP, &c->call_regs[CPU_ESP]);
+    uc_reg_write(c->uc, UC_X86_REG_EIP, &c->call_regs[CPU_EIP]);
 }
 
 void vcpu_return_from_rom(cpu *c, uint32_t esp, uint32_t eip)
 {
+    uint32_t *regs = call_regs(c);
+    regs[CPU_ESP] = esp;
+    regs[CPU_EIP] = eip;
     c->rom_ret_pending = true;
-    c->rom_ret_esp = esp;
-    c->rom_ret_eip = eip;
+    if (!c->at_block_start) { /* not from the block hook: no slot `ret` is about to run */
+        settle_rom_return(c);
+        c->call_regs_valid = false;
+    }
 }
 
 bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
@@ -76,6 +97,10 @@ bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
         c->mmu_regs_valid = false;
     if (c->rom_ret_pending && (r == CPU_ESP || r == CPU_EIP))
         settle_rom_return(c);
+    if (c->call_regs_valid && r < CALL_REGS)
+        c->call_regs[r] = value;
+    if (r == CPU_EFLAGS)
+        c->call_regs_valid = false; /* Unicorn keeps its own view of some flag bits */
     if (is_selector(r)) {
         uint16_t v = (uint16_t)value;
         return uc_reg_write(c->uc, uc_regs[r], &v) == UC_ERR_OK;
@@ -187,6 +212,8 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
     int r = c->ops.rom_block(c->ops.ctx, pc);
     c->at_block_start = false;
     c->mmu_regs_valid = false;
+    if (r != VCPU_ROM_DONE)
+        c->call_regs_valid = false;
     if (r == VCPU_ROM_DONE) {
         c->icount++;
         c->rom_ret_pc = pc;
@@ -194,6 +221,7 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
         if (c->rom_ret_pending && c->stop_requested)
             settle_rom_return(c); /* the slot's ret will not run */
         c->rom_ret_pending = false;
+        c->call_regs_valid = false;
         return true;
     }
     if (r == VCPU_ROM_BREAK) {
@@ -838,6 +866,7 @@ bool vcpu_save_state(cpu *c, void *blob)
 bool vcpu_load_state(cpu *c, const void *blob)
 {
     memcpy(c->scratch, blob, c->layout.context_size);
+    c->call_regs_valid = false;
     if (uc_context_restore(c->uc, c->scratch) != UC_ERR_OK)
         return false;
     memcpy(&c->icount, (const uint8_t *)blob + c->layout.context_size, sizeof c->icount);

@@ -10,6 +10,7 @@
 #include "cpu/disasm.h"
 #include "mmu/translate.h"
 
+#define CALL_REGS (CPU_EFLAGS + 1) /* the registers a ROM call reads: EAX..EDI, EIP, EFLAGS */
 #define MAX_BLOCK_BYTES 8192u /* a TB spans at most two pages */
 #define TLB_RESIZE_INSNS (1ull << 22) /* instructions between the TLB flushes that let it grow */
 
@@ -72,10 +73,13 @@ struct cpu {
     bool mmu_regs_valid;
     mmu_regs mmu_cached;
     uint64_t tlb_flushed_at; /* icount of the last TLB flush vcpu_run made */
-    /* A ROM call done whose slot `ret` is still to run: ESP and EIP after it. rom_ret_pc skips a
-     * breakpoint at the slot once, for the call has already been performed. */
+    /* A ROM call done whose slot `ret` is still to run (ESP and EIP after it in call_regs).
+     * rom_ret_pc skips a breakpoint at the slot once, for the call has already been performed. */
     bool rom_ret_pending, rom_ret_bp_skip;
-    uint32_t rom_ret_esp, rom_ret_eip, rom_ret_pc;
+    uint32_t rom_ret_pc;
+    /* EAX..EFLAGS during a ROM call (cpu.c: call_regs). */
+    bool call_regs_valid;
+    uint32_t call_regs[CALL_REGS];
     /* Linear pages seen mapping the ROM at an address whose low 20 bits are not the ROM's. */
     uint32_t rom_aliases[8];
     unsigned rom_alias_next;

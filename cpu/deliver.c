@@ -35,6 +35,7 @@ void vcpu_exception_state(cpu *c, uint32_t *error, bool *is_int)
     memcpy(&isint, ctx + c->layout.is_int, sizeof isint);
     memcpy(ctx + c->layout.old_exception, &none, sizeof none);
     uc_context_restore(c->uc, c->scratch);
+    c->call_regs_valid = false;
     *error = (uint32_t)err;
     *is_int = isint != 0;
 }
