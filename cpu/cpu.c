@@ -212,16 +212,14 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
     int r = c->ops.rom_block(c->ops.ctx, pc);
     c->at_block_start = false;
     c->mmu_regs_valid = false;
-    if (r != VCPU_ROM_DONE)
-        c->call_regs_valid = false;
+    if (c->rom_ret_pending && c->stop_requested)
+        settle_rom_return(c); /* the slot's ret will not run */
+    c->rom_ret_pending = false;
+    c->call_regs_valid = false;
     if (r == VCPU_ROM_DONE) {
         c->icount++;
         c->rom_ret_pc = pc;
         c->rom_ret_bp_skip = true;
-        if (c->rom_ret_pending && c->stop_requested)
-            settle_rom_return(c); /* the slot's ret will not run */
-        c->rom_ret_pending = false;
-        c->call_regs_valid = false;
         return true;
     }
     if (r == VCPU_ROM_BREAK) {
