@@ -71,12 +71,19 @@ PEERS = {  # name: (label in tables, short label for the chart)
     "vmiemu-log": ("vmiemu `--record` `--log FILE`", "vmiemu --log"),
     "unicorn": ("bare Unicorn, no hook (`bench/ucloop`)", "Unicorn"),
     "unicorn-hook": ("bare Unicorn + empty block hook", "Unicorn + hook"),
+    "unicorn-call": ("bare Unicorn: loop + hook-trapped call (`ucloop call`)", "Unicorn + trapped call"),
     "qemu-icount-nosleep": ("QEMU `-icount shift=0,sleep=off`", "QEMU -icount sleep=off"),
 }
 
 # Goals of the benchmark issue: vmiemu (recording on) / peer, on every workload.
 GOALS = [("qemu-rr", 1.0), ("qemu-tcg", 0.5), ("bochs", 10.0)]
 CALL_GOAL_NS = 1000.0
+
+# Peers that run their own loop, not the workload's kernel: no ratio to vmiemu.
+OWN_LOOP = {
+    "unicorn-call": "its own loop, not callloop: loop.elf's 6 instructions, a `call` and the "
+                    "trapped slot's `ret` per call (see the per-event costs)",
+}
 
 # Where a peer's guest does not run the same instructions as vmiemu --no-rom for the same work.
 NOT_COMPARABLE = {
@@ -174,6 +181,8 @@ def insns_per_unit(meta, w, peer):
     native peer: the same code) without it; None where it is not comparable."""
     if (w, peer) in NOT_COMPARABLE:
         return None
+    if peer == "unicorn-call":
+        return 8.0  # loop.elf's 6, the call, the slot (one instruction, as a ROM call is)
     if peer.startswith("unicorn"):
         return 6.0  # loop.elf's loop bytes
     p = profile(meta, w, "rom" if uses_rom(peer) else "norom")
@@ -248,11 +257,15 @@ def workload_table(meta, w, rates):
             mark = "¹"
             notes.append(f"¹ {label(peer)}: no comparable instruction count: "
                          f"{NOT_COMPARABLE[(w, peer)]}. The ratio is the rate of {unit}s.")
+        x = fmt(ratio(rates, peer), 2)
+        if peer in OWN_LOOP:
+            x = "—²"
+            notes.append(f"² {label(peer)}: {OWN_LOOP[peer]}.")
         rng = "n/a" if r.lo is None else f"{sig(r.lo)}–{sig(r.hi)}"
         ins_text = "n/a" + mark if ins is None else count(ins)
         out.append(f"| {label(peer)} | {r.small:,} | {r.big:,} | {fmt(r.t_small)} | "
                    f"{fmt(r.t_big)} | {fmt(r.dt)} | {ins_text} | {sig(m)} | {sig(r.rate)} | "
-                   f"{rng} | {fmt(ratio(rates, peer), 2)} |")
+                   f"{rng} | {x} |")
     if notes:
         out += [""] + notes
     return out
@@ -292,6 +305,13 @@ def call_cost(meta, all_rates):
         loop_ns = 1e9 / (6 * lp)  # per instruction
         return ns, ns - (p[2] - 1) * loop_ns, p[2]
     return ns, None, p[2] if p else None
+
+
+def trapped_call_floor(all_rates):
+    """ns a hook-trapped call adds to bare Unicorn's loop (None without both rows)."""
+    c = rate(all_rates.get("callloop", {}), "unicorn-call")
+    h = rate(all_rates.get("loop", {}), "unicorn-hook")
+    return 1e9 / c - 1e9 / h if c and h else None
 
 
 def goals(meta, all_rates):
@@ -392,6 +412,17 @@ def per_event(meta, multi, all_rates, sizes):
         if r:
             out.append(f"| VMI call: {label(peer)} | {1e9 / r:,.0f} ns | {what}; per "
                        "iteration |")
+    floor = trapped_call_floor(all_rates)
+    if floor is not None:
+        out.append(f"| VMI-style call on bare Unicorn: the floor | {floor:,.0f} ns | "
+                   "`bench/ucloop call` per iteration minus `ucloop block` (the same loop "
+                   "without the call) per iteration: the block hook traps a `call` into a "
+                   "`ret` slot, reads EAX..EFLAGS in one batch and writes EDX:EAX; no count, "
+                   "log or record. What any hypercall built on Unicorn 2.1.4's hooks costs |")
+    q = rate(call, "qemu-rr")
+    if q:
+        out.append(f"| callloop iteration, natively (`rdtsc`): {label('qemu-rr')} | {1e9 / q:,.0f} ns "
+                   "| the whole iteration, for reference |")
     v = call.get("vmiemu")
     if v:
         b = sizes_per_unit(sizes, "callloop", "vmiemu", "run.rec", v.small, v.big)

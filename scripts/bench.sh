@@ -15,7 +15,8 @@
 # log in memory), vmiemu --no-rom (the native code path), QEMU TCG, QEMU -icount shift=0, QEMU
 # -icount shift=0,rr=record,rrfile=FILE and Bochs 2.7 (bench/bochs-run.sh: a GRUB ISO).
 # Extra rows: vmiemu without --record (all), --snap-every 0 (loop, pteloop), --log FILE
-# (callloop), bare Unicorn (bench/ucloop.c: loop), and interrupts with Halt between ticks
+# (callloop), bare Unicorn (bench/ucloop.c: loop; callloop: a call trapped by the block hook,
+# the floor of any hook-built hypercall), and interrupts with Halt between ticks
 # (irqloop halt: vmiemu, vmiemu --no-rom, QEMU -icount shift=0,sleep=off). Then build/release/timetravel_bench
 # (snapshots, reverse-stepi and goto at 10^9 instructions, recording overhead).
 # Each rate comes from a small and a big iteration count, so start-up cost cancels out; the big
@@ -134,7 +135,7 @@ set_workloads() {
     done
     for w in "${workloads[@]}"; do peers[$w]="${main_peers[*]} vmiemu-norec"; done
     peers[loop]+=" vmiemu-nosnap unicorn unicorn-hook"
-    peers[callloop]+=" vmiemu-log"
+    peers[callloop]+=" vmiemu-log unicorn-call"
     peers[pteloop]+=" vmiemu-nosnap"
     # Interrupts with Halt between ticks: a per-event figure, not a workload of the table.
     peers[irqhalt]="vmiemu vmiemu-norom qemu-icount-nosleep"
@@ -264,6 +265,7 @@ peer_cmd() {
                             "$kernel" "$args") ;;
         unicorn)       cmd=("$tmp/bin/ucloop" none "${args#iters=}") expect=0 ;;
         unicorn-hook)  cmd=("$tmp/bin/ucloop" block "${args#iters=}") expect=0 ;;
+        unicorn-call)  cmd=("$tmp/bin/ucloop" call "${args#iters=}") expect=0 ;;
         *) die "internal: unknown peer $peer" ;;
     esac
 }
@@ -347,6 +349,10 @@ check_output() {
                 *) has_line "$p" "loop: $n iterations" ;;
             esac ;;
         callloop)
+            if [ "$p" = unicorn-call ]; then
+                has_line "$p" "ucloop: $n calls" "ucloop: $((3 * n)) blocks"
+                return
+            fi
             if uses_rom "$p"; then
                 has_line "$p" "callloop: GetCycleCounter via the ROM"
             else
