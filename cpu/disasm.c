@@ -76,8 +76,8 @@ uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, 
 
 /* Instructions a host-set trap flag would show through or miscount: those that read or write
  * the EFLAGS image or a debug register, raise software interrupts or change privilege, repeat
- * (each iteration of a rep string instruction traps), or hold off the trap for one more
- * instruction (mov/pop ss, sti). Judged by the opcode bytes after the prefixes. */
+ * (each iteration of a rep string instruction traps), hold off the trap for one more
+ * instruction (mov/pop ss, sti) or halt (hlt: no trap, so it would go uncounted). Judged by the opcode bytes after the prefixes. */
 static bool shows_trap_flag(const uint8_t *b, size_t n)
 {
     size_t i = 0;
@@ -96,6 +96,7 @@ static bool shows_trap_flag(const uint8_t *b, size_t n)
     case 0x9C: case 0x9D: case 0xCF:             /* pushf, popf, iret */
     case 0xCC: case 0xCD: case 0xCE: case 0xF1:  /* int3, int n, into, int1 */
     case 0x17: case 0xFB:                        /* pop ss, sti */
+    case 0xF4:                                   /* hlt: leaves the CPU loop before its trap */
         return true;
     case 0x8E:
         return ((next >> 3) & 7) == 2;           /* mov ss, r/m */

@@ -21,8 +21,8 @@ uint32_t disasm_count(disasm *d, const uint8_t *code, size_t len, uint32_t addr)
 uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io);
 
 /* True if the first n instructions in code[0..len) decode and none of them could tell, or
- * miscount, that the host set EFLAGS.TF to step them (pushf, popf, iret, int, mov ss, sti, rep
- * string instructions, debug-register moves...). */
+ * miscount, that the host set EFLAGS.TF to step them (pushf, popf, iret, int, mov ss, sti, hlt,
+ * rep string instructions, debug-register moves...). */
 bool disasm_trap_step_safe(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t n);
 
 /* Number of whole instructions that start before `stop` (addr <= stop <= addr+len). */
