@@ -456,9 +456,6 @@ def per_event(meta, multi, all_rates, sizes):
         if p:
             how += f" ({count(p[2])} instructions: {events_text(p[3])})"
         out.append(f"| delivered interrupt, {what} | {ns:,.0f} ns | {how} |")
-        if w == "irqloop" and p and ns_insn:
-            out.append(f"| delivered interrupt, net of the spinning | {ns - p[2] * ns_insn:,.0f} ns | "
-                       f"the above minus {count(p[2])} instructions at vmiemu's loop rate |")
         q = rate(all_rates.get(w, {}), "qemu-icount-nosleep")
         if q:
             out.append(f"| delivered interrupt, {what}: {label('qemu-icount-nosleep')} | "
