@@ -4,25 +4,108 @@
 #include <string.h>
 
 #define BLOCKCACHE_INITIAL (1u << 14)
+#define UNUSED_ROOT 3u /* no CR3 value names a space this way: roots are page-aligned, or 1 */
+
+static bool is_page_root(uint32_t root) { return (root & 1u) == 0; }
+
+static void empty(blockcache_space *s)
+{
+    if (s->used)
+        memset(s->slots, 0, ((size_t)s->mask + 1) * sizeof *s->slots);
+    s->used = 0;
+}
+
+static void make_current(blockcache *bc, uint32_t i)
+{
+    bc->current = i;
+    bc->slots = bc->spaces[i].slots;
+    bc->mask = bc->spaces[i].mask;
+    bc->spaces[i].last_use = ++bc->switches;
+}
 
 bool blockcache_init(blockcache *bc)
 {
-    bc->slots = calloc(BLOCKCACHE_INITIAL, sizeof *bc->slots);
-    bc->mask = BLOCKCACHE_INITIAL - 1;
-    bc->used = 0;
-    return bc->slots != NULL;
+    memset(bc, 0, sizeof *bc);
+    for (uint32_t i = 0; i < BLOCKCACHE_SPACES; i++)
+        bc->spaces[i].root = UNUSED_ROOT;
+    blockcache_space *s = &bc->spaces[0];
+    s->slots = calloc(BLOCKCACHE_INITIAL, sizeof *s->slots);
+    s->mask = BLOCKCACHE_INITIAL - 1;
+    s->root = 1; /* paging off */
+    make_current(bc, 0);
+    return s->slots != NULL;
 }
 
 void blockcache_free(blockcache *bc)
 {
-    free(bc->slots);
+    for (uint32_t i = 0; i < BLOCKCACHE_SPACES; i++) {
+        free(bc->spaces[i].slots);
+        bc->spaces[i].slots = NULL;
+    }
     bc->slots = NULL;
 }
 
 void blockcache_clear(blockcache *bc)
 {
-    memset(bc->slots, 0, ((size_t)bc->mask + 1) * sizeof *bc->slots);
-    bc->used = 0;
+    for (uint32_t i = 0; i < BLOCKCACHE_SPACES; i++) {
+        empty(&bc->spaces[i]);
+        if (i != bc->current)
+            bc->spaces[i].root = UNUSED_ROOT;
+    }
+}
+
+/* The table a new root takes over: an unused one, else the least recently used. */
+static uint32_t pick_table(const blockcache *bc)
+{
+    uint32_t best = bc->current == 0 ? 1 : 0;
+    for (uint32_t i = 0; i < BLOCKCACHE_SPACES; i++) {
+        const blockcache_space *s = &bc->spaces[i];
+        if (i == bc->current)
+            continue;
+        if (s->root == UNUSED_ROOT)
+            return i;
+        if (s->last_use < bc->spaces[best].last_use)
+            best = i;
+    }
+    return best;
+}
+
+void blockcache_set_space(blockcache *bc, uint32_t root)
+{
+    if (root == bc->spaces[bc->current].root)
+        return;
+    for (uint32_t i = 0; i < BLOCKCACHE_SPACES; i++) {
+        if (bc->spaces[i].root == root) {
+            make_current(bc, i);
+            return;
+        }
+    }
+    uint32_t i = pick_table(bc);
+    blockcache_space *s = &bc->spaces[i];
+    if (!s->slots) {
+        s->slots = calloc(BLOCKCACHE_INITIAL, sizeof *s->slots);
+        s->mask = BLOCKCACHE_INITIAL - 1;
+        s->used = 0;
+    }
+    if (!s->slots) { /* no memory for another table: the current one starts over for this root */
+        i = bc->current;
+        s = &bc->spaces[i];
+    }
+    empty(s);
+    s->root = root;
+    make_current(bc, i);
+}
+
+void blockcache_forget_space(blockcache *bc, uint32_t page)
+{
+    for (uint32_t i = 0; i < BLOCKCACHE_SPACES; i++) {
+        blockcache_space *s = &bc->spaces[i];
+        if (!is_page_root(s->root) || (s->root & ~0xFFFu) != (page & ~0xFFFu))
+            continue;
+        empty(s);
+        if (i != bc->current) /* the current one stays loaded: its code is counted afresh */
+            s->root = UNUSED_ROOT;
+    }
 }
 
 static void insert(blockcache_entry *slots, uint32_t mask, blockcache_entry e)
@@ -33,29 +116,33 @@ static void insert(blockcache_entry *slots, uint32_t mask, blockcache_entry e)
     slots[i] = e;
 }
 
-static bool grow(blockcache *bc)
+static bool grow(blockcache *bc, blockcache_space *s)
 {
-    uint32_t cap = (bc->mask + 1) * 2;
+    uint32_t cap = (s->mask + 1) * 2;
     blockcache_entry *n = calloc(cap, sizeof *n);
     if (!n)
         return false;
-    for (uint32_t i = 0; i <= bc->mask; i++)
-        if (bc->slots[i].size)
-            insert(n, cap - 1, bc->slots[i]);
-    free(bc->slots);
+    for (uint32_t i = 0; i <= s->mask; i++)
+        if (s->slots[i].size)
+            insert(n, cap - 1, s->slots[i]);
+    free(s->slots);
+    s->slots = n;
+    s->mask = cap - 1;
     bc->slots = n;
-    bc->mask = cap - 1;
+    bc->mask = s->mask;
     return true;
 }
 
 bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io, bool rom)
 {
+    blockcache_space *s = &bc->spaces[bc->current];
     if (size == 0 || size > 0xFFFF || count > 0xFFFF || first_io > 0xFFFF)
         return false;
-    if ((bc->used + 1) * 2 > bc->mask + 1 && !grow(bc))
+    if ((s->used + 1) * 2 > s->mask + 1 && !grow(bc, s))
         return false;
-    insert(bc->slots, bc->mask, (blockcache_entry){pc, (uint16_t)size, (uint16_t)count, (uint16_t)first_io,
-                                                   first_io != 0 || rom, rom});
-    bc->used++;
+    insert(s->slots, s->mask, (blockcache_entry){.pc = pc, .size = (uint16_t)size, .count = (uint16_t)count,
+                                                 .first_io = (uint16_t)first_io, .slow = first_io != 0 || rom,
+                                                 .rom = rom});
+    s->used++;
     return true;
 }

@@ -156,7 +156,8 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
     const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
     if (e)
         return e;
-    *tmp = (blockcache_entry){pc, (uint16_t)size, (uint16_t)count, (uint16_t)first_io, first_io != 0 || rom, rom};
+    *tmp = (blockcache_entry){.pc = pc, .size = (uint16_t)size, .count = (uint16_t)count,
+                              .first_io = (uint16_t)first_io, .slow = first_io != 0 || rom, .rom = rom};
     return tmp; /* not cacheable (huge block, or no memory): counted every time */
 }
 
@@ -848,7 +849,7 @@ bool vcpu_map_mmio(cpu *c, uint64_t base, uint64_t size, vcpu_mmio_read rd, vcpu
     return true;
 }
 
-void vcpu_forget_counts(cpu *c) { blockcache_clear(&c->counts); }
+void vcpu_forget_space(cpu *c, uint32_t page) { blockcache_forget_space(&c->counts, page); }
 
 size_t vcpu_state_size(cpu *c) { return c->layout.context_size + sizeof c->icount; }
 

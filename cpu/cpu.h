@@ -194,8 +194,8 @@ typedef void (*vcpu_mmio_write)(void *opaque, uint64_t offset, unsigned size, ui
 bool vcpu_map_mmio(cpu *c, uint64_t base, uint64_t size, vcpu_mmio_read rd, vcpu_mmio_write wr, void *opaque,
                    vm_error *err);
 
-/* Forget cached block counts (after the linear address space changed: CR3, TLB flushes). */
-void vcpu_forget_counts(cpu *c);
+/* The page-table root at `page` was released: code run under it again is counted afresh. */
+void vcpu_forget_space(cpu *c, uint32_t page);
 
 /* Forget cached block counts and translated code (after the host rewrote guest code). */
 void vcpu_flush_code(cpu *c);

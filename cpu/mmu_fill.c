@@ -88,6 +88,9 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
     cpu *c = user;
     mmu_regs r;
     read_mmu_regs(c, &r);
+    /* Every CR3 load (and paging on or off) flushes Unicorn's TLB, so the first block fetched
+     * in a new address space passes here before its block hook runs. */
+    blockcache_set_space(&c->counts, r.cr0 & CR0_PG ? r.cr3 & ~0x1Fu : 1u);
     mmu_access acc = type == UC_MEM_WRITE ? MMU_WRITE : type == UC_MEM_FETCH ? MMU_FETCH : MMU_READ;
     bool user_mode = (vcpu_get(c, CPU_CS) & 3u) == 3u;
     mmu_result res;

@@ -47,20 +47,10 @@ void rom_do_release_page(machine *m, rom_frame *f)
         f->failed = true; /* releasing a page that was never allocated as a page table */
         return;
     }
+    if (m->pt_pages[pfn] & (FLAG_LEVELS & ~0x01u)) /* a root CR3 may hold: its block counts go */
+        vcpu_forget_space(m->cpu, pfn << PAGE_SHIFT);
     m->pt_pages[pfn] = 0;
     m->pt_count--;
-}
-
-/* A CR3 switch changes what code a linear address holds: drop the cached per-block
- * instruction counts, which are keyed by linear address. Single-page invalidations and TLB
- * flushes within an address space do not clear them: that costs every block a new decode and
- * made page-table-heavy guests ~20x slower (docs/BENCHMARKS.md, pteloop); a remapped page whose
- * new code has blocks of the same start and byte size but other instruction counts is the
- * accepted hazard (docs/ARCHITECTURE.md). */
-void rom_do_new_mappings(machine *m, rom_frame *f)
-{
-    (void)f;
-    vcpu_forget_counts(m->cpu);
 }
 
 void rom_do_set_linear_mapping(machine *m, rom_frame *f)

@@ -73,7 +73,7 @@ static const rom_call calls[ROM_NUM_CALLS] = {
      "stores esp0 into the current TSS (Linux passes its data selector first; only esp0 matters)."},
     {15, "SetCR0", CALL, NULL, NAT(rom_native_setcr0), ARGS1("value", H), NONE, "SetCR0(value): mov cr0."},
     {16, "SetCR2", CALL, NULL, NAT(rom_native_setcr2), ARGS1("value", H), NONE, "SetCR2(value): mov cr2."},
-    {17, "SetCR3", CALL, rom_do_new_mappings, NAT(rom_native_setcr3), ARGS1("value", H), NONE,
+    {17, "SetCR3", CALL, NULL, NAT(rom_native_setcr3), ARGS1("value", H), NONE,
      "SetCR3(value): switch page directory and flush non-global TLB entries: mov cr3."},
     {18, "SetCR4", CALL, NULL, NAT(rom_native_setcr4), ARGS1("value", H), NONE, "SetCR4(value): mov cr4."},
     {19, "GetCR0", CALL, rom_peek_cr0, NAT(rom_native_getcr0), ARGS0, H, "GetCR0() -> CR0."},

@@ -36,7 +36,6 @@ void rom_do_set_pxe_long(struct machine *m, rom_frame *f);
 void rom_do_update_pxe(struct machine *m, rom_frame *f);
 void rom_do_allocate_page(struct machine *m, rom_frame *f);
 void rom_do_release_page(struct machine *m, rom_frame *f);
-void rom_do_new_mappings(struct machine *m, rom_frame *f);
 void rom_do_set_linear_mapping(struct machine *m, rom_frame *f);
 void rom_do_identity(struct machine *m, rom_frame *f);
 

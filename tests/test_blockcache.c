@@ -1,0 +1,122 @@
+/* cpu/blockcache.c: block instruction counts kept per address space, and a guest whose two
+ * address spaces hold different code of the same size at the same linear address
+ * (tests/guest/address_spaces.asm). */
+#include <check.h>
+#include <stdint.h>
+
+#include "cpu/blockcache.h"
+#include "support/suite_main.h"
+#include "support/testutil.h"
+
+#define RESULT 0x5000u
+#define ROOT_A 0x10000u
+#define ROOT_B 0x11000u
+
+static blockcache bc;
+
+static void setup(void) { ck_assert(blockcache_init(&bc)); }
+static void teardown(void) { blockcache_free(&bc); }
+
+static int count_of(uint32_t pc, uint32_t size)
+{
+    const blockcache_entry *e = blockcache_get(&bc, pc, size);
+    return e ? e->count : -1;
+}
+
+START_TEST(test_each_address_space_keeps_its_own_counts)
+{
+    blockcache_set_space(&bc, ROOT_A);
+    ck_assert(blockcache_put(&bc, 0x400000, 5, 5, 0, false));
+    blockcache_set_space(&bc, ROOT_B);
+    ck_assert_int_eq(count_of(0x400000, 5), -1); /* A's block is not B's */
+    ck_assert(blockcache_put(&bc, 0x400000, 5, 3, 0, false));
+    blockcache_set_space(&bc, ROOT_A);
+    ck_assert_int_eq(count_of(0x400000, 5), 5);
+    blockcache_set_space(&bc, ROOT_B);
+    ck_assert_int_eq(count_of(0x400000, 5), 3);
+}
+END_TEST
+
+START_TEST(test_a_released_root_is_counted_afresh)
+{
+    blockcache_set_space(&bc, ROOT_A);
+    ck_assert(blockcache_put(&bc, 0x1000, 4, 2, 0, false));
+    blockcache_set_space(&bc, ROOT_B);
+    ck_assert(blockcache_put(&bc, 0x1000, 4, 1, 0, false));
+    blockcache_forget_space(&bc, ROOT_A);
+    blockcache_set_space(&bc, ROOT_A);
+    ck_assert_int_eq(count_of(0x1000, 4), -1);
+    blockcache_set_space(&bc, ROOT_B);
+    ck_assert_int_eq(count_of(0x1000, 4), 1); /* the others stay */
+    blockcache_forget_space(&bc, ROOT_B | 0x18); /* the current root, named by any address in its page */
+    ck_assert_int_eq(count_of(0x1000, 4), -1);
+}
+END_TEST
+
+START_TEST(test_the_least_recently_used_space_makes_room)
+{
+    for (uint32_t i = 0; i < BLOCKCACHE_SPACES; i++) {
+        blockcache_set_space(&bc, 0x100000 + i * 0x1000);
+        ck_assert(blockcache_put(&bc, 0x2000, 8, i + 1, 0, false));
+    }
+    blockcache_set_space(&bc, 0x100000); /* now the most recently used */
+    blockcache_set_space(&bc, 0x900000); /* takes over 0x101000's table */
+    ck_assert_int_eq(count_of(0x2000, 8), -1);
+    blockcache_set_space(&bc, 0x100000);
+    ck_assert_int_eq(count_of(0x2000, 8), 1);
+    blockcache_set_space(&bc, 0x102000);
+    ck_assert_int_eq(count_of(0x2000, 8), 3);
+    blockcache_set_space(&bc, 0x101000); /* back, but counted afresh */
+    ck_assert_int_eq(count_of(0x2000, 8), -1);
+}
+END_TEST
+
+START_TEST(test_clear_empties_every_space_and_tables_grow)
+{
+    blockcache_set_space(&bc, ROOT_A);
+    for (uint32_t pc = 0; pc < 40000; pc++)
+        ck_assert(blockcache_put(&bc, 0x10000 + pc * 16, 16, pc & 0xFF, 0, false));
+    for (uint32_t pc = 0; pc < 40000; pc += 997)
+        ck_assert_int_eq(count_of(0x10000 + pc * 16, 16), (int)(pc & 0xFF));
+    blockcache_set_space(&bc, ROOT_B);
+    ck_assert(blockcache_put(&bc, 0x10000, 16, 7, 0, false));
+    blockcache_clear(&bc);
+    ck_assert_int_eq(count_of(0x10000, 16), -1);
+    blockcache_set_space(&bc, ROOT_A);
+    ck_assert_int_eq(count_of(0x10000, 16), -1);
+}
+END_TEST
+
+START_TEST(test_guest_code_is_counted_in_its_own_address_space)
+{
+    machine m;
+    machine_end end = tu_run_snippet(&m, "address_spaces");
+    ck_assert_msg(end == END_HALTED, "%s", m.end_message);
+    /* rdtsc, mov, call, the code at 0x400000 (A: 5 instructions, B: 3), then rdtsc again */
+    for (int i = 0; i < 12; i += 2) {
+        ck_assert_uint_eq(phys_read32(&m.mem, RESULT + 4u * (uint32_t)i), 3 + 5);
+        ck_assert_uint_eq(phys_read32(&m.mem, RESULT + 4u * (uint32_t)i + 4), 3 + 3);
+    }
+    ck_assert_uint_eq(phys_read32(&m.mem, RESULT + 48), 3 + 4); /* B's directory released, then C */
+    machine_free(&m);
+}
+END_TEST
+
+static Suite *blockcache_suite(void)
+{
+    Suite *s = suite_create("blockcache");
+    TCase *unit = tcase_create("spaces");
+    tcase_add_checked_fixture(unit, setup, teardown);
+    tcase_add_test(unit, test_each_address_space_keeps_its_own_counts);
+    tcase_add_test(unit, test_a_released_root_is_counted_afresh);
+    tcase_add_test(unit, test_the_least_recently_used_space_makes_room);
+    tcase_add_test(unit, test_clear_empties_every_space_and_tables_grow);
+    suite_add_tcase(s, unit);
+    TCase *guest = tcase_create("guest");
+    tcase_set_timeout(guest, 60);
+    tcase_add_test(guest, test_guest_code_is_counted_in_its_own_address_space);
+    suite_add_tcase(s, guest);
+    return s;
+}
+
+SUITE_MAIN(blockcache_suite)
