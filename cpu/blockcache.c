@@ -108,6 +108,24 @@ void blockcache_forget_space(blockcache *bc, uint32_t page)
     }
 }
 
+const blockcache_entry *blockcache_get(blockcache *bc, uint32_t pc, uint32_t size)
+{
+    uint32_t home = blockcache_home_slot(bc, pc, size);
+    for (uint32_t i = home;; i = (i + 1) & bc->mask) {
+        blockcache_entry *e = &bc->slots[i];
+        if (e->size == 0)
+            return NULL;
+        if (e->pc == pc && e->size == size) {
+            /* Every slot from home to here is taken, so the entry displaced from home, whose
+             * own home is at or before it, is still found on its way to slot i. */
+            blockcache_entry found = *e;
+            *e = bc->slots[home];
+            bc->slots[home] = found;
+            return &bc->slots[home];
+        }
+    }
+}
+
 static void insert(blockcache_entry *slots, uint32_t mask, blockcache_entry e)
 {
     uint32_t i = (e.pc * 2654435761u ^ e.size) & mask;
@@ -140,9 +158,7 @@ bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, 
         return false;
     if ((s->used + 1) * 2 > s->mask + 1 && !grow(bc, s))
         return false;
-    insert(s->slots, s->mask, (blockcache_entry){.pc = pc, .size = (uint16_t)size, .count = (uint16_t)count,
-                                                 .first_io = (uint16_t)first_io, .slow = first_io != 0 || rom,
-                                                 .rom = rom});
+    insert(s->slots, s->mask, blockcache_make(pc, size, count, first_io, rom));
     s->used++;
     return true;
 }

@@ -13,14 +13,26 @@
 
 #define BLOCKCACHE_SPACES 16 /* tables kept; the least recently used one is reused for a new root */
 
+/* A block's cost is its instruction count, plus BLOCKCACHE_SLOW where the block hook must look
+ * closer (port I/O, a possible ROM entry): larger than the most a run may retire before its
+ * next stop (TLB_RESIZE_INSNS), so one compare against the deadline catches both. */
+#define BLOCKCACHE_SLOW (1u << 24)
+#define BLOCKCACHE_ROM (1u << 25) /* the block may be a VMI ROM entry (always with SLOW) */
+
 typedef struct blockcache_entry {
     uint32_t pc;
     uint16_t size;     /* 0 = empty slot */
-    uint16_t count;
     uint16_t first_io; /* 1 + index of the first port I/O instruction, 0 = none */
-    uint8_t slow;      /* the block hook must take its slow path here (I/O, a ROM entry) */
-    uint8_t rom;       /* the block may be a VMI ROM entry */
+    uint32_t cost;
 } blockcache_entry;
+
+static inline uint32_t blockcache_count(const blockcache_entry *e) { return e->cost & 0xFFFFu; }
+static inline bool blockcache_rom(const blockcache_entry *e) { return (e->cost & BLOCKCACHE_ROM) != 0; }
+static inline blockcache_entry blockcache_make(uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io, bool rom)
+{
+    uint32_t cost = count | (first_io || rom ? BLOCKCACHE_SLOW : 0) | (rom ? BLOCKCACHE_ROM : 0);
+    return (blockcache_entry){.pc = pc, .size = (uint16_t)size, .first_io = (uint16_t)first_io, .cost = cost};
+}
 
 typedef struct blockcache_space {
     uint32_t root;     /* CR3 (1 = paging off); odd but not 1 = unused */
@@ -49,19 +61,22 @@ void blockcache_set_space(blockcache *bc, uint32_t root);
  * are counted afresh. */
 void blockcache_forget_space(blockcache *bc, uint32_t page);
 
-/* The cached entry for (pc, size) in the current space, or NULL. */
-static inline const blockcache_entry *blockcache_get(const blockcache *bc, uint32_t pc, uint32_t size)
+static inline uint32_t blockcache_home_slot(const blockcache *bc, uint32_t pc, uint32_t size)
 {
-    uint32_t i = (pc * 2654435761u ^ size) & bc->mask;
-    for (;;) {
-        const blockcache_entry *e = &bc->slots[i];
-        if (e->size == 0)
-            return NULL;
-        if (e->pc == pc && e->size == size)
-            return e;
-        i = (i + 1) & bc->mask;
-    }
+    return (pc * 2654435761u ^ size) & bc->mask;
 }
+
+/* The entry for (pc, size) if it is in its home slot, else NULL: the block hook's fast path,
+ * one compare. blockcache_get moves what it finds there. */
+static inline const blockcache_entry *blockcache_at_home(const blockcache *bc, uint32_t pc, uint32_t size)
+{
+    const blockcache_entry *e = &bc->slots[blockcache_home_slot(bc, pc, size)];
+    return e->pc == pc && e->size == size ? e : NULL;
+}
+
+/* The cached entry for (pc, size) in the current space, or NULL; one found past its home slot
+ * (a collision) trades places with the entry there, so the next lookup finds it at home. */
+const blockcache_entry *blockcache_get(blockcache *bc, uint32_t pc, uint32_t size);
 
 /* Insert; false only if the table could not grow (the caller then just doesn't cache). */
 bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io, bool rom);

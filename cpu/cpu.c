@@ -114,10 +114,15 @@ void vcpu_request_stop(cpu *c)
         c->stop_requested = true;
         c->stop = CPU_STOP_REQUEST;
     }
+    c->limit = 0;
     uc_emu_stop(c->uc);
 }
 
-void vcpu_request_replan(cpu *c) { c->replan = true; }
+void vcpu_request_replan(cpu *c)
+{
+    c->replan = true;
+    c->limit = 0;
+}
 
 const cpu_fault *vcpu_fault_info(const cpu *c) { return &c->fault; }
 
@@ -156,14 +161,14 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
     const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
     if (e)
         return e;
-    *tmp = (blockcache_entry){.pc = pc, .size = (uint16_t)size, .count = (uint16_t)count,
-                              .first_io = (uint16_t)first_io, .slow = first_io != 0 || rom, .rom = rom};
+    *tmp = blockcache_make(pc, size, count, first_io, rom);
     return tmp; /* not cacheable (huge block, or no memory): counted every time */
 }
 
 static void stop_with(cpu *c, cpu_stop why)
 {
     c->stop_requested = true;
+    c->limit = 0;
     c->stop = why;
     c->fault.icount = vcpu_icount(c);
     uc_emu_stop(c->uc);
@@ -243,7 +248,7 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
     const blockcache_entry *found = blockcache_get(&c->counts, pc, size);
     blockcache_entry ent = found ? *found : *count_block(c, pc, size, &tmp); /* a ROM call may clear the cache */
     const blockcache_entry *e = &ent;
-    if (e->rom && c->ops.rom_block && rom_block(c, uc, pc))
+    if (blockcache_rom(e) && c->ops.rom_block && rom_block(c, uc, pc))
         return;
     if (e->first_io && vcpu_io_needs_check(c)) { /* Unicorn would skip the I/O bitmap check */
         c->io_hit = true;
@@ -251,31 +256,31 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
         uc_emu_stop(uc);
         return;
     }
-    if (c->icount + e->count > c->target) {
+    if (c->icount + blockcache_count(e) > c->target) {
         c->deadline_hit = true;
         uc_emu_stop(uc);
         return;
     }
-    c->icount += e->count;
+    c->icount += blockcache_count(e);
 }
 
 /* Runs before every translated block: the hot path of the whole emulator. Ordinary guest code
  * whose count is cached costs a lookup and an add here; anything else (a block in the ROM window
- * or with port I/O, flagged in its cache entry; a deadline, a stop, stepping) goes to
+ * or with port I/O, flagged in its cost; a deadline, a stop, stepping) goes to
  * on_block_slow as a tail call, so this function saves no registers. */
 static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
     cpu *c = user;
     uint32_t pc = (uint32_t)address;
-    const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
-    if (__builtin_expect(e == NULL || e->slow || c->block_care != 0 || c->icount + e->count > c->target, 0)) {
+    const blockcache_entry *e = blockcache_at_home(&c->counts, pc, size);
+    if (__builtin_expect(e == NULL || c->icount + e->cost > c->limit, 0)) {
         on_block_slow(uc, pc, size, c);
         return;
     }
     c->blk_icount = c->icount;
     c->blk_pc = pc;
     c->blk_size = size;
-    c->icount += e->count;
+    c->icount += e->cost; /* no flag bits: a flagged block went the slow way */
 }
 
 static void on_exact_insn(uc_engine *uc, uint64_t address, uint32_t size, void *user)
@@ -558,6 +563,7 @@ static uc_err run_exact(cpu *c, uint64_t k)
             return e;
     }
     c->exact = true;
+    c->limit = 0;
     c->exact_aborted = false;
     c->exact_entered = false;
     c->exact_left = k;
@@ -665,6 +671,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
             c->tlb_flushed_at = c->icount;
         }
         c->target = target - c->tlb_flushed_at > TLB_RESIZE_INSNS ? c->tlb_flushed_at + TLB_RESIZE_INSNS : target;
+        c->limit = c->block_care ? 0 : c->target;
         c->deadline_hit = false;
         c->io_hit = false;
         bool stepped = false;
@@ -712,7 +719,11 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
     return result;
 }
 
-void vcpu_request_irq_window(cpu *c, bool on) { c->irq_window = on; }
+void vcpu_request_irq_window(cpu *c, bool on)
+{
+    c->irq_window = on;
+    c->limit = 0; /* set again at the next run */
+}
 
 static void on_breakpoint(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
@@ -745,6 +756,7 @@ static void on_watch(uc_engine *uc, uc_mem_type type, uint64_t address, int size
         return; /* the first write of this run is the one reported */
     uint32_t eip = vcpu_get(c, CPU_EIP);
     c->watch_hit = true;
+    c->limit = 0;
     c->last_watch = (vcpu_watch_hit){vcpu_icount(c) + 1, address, eip, (uint64_t)value, size,
                                      type == UC_MEM_WRITE ? 'w' : 'r'};
     (void)uc; /* no uc_emu_stop here: it would stop inside the instruction, after its store but

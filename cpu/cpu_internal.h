@@ -23,11 +23,13 @@ struct cpu {
 
     uint64_t icount;     /* retired, counting the whole current block in fast mode */
     uint64_t target;     /* vcpu_run's target count */
+    uint64_t limit;      /* target, or 0 while block_care is set: the block hook's one compare */
     uint64_t blk_icount; /* icount before the current block */
     uint32_t blk_pc, blk_size;
     bool running, at_block_start;
     /* The conditions the block hook must look at before counting a block, overlaid on one word
-     * so that its fast path tests them all with one load. */
+     * so that its slow path tests them all with one load; setting one sets `limit` to 0, which
+     * sends every block down that path. */
     union {
         struct {
             bool exact;          /* stepping one block instruction by instruction */

@@ -1,4 +1,5 @@
-/* cpu/blockcache.c: block instruction counts kept per address space, and a guest whose two
+/* cpu/blockcache.c: block instruction counts kept per address space, the hook's one-compare
+ * lookup and the costs that route blocks to its slow path, and a guest whose two
  * address spaces hold different code of the same size at the same linear address
  * (tests/guest/address_spaces.asm). */
 #include <check.h>
@@ -20,7 +21,7 @@ static void teardown(void) { blockcache_free(&bc); }
 static int count_of(uint32_t pc, uint32_t size)
 {
     const blockcache_entry *e = blockcache_get(&bc, pc, size);
-    return e ? e->count : -1;
+    return e ? (int)blockcache_count(e) : -1;
 }
 
 START_TEST(test_each_address_space_keeps_its_own_counts)
@@ -87,6 +88,38 @@ START_TEST(test_clear_empties_every_space_and_tables_grow)
 }
 END_TEST
 
+START_TEST(test_a_colliding_entry_moves_home_when_found)
+{
+    /* Sizes 2^14 apart share a home slot in the initial 2^14-slot table. */
+    ck_assert(blockcache_put(&bc, 0x1000, 16, 1, 0, false));
+    ck_assert(blockcache_put(&bc, 0x1000, 16 + (1u << 14), 2, 0, false));
+    ck_assert_ptr_null(blockcache_at_home(&bc, 0x1000, 16 + (1u << 14)));
+    ck_assert_uint_eq(blockcache_count(blockcache_at_home(&bc, 0x1000, 16)), 1);
+    ck_assert_int_eq(count_of(0x1000, 16 + (1u << 14)), 2);
+    const blockcache_entry *moved = blockcache_at_home(&bc, 0x1000, 16 + (1u << 14));
+    ck_assert_ptr_nonnull(moved);
+    ck_assert_uint_eq(blockcache_count(moved), 2);
+    ck_assert_ptr_null(blockcache_at_home(&bc, 0x1000, 16));
+    ck_assert_int_eq(count_of(0x1000, 16), 1); /* still found, one slot on */
+}
+END_TEST
+
+START_TEST(test_costs_flag_the_blocks_the_hook_must_look_at)
+{
+    ck_assert(blockcache_put(&bc, 0x1000, 10, 4, 0, false));
+    ck_assert(blockcache_put(&bc, 0x2000, 10, 4, 3, false)); /* port I/O, third instruction */
+    ck_assert(blockcache_put(&bc, 0xC0100, 10, 4, 0, true));
+    const blockcache_entry *plain = blockcache_get(&bc, 0x1000, 10);
+    const blockcache_entry *io = blockcache_get(&bc, 0x2000, 10);
+    const blockcache_entry *rom = blockcache_get(&bc, 0xC0100, 10);
+    ck_assert_uint_eq(plain->cost, 4);
+    ck_assert_uint_eq(io->cost, 4 | BLOCKCACHE_SLOW);
+    ck_assert_uint_eq(io->first_io, 3);
+    ck_assert(blockcache_rom(rom) && (rom->cost & BLOCKCACHE_SLOW) && blockcache_count(rom) == 4);
+    ck_assert(!blockcache_rom(plain) && !blockcache_rom(io));
+}
+END_TEST
+
 START_TEST(test_guest_code_is_counted_in_its_own_address_space)
 {
     machine m;
@@ -111,6 +144,8 @@ static Suite *blockcache_suite(void)
     tcase_add_test(unit, test_a_released_root_is_counted_afresh);
     tcase_add_test(unit, test_the_least_recently_used_space_makes_room);
     tcase_add_test(unit, test_clear_empties_every_space_and_tables_grow);
+    tcase_add_test(unit, test_a_colliding_entry_moves_home_when_found);
+    tcase_add_test(unit, test_costs_flag_the_blocks_the_hook_must_look_at);
     suite_add_tcase(s, unit);
     TCase *guest = tcase_create("guest");
     tcase_set_timeout(guest, 60);
