@@ -625,7 +625,9 @@ def report(runs, sizes, meta, multi, chart_link):
         "vmiemu `--no-rom` also get `--log FILE`, and one more run of each at N_small with "
         "`--log FILE` gives the instruction counts from the difference (`bench/logstats.py`)" +
         ("." if quick else "; then each peer's N_big is calibrated from its verification run, "
-         "a run at N_small and, where the difference was under 0.8 s, longer runs.")]
+         "a run at N_small and, where the difference was under 0.8 s, longer runs, then run "
+         "and corrected (up to 3 times) until its difference from N_small is within a factor "
+         "of 2 of the target.")]
     return lines
 
 
