@@ -15,6 +15,15 @@ static void empty(blockcache_space *s)
     s->used = 0;
 }
 
+/* A fresh, empty table of the initial size; false if out of memory. */
+static bool alloc_table(blockcache_space *s)
+{
+    s->slots = calloc(BLOCKCACHE_INITIAL, sizeof *s->slots);
+    s->mask = BLOCKCACHE_INITIAL - 1;
+    s->used = 0;
+    return s->slots != NULL;
+}
+
 static void make_current(blockcache *bc, uint32_t i)
 {
     bc->current = i;
@@ -28,12 +37,10 @@ bool blockcache_init(blockcache *bc)
     memset(bc, 0, sizeof *bc);
     for (uint32_t i = 0; i < BLOCKCACHE_SPACES; i++)
         bc->spaces[i].root = UNUSED_ROOT;
-    blockcache_space *s = &bc->spaces[0];
-    s->slots = calloc(BLOCKCACHE_INITIAL, sizeof *s->slots);
-    s->mask = BLOCKCACHE_INITIAL - 1;
-    s->root = 1; /* paging off */
+    bool ok = alloc_table(&bc->spaces[0]);
+    bc->spaces[0].root = 1; /* paging off */
     make_current(bc, 0);
-    return s->slots != NULL;
+    return ok;
 }
 
 void blockcache_free(blockcache *bc)
@@ -82,12 +89,7 @@ void blockcache_set_space(blockcache *bc, uint32_t root)
     }
     uint32_t i = pick_table(bc);
     blockcache_space *s = &bc->spaces[i];
-    if (!s->slots) {
-        s->slots = calloc(BLOCKCACHE_INITIAL, sizeof *s->slots);
-        s->mask = BLOCKCACHE_INITIAL - 1;
-        s->used = 0;
-    }
-    if (!s->slots) { /* no memory for another table: the current one starts over for this root */
+    if (!s->slots && !alloc_table(s)) { /* no memory for another table: the current one starts over */
         i = bc->current;
         s = &bc->spaces[i];
     }

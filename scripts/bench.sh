@@ -223,6 +223,9 @@ now() {
     fi
 }
 
+# A - B for two such times (seconds, six decimals).
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a - b }'; }
+
 meta() { printf '%s\t%s\n' "$1" "$2" >>"$wd/meta.tsv"; }
 
 # The kernel command line of workload W at count N for peer P.
@@ -305,7 +308,7 @@ one_run() {
     t0=$(now)
     run_cmd
     t1=$(now)
-    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
+    secs=$(minus "$t1" "$t0")
     if [ "$4" = 1 ]; then
         case $p in unicorn*) cp "$wd/stdout" "$wd/serial.txt" ;; esac
         [ -s "$wd/serial.txt" ] || die "$p printed nothing on the serial port: ${cmd[*]}"
@@ -481,7 +484,7 @@ calibrate() {
     t=${t_check[$w:$p]}
     one_run "$w" "$p" "$s" 0
     ts=$secs
-    dt=$(awk -v a="$ts" -v b="$t" 'BEGIN { printf "%.6f", b - a }')
+    dt=$(minus "$t" "$ts")
     for _ in 1 2 3 4 5; do
         awk -v d="$dt" 'BEGIN { exit !(d >= 0.8) }' && break
         [ "$n" -lt "$max_iters" ] || break
@@ -489,12 +492,12 @@ calibrate() {
             f = d > 0.015 ? 1.5 / d : 100; f = f < 2 ? 2 : f > 100 ? 100 : f
             x = s + (n - s) * f; printf "%.0f", (x > m ? m : x) }')
         one_run "$w" "$p" "$n" 0
-        dt=$(awk -v a="$ts" -v b="$secs" 'BEGIN { printf "%.6f", b - a }')
+        dt=$(minus "$secs" "$ts")
     done
     nb=$(big_for "$n" "$s" "$dt")
     for _ in 1 2 3; do
         one_run "$w" "$p" "$nb" 0
-        dt=$(awk -v a="$ts" -v b="$secs" 'BEGIN { printf "%.6f", b - a }')
+        dt=$(minus "$secs" "$ts")
         awk -v d="$dt" -v tg="$target" 'BEGIN { exit !(d >= tg / 2 && d <= tg * 2) }' && break
         awk -v d="$dt" -v tg="$target" -v n="$nb" -v m="$max_iters" 'BEGIN { exit !(d < tg / 2 && n >= m) }' && break
         nb=$(big_for "$nb" "$s" "$dt")
