@@ -1,5 +1,6 @@
 #include "emu/evlog.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,107 +147,92 @@ static void put_gate(out *o, uint32_t lo, uint32_t hi)
     put(o, "0x%08x [%04x:%08x %s dpl=%u%s]", lo, g.selector, g.offset, kind, g.dpl, g.present ? " P" : " NP");
 }
 
-/* One value as text; json selects quoting of non-numeric values. */
-static void put_value(out *o, rom_type t, uint64_t v, const vm_event *ev, bool json, int argi)
+/* One value as text (JSON writes the non-numeric ones as strings of this text). */
+static void put_value(out *o, rom_type t, uint64_t v, const vm_event *ev, int argi)
 {
-    const char *q = json ? "\"" : "";
+    uint32_t next = argi >= 0 && argi < 4 ? ev->args[argi + 1] : 0; /* the high half of a two-slot value */
     switch (t) {
     case ROM_T_DEC: put(o, "%u", (uint32_t)v); break;
     case ROM_T_U64: case ROM_T_NS: put(o, "%llu", (unsigned long long)v); break;
-    case ROM_T_COUNTER: put(o, "%s%s%s", q, counter_name((uint32_t)v), q); break;
+    case ROM_T_COUNTER: put(o, "%s", counter_name((uint32_t)v)); break;
     case ROM_T_CALL: {
         const rom_call *c = rom_call_find((uint32_t)v);
-        put(o, "%s%s%s", q, c ? c->name : "undefined", q);
+        put(o, "%s", c ? c->name : "undefined");
         break;
     }
-    case ROM_T_RELOC:
-        put(o, "%s%s 0x%08x%s", q, reloc_name((uint32_t)(v >> 32) & 0xFF), (uint32_t)v, q);
-        break;
+    case ROM_T_RELOC: put(o, "%s 0x%08x", reloc_name((uint32_t)(v >> 32) & 0xFF), (uint32_t)v); break;
     case ROM_T_CPUID:
-        put(o, "%seax=0x%08x ebx=0x%08x ecx=0x%08x edx=0x%08x%s", q, (uint32_t)v, ev->extra[0], ev->extra[1],
-            ev->extra[2], q);
+        put(o, "eax=0x%08x ebx=0x%08x ecx=0x%08x edx=0x%08x", (uint32_t)v, ev->extra[0], ev->extra[1], ev->extra[2]);
         break;
-    case ROM_T_PTE: put(o, "%s", q); put_pte(o, (uint32_t)v); put(o, "%s", q); break;
-    case ROM_T_PAGEFLAGS: put(o, "%s", q); put_page_flags(o, (uint32_t)v); put(o, "%s", q); break;
-    case ROM_T_ALLOCFLAGS: put(o, "%s", q); put_alloc_flags(o, (uint32_t)v); put(o, "%s", q); break;
-    case ROM_T_ALARM: put(o, "%s", q); put_alarm_flags(o, (uint32_t)v); put(o, "%s", q); break;
-    case ROM_T_U64LO:
-        put(o, "%llu", (unsigned long long)((uint64_t)(argi < 4 ? ev->args[argi + 1] : 0) << 32 | (uint32_t)v));
-        break;
-    case ROM_T_DESCLO: put(o, "%s", q); put_descriptor(o, (uint32_t)v, argi < 4 ? ev->args[argi + 1] : 0); put(o, "%s", q); break;
-    case ROM_T_GATELO: put(o, "%s", q); put_gate(o, (uint32_t)v, argi < 4 ? ev->args[argi + 1] : 0); put(o, "%s", q); break;
-    default: put(o, "%s0x%08x%s", q, (uint32_t)v, q); break;
+    case ROM_T_PTE: put_pte(o, (uint32_t)v); break;
+    case ROM_T_PAGEFLAGS: put_page_flags(o, (uint32_t)v); break;
+    case ROM_T_ALLOCFLAGS: put_alloc_flags(o, (uint32_t)v); break;
+    case ROM_T_ALARM: put_alarm_flags(o, (uint32_t)v); break;
+    case ROM_T_U64LO: put(o, "%llu", (unsigned long long)((uint64_t)next << 32 | (uint32_t)v)); break;
+    case ROM_T_DESCLO: put_descriptor(o, (uint32_t)v, next); break;
+    case ROM_T_GATELO: put_gate(o, (uint32_t)v, next); break;
+    default: put(o, "0x%08x", (uint32_t)v); break;
     }
 }
 
-static void put_call(out *o, const vm_event *ev, bool json)
+static void put_call(out *o, const vm_event *ev)
 {
     const rom_call *c = call_of(ev);
-    const char *name = c ? c->name : "undefined";
-    if (json)
-        put(o, ",\"call\":\"%s\",\"num\":%u,\"args\":{", name, ev->num);
-    else
-        put(o, " vmi %s(", name);
+    put(o, " vmi %s(", c ? c->name : "undefined");
     bool first = true;
     for (int i = 0; c && i < ev->nargs && i < 5; i++) {
         if (!c->arg_names[i] || !c->arg_names[i][0])
             continue;
-        put(o, json ? "%s\"%s\":" : "%s%s=", first ? "" : json ? "," : ", ", c->arg_names[i]);
-        put_value(o, c->arg_types[i], ev->args[i], ev, json, i);
+        put(o, "%s%s=", first ? "" : ", ", c->arg_names[i]);
+        put_value(o, c->arg_types[i], ev->args[i], ev, i);
         first = false;
     }
-    put(o, json ? "}" : ")");
+    put(o, ")");
     if (c && c->result_type != ROM_T_NONE) {
-        put(o, json ? ",\"result\":" : " = ");
-        put_value(o, c->result_type, ev->result, ev, json, -1);
+        put(o, " = ");
+        put_value(o, c->result_type, ev->result, ev, -1);
     }
     if (ev->failed)
-        put(o, json ? ",\"failed\":true" : " FAILED");
+        put(o, " FAILED");
 }
 
-static void put_payload(out *o, const vm_event *ev, bool json)
+static const char *exception_source(const vm_event *ev)
+{
+    return ev->args[2] & 4 ? "external" : ev->args[2] & 2 ? "software" : "exception";
+}
+
+static void put_payload(out *o, const vm_event *ev)
 {
     switch ((ev_kind)ev->kind) {
-    case EV_VMI_CALL: put_call(o, ev, json); break;
+    case EV_VMI_CALL: put_call(o, ev); break;
     case EV_PORT_IN:
-        put(o, json ? ",\"port\":%u,\"size\":%u,\"value\":%llu" : " port 0x%x in size=%u value=0x%llx", ev->num,
-            ev->args[0], (unsigned long long)ev->result);
+        put(o, " port 0x%x in size=%u value=0x%llx", ev->num, ev->args[0], (unsigned long long)ev->result);
         break;
-    case EV_PORT_OUT:
-        put(o, json ? ",\"port\":%u,\"size\":%u,\"value\":%u" : " port 0x%x out size=%u value=0x%x", ev->num,
-            ev->args[0], ev->args[1]);
-        break;
+    case EV_PORT_OUT: put(o, " port 0x%x out size=%u value=0x%x", ev->num, ev->args[0], ev->args[1]); break;
     case EV_EXCEPTION:
-        put(o, json ? ",\"vector\":%u" : " vector=%u", ev->num);
+        put(o, " vector=%u", ev->num);
         if (ev->args[2] & 1)
-            put(o, json ? ",\"error\":%u" : " error=0x%x", ev->args[0]);
+            put(o, " error=0x%x", ev->args[0]);
         if (ev->num == 14)
-            put(o, json ? ",\"cr2\":%u" : " cr2=0x%08x", ev->args[1]);
-        put(o, json ? ",\"source\":\"%s\"" : " (%s)",
-            ev->args[2] & 4 ? "external" : ev->args[2] & 2 ? "software" : "exception");
+            put(o, " cr2=0x%08x", ev->args[1]);
+        put(o, " (%s)", exception_source(ev));
         if (ev->failed)
-            put(o, json ? ",\"delivered\":false" : " NOT DELIVERED");
+            put(o, " NOT DELIVERED");
         else if (ev->result != ev->num)
-            put(o, json ? ",\"delivered_as\":%llu" : " delivered as vector %llu", (unsigned long long)ev->result);
+            put(o, " delivered as vector %llu", (unsigned long long)ev->result);
         break;
-    case EV_MEMORY:
-        put(o, json ? ",\"address\":%u,\"access\":\"%c\"" : " address=0x%08x access=%c", ev->args[0], (char)ev->args[1]);
-        break;
-    case EV_GUEST_ERROR: put(o, json ? ",\"rom_offset\":%u" : " rom_offset=0x%x", ev->args[0]); break;
+    case EV_MEMORY: put(o, " address=0x%08x access=%c", ev->args[0], (char)ev->args[1]); break;
+    case EV_GUEST_ERROR: put(o, " rom_offset=0x%x", ev->args[0]); break;
     case EV_INPUT: {
-        char text[64];
-        size_t n = 0;
+        put(o, " serial %u bytes \"", ev->num);
         const uint8_t *bytes = (const uint8_t *)ev->args;
-        for (unsigned i = 0; i < ev->num && i < 16 && n + 5 < sizeof text; i++)
-            n += (size_t)snprintf(text + n, sizeof text - n, bytes[i] >= 0x20 && bytes[i] < 0x7F && bytes[i] != '"' &&
-                                  bytes[i] != '\\' ? "%c" : "\\x%02x", bytes[i]);
-        put(o, json ? ",\"bytes\":%u,\"text\":\"%s\"" : " serial %u bytes \"%s\"", ev->num, text);
+        for (unsigned i = 0; i < ev->num && i < 16; i++)
+            put(o, bytes[i] >= 0x20 && bytes[i] < 0x7F && bytes[i] != '"' && bytes[i] != '\\' ? "%c" : "\\x%02x",
+                bytes[i]);
+        put(o, "\"");
         break;
     }
-    case EV_END:
-        put(o, json ? ",\"reason\":\"%s\",\"value\":%u" : " %s value=%u", machine_end_name((machine_end)ev->num),
-            ev->args[0]);
-        break;
+    case EV_END: put(o, " %s value=%u", machine_end_name((machine_end)ev->num), ev->args[0]); break;
     }
 }
 
@@ -256,16 +242,129 @@ size_t ev_format_text(const vm_event *ev, size_t index, char *buf, size_t len)
     put(&o, "#%zu icount=%llu eip=0x%08x", index, (unsigned long long)ev->icount, ev->eip);
     if (ev->kind != EV_VMI_CALL)
         put(&o, " %s", ev_kind_name((ev_kind)ev->kind));
-    put_payload(&o, ev, false);
+    put_payload(&o, ev);
     return o.pos;
+}
+
+/* JSON through jansson, so the output is valid JSON whatever the guest feeds in. */
+
+static void set(json_t *obj, const char *key, json_t *v) { json_object_set_new(obj, key, v); }
+
+/* An unsigned number; above what jansson's signed integers hold, its decimal text. */
+static json_t *json_u64(uint64_t v)
+{
+    if (v <= (uint64_t)INT64_MAX)
+        return json_integer((json_int_t)v);
+    char text[24];
+    snprintf(text, sizeof text, "%llu", (unsigned long long)v);
+    return json_string(text);
+}
+
+static json_t *json_value(rom_type t, uint64_t v, const vm_event *ev, int argi)
+{
+    switch (t) {
+    case ROM_T_DEC: return json_integer((uint32_t)v);
+    case ROM_T_U64: case ROM_T_NS: return json_u64(v);
+    case ROM_T_U64LO: return json_u64((uint64_t)(argi >= 0 && argi < 4 ? ev->args[argi + 1] : 0) << 32 | (uint32_t)v);
+    default: {
+        char text[160];
+        out o = {text, sizeof text, 0};
+        put_value(&o, t, v, ev, argi);
+        return json_string(text);
+    }
+    }
+}
+
+static void json_call(json_t *obj, const vm_event *ev)
+{
+    const rom_call *c = call_of(ev);
+    set(obj, "call", json_string(c ? c->name : "undefined"));
+    set(obj, "num", json_integer(ev->num));
+    json_t *args = json_object();
+    for (int i = 0; c && i < ev->nargs && i < 5; i++)
+        if (c->arg_names[i] && c->arg_names[i][0])
+            set(args, c->arg_names[i], json_value(c->arg_types[i], ev->args[i], ev, i));
+    set(obj, "args", args);
+    if (c && c->result_type != ROM_T_NONE)
+        set(obj, "result", json_value(c->result_type, ev->result, ev, -1));
+    if (ev->failed)
+        set(obj, "failed", json_true());
+}
+
+/* Serial bytes as a string whose code points are the bytes (U+0000..U+00FF), so any byte,
+ * including control characters and bytes above 0x7F, survives as valid JSON. */
+static json_t *json_bytes(const uint8_t *bytes, unsigned n)
+{
+    char utf8[2 * 16];
+    size_t len = 0;
+    for (unsigned i = 0; i < n && i < 16; i++) {
+        if (bytes[i] < 0x80) {
+            utf8[len++] = (char)bytes[i];
+        } else {
+            utf8[len++] = (char)(0xC0 | bytes[i] >> 6);
+            utf8[len++] = (char)(0x80 | (bytes[i] & 0x3F));
+        }
+    }
+    return json_stringn(utf8, len);
+}
+
+static void json_payload(json_t *obj, const vm_event *ev)
+{
+    switch ((ev_kind)ev->kind) {
+    case EV_VMI_CALL: json_call(obj, ev); break;
+    case EV_PORT_IN:
+        set(obj, "port", json_integer(ev->num));
+        set(obj, "size", json_integer(ev->args[0]));
+        set(obj, "value", json_u64(ev->result));
+        break;
+    case EV_PORT_OUT:
+        set(obj, "port", json_integer(ev->num));
+        set(obj, "size", json_integer(ev->args[0]));
+        set(obj, "value", json_integer(ev->args[1]));
+        break;
+    case EV_EXCEPTION:
+        set(obj, "vector", json_integer(ev->num));
+        if (ev->args[2] & 1)
+            set(obj, "error", json_integer(ev->args[0]));
+        if (ev->num == 14)
+            set(obj, "cr2", json_integer(ev->args[1]));
+        set(obj, "source", json_string(exception_source(ev)));
+        if (ev->failed)
+            set(obj, "delivered", json_false());
+        else if (ev->result != ev->num)
+            set(obj, "delivered_as", json_u64(ev->result));
+        break;
+    case EV_MEMORY: {
+        char access[2] = {(char)(ev->args[1] & 0x7F), 0};
+        set(obj, "address", json_integer(ev->args[0]));
+        set(obj, "access", json_string(access));
+        break;
+    }
+    case EV_GUEST_ERROR: set(obj, "rom_offset", json_integer(ev->args[0])); break;
+    case EV_INPUT:
+        set(obj, "bytes", json_integer(ev->num));
+        set(obj, "text", json_bytes((const uint8_t *)ev->args, ev->num));
+        break;
+    case EV_END:
+        set(obj, "reason", json_string(machine_end_name((machine_end)ev->num)));
+        set(obj, "value", json_integer(ev->args[0]));
+        break;
+    }
 }
 
 size_t ev_format_json(const vm_event *ev, size_t index, char *buf, size_t len)
 {
-    out o = {buf, len, 0};
-    put(&o, "{\"seq\":%zu,\"icount\":%llu,\"eip\":%u,\"kind\":\"%s\"", index, (unsigned long long)ev->icount, ev->eip,
-        ev_kind_name((ev_kind)ev->kind));
-    put_payload(&o, ev, true);
-    put(&o, "}");
-    return o.pos;
+    json_t *obj = json_object();
+    if (!obj)
+        return 0;
+    set(obj, "seq", json_u64(index));
+    set(obj, "icount", json_u64(ev->icount));
+    set(obj, "eip", json_integer(ev->eip));
+    set(obj, "kind", json_string(ev_kind_name((ev_kind)ev->kind)));
+    json_payload(obj, ev);
+    size_t n = json_dumpb(obj, buf, len, JSON_COMPACT);
+    json_decref(obj);
+    if (len)
+        buf[n < len ? n : len - 1] = 0;
+    return n;
 }

@@ -55,7 +55,9 @@ const char *ev_kind_name(ev_kind k);
 /* One line of text without newline, e.g.
  * "#12 icount=4821 eip=0x00100a2c vmi GetCycleCounter(counter=real) = 4815". */
 size_t ev_format_text(const vm_event *ev, size_t index, char *buf, size_t len);
-/* One JSON object without newline. */
+/* One JSON object without newline, written by jansson (valid JSON for any event; serial bytes
+ * are a string whose code points are the bytes). NUL-terminated in len; returns the length the
+ * whole object needs, so a result >= len means it was cut short. */
 size_t ev_format_json(const vm_event *ev, size_t index, char *buf, size_t len);
 
 #endif
