@@ -256,7 +256,7 @@ bool snap_take(machine *m, vm_error *err)
     snapshot *s = &t->snaps[t->count];
     memset(s, 0, sizeof *s);
     s->insns = machine_insns(m);
-    s->log_count = m->log.count;
+    s->log_count = evlog_count(&m->log);
     save_state(m, &s->state);
     s->cpu = malloc(t->cpu_size);
     s->pt_pages = malloc(m->mem.size / PAGE);
@@ -331,7 +331,7 @@ static bool restore(machine *m, size_t k, vm_error *err)
         return vm_fail(err, VM_EENGINE, "cannot load the CPU state of snapshot %zu", k);
     load_state(m, &s->state);
     memcpy(m->pt_pages, s->pt_pages, m->mem.size / PAGE);
-    m->log.count = s->log_count;
+    evlog_truncate(&m->log, s->log_count);
     m->end = END_RUNNING;
     m->end_message[0] = 0;
     for (size_t j = k + 1; j < t->count; j++) { /* the future is run again from here */
