@@ -40,7 +40,7 @@ START_TEST(test_help_lists_every_option_and_exits_zero)
     RUN("--help");
     ck_assert_int_eq(r.status, 0);
     const char *opts[] = {"-m MiB", "--append", "--serial", "--log", "--max-insns", "--no-rom", "--cpu-mhz",
-                          "--epoch", "--reboot-restarts", "--snap-every", "--version"};
+                          "--epoch", "--reboot-restarts", "--snap-every", "--log-mem", "--version"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         ck_assert_msg(strstr(r.out, opts[i]), "--help lacks %s", opts[i]);
 }
@@ -101,6 +101,7 @@ START_TEST(test_bad_option_values_are_usage_errors)
     static const char *const cases[][2] = {
         {"-m", "1"}, {"-m", "99999"}, {"-m", "12x"}, {"--cpu-mhz", "0"}, {"--max-insns", "-5"},
         {"--epoch", "soon"}, {"--serial", "tcp:1"}, {"--serial", "file:"}, {"--snap-every", "5"},
+        {"--log-mem", "0"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         RUN(cases[i][0], cases[i][1], tu_kernel("hello"));
@@ -280,6 +281,27 @@ START_TEST(test_log_of_vmi_calls_parses_as_strict_json)
 }
 END_TEST
 
+/* A million calls with a 1 MiB cap on the log: older chunks go to the spill file, and `calls`
+ * and `goto call N` still find a call deep inside them. */
+START_TEST(test_calls_deep_in_a_capped_log_are_listed_and_reached)
+{
+    char script[4096];
+    snprintf(script, sizeof script, "%s", tu_tmp("script"));
+    FILE *f = fopen(script, "w");
+    fputs("continue\ncalls 500000 500000\ngoto call 500000\nquit\n", f);
+    fclose(f);
+    RUN("--log-mem", "1", "--serial", "none", "--append", "iters=1000000", "-x", script, tu_kernel("callloop"));
+    ck_assert_msg(r.status == 0, "%d: %s", r.status, r.err);
+    const char *line = strstr(r.out, "#500000 icount=");
+    ck_assert_msg(line, "%s", r.out);
+    ck_assert_ptr_nonnull(strstr(line, "vmi GetCycleCounter(counter=real)"));
+    char at[64];
+    snprintf(at, sizeof at, "At icount %llu", strtoull(line + strlen("#500000 icount="), NULL, 10));
+    ck_assert_msg(strstr(r.out, at), "no '%s' in %s", at, r.out);
+    unlink(script);
+}
+END_TEST
+
 START_TEST(test_log_dash_writes_text_to_stderr)
 {
     RUN("--serial", "none", "--log", "-", tu_kernel("hello"));
@@ -357,6 +379,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_log_of_every_event_kind_parses_as_strict_json);
     tcase_add_test(tc, test_log_of_vmi_calls_parses_as_strict_json);
     tcase_add_test(tc, test_log_dash_writes_text_to_stderr);
+    tcase_add_test(tc, test_calls_deep_in_a_capped_log_are_listed_and_reached);
     tcase_add_test(tc, test_unwritable_log_is_reported_before_running);
     tcase_add_test(tc, test_two_processes_give_byte_identical_output_and_logs);
     tcase_add_test(tc, test_no_rom_boots_natively);
