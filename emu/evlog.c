@@ -370,17 +370,12 @@ void evlog_truncate(evlog *log, size_t n)
         st->hot_kinds[st->hot[i].kind < EV_KINDS ? st->hot[i].kind : 0]++;
 }
 
-/* Events of kind k in chunk ci's index (the hot array for ci == nchunks). */
+/* Events of kind k in all chunks before chunk ci (ci == nchunks: before the hot array). */
 static size_t kinds_before(const struct evlog_store *st, size_t ci, ev_kind k)
 {
     if (ci < st->nchunks)
         return st->chunks[ci].before[k];
     return st->nchunks ? st->chunks[ci - 1].before[k] + st->chunks[ci - 1].kinds[k] : 0;
-}
-
-static size_t kinds_in(const struct evlog_store *st, size_t ci, ev_kind k)
-{
-    return ci < st->nchunks ? st->chunks[ci].kinds[k] : st->hot_kinds[k];
 }
 
 size_t evlog_count_kind(const evlog *log, ev_kind k, size_t n)
@@ -404,7 +399,9 @@ bool evlog_find_kind(const evlog *log, ev_kind k, size_t n, size_t *index)
     struct evlog_store *st = log->store;
     if ((unsigned)k >= EV_KINDS || !st || n >= kinds_before(st, st->nchunks, k) + st->hot_kinds[k])
         return false;
-    size_t lo = 0, hi = st->nchunks; /* the last chunk (hot included) with fewer than n + 1 before it */
+    /* The last chunk (the hot array counting as chunk nchunks) with at most n before it: the
+     * next one has more than n before it, so this one holds the n-th. */
+    size_t lo = 0, hi = st->nchunks;
     while (lo < hi) {
         size_t mid = lo + (hi - lo + 1) / 2;
         if (kinds_before(st, mid, k) <= n)
@@ -412,8 +409,6 @@ bool evlog_find_kind(const evlog *log, ev_kind k, size_t n, size_t *index)
         else
             hi = mid - 1;
     }
-    while (lo <= st->nchunks && kinds_in(st, lo, k) == 0)
-        lo++;
     const vm_event *evs = events_of(st, lo);
     size_t left = n - kinds_before(st, lo, k), len = lo == st->nchunks ? st->nhot : EVLOG_CHUNK;
     for (size_t i = 0; evs && i < len; i++)
