@@ -95,9 +95,7 @@ int main(int argc, char **argv)
     /* goto call N on a call-heavy run: every VMI call is an event. */
     m = boot(dir, "callloop", "iters=2000000", MACHINE_DEFAULT_SNAP_EVERY);
     machine_run(m);
-    size_t calls = 0;
-    for (size_t i = 0; i < m->log.count; i++)
-        calls += m->log.events[i].kind == EV_VMI_CALL;
+    size_t calls = evlog_count_kind(&m->log, EV_VMI_CALL, evlog_count(&m->log));
     uint64_t end = machine_insns(m);
     sum = worst = 0;
     for (int i = 0; i < reps; i++) { /* backwards through the run: every goto goes back */

@@ -34,28 +34,68 @@ typedef struct vm_event {
     uint8_t failed;
 } vm_event;
 
+#define EV_KINDS 8 /* kinds above */
+
 typedef void (*evlog_sink)(void *ctx, const vm_event *ev);
 
+struct evlog_store;
+
+/* The log is kept in chunks of EVLOG_CHUNK events. The newest chunk is a plain array; a full
+ * one is delta/varint-encoded and zlib-compressed (a few bytes an event), and once the
+ * compressed chunks pass the memory cap the oldest are spilled to an unlinked temporary file.
+ * Each chunk is indexed (first and last icount, events of each kind before it and in it), so a
+ * lookup by event number, by icount or by kind (the n-th call) is a binary search plus one
+ * chunk decode; a small cache keeps the last chunks decoded. */
+#define EVLOG_CHUNK 4096u
+#define EVLOG_DEFAULT_MEM_MIB 64u
+
 typedef struct evlog {
-    vm_event *events;
-    size_t count, capacity;
+    struct evlog_store *store;
     evlog_sink sink; /* called for each event as it is added (e.g. the --log writer) */
     void *sink_ctx;
     evlog_sink observer; /* called for each event too: recording and replay checks */
     void *observer_ctx;
 } evlog;
 
+/* An empty log (nothing allocated until the first event). */
 void evlog_init(evlog *log);
 void evlog_free(evlog *log);
-/* Append; false if memory ran out (the event still went to the sink). */
+/* Bytes of compressed chunks kept in memory before older ones go to a temporary file. */
+void evlog_set_mem_limit(evlog *log, size_t bytes);
+/* Append; false if memory ran out or a chunk could not be spilled (the event still went to the
+ * sink and the observer; a chunk that cannot be spilled stays in memory). */
 bool evlog_add(evlog *log, const vm_event *ev);
+
+size_t evlog_count(const evlog *log);
+/* Event i (0-based); false if there is none or its chunk cannot be read back. */
+bool evlog_get(const evlog *log, size_t i, vm_event *out);
+/* Cut the log back to its first n events (a snapshot restore: the future is run again). */
+void evlog_truncate(evlog *log, size_t n);
+/* How many events of kind k are among the first n. */
+size_t evlog_count_kind(const evlog *log, ev_kind k, size_t n);
+/* The event number of the n-th (0-based) event of kind k; false if there are not that many. */
+bool evlog_find_kind(const evlog *log, ev_kind k, size_t n, size_t *index);
+/* The number of the first event with icount >= icount (evlog_count if none). */
+size_t evlog_find_icount(const evlog *log, uint64_t icount);
+
+/* Memory and work figures, for --log-mem, BENCHMARKS.md and tests. */
+typedef struct evlog_stats {
+    size_t chunks, spilled;   /* full chunks; of them, in the temporary file */
+    size_t compressed_bytes;  /* compressed chunks held in memory */
+    size_t spilled_bytes;     /* bytes in the temporary file */
+    size_t memory_bytes;      /* everything the log holds in memory */
+    size_t decodes;           /* chunk decodes so far (cache misses) */
+} evlog_stats;
+void evlog_get_stats(const evlog *log, evlog_stats *st);
 
 const char *ev_kind_name(ev_kind k);
 
 /* One line of text without newline, e.g.
  * "#12 icount=4821 eip=0x00100a2c vmi GetCycleCounter(counter=real) = 4815". */
 size_t ev_format_text(const vm_event *ev, size_t index, char *buf, size_t len);
-/* One JSON object without newline. */
+/* One JSON object without newline, written by jansson (valid JSON for any event; serial bytes
+ * are a string whose code points are the bytes). NUL-terminated in len; returns the length the
+ * whole object needs, so a result >= len means it was cut short. */
 size_t ev_format_json(const vm_event *ev, size_t index, char *buf, size_t len);
 
 #endif

@@ -19,6 +19,7 @@ void machine_config_defaults(machine_config *cfg)
     cfg->epoch = MACHINE_DEFAULT_EPOCH;
     cfg->snap_every = MACHINE_DEFAULT_SNAP_EVERY;
     cfg->snap_mem_mib = MACHINE_DEFAULT_SNAP_MIB;
+    cfg->log_mem_mib = EVLOG_DEFAULT_MEM_MIB;
 }
 
 const char *machine_end_name(machine_end why)
@@ -283,6 +284,7 @@ bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
     evlog_init(&m->log);
+    evlog_set_mem_limit(&m->log, (size_t)cfg->log_mem_mib << 20);
     uart_init(&m->com1, NULL, NULL);
     if (cfg->cpu_mhz == 0)
         return vm_fail(err, VM_EINVAL, "the cycle frequency must be at least 1 MHz");

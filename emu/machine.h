@@ -39,6 +39,7 @@ typedef struct machine_config {
     bool reboot_restarts;
     uint64_t snap_every;   /* instructions between automatic snapshots; 0 = no snapshots */
     uint32_t snap_mem_mib; /* memory all snapshots may use; older ones are thinned out */
+    uint32_t log_mem_mib;  /* compressed event-log chunks kept in memory; older ones are spilled */
 } machine_config;
 
 void machine_config_defaults(machine_config *cfg);

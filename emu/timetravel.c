@@ -12,38 +12,37 @@ bool tt_reverse_stepi(machine *m, uint64_t n, vm_error *err)
     return snap_goto(m, now - n, err);
 }
 
-/* The n-th VMI call event of the log, or NULL. */
-static const vm_event *nth_call(const machine *m, size_t n)
+/* The n-th VMI call event of the log (found through the log's index by kind). */
+static bool nth_call(const machine *m, size_t n, vm_event *ev)
 {
-    for (size_t i = 0; i < m->log.count; i++)
-        if (m->log.events[i].kind == EV_VMI_CALL && n-- == 0)
-            return &m->log.events[i];
-    return NULL;
+    size_t i;
+    return evlog_find_kind(&m->log, EV_VMI_CALL, n, &i) && evlog_get(&m->log, i, ev);
 }
 
 #define GOTO_CALL_STRIDE 1000000 /* instructions run forward at a time looking for a call */
 
 bool tt_goto_call(machine *m, size_t n, vm_error *err)
 {
-    const vm_event *ev = nth_call(m, n);
+    vm_event ev;
+    bool found = nth_call(m, n, &ev);
     /* Not in the log yet: run forward until it is (the goto below then lands exactly). */
-    while (!ev && m->end == END_RUNNING) {
+    while (!found && m->end == END_RUNNING) {
         machine_run_until(m, machine_insns(m) + GOTO_CALL_STRIDE);
-        ev = nth_call(m, n);
+        found = nth_call(m, n, &ev);
     }
-    if (!ev)
+    if (!found)
         return vm_fail(err, VM_EINVAL, "the run ended before VMI call %zu", n);
-    return snap_goto(m, ev->icount, err);
+    return snap_goto(m, ev.icount, err);
 }
 
 bool tt_reverse_step_call(machine *m, vm_error *err)
 {
     uint64_t now = machine_insns(m);
-    for (size_t i = m->log.count; i-- > 0;) {
-        const vm_event *ev = &m->log.events[i];
-        if (ev->kind == EV_VMI_CALL && ev->icount < now)
-            return snap_goto(m, ev->icount, err);
-    }
+    /* The calls before the first event at or after now; the last of them. */
+    size_t calls = evlog_count_kind(&m->log, EV_VMI_CALL, evlog_find_icount(&m->log, now));
+    vm_event ev;
+    if (calls > 0 && nth_call(m, calls - 1, &ev))
+        return snap_goto(m, ev.icount, err);
     return vm_fail(err, VM_EINVAL, "no VMI call before instruction %llu", (unsigned long long)now);
 }
 

@@ -1,6 +1,7 @@
 #include "frontend/eventsink.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool eventsink_open(eventsink *s, const char *path, vm_error *err)
@@ -21,13 +22,16 @@ bool eventsink_open(eventsink *s, const char *path, vm_error *err)
 void eventsink_write(void *ctx, const vm_event *ev)
 {
     eventsink *s = ctx;
-    char line[1024];
+    char line[1024], *big = NULL, *text = line;
     size_t n = s->json ? ev_format_json(ev, s->index, line, sizeof line) : ev_format_text(ev, s->index, line, sizeof line);
-    if (n >= sizeof line)
+    if (n >= sizeof line && s->json && (big = malloc(n + 1))) /* a cut JSON line would not parse */
+        n = ev_format_json(ev, s->index, text = big, n + 1);
+    else if (n >= sizeof line)
         n = sizeof line - 1;
     s->index++;
-    fwrite(line, 1, n, s->f);
+    fwrite(text, 1, n, s->f);
     fputc('\n', s->f);
+    free(big);
 }
 
 bool eventsink_close(eventsink *s, vm_error *err)

@@ -25,6 +25,8 @@ void options_usage(FILE *f, const char *prog)
             "  --snap-every N       snapshot every N instructions, for going back in time (default %u;\n"
             "                       0 = no snapshots)\n"
             "  --snap-mem MiB       memory for snapshots (default %u); older ones are thinned out\n"
+            "  --log-mem MiB        memory for the compressed event log (default %u); older parts go to\n"
+            "                       an unlinked temporary file\n"
             "  --record FILE        record the run: every VMI call and a state digest per snapshot\n"
             "  --replay FILE        replay a record with its options and check the run against it\n"
             "  --replay-any-kernel  replay even if KERNEL is not the recorded kernel\n"
@@ -40,7 +42,8 @@ void options_usage(FILE *f, const char *prog)
             "0 shutdown, 2 bad command line or kernel file, 4 halted with nothing pending,\n"
             "6 reboot, 8 instruction limit, 10 guest crashed, 12 emulator error, 14 replay diverged.\n",
             prog, MACHINE_DEFAULT_MIB, PHYS_MIN_MIB, PHYS_MAX_MIB, MACHINE_DEFAULT_MHZ,
-            (long long)MACHINE_DEFAULT_EPOCH, MACHINE_DEFAULT_SNAP_EVERY, MACHINE_DEFAULT_SNAP_MIB);
+            (long long)MACHINE_DEFAULT_EPOCH, MACHINE_DEFAULT_SNAP_EVERY, MACHINE_DEFAULT_SNAP_MIB,
+            EVLOG_DEFAULT_MEM_MIB);
 }
 
 static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -85,7 +88,7 @@ static bool parse_serial(options *o, const char *v, vm_error *err)
 
 /* Options that take a value, accepted as "--opt VALUE" and "--opt=VALUE". */
 static const char *const valued[] = {"-m", "--append", "--serial", "--log", "--max-insns", "--cpu-mhz", "--epoch",
-                                     "--snap-every", "--snap-mem", "--record", "--replay", "-x", "--gdb"};
+                                     "--snap-every", "--snap-mem", "--log-mem", "--record", "--replay", "-x", "--gdb"};
 
 /* Options that shape the machine: a replay takes them from the record instead. */
 static const char *const machine_shaping[] = {"-m", "--append", "--max-insns", "--cpu-mhz", "--epoch",
@@ -132,6 +135,10 @@ static bool apply(options *o, const char *name, const char *v, vm_error *err)
             o->record_path = v;
         else
             o->replay_path = v;
+    } else if (strcmp(name, "--log-mem") == 0) {
+        if (!parse_u64(v, 1, 1u << 20, &u))
+            return vm_fail(err, VM_EINVAL, "--log-mem: '%s' is not a size in MiB between 1 and 1048576", v);
+        o->machine.log_mem_mib = (uint32_t)u;
     } else if (strcmp(name, "--snap-mem") == 0) {
         if (!parse_u64(v, 1, 1u << 20, &u))
             return vm_fail(err, VM_EINVAL, "--snap-mem: '%s' is not a size in MiB between 1 and 1048576", v);

@@ -515,16 +515,17 @@ static bool cmd_calls(shell *s, int argc, char **argv, vm_error *err)
     uint64_t from = 0, to = UINT64_MAX;
     if ((argc > 1 && !parse_u64(argv[1], &from)) || (argc > 2 && !parse_u64(argv[2], &to)))
         return vm_fail(err, VM_EINVAL, "usage: calls [FROM [TO]] (call numbers as listed)");
-    size_t n = 0;
-    for (size_t i = 0; i < s->m->log.count; i++) {
-        const vm_event *ev = &s->m->log.events[i];
-        if (ev->kind != EV_VMI_CALL)
+    /* Straight to call FROM through the log's index, then on through the events. */
+    size_t i, n = (size_t)from, count = evlog_count(&s->m->log);
+    if (!evlog_find_kind(&s->m->log, EV_VMI_CALL, n, &i))
+        return true;
+    vm_event ev;
+    for (; i < count && n <= to && evlog_get(&s->m->log, i, &ev); i++) {
+        if (ev.kind != EV_VMI_CALL)
             continue;
-        if (n >= from && n <= to) {
-            char text[512];
-            ev_format_text(ev, n, text, sizeof text);
-            fprintf(s->out, "%s\n", text);
-        }
+        char text[512];
+        ev_format_text(&ev, n, text, sizeof text);
+        fprintf(s->out, "%s\n", text);
         n++;
     }
     return true;
@@ -563,7 +564,8 @@ static bool cmd_explain(shell *s, int argc, char **argv, vm_error *err)
         return vm_fail(err, VM_ENOMEM, "out of memory");
     memcpy(old, s->m->mem.ram, s->m->mem.size);
     dbg_stepi(&s->d, 1, err);
-    ev = s->m->log.count ? &s->m->log.events[s->m->log.count - 1] : NULL;
+    vm_event last;
+    ev = evlog_get(&s->m->log, evlog_count(&s->m->log) - 1, &last) ? &last : NULL;
     const rom_call *c = ev && ev->kind == EV_VMI_CALL
                             ? (ev->num == EV_NUM_INIT ? &rom_entry_init : ev->num == EV_NUM_RELOC ? &rom_entry_reloc : rom_call_find(ev->num))
                             : NULL;

@@ -57,7 +57,7 @@ static uint64_t edx_eax(void)
     return (uint64_t)vcpu_get(m.cpu, CPU_EDX) << 32 | vcpu_get(m.cpu, CPU_EAX);
 }
 
-static const vm_event *last_event(void) { return &m.log.events[m.log.count - 1]; }
+static const vm_event *last_event(void) { return tu_event(&m.log, evlog_count(&m.log) - 1); }
 
 static void assert_returned_and_preserved(void)
 {

@@ -1,5 +1,6 @@
 /* The vmiemu command as a user runs it: options, exit statuses, messages, --log and --serial. */
 #include <check.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ START_TEST(test_help_lists_every_option_and_exits_zero)
     RUN("--help");
     ck_assert_int_eq(r.status, 0);
     const char *opts[] = {"-m MiB", "--append", "--serial", "--log", "--max-insns", "--no-rom", "--cpu-mhz",
-                          "--epoch", "--reboot-restarts", "--snap-every", "--version"};
+                          "--epoch", "--reboot-restarts", "--snap-every", "--log-mem", "--version"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         ck_assert_msg(strstr(r.out, opts[i]), "--help lacks %s", opts[i]);
 }
@@ -100,6 +101,7 @@ START_TEST(test_bad_option_values_are_usage_errors)
     static const char *const cases[][2] = {
         {"-m", "1"}, {"-m", "99999"}, {"-m", "12x"}, {"--cpu-mhz", "0"}, {"--max-insns", "-5"},
         {"--epoch", "soon"}, {"--serial", "tcp:1"}, {"--serial", "file:"}, {"--snap-every", "5"},
+        {"--log-mem", "0"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         RUN(cases[i][0], cases[i][1], tu_kernel("hello"));
@@ -201,6 +203,105 @@ START_TEST(test_log_json_decodes_arguments_and_results)
 }
 END_TEST
 
+/* Each line of the JSON Lines file at path through jansson's strict decoder; returns the
+ * objects as one array (the caller frees it). */
+static json_t *parse_json_lines(const char *path)
+{
+    char *text = read_file(path);
+    json_t *all = json_array();
+    int lineno = 1;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lineno++) {
+        json_error_t e;
+        json_t *obj = json_loads(line, JSON_REJECT_DUPLICATES, &e);
+        ck_assert_msg(obj, "line %d is not JSON (%s at column %d): %s", lineno, e.text, e.column, line);
+        ck_assert_msg(json_is_object(obj), "line %d is not an object: %s", lineno, line);
+        ck_assert_msg(json_is_integer(json_object_get(obj, "seq")), "line %d has no seq", lineno);
+        ck_assert_int_eq(json_integer_value(json_object_get(obj, "seq")), lineno - 1);
+        ck_assert_msg(json_is_integer(json_object_get(obj, "icount")), "line %d has no icount", lineno);
+        ck_assert_msg(json_is_integer(json_object_get(obj, "eip")), "line %d has no eip", lineno);
+        ck_assert_msg(json_is_string(json_object_get(obj, "kind")), "line %d has no kind", lineno);
+        json_array_append_new(all, obj);
+    }
+    free(text);
+    return all;
+}
+
+static json_t *first_of_kind(json_t *events, const char *kind)
+{
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev)
+        if (strcmp(json_string_value(json_object_get(ev, "kind")), kind) == 0)
+            return ev;
+    ck_abort_msg("no %s event in the log", kind);
+    return NULL;
+}
+
+START_TEST(test_log_of_every_event_kind_parses_as_strict_json)
+{
+    char p[4096], elf[4096];
+    snprintf(p, sizeof p, "%s", tu_tmp("log"));
+    snprintf(elf, sizeof elf, "%s/events.elf", VMIEMU_GUEST_DIR);
+    const char *args[] = {"--log", p, elf, NULL};
+    /* a quote, a backslash, control characters, a byte above 0x7F, a newline */
+    r = tu_run_input(args, "a\"b\\c\x01\xff\tz\nq");
+    json_t *events = parse_json_lines(p);
+    json_t *in = first_of_kind(events, "input");
+    ck_assert_int_eq(json_integer_value(json_object_get(in, "bytes")), 11);
+    ck_assert_str_eq(json_string_value(json_object_get(in, "text")), "a\"b\\c\x01\xc3\xbf\tz\nq"); /* 0xFF is U+00FF */
+    json_t *pin = first_of_kind(events, "port-in"), *pout = first_of_kind(events, "port-out");
+    ck_assert_int_eq(json_integer_value(json_object_get(pin, "port")), 0x99);
+    ck_assert_int_eq(json_integer_value(json_object_get(pout, "size")), 1);
+    json_t *mem = first_of_kind(events, "memory");
+    ck_assert_int_eq(json_integer_value(json_object_get(mem, "address")), 0xF0000000);
+    ck_assert_str_eq(json_string_value(json_object_get(mem, "access")), "r");
+    json_t *ex = first_of_kind(events, "exception");
+    ck_assert_int_eq(json_integer_value(json_object_get(ex, "vector")), 6);
+    ck_assert(json_is_false(json_object_get(ex, "delivered")));
+    json_t *end = first_of_kind(events, "end");
+    ck_assert_str_eq(json_string_value(json_object_get(end, "reason")), "crash");
+    json_decref(events);
+    unlink(p);
+}
+END_TEST
+
+START_TEST(test_log_of_vmi_calls_parses_as_strict_json)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s", tu_tmp("log"));
+    RUN("--serial", "none", "--log", p, tu_kernel("hello"));
+    json_t *events = parse_json_lines(p);
+    ck_assert_uint_eq(json_array_size(events), 1 + 74 + 14 + 1);
+    json_t *reloc = json_array_get(events, 1);
+    ck_assert_str_eq(json_string_value(json_object_get(reloc, "call")), "GetRelocationInfo");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(reloc, "args"), "call")), "CPUID");
+    ck_assert_str_eq(json_string_value(json_object_get(reloc, "result")), "CALL_REL 0x000c0100");
+    json_decref(events);
+    unlink(p);
+}
+END_TEST
+
+/* A million calls with a 1 MiB cap on the log: older chunks go to the spill file, and `calls`
+ * and `goto call N` still find a call deep inside them. */
+START_TEST(test_calls_deep_in_a_capped_log_are_listed_and_reached)
+{
+    char script[4096];
+    snprintf(script, sizeof script, "%s", tu_tmp("script"));
+    FILE *f = fopen(script, "w");
+    fputs("continue\ncalls 500000 500000\ngoto call 500000\nquit\n", f);
+    fclose(f);
+    RUN("--log-mem", "1", "--serial", "none", "--append", "iters=1000000", "-x", script, tu_kernel("callloop"));
+    ck_assert_msg(r.status == 0, "%d: %s", r.status, r.err);
+    const char *line = strstr(r.out, "#500000 icount=");
+    ck_assert_msg(line, "%s", r.out);
+    ck_assert_ptr_nonnull(strstr(line, "vmi GetCycleCounter(counter=real)"));
+    char at[64];
+    snprintf(at, sizeof at, "At icount %llu", strtoull(line + strlen("#500000 icount="), NULL, 10));
+    ck_assert_msg(strstr(r.out, at), "no '%s' in %s", at, r.out);
+    unlink(script);
+}
+END_TEST
+
 START_TEST(test_log_dash_writes_text_to_stderr)
 {
     RUN("--serial", "none", "--log", "-", tu_kernel("hello"));
@@ -275,7 +376,10 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_serial_file_receives_the_console);
     tcase_add_test(tc, test_log_file_is_json_lines_one_event_each);
     tcase_add_test(tc, test_log_json_decodes_arguments_and_results);
+    tcase_add_test(tc, test_log_of_every_event_kind_parses_as_strict_json);
+    tcase_add_test(tc, test_log_of_vmi_calls_parses_as_strict_json);
     tcase_add_test(tc, test_log_dash_writes_text_to_stderr);
+    tcase_add_test(tc, test_calls_deep_in_a_capped_log_are_listed_and_reached);
     tcase_add_test(tc, test_unwritable_log_is_reported_before_running);
     tcase_add_test(tc, test_two_processes_give_byte_identical_output_and_logs);
     tcase_add_test(tc, test_no_rom_boots_natively);

@@ -127,7 +127,7 @@ START_TEST(test_max_insns_end_event_carries_the_exact_count)
     ck_assert_msg(machine_init(&m, &c, tu_kernel("loop"), &err), "%s", err.msg);
     uart_init(&m.com1, NULL, NULL);
     ck_assert_int_eq(machine_run(&m), END_LIMIT);
-    const vm_event *end = &m.log.events[m.log.count - 1];
+    const vm_event *end = tu_event(&m.log, evlog_count(&m.log) - 1);
     ck_assert_uint_eq(end->kind, EV_END);
     ck_assert_uint_eq(end->icount, 123457);
 }

@@ -18,8 +18,8 @@ static uint32_t result(int i) { return phys_read32(&m.mem, RESULT + 4u * (uint32
 static size_t count_kind(ev_kind k)
 {
     size_t n = 0;
-    for (size_t i = 0; i < m.log.count; i++)
-        n += m.log.events[i].kind == k;
+    for (size_t i = 0; i < evlog_count(&m.log); i++)
+        n += tu_event(&m.log, i)->kind == k;
     return n;
 }
 
@@ -71,7 +71,7 @@ START_TEST(test_fault_while_delivering_a_fault_becomes_a_double_fault)
     ck_assert_uint_eq(result(2), 0xdf);
     ck_assert_uint_eq(result(0), 0);
     ck_assert_uint_eq(result(1), 0);
-    const vm_event *ev = &m.log.events[0];
+    const vm_event *ev = tu_event(&m.log, 0);
     ck_assert_uint_eq(ev->kind, EV_EXCEPTION);
     ck_assert_uint_eq(ev->num, 13);
     ck_assert_uint_eq(ev->result, 8); /* what was finally delivered */
@@ -82,8 +82,8 @@ START_TEST(test_no_usable_idt_ends_in_a_triple_fault_with_a_message)
 {
     ck_assert_int_eq(tu_run_snippet(&m, "deliver_triple"), END_CRASH);
     ck_assert_ptr_nonnull(strstr(m.end_message, "triple fault"));
-    ck_assert_uint_eq(m.log.events[0].kind, EV_EXCEPTION);
-    ck_assert(m.log.events[0].failed);
+    ck_assert_uint_eq(tu_event(&m.log, 0)->kind, EV_EXCEPTION);
+    ck_assert(tu_event(&m.log, 0)->failed);
 }
 END_TEST
 
@@ -94,7 +94,7 @@ START_TEST(test_page_faults_report_cr2_and_error_code)
     ck_assert_uint_eq(result(1), 0x40000010u);
     ck_assert_uint_eq(result(2), 0x2);        /* not present, write, supervisor */
     ck_assert_uint_eq(result(3), 0x40000020u);
-    ck_assert_uint_eq(m.log.events[0].args[1], 0x40000010u); /* the log carries CR2 */
+    ck_assert_uint_eq(tu_event(&m.log, 0)->args[1], 0x40000010u); /* the log carries CR2 */
 }
 END_TEST
 
@@ -137,8 +137,8 @@ START_TEST(test_ring3_port_io_follows_the_tss_io_bitmap)
     ck_assert_uint_eq(m.mem.ram[result(2)], 0x66); /* #GP at the 16-bit out dx, ax */
     ck_assert_uint_eq(result(3), 0);
     ck_assert_uint_eq(result(4), 0x1B);
-    for (size_t i = 0; i < m.log.count; i++) /* port 0x80 is the POST port: no unknown-port event */
-        ck_assert_uint_ne(m.log.events[i].kind, EV_PORT_OUT);
+    for (size_t i = 0; i < evlog_count(&m.log); i++) /* port 0x80 is the POST port: no unknown-port event */
+        ck_assert_uint_ne(tu_event(&m.log, i)->kind, EV_PORT_OUT);
 }
 END_TEST
 

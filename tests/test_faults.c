@@ -25,7 +25,7 @@ static machine_end run_code(const uint8_t *code, size_t len)
     ck_assert_int_eq(machine_run(&m), END_LIMIT);
     m.end = END_RUNNING;
     m.cfg.max_insns = 0;
-    m.log.count = 0;
+    evlog_truncate(&m.log, 0);
     phys_write(&m.mem, CODE, code, len);
     vcpu_set(m.cpu, CPU_EIP, CODE);
     return machine_run(&m);
@@ -35,9 +35,9 @@ static void teardown(void) { machine_free(&m); }
 
 static const vm_event *find(ev_kind kind)
 {
-    for (size_t i = 0; i < m.log.count; i++)
-        if (m.log.events[i].kind == kind)
-            return &m.log.events[i];
+    for (size_t i = 0; i < evlog_count(&m.log); i++)
+        if (tu_event(&m.log, i)->kind == kind)
+            return tu_event(&m.log, i);
     return NULL;
 }
 
@@ -106,8 +106,8 @@ START_TEST(test_memory_above_ram_is_an_open_bus_and_logged)
     ck_assert_ptr_nonnull(ev);
     ck_assert_uint_eq(ev->args[0], 0xF0000000u);
     ck_assert_uint_eq(ev->args[1], 'r');
-    ck_assert_uint_eq(m.log.events[1].args[0], 0xF0000010u);
-    ck_assert_uint_eq(m.log.events[1].args[1], 'w');
+    ck_assert_uint_eq(tu_event(&m.log, 1)->args[0], 0xF0000010u);
+    ck_assert_uint_eq(tu_event(&m.log, 1)->args[1], 'w');
 }
 END_TEST
 

@@ -27,8 +27,8 @@ static void run_hello(const machine_config *cfg)
 static size_t count_calls(const machine *m, uint16_t num)
 {
     size_t n = 0;
-    for (size_t i = 0; i < m->log.count; i++)
-        n += m->log.events[i].kind == EV_VMI_CALL && m->log.events[i].num == num;
+    for (size_t i = 0; i < evlog_count(&m->log); i++)
+        n += tu_event(&m->log, i)->kind == EV_VMI_CALL && tu_event(&m->log, i)->num == num;
     return n;
 }
 
@@ -48,10 +48,10 @@ START_TEST(test_hello_calls_init_first_then_relocation_for_every_number)
 {
     run_hello(NULL);
     const evlog *log = &t->m.log;
-    ck_assert_uint_ge(log->count, 1 + ROM_NUM_CALLS);
-    ck_assert_uint_eq(log->events[0].num, EV_NUM_INIT);
+    ck_assert_uint_ge(evlog_count(log), 1 + ROM_NUM_CALLS);
+    ck_assert_uint_eq(tu_event(log, 0)->num, EV_NUM_INIT);
     for (uint32_t n = 0; n < ROM_NUM_CALLS; n++) {
-        const vm_event *ev = &log->events[1 + n];
+        const vm_event *ev = tu_event(log, 1 + n);
         ck_assert_uint_eq(ev->kind, EV_VMI_CALL);
         ck_assert_uint_eq(ev->num, EV_NUM_RELOC);
         ck_assert_uint_eq(ev->args[0], n);
@@ -66,13 +66,13 @@ START_TEST(test_hello_makes_every_foundation_call_in_order)
     const evlog *log = &t->m.log;
     const uint16_t expect[] = {0, 0, 27, 27, 66, 67, 67, 67, 67, 67, 67, 70, 71, 65};
     size_t first = 1 + ROM_NUM_CALLS, n = sizeof expect / sizeof expect[0];
-    ck_assert_uint_eq(log->count, first + n + 1); /* + the end event */
+    ck_assert_uint_eq(evlog_count(log), first + n + 1); /* + the end event */
     for (size_t i = 0; i < n; i++)
-        ck_assert_uint_eq(log->events[first + i].num, expect[i]);
-    ck_assert_uint_eq(log->events[first + n].kind, EV_END);
+        ck_assert_uint_eq(tu_event(log, first + i)->num, expect[i]);
+    ck_assert_uint_eq(tu_event(log, first + n)->kind, EV_END);
     /* The counter argument walks real, available, stolen, two reads each. */
     for (size_t i = 0; i < 6; i++)
-        ck_assert_uint_eq(log->events[first + 5 + i].args[0], i / 2);
+        ck_assert_uint_eq(tu_event(log, first + 5 + i)->args[0], i / 2);
 }
 END_TEST
 
@@ -80,10 +80,10 @@ START_TEST(test_event_icounts_increase_and_time_results_equal_them)
 {
     run_hello(NULL);
     const evlog *log = &t->m.log;
-    for (size_t i = 1; i < log->count; i++)
-        ck_assert_uint_gt(log->events[i].icount, log->events[i - 1].icount);
-    for (size_t i = 0; i < log->count; i++) {
-        const vm_event *ev = &log->events[i];
+    for (size_t i = 1; i < evlog_count(log); i++)
+        ck_assert_uint_gt(tu_event(log, i)->icount, tu_event(log, i - 1)->icount);
+    for (size_t i = 0; i < evlog_count(log); i++) {
+        const vm_event *ev = tu_event(log, i);
         if (ev->kind == EV_VMI_CALL && (ev->num == 27 || (ev->num == 67 && ev->args[0] < 2)))
             ck_assert_uint_eq(ev->result, ev->icount);
         if (ev->kind == EV_VMI_CALL && ev->num == 70)
@@ -130,7 +130,7 @@ START_TEST(test_without_rom_hello_runs_natively_and_passes)
     ck_assert_ptr_nonnull(strstr(t->serial, "running natively"));
     ck_assert_ptr_nonnull(strstr(t->serial, "hello: PASS"));
     ck_assert_uint_eq(count_calls(&t->m, EV_NUM_INIT), 0);
-    ck_assert_uint_eq(t->m.log.count, 1); /* only the end */
+    ck_assert_uint_eq(evlog_count(&t->m.log), 1); /* only the end */
     ck_assert_uint_eq(t->m.exit_value, 0x10);
 }
 END_TEST
@@ -177,8 +177,8 @@ START_TEST(test_reboot_restarts_boots_again_and_time_keeps_running)
     ck_assert_uint_ge(count_calls(&t->m, EV_NUM_INIT), 3);
     /* Time never goes back: the second boot's first RDTSC is beyond the first boot's last. */
     const evlog *log = &t->m.log;
-    for (size_t i = 1; i < log->count; i++)
-        ck_assert_uint_ge(log->events[i].icount, log->events[i - 1].icount);
+    for (size_t i = 1; i < evlog_count(log); i++)
+        ck_assert_uint_ge(tu_event(log, i)->icount, tu_event(log, i - 1)->icount);
 }
 END_TEST
 

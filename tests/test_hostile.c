@@ -19,9 +19,9 @@ static uint32_t result(int i) { return phys_read32(&m.mem, RESULT + 4u * (uint32
 /* The n-th logged call with this number (0-based), or NULL. */
 static const vm_event *call(uint16_t num, int n)
 {
-    for (size_t i = 0; i < m.log.count; i++)
-        if (m.log.events[i].kind == EV_VMI_CALL && m.log.events[i].num == num && n-- == 0)
-            return &m.log.events[i];
+    for (size_t i = 0; i < evlog_count(&m.log); i++)
+        if (tu_event(&m.log, i)->kind == EV_VMI_CALL && tu_event(&m.log, i)->num == num && n-- == 0)
+            return tu_event(&m.log, i);
     return NULL;
 }
 
@@ -104,9 +104,9 @@ START_TEST(test_set_pxe_through_an_unmapped_pointer_is_a_guest_page_fault)
     assert_failed(38, 0);
     ck_assert_uint_eq(result(2), 0x40000000u);
     const vm_event *last = NULL;
-    for (size_t i = 0; i < m.log.count; i++)
-        if (m.log.events[i].kind == EV_EXCEPTION)
-            last = &m.log.events[i];
+    for (size_t i = 0; i < evlog_count(&m.log); i++)
+        if (tu_event(&m.log, i)->kind == EV_EXCEPTION)
+            last = tu_event(&m.log, i);
     ck_assert_ptr_nonnull(last);
     ck_assert_uint_eq(last->num, 14);
 }
@@ -115,8 +115,8 @@ END_TEST
 START_TEST(test_descriptor_table_from_the_open_bus_is_logged)
 {
     size_t reads = 0;
-    for (size_t i = 0; i < m.log.count; i++)
-        reads += m.log.events[i].kind == EV_MEMORY && m.log.events[i].args[0] >= 0xF0000000u;
+    for (size_t i = 0; i < evlog_count(&m.log); i++)
+        reads += tu_event(&m.log, i)->kind == EV_MEMORY && tu_event(&m.log, i)->args[0] >= 0xF0000000u;
     ck_assert_uint_ge(reads, 1); /* lgdt read its 6 bytes from the open bus */
     assert_failed(62, 0);        /* the host does not read AP state from I/O space */
     ck_assert(!m.ap_state_set);

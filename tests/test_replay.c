@@ -72,9 +72,9 @@ static uint64_t nth_counter_call(const char *kernel, int k)
     vm_error err = {0};
     ck_assert(tu_boot_and_run(t, NULL, kernel, &err));
     uint64_t at = 0;
-    for (size_t i = 0; i < t->m.log.count; i++)
-        if (t->m.log.events[i].kind == EV_VMI_CALL && t->m.log.events[i].num == 67 && k-- == 0)
-            at = t->m.log.events[i].icount;
+    for (size_t i = 0; i < evlog_count(&t->m.log); i++)
+        if (tu_event(&t->m.log, i)->kind == EV_VMI_CALL && tu_event(&t->m.log, i)->num == 67 && k-- == 0)
+            at = tu_event(&t->m.log, i)->icount;
     machine_free(&t->m);
     free(t);
     return at;

@@ -166,6 +166,39 @@ START_TEST(test_thinned_snapshots_stay_within_budget_and_still_restore_exactly)
 }
 END_TEST
 
+/* 10^5 snapshots within a budget that holds a few thousand: thinning's work per snapshot stays
+ * bounded (amortised O(1), well under O(log n)), every snapshot is within the budget, and the
+ * kept ones still cover the timeline: consecutive near the present, and each gap no wider than
+ * a fraction of its age. */
+START_TEST(test_thinning_costs_amortised_constant_work_per_snapshot)
+{
+    enum { EVERY = 100, SNAPS = 100000 };
+    snap_mib = 16;
+    boot(b, tu_kernel("loop"), EVERY, "iters=100000000");
+    uint64_t taken = 1;
+    for (int round = 1; round <= SNAPS / 1000; round++) {
+        ck_assert_int_eq(machine_run_until(&b->m, (uint64_t)round * 1000 * EVERY), END_RUNNING);
+        taken += 1000;
+        ck_assert_uint_le(snap_bytes(&b->m), (size_t)snap_mib << 20);
+        ck_assert_msg(snap_thin_work(&b->m) <= 8 * taken, "%llu entries of work for %llu snapshots",
+                      (unsigned long long)snap_thin_work(&b->m), (unsigned long long)taken);
+    }
+    size_t n = snap_count(&b->m);
+    uint64_t now = machine_insns(&b->m);
+    ck_assert_uint_gt(n, 100); /* the budget holds many */
+    ck_assert_uint_lt(n, 5000);
+    ck_assert_uint_eq(snap_insns(&b->m, 0), 0);
+    ck_assert_uint_ge(snap_insns(&b->m, n - 1), now - EVERY); /* the latest is kept */
+    ck_assert_uint_gt(snap_thin_work(&b->m), 0); /* thinning ran */
+    for (size_t i = n - 16; i + 1 < n; i++) /* dense near the present */
+        ck_assert_uint_eq(snap_insns(&b->m, i + 1) - snap_insns(&b->m, i), EVERY);
+    for (size_t i = 0; i + 1 < n; i++) {
+        uint64_t gap = snap_insns(&b->m, i + 1) - snap_insns(&b->m, i), age = now - snap_insns(&b->m, i + 1);
+        ck_assert_msg(gap <= age / 4 + EVERY, "gap %llu at age %llu", (unsigned long long)gap, (unsigned long long)age);
+    }
+}
+END_TEST
+
 static Suite *snapshot_suite(void)
 {
     Suite *s = suite_create("snapshot");
@@ -180,6 +213,7 @@ static Suite *snapshot_suite(void)
     tcase_add_test(tc, test_goto_without_snapshots_is_refused);
     tcase_add_test(tc, test_going_back_across_timer_interrupts_replays_them);
     tcase_add_test(tc, test_thinned_snapshots_stay_within_budget_and_still_restore_exactly);
+    tcase_add_test(tc, test_thinning_costs_amortised_constant_work_per_snapshot);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -27,8 +27,8 @@ static uint64_t tick(int i)
 static size_t count_external(void)
 {
     size_t n = 0;
-    for (size_t i = 0; i < m.log.count; i++)
-        n += m.log.events[i].kind == EV_EXCEPTION && (m.log.events[i].args[2] & 4);
+    for (size_t i = 0; i < evlog_count(&m.log); i++)
+        n += tu_event(&m.log, i)->kind == EV_EXCEPTION && (tu_event(&m.log, i)->args[2] & 4);
     return n;
 }
 
@@ -88,9 +88,9 @@ START_TEST(test_apic_wired_alarm_raises_the_lvt_vector_until_cancelled)
     for (int i = 1; i < 4; i++)
         ck_assert_uint_eq(tick(i) - tick(i - 1), 2 * PERIOD);
     ck_assert_uint_eq(result(2), 1);
-    for (size_t i = 0; i < m.log.count; i++)
-        if (m.log.events[i].kind == EV_EXCEPTION)
-            ck_assert_uint_eq(m.log.events[i].num, 0xEF);
+    for (size_t i = 0; i < evlog_count(&m.log); i++)
+        if (tu_event(&m.log, i)->kind == EV_EXCEPTION)
+            ck_assert_uint_eq(tu_event(&m.log, i)->num, 0xEF);
 }
 END_TEST
 
@@ -109,9 +109,9 @@ START_TEST(test_interrupts_inside_rom_slots_return_into_them)
     ck_assert_uint_eq(result(3), 0x600d);
     ck_assert_uint_gt(result(0), 1000);
     size_t mid_slot = 0; /* interrupts whose return address lies inside the ROM */
-    for (size_t i = 0; i < m.log.count; i++)
-        mid_slot += m.log.events[i].kind == EV_EXCEPTION && m.log.events[i].eip >= 0xC0000u &&
-                    m.log.events[i].eip < 0xC1000u;
+    for (size_t i = 0; i < evlog_count(&m.log); i++)
+        mid_slot += tu_event(&m.log, i)->kind == EV_EXCEPTION && tu_event(&m.log, i)->eip >= 0xC0000u &&
+                    tu_event(&m.log, i)->eip < 0xC1000u;
     ck_assert_uint_gt(mid_slot, 0);
 }
 END_TEST

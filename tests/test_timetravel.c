@@ -33,9 +33,9 @@ static void teardown(void)
 /* The k-th logged VMI call with this number. */
 static const vm_event *call(uint16_t num, int k)
 {
-    for (size_t i = 0; i < t->m.log.count; i++)
-        if (t->m.log.events[i].kind == EV_VMI_CALL && t->m.log.events[i].num == num && k-- == 0)
-            return &t->m.log.events[i];
+    for (size_t i = 0; i < evlog_count(&t->m.log); i++)
+        if (tu_event(&t->m.log, i)->kind == EV_VMI_CALL && tu_event(&t->m.log, i)->num == num && k-- == 0)
+            return tu_event(&t->m.log, i);
     return NULL;
 }
 
@@ -55,8 +55,8 @@ START_TEST(test_goto_call_lands_just_before_the_call)
     ck_assert_int_eq(machine_run(&t->m), END_EXIT_PORT);
     const vm_event first_rdtsc = *call(27, 0);
     size_t n = 0; /* its index among all VMI calls */
-    for (size_t i = 0; &t->m.log.events[i] != call(27, 0); i++)
-        n += t->m.log.events[i].kind == EV_VMI_CALL;
+    for (size_t i = 0; tu_event(&t->m.log, i)->icount != first_rdtsc.icount || tu_event(&t->m.log, i)->num != 27; i++)
+        n += tu_event(&t->m.log, i)->kind == EV_VMI_CALL;
     ck_assert_msg(tt_goto_call(&t->m, n, &err), "%s", err.msg);
     ck_assert_uint_eq(machine_insns(&t->m), first_rdtsc.icount);
     ck_assert_uint_eq(vcpu_get(t->m.cpu, CPU_EIP), 0xC0000u + 0x100 + 27 * 32); /* at the ROM slot */
@@ -75,7 +75,7 @@ START_TEST(test_reverse_step_call_finds_the_previous_vmi_call)
     ck_assert_uint_eq(machine_insns(&t->m), iodelay.icount);
     ck_assert_msg(tt_reverse_step_call(&t->m, &err), "%s", err.msg);
     ck_assert_uint_eq(machine_insns(&t->m), updated.icount);
-    ck_assert_uint_eq(t->m.log.events[t->m.log.count - 1].num, 70); /* the call before it is now the latest */
+    ck_assert_uint_eq(tu_event(&t->m.log, evlog_count(&t->m.log) - 1)->num, 70); /* the call before it is now the latest */
 }
 END_TEST
 

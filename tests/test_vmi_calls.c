@@ -17,9 +17,9 @@ static uint32_t result(int i) { return phys_read32(&m.mem, RESULT + 4u * (uint32
 
 static const vm_event *find_call(uint16_t num)
 {
-    for (size_t i = 0; i < m.log.count; i++)
-        if (m.log.events[i].kind == EV_VMI_CALL && m.log.events[i].num == num)
-            return &m.log.events[i];
+    for (size_t i = 0; i < evlog_count(&m.log); i++)
+        if (tu_event(&m.log, i)->kind == EV_VMI_CALL && tu_event(&m.log, i)->num == num)
+            return tu_event(&m.log, i);
     return NULL;
 }
 

@@ -2,6 +2,7 @@
 
 #include "emu/snapshot.h"
 
+#include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,7 +151,7 @@ bool tu_load_snippet(machine *m, const char *name)
     free(code);
     m->end = END_RUNNING;
     m->cfg.max_insns = 0;
-    m->log.count = 0;
+    evlog_truncate(&m->log, 0);
     vcpu_set(m->cpu, CPU_EIP, TU_SNIPPET_BASE);
     if (m->timeline) { /* the past is hello's: start the timeline at the snippet */
         snap_forget(m);
@@ -166,12 +167,12 @@ machine_end tu_run_snippet(machine *m, const char *name)
 
 char *tu_log_text(const machine *m)
 {
-    size_t cap = 256 + m->log.count * 256, len = 0;
+    size_t cap = 256 + evlog_count(&m->log) * 256, len = 0;
     char *buf = malloc(cap);
     buf[0] = 0;
-    for (size_t i = 0; i < m->log.count; i++) {
+    for (size_t i = 0; i < evlog_count(&m->log); i++) {
         char line[512];
-        size_t n = ev_format_text(&m->log.events[i], i, line, sizeof line);
+        size_t n = ev_format_text(tu_event(&m->log, i), i, line, sizeof line);
         if (n >= sizeof line)
             n = sizeof line - 1;
         if (len + n + 2 > cap)
@@ -182,4 +183,13 @@ char *tu_log_text(const machine *m)
         buf[len] = 0;
     }
     return buf;
+}
+
+const vm_event *tu_event(const evlog *log, size_t i)
+{
+    static vm_event ring[16];
+    static unsigned next;
+    vm_event *ev = &ring[next++ % 16];
+    ck_assert_msg(evlog_get(log, i, ev), "no event %zu in a log of %zu", i, evlog_count(log));
+    return ev;
 }

@@ -42,6 +42,8 @@ bool tu_load_snippet(machine *m, const char *name);
 
 /* Text of the whole event log, one event per line (malloc'ed). */
 char *tu_log_text(const machine *m);
+/* Event i of a log (which must exist): a copy in a ring of 16, so a few can be held at once. */
+const vm_event *tu_event(const evlog *log, size_t i);
 
 /* A temporary file path under the build tree (static buffer, unique per call). */
 const char *tu_tmp(const char *stem);
