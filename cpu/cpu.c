@@ -299,21 +299,71 @@ static uint32_t on_in(uc_engine *uc, uint32_t port, int size, void *user)
 {
     (void)uc;
     cpu *c = user;
-    return c->ops.port_in ? c->ops.port_in(c->ops.ctx, (uint16_t)port, size) : 0xFFFFFFFFu;
+    if (c->end_contained || !c->ops.port_in)
+        return 0xFFFFFFFFu;
+    return c->ops.port_in(c->ops.ctx, (uint16_t)port, size);
+}
+
+/* The instruction running now (a port write) ended the run: the run ends right after it, with
+ * the count one past it, whether the block runs whole or is stepped.
+ *
+ * Stepping (c->exact), that is where the CPU stops: the per-instruction hook of the next
+ * instruction, or the one-instruction blocks of trap stepping, check Unicorn's stop request
+ * before it runs. A block run whole cannot be cut there: once a stop is requested, Unicorn
+ * runs the rest of the block with every hook skipped (probed). So the rest is contained: the
+ * CPU state just after this instruction is saved, the TLB flushed and every refill refused
+ * (mmu_fill.c), which stops the block, before it takes effect, at the first memory access of
+ * a later instruction; the port, CPUID, RDTSC and exception hooks do nothing meanwhile; and
+ * vcpu_run puts the saved state back. What those later instructions did to registers before
+ * they reached memory (or the block's end) is undone with it. A string OUTS is taken as
+ * complete, with the registers as they were during its first write. */
+static void end_after_this_insn(cpu *c)
+{
+    c->end_after_insn = true;
+    if (c->exact)
+        return;
+    uint32_t eip = vcpu_get(c, CPU_EIP);
+    uint8_t code[16] = {0};
+    char text[64];
+    size_t len = vcpu_read_linear(c, eip, code, sizeof code) ? disasm_one(c->dis, code, sizeof code, eip, text, sizeof text)
+                                                              : 0;
+    c->end_icount = vcpu_icount(c) + 1;
+    c->end_eip = eip + (uint32_t)(len ? len : 1);
+    if (uc_context_save(c->uc, c->end_ctx) != UC_ERR_OK)
+        return; /* cannot contain: the block's end is the best this run can do */
+    c->end_contained = true;
+    uc_ctl_flush_tlb(c->uc);
+}
+
+/* Back to the state just after the instruction that ended the run (see end_after_this_insn). */
+static void settle_contained_end(cpu *c)
+{
+    c->end_contained = false;
+    c->call_regs_valid = false;
+    c->mmu_regs_valid = false;
+    uc_context_restore(c->uc, c->end_ctx);
+    uc_reg_write(c->uc, UC_X86_REG_EIP, &c->end_eip);
+    c->icount = c->end_icount;
 }
 
 static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *user)
 {
     (void)uc;
     cpu *c = user;
-    if (c->ops.port_out)
-        c->ops.port_out(c->ops.ctx, (uint16_t)port, size, value);
+    if (c->end_contained || !c->ops.port_out)
+        return; /* an earlier instruction of this block ended the run */
+    bool stopping = c->stop_requested;
+    c->ops.port_out(c->ops.ctx, (uint16_t)port, size, value);
+    if (!stopping && c->stop_requested)
+        end_after_this_insn(c);
 }
 
 static int on_cpuid(uc_engine *uc, void *user)
 {
     (void)uc;
     cpu *c = user;
+    if (c->end_contained)
+        return 1;
     uint32_t r[4] = {vcpu_get(c, CPU_EAX), 0, vcpu_get(c, CPU_ECX), 0};
     if (c->ops.cpuid)
         c->ops.cpuid(c->ops.ctx, r);
@@ -328,6 +378,8 @@ static int on_rdtsc(uc_engine *uc, void *user)
 {
     (void)uc;
     cpu *c = user;
+    if (c->end_contained)
+        return 1;
     uint64_t t = c->ops.tsc ? c->ops.tsc(c->ops.ctx) : vcpu_icount(c);
     vcpu_set(c, CPU_EAX, (uint32_t)t);
     vcpu_set(c, CPU_EDX, (uint32_t)(t >> 32));
@@ -371,7 +423,7 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
 {
     (void)uc;
     cpu *c = user;
-    if (c->trap_step && vcpu_trap_step_trap(c, intno))
+    if (c->end_contained || (c->trap_step && vcpu_trap_step_trap(c, intno)))
         return;
     uint32_t eip = vcpu_get(c, CPU_EIP), error;
     bool is_int;
@@ -393,6 +445,8 @@ static bool on_invalid_opcode(uc_engine *uc, void *user)
 {
     (void)uc;
     cpu *c = user;
+    if (c->end_contained)
+        return true;
     uint32_t eip = vcpu_get(c, CPU_EIP);
     vcpu_trap_step_exception(c);
     vcpu_event ev = {.vector = 6, .eip = eip, .fault_eip = eip};
@@ -491,7 +545,8 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err)
         vcpu_close(c);
         return NULL;
     }
-    if (!vcpu_calibrate(&c->layout, err) || uc_context_alloc(c->uc, &c->scratch) != UC_ERR_OK) {
+    if (!vcpu_calibrate(&c->layout, err) || uc_context_alloc(c->uc, &c->scratch) != UC_ERR_OK ||
+        uc_context_alloc(c->uc, &c->end_ctx) != UC_ERR_OK) {
         if (err && err->code == 0)
             vm_fail(err, VM_ENOMEM, "out of memory for the CPU context");
         vcpu_close(c);
@@ -514,6 +569,8 @@ void vcpu_close(cpu *c)
         return;
     if (c->scratch)
         uc_context_free(c->scratch);
+    if (c->end_ctx)
+        uc_context_free(c->end_ctx);
     if (c->uc)
         uc_close(c->uc);
     disasm_close(c->dis);
@@ -580,7 +637,7 @@ static uc_err run_exact(cpu *c, uint64_t k)
          * whole stretch did. */
         uint32_t at = vcpu_get(c, CPU_EIP);
         c->icount = c->blk_icount + (at - c->blk_pc < c->blk_size ? block_index(c, at) : k - c->exact_left);
-    } else if (!c->stop_requested && !c->exact_aborted)
+    } else if ((!c->stop_requested || c->end_after_insn) && !c->exact_aborted)
         c->icount = c->blk_icount + (k - c->exact_left);
     return e;
 }
@@ -648,6 +705,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
 {
     memset(&c->fault, 0, sizeof c->fault);
     c->stop_requested = false;
+    c->end_after_insn = false;
     c->replan = false; /* whoever called has just planned this run */
     c->target = target;
     c->running = true;
@@ -715,6 +773,8 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
     }
     if (result == CPU_STOP_FAULT || result == CPU_STOP_MEMORY)
         c->icount = c->fault.icount; /* the faulting block did not run to its end */
+    if (c->end_contained)
+        settle_contained_end(c);
     c->running = false;
     return result;
 }

@@ -85,6 +85,12 @@ struct cpu {
     /* Linear pages seen mapping the ROM at an address whose low 20 bits are not the ROM's. */
     uint32_t rom_aliases[8];
     unsigned rom_alias_next;
+    /* A port write that ended the run (the exit port): the run ends right after it. */
+    bool end_after_insn;  /* the stop was asked for by the instruction running now */
+    bool end_contained;   /* ...in a block run whole: its remaining instructions must not count */
+    uint64_t end_icount;  /* the instruction count and EIP just after it, and the CPU state */
+    uint32_t end_eip;     /* there (end_ctx), restored when the run stops */
+    uc_context *end_ctx;
     /* trapstep.c */
     bool trap_step;       /* exact stepping by EFLAGS.TF: each #DB retires one instruction */
     uint32_t trap_dr6;    /* the guest's DR6, which each step trap changes */
