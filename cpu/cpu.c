@@ -35,6 +35,7 @@ static uint32_t *call_regs(cpu *c)
         void *ptrs[CALL_REGS];
         for (int i = 0; i < CALL_REGS; i++)
             ptrs[i] = &c->call_regs[i];
+        c->call_regs[CPU_CS] = 0; /* a selector read fills only the low 16 bits */
         uc_reg_read_batch(c->uc, (int *)uc_regs, ptrs, CALL_REGS);
         c->call_regs_valid = true;
     }
@@ -53,6 +54,14 @@ uint32_t vcpu_get(cpu *c, cpu_reg r)
     uint32_t v = 0;
     uc_reg_read(c->uc, uc_regs[r], &v);
     return v;
+}
+
+uint32_t vcpu_cpl(cpu *c)
+{
+    if (vcpu_get(c, CPU_EFLAGS) & 0x20000u) /* VM */
+        return 3;
+    uint32_t rpl = vcpu_get(c, CPU_CS) & 3u; /* inside a ROM call both come from call_regs */
+    return rpl && (vcpu_get(c, CPU_CR0) & 1u) ? rpl : 0;
 }
 
 void vcpu_get_first(cpu *c, uint32_t *out, int n)
@@ -98,7 +107,7 @@ bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
     if (c->rom_ret_pending && (r == CPU_ESP || r == CPU_EIP))
         settle_rom_return(c);
     if (c->call_regs_valid && r < CALL_REGS)
-        c->call_regs[r] = value;
+        c->call_regs[r] = is_selector(r) ? (uint16_t)value : value;
     if (r == CPU_EFLAGS)
         c->call_regs_valid = false; /* Unicorn keeps its own view of some flag bits */
     if (is_selector(r)) {
@@ -230,6 +239,11 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
     }
     if (r == VCPU_ROM_BREAK) {
         c->bp_hit = true;
+        uc_emu_stop(uc);
+        return true;
+    }
+    if (r == VCPU_ROM_REFUSED) { /* faults like a privileged instruction: nothing retires */
+        c->rom_refused = true;
         uc_emu_stop(uc);
         return true;
     }
@@ -660,6 +674,19 @@ static uc_err settle_refused(cpu *c, uc_err e, bool *stepped)
     return vcpu_mmu_reference_step(c, step_one);
 }
 
+/* #GP(0) in place of the instruction at EIP, which has not run; the engine is stopped, so the
+ * count is exact here. */
+static void raise_gp_here(cpu *c, const char *what)
+{
+    uint32_t eip = vcpu_get(c, CPU_EIP);
+    vcpu_event ev = {.vector = 13, .has_error = true, .error = 0, .eip = eip, .fault_eip = eip};
+    c->running = false;
+    bool ok = c->ops.interrupt && c->ops.interrupt(c->ops.ctx, &ev);
+    c->running = true;
+    if (!ok)
+        fault_stop(c, &ev, what);
+}
+
 /* A block with port I/O at CPL > IOPL: run exactly up to the I/O instruction, check the TSS
  * I/O bitmap, then either run that one instruction or deliver #GP(0) in its place. */
 static uc_err io_step(cpu *c)
@@ -674,12 +701,7 @@ static uc_err io_step(cpu *c)
     uint16_t port;
     int size;
     if (eip - c->blk_pc < c->blk_size && vcpu_io_decode(c, eip, &port, &size) && !vcpu_io_permitted(c, port, size)) {
-        vcpu_event ev = {.vector = 13, .has_error = true, .error = 0, .eip = eip, .fault_eip = eip};
-        c->running = false; /* the count is exact here: nothing of the block past EIP ran */
-        bool ok = c->ops.interrupt && c->ops.interrupt(c->ops.ctx, &ev);
-        c->running = true;
-        if (!ok)
-            fault_stop(c, &ev, "port I/O not permitted: exception");
+        raise_gp_here(c, "port I/O not permitted: exception");
         return UC_ERR_OK;
     }
     return run_exact(c, 1);
@@ -732,6 +754,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
         c->limit = c->block_care ? 0 : c->target;
         c->deadline_hit = false;
         c->io_hit = false;
+        c->rom_refused = false;
         bool stepped = false;
         c->mmu_refused = false;
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
@@ -739,6 +762,8 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
             c->icount = vcpu_icount(c); /* the instructions before the refused one retired */
         if (e == UC_ERR_OK && c->io_hit && !c->stop_requested)
             e = io_step(c);
+        else if (e == UC_ERR_OK && c->rom_refused && !c->stop_requested)
+            raise_gp_here(c, "VMI call refused at this privilege level: exception");
         else if (e == UC_ERR_OK && c->deadline_hit && !c->stop_requested && c->icount < c->target)
             e = run_exact(c, c->target - c->icount); /* a block starting right at the target needs none */
         e = settle_refused(c, e, &stepped);
@@ -758,7 +783,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
             result = CPU_STOP_WATCHPOINT;
             break;
         }
-        if (c->deadline_hit || c->io_hit || stepped)
+        if (c->deadline_hit || c->io_hit || c->rom_refused || stepped)
             continue;
         uint32_t eip = vcpu_get(c, CPU_EIP);
         if (halted_at(c, eip)) {

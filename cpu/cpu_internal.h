@@ -10,7 +10,7 @@
 #include "cpu/disasm.h"
 #include "mmu/translate.h"
 
-#define CALL_REGS (CPU_EFLAGS + 1) /* the registers a ROM call reads: EAX..EDI, EIP, EFLAGS */
+#define CALL_REGS (CPU_CS + 1) /* the registers a ROM call reads: EAX..EDI, EIP, EFLAGS, CS (its CPL) */
 #define MAX_BLOCK_BYTES 8192u /* a TB spans at most two pages */
 #define TLB_RESIZE_INSNS (1ull << 22) /* instructions between the TLB flushes that let it grow */
 
@@ -49,6 +49,7 @@ struct cpu {
     uc_context *scratch;  /* for reading and resetting that state */
     bool exact_aborted;   /* an exception moved execution out of the exactly-stepped block */
     bool io_hit;          /* the next block has port I/O that needs a permission check */
+    bool rom_refused;     /* a ROM call was refused at its privilege level: #GP(0) at the slot */
     uint32_t io_index;    /* instructions before that I/O instruction */
     bool exact_entered;   /* exact stepping has entered its block (leaving it stops) */
     struct vcpu_mmio {
