@@ -91,6 +91,7 @@ START_TEST(test_a_run_with_snapshots_ends_at_the_same_count)
 {
     uint64_t every = (uint64_t)_i;
     uint64_t start = load("exit_exact");
+    snap_disable(&m); /* the default interval is on: replace it */
     ck_assert_msg(snap_enable(&m, every, &err), "%s", err.msg);
     ck_assert_int_eq(machine_run(&m), END_EXIT_PORT);
     check_ended_after_out(start, EXIT_EXACT_INSNS, EXIT_EXACT_OUT + 2);
@@ -154,6 +155,21 @@ START_TEST(test_a_triple_fault_mid_block_ends_at_the_faulting_instruction_free_o
 }
 END_TEST
 
+START_TEST(test_vmi_shutdown_ends_the_run_as_the_call_returns_free_or_stepped)
+{
+    end_point free_run = run_free("shutdown_exact");
+    end_point stepped = run_stepped("shutdown_exact");
+    ck_assert_int_eq(free_run.end, END_SHUTDOWN);
+    ck_assert_int_eq(stepped.end, END_SHUTDOWN);
+    ck_assert_uint_eq(free_run.icount, 10); /* 2 set-up, 3 x (dec, jnz), call, the ROM call */
+    ck_assert_uint_eq(stepped.icount, free_run.icount);
+    ck_assert_uint_eq(free_run.eip, TU_SNIPPET_BASE + 0x17); /* the return address */
+    ck_assert_uint_eq(stepped.eip, free_run.eip);
+    ck_assert_uint_eq(free_run.result0, 0);
+    ck_assert_uint_eq(stepped.result0, 0);
+}
+END_TEST
+
 static Suite *runend_suite(void)
 {
     Suite *s = suite_create("runend");
@@ -165,6 +181,7 @@ static Suite *runend_suite(void)
     tcase_add_test(tc, test_stepping_one_instruction_at_a_time_ends_at_the_same_count);
     tcase_add_loop_test(tc, test_a_run_with_snapshots_ends_at_the_same_count, 1, 5);
     tcase_add_test(tc, test_goto_just_before_the_end_then_one_step_ends_the_run_again);
+    tcase_add_test(tc, test_vmi_shutdown_ends_the_run_as_the_call_returns_free_or_stepped);
     tcase_add_test(tc, test_a_triple_fault_mid_block_ends_at_the_faulting_instruction_free_or_stepped);
     suite_add_tcase(s, tc);
     return s;
