@@ -60,7 +60,7 @@ static void log_call(machine *m, uint16_t num, const rom_call *call, const rom_f
     evlog_add(&m->log, &ev);
 }
 
-static void guest_error(machine *m, uint32_t eip, const char *what, uint32_t offset)
+static void log_guest_error(machine *m, uint32_t eip, uint32_t offset)
 {
     vm_event ev = {0};
     ev.kind = EV_GUEST_ERROR;
@@ -69,6 +69,11 @@ static void guest_error(machine *m, uint32_t eip, const char *what, uint32_t off
     ev.nargs = 1;
     ev.args[0] = offset;
     evlog_add(&m->log, &ev);
+}
+
+static void guest_error(machine *m, uint32_t eip, const char *what, uint32_t offset)
+{
+    log_guest_error(m, eip, offset);
     machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: %s (ROM offset 0x%x)", eip, what, offset);
 }
 
@@ -161,6 +166,15 @@ static int refuse(machine *m, const rom_call *call, uint32_t pc)
     return VCPU_ROM_REFUSED;
 }
 
+/* User code in the ROM off any call entry (or at a call this build lacks): at the kernel's
+ * privilege that ends the run as a guest error, but a user process must not end the machine,
+ * so it is refused like a privileged call, logged as a guest error without ending the run. */
+static int refuse_stray(machine *m, uint32_t pc, uint32_t offset)
+{
+    log_guest_error(m, pc, offset);
+    return VCPU_ROM_REFUSED;
+}
+
 /* A VMI-call breakpoint on this call: stop before it once; running on performs it. */
 static bool break_before(machine *m, const rom_call *call)
 {
@@ -186,6 +200,8 @@ int rom_dispatch(machine *m, uint32_t pc)
     if (!call) {
         if (rom_inside_native_code(offset))
             return VCPU_ROM_RUN;
+        if (vcpu_cpl(m->cpu) > 0)
+            return refuse_stray(m, pc, offset);
         guest_error(m, pc, "execution inside the VMI ROM that is not a call entry", offset);
         return VCPU_ROM_DONE;
     }

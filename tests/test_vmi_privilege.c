@@ -20,7 +20,9 @@ static const uint32_t phase1_refused[] = {
     ROM_ENTRY(25), ROM_ENTRY(26), ROM_ENTRY(35), ROM_ENTRY(36), ROM_ENTRY(37), ROM_ENTRY(40), ROM_ENTRY(41),
     ROM_ENTRY(42), ROM_ENTRY(43), ROM_ENTRY(44), ROM_ENTRY(45), ROM_ENTRY(48), ROM_ENTRY(62), ROM_ENTRY(63),
     ROM_ENTRY(64), ROM_ENTRY(65), ROM_ENTRY(68), ROM_ENTRY(69), ROM_ENTRY(73),
+    ROM_ENTRY(50), ROM_ENTRY(27) + 1, /* no call there: refused too, not the end of the machine */
 };
+#define N_STRAY 2 /* the last two of phase 1: logged as guest errors */
 /* Phase 2 (CR4.TSD and PCE set, IOPL 3): the clock queries fault. */
 static const uint32_t phase2_refused[] = {ROM_ENTRY(27), ROM_ENTRY(67), ROM_ENTRY(70)};
 #define N1 (sizeof phase1_refused / sizeof phase1_refused[0])
@@ -70,8 +72,9 @@ START_TEST(test_each_refused_call_is_logged_as_a_failed_call_and_a_gp)
         ck_assert_uint_eq(ev->eip, k < N1 ? phase1_refused[k] : phase2_refused[k - N1]);
         ck_assert_uint_gt(i, 0);
         const vm_event *call = &m.log.events[i - 1]; /* the refused call comes just before */
-        ck_assert_int_eq(call->kind, EV_VMI_CALL);
-        ck_assert(call->failed);
+        bool stray = k >= N1 - N_STRAY && k < N1;
+        ck_assert_int_eq(call->kind, stray ? EV_GUEST_ERROR : EV_VMI_CALL);
+        ck_assert(stray || call->failed);
         ck_assert_uint_eq(call->icount, ev->icount); /* nothing retired in between */
         k++;
     }
