@@ -339,8 +339,9 @@ static void end_after_this_insn(cpu *c)
     uint32_t eip = vcpu_get(c, CPU_EIP);
     uint8_t code[16] = {0};
     char text[64];
-    size_t len = vcpu_read_linear(c, eip, code, sizeof code) ? disasm_one(c->dis, code, sizeof code, eip, text, sizeof text)
-                                                              : 0;
+    size_t len = 0;
+    if (vcpu_read_linear(c, eip, code, sizeof code))
+        len = disasm_one(c->dis, code, sizeof code, eip, text, sizeof text);
     c->end_icount = vcpu_icount(c) + 1;
     c->end_eip = eip + (uint32_t)(len ? len : 1);
     if (uc_context_save(c->uc, c->end_ctx) != UC_ERR_OK)

@@ -14,9 +14,9 @@
 /* exit_exact: 5 set-up instructions, 5 x (dec, jnz), mov al, out 0xf4, al (at +0x2a) */
 #define EXIT_EXACT_INSNS 17u
 #define EXIT_EXACT_OUT (TU_SNIPPET_BASE + 0x2a)
-/* exit_exact_dx: 2 + 3 x 2 + 3 + 1 + 3, the last out dx, al at +0x29 */
-#define EXIT_EXACT_DX_INSNS 15u
-#define EXIT_EXACT_DX_END (TU_SNIPPET_BASE + 0x2a)
+/* exit_exact_dx: 2 + 3 x 2 + 2 + 3 + 1 + 3, the last out dx, al at +0x2b */
+#define EXIT_EXACT_DX_INSNS 17u
+#define EXIT_EXACT_DX_END (TU_SNIPPET_BASE + 0x2c)
 
 static machine m;
 static vm_error err;
@@ -84,6 +84,20 @@ START_TEST(test_stepping_one_instruction_at_a_time_ends_at_the_same_count)
         s = dbg_stepi(&d, 1, &err);
     ck_assert_int_eq(s, DBG_ENDED);
     check_ended_after_out(start, EXIT_EXACT_INSNS, EXIT_EXACT_OUT + 2);
+}
+END_TEST
+
+START_TEST(test_stepping_with_the_per_instruction_hook_ends_at_the_same_count)
+{
+    uint64_t start = load("exit_exact_dx");
+    dbg d;
+    dbg_init(&d, &m);
+    dbg_stop s = DBG_STOPPED;
+    for (int i = 0; i < 100 && s == DBG_STOPPED; i++)
+        s = dbg_stepi(&d, 1, &err);
+    ck_assert_int_eq(s, DBG_ENDED);
+    check_ended_after_out(start, EXIT_EXACT_DX_INSNS, EXIT_EXACT_DX_END);
+    ck_assert_uint_eq(m.com1.tx_bytes - tx_at_load, 1);
 }
 END_TEST
 
@@ -179,6 +193,7 @@ static Suite *runend_suite(void)
     tcase_add_test(tc, test_exit_port_ends_the_run_right_after_the_out);
     tcase_add_test(tc, test_exit_port_through_dx_set_in_the_same_block_ends_right_after_the_out);
     tcase_add_test(tc, test_stepping_one_instruction_at_a_time_ends_at_the_same_count);
+    tcase_add_test(tc, test_stepping_with_the_per_instruction_hook_ends_at_the_same_count);
     tcase_add_loop_test(tc, test_a_run_with_snapshots_ends_at_the_same_count, 1, 5);
     tcase_add_test(tc, test_goto_just_before_the_end_then_one_step_ends_the_run_again);
     tcase_add_test(tc, test_vmi_shutdown_ends_the_run_as_the_call_returns_free_or_stepped);
