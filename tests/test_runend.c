@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "emu/debug.h"
+#include "emu/recplay.h"
 #include "emu/snapshot.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
@@ -128,6 +129,28 @@ START_TEST(test_goto_just_before_the_end_then_one_step_ends_the_run_again)
 }
 END_TEST
 
+START_TEST(test_a_record_made_stepping_replays_free_to_the_same_end)
+{
+    const char *path = tu_tmp("runend_rec");
+    char report[1024];
+    load("exit_exact");
+    ck_assert_msg(recplay_record(&m, path, &err), "%s", err.msg);
+    dbg d;
+    dbg_init(&d, &m);
+    for (int i = 0; i < 100 && dbg_stepi(&d, 1, &err) == DBG_STOPPED; i++)
+        ;
+    ck_assert_int_eq(m.end, END_EXIT_PORT);
+    ck_assert_msg(recplay_finish(&m, report, sizeof report, &err), "%s", err.msg);
+    machine_free(&m);
+    uint64_t start = load("exit_exact");
+    ck_assert_msg(recplay_replay(&m, path, false, &err), "%s", err.msg);
+    ck_assert_int_eq(machine_run(&m), END_EXIT_PORT);
+    check_ended_after_out(start, EXIT_EXACT_INSNS, EXIT_EXACT_OUT + 2);
+    bool ok = recplay_finish(&m, report, sizeof report, &err);
+    ck_assert_msg(ok && m.end != END_DIVERGED, "%s %s", report, err.msg);
+}
+END_TEST
+
 /* How a run ended: the reason, the instruction count and EIP, and the first RESULT word. */
 typedef struct end_point {
     machine_end end;
@@ -196,6 +219,7 @@ static Suite *runend_suite(void)
     tcase_add_test(tc, test_stepping_with_the_per_instruction_hook_ends_at_the_same_count);
     tcase_add_loop_test(tc, test_a_run_with_snapshots_ends_at_the_same_count, 1, 5);
     tcase_add_test(tc, test_goto_just_before_the_end_then_one_step_ends_the_run_again);
+    tcase_add_test(tc, test_a_record_made_stepping_replays_free_to_the_same_end);
     tcase_add_test(tc, test_vmi_shutdown_ends_the_run_as_the_call_returns_free_or_stepped);
     tcase_add_test(tc, test_a_triple_fault_mid_block_ends_at_the_faulting_instruction_free_or_stepped);
     suite_add_tcase(s, tc);
