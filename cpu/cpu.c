@@ -35,6 +35,7 @@ static uint32_t *call_regs(cpu *c)
         void *ptrs[CALL_REGS];
         for (int i = 0; i < CALL_REGS; i++)
             ptrs[i] = &c->call_regs[i];
+        c->call_regs[CPU_CS] = 0; /* a selector read fills only the low 16 bits */
         uc_reg_read_batch(c->uc, (int *)uc_regs, ptrs, CALL_REGS);
         c->call_regs_valid = true;
     }
@@ -53,6 +54,14 @@ uint32_t vcpu_get(cpu *c, cpu_reg r)
     uint32_t v = 0;
     uc_reg_read(c->uc, uc_regs[r], &v);
     return v;
+}
+
+uint32_t vcpu_cpl(cpu *c)
+{
+    if (vcpu_get(c, CPU_EFLAGS) & 0x20000u) /* VM */
+        return 3;
+    uint32_t rpl = vcpu_get(c, CPU_CS) & 3u; /* inside a ROM call both come from call_regs */
+    return rpl && (vcpu_get(c, CPU_CR0) & 1u) ? rpl : 0;
 }
 
 void vcpu_get_first(cpu *c, uint32_t *out, int n)
@@ -98,7 +107,7 @@ bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
     if (c->rom_ret_pending && (r == CPU_ESP || r == CPU_EIP))
         settle_rom_return(c);
     if (c->call_regs_valid && r < CALL_REGS)
-        c->call_regs[r] = value;
+        c->call_regs[r] = is_selector(r) ? (uint16_t)value : value;
     if (r == CPU_EFLAGS)
         c->call_regs_valid = false; /* Unicorn keeps its own view of some flag bits */
     if (is_selector(r)) {
@@ -233,6 +242,11 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
         uc_emu_stop(uc);
         return true;
     }
+    if (r == VCPU_ROM_REFUSED) { /* faults like a privileged instruction: nothing retires */
+        c->rom_refused = true;
+        uc_emu_stop(uc);
+        return true;
+    }
     return false;
 }
 
@@ -299,21 +313,72 @@ static uint32_t on_in(uc_engine *uc, uint32_t port, int size, void *user)
 {
     (void)uc;
     cpu *c = user;
-    return c->ops.port_in ? c->ops.port_in(c->ops.ctx, (uint16_t)port, size) : 0xFFFFFFFFu;
+    if (c->end_contained || !c->ops.port_in)
+        return 0xFFFFFFFFu;
+    return c->ops.port_in(c->ops.ctx, (uint16_t)port, size);
+}
+
+/* The instruction running now (a port write) ended the run: the run ends right after it, with
+ * the count one past it, whether the block runs whole or is stepped.
+ *
+ * Stepping (c->exact), that is where the CPU stops: the per-instruction hook of the next
+ * instruction, or the one-instruction blocks of trap stepping, check Unicorn's stop request
+ * before it runs. A block run whole cannot be cut there: once a stop is requested, Unicorn
+ * runs the rest of the block with every hook skipped (probed). So the rest is contained: the
+ * CPU state just after this instruction is saved, the TLB flushed and every refill refused
+ * (mmu_fill.c), which stops the block, before it takes effect, at the first memory access of
+ * a later instruction; the port, CPUID, RDTSC and exception hooks do nothing meanwhile; and
+ * vcpu_run puts the saved state back. What those later instructions did to registers before
+ * they reached memory (or the block's end) is undone with it. A string OUTS is taken as
+ * complete, with the registers as they were during its first write. */
+static void end_after_this_insn(cpu *c)
+{
+    c->end_after_insn = true;
+    if (c->exact)
+        return;
+    uint32_t eip = vcpu_get(c, CPU_EIP);
+    uint8_t code[16] = {0};
+    char text[64];
+    size_t len = 0;
+    if (vcpu_read_linear(c, eip, code, sizeof code))
+        len = disasm_one(c->dis, code, sizeof code, eip, text, sizeof text);
+    c->end_icount = vcpu_icount(c) + 1;
+    c->end_eip = eip + (uint32_t)(len ? len : 1);
+    if (uc_context_save(c->uc, c->end_ctx) != UC_ERR_OK)
+        return; /* cannot contain: the block's end is the best this run can do */
+    c->end_contained = true;
+    uc_ctl_flush_tlb(c->uc);
+}
+
+/* Back to the state just after the instruction that ended the run (see end_after_this_insn). */
+static void settle_contained_end(cpu *c)
+{
+    c->end_contained = false;
+    c->call_regs_valid = false;
+    c->mmu_regs_valid = false;
+    uc_context_restore(c->uc, c->end_ctx);
+    uc_reg_write(c->uc, UC_X86_REG_EIP, &c->end_eip);
+    c->icount = c->end_icount;
 }
 
 static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *user)
 {
     (void)uc;
     cpu *c = user;
-    if (c->ops.port_out)
-        c->ops.port_out(c->ops.ctx, (uint16_t)port, size, value);
+    if (c->end_contained || !c->ops.port_out)
+        return; /* an earlier instruction of this block ended the run */
+    bool stopping = c->stop_requested;
+    c->ops.port_out(c->ops.ctx, (uint16_t)port, size, value);
+    if (!stopping && c->stop_requested)
+        end_after_this_insn(c);
 }
 
 static int on_cpuid(uc_engine *uc, void *user)
 {
     (void)uc;
     cpu *c = user;
+    if (c->end_contained)
+        return 1;
     uint32_t r[4] = {vcpu_get(c, CPU_EAX), 0, vcpu_get(c, CPU_ECX), 0};
     if (c->ops.cpuid)
         c->ops.cpuid(c->ops.ctx, r);
@@ -328,6 +393,8 @@ static int on_rdtsc(uc_engine *uc, void *user)
 {
     (void)uc;
     cpu *c = user;
+    if (c->end_contained)
+        return 1;
     uint64_t t = c->ops.tsc ? c->ops.tsc(c->ops.ctx) : vcpu_icount(c);
     vcpu_set(c, CPU_EAX, (uint32_t)t);
     vcpu_set(c, CPU_EDX, (uint32_t)(t >> 32));
@@ -371,7 +438,7 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
 {
     (void)uc;
     cpu *c = user;
-    if (c->trap_step && vcpu_trap_step_trap(c, intno))
+    if (c->end_contained || (c->trap_step && vcpu_trap_step_trap(c, intno)))
         return;
     uint32_t eip = vcpu_get(c, CPU_EIP), error;
     bool is_int;
@@ -393,6 +460,8 @@ static bool on_invalid_opcode(uc_engine *uc, void *user)
 {
     (void)uc;
     cpu *c = user;
+    if (c->end_contained)
+        return true;
     uint32_t eip = vcpu_get(c, CPU_EIP);
     vcpu_trap_step_exception(c);
     vcpu_event ev = {.vector = 6, .eip = eip, .fault_eip = eip};
@@ -491,7 +560,8 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err)
         vcpu_close(c);
         return NULL;
     }
-    if (!vcpu_calibrate(&c->layout, err) || uc_context_alloc(c->uc, &c->scratch) != UC_ERR_OK) {
+    if (!vcpu_calibrate(&c->layout, err) || uc_context_alloc(c->uc, &c->scratch) != UC_ERR_OK ||
+        uc_context_alloc(c->uc, &c->end_ctx) != UC_ERR_OK) {
         if (err && err->code == 0)
             vm_fail(err, VM_ENOMEM, "out of memory for the CPU context");
         vcpu_close(c);
@@ -514,6 +584,8 @@ void vcpu_close(cpu *c)
         return;
     if (c->scratch)
         uc_context_free(c->scratch);
+    if (c->end_ctx)
+        uc_context_free(c->end_ctx);
     if (c->uc)
         uc_close(c->uc);
     disasm_close(c->dis);
@@ -580,7 +652,7 @@ static uc_err run_exact(cpu *c, uint64_t k)
          * whole stretch did. */
         uint32_t at = vcpu_get(c, CPU_EIP);
         c->icount = c->blk_icount + (at - c->blk_pc < c->blk_size ? block_index(c, at) : k - c->exact_left);
-    } else if (!c->stop_requested && !c->exact_aborted)
+    } else if ((!c->stop_requested || c->end_after_insn) && !c->exact_aborted)
         c->icount = c->blk_icount + (k - c->exact_left);
     return e;
 }
@@ -603,6 +675,19 @@ static uc_err settle_refused(cpu *c, uc_err e, bool *stepped)
     return vcpu_mmu_reference_step(c, step_one);
 }
 
+/* #GP(0) in place of the instruction at EIP, which has not run; the engine is stopped, so the
+ * count is exact here. */
+static void raise_gp_here(cpu *c, const char *what)
+{
+    uint32_t eip = vcpu_get(c, CPU_EIP);
+    vcpu_event ev = {.vector = 13, .has_error = true, .error = 0, .eip = eip, .fault_eip = eip};
+    c->running = false;
+    bool ok = c->ops.interrupt && c->ops.interrupt(c->ops.ctx, &ev);
+    c->running = true;
+    if (!ok)
+        fault_stop(c, &ev, what);
+}
+
 /* A block with port I/O at CPL > IOPL: run exactly up to the I/O instruction, check the TSS
  * I/O bitmap, then either run that one instruction or deliver #GP(0) in its place. */
 static uc_err io_step(cpu *c)
@@ -617,12 +702,7 @@ static uc_err io_step(cpu *c)
     uint16_t port;
     int size;
     if (eip - c->blk_pc < c->blk_size && vcpu_io_decode(c, eip, &port, &size) && !vcpu_io_permitted(c, port, size)) {
-        vcpu_event ev = {.vector = 13, .has_error = true, .error = 0, .eip = eip, .fault_eip = eip};
-        c->running = false; /* the count is exact here: nothing of the block past EIP ran */
-        bool ok = c->ops.interrupt && c->ops.interrupt(c->ops.ctx, &ev);
-        c->running = true;
-        if (!ok)
-            fault_stop(c, &ev, "port I/O not permitted: exception");
+        raise_gp_here(c, "port I/O not permitted: exception");
         return UC_ERR_OK;
     }
     return run_exact(c, 1);
@@ -648,6 +728,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
 {
     memset(&c->fault, 0, sizeof c->fault);
     c->stop_requested = false;
+    c->end_after_insn = false;
     c->replan = false; /* whoever called has just planned this run */
     c->target = target;
     c->running = true;
@@ -674,6 +755,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
         c->limit = c->block_care ? 0 : c->target;
         c->deadline_hit = false;
         c->io_hit = false;
+        c->rom_refused = false;
         bool stepped = false;
         c->mmu_refused = false;
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
@@ -681,6 +763,8 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
             c->icount = vcpu_icount(c); /* the instructions before the refused one retired */
         if (e == UC_ERR_OK && c->io_hit && !c->stop_requested)
             e = io_step(c);
+        else if (e == UC_ERR_OK && c->rom_refused && !c->stop_requested)
+            raise_gp_here(c, "VMI call refused at this privilege level: exception");
         else if (e == UC_ERR_OK && c->deadline_hit && !c->stop_requested && c->icount < c->target)
             e = run_exact(c, c->target - c->icount); /* a block starting right at the target needs none */
         e = settle_refused(c, e, &stepped);
@@ -700,7 +784,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
             result = CPU_STOP_WATCHPOINT;
             break;
         }
-        if (c->deadline_hit || c->io_hit || stepped)
+        if (c->deadline_hit || c->io_hit || c->rom_refused || stepped)
             continue;
         uint32_t eip = vcpu_get(c, CPU_EIP);
         if (halted_at(c, eip)) {
@@ -715,6 +799,8 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
     }
     if (result == CPU_STOP_FAULT || result == CPU_STOP_MEMORY)
         c->icount = c->fault.icount; /* the faulting block did not run to its end */
+    if (c->end_contained)
+        settle_contained_end(c);
     c->running = false;
     return result;
 }

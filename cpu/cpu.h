@@ -68,7 +68,7 @@ typedef enum vcpu_delivery {
     VCPU_UNSUPPORTED,   /* a gate or segment vmiemu cannot deliver through (task gates, 16-bit) */
 } vcpu_delivery;
 
-enum { VCPU_ROM_RUN = 0, VCPU_ROM_DONE = 1, VCPU_ROM_BREAK = 2 };
+enum { VCPU_ROM_RUN = 0, VCPU_ROM_DONE = 1, VCPU_ROM_BREAK = 2, VCPU_ROM_REFUSED = 3 };
 
 /* A watchpoint on guest-physical memory [addr, addr + len): access 'w' (writes), 'r' (reads)
  * or 'a' (both). */
@@ -83,7 +83,9 @@ typedef struct cpu_ops {
     /* A block starts at linear `pc` that may be a VMI ROM entry (its low 20 bits fall in the ROM
      * window, or it translates to the ROM). Return VCPU_ROM_DONE if the callee performed a ROM
      * call (and said where it returns with vcpu_return_from_rom, or ended the run),
-     * VCPU_ROM_BREAK to stop before it (CPU_STOP_BREAKPOINT), VCPU_ROM_RUN to run the block. */
+     * VCPU_ROM_BREAK to stop before it (CPU_STOP_BREAKPOINT), VCPU_ROM_RUN to run the block,
+     * VCPU_ROM_REFUSED if the call is refused as a privileged instruction would be: the CPU
+     * raises #GP(0) at `pc` (nothing retires) and delivers it through ops.interrupt. */
     int (*rom_block)(void *ctx, uint32_t pc);
     uint32_t (*port_in)(void *ctx, uint16_t port, int size);
     void (*port_out)(void *ctx, uint16_t port, int size, uint32_t value);
@@ -113,6 +115,12 @@ void vcpu_request_irq_window(cpu *c, bool on);
 /* True if the last instruction run was an `sti` that enabled interrupts: the CPU delivers
  * nothing until one more instruction has run (the interrupt shadow of `sti; hlt`). */
 bool vcpu_in_irq_shadow(cpu *c);
+
+/* The current privilege level: 0 in real mode, 3 in virtual-8086 mode, else CS's RPL. */
+uint32_t vcpu_cpl(cpu *c);
+/* True if the current privilege level may access `size` bytes at `port`: CPL <= IOPL, or the
+ * TSS I/O bitmap allows it (as IN/OUT check). */
+bool vcpu_io_allowed(cpu *c, uint16_t port, int size);
 
 /* Called from a callback: stop the CPU before the next block (CPU_STOP_REQUEST). */
 void vcpu_request_stop(cpu *c);

@@ -10,7 +10,7 @@
 #include "cpu/disasm.h"
 #include "mmu/translate.h"
 
-#define CALL_REGS (CPU_EFLAGS + 1) /* the registers a ROM call reads: EAX..EDI, EIP, EFLAGS */
+#define CALL_REGS (CPU_CS + 1) /* the registers a ROM call reads: EAX..EDI, EIP, EFLAGS, CS (its CPL) */
 #define MAX_BLOCK_BYTES 8192u /* a TB spans at most two pages */
 #define TLB_RESIZE_INSNS (1ull << 22) /* instructions between the TLB flushes that let it grow */
 
@@ -49,6 +49,7 @@ struct cpu {
     uc_context *scratch;  /* for reading and resetting that state */
     bool exact_aborted;   /* an exception moved execution out of the exactly-stepped block */
     bool io_hit;          /* the next block has port I/O that needs a permission check */
+    bool rom_refused;     /* a ROM call was refused at its privilege level: #GP(0) at the slot */
     uint32_t io_index;    /* instructions before that I/O instruction */
     bool exact_entered;   /* exact stepping has entered its block (leaving it stops) */
     struct vcpu_mmio {
@@ -85,6 +86,12 @@ struct cpu {
     /* Linear pages seen mapping the ROM at an address whose low 20 bits are not the ROM's. */
     uint32_t rom_aliases[8];
     unsigned rom_alias_next;
+    /* A port write that ended the run (the exit port): the run ends right after it. */
+    bool end_after_insn;  /* the stop was asked for by the instruction running now */
+    bool end_contained;   /* ...in a block run whole: its remaining instructions must not count */
+    uint64_t end_icount;  /* the instruction count and EIP just after it, and the CPU state */
+    uint32_t end_eip;     /* there (end_ctx), restored when the run stops */
+    uc_context *end_ctx;
     /* trapstep.c */
     bool trap_step;       /* exact stepping by EFLAGS.TF: each #DB retires one instruction */
     uint32_t trap_dr6;    /* the guest's DR6, which each step trap changes */

@@ -38,6 +38,11 @@ bool vcpu_io_decode(cpu *c, uint32_t eip, uint16_t *port, int *size)
     return true;
 }
 
+bool vcpu_io_allowed(cpu *c, uint16_t port, int size)
+{
+    return !vcpu_io_needs_check(c) || vcpu_io_permitted(c, port, size);
+}
+
 bool vcpu_io_permitted(cpu *c, uint16_t port, int size)
 {
     vcpu_table_reg tr;

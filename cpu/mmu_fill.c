@@ -86,6 +86,8 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
 {
     (void)uc;
     cpu *c = user;
+    if (c->end_contained)
+        return false; /* the run ended earlier in this block: nothing more reaches memory (cpu.c) */
     mmu_regs r;
     read_mmu_regs(c, &r);
     /* Every CR3 load (and paging on or off) flushes Unicorn's TLB, so the first block fetched

@@ -60,6 +60,21 @@ typedef enum rom_type {
     ROM_T_GATELO,  /* low word of an IDT gate; the next argument is the high word */
 } rom_type;
 
+/* Who may make a call. For a host call, the table says (below); a native call's own instruction
+ * checks itself (ROM_PRIV_NATIVE). On hardware the
+ * instruction a call stands for decides; a call with none (page-table, APIC, alarm, power,
+ * lazy-mode and ROM-state calls) changes state only the kernel may change, so it is for CPL 0.
+ * From a CPL the rule refuses, the call is not performed: the guest gets #GP(0) at the ROM
+ * entry, as the privileged instruction would raise it (rom_dispatch.c). */
+typedef enum rom_priv {
+    ROM_PRIV_KERNEL,     /* CPL 0 only */
+    ROM_PRIV_ANY,        /* any CPL: queries user code can make natively (CPUID, the ROM's own info) */
+    ROM_PRIV_TSD,        /* CPL 0 only while CR4.TSD is set, as rdtsc: the clock queries */
+    ROM_PRIV_PCE,        /* CPL 0 only while CR4.PCE is clear, as rdpmc */
+    ROM_PRIV_IO_DELAY,   /* as `out 0x80, al`: CPL <= IOPL or the TSS I/O bitmap allows port 0x80 */
+    ROM_PRIV_NATIVE,     /* a native call: the instruction in its slot checks, as on hardware */
+} rom_priv;
+
 struct machine;
 struct rom_call;
 
@@ -87,6 +102,7 @@ typedef struct rom_call {
     rom_type arg_types[5];
     rom_type result_type;
     const char *spec;    /* one paragraph for `explain` */
+    rom_priv priv;       /* host calls: the privilege levels that may make it */
 } rom_call;
 
 /* The call with this number, or NULL if VMI defines none. */

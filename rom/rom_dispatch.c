@@ -60,7 +60,7 @@ static void log_call(machine *m, uint16_t num, const rom_call *call, const rom_f
     evlog_add(&m->log, &ev);
 }
 
-static void guest_error(machine *m, uint32_t eip, const char *what, uint32_t offset)
+static void log_guest_error(machine *m, uint32_t eip, uint32_t offset)
 {
     vm_event ev = {0};
     ev.kind = EV_GUEST_ERROR;
@@ -69,6 +69,11 @@ static void guest_error(machine *m, uint32_t eip, const char *what, uint32_t off
     ev.nargs = 1;
     ev.args[0] = offset;
     evlog_add(&m->log, &ev);
+}
+
+static void guest_error(machine *m, uint32_t eip, const char *what, uint32_t offset)
+{
+    log_guest_error(m, eip, offset);
     machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: %s (ROM offset 0x%x)", eip, what, offset);
 }
 
@@ -123,6 +128,53 @@ static int log_native(machine *m, const rom_call *call, uint32_t pc)
     return VCPU_ROM_RUN;
 }
 
+#define CR4_TSD 0x4u
+#define CR4_PCE 0x100u
+#define IO_DELAY_PORT 0x80u
+
+/* May the guest make this host call at its present privilege level? The rule is the one of the
+ * instruction the call stands for (rom.h, rom_priv); the kernel's own calls cost one look at
+ * CS, read with the call's registers. */
+static bool call_permitted(machine *m, const rom_call *call)
+{
+    if (call->priv == ROM_PRIV_ANY || vcpu_cpl(m->cpu) == 0)
+        return true;
+    switch (call->priv) {
+    case ROM_PRIV_TSD:
+        return !(vcpu_get(m->cpu, CPU_CR4) & CR4_TSD);
+    case ROM_PRIV_PCE:
+        return vcpu_get(m->cpu, CPU_CR4) & CR4_PCE;
+    case ROM_PRIV_IO_DELAY:
+        return vcpu_io_allowed(m->cpu, IO_DELAY_PORT, 1);
+    default:
+        return false;
+    }
+}
+
+/* A host call made from a privilege level that may not make it: not performed, logged as a
+ * failed call, and the CPU raises #GP(0) with EIP at the ROM entry and the return address still
+ * on the stack. The entry is where the guest's view of the privileged instruction is: a native
+ * call's slot faults at the same place, and the kernel's #GP handler sees a fault in ROM code
+ * reached from user mode. */
+static int refuse(machine *m, const rom_call *call, uint32_t pc)
+{
+    rom_frame f = {.failed = true};
+    uint32_t ret, esp, eip = pc;
+    if (read_args(m, call, &f, &ret, &esp))
+        eip = caller_eip(m, ret);
+    log_call(m, event_number(call), call, &f, eip);
+    return VCPU_ROM_REFUSED;
+}
+
+/* User code in the ROM off any call entry (or at a call this build lacks): at the kernel's
+ * privilege that ends the run as a guest error, but a user process must not end the machine,
+ * so it is refused like a privileged call, logged as a guest error without ending the run. */
+static int refuse_stray(machine *m, uint32_t pc, uint32_t offset)
+{
+    log_guest_error(m, pc, offset);
+    return VCPU_ROM_REFUSED;
+}
+
 /* A VMI-call breakpoint on this call: stop before it once; running on performs it. */
 static bool break_before(machine *m, const rom_call *call)
 {
@@ -148,6 +200,8 @@ int rom_dispatch(machine *m, uint32_t pc)
     if (!call) {
         if (rom_inside_native_code(offset))
             return VCPU_ROM_RUN;
+        if (vcpu_cpl(m->cpu) > 0)
+            return refuse_stray(m, pc, offset);
         guest_error(m, pc, "execution inside the VMI ROM that is not a call entry", offset);
         return VCPU_ROM_DONE;
     }
@@ -155,6 +209,8 @@ int rom_dispatch(machine *m, uint32_t pc)
         return VCPU_ROM_BREAK;
     if (call->native_code)
         return log_native(m, call, pc);
+    if (!call_permitted(m, call))
+        return refuse(m, call, pc);
 
     uint32_t esp, ret;
     rom_frame f = {0};

@@ -617,6 +617,72 @@ START_TEST(test_out_hook_gets_port_size_and_value)
 }
 END_TEST
 
+/* The exit port ends the run after its `out` (cpu.c, end_after_this_insn). */
+static const uint8_t out_then_store[] = {
+    0xE6, 0xF4,                                     /* 0x1000 out 0xf4, al */
+    0x43,                                           /* 0x1002 inc ebx */
+    0xC7, 0x05, 0x00, 0x20, 0x00, 0x00, 1, 0, 0, 0, /* 0x1003 mov dword [DATA], 1 */
+    0xF4,                                           /* 0x100d hlt */
+};
+
+typedef struct out_stop {
+    bool refuse;   /* refuse every TLB fill from now on */
+    bool flush;    /* the OUT hook flushes the TLB and starts refusing */
+} out_stop;
+
+static void on_out_stop(uc_engine *uc, uint32_t port, int size, uint32_t value, void *user)
+{
+    (void)port, (void)size, (void)value;
+    out_stop *o = user;
+    uc_emu_stop(uc);
+    if (o->flush) {
+        o->refuse = true;
+        ck_assert_int_eq(uc_ctl_flush_tlb(uc), UC_ERR_OK);
+    }
+}
+
+static bool on_tlb_fill_identity(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e, void *user)
+{
+    (void)uc, (void)type;
+    out_stop *o = user;
+    if (o->refuse)
+        return false;
+    e->paddr = vaddr;
+    e->perms = UC_PROT_ALL;
+    return true;
+}
+
+/* Why a run-ending port write needs containing: the stop does not cut the block. */
+START_TEST(test_stop_requested_in_an_out_hook_still_runs_the_rest_of_the_block)
+{
+    put(CODE, out_then_store, sizeof out_then_store);
+    out_stop o = {0};
+    add_insn_hook((void *)on_out_stop, &o, UC_X86_INS_OUT);
+    set_reg(UC_X86_REG_EBX, 0);
+    run_ok(CODE, 0);
+    ck_assert_msg(get32(DATA) == 1 && reg(UC_X86_REG_EBX) == 1,
+                  "Unicorn now stops right after an OUT whose hook asks it to: the containment in cpu.c "
+                  "(end_after_this_insn) is no longer needed");
+}
+END_TEST
+
+/* How it is contained: a TLB flush in the OUT hook, and refused fills, stop the block at its next
+ * memory access, before the access, with EIP there. */
+START_TEST(test_tlb_flush_in_an_out_hook_and_a_refused_fill_stop_the_block_before_its_next_store)
+{
+    put(CODE, out_then_store, sizeof out_then_store);
+    out_stop o = {.flush = true};
+    ck_assert_int_eq(uc_ctl_tlb_mode(P.uc, UC_TLB_VIRTUAL), UC_ERR_OK);
+    add_hook(UC_HOOK_TLB_FILL, (void *)on_tlb_fill_identity, &o, 1, 0);
+    add_insn_hook((void *)on_out_stop, &o, UC_X86_INS_OUT);
+    uc_err e = run(CODE, 0);
+    ck_assert_msg(e == UC_ERR_EXCEPTION, BROKEN "a refused TLB fill after a stop ended the run with %s", uc_strerror(e));
+    ck_assert_msg(get32(DATA) == 0, BROKEN "the store after a contained OUT landed");
+    ck_assert_msg(reg(UC_X86_REG_EIP) == CODE + 3, BROKEN "a refused fill left EIP at 0x%x, not the store",
+                  reg(UC_X86_REG_EIP));
+}
+END_TEST
+
 /* ---- 9. Invalid opcodes --------------------------------------------------------------------- */
 
 static const uint8_t ud2_then_mov[] = {
@@ -1071,6 +1137,8 @@ static Suite *probes_suite(void)
     tcase_add_test(tc, test_cpuid_hook_returning_1_replaces_the_instruction);
     tcase_add_test(tc, test_in_hook_gets_port_and_size_and_its_value_lands_in_al_ax_eax);
     tcase_add_test(tc, test_out_hook_gets_port_size_and_value);
+    tcase_add_test(tc, test_stop_requested_in_an_out_hook_still_runs_the_rest_of_the_block);
+    tcase_add_test(tc, test_tlb_flush_in_an_out_hook_and_a_refused_fill_stop_the_block_before_its_next_store);
     tcase_add_test(tc, test_invalid_instruction_hook_can_move_eip_and_continue);
     tcase_add_test(tc, test_invalid_instruction_does_not_reach_the_interrupt_hook);
     tcase_add_test(tc, test_invalid_instruction_without_a_hook_ends_the_run_with_insn_invalid);
