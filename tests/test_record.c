@@ -1048,6 +1048,7 @@ static Suite *record_suite(void)
 
     TCase *chunks = tcase_create("bad_chunks");
     tcase_add_checked_fixture(chunks, setup, teardown);
+    tcase_set_timeout(chunks, 60); /* the property tests write thousands of files: slow on a loaded disk */
     tcase_add_test(chunks, test_truncated_chunk_names_the_chunk_the_file_end_and_what_precedes_it);
     tcase_add_test(chunks, test_chunk_with_a_crc_mismatch_names_the_chunk);
     tcase_add_test(chunks, test_error_is_repeated_by_later_calls);
