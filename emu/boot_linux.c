@@ -85,8 +85,8 @@ static void put64(uint8_t *p, uint64_t v)
 
 static bool linux_probe(const uint8_t *d, size_t size)
 {
-    return size >= HDR_HEADER + 4 &&
-           (memcmp(d + HDR_HEADER, "HdrS", 4) == 0 || le16(d + HDR_BOOT_FLAG) == 0xAA55);
+    return (size >= HDR_BOOT_FLAG + 2 && le16(d + HDR_BOOT_FLAG) == 0xAA55) ||
+           (size >= HDR_HEADER + 4 && memcmp(d + HDR_HEADER, "HdrS", 4) == 0);
 }
 
 /* ---- the setup header ---- */
@@ -236,7 +236,7 @@ static bool linux_place_initrd(linux_ctx *c)
         return vm_fail(c->err, VM_EFORMAT, "%s: file is empty", o->initrd_path);
     if (o->initrd_size > room)
         return vm_fail(c->err, VM_EFORMAT,
-                       "%s: initrd is %zu bytes but only %" PRIu64 " fit between the kernel's end 0x%08" PRIx64
+                       "%s: initrd is %zu bytes and does not fit: only %" PRIu64 " bytes are free between the kernel's end 0x%08" PRIx64
                        " and 0x%08" PRIx64 " (initrd_addr_max 0x%08" PRIx32 ", RAM %" PRIu64 " MiB)",
                        o->initrd_path, o->initrd_size, room, lo, top, c->h.initrd_max, c->pm->size >> 20);
     c->initrd_addr = (uint32_t)((top - o->initrd_size) & ~(uint64_t)(LINUX_PAGE - 1));
