@@ -570,6 +570,60 @@ START_TEST(test_fuzzed_headers_load_or_fail_with_one_message)
 }
 END_TEST
 
+/* ---- the machine enters it ---- */
+
+static tu_machine tm;
+
+/* Boot the synthetic bzImage whose protected-mode kernel starts with `code`, in a machine. */
+static machine_end boot_code(const uint8_t *code, size_t n)
+{
+    memcpy(img + PM_OFFSET, code, n);
+    char path[4096];
+    snprintf(path, sizeof path, "%s", tu_tmp("bzImage"));
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(img, 1, img_size, f), img_size);
+    fclose(f);
+    machine_config cfg;
+    machine_config_defaults(&cfg);
+    cfg.snap_every = 0;
+    cfg.max_insns = 1000;
+    vm_error e = {0};
+    bool ok = tu_boot_and_run(&tm, &cfg, path, &e);
+    unlink(path);
+    ck_assert_msg(ok, "%s", e.msg);
+    return tm.m.end;
+}
+
+START_TEST(test_machine_enters_at_1_mib_with_esi_pointing_at_boot_params)
+{
+    static const uint8_t code[] = {
+        0x8A, 0x86, 0xE8, 0x01, 0x00, 0x00, /* mov al, [esi + 0x1E8]   (e820_entries) */
+        0xE6, 0xF4,                         /* out 0xF4, al */
+        0xF4,                               /* hlt */
+    };
+    ck_assert_int_eq(boot_code(code, sizeof code), END_EXIT_PORT);
+    ck_assert_uint_eq(tm.m.exit_value, BOOT_LINUX_E820_ENTRIES);
+    machine_free(&tm.m);
+}
+END_TEST
+
+START_TEST(test_machine_enters_with_boot_cs_and_boot_ds)
+{
+    static const uint8_t code[] = {
+        0x8C, 0xC8,       /* mov eax, cs */
+        0xC1, 0xE0, 0x08, /* shl eax, 8 */
+        0x8C, 0xDB,       /* mov ebx, ds */
+        0x09, 0xD8,       /* or eax, ebx */
+        0xE7, 0xF4,       /* out 0xF4, eax */
+        0xF4,             /* hlt */
+    };
+    ck_assert_int_eq(boot_code(code, sizeof code), END_EXIT_PORT);
+    ck_assert_uint_eq(tm.m.exit_value, 0x1018);
+    machine_free(&tm.m);
+}
+END_TEST
+
 /* ---- the command line tool ---- */
 
 #define RUN(...)                                      \
@@ -798,6 +852,12 @@ static Suite *boot_linux_suite(void)
     tcase_set_timeout(fuzz, 120);
     tcase_add_test(fuzz, test_fuzzed_headers_load_or_fail_with_one_message);
     suite_add_tcase(s, fuzz);
+
+    TCase *mach = tcase_create("machine");
+    tcase_add_checked_fixture(mach, setup, teardown);
+    tcase_add_test(mach, test_machine_enters_at_1_mib_with_esi_pointing_at_boot_params);
+    tcase_add_test(mach, test_machine_enters_with_boot_cs_and_boot_ds);
+    suite_add_tcase(s, mach);
 
     TCase *cli = tcase_create("cli");
     tcase_add_checked_fixture(cli, cli_setup, cli_teardown);
