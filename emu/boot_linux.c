@@ -44,7 +44,7 @@ typedef struct linux_hdr {
     uint32_t pm_size;
     uint32_t initrd_max; /* highest byte the initrd may occupy */
     uint32_t cmdline_max;
-    uint64_t run_lo, run_hi; /* where the kernel decompresses and runs (init_size) */
+    uint64_t run_hi;     /* end of what the kernel occupies while it starts (init_size) */
 } linux_hdr;
 
 typedef struct linux_ctx {
@@ -184,7 +184,6 @@ static bool linux_check_footprint(linux_ctx *c)
     if (run > UINT32_MAX)
         return vm_fail(c->err, VM_EFORMAT, "%s: the kernel wants to run at 0x%" PRIx64 " (pref_address), above 4 GiB",
                        p, run);
-    c->h.run_lo = run < BOOT_LINUX_KERNEL ? run : BOOT_LINUX_KERNEL;
     c->h.run_hi = run + init_size > load_hi ? run + init_size : load_hi;
     if (run < BOOT_LINUX_KERNEL)
         return vm_fail(c->err, VM_EFORMAT,
