@@ -594,26 +594,23 @@ void vcpu_close(cpu *c)
     free(c);
 }
 
-bool vcpu_reset(cpu *c, uint32_t gdt_addr, uint32_t eip, uint32_t eax, uint32_t ebx, uint32_t esp,
-               vm_error *err)
+bool vcpu_reset(cpu *c, const vcpu_entry *e, vm_error *err)
 {
-    /* null, flat code (0x08), flat data (0x10); accessed bits preset so loading never writes. */
-    static const uint64_t gdt[3] = {0, 0x00CF9B000000FFFFull, 0x00CF93000000FFFFull};
-    if (!phys_write(c->pm, gdt_addr, gdt, sizeof gdt))
-        return vm_fail(err, VM_EINVAL, "boot GDT at 0x%08x is outside guest memory", gdt_addr);
-    uc_x86_mmr gdtr = {.base = gdt_addr, .limit = sizeof gdt - 1};
+    uc_x86_mmr gdtr = {.base = e->gdt_base, .limit = e->gdt_limit};
     if (uc_reg_write(c->uc, UC_X86_REG_GDTR, &gdtr) != UC_ERR_OK)
         return vm_fail(err, VM_EENGINE, "unicorn: cannot load the boot GDT");
     const cpu_reg data_segs[] = {CPU_SS, CPU_DS, CPU_ES, CPU_FS, CPU_GS};
     for (size_t i = 0; i < sizeof data_segs / sizeof data_segs[0]; i++)
-        if (!vcpu_set(c, data_segs[i], 0x10))
+        if (!vcpu_set(c, data_segs[i], e->ds))
             return vm_fail(err, VM_EENGINE, "unicorn: cannot load %s", vcpu_reg_names[data_segs[i]]);
-    if (!vcpu_set(c, CPU_CS, 0x08) || !vcpu_set(c, CPU_EFLAGS, 0x2) || !vcpu_set(c, CPU_EIP, eip) ||
-        !vcpu_set(c, CPU_EAX, eax) || !vcpu_set(c, CPU_EBX, ebx) || !vcpu_set(c, CPU_ESP, esp))
-        return vm_fail(err, VM_EENGINE, "unicorn: cannot set the entry registers");
-    const cpu_reg zero[] = {CPU_ECX, CPU_EDX, CPU_EBP, CPU_ESI, CPU_EDI};
-    for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
-        vcpu_set(c, zero[i], 0);
+    const struct { cpu_reg r; uint32_t v; } regs[] = {
+        {CPU_CS, e->cs},   {CPU_EFLAGS, e->eflags}, {CPU_EIP, e->eip}, {CPU_ESP, e->esp},
+        {CPU_EAX, e->eax}, {CPU_EBX, e->ebx},       {CPU_ECX, e->ecx}, {CPU_EDX, e->edx},
+        {CPU_ESI, e->esi}, {CPU_EDI, e->edi},       {CPU_EBP, e->ebp},
+    };
+    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++)
+        if (!vcpu_set(c, regs[i].r, regs[i].v))
+            return vm_fail(err, VM_EENGINE, "unicorn: cannot set %s at entry", vcpu_reg_names[regs[i].r]);
     c->icount = 0;
     blockcache_clear(&c->counts);
     return true;

@@ -99,10 +99,19 @@ typedef struct cpu_ops {
 cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err);
 void vcpu_close(cpu *c);
 
-/* Multiboot entry state: flat 4 GiB ring-0 segments from a GDT at physical `gdt_addr`
- * (written here), protected mode, paging off, IF clear. */
-bool vcpu_reset(cpu *c, uint32_t gdt_addr, uint32_t eip, uint32_t eax, uint32_t ebx, uint32_t esp,
-               vm_error *err);
+/* The state a boot protocol enters the kernel in (emu/boot.h fills it in): protected mode,
+ * paging off, the GDT at gdt_base (already in guest memory, written by the loader) loaded,
+ * CS and the data selector (DS, ES, FS, GS, SS) loaded from it, general registers as given. */
+typedef struct vcpu_entry {
+    uint32_t gdt_base;
+    uint16_t gdt_limit;
+    uint16_t cs, ds;
+    uint32_t eip, esp, eflags;
+    uint32_t eax, ebx, ecx, edx, esi, edi, ebp;
+} vcpu_entry;
+
+/* Reset the CPU into the entry state `e` and zero the instruction count. */
+bool vcpu_reset(cpu *c, const vcpu_entry *e, vm_error *err);
 
 /* Run until the instruction count reaches `target` or something stops the CPU. */
 cpu_stop vcpu_run(cpu *c, uint64_t target);

@@ -15,6 +15,8 @@
 
 #include "emu/loader.h"
 
+#include "emu/boot.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -421,6 +423,44 @@ bool loader_load_multiboot(physmem *pm, const char *path, const uint8_t *image, 
     return true;
 }
 
+/* ---- the Multiboot boot protocol (emu/boot.h) ---- */
+
+static bool loader_mb_probe(const uint8_t *data, size_t size)
+{
+    return size >= 4 && memcmp(data, "\x7f" "ELF", 4) == 0;
+}
+
+/* The Multiboot entry state (spec 3.2): EAX magic, EBX the info, flat ring-0 code and data,
+ * protected mode, paging and interrupts off. */
+static bool loader_mb_load(physmem *pm, const boot_image *img, const boot_options *opt, boot_result *out,
+                           vm_error *err)
+{
+    if (opt->initrd_path)
+        return vm_fail(err, VM_EINVAL,
+                       "%s: --initrd %s needs a Linux kernel, and this is a Multiboot kernel (vmiemu does not "
+                       "load Multiboot modules)",
+                       img->path, opt->initrd_path);
+    loaded_kernel lk;
+    if (!loader_load_multiboot(pm, img->path, img->data, img->size, opt->cmdline, &lk, err))
+        return false;
+    /* null, flat code (0x08), flat data (0x10); accessed bits preset so loading never writes. */
+    static const uint64_t gdt[3] = {0, 0x00CF9B000000FFFFull, 0x00CF93000000FFFFull};
+    boot_put_gdt(pm, gdt, 3, &out->cpu);
+    out->cpu.cs = 0x08;
+    out->cpu.ds = 0x10;
+    out->cpu.eip = lk.entry;
+    out->cpu.eflags = 0x2;
+    out->cpu.esp = BOOT_ESP;
+    out->cpu.eax = MB_BOOT_MAGIC;
+    out->cpu.ebx = lk.mbi_addr;
+    boot_note_write(out, lk.load_lo, lk.load_hi - lk.load_lo, "kernel");
+    boot_note_write(out, PHYS_BOOTINFO, PHYS_BOOTINFO_SIZE, "multiboot_info");
+    boot_note_write(out, BOOT_GDT, sizeof gdt, "gdt");
+    return true;
+}
+
+const boot_protocol boot_multiboot = {.name = "multiboot", .probe = loader_mb_probe, .load = loader_mb_load};
+
 static bool loader_read_all(int fd, const char *path, uint8_t *buf, size_t size, vm_error *err)
 {
     size_t got = 0;
@@ -441,7 +481,7 @@ static bool loader_read_all(int fd, const char *path, uint8_t *buf, size_t size,
 static bool loader_check_stat(const struct stat *st, const char *path, vm_error *err)
 {
     if (S_ISDIR(st->st_mode))
-        return vm_fail(err, VM_EIO, "%s: is a directory, not a kernel file", path);
+        return vm_fail(err, VM_EIO, "%s: is a directory, not a file", path);
     if (!S_ISREG(st->st_mode))
         return vm_fail(err, VM_EIO, "%s: is not a regular file", path);
     if (st->st_size == 0)

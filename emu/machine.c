@@ -253,7 +253,10 @@ static bool power_on(machine *m, vm_error *err)
         dirty_mark_all(&m->dirty); /* the clear above bypasses write tracking */
     if (m->cfg.rom_enabled)
         rom_build_image(phys_ptr(&m->mem, PHYS_ROM_BASE));
-    if (!loader_load_multiboot(&m->mem, m->kernel_path, m->kernel, m->kernel_size, m->cfg.cmdline, &m->boot, err))
+    boot_image img = {.path = m->kernel_path, .data = m->kernel, .size = m->kernel_size};
+    boot_options opt = {.cmdline = m->cfg.cmdline, .initrd_path = m->cfg.initrd, .initrd = m->initrd,
+                        .initrd_size = m->initrd_size};
+    if (!boot_load(&m->mem, &img, &opt, &m->boot, err))
         return false;
     vcpu_close(m->cpu);
     cpu_ops ops = {
@@ -276,7 +279,7 @@ static bool power_on(machine *m, vm_error *err)
     m->lazy_mode = 0;
     m->ap_state_set = false;
     reset_timers(m);
-    return vcpu_reset(m->cpu, MACHINE_BOOT_GDT, m->boot.entry, MB_BOOT_MAGIC, m->boot.mbi_addr, MACHINE_BOOT_ESP, err);
+    return vcpu_reset(m->cpu, &m->boot.cpu, err);
 }
 
 bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path, vm_error *err)
@@ -291,7 +294,8 @@ bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path
     m->kernel_path = strdup(kernel_path);
     if (!m->kernel_path)
         return vm_fail(err, VM_ENOMEM, "out of memory");
-    if (!loader_read_file(kernel_path, &m->kernel, &m->kernel_size, err))
+    if (!loader_read_file(kernel_path, &m->kernel, &m->kernel_size, err) ||
+        (cfg->initrd && !loader_read_file(cfg->initrd, &m->initrd, &m->initrd_size, err)))
         return false;
     if (!phys_init(&m->mem, cfg->ram_mib, err) || !setup_devices(m, err))
         return false;
@@ -315,6 +319,8 @@ void machine_free(machine *m)
     m->pt_pages = NULL;
     free(m->kernel);
     free(m->kernel_path);
+    free(m->initrd);
+    m->initrd = NULL;
     m->kernel = NULL;
     m->kernel_path = NULL;
 }

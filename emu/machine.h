@@ -9,6 +9,7 @@
 #include "cpu/cpu.h"
 #include "emu/alarm.h"
 #include "emu/apic.h"
+#include "emu/boot.h"
 #include "emu/cmos.h"
 #include "emu/error.h"
 #include "emu/evlog.h"
@@ -23,15 +24,14 @@
 #define MACHINE_DEFAULT_MIB 128u
 #define MACHINE_DEFAULT_MHZ 1000u
 #define MACHINE_DEFAULT_EPOCH 1767225600ll /* 2026-01-01 00:00:00 UTC */
-#define MACHINE_BOOT_GDT 0x000F0000u       /* firmware GDT in the BIOS area */
-#define MACHINE_BOOT_ESP 0x00007FF0u       /* Multiboot leaves ESP undefined; give a usable one */
 #define MACHINE_EXIT_PORT 0xF4u
 #define MACHINE_DEFAULT_SNAP_EVERY 10000000u /* instructions between automatic snapshots */
 #define MACHINE_DEFAULT_SNAP_MIB 256u
 
 typedef struct machine_config {
     uint32_t ram_mib;
-    const char *cmdline;   /* Multiboot command line, may be NULL */
+    const char *cmdline;   /* kernel command line (Multiboot cmdline, Linux --append), may be NULL */
+    const char *initrd;    /* Linux initrd file, may be NULL */
     uint64_t max_insns;    /* 0 = no limit */
     bool rom_enabled;
     uint32_t cpu_mhz;      /* nominal cycles per microsecond; one instruction = one cycle */
@@ -82,7 +82,9 @@ typedef struct machine {
     char *kernel_path;
     uint8_t *kernel;
     size_t kernel_size;
-    loaded_kernel boot;
+    uint8_t *initrd;
+    size_t initrd_size;
+    boot_result boot; /* how the kernel was loaded and entered (emu/boot.h) */
 
     physmem mem;
     cpu *cpu;

@@ -11,10 +11,12 @@ void options_usage(FILE *f, const char *prog)
 {
     fprintf(f,
             "Usage: %s [options] KERNEL\n"
-            "Boot a Multiboot (v1) ELF kernel on a deterministic i386 machine with a VMI ROM.\n"
+            "Boot a Multiboot (v1) ELF kernel or a Linux bzImage (chosen by content) on a deterministic\n"
+            "i386 machine with a VMI ROM.\n"
             "\n"
             "  -m MiB               guest RAM (default %u, %u..%u)\n"
-            "  --append STR         kernel command line (Multiboot cmdline)\n"
+            "  --append STR         kernel command line (Multiboot cmdline, Linux command line)\n"
+            "  --initrd FILE        initial ramdisk for a Linux kernel\n"
             "  --serial MODE        COM1: stdio (default), none, or file:PATH\n"
             "  --log FILE           event log: JSON Lines to FILE, or text on stderr with -\n"
             "  --max-insns N        stop after N instructions (exit status 8)\n"
@@ -39,7 +41,7 @@ void options_usage(FILE *f, const char *prog)
             "  --version            the version\n"
             "\n"
             "Exit status: the guest's own through the exit port at 0xF4 ((value << 1) | 1, odd);\n"
-            "0 shutdown, 2 bad command line or kernel file, 4 halted with nothing pending,\n"
+            "0 shutdown, 2 bad command line, kernel or initrd file, 4 halted with nothing pending,\n"
             "6 reboot, 8 instruction limit, 10 guest crashed, 12 emulator error, 14 replay diverged.\n",
             prog, MACHINE_DEFAULT_MIB, PHYS_MIN_MIB, PHYS_MAX_MIB, MACHINE_DEFAULT_MHZ,
             (long long)MACHINE_DEFAULT_EPOCH, MACHINE_DEFAULT_SNAP_EVERY, MACHINE_DEFAULT_SNAP_MIB,
@@ -87,11 +89,12 @@ static bool parse_serial(options *o, const char *v, vm_error *err)
 }
 
 /* Options that take a value, accepted as "--opt VALUE" and "--opt=VALUE". */
-static const char *const valued[] = {"-m", "--append", "--serial", "--log", "--max-insns", "--cpu-mhz", "--epoch",
-                                     "--snap-every", "--snap-mem", "--log-mem", "--record", "--replay", "-x", "--gdb"};
+static const char *const valued[] = {"-m", "--append", "--initrd", "--serial", "--log", "--max-insns", "--cpu-mhz",
+                                     "--epoch", "--snap-every", "--snap-mem", "--log-mem", "--record", "--replay", "-x",
+                                     "--gdb"};
 
 /* Options that shape the machine: a replay takes them from the record instead. */
-static const char *const machine_shaping[] = {"-m", "--append", "--max-insns", "--cpu-mhz", "--epoch",
+static const char *const machine_shaping[] = {"-m", "--append", "--initrd", "--max-insns", "--cpu-mhz", "--epoch",
                                               "--snap-every", "--no-rom", "--reboot-restarts"};
 
 static bool apply(options *o, const char *name, const char *v, vm_error *err)
@@ -104,6 +107,10 @@ static bool apply(options *o, const char *name, const char *v, vm_error *err)
         o->machine.ram_mib = (uint32_t)u;
     } else if (strcmp(name, "--append") == 0) {
         o->machine.cmdline = v;
+    } else if (strcmp(name, "--initrd") == 0) {
+        if (!*v)
+            return vm_fail(err, VM_EINVAL, "--initrd needs a file name");
+        o->machine.initrd = v;
     } else if (strcmp(name, "--serial") == 0) {
         return parse_serial(o, v, err);
     } else if (strcmp(name, "--log") == 0) {
@@ -228,6 +235,10 @@ bool options_parse(options *o, int argc, char **argv, vm_error *err)
         o->gdb_spec = "tcp:127.0.0.1:1234";
     if (o->record_path && o->replay_path)
         return vm_fail(err, VM_EINVAL, "--record and --replay cannot be used together");
+    /* A record names the kernel and its options but does not hold the initrd: refuse rather than
+     * write a record whose replay would boot without it. */
+    if (o->record_path && o->machine.initrd)
+        return vm_fail(err, VM_EINVAL, "--record does not store the initrd yet: a replay could not repeat this run");
     if (o->replay_path && o->machine_option)
         return vm_fail(err, VM_EINVAL, "--replay takes the machine options from the record: drop %s", o->machine_option);
     return true;

@@ -2,7 +2,7 @@
  * so the debugger, snapshots and loaders read and write it directly.
  *
  *   0x00000000 +--------------------------+
- *              | conventional RAM 640 KiB |  boot info at PHYS_BOOTINFO
+ *              | conventional RAM 640 KiB |  boot info at PHYS_BOOTINFO (emu/boot.h)
  *   0x000A0000 +--------------------------+
  *              | VGA (text at 0xB8000)    |
  *   0x000C0000 +--------------------------+
@@ -28,7 +28,7 @@
 #define PHYS_ROM_BASE 0x000C0000u
 #define PHYS_ROM_SIZE 0x00008000u
 #define PHYS_HOLE_END 0x00100000u
-#define PHYS_BOOTINFO 0x00008000u /* Multiboot info, strings and memory map */
+#define PHYS_BOOTINFO 0x00008000u /* Multiboot info or Linux boot_params + command line */
 #define PHYS_BOOTINFO_SIZE 0x00008000u
 
 #define PHYS_MIN_MIB 2u
