@@ -558,6 +558,11 @@ static uc_err run_exact(cpu *c, uint64_t k)
         /* Cached translations carry no per-instruction hook: drop this block's so it is
          * retranslated with the bounded hook; deleting the hook drops it again afterwards. */
         uc_ctl_remove_cache(c->uc, (uint64_t)pc, (uint64_t)pc + size);
+        /* Dropping it translates pc as a fetch. With Unicorn's own MMU a fetch that faults there
+         * raises a #PF that Unicorn swallows but QEMU remembers as the previous exception: the
+         * same #PF raised again by the step would be escalated to #DF. */
+        if (c->mmu_reference)
+            vcpu_forget_previous_exception(c);
         uc_err e = uc_hook_add(c->uc, &h, UC_HOOK_CODE, (void *)on_exact_insn, c, pc, (uint64_t)pc + size - 1);
         if (e != UC_ERR_OK)
             return e;

@@ -71,6 +71,7 @@ struct cpu {
     uint8_t *code_pages;  /* one bit per physical RAM page code has been fetched from */
     uc_hook tlb_hook;
     bool mmu_refused;     /* the last TLB fill was refused: step with Unicorn's own MMU */
+    bool mmu_reference;   /* stepping with Unicorn's own MMU (UC_TLB_CPU) right now */
     /* CR0/CR3/CR4 as read once per ROM call: a call's host accesses all walk the same tables. */
     bool mmu_regs_valid;
     mmu_regs mmu_cached;
@@ -118,5 +119,7 @@ void vcpu_trap_step_end(cpu *c);
 /* Read the error code and "raised by int" of the exception being reported, and reset the
  * previous-exception state so the next fault is not escalated to #DF. */
 void vcpu_exception_state(cpu *c, uint32_t *error, bool *is_int);
+/* Only the reset: after a host call that may have raised a fault Unicorn then swallowed. */
+void vcpu_forget_previous_exception(cpu *c);
 
 #endif

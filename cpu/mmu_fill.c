@@ -141,7 +141,9 @@ uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c))
     uc_err e = uc_ctl_tlb_mode(c->uc, UC_TLB_CPU);
     if (e != UC_ERR_OK)
         return e;
+    c->mmu_reference = true;
     e = step(c);
+    c->mmu_reference = false;
     uc_err back = uc_ctl_tlb_mode(c->uc, UC_TLB_VIRTUAL);
     return e != UC_ERR_OK ? e : back;
 }
