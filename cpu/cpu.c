@@ -486,8 +486,14 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err)
     }
     /* A Core Duo: 32-bit, SSE3, PAE, no long mode, as the VMI era's machines. */
     e = uc_ctl_set_cpu_model(c->uc, UC_CPU_X86_COREDUO);
+    /* uc_emu_start stops before a block at its `until` address, and every address is guest
+     * code (until = 0 stopped a jmp 0). With exits enabled and none set, nothing stops a run
+     * but vmiemu's own hooks. (Not an unreachable `until` such as 2^64-1: after each run Unicorn
+     * translates until-1 to drop its translation, which calls the TLB fill hook.) */
+    if (e == UC_ERR_OK)
+        e = uc_ctl_exits_enable(c->uc);
     if (e != UC_ERR_OK) {
-        vm_fail(err, VM_EENGINE, "unicorn: cannot select the CPU model: %s", uc_strerror(e));
+        vm_fail(err, VM_EENGINE, "unicorn: cannot select the CPU model or enable exits: %s", uc_strerror(e));
         vcpu_close(c);
         return NULL;
     }

@@ -144,6 +144,23 @@ START_TEST(test_fetch_faults_with_nx_paging_set_the_fetch_bit)
 }
 END_TEST
 
+START_TEST(test_code_at_address_zero_runs_after_jmp_ret_and_call)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "address0"), END_HALTED);
+    ck_assert_uint_eq(result(0), 4); /* jmp 0, ret to 0, call 0 with paging off; jmp 0 with paging on */
+}
+END_TEST
+
+START_TEST(test_jmp_to_an_absent_page_zero_raises_a_page_fault)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "address0"), END_HALTED);
+    ck_assert_uint_eq(result(1), 0x0); /* not present, supervisor */
+    ck_assert_uint_eq(result(2), 0x0); /* CR2 */
+    ck_assert_uint_eq(result(3), 0x0); /* saved EIP */
+    ck_assert_uint_eq(count_kind(EV_EXCEPTION), 1);
+}
+END_TEST
+
 START_TEST(test_stores_to_code_drop_its_translations)
 {
     ck_assert_int_eq(tu_run_snippet(&m, "smc"), END_HALTED);
@@ -205,6 +222,8 @@ static Suite *deliver_suite(void)
     tcase_add_test(tc, test_call_through_a_null_pointer_raises_a_page_fault);
     tcase_add_test(tc, test_fetch_faults_from_ring3_report_a_user_access);
     tcase_add_test(tc, test_fetch_faults_with_nx_paging_set_the_fetch_bit);
+    tcase_add_test(tc, test_code_at_address_zero_runs_after_jmp_ret_and_call);
+    tcase_add_test(tc, test_jmp_to_an_absent_page_zero_raises_a_page_fault);
     tcase_add_test(tc, test_stores_to_code_drop_its_translations);
     tcase_add_test(tc, test_system_call_from_ring3_switches_to_the_tss_stack);
     tcase_add_test(tc, test_privileged_instruction_at_ring3_faults_to_ring0);
