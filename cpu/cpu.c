@@ -157,7 +157,8 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
         count = disasm_scan(c->dis, buf, size, pc, &first_io);
     uint64_t phys;
     bool rom = in_rom_window(pc) || (vcpu_translate(c, pc, false, &phys) && phys - PHYS_ROM_BASE < PHYS_ROM_SIZE);
-    blockcache_put(&c->counts, pc, size, count, first_io, rom);
+    if (vcpu_mmu_watch_block(c, pc, size))
+        blockcache_put(&c->counts, pc, size, count, first_io, rom);
     const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
     if (e)
         return e;
@@ -236,9 +237,35 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
     return false;
 }
 
+void vcpu_code_store(cpu *c)
+{
+    if (!c->running || c->at_block_start)
+        return;
+    c->smc_eip = vcpu_get(c, CPU_EIP);
+    c->smc_icount = vcpu_icount(c);
+    c->smc_cut = true;
+    c->limit = 0;
+}
+
+/* The block after a store to counted code (vcpu_code_store). If the store wrote into its own
+ * block, Unicorn abandoned that block before the store and runs the store again as a block of
+ * its own: only the instructions before the store retired, not the whole block counted. (A
+ * block that ran to its end and jumps back to the store is told apart by its size, except for
+ * a one-instruction block that writes over itself.) */
+static void settle_code_store(cpu *c, uint32_t pc, uint32_t size)
+{
+    c->smc_cut = false;
+    if (!c->block_care)
+        c->limit = c->target;
+    if (pc == c->smc_eip && pc - c->blk_pc < c->blk_size && (pc != c->blk_pc || size != c->blk_size))
+        c->icount = c->smc_icount;
+}
+
 /* on_block for everything but ordinary cached guest code. */
 static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, uint32_t size, cpu *c)
 {
+    if (c->smc_cut)
+        settle_code_store(c, pc, size);
     if (c->block_care && block_needs_care(c, uc, pc))
         return;
     c->blk_icount = c->icount;
@@ -524,7 +551,7 @@ void vcpu_close(cpu *c)
         uc_close(c->uc);
     disasm_close(c->dis);
     blockcache_free(&c->counts);
-    free(c->code_pages);
+    vcpu_mmu_close(c);
     free(c);
 }
 
@@ -549,6 +576,7 @@ bool vcpu_reset(cpu *c, uint32_t gdt_addr, uint32_t eip, uint32_t eax, uint32_t 
     for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
         vcpu_set(c, zero[i], 0);
     c->icount = 0;
+    c->smc_cut = false;
     blockcache_clear(&c->counts);
     return true;
 }
@@ -678,7 +706,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
          * write) would keep the small initial TLB and thrash it. A flush now and then lets it
          * grow. (Architecturally the TLB may be flushed at any time.) */
         if (c->icount - c->tlb_flushed_at >= TLB_RESIZE_INSNS) {
-            uc_ctl_flush_tlb(c->uc);
+            vcpu_mmu_flush_tlb(c);
             c->tlb_flushed_at = c->icount;
         }
         c->target = target - c->tlb_flushed_at > TLB_RESIZE_INSNS ? c->tlb_flushed_at + TLB_RESIZE_INSNS : target;
@@ -893,8 +921,9 @@ bool vcpu_load_state(cpu *c, const void *blob)
         return false;
     memcpy(&c->icount, (const uint8_t *)blob + c->layout.context_size, sizeof c->icount);
     c->blk_size = 0; /* no block is current: an interrupt shadow cannot carry over */
+    c->smc_cut = false;
     uc_ctl_flush_tb(c->uc);
-    uc_ctl_flush_tlb(c->uc);
+    vcpu_mmu_flush_tlb(c);
     blockcache_clear(&c->counts);
     return true;
 }
