@@ -257,8 +257,11 @@ static void settle_code_store(cpu *c, uint32_t pc, uint32_t size)
     c->smc_cut = false;
     if (!c->block_care)
         c->limit = c->target;
-    if (pc == c->smc_eip && pc - c->blk_pc < c->blk_size && (pc != c->blk_pc || size != c->blk_size))
+    if (pc == c->smc_eip && pc - c->blk_pc < c->blk_size && (pc != c->blk_pc || size != c->blk_size)) {
         c->icount = c->smc_icount;
+        if (c->exact && !c->trap_step)
+            c->exact_left++; /* the per-instruction hook counted the abandoned store */
+    }
 }
 
 /* on_block for everything but ordinary cached guest code. */

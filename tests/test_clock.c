@@ -194,13 +194,13 @@ START_TEST(test_self_modified_code_counts_the_same_under_every_snapshot_interval
 END_TEST
 
 /* smc_inline: the store flips the bytes right after it in the same block, which runs them:
- * rdtsc, mov, xor, then 66 90 (1) in odd rounds... the first round runs 66 90: 4, then 90 90: 5. */
+ * rdtsc, mov, pushfd, xor, 66 90 in the first round or 90 90 in the next, add: 6, then 7. */
 START_TEST(test_code_patched_inside_its_own_block_counts_its_new_instructions)
 {
     run_smc("smc_inline", MACHINE_DEFAULT_SNAP_EVERY);
     for (uint32_t i = 0; i < 64; i++)
-        ck_assert_uint_eq(phys_read32(&m.mem, 0x5004u + 4 * i), i % 2 ? 5u : 4u);
-    ck_assert_uint_eq(phys_read32(&m.mem, 0x5000u), SMC_ROUNDS / 2 * 9u);
+        ck_assert_uint_eq(phys_read32(&m.mem, 0x5004u + 4 * i), i % 2 ? 7u : 6u);
+    ck_assert_uint_eq(phys_read32(&m.mem, 0x5000u), SMC_ROUNDS / 2 * 13u);
 }
 END_TEST
 
@@ -211,6 +211,29 @@ START_TEST(test_code_remapped_at_the_same_address_counts_the_new_page)
     ck_assert_int_eq(tu_run_snippet(&m, "remap_count"), END_HALTED);
     for (uint32_t i = 0; i < 16; i++)
         ck_assert_uint_eq(phys_read32(&m.mem, 0x5000u + 4 * i), i % 2 ? 5u : 6u);
+}
+END_TEST
+
+/* Exact stops inside smc_inline's self-patching block: one instruction at a time and straight
+ * to the same count give the same machine. */
+START_TEST(test_single_steps_through_self_modifying_code_agree_with_straight_runs)
+{
+    enum { STEPS = 160 };
+    static regs seen[STEPS];
+    ck_assert(tu_load_snippet(&m, "smc_inline"));
+    const uint64_t start = vcpu_icount(m.cpu);
+    for (int k = 0; k < STEPS; k++) {
+        ck_assert_int_eq(run_to(start + 1 + (uint64_t)k), CPU_STOP_TARGET);
+        seen[k] = snapshot();
+    }
+    for (int k = 2; k < STEPS; k += 11) {
+        machine_free(&m);
+        memset(&m, 0, sizeof m);
+        ck_assert(tu_load_snippet(&m, "smc_inline"));
+        ck_assert_int_eq(run_to(start + 1 + (uint64_t)k), CPU_STOP_TARGET);
+        regs direct = snapshot();
+        assert_same(&seen[k], &direct, start + 1 + (uint64_t)k);
+    }
 }
 END_TEST
 
@@ -230,6 +253,7 @@ static Suite *clock_suite(void)
     tcase_add_test(tc, test_self_modified_code_counts_the_same_under_every_snapshot_interval);
     tcase_add_test(tc, test_code_patched_inside_its_own_block_counts_its_new_instructions);
     tcase_add_test(tc, test_code_remapped_at_the_same_address_counts_the_new_page);
+    tcase_add_test(tc, test_single_steps_through_self_modifying_code_agree_with_straight_runs);
     suite_add_tcase(s, tc);
     return s;
 }
