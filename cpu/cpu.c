@@ -247,17 +247,25 @@ void vcpu_code_store(cpu *c)
     c->limit = 0;
 }
 
+static bool one_instruction(cpu *c, uint32_t pc, uint32_t size)
+{
+    uint8_t buf[16];
+    return size <= sizeof buf && vcpu_read_linear(c, pc, buf, size) && disasm_count(c->dis, buf, size, pc) == 1;
+}
+
 /* The block after a store to counted code (vcpu_code_store). If the store wrote into its own
  * block, Unicorn abandoned that block before the store and runs the store again as a block of
- * its own: only the instructions before the store retired, not the whole block counted. (A
- * block that ran to its end and jumps back to the store is told apart by its size, except for
- * a one-instruction block that writes over itself.) */
+ * its own, one instruction long: only the instructions before the store retired, not the whole
+ * block counted. A block that ran to its end and jumps back to the store starts a block of the
+ * usual length there (a store that ends its block anyway and writes over its own block is the
+ * case this cannot tell apart). */
 static void settle_code_store(cpu *c, uint32_t pc, uint32_t size)
 {
     c->smc_cut = false;
     if (!c->block_care)
         c->limit = c->target;
-    if (pc == c->smc_eip && pc - c->blk_pc < c->blk_size && (pc != c->blk_pc || size != c->blk_size)) {
+    if (pc == c->smc_eip && pc - c->blk_pc < c->blk_size && (pc != c->blk_pc || size != c->blk_size) &&
+        one_instruction(c, pc, size)) {
         c->icount = c->smc_icount;
         if (c->exact && !c->trap_step)
             c->exact_left++; /* the per-instruction hook counted the abandoned store */

@@ -237,6 +237,14 @@ START_TEST(test_single_steps_through_self_modifying_code_agree_with_straight_run
 }
 END_TEST
 
+/* smc_copy: rdtsc, mov, mov, mov, then 4 x (store, loop): 12. */
+START_TEST(test_a_loop_storing_into_other_counted_code_counts_every_round)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "smc_copy"), END_HALTED);
+    ck_assert_uint_eq(phys_read32(&m.mem, 0x5000u), 12);
+}
+END_TEST
+
 static Suite *clock_suite(void)
 {
     Suite *s = suite_create("clock");
@@ -254,6 +262,7 @@ static Suite *clock_suite(void)
     tcase_add_test(tc, test_code_patched_inside_its_own_block_counts_its_new_instructions);
     tcase_add_test(tc, test_code_remapped_at_the_same_address_counts_the_new_page);
     tcase_add_test(tc, test_single_steps_through_self_modifying_code_agree_with_straight_runs);
+    tcase_add_test(tc, test_a_loop_storing_into_other_counted_code_counts_every_round);
     suite_add_tcase(s, tc);
     return s;
 }
