@@ -93,7 +93,7 @@ static bool watch_page(cpu *c, uint32_t linear)
     uint64_t phys;
     if (!vcpu_translate(c, linear, false, &phys) || !blockcache_note_page(&c->counts, linear, phys))
         return false;
-    if (phys >= c->pm->size) /* the ROM: nothing writes it */
+    if (phys >= c->pm->size) /* past RAM: no page bits (and no RAM to write) */
         return true;
     set_page_bit(c, c->watched_pages, phys, true);
     if (page_bit(c, c->writable_pages, phys)) /* a writable entry may be cached: drop it */
