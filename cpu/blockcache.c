@@ -13,6 +13,9 @@ static void empty(blockcache_space *s)
     if (s->used)
         memset(s->slots, 0, ((size_t)s->mask + 1) * sizeof *s->slots);
     s->used = 0;
+    if (s->pages_used)
+        memset(s->pages, 0, ((size_t)s->pages_mask + 1) * sizeof *s->pages);
+    s->pages_used = 0;
 }
 
 /* A fresh, empty table of the initial size; false if out of memory. */
@@ -47,7 +50,9 @@ void blockcache_free(blockcache *bc)
 {
     for (uint32_t i = 0; i < BLOCKCACHE_SPACES; i++) {
         free(bc->spaces[i].slots);
+        free(bc->spaces[i].pages);
         bc->spaces[i].slots = NULL;
+        bc->spaces[i].pages = NULL;
     }
     bc->slots = NULL;
 }
@@ -96,6 +101,56 @@ void blockcache_set_space(blockcache *bc, uint32_t root)
     empty(s);
     s->root = root;
     make_current(bc, i);
+}
+
+void blockcache_clear_current(blockcache *bc) { empty(&bc->spaces[bc->current]); }
+
+static uint32_t page_home(uint32_t key, uint32_t mask) { return (key * 2654435761u) & mask; }
+
+/* The slot holding key, or the empty slot where it would go. */
+static blockcache_page *page_slot(blockcache_page *pages, uint32_t mask, uint32_t key)
+{
+    uint32_t i = page_home(key, mask);
+    while (pages[i].key != 0 && pages[i].key != key)
+        i = (i + 1) & mask;
+    return &pages[i];
+}
+
+static bool grow_pages(blockcache_space *s)
+{
+    uint32_t cap = s->pages ? (s->pages_mask + 1) * 2 : 64;
+    blockcache_page *n = calloc(cap, sizeof *n);
+    if (!n)
+        return false;
+    for (uint32_t i = 0; s->pages && i <= s->pages_mask; i++)
+        if (s->pages[i].key)
+            *page_slot(n, cap - 1, s->pages[i].key) = s->pages[i];
+    free(s->pages);
+    s->pages = n;
+    s->pages_mask = cap - 1;
+    return true;
+}
+
+bool blockcache_note_page(blockcache *bc, uint32_t linear, uint64_t phys)
+{
+    blockcache_space *s = &bc->spaces[bc->current];
+    uint32_t key = (linear >> 12) + 1;
+    if ((!s->pages || (s->pages_used + 1) * 2 > s->pages_mask + 1) && !grow_pages(s))
+        return false;
+    blockcache_page *p = page_slot(s->pages, s->pages_mask, key);
+    if (p->key == 0)
+        s->pages_used++;
+    *p = (blockcache_page){key, (uint32_t)(phys >> 12)};
+    return true;
+}
+
+bool blockcache_page_moved(const blockcache *bc, uint32_t linear, uint64_t phys)
+{
+    const blockcache_space *s = &bc->spaces[bc->current];
+    if (!s->pages_used)
+        return false;
+    const blockcache_page *p = page_slot(s->pages, s->pages_mask, (linear >> 12) + 1);
+    return p->key != 0 && p->phys != (uint32_t)(phys >> 12);
 }
 
 void blockcache_forget_space(blockcache *bc, uint32_t page)

@@ -3,7 +3,12 @@
  *
  * Blocks are keyed by linear address, so there is one table per address space (page-table
  * root, CR3): switching CR3 back and forth keeps each space's counts, and one space's code is
- * never counted with another's. The current space's table is the one the lookup sees. */
+ * never counted with another's. The current space's table is the one the lookup sees.
+ *
+ * Each space also remembers which physical page each linear page its counts were taken from
+ * mapped to (blockcache_note_page): when a linear page is found mapping another physical page
+ * (blockcache_page_moved, from the TLB fill, off the hot path), the space's counts are dropped.
+ * Counts of code written in place are dropped by the CPU (cpu/mmu_fill.c). */
 #ifndef VMIEMU_BLOCKCACHE_H
 #define VMIEMU_BLOCKCACHE_H
 
@@ -34,12 +39,20 @@ static inline blockcache_entry blockcache_make(uint32_t pc, uint32_t size, uint3
     return (blockcache_entry){.pc = pc, .size = (uint16_t)size, .first_io = (uint16_t)first_io, .cost = cost};
 }
 
+/* A linear page counts were taken from, and the physical page it mapped then. */
+typedef struct blockcache_page {
+    uint32_t key;   /* linear page number + 1; 0 = empty slot */
+    uint32_t phys;  /* physical page number */
+} blockcache_page;
+
 typedef struct blockcache_space {
     uint32_t root;     /* CR3 (1 = paging off); odd but not 1 = unused */
     uint32_t mask;     /* capacity - 1; capacity is a power of two */
     uint32_t used;
     uint64_t last_use; /* for choosing which table a new root takes over */
     blockcache_entry *slots;
+    blockcache_page *pages; /* open addressing, pages_mask + 1 slots (NULL until first used) */
+    uint32_t pages_mask, pages_used;
 } blockcache_space;
 
 typedef struct blockcache {
@@ -77,6 +90,15 @@ static inline const blockcache_entry *blockcache_at_home(const blockcache *bc, u
 /* The cached entry for (pc, size) in the current space, or NULL; one found past its home slot
  * (a collision) trades places with the entry there, so the next lookup finds it at home. */
 const blockcache_entry *blockcache_get(blockcache *bc, uint32_t pc, uint32_t size);
+
+/* Counts in the current space are being taken from code at `linear`, which maps physical
+ * address `phys`. False if out of memory (the caller then must not cache the count). */
+bool blockcache_note_page(blockcache *bc, uint32_t linear, uint64_t phys);
+/* True if the current space has counts from `linear`'s page taken while it mapped another
+ * physical page than `phys`'s. */
+bool blockcache_page_moved(const blockcache *bc, uint32_t linear, uint64_t phys);
+/* Drop the current space's counts (its root stays). */
+void blockcache_clear_current(blockcache *bc);
 
 /* Insert; false only if the table could not grow (the caller then just doesn't cache). */
 bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io, bool rom);

@@ -166,7 +166,8 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
         count = disasm_scan(c->dis, buf, size, pc, &first_io);
     uint64_t phys;
     bool rom = in_rom_window(pc) || (vcpu_translate(c, pc, false, &phys) && phys - PHYS_ROM_BASE < PHYS_ROM_SIZE);
-    blockcache_put(&c->counts, pc, size, count, first_io, rom);
+    if (vcpu_mmu_watch_block(c, pc, size))
+        blockcache_put(&c->counts, pc, size, count, first_io, rom);
     const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
     if (e)
         return e;
@@ -250,9 +251,46 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
     return false;
 }
 
+void vcpu_code_store(cpu *c)
+{
+    if (!c->running || c->at_block_start)
+        return;
+    c->smc_eip = vcpu_get(c, CPU_EIP);
+    c->smc_icount = vcpu_icount(c);
+    c->smc_cut = true;
+    c->limit = 0;
+}
+
+static bool one_instruction(cpu *c, uint32_t pc, uint32_t size)
+{
+    uint8_t buf[16];
+    return size <= sizeof buf && vcpu_read_linear(c, pc, buf, size) && disasm_count(c->dis, buf, size, pc) == 1;
+}
+
+/* The block after a store to counted code (vcpu_code_store). If the store wrote into its own
+ * block, Unicorn abandoned that block before the store and runs the store again as a block of
+ * its own, one instruction long: only the instructions before the store retired, not the whole
+ * block counted. A block that ran to its end and jumps back to the store starts a block of the
+ * usual length there (a store that ends its block anyway and writes over its own block is the
+ * case this cannot tell apart). */
+static void settle_code_store(cpu *c, uint32_t pc, uint32_t size)
+{
+    c->smc_cut = false;
+    if (!c->block_care)
+        c->limit = c->target;
+    if (pc == c->smc_eip && pc - c->blk_pc < c->blk_size && (pc != c->blk_pc || size != c->blk_size) &&
+        one_instruction(c, pc, size)) {
+        c->icount = c->smc_icount;
+        if (c->exact && !c->trap_step)
+            c->exact_left++; /* the per-instruction hook counted the abandoned store */
+    }
+}
+
 /* on_block for everything but ordinary cached guest code. */
 static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, uint32_t size, cpu *c)
 {
+    if (c->smc_cut)
+        settle_code_store(c, pc, size);
     if (c->block_care && block_needs_care(c, uc, pc))
         return;
     c->blk_icount = c->icount;
@@ -555,8 +593,14 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err)
     }
     /* A Core Duo: 32-bit, SSE3, PAE, no long mode, as the VMI era's machines. */
     e = uc_ctl_set_cpu_model(c->uc, UC_CPU_X86_COREDUO);
+    /* uc_emu_start stops before a block at its `until` address, and every address is guest
+     * code (until = 0 stopped a jmp 0). With exits enabled and none set, nothing stops a run
+     * but vmiemu's own hooks. (Not an unreachable `until` such as 2^64-1: after each run Unicorn
+     * translates until-1 to drop its translation, which calls the TLB fill hook.) */
+    if (e == UC_ERR_OK)
+        e = uc_ctl_exits_enable(c->uc);
     if (e != UC_ERR_OK) {
-        vm_fail(err, VM_EENGINE, "unicorn: cannot select the CPU model: %s", uc_strerror(e));
+        vm_fail(err, VM_EENGINE, "unicorn: cannot select the CPU model or enable exits: %s", uc_strerror(e));
         vcpu_close(c);
         return NULL;
     }
@@ -590,7 +634,7 @@ void vcpu_close(cpu *c)
         uc_close(c->uc);
     disasm_close(c->dis);
     blockcache_free(&c->counts);
-    free(c->code_pages);
+    vcpu_mmu_close(c);
     free(c);
 }
 
@@ -612,6 +656,7 @@ bool vcpu_reset(cpu *c, const vcpu_entry *e, vm_error *err)
         if (!vcpu_set(c, regs[i].r, regs[i].v))
             return vm_fail(err, VM_EENGINE, "unicorn: cannot set %s at entry", vcpu_reg_names[regs[i].r]);
     c->icount = 0;
+    c->smc_cut = false;
     blockcache_clear(&c->counts);
     return true;
 }
@@ -627,6 +672,11 @@ static uc_err run_exact(cpu *c, uint64_t k)
         /* Cached translations carry no per-instruction hook: drop this block's so it is
          * retranslated with the bounded hook; deleting the hook drops it again afterwards. */
         uc_ctl_remove_cache(c->uc, (uint64_t)pc, (uint64_t)pc + size);
+        /* Dropping it translates pc as a fetch. With Unicorn's own MMU a fetch that faults there
+         * raises a #PF that Unicorn swallows but QEMU remembers as the previous exception: the
+         * same #PF raised again by the step would be escalated to #DF. */
+        if (c->mmu_reference)
+            vcpu_forget_previous_exception(c);
         uc_err e = uc_hook_add(c->uc, &h, UC_HOOK_CODE, (void *)on_exact_insn, c, pc, (uint64_t)pc + size - 1);
         if (e != UC_ERR_OK)
             return e;
@@ -745,7 +795,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
          * write) would keep the small initial TLB and thrash it. A flush now and then lets it
          * grow. (Architecturally the TLB may be flushed at any time.) */
         if (c->icount - c->tlb_flushed_at >= TLB_RESIZE_INSNS) {
-            uc_ctl_flush_tlb(c->uc);
+            vcpu_mmu_flush_tlb(c);
             c->tlb_flushed_at = c->icount;
         }
         c->target = target - c->tlb_flushed_at > TLB_RESIZE_INSNS ? c->tlb_flushed_at + TLB_RESIZE_INSNS : target;
@@ -965,8 +1015,9 @@ bool vcpu_load_state(cpu *c, const void *blob)
         return false;
     memcpy(&c->icount, (const uint8_t *)blob + c->layout.context_size, sizeof c->icount);
     c->blk_size = 0; /* no block is current: an interrupt shadow cannot carry over */
+    c->smc_cut = false;
     uc_ctl_flush_tb(c->uc);
-    uc_ctl_flush_tlb(c->uc);
+    vcpu_mmu_flush_tlb(c);
     blockcache_clear(&c->counts);
     return true;
 }

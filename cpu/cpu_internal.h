@@ -37,6 +37,7 @@ struct cpu {
             bool watch_hit;      /* a watched access happened: stop at the next block */
             bool irq_window;     /* stop when IF becomes set */
             bool replan;         /* stop at the next block: the machine re-plans */
+            bool smc_cut;        /* counted code was written: the block may have been cut */
         };
         uint64_t block_care;
     };
@@ -68,10 +69,19 @@ struct cpu {
     vcpu_watch_hit last_watch;
     uint32_t bp_skip_at;
     bool window_hit;
+    uint32_t smc_eip;     /* the store that wrote counted code (smc_cut) */
+    uint64_t smc_icount;  /* the count before it */
     /* mmu_fill.c */
     uint8_t *code_pages;  /* one bit per physical RAM page code has been fetched from */
+    /* One bit per physical RAM page a cached block count was taken from: no TLB entry for it
+     * may be writable, so the first store to it comes back to the fill hook, which drops the
+     * counts. */
+    uint8_t *watched_pages;
+    /* One bit per physical RAM page the fill hook made writable since vcpu_mmu_flush_tlb. */
+    uint8_t *writable_pages;
     uc_hook tlb_hook;
     bool mmu_refused;     /* the last TLB fill was refused: step with Unicorn's own MMU */
+    bool mmu_reference;   /* stepping with Unicorn's own MMU (UC_TLB_CPU) right now */
     /* CR0/CR3/CR4 as read once per ROM call: a call's host accesses all walk the same tables. */
     bool mmu_regs_valid;
     mmu_regs mmu_cached;
@@ -97,7 +107,7 @@ struct cpu {
     uint32_t trap_dr6;    /* the guest's DR6, which each step trap changes */
 };
 
-_Static_assert(sizeof(bool) == 1, "block_care overlays five bools on one 64-bit word");
+_Static_assert(sizeof(bool) == 1, "block_care overlays six bools on one 64-bit word");
 
 /* Linear addresses whose low 20 bits fall in the ROM: a block there may be a VMI call. */
 static inline bool in_rom_window(uint32_t pc) { return (pc & 0xFFFFFu) - PHYS_ROM_BASE < PHYS_ROM_SIZE; }
@@ -105,6 +115,14 @@ static inline bool in_rom_window(uint32_t pc) { return (pc & 0xFFFFFu) - PHYS_RO
 /* The TLB filled by vmiemu (mmu_fill.c). */
 void vcpu_mmu_regs(cpu *c, mmu_regs *r);
 bool vcpu_mmu_open(cpu *c, vm_error *err);
+void vcpu_mmu_close(cpu *c);
+/* Before caching the count of the block at pc: remember the physical pages its bytes are on
+ * and watch them for stores. False if it cannot (the count must not be cached). */
+bool vcpu_mmu_watch_block(cpu *c, uint32_t pc, uint32_t size);
+/* Flush Unicorn's TLB (every flush vmiemu makes goes through here). */
+void vcpu_mmu_flush_tlb(cpu *c);
+/* A guest store is writing counted code (from the fill hook, EIP at the store). */
+void vcpu_code_store(cpu *c);
 /* Runs `step` (one instruction) with Unicorn's own MMU, after a refused fill. */
 uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c));
 
@@ -125,5 +143,7 @@ void vcpu_trap_step_end(cpu *c);
 /* Read the error code and "raised by int" of the exception being reported, and reset the
  * previous-exception state so the next fault is not escalated to #DF. */
 void vcpu_exception_state(cpu *c, uint32_t *error, bool *is_int);
+/* Only the reset: after a host call that may have raised a fault Unicorn then swallowed. */
+void vcpu_forget_previous_exception(cpu *c);
 
 #endif

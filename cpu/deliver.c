@@ -22,23 +22,28 @@ bool vcpu_vector_has_error(uint32_t vector)
 
 static bool contributory(uint32_t v) { return v == 0 || (v >= VEC_TS && v <= VEC_GP); }
 
-void vcpu_exception_state(cpu *c, uint32_t *error, bool *is_int)
+/* Saves the CPU context into c->scratch, reads the reported exception's error code and "raised
+ * by int" from it (either may be NULL), and restores it with no previous exception. */
+static void take_exception_state(cpu *c, uint32_t *error, bool *is_int)
 {
     uint8_t *ctx = (uint8_t *)c->scratch;
     int32_t err = 0, isint = 0, none = -1;
-    if (uc_context_save(c->uc, c->scratch) != UC_ERR_OK) {
-        *error = 0;
-        *is_int = false;
-        return;
+    if (uc_context_save(c->uc, c->scratch) == UC_ERR_OK) {
+        memcpy(&err, ctx + c->layout.error_code, sizeof err);
+        memcpy(&isint, ctx + c->layout.is_int, sizeof isint);
+        memcpy(ctx + c->layout.old_exception, &none, sizeof none);
+        uc_context_restore(c->uc, c->scratch);
+        c->call_regs_valid = false;
     }
-    memcpy(&err, ctx + c->layout.error_code, sizeof err);
-    memcpy(&isint, ctx + c->layout.is_int, sizeof isint);
-    memcpy(ctx + c->layout.old_exception, &none, sizeof none);
-    uc_context_restore(c->uc, c->scratch);
-    c->call_regs_valid = false;
-    *error = (uint32_t)err;
-    *is_int = isint != 0;
+    if (error)
+        *error = (uint32_t)err;
+    if (is_int)
+        *is_int = isint != 0;
 }
+
+void vcpu_exception_state(cpu *c, uint32_t *error, bool *is_int) { take_exception_state(c, error, is_int); }
+
+void vcpu_forget_previous_exception(cpu *c) { take_exception_state(c, NULL, NULL); }
 
 /* A nested fault found while delivering: what the CPU raises instead. */
 typedef struct fault {

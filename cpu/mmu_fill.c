@@ -47,18 +47,66 @@ void vcpu_mmu_regs(cpu *c, mmu_regs *r)
     }
 }
 
-/* One bit per physical RAM page code has been fetched from. */
-static bool is_code_page(const cpu *c, uint64_t phys)
+/* Page bitmaps: one bit per physical RAM page; addresses past RAM have none. */
+static bool page_bit(const cpu *c, const uint8_t *map, uint64_t phys)
 {
     uint64_t page = phys >> 12;
-    return phys < c->pm->size && (c->code_pages[page >> 3] & (1u << (page & 7)));
+    return phys < c->pm->size && (map[page >> 3] & (1u << (page & 7)));
 }
 
-static void mark_code_page(cpu *c, uint64_t phys)
+static void set_page_bit(cpu *c, uint8_t *map, uint64_t phys, bool on)
 {
     uint64_t page = phys >> 12;
-    if (phys < c->pm->size)
-        c->code_pages[page >> 3] |= (uint8_t)(1u << (page & 7));
+    if (phys >= c->pm->size)
+        return;
+    if (on)
+        map[page >> 3] |= (uint8_t)(1u << (page & 7));
+    else
+        map[page >> 3] &= (uint8_t)~(1u << (page & 7));
+}
+
+static size_t page_map_bytes(const cpu *c) { return (c->pm->size >> 15) + 1; }
+
+/* Code has been fetched from the page: its TLB entries keep execute rights. */
+static bool is_code_page(const cpu *c, uint64_t phys) { return page_bit(c, c->code_pages, phys); }
+static void mark_code_page(cpu *c, uint64_t phys) { set_page_bit(c, c->code_pages, phys, true); }
+
+/* Code whose instructions were counted is being written: the counts cached for it (by linear
+ * address, in any address space) may be wrong now; drop them all. A self-modifying guest pays a
+ * recount of its working set per write to a page whose blocks were counted since the last one. */
+static void code_written(cpu *c, uint64_t phys)
+{
+    set_page_bit(c, c->watched_pages, phys, false);
+    blockcache_clear(&c->counts);
+}
+
+void vcpu_mmu_flush_tlb(cpu *c)
+{
+    uc_ctl_flush_tlb(c->uc);
+    memset(c->writable_pages, 0, page_map_bytes(c));
+}
+
+/* Counts are about to be cached for code on `linear`'s page: remember the physical page it
+ * maps, and make stores to that page come back to the fill hook. */
+static bool watch_page(cpu *c, uint32_t linear)
+{
+    uint64_t phys;
+    if (!vcpu_translate(c, linear, false, &phys) || !blockcache_note_page(&c->counts, linear, phys))
+        return false;
+    if (phys >= c->pm->size) /* past RAM: no page bits (and no RAM to write) */
+        return true;
+    set_page_bit(c, c->watched_pages, phys, true);
+    if (page_bit(c, c->writable_pages, phys)) /* a writable entry may be cached: drop it */
+        vcpu_mmu_flush_tlb(c);
+    return true;
+}
+
+bool vcpu_mmu_watch_block(cpu *c, uint32_t pc, uint32_t size)
+{
+    bool ok = watch_page(c, pc);
+    if (size > 0 && ((pc ^ (pc + size - 1)) & ~0xFFFu))
+        ok = watch_page(c, pc + size - 1) && ok;
+    return ok;
 }
 
 /* A linear page mapping the ROM where its low 20 bits are not the ROM's: the block counts cached
@@ -103,19 +151,43 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
     if (acc == MMU_FETCH)
         mark_code_page(c, res.page);
     note_rom_mapping(c, (uint32_t)vaddr, res.page);
+    bool watched = page_bit(c, c->watched_pages, res.page);
+    if (acc == MMU_WRITE && watched) {
+        code_written(c, res.page);
+        vcpu_code_store(c);
+        watched = false;
+    }
+    /* A fetch entry is not made writable either: the page's blocks are about to be counted. */
+    bool write = res.write && !watched && acc != MMU_FETCH;
+    if (write)
+        set_page_bit(c, c->writable_pages, res.page, true);
     e->paddr = res.page;
-    e->perms = UC_PROT_READ | (res.write ? UC_PROT_WRITE : 0);
+    e->perms = UC_PROT_READ | (write ? UC_PROT_WRITE : 0);
     /* Data entries of RAM pages never executed lack execute rights: that keeps their stores fast. */
-    if (res.exec && (res.page >= c->pm->size || is_code_page(c, res.page)))
+    if (res.exec && (res.page >= c->pm->size || is_code_page(c, res.page))) {
         e->perms |= UC_PROT_EXEC;
+        /* Code at this linear page may run from another physical page than its counts came
+         * from (the guest remapped it and invalidated the old entry): count afresh. */
+        if (blockcache_page_moved(&c->counts, (uint32_t)vaddr, res.page))
+            blockcache_clear_current(&c->counts);
+    }
     return true;
+}
+
+void vcpu_mmu_close(cpu *c)
+{
+    free(c->code_pages);
+    free(c->watched_pages);
+    free(c->writable_pages);
 }
 
 bool vcpu_mmu_open(cpu *c, vm_error *err)
 {
-    c->code_pages = calloc((c->pm->size >> 15) + 1, 1);
-    if (!c->code_pages)
-        return vm_fail(err, VM_ENOMEM, "out of memory for the code-page map");
+    c->code_pages = calloc(page_map_bytes(c), 1);
+    c->watched_pages = calloc(page_map_bytes(c), 1);
+    c->writable_pages = calloc(page_map_bytes(c), 1);
+    if (!c->code_pages || !c->watched_pages || !c->writable_pages)
+        return vm_fail(err, VM_ENOMEM, "out of memory for the code-page maps");
     uc_err e = uc_ctl_tlb_mode(c->uc, UC_TLB_VIRTUAL);
     if (e == UC_ERR_OK)
         e = uc_hook_add(c->uc, &c->tlb_hook, UC_HOOK_TLB_FILL, (void *)on_tlb_fill, c, 1, 0);
@@ -143,8 +215,16 @@ uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c))
     uc_err e = uc_ctl_tlb_mode(c->uc, UC_TLB_CPU);
     if (e != UC_ERR_OK)
         return e;
+    uint64_t before = c->icount;
+    c->mmu_reference = true;
     e = step(c);
+    c->mmu_reference = false;
     uc_err back = uc_ctl_tlb_mode(c->uc, UC_TLB_VIRTUAL);
+    /* Unicorn's MMU filled entries this hook did not see, writable ones for watched code pages
+     * among them (the stepped instruction's own page, to begin with). */
+    vcpu_mmu_flush_tlb(c);
+    if (c->icount != before) /* it ran (the MMUs disagreed): its stores went unseen */
+        blockcache_clear(&c->counts);
     return e != UC_ERR_OK ? e : back;
 }
 
@@ -164,6 +244,8 @@ static bool host_access(cpu *c, uint32_t linear, void *buf, uint32_t len, bool w
         /* Memory only: the host never reads or writes device space on the guest's behalf. */
         if (!mmu_peek(c->pm, &r, linear, false, &phys) || !phys_range_ok(c->pm, phys, chunk))
             return false;
+        if (write && page_bit(c, c->watched_pages, phys))
+            code_written(c, phys);
         if (!write)
             memcpy(p, phys_ptr(c->pm, phys), chunk);
         else if (phys_range_is_ram(c->pm, phys, chunk) && !is_code_page(c, phys))

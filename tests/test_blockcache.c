@@ -54,6 +54,36 @@ START_TEST(test_a_released_root_is_counted_afresh)
 }
 END_TEST
 
+START_TEST(test_a_linear_page_mapping_another_physical_page_is_seen_as_moved)
+{
+    blockcache_set_space(&bc, ROOT_A);
+    ck_assert(!blockcache_page_moved(&bc, 0x400123, 0x310000)); /* nothing counted there yet */
+    ck_assert(blockcache_note_page(&bc, 0x400000, 0x310000));
+    ck_assert(!blockcache_page_moved(&bc, 0x400FFF, 0x310000));
+    ck_assert(blockcache_page_moved(&bc, 0x400000, 0x311000));
+    ck_assert(!blockcache_page_moved(&bc, 0x401000, 0x311000)); /* the next page is another */
+    blockcache_set_space(&bc, ROOT_B);
+    ck_assert(!blockcache_page_moved(&bc, 0x400000, 0x311000)); /* per address space */
+}
+END_TEST
+
+START_TEST(test_dropping_a_space_drops_its_counts_and_pages_only)
+{
+    blockcache_set_space(&bc, ROOT_B);
+    ck_assert(blockcache_put(&bc, 0x400000, 3, 2, 0, false));
+    blockcache_set_space(&bc, ROOT_A);
+    for (uint32_t i = 0; i < 200; i++) /* past the page map's first size */
+        ck_assert(blockcache_note_page(&bc, 0x400000 + i * 0x1000, 0x310000));
+    ck_assert(blockcache_put(&bc, 0x400000, 3, 3, 0, false));
+    ck_assert(blockcache_page_moved(&bc, 0x4C7000, 0x311000));
+    blockcache_clear_current(&bc);
+    ck_assert_int_eq(count_of(0x400000, 3), -1);
+    ck_assert(!blockcache_page_moved(&bc, 0x4C7000, 0x311000));
+    blockcache_set_space(&bc, ROOT_B);
+    ck_assert_int_eq(count_of(0x400000, 3), 2);
+}
+END_TEST
+
 START_TEST(test_the_least_recently_used_space_makes_room)
 {
     for (uint32_t i = 0; i < BLOCKCACHE_SPACES; i++) {
@@ -146,6 +176,8 @@ static Suite *blockcache_suite(void)
     tcase_add_test(unit, test_clear_empties_every_space_and_tables_grow);
     tcase_add_test(unit, test_a_colliding_entry_moves_home_when_found);
     tcase_add_test(unit, test_costs_flag_the_blocks_the_hook_must_look_at);
+    tcase_add_test(unit, test_a_linear_page_mapping_another_physical_page_is_seen_as_moved);
+    tcase_add_test(unit, test_dropping_a_space_drops_its_counts_and_pages_only);
     suite_add_tcase(s, unit);
     TCase *guest = tcase_create("guest");
     tcase_set_timeout(guest, 60);

@@ -149,6 +149,102 @@ START_TEST(test_loop_result_matches_the_reference_checksum)
 }
 END_TEST
 
+/* smc_count: a routine flipped between 90 90 (2 instructions) and 66 90 (1) is called between
+ * two rdtsc; the delta is 6 instructions for the first (rdtsc, mov, call, nop, nop, ret), 5 for
+ * the second. */
+#define SMC_ROUNDS 3000u
+#define SMC_LONG 6u
+
+static void run_smc(const char *snippet, uint64_t snap_every)
+{
+    machine_config c;
+    machine_config_defaults(&c);
+    c.snap_every = snap_every;
+    ck_assert(tu_load_snippet_with(&m, snippet, &c));
+    ck_assert_int_eq(machine_run(&m), END_HALTED);
+}
+
+START_TEST(test_rdtsc_counts_self_modified_code_with_its_new_instructions)
+{
+    run_smc("smc_count", MACHINE_DEFAULT_SNAP_EVERY);
+    for (uint32_t i = 0; i < 64; i++)
+        ck_assert_uint_eq(phys_read32(&m.mem, 0x5004u + 4 * i), i % 2 ? SMC_LONG - 1 : SMC_LONG);
+    ck_assert_uint_eq(phys_read32(&m.mem, 0x5000u), SMC_ROUNDS / 2 * (2 * SMC_LONG - 1));
+}
+END_TEST
+
+START_TEST(test_self_modified_code_counts_the_same_under_every_snapshot_interval)
+{
+    static const uint64_t every[] = {0, 1000, 2000, 3000};
+    uint64_t end = 0;
+    for (size_t i = 0; i < sizeof every / sizeof every[0]; i++) {
+        run_smc("smc_count", every[i]);
+        ck_assert_msg(phys_read32(&m.mem, 0x5000u) == SMC_ROUNDS / 2 * (2 * SMC_LONG - 1),
+                      "--snap-every %llu: sum of deltas %u", (unsigned long long)every[i],
+                      phys_read32(&m.mem, 0x5000u));
+        uint64_t icount = vcpu_icount(m.cpu);
+        if (i == 0)
+            end = icount;
+        ck_assert_msg(icount == end, "--snap-every %llu ends at %llu, not %llu", (unsigned long long)every[i],
+                      (unsigned long long)icount, (unsigned long long)end);
+        machine_free(&m);
+        memset(&m, 0, sizeof m);
+    }
+}
+END_TEST
+
+/* smc_inline: the store flips the bytes right after it in the same block, which runs them:
+ * rdtsc, mov, pushfd, xor, 66 90 in the first round or 90 90 in the next, add: 6, then 7. */
+START_TEST(test_code_patched_inside_its_own_block_counts_its_new_instructions)
+{
+    run_smc("smc_inline", MACHINE_DEFAULT_SNAP_EVERY);
+    for (uint32_t i = 0; i < 64; i++)
+        ck_assert_uint_eq(phys_read32(&m.mem, 0x5004u + 4 * i), i % 2 ? 7u : 6u);
+    ck_assert_uint_eq(phys_read32(&m.mem, 0x5000u), SMC_ROUNDS / 2 * 13u);
+}
+END_TEST
+
+/* remap_count: linear 0x400000 maps 90 90 c3 and 66 90 c3 in turn (rdtsc, mov, call, then 3 or
+ * 2 instructions: 6 or 5). */
+START_TEST(test_code_remapped_at_the_same_address_counts_the_new_page)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "remap_count"), END_HALTED);
+    for (uint32_t i = 0; i < 16; i++)
+        ck_assert_uint_eq(phys_read32(&m.mem, 0x5000u + 4 * i), i % 2 ? 5u : 6u);
+}
+END_TEST
+
+/* Exact stops inside smc_inline's self-patching block: one instruction at a time and straight
+ * to the same count give the same machine. */
+START_TEST(test_single_steps_through_self_modifying_code_agree_with_straight_runs)
+{
+    enum { STEPS = 160 };
+    static regs seen[STEPS];
+    ck_assert(tu_load_snippet(&m, "smc_inline"));
+    const uint64_t start = vcpu_icount(m.cpu);
+    for (int k = 0; k < STEPS; k++) {
+        ck_assert_int_eq(run_to(start + 1 + (uint64_t)k), CPU_STOP_TARGET);
+        seen[k] = snapshot();
+    }
+    for (int k = 2; k < STEPS; k += 11) {
+        machine_free(&m);
+        memset(&m, 0, sizeof m);
+        ck_assert(tu_load_snippet(&m, "smc_inline"));
+        ck_assert_int_eq(run_to(start + 1 + (uint64_t)k), CPU_STOP_TARGET);
+        regs direct = snapshot();
+        assert_same(&seen[k], &direct, start + 1 + (uint64_t)k);
+    }
+}
+END_TEST
+
+/* smc_copy: rdtsc, mov, mov, mov, then 4 x (store, loop): 12. */
+START_TEST(test_a_loop_storing_into_other_counted_code_counts_every_round)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "smc_copy"), END_HALTED);
+    ck_assert_uint_eq(phys_read32(&m.mem, 0x5000u), 12);
+}
+END_TEST
+
 static Suite *clock_suite(void)
 {
     Suite *s = suite_create("clock");
@@ -161,6 +257,12 @@ static Suite *clock_suite(void)
     tcase_add_test(tc, test_single_steps_agree_with_straight_runs_at_every_count);
     tcase_add_test(tc, test_max_insns_end_event_carries_the_exact_count);
     tcase_add_test(tc, test_loop_result_matches_the_reference_checksum);
+    tcase_add_test(tc, test_rdtsc_counts_self_modified_code_with_its_new_instructions);
+    tcase_add_test(tc, test_self_modified_code_counts_the_same_under_every_snapshot_interval);
+    tcase_add_test(tc, test_code_patched_inside_its_own_block_counts_its_new_instructions);
+    tcase_add_test(tc, test_code_remapped_at_the_same_address_counts_the_new_page);
+    tcase_add_test(tc, test_single_steps_through_self_modifying_code_agree_with_straight_runs);
+    tcase_add_test(tc, test_a_loop_storing_into_other_counted_code_counts_every_round);
     suite_add_tcase(s, tc);
     return s;
 }

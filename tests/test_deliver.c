@@ -98,6 +98,69 @@ START_TEST(test_page_faults_report_cr2_and_error_code)
 }
 END_TEST
 
+/* fetch_fault(_pae): four instruction-fetch faults, 16 bytes of results each. */
+static void assert_fetch_fault(int i, uint32_t error, uint32_t cr2, uint32_t cs)
+{
+    ck_assert_uint_eq(result(4 * i), error);
+    ck_assert_uint_eq(result(4 * i + 1), cr2);
+    ck_assert_uint_eq(result(4 * i + 2), cr2); /* the saved EIP is the target that was not there */
+    ck_assert_uint_eq(result(4 * i + 3), cs);
+    const vm_event *ev = tu_event(&m.log, (size_t)i);
+    ck_assert_uint_eq(ev->kind, EV_EXCEPTION);
+    ck_assert_uint_eq(ev->num, 14);
+    ck_assert_uint_eq(ev->result, 14); /* delivered as #PF, not escalated to #DF */
+}
+
+START_TEST(test_call_into_an_absent_page_raises_a_page_fault)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "fetch_fault"), END_HALTED);
+    assert_fetch_fault(0, 0x0, 0x6000, 0x08); /* not present, read, supervisor: no fetch bit without NX */
+}
+END_TEST
+
+START_TEST(test_call_through_a_null_pointer_raises_a_page_fault)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "fetch_fault"), END_HALTED);
+    assert_fetch_fault(1, 0x0, 0x0, 0x08);
+}
+END_TEST
+
+START_TEST(test_fetch_faults_from_ring3_report_a_user_access)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "fetch_fault"), END_HALTED);
+    assert_fetch_fault(2, 0x4, 0x6000, 0x1B);
+    assert_fetch_fault(3, 0x4, 0x0, 0x1B);
+    ck_assert_uint_eq(count_kind(EV_EXCEPTION), 4);
+}
+END_TEST
+
+START_TEST(test_fetch_faults_with_nx_paging_set_the_fetch_bit)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "fetch_fault_pae"), END_HALTED);
+    assert_fetch_fault(0, 0x10, 0x6000, 0x08);
+    assert_fetch_fault(1, 0x10, 0x0, 0x08);
+    assert_fetch_fault(2, 0x14, 0x6000, 0x1B);
+    assert_fetch_fault(3, 0x14, 0x0, 0x1B);
+}
+END_TEST
+
+START_TEST(test_code_at_address_zero_runs_after_jmp_ret_and_call)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "address0"), END_HALTED);
+    ck_assert_uint_eq(result(0), 4); /* jmp 0, ret to 0, call 0 with paging off; jmp 0 with paging on */
+}
+END_TEST
+
+START_TEST(test_jmp_to_an_absent_page_zero_raises_a_page_fault)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "address0"), END_HALTED);
+    ck_assert_uint_eq(result(1), 0x0); /* not present, supervisor */
+    ck_assert_uint_eq(result(2), 0x0); /* CR2 */
+    ck_assert_uint_eq(result(3), 0x0); /* saved EIP */
+    ck_assert_uint_eq(count_kind(EV_EXCEPTION), 1);
+}
+END_TEST
+
 START_TEST(test_stores_to_code_drop_its_translations)
 {
     ck_assert_int_eq(tu_run_snippet(&m, "smc"), END_HALTED);
@@ -155,6 +218,12 @@ static Suite *deliver_suite(void)
     tcase_add_test(tc, test_fault_while_delivering_a_fault_becomes_a_double_fault);
     tcase_add_test(tc, test_no_usable_idt_ends_in_a_triple_fault_with_a_message);
     tcase_add_test(tc, test_page_faults_report_cr2_and_error_code);
+    tcase_add_test(tc, test_call_into_an_absent_page_raises_a_page_fault);
+    tcase_add_test(tc, test_call_through_a_null_pointer_raises_a_page_fault);
+    tcase_add_test(tc, test_fetch_faults_from_ring3_report_a_user_access);
+    tcase_add_test(tc, test_fetch_faults_with_nx_paging_set_the_fetch_bit);
+    tcase_add_test(tc, test_code_at_address_zero_runs_after_jmp_ret_and_call);
+    tcase_add_test(tc, test_jmp_to_an_absent_page_zero_raises_a_page_fault);
     tcase_add_test(tc, test_stores_to_code_drop_its_translations);
     tcase_add_test(tc, test_system_call_from_ring3_switches_to_the_tss_stack);
     tcase_add_test(tc, test_privileged_instruction_at_ring3_faults_to_ring0);

@@ -484,6 +484,26 @@ START_TEST(test_hlt_at_cpl0_ends_the_run_with_ok_and_eip_after_it)
 }
 END_TEST
 
+/* vmiemu enables exits and sets none: no address stops a run, so code at 0 runs (uc_emu_start's
+ * `until` of 0 stopped a jmp 0 before its target). */
+START_TEST(test_exits_enabled_with_none_set_let_code_at_address_zero_run)
+{
+    static const uint8_t at0[] = {
+        0xB8, 0x07, 0x00, 0x00, 0x00, /* mov eax, 7 */
+        0xF4,                         /* hlt */
+    };
+    static const uint8_t code[] = {0xE9, 0x00, 0x00, 0x00, 0x00}; /* jmp 0 (rel32 patched below) */
+    put(0, at0, sizeof at0);
+    put(CODE, code, sizeof code);
+    put32(CODE + 1, 0u - (CODE + 5));
+    ck_assert_int_eq(uc_ctl_exits_enable(P.uc), UC_ERR_OK);
+    uc_err e = run(CODE, 0);
+    ck_assert_msg(e == UC_ERR_OK && reg(UC_X86_REG_EAX) == 7 && reg(UC_X86_REG_EIP) == 6,
+                  BROKEN "with exits enabled and none set, code at 0 did not run (%s, eip 0x%x, eax %u)",
+                  uc_strerror(e), reg(UC_X86_REG_EIP), reg(UC_X86_REG_EAX));
+}
+END_TEST
+
 /* ---- 7. RDTSC and CPUID hooks --------------------------------------------------------------- */
 
 static int on_rdtsc(uc_engine *uc, void *user)
@@ -1133,6 +1153,7 @@ static Suite *probes_suite(void)
     tcase_add_test(tc, test_code_hook_stop_prevents_the_instruction_from_running);
     tcase_add_test(tc, test_restarting_after_a_code_hook_stop_fires_the_hook_again);
     tcase_add_test(tc, test_hlt_at_cpl0_ends_the_run_with_ok_and_eip_after_it);
+    tcase_add_test(tc, test_exits_enabled_with_none_set_let_code_at_address_zero_run);
     tcase_add_test(tc, test_rdtsc_hook_returning_1_replaces_the_instruction);
     tcase_add_test(tc, test_cpuid_hook_returning_1_replaces_the_instruction);
     tcase_add_test(tc, test_in_hook_gets_port_and_size_and_its_value_lands_in_al_ax_eax);
