@@ -8,6 +8,7 @@
 #include "cpu/calibrate.h"
 #include "cpu/cpu.h"
 #include "cpu/disasm.h"
+#include "mmu/tlb.h"
 #include "mmu/translate.h"
 
 #define CALL_REGS (CPU_EFLAGS + 1) /* the registers a ROM call reads: EAX..EDI, EIP, EFLAGS */
@@ -37,6 +38,8 @@ struct cpu {
             bool watch_hit;      /* a watched access happened: stop at the next block */
             bool irq_window;     /* stop when IF becomes set */
             bool replan;         /* stop at the next block: the machine re-plans */
+            bool tlb_after;      /* a TLB-invalidating instruction is about to run: settle it at
+                                  * the next block (mmu_fill.c) */
         };
         uint64_t block_care;
     };
@@ -75,6 +78,20 @@ struct cpu {
     bool mmu_regs_valid;
     mmu_regs mmu_cached;
     uint64_t tlb_flushed_at; /* icount of the last TLB flush vcpu_run made */
+    /* The architectural TLB (mmu/tlb.h): machine state, which Unicorn's TLB only caches. */
+    mmu_tlb *tlb;
+    uint32_t tlb_cr0, tlb_cr3, tlb_cr4; /* the paging registers its entries were made under */
+    /* An invalidating instruction whose code hook fired (mmu_fill.c: vcpu_tlb_op). */
+    bool tlb_pending;
+    uint8_t tlb_op;       /* TLB_OP_* */
+    uint32_t tlb_op_pc, tlb_op_linear;
+    /* Addresses of invalidating instructions found in blocks, each with a code hook; the ones
+     * found since the last stop wait in sites_new until vcpu_run hooks them. */
+    struct tlb_site {
+        uint32_t pc;
+        uc_hook hook;
+    } *sites;
+    uint32_t nsites, sites_cap, sites_hooked;
     /* A ROM call done whose slot `ret` is still to run (ESP and EIP after it in call_regs).
      * rom_ret_pc skips a breakpoint at the slot once, for the call has already been performed. */
     bool rom_ret_pending, rom_ret_bp_skip;
@@ -90,7 +107,7 @@ struct cpu {
     uint32_t trap_dr6;    /* the guest's DR6, which each step trap changes */
 };
 
-_Static_assert(sizeof(bool) == 1, "block_care overlays five bools on one 64-bit word");
+_Static_assert(sizeof(bool) == 1, "block_care overlays six bools on one 64-bit word");
 
 /* Linear addresses whose low 20 bits fall in the ROM: a block there may be a VMI call. */
 static inline bool in_rom_window(uint32_t pc) { return (pc & 0xFFFFFu) - PHYS_ROM_BASE < PHYS_ROM_SIZE; }
@@ -100,6 +117,18 @@ void vcpu_mmu_regs(cpu *c, mmu_regs *r);
 bool vcpu_mmu_open(cpu *c, vm_error *err);
 /* Runs `step` (one instruction) with Unicorn's own MMU, after a refused fill. */
 uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c));
+
+/* The architectural TLB. tlb_note_block: the block at pc holds invalidating instructions at
+ * these byte offsets; true if one is new, so the run must stop to hook it before the block
+ * runs. tlb_hook_sites: hooks them (between runs); true if there were any. settle: apply an
+ * invalidating instruction that ran (or drop it if it did not: EIP still at it). cancel: it
+ * faulted. */
+bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n);
+bool vcpu_tlb_hook_sites(cpu *c);
+void vcpu_tlb_settle(cpu *c);
+void vcpu_tlb_settle_at_stop(cpu *c);
+void vcpu_tlb_cancel_at(cpu *c, uint32_t fault_eip);
+void vcpu_tlb_reset(cpu *c);
 
 /* Port I/O permission (ioperm.c). */
 bool vcpu_io_needs_check(cpu *c);

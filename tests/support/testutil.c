@@ -129,10 +129,15 @@ bool tu_boot_and_run(tu_machine *t, const machine_config *cfg, const char *kerne
     return true;
 }
 
-bool tu_load_snippet(machine *m, const char *name)
+bool tu_load_snippet(machine *m, const char *name) { return tu_load_snippet_with(m, name, NULL); }
+
+bool tu_load_snippet_with(machine *m, const char *name, const machine_config *cfg)
 {
     machine_config c;
-    machine_config_defaults(&c);
+    if (cfg)
+        c = *cfg;
+    else
+        machine_config_defaults(&c);
     c.max_insns = 1000;
     vm_error err = {0};
     if (!machine_init(m, &c, tu_kernel("hello"), &err))

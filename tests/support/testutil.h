@@ -39,6 +39,8 @@ bool tu_boot_and_run(tu_machine *t, const machine_config *cfg, const char *kerne
 machine_end tu_run_snippet(machine *m, const char *name);
 /* The same without running it: the machine is at the snippet's first instruction. */
 bool tu_load_snippet(machine *m, const char *name);
+/* tu_load_snippet with this configuration (its max_insns is ignored). */
+bool tu_load_snippet_with(machine *m, const char *name, const machine_config *cfg);
 
 /* Text of the whole event log, one event per line (malloc'ed). */
 char *tu_log_text(const machine *m);
