@@ -237,6 +237,13 @@ void vcpu_tlb_reset(cpu *c)
     uc_ctl_flush_tlb(c->uc);
 }
 
+/* Each hooked address costs Unicorn a compare per translated instruction. Past this many (a
+ * guest generating code full of invlpg), further sites go unhooked: their invlpg, and CR3 loads
+ * of an unchanged value, then leave entries that hardware would drop. The TLB only loses
+ * entries vmiemu drops itself, so that is still the same in a replay; only going back can
+ * differ, if the future it left had hooked sites that the path taken now would have. */
+#define MAX_TLB_SITES 1024u
+
 bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n)
 {
     bool fresh = false;
@@ -245,7 +252,7 @@ bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n)
         bool known = false;
         for (uint32_t i = 0; i < c->nsites && !known; i++)
             known = c->sites[i].pc == at;
-        if (known)
+        if (known || c->nsites == MAX_TLB_SITES)
             continue;
         if (c->nsites == c->sites_cap) {
             uint32_t cap = c->sites_cap ? c->sites_cap * 2 : 16;

@@ -257,6 +257,21 @@ START_TEST(test_global_entries_survive_cr3_loads_until_cr4_pge_changes)
 }
 END_TEST
 
+START_TEST(test_a_write_through_a_clean_stale_entry_walks_again_and_a_dirty_one_does_not)
+{
+    boot_snippet("tlb_dirty", 0);
+    ck_assert_int_eq(machine_run(m), END_HALTED);
+    ck_assert_uint_eq(result(0), A);               /* stale read */
+    ck_assert_uint_eq(result(1), 0x12345678u);     /* the write needed D: walked, landed in B */
+    ck_assert_uint_eq(result(2), A);
+    ck_assert_uint_eq(result(3), 0x301000u | 0x63); /* B's PTE: accessed and dirty */
+    ck_assert_uint_eq(result(4), 0x87654321u);     /* the dirty entry let the write through to C */
+    ck_assert_uint_eq(result(5), 0xDDDD0004u);
+    ck_assert_uint_eq(result(6), 0x87654321u);
+    done();
+}
+END_TEST
+
 START_TEST(test_a_full_tlb_is_emptied_the_same_way_in_every_run)
 {
     boot_snippet("tlb_overflow", 0);
@@ -303,6 +318,7 @@ static Suite *tlb_suite(void)
     tcase_add_test(guest, test_goto_just_before_the_stale_load_and_on_gives_the_same_run);
     tcase_add_test(guest, test_a_full_tlb_is_emptied_the_same_way_in_every_run);
     tcase_add_test(guest, test_global_entries_survive_cr3_loads_until_cr4_pge_changes);
+    tcase_add_test(guest, test_a_write_through_a_clean_stale_entry_walks_again_and_a_dirty_one_does_not);
     suite_add_tcase(s, guest);
     return s;
 }
