@@ -180,7 +180,7 @@ static void stop_with(cpu *c, cpu_stop why)
 /* The rare cases on_block must look at before counting; true if the block must not be counted. */
 static bool block_needs_care(cpu *c, uc_engine *uc, uint32_t pc)
 {
-    if (c->tlb_after) { /* the invalidating instruction hooked just before has run */
+    if (c->tlb_after) { /* the invalidating instruction hooked before this block has run */
         c->tlb_after = false;
         vcpu_tlb_settle(c);
         if (!c->block_care) {

@@ -38,8 +38,8 @@ struct cpu {
             bool watch_hit;      /* a watched access happened: stop at the next block */
             bool irq_window;     /* stop when IF becomes set */
             bool replan;         /* stop at the next block: the machine re-plans */
-            bool tlb_after;      /* a TLB-invalidating instruction is about to run: settle it at
-                                  * the next block (mmu_fill.c) */
+            bool tlb_after;      /* an invalidating instruction is about to run: settle it at
+                                  * the next block start at the latest (mmu_fill.c) */
         };
         uint64_t block_care;
     };
@@ -121,7 +121,8 @@ uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c));
 /* The architectural TLB. tlb_note_block: the block at pc holds invalidating instructions at
  * these byte offsets; true if one is new, so the run must stop to hook it before the block
  * runs. tlb_hook_sites: hooks them (between runs); true if there were any. settle: apply an
- * invalidating instruction that ran (or drop it if it did not: EIP still at it). cancel: it
+ * invalidating instruction that has run (at the next block start). settle_at_stop: the same,
+ * or drop it if it did not run (EIP still at it), and follow the paging registers. cancel: it
  * faulted. */
 bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n);
 bool vcpu_tlb_hook_sites(cpu *c);

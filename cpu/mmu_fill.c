@@ -160,26 +160,6 @@ static bool invlpg_address(cpu *c, const disasm_tlb_op *op, uint32_t *linear)
 
 enum { TLB_OP_INVLPG, TLB_OP_INVLPG_ALL, TLB_OP_CR3, TLB_OP_MODE };
 
-/* Code hook at each invalidating instruction, just before it runs: what it will invalidate is
- * noted (registers hold its operand now) and applied once it has run (vcpu_tlb_settle). */
-static void on_tlb_op(uc_engine *uc, uint64_t address, uint32_t size, void *user)
-{
-    (void)uc;
-    cpu *c = user;
-    uint8_t b[16];
-    disasm_tlb_op op;
-    if (c->tlb_pending)
-        vcpu_tlb_settle(c);
-    if (size > sizeof b || !read_now(c, (uint32_t)address, b, size) || !disasm_decode_tlb_op(b, size, &op))
-        return; /* other code at this address now */
-    c->tlb_pending = true;
-    c->tlb_op_pc = (uint32_t)address;
-    c->tlb_op = op.kind == DISASM_TLB_MOV_CR3 ? TLB_OP_CR3 : op.kind == DISASM_TLB_MODE ? TLB_OP_MODE
-                : invlpg_address(c, &op, &c->tlb_op_linear) ? TLB_OP_INVLPG : TLB_OP_INVLPG_ALL;
-    c->tlb_after = true;
-    c->limit = 0;
-}
-
 /* Applies a pending invalidation that has run, then follows the paging registers in r. */
 static void settle_with(cpu *c, const mmu_regs *r)
 {
@@ -196,7 +176,9 @@ static void settle_with(cpu *c, const mmu_regs *r)
     tlb_follow_regs(c, r);
 }
 
-void vcpu_tlb_settle(cpu *c)
+/* Applies a pending invalidation: it has run, for whatever comes after its code hook — a fill,
+ * a host access, the next block — comes after the instruction, which accesses no memory. */
+static void settle(cpu *c)
 {
     if (c->tlb_pending && c->tlb_op == TLB_OP_INVLPG) { /* invlpg leaves the registers alone */
         c->tlb_pending = false;
@@ -207,6 +189,37 @@ void vcpu_tlb_settle(cpu *c)
     mmu_regs r;
     read_mmu_regs(c, &r);
     settle_with(c, &r);
+}
+
+/* Code hook at each invalidating instruction, just before it runs: what it will invalidate is
+ * noted (registers hold its operand now) and applied once it has run (settle). */
+static void on_tlb_op(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+    (void)uc;
+    cpu *c = user;
+    uint8_t b[16];
+    disasm_tlb_op op;
+    if (c->tlb_pending)
+        settle(c);
+    if (size > sizeof b || !read_now(c, (uint32_t)address, b, size) || !disasm_decode_tlb_op(b, size, &op))
+        return; /* other code at this address now */
+    uint32_t linear = 0;
+    uint8_t kind = op.kind == DISASM_TLB_MOV_CR3 ? TLB_OP_CR3 : op.kind == DISASM_TLB_MODE ? TLB_OP_MODE
+                   : invlpg_address(c, &op, &linear) ? TLB_OP_INVLPG : TLB_OP_INVLPG_ALL;
+    c->tlb_op = kind;
+    c->tlb_op_linear = linear;
+    c->tlb_op_pc = (uint32_t)address;
+    c->tlb_pending = true;
+    /* Applied at the next fill or host access, and at the next block start at the latest, so
+     * that a stop with EIP back at this address means it has not run. */
+    c->tlb_after = true;
+    c->limit = 0;
+}
+
+void vcpu_tlb_settle(cpu *c)
+{
+    if (c->tlb_pending)
+        settle(c);
 }
 
 void vcpu_tlb_settle_at_stop(cpu *c)
@@ -400,6 +413,8 @@ uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c))
  * physical accessor, which drops the translations they overwrite. */
 static bool host_access(cpu *c, uint32_t linear, void *buf, uint32_t len, bool write)
 {
+    if (c->tlb_pending)
+        settle(c);
     mmu_regs r;
     vcpu_mmu_regs(c, &r);
     uint8_t *p = buf;
@@ -442,6 +457,8 @@ bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len)
 
 bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys)
 {
+    if (c->tlb_pending)
+        settle(c);
     mmu_regs r;
     vcpu_mmu_regs(c, &r);
     const mmu_tlb_entry *t = r.cr0 & CR0_PG ? mmu_tlb_find(c->tlb, linear >> 12) : NULL;
