@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "emu/debug.h"
+#include "emu/recplay.h"
 #include "emu/snapshot.h"
 #include "mmu/tlb.h"
 #include "support/suite_main.h"
@@ -17,6 +18,7 @@
 #define STALE_LOAD 0x200140u     /* mov ebx, [TEST_VA] after a silent PTE change */
 #define VMI_STALE_LOAD 0x200200u /* the same after SetPxE without InvalPage */
 #define CR3_STALE_LOAD 0x200280u /* the same, with no spin (and no host TLB flush) before it */
+#define NATIVE_INVLPG (STALE_LOAD + 16) /* after the stale load, its store, pushfd, add esp */
 
 /* --- the table ------------------------------------------------------------------------ */
 
@@ -218,6 +220,45 @@ START_TEST(test_reverse_stepi_then_stepi_repeats_the_stale_load)
 }
 END_TEST
 
+/* At NATIVE_INVLPG, not yet run: the debugger reads the stale A, then two steps run it and
+ * read B. */
+static void check_stopped_before_invlpg(dbg *d, const char *how)
+{
+    uint32_t seen;
+    ck_assert_uint_eq(dbg_reg(d, CPU_EIP), NATIVE_INVLPG);
+    ck_assert(dbg_read(d, 0x400000, &seen, 4));
+    ck_assert_msg(seen == A, "%s: before invlpg the debugger read 0x%08x", how, seen);
+    ck_assert_int_eq(dbg_stepi(d, 2, &err), DBG_STOPPED);
+    ck_assert_msg(dbg_reg(d, CPU_ECX) == B, "%s: after invlpg the load gave 0x%08x", how, dbg_reg(d, CPU_ECX));
+}
+
+START_TEST(test_stopping_at_invlpg_and_stepping_over_it_back_and_forth_invalidates_once)
+{
+    uint64_t want = plain_hash();
+    boot(10000);
+    dbg d;
+    dbg_init(&d, m);
+    ck_assert_int_gt(dbg_break(&d, NATIVE_INVLPG, &err), 0);
+    ck_assert_int_eq(dbg_continue(&d, &err), DBG_BREAKPOINT);
+    uint64_t at = dbg_icount(&d);
+    dbg_delete(&d, 0);
+    check_stopped_before_invlpg(&d, "at a breakpoint");
+    /* Arriving by count inside the block: it is stepped with a code hook (pushfd is in it),
+     * so the invlpg's own hook runs before the stop. */
+    ck_assert_int_eq(dbg_goto(&d, at, &err), DBG_STOPPED);
+    check_stopped_before_invlpg(&d, "after goto");
+    ck_assert_int_eq(dbg_reverse_stepi(&d, 2, &err), DBG_STOPPED);
+    check_stopped_before_invlpg(&d, "after reverse-stepi");
+    ck_assert_int_eq(dbg_goto(&d, at - 3, &err), DBG_STOPPED);
+    ck_assert_int_eq(dbg_stepi(&d, 3, &err), DBG_STOPPED);
+    check_stopped_before_invlpg(&d, "after stepi");
+    ck_assert_int_eq(dbg_continue(&d, &err), DBG_ENDED);
+    check_results("stepped over invlpg");
+    ck_assert_uint_eq(machine_state_hash(m), want);
+    done();
+}
+END_TEST
+
 START_TEST(test_goto_just_before_the_stale_load_and_on_gives_the_same_run)
 {
     uint64_t want = plain_hash();
@@ -240,6 +281,53 @@ START_TEST(test_goto_just_before_the_stale_load_and_on_gives_the_same_run)
         ck_assert_int_eq(dbg_continue(&d, &err), DBG_ENDED);
         check_results(i ? "goto before the VMI stale load" : "goto before the native stale load");
         ck_assert_uint_eq(machine_state_hash(m), want);
+    }
+    done();
+}
+END_TEST
+
+START_TEST(test_a_recorded_stale_tlb_run_replays_clean_and_ends_as_an_unrecorded_one)
+{
+    uint64_t want = plain_hash();
+    const char *rec = tu_tmp("stale_tlb");
+    char report[1024];
+    boot(10000);
+    ck_assert_msg(recplay_record(m, rec, &err), "%s", err.msg);
+    ck_assert_int_eq(machine_run(m), END_HALTED);
+    ck_assert_msg(recplay_finish(m, report, sizeof report, &err), "%s", err.msg);
+    check_results("recording");
+    ck_assert_uint_eq(machine_state_hash(m), want);
+    done();
+    boot(10000);
+    ck_assert_msg(recplay_replay(m, rec, false, &err), "%s", err.msg);
+    ck_assert_int_eq(machine_run(m), END_HALTED);
+    ck_assert_msg(recplay_finish(m, report, sizeof report, &err), "%s", err.msg);
+    ck_assert_msg(strstr(report, "replay matched the record"), "%s", report);
+    ck_assert_uint_eq(machine_state_hash(m), want);
+    done();
+}
+END_TEST
+
+START_TEST(test_an_invlpg_that_faults_at_ring_3_invalidates_nothing)
+{
+    boot_snippet("tlb_ring3_invlpg", 10000000);
+    dbg d;
+    dbg_init(&d, m);
+    ck_assert_int_eq(dbg_stepi(&d, 1, &err), DBG_STOPPED);
+    ck_assert_int_gt(dbg_break(&d, result(4), &err), 0);
+    ck_assert_int_eq(dbg_continue(&d, &err), DBG_BREAKPOINT); /* the #GP handler's first instruction */
+    uint64_t in_handler = dbg_icount(&d);
+    ck_assert_msg(snap_take(m, &err), "%s", err.msg);
+    dbg_delete(&d, 0);
+    /* Then again from that snapshot: Unicorn's TLB starts empty there, so only the guest's TLB
+     * can still hold the stale entry the handler reads. */
+    for (int pass = 0; pass < 2; pass++) {
+        ck_assert_int_eq(dbg_continue(&d, &err), DBG_ENDED);
+        ck_assert_uint_eq(result(0), A);
+        ck_assert_msg(result(1) == A, "pass %d: the handler read 0x%08x", pass, result(1));
+        ck_assert_uint_eq(result(2), B);
+        ck_assert_uint_eq(result(3), 0);
+        ck_assert_int_eq(dbg_goto(&d, in_handler, &err), DBG_STOPPED);
     }
     done();
 }
@@ -316,8 +404,11 @@ static Suite *tlb_suite(void)
     tcase_add_test(guest, test_snapshots_in_between_change_neither_the_loads_nor_the_final_state);
     tcase_add_test(guest, test_reverse_stepi_then_stepi_repeats_the_stale_load);
     tcase_add_test(guest, test_goto_just_before_the_stale_load_and_on_gives_the_same_run);
+    tcase_add_test(guest, test_stopping_at_invlpg_and_stepping_over_it_back_and_forth_invalidates_once);
     tcase_add_test(guest, test_a_full_tlb_is_emptied_the_same_way_in_every_run);
     tcase_add_test(guest, test_global_entries_survive_cr3_loads_until_cr4_pge_changes);
+    tcase_add_test(guest, test_an_invlpg_that_faults_at_ring_3_invalidates_nothing);
+    tcase_add_test(guest, test_a_recorded_stale_tlb_run_replays_clean_and_ends_as_an_unrecorded_one);
     tcase_add_test(guest, test_a_write_through_a_clean_stale_entry_walks_again_and_a_dirty_one_does_not);
     suite_add_tcase(s, guest);
     return s;

@@ -52,6 +52,8 @@ times 0x140 - ($ - $$) nop
 stale_load:                             ; 0x200140
     mov ebx, [TEST_VA]                  ; stale: still A
     mov [RESULT + 4], ebx
+    pushfd                              ; (stopping in this block steps it with a code hook)
+    add esp, 4
     invlpg [TEST_VA]
     mov ecx, [TEST_VA]                  ; B
     mov [RESULT + 8], ecx
