@@ -344,7 +344,8 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
             return false;
         }
         t = (mmu_tlb_entry){.vpage = vpage, .flags = res.tlb_flags, .page = res.page};
-        if (paging && ((hit && tlb_narrows(hit, &t)) | mmu_tlb_put(c->tlb, &t)))
+        bool narrowed = hit && tlb_narrows(hit, &t); /* before put replaces *hit */
+        if (paging && (mmu_tlb_put(c->tlb, &t) || narrowed))
             uc_ctl_flush_tlb(uc); /* safe here: QEMU looks its TLB up again after a fill */
     }
     if (acc == MMU_FETCH)

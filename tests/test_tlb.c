@@ -308,7 +308,7 @@ START_TEST(test_a_recorded_stale_tlb_run_replays_clean_and_ends_as_an_unrecorded
 }
 END_TEST
 
-START_TEST(test_an_invlpg_that_faults_at_ring_3_invalidates_nothing)
+START_TEST(test_ring_3_replacing_a_supervisor_entry_and_a_faulting_invlpg_are_seen_by_ring_0)
 {
     boot_snippet("tlb_ring3_invlpg", 10000000);
     dbg d;
@@ -327,6 +327,9 @@ START_TEST(test_an_invlpg_that_faults_at_ring_3_invalidates_nothing)
         ck_assert_msg(result(1) == A, "pass %d: the handler read 0x%08x", pass, result(1));
         ck_assert_uint_eq(result(2), B);
         ck_assert_uint_eq(result(3), 0);
+        ck_assert_uint_eq(result(5), 0xDDDD0004u);
+        ck_assert_msg(result(6) == 0xDDDD0004u, "pass %d: ring 0 read 0x%08x after ring 3 replaced the entry", pass,
+                      result(6));
         ck_assert_int_eq(dbg_goto(&d, in_handler, &err), DBG_STOPPED);
     }
     done();
@@ -407,7 +410,7 @@ static Suite *tlb_suite(void)
     tcase_add_test(guest, test_stopping_at_invlpg_and_stepping_over_it_back_and_forth_invalidates_once);
     tcase_add_test(guest, test_a_full_tlb_is_emptied_the_same_way_in_every_run);
     tcase_add_test(guest, test_global_entries_survive_cr3_loads_until_cr4_pge_changes);
-    tcase_add_test(guest, test_an_invlpg_that_faults_at_ring_3_invalidates_nothing);
+    tcase_add_test(guest, test_ring_3_replacing_a_supervisor_entry_and_a_faulting_invlpg_are_seen_by_ring_0);
     tcase_add_test(guest, test_a_recorded_stale_tlb_run_replays_clean_and_ends_as_an_unrecorded_one);
     tcase_add_test(guest, test_a_write_through_a_clean_stale_entry_walks_again_and_a_dirty_one_does_not);
     suite_add_tcase(s, guest);

@@ -3,7 +3,9 @@
 ; without invalidating, drops to ring 3, which reads TEST_VA (RESULT+0: stale A) and executes
 ; invlpg [TEST_VA]: #GP. The handler reads TEST_VA again (RESULT+4: still A), then invalidates
 ; it itself and reads once more (RESULT+8: B). RESULT+12: the #GP's error code (0); RESULT+16:
-; the handler's address.
+; the handler's address. Also NARROW_VA: a supervisor page (frame C) read by ring 0, then
+; silently pointed at user frame D; ring 3's read cannot use the supervisor entry, walks again
+; and replaces it (RESULT+20: D), and the handler's read then sees D too (RESULT+24).
 %include "common.inc"
 %define KSTACK 0x280000
 %define USTACK 0x290000
@@ -13,6 +15,9 @@
 %define TEST_VA 0x400000
 %define FRAME_A 0x300000
 %define FRAME_B 0x301000
+%define NARROW_VA 0x401000
+%define FRAME_C 0x302000
+%define FRAME_D 0x303000
 start:
     mov dword [RESULT + 16], h_gp   ; for the test: where the handler starts
     lgdt [gdtr]
@@ -30,6 +35,8 @@ start:
     lidt [idtr]
     mov dword [FRAME_A], 0xAAAA0001
     mov dword [FRAME_B], 0xBBBB0002
+    mov dword [FRAME_C], 0xCCCC0003
+    mov dword [FRAME_D], 0xDDDD0004
     xor edi, edi
 .fill:                              ; PT0[i] = i * 4096 | P | W | U
     mov eax, edi
@@ -42,13 +49,16 @@ start:
     mov dword [PD], PT0 | 7
     mov dword [PD + 4], PT1 | 7
     mov dword [PT1], FRAME_A | 7
+    mov dword [PT1 + 4], FRAME_C | 3    ; supervisor only
     mov eax, PD
     mov cr3, eax
     mov eax, cr0
     or eax, 0x80000000
     mov cr0, eax
     mov eax, [TEST_VA]              ; A
+    mov eax, [NARROW_VA]            ; C, a supervisor entry
     mov dword [PT1], FRAME_B | 7    ; no invlpg
+    mov dword [PT1 + 4], FRAME_D | 7
     push 0x23                       ; user ss
     push USTACK                     ; user esp
     push 0x002                      ; eflags: IF clear, IOPL 0
@@ -56,6 +66,8 @@ start:
     push user
     iretd
 user:
+    mov eax, [NARROW_VA]            ; walks again: D
+    mov [RESULT + 20], eax
     mov eax, [TEST_VA]              ; stale: A
     mov [RESULT], eax
     invlpg [TEST_VA]                ; privileged: #GP(0)
@@ -65,6 +77,8 @@ h_gp:
     mov [RESULT + 12], eax          ; error code
     mov eax, [TEST_VA]              ; still A: the invlpg did not run
     mov [RESULT + 4], eax
+    mov eax, [NARROW_VA]            ; D: the entry was replaced
+    mov [RESULT + 24], eax
     invlpg [TEST_VA]
     mov eax, [TEST_VA]              ; B
     mov [RESULT + 8], eax
