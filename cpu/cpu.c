@@ -161,9 +161,12 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
                                                                        blockcache_entry *tmp)
 {
     uint8_t buf[MAX_BLOCK_BYTES];
-    uint32_t first_io = 0, count = 0;
+    uint32_t first_io = 0, count = 0, tlb_ops[DISASM_MAX_TLB_OPS];
+    int ntlb = 0;
     if (size <= sizeof buf && vcpu_read_linear(c, pc, buf, size))
-        count = disasm_scan(c->dis, buf, size, pc, &first_io);
+        count = disasm_scan(c->dis, buf, size, pc, &first_io, tlb_ops, &ntlb);
+    if (ntlb && vcpu_tlb_note_block(c, pc, tlb_ops, ntlb))
+        return NULL; /* a new invalidating instruction: hooked before the block runs */
     uint64_t phys;
     bool rom = in_rom_window(pc) || (vcpu_translate(c, pc, false, &phys) && phys - PHYS_ROM_BASE < PHYS_ROM_SIZE);
     if (vcpu_mmu_watch_block(c, pc, size))
@@ -187,6 +190,14 @@ static void stop_with(cpu *c, cpu_stop why)
 /* The rare cases on_block must look at before counting; true if the block must not be counted. */
 static bool block_needs_care(cpu *c, uc_engine *uc, uint32_t pc)
 {
+    if (c->tlb_after) { /* the invalidating instruction hooked before this block has run */
+        c->tlb_after = false;
+        vcpu_tlb_settle(c);
+        if (!c->block_care) {
+            c->limit = c->target;
+            return false;
+        }
+    }
     if (c->exact) { /* exact stepping stays inside its block: leaving it ends the stretch (trap
                      * stepping makes a one-instruction block of each instruction in it) */
         if (c->exact_entered && !(c->trap_step && pc - c->blk_pc < c->blk_size))
@@ -298,7 +309,11 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
     c->blk_size = size;
     blockcache_entry tmp;
     const blockcache_entry *found = blockcache_get(&c->counts, pc, size);
-    blockcache_entry ent = found ? *found : *count_block(c, pc, size, &tmp); /* a ROM call may clear the cache */
+    if (!found && !(found = count_block(c, pc, size, &tmp))) {
+        uc_emu_stop(uc); /* vcpu_run hooks the new sites; the block runs after that */
+        return;
+    }
+    blockcache_entry ent = *found; /* a ROM call may clear the cache */
     const blockcache_entry *e = &ent;
     if (blockcache_rom(e) && c->ops.rom_block && rom_block(c, uc, pc))
         return;
@@ -488,6 +503,8 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
         ev.has_error = true;
         ev.error = error;
     }
+    if (!is_int)
+        vcpu_tlb_cancel_at(c, ev.fault_eip);
     retire_until_here(c);
     if (c->ops.interrupt && c->ops.interrupt(c->ops.ctx, &ev))
         return;
@@ -503,6 +520,7 @@ static bool on_invalid_opcode(uc_engine *uc, void *user)
     uint32_t eip = vcpu_get(c, CPU_EIP);
     vcpu_trap_step_exception(c);
     vcpu_event ev = {.vector = 6, .eip = eip, .fault_eip = eip};
+    vcpu_tlb_cancel_at(c, eip);
     retire_until_here(c);
     if (c->ops.interrupt && c->ops.interrupt(c->ops.ctx, &ev))
         return true;
@@ -658,6 +676,7 @@ bool vcpu_reset(cpu *c, const vcpu_entry *e, vm_error *err)
     c->icount = 0;
     c->smc_cut = false;
     blockcache_clear(&c->counts);
+    vcpu_tlb_reset(c);
     return true;
 }
 
@@ -690,6 +709,7 @@ static uc_err run_exact(cpu *c, uint64_t k)
     c->mmu_refused = false;
     uc_err e = uc_emu_start(c->uc, eip, 0, 0, 0);
     c->exact = false;
+    vcpu_tlb_settle_at_stop(c);
     if (c->trap_step)
         vcpu_trap_step_end(c);
     else
@@ -806,6 +826,8 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
         bool stepped = false;
         c->mmu_refused = false;
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
+        vcpu_tlb_settle_at_stop(c);
+        bool hooked = vcpu_tlb_hook_sites(c);
         if (e == UC_ERR_EXCEPTION && c->mmu_refused)
             c->icount = vcpu_icount(c); /* the instructions before the refused one retired */
         if (e == UC_ERR_OK && c->io_hit && !c->stop_requested)
@@ -831,7 +853,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
             result = CPU_STOP_WATCHPOINT;
             break;
         }
-        if (c->deadline_hit || c->io_hit || c->rom_refused || stepped)
+        if (c->deadline_hit || c->io_hit || c->rom_refused || stepped || hooked)
             continue;
         uint32_t eip = vcpu_get(c, CPU_EIP);
         if (halted_at(c, eip)) {
@@ -996,30 +1018,49 @@ bool vcpu_map_mmio(cpu *c, uint64_t base, uint64_t size, vcpu_mmio_read rd, vcpu
 
 void vcpu_forget_space(cpu *c, uint32_t page) { blockcache_forget_space(&c->counts, page); }
 
-size_t vcpu_state_size(cpu *c) { return c->layout.context_size + sizeof c->icount; }
+/* The state blob: Unicorn's context, the instruction count, the number of TLB entries and the
+ * entries (mmu/tlb.h), so its size follows the TLB. */
+size_t vcpu_state_size(cpu *c)
+{
+    const void *entries;
+    size_t bytes;
+    vcpu_tlb_state(c, &entries, &bytes);
+    return c->layout.context_size + sizeof c->icount + sizeof(uint32_t) + bytes;
+}
 
 bool vcpu_save_state(cpu *c, void *blob)
 {
+    const void *entries;
+    size_t bytes;
+    vcpu_tlb_state(c, &entries, &bytes);
     if (uc_context_save(c->uc, c->scratch) != UC_ERR_OK)
         return false;
-    memcpy(blob, c->scratch, c->layout.context_size);
-    memcpy((uint8_t *)blob + c->layout.context_size, &c->icount, sizeof c->icount);
+    uint8_t *p = blob;
+    uint32_t n = c->tlb->n;
+    memcpy(p, c->scratch, c->layout.context_size);
+    p += c->layout.context_size;
+    memcpy(p, &c->icount, sizeof c->icount);
+    memcpy(p + sizeof c->icount, &n, sizeof n);
+    memcpy(p + sizeof c->icount + sizeof n, entries, bytes);
     return true;
 }
 
 bool vcpu_load_state(cpu *c, const void *blob)
 {
+    const uint8_t *p = (const uint8_t *)blob + c->layout.context_size;
+    uint32_t n;
     memcpy(c->scratch, blob, c->layout.context_size);
     c->call_regs_valid = false;
     if (uc_context_restore(c->uc, c->scratch) != UC_ERR_OK)
         return false;
-    memcpy(&c->icount, (const uint8_t *)blob + c->layout.context_size, sizeof c->icount);
+    memcpy(&c->icount, p, sizeof c->icount);
+    memcpy(&n, p + sizeof c->icount, sizeof n);
     c->blk_size = 0; /* no block is current: an interrupt shadow cannot carry over */
     c->smc_cut = false;
     uc_ctl_flush_tb(c->uc);
-    vcpu_mmu_flush_tlb(c);
     blockcache_clear(&c->counts);
-    return true;
+    vcpu_tlb_reset(c); /* Unicorn's TLB goes; the guest's comes back from the blob */
+    return mmu_tlb_load(c->tlb, p + sizeof c->icount + sizeof n, n);
 }
 
 void vcpu_flush_code(cpu *c)

@@ -158,12 +158,14 @@ typedef struct vcpu_table_reg {
 
 bool vcpu_get_table(cpu *c, cpu_table which, vcpu_table_reg *out);
 
-/* Linear → physical through the guest's segmentation-free linear space and page tables. */
 /* Inside ops.rom_block: the call returns to `eip` with ESP = `esp`, as the slot's `ret` does.
  * The slot's own `ret` runs when execution goes on (writing EIP from a hook would make Unicorn
  * leave its CPU loop); vcpu_get already answers the values after it. */
 void vcpu_return_from_rom(cpu *c, uint32_t esp, uint32_t eip);
 
+/* Linear → physical as the guest's own supervisor access would go: through its TLB entry for
+ * the page if it has one (a stale one included), else the page tables; no accessed/dirty
+ * updates, and the TLB is left as it is. */
 bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys);
 bool vcpu_read_linear(cpu *c, uint32_t linear, void *dst, uint32_t len);
 bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len);
@@ -177,10 +179,13 @@ vcpu_delivery vcpu_deliver(cpu *c, const vcpu_event *ev, vcpu_event *delivered, 
 /* True if the vector pushes an error code when raised as an exception. */
 bool vcpu_vector_has_error(uint32_t vector);
 
-/* The whole CPU state (registers, descriptor caches, control/debug registers, FPU/SSE) and the
- * instruction count, as an opaque blob of vcpu_state_size() bytes. Loading drops every
- * translation and TLB entry, since guest memory may have changed under them. */
+/* The whole CPU state (registers, descriptor caches, control/debug registers, FPU/SSE), the
+ * instruction count and the guest's TLB, as an opaque blob of vcpu_state_size() bytes (which
+ * changes as the TLB fills: ask before each save). Loading drops every translation, block
+ * count and host TLB entry, since guest memory may have changed under them. */
 size_t vcpu_state_size(cpu *c);
+/* The guest's TLB entries in order (a view for the state digest; valid until the CPU runs). */
+bool vcpu_tlb_state(cpu *c, const void **entries, size_t *bytes);
 bool vcpu_save_state(cpu *c, void *blob);
 bool vcpu_load_state(cpu *c, const void *blob);
 

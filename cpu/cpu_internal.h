@@ -8,6 +8,7 @@
 #include "cpu/calibrate.h"
 #include "cpu/cpu.h"
 #include "cpu/disasm.h"
+#include "mmu/tlb.h"
 #include "mmu/translate.h"
 
 #define CALL_REGS (CPU_CS + 1) /* the registers a ROM call reads: EAX..EDI, EIP, EFLAGS, CS (its CPL) */
@@ -38,6 +39,8 @@ struct cpu {
             bool irq_window;     /* stop when IF becomes set */
             bool replan;         /* stop at the next block: the machine re-plans */
             bool smc_cut;        /* counted code was written: the block may have been cut */
+            bool tlb_after;      /* an invalidating instruction is about to run: settle it at
+                                  * the next block start at the latest (mmu_fill.c) */
         };
         uint64_t block_care;
     };
@@ -86,6 +89,20 @@ struct cpu {
     bool mmu_regs_valid;
     mmu_regs mmu_cached;
     uint64_t tlb_flushed_at; /* icount of the last TLB flush vcpu_run made */
+    /* The architectural TLB (mmu/tlb.h): machine state, which Unicorn's TLB only caches. */
+    mmu_tlb *tlb;
+    uint32_t tlb_cr0, tlb_cr3, tlb_cr4; /* the paging registers its entries were made under */
+    /* An invalidating instruction whose code hook fired (mmu_fill.c: vcpu_tlb_op). */
+    bool tlb_pending;
+    uint8_t tlb_op;       /* TLB_OP_* */
+    uint32_t tlb_op_pc, tlb_op_linear;
+    /* Addresses of invalidating instructions found in blocks, each with a code hook; the ones
+     * found since the last stop wait in sites_new until vcpu_run hooks them. */
+    struct tlb_site {
+        uint32_t pc;
+        uc_hook hook;
+    } *sites;
+    uint32_t nsites, sites_cap, sites_hooked;
     /* A ROM call done whose slot `ret` is still to run (ESP and EIP after it in call_regs).
      * rom_ret_pc skips a breakpoint at the slot once, for the call has already been performed. */
     bool rom_ret_pending, rom_ret_bp_skip;
@@ -125,6 +142,19 @@ void vcpu_mmu_flush_tlb(cpu *c);
 void vcpu_code_store(cpu *c);
 /* Runs `step` (one instruction) with Unicorn's own MMU, after a refused fill. */
 uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c));
+
+/* The architectural TLB. tlb_note_block: the block at pc holds invalidating instructions at
+ * these byte offsets; true if one is new, so the run must stop to hook it before the block
+ * runs. tlb_hook_sites: hooks them (between runs); true if there were any. settle: apply an
+ * invalidating instruction that has run (at the next block start). settle_at_stop: the same,
+ * or drop it if it did not run (EIP still at it), and follow the paging registers. cancel: it
+ * faulted. */
+bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n);
+bool vcpu_tlb_hook_sites(cpu *c);
+void vcpu_tlb_settle(cpu *c);
+void vcpu_tlb_settle_at_stop(cpu *c);
+void vcpu_tlb_cancel_at(cpu *c, uint32_t fault_eip);
+void vcpu_tlb_reset(cpu *c);
 
 /* Port I/O permission (ioperm.c). */
 bool vcpu_io_needs_check(cpu *c);

@@ -61,14 +61,104 @@ static bool is_port_io(unsigned id)
     }
 }
 
-uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io)
+static bool is_prefix(uint8_t p)
+{
+    return p == 0x66 || p == 0x67 || p == 0xF0 || p == 0xF2 || p == 0xF3 || p == 0x26 || p == 0x2E || p == 0x36 ||
+           p == 0x3E || p == 0x64 || p == 0x65;
+}
+
+/* The default segment of a memory operand is SS when its base is ESP or EBP. */
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
+
+static int override_of(uint8_t p)
+{
+    static const uint8_t bytes[] = {0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65};
+    for (int i = 0; i < 6; i++)
+        if (bytes[i] == p)
+            return i;
+    return -1;
+}
+
+/* ModRM (and SIB, displacement) of a 32-bit memory operand starting at b[0]. */
+static bool decode_mem32(const uint8_t *b, size_t n, disasm_tlb_op *op)
+{
+    uint8_t mod = b[0] >> 6, rm = b[0] & 7;
+    size_t i = 1;
+    op->base = rm;
+    op->index = -1;
+    op->scale = 1;
+    if (rm == 4) {
+        if (i >= n)
+            return false;
+        uint8_t sib = b[i++];
+        op->scale = 1u << (sib >> 6);
+        op->index = (sib >> 3 & 7) == 4 ? -1 : sib >> 3 & 7;
+        op->base = sib & 7;
+        if (op->base == 5 && mod == 0)
+            op->base = -1, mod = 2; /* disp32, no base */
+    } else if (rm == 5 && mod == 0) {
+        op->base = -1;
+        mod = 2;
+    }
+    size_t dlen = mod == 1 ? 1 : mod == 2 ? 4 : 0;
+    if (i + dlen > n)
+        return false;
+    op->disp = 0;
+    if (dlen == 1)
+        op->disp = (uint32_t)(int32_t)(int8_t)b[i];
+    else if (dlen == 4)
+        op->disp = (uint32_t)b[i] | (uint32_t)b[i + 1] << 8 | (uint32_t)b[i + 2] << 16 | (uint32_t)b[i + 3] << 24;
+    return true;
+}
+
+bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op)
+{
+    *op = (disasm_tlb_op){.kind = DISASM_TLB_NONE, .seg = -1};
+    size_t i = 0;
+    for (; i < n && is_prefix(b[i]); i++) {
+        if (override_of(b[i]) >= 0)
+            op->seg = override_of(b[i]);
+        if (b[i] == 0x67)
+            op->addr16 = true;
+    }
+    if (i + 2 >= n || b[i] != 0x0F)
+        return false;
+    uint8_t code = b[i + 1], modrm = b[i + 2], reg = modrm >> 3 & 7;
+    if (code == 0x22) { /* mov crN, r32 */
+        op->kind = reg == 3 ? DISASM_TLB_MOV_CR3 : (reg == 0 || reg == 4) ? DISASM_TLB_MODE : DISASM_TLB_NONE;
+        return op->kind != DISASM_TLB_NONE;
+    }
+    if (code != 0x01 || (reg != 6 && reg != 7) || (reg == 7 && modrm >> 6 == 3))
+        return false; /* 0F 01 /7 with a register operand is swapgs/rdtscp, not invlpg */
+    if (reg == 6) {   /* lmsw */
+        op->kind = DISASM_TLB_MODE;
+        return true;
+    }
+    op->kind = DISASM_TLB_INVLPG;
+    if (op->addr16)
+        return true;
+    if (!decode_mem32(b + i + 2, n - i - 2, op))
+        op->addr16 = true; /* truncated: treated like an operand not decoded */
+    if (op->seg < 0)
+        op->seg = op->base == 4 || op->base == 5 ? SEG_SS : SEG_DS;
+    return true;
+}
+
+uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io,
+                     uint32_t *tlb_ops, int *ntlb)
 {
     uint64_t pc = addr;
     uint32_t n = 0;
     *first_io = 0;
+    *ntlb = 0;
     while (len > 0 && cs_disasm_iter(d->handle, &code, &len, &pc, d->insn)) {
-        if (!*first_io && is_port_io(d->insn->id))
+        unsigned id = d->insn->id;
+        if (!*first_io && is_port_io(id))
             *first_io = n + 1;
+        disasm_tlb_op op;
+        if ((id == X86_INS_INVLPG || id == X86_INS_LMSW || id == X86_INS_MOV) && *ntlb < DISASM_MAX_TLB_OPS &&
+            disasm_decode_tlb_op(d->insn->bytes, d->insn->size, &op))
+            tlb_ops[(*ntlb)++] = (uint32_t)(d->insn->address - addr);
         n++;
     }
     return n;

@@ -2,6 +2,7 @@
 #ifndef VMIEMU_DISASM_H
 #define VMIEMU_DISASM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,9 +17,24 @@ void disasm_close(disasm *d);
  * the first byte capstone cannot decode; what was decoded before it counts. */
 uint32_t disasm_count(disasm *d, const uint8_t *code, size_t len, uint32_t addr);
 
+/* Instructions that invalidate TLB entries (invlpg, mov to CR0/CR3/CR4, lmsw), decoded from
+ * their bytes; for invlpg also its memory operand, so the linear address can be computed. */
+enum { DISASM_TLB_NONE, DISASM_TLB_INVLPG, DISASM_TLB_MOV_CR3, DISASM_TLB_MODE };
+typedef struct disasm_tlb_op {
+    int kind;
+    bool addr16;     /* invlpg with 16-bit addressing: operand not decoded */
+    int seg;         /* segment register, 0..5 = ES CS SS DS FS GS (prefix order) */
+    int base, index; /* 0..7 = EAX..EDI, -1 = none */
+    uint32_t scale, disp;
+} disasm_tlb_op;
+bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op);
+
+#define DISASM_MAX_TLB_OPS 4
 /* Like disasm_count, and also *first_io = 1 + the index of the first port I/O instruction
- * (in, out, ins, outs), or 0 if there is none. */
-uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io);
+ * (in, out, ins, outs), or 0 if there is none, and the byte offsets of up to
+ * DISASM_MAX_TLB_OPS instructions that invalidate TLB entries (*ntlb of them). */
+uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io,
+                     uint32_t *tlb_ops, int *ntlb);
 
 /* True if the first n instructions in code[0..len) decode and none of them could tell, or
  * miscount, that the host set EFLAGS.TF to step them (pushf, popf, iret, int, mov ss, sti, hlt,

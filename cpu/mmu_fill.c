@@ -10,14 +10,26 @@
  * Only accesses this MMU allows are filled here. One it refuses is handed to Unicorn's own
  * x86 MMU: the instruction is stepped once with UC_TLB_CPU, which raises the #PF (exact CR2
  * and error code, from the privilege level of the access) or, if the two MMUs disagree, runs
- * it as the reference MMU says. */
+ * it as the reference MMU says.
+ *
+ * The fill answers from the architectural TLB (mmu/tlb.h) first and walks the tables only when
+ * it has no entry, or one that does not allow the access (as QEMU does: a write through a
+ * clean entry, a user access to a supervisor entry... walk again and replace it). Unicorn's
+ * TLB is kept a subset of it: whenever an entry goes or loses rights here, Unicorn's whole TLB
+ * is flushed (invlpg and CR writes flush it themselves), so no host event — a flush, a resize,
+ * a restore — changes what the guest sees. */
 #include "cpu/cpu_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/descriptor.h"
+
 #define CR0_PG 0x80000000u
+#define CR0_WP 0x00010000u
+#define CR4_PSE 0x10u
 #define CR4_PAE 0x20u
+#define CR4_PGE 0x80u
 #define MSR_EFER 0xC0000080u
 #define EFER_NXE 0x800u
 
@@ -80,6 +92,8 @@ static void code_written(cpu *c, uint64_t phys)
     blockcache_clear(&c->counts);
 }
 
+/* Unicorn's TLB only caches the guest's (mmu/tlb.h): flushing it is always allowed, and
+ * afterwards no page has a writable entry there. */
 void vcpu_mmu_flush_tlb(cpu *c)
 {
     uc_ctl_flush_tlb(c->uc);
@@ -130,6 +144,226 @@ static void note_rom_mapping(cpu *c, uint32_t vaddr, uint64_t phys)
     blockcache_clear(&c->counts);
 }
 
+/* --- The architectural TLB ------------------------------------------------------------- */
+
+/* Changes of the paging registers that the architecture flushes the TLB for. Compared at every
+ * fill (each such write flushes Unicorn's TLB, so the next access comes here) and whenever the
+ * state is settled: this also covers CR3 loads by task switches and by the host. */
+static void tlb_follow_regs(cpu *c, const mmu_regs *r)
+{
+    if (((r->cr0 ^ c->tlb_cr0) & (CR0_PG | CR0_WP)) || ((r->cr4 ^ c->tlb_cr4) & (CR4_PGE | CR4_PSE | CR4_PAE)))
+        mmu_tlb_clear(c->tlb);
+    else if (r->cr3 != c->tlb_cr3)
+        mmu_tlb_drop_nonglobal(c->tlb);
+    c->tlb_cr0 = r->cr0;
+    c->tlb_cr3 = r->cr3;
+    c->tlb_cr4 = r->cr4;
+}
+
+/* Guest memory the way the CPU sees it right now, cheaply: through the TLB's entry for the page
+ * (the code hook's instruction was just fetched through it), else a walk of the tables the
+ * TLB follows (tlb_cr*, current inside a run: each change of them comes through a fill). */
+static bool read_now(cpu *c, uint32_t linear, void *buf, uint32_t len)
+{
+    if ((linear & 0xFFFu) + len > 0x1000u)
+        return vcpu_read_linear(c, linear, buf, len);
+    const mmu_tlb_entry *t = c->tlb_cr0 & CR0_PG ? mmu_tlb_find(c->tlb, linear >> 12) : NULL;
+    mmu_regs r = {.cr0 = c->tlb_cr0, .cr3 = c->tlb_cr3, .cr4 = c->tlb_cr4};
+    uint64_t phys;
+    if (t)
+        phys = t->page | (linear & 0xFFFu);
+    else if (!mmu_peek(c->pm, &r, linear, false, &phys))
+        return false;
+    if (!phys_range_ok(c->pm, phys, len))
+        return false;
+    memcpy(buf, phys_ptr(c->pm, phys), len);
+    return true;
+}
+
+static uint32_t segment_base(cpu *c, int seg)
+{
+    static const cpu_reg sregs[] = {CPU_ES, CPU_CS, CPU_SS, CPU_DS, CPU_FS, CPU_GS};
+    uint32_t sel = vcpu_get(c, sregs[seg]);
+    vcpu_table_reg table;
+    uint64_t raw = 0;
+    if ((sel & ~3u) == 0 || !vcpu_get_table(c, sel & 4u ? CPU_LDTR : CPU_GDTR, &table) ||
+        (sel | 7u) > table.limit || !read_now(c, table.base + (sel & ~7u), &raw, 8))
+        return 0;
+    seg_desc d;
+    desc_decode(raw, &d);
+    return d.base;
+}
+
+/* The linear address invlpg names; false if its operand was not decoded (16-bit addressing). */
+static bool invlpg_address(cpu *c, const disasm_tlb_op *op, uint32_t *linear)
+{
+    if (op->addr16)
+        return false;
+    uint32_t a = op->disp + segment_base(c, op->seg);
+    if (op->base >= 0)
+        a += vcpu_get(c, (cpu_reg)(CPU_EAX + op->base));
+    if (op->index >= 0)
+        a += vcpu_get(c, (cpu_reg)(CPU_EAX + op->index)) * op->scale;
+    *linear = a;
+    return true;
+}
+
+enum { TLB_OP_INVLPG, TLB_OP_INVLPG_ALL, TLB_OP_CR3, TLB_OP_MODE };
+
+/* Applies a pending invalidation that has run, then follows the paging registers in r. */
+static void settle_with(cpu *c, const mmu_regs *r)
+{
+    bool pending = c->tlb_pending;
+    c->tlb_pending = false;
+    if (pending && c->tlb_op == TLB_OP_CR3 && (r->cr0 & CR0_PG))
+        mmu_tlb_drop_nonglobal(c->tlb); /* even when the same value is loaded again */
+    if (pending && c->tlb_op == TLB_OP_INVLPG && mmu_tlb_invlpg(c->tlb, c->tlb_op_linear))
+        vcpu_mmu_flush_tlb(c); /* parts of a large page Unicorn holds as 4 KiB pages */
+    if (pending && c->tlb_op == TLB_OP_INVLPG_ALL) {
+        mmu_tlb_clear(c->tlb); /* allowed: invlpg may drop more than its page */
+        vcpu_mmu_flush_tlb(c);
+    }
+    tlb_follow_regs(c, r);
+}
+
+/* Applies a pending invalidation: it has run, for whatever comes after its code hook — a fill,
+ * a host access, the next block — comes after the instruction, which accesses no memory. */
+static void settle(cpu *c)
+{
+    if (c->tlb_pending && c->tlb_op == TLB_OP_INVLPG) { /* invlpg leaves the registers alone */
+        c->tlb_pending = false;
+        if (mmu_tlb_invlpg(c->tlb, c->tlb_op_linear))
+            vcpu_mmu_flush_tlb(c);
+        return;
+    }
+    mmu_regs r;
+    read_mmu_regs(c, &r);
+    settle_with(c, &r);
+}
+
+/* Code hook at each invalidating instruction, just before it runs: what it will invalidate is
+ * noted (registers hold its operand now) and applied once it has run (settle). */
+static void on_tlb_op(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+    (void)uc;
+    cpu *c = user;
+    uint8_t b[16];
+    disasm_tlb_op op;
+    if (c->tlb_pending)
+        settle(c);
+    if (size > sizeof b || !read_now(c, (uint32_t)address, b, size) || !disasm_decode_tlb_op(b, size, &op))
+        return; /* other code at this address now */
+    uint32_t linear = 0;
+    uint8_t kind = op.kind == DISASM_TLB_MOV_CR3 ? TLB_OP_CR3 : op.kind == DISASM_TLB_MODE ? TLB_OP_MODE
+                   : invlpg_address(c, &op, &linear) ? TLB_OP_INVLPG : TLB_OP_INVLPG_ALL;
+    c->tlb_op = kind;
+    c->tlb_op_linear = linear;
+    c->tlb_op_pc = (uint32_t)address;
+    c->tlb_pending = true;
+    /* Applied at the next fill or host access, and at the next block start at the latest, so
+     * that a stop with EIP back at this address means it has not run. */
+    c->tlb_after = true;
+    c->limit = 0;
+}
+
+void vcpu_tlb_settle(cpu *c)
+{
+    if (c->tlb_pending)
+        settle(c);
+}
+
+void vcpu_tlb_settle_at_stop(cpu *c)
+{
+    if (c->tlb_pending && vcpu_get(c, CPU_EIP) == c->tlb_op_pc)
+        c->tlb_pending = false; /* stopped before it: the hook fires again when it runs */
+    c->tlb_after = false;
+    mmu_regs r;
+    read_mmu_regs(c, &r);
+    settle_with(c, &r); /* also a CR3 the host or a task switch loaded */
+}
+
+void vcpu_tlb_cancel_at(cpu *c, uint32_t fault_eip)
+{
+    if (c->tlb_pending && fault_eip == c->tlb_op_pc)
+        c->tlb_pending = false; /* it faulted: nothing was invalidated */
+}
+
+void vcpu_tlb_reset(cpu *c)
+{
+    mmu_tlb_clear(c->tlb);
+    c->tlb_pending = c->tlb_after = false;
+    mmu_regs r;
+    read_mmu_regs(c, &r);
+    c->tlb_cr0 = r.cr0;
+    c->tlb_cr3 = r.cr3;
+    c->tlb_cr4 = r.cr4;
+    vcpu_mmu_flush_tlb(c);
+}
+
+/* Each hooked address costs Unicorn a compare per translated instruction. Past this many (a
+ * guest generating code full of invlpg), further sites go unhooked: their invlpg, and CR3 loads
+ * of an unchanged value, then leave entries that hardware would drop. The TLB only loses
+ * entries vmiemu drops itself, so that is still the same in a replay; only going back can
+ * differ, if the future it left had hooked sites that the path taken now would have. */
+#define MAX_TLB_SITES 1024u
+
+bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n)
+{
+    bool fresh = false;
+    for (int k = 0; k < n; k++) {
+        uint32_t at = pc + offsets[k];
+        bool known = false;
+        for (uint32_t i = 0; i < c->nsites && !known; i++)
+            known = c->sites[i].pc == at;
+        if (known || c->nsites == MAX_TLB_SITES)
+            continue;
+        if (c->nsites == c->sites_cap) {
+            uint32_t cap = c->sites_cap ? c->sites_cap * 2 : 16;
+            struct tlb_site *s = realloc(c->sites, cap * sizeof *s);
+            if (!s)
+                return false; /* out of memory: this site stays unhooked */
+            c->sites = s;
+            c->sites_cap = cap;
+        }
+        c->sites[c->nsites++] = (struct tlb_site){.pc = at};
+        fresh = true;
+    }
+    return fresh;
+}
+
+bool vcpu_tlb_hook_sites(cpu *c)
+{
+    if (c->sites_hooked == c->nsites)
+        return false;
+    for (; c->sites_hooked < c->nsites; c->sites_hooked++) {
+        struct tlb_site *s = &c->sites[c->sites_hooked];
+        /* Cached translations carry no hook: drop the one holding the address. */
+        uc_ctl_remove_cache(c->uc, s->pc, (uint64_t)s->pc + 1);
+        uc_hook_add(c->uc, &s->hook, UC_HOOK_CODE, (void *)on_tlb_op, c, s->pc, s->pc);
+    }
+    return true;
+}
+
+/* The rights an entry gives one access; false: walk the tables again. */
+static bool tlb_permits(const mmu_tlb_entry *t, mmu_access acc, bool user, uint32_t cr0)
+{
+    if (user && !(t->flags & MMU_TLB_US))
+        return false;
+    if (acc == MMU_FETCH)
+        return !(t->flags & MMU_TLB_NX);
+    if (acc == MMU_WRITE)
+        return (t->flags & MMU_TLB_DIRTY) && ((t->flags & MMU_TLB_RW) || (!user && !(cr0 & CR0_WP)));
+    return true;
+}
+
+/* A new entry for a page takes rights or the frame away from the old one: Unicorn may hold the
+ * old one for another privilege level or access type. */
+static bool tlb_narrows(const mmu_tlb_entry *old, const mmu_tlb_entry *e)
+{
+    uint32_t rights = MMU_TLB_RW | MMU_TLB_US | MMU_TLB_DIRTY;
+    return old->page != e->page || (old->flags & rights & ~e->flags) || (e->flags & ~old->flags & MMU_TLB_NX);
+}
+
 static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e, void *user)
 {
     (void)uc;
@@ -141,36 +375,63 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
     /* Every CR3 load (and paging on or off) flushes Unicorn's TLB, so the first block fetched
      * in a new address space passes here before its block hook runs. */
     blockcache_set_space(&c->counts, r.cr0 & CR0_PG ? r.cr3 & ~0x1Fu : 1u);
+    /* A pending invalidation has run: the instructions that make one do not access memory. */
+    if (c->tlb_pending || r.cr3 != c->tlb_cr3 || r.cr0 != c->tlb_cr0 || r.cr4 != c->tlb_cr4)
+        settle_with(c, &r);
     mmu_access acc = type == UC_MEM_WRITE ? MMU_WRITE : type == UC_MEM_FETCH ? MMU_FETCH : MMU_READ;
     bool user_mode = (vcpu_get(c, CPU_CS) & 3u) == 3u;
-    mmu_result res;
-    if (!mmu_access_page(c->pm, &r, (uint32_t)vaddr, acc, user_mode, &res)) {
-        c->mmu_refused = true;
-        return false;
+    bool paging = (r.cr0 & CR0_PG) != 0;
+    uint32_t vpage = (uint32_t)vaddr >> 12;
+    mmu_tlb_entry *hit = paging ? mmu_tlb_find(c->tlb, vpage) : NULL;
+    mmu_tlb_entry t;
+    if (hit && tlb_permits(hit, acc, user_mode, r.cr0)) {
+        t = *hit;
+    } else {
+        mmu_result res;
+        if (!mmu_access_page(c->pm, &r, (uint32_t)vaddr, acc, user_mode, &res)) {
+            if (hit) { /* a page fault drops the entries of its page */
+                mmu_tlb_drop(c->tlb, vpage);
+                vcpu_mmu_flush_tlb(c);
+            }
+            c->mmu_refused = true;
+            return false;
+        }
+        t = (mmu_tlb_entry){.vpage = vpage, .flags = res.tlb_flags, .page = res.page};
+        bool narrowed = hit && tlb_narrows(hit, &t); /* before put replaces *hit */
+        if (paging && (mmu_tlb_put(c->tlb, &t) || narrowed))
+            vcpu_mmu_flush_tlb(c); /* safe here: QEMU looks its TLB up again after a fill */
     }
     if (acc == MMU_FETCH)
-        mark_code_page(c, res.page);
-    note_rom_mapping(c, (uint32_t)vaddr, res.page);
-    bool watched = page_bit(c, c->watched_pages, res.page);
+        mark_code_page(c, t.page);
+    note_rom_mapping(c, (uint32_t)vaddr, t.page);
+    bool watched = page_bit(c, c->watched_pages, t.page);
     if (acc == MMU_WRITE && watched) {
-        code_written(c, res.page);
+        code_written(c, t.page);
         vcpu_code_store(c);
         watched = false;
     }
     /* A fetch entry is not made writable either: the page's blocks are about to be counted. */
-    bool write = res.write && !watched && acc != MMU_FETCH;
+    bool write = (!paging || tlb_permits(&t, MMU_WRITE, user_mode, r.cr0)) && !watched && acc != MMU_FETCH;
     if (write)
-        set_page_bit(c, c->writable_pages, res.page, true);
-    e->paddr = res.page;
+        set_page_bit(c, c->writable_pages, t.page, true);
+    e->paddr = t.page;
     e->perms = UC_PROT_READ | (write ? UC_PROT_WRITE : 0);
     /* Data entries of RAM pages never executed lack execute rights: that keeps their stores fast. */
-    if (res.exec && (res.page >= c->pm->size || is_code_page(c, res.page))) {
+    if ((!paging || !(t.flags & MMU_TLB_NX)) && (t.page >= c->pm->size || is_code_page(c, t.page))) {
         e->perms |= UC_PROT_EXEC;
         /* Code at this linear page may run from another physical page than its counts came
          * from (the guest remapped it and invalidated the old entry): count afresh. */
-        if (blockcache_page_moved(&c->counts, (uint32_t)vaddr, res.page))
+        if (blockcache_page_moved(&c->counts, (uint32_t)vaddr, t.page))
             blockcache_clear_current(&c->counts);
     }
+    return true;
+}
+
+bool vcpu_tlb_state(cpu *c, const void **entries, size_t *bytes)
+{
+    vcpu_tlb_settle_at_stop(c);
+    *entries = c->tlb->ent;
+    *bytes = mmu_tlb_bytes(c->tlb);
     return true;
 }
 
@@ -179,6 +440,8 @@ void vcpu_mmu_close(cpu *c)
     free(c->code_pages);
     free(c->watched_pages);
     free(c->writable_pages);
+    free(c->tlb);
+    free(c->sites);
 }
 
 bool vcpu_mmu_open(cpu *c, vm_error *err)
@@ -186,8 +449,9 @@ bool vcpu_mmu_open(cpu *c, vm_error *err)
     c->code_pages = calloc(page_map_bytes(c), 1);
     c->watched_pages = calloc(page_map_bytes(c), 1);
     c->writable_pages = calloc(page_map_bytes(c), 1);
-    if (!c->code_pages || !c->watched_pages || !c->writable_pages)
-        return vm_fail(err, VM_ENOMEM, "out of memory for the code-page maps");
+    c->tlb = calloc(1, sizeof *c->tlb);
+    if (!c->code_pages || !c->watched_pages || !c->writable_pages || !c->tlb)
+        return vm_fail(err, VM_ENOMEM, "out of memory for the code-page maps and the TLB");
     uc_err e = uc_ctl_tlb_mode(c->uc, UC_TLB_VIRTUAL);
     if (e == UC_ERR_OK)
         e = uc_hook_add(c->uc, &c->tlb_hook, UC_HOOK_TLB_FILL, (void *)on_tlb_fill, c, 1, 0);
@@ -220,8 +484,8 @@ uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c))
     e = step(c);
     c->mmu_reference = false;
     uc_err back = uc_ctl_tlb_mode(c->uc, UC_TLB_VIRTUAL);
-    /* Unicorn's MMU filled entries this hook did not see, writable ones for watched code pages
-     * among them (the stepped instruction's own page, to begin with). */
+    /* Unicorn's MMU filled entries neither TLB of ours saw, writable ones for watched code
+     * pages among them (the stepped instruction's own page, to begin with). */
     vcpu_mmu_flush_tlb(c);
     if (c->icount != before) /* it ran (the MMUs disagreed): its stores went unseen */
         blockcache_clear(&c->counts);
@@ -233,6 +497,8 @@ uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c))
  * physical accessor, which drops the translations they overwrite. */
 static bool host_access(cpu *c, uint32_t linear, void *buf, uint32_t len, bool write)
 {
+    if (c->tlb_pending)
+        settle(c);
     mmu_regs r;
     vcpu_mmu_regs(c, &r);
     uint8_t *p = buf;
@@ -241,8 +507,14 @@ static bool host_access(cpu *c, uint32_t linear, void *buf, uint32_t len, bool w
         if (chunk > len)
             chunk = len;
         uint64_t phys;
-        /* Memory only: the host never reads or writes device space on the guest's behalf. */
-        if (!mmu_peek(c->pm, &r, linear, false, &phys) || !phys_range_ok(c->pm, phys, chunk))
+        /* Through the guest's TLB where it has an entry (a stale one included), as the CPU
+         * would. Memory only: the host never reads or writes device space on its behalf. */
+        const mmu_tlb_entry *t = r.cr0 & CR0_PG ? mmu_tlb_find(c->tlb, linear >> 12) : NULL;
+        if (t && (!write || (t->flags & MMU_TLB_RW) || !(r.cr0 & CR0_WP)))
+            phys = t->page | (linear & 0xFFFu);
+        else if (!mmu_peek(c->pm, &r, linear, false, &phys))
+            return false;
+        if (!phys_range_ok(c->pm, phys, chunk))
             return false;
         if (write && page_bit(c, c->watched_pages, phys))
             code_written(c, phys);
@@ -271,7 +543,14 @@ bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len)
 
 bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys)
 {
+    if (c->tlb_pending)
+        settle(c);
     mmu_regs r;
     vcpu_mmu_regs(c, &r);
+    const mmu_tlb_entry *t = r.cr0 & CR0_PG ? mmu_tlb_find(c->tlb, linear >> 12) : NULL;
+    if (t && (!write || (t->flags & MMU_TLB_RW) || !(r.cr0 & CR0_WP))) {
+        *phys = t->page | (linear & 0xFFFu); /* what the guest's own access would reach */
+        return true;
+    }
     return mmu_peek(c->pm, &r, linear, write, phys);
 }

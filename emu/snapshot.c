@@ -45,7 +45,6 @@ typedef struct timeline {
     snapshot *snaps;
     size_t count, cap;
     uint64_t every;
-    size_t cpu_size;
     uint64_t *restore; /* scratch bitmap of pages to restore */
     size_t limit;      /* bytes all snapshots may hold; 0 = no limit */
     size_t bytes;      /* bytes all snapshots hold now */
@@ -258,14 +257,15 @@ bool snap_take(machine *m, vm_error *err)
     s->insns = machine_insns(m);
     s->log_count = evlog_count(&m->log);
     save_state(m, &s->state);
-    s->cpu = malloc(t->cpu_size);
+    size_t cpu_size = vcpu_state_size(m->cpu); /* grows with the guest's TLB */
+    s->cpu = malloc(cpu_size);
     s->pt_pages = malloc(m->mem.size / PAGE);
     if (!s->cpu || !s->pt_pages || !vcpu_save_state(m->cpu, s->cpu)) {
         free_snapshot(s);
         return vm_fail(err, VM_ENOMEM, "cannot save the CPU state for a snapshot");
     }
     memcpy(s->pt_pages, m->pt_pages, m->mem.size / PAGE);
-    s->bytes = t->cpu_size + m->mem.size / PAGE + sizeof *s;
+    s->bytes = cpu_size + m->mem.size / PAGE + sizeof *s;
     uint64_t digest = state_digest(m);
     if (!save_pages(m, s, t->count == 0, &digest, err)) {
         free_snapshot(s);
@@ -380,7 +380,6 @@ bool snap_enable(machine *m, uint64_t every, vm_error *err)
         return vm_fail(err, VM_ENOMEM, "out of memory for snapshots");
     t->every = every;
     t->limit = (size_t)m->cfg.snap_mem_mib << 20;
-    t->cpu_size = vcpu_state_size(m->cpu);
     m->timeline = t;
     if (!dirty_init(&m->dirty, &m->mem, err) ||
         !(t->restore = calloc((m->dirty.npages + 63) / 64, sizeof *t->restore))) {
@@ -462,6 +461,10 @@ static uint64_t state_digest(machine *m)
     uint64_t insns = machine_insns(m);
     h = mix(h, &insns, sizeof insns);
     h = mix(h, &m->idle_cycles, sizeof m->idle_cycles);
+    const void *tlb;
+    size_t tlb_bytes;
+    if (vcpu_tlb_state(m->cpu, &tlb, &tlb_bytes)) /* what the guest's loads go through */
+        h = mix(h, tlb, tlb_bytes);
     machine_state s;
     memset(&s, 0, sizeof s);
     save_state(m, &s);

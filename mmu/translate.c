@@ -1,5 +1,7 @@
 #include "mmu/translate.h"
 
+#include "mmu/tlb.h"
+
 #include <string.h>
 
 #define PG_P 0x1u
@@ -8,11 +10,13 @@
 #define PG_A 0x20u
 #define PG_D 0x40u
 #define PG_PS 0x80u
+#define PG_G 0x100u
 #define PAE_ADDR 0x000FFFFFFFFFF000ull
 #define CR0_WP 0x00010000u
 #define CR0_PG 0x80000000u
 #define CR4_PSE 0x10u
 #define CR4_PAE 0x20u
+#define CR4_PGE 0x80u
 
 static uint64_t read_entry(const physmem *pm, uint64_t addr, bool wide)
 {
@@ -114,6 +118,10 @@ bool mmu_access_page(physmem *pm, const mmu_regs *r, uint32_t linear, mmu_access
     /* Without the dirty bit the entry stays read-only, so the first write comes back to set it. */
     res->write = (w.rw || !wp) && dirty;
     res->exec = !w.nx;
+    uint64_t leaf = w.nentries ? w.value[w.nentries - 1] : 0;
+    res->tlb_flags = (w.rw ? MMU_TLB_RW : 0) | (w.us ? MMU_TLB_US : 0) | (w.nx ? MMU_TLB_NX : 0) |
+                     (dirty ? MMU_TLB_DIRTY : 0) | ((leaf & PG_G) && (r->cr4 & CR4_PGE) ? MMU_TLB_GLOBAL : 0) |
+                     (w.large ? ((r->cr4 & CR4_PAE) ? MMU_TLB_2M : MMU_TLB_4M) : 0);
     return true;
 }
 

@@ -23,6 +23,7 @@ typedef struct mmu_result {
     bool write;         /* the TLB entry may allow writes (dirty bit already set, or set now) */
     bool exec;          /* not marked no-execute */
     uint32_t error;     /* #PF error code when the access is refused */
+    uint32_t tlb_flags; /* the rights, dirty, global and large-page bits a TLB entry keeps (mmu/tlb.h) */
 } mmu_result;
 
 /* One walk: each paging-structure entry read (a not-present one ends it), the leaf page and

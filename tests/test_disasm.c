@@ -31,11 +31,50 @@ START_TEST(test_counts_whole_instructions_and_finds_the_first_port_access)
 {
     /* mov $1,%eax; out %al,$0x80; in $0x60,%al; jmp . */
     const uint8_t code[] = {0xb8, 1, 0, 0, 0, 0xe6, 0x80, 0xe4, 0x60, 0xeb, 0xfe};
-    uint32_t first_io = 0;
-    ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io), 4);
+    uint32_t first_io = 0, ops[DISASM_MAX_TLB_OPS];
+    int nops = 0;
+    ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, ops, &nops), 4);
     ck_assert_uint_eq(first_io, 2);
     ck_assert_uint_eq(disasm_count(d, code, 6, 0x1000), 1); /* `out` cut in half does not count */
     ck_assert_uint_eq(disasm_count_until(d, code, sizeof code, 0x1000, 0x1007), 2);
+}
+END_TEST
+
+START_TEST(test_scan_finds_the_instructions_that_invalidate_tlb_entries)
+{
+    /* mov %eax,%cr3; mov %cr3,%eax; invlpg (%eax); mov %eax,%cr0; mov %eax,%cr2; lmsw %ax; invlpg 8(%ebx) */
+    const uint8_t code[] = {0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xd8, 0x0f, 0x01, 0x38, 0x0f,
+                            0x22, 0xc0, 0x0f, 0x22, 0xd0, 0x0f, 0x01, 0xf0, 0x0f, 0x01, 0x7b, 0x08};
+    uint32_t first_io = 0, ops[DISASM_MAX_TLB_OPS];
+    int nops = 0;
+    ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, ops, &nops), 7);
+    ck_assert_int_eq(nops, DISASM_MAX_TLB_OPS); /* the first four of five; CR2 and reads are not */
+    const uint32_t want[] = {0, 6, 9, 15};
+    for (int i = 0; i < nops; i++)
+        ck_assert_uint_eq(ops[i], want[i]);
+}
+END_TEST
+
+START_TEST(test_invlpg_operands_are_decoded_with_their_segment)
+{
+    disasm_tlb_op op;
+    const uint8_t sib[] = {0x64, 0x0f, 0x01, 0xbc, 0x8e, 0x00, 0x10, 0x00, 0x00}; /* invlpg %fs:0x1000(%esi,%ecx,4) */
+    ck_assert(disasm_decode_tlb_op(sib, sizeof sib, &op));
+    ck_assert_int_eq(op.kind, DISASM_TLB_INVLPG);
+    ck_assert_int_eq(op.seg, 4);
+    ck_assert_int_eq(op.base, 6);
+    ck_assert_int_eq(op.index, 1);
+    ck_assert_uint_eq(op.scale, 4);
+    ck_assert_uint_eq(op.disp, 0x1000);
+    const uint8_t ebp[] = {0x0f, 0x01, 0x7d, 0xfc}; /* invlpg -4(%ebp): SS by default */
+    ck_assert(disasm_decode_tlb_op(ebp, sizeof ebp, &op));
+    ck_assert_int_eq(op.seg, 2);
+    ck_assert_uint_eq(op.disp, 0xFFFFFFFCu);
+    const uint8_t abs32[] = {0x0f, 0x01, 0x3d, 0x00, 0x00, 0x40, 0x00}; /* invlpg 0x400000 */
+    ck_assert(disasm_decode_tlb_op(abs32, sizeof abs32, &op));
+    ck_assert(op.base == -1 && op.index == -1 && op.disp == 0x400000 && op.seg == 3);
+    const uint8_t rdtscp[] = {0x0f, 0x01, 0xf9};
+    ck_assert(!disasm_decode_tlb_op(rdtscp, sizeof rdtscp, &op));
 }
 END_TEST
 
@@ -95,6 +134,8 @@ static Suite *disasm_suite(void)
     TCase *tc = tcase_create("decode");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_counts_whole_instructions_and_finds_the_first_port_access);
+    tcase_add_test(tc, test_scan_finds_the_instructions_that_invalidate_tlb_entries);
+    tcase_add_test(tc, test_invlpg_operands_are_decoded_with_their_segment);
     tcase_add_test(tc, test_plain_instructions_may_be_trap_stepped);
     tcase_add_test(tc, test_instructions_that_would_show_or_miscount_the_trap_flag_are_refused);
     tcase_add_test(tc, test_undecodable_bytes_are_never_trap_stepped);
