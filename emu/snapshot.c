@@ -36,6 +36,7 @@ typedef struct snapshot {
     uint8_t *pt_pages;
     machine_state state;
     size_t log_count;
+    recplay_mark rec; /* where recording or replay stood (emu/recplay.h) */
     snap_page *pages; /* sorted by pfn */
     size_t npages;
     size_t bytes;
@@ -238,8 +239,8 @@ bool snap_take(machine *m, vm_error *err)
     t->count++;
     dirty_rearm(&m->dirty);
     thin(m);
-    if (m->recplay)
-        recplay_on_snapshot(m, digest);
+    if (m->recplay) /* the new snapshot is the latest: thinning keeps it, at the end */
+        t->snaps[t->count - 1].rec = recplay_on_snapshot(m, digest);
     return true;
 }
 
@@ -301,6 +302,8 @@ static bool restore(machine *m, size_t k, vm_error *err)
         free_snapshot(&t->snaps[j]);
     t->count = k + 1;
     dirty_rearm(&m->dirty);
+    if (m->recplay)
+        recplay_on_restore(m, &s->rec);
     return true;
 }
 
