@@ -261,7 +261,7 @@ static recplay_mark replay_mark(const recplay *rp)
 
 static void check_digest(machine *m, uint64_t digest);
 
-recplay_mark recplay_on_snapshot(machine *m, uint64_t digest)
+recplay_mark recplay_on_snapshot(machine *m, uint64_t digest, bool scheduled)
 {
     recplay *rp = m->recplay;
     uint8_t p[8 + REGS_BYTES];
@@ -269,13 +269,15 @@ recplay_mark recplay_on_snapshot(machine *m, uint64_t digest)
     put_regs(m, p + 8);
     recplay_mark mk = {0};
     if (rp->writer) {
-        append(m, REC_HASH, machine_insns(m), p, sizeof p);
+        if (scheduled)
+            append(m, REC_HASH, machine_insns(m), p, sizeof p);
         vm_error err = {0};
         if (!rec_mark_here(rp->writer, &mk.at, &err)) /* a killed run keeps everything up to here */
             machine_end_run(m, END_ERROR, "recording failed: %s", err.msg);
         return mk;
     }
-    check_digest(m, digest);
+    if (scheduled)
+        check_digest(m, digest);
     return replay_mark(rp);
 }
 

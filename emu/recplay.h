@@ -42,10 +42,12 @@ typedef struct recplay_mark {
     uint64_t checked; /* replay: checks passed up to here */
 } recplay_mark;
 
-/* The machine took a snapshot whose state digest is `digest`: recording writes it (and flushes,
- * so a killed run keeps everything up to here), replay checks it. Returns the mark of the
- * place just after it. */
-recplay_mark recplay_on_snapshot(struct machine *m, uint64_t digest);
+/* The machine took a snapshot whose state digest is `digest`: recording writes it if the
+ * snapshot is `scheduled` (one a replay takes too) and flushes (so a killed run keeps
+ * everything up to here), replay checks it. Returns the mark of the place just after it.
+ * Snapshots the user takes in between are not in the record: a record does not depend on the
+ * debugging that went on while it was made. */
+recplay_mark recplay_on_snapshot(struct machine *m, uint64_t digest, bool scheduled);
 
 /* The machine went back to a snapshot taken at `mk`. Recording cuts the record back to there,
  * so the record is always the timeline as finally lived (and a killed run leaves a readable

@@ -151,6 +151,20 @@ START_TEST(test_restore_in_the_middle_of_a_recording_equals_a_plain_recording)
 }
 END_TEST
 
+/* Snapshots taken on request, restoring them, and scheduled ones in between: none of it shows
+ * in the record (a replay takes only the scheduled snapshots, every 1000 instructions). */
+START_TEST(test_snapshots_the_user_takes_leave_a_plain_recording)
+{
+    run_script(tu_kernel("hello"), "--record", rec,
+               "stepi 1500\nsnapshot\nstepi 2700\nsnapshot\nstepi 3000\nrestore 2\nstepi 2600\nrestore\nsnapshot\ncontinue\n",
+               NULL);
+    ck_assert_msg(r.status == 33, "exited %d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.out, "Snapshot #2 at icount 1500") && strstr(r.out, "At snapshot #2, icount 1500"), "%s", r.out);
+    record_plain(tu_kernel("hello"), plain);
+    assert_same_entries(rec, plain);
+}
+END_TEST
+
 /* What a SIGKILL right after going back would leave: the record as it is on disk then. */
 START_TEST(test_going_back_cuts_the_record_on_disk_at_once_to_a_readable_prefix)
 {
@@ -227,6 +241,7 @@ static Suite *timetravel_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_a_recording_that_went_back_equals_a_plain_recording);
     tcase_add_test(tc, test_restore_in_the_middle_of_a_recording_equals_a_plain_recording);
+    tcase_add_test(tc, test_snapshots_the_user_takes_leave_a_plain_recording);
     tcase_add_test(tc, test_going_back_cuts_the_record_on_disk_at_once_to_a_readable_prefix);
     tcase_add_test(tc, test_a_replay_that_goes_back_checks_the_rerun_stretch_again);
     tcase_add_test(tc, test_a_replay_that_goes_back_before_a_divergence_finds_it_again);
