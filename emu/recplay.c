@@ -453,9 +453,7 @@ bool recplay_finish(machine *m, char *report, size_t len, vm_error *err)
         return ok;
     }
     rec_entry *e;
-    if (m->end == END_DIVERGED) {
-        snprintf(report, len, "%s", rp->report);
-    } else if (rp->diverged) { /* went back before the divergence since: it still stands */
+    if (m->end == END_DIVERGED || rp->diverged) { /* also if it went back before the divergence since */
         snprintf(report, len, "%s", rp->report);
     } else if (m->end == END_STOPPED && !rp->at_stop) {
         snprintf(report, len, "replay stopped by the user at icount %llu: %llu checks passed, no divergence up to there",

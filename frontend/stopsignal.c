@@ -19,9 +19,9 @@ static void on_sigint(int sig)
 void stopsig_watch(dbg *d)
 {
     watched = d;
-    raised = 0;
     if (installed)
-        return;
+        return; /* a SIGINT already caught still counts */
+    raised = 0;
     struct sigaction sa = {0};
     sa.sa_handler = on_sigint;
     sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C is not caught: it kills */

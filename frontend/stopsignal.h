@@ -11,7 +11,8 @@
 
 #include "emu/debug.h"
 
-/* Catch SIGINT from now on; d (may be NULL) is interrupted when it arrives. */
+/* Catch SIGINT from now on; d (may be NULL) is interrupted when it arrives. Called again, it
+ * only changes d (NULL before d goes away); a SIGINT caught already still counts. */
 void stopsig_watch(dbg *d);
 /* Let SIGINT do what it did before stopsig_watch. */
 void stopsig_unwatch(void);

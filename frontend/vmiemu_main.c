@@ -98,6 +98,7 @@ static int run_shell(machine *m, const options *o, const char *prog, const char 
     }
     if (status < 0)
         status = sh.quit_status;
+    stopsig_watch(NULL); /* sh goes away */
     shell_free(&sh);
     return status;
 }
@@ -110,14 +111,13 @@ static int run_gdb(machine *m, const options *o, const char *prog, const char **
     dbg_init(&d, m);
     stopsig_watch(&d);
     gdb_outcome out = o->gdb_wait ? gdb_serve(&d, o->gdb_spec, &err) : gdb_serve_running(&d, o->gdb_spec, &err);
+    stopsig_watch(NULL); /* d goes away */
     if (out == GDB_FAILED) {
         *why = "an emulator error (the GDB server could not start)";
         return report_error(prog, &err, err.code == VM_EINVAL ? EXIT_USAGE : EXIT_EMULATOR);
     }
-    if (out == GDB_DETACHED) { /* as with QEMU, the guest runs on without the debugger */
-        stopsig_watch(NULL);
+    if (out == GDB_DETACHED) /* as with QEMU, the guest runs on without the debugger */
         run_on(m);
-    }
     *why = out == GDB_KILLED ? "the GDB client (kill)" : "the user";
     return -1;
 }
