@@ -79,6 +79,20 @@ else
     bad "vmiemu -S --gdb --record starts listening (detach)"
 fi
 
+# A connection that closes without detaching (a client that died) is a detach too.
+if start_vmiemu rechangup "$kernel" --record "$rec"; then
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    printf '+$?#3f' >&3
+    sleep 0.5
+    exec 3>&-
+    wait_vmiemu
+    st=$?
+    if [ "$st" -eq 33 ]; then ok "after a hang-up the guest runs on to its end: status 33"; else bad "after a hang-up the guest runs on to its end: status 33 (status $st)"; fi
+    replay_check rechangup 33 "replay matched the record: [0-9]+ checks, ended 'exit-port'"
+else
+    bad "vmiemu -S --gdb --record starts listening (hang-up)"
+fi
+
 # SIGINT to vmiemu itself while gdb holds the guest stopped.
 if start_vmiemu recsigint "$kernel" --record "$rec"; then
     mkfifo "$work/hold"
@@ -150,6 +164,20 @@ if start_vmiemu recdetach "$kernel" --record "$rec"; then
     replay_check recdetach 33 "replay matched the record: [0-9]+ checks, ended 'exit-port'"
 else
     bad "vmiemu -S --gdb --record starts listening (detach)"
+fi
+
+# A connection that closes without detaching (a client that died) is a detach too.
+if start_vmiemu rechangup "$kernel" --record "$rec"; then
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    printf '+$?#3f' >&3
+    sleep 0.5
+    exec 3>&-
+    wait_vmiemu
+    st=$?
+    if [ "$st" -eq 33 ]; then ok "after a hang-up the guest runs on to its end: status 33"; else bad "after a hang-up the guest runs on to its end: status 33 (status $st)"; fi
+    replay_check rechangup 33 "replay matched the record: [0-9]+ checks, ended 'exit-port'"
+else
+    bad "vmiemu -S --gdb --record starts listening (hang-up)"
 fi
 
 # SIGINT to vmiemu itself while gdb holds the guest stopped.
@@ -230,6 +258,20 @@ if start_vmiemu recdetach "$kernel" --record "$rec"; then
     replay_check recdetach 33 "replay matched the record: [0-9]+ checks, ended 'exit-port'"
 else
     bad "vmiemu -S --gdb --record starts listening (detach)"
+fi
+
+# A connection that closes without detaching (a client that died) is a detach too.
+if start_vmiemu rechangup "$kernel" --record "$rec"; then
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    printf '+$?#3f' >&3
+    sleep 0.5
+    exec 3>&-
+    wait_vmiemu
+    st=$?
+    if [ "$st" -eq 33 ]; then ok "after a hang-up the guest runs on to its end: status 33"; else bad "after a hang-up the guest runs on to its end: status 33 (status $st)"; fi
+    replay_check rechangup 33 "replay matched the record: [0-9]+ checks, ended 'exit-port'"
+else
+    bad "vmiemu -S --gdb --record starts listening (hang-up)"
 fi
 
 # SIGINT to vmiemu itself while gdb holds the guest stopped.
@@ -442,6 +484,20 @@ if start_vmiemu recdetach "$kernel" --record "$rec"; then
     replay_check recdetach 33 "replay matched the record: [0-9]+ checks, ended 'exit-port'"
 else
     bad "vmiemu -S --gdb --record starts listening (detach)"
+fi
+
+# A connection that closes without detaching (a client that died) is a detach too.
+if start_vmiemu rechangup "$kernel" --record "$rec"; then
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    printf '+$?#3f' >&3
+    sleep 0.5
+    exec 3>&-
+    wait_vmiemu
+    st=$?
+    if [ "$st" -eq 33 ]; then ok "after a hang-up the guest runs on to its end: status 33"; else bad "after a hang-up the guest runs on to its end: status 33 (status $st)"; fi
+    replay_check rechangup 33 "replay matched the record: [0-9]+ checks, ended 'exit-port'"
+else
+    bad "vmiemu -S --gdb --record starts listening (hang-up)"
 fi
 
 # SIGINT to vmiemu itself while gdb holds the guest stopped.
