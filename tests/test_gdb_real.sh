@@ -186,15 +186,14 @@ if [ -e "$loop_kernel" ]; then
         out=$work/ctrlc.gdb
         # Not through a function: $! must be timeout's pid, which passes the signal on to gdb.
         timeout 60 gdb -batch -nx -ex 'set architecture i386' -ex "target remote 127.0.0.1:$port" \
-            -ex continue -ex "shell touch $work/ctrlc.stopped" -ex 'monitor icount' -ex 'info registers eip' \
-            -ex kill >"$out" 2>&1 &
+            -ex "shell touch $work/ctrlc.started" -ex continue -ex "shell touch $work/ctrlc.stopped" \
+            -ex 'monitor icount' -ex 'info registers eip' -ex kill >"$out" 2>&1 &
         gdb_pid=$!
-        # Interrupt only once gdb has resumed the guest (a loaded machine may take a while to
-        # get there); resend a few times in case one lands between gdb's steps, but never once
-        # the continue has returned: a SIGINT then would abort gdb's remaining commands. gdb's
-        # own output sits in its stdout buffer until it exits, so the marker file it touches
-        # after the continue says when that is.
-        for _ in $(seq 200); do grep -q "client connected" "$work/ctrlc.vm.err" 2>/dev/null && break; sleep 0.1; done
+        # Interrupt only while gdb's continue runs: a SIGINT before it (while gdb connects) or
+        # after it (in the commands that follow) aborts gdb's batch. gdb's own output sits in
+        # its stdout buffer until it exits, so marker files it touches around the continue say
+        # when that is; resend a few times in case one lands between gdb's steps.
+        for _ in $(seq 600); do [ -e "$work/ctrlc.started" ] && break; sleep 0.1; done
         sleep 1
         for _ in 1 2 3 4 5; do
             kill -INT "$gdb_pid" 2>/dev/null # what Ctrl-C in gdb's terminal does
