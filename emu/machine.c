@@ -25,7 +25,7 @@ void machine_config_defaults(machine_config *cfg)
 const char *machine_end_name(machine_end why)
 {
     static const char *const names[] = {"running", "shutdown", "exit-port", "halted",
-                                        "reboot", "limit", "crash", "error", "diverged"};
+                                        "reboot", "limit", "crash", "error", "diverged", "stopped"};
     return (unsigned)why < sizeof names / sizeof names[0] ? names[why] : "?";
 }
 
@@ -491,6 +491,14 @@ machine_end machine_run(machine *m)
     if (m->end != END_RUNNING)
         log_simple(m, EV_END, (uint16_t)m->end, m->cpu ? vcpu_get(m->cpu, CPU_EIP) : 0, m->exit_value, 0);
     return m->end;
+}
+
+void machine_stop(machine *m, const char *why)
+{
+    if (m->end != END_RUNNING)
+        return;
+    machine_end_run(m, END_STOPPED, "stopped by %s", why);
+    log_simple(m, EV_END, END_STOPPED, m->cpu ? vcpu_get(m->cpu, CPU_EIP) : 0, 0, 0);
 }
 
 machine_end machine_run_until(machine *m, uint64_t insns)

@@ -55,6 +55,8 @@ typedef enum machine_end {
     END_CRASH,     /* the guest did something the machine cannot continue from */
     END_ERROR,     /* the emulator itself failed */
     END_DIVERGED,  /* a replay found the run differing from its record */
+    END_STOPPED,   /* stopped before the guest ended: by the user (quit, end of a script, gdb kill,
+                      SIGINT), or by a replay where its recording was stopped */
 } machine_end;
 
 #define MACHINE_LINEAR_SLOTS 4
@@ -150,6 +152,10 @@ uint64_t machine_cycles(machine *m);
 uint64_t machine_cycle_hz(const machine *m);
 /* Guest wall clock in nanoseconds since 1970. */
 uint64_t machine_wall_ns(machine *m);
+
+/* A run that has not ended is stopped here by its user (quit, end of a script, gdb kill, SIGINT):
+ * it ends as END_STOPPED "stopped by WHY", logged like any end. Does nothing once it has ended. */
+void machine_stop(machine *m, const char *why);
 
 /* End the run (from a device, the ROM or a fault); the first reason wins. */
 void machine_end_run(machine *m, machine_end why, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

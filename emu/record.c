@@ -86,6 +86,9 @@ struct rec_writer {
     uint32_t count; /* entries in the current chunk */
     uint32_t index; /* index of the current chunk */
     bool failed;    /* a write failed: the file may end in a partial chunk */
+    uint64_t start;   /* file offset of chunk 0 (the header's size) */
+    uint64_t written; /* file offset past the last chunk written */
+    uint64_t entries; /* entries in the chunks written */
 };
 
 /* write(2) until all n bytes are out; a regular file takes them in one call unless the disk
@@ -163,6 +166,7 @@ rec_writer *rec_create(const char *path, const rec_header *h, vm_error *err)
         free(w);
         return NULL;
     }
+    w->start = w->written = n;
     return w;
 }
 
@@ -187,8 +191,44 @@ bool rec_flush(rec_writer *w, vm_error *err)
                        strerror(errno));
     }
     w->index++;
+    w->written += REC_CHUNK_HDR + w->used;
+    w->entries += w->count;
     w->count = 0;
     w->used = 0;
+    return true;
+}
+
+bool rec_mark_here(rec_writer *w, rec_mark *mk, vm_error *err)
+{
+    if (!rec_flush(w, err))
+        return false;
+    *mk = (rec_mark){.offset = w->written, .chunks = w->index, .entries = w->entries};
+    return true;
+}
+
+bool rec_rewind(rec_writer *w, const rec_mark *mk, vm_error *err)
+{
+    rec_mark at = *mk;
+    if (at.offset == 0)
+        at.offset = w->start;
+    if (at.skip != 0 || at.offset < w->start || at.offset > w->written || at.chunks > w->index ||
+        at.entries > w->entries + w->count)
+        return vm_fail(err, VM_EINVAL, "%s: cannot rewind to byte %" PRIu64 ": not a chunk boundary written here",
+                       w->path, at.offset);
+    if (w->failed)
+        return rec_flush(w, err); /* reports the earlier failure */
+    /* Buffered entries are past the mark: they go. Then one ftruncate: before it the file is
+     * the longer record, after it the shorter one, both readable. */
+    w->count = 0;
+    w->used = 0;
+    if (at.offset < w->written && ftruncate(w->fd, (off_t)at.offset) != 0) {
+        w->failed = true;
+        return vm_fail(err, VM_EIO, "%s: cannot cut the record back to byte %" PRIu64 ": %s", w->path, at.offset,
+                       strerror(errno));
+    }
+    w->written = at.offset;
+    w->index = (uint32_t)at.chunks;
+    w->entries = at.entries;
     return true;
 }
 
@@ -243,6 +283,10 @@ struct rec_reader {
     rec_position at;
     int state;       /* 1 = reading, 0 = ended cleanly, -1 = stopped by `stop` */
     vm_error stop;
+    uint64_t start;       /* file offset of chunk 0 */
+    uint64_t chunk_start; /* file offset of the chunk in buf */
+    uint32_t chunk_count; /* its entries */
+    bool loaded;          /* buf holds a verified chunk */
 };
 
 /* Read up to n bytes; *got says how many arrived before end of file. */
@@ -338,6 +382,7 @@ static bool read_header(rec_reader *r, rec_header *h, vm_error *err)
     memcpy(h->cmdline, hdr + REC_HDR_FIXED, cmdlen);
     r->offset = n + REC_HDR_CRC;
     r->at.bytes = r->offset;
+    r->start = r->offset;
     return true;
 }
 
@@ -478,6 +523,9 @@ static int load_chunk(rec_reader *r)
     r->offset = start + REC_CHUNK_HDR + len;
     r->pos = 0;
     r->left = count;
+    r->chunk_start = start;
+    r->chunk_count = count;
+    r->loaded = true;
     r->at.chunks++;
     r->at.bytes = r->offset;
     return 1;
@@ -505,6 +553,37 @@ int rec_next(rec_reader *r, rec_entry *e, vm_error *err)
 }
 
 rec_position rec_reader_position(const rec_reader *r) { return r->at; }
+
+rec_mark rec_reader_mark(const rec_reader *r, bool unread)
+{
+    if (!r->loaded)
+        return (rec_mark){0};
+    /* The last entry returned is in the chunk held in buf, however the reader stopped since. */
+    uint32_t done = r->chunk_count - r->left;
+    return (rec_mark){.offset = r->chunk_start,
+                      .chunks = r->at.chunks - 1,
+                      .entries = r->at.entries - done,
+                      .skip = done - (unread && done > 0)};
+}
+
+bool rec_reader_seek(rec_reader *r, const rec_mark *mk, vm_error *err)
+{
+    uint64_t offset = mk->offset ? mk->offset : r->start;
+    if (lseek(r->fd, (off_t)offset, SEEK_SET) < 0)
+        return vm_fail(err, VM_EIO, "%s: cannot seek to byte %" PRIu64 ": %s", r->path, offset, strerror(errno));
+    r->offset = offset;
+    r->left = 0;
+    r->pos = 0;
+    r->loaded = false;
+    r->state = 1;
+    memset(&r->stop, 0, sizeof r->stop);
+    r->at = (rec_position){.chunks = mk->chunks, .entries = mk->entries, .bytes = offset};
+    rec_entry e;
+    for (uint32_t i = 0; i < mk->skip; i++)
+        if (rec_next(r, &e, err) != 1)
+            return err && err->code ? false : vm_fail(err, VM_EFORMAT, "%s: the mark lies past the end", r->path);
+    return true;
+}
 
 void rec_close_reader(rec_reader *r)
 {

@@ -92,6 +92,24 @@ bool rec_flush(rec_writer *w, vm_error *err);
 /* Flush and close; frees w even when it fails. NULL is accepted and does nothing. */
 bool rec_close(rec_writer *w, vm_error *err);
 
+/* A place in a record, between two entries: the chunk that holds the next entry (its file
+ * offset, how many chunks and entries precede it) and how many of that chunk's entries come
+ * before the place. The all-zero mark is the start of the record, just after the header. */
+typedef struct rec_mark {
+    uint64_t offset;
+    uint64_t chunks;
+    uint64_t entries;
+    uint32_t skip;
+} rec_mark;
+
+/* Flush, and mark the end of what is written (a chunk boundary: skip is 0). */
+bool rec_mark_here(rec_writer *w, rec_mark *mk, vm_error *err);
+/* Cut the record back to a mark rec_mark_here gave (or the zero mark): unflushed entries are
+ * dropped and the file is truncated with one ftruncate(2), so at every moment it holds a
+ * readable record (a run killed just after still replays up to the mark). Appending goes on
+ * from there. Fails with VM_EINVAL for a mark that is not a chunk boundary of this file. */
+bool rec_rewind(rec_writer *w, const rec_mark *mk, vm_error *err);
+
 /* ---- reading ---- */
 
 typedef struct rec_reader rec_reader;
@@ -118,6 +136,12 @@ typedef struct rec_position {
 } rec_position;
 
 rec_position rec_reader_position(const rec_reader *r);
+/* The place just after the last entry rec_next returned, or, with unread, just before it (an
+ * entry peeked at but not consumed). */
+rec_mark rec_reader_mark(const rec_reader *r, bool unread);
+/* Go back (or forward) to a mark this reader gave, or to the zero mark. Reading starts again
+ * from there, also after an end or an error; chunks are verified again as they are read. */
+bool rec_reader_seek(rec_reader *r, const rec_mark *mk, vm_error *err);
 /* Close and free; NULL is accepted. */
 void rec_close_reader(rec_reader *r);
 

@@ -23,7 +23,13 @@ typedef struct recplay {
     char report[2048];       /* the divergence, if any */
     uint64_t checked;
     bool injecting;          /* the input being logged comes from the record */
+    bool diverged;           /* the replay diverged (report holds where), even if it went back since */
+    bool at_stop;            /* the replay ended the run where the recording was stopped */
 } recplay;
+
+/* REC_END payload: the machine_end and the exit port's value, then (for a run stopped before
+ * the guest ended, or by an emulator error) the message saying why, without its NUL. */
+#define END_BYTES 8
 
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static uint32_t get32(const uint8_t *p)
@@ -137,6 +143,7 @@ static void diverge(machine *m, const rec_entry *want, const char *what, const c
                           vcpu_reg_names[r], w, a);
     }
     (void)want;
+    rp->diverged = true;
     machine_end_run(m, END_DIVERGED, "replay diverged at icount %llu (%s)", (unsigned long long)machine_insns(m), what);
 }
 
@@ -170,25 +177,47 @@ static void check_call(machine *m, const vm_event *ev)
 
 bool recplay_replaying(const machine *m) { return m->recplay && m->recplay->reader; }
 
+/* A recorded end that was not the guest's (the user stopped the recording, or the emulator
+ * failed): the replay stops there too, and has checked everything up to it. */
+static bool is_stop_point(const rec_entry *e)
+{
+    return e->kind == REC_END && (get32(e->payload) == END_STOPPED || get32(e->payload) == END_ERROR);
+}
+
 uint64_t recplay_next_input(machine *m)
 {
     rec_entry *e;
-    if (!recplay_replaying(m) || m->end != END_RUNNING || !peek(m, &e) || e->kind != REC_INPUT)
+    if (!recplay_replaying(m) || m->end != END_RUNNING || !peek(m, &e) || (e->kind != REC_INPUT && !is_stop_point(e)))
         return UINT64_MAX;
     return e->icount;
+}
+
+/* The recorded run was stopped here: so is the replay. */
+static void stop_here(machine *m, const rec_entry *e)
+{
+    char why[200];
+    snprintf(why, sizeof why, "%.*s", (int)(e->len > END_BYTES ? e->len - END_BYTES : 0), (const char *)e->payload + END_BYTES);
+    m->recplay->at_stop = true;
+    machine_end_run(m, END_STOPPED, "the recording %s here (%s)", get32(e->payload) == END_ERROR ? "failed" : "was stopped",
+                    why[0] ? why : "no reason recorded");
 }
 
 void recplay_inject_inputs(machine *m)
 {
     recplay *rp = m->recplay;
     rec_entry *e;
-    while (recplay_replaying(m) && m->end == END_RUNNING && peek(m, &e) && e->kind == REC_INPUT &&
+    while (recplay_replaying(m) && m->end == END_RUNNING && peek(m, &e) && (e->kind == REC_INPUT || is_stop_point(e)) &&
            e->icount <= machine_insns(m)) {
         if (e->icount < machine_insns(m)) {
             char expected[120], actual[120];
-            snprintf(expected, sizeof expected, "serial input at icount %llu", (unsigned long long)e->icount);
+            snprintf(expected, sizeof expected, "%s at icount %llu", e->kind == REC_INPUT ? "serial input" : "the end",
+                     (unsigned long long)e->icount);
             snprintf(actual, sizeof actual, "the run is past it at icount %llu", (unsigned long long)machine_insns(m));
             diverge(m, e, "a recorded input was not reached in time", expected, actual, NULL);
+            return;
+        }
+        if (e->kind == REC_END) {
+            stop_here(m, e);
             return;
         }
         rp->ahead = false;
@@ -224,23 +253,63 @@ static void observe(void *ctx, const vm_event *ev)
     }
 }
 
-void recplay_on_snapshot(machine *m, uint64_t digest)
+/* Where the replay stands: before the peeked entry if there is one. */
+static recplay_mark replay_mark(const recplay *rp)
+{
+    return (recplay_mark){rec_reader_mark(rp->reader, rp->ahead), rp->checked};
+}
+
+static void check_digest(machine *m, uint64_t digest);
+
+recplay_mark recplay_on_snapshot(machine *m, uint64_t digest, bool scheduled)
 {
     recplay *rp = m->recplay;
     uint8_t p[8 + REGS_BYTES];
     memcpy(p, &digest, 8);
     put_regs(m, p + 8);
-    uint64_t now = machine_insns(m);
+    recplay_mark mk = {0};
     if (rp->writer) {
-        append(m, REC_HASH, now, p, sizeof p);
+        if (scheduled)
+            append(m, REC_HASH, machine_insns(m), p, sizeof p);
         vm_error err = {0};
-        if (!rec_flush(rp->writer, &err)) /* a killed run keeps everything up to here */
+        if (!rec_mark_here(rp->writer, &mk.at, &err)) /* a killed run keeps everything up to here */
+            machine_end_run(m, END_ERROR, "recording failed: %s", err.msg);
+        return mk;
+    }
+    if (scheduled)
+        check_digest(m, digest);
+    return replay_mark(rp);
+}
+
+void recplay_on_restore(machine *m, const recplay_mark *mk)
+{
+    recplay *rp = m->recplay;
+    vm_error err = {0};
+    if (rp->writer) {
+        if (!rec_rewind(rp->writer, &mk->at, &err))
             machine_end_run(m, END_ERROR, "recording failed: %s", err.msg);
         return;
     }
+    rp->ahead = false;
+    rp->record_over = false;
+    rp->note[0] = 0;
+    rp->at_stop = false;
+    rp->checked = mk->checked;
+    if (!rec_reader_seek(rp->reader, &mk->at, &err))
+        machine_end_run(m, END_ERROR, "replay stopped: %s", err.msg);
+}
+
+static void check_digest(machine *m, uint64_t digest)
+{
+    recplay *rp = m->recplay;
+    uint64_t now = machine_insns(m);
     rec_entry *e;
     if (m->end == END_DIVERGED || !peek(m, &e))
         return;
+    if (is_stop_point(e) && e->icount == now) { /* the recording stopped here before taking this snapshot */
+        stop_here(m, e);
+        return;
+    }
     char expected[200], actual[200];
     snprintf(actual, sizeof actual, "state digest 0x%016llx at icount %llu", (unsigned long long)digest,
              (unsigned long long)now);
@@ -360,26 +429,40 @@ bool recplay_replay(machine *m, const char *path, bool any_kernel, vm_error *err
     return true;
 }
 
+bool recplay_diverged(const machine *m) { return m->recplay && m->recplay->diverged; }
+
 bool recplay_finish(machine *m, char *report, size_t len, vm_error *err)
 {
     recplay *rp = m->recplay;
     report[0] = 0;
     if (!rp)
         return true;
-    uint8_t p[8];
+    uint8_t p[REC_MAX_PAYLOAD];
     put32(p, (uint32_t)m->end);
     put32(p + 4, m->exit_value);
+    uint16_t n = END_BYTES;
+    if (m->end == END_STOPPED || m->end == END_ERROR) {
+        size_t k = strnlen(m->end_message, REC_MAX_PAYLOAD - END_BYTES);
+        memcpy(p + END_BYTES, m->end_message, k);
+        n += (uint16_t)k;
+    }
     if (rp->writer) {
-        append(m, REC_END, machine_insns(m), p, sizeof p);
+        append(m, REC_END, machine_insns(m), p, n);
         bool ok = rec_close(rp->writer, err);
         rp->writer = NULL;
         return ok;
     }
     rec_entry *e;
-    if (m->end == END_DIVERGED) {
+    if (m->end == END_DIVERGED || rp->diverged) { /* also if it went back before the divergence since */
         snprintf(report, len, "%s", rp->report);
+    } else if (m->end == END_STOPPED && !rp->at_stop) {
+        snprintf(report, len, "replay stopped by the user at icount %llu: %llu checks passed, no divergence up to there",
+                 (unsigned long long)machine_insns(m), (unsigned long long)rp->checked);
     } else if (m->end != END_ERROR && peek(m, &e)) {
-        if (e->kind == REC_END && e->icount == machine_insns(m) && memcmp(e->payload, p, sizeof p) == 0)
+        if (e->kind == REC_END && e->icount == machine_insns(m) && rp->at_stop)
+            snprintf(report, len, "replay matched the record: %llu checks, up to icount %llu where the recording was stopped",
+                     (unsigned long long)rp->checked, (unsigned long long)e->icount);
+        else if (e->kind == REC_END && e->icount == machine_insns(m) && memcmp(e->payload, p, END_BYTES) == 0)
             snprintf(report, len, "replay matched the record: %llu checks, ended '%s' at icount %llu",
                      (unsigned long long)rp->checked, machine_end_name(m->end), (unsigned long long)e->icount);
         else {

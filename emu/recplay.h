@@ -34,12 +34,35 @@ uint64_t recplay_next_input(struct machine *m);
 void recplay_inject_inputs(struct machine *m);
 bool recplay_replaying(const struct machine *m);
 
-/* The machine took a snapshot whose state digest is `digest`. */
-void recplay_on_snapshot(struct machine *m, uint64_t digest);
+/* Where recording or replay stood when a snapshot was taken: restoring the snapshot takes
+ * the record back there. The all-zero mark is the start (a snapshot taken before recording or
+ * replay began, which is the machine at power-on). */
+typedef struct recplay_mark {
+    rec_mark at;
+    uint64_t checked; /* replay: checks passed up to here */
+} recplay_mark;
+
+/* The machine took a snapshot whose state digest is `digest`: recording writes it if the
+ * snapshot is `scheduled` (one a replay takes too) and flushes (so a killed run keeps
+ * everything up to here), replay checks it. Returns the mark of the place just after it.
+ * Snapshots the user takes in between are not in the record: a record does not depend on the
+ * debugging that went on while it was made. */
+recplay_mark recplay_on_snapshot(struct machine *m, uint64_t digest, bool scheduled);
+
+/* The machine went back to a snapshot taken at `mk`. Recording cuts the record back to there,
+ * so the record is always the timeline as finally lived (and a killed run leaves a readable
+ * prefix of it); replay reads on from there, checking the re-run stretch again. */
+void recplay_on_restore(struct machine *m, const recplay_mark *mk);
 
 /* The run ended: record the end, or check it; closes the file. A one-line summary (or the
- * divergence report, several lines) goes into report. */
+ * divergence report, several lines) goes into report. A run that has not ended must be ended
+ * first (END_STOPPED when the user stopped it: the record's end then says so, and a replay
+ * stops at the same instruction count and succeeds). */
 bool recplay_finish(struct machine *m, char *report, size_t len, vm_error *err);
+
+/* During or after a replay: true if it diverged at any point, even if the machine went back
+ * before the divergence since. */
+bool recplay_diverged(const struct machine *m);
 
 /* During a replay: true once the record is exhausted and checking has stopped (a record cut
  * short by a killed run); *note says where. */

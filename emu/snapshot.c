@@ -36,6 +36,9 @@ typedef struct snapshot {
     uint8_t *pt_pages;
     machine_state state;
     size_t log_count;
+    recplay_mark rec; /* where recording or replay stood (emu/recplay.h) */
+    bool scheduled;   /* taken on the `every` schedule, not on the user's request */
+    uint64_t *pending; /* the user's snapshot: the timeline's `pending` as it stood after it */
     snap_page *pages; /* sorted by pfn */
     size_t npages;
     size_t bytes;
@@ -46,6 +49,9 @@ typedef struct timeline {
     size_t count, cap;
     uint64_t every;
     uint64_t *restore; /* scratch bitmap of pages to restore */
+    uint64_t *pending; /* pages written since the last scheduled snapshot and before the latest
+                          (a user's): a scheduled snapshot's digest covers them too, so it does
+                          not depend on the snapshots the user took in between */
     size_t limit;      /* bytes all snapshots may hold; 0 = no limit */
     size_t bytes;      /* bytes all snapshots hold now */
     double ratio;       /* thinning's resolution: gaps up to age / ratio; 0 = not thinned yet */
@@ -110,6 +116,7 @@ static void free_snapshot(snapshot *s)
     free(s->pages);
     free(s->cpu);
     free(s->pt_pages);
+    free(s->pending);
     memset(s, 0, sizeof *s);
 }
 
@@ -120,11 +127,10 @@ static bool page_is_zero(const uint8_t *p)
 }
 
 /* Save page pfn into s (compressed; an all-zero page costs no data). */
-static bool save_page(machine *m, snapshot *s, bool first, uint64_t pfn, uint64_t *digest, vm_error *err)
+static bool save_page(machine *m, snapshot *s, bool first, uint64_t pfn, vm_error *err)
 {
     uint8_t buf[PAGE + PAGE / 8 + 64];
     const uint8_t *page = m->mem.ram + pfn * PAGE;
-    *digest = mix(mix(*digest, &pfn, sizeof pfn), page, PAGE);
     snap_page *sp = &s->pages[s->npages];
     sp->pfn = (uint32_t)pfn;
     if (page_is_zero(page)) {
@@ -142,9 +148,8 @@ static bool save_page(machine *m, snapshot *s, bool first, uint64_t pfn, uint64_
     return true;
 }
 
-/* Compress the pages written since the last snapshot (all non-zero pages for the first);
- * *digest mixes in each of them. */
-static bool save_pages(machine *m, snapshot *s, bool first, uint64_t *digest, vm_error *err)
+/* Compress the pages written since the last snapshot (all non-zero pages for the first). */
+static bool save_pages(machine *m, snapshot *s, bool first, vm_error *err)
 {
     const dirty_map *d = &m->dirty;
     size_t n = 0, words = (d->npages + 63) / 64;
@@ -158,7 +163,7 @@ static bool save_pages(machine *m, snapshot *s, bool first, uint64_t *digest, vm
             uint64_t pfn = w * 64 + (uint64_t)__builtin_ctzll(bits);
             if (pfn >= d->npages)
                 break;
-            if (!save_page(m, s, first, pfn, digest, err))
+            if (!save_page(m, s, first, pfn, err))
                 return false;
         }
     }
@@ -252,6 +257,9 @@ bool snap_take(machine *m, vm_error *err)
         t->snaps = n;
         t->cap = cap;
     }
+    /* On the schedule, or one the user asked for in between: only the scheduled ones are in a
+     * record, since a replay takes only those. */
+    bool scheduled = t->count == 0 || machine_insns(m) >= snap_next_due(m);
     snapshot *s = &t->snaps[t->count];
     memset(s, 0, sizeof *s);
     s->insns = machine_insns(m);
@@ -267,16 +275,36 @@ bool snap_take(machine *m, vm_error *err)
     memcpy(s->pt_pages, m->pt_pages, m->mem.size / PAGE);
     s->bytes = cpu_size + m->mem.size / PAGE + sizeof *s;
     uint64_t digest = state_digest(m);
-    if (!save_pages(m, s, t->count == 0, &digest, err)) {
+    size_t words = (m->dirty.npages + 63) / 64;
+    if (!save_pages(m, s, t->count == 0, err)) {
         free_snapshot(s);
         return false;
     }
+    if (scheduled) { /* the pages written since the last scheduled snapshot, in pfn order */
+        for (size_t w = 0; w < words; w++)
+            for (uint64_t bits = t->pending[w] | m->dirty.bits[w]; bits; bits &= bits - 1) {
+                uint64_t pfn = w * 64 + (uint64_t)__builtin_ctzll(bits);
+                if (pfn < m->dirty.npages)
+                    digest = mix(mix(digest, &pfn, sizeof pfn), m->mem.ram + pfn * PAGE, PAGE);
+            }
+        memset(t->pending, 0, words * sizeof *t->pending);
+    } else {
+        for (size_t w = 0; w < words; w++)
+            t->pending[w] |= m->dirty.bits[w];
+        if (!(s->pending = malloc(words * sizeof *s->pending))) {
+            free_snapshot(s);
+            return vm_fail(err, VM_ENOMEM, "out of memory for a snapshot");
+        }
+        memcpy(s->pending, t->pending, words * sizeof *s->pending);
+        s->bytes += words * sizeof *s->pending;
+    }
+    s->scheduled = scheduled;
     t->count++;
     t->bytes += s->bytes;
     dirty_rearm(&m->dirty);
     thin(m);
-    if (m->recplay)
-        recplay_on_snapshot(m, digest);
+    if (m->recplay) /* the new snapshot is the latest: thinning keeps it, at the end */
+        t->snaps[t->count - 1].rec = recplay_on_snapshot(m, digest, scheduled);
     return true;
 }
 
@@ -340,6 +368,12 @@ static bool restore(machine *m, size_t k, vm_error *err)
     }
     t->count = k + 1;
     dirty_rearm(&m->dirty);
+    if (s->pending)
+        memcpy(t->pending, s->pending, words * sizeof *t->pending);
+    else
+        memset(t->pending, 0, words * sizeof *t->pending);
+    if (m->recplay)
+        recplay_on_restore(m, &s->rec);
     return true;
 }
 
@@ -382,7 +416,8 @@ bool snap_enable(machine *m, uint64_t every, vm_error *err)
     t->limit = (size_t)m->cfg.snap_mem_mib << 20;
     m->timeline = t;
     if (!dirty_init(&m->dirty, &m->mem, err) ||
-        !(t->restore = calloc((m->dirty.npages + 63) / 64, sizeof *t->restore))) {
+        !(t->restore = calloc((m->dirty.npages + 63) / 64, sizeof *t->restore)) ||
+        !(t->pending = calloc((m->dirty.npages + 63) / 64, sizeof *t->pending))) {
         snap_disable(m);
         return err && err->code ? false : vm_fail(err, VM_ENOMEM, "out of memory for snapshots");
     }
@@ -404,6 +439,8 @@ void snap_forget(machine *m)
     t->count = 0;
     t->bytes = 0;
     t->ratio = 0;
+    if (t->pending)
+        memset(t->pending, 0, (m->dirty.npages + 63) / 64 * sizeof *t->pending);
     dirty_mark_all(&m->dirty); /* the next snapshot is a first one again */
 }
 
@@ -415,6 +452,7 @@ void snap_disable(machine *m)
     snap_forget(m);
     free(t->snaps);
     free(t->restore);
+    free(t->pending);
     free(t);
     m->timeline = NULL;
     dirty_free(&m->dirty);
@@ -425,7 +463,10 @@ uint64_t snap_next_due(const machine *m)
     const timeline *t = m->timeline;
     if (!t || t->count == 0)
         return 0;
-    return t->snaps[t->count - 1].insns + t->every;
+    /* Every `every` instructions from the first snapshot (power-on), whatever snapshots the user
+     * took in between: a run with extra snapshots keeps the schedule, and so its digests. */
+    uint64_t first = t->snaps[0].insns, last = t->snaps[t->count - 1].insns;
+    return first + ((last - first) / t->every + 1) * t->every;
 }
 
 size_t snap_count(const machine *m) { return m->timeline ? m->timeline->count : 0; }

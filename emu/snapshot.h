@@ -23,7 +23,9 @@ void snap_disable(struct machine *m);
 /* Drop all snapshots and start again from the present (after a power-on). */
 void snap_forget(struct machine *m);
 
-/* The instruction count at which the next automatic snapshot is due. */
+/* The instruction count at which the next automatic snapshot is due: automatic snapshots are
+ * every `every` instructions from the first (at power-on), also when others were taken in
+ * between (snap_take on the user's request). */
 uint64_t snap_next_due(const struct machine *m);
 
 /* Take a snapshot of the present. */

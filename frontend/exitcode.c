@@ -10,6 +10,7 @@ int exitcode_for(const machine *m)
     case END_LIMIT: return EXIT_LIMIT;
     case END_CRASH: return EXIT_CRASH;
     case END_DIVERGED: return EXIT_DIVERGED;
+    case END_STOPPED: return EXIT_STOPPED;
     case END_RUNNING:
     case END_ERROR: return EXIT_EMULATOR;
     }

@@ -14,6 +14,8 @@ enum {
     EXIT_CRASH = 10,
     EXIT_EMULATOR = 12,
     EXIT_DIVERGED = 14,  /* a replay differs from its record */
+    EXIT_STOPPED = 16,   /* stopped before the guest ended: quit, end of an -x script, gdb kill */
+    EXIT_SIGINT = 130,   /* stopped by SIGINT (Ctrl-C) before the guest ended: 128 + 2, as shells say */
 };
 
 int exitcode_for(const machine *m);

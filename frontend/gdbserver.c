@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "frontend/exitcode.h"
 #include "frontend/gdbstub.h"
+#include "frontend/stopsignal.h"
 
 #define PREFIX "vmiemu: gdb: "
 
@@ -193,7 +193,7 @@ static void pump(void *ctx)
     flush(sv, false);
     if (!sv->gone)
         receive(sv, 0);
-    if (sv->gone)
+    if (sv->gone || stopsig_raised()) /* SIGINT ends the session as a hang-up would */
         gdbstub_hangup(sv->stub);
 }
 
@@ -210,7 +210,7 @@ static int accept_client(dbg *d, int lfd, bool run_guest)
             if (fd >= 0)
                 return fd;
         }
-        if (r < 0 && errno != EINTR)
+        if ((r < 0 && errno != EINTR) || stopsig_raised())
             return -1;
         if (run_guest) {
             vm_error err = {0};
@@ -231,18 +231,20 @@ static const char *ending(gdbstub_state st)
     return "?";
 }
 
-static int serve(dbg *d, const char *spec, bool run_guest, vm_error *err)
+static gdb_outcome serve(dbg *d, const char *spec, bool run_guest, vm_error *err)
 {
     int lfd = listen_on(spec, err);
     if (lfd < 0)
-        return -1;
+        return GDB_FAILED;
     int fd = accept_client(d, lfd, run_guest);
     close(lfd);
     if (fd < 0) {
         if (d->m->end != END_RUNNING) /* the guest ended before anyone connected */
-            return exitcode_for(d->m);
+            return GDB_GUEST_ENDED;
+        if (stopsig_raised())
+            return GDB_INTERRUPTED;
         vm_fail(err, VM_EIO, "--gdb %s: accept failed: %s", spec, strerror(errno));
-        return -1;
+        return GDB_FAILED;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -254,24 +256,28 @@ static int serve(dbg *d, const char *spec, bool run_guest, vm_error *err)
     if (!sv.stub) {
         close(fd);
         vm_fail(err, VM_ENOMEM, "out of memory");
-        return -1;
+        return GDB_FAILED;
     }
     gdbstub_set_poll(sv.stub, pump, &sv);
     for (;;) {
         flush(&sv, true);
-        if (sv.gone || gdbstub_get_state(sv.stub) != GDBSTUB_ACTIVE)
+        if (sv.gone || gdbstub_get_state(sv.stub) != GDBSTUB_ACTIVE || stopsig_raised())
             break;
-        receive(&sv, -1); /* the guest is stopped: waiting for the user is right */
+        receive(&sv, -1); /* the guest is stopped: waiting for the user is right (SIGINT wakes it) */
     }
     if (sv.gone)
         gdbstub_hangup(sv.stub);
-    fprintf(stderr, PREFIX "%s (icount %llu)\n", ending(gdbstub_get_state(sv.stub)),
+    gdbstub_state st = gdbstub_get_state(sv.stub);
+    bool interrupted = stopsig_raised();
+    fprintf(stderr, PREFIX "%s (icount %llu)\n", interrupted ? "SIGINT: closing the session" : ending(st),
             (unsigned long long)dbg_icount(d));
     gdbstub_free(sv.stub);
     close(fd);
-    return d->m->end != END_RUNNING ? exitcode_for(d->m) : 0;
+    if (d->m->end != END_RUNNING)
+        return GDB_GUEST_ENDED;
+    return interrupted ? GDB_INTERRUPTED : st == GDBSTUB_KILLED ? GDB_KILLED : GDB_DETACHED;
 }
 
-int gdb_serve(dbg *d, const char *spec, vm_error *err) { return serve(d, spec, false, err); }
+gdb_outcome gdb_serve(dbg *d, const char *spec, vm_error *err) { return serve(d, spec, false, err); }
 
-int gdb_serve_running(dbg *d, const char *spec, vm_error *err) { return serve(d, spec, true, err); }
+gdb_outcome gdb_serve_running(dbg *d, const char *spec, vm_error *err) { return serve(d, spec, true, err); }

@@ -21,16 +21,24 @@
 
 #define GDBSERVER_SEND_TIMEOUT_MS 30000
 
+/* How a session ended. */
+typedef enum gdb_outcome {
+    GDB_FAILED = -1,     /* the server could not start (err: VM_EINVAL bad spec, VM_EIO socket) */
+    GDB_GUEST_ENDED,     /* the guest ended (before or during the session), or was gone back from
+                            its end and the client left: machine->end says how it stands */
+    GDB_DETACHED,        /* the client detached or the connection closed: the guest runs on */
+    GDB_KILLED,          /* the client sent k or vKill: the run stops here */
+    GDB_INTERRUPTED,     /* SIGINT reached vmiemu (frontend/stopsignal.h): the run stops here */
+} gdb_outcome;
+
 /* Serve one client with the guest stopped before its first instruction until the client has
- * connected (-S). Returns the process exit status: the guest's (frontend/exitcode.h) if it
- * ended, 0 if the client detached, killed or disconnected first (the guest is left as it is).
- * Returns -1 with err filled if the server could not start (bad spec: VM_EINVAL; socket:
- * VM_EIO). */
-int gdb_serve(dbg *d, const char *spec, vm_error *err);
+ * connected (-S), until the client detaches, kills or goes away, or SIGINT arrives. The guest
+ * is left as it is: what happens to it next is the caller's decision. */
+gdb_outcome gdb_serve(dbg *d, const char *spec, vm_error *err);
 
 /* The same, but the guest runs while no client is connected (--gdb without -S): a client that
- * connects finds it stopped wherever it was. If the guest ends first, that is the status. */
-int gdb_serve_running(dbg *d, const char *spec, vm_error *err);
+ * connects finds it stopped wherever it was. If the guest ends first, that is the outcome. */
+gdb_outcome gdb_serve_running(dbg *d, const char *spec, vm_error *err);
 
 /* Parse spec into a printable numeric host and a port (0..65535). Exposed for tests. */
 bool gdb_parse_spec(const char *spec, char *host, unsigned hostlen, unsigned *port, vm_error *err);

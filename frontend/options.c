@@ -42,7 +42,9 @@ void options_usage(FILE *f, const char *prog)
             "\n"
             "Exit status: the guest's own through the exit port at 0xF4 ((value << 1) | 1, odd);\n"
             "0 shutdown, 2 bad command line, kernel or initrd file, 4 halted with nothing pending,\n"
-            "6 reboot, 8 instruction limit, 10 guest crashed, 12 emulator error, 14 replay diverged.\n",
+            "6 reboot, 8 instruction limit, 10 guest crashed, 12 emulator error, 14 replay diverged,\n"
+            "16 stopped before the guest ended (quit, end of -x script, gdb kill), 130 SIGINT.\n"
+            "Under -d, -x and --gdb a guest that ends gives its own status, as without them.\n",
             prog, MACHINE_DEFAULT_MIB, PHYS_MIN_MIB, PHYS_MAX_MIB, MACHINE_DEFAULT_MHZ,
             (long long)MACHINE_DEFAULT_EPOCH, MACHINE_DEFAULT_SNAP_EVERY, MACHINE_DEFAULT_SNAP_MIB,
             EVLOG_DEFAULT_MEM_MIB);

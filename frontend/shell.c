@@ -7,6 +7,7 @@
 
 #include "cpu/descriptor.h"
 #include "emu/snapshot.h"
+#include "frontend/stopsignal.h"
 #include "mmu/pagewalk.h"
 #include "rom/rom.h"
 
@@ -656,10 +657,11 @@ static bool cmd_source(shell *s, int argc, char **argv, vm_error *err)
 
 static bool cmd_quit(shell *s, int argc, char **argv, vm_error *err)
 {
-    (void)argc;
-    (void)argv;
-    (void)err;
+    uint64_t n = 0;
+    if (argc > 1 && (!parse_u64(argv[1], &n) || n > 255))
+        return vm_fail(err, VM_EINVAL, "'%s' is not an exit status from 0 to 255", argv[1]);
     s->quit = true;
+    s->quit_status = argc > 1 ? (int)n : -1;
     return true;
 }
 
@@ -689,7 +691,7 @@ static const command commands[] = {
     {"bt", "backtrace", cmd_bt, "bt", "frame-pointer backtrace"},
     {"source", NULL, cmd_source, "source FILE", "run commands from a file"},
     {"help", "h", cmd_help, "help [COMMAND]", "list commands, or explain one"},
-    {"quit", "q", cmd_quit, "quit", "leave"},
+    {"quit", "q", cmd_quit, "quit [STATUS]", "leave; the exit status is the guest's if it ended, else 16 (or STATUS)"},
 };
 
 static const command *find_command(const char *name)
@@ -776,7 +778,7 @@ bool shell_source(shell *s, const char *path, vm_error *err)
     int n = 0;
     bool ok = true;
     s->depth++;
-    while (ok && !s->quit && fgets(line, sizeof line, f)) {
+    while (ok && !s->quit && !stopsig_raised() && fgets(line, sizeof line, f)) {
         n++;
         vm_error e = {0};
         if (!shell_exec(s, line, &e)) {
@@ -794,6 +796,7 @@ bool shell_init(shell *s, machine *m, FILE *out, vm_error *err)
     memset(s, 0, sizeof *s);
     s->m = m;
     s->out = out;
+    s->quit_status = -1;
     dbg_init(&s->d, m);
     symtab_load(&s->syms, m->kernel, m->kernel_size);
     s->dis = disasm_open(err);

@@ -17,6 +17,7 @@ typedef struct shell {
     disasm *dis;
     FILE *out;
     bool quit;
+    int quit_status; /* `quit N`: the process exits with N; -1 = the status of how the run stands */
     int depth; /* nested `source` */
 } shell;
 
@@ -26,7 +27,8 @@ void shell_free(shell *s);
 /* Run one command line; false with err for a bad command (the shell itself goes on). */
 bool shell_exec(shell *s, const char *line, vm_error *err);
 
-/* Run a script; the first failing line stops it: err = "FILE:LINE: message". */
+/* Run a script; the first failing line stops it: err = "FILE:LINE: message". SIGINT
+ * (frontend/stopsignal.h) stops it too, after the command that runs (a continue stops). */
 bool shell_source(shell *s, const char *path, vm_error *err);
 
 /* Interactive loop with readline, history (~/.vmiemu_history) and completion; returns when the

@@ -14,6 +14,7 @@
 #include "frontend/options.h"
 #include "frontend/gdbserver.h"
 #include "frontend/shell.h"
+#include "frontend/stopsignal.h"
 
 typedef struct serial_sink {
     FILE *f;
@@ -64,6 +65,63 @@ static bool start_recplay(machine *m, const options *o, vm_error *err)
     return true;
 }
 
+#define RUN_SLICE 100000000u /* instructions a run without a debugger goes between looks for SIGINT */
+
+/* The guest runs with nobody attached until it ends or SIGINT arrives. */
+static void run_on(machine *m)
+{
+    while (m->end == END_RUNNING && !stopsig_raised())
+        machine_run_until(m, machine_insns(m) + RUN_SLICE);
+}
+
+/* -d or -x. Returns the status the user asked for (quit N), a script's failure, or -1 for
+ * the status of how the run stands; *why says who left a run that has not ended. */
+static int run_shell(machine *m, const options *o, const char *prog, const char **why)
+{
+    shell sh;
+    vm_error err = {0};
+    int status = -1;
+    *why = "the user (quit)";
+    if (!shell_init(&sh, m, stdout, &err)) {
+        status = report_error(prog, &err, EXIT_EMULATOR);
+        *why = "an emulator error (the debugger could not start)";
+    } else if (o->script) {
+        stopsig_watch(&sh.d);
+        if (!shell_source(&sh, o->script, &err)) {
+            status = report_error(prog, &err, EXIT_USAGE);
+            *why = "a failing script line";
+        } else if (!sh.quit) {
+            *why = "the end of the script";
+        }
+    } else {
+        shell_interactive(&sh);
+    }
+    if (status < 0)
+        status = sh.quit_status;
+    stopsig_watch(NULL); /* sh goes away */
+    shell_free(&sh);
+    return status;
+}
+
+/* --gdb. Returns -1 for the status of how the run stands, or the status of a failure to serve. */
+static int run_gdb(machine *m, const options *o, const char *prog, const char **why)
+{
+    dbg d;
+    vm_error err = {0};
+    dbg_init(&d, m);
+    stopsig_watch(&d);
+    gdb_outcome out = o->gdb_wait ? gdb_serve(&d, o->gdb_spec, &err) : gdb_serve_running(&d, o->gdb_spec, &err);
+    stopsig_watch(NULL); /* d goes away */
+    if (out == GDB_FAILED) {
+        *why = "an emulator error (the GDB server could not start)";
+        return report_error(prog, &err, err.code == VM_EINVAL ? EXIT_USAGE : EXIT_EMULATOR);
+    }
+    if (out == GDB_DETACHED) /* as with QEMU, the guest runs on without the debugger */
+        run_on(m);
+    *why = out == GDB_KILLED ? "the GDB client (kill)" : "the user";
+    return -1;
+}
+
 static int run(const options *o, const char *prog)
 {
     vm_error err = {0};
@@ -102,37 +160,31 @@ static int run(const options *o, const char *prog)
             m->log.sink = eventsink_write;
             m->log.sink_ctx = &sink;
         }
-        if (o->shell || o->script) {
-            shell sh;
-            if (!shell_init(&sh, m, stdout, &err))
-                status = report_error(prog, &err, EXIT_EMULATOR);
-            else if (o->script && !shell_source(&sh, o->script, &err))
-                status = report_error(prog, &err, EXIT_USAGE);
-            else {
-                if (!o->script)
-                    shell_interactive(&sh);
-                status = 0;
-            }
-            shell_free(&sh);
-            machine_free(m);
-            free(m);
-            return status;
+        /* Every way out ends here: a run that has not ended is stopped (so the record gets its
+         * end entry), and the status is the user's choice, a failure's, SIGINT's, or how the
+         * run ended; a replay that diverged at any point exits EXIT_DIVERGED whatever came after. */
+        const char *why = "the user";
+        if (o->shell || o->script)
+            status = run_shell(m, o, prog, &why);
+        else if (o->gdb_spec)
+            status = run_gdb(m, o, prog, &why);
+        else {
+            stopsig_watch(NULL);
+            run_on(m);
+            status = -1;
         }
-        int gdb_status = -1;
-        if (o->gdb_spec) {
-            dbg d;
-            dbg_init(&d, m);
-            gdb_status = o->gdb_wait ? gdb_serve(&d, o->gdb_spec, &err) : gdb_serve_running(&d, o->gdb_spec, &err);
-            if (gdb_status < 0)
-                gdb_status = report_error(prog, &err, err.code == VM_EINVAL ? EXIT_USAGE : EXIT_EMULATOR);
-        } else {
-            machine_run(m);
-        }
+        bool interrupted = stopsig_raised() && m->end == END_RUNNING;
+        stopsig_unwatch();
+        machine_stop(m, interrupted ? "SIGINT" : why);
         char report[2048];
         bool finished = recplay_finish(m, report, sizeof report, &err);
-        status = o->gdb_spec ? gdb_status : exitcode_for(m);
+        if (status < 0)
+            status = interrupted ? EXIT_SIGINT : exitcode_for(m);
+        if (recplay_diverged(m))
+            status = EXIT_DIVERGED;
         if (serial)
             fflush(serial);
+        fflush(stdout);
         if (m->end != END_RUNNING && m->end != END_EXIT_PORT && m->end != END_SHUTDOWN && m->end != END_DIVERGED)
             fprintf(stderr, "%s: %s (icount %llu)\n", prog, m->end_message, (unsigned long long)machine_insns(m));
         if (report[0])

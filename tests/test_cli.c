@@ -288,7 +288,7 @@ START_TEST(test_calls_deep_in_a_capped_log_are_listed_and_reached)
     char script[4096];
     snprintf(script, sizeof script, "%s", tu_tmp("script"));
     FILE *f = fopen(script, "w");
-    fputs("continue\ncalls 500000 500000\ngoto call 500000\nquit\n", f);
+    fputs("continue\ncalls 500000 500000\ngoto call 500000\nquit 0\n", f);
     fclose(f);
     RUN("--log-mem", "1", "--serial", "none", "--append", "iters=1000000", "-x", script, tu_kernel("callloop"));
     ck_assert_msg(r.status == 0, "%d: %s", r.status, r.err);

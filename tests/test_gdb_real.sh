@@ -3,17 +3,23 @@
 #   vmiemu -S --gdb tcp:127.0.0.1:PORT --serial none KERNEL
 # then gdb -batch breaks at kmain, reads memory, steps forwards and backwards, reverse-continues
 # to the start of history, watches a variable, continues to the guest's end, interrupts a long
-# run with Ctrl-C, and kills. Assertions are greps on gdb's output.
+# run with Ctrl-C, and kills. Assertions are greps on gdb's output. Then every way out of a
+# session with --record: kill (a recorded stop, status 16), detach (the guest runs on to its
+# end; also when the connection just closes), SIGINT to vmiemu (status 130); each record
+# replays; recording and replaying with reverse-stepi / reverse-continue under gdb leave a
+# record that replays and a replay that matches; and a replay that diverges under gdb exits 14.
 #
-# Usage: tests/test_gdb_real.sh [VMIEMU [KERNEL]]
-#   defaults: build/release/vmiemu and build/release/testkernels/hello.elf. A Ctrl-C check
-#   also runs loop.elf from the kernel's folder when it is there.
+# Usage: tests/test_gdb_real.sh [VMIEMU [KERNEL [GUEST_DIR]]]
+#   defaults: build/release/vmiemu, build/release/testkernels/hello.elf and
+#   build/release/tests/guest (for the replay fixtures diverge*.elf). A Ctrl-C check also runs
+#   loop.elf from the kernel's folder when it is there.
 # Prints one line per check and "N passed, N failed"; exits non-zero on any failure.
 set -u
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 vmiemu=${1:-$here/build/release/vmiemu}
 kernel=${2:-$here/build/release/testkernels/hello.elf}
+guest_dir=${3:-$here/build/release/tests/guest}
 loop_kernel=$(dirname "$kernel")/loop.elf
 passed=0
 failed=0
@@ -149,7 +155,7 @@ if start_vmiemu session "$kernel"; then
     check "kill ends the inferior" "$out" "\[Inferior 1 \(Remote target\) killed\]"
     wait_vmiemu
     st=$?
-    if [ "$st" -eq 0 ]; then ok "vmiemu exits 0 after kill"; else bad "vmiemu exits 0 after kill (status $st)"; fi
+    if [ "$st" -eq 16 ]; then ok "vmiemu exits 16 after kill (stopped by the user)"; else bad "vmiemu exits 16 after kill (status $st)"; fi
     check "vmiemu says it listens on loopback" "$work/session.vm.err" "listening on 127\.0\.0\.1:$port"
     if grep -Eiq "error|warning: (remote|architecture)" "$out"; then
         bad "gdb reports no protocol errors"
@@ -174,33 +180,147 @@ else
     bad "vmiemu -S --gdb starts listening (second run)"
 fi
 
-# ---- 3. Ctrl-C in gdb interrupts a long run; detach leaves the session.
+# ---- 3. Ctrl-C in gdb interrupts a long run; kill ends it.
 if [ -e "$loop_kernel" ]; then
     if start_vmiemu ctrlc "$loop_kernel" --append iters=4000000000; then
         out=$work/ctrlc.gdb
         # Not through a function: $! must be timeout's pid, which passes the signal on to gdb.
         timeout 60 gdb -batch -nx -ex 'set architecture i386' -ex "target remote 127.0.0.1:$port" \
-            -ex continue -ex 'monitor icount' -ex 'info registers eip' -ex detach >"$out" 2>&1 &
+            -ex "shell touch $work/ctrlc.started" -ex continue -ex "shell touch $work/ctrlc.stopped" \
+            -ex 'monitor icount' -ex 'info registers eip' -ex kill >"$out" 2>&1 &
         gdb_pid=$!
-        # Interrupt only once gdb has resumed the guest (a loaded machine may take a while to
-        # get there); resend a few times in case one lands between gdb's steps. gdb's own
-        # "Continuing." sits in its stdout buffer until it exits: watch vmiemu's side instead.
-        for _ in $(seq 200); do grep -q "client connected" "$work/ctrlc.vm.err" 2>/dev/null && break; sleep 0.1; done
+        # Interrupt only while gdb's continue runs: a SIGINT before it (while gdb connects) or
+        # after it (in the commands that follow) aborts gdb's batch. gdb's own output sits in
+        # its stdout buffer until it exits, so marker files it touches around the continue say
+        # when that is; resend a few times in case one lands between gdb's steps.
+        for _ in $(seq 600); do [ -e "$work/ctrlc.started" ] && break; sleep 0.1; done
+        sleep 1
         for _ in 1 2 3 4 5; do
-            sleep 1
             kill -INT "$gdb_pid" 2>/dev/null # what Ctrl-C in gdb's terminal does
-            grep -q "Program received signal SIGINT" "$out" 2>/dev/null && break
+            for _ in $(seq 50); do [ -e "$work/ctrlc.stopped" ] && break; sleep 0.1; done
+            [ -e "$work/ctrlc.stopped" ] && break
         done
         wait "$gdb_pid"
         check "Ctrl-C stops the running guest" "$out" "Program received signal SIGINT"
         check "the guest had run when interrupted" "$out" "^icount [1-9][0-9]*\$"
-        check "detach ends the session" "$out" "\[Inferior 1 \(Remote target\) detached\]"
+        check "kill ends the session" "$out" "\[Inferior 1 \(Remote target\) killed\]"
         wait_vmiemu
         st=$?
-        if [ "$st" -eq 0 ]; then ok "vmiemu exits 0 after detach"; else bad "vmiemu exits 0 after detach (status $st)"; fi
+        if [ "$st" -eq 16 ]; then ok "vmiemu exits 16 after kill"; else bad "vmiemu exits 16 after kill (status $st)"; fi
     else
         bad "vmiemu -S --gdb starts listening (loop kernel)"
     fi
+fi
+
+# ---- 4. Ways out with --record: each record has its end entry and replays.
+rec=$work/run.rec
+# replay_check NAME WANT_STATUS PATTERN: replay $rec without a debugger; its output goes to $work/NAME.replay.*
+replay_check() {
+    "$vmiemu" --serial none --replay "$rec" "$kernel" >"$work/$1.replay.out" 2>"$work/$1.replay.err"
+    local st=$?
+    if [ "$st" -eq "$2" ]; then ok "$1: the replay exits $2"; else bad "$1: the replay exits $2 (status $st)"; fi
+    check "$1: the replay matches the record" "$work/$1.replay.err" "$3"
+}
+
+if start_vmiemu reckill "$kernel" --record "$rec"; then
+    gdb_batch -ex "break *$kmain" -ex continue -ex kill >"$work/reckill.gdb"
+    wait_vmiemu
+    st=$?
+    if [ "$st" -eq 16 ]; then ok "recorded kill: vmiemu exits 16"; else bad "recorded kill: vmiemu exits 16 (status $st)"; fi
+    check "recorded kill: vmiemu says the user stopped it" "$work/reckill.vm.err" "stopped by the GDB client \(kill\)"
+    replay_check reckill 16 "replay matched the record: [0-9]+ checks, up to icount [0-9]+ where the recording was stopped"
+else
+    bad "vmiemu -S --gdb --record starts listening"
+fi
+
+if start_vmiemu recdetach "$kernel" --record "$rec"; then
+    gdb_batch -ex "break *$kmain" -ex continue -ex detach >"$work/recdetach.gdb"
+    check "detach ends the session" "$work/recdetach.gdb" "\[Inferior 1 \(Remote target\) detached\]"
+    wait_vmiemu
+    st=$?
+    if [ "$st" -eq 33 ]; then ok "after detach the guest runs on to its end: status 33"; else bad "after detach the guest runs on to its end: status 33 (status $st)"; fi
+    replay_check recdetach 33 "replay matched the record: [0-9]+ checks, ended 'exit-port'"
+else
+    bad "vmiemu -S --gdb --record starts listening (detach)"
+fi
+
+# A connection that closes without detaching (a client that died) is a detach too.
+if start_vmiemu rechangup "$kernel" --record "$rec"; then
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    printf '+$?#3f' >&3
+    sleep 0.5
+    exec 3>&-
+    wait_vmiemu
+    st=$?
+    if [ "$st" -eq 33 ]; then ok "after a hang-up the guest runs on to its end: status 33"; else bad "after a hang-up the guest runs on to its end: status 33 (status $st)"; fi
+    replay_check rechangup 33 "replay matched the record: [0-9]+ checks, ended 'exit-port'"
+else
+    bad "vmiemu -S --gdb --record starts listening (hang-up)"
+fi
+
+# SIGINT to vmiemu itself while gdb holds the guest stopped.
+if start_vmiemu recsigint "$kernel" --record "$rec"; then
+    mkfifo "$work/hold"
+    (timeout 60 gdb -batch -nx -ex 'set architecture i386' -ex "target remote 127.0.0.1:$port" \
+        -ex "break *$kmain" -ex continue -ex 'echo at-kmain\n' -ex 'shell cat '"$work/hold" >"$work/recsigint.gdb" 2>&1) &
+    gdb_job=$!
+    for _ in $(seq 200); do grep -q "at-kmain" "$work/recsigint.gdb" 2>/dev/null && break; sleep 0.1; done
+    kill -INT "$vm_pid"
+    wait_vmiemu
+    st=$?
+    echo >"$work/hold"
+    wait "$gdb_job"
+    if [ "$st" -eq 130 ]; then ok "SIGINT to vmiemu under gdb: status 130"; else bad "SIGINT to vmiemu under gdb: status 130 (status $st)"; fi
+    replay_check recsigint 16 "replay matched the record: [0-9]+ checks, up to icount [0-9]+ where the recording was stopped"
+    check "recsigint: the replay says why the recording stopped" "$work/recsigint.replay.err" "stopped by SIGINT"
+else
+    bad "vmiemu -S --gdb --record starts listening (SIGINT)"
+fi
+
+# Going back under gdb while recording, and again while replaying that record.
+# A late kprintf comes after hello's VMI calls have begun, so the stretch gone back over has
+# calls and (with --snap-every 1000) digests that a record must not hold twice.
+printf_at=$(sym kprintf)
+back=(-ex "break *$printf_at" -ex 'ignore 1 12' -ex continue -ex stepi -ex stepi -ex reverse-stepi
+      -ex reverse-continue -ex continue -ex delete -ex continue)
+if start_vmiemu recback "$kernel" --snap-every 1000 --record "$rec"; then
+    gdb_batch "${back[@]}" >"$work/recback.gdb"
+    wait_vmiemu
+    st=$?
+    if [ "$st" -eq 33 ]; then ok "recording with reverse execution under gdb: status 33"; else bad "recording with reverse execution under gdb: status 33 (status $st)"; fi
+    hits=$(grep -c "^Breakpoint 1, " "$work/recback.gdb")
+    if [ "$hits" -eq 3 ]; then ok "recording under gdb: hit, reverse-continue to it, hit again"; else bad "recording under gdb: hit, reverse-continue to it, hit again ($hits hits)"; fi
+    replay_check recback 33 "replay matched the record: [0-9]+ checks, ended 'exit-port'"
+    # Replay a plain recording, going back the same way: the re-run stretch is checked again.
+    "$vmiemu" --serial none --snap-every 1000 --record "$rec" "$kernel" >/dev/null 2>&1
+    if start_vmiemu replayback "$kernel" --replay "$rec"; then
+        gdb_batch "${back[@]}" >"$work/replayback.gdb"
+        wait_vmiemu
+        st=$?
+        if [ "$st" -eq 33 ]; then ok "replay with reverse execution under gdb: status 33"; else bad "replay with reverse execution under gdb: status 33 (status $st)"; fi
+        check "replay with reverse execution under gdb matches the record" "$work/replayback.vm.err" "replay matched the record: [0-9]+ checks, ended 'exit-port'"
+    else
+        bad "vmiemu -S --gdb --replay starts listening"
+    fi
+else
+    bad "vmiemu -S --gdb --record starts listening (going back)"
+fi
+
+# ---- 5. A replay that diverges under gdb exits 14.
+if [ -e "$guest_dir/diverge.elf" ]; then
+    "$vmiemu" --serial none --record "$rec" "$guest_dir/diverge.elf" >/dev/null 2>&1
+    if start_vmiemu diverge "$guest_dir/diverge_variant.elf" --replay "$rec" --replay-any-kernel; then
+        gdb_batch -ex continue >"$work/diverge.gdb"
+        check "the divergence reaches gdb as an exit with status 14" "$work/diverge.gdb" "exited with code 016\]"
+        wait_vmiemu
+        st=$?
+        if [ "$st" -eq 14 ]; then ok "a diverging replay under gdb exits 14"; else bad "a diverging replay under gdb exits 14 (status $st)"; fi
+        check "vmiemu reports the divergence" "$work/diverge.vm.err" "replay diverged at icount"
+    else
+        bad "vmiemu -S --gdb --replay starts listening"
+    fi
+else
+    bad "$guest_dir/diverge.elf exists"
 fi
 
 finish

@@ -1060,6 +1060,7 @@ static Suite *record_suite(void)
     tcase_add_test(chunks, test_entry_count_disagreeing_with_the_entries_is_corrupt);
     tcase_add_test(chunks, test_every_cut_gives_a_clean_end_or_an_error_naming_the_cut_chunk);
     tcase_add_test(chunks, test_every_changed_byte_is_detected_at_its_chunk);
+    tcase_set_timeout(chunks, 120); /* a file written per byte: Check's 4 s is too short on a busy disk */
     suite_add_tcase(s, chunks);
 
     TCase *killed = tcase_create("killed");

@@ -170,6 +170,12 @@ START_TEST(test_batch_script_runs_and_reports_the_failing_line)
     fputs("break kmain\ncontinue\nquit\n", f);
     fclose(f);
     r = tu_run(args);
+    ck_assert_int_eq(r.status, 16); /* the guest has not ended: stopped by the user */
+    tu_free(&r);
+    f = fopen(path, "w");
+    fputs("break kmain\ncontinue\nquit 0\n", f);
+    fclose(f);
+    r = tu_run(args);
     ck_assert_int_eq(r.status, 0);
     tu_free(&r);
     unlink(path);
