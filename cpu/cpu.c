@@ -487,6 +487,24 @@ static uint32_t software_int_length(cpu *c, uint32_t vector, uint32_t eip)
     return 2;
 }
 
+/* The same event at the same count, EIP and ESP again and again: its delivery did not take
+ * effect (every delivery pushes a frame, every retired instruction counts), so the emulator,
+ * not the guest, is stuck. A guest must never hang vmiemu inside one Unicorn run. */
+#define MAX_EVENT_REPEATS 64u
+static bool no_progress(cpu *c, const vcpu_event *ev)
+{
+    uint32_t esp = vcpu_get(c, CPU_ESP);
+    if (c->last_event.icount == c->icount && c->last_event.vector == ev->vector && c->last_event.eip == ev->eip &&
+        c->last_event.esp == esp)
+        return ++c->last_event.repeats > MAX_EVENT_REPEATS;
+    c->last_event.icount = c->icount;
+    c->last_event.vector = ev->vector;
+    c->last_event.eip = ev->eip;
+    c->last_event.esp = esp;
+    c->last_event.repeats = 0;
+    return false;
+}
+
 static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
 {
     (void)uc;
@@ -506,6 +524,15 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
     if (!is_int)
         vcpu_tlb_cancel_at(c, ev.fault_eip);
     retire_until_here(c);
+    if (no_progress(c, &ev)) {
+        c->fault.vector = ev.vector;
+        c->fault.eip = ev.fault_eip;
+        snprintf(c->fault.message, sizeof c->fault.message,
+                 "vector %u at eip 0x%08x was raised again with the same registers after its delivery",
+                 ev.vector, ev.fault_eip);
+        stop_with(c, CPU_STOP_ERROR);
+        return;
+    }
     if (c->ops.interrupt && c->ops.interrupt(c->ops.ctx, &ev))
         return;
     fault_stop(c, &ev, "unhandled exception or interrupt");

@@ -55,6 +55,11 @@ struct cpu {
     bool io_hit;          /* the next block has port I/O that needs a permission check */
     bool rom_refused;     /* a ROM call was refused at its privilege level: #GP(0) at the slot */
     uint32_t io_index;    /* instructions before that I/O instruction */
+    /* The last event reported to the interrupt hook, to catch a delivery that made no progress. */
+    struct {
+        uint64_t icount;
+        uint32_t vector, eip, esp, repeats;
+    } last_event;
     bool exact_entered;   /* exact stepping has entered its block (leaving it stops) */
     struct vcpu_mmio {
         vcpu_mmio_read rd;

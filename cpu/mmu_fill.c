@@ -379,7 +379,9 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
     if (c->tlb_pending || r.cr3 != c->tlb_cr3 || r.cr0 != c->tlb_cr0 || r.cr4 != c->tlb_cr4)
         settle_with(c, &r);
     mmu_access acc = type == UC_MEM_WRITE ? MMU_WRITE : type == UC_MEM_FETCH ? MMU_FETCH : MMU_READ;
-    bool user_mode = (vcpu_get(c, CPU_CS) & 3u) == 3u;
+    /* The privilege is SS's RPL, which equals the CPL in protected mode, not CS's: interrupt
+     * delivery from ring 3 loads SS (and reads the GDT through here) before CS. */
+    bool user_mode = (vcpu_get(c, CPU_SS) & 3u) == 3u;
     bool paging = (r.cr0 & CR0_PG) != 0;
     uint32_t vpage = (uint32_t)vaddr >> 12;
     mmu_tlb_entry *hit = paging ? mmu_tlb_find(c->tlb, vpage) : NULL;

@@ -182,6 +182,18 @@ START_TEST(test_system_call_from_ring3_switches_to_the_tss_stack)
 }
 END_TEST
 
+/* Delivery from ring 3 loads the ring-0 SS, reading the GDT, before it loads CS: the GDT's page
+ * is supervisor-only in every real kernel, and judging that read by CS's RPL refused it. Unicorn
+ * then left the hook and raised the int again, forever, at the same instruction count. */
+START_TEST(test_system_call_from_ring3_reaches_a_gdt_on_a_supervisor_page)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "deliver_ring3_kgdt"), END_HALTED);
+    ck_assert_uint_eq(result(0), 1);    /* one call reached the handler */
+    ck_assert_uint_eq(result(1), 0x1B); /* from ring 3 */
+    ck_assert_uint_eq(result(2), 7);    /* and returned to ring 3 with its result */
+}
+END_TEST
+
 START_TEST(test_privileged_instruction_at_ring3_faults_to_ring0)
 {
     ck_assert_int_eq(tu_run_snippet(&m, "deliver_ring3"), END_HALTED);
@@ -226,6 +238,7 @@ static Suite *deliver_suite(void)
     tcase_add_test(tc, test_jmp_to_an_absent_page_zero_raises_a_page_fault);
     tcase_add_test(tc, test_stores_to_code_drop_its_translations);
     tcase_add_test(tc, test_system_call_from_ring3_switches_to_the_tss_stack);
+    tcase_add_test(tc, test_system_call_from_ring3_reaches_a_gdt_on_a_supervisor_page);
     tcase_add_test(tc, test_privileged_instruction_at_ring3_faults_to_ring0);
     tcase_add_test(tc, test_ring3_port_io_follows_the_tss_io_bitmap);
     suite_add_tcase(s, tc);
