@@ -37,6 +37,7 @@ struct cpu {
             bool watch_hit;      /* a watched access happened: stop at the next block */
             bool irq_window;     /* stop when IF becomes set */
             bool replan;         /* stop at the next block: the machine re-plans */
+            bool block_watch;    /* call ops.block_watch at each block (vcpu_watch_blocks) */
         };
         uint64_t block_care;
     };
@@ -97,7 +98,7 @@ struct cpu {
     uint32_t trap_dr6;    /* the guest's DR6, which each step trap changes */
 };
 
-_Static_assert(sizeof(bool) == 1, "block_care overlays five bools on one 64-bit word");
+_Static_assert(sizeof(bool) == 1, "block_care overlays six bools on one 64-bit word");
 
 /* Linear addresses whose low 20 bits fall in the ROM: a block there may be a VMI call. */
 static inline bool in_rom_window(uint32_t pc) { return (pc & 0xFFFFFu) - PHYS_ROM_BASE < PHYS_ROM_SIZE; }

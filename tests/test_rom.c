@@ -129,6 +129,20 @@ START_TEST(test_table_numbers_match_their_index_and_names_are_unique)
 }
 END_TEST
 
+START_TEST(test_table_check_passes_and_the_enum_has_vmi_md_numbers)
+{
+    ck_assert(rom_table_check());
+    ck_assert_int_eq(VMI_CALL_CPUID, 0);
+    ck_assert_int_eq(VMI_CALL_SetPxE, 38);
+    ck_assert_int_eq(VMI_CALL_SetLinearMapping, 48);
+    ck_assert_int_eq(VMI_CALL_SetIOPLMask, 61);
+    ck_assert_int_eq(VMI_CALL_SetLazyMode, 73);
+    ck_assert_str_eq(rom_call_find(VMI_CALL_SetPxE)->name, "SetPxE");
+    ck_assert_uint_eq(rom_entry_init.num, ROM_NUM_INIT);
+    ck_assert_uint_eq(rom_entry_reloc.num, ROM_NUM_RELOC);
+}
+END_TEST
+
 START_TEST(test_undefined_numbers_have_no_entry_and_answer_none)
 {
     for (uint32_t n = 49; n <= 60; n++) {
@@ -182,6 +196,7 @@ static Suite *rom_suite(void)
     TCase *table = tcase_create("table");
     tcase_add_test(table, test_entry_at_maps_offsets_to_calls);
     tcase_add_test(table, test_table_numbers_match_their_index_and_names_are_unique);
+    tcase_add_test(table, test_table_check_passes_and_the_enum_has_vmi_md_numbers);
     tcase_add_test(table, test_undefined_numbers_have_no_entry_and_answer_none);
     tcase_add_test(table, test_foundation_calls_are_call_rel_and_iret_sysexit_jump_rel);
     tcase_add_test(table, test_unimplemented_calls_answer_none);
