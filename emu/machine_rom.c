@@ -13,6 +13,7 @@ SAME_REG(EAX); SAME_REG(ECX); SAME_REG(EDX); SAME_REG(EBX); SAME_REG(ESP); SAME_
 SAME_REG(EDI); SAME_REG(EIP); SAME_REG(EFLAGS); SAME_REG(CS); SAME_REG(SS); SAME_REG(DS); SAME_REG(ES);
 SAME_REG(FS); SAME_REG(GS); SAME_REG(CR0); SAME_REG(CR2); SAME_REG(CR3); SAME_REG(CR4); SAME_REG(DR0);
 SAME_REG(DR1); SAME_REG(DR2); SAME_REG(DR3); SAME_REG(DR6); SAME_REG(DR7);
+_Static_assert(ROM_PHYS_BASE == PHYS_ROM_BASE, "the ROM image's physical address");
 _Static_assert(ROM_NUM_INIT == EV_NUM_INIT && ROM_NUM_RELOC == EV_NUM_RELOC, "event numbers of Init, GetRelocationInfo");
 _Static_assert(ROM_NUM_RELOC < MACHINE_VMI_BREAKS, "a VMI breakpoint for every event number");
 
@@ -128,10 +129,21 @@ static void log_guest_error(machine *m, const rom_record *r)
 
 static void watch_pending(machine *m) { vcpu_watch_blocks(m->cpu, m->rom.npending > 0); }
 
+/* Log native call `index`: its slot returned, or faulted or never will (then it failed). */
+static void finish_native(machine *m, int index, bool failed)
+{
+    rom_ctx x = ctx_of(m);
+    rom_record r = rom_native_finish(&x, index, x.regs, failed);
+    watch_pending(m);
+    log_call(m, &r);
+}
+
 int machine_rom_call(machine *m, uint32_t pc)
 {
     if (!m->cfg.rom_enabled)
         return VCPU_ROM_RUN;
+    if (m->rom.npending == ROM_PENDING_MAX) /* calls left in slots by switched-away tasks */
+        finish_native(m, 0, true);
     rom_ctx x = ctx_of(m);
     rom_record r = rom_dispatch(&x, pc);
     switch (r.action) {
@@ -170,32 +182,25 @@ int machine_rom_call(machine *m, uint32_t pc)
     return VCPU_ROM_DONE;
 }
 
-/* Log the innermost native call: its slot returned, or faulted (then it is a failed call). */
-static void finish_native(machine *m, bool faulted)
-{
-    rom_ctx x = ctx_of(m);
-    rom_record r = rom_native_finish(&x, x.regs, faulted);
-    watch_pending(m);
-    log_call(m, &r);
-}
-
 void machine_rom_block(machine *m, uint32_t pc)
 {
-    if (rom_native_returned(&m->rom, pc, vcpu_get(m->cpu, CPU_ESP)))
-        finish_native(m, false);
+    int i = rom_native_returned(&m->rom, pc, vcpu_get(m->cpu, CPU_ESP));
+    if (i >= 0)
+        finish_native(m, i, false);
 }
 
 void machine_rom_fault(machine *m, const vcpu_event *ev)
 {
     bool trap = ev->vector == 1 || ev->vector == 3 || ev->vector == 4; /* EIP is past the instruction */
-    if (!ev->external && !ev->software && !trap && rom_native_faulted(&m->rom, ev->eip))
-        finish_native(m, true);
+    int i = ev->external || ev->software || trap ? -1 : rom_native_faulted(&m->rom, ev->eip);
+    if (i >= 0)
+        finish_native(m, i, true);
 }
 
 void machine_rom_end(machine *m)
 {
     while (m->rom.npending > 0 && m->cpu) /* the run ended inside a slot: the call never returned */
-        finish_native(m, true);
+        finish_native(m, (int)m->rom.npending - 1, true);
 }
 
 bool machine_rom_open(machine *m, vm_error *err)

@@ -8,9 +8,14 @@
  *
  * A host call's slot holds `ret`: the emulator performs the call when a block starts at the
  * slot (DESIGN.md decision 2; through any alias: the CPU notes ROM pages mapped where their low
- * 20 bits differ), then the slot's `ret` returns to the caller. A native call's slot holds the real instructions (lgdt, mov cr3, invlpg,
- * the page-table store, sti, iret, ...; see rom_native.c), which run after the call is logged:
- * the CPU itself is the reference for their semantics, faults included. */
+ * 20 bits differ), then the slot's `ret` returns to the caller. A native call's slot holds the
+ * real instructions (lgdt, mov cr3, invlpg, the page-table store, sti, iret, ...; see
+ * rom_native.c): the CPU itself is the reference for their semantics, faults included, and the
+ * call is logged once its slot has returned (rom_native_finish).
+ *
+ * rom/ includes nothing from emu/: a call sees a rom_ctx (registers in, rom_state, and the
+ * machine's services as function pointers) and dispatch returns a rom_record that emu/ applies
+ * and logs (emu/machine_rom.c). */
 #ifndef VMIEMU_ROM_H
 #define VMIEMU_ROM_H
 
@@ -18,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define ROM_PHYS_BASE 0xC0000u /* where the machine maps the image (emu/ checks PHYS_ROM_BASE) */
 #define ROM_IMAGE_SIZE 0x1000u
 #define ROM_API_MAJOR 3
 #define ROM_API_MINOR 0
@@ -223,8 +229,7 @@ typedef struct rom_call {
     const char *name;
     rom_reloc reloc;     /* what GetRelocationInfo answers once implemented */
     rom_handler handler; /* host call: performs it */
-    const uint8_t *native_code; /* non-NULL: the slot holds these real instructions, which
-                                 * run after the call is logged (IRET, SYSEXIT) */
+    const uint8_t *native_code; /* non-NULL: the slot holds these real instructions */
     uint8_t native_len;
     uint8_t nargs;
     const char *arg_names[5];
@@ -265,12 +270,14 @@ const rom_call *rom_entry_at(uint32_t offset);
 /* Performing calls (rom_dispatch.c). The guest is about to execute linear `pc` (x->regs
  * hold its registers): the record says what to do. `rom_enabled` false: never a call. */
 rom_record rom_dispatch(rom_ctx *x, uint32_t pc);
-/* A native call's record is complete: its slot returned (regs_after: the ROM_CALL_REGS batch
- * after the ret), or faulted inside (faulted). Pops it from x->st and returns it. */
-rom_record rom_native_finish(rom_ctx *x, const uint32_t *regs_after, bool faulted);
-/* True if the innermost pending native call has returned once a block starts at `pc` with
- * this ESP; true too when a fault at `fault_eip` lies inside its slot (fault_eip != pc). */
-bool rom_native_returned(const rom_state *st, uint32_t pc, uint32_t esp);
-bool rom_native_faulted(const rom_state *st, uint32_t fault_eip);
+/* Native calls in flight (x->st->pending, innermost last). rom_native_returned: the one whose
+ * slot has returned once a block starts at `pc` with this ESP (at its return address, just
+ * above it; IRET, SYSEXIT: anywhere outside the slot), or -1. rom_native_faulted: the
+ * innermost whose slot holds `fault_eip`, or -1. rom_native_finish: remove call `index` and
+ * complete its record: the result from regs_after (the ROM_CALL_REGS batch after the ret), or
+ * failed if it faulted (or never returned). */
+int rom_native_returned(const rom_state *st, uint32_t pc, uint32_t esp);
+int rom_native_faulted(const rom_state *st, uint32_t fault_eip);
+rom_record rom_native_finish(rom_ctx *x, int index, const uint32_t *regs_after, bool faulted);
 
 #endif

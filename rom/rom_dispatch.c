@@ -3,7 +3,6 @@
  * log, record file). A native call's record waits in rom_state until its slot has run. */
 #include <string.h>
 
-#include "mmu/physmem.h"
 #include "rom/rom.h"
 
 #define CR4_TSD 0x4u
@@ -112,7 +111,7 @@ static rom_record begin_native(rom_ctx *x, const rom_call *call, uint32_t pc, ui
     }
     put_call(&r, call, &f, eip);
     rom_state *st = x->st;
-    if (st->npending == ROM_PENDING_MAX) { /* deeper than interrupts nest: forget the oldest */
+    if (st->npending == ROM_PENDING_MAX) { /* the caller finishes one first (machine_rom.c) */
         memmove(st->pending, st->pending + 1, (ROM_PENDING_MAX - 1) * sizeof st->pending[0]);
         st->npending--;
     }
@@ -120,29 +119,31 @@ static rom_record begin_native(rom_ctx *x, const rom_call *call, uint32_t pc, ui
     return r;
 }
 
-bool rom_native_returned(const rom_state *st, uint32_t pc, uint32_t esp)
+int rom_native_returned(const rom_state *st, uint32_t pc, uint32_t esp)
 {
-    if (st->npending == 0)
-        return false;
-    const rom_record *p = &st->pending[st->npending - 1];
-    if (p->ret_esp == 0) /* IRET, SYSEXIT: done once execution leaves the slot */
-        return pc - p->slot_pc >= p->slot_len;
-    return pc == p->ret_eip && esp == p->ret_esp;
+    for (int i = (int)st->npending - 1; i >= 0; i--) {
+        const rom_record *p = &st->pending[i];
+        if (p->ret_esp == 0 ? pc - p->slot_pc >= p->slot_len /* IRET, SYSEXIT: once out of the slot */
+                            : pc == p->ret_eip && esp == p->ret_esp)
+            return i;
+    }
+    return -1;
 }
 
-bool rom_native_faulted(const rom_state *st, uint32_t fault_eip)
+int rom_native_faulted(const rom_state *st, uint32_t fault_eip)
 {
-    if (st->npending == 0)
-        return false;
-    const rom_record *p = &st->pending[st->npending - 1];
-    return fault_eip - p->slot_pc < p->slot_len;
+    for (int i = (int)st->npending - 1; i >= 0; i--)
+        if (fault_eip - st->pending[i].slot_pc < st->pending[i].slot_len)
+            return i;
+    return -1;
 }
 
-rom_record rom_native_finish(rom_ctx *x, const uint32_t *regs_after, bool faulted)
+rom_record rom_native_finish(rom_ctx *x, int index, const uint32_t *regs_after, bool faulted)
 {
     rom_state *st = x->st;
-    rom_record r = st->pending[--st->npending];
-    memset(&st->pending[st->npending], 0, sizeof r);
+    rom_record r = st->pending[index];
+    memmove(&st->pending[index], &st->pending[index + 1], (st->npending - (uint32_t)index - 1) * sizeof r);
+    memset(&st->pending[--st->npending], 0, sizeof r);
     const rom_call *call = rom_call_find(r.num);
     r.failed = faulted;
     if (!faulted && call) {
@@ -204,9 +205,9 @@ rom_record rom_dispatch(rom_ctx *x, uint32_t pc)
 {
     uint64_t phys;
     rom_record run = {.action = ROM_ACT_RUN};
-    if (!x->svc->translate(x->o, pc, false, &phys) || phys < PHYS_ROM_BASE || phys >= PHYS_ROM_BASE + ROM_IMAGE_SIZE)
+    if (!x->svc->translate(x->o, pc, false, &phys) || phys < ROM_PHYS_BASE || phys >= ROM_PHYS_BASE + ROM_IMAGE_SIZE)
         return run;
-    uint32_t offset = (uint32_t)(phys - PHYS_ROM_BASE);
+    uint32_t offset = (uint32_t)(phys - ROM_PHYS_BASE);
     const rom_call *call = rom_entry_at(offset);
     if (!call) {
         if (rom_inside_native_code(offset))

@@ -5,6 +5,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "emu/snapshot.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
@@ -40,6 +41,17 @@ static void setup(void)
 }
 
 static void teardown(void) { machine_free(&m); }
+
+/* The same run with a snapshot after every instruction, some inside native slots. */
+static void setup_every_insn(void)
+{
+    nseen = 0;
+    vm_error err = {0};
+    ck_assert(tu_load_snippet(&m, "rom_native_log"));
+    snap_disable(&m);
+    ck_assert_msg(snap_enable(&m, 1, &err), "%s", err.msg);
+    ck_assert_int_eq(machine_run(&m), END_HALTED);
+}
 
 static uint32_t result(int i) { return phys_read32(&m.mem, RESULT + 4u * (uint32_t)i); }
 
@@ -116,6 +128,22 @@ START_TEST(test_no_native_call_is_left_in_flight)
 }
 END_TEST
 
+START_TEST(test_going_back_into_a_native_slot_logs_the_call_once_going_forward)
+{
+    size_t i = only_call(31), logged = evlog_count(&m.log);
+    uint64_t done = tu_event(&m.log, i)->icount; /* after pushfd, pop eax, ret */
+    vm_error err = {0};
+    ck_assert_msg(snap_goto(&m, done - 1, &err), "%s", err.msg); /* before the slot's ret */
+    ck_assert_uint_eq(m.rom.npending, 1);
+    ck_assert_uint_eq(evlog_count(&m.log), i); /* the call is not in the log yet */
+    ck_assert_int_eq(machine_run(&m), END_HALTED);
+    ck_assert_uint_eq(evlog_count(&m.log), logged);
+    const vm_event *ev = tu_event(&m.log, only_call(31));
+    ck_assert_uint_eq(ev->icount, done);
+    ck_assert_uint_eq(ev->result, result(1));
+}
+END_TEST
+
 static Suite *rom_native_suite(void)
 {
     Suite *s = suite_create("rom_native");
@@ -128,6 +156,11 @@ static Suite *rom_native_suite(void)
     tcase_add_test(tc, test_a_call_faulting_in_its_slot_is_logged_once_as_failed_before_the_exception);
     tcase_add_test(tc, test_no_native_call_is_left_in_flight);
     suite_add_tcase(s, tc);
+    TCase *tt = tcase_create("timetravel");
+    tcase_add_checked_fixture(tt, setup_every_insn, teardown);
+    tcase_set_timeout(tt, 60);
+    tcase_add_test(tt, test_going_back_into_a_native_slot_logs_the_call_once_going_forward);
+    suite_add_tcase(s, tt);
     return s;
 }
 
