@@ -128,6 +128,29 @@ START_TEST(test_no_native_call_is_left_in_flight)
 }
 END_TEST
 
+static void setup_nested(void)
+{
+    nseen = 0;
+    ck_assert(tu_load_snippet(&m, "rom_native_nested"));
+    ck_assert_int_eq(machine_run(&m), END_HALTED);
+    ck_assert_uint_eq(phys_read32(&m.mem, RESULT + 16), 0x600d);
+    ck_assert_uint_eq(result(3), 1); /* the #DB came inside the slot, once */
+}
+
+START_TEST(test_a_native_call_made_while_another_is_in_its_slot_completes_each_at_its_own_return)
+{
+    size_t outer = only_call(31), inner = only_call(19);
+    ck_assert_uint_lt(inner, outer); /* GetCR0 returned first */
+    const vm_event *ev = tu_event(&m.log, outer);
+    ck_assert(!ev->failed); /* the #DB trap inside the slot is not a fault of the call */
+    ck_assert_uint_eq(ev->result, result(0));
+    ck_assert_uint_eq(ev->result & 0x100, 0x100); /* pushfd saw TF */
+    ck_assert_uint_eq(ev->eip, result(2));
+    ck_assert_uint_eq(tu_event(&m.log, inner)->result, result(1));
+    ck_assert_uint_eq(m.rom.npending, 0);
+}
+END_TEST
+
 START_TEST(test_going_back_into_a_native_slot_logs_the_call_once_going_forward)
 {
     size_t i = only_call(31), logged = evlog_count(&m.log);
@@ -156,6 +179,11 @@ static Suite *rom_native_suite(void)
     tcase_add_test(tc, test_a_call_faulting_in_its_slot_is_logged_once_as_failed_before_the_exception);
     tcase_add_test(tc, test_no_native_call_is_left_in_flight);
     suite_add_tcase(s, tc);
+    TCase *nested = tcase_create("nested");
+    tcase_add_checked_fixture(nested, setup_nested, teardown);
+    tcase_set_timeout(nested, 60);
+    tcase_add_test(nested, test_a_native_call_made_while_another_is_in_its_slot_completes_each_at_its_own_return);
+    suite_add_tcase(s, nested);
     TCase *tt = tcase_create("timetravel");
     tcase_add_checked_fixture(tt, setup_every_insn, teardown);
     tcase_set_timeout(tt, 60);
