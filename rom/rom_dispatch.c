@@ -53,13 +53,11 @@ static void put_result(rom_record *r, const rom_call *call, const rom_frame *f)
     }
 }
 
-static uint16_t event_number(const rom_call *call) { return call->num; }
-
 /* The call's part of the record: number, arguments, result. */
 static void put_call(rom_record *r, const rom_call *call, const rom_frame *f, uint32_t eip)
 {
     r->is_call = true;
-    r->num = event_number(call);
+    r->num = call->num; /* Init and GetRelocationInfo carry ROM_NUM_INIT, ROM_NUM_RELOC */
     r->nargs = call->nargs;
     r->eip = eip;
     memcpy(r->args, f->args, sizeof r->args);
@@ -217,7 +215,7 @@ rom_record rom_dispatch(rom_ctx *x, uint32_t pc)
             return guest_error(pc, offset, ROM_ACT_REFUSED, NULL);
         return guest_error(pc, offset, ROM_ACT_CRASH, "execution inside the VMI ROM that is not a call entry");
     }
-    if (x->svc->break_before(x->o, event_number(call)))
+    if (x->svc->break_before(x->o, call->num))
         return (rom_record){.action = ROM_ACT_BREAK};
     if (call->native_code)
         return begin_native(x, call, pc, offset);
