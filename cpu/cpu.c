@@ -117,6 +117,12 @@ bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
     return uc_reg_write(c->uc, uc_regs[r], &value) == UC_ERR_OK;
 }
 
+void vcpu_watch_blocks(cpu *c, bool on)
+{
+    c->block_watch = on;
+    c->limit = c->block_care || !c->running ? 0 : c->target;
+}
+
 void vcpu_request_stop(cpu *c)
 {
     if (!c->stop_requested) {
@@ -302,6 +308,8 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
 {
     if (c->smc_cut)
         settle_code_store(c, pc, size);
+    if (c->block_watch && c->ops.block_watch)
+        c->ops.block_watch(c->ops.ctx, pc); /* may turn the watch off */
     if (c->block_care && block_needs_care(c, uc, pc))
         return;
     c->blk_icount = c->icount;

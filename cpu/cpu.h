@@ -94,6 +94,9 @@ typedef struct cpu_ops {
     uint64_t (*tsc)(void *ctx);
     /* Exception or software interrupt raised by the CPU. Return true if delivered (EIP moved). */
     bool (*interrupt)(void *ctx, const vcpu_event *ev);
+    /* While vcpu_watch_blocks is on: a block starts at linear `pc`, before anything else looks
+     * at it (a native ROM call's slot has returned when its caller's code starts again). */
+    void (*block_watch)(void *ctx, uint32_t pc);
 } cpu_ops;
 
 cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err);
@@ -162,6 +165,10 @@ bool vcpu_get_table(cpu *c, cpu_table which, vcpu_table_reg *out);
  * The slot's own `ret` runs when execution goes on (writing EIP from a hook would make Unicorn
  * leave its CPU loop); vcpu_get already answers the values after it. */
 void vcpu_return_from_rom(cpu *c, uint32_t esp, uint32_t eip);
+
+/* Call ops.block_watch at every block start while `on` (every block then takes the slow path;
+ * the ROM turns it on for the few blocks a native call's slot runs). */
+void vcpu_watch_blocks(cpu *c, bool on);
 
 /* Linear → physical as the guest's own supervisor access would go: through its TLB entry for
  * the page if it has one (a stale one included), else the page tables; no accessed/dirty

@@ -5,6 +5,8 @@
 #include <unicorn/unicorn.h>
 
 #include "cpu/blockcache.h"
+#include <stddef.h>
+
 #include "cpu/calibrate.h"
 #include "cpu/cpu.h"
 #include "cpu/disasm.h"
@@ -41,6 +43,7 @@ struct cpu {
             bool smc_cut;        /* counted code was written: the block may have been cut */
             bool tlb_after;      /* an invalidating instruction is about to run: settle it at
                                   * the next block start at the latest (mmu_fill.c) */
+            bool block_watch;    /* call ops.block_watch at each block (vcpu_watch_blocks) */
         };
         uint64_t block_care;
     };
@@ -129,7 +132,9 @@ struct cpu {
     uint32_t trap_dr6;    /* the guest's DR6, which each step trap changes */
 };
 
-_Static_assert(sizeof(bool) == 1, "block_care overlays six bools on one 64-bit word");
+_Static_assert(sizeof(bool) == 1, "block_care overlays its flags on one 64-bit word");
+_Static_assert(offsetof(struct cpu, block_watch) - offsetof(struct cpu, exact) < sizeof(uint64_t),
+               "block_care holds at most eight flags: the last one must lie inside the word");
 
 /* Linear addresses whose low 20 bits fall in the ROM: a block there may be a VMI call. */
 static inline bool in_rom_window(uint32_t pc) { return (pc & 0xFFFFFu) - PHYS_ROM_BASE < PHYS_ROM_SIZE; }

@@ -8,7 +8,6 @@
 #include "emu/recplay.h"
 #include "emu/snapshot.h"
 #include "rom/rom.h"
-#include "rom/rom_dispatch.h"
 
 void machine_config_defaults(machine_config *cfg)
 {
@@ -208,12 +207,15 @@ static void on_cpuid(void *ctx, uint32_t regs[4]) { machine_cpuid(ctx, regs); }
 
 static uint64_t on_tsc(void *ctx) { return machine_cycles(ctx); }
 
-static int on_rom_block(void *ctx, uint32_t pc) { return rom_dispatch(ctx, pc); }
+static int on_rom_block(void *ctx, uint32_t pc) { return machine_rom_call(ctx, pc); }
+
+static void on_block_watch(void *ctx, uint32_t pc) { machine_rom_block(ctx, pc); }
 
 /* An exception or software interrupt: log it, then deliver it through the guest IDT. */
 static bool on_interrupt(void *ctx, const vcpu_event *ev)
 {
     machine *m = ctx;
+    machine_rom_fault(m, ev); /* a native ROM call that faulted is logged before the exception */
     return machine_deliver(m, ev);
 }
 
@@ -267,17 +269,13 @@ static bool power_on(machine *m, vm_error *err)
         .cpuid = on_cpuid,
         .tsc = on_tsc,
         .interrupt = on_interrupt,
+        .block_watch = on_block_watch,
     };
     m->cpu = vcpu_open(&m->mem, &ops, err);
     if (!m->cpu || !machine_map_high_memory(m, err))
         return false;
-    m->rom_initialized = false;
+    machine_rom_reset(m);
     m->vmi_break_skip = UINT64_MAX;
-    memset(m->pt_pages, 0, m->mem.size >> 12);
-    m->pt_count = 0;
-    memset(m->linear_maps, 0, sizeof m->linear_maps);
-    m->lazy_mode = 0;
-    m->ap_state_set = false;
     reset_timers(m);
     return vcpu_reset(m->cpu, &m->boot.cpu, err);
 }
@@ -299,10 +297,7 @@ bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path
         return false;
     if (!phys_init(&m->mem, cfg->ram_mib, err) || !setup_devices(m, err))
         return false;
-    m->pt_pages = calloc(m->mem.size >> 12, 1);
-    if (!m->pt_pages)
-        return vm_fail(err, VM_ENOMEM, "out of memory for the page-table map");
-    if (!power_on(m, err))
+    if (!machine_rom_open(m, err) || !power_on(m, err))
         return false;
     return cfg->snap_every == 0 || snap_enable(m, cfg->snap_every, err);
 }
@@ -488,6 +483,8 @@ machine_end machine_run(machine *m)
         if (m->end == END_REBOOT && m->cfg.reboot_restarts && !reboot(m))
             break;
     }
+    if (m->end != END_RUNNING)
+        machine_rom_end(m);
     if (m->end != END_RUNNING)
         log_simple(m, EV_END, (uint16_t)m->end, m->cpu ? vcpu_get(m->cpu, CPU_EIP) : 0, m->exit_value, 0);
     return m->end;

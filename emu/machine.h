@@ -20,6 +20,7 @@
 #include "emu/uart.h"
 #include "mmu/dirty.h"
 #include "mmu/physmem.h"
+#include "rom/rom.h"
 
 #define MACHINE_DEFAULT_MIB 128u
 #define MACHINE_DEFAULT_MHZ 1000u
@@ -59,15 +60,7 @@ typedef enum machine_end {
                       SIGINT), or by a replay where its recording was stopped */
 } machine_end;
 
-#define MACHINE_LINEAR_SLOTS 4
 #define MACHINE_VMI_BREAKS 0x102 /* call numbers 0..73, Init (0x100), GetRelocationInfo (0x101) */
-#define MACHINE_AP_STATE_SIZE 92
-
-/* What SetLinearMapping told: the kernel maps `pages` pages from `pfn` at `linear`. */
-typedef struct linear_mapping {
-    uint32_t linear, pages, pfn;
-    bool set;
-} linear_mapping;
 
 /* Host input for COM1 (non-blocking): fills buf with up to max bytes, returns how many. */
 typedef size_t (*machine_input_fn)(void *ctx, uint8_t *buf, size_t max);
@@ -101,14 +94,8 @@ typedef struct machine {
     bool halt_requested;  /* VMI Halt: wait for an interrupt at the next stop */
     bool step_shadow;     /* an interrupt waits for the instruction after `sti` */
 
-    bool rom_initialized; /* the guest called Init */
+    rom_state rom;        /* the ROM's own state (rom/rom.h): Init, page tables, native calls in flight */
     uint8_t *pt_pages;    /* per physical page: VMI page flags if AllocatePage made it a page table */
-    uint32_t pt_count;
-    linear_mapping linear_maps[MACHINE_LINEAR_SLOTS];
-    uint32_t lazy_mode;
-    uint8_t ap_state[MACHINE_AP_STATE_SIZE]; /* SetInitialAPState, recorded */
-    uint32_t ap_state_apic;
-    bool ap_state_set;
     uint64_t insns_before_boot; /* instructions retired by earlier boots (--reboot-restarts) */
     uint64_t idle_cycles;       /* cycles spent halted (time that passes without instructions) */
     uint32_t reboots;
@@ -187,6 +174,19 @@ void machine_idle(machine *m);
 /* Deliver an exception or interrupt through the guest IDT and log it; on failure (triple
  * fault, unsupported gate) the run ends as a crash and false is returned. */
 bool machine_deliver(machine *m, const vcpu_event *ev);
+
+/* The VMI ROM (machine_rom.c). machine_rom_call: a block starts at linear `pc` that may be a
+ * ROM entry: perform or begin the call; returns VCPU_ROM_*. machine_rom_block: a block starts
+ * while a native call is in flight (vcpu_watch_blocks): log it if its slot has returned.
+ * machine_rom_fault: an exception is about to be delivered: a native call faulting inside its
+ * slot is logged as failed. machine_rom_end: the run ended; calls still in flight are logged
+ * as failed. */
+int machine_rom_call(machine *m, uint32_t pc);
+void machine_rom_block(machine *m, uint32_t pc);
+void machine_rom_fault(machine *m, const vcpu_event *ev);
+void machine_rom_end(machine *m);
+bool machine_rom_open(machine *m, vm_error *err);
+void machine_rom_reset(machine *m);
 
 /* Short name of an end reason ("shutdown", "halted", ...). */
 const char *machine_end_name(machine_end why);

@@ -345,6 +345,11 @@ static bool read_header(rec_reader *r, rec_header *h, vm_error *err)
                        r->path, version, REC_VERSION);
     if (version == 0)
         return header_fail(err, r->path, got, "record format version 0 is not valid");
+    if (version < REC_VERSION)
+        return vm_fail(err, VM_EFORMAT,
+                       "%s: record format version %" PRIu32 " was made by an older vmiemu, which recorded "
+                       "native VMI calls before they ran; record it again",
+                       r->path, version);
     if (got < REC_HDR_FIXED)
         return header_fail(err, r->path, got, NULL);
     size_t cmdlen = (size_t)get_le(hdr + 63, 2);

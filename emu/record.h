@@ -38,7 +38,9 @@
 
 #include "emu/error.h"
 
-#define REC_VERSION 1u
+/* 2: a native VMI call's REC_CALL is written once its ROM slot has returned, with the registers
+ * after it (version 1 wrote it before the slot ran); a version-1 record is refused. */
+#define REC_VERSION 2u
 #define REC_MAX_PAYLOAD 256u          /* bytes in one entry's payload */
 #define REC_MAX_CMDLINE 1023u         /* bytes of command line, without the NUL */
 #define REC_CHUNK_TARGET (64u * 1024) /* the writer flushes before a chunk grows past this */

@@ -23,10 +23,9 @@ typedef struct machine_state {
     pit pit;
     apic lapic;
     alarms alarms;
-    bool rom_initialized, halt_requested, step_shadow, ap_state_set;
-    uint32_t pt_count, lazy_mode, ap_state_apic, reboots;
-    linear_mapping linear_maps[MACHINE_LINEAR_SLOTS];
-    uint8_t ap_state[MACHINE_AP_STATE_SIZE];
+    bool halt_requested, step_shadow;
+    uint32_t reboots;
+    rom_state rom; /* plain data, copied whole (padding included, for the digest) */
     uint64_t idle_cycles, insns_before_boot;
 } machine_state;
 
@@ -69,16 +68,10 @@ static void save_state(const machine *m, machine_state *s)
     s->pit = m->pit;
     s->lapic = m->lapic;
     s->alarms = m->alarms;
-    s->rom_initialized = m->rom_initialized;
     s->halt_requested = m->halt_requested;
     s->step_shadow = m->step_shadow;
-    s->ap_state_set = m->ap_state_set;
-    s->pt_count = m->pt_count;
-    s->lazy_mode = m->lazy_mode;
-    s->ap_state_apic = m->ap_state_apic;
     s->reboots = m->reboots;
-    memcpy(s->linear_maps, m->linear_maps, sizeof s->linear_maps);
-    memcpy(s->ap_state, m->ap_state, sizeof s->ap_state);
+    memcpy(&s->rom, &m->rom, sizeof s->rom);
     s->idle_cycles = m->idle_cycles;
     s->insns_before_boot = m->insns_before_boot;
 }
@@ -95,16 +88,11 @@ static void load_state(machine *m, const machine_state *s)
     m->pit = s->pit;
     m->lapic = s->lapic;
     m->alarms = s->alarms;
-    m->rom_initialized = s->rom_initialized;
     m->halt_requested = s->halt_requested;
     m->step_shadow = s->step_shadow;
-    m->ap_state_set = s->ap_state_set;
-    m->pt_count = s->pt_count;
-    m->lazy_mode = s->lazy_mode;
-    m->ap_state_apic = s->ap_state_apic;
     m->reboots = s->reboots;
-    memcpy(m->linear_maps, s->linear_maps, sizeof s->linear_maps);
-    memcpy(m->ap_state, s->ap_state, sizeof s->ap_state);
+    memcpy(&m->rom, &s->rom, sizeof m->rom);
+    vcpu_watch_blocks(m->cpu, m->rom.npending > 0); /* a native ROM call in flight at the snapshot */
     m->idle_cycles = s->idle_cycles;
     m->insns_before_boot = s->insns_before_boot;
 }

@@ -365,12 +365,12 @@ static void info_rom(shell *s)
 {
     machine *m = s->m;
     fprintf(s->out, "VMI ROM %s at 0x%05x, API %d.%d, %u bytes; Init %s\n", m->cfg.rom_enabled ? "present" : "absent",
-            PHYS_ROM_BASE, ROM_API_MAJOR, ROM_API_MINOR, ROM_IMAGE_SIZE, m->rom_initialized ? "called" : "not called");
-    fprintf(s->out, "page tables tracked: %u; lazy mode %u\n", m->pt_count, m->lazy_mode);
-    for (int i = 0; i < MACHINE_LINEAR_SLOTS; i++)
-        if (m->linear_maps[i].set)
-            fprintf(s->out, "linear mapping %d: 0x%08x, %u pages from pfn 0x%x\n", i, m->linear_maps[i].linear,
-                    m->linear_maps[i].pages, m->linear_maps[i].pfn);
+            PHYS_ROM_BASE, ROM_API_MAJOR, ROM_API_MINOR, ROM_IMAGE_SIZE, m->rom.initialized ? "called" : "not called");
+    fprintf(s->out, "page tables tracked: %u; lazy mode %u\n", m->rom.pt_count, m->rom.lazy_mode);
+    for (int i = 0; i < ROM_LINEAR_SLOTS; i++)
+        if (m->rom.linear_maps[i].set)
+            fprintf(s->out, "linear mapping %d: 0x%08x, %u pages from pfn 0x%x\n", i, m->rom.linear_maps[i].linear,
+                    m->rom.linear_maps[i].pages, m->rom.linear_maps[i].pfn);
 }
 
 static bool cmd_info(shell *s, int argc, char **argv, vm_error *err)

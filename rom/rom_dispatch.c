@@ -1,16 +1,20 @@
-#include "rom/rom_dispatch.h"
-
+/* The ROM call trap: turns "a block starts at ROM code" into a call record. The ROM performs
+ * host calls through the services in rom_ctx; emu/ applies the record (registers, return,
+ * log, record file). A native call's record waits in rom_state until its slot has run. */
 #include <string.h>
 
-#include "emu/machine.h"
 #include "rom/rom.h"
+
+#define CR4_TSD 0x4u
+#define CR4_PCE 0x100u
+#define IO_DELAY_PORT 0x80u
 
 /* Where the call instruction that pushed `ret` starts, for the log: a direct `call rel32`
  * (Linux's patched sites) or the common indirect forms; otherwise the return address. */
-static uint32_t caller_eip(machine *m, uint32_t ret)
+static uint32_t caller_eip(rom_ctx *x, uint32_t ret)
 {
     uint8_t b[7] = {0};
-    if (ret < 7 || !vcpu_read_linear(m->cpu, ret - 7, b, sizeof b))
+    if (ret < 7 || !x->svc->read(x->o, ret - 7, b, sizeof b))
         return ret;
     if (b[2] == 0xE8)
         return ret - 5; /* call rel32 */
@@ -23,129 +27,152 @@ static uint32_t caller_eip(machine *m, uint32_t ret)
     return ret;
 }
 
-static void write_result(machine *m, const rom_call *call, const rom_frame *f)
+/* The registers a result occupies, by how the log shows it. */
+static void put_result(rom_record *r, const rom_call *call, const rom_frame *f)
 {
     switch (call->result_type) {
     case ROM_T_NONE:
         break;
     case ROM_T_CPUID:
-        vcpu_set(m->cpu, CPU_EAX, f->cpuid[0]);
-        vcpu_set(m->cpu, CPU_EBX, f->cpuid[1]);
-        vcpu_set(m->cpu, CPU_ECX, f->cpuid[2]);
-        vcpu_set(m->cpu, CPU_EDX, f->cpuid[3]);
+        r->out_mask |= 1u << ROM_EAX | 1u << ROM_EBX | 1u << ROM_ECX | 1u << ROM_EDX;
+        r->out[ROM_EAX] = f->cpuid[0];
+        r->out[ROM_EBX] = f->cpuid[1];
+        r->out[ROM_ECX] = f->cpuid[2];
+        r->out[ROM_EDX] = f->cpuid[3];
         break;
     case ROM_T_U64:
     case ROM_T_NS:
     case ROM_T_RELOC:
-        vcpu_set(m->cpu, CPU_EDX, (uint32_t)(f->result >> 32));
+        r->out_mask |= 1u << ROM_EDX;
+        r->out[ROM_EDX] = (uint32_t)(f->result >> 32);
         /* fall through */
     default:
-        vcpu_set(m->cpu, CPU_EAX, (uint32_t)f->result);
+        r->out_mask |= 1u << ROM_EAX;
+        r->out[ROM_EAX] = (uint32_t)f->result;
         break;
     }
 }
 
-static void log_call(machine *m, uint16_t num, const rom_call *call, const rom_frame *f, uint32_t eip)
+/* The call's part of the record: number, arguments, result. */
+static void put_call(rom_record *r, const rom_call *call, const rom_frame *f, uint32_t eip)
 {
-    vm_event ev = {0};
-    ev.kind = EV_VMI_CALL;
-    ev.num = num;
-    ev.icount = machine_insns(m);
-    ev.eip = eip;
-    ev.nargs = call->nargs;
-    memcpy(ev.args, f->args, sizeof ev.args);
-    ev.result = f->result;
-    memcpy(ev.extra, &f->cpuid[1], sizeof ev.extra);
-    ev.failed = f->failed;
-    evlog_add(&m->log, &ev);
-}
-
-static void log_guest_error(machine *m, uint32_t eip, uint32_t offset)
-{
-    vm_event ev = {0};
-    ev.kind = EV_GUEST_ERROR;
-    ev.icount = machine_insns(m);
-    ev.eip = eip;
-    ev.nargs = 1;
-    ev.args[0] = offset;
-    evlog_add(&m->log, &ev);
-}
-
-static void guest_error(machine *m, uint32_t eip, const char *what, uint32_t offset)
-{
-    log_guest_error(m, eip, offset);
-    machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: %s (ROM offset 0x%x)", eip, what, offset);
-}
-
-static uint16_t event_number(const rom_call *call)
-{
-    if (call == &rom_entry_init)
-        return EV_NUM_INIT;
-    if (call == &rom_entry_reloc)
-        return EV_NUM_RELOC;
-    return call->num;
+    r->is_call = true;
+    r->num = call->num; /* Init and GetRelocationInfo carry ROM_NUM_INIT, ROM_NUM_RELOC */
+    r->nargs = call->nargs;
+    r->eip = eip;
+    memcpy(r->args, f->args, sizeof r->args);
+    r->result = f->result;
+    memcpy(r->extra, &f->cpuid[1], sizeof r->extra);
+    r->failed = f->failed;
 }
 
 /* The guest's arguments as the call convention places them: EAX, EDX, ECX, then the stack
  * above the return address. False if the stack cannot be read. */
-static bool read_args(machine *m, const rom_call *call, rom_frame *f, uint32_t *ret, uint32_t *esp_out)
+static bool read_args(rom_ctx *x, const rom_call *call, rom_frame *f, uint32_t *ret)
 {
-    uint32_t regs[CPU_ESP + 1], stack_args[2] = {0};
-    vcpu_get_first(m->cpu, regs, CPU_ESP + 1); /* one batch: EAX ECX EDX EBX ESP */
-    uint32_t esp = regs[CPU_ESP];
-    *esp_out = esp;
-    f->args[0] = regs[CPU_EAX];
-    f->args[1] = regs[CPU_EDX];
-    f->args[2] = regs[CPU_ECX];
-    if (!vcpu_read_linear(m->cpu, esp, ret, sizeof *ret) ||
-        (call->nargs > 3 && !vcpu_read_linear(m->cpu, esp + 4, stack_args, sizeof stack_args)))
+    uint32_t esp = x->regs[ROM_ESP], stack_args[2] = {0};
+    f->args[0] = x->regs[ROM_EAX];
+    f->args[1] = x->regs[ROM_EDX];
+    f->args[2] = x->regs[ROM_ECX];
+    if (!x->svc->read(x->o, esp, ret, sizeof *ret) ||
+        (call->nargs > 3 && !x->svc->read(x->o, esp + 4, stack_args, sizeof stack_args)))
         return false;
     f->args[3] = stack_args[0];
     f->args[4] = stack_args[1];
     return true;
 }
 
-/* A native call: log it (with what the host can tell about its result), then let the CPU run
- * the slot's real instructions, which fault in the guest if the arguments are bad. */
-static int log_native(machine *m, const rom_call *call, uint32_t pc)
+/* A native call: the CPU runs the slot's real instructions, which fault in the guest if the
+ * arguments are bad. The record holds the arguments now; rom_native_finish adds the result
+ * from the registers after the slot's ret (or marks it failed if the slot faulted). */
+static rom_record begin_native(rom_ctx *x, const rom_call *call, uint32_t pc, uint32_t offset)
 {
+    rom_record r;
+    memset(&r, 0, sizeof r);
+    r.action = ROM_ACT_NATIVE;
+    r.offset = offset;
+    r.slot_pc = pc;
+    r.slot_len = call->native_len;
     rom_frame f = {0};
-    uint32_t eip = pc;
+    uint32_t eip = pc, ret = 0;
     if (call->reloc == ROM_RELOC_JUMP_REL && call->nargs == 3) { /* IRET: the frame is on top */
-        vcpu_read_linear(m->cpu, vcpu_get(m->cpu, CPU_ESP), f.args, 3 * sizeof f.args[0]);
+        x->svc->read(x->o, x->regs[ROM_ESP], f.args, 3 * sizeof f.args[0]);
     } else if (call->reloc == ROM_RELOC_JUMP_REL) { /* SYSEXIT: EDX = eip, ECX = esp */
-        f.args[0] = vcpu_get(m->cpu, CPU_EDX);
-        f.args[1] = vcpu_get(m->cpu, CPU_ECX);
+        f.args[0] = x->regs[ROM_EDX];
+        f.args[1] = x->regs[ROM_ECX];
+    } else if (read_args(x, call, &f, &ret)) {
+        eip = caller_eip(x, ret);
+        r.ret_eip = ret;
+        r.ret_esp = x->regs[ROM_ESP] + 4;
     } else {
-        uint32_t ret;
-        uint32_t esp;
-        if (read_args(m, call, &f, &ret, &esp))
-            eip = caller_eip(m, ret);
-        if (call->handler)
-            call->handler(m, &f);
+        r.ret_esp = 1; /* unreadable stack: the slot's ret faults (no block starts at ESP 1) */
     }
-    log_call(m, call->num, call, &f, eip);
-    return VCPU_ROM_RUN;
+    put_call(&r, call, &f, eip);
+    rom_state *st = x->st;
+    if (st->npending == ROM_PENDING_MAX) { /* the caller finishes one first (machine_rom.c) */
+        memmove(st->pending, st->pending + 1, (ROM_PENDING_MAX - 1) * sizeof st->pending[0]);
+        st->npending--;
+    }
+    memcpy(&st->pending[st->npending++], &r, sizeof r); /* padding too: snapshots digest it */
+    return r;
 }
 
-#define CR4_TSD 0x4u
-#define CR4_PCE 0x100u
-#define IO_DELAY_PORT 0x80u
+int rom_native_returned(const rom_state *st, uint32_t pc, uint32_t esp)
+{
+    for (int i = (int)st->npending - 1; i >= 0; i--) {
+        const rom_record *p = &st->pending[i];
+        if (p->ret_esp == 0 ? pc - p->slot_pc >= p->slot_len /* IRET, SYSEXIT: once out of the slot */
+                            : pc == p->ret_eip && esp == p->ret_esp)
+            return i;
+    }
+    return -1;
+}
+
+int rom_native_faulted(const rom_state *st, uint32_t fault_eip)
+{
+    for (int i = (int)st->npending - 1; i >= 0; i--)
+        if (fault_eip - st->pending[i].slot_pc < st->pending[i].slot_len)
+            return i;
+    return -1;
+}
+
+rom_record rom_native_finish(rom_ctx *x, int index, const uint32_t *regs_after, bool faulted)
+{
+    rom_state *st = x->st;
+    rom_record r = st->pending[index];
+    memmove(&st->pending[index], &st->pending[index + 1], (st->npending - (uint32_t)index - 1) * sizeof r);
+    memset(&st->pending[--st->npending], 0, sizeof r);
+    const rom_call *call = rom_call_find(r.num);
+    r.failed = faulted;
+    if (!faulted && call) {
+        switch (call->result_type) {
+        case ROM_T_NONE:
+            break;
+        case ROM_T_U64:
+            r.result = (uint64_t)regs_after[ROM_EDX] << 32 | regs_after[ROM_EAX];
+            break;
+        default:
+            r.result = regs_after[ROM_EAX];
+            break;
+        }
+    }
+    return r;
+}
 
 /* May the guest make this host call at its present privilege level? The rule is the one of the
  * instruction the call stands for (rom.h, rom_priv); the kernel's own calls cost one look at
  * CS, read with the call's registers. */
-static bool call_permitted(machine *m, const rom_call *call)
+static bool call_permitted(rom_ctx *x, const rom_call *call)
 {
-    if (call->priv == ROM_PRIV_ANY || vcpu_cpl(m->cpu) == 0)
+    if (call->priv == ROM_PRIV_ANY || x->svc->cpl(x->o) == 0)
         return true;
     switch (call->priv) {
     case ROM_PRIV_TSD:
-        return !(vcpu_get(m->cpu, CPU_CR4) & CR4_TSD);
+        return !(x->svc->get(x->o, ROM_CR4) & CR4_TSD);
     case ROM_PRIV_PCE:
-        return vcpu_get(m->cpu, CPU_CR4) & CR4_PCE;
+        return x->svc->get(x->o, ROM_CR4) & CR4_PCE;
     case ROM_PRIV_IO_DELAY:
-        return vcpu_io_allowed(m->cpu, IO_DELAY_PORT, 1);
+        return x->svc->io_allowed(x->o, IO_DELAY_PORT, 1);
     default:
         return false;
     }
@@ -156,82 +183,63 @@ static bool call_permitted(machine *m, const rom_call *call)
  * on the stack. The entry is where the guest's view of the privileged instruction is: a native
  * call's slot faults at the same place, and the kernel's #GP handler sees a fault in ROM code
  * reached from user mode. */
-static int refuse(machine *m, const rom_call *call, uint32_t pc)
+static rom_record refuse(rom_ctx *x, const rom_call *call, uint32_t pc, uint32_t offset)
 {
+    rom_record r = {.action = ROM_ACT_REFUSED, .offset = offset};
     rom_frame f = {.failed = true};
-    uint32_t ret, esp, eip = pc;
-    if (read_args(m, call, &f, &ret, &esp))
-        eip = caller_eip(m, ret);
-    log_call(m, event_number(call), call, &f, eip);
-    return VCPU_ROM_REFUSED;
+    uint32_t ret, eip = pc;
+    if (read_args(x, call, &f, &ret))
+        eip = caller_eip(x, ret);
+    put_call(&r, call, &f, eip);
+    return r;
 }
 
-/* User code in the ROM off any call entry (or at a call this build lacks): at the kernel's
- * privilege that ends the run as a guest error, but a user process must not end the machine,
- * so it is refused like a privileged call, logged as a guest error without ending the run. */
-static int refuse_stray(machine *m, uint32_t pc, uint32_t offset)
+static rom_record guest_error(uint32_t pc, uint32_t offset, rom_action action, const char *what)
 {
-    log_guest_error(m, pc, offset);
-    return VCPU_ROM_REFUSED;
+    return (rom_record){.action = action, .eip = pc, .offset = offset, .error = what};
 }
 
-/* A VMI-call breakpoint on this call: stop before it once; running on performs it. */
-static bool break_before(machine *m, const rom_call *call)
-{
-    uint16_t num = event_number(call);
-    if (num >= MACHINE_VMI_BREAKS || !m->vmi_breaks[num])
-        return false;
-    uint64_t now = machine_insns(m);
-    if (m->vmi_break_skip == now)
-        return false;
-    m->vmi_break_skip = now;
-    return true;
-}
-
-int rom_dispatch(machine *m, uint32_t pc)
+rom_record rom_dispatch(rom_ctx *x, uint32_t pc)
 {
     uint64_t phys;
-    if (!m->cfg.rom_enabled || !vcpu_translate(m->cpu, pc, false, &phys))
-        return VCPU_ROM_RUN;
-    if (phys < PHYS_ROM_BASE || phys >= PHYS_ROM_BASE + ROM_IMAGE_SIZE)
-        return VCPU_ROM_RUN;
-    uint32_t offset = (uint32_t)(phys - PHYS_ROM_BASE);
+    rom_record run = {.action = ROM_ACT_RUN};
+    if (!x->svc->translate(x->o, pc, false, &phys) || phys < ROM_PHYS_BASE || phys >= ROM_PHYS_BASE + ROM_IMAGE_SIZE)
+        return run;
+    uint32_t offset = (uint32_t)(phys - ROM_PHYS_BASE);
     const rom_call *call = rom_entry_at(offset);
     if (!call) {
         if (rom_inside_native_code(offset))
-            return VCPU_ROM_RUN;
-        if (vcpu_cpl(m->cpu) > 0)
-            return refuse_stray(m, pc, offset);
-        guest_error(m, pc, "execution inside the VMI ROM that is not a call entry", offset);
-        return VCPU_ROM_DONE;
+            return run;
+        /* User code off any entry must not end the machine: refused like a privileged call. */
+        if (x->svc->cpl(x->o) > 0)
+            return guest_error(pc, offset, ROM_ACT_REFUSED, NULL);
+        return guest_error(pc, offset, ROM_ACT_CRASH, "execution inside the VMI ROM that is not a call entry");
     }
-    if (break_before(m, call))
-        return VCPU_ROM_BREAK;
+    if (x->svc->break_before(x->o, call->num))
+        return (rom_record){.action = ROM_ACT_BREAK};
     if (call->native_code)
-        return log_native(m, call, pc);
-    if (!call_permitted(m, call))
-        return refuse(m, call, pc);
+        return begin_native(x, call, pc, offset);
+    if (!call_permitted(x, call))
+        return refuse(x, call, pc, offset);
 
-    uint32_t esp, ret;
+    uint32_t ret;
     rom_frame f = {0};
-    if (!read_args(m, call, &f, &ret, &esp)) {
-        guest_error(m, pc, "VMI call with an unreadable stack", offset);
-        return VCPU_ROM_DONE;
-    }
+    if (!read_args(x, call, &f, &ret))
+        return guest_error(pc, offset, ROM_ACT_CRASH, "VMI call with an unreadable stack");
     f.linear_base = pc - offset;
-    uint32_t eip = caller_eip(m, ret);
-
+    uint32_t eip = caller_eip(x, ret);
+    rom_record r = {.action = ROM_ACT_DONE, .offset = offset};
     if (!rom_call_implemented(call)) {
         f.failed = true;
-        log_call(m, event_number(call), call, &f, eip);
-        machine_end_run(m, END_CRASH,
-                        "guest error at eip 0x%08x: called VMI %s, which this build does not implement "
-                        "(GetRelocationInfo answers NONE for it)", eip, call->name);
-        return VCPU_ROM_DONE;
+        put_call(&r, call, &f, eip);
+        r.action = ROM_ACT_CRASH;
+        r.error = "called a VMI call this build does not implement (GetRelocationInfo answers NONE for it)";
+        return r;
     }
-    call->handler(m, &f);
-    write_result(m, call, &f);
-    vcpu_return_from_rom(m->cpu, esp + 4, ret);
-    log_call(m, event_number(call), call, &f, eip);
-    return VCPU_ROM_DONE;
+    call->handler(x, &f);
+    put_call(&r, call, &f, eip);
+    put_result(&r, call, &f);
+    r.ret_esp = x->regs[ROM_ESP] + 4;
+    r.ret_eip = ret;
+    return r;
 }

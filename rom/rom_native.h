@@ -1,6 +1,7 @@
 /* Machine code for the calls whose ROM slot runs real instructions: the CPU itself carries out
  * descriptor-table loads, control-register moves, TLB invalidation, page-table stores and the
- * interrupt flag, with every check and fault a native instruction has. The trap only logs. */
+ * interrupt flag, with every check and fault a native instruction has. The host only logs
+ * the call, once the slot has returned (rom_dispatch.c). */
 #ifndef VMIEMU_ROM_NATIVE_H
 #define VMIEMU_ROM_NATIVE_H
 

@@ -5,7 +5,6 @@
 
 #include "emu/machine.h"
 #include "rom/rom.h"
-#include "rom/rom_dispatch.h"
 #include "rom/rom_handlers.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
@@ -49,7 +48,7 @@ static bool call_at(uint32_t off, uint32_t eax, uint32_t edx, uint32_t ecx, uint
     vcpu_set(m.cpu, CPU_ESI, 0x51515151u);
     vcpu_set(m.cpu, CPU_EDI, 0xD1D1D1D1u);
     vcpu_set(m.cpu, CPU_EBP, 0xBBBBBBBBu);
-    return rom_dispatch(&m, PHYS_ROM_BASE + off);
+    return machine_rom_call(&m, PHYS_ROM_BASE + off);
 }
 
 static uint64_t edx_eax(void)
@@ -71,10 +70,10 @@ static void assert_returned_and_preserved(void)
 
 START_TEST(test_init_returns_zero_and_activates_the_rom)
 {
-    m.rom_initialized = false;
+    m.rom.initialized = false;
     ck_assert(call_at(ROM_INIT_OFFSET, 0xFFFF, 0, 0, 0, 0));
     ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EAX), 0);
-    ck_assert(m.rom_initialized);
+    ck_assert(m.rom.initialized);
     ck_assert_uint_eq(last_event()->num, EV_NUM_INIT);
     assert_returned_and_preserved();
 }
@@ -110,7 +109,7 @@ END_TEST
 START_TEST(test_relocation_is_relative_to_the_alias_called_through)
 {
     rom_frame f = {.args = {27}, .linear_base = 0xC00C0000u};
-    rom_do_get_reloc(&m, &f);
+    rom_do_get_reloc(NULL, &f);
     ck_assert_uint_eq((uint32_t)f.result, 0xC00C0000u + SLOT(27));
     ck_assert_uint_eq(f.result >> 32, ROM_RELOC_CALL_REL);
 }
@@ -271,7 +270,7 @@ END_TEST
 START_TEST(test_call_with_unreadable_stack_is_a_guest_error)
 {
     vcpu_set(m.cpu, CPU_ESP, 0xFFFFFFF0u); /* no memory there */
-    ck_assert(rom_dispatch(&m, PHYS_ROM_BASE + SLOT(27)));
+    ck_assert(machine_rom_call(&m, PHYS_ROM_BASE + SLOT(27)));
     ck_assert_int_eq(m.end, END_CRASH);
     ck_assert_ptr_nonnull(strstr(m.end_message, "unreadable stack"));
 }
@@ -279,8 +278,8 @@ END_TEST
 
 START_TEST(test_code_outside_the_rom_is_not_a_call)
 {
-    ck_assert(!rom_dispatch(&m, 0x000C8000u)); /* hole after the ROM image */
-    ck_assert(!rom_dispatch(&m, 0x001C0000u)); /* same low bits, ordinary RAM */
+    ck_assert(!machine_rom_call(&m, 0x000C8000u)); /* hole after the ROM image */
+    ck_assert(!machine_rom_call(&m, 0x001C0000u)); /* same low bits, ordinary RAM */
     ck_assert_int_eq(m.end, END_RUNNING);
 }
 END_TEST
@@ -292,7 +291,7 @@ START_TEST(test_no_rom_machine_never_dispatches)
     machine_config_defaults(&c);
     c.rom_enabled = false;
     boot(&c, 100);
-    ck_assert(!rom_dispatch(&m, PHYS_ROM_BASE + SLOT(27)));
+    ck_assert(!machine_rom_call(&m, PHYS_ROM_BASE + SLOT(27)));
     ck_assert_uint_eq(phys_read32(&m.mem, PHYS_ROM_BASE), 0);
 }
 END_TEST

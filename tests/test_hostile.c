@@ -62,7 +62,7 @@ START_TEST(test_page_calls_refuse_frames_outside_ram_and_bad_flags)
     assert_failed(44, 0);
     assert_failed(44, 1);
     assert_failed(45, 0);
-    ck_assert_uint_eq(m.pt_count, 0);
+    ck_assert_uint_eq(m.rom.pt_count, 0);
 }
 END_TEST
 
@@ -73,8 +73,8 @@ START_TEST(test_mapping_mode_apic_and_debug_calls_refuse_nonsense)
     assert_failed(63, 0);
     assert_failed(64, 0);
     assert_failed(25, 0);
-    ck_assert(!m.linear_maps[0].set);
-    ck_assert_uint_eq(m.lazy_mode, 0);
+    ck_assert(!m.rom.linear_maps[0].set);
+    ck_assert_uint_eq(m.rom.lazy_mode, 0);
 }
 END_TEST
 
@@ -119,7 +119,7 @@ START_TEST(test_descriptor_table_from_the_open_bus_is_logged)
         reads += tu_event(&m.log, i)->kind == EV_MEMORY && tu_event(&m.log, i)->args[0] >= 0xF0000000u;
     ck_assert_uint_ge(reads, 1); /* lgdt read its 6 bytes from the open bus */
     assert_failed(62, 0);        /* the host does not read AP state from I/O space */
-    ck_assert(!m.ap_state_set);
+    ck_assert(!m.rom.ap_state_set);
 }
 END_TEST
 

@@ -588,7 +588,19 @@ START_TEST(test_rejects_a_record_from_a_future_version)
     spew(path, buf, size);
     free(buf);
     assert_open_fails(path, VM_EFORMAT,
-                      "record format version 2 is newer than this vmiemu reads (version 1)");
+                      "record format version 3 is newer than this vmiemu reads (version 2)");
+}
+END_TEST
+
+START_TEST(test_rejects_a_version_1_record_made_before_native_calls_were_logged_after_they_ran)
+{
+    write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    put32(buf + 9, 1);
+    spew(path, buf, size);
+    free(buf);
+    assert_open_fails(path, VM_EFORMAT, "version 1 was made by an older vmiemu");
 }
 END_TEST
 
@@ -1039,6 +1051,7 @@ static Suite *record_suite(void)
     tcase_add_test(header, test_rejects_an_empty_file);
     tcase_add_test(header, test_rejects_a_file_without_the_magic);
     tcase_add_test(header, test_rejects_a_record_from_a_future_version);
+    tcase_add_test(header, test_rejects_a_version_1_record_made_before_native_calls_were_logged_after_they_ran);
     tcase_add_test(header, test_rejects_version_zero);
     tcase_add_test(header, test_rejects_a_header_with_a_bad_crc);
     tcase_add_test(header, test_rejects_a_header_claiming_an_overlong_command_line);

@@ -129,6 +129,20 @@ START_TEST(test_table_numbers_match_their_index_and_names_are_unique)
 }
 END_TEST
 
+START_TEST(test_table_check_passes_and_the_enum_has_vmi_md_numbers)
+{
+    ck_assert(rom_table_check());
+    ck_assert_int_eq(VMI_CALL_CPUID, 0);
+    ck_assert_int_eq(VMI_CALL_SetPxE, 38);
+    ck_assert_int_eq(VMI_CALL_SetLinearMapping, 48);
+    ck_assert_int_eq(VMI_CALL_SetIOPLMask, 61);
+    ck_assert_int_eq(VMI_CALL_SetLazyMode, 73);
+    ck_assert_str_eq(rom_call_find(VMI_CALL_SetPxE)->name, "SetPxE");
+    ck_assert_uint_eq(rom_entry_init.num, ROM_NUM_INIT);
+    ck_assert_uint_eq(rom_entry_reloc.num, ROM_NUM_RELOC);
+}
+END_TEST
+
 START_TEST(test_undefined_numbers_have_no_entry_and_answer_none)
 {
     for (uint32_t n = 49; n <= 60; n++) {
@@ -163,6 +177,86 @@ START_TEST(test_unimplemented_calls_answer_none)
 }
 END_TEST
 
+/* A stand-in machine for rom_dispatch: flat memory (4 pages at 0), ring 0, a fixed clock. */
+static uint8_t stub_mem[0x4000];
+static uint64_t stub_cycles = 1234567;
+static uint32_t stub_get(void *o, rom_reg r) { (void)o, (void)r; return 0; }
+static bool stub_set(void *o, rom_reg r, uint32_t v) { (void)o, (void)r, (void)v; return true; }
+static bool stub_read(void *o, uint32_t at, void *dst, uint32_t n)
+{
+    (void)o;
+    if ((uint64_t)at + n > sizeof stub_mem)
+        return false;
+    memcpy(dst, stub_mem + at, n);
+    return true;
+}
+static bool stub_write(void *o, uint32_t at, const void *src, uint32_t n) { (void)o, (void)at, (void)src, (void)n; return false; }
+static bool stub_translate(void *o, uint32_t at, bool w, uint64_t *phys) { (void)o, (void)w; *phys = at; return true; }
+static bool stub_table(void *o, rom_table t, uint32_t *b, uint32_t *l, uint16_t *sel) { (void)o, (void)t, (void)b, (void)l, (void)sel; return false; }
+static uint32_t stub_cpl(void *o) { (void)o; return 0; }
+static bool stub_io(void *o, uint16_t p, int n) { (void)o, (void)p, (void)n; return false; }
+static uint64_t stub_clock(void *o) { (void)o; return stub_cycles; }
+static void stub_cpuid(void *o, uint32_t r[4]) { (void)o, (void)r; }
+static bool stub_alarm_set(void *o, uint32_t f, uint64_t e, uint64_t p) { (void)o, (void)f, (void)e, (void)p; return false; }
+static bool stub_alarm_cancel(void *o, uint32_t f) { (void)o, (void)f; return false; }
+static bool stub_apic_write(void *o, uint32_t r, uint32_t v) { (void)o, (void)r, (void)v; return false; }
+static bool stub_apic_read(void *o, uint32_t r, uint32_t *v) { (void)o, (void)r, (void)v; return false; }
+static void stub_forget(void *o, uint32_t root) { (void)o, (void)root; }
+static void stub_request(void *o, rom_request w) { (void)o, (void)w; }
+static bool stub_break(void *o, uint16_t n) { (void)o, (void)n; return false; }
+static const rom_services stub_services = {
+    stub_get, stub_set, stub_read, stub_write, stub_translate, stub_table, stub_cpl, stub_io, stub_clock,
+    stub_clock, stub_clock, stub_cpuid, stub_alarm_set, stub_alarm_cancel, stub_apic_write, stub_apic_read,
+    stub_forget, stub_request, stub_break,
+};
+
+START_TEST(test_dispatch_needs_only_a_rom_ctx_and_returns_the_call_record)
+{
+    rom_state st;
+    uint8_t pt_pages[4] = {0};
+    memset(&st, 0, sizeof st);
+    uint32_t ret = 0x1005;
+    memcpy(stub_mem + 0x3000, &ret, 4);
+    stub_mem[0x1000] = 0xE8; /* call rel32 at 0x1000 returns to 0x1005 */
+    rom_ctx x = {&stub_services, NULL, &st, pt_pages, 4, {0}};
+    x.regs[ROM_ESP] = 0x3000;
+    rom_record r = rom_dispatch(&x, ROM_PHYS_BASE + ROM_SLOT_BASE + VMI_CALL_RDTSC * ROM_SLOT_SIZE);
+    ck_assert_int_eq(r.action, ROM_ACT_DONE);
+    ck_assert(r.is_call);
+    ck_assert_uint_eq(r.num, VMI_CALL_RDTSC);
+    ck_assert_uint_eq(r.result, stub_cycles);
+    ck_assert_uint_eq(r.out_mask, 1u << ROM_EAX | 1u << ROM_EDX);
+    ck_assert_uint_eq(r.out[ROM_EAX], (uint32_t)stub_cycles);
+    ck_assert_uint_eq(r.eip, 0x1000);
+    ck_assert_uint_eq(r.ret_eip, 0x1005);
+    ck_assert_uint_eq(r.ret_esp, 0x3004);
+}
+END_TEST
+
+START_TEST(test_a_native_call_waits_in_rom_state_until_its_return)
+{
+    rom_state st;
+    uint8_t pt_pages[4] = {0};
+    memset(&st, 0, sizeof st);
+    uint32_t ret = 0x1005;
+    memcpy(stub_mem + 0x3000, &ret, 4);
+    rom_ctx x = {&stub_services, NULL, &st, pt_pages, 4, {0}};
+    x.regs[ROM_ESP] = 0x3000;
+    uint32_t slot = ROM_PHYS_BASE + ROM_SLOT_BASE + VMI_CALL_GetCR0 * ROM_SLOT_SIZE;
+    ck_assert_int_eq(rom_dispatch(&x, slot).action, ROM_ACT_NATIVE);
+    ck_assert_uint_eq(st.npending, 1);
+    ck_assert_int_eq(rom_native_returned(&st, 0x1005, 0x3000), -1); /* ESP not yet popped */
+    ck_assert_int_eq(rom_native_faulted(&st, slot + 1), 0);
+    ck_assert_int_eq(rom_native_returned(&st, 0x1005, 0x3004), 0);
+    uint32_t after[ROM_CALL_REGS] = {[ROM_EAX] = 0x80000011u};
+    rom_record r = rom_native_finish(&x, 0, after, false);
+    ck_assert_uint_eq(st.npending, 0);
+    ck_assert_uint_eq(r.num, VMI_CALL_GetCR0);
+    ck_assert_uint_eq(r.result, 0x80000011u);
+    ck_assert(!r.failed);
+}
+END_TEST
+
 static Suite *rom_suite(void)
 {
     Suite *s = suite_create("rom");
@@ -182,10 +276,15 @@ static Suite *rom_suite(void)
     TCase *table = tcase_create("table");
     tcase_add_test(table, test_entry_at_maps_offsets_to_calls);
     tcase_add_test(table, test_table_numbers_match_their_index_and_names_are_unique);
+    tcase_add_test(table, test_table_check_passes_and_the_enum_has_vmi_md_numbers);
     tcase_add_test(table, test_undefined_numbers_have_no_entry_and_answer_none);
     tcase_add_test(table, test_foundation_calls_are_call_rel_and_iret_sysexit_jump_rel);
     tcase_add_test(table, test_unimplemented_calls_answer_none);
     suite_add_tcase(s, table);
+    TCase *dispatch = tcase_create("dispatch");
+    tcase_add_test(dispatch, test_dispatch_needs_only_a_rom_ctx_and_returns_the_call_record);
+    tcase_add_test(dispatch, test_a_native_call_waits_in_rom_state_until_its_return);
+    suite_add_tcase(s, dispatch);
     return s;
 }
 

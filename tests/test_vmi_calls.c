@@ -93,7 +93,7 @@ START_TEST(test_paging_built_with_set_pxe_maps_the_high_alias)
     ck_assert_uint_eq(result(12), 0xfeedface);
     ck_assert_uint_eq(m.pt_pages[0x300], 0x42);
     ck_assert_uint_eq(m.pt_pages[0x301], 0x41);
-    ck_assert_uint_eq(m.pt_count, 2);
+    ck_assert_uint_eq(m.rom.pt_count, 2);
 }
 END_TEST
 
@@ -106,10 +106,10 @@ END_TEST
 
 START_TEST(test_linear_mapping_and_lazy_mode_are_recorded)
 {
-    ck_assert(m.linear_maps[0].set);
-    ck_assert_uint_eq(m.linear_maps[0].linear, 0xC0000000u);
-    ck_assert_uint_eq(m.linear_maps[0].pages, 1024);
-    ck_assert_uint_eq(m.lazy_mode, 1);
+    ck_assert(m.rom.linear_maps[0].set);
+    ck_assert_uint_eq(m.rom.linear_maps[0].linear, 0xC0000000u);
+    ck_assert_uint_eq(m.rom.linear_maps[0].pages, 1024);
+    ck_assert_uint_eq(m.rom.lazy_mode, 1);
 }
 END_TEST
 

@@ -44,7 +44,7 @@ START_TEST(test_ring3_survives_every_refused_call_and_runs_to_its_end)
     ck_assert_msg(end == END_EXIT_PORT, "ended %s: %s", machine_end_name(end), m.end_message);
     ck_assert_uint_eq(m.exit_value, 0); /* written by the kernel after both phases */
     ck_assert_uint_eq(m.reboots, 0);
-    ck_assert(!m.rom_initialized);      /* Init from ring 3 did nothing */
+    ck_assert(!m.rom.initialized);      /* Init from ring 3 did nothing */
     ck_assert(!m.halt_requested);
 }
 END_TEST
@@ -85,9 +85,9 @@ END_TEST
 START_TEST(test_refused_calls_change_nothing)
 {
     ck_assert(!m.alarms.a[0].armed && !m.alarms.a[1].armed);
-    ck_assert_uint_eq(m.pt_count, 0);
-    ck_assert_uint_eq(m.lazy_mode, 0);
-    ck_assert(!m.ap_state_set);
+    ck_assert_uint_eq(m.rom.pt_count, 0);
+    ck_assert_uint_eq(m.rom.lazy_mode, 0);
+    ck_assert(!m.rom.ap_state_set);
     ck_assert_uint_eq(vcpu_get(m.cpu, CPU_DR7) & 0xFF, 0);
 }
 END_TEST

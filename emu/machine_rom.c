@@ -1,0 +1,220 @@
+/* The machine's side of the VMI ROM: the services rom/ calls through rom_ctx, and what becomes
+ * of a call record (registers, return, the event log and through it the record file). A native
+ * call is logged once its slot has returned: the CPU watches block starts while one is in
+ * flight (vcpu_watch_blocks), or a fault inside the slot ends it as failed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/machine.h"
+#include "rom/rom.h"
+
+#define SAME_REG(r) _Static_assert((int)ROM_##r == (int)CPU_##r, "rom_reg and cpu_reg differ at " #r)
+SAME_REG(EAX); SAME_REG(ECX); SAME_REG(EDX); SAME_REG(EBX); SAME_REG(ESP); SAME_REG(EBP); SAME_REG(ESI);
+SAME_REG(EDI); SAME_REG(EIP); SAME_REG(EFLAGS); SAME_REG(CS); SAME_REG(SS); SAME_REG(DS); SAME_REG(ES);
+SAME_REG(FS); SAME_REG(GS); SAME_REG(CR0); SAME_REG(CR2); SAME_REG(CR3); SAME_REG(CR4); SAME_REG(DR0);
+SAME_REG(DR1); SAME_REG(DR2); SAME_REG(DR3); SAME_REG(DR6); SAME_REG(DR7);
+_Static_assert(ROM_PHYS_BASE == PHYS_ROM_BASE, "the ROM image's physical address");
+_Static_assert(ROM_NUM_INIT == EV_NUM_INIT && ROM_NUM_RELOC == EV_NUM_RELOC, "event numbers of Init, GetRelocationInfo");
+_Static_assert(ROM_NUM_RELOC < MACHINE_VMI_BREAKS, "a VMI breakpoint for every event number");
+
+static uint32_t svc_get(void *o, rom_reg r) { return vcpu_get(((machine *)o)->cpu, (cpu_reg)r); }
+static bool svc_set(void *o, rom_reg r, uint32_t v) { return vcpu_set(((machine *)o)->cpu, (cpu_reg)r, v); }
+static bool svc_read(void *o, uint32_t at, void *dst, uint32_t n) { return vcpu_read_linear(((machine *)o)->cpu, at, dst, n); }
+static bool svc_write(void *o, uint32_t at, const void *src, uint32_t n)
+{
+    return vcpu_write_linear(((machine *)o)->cpu, at, src, n);
+}
+static bool svc_translate(void *o, uint32_t at, bool write, uint64_t *phys)
+{
+    return vcpu_translate(((machine *)o)->cpu, at, write, phys);
+}
+
+static bool svc_table(void *o, rom_table which, uint32_t *base, uint32_t *limit, uint16_t *selector)
+{
+    vcpu_table_reg t = {0};
+    if (!vcpu_get_table(((machine *)o)->cpu, which == ROM_TABLE_TR ? CPU_TR : CPU_LDTR, &t))
+        return false;
+    *base = t.base;
+    *limit = t.limit;
+    *selector = t.selector;
+    return true;
+}
+
+static uint32_t svc_cpl(void *o) { return vcpu_cpl(((machine *)o)->cpu); }
+static bool svc_io_allowed(void *o, uint16_t port, int size) { return vcpu_io_allowed(((machine *)o)->cpu, port, size); }
+static uint64_t svc_cycles(void *o) { return machine_cycles(o); }
+static uint64_t svc_cycle_hz(void *o) { return machine_cycle_hz(o); }
+static uint64_t svc_wall_ns(void *o) { return machine_wall_ns(o); }
+static void svc_cpuid(void *o, uint32_t regs[4]) { machine_cpuid(o, regs); }
+static bool svc_alarm_set(void *o, uint32_t flags, uint64_t expiry, uint64_t period)
+{
+    return alarms_set(&((machine *)o)->alarms, flags, expiry, period);
+}
+static bool svc_alarm_cancel(void *o, uint32_t flags) { return alarms_cancel(&((machine *)o)->alarms, flags); }
+static bool svc_apic_write(void *o, uint32_t reg, uint32_t v) { return apic_write(&((machine *)o)->lapic, reg, v) == APIC_OK; }
+static bool svc_apic_read(void *o, uint32_t reg, uint32_t *v) { return apic_read(&((machine *)o)->lapic, reg, v); }
+static void svc_forget_space(void *o, uint32_t root) { vcpu_forget_space(((machine *)o)->cpu, root); }
+
+static void svc_request(void *o, rom_request what)
+{
+    machine *m = o;
+    switch (what) {
+    case ROM_REQ_HALT:
+        m->halt_requested = true;
+        vcpu_request_stop(m->cpu);
+        break;
+    case ROM_REQ_REBOOT:
+        machine_end_run(m, END_REBOOT, "guest requested a reboot");
+        break;
+    case ROM_REQ_SHUTDOWN:
+        machine_end_run(m, END_SHUTDOWN, "guest shut down");
+        break;
+    case ROM_REQ_REPLAN:
+        vcpu_request_stop(m->cpu);
+        break;
+    }
+}
+
+/* A VMI-call breakpoint on this call: stop before it once; running on performs it. */
+static bool svc_break_before(void *o, uint16_t num)
+{
+    machine *m = o;
+    if (num >= MACHINE_VMI_BREAKS || !m->vmi_breaks[num])
+        return false;
+    uint64_t now = machine_insns(m);
+    if (m->vmi_break_skip == now)
+        return false;
+    m->vmi_break_skip = now;
+    return true;
+}
+
+static const rom_services services = {
+    svc_get, svc_set, svc_read, svc_write, svc_translate, svc_table, svc_cpl, svc_io_allowed,
+    svc_cycles, svc_cycle_hz, svc_wall_ns, svc_cpuid, svc_alarm_set, svc_alarm_cancel, svc_apic_write,
+    svc_apic_read, svc_forget_space, svc_request, svc_break_before,
+};
+
+static rom_ctx ctx_of(machine *m)
+{
+    rom_ctx x = {&services, m, &m->rom, m->pt_pages, (uint32_t)(m->mem.size >> 12), {0}};
+    vcpu_get_first(m->cpu, x.regs, ROM_CALL_REGS); /* one batch: the CPU's call registers */
+    return x;
+}
+
+static void log_call(machine *m, const rom_record *r)
+{
+    vm_event ev = {0};
+    ev.kind = EV_VMI_CALL;
+    ev.num = r->num;
+    ev.icount = machine_insns(m);
+    ev.eip = r->eip;
+    ev.nargs = r->nargs;
+    memcpy(ev.args, r->args, sizeof ev.args);
+    ev.result = r->result;
+    memcpy(ev.extra, r->extra, sizeof ev.extra);
+    ev.failed = r->failed;
+    evlog_add(&m->log, &ev);
+}
+
+static void log_guest_error(machine *m, const rom_record *r)
+{
+    vm_event ev = {0};
+    ev.kind = EV_GUEST_ERROR;
+    ev.icount = machine_insns(m);
+    ev.eip = r->eip;
+    ev.nargs = 1;
+    ev.args[0] = r->offset;
+    evlog_add(&m->log, &ev);
+}
+
+static void watch_pending(machine *m) { vcpu_watch_blocks(m->cpu, m->rom.npending > 0); }
+
+/* Log native call `index`: its slot returned, or faulted or never will (then it failed). */
+static void finish_native(machine *m, int index, bool failed)
+{
+    rom_ctx x = ctx_of(m);
+    rom_record r = rom_native_finish(&x, index, x.regs, failed);
+    watch_pending(m);
+    log_call(m, &r);
+}
+
+int machine_rom_call(machine *m, uint32_t pc)
+{
+    if (!m->cfg.rom_enabled)
+        return VCPU_ROM_RUN;
+    if (m->rom.npending == ROM_PENDING_MAX) /* calls left in slots by switched-away tasks */
+        finish_native(m, 0, true);
+    rom_ctx x = ctx_of(m);
+    rom_record r = rom_dispatch(&x, pc);
+    switch (r.action) {
+    case ROM_ACT_RUN:
+        return VCPU_ROM_RUN;
+    case ROM_ACT_NATIVE:
+        watch_pending(m); /* logged when its slot returns (machine_rom_block) */
+        return VCPU_ROM_RUN;
+    case ROM_ACT_BREAK:
+        return VCPU_ROM_BREAK;
+    case ROM_ACT_REFUSED:
+        if (r.is_call)
+            log_call(m, &r);
+        else
+            log_guest_error(m, &r);
+        return VCPU_ROM_REFUSED;
+    case ROM_ACT_CRASH:
+        if (r.is_call) {
+            log_call(m, &r);
+            const rom_call *c = rom_call_find(r.num);
+            machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: called VMI %s, %s", r.eip, c ? c->name : "?",
+                            r.error);
+        } else {
+            log_guest_error(m, &r);
+            machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: %s (ROM offset 0x%x)", r.eip, r.error, r.offset);
+        }
+        return VCPU_ROM_DONE;
+    case ROM_ACT_DONE:
+        break;
+    }
+    for (int i = 0; i < ROM_CALL_REGS; i++)
+        if (r.out_mask & 1u << i)
+            vcpu_set(m->cpu, (cpu_reg)i, r.out[i]);
+    vcpu_return_from_rom(m->cpu, r.ret_esp, r.ret_eip);
+    log_call(m, &r);
+    return VCPU_ROM_DONE;
+}
+
+void machine_rom_block(machine *m, uint32_t pc)
+{
+    int i = rom_native_returned(&m->rom, pc, vcpu_get(m->cpu, CPU_ESP));
+    if (i >= 0)
+        finish_native(m, i, false);
+}
+
+void machine_rom_fault(machine *m, const vcpu_event *ev)
+{
+    bool trap = ev->vector == 1 || ev->vector == 3 || ev->vector == 4; /* EIP is past the instruction */
+    int i = ev->external || ev->software || trap ? -1 : rom_native_faulted(&m->rom, ev->eip);
+    if (i >= 0)
+        finish_native(m, i, true);
+}
+
+void machine_rom_end(machine *m)
+{
+    while (m->rom.npending > 0 && m->cpu) /* the run ended inside a slot: the call never returned */
+        finish_native(m, (int)m->rom.npending - 1, true);
+}
+
+bool machine_rom_open(machine *m, vm_error *err)
+{
+    if (!rom_table_check()) /* rom_calls.c builds it so; a broken edit must not run */
+        return vm_fail(err, VM_EINVAL, "internal error: the VMI call table has an entry at the wrong index");
+    m->pt_pages = calloc(m->mem.size >> 12, 1);
+    if (!m->pt_pages)
+        return vm_fail(err, VM_ENOMEM, "out of memory for the page-table map");
+    return true;
+}
+
+void machine_rom_reset(machine *m)
+{
+    memset(&m->rom, 0, sizeof m->rom);
+    memset(m->pt_pages, 0, m->mem.size >> 12);
+}
