@@ -40,6 +40,7 @@ bool recplay_replaying(const struct machine *m);
 typedef struct recplay_mark {
     rec_mark at;
     uint64_t checked; /* replay: checks passed up to here */
+    uint64_t calls;   /* replay: VMI calls among them */
 } recplay_mark;
 
 /* The machine took a snapshot whose state digest is `digest`: recording writes it if the
