@@ -112,17 +112,36 @@ static uint64_t unzigzag64(uint64_t z) { return (z >> 1) ^ (uint64_t)-(int64_t)(
 static uint32_t zigzag32(uint32_t d) { return (d << 1) ^ (uint32_t)-(int32_t)(d >> 31); }
 static uint32_t unzigzag32(uint32_t z) { return (z >> 1) ^ (uint32_t)-(int32_t)(z & 1); }
 
-static uint32_t word_at(const uint8_t *p, unsigned i) { return (uint32_t)get_le(p + 4 * i, 4); }
+/* Word i of a payload of len bytes, the bytes past len as zero. */
+static uint32_t word_at(const uint8_t *p, unsigned len, unsigned i)
+{
+    unsigned at = 4 * i;
+    if (at + 4 <= len) {
+        uint32_t w;
+        memcpy(&w, p + at, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap32(w);
+#endif
+        return w;
+    }
+    uint32_t w = 0;
+    for (unsigned k = 0; at + k < len; k++)
+        w |= (uint32_t)p[at + k] << (8 * k);
+    return w;
+}
 
-/* The coding state of a chunk: the last icount and the last payload of each kind. */
+/* The coding state of a chunk: the last icount, and the words of the last payload of each
+ * kind (zero past its length; `words` of them may be non-zero). */
 typedef struct rec_coder {
     uint64_t icount;
-    uint8_t prev[REC_KINDS][REC_MAX_PAYLOAD];
+    uint32_t prev[REC_KINDS][REC_WORDS];
+    uint8_t words[REC_KINDS];
 } rec_coder;
 
 static void coder_reset(rec_coder *c) { memset(c, 0, sizeof *c); }
 
-/* Encode e at out (room for REC_ENTRY_MAX(e->len)); returns the bytes written. */
+/* Encode e at out (room for REC_ENTRY_MAX(e->len)); returns the bytes written. This is the
+ * recording's hot path: two passes over the payload's words, no copy of it. */
 static size_t encode_entry(rec_coder *c, const rec_entry *e, uint8_t *out)
 {
     uint8_t *p = out;
@@ -130,27 +149,24 @@ static size_t encode_entry(rec_coder *c, const rec_entry *e, uint8_t *out)
     p += put_varint(p, zigzag64(e->icount - c->icount));
     c->icount = e->icount;
     p += put_varint(p, e->len);
-    if (e->len == 0) {
-        memset(c->prev[e->kind], 0, REC_MAX_PAYLOAD);
-        return (size_t)(p - out);
-    }
-    uint8_t cur[REC_MAX_PAYLOAD] = {0};
-    memcpy(cur, e->payload, e->len);
-    uint8_t *prev = c->prev[e->kind];
+    uint32_t *prev = c->prev[e->kind], cur[REC_WORDS];
     unsigned words = (e->len + 3u) / 4u;
+    if (c->words[e->kind] > words) /* the previous payload was longer: its tail goes to zero */
+        memset(prev + words, 0, (c->words[e->kind] - words) * sizeof *prev);
+    c->words[e->kind] = (uint8_t)words;
+    if (e->len == 0)
+        return (size_t)(p - out);
     uint64_t mask = 0;
-    uint8_t deltas[5 * REC_WORDS], *d = deltas;
     for (unsigned i = 0; i < words; i++) {
-        uint32_t diff = word_at(cur, i) - word_at(prev, i);
-        if (diff) {
-            mask |= UINT64_C(1) << i;
-            d += put_varint(d, zigzag32(diff));
-        }
+        cur[i] = word_at(e->payload, e->len, i);
+        mask |= (uint64_t)(cur[i] != prev[i]) << i;
     }
     p += put_varint(p, mask);
-    memcpy(p, deltas, (size_t)(d - deltas));
-    p += d - deltas;
-    memcpy(prev, cur, REC_MAX_PAYLOAD);
+    for (uint64_t left = mask; left; left &= left - 1) {
+        unsigned i = (unsigned)__builtin_ctzll(left);
+        p += put_varint(p, zigzag32(cur[i] - prev[i]));
+        prev[i] = cur[i];
+    }
     return (size_t)(p - out);
 }
 
@@ -180,11 +196,12 @@ static size_t decode_entry(rec_coder *c, const uint8_t *p, size_t avail, rec_ent
     }
     at += n;
     e->len = (uint16_t)v;
-    uint8_t *prev = c->prev[e->kind];
-    if (e->len == 0) {
-        memset(prev, 0, REC_MAX_PAYLOAD);
-    } else {
-        unsigned words = (e->len + 3u) / 4u;
+    uint32_t *prev = c->prev[e->kind];
+    unsigned words = (e->len + 3u) / 4u;
+    if (c->words[e->kind] > words)
+        memset(prev + words, 0, (c->words[e->kind] - words) * sizeof *prev);
+    c->words[e->kind] = (uint8_t)words;
+    if (e->len > 0) {
         uint64_t mask;
         if (!(n = get_varint(p + at, avail - at, 10, &mask)) || (words < 64 && mask >> words)) {
             *why = "has a bad word mask";
@@ -199,17 +216,17 @@ static size_t decode_entry(rec_coder *c, const uint8_t *p, size_t avail, rec_ent
                 return 0;
             }
             at += n;
-            put_le(prev + 4 * i, word_at(prev, i) + unzigzag32((uint32_t)v), 4);
+            prev[i] += unzigzag32((uint32_t)v);
         }
-        memset(prev + 4 * words, 0, REC_MAX_PAYLOAD - 4 * words);
-        for (unsigned i = e->len; i < 4 * words; i++)
-            if (prev[i]) {
-                *why = "has bytes past its payload length";
-                return 0;
-            }
+        if (e->len % 4 && prev[words - 1] >> (8 * (e->len % 4))) {
+            *why = "has bytes past its payload length";
+            return 0;
+        }
     }
     c->icount = e->icount;
-    memcpy(e->payload, prev, REC_MAX_PAYLOAD); /* zero past len */
+    memset(e->payload, 0, REC_MAX_PAYLOAD);
+    for (unsigned i = 0; i < words; i++)
+        put_le(e->payload + 4 * i, prev[i], 4); /* zero past len */
     return at;
 }
 

@@ -78,14 +78,18 @@ static void decode_call(const rec_entry *e, vm_event *ev)
         ev->extra[i] = get32(e->payload + 36 + 4 * i);
 }
 
+static void append_entry(machine *m, const rec_entry *e)
+{
+    vm_error err = {0};
+    if (!rec_append(m->recplay->writer, e, &err))
+        machine_end_run(m, END_ERROR, "recording failed: %s", err.msg);
+}
+
 static void append(machine *m, uint8_t kind, uint64_t icount, const uint8_t *payload, uint16_t len)
 {
-    recplay *rp = m->recplay;
     rec_entry e = {.kind = kind, .icount = icount, .len = len};
     memcpy(e.payload, payload, len);
-    vm_error err = {0};
-    if (!rec_append(rp->writer, &e, &err))
-        machine_end_run(m, END_ERROR, "recording failed: %s", err.msg);
+    append_entry(m, &e);
 }
 
 /* The next entry of the record, skipping nothing; false once the record is over. */
@@ -265,9 +269,11 @@ static void observe(void *ctx, const vm_event *ev)
     if (ev->kind != EV_VMI_CALL || m->end == END_DIVERGED)
         return;
     if (rp->writer) {
-        uint8_t p[REC_MAX_PAYLOAD];
-        uint16_t len = encode_call(m, ev, p);
-        append(m, REC_CALL, ev->icount, p, len);
+        rec_entry e; /* only the payload's first len bytes are read */
+        e.kind = REC_CALL;
+        e.icount = ev->icount;
+        e.len = encode_call(m, ev, e.payload);
+        append_entry(m, &e);
     } else {
         check_call(m, ev);
     }
