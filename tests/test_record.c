@@ -985,6 +985,62 @@ START_TEST(test_compressed_chunk_round_trips_and_one_that_does_not_inflate_is_co
 }
 END_TEST
 
+/* Chunks of random entry bytes with valid CRCs, stored and compressed: the reader decodes what
+ * is well-formed and stops with an error naming chunk 0 at the rest, and never reads outside
+ * its buffers (the sanitizer build checks that). */
+START_TEST(test_random_entry_bytes_with_a_valid_crc_give_entries_or_an_error)
+{
+    uint32_t seed = 12345;
+    int good = 0, bad = 0;
+    for (int round = 0; round < 400; round++) {
+        uint8_t bytes[200];
+        uint32_t len = 0, count = 0;
+        if (round % 2) { /* bytes shaped like entries: most decode */
+            for (; count < 1 + (uint32_t)round % 9; count++) {
+                seed = seed * 1103515245u + 12345u;
+                uint32_t x = seed >> 8, plen = x % 9, words = (plen + 3) / 4;
+                bytes[len++] = (uint8_t)(1 + x % 4);
+                bytes[len++] = (uint8_t)(x >> 4 & 0x7f);
+                bytes[len++] = (uint8_t)plen;
+                if (plen) {
+                    uint32_t mask = (x >> 12) & ((1u << words) - 1);
+                    bytes[len++] = (uint8_t)mask;
+                    for (uint32_t wd = 0; wd < words; wd++)
+                        if (mask >> wd & 1)
+                            bytes[len++] = (uint8_t)(x >> (16 + wd) & 0x3f);
+                }
+            }
+        } else { /* random bytes: most are refused */
+            len = 3 + (uint32_t)round % 90;
+            for (uint32_t i = 0; i < len; i++) {
+                seed = seed * 1103515245u + 12345u;
+                uint8_t b = (uint8_t)(seed >> 16);
+                bytes[i] = i % 7 == 0 ? (uint8_t)(1 + b % 4) : round % 4 ? b & 0x8f : b;
+            }
+            count = 1 + (uint32_t)round % (len / 3);
+        }
+        write_hand_chunk(bytes, len, count, false);
+        uint32_t n = 0;
+        rec_header h;
+        rec_reader *r = rec_open(path, &h, &err);
+        ck_assert_msg(r != NULL, "%s", err.msg);
+        rec_entry e;
+        int rc;
+        while ((rc = rec_next(r, &e, &err)) == 1) {
+            ck_assert(e.len <= REC_MAX_PAYLOAD && e.kind >= REC_INPUT && e.kind <= REC_END);
+            n++;
+        }
+        rec_close_reader(r);
+        ck_assert_msg(rc == 0 ? n == count : rc == -1 && n == 0, "round %d: rc %d, %u entries", round, rc, n);
+        if (rc == -1)
+            assert_error(path, VM_EFORMAT, "chunk 0 at byte");
+        good += rc == 0;
+        bad += rc == -1;
+    }
+    ck_assert_msg(good > 0 && bad > 0, "%d chunks decoded, %d refused", good, bad); /* both paths ran */
+}
+END_TEST
+
 /* ---- every cut, every corrupted byte ---- */
 
 /* Cut the small record at every length 0..size: before the end of the header the open fails;
@@ -1219,6 +1275,7 @@ static Suite *record_suite(void)
     tcase_add_test(chunks, test_entry_of_unknown_kind_in_a_chunk_with_a_valid_crc_is_corrupt);
     tcase_add_test(chunks, test_entry_with_a_word_past_its_mask_or_length_is_corrupt);
     tcase_add_test(chunks, test_compressed_chunk_round_trips_and_one_that_does_not_inflate_is_corrupt);
+    tcase_add_test(chunks, test_random_entry_bytes_with_a_valid_crc_give_entries_or_an_error);
     tcase_add_test(chunks, test_entry_count_disagreeing_with_the_entries_is_corrupt);
     tcase_add_test(chunks, test_every_cut_gives_a_clean_end_or_an_error_naming_the_cut_chunk);
     tcase_add_test(chunks, test_every_changed_byte_is_detected_at_its_chunk);
