@@ -153,8 +153,7 @@ static void diverge(machine *m, const rec_entry *want, const char *what, const c
 }
 
 /* What differs between a recorded call and the one made, field by field. */
-static void call_differences(const rec_entry *e, const vm_event *want, const vm_event *ev, const uint8_t *mine,
-                             char *buf, size_t len)
+static void call_differences(const rec_entry *e, const vm_event *ev, const uint8_t *mine, char *buf, size_t len)
 {
     static const struct {
         const char *name;
@@ -166,7 +165,6 @@ static void call_differences(const rec_entry *e, const vm_event *want, const vm_
     for (size_t i = 0; i < sizeof fields / sizeof fields[0] && n < len; i++)
         if (fields[i].at + fields[i].size <= e->len && memcmp(e->payload + fields[i].at, mine + fields[i].at, fields[i].size))
             n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", fields[i].name);
-    (void)want;
 }
 
 static void check_call(machine *m, const vm_event *ev)
@@ -194,7 +192,7 @@ static void check_call(machine *m, const vm_event *ev)
     }
     describe_call(&want, rp->calls, expected, sizeof expected);
     char what[300], diff[200];
-    call_differences(e, &want, ev, mine, diff, sizeof diff);
+    call_differences(e, ev, mine, diff, sizeof diff);
     snprintf(what, sizeof what, "VMI call #%llu differs (%s)", (unsigned long long)rp->calls, diff);
     diverge(m, e, what, expected, actual, e->len >= CALL_BYTES + REGS_BYTES ? e->payload + CALL_BYTES : NULL);
 }
