@@ -27,9 +27,14 @@
 #define REC_HDR_FIXED 65u  /* file header bytes before the command line */
 #define REC_HDR_CRC 4u
 #define REC_CHUNK_MAGIC "RCHK"
-#define REC_CHUNK_HDR 20u  /* chunk header bytes before the payload */
-#define REC_CHUNK_CRC_AT 16u
-#define REC_ENTRY_HDR 11u  /* kind, icount, len */
+#define REC_CHUNK_HDR 24u  /* chunk header bytes before the payload */
+#define REC_CHUNK_CRC_AT 20u
+#define REC_ENTRY_MIN 3u   /* kind, a one-byte icount delta, a zero len */
+#define REC_KINDS (REC_END + 1)
+#define REC_WORDS (REC_MAX_PAYLOAD / 4)
+/* The most bytes an entry with a len-byte payload can take encoded: kind, icount and len
+ * varints, the word mask, a 5-byte varint per word. */
+#define REC_ENTRY_MAX(len) (1u + 10u + 3u + 10u + 5u * (((len) + 3u) / 4u))
 
 /* ---- helpers ---- */
 
@@ -67,6 +72,164 @@ uint64_t rec_hash_bytes(const void *data, size_t len)
 
 static bool kind_valid(uint8_t kind) { return kind >= REC_INPUT && kind <= REC_END; }
 
+/* ---- entry coding ----
+ * Unsigned LEB128 varints; signed values zigzag-coded first. A payload is coded against the
+ * previous payload of the same kind in the chunk (all zero at the chunk's start), as 32-bit
+ * little-endian words: a mask of the words that differ, then each one's difference. So a VMI
+ * call costs its number and what changed since the call before, and a chunk decodes on its
+ * own (a mark can seek to its start). */
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+/* A varint of at most `max` bytes from p[0, avail): its length, or 0 if it runs past avail
+ * or max, or does not fit 64 bits. */
+static size_t get_varint(const uint8_t *p, size_t avail, unsigned max, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (size_t i = 0; i < avail && i < max; i++) {
+        if (i == 9 && p[i] > 1)
+            return 0;
+        x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+        if (!(p[i] & 0x80)) {
+            *v = x;
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+static uint64_t zigzag64(uint64_t d) { return (d << 1) ^ (uint64_t)-(int64_t)(d >> 63); }
+static uint64_t unzigzag64(uint64_t z) { return (z >> 1) ^ (uint64_t)-(int64_t)(z & 1); }
+static uint32_t zigzag32(uint32_t d) { return (d << 1) ^ (uint32_t)-(int32_t)(d >> 31); }
+static uint32_t unzigzag32(uint32_t z) { return (z >> 1) ^ (uint32_t)-(int32_t)(z & 1); }
+
+/* Word i of a payload of len bytes, the bytes past len as zero. */
+static uint32_t word_at(const uint8_t *p, unsigned len, unsigned i)
+{
+    unsigned at = 4 * i;
+    if (at + 4 <= len) {
+        uint32_t w;
+        memcpy(&w, p + at, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap32(w);
+#endif
+        return w;
+    }
+    uint32_t w = 0;
+    for (unsigned k = 0; at + k < len; k++)
+        w |= (uint32_t)p[at + k] << (8 * k);
+    return w;
+}
+
+/* The coding state of a chunk: the last icount, and the words of the last payload of each
+ * kind (zero past its length; `words` of them may be non-zero). */
+typedef struct rec_coder {
+    uint64_t icount;
+    uint32_t prev[REC_KINDS][REC_WORDS];
+    uint8_t words[REC_KINDS];
+} rec_coder;
+
+static void coder_reset(rec_coder *c) { memset(c, 0, sizeof *c); }
+
+/* Encode e at out (room for REC_ENTRY_MAX(e->len)); returns the bytes written. This is the
+ * recording's hot path: two passes over the payload's words, no copy of it. */
+static size_t encode_entry(rec_coder *c, const rec_entry *e, uint8_t *out)
+{
+    uint8_t *p = out;
+    *p++ = e->kind;
+    p += put_varint(p, zigzag64(e->icount - c->icount));
+    c->icount = e->icount;
+    p += put_varint(p, e->len);
+    uint32_t *prev = c->prev[e->kind], cur[REC_WORDS];
+    unsigned words = (e->len + 3u) / 4u;
+    if (c->words[e->kind] > words) /* the previous payload was longer: its tail goes to zero */
+        memset(prev + words, 0, (c->words[e->kind] - words) * sizeof *prev);
+    c->words[e->kind] = (uint8_t)words;
+    if (e->len == 0)
+        return (size_t)(p - out);
+    uint64_t mask = 0;
+    for (unsigned i = 0; i < words; i++) {
+        cur[i] = word_at(e->payload, e->len, i);
+        mask |= (uint64_t)(cur[i] != prev[i]) << i;
+    }
+    p += put_varint(p, mask);
+    for (uint64_t left = mask; left; left &= left - 1) {
+        unsigned i = (unsigned)__builtin_ctzll(left);
+        p += put_varint(p, zigzag32(cur[i] - prev[i]));
+        prev[i] = cur[i];
+    }
+    return (size_t)(p - out);
+}
+
+/* Decode the entry at p[0, avail) into *e; its size, or 0 with *why set if it is malformed. */
+static size_t decode_entry(rec_coder *c, const uint8_t *p, size_t avail, rec_entry *e, const char **why)
+{
+    uint64_t v;
+    size_t at = 1, n;
+    if (avail < REC_ENTRY_MIN) {
+        *why = "starts past the payload end";
+        return 0;
+    }
+    e->kind = p[0];
+    if (!kind_valid(e->kind)) {
+        *why = "has an unknown kind";
+        return 0;
+    }
+    if (!(n = get_varint(p + at, avail - at, 10, &v))) {
+        *why = "has a bad icount";
+        return 0;
+    }
+    at += n;
+    e->icount = c->icount + unzigzag64(v);
+    if (!(n = get_varint(p + at, avail - at, 3, &v)) || v > REC_MAX_PAYLOAD) {
+        *why = "has a bad payload length";
+        return 0;
+    }
+    at += n;
+    e->len = (uint16_t)v;
+    uint32_t *prev = c->prev[e->kind];
+    unsigned words = (e->len + 3u) / 4u;
+    if (c->words[e->kind] > words)
+        memset(prev + words, 0, (c->words[e->kind] - words) * sizeof *prev);
+    c->words[e->kind] = (uint8_t)words;
+    if (e->len > 0) {
+        uint64_t mask;
+        if (!(n = get_varint(p + at, avail - at, 10, &mask)) || (words < 64 && mask >> words)) {
+            *why = "has a bad word mask";
+            return 0;
+        }
+        at += n;
+        for (unsigned i = 0; i < words; i++) {
+            if (!(mask >> i & 1))
+                continue;
+            if (!(n = get_varint(p + at, avail - at, 5, &v)) || v > UINT32_MAX) {
+                *why = "has a bad word difference";
+                return 0;
+            }
+            at += n;
+            prev[i] += unzigzag32((uint32_t)v);
+        }
+        if (e->len % 4 && prev[words - 1] >> (8 * (e->len % 4))) {
+            *why = "has bytes past its payload length";
+            return 0;
+        }
+    }
+    c->icount = e->icount;
+    memset(e->payload, 0, REC_MAX_PAYLOAD);
+    for (unsigned i = 0; i < words; i++)
+        put_le(e->payload + 4 * i, prev[i], 4); /* zero past len */
+    return at;
+}
+
 static char *dup_path(const char *path)
 {
     size_t n = strlen(path) + 1;
@@ -81,8 +244,11 @@ static char *dup_path(const char *path)
 struct rec_writer {
     int fd;
     char *path;
-    uint8_t *buf;  /* REC_CHUNK_HDR bytes of room, then up to REC_CHUNK_TARGET payload bytes */
-    size_t used;   /* payload bytes in buf */
+    uint8_t *buf;  /* the current chunk's entries, encoded: up to REC_CHUNK_TARGET bytes */
+    uint8_t *out;  /* REC_CHUNK_HDR bytes of room, then the chunk's stored bytes */
+    z_stream zs;   /* deflate at level 1, reset for each chunk */
+    rec_coder coder;
+    size_t used;   /* bytes in buf */
     uint32_t count; /* entries in the current chunk */
     uint32_t index; /* index of the current chunk */
     bool failed;    /* a write failed: the file may end in a partial chunk */
@@ -128,6 +294,17 @@ static size_t encode_header(const rec_header *h, size_t cmdlen, uint8_t *out)
     return n + REC_HDR_CRC;
 }
 
+static void writer_free(rec_writer *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    deflateEnd(&w->zs);
+    free(w->buf);
+    free(w->out);
+    free(w->path);
+    free(w);
+}
+
 rec_writer *rec_create(const char *path, const rec_header *h, vm_error *err)
 {
     size_t cmdlen = strnlen(h->cmdline, sizeof h->cmdline);
@@ -137,33 +314,31 @@ rec_writer *rec_create(const char *path, const rec_header *h, vm_error *err)
         return NULL;
     }
     rec_writer *w = calloc(1, sizeof *w);
-    uint8_t *buf = malloc(REC_CHUNK_HDR + REC_CHUNK_TARGET);
+    uint8_t *buf = malloc(REC_CHUNK_TARGET);
+    uint8_t *out = malloc(REC_CHUNK_HDR + REC_CHUNK_TARGET);
     char *name = dup_path(path);
-    if (!w || !buf || !name) {
+    if (!w || !buf || !out || !name || deflateInit(&w->zs, Z_BEST_SPEED) != Z_OK) {
         free(w);
         free(buf);
+        free(out);
         free(name);
         vm_fail(err, VM_ENOMEM, "%s: cannot allocate the record writer", path);
         return NULL;
     }
     w->buf = buf;
+    w->out = out;
     w->path = name;
     w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         vm_fail(err, VM_EIO, "%s: cannot create: %s", path, strerror(errno));
-        free(buf);
-        free(name);
-        free(w);
+        writer_free(w);
         return NULL;
     }
     /* The header goes out in one write, like a chunk, through the chunk buffer. */
-    size_t n = encode_header(h, cmdlen, w->buf);
-    if (!write_all(w->fd, w->buf, n)) {
+    size_t n = encode_header(h, cmdlen, w->out);
+    if (!write_all(w->fd, w->out, n)) {
         vm_fail(err, VM_EIO, "%s: cannot write the header: %s", path, strerror(errno));
-        close(w->fd);
-        free(buf);
-        free(name);
-        free(w);
+        writer_free(w);
         return NULL;
     }
     w->start = w->written = n;
@@ -177,21 +352,33 @@ bool rec_flush(rec_writer *w, vm_error *err)
                        w->path);
     if (w->count == 0)
         return true;
-    uint8_t *c = w->buf;
+    uint8_t *c = w->out;
+    /* Compressed if that makes it smaller, else stored: the reader tells them apart by size. */
+    size_t stored = w->used;
+    w->zs.next_in = w->buf;
+    w->zs.avail_in = (uInt)w->used;
+    w->zs.next_out = c + REC_CHUNK_HDR;
+    w->zs.avail_out = (uInt)(w->used - 1);
+    if (w->used > 1 && deflate(&w->zs, Z_FINISH) == Z_STREAM_END)
+        stored = w->zs.total_out;
+    else
+        memcpy(c + REC_CHUNK_HDR, w->buf, w->used);
+    deflateReset(&w->zs);
     memcpy(c, REC_CHUNK_MAGIC, 4);
     put_le(c + 4, w->index, 4);
     put_le(c + 8, w->count, 4);
-    put_le(c + 12, w->used, 4);
+    put_le(c + 12, stored, 4);
+    put_le(c + 16, w->used, 4);
     uint32_t crc = rec_crc(0, c, REC_CHUNK_CRC_AT);
-    crc = rec_crc(crc, c + REC_CHUNK_HDR, w->used);
+    crc = rec_crc(crc, c + REC_CHUNK_HDR, stored);
     put_le(c + REC_CHUNK_CRC_AT, crc, 4);
-    if (!write_all(w->fd, c, REC_CHUNK_HDR + w->used)) {
+    if (!write_all(w->fd, c, REC_CHUNK_HDR + stored)) {
         w->failed = true;
         return vm_fail(err, VM_EIO, "%s: cannot write chunk %" PRIu32 ": %s", w->path, w->index,
                        strerror(errno));
     }
     w->index++;
-    w->written += REC_CHUNK_HDR + w->used;
+    w->written += REC_CHUNK_HDR + stored;
     w->entries += w->count;
     w->count = 0;
     w->used = 0;
@@ -241,18 +428,14 @@ bool rec_append(rec_writer *w, const rec_entry *e, vm_error *err)
                        e->len, REC_MAX_PAYLOAD);
     if (w->failed)
         return rec_flush(w, err); /* reports the earlier failure */
-    size_t size = REC_ENTRY_HDR + e->len;
-    if (w->used + size > REC_CHUNK_TARGET && !rec_flush(w, err))
+    if (w->used + REC_ENTRY_MAX(e->len) > REC_CHUNK_TARGET && !rec_flush(w, err))
         return false;
     if (w->count == 0 && w->index == UINT32_MAX)
         return vm_fail(err, VM_EINVAL, "%s: the record has the most chunks it can hold",
                        w->path);
-    uint8_t *p = w->buf + REC_CHUNK_HDR + w->used;
-    p[0] = e->kind;
-    put_le(p + 1, e->icount, 8);
-    put_le(p + 9, e->len, 2);
-    memcpy(p + REC_ENTRY_HDR, e->payload, e->len);
-    w->used += size;
+    if (w->count == 0)
+        coder_reset(&w->coder); /* a chunk decodes on its own */
+    w->used += encode_entry(&w->coder, e, w->buf + w->used);
     w->count++;
     return true;
 }
@@ -264,9 +447,8 @@ bool rec_close(rec_writer *w, vm_error *err)
     bool ok = rec_flush(w, err);
     if (close(w->fd) != 0 && ok)
         ok = vm_fail(err, VM_EIO, "%s: close failed: %s", w->path, strerror(errno));
-    free(w->buf);
-    free(w->path);
-    free(w);
+    w->fd = -1;
+    writer_free(w);
     return ok;
 }
 
@@ -276,8 +458,12 @@ struct rec_reader {
     int fd;
     char *path;
     uint64_t offset; /* file offset of the next byte to read */
-    uint8_t *buf;    /* the current chunk's payload */
+    uint8_t *buf;    /* the current chunk's entries, decoded from zbuf */
     size_t cap;
+    uint8_t *zbuf;   /* the current chunk's stored bytes */
+    size_t zcap;
+    size_t raw;      /* entry bytes in buf */
+    rec_coder coder; /* the coding state at the next entry */
     size_t pos;      /* offset of the next entry in buf */
     uint32_t left;   /* entries of the current chunk not yet returned */
     rec_position at;
@@ -311,6 +497,7 @@ static void reader_free(rec_reader *r)
     if (r->fd >= 0)
         close(r->fd);
     free(r->buf);
+    free(r->zbuf);
     free(r->path);
     free(r);
 }
@@ -347,9 +534,9 @@ static bool read_header(rec_reader *r, rec_header *h, vm_error *err)
         return header_fail(err, r->path, got, "record format version 0 is not valid");
     if (version < REC_VERSION)
         return vm_fail(err, VM_EFORMAT,
-                       "%s: record format version %" PRIu32 " was made by an older vmiemu, which recorded "
-                       "native VMI calls before they ran; record it again",
-                       r->path, version);
+                       "%s: record format version %" PRIu32 " is from an older vmiemu; this one "
+                       "reads only version %u: record the run again",
+                       r->path, version, REC_VERSION);
     if (got < REC_HDR_FIXED)
         return header_fail(err, r->path, got, NULL);
     size_t cmdlen = (size_t)get_le(hdr + 63, 2);
@@ -439,35 +626,44 @@ static int chunk_fail(rec_reader *r, uint64_t start, int code, bool truncated,
     return -1;
 }
 
-/* Check that the payload holds exactly `count` well-formed entries. */
+/* Check that the entries hold exactly `count` well-formed entries (by decoding them). */
 static int verify_entries(rec_reader *r, uint64_t start, uint32_t count, size_t len)
 {
-    const uint8_t *p = r->buf;
+    rec_coder *c = malloc(sizeof *c);
+    if (!c)
+        return chunk_fail(r, start, VM_ENOMEM, false, ": cannot allocate a decoder");
+    coder_reset(c);
     size_t at = 0;
+    rec_entry e;
     for (uint32_t i = 0; i < count; i++) {
-        if (len - at < REC_ENTRY_HDR)
-            return chunk_fail(r, start, VM_EFORMAT, false,
-                              ": entry %" PRIu32 " of %" PRIu32 " starts past the payload end",
-                              i, count);
-        uint8_t kind = p[at];
-        size_t elen = (size_t)get_le(p + at + 9, 2);
-        if (!kind_valid(kind))
-            return chunk_fail(r, start, VM_EFORMAT, false,
-                              ": entry %" PRIu32 " has unknown kind %u", i, kind);
-        if (elen > REC_MAX_PAYLOAD)
-            return chunk_fail(r, start, VM_EFORMAT, false,
-                              ": entry %" PRIu32 " claims %zu payload bytes (at most %u)", i,
-                              elen, REC_MAX_PAYLOAD);
-        if (len - at - REC_ENTRY_HDR < elen)
-            return chunk_fail(r, start, VM_EFORMAT, false,
-                              ": entry %" PRIu32 " runs past the payload end", i);
-        at += REC_ENTRY_HDR + elen;
+        const char *why = "";
+        size_t n = decode_entry(c, r->buf + at, len - at, &e, &why);
+        if (n == 0) {
+            free(c);
+            return chunk_fail(r, start, VM_EFORMAT, false, ": entry %" PRIu32 " of %" PRIu32 " %s",
+                              i, count, why);
+        }
+        at += n;
     }
+    free(c);
     if (at != len)
         return chunk_fail(r, start, VM_EFORMAT, false,
-                          ": its %" PRIu32 " entries fill %zu of its %zu payload bytes", count,
+                          ": its %" PRIu32 " entries fill %zu of its %zu entry bytes", count,
                           at, len);
     return 1;
+}
+
+/* Make room for n bytes in *buf. */
+static bool reserve(uint8_t **buf, size_t *cap, size_t n)
+{
+    if (n <= *cap)
+        return true;
+    uint8_t *nb = realloc(*buf, n);
+    if (!nb)
+        return false;
+    *buf = nb;
+    *cap = n;
+    return true;
 }
 
 /* Read and verify the next chunk: 1 = its entries are ready, 0 = clean end, -1 = stopped. */
@@ -490,7 +686,8 @@ static int load_chunk(rec_reader *r)
     if (memcmp(c, REC_CHUNK_MAGIC, 4) != 0)
         return chunk_fail(r, start, VM_EFORMAT, false, ": no chunk magic: corrupt");
     uint32_t index = (uint32_t)get_le(c + 4, 4), count = (uint32_t)get_le(c + 8, 4);
-    uint32_t len = (uint32_t)get_le(c + 12, 4), want = (uint32_t)get_le(c + 16, 4);
+    uint32_t len = (uint32_t)get_le(c + 12, 4), raw = (uint32_t)get_le(c + 16, 4);
+    uint32_t want = (uint32_t)get_le(c + REC_CHUNK_CRC_AT, 4);
     if (index != r->at.chunks)
         return chunk_fail(r, start, VM_EFORMAT, false,
                           ": its index field says %" PRIu32 ": corrupt", index);
@@ -498,36 +695,49 @@ static int load_chunk(rec_reader *r)
         return chunk_fail(r, start, VM_EFORMAT, false,
                           ": claims %" PRIu32 " payload bytes (at most %u): corrupt", len,
                           REC_MAX_CHUNK);
-    if (count == 0 || count > len / REC_ENTRY_HDR)
+    if (raw > REC_MAX_CHUNK || raw < len)
+        return chunk_fail(r, start, VM_EFORMAT, false,
+                          ": claims %" PRIu32 " entry bytes from %" PRIu32
+                          " payload bytes (at most %u, at least the payload): corrupt",
+                          raw, len, REC_MAX_CHUNK);
+    if (count == 0 || count > raw / REC_ENTRY_MIN)
         return chunk_fail(r, start, VM_EFORMAT, false,
                           ": claims %" PRIu32 " entries in %" PRIu32 " bytes: corrupt", count,
-                          len);
-    if (len > r->cap) {
-        uint8_t *nb = realloc(r->buf, len);
-        if (!nb)
-            return chunk_fail(r, start, VM_ENOMEM, false,
-                              ": cannot allocate %" PRIu32 " bytes", len);
-        r->buf = nb;
-        r->cap = len;
-    }
-    if (!read_upto(r->fd, r->buf, len, &got))
+                          raw);
+    if (!reserve(&r->zbuf, &r->zcap, len) || !reserve(&r->buf, &r->cap, raw))
+        return chunk_fail(r, start, VM_ENOMEM, false,
+                          ": cannot allocate %" PRIu32 " bytes", len + raw);
+    if (!read_upto(r->fd, r->zbuf, len, &got))
         return chunk_fail(r, start, VM_EIO, false, ": read failed: %s", strerror(errno));
     if (got < len)
         return chunk_fail(r, start, VM_EFORMAT, true,
                           " is truncated (needs %" PRIu64 " bytes, the file ends at byte %" PRIu64
                           ")",
                           (uint64_t)REC_CHUNK_HDR + len, start + REC_CHUNK_HDR + got);
-    uint32_t crc = rec_crc(rec_crc(0, c, REC_CHUNK_CRC_AT), r->buf, len);
+    uint32_t crc = rec_crc(rec_crc(0, c, REC_CHUNK_CRC_AT), r->zbuf, len);
     if (crc != want)
         return chunk_fail(r, start, VM_EFORMAT, false,
                           ": CRC mismatch (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32
                           "): corrupt",
                           want, crc);
-    if (verify_entries(r, start, count, len) < 0)
+    if (len == raw) {
+        memcpy(r->buf, r->zbuf, len);
+    } else {
+        uLongf out = raw;
+        uLong in = len;
+        if (uncompress2(r->buf, &out, r->zbuf, &in) != Z_OK || out != raw || in != len)
+            return chunk_fail(r, start, VM_EFORMAT, false,
+                              ": its %" PRIu32 " payload bytes do not inflate to %" PRIu32
+                              " entry bytes: corrupt",
+                              len, raw);
+    }
+    if (verify_entries(r, start, count, raw) < 0)
         return -1;
     r->offset = start + REC_CHUNK_HDR + len;
     r->pos = 0;
+    r->raw = raw;
     r->left = count;
+    coder_reset(&r->coder);
     r->chunk_start = start;
     r->chunk_count = count;
     r->loaded = true;
@@ -545,13 +755,8 @@ int rec_next(rec_reader *r, rec_entry *e, vm_error *err)
             *err = r->stop;
         return r->state;
     }
-    const uint8_t *p = r->buf + r->pos; /* verified by load_chunk */
-    e->kind = p[0];
-    e->icount = get_le(p + 1, 8);
-    e->len = (uint16_t)get_le(p + 9, 2);
-    memcpy(e->payload, p + REC_ENTRY_HDR, e->len);
-    memset(e->payload + e->len, 0, REC_MAX_PAYLOAD - e->len);
-    r->pos += REC_ENTRY_HDR + e->len;
+    const char *why;
+    r->pos += decode_entry(&r->coder, r->buf + r->pos, r->raw - r->pos, e, &why); /* verified by load_chunk */
     r->left--;
     r->at.entries++;
     return 1;

@@ -7,6 +7,8 @@
  * complete chunk, then reports where it stops. Every byte of the file is covered by a CRC
  * (the header's or a chunk's), and every length is checked against a fixed cap before it is
  * used, so a truncated or corrupted file gives an error naming the chunk, never a crash.
+ * Entries are delta-coded against the entry before and the chunk compressed (below): a record
+ * costs bytes per VMI call, not a hundred.
  *
  * Layout (all integers little-endian, written byte by byte):
  *
@@ -19,14 +21,27 @@
  *     55  8  snap_every
  *     63  2  L = command line length (at most REC_MAX_CMDLINE), then L bytes, no NUL
  *     65+L 4 CRC32 of bytes [0, 65 + L)
- *   chunk k = 0, 1, 2, ... (20 + P bytes)
+ *   chunk k = 0, 1, 2, ... (24 + P bytes)
  *     0   4  magic "RCHK"
  *     4   4  chunk index k
  *     8   4  entry count (at least 1)
  *     12  4  P = payload bytes (at most REC_MAX_CHUNK)
- *     16  4  CRC32 of chunk bytes [0, 16) followed by the P payload bytes
- *     20  P  the entries, back to back, exactly filling P:
- *              0 1 kind (a rec_kind), 1 8 icount, 9 2 len (at most REC_MAX_PAYLOAD), 11 len bytes
+ *     16  4  U = entry bytes (P <= U <= REC_MAX_CHUNK)
+ *     20  4  CRC32 of chunk bytes [0, 20) followed by the P payload bytes
+ *     24  P  the entry bytes: stored as they are if P == U, else a zlib stream (RFC 1950) that
+ *            inflates to exactly U bytes. They hold the entries back to back, exactly filling U:
+ *              kind      1 byte, a rec_kind
+ *              icount    varint: zigzag(icount - the previous entry's icount in the chunk, or 0)
+ *              len       varint, at most REC_MAX_PAYLOAD
+ *              if len > 0:
+ *              mask      varint: bit i set if 32-bit word i of the payload (little-endian, the
+ *                        last one zero-padded) differs from word i of the previous payload of
+ *                        the same kind in the chunk (all zero before the first, and past its len)
+ *              words     for each bit set, in order: varint zigzag(word - previous word), mod 2^32
+ *            Varints are unsigned LEB128 (7 bits a byte, low first); zigzag(d) = (d << 1) ^
+ *            (d >> 63), or >> 31 for words, on two's complement. A chunk decodes on its own.
+ *            So an entry costs what changed since the last one of its kind: a VMI call in a
+ *            loop a few bytes before compression, well under one after.
  *
  * The file ends cleanly after the header or after a complete chunk. CRC32 is zlib's crc32. */
 #ifndef VMIEMU_RECORD_H
@@ -38,13 +53,14 @@
 
 #include "emu/error.h"
 
-/* 2: a native VMI call's REC_CALL is written once its ROM slot has returned, with the registers
- * after it (version 1 wrote it before the slot ran); a version-1 record is refused. */
+/* 2: compact entries (changes since the previous entry of the kind), compressed chunks, and a
+ * native VMI call's REC_CALL written once its ROM slot has returned, with the registers after
+ * it. 1: fixed-size entries, native calls before their slot ran (refused). */
 #define REC_VERSION 2u
 #define REC_MAX_PAYLOAD 256u          /* bytes in one entry's payload */
 #define REC_MAX_CMDLINE 1023u         /* bytes of command line, without the NUL */
-#define REC_CHUNK_TARGET (64u * 1024) /* the writer flushes before a chunk grows past this */
-#define REC_MAX_CHUNK (1024u * 1024)  /* the reader refuses chunks claiming more payload */
+#define REC_CHUNK_TARGET (64u * 1024) /* the writer flushes before a chunk's U grows past this */
+#define REC_MAX_CHUNK (1024u * 1024)  /* the reader refuses chunks claiming a larger P or U */
 
 typedef struct rec_header {
     uint32_t version; /* ignored by rec_create (it writes REC_VERSION); set by rec_open */

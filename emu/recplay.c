@@ -22,6 +22,7 @@ typedef struct recplay {
     char note[600];          /* why checking stopped early, if it did */
     char report[2048];       /* the divergence, if any */
     uint64_t checked;
+    uint64_t calls;          /* replay: VMI calls checked, so the index of the next one */
     bool injecting;          /* the input being logged comes from the record */
     bool diverged;           /* the replay diverged (report holds where), even if it went back since */
     bool at_stop;            /* the replay ended the run where the recording was stopped */
@@ -77,14 +78,18 @@ static void decode_call(const rec_entry *e, vm_event *ev)
         ev->extra[i] = get32(e->payload + 36 + 4 * i);
 }
 
+static void append_entry(machine *m, const rec_entry *e)
+{
+    vm_error err = {0};
+    if (!rec_append(m->recplay->writer, e, &err))
+        machine_end_run(m, END_ERROR, "recording failed: %s", err.msg);
+}
+
 static void append(machine *m, uint8_t kind, uint64_t icount, const uint8_t *payload, uint16_t len)
 {
-    recplay *rp = m->recplay;
     rec_entry e = {.kind = kind, .icount = icount, .len = len};
     memcpy(e.payload, payload, len);
-    vm_error err = {0};
-    if (!rec_append(rp->writer, &e, &err))
-        machine_end_run(m, END_ERROR, "recording failed: %s", err.msg);
+    append_entry(m, &e);
 }
 
 /* The next entry of the record, skipping nothing; false once the record is over. */
@@ -115,10 +120,10 @@ static bool peek(machine *m, rec_entry **e)
     return true;
 }
 
-static void describe_call(const vm_event *ev, char *buf, size_t len)
+static void describe_call(const vm_event *ev, uint64_t index, char *buf, size_t len)
 {
     if (ev)
-        ev_format_text(ev, 0, buf, len);
+        ev_format_text(ev, (size_t)index, buf, len);
     else
         snprintf(buf, len, "(none)");
 }
@@ -147,6 +152,21 @@ static void diverge(machine *m, const rec_entry *want, const char *what, const c
     machine_end_run(m, END_DIVERGED, "replay diverged at icount %llu (%s)", (unsigned long long)machine_insns(m), what);
 }
 
+/* What differs between a recorded call and the one made, field by field. */
+static void call_differences(const rec_entry *e, const vm_event *ev, const uint8_t *mine, char *buf, size_t len)
+{
+    static const struct {
+        const char *name;
+        size_t at, size;
+    } fields[] = {{"the call number", 0, 2}, {"the argument count or failure flag", 2, 2}, {"the caller's eip", 4, 4},
+                  {"the arguments", 8, 20}, {"the result", 28, 8}, {"the extra values", 36, 12},
+                  {"the registers after it", CALL_BYTES, REGS_BYTES}};
+    size_t n = (size_t)snprintf(buf, len, "%s", e->icount != ev->icount ? "the icount" : "");
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0] && n < len; i++)
+        if (fields[i].at + fields[i].size <= e->len && memcmp(e->payload + fields[i].at, mine + fields[i].at, fields[i].size))
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", fields[i].name);
+}
+
 static void check_call(machine *m, const vm_event *ev)
 {
     recplay *rp = m->recplay;
@@ -154,7 +174,7 @@ static void check_call(machine *m, const vm_event *ev)
     if (!peek(m, &e))
         return;
     char expected[400], actual[400];
-    describe_call(ev, actual, sizeof actual);
+    describe_call(ev, rp->calls, actual, sizeof actual);
     if (e->kind != REC_CALL) {
         snprintf(expected, sizeof expected, "%s at icount %llu", kind_name(e->kind), (unsigned long long)e->icount);
         diverge(m, e, "a VMI call the record does not have", expected, actual, NULL);
@@ -167,12 +187,14 @@ static void check_call(machine *m, const vm_event *ev)
     rp->ahead = false;
     if (e->icount == ev->icount && e->len == len && memcmp(e->payload, mine, len) == 0) {
         rp->checked++;
+        rp->calls++;
         return;
     }
-    describe_call(&want, expected, sizeof expected);
-    bool same_call = e->icount == ev->icount && memcmp(e->payload, mine, CALL_BYTES) == 0;
-    diverge(m, e, same_call ? "the registers after a VMI call differ" : "a VMI call differs", expected, actual,
-            e->len >= CALL_BYTES + REGS_BYTES ? e->payload + CALL_BYTES : NULL);
+    describe_call(&want, rp->calls, expected, sizeof expected);
+    char what[300], diff[200];
+    call_differences(e, ev, mine, diff, sizeof diff);
+    snprintf(what, sizeof what, "VMI call #%llu differs (%s)", (unsigned long long)rp->calls, diff);
+    diverge(m, e, what, expected, actual, e->len >= CALL_BYTES + REGS_BYTES ? e->payload + CALL_BYTES : NULL);
 }
 
 bool recplay_replaying(const machine *m) { return m->recplay && m->recplay->reader; }
@@ -245,9 +267,11 @@ static void observe(void *ctx, const vm_event *ev)
     if (ev->kind != EV_VMI_CALL || m->end == END_DIVERGED)
         return;
     if (rp->writer) {
-        uint8_t p[REC_MAX_PAYLOAD];
-        uint16_t len = encode_call(m, ev, p);
-        append(m, REC_CALL, ev->icount, p, len);
+        rec_entry e; /* only the payload's first len bytes are read */
+        e.kind = REC_CALL;
+        e.icount = ev->icount;
+        e.len = encode_call(m, ev, e.payload);
+        append_entry(m, &e);
     } else {
         check_call(m, ev);
     }
@@ -256,7 +280,7 @@ static void observe(void *ctx, const vm_event *ev)
 /* Where the replay stands: before the peeked entry if there is one. */
 static recplay_mark replay_mark(const recplay *rp)
 {
-    return (recplay_mark){rec_reader_mark(rp->reader, rp->ahead), rp->checked};
+    return (recplay_mark){rec_reader_mark(rp->reader, rp->ahead), rp->checked, rp->calls};
 }
 
 static void check_digest(machine *m, uint64_t digest);
@@ -295,6 +319,7 @@ void recplay_on_restore(machine *m, const recplay_mark *mk)
     rp->note[0] = 0;
     rp->at_stop = false;
     rp->checked = mk->checked;
+    rp->calls = mk->calls;
     if (!rec_reader_seek(rp->reader, &mk->at, &err))
         machine_end_run(m, END_ERROR, "replay stopped: %s", err.msg);
 }

@@ -1,4 +1,5 @@
-/* Record and replay, side by side: recording writes every VMI call (with the registers), a
+/* Record and replay, side by side: recording writes every VMI call (with the registers; the
+ * record format codes what changed since the call before, emu/record.h), a
  * state digest at every snapshot, and how the run ended; replay runs the same kernel with the
  * same options and checks each of those against the record, stopping at the first difference
  * with a report of what differs. Input events have their place in the format for when the
@@ -40,6 +41,7 @@ bool recplay_replaying(const struct machine *m);
 typedef struct recplay_mark {
     rec_mark at;
     uint64_t checked; /* replay: checks passed up to here */
+    uint64_t calls;   /* replay: VMI calls among them */
 } recplay_mark;
 
 /* The machine took a snapshot whose state digest is `digest`: recording writes it if the

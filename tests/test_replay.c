@@ -243,6 +243,71 @@ START_TEST(test_serial_input_is_recorded_and_replayed_at_the_same_instruction)
 }
 END_TEST
 
+/* Copy the record at rec into rec2 with the result of VMI call k (0-based) changed in its
+ * lowest bit; returns that call's icount. */
+static uint64_t alter_call_result(const char *to, uint64_t k)
+{
+    rec_header h;
+    vm_error err = {0};
+    rec_reader *rd = rec_open(rec, &h, &err);
+    ck_assert_msg(rd != NULL, "%s", err.msg);
+    rec_writer *w = rec_create(to, &h, &err);
+    ck_assert_msg(w != NULL, "%s", err.msg);
+    rec_entry e;
+    uint64_t calls = 0, at = 0;
+    int got;
+    while ((got = rec_next(rd, &e, &err)) == 1) {
+        if (e.kind == REC_CALL && calls++ == k) {
+            e.payload[28] ^= 1; /* the result's low byte (emu/recplay.c's REC_CALL payload) */
+            at = e.icount;
+        }
+        ck_assert_msg(rec_append(w, &e, &err), "%s", err.msg);
+    }
+    ck_assert_int_eq(got, 0);
+    ck_assert_uint_gt(calls, k);
+    ck_assert(rec_close(w, &err));
+    rec_close_reader(rd);
+    return at;
+}
+
+START_TEST(test_a_record_with_one_call_result_altered_diverges_at_that_call)
+{
+    record(fixture("diverge"));
+    char rec2[4096];
+    snprintf(rec2, sizeof rec2, "%s", tu_tmp("rec2"));
+    uint64_t at = alter_call_result(rec2, 57);
+    const char *args[] = {"--serial", "none", "--replay", rec2, fixture("diverge"), NULL};
+    r = tu_run(args);
+    unlink(rec2);
+    ck_assert_int_eq(r.status, 14);
+    char want[128];
+    snprintf(want, sizeof want, "replay diverged at icount %llu,", (unsigned long long)at);
+    ck_assert_msg(strstr(r.err, want), "want '%s' in:\n%s", want, r.err);
+    ck_assert_msg(strstr(r.err, "VMI call #57 differs (the result)"), "%s", r.err);
+    snprintf(want, sizeof want, "expected: #57 icount=%llu", (unsigned long long)at);
+    ck_assert_msg(strstr(r.err, want), "want '%s' in:\n%s", want, r.err);
+}
+END_TEST
+
+/* The record holds what a replay needs and compact checks: a call loop's record grows by far
+ * less than a byte a call (the bound leaves room; version 1 took 99 bytes). */
+START_TEST(test_a_recorded_call_loop_takes_under_16_bytes_a_call)
+{
+    enum { CALLS = 200000 };
+    const char *args[] = {"--serial", "none", "--record", rec, "--append", "iters=200000", tu_kernel("callloop"), NULL};
+    r = tu_run(args);
+    ck_assert_msg(r.status == 33, "recording exited %d: %s", r.status, r.err);
+    struct stat st;
+    ck_assert_int_eq(stat(rec, &st), 0);
+    ck_assert_msg((uint64_t)st.st_size < 16u * CALLS, "%lld bytes for %d calls", (long long)st.st_size, CALLS);
+    tu_free(&r);
+    const char *again[] = {"--serial", "none", "--replay", rec, tu_kernel("callloop"), NULL};
+    r = tu_run(again);
+    ck_assert_msg(r.status == 33, "replay exited %d: %s", r.status, r.err);
+    ck_assert_ptr_nonnull(strstr(r.err, "replay matched the record"));
+}
+END_TEST
+
 static Suite *replay_suite(void)
 {
     Suite *s = suite_create("replay");
@@ -252,6 +317,8 @@ static Suite *replay_suite(void)
     tcase_add_test(tc, test_recorded_run_replays_clean);
     tcase_add_test(tc, test_replay_refuses_a_different_kernel_before_running);
     tcase_add_test(tc, test_one_changed_instruction_diverges_at_the_next_call);
+    tcase_add_test(tc, test_a_record_with_one_call_result_altered_diverges_at_that_call);
+    tcase_add_test(tc, test_a_recorded_call_loop_takes_under_16_bytes_a_call);
     tcase_add_test(tc, test_replay_takes_options_from_the_record);
     tcase_add_test(tc, test_record_and_replay_together_are_refused);
     tcase_add_test(tc, test_corrupted_record_names_the_chunk);
