@@ -184,6 +184,8 @@ int machine_rom_call(machine *m, uint32_t pc)
 
 void machine_rom_block(machine *m, uint32_t pc)
 {
+    if (!rom_native_may_return(&m->rom, pc))
+        return;
     int i = rom_native_returned(&m->rom, pc, vcpu_get(m->cpu, CPU_ESP));
     if (i >= 0)
         finish_native(m, i, false);

@@ -277,6 +277,9 @@ rom_record rom_dispatch(rom_ctx *x, uint32_t pc);
  * complete its record: the result from regs_after (the ROM_CALL_REGS batch after the ret), or
  * failed if it faulted (or never returned). */
 int rom_native_returned(const rom_state *st, uint32_t pc, uint32_t esp);
+/* Whether a block at pc may be where a call in flight returns (rom_native_returned without its
+ * ESP, which costs a register read on every block the slot runs). */
+bool rom_native_may_return(const rom_state *st, uint32_t pc);
 int rom_native_faulted(const rom_state *st, uint32_t fault_eip);
 rom_record rom_native_finish(rom_ctx *x, int index, const uint32_t *regs_after, bool faulted);
 

@@ -117,6 +117,16 @@ static rom_record begin_native(rom_ctx *x, const rom_call *call, uint32_t pc, ui
     return r;
 }
 
+bool rom_native_may_return(const rom_state *st, uint32_t pc)
+{
+    for (int i = (int)st->npending - 1; i >= 0; i--) {
+        const rom_record *p = &st->pending[i];
+        if (p->ret_esp == 0 ? pc - p->slot_pc >= p->slot_len : pc == p->ret_eip)
+            return true;
+    }
+    return false;
+}
+
 int rom_native_returned(const rom_state *st, uint32_t pc, uint32_t esp)
 {
     for (int i = (int)st->npending - 1; i >= 0; i--) {
