@@ -300,3 +300,24 @@ apic_status apic_write(apic *a, uint32_t offset, uint32_t value)
     }
     return APIC_OK;
 }
+
+void apic_serialise(const apic *a, state_writer *w)
+{
+    const uint32_t regs[] = {a->id, a->tpr, a->ldr, a->dfr, a->svr, a->esr, a->esr_pending,
+                             a->icr_lo, a->icr_hi};
+    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++)
+        state_put_u32(w, regs[i]);
+    for (int i = 0; i < APIC_LVT_COUNT; i++)
+        state_put_u32(w, a->lvt[i]);
+    for (int i = 0; i < 8; i++)
+        state_put_u32(w, a->irr[i]);
+    for (int i = 0; i < 8; i++)
+        state_put_u32(w, a->isr[i]);
+    state_put_u32(w, a->timer_initial);
+    state_put_u32(w, a->timer_divide);
+    state_put_u64(w, a->timer_base);
+    state_put_u64(w, a->timer_next);
+    state_put_u32(w, a->timer_base_count);
+    state_put_bool(w, a->timer_running);
+    state_put_u64(w, a->cpu_hz);
+}

@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "emu/state_ser.h"
+
 #define APIC_VERSION 0x00050014u /* xAPIC, six LVT entries (max LVT index 5) */
 
 /* Register offsets within the APIC page. */
@@ -102,5 +104,8 @@ uint64_t apic_next_event(const apic *a);
 /* Expire the timer up to now_cycles: each expiry accepts the LVT timer vector unless masked
  * (several expiries collapse into the one IRR bit they would set). */
 void apic_advance(apic *a, uint64_t now_cycles);
+
+/* Write the state field by field (emu/state_ser.h): not the clock callback. */
+void apic_serialise(const apic *a, state_writer *w);
 
 #endif

@@ -88,3 +88,9 @@ void cmos_write(void *opaque, uint16_t offset, int size, uint32_t value)
     else if (reg >= 0x0E) /* battery-backed RAM; the clock registers follow virtual time */
         c->ram[reg] = (uint8_t)value;
 }
+
+void cmos_serialise(const cmos *c, state_writer *w)
+{
+    state_put_u8(w, c->index);
+    state_put_bytes(w, c->ram, sizeof c->ram);
+}

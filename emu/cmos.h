@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "emu/state_ser.h"
+
 typedef uint64_t (*cmos_clock_fn)(void *ctx); /* nanoseconds since 1970 */
 
 typedef struct cmos {
@@ -22,5 +24,8 @@ void cmos_write(void *opaque, uint16_t offset, int size, uint32_t value);
 
 /* Civil date from days since 1970-01-01 (exposed for tests). */
 void cmos_civil_from_days(int64_t days, int *year, int *month, int *day);
+
+/* Write the state field by field (emu/state_ser.h): not the clock callback. */
+void cmos_serialise(const cmos *c, state_writer *w);
 
 #endif

@@ -429,3 +429,41 @@ uint64_t pit_next_event(const pit *t)
 }
 
 void pit_advance(pit *t, uint64_t now_cycles) { deliver(t, pit_ticks_at(t, now_cycles)); }
+
+static void put_segment(state_writer *w, const pit_segment *s)
+{
+    state_put_u32(w, s->n);
+    state_put_u32(w, s->phase);
+    state_put_u64(w, s->start);
+}
+
+void pit_serialise(const pit *t, state_writer *w)
+{
+    for (int i = 0; i < 3; i++) {
+        const pit_channel *c = &t->ch[i];
+        state_put_u8(w, c->mode);
+        state_put_u8(w, c->access);
+        state_put_bool(w, c->bcd);
+        state_put_bool(w, c->gate);
+        state_put_bool(w, c->armed);
+        state_put_bool(w, c->counting);
+        state_put_bool(w, c->paused);
+        state_put_bool(w, c->has_next);
+        put_segment(w, &c->cur);
+        put_segment(w, &c->next);
+        state_put_u64(w, c->paused_at);
+        state_put_u32(w, c->cr);
+        state_put_u64(w, c->cr_loaded);
+        state_put_u8(w, c->write_low);
+        state_put_bool(w, c->write_high_next);
+        state_put_bool(w, c->read_high_next);
+        state_put_u8(w, c->latch_left);
+        state_put_u16(w, c->latched);
+        state_put_bool(w, c->status_latched);
+        state_put_u8(w, c->status);
+    }
+    state_put_u64(w, t->cpu_hz);
+    state_put_u64(w, t->synced);
+    state_put_bool(w, t->irq_level);
+    state_put_u8(w, t->port61);
+}

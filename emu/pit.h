@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "emu/iobus.h"
+#include "emu/state_ser.h"
 #include "emu/irq.h"
 
 #define PIT_HZ 1193182u
@@ -106,5 +107,8 @@ void pit_advance(pit *t, uint64_t now_cycles);
 /* Conversions, exact: the PIT tick current at `cycles`, and the first cycle of tick `ticks`. */
 uint64_t pit_ticks_at(const pit *t, uint64_t cycles);
 uint64_t pit_cycle_of_tick(const pit *t, uint64_t ticks);
+
+/* Write the state field by field (emu/state_ser.h): not the wiring (irq0, clock). */
+void pit_serialise(const pit *t, state_writer *w);
 
 #endif

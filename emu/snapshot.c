@@ -6,6 +6,8 @@
 
 #include "emu/machine.h"
 #include "emu/recplay.h"
+#include "emu/state_ser.h"
+#include "mmu/tlb.h"
 
 #define PAGE 4096u
 
@@ -25,7 +27,7 @@ typedef struct machine_state {
     alarms alarms;
     bool halt_requested, step_shadow;
     uint32_t reboots;
-    rom_state rom; /* plain data, copied whole (padding included, for the digest) */
+    rom_state rom; /* plain data, copied whole */
     uint64_t idle_cycles, insns_before_boot;
 } machine_state;
 
@@ -479,35 +481,45 @@ static uint64_t mix(uint64_t h, const void *data, size_t len)
     return h;
 }
 
-/* Registers, clock and device state: everything but memory. */
-static uint64_t state_digest(machine *m)
+void snap_serialise_state(machine *m, state_writer *w)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (int r = 0; r < CPU_NREGS; r++) {
-        uint32_t v = vcpu_get(m->cpu, (cpu_reg)r);
-        h = mix(h, &v, sizeof v);
-    }
-    uint64_t insns = machine_insns(m);
-    h = mix(h, &insns, sizeof insns);
-    h = mix(h, &m->idle_cycles, sizeof m->idle_cycles);
+    for (int r = 0; r < CPU_NREGS; r++)
+        state_put_u32(w, vcpu_get(m->cpu, (cpu_reg)r));
+    state_put_u64(w, machine_insns(m));
+    state_put_u64(w, m->idle_cycles);
+    state_put_u64(w, m->insns_before_boot);
+    state_put_bool(w, m->halt_requested);
+    state_put_bool(w, m->step_shadow);
+    state_put_u32(w, m->reboots);
     const void *tlb;
     size_t tlb_bytes;
-    if (vcpu_tlb_state(m->cpu, &tlb, &tlb_bytes)) /* what the guest's loads go through */
-        h = mix(h, tlb, tlb_bytes);
-    machine_state s;
-    memset(&s, 0, sizeof s);
-    save_state(m, &s);
-    /* Callback pointers are wiring, not state: leave them out. */
-    s.com1.tx = NULL;
-    s.com1.tx_ctx = NULL;
-    s.rtc.now = NULL;
-    s.rtc.now_ctx = NULL;
-    s.pit.now = NULL;
-    s.pit.now_ctx = NULL;
-    memset(&s.pit.irq0, 0, sizeof s.pit.irq0);
-    s.lapic.now = NULL;
-    s.lapic.now_ctx = NULL;
-    return mix(h, &s, sizeof s);
+    if (!vcpu_tlb_state(m->cpu, &tlb, &tlb_bytes)) /* what the guest's loads go through */
+        tlb_bytes = 0;
+    const mmu_tlb_entry *e = tlb;
+    size_t n = tlb_bytes / sizeof *e;
+    state_put_u32(w, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        state_put_u32(w, e[i].vpage);
+        state_put_u32(w, e[i].flags);
+        state_put_u64(w, e[i].page);
+    }
+    uart_serialise(&m->com1, w);
+    cmos_serialise(&m->rtc, w);
+    pic_serialise(&m->pic, w);
+    pit_serialise(&m->pit, w);
+    apic_serialise(&m->lapic, w);
+    alarms_serialise(&m->alarms, w);
+    uint8_t rom[ROM_STATE_SER_MAX];
+    state_put_bytes(w, rom, rom_state_serialise(&m->rom, rom));
+}
+
+/* Registers, clock and device state: everything but memory, as the versioned stream. */
+static uint64_t state_digest(machine *m)
+{
+    state_writer w;
+    state_writer_init(&w, NULL, 0);
+    snap_serialise_state(m, &w);
+    return state_writer_finish(&w);
 }
 
 uint64_t machine_state_hash(machine *m) { return mix(state_digest(m), m->mem.ram, m->mem.size); }

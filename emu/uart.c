@@ -84,3 +84,18 @@ void uart_write(void *opaque, uint16_t offset, int size, uint32_t value)
     default: break; /* LSR and MSR are read-only */
     }
 }
+
+void uart_serialise(const uart *u, state_writer *w)
+{
+    state_put_u8(w, u->ier);
+    state_put_u8(w, u->lcr);
+    state_put_u8(w, u->mcr);
+    state_put_u8(w, u->scr);
+    state_put_u8(w, u->fcr);
+    state_put_u16(w, u->divisor);
+    state_put_u32(w, (uint32_t)u->in_count);
+    size_t first = UART_INPUT_MAX - u->in_head < u->in_count ? UART_INPUT_MAX - u->in_head : u->in_count;
+    state_put_bytes(w, u->input + u->in_head, first);
+    state_put_bytes(w, u->input, u->in_count - first);
+    state_put_u64(w, u->tx_bytes);
+}

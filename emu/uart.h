@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "emu/state_ser.h"
+
 #define UART_COM1 0x3F8u
 #define UART_INPUT_MAX 4096u
 
@@ -27,5 +29,9 @@ void uart_init(uart *u, uart_tx_fn tx, void *tx_ctx);
 size_t uart_push_input(uart *u, const uint8_t *data, size_t len);
 uint32_t uart_read(void *opaque, uint16_t offset, int size);
 void uart_write(void *opaque, uint16_t offset, int size, uint32_t value);
+
+/* Write the state field by field (emu/state_ser.h): the queued input in order, not the
+ * ring's position or the transmit sink. */
+void uart_serialise(const uart *u, state_writer *w);
 
 #endif

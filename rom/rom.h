@@ -280,4 +280,11 @@ int rom_native_returned(const rom_state *st, uint32_t pc, uint32_t esp);
 int rom_native_faulted(const rom_state *st, uint32_t fault_eip);
 rom_record rom_native_finish(rom_ctx *x, int index, const uint32_t *regs_after, bool faulted);
 
+/* The ROM's state as a stable byte stream for the machine's state digest: every field in
+ * little-endian order, only the live native calls, no padding and no pointers. Writes at most
+ * ROM_STATE_SER_MAX bytes to out and returns how many. The machine's STATE_SER_VERSION
+ * (emu/state_ser.h) moves when this changes. */
+#define ROM_STATE_SER_MAX 1024u
+size_t rom_state_serialise(const rom_state *st, uint8_t out[ROM_STATE_SER_MAX]);
+
 #endif

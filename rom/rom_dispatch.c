@@ -113,7 +113,7 @@ static rom_record begin_native(rom_ctx *x, const rom_call *call, uint32_t pc, ui
         memmove(st->pending, st->pending + 1, (ROM_PENDING_MAX - 1) * sizeof st->pending[0]);
         st->npending--;
     }
-    memcpy(&st->pending[st->npending++], &r, sizeof r); /* padding too: snapshots digest it */
+    st->pending[st->npending++] = r;
     return r;
 }
 
