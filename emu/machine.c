@@ -226,7 +226,7 @@ static void reset_timers(machine *m)
 {
     pic_init(&m->pic);
     pit_init(&m->pit, machine_cycle_hz(m), pic_irq_line(&m->pic, 0), cycles_cb, m);
-    apic_init(&m->lapic, 0, machine_cycle_hz(m), cycles_cb, m);
+    apic_init(&m->lapic, 0, machine_cycle_hz(m));
     alarms_init(&m->alarms);
     m->halt_requested = false;
     m->step_shadow = false;

@@ -41,7 +41,7 @@ static void make(devs *d, int variant)
     pic_init(&d->pic);
     irq_line line = {variant ? NULL : irq_a, &ctx[variant], variant};
     pit_init(&d->pit, 1000000, line, variant ? clock_b : clock_a, &ctx[variant]);
-    apic_init(&d->lapic, 0, 1000000, variant ? clock_b : clock_a, &ctx[variant]);
+    apic_init(&d->lapic, 0, 1000000);
     alarms_init(&d->alarms);
     ck_assert(alarms_set(&d->alarms, ALARM_PERIODIC, 5000, 1000));
     memset(&d->rom, variant ? 0xA5 : 0, sizeof d->rom);
