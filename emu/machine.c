@@ -55,7 +55,6 @@ uint64_t machine_wall_ns(machine *m)
     return (uint64_t)m->cfg.epoch * 1000000000u + ns;
 }
 
-static uint64_t wall_clock_cb(void *ctx) { return machine_wall_ns(ctx); }
 
 /* CPUID as this machine's CPU reports it: a Core Duo-class part, with only the features
  * vmiemu models. Host CPU features never leak in, so runs replay on any host. */
@@ -221,6 +220,42 @@ static bool on_interrupt(void *ctx, const vcpu_event *ev)
 
 static uint64_t cycles_cb(void *ctx) { return machine_cycles(ctx); }
 
+void machine_set_serial_out(machine *m, uart_tx_fn tx, void *ctx)
+{
+    m->serial_out = tx;
+    m->serial_ctx = ctx;
+}
+
+/* COM1 and the CMOS clock are plain data: the machine gives them the time and takes their
+ * output. */
+static uint32_t com1_read(void *opaque, uint16_t offset, int size)
+{
+    (void)size;
+    return uart_read(&((machine *)opaque)->com1, offset);
+}
+
+static void com1_write(void *opaque, uint16_t offset, int size, uint32_t value)
+{
+    (void)size;
+    machine *m = opaque;
+    int tx = uart_write(&m->com1, offset, value);
+    if (tx != UART_NO_TX && m->serial_out)
+        m->serial_out(m->serial_ctx, (uint8_t)tx);
+}
+
+static uint32_t rtc_read(void *opaque, uint16_t offset, int size)
+{
+    (void)size;
+    machine *m = opaque;
+    return cmos_read(&m->rtc, machine_wall_ns(m), offset);
+}
+
+static void rtc_write(void *opaque, uint16_t offset, int size, uint32_t value)
+{
+    (void)size;
+    cmos_write(&((machine *)opaque)->rtc, offset, value);
+}
+
 /* Timers and interrupt controllers as a PC leaves them at power-on. */
 static void reset_timers(machine *m)
 {
@@ -235,12 +270,12 @@ static void reset_timers(machine *m)
 static bool setup_devices(machine *m, vm_error *err)
 {
     memset(&m->io, 0, sizeof m->io);
-    cmos_init(&m->rtc, wall_clock_cb, m);
+    cmos_init(&m->rtc);
     reset_timers(m);
     if (!pic_register(&m->pic, &m->io) || !pit_register(&m->pit, &m->io))
         return vm_fail(err, VM_EINVAL, "too many I/O port ranges");
-    if (!iobus_register(&m->io, UART_COM1, 8, &m->com1, uart_read, uart_write) ||
-        !iobus_register(&m->io, CMOS_PORT, 2, &m->rtc, cmos_read, cmos_write) ||
+    if (!iobus_register(&m->io, UART_COM1, 8, m, com1_read, com1_write) ||
+        !iobus_register(&m->io, CMOS_PORT, 2, m, rtc_read, rtc_write) ||
         !iobus_register(&m->io, MACHINE_EXIT_PORT, 4, m, exitport_read, exitport_write) ||
         !iobus_register(&m->io, 0x80, 1, m, post_read, post_write))
         return vm_fail(err, VM_EINVAL, "too many I/O port ranges");
@@ -286,7 +321,7 @@ bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path
     m->cfg = *cfg;
     evlog_init(&m->log);
     evlog_set_mem_limit(&m->log, (size_t)cfg->log_mem_mib << 20);
-    uart_init(&m->com1, NULL, NULL);
+    uart_init(&m->com1);
     if (cfg->cpu_mhz == 0)
         return vm_fail(err, VM_EINVAL, "the cycle frequency must be at least 1 MHz");
     m->kernel_path = strdup(kernel_path);

@@ -115,6 +115,8 @@ typedef struct machine {
     bool watch_hit;            /* the last run stopped after a watched write */
     vcpu_watch_hit watch;      /* that write; icount counts from power-on */
     bool in_goto;              /* snap_goto is running forward: no precise-stop rewinds */
+    uart_tx_fn serial_out;     /* where COM1's transmitted bytes go (the frontend's; NULL: nowhere) */
+    void *serial_ctx;
     machine_input_fn input;    /* host serial input, polled every MACHINE_INPUT_EVERY instructions */
     void *input_ctx;
     uint64_t next_input_poll;
@@ -124,6 +126,9 @@ typedef struct machine {
 /* Read and load the kernel, build the ROM, reset the CPU. */
 bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path, vm_error *err);
 void machine_free(machine *m);
+
+/* Send COM1's transmitted bytes to tx(ctx, byte); NULL drops them. */
+void machine_set_serial_out(machine *m, uart_tx_fn tx, void *ctx);
 
 /* Run until the guest ends or the limit; returns why. */
 machine_end machine_run(machine *m);

@@ -80,11 +80,7 @@ static void save_state(const machine *m, machine_state *s)
 
 static void load_state(machine *m, const machine_state *s)
 {
-    uart_tx_fn tx = m->com1.tx; /* where output goes is the frontend's, not the guest's */
-    void *tx_ctx = m->com1.tx_ctx;
     m->com1 = s->com1;
-    m->com1.tx = tx;
-    m->com1.tx_ctx = tx_ctx;
     m->rtc = s->rtc;
     m->pic = s->pic;
     m->pit = s->pit;

@@ -21,7 +21,7 @@ static machine_end run_code(const uint8_t *code, size_t len)
     c.max_insns = 1000;
     vm_error err = {0};
     ck_assert_msg(machine_init(&m, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    uart_init(&m.com1, NULL, NULL);
+    machine_set_serial_out(&m, NULL, NULL);
     ck_assert_int_eq(machine_run(&m), END_LIMIT);
     m.end = END_RUNNING;
     m.cfg.max_insns = 0;
