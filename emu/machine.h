@@ -72,6 +72,28 @@ typedef struct machine_open_bus {
     uint64_t base;
 } machine_open_bus;
 
+/* Everything of the machine that is not in Unicorn and changes while it runs: devices, clock,
+ * the ROM's own state. Plain data without pointers: a snapshot copies it with one assignment
+ * (emu/snapshot.c), its digest serialises it field by field (emu/state_ser.h). Callbacks and
+ * host resources (serial sink, input, log, timeline) are machine fields outside it. */
+#define MACHINE_STATE_FIELDS                                                                         \
+    uart com1;                                                                                      \
+    cmos rtc;                                                                                       \
+    pic pic;                                                                                        \
+    pit pit;                                                                                        \
+    apic lapic;                                                                                     \
+    alarms alarms;                                                                                  \
+    bool halt_requested;        /* VMI Halt: wait for an interrupt at the next stop */              \
+    bool step_shadow;           /* an interrupt waits for the instruction after `sti` */           \
+    rom_state rom;              /* the ROM's own state (rom/rom.h) */                               \
+    uint64_t insns_before_boot; /* instructions retired by earlier boots (--reboot-restarts) */     \
+    uint64_t idle_cycles;       /* cycles spent halted (time that passes without instructions) */  \
+    uint32_t reboots;
+
+typedef struct machine_state {
+    MACHINE_STATE_FIELDS
+} machine_state;
+
 typedef struct machine {
     machine_config cfg;
     char *kernel_path;
@@ -84,21 +106,17 @@ typedef struct machine {
     physmem mem;
     cpu *cpu;
     iobus io;
-    uart com1;
-    cmos rtc;
-    pic pic;
-    pit pit;
-    apic lapic;
-    alarms alarms;
+    /* The state as one value (m->state) and its fields by name (m->pic, m->rom, ...): the same
+     * members twice over one storage, so code names a device directly and a snapshot copies
+     * all of them at once. emu/machine.c checks that the two layouts agree. */
+    union {
+        machine_state state;
+        struct {
+            MACHINE_STATE_FIELDS
+        };
+    };
     evlog log;
-    bool halt_requested;  /* VMI Halt: wait for an interrupt at the next stop */
-    bool step_shadow;     /* an interrupt waits for the instruction after `sti` */
-
-    rom_state rom;        /* the ROM's own state (rom/rom.h): Init, page tables, native calls in flight */
     uint8_t *pt_pages;    /* per physical page: VMI page flags if AllocatePage made it a page table */
-    uint64_t insns_before_boot; /* instructions retired by earlier boots (--reboot-restarts) */
-    uint64_t idle_cycles;       /* cycles spent halted (time that passes without instructions) */
-    uint32_t reboots;
 
     machine_end end;
     uint32_t exit_value;

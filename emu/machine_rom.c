@@ -168,10 +168,11 @@ int machine_rom_call(machine *m, uint32_t pc)
             log_call(m, &r);
             const rom_call *c = rom_call_find(r.num);
             machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: called VMI %s, %s", r.eip, c ? c->name : "?",
-                            r.error);
+                            rom_error_text(r.error));
         } else {
             log_guest_error(m, &r);
-            machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: %s (ROM offset 0x%x)", r.eip, r.error, r.offset);
+            machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: %s (ROM offset 0x%x)", r.eip,
+                            rom_error_text(r.error), r.offset);
         }
         return VCPU_ROM_DONE;
     case ROM_ACT_DONE:

@@ -17,20 +17,6 @@ typedef struct snap_page {
     uint8_t *data;
 } snap_page;
 
-/* Everything of the machine that is plain data and changes while it runs. */
-typedef struct machine_state {
-    uart com1;
-    cmos rtc;
-    pic pic;
-    pit pit;
-    apic lapic;
-    alarms alarms;
-    bool halt_requested, step_shadow;
-    uint32_t reboots;
-    rom_state rom; /* plain data, copied whole */
-    uint64_t idle_cycles, insns_before_boot;
-} machine_state;
-
 typedef struct snapshot {
     uint64_t insns;
     uint8_t *cpu;
@@ -62,37 +48,13 @@ typedef struct timeline {
 static uint64_t mix(uint64_t h, const void *data, size_t len);
 static uint64_t state_digest(machine *m);
 
-static void save_state(const machine *m, machine_state *s)
-{
-    s->com1 = m->com1;
-    s->rtc = m->rtc;
-    s->pic = m->pic;
-    s->pit = m->pit;
-    s->lapic = m->lapic;
-    s->alarms = m->alarms;
-    s->halt_requested = m->halt_requested;
-    s->step_shadow = m->step_shadow;
-    s->reboots = m->reboots;
-    memcpy(&s->rom, &m->rom, sizeof s->rom);
-    s->idle_cycles = m->idle_cycles;
-    s->insns_before_boot = m->insns_before_boot;
-}
+/* The machine state is plain data (emu/machine.h): one assignment each way. */
+static void save_state(const machine *m, machine_state *s) { *s = m->state; }
 
 static void load_state(machine *m, const machine_state *s)
 {
-    m->com1 = s->com1;
-    m->rtc = s->rtc;
-    m->pic = s->pic;
-    m->pit = s->pit;
-    m->lapic = s->lapic;
-    m->alarms = s->alarms;
-    m->halt_requested = s->halt_requested;
-    m->step_shadow = s->step_shadow;
-    m->reboots = s->reboots;
-    memcpy(&m->rom, &s->rom, sizeof m->rom);
+    m->state = *s;
     vcpu_watch_blocks(m->cpu, m->rom.npending > 0); /* a native ROM call in flight at the snapshot */
-    m->idle_cycles = s->idle_cycles;
-    m->insns_before_boot = s->insns_before_boot;
 }
 
 static void free_snapshot(snapshot *s)

@@ -13,10 +13,11 @@ static void put(rom_out *o, uint64_t v, int bytes)
         o->p[o->len++] = (uint8_t)v;
 }
 
-/* A native call's record; `error` is a pointer (and only set on a crash, never in flight). */
+/* A native call's record. */
 static void put_record(rom_out *o, const rom_record *r)
 {
     put(o, (uint64_t)r->action, 1);
+    put(o, (uint64_t)r->error, 1);
     put(o, r->is_call, 1);
     put(o, r->failed, 1);
     put(o, r->nargs, 1);
@@ -40,7 +41,7 @@ static void put_record(rom_out *o, const rom_record *r)
 size_t rom_state_serialise(const rom_state *st, uint8_t out[ROM_STATE_SER_MAX])
 {
     _Static_assert(1 + 4 + ROM_LINEAR_SLOTS * 13 + 4 + ROM_AP_STATE_SIZE + 4 + 1 + 4 +
-                           ROM_PENDING_MAX * (10 + 20 + 8 + 12 + 8 + ROM_CALL_REGS * 4 + 16) <=
+                           ROM_PENDING_MAX * (11 + 20 + 8 + 12 + 8 + ROM_CALL_REGS * 4 + 16) <=
                        ROM_STATE_SER_MAX,
                    "the ROM's serialised state fits ROM_STATE_SER_MAX");
     rom_out o = {out, 0};
