@@ -5,6 +5,8 @@
 #define FNV_BASIS 0xcbf29ce484222325ull
 #define FNV_PRIME 0x100000001b3ull
 
+_Static_assert(STATE_SER_CHUNK % 8 == 0, "whole words reach the hash, however the bytes were split");
+
 static void hash_chunk(state_writer *w)
 {
     const uint8_t *p = w->chunk;

@@ -1,4 +1,4 @@
-/* An 8250 UART (COM1 at 0x3F8): transmit to a sink, receive from an input queue, line status.
+/* An 8250 UART (COM1 at 0x3F8): transmit (the caller sends the byte on), receive from an input queue, line status.
  * Interrupts come with the PIC in a later issue; IER is stored and read back. */
 #ifndef VMIEMU_UART_H
 #define VMIEMU_UART_H
@@ -15,6 +15,8 @@
 typedef void (*uart_tx_fn)(void *ctx, uint8_t byte); /* where the machine sends transmitted bytes */
 #define UART_NO_TX (-1)
 
+/* Plain data without pointers: a snapshot copies the struct; where transmitted bytes go is
+ * the machine's (machine_set_serial_out). */
 typedef struct uart {
     uint8_t ier, lcr, mcr, scr, fcr;
     uint16_t divisor;
@@ -23,8 +25,6 @@ typedef struct uart {
     uint64_t tx_bytes;
 } uart;
 
-/* Plain data without pointers: a snapshot copies the struct; where transmitted bytes go is
- * the machine's (machine_set_serial_out). */
 void uart_init(uart *u);
 /* Queue received bytes; returns how many fit. */
 size_t uart_push_input(uart *u, const uint8_t *data, size_t len);
