@@ -33,7 +33,7 @@ static machine *boot(const char *dir, const char *name, const char *cmdline, uin
         fprintf(stderr, "timetravel_bench: %s\n", err.msg);
         exit(1);
     }
-    uart_init(&m->com1, NULL, NULL);
+    machine_set_serial_out(m, NULL, NULL);
     return m;
 }
 

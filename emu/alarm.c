@@ -60,3 +60,15 @@ void alarms_fire_due(alarms *as, uint64_t now, void (*fire)(void *ctx, uint32_t 
         fire(ctx, a->flags);
     }
 }
+
+void alarms_serialise(const alarms *as, state_writer *w)
+{
+    for (int i = 0; i < ALARM_COUNTERS; i++) {
+        const vmi_alarm *a = &as->a[i];
+        state_put_bool(w, a->armed);
+        state_put_u32(w, a->flags);
+        state_put_u64(w, a->expiry);
+        state_put_u64(w, a->period);
+        state_put_u64(w, a->fired);
+    }
+}

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "emu/state_ser.h"
+
 #define ALARM_COUNTER_MASK 0xFFu
 #define ALARM_PERIODIC 0x100u
 #define ALARM_WIRE_APIC 0x10000u
@@ -39,5 +41,8 @@ uint64_t alarms_next(const alarms *as);
 /* Fire every alarm due at `now`: calls fire(ctx, flags) once per expiry (a periodic alarm that
  * fell behind fires once and is re-armed at its next period after `now`, as a lost tick). */
 void alarms_fire_due(alarms *as, uint64_t now, void (*fire)(void *ctx, uint32_t flags), void *ctx);
+
+/* Write the state field by field (emu/state_ser.h). */
+void alarms_serialise(const alarms *as, state_writer *w);
 
 #endif

@@ -29,7 +29,6 @@ static const uint32_t lvt_bits[APIC_LVT_COUNT] = {
 
 static bool enabled(const apic *a) { return a->svr & APIC_SVR_ENABLE; }
 
-static uint64_t now_cycles(const apic *a) { return a->now ? a->now(a->now_ctx) : 0; }
 
 /* Highest vector set in a 256-bit register, or -1. */
 static int highest_vector(const uint32_t bits[8])
@@ -66,7 +65,7 @@ static void signal_error(apic *a, uint32_t bit)
         a->esr_pending |= APIC_ESR_RECEIVE_ILLEGAL_VECTOR;
 }
 
-void apic_init(apic *a, uint32_t id, uint64_t cpu_hz, uint64_t (*now)(void *), void *now_ctx)
+void apic_init(apic *a, uint32_t id, uint64_t cpu_hz)
 {
     memset(a, 0, sizeof *a);
     a->id = id << 24;
@@ -76,8 +75,6 @@ void apic_init(apic *a, uint32_t id, uint64_t cpu_hz, uint64_t (*now)(void *), v
         a->lvt[i] = APIC_LVT_MASKED;
     a->timer_next = UINT64_MAX;
     a->cpu_hz = cpu_hz;
-    a->now = now;
-    a->now_ctx = now_ctx;
 }
 
 void apic_accept(apic *a, uint8_t vector)
@@ -180,9 +177,8 @@ void apic_advance(apic *a, uint64_t now)
 uint64_t apic_next_event(const apic *a) { return a->timer_next; }
 
 /* A write that changes how the timer counts: expire what is due, then count on from now. */
-static void timer_write(apic *a, uint32_t offset, uint32_t value)
+static void timer_write(apic *a, uint64_t now, uint32_t offset, uint32_t value)
 {
-    uint64_t now = now_cycles(a);
     apic_advance(a, now);
     if (offset == APIC_TIMER_INITIAL) {
         a->timer_initial = value;
@@ -205,7 +201,7 @@ static bool is_lvt(uint32_t offset) { return offset >= APIC_LVT_TIMER && offset 
 
 static bool is_vector_bank(uint32_t offset) { return offset >= APIC_ISR && offset < APIC_ESR; }
 
-bool apic_read(apic *a, uint32_t offset, uint32_t *value)
+bool apic_read(apic *a, uint64_t now, uint32_t offset, uint32_t *value)
 {
     uint32_t v = 0;
     if (offset & 0xF) {
@@ -231,7 +227,7 @@ bool apic_read(apic *a, uint32_t offset, uint32_t *value)
         case APIC_ICR_LO: v = a->icr_lo; break; /* delivery status: always idle */
         case APIC_ICR_HI: v = a->icr_hi; break;
         case APIC_TIMER_INITIAL: v = a->timer_initial; break;
-        case APIC_TIMER_CURRENT: v = timer_count(a, now_cycles(a)); break;
+        case APIC_TIMER_CURRENT: v = timer_count(a, now); break;
         case APIC_TIMER_DIVIDE: v = a->timer_divide; break;
         default:
             signal_error(a, APIC_ESR_ILLEGAL_REGISTER);
@@ -262,14 +258,14 @@ static apic_status write_icr(apic *a, uint32_t value)
     return APIC_IPI_UNSUPPORTED;
 }
 
-apic_status apic_write(apic *a, uint32_t offset, uint32_t value)
+apic_status apic_write(apic *a, uint64_t now, uint32_t offset, uint32_t value)
 {
     if (offset & 0xF) {
         signal_error(a, APIC_ESR_ILLEGAL_REGISTER);
         return APIC_BAD_REGISTER;
     }
     if (offset == APIC_LVT_TIMER || offset == APIC_TIMER_INITIAL || offset == APIC_TIMER_DIVIDE) {
-        timer_write(a, offset, value);
+        timer_write(a, now, offset, value);
         return APIC_OK;
     }
     if (is_lvt(offset)) {
@@ -299,4 +295,25 @@ apic_status apic_write(apic *a, uint32_t offset, uint32_t value)
         return APIC_BAD_REGISTER;
     }
     return APIC_OK;
+}
+
+void apic_serialise(const apic *a, state_writer *w)
+{
+    const uint32_t regs[] = {a->id, a->tpr, a->ldr, a->dfr, a->svr, a->esr, a->esr_pending,
+                             a->icr_lo, a->icr_hi};
+    for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++)
+        state_put_u32(w, regs[i]);
+    for (int i = 0; i < APIC_LVT_COUNT; i++)
+        state_put_u32(w, a->lvt[i]);
+    for (int i = 0; i < 8; i++)
+        state_put_u32(w, a->irr[i]);
+    for (int i = 0; i < 8; i++)
+        state_put_u32(w, a->isr[i]);
+    state_put_u32(w, a->timer_initial);
+    state_put_u32(w, a->timer_divide);
+    state_put_u64(w, a->timer_base);
+    state_put_u64(w, a->timer_next);
+    state_put_u32(w, a->timer_base_count);
+    state_put_bool(w, a->timer_running);
+    state_put_u64(w, a->cpu_hz);
 }

@@ -14,12 +14,15 @@
  * lowest-priority delivery between CPUs), remote read (0xC0 reads 0), x2APIC and the
  * TSC-deadline timer.
  *
- * Plain data: a snapshot copies the struct (the clock callback is set at init). */
+ * Plain data without pointers: a snapshot copies the struct. The caller passes the current
+ * CPU cycle to the accesses that need it (the timer registers). */
 #ifndef VMIEMU_APIC_H
 #define VMIEMU_APIC_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "emu/state_ser.h"
 
 #define APIC_VERSION 0x00050014u /* xAPIC, six LVT entries (max LVT index 5) */
 
@@ -64,19 +67,19 @@ typedef struct apic {
     uint32_t timer_base_count;
     bool timer_running;
     uint64_t cpu_hz;     /* also the timer's bus clock */
-    uint64_t (*now)(void *ctx);
-    void *now_ctx;
 } apic;
 
 /* Reset state: ID `id`, every LVT entry masked, software-disabled (SVR 0xFF), DFR all ones,
- * timer stopped. `now` gives the current CPU cycle count (read at timer register accesses). */
-void apic_init(apic *a, uint32_t id, uint64_t cpu_hz, uint64_t (*now)(void *), void *now_ctx);
+ * timer stopped. */
+void apic_init(apic *a, uint32_t id, uint64_t cpu_hz);
 
-/* Read the register at `offset`; false (and ESR "illegal register address") if there is none. */
-bool apic_read(apic *a, uint32_t offset, uint32_t *value);
+/* Read the register at `offset` at CPU cycle `now`; false (and ESR "illegal register address")
+ * if there is none. */
+bool apic_read(apic *a, uint64_t now, uint32_t offset, uint32_t *value);
 
-/* Write the register at `offset` (only its writable bits change); see apic_status. */
-apic_status apic_write(apic *a, uint32_t offset, uint32_t value);
+/* Write the register at `offset` at CPU cycle `now` (only its writable bits change); see
+ * apic_status. */
+apic_status apic_write(apic *a, uint64_t now, uint32_t offset, uint32_t value);
 
 /* An interrupt arrives: set its IRR bit. Vectors 0-15 are illegal: they set ESR "receive
  * illegal vector" (and raise the LVT error interrupt if unmasked) instead. Dropped while the
@@ -102,5 +105,8 @@ uint64_t apic_next_event(const apic *a);
 /* Expire the timer up to now_cycles: each expiry accepts the LVT timer vector unless masked
  * (several expiries collapse into the one IRR bit they would set). */
 void apic_advance(apic *a, uint64_t now_cycles);
+
+/* Write the state field by field (emu/state_ser.h). */
+void apic_serialise(const apic *a, state_writer *w);
 
 #endif

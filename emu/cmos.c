@@ -8,11 +8,9 @@ enum { RTC_SEC = 0, RTC_MIN = 2, RTC_HOUR = 4, RTC_WDAY = 6, RTC_MDAY = 7, RTC_M
 #define STATUS_B_BINARY 0x04u
 #define STATUS_D_VALID 0x80u
 
-void cmos_init(cmos *c, cmos_clock_fn now, void *ctx)
+void cmos_init(cmos *c)
 {
     memset(c, 0, sizeof *c);
-    c->now = now;
-    c->now_ctx = ctx;
     c->ram[RTC_STATUS_A] = 0x26; /* 32.768 kHz base, 1024 Hz rate; update never in progress */
     c->ram[RTC_STATUS_B] = STATUS_B_24H; /* BCD, 24-hour, as PC firmware leaves it */
     c->ram[RTC_STATUS_D] = STATUS_D_VALID;
@@ -39,9 +37,9 @@ static uint8_t encode(const cmos *c, int v)
     return (c->ram[RTC_STATUS_B] & STATUS_B_BINARY) ? (uint8_t)v : (uint8_t)(((v / 10) << 4) | (v % 10));
 }
 
-static uint8_t time_register(const cmos *c, uint8_t reg)
+static uint8_t time_register(const cmos *c, uint64_t now_ns, uint8_t reg)
 {
-    int64_t secs = (int64_t)(c->now(c->now_ctx) / 1000000000ull);
+    int64_t secs = (int64_t)(now_ns / 1000000000ull);
     int64_t days = secs / 86400, rem = secs % 86400;
     int y, mo, d;
     cmos_civil_from_days(days, &y, &mo, &d);
@@ -58,26 +56,22 @@ static uint8_t time_register(const cmos *c, uint8_t reg)
     }
 }
 
-uint32_t cmos_read(void *opaque, uint16_t offset, int size)
+uint32_t cmos_read(const cmos *c, uint64_t now_ns, uint16_t offset)
 {
-    (void)size;
-    cmos *c = opaque;
     if (offset == 0)
         return c->index;
     uint8_t reg = c->index & 0x7F;
     switch (reg) {
     case RTC_SEC: case RTC_MIN: case RTC_HOUR: case RTC_WDAY:
     case RTC_MDAY: case RTC_MON: case RTC_YEAR: case RTC_CENTURY:
-        return time_register(c, reg);
+        return time_register(c, now_ns, reg);
     case RTC_STATUS_C: return 0;
     default: return c->ram[reg];
     }
 }
 
-void cmos_write(void *opaque, uint16_t offset, int size, uint32_t value)
+void cmos_write(cmos *c, uint16_t offset, uint32_t value)
 {
-    (void)size;
-    cmos *c = opaque;
     if (offset == 0) {
         c->index = (uint8_t)value; /* bit 7 is the NMI mask, kept as written */
         return;
@@ -87,4 +81,10 @@ void cmos_write(void *opaque, uint16_t offset, int size, uint32_t value)
         c->ram[reg] = (uint8_t)value & (STATUS_B_24H | STATUS_B_BINARY);
     else if (reg >= 0x0E) /* battery-backed RAM; the clock registers follow virtual time */
         c->ram[reg] = (uint8_t)value;
+}
+
+void cmos_serialise(const cmos *c, state_writer *w)
+{
+    state_put_u8(w, c->index);
+    state_put_bytes(w, c->ram, sizeof c->ram);
 }

@@ -5,22 +5,26 @@
 
 #include <stdint.h>
 
-typedef uint64_t (*cmos_clock_fn)(void *ctx); /* nanoseconds since 1970 */
+#include "emu/state_ser.h"
 
+/* Plain data without pointers: a snapshot copies the struct. */
 typedef struct cmos {
     uint8_t index;
     uint8_t ram[128];
-    cmos_clock_fn now;
-    void *now_ctx;
 } cmos;
 
 #define CMOS_PORT 0x70u
 
-void cmos_init(cmos *c, cmos_clock_fn now, void *ctx);
-uint32_t cmos_read(void *opaque, uint16_t offset, int size);
-void cmos_write(void *opaque, uint16_t offset, int size, uint32_t value);
+void cmos_init(cmos *c);
+/* Port 0x70 + offset: 0 the index, 1 the data. Clock registers read the wall clock `now_ns`
+ * (nanoseconds since 1970). */
+uint32_t cmos_read(const cmos *c, uint64_t now_ns, uint16_t offset);
+void cmos_write(cmos *c, uint16_t offset, uint32_t value);
 
 /* Civil date from days since 1970-01-01 (exposed for tests). */
 void cmos_civil_from_days(int64_t days, int *year, int *month, int *day);
+
+/* Write the state field by field (emu/state_ser.h). */
+void cmos_serialise(const cmos *c, state_writer *w);
 
 #endif

@@ -1,6 +1,7 @@
 #include "emu/machine.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,6 @@ uint64_t machine_wall_ns(machine *m)
     return (uint64_t)m->cfg.epoch * 1000000000u + ns;
 }
 
-static uint64_t wall_clock_cb(void *ctx) { return machine_wall_ns(ctx); }
 
 /* CPUID as this machine's CPU reports it: a Core Duo-class part, with only the features
  * vmiemu models. Host CPU features never leak in, so runs replay on any host. */
@@ -219,14 +219,100 @@ static bool on_interrupt(void *ctx, const vcpu_event *ev)
     return machine_deliver(m, ev);
 }
 
-static uint64_t cycles_cb(void *ctx) { return machine_cycles(ctx); }
+/* m->state and the named fields are one storage (emu/machine.h): check that they line up. */
+#define STATE_FIELD_AT(f)                                                                            \
+    _Static_assert(offsetof(machine, f) == offsetof(machine, state) + offsetof(machine_state, f), \
+                   #f " is where machine_state has it")
+STATE_FIELD_AT(com1);
+STATE_FIELD_AT(rtc);
+STATE_FIELD_AT(pic);
+STATE_FIELD_AT(pit);
+STATE_FIELD_AT(lapic);
+STATE_FIELD_AT(alarms);
+STATE_FIELD_AT(halt_requested);
+STATE_FIELD_AT(step_shadow);
+STATE_FIELD_AT(rom);
+STATE_FIELD_AT(insns_before_boot);
+STATE_FIELD_AT(idle_cycles);
+STATE_FIELD_AT(reboots);
+
+void machine_set_serial_out(machine *m, uart_tx_fn tx, void *ctx)
+{
+    m->serial_out = tx;
+    m->serial_ctx = ctx;
+}
+
+/* COM1 and the CMOS clock are plain data: the machine gives them the time and takes their
+ * output. */
+static uint32_t com1_read(void *opaque, uint16_t offset, int size)
+{
+    (void)size;
+    return uart_read(&((machine *)opaque)->com1, offset);
+}
+
+static void com1_write(void *opaque, uint16_t offset, int size, uint32_t value)
+{
+    (void)size;
+    machine *m = opaque;
+    int tx = uart_write(&m->com1, offset, value);
+    if (tx != UART_NO_TX && m->serial_out)
+        m->serial_out(m->serial_ctx, (uint8_t)tx);
+}
+
+/* The PIT's channel 0 drives the master PIC's input 0. */
+static irq_line pit_irq0(machine *m) { return pic_irq_line(&m->pic, 0); }
+
+static uint32_t pit_port_read(void *opaque, uint16_t offset, int size)
+{
+    (void)size;
+    machine *m = opaque;
+    irq_line l = pit_irq0(m);
+    return pit_read(&m->pit, &l, machine_cycles(m), offset);
+}
+
+static void pit_port_write(void *opaque, uint16_t offset, int size, uint32_t value)
+{
+    (void)size;
+    machine *m = opaque;
+    irq_line l = pit_irq0(m);
+    pit_write(&m->pit, &l, machine_cycles(m), offset, value);
+}
+
+static uint32_t speaker_read(void *opaque, uint16_t offset, int size)
+{
+    (void)offset, (void)size;
+    machine *m = opaque;
+    irq_line l = pit_irq0(m);
+    return pit_speaker_read(&m->pit, &l, machine_cycles(m));
+}
+
+static void speaker_write(void *opaque, uint16_t offset, int size, uint32_t value)
+{
+    (void)offset, (void)size;
+    machine *m = opaque;
+    irq_line l = pit_irq0(m);
+    pit_speaker_write(&m->pit, &l, machine_cycles(m), value);
+}
+
+static uint32_t rtc_read(void *opaque, uint16_t offset, int size)
+{
+    (void)size;
+    machine *m = opaque;
+    return cmos_read(&m->rtc, machine_wall_ns(m), offset);
+}
+
+static void rtc_write(void *opaque, uint16_t offset, int size, uint32_t value)
+{
+    (void)size;
+    cmos_write(&((machine *)opaque)->rtc, offset, value);
+}
 
 /* Timers and interrupt controllers as a PC leaves them at power-on. */
 static void reset_timers(machine *m)
 {
     pic_init(&m->pic);
-    pit_init(&m->pit, machine_cycle_hz(m), pic_irq_line(&m->pic, 0), cycles_cb, m);
-    apic_init(&m->lapic, 0, machine_cycle_hz(m), cycles_cb, m);
+    pit_init(&m->pit, machine_cycle_hz(m));
+    apic_init(&m->lapic, 0, machine_cycle_hz(m));
     alarms_init(&m->alarms);
     m->halt_requested = false;
     m->step_shadow = false;
@@ -235,12 +321,13 @@ static void reset_timers(machine *m)
 static bool setup_devices(machine *m, vm_error *err)
 {
     memset(&m->io, 0, sizeof m->io);
-    cmos_init(&m->rtc, wall_clock_cb, m);
+    cmos_init(&m->rtc);
     reset_timers(m);
-    if (!pic_register(&m->pic, &m->io) || !pit_register(&m->pit, &m->io))
+    if (!pic_register(&m->pic, &m->io) || !iobus_register(&m->io, PIT_PORT, 4, m, pit_port_read, pit_port_write) ||
+        !iobus_register(&m->io, PIT_SPEAKER_PORT, 1, m, speaker_read, speaker_write))
         return vm_fail(err, VM_EINVAL, "too many I/O port ranges");
-    if (!iobus_register(&m->io, UART_COM1, 8, &m->com1, uart_read, uart_write) ||
-        !iobus_register(&m->io, CMOS_PORT, 2, &m->rtc, cmos_read, cmos_write) ||
+    if (!iobus_register(&m->io, UART_COM1, 8, m, com1_read, com1_write) ||
+        !iobus_register(&m->io, CMOS_PORT, 2, m, rtc_read, rtc_write) ||
         !iobus_register(&m->io, MACHINE_EXIT_PORT, 4, m, exitport_read, exitport_write) ||
         !iobus_register(&m->io, 0x80, 1, m, post_read, post_write))
         return vm_fail(err, VM_EINVAL, "too many I/O port ranges");
@@ -286,7 +373,7 @@ bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path
     m->cfg = *cfg;
     evlog_init(&m->log);
     evlog_set_mem_limit(&m->log, (size_t)cfg->log_mem_mib << 20);
-    uart_init(&m->com1, NULL, NULL);
+    uart_init(&m->com1);
     if (cfg->cpu_mhz == 0)
         return vm_fail(err, VM_EINVAL, "the cycle frequency must be at least 1 MHz");
     m->kernel_path = strdup(kernel_path);

@@ -72,6 +72,28 @@ typedef struct machine_open_bus {
     uint64_t base;
 } machine_open_bus;
 
+/* Everything of the machine that is not in Unicorn and changes while it runs: devices, clock,
+ * the ROM's own state. Plain data without pointers: a snapshot copies it with one assignment
+ * (emu/snapshot.c), its digest serialises it field by field (emu/state_ser.h). Callbacks and
+ * host resources (serial sink, input, log, timeline) are machine fields outside it. */
+#define MACHINE_STATE_FIELDS                                                                         \
+    uart com1;                                                                                      \
+    cmos rtc;                                                                                       \
+    pic pic;                                                                                        \
+    pit pit;                                                                                        \
+    apic lapic;                                                                                     \
+    alarms alarms;                                                                                  \
+    bool halt_requested;        /* VMI Halt: wait for an interrupt at the next stop */              \
+    bool step_shadow;           /* an interrupt waits for the instruction after `sti` */           \
+    rom_state rom;              /* the ROM's own state (rom/rom.h) */                               \
+    uint64_t insns_before_boot; /* instructions retired by earlier boots (--reboot-restarts) */     \
+    uint64_t idle_cycles;       /* cycles spent halted (time that passes without instructions) */  \
+    uint32_t reboots;
+
+typedef struct machine_state {
+    MACHINE_STATE_FIELDS
+} machine_state;
+
 typedef struct machine {
     machine_config cfg;
     char *kernel_path;
@@ -84,21 +106,17 @@ typedef struct machine {
     physmem mem;
     cpu *cpu;
     iobus io;
-    uart com1;
-    cmos rtc;
-    pic pic;
-    pit pit;
-    apic lapic;
-    alarms alarms;
+    /* The state as one value (m->state) and its fields by name (m->pic, m->rom, ...): the same
+     * members twice over one storage, so code names a device directly and a snapshot copies
+     * all of them at once. emu/machine.c checks that the two layouts agree. */
+    union {
+        machine_state state;
+        struct {
+            MACHINE_STATE_FIELDS
+        };
+    };
     evlog log;
-    bool halt_requested;  /* VMI Halt: wait for an interrupt at the next stop */
-    bool step_shadow;     /* an interrupt waits for the instruction after `sti` */
-
-    rom_state rom;        /* the ROM's own state (rom/rom.h): Init, page tables, native calls in flight */
     uint8_t *pt_pages;    /* per physical page: VMI page flags if AllocatePage made it a page table */
-    uint64_t insns_before_boot; /* instructions retired by earlier boots (--reboot-restarts) */
-    uint64_t idle_cycles;       /* cycles spent halted (time that passes without instructions) */
-    uint32_t reboots;
 
     machine_end end;
     uint32_t exit_value;
@@ -115,6 +133,8 @@ typedef struct machine {
     bool watch_hit;            /* the last run stopped after a watched write */
     vcpu_watch_hit watch;      /* that write; icount counts from power-on */
     bool in_goto;              /* snap_goto is running forward: no precise-stop rewinds */
+    uart_tx_fn serial_out;     /* where COM1's transmitted bytes go (the frontend's; NULL: nowhere) */
+    void *serial_ctx;
     machine_input_fn input;    /* host serial input, polled every MACHINE_INPUT_EVERY instructions */
     void *input_ctx;
     uint64_t next_input_poll;
@@ -124,6 +144,9 @@ typedef struct machine {
 /* Read and load the kernel, build the ROM, reset the CPU. */
 bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path, vm_error *err);
 void machine_free(machine *m);
+
+/* Send COM1's transmitted bytes to tx(ctx, byte); NULL drops them. */
+void machine_set_serial_out(machine *m, uart_tx_fn tx, void *ctx);
 
 /* Run until the guest ends or the limit; returns why. */
 machine_end machine_run(machine *m);

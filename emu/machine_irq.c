@@ -31,7 +31,8 @@ void machine_fire_due(machine *m)
 {
     uint64_t now = machine_cycles(m);
     alarms_fire_due(&m->alarms, now, fire_alarm, m);
-    pit_advance(&m->pit, now);
+    irq_line irq0 = pic_irq_line(&m->pic, 0);
+    pit_advance(&m->pit, &irq0, now);
     apic_advance(&m->lapic, now);
 }
 

@@ -38,7 +38,7 @@ static uint32_t apic_mmio_read(void *opaque, uint64_t offset, unsigned size)
     (void)size;
     machine *m = opaque;
     uint32_t v = 0;
-    if (!apic_read(&m->lapic, (uint32_t)(offset & ~3ull), &v))
+    if (!apic_read(&m->lapic, machine_cycles(m), (uint32_t)(offset & ~3ull), &v))
         return 0;
     return v >> (8 * (offset & 3));
 }
@@ -49,7 +49,7 @@ static void apic_mmio_write(void *opaque, uint64_t offset, unsigned size, uint32
     machine *m = opaque;
     if (offset & 3)
         return; /* partial register writes are undefined on hardware; ignore them */
-    apic_write(&m->lapic, (uint32_t)offset, value);
+    apic_write(&m->lapic, machine_cycles(m), (uint32_t)offset, value);
     vcpu_request_replan(m->cpu); /* EOI or the timer may change what can be delivered */
 }
 

@@ -51,8 +51,11 @@ static bool svc_alarm_set(void *o, uint32_t flags, uint64_t expiry, uint64_t per
     return alarms_set(&((machine *)o)->alarms, flags, expiry, period);
 }
 static bool svc_alarm_cancel(void *o, uint32_t flags) { return alarms_cancel(&((machine *)o)->alarms, flags); }
-static bool svc_apic_write(void *o, uint32_t reg, uint32_t v) { return apic_write(&((machine *)o)->lapic, reg, v) == APIC_OK; }
-static bool svc_apic_read(void *o, uint32_t reg, uint32_t *v) { return apic_read(&((machine *)o)->lapic, reg, v); }
+static bool svc_apic_write(void *o, uint32_t reg, uint32_t v)
+{
+    return apic_write(&((machine *)o)->lapic, machine_cycles(o), reg, v) == APIC_OK;
+}
+static bool svc_apic_read(void *o, uint32_t reg, uint32_t *v) { return apic_read(&((machine *)o)->lapic, machine_cycles(o), reg, v); }
 static void svc_forget_space(void *o, uint32_t root) { vcpu_forget_space(((machine *)o)->cpu, root); }
 
 static void svc_request(void *o, rom_request what)
@@ -169,10 +172,11 @@ int machine_rom_call(machine *m, uint32_t pc)
             log_call(m, &r);
             const rom_call *c = rom_call_find(r.num);
             machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: called VMI %s, %s", r.eip, c ? c->name : "?",
-                            r.error);
+                            rom_error_text(r.error));
         } else {
             log_guest_error(m, &r);
-            machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: %s (ROM offset 0x%x)", r.eip, r.error, r.offset);
+            machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: %s (ROM offset 0x%x)", r.eip,
+                            rom_error_text(r.error), r.offset);
         }
         return VCPU_ROM_DONE;
     case ROM_ACT_DONE:

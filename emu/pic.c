@@ -246,3 +246,24 @@ int pic_acknowledge(pic *p)
     update_cascade(p);
     return vector;
 }
+
+void pic_serialise(const pic *p, state_writer *w)
+{
+    for (int i = 0; i < 2; i++) {
+        const pic_chip *c = &p->chip[i];
+        state_put_u8(w, c->index);
+        state_put_u8(w, c->irr);
+        state_put_u8(w, c->isr);
+        state_put_u8(w, c->imr);
+        state_put_u8(w, c->lines);
+        state_put_u8(w, c->vector_base);
+        state_put_u8(w, c->init_step);
+        state_put_bool(w, c->icw4_expected);
+        state_put_bool(w, c->single);
+        state_put_bool(w, c->auto_eoi);
+        state_put_bool(w, c->read_isr);
+        state_put_bool(w, c->poll);
+        state_put_u8(w, c->icw3);
+        state_put_u8(w, c->icw4);
+    }
+}

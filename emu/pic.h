@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "emu/iobus.h"
+#include "emu/state_ser.h"
 #include "emu/irq.h"
 
 #define PIC_MASTER_PORT 0x20u
@@ -79,5 +80,8 @@ bool pic_has_interrupt(const pic *p);
  * but the slave has nothing, the slave answers its IRQ 15 vector and only the master's ISR
  * bit 2 is set, so the guest must send the master an EOI, as on real hardware. */
 int pic_acknowledge(pic *p);
+
+/* Write the state field by field (emu/state_ser.h). */
+void pic_serialise(const pic *p, state_writer *w);
 
 #endif

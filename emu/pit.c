@@ -149,23 +149,23 @@ static void commit(pit_channel *c, uint64_t tick)
     }
 }
 
-static void drive_irq(pit *t, bool level)
+static void drive_irq(pit *t, const irq_line *irq0, bool level)
 {
     if (level != t->irq_level) {
         t->irq_level = level;
-        irq_set_level(&t->irq0, level);
+        irq_set_level(irq0, level);
     }
 }
 
 /* Replay channel 0's OUT changes from `synced` up to `tick` on irq0, in order. */
-static void deliver(pit *t, uint64_t tick)
+static void deliver(pit *t, const irq_line *irq0, uint64_t tick)
 {
     const pit_channel *c = &t->ch[0];
     while (t->synced < tick) {
         uint64_t y = next_change(c, t->synced, false);
         if (y > tick)
             break;
-        drive_irq(t, out_at(c, y));
+        drive_irq(t, irq0, out_at(c, y));
         t->synced = y;
     }
     if (tick > t->synced)
@@ -341,20 +341,17 @@ static void set_gate(pit_channel *c, bool gate, uint64_t tick)
 }
 
 /* Bring the machine's view up to the current cycle; returns its PIT tick. */
-static uint64_t sync_now(pit *t)
+static uint64_t sync_now(pit *t, const irq_line *irq0, uint64_t now_cycles)
 {
-    uint64_t tick = pit_ticks_at(t, t->now ? t->now(t->now_ctx) : 0);
-    deliver(t, tick);
+    uint64_t tick = pit_ticks_at(t, now_cycles);
+    deliver(t, irq0, tick);
     return tick > t->synced ? tick : t->synced;
 }
 
-void pit_init(pit *t, uint64_t cpu_hz, irq_line irq0, pit_clock_fn now, void *now_ctx)
+void pit_init(pit *t, uint64_t cpu_hz)
 {
     memset(t, 0, sizeof *t);
     t->cpu_hz = cpu_hz ? cpu_hz : 1;
-    t->irq0 = irq0;
-    t->now = now;
-    t->now_ctx = now_ctx;
     for (int i = 0; i < 3; i++) {
         pit_channel *c = &t->ch[i];
         c->mode = 3;
@@ -368,36 +365,29 @@ void pit_init(pit *t, uint64_t cpu_hz, irq_line irq0, pit_clock_fn now, void *no
     t->irq_level = out_at(&t->ch[0], 0);
 }
 
-uint32_t pit_read(void *opaque, uint16_t offset, int size)
+uint32_t pit_read(pit *t, const irq_line *irq0, uint64_t now_cycles, uint16_t offset)
 {
-    (void)size;
-    pit *t = opaque;
     if (offset >= CONTROL_PORT)
         return 0xFF;
-    uint64_t tick = sync_now(t);
+    uint64_t tick = sync_now(t, irq0, now_cycles);
     return read_data(&t->ch[offset], tick);
 }
 
-void pit_write(void *opaque, uint16_t offset, int size, uint32_t value)
+void pit_write(pit *t, const irq_line *irq0, uint64_t now_cycles, uint16_t offset, uint32_t value)
 {
-    (void)size;
-    pit *t = opaque;
     if (offset > CONTROL_PORT)
         return;
-    uint64_t tick = sync_now(t);
+    uint64_t tick = sync_now(t, irq0, now_cycles);
     if (offset == CONTROL_PORT)
         write_control(t, (uint8_t)value, tick);
     else
         write_data(&t->ch[offset], (uint8_t)value, tick);
-    drive_irq(t, out_at(&t->ch[0], tick));
+    drive_irq(t, irq0, out_at(&t->ch[0], tick));
 }
 
-uint32_t pit_speaker_read(void *opaque, uint16_t offset, int size)
+uint32_t pit_speaker_read(pit *t, const irq_line *irq0, uint64_t now_cycles)
 {
-    (void)offset;
-    (void)size;
-    pit *t = opaque;
-    uint64_t tick = sync_now(t);
+    uint64_t tick = sync_now(t, irq0, now_cycles);
     uint32_t v = t->port61 & PORT61_WRITABLE;
     if ((tick / REFRESH_TICKS) & 1)
         v |= PORT61_REFRESH;
@@ -406,20 +396,11 @@ uint32_t pit_speaker_read(void *opaque, uint16_t offset, int size)
     return v;
 }
 
-void pit_speaker_write(void *opaque, uint16_t offset, int size, uint32_t value)
+void pit_speaker_write(pit *t, const irq_line *irq0, uint64_t now_cycles, uint32_t value)
 {
-    (void)offset;
-    (void)size;
-    pit *t = opaque;
-    uint64_t tick = sync_now(t);
+    uint64_t tick = sync_now(t, irq0, now_cycles);
     t->port61 = (uint8_t)(value & PORT61_WRITABLE);
     set_gate(&t->ch[2], value & PORT61_GATE2, tick);
-}
-
-bool pit_register(pit *t, iobus *bus)
-{
-    return iobus_register(bus, PIT_PORT, 4, t, pit_read, pit_write) &&
-           iobus_register(bus, PIT_SPEAKER_PORT, 1, t, pit_speaker_read, pit_speaker_write);
 }
 
 uint64_t pit_next_event(const pit *t)
@@ -428,4 +409,42 @@ uint64_t pit_next_event(const pit *t)
     return tick == NO_TICK ? UINT64_MAX : pit_cycle_of_tick(t, tick);
 }
 
-void pit_advance(pit *t, uint64_t now_cycles) { deliver(t, pit_ticks_at(t, now_cycles)); }
+void pit_advance(pit *t, const irq_line *irq0, uint64_t now_cycles) { deliver(t, irq0, pit_ticks_at(t, now_cycles)); }
+
+static void put_segment(state_writer *w, const pit_segment *s)
+{
+    state_put_u32(w, s->n);
+    state_put_u32(w, s->phase);
+    state_put_u64(w, s->start);
+}
+
+void pit_serialise(const pit *t, state_writer *w)
+{
+    for (int i = 0; i < 3; i++) {
+        const pit_channel *c = &t->ch[i];
+        state_put_u8(w, c->mode);
+        state_put_u8(w, c->access);
+        state_put_bool(w, c->bcd);
+        state_put_bool(w, c->gate);
+        state_put_bool(w, c->armed);
+        state_put_bool(w, c->counting);
+        state_put_bool(w, c->paused);
+        state_put_bool(w, c->has_next);
+        put_segment(w, &c->cur);
+        put_segment(w, &c->next);
+        state_put_u64(w, c->paused_at);
+        state_put_u32(w, c->cr);
+        state_put_u64(w, c->cr_loaded);
+        state_put_u8(w, c->write_low);
+        state_put_bool(w, c->write_high_next);
+        state_put_bool(w, c->read_high_next);
+        state_put_u8(w, c->latch_left);
+        state_put_u16(w, c->latched);
+        state_put_bool(w, c->status_latched);
+        state_put_u8(w, c->status);
+    }
+    state_put_u64(w, t->cpu_hz);
+    state_put_u64(w, t->synced);
+    state_put_bool(w, t->irq_level);
+    state_put_u8(w, t->port61);
+}

@@ -18,8 +18,8 @@
  * Only channel 0's OUT is wired (to irq0); channel 2's OUT is read through port 0x61 bit 5,
  * and port 0x61 bit 4 (DRAM refresh) toggles every 18 PIT ticks (15.1 us).
  *
- * Plain data: a snapshot copies the struct (the irq line and clock callback are the only
- * pointers, set at init). */
+ * Plain data without pointers: a snapshot copies the struct. The caller passes the current
+ * CPU cycle and channel 0's interrupt line to every call that may move time forward. */
 #ifndef VMIEMU_PIT_H
 #define VMIEMU_PIT_H
 
@@ -27,13 +27,12 @@
 #include <stdint.h>
 
 #include "emu/iobus.h"
+#include "emu/state_ser.h"
 #include "emu/irq.h"
 
 #define PIT_HZ 1193182u
 #define PIT_PORT 0x40u       /* 0x40-0x42 channel data, 0x43 mode/command */
 #define PIT_SPEAKER_PORT 0x61u
-
-typedef uint64_t (*pit_clock_fn)(void *ctx); /* the current CPU cycle count */
 
 /* A stretch of counting: `n` is the count, started at PIT tick `start` at phase `phase`
  * (ticks already counted into the period; non-zero only when a new count in mode 3 starts
@@ -72,39 +71,36 @@ typedef struct pit {
     uint64_t synced;     /* channel 0's OUT has been delivered to irq0 up to this tick */
     bool irq_level;      /* the level irq0 was last driven to */
     uint8_t port61;      /* writable bits of port 0x61 (0-3) */
-    irq_line irq0;
-    pit_clock_fn now;
-    void *now_ctx;
 } pit;
 
 /* Power-on state as a PC BIOS leaves it: channel 0 in mode 3 with count 65536 (18.2 Hz),
  * counting since cycle 0 with OUT high; channels 1 and 2 unprogrammed (mode 3, no count,
  * OUT high); channel 2's gate low. irq0 is not driven here: it starts at OUT's level.
  * cpu_hz must be at least 1. */
-void pit_init(pit *t, uint64_t cpu_hz, irq_line irq0, pit_clock_fn now, void *now_ctx);
+void pit_init(pit *t, uint64_t cpu_hz);
 
-/* Ports 0x40-0x43 (opaque = the pit): offsets 0-2 channel data, 3 the mode/command port
- * (which reads 0xFF). Each access first delivers channel 0's edges up to the current cycle. */
-uint32_t pit_read(void *opaque, uint16_t offset, int size);
-void pit_write(void *opaque, uint16_t offset, int size, uint32_t value);
+/* Ports 0x40-0x43 at CPU cycle now_cycles: offsets 0-2 channel data, 3 the mode/command port
+ * (which reads 0xFF). Each access first delivers channel 0's edges up to now_cycles to irq0. */
+uint32_t pit_read(pit *t, const irq_line *irq0, uint64_t now_cycles, uint16_t offset);
+void pit_write(pit *t, const irq_line *irq0, uint64_t now_cycles, uint16_t offset, uint32_t value);
 
-/* Port 0x61 (opaque = the pit): bit 0 channel 2 gate, bit 1 speaker data and bits 2-3 are
- * stored; reads add bit 4 (refresh toggle) and bit 5 (channel 2 OUT). */
-uint32_t pit_speaker_read(void *opaque, uint16_t offset, int size);
-void pit_speaker_write(void *opaque, uint16_t offset, int size, uint32_t value);
-
-/* Register 0x40-0x43 and 0x61; false if the bus is full. */
-bool pit_register(pit *t, iobus *bus);
+/* Port 0x61: bit 0 channel 2 gate, bit 1 speaker data and bits 2-3 are stored; reads add
+ * bit 4 (refresh toggle) and bit 5 (channel 2 OUT). */
+uint32_t pit_speaker_read(pit *t, const irq_line *irq0, uint64_t now_cycles);
+void pit_speaker_write(pit *t, const irq_line *irq0, uint64_t now_cycles, uint32_t value);
 
 /* Absolute cycle of channel 0's next OUT rising edge after what was delivered, or
  * UINT64_MAX if OUT will not rise again unless reprogrammed. */
 uint64_t pit_next_event(const pit *t);
 
 /* Deliver channel 0's edges (falling and rising, in order) up to now_cycles to irq0. */
-void pit_advance(pit *t, uint64_t now_cycles);
+void pit_advance(pit *t, const irq_line *irq0, uint64_t now_cycles);
 
 /* Conversions, exact: the PIT tick current at `cycles`, and the first cycle of tick `ticks`. */
 uint64_t pit_ticks_at(const pit *t, uint64_t cycles);
 uint64_t pit_cycle_of_tick(const pit *t, uint64_t ticks);
+
+/* Write the state field by field (emu/state_ser.h). */
+void pit_serialise(const pit *t, state_writer *w);
 
 #endif

@@ -6,6 +6,8 @@
 
 #include "emu/machine.h"
 #include "emu/recplay.h"
+#include "emu/state_ser.h"
+#include "mmu/tlb.h"
 
 #define PAGE 4096u
 
@@ -14,20 +16,6 @@ typedef struct snap_page {
     uint32_t size;  /* compressed bytes; 0 = an all-zero page */
     uint8_t *data;
 } snap_page;
-
-/* Everything of the machine that is plain data and changes while it runs. */
-typedef struct machine_state {
-    uart com1;
-    cmos rtc;
-    pic pic;
-    pit pit;
-    apic lapic;
-    alarms alarms;
-    bool halt_requested, step_shadow;
-    uint32_t reboots;
-    rom_state rom; /* plain data, copied whole (padding included, for the digest) */
-    uint64_t idle_cycles, insns_before_boot;
-} machine_state;
 
 typedef struct snapshot {
     uint64_t insns;
@@ -60,41 +48,13 @@ typedef struct timeline {
 static uint64_t mix(uint64_t h, const void *data, size_t len);
 static uint64_t state_digest(machine *m);
 
-static void save_state(const machine *m, machine_state *s)
-{
-    s->com1 = m->com1;
-    s->rtc = m->rtc;
-    s->pic = m->pic;
-    s->pit = m->pit;
-    s->lapic = m->lapic;
-    s->alarms = m->alarms;
-    s->halt_requested = m->halt_requested;
-    s->step_shadow = m->step_shadow;
-    s->reboots = m->reboots;
-    memcpy(&s->rom, &m->rom, sizeof s->rom);
-    s->idle_cycles = m->idle_cycles;
-    s->insns_before_boot = m->insns_before_boot;
-}
+/* The machine state is plain data (emu/machine.h): one assignment each way. */
+static void save_state(const machine *m, machine_state *s) { *s = m->state; }
 
 static void load_state(machine *m, const machine_state *s)
 {
-    uart_tx_fn tx = m->com1.tx; /* where output goes is the frontend's, not the guest's */
-    void *tx_ctx = m->com1.tx_ctx;
-    m->com1 = s->com1;
-    m->com1.tx = tx;
-    m->com1.tx_ctx = tx_ctx;
-    m->rtc = s->rtc;
-    m->pic = s->pic;
-    m->pit = s->pit;
-    m->lapic = s->lapic;
-    m->alarms = s->alarms;
-    m->halt_requested = s->halt_requested;
-    m->step_shadow = s->step_shadow;
-    m->reboots = s->reboots;
-    memcpy(&m->rom, &s->rom, sizeof m->rom);
+    m->state = *s;
     vcpu_watch_blocks(m->cpu, m->rom.npending > 0); /* a native ROM call in flight at the snapshot */
-    m->idle_cycles = s->idle_cycles;
-    m->insns_before_boot = s->insns_before_boot;
 }
 
 static void free_snapshot(snapshot *s)
@@ -479,35 +439,45 @@ static uint64_t mix(uint64_t h, const void *data, size_t len)
     return h;
 }
 
-/* Registers, clock and device state: everything but memory. */
-static uint64_t state_digest(machine *m)
+void snap_serialise_state(machine *m, state_writer *w)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (int r = 0; r < CPU_NREGS; r++) {
-        uint32_t v = vcpu_get(m->cpu, (cpu_reg)r);
-        h = mix(h, &v, sizeof v);
-    }
-    uint64_t insns = machine_insns(m);
-    h = mix(h, &insns, sizeof insns);
-    h = mix(h, &m->idle_cycles, sizeof m->idle_cycles);
+    for (int r = 0; r < CPU_NREGS; r++)
+        state_put_u32(w, vcpu_get(m->cpu, (cpu_reg)r));
+    state_put_u64(w, machine_insns(m));
+    state_put_u64(w, m->idle_cycles);
+    state_put_u64(w, m->insns_before_boot);
+    state_put_bool(w, m->halt_requested);
+    state_put_bool(w, m->step_shadow);
+    state_put_u32(w, m->reboots);
     const void *tlb;
     size_t tlb_bytes;
-    if (vcpu_tlb_state(m->cpu, &tlb, &tlb_bytes)) /* what the guest's loads go through */
-        h = mix(h, tlb, tlb_bytes);
-    machine_state s;
-    memset(&s, 0, sizeof s);
-    save_state(m, &s);
-    /* Callback pointers are wiring, not state: leave them out. */
-    s.com1.tx = NULL;
-    s.com1.tx_ctx = NULL;
-    s.rtc.now = NULL;
-    s.rtc.now_ctx = NULL;
-    s.pit.now = NULL;
-    s.pit.now_ctx = NULL;
-    memset(&s.pit.irq0, 0, sizeof s.pit.irq0);
-    s.lapic.now = NULL;
-    s.lapic.now_ctx = NULL;
-    return mix(h, &s, sizeof s);
+    if (!vcpu_tlb_state(m->cpu, &tlb, &tlb_bytes)) /* what the guest's loads go through */
+        tlb_bytes = 0;
+    const mmu_tlb_entry *e = tlb;
+    size_t n = tlb_bytes / sizeof *e;
+    state_put_u32(w, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        state_put_u32(w, e[i].vpage);
+        state_put_u32(w, e[i].flags);
+        state_put_u64(w, e[i].page);
+    }
+    uart_serialise(&m->com1, w);
+    cmos_serialise(&m->rtc, w);
+    pic_serialise(&m->pic, w);
+    pit_serialise(&m->pit, w);
+    apic_serialise(&m->lapic, w);
+    alarms_serialise(&m->alarms, w);
+    uint8_t rom[ROM_STATE_SER_MAX];
+    state_put_bytes(w, rom, rom_state_serialise(&m->rom, rom));
+}
+
+/* Registers, clock and device state: everything but memory, as the versioned stream. */
+static uint64_t state_digest(machine *m)
+{
+    state_writer w;
+    state_writer_init(&w, NULL, 0);
+    snap_serialise_state(m, &w);
+    return state_writer_finish(&w);
 }
 
 uint64_t machine_state_hash(machine *m) { return mix(state_digest(m), m->mem.ram, m->mem.size); }

@@ -46,4 +46,9 @@ uint64_t snap_thin_work(const struct machine *m);
 /* A hash of everything the machine is: CPU state, RAM, devices, clock. */
 uint64_t machine_state_hash(struct machine *m);
 
+/* Write everything but memory (registers, clock, TLB, devices, the ROM's state) field by field
+ * to w (emu/state_ser.h): the stream a snapshot's digest hashes. */
+struct state_writer;
+void snap_serialise_state(struct machine *m, struct state_writer *w);
+
 #endif

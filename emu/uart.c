@@ -9,11 +9,9 @@ enum { REG_DATA = 0, REG_IER = 1, REG_IIR_FCR = 2, REG_LCR = 3, REG_MCR = 4, REG
 #define LSR_TX_IDLE 0x40u
 #define IIR_NO_INTERRUPT 0x01u
 
-void uart_init(uart *u, uart_tx_fn tx, void *tx_ctx)
+void uart_init(uart *u)
 {
     memset(u, 0, sizeof *u);
-    u->tx = tx;
-    u->tx_ctx = tx_ctx;
     u->divisor = 12; /* 9600 baud, as the BIOS leaves it */
 }
 
@@ -37,10 +35,8 @@ static uint8_t pop_input(uart *u)
     return b;
 }
 
-uint32_t uart_read(void *opaque, uint16_t offset, int size)
+uint32_t uart_read(uart *u, uint16_t offset)
 {
-    (void)size;
-    uart *u = opaque;
     bool dlab = u->lcr & LCR_DLAB;
     switch (offset) {
     case REG_DATA: return dlab ? (u->divisor & 0xFF) : pop_input(u);
@@ -55,10 +51,8 @@ uint32_t uart_read(void *opaque, uint16_t offset, int size)
     }
 }
 
-void uart_write(void *opaque, uint16_t offset, int size, uint32_t value)
+int uart_write(uart *u, uint16_t offset, uint32_t value)
 {
-    (void)size;
-    uart *u = opaque;
     uint8_t v = (uint8_t)value;
     bool dlab = u->lcr & LCR_DLAB;
     switch (offset) {
@@ -67,8 +61,7 @@ void uart_write(void *opaque, uint16_t offset, int size, uint32_t value)
             u->divisor = (uint16_t)((u->divisor & 0xFF00) | v);
         } else {
             u->tx_bytes++;
-            if (u->tx)
-                u->tx(u->tx_ctx, v);
+            return v;
         }
         break;
     case REG_IER:
@@ -83,4 +76,20 @@ void uart_write(void *opaque, uint16_t offset, int size, uint32_t value)
     case REG_SCR: u->scr = v; break;
     default: break; /* LSR and MSR are read-only */
     }
+    return UART_NO_TX;
+}
+
+void uart_serialise(const uart *u, state_writer *w)
+{
+    state_put_u8(w, u->ier);
+    state_put_u8(w, u->lcr);
+    state_put_u8(w, u->mcr);
+    state_put_u8(w, u->scr);
+    state_put_u8(w, u->fcr);
+    state_put_u16(w, u->divisor);
+    state_put_u32(w, (uint32_t)u->in_count);
+    size_t first = UART_INPUT_MAX - u->in_head < u->in_count ? UART_INPUT_MAX - u->in_head : u->in_count;
+    state_put_bytes(w, u->input + u->in_head, first);
+    state_put_bytes(w, u->input, u->in_count - first);
+    state_put_u64(w, u->tx_bytes);
 }

@@ -151,7 +151,7 @@ static int run(const options *o, const char *prog)
         static serial_sink sink_ctx;
         sink_ctx = (serial_sink){serial, m};
         if (serial)
-            uart_init(&m->com1, serial_to_file, &sink_ctx);
+            machine_set_serial_out(m, serial_to_file, &sink_ctx);
         if (o->serial == SERIAL_STDIO && !o->replay_path) {
             m->input = stdin_input;
             m->input_ctx = &stdin_eof;

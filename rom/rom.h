@@ -136,8 +136,19 @@ typedef enum rom_action {
     ROM_ACT_CRASH,   /* a guest error that ends the run: log, end with `error` */
 } rom_action;
 
-/* One call as dispatch saw it: everything the log, the record and the CPU need. Plain data (a
- * native call's record lives in rom_state until its slot returns, and snapshots copy it). */
+/* What a guest did wrong at a ROM entry (ROM_ACT_CRASH); rom_error_text says it in words. */
+typedef enum rom_error {
+    ROM_ERR_NONE,
+    ROM_ERR_NOT_AN_ENTRY,
+    ROM_ERR_UNREADABLE_STACK,
+    ROM_ERR_UNIMPLEMENTED,
+} rom_error;
+
+const char *rom_error_text(rom_error e);
+
+/* One call as dispatch saw it: everything the log, the record and the CPU need. Plain data
+ * without pointers (a native call's record lives in rom_state until its slot returns, and
+ * snapshots copy it). */
 typedef struct rom_record {
     rom_action action;
     bool is_call;          /* a call event (else a guest error at `offset`) */
@@ -153,7 +164,7 @@ typedef struct rom_record {
     uint32_t out[ROM_CALL_REGS];
     uint32_t ret_esp, ret_eip; /* host call: where it returns; native call: where its ret lands */
     uint32_t slot_pc, slot_len; /* native call: the linear range of its instructions */
-    const char *error;     /* ROM_ACT_CRASH: what the guest did (static text) */
+    rom_error error;       /* ROM_ACT_CRASH: what the guest did */
 } rom_record;
 
 /* The ROM's own state: plain data, owned by rom/, held by the machine and copied by snapshots
@@ -282,5 +293,12 @@ int rom_native_returned(const rom_state *st, uint32_t pc, uint32_t esp);
 bool rom_native_may_return(const rom_state *st, uint32_t pc);
 int rom_native_faulted(const rom_state *st, uint32_t fault_eip);
 rom_record rom_native_finish(rom_ctx *x, int index, const uint32_t *regs_after, bool faulted);
+
+/* The ROM's state as a stable byte stream for the machine's state digest: every field in
+ * little-endian order, only the live native calls, no padding and no pointers. Writes at most
+ * ROM_STATE_SER_MAX bytes to out and returns how many. The machine's STATE_SER_VERSION
+ * (emu/state_ser.h) moves when this changes. */
+#define ROM_STATE_SER_MAX 1024u
+size_t rom_state_serialise(const rom_state *st, uint8_t out[ROM_STATE_SER_MAX]);
 
 #endif

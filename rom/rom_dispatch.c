@@ -113,7 +113,7 @@ static rom_record begin_native(rom_ctx *x, const rom_call *call, uint32_t pc, ui
         memmove(st->pending, st->pending + 1, (ROM_PENDING_MAX - 1) * sizeof st->pending[0]);
         st->npending--;
     }
-    memcpy(&st->pending[st->npending++], &r, sizeof r); /* padding too: snapshots digest it */
+    st->pending[st->npending++] = r;
     return r;
 }
 
@@ -204,7 +204,18 @@ static rom_record refuse(rom_ctx *x, const rom_call *call, uint32_t pc, uint32_t
     return r;
 }
 
-static rom_record guest_error(uint32_t pc, uint32_t offset, rom_action action, const char *what)
+const char *rom_error_text(rom_error e)
+{
+    static const char *const text[] = {
+        [ROM_ERR_NONE] = "no error",
+        [ROM_ERR_NOT_AN_ENTRY] = "execution inside the VMI ROM that is not a call entry",
+        [ROM_ERR_UNREADABLE_STACK] = "VMI call with an unreadable stack",
+        [ROM_ERR_UNIMPLEMENTED] = "called a VMI call this build does not implement (GetRelocationInfo answers NONE for it)",
+    };
+    return (unsigned)e < sizeof text / sizeof text[0] ? text[e] : "unknown ROM error";
+}
+
+static rom_record guest_error(uint32_t pc, uint32_t offset, rom_action action, rom_error what)
 {
     return (rom_record){.action = action, .eip = pc, .offset = offset, .error = what};
 }
@@ -222,8 +233,8 @@ rom_record rom_dispatch(rom_ctx *x, uint32_t pc)
             return run;
         /* User code off any entry must not end the machine: refused like a privileged call. */
         if (x->svc->cpl(x->o) > 0)
-            return guest_error(pc, offset, ROM_ACT_REFUSED, NULL);
-        return guest_error(pc, offset, ROM_ACT_CRASH, "execution inside the VMI ROM that is not a call entry");
+            return guest_error(pc, offset, ROM_ACT_REFUSED, ROM_ERR_NONE);
+        return guest_error(pc, offset, ROM_ACT_CRASH, ROM_ERR_NOT_AN_ENTRY);
     }
     if (x->svc->break_before(x->o, call->num))
         return (rom_record){.action = ROM_ACT_BREAK};
@@ -235,7 +246,7 @@ rom_record rom_dispatch(rom_ctx *x, uint32_t pc)
     uint32_t ret;
     rom_frame f = {0};
     if (!read_args(x, call, &f, &ret))
-        return guest_error(pc, offset, ROM_ACT_CRASH, "VMI call with an unreadable stack");
+        return guest_error(pc, offset, ROM_ACT_CRASH, ROM_ERR_UNREADABLE_STACK);
     f.linear_base = pc - offset;
     uint32_t eip = caller_eip(x, ret);
     rom_record r = {.action = ROM_ACT_DONE, .offset = offset};
@@ -243,7 +254,7 @@ rom_record rom_dispatch(rom_ctx *x, uint32_t pc)
         f.failed = true;
         put_call(&r, call, &f, eip);
         r.action = ROM_ACT_CRASH;
-        r.error = "called a VMI call this build does not implement (GetRelocationInfo answers NONE for it)";
+        r.error = ROM_ERR_UNIMPLEMENTED;
         return r;
     }
     call->handler(x, &f);

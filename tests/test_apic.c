@@ -9,22 +9,16 @@
 static apic A;
 static uint64_t clock_now;
 
-static uint64_t now_fn(void *ctx)
-{
-    (void)ctx;
-    return clock_now;
-}
-
 static uint32_t rd(uint32_t offset)
 {
     uint32_t v = 0xDEADBEEF;
-    ck_assert_msg(apic_read(&A, offset, &v), "read of 0x%x refused", offset);
+    ck_assert_msg(apic_read(&A, clock_now, offset, &v), "read of 0x%x refused", offset);
     return v;
 }
 
 static void wr(uint32_t offset, uint32_t value)
 {
-    ck_assert_int_eq(apic_write(&A, offset, value), APIC_OK);
+    ck_assert_int_eq(apic_write(&A, clock_now, offset, value), APIC_OK);
 }
 
 static void wr_at(uint64_t cycle, uint32_t offset, uint32_t value)
@@ -41,13 +35,13 @@ static bool isr_has(int v) { return rd(APIC_ISR + 0x10u * (unsigned)(v / 32)) & 
 static void setup(void)
 {
     clock_now = 0;
-    apic_init(&A, 0, 1000000000ull, now_fn, NULL);
+    apic_init(&A, 0, 1000000000ull);
     wr(APIC_SVR, 0x1FF);
 }
 
 START_TEST(test_reset_state_matches_the_sdm)
 {
-    apic_init(&A, 3, 1000000000ull, now_fn, NULL);
+    apic_init(&A, 3, 1000000000ull);
     ck_assert_uint_eq(rd(APIC_ID), 0x03000000);
     ck_assert_uint_eq(rd(APIC_LVR), 0x00050014);
     ck_assert_uint_eq(rd(APIC_SVR), 0xFF);
@@ -103,9 +97,9 @@ START_TEST(test_invalid_and_unaligned_offsets_are_rejected)
                                    0xFFFFFFF0, 0x84, 0x322, 0x3E4};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint32_t v = 0x1234;
-        ck_assert_msg(!apic_read(&A, bad[i], &v), "read of 0x%x accepted", bad[i]);
+        ck_assert_msg(!apic_read(&A, clock_now, bad[i], &v), "read of 0x%x accepted", bad[i]);
         ck_assert_uint_eq(v, 0x1234);
-        ck_assert_int_eq(apic_write(&A, bad[i], 0), APIC_BAD_REGISTER);
+        ck_assert_int_eq(apic_write(&A, clock_now, bad[i], 0), APIC_BAD_REGISTER);
     }
     wr(APIC_ESR, 0);
     ck_assert_uint_eq(rd(APIC_ESR), APIC_ESR_ILLEGAL_REGISTER);
@@ -360,10 +354,10 @@ END_TEST
 
 START_TEST(test_self_ipi_is_delivered_and_other_ipis_are_unsupported)
 {
-    ck_assert_int_eq(apic_write(&A, APIC_ICR_LO, 0x40000 | 0x55), APIC_OK);
+    ck_assert_int_eq(apic_write(&A, clock_now, APIC_ICR_LO, 0x40000 | 0x55), APIC_OK);
     ck_assert(irr_has(0x55));
     wr(APIC_ICR_HI, 0x01000000);
-    ck_assert_int_eq(apic_write(&A, APIC_ICR_LO, 0x4500), APIC_IPI_UNSUPPORTED); /* INIT */
+    ck_assert_int_eq(apic_write(&A, clock_now, APIC_ICR_LO, 0x4500), APIC_IPI_UNSUPPORTED); /* INIT */
     ck_assert_uint_eq(rd(APIC_ICR_LO), 0x4500);
     ck_assert_uint_eq(rd(APIC_ICR_HI), 0x01000000);
 }

@@ -26,7 +26,7 @@ static void boot(const machine_config *cfg, uint64_t insns)
     c.max_insns = insns;
     vm_error err = {0};
     ck_assert_msg(machine_init(&m, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    uart_init(&m.com1, NULL, NULL);
+    machine_set_serial_out(&m, NULL, NULL);
     ck_assert_int_eq(machine_run(&m), END_LIMIT);
     ck_assert_uint_eq(machine_insns(&m), insns);
     m.end = END_RUNNING; /* calls below may end the run again */

@@ -15,7 +15,7 @@ static void boot_loop(void)
     machine_config_defaults(&c);
     vm_error err = {0};
     ck_assert_msg(machine_init(&m, &c, tu_kernel("loop"), &err), "%s", err.msg);
-    uart_init(&m.com1, NULL, NULL);
+    machine_set_serial_out(&m, NULL, NULL);
 }
 
 static void teardown(void) { machine_free(&m); }
@@ -125,7 +125,7 @@ START_TEST(test_max_insns_end_event_carries_the_exact_count)
     c.max_insns = 123457;
     vm_error err = {0};
     ck_assert_msg(machine_init(&m, &c, tu_kernel("loop"), &err), "%s", err.msg);
-    uart_init(&m.com1, NULL, NULL);
+    machine_set_serial_out(&m, NULL, NULL);
     ck_assert_int_eq(machine_run(&m), END_LIMIT);
     const vm_event *end = tu_event(&m.log, evlog_count(&m.log) - 1);
     ck_assert_uint_eq(end->kind, EV_END);

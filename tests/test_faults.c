@@ -21,7 +21,7 @@ static machine_end run_code(const uint8_t *code, size_t len)
     c.max_insns = 1000;
     vm_error err = {0};
     ck_assert_msg(machine_init(&m, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    uart_init(&m.com1, NULL, NULL);
+    machine_set_serial_out(&m, NULL, NULL);
     ck_assert_int_eq(machine_run(&m), END_LIMIT);
     m.end = END_RUNNING;
     m.cfg.max_insns = 0;
@@ -116,7 +116,7 @@ START_TEST(test_local_apic_page_answers_natively)
     const uint8_t code[] = {0xA1, 0x30, 0x00, 0xE0, 0xFE, 0xF4}; /* mov eax, [0xFEE00030]; hlt */
     ck_assert_int_eq(run_code(code, sizeof code), END_HALTED);
     uint32_t version = 0;
-    apic_read(&m.lapic, 0x30, &version);
+    apic_read(&m.lapic, machine_cycles(&m), 0x30, &version);
     ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EAX), version);
     ck_assert_uint_ne(version, 0);
 }

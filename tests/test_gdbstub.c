@@ -63,7 +63,7 @@ static void setup_with(uint64_t snap_every)
     c.ram_mib = 16;
     c.snap_every = snap_every;
     ck_assert_msg(machine_init(&t->m, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    uart_init(&t->m.com1, NULL, NULL);
+    machine_set_serial_out(&t->m, NULL, NULL);
     dbg_init(&d, &t->m);
     s = gdbstub_new(&d);
     ck_assert_ptr_nonnull(s);

@@ -15,12 +15,6 @@ static uint64_t clock_now;
 static int level = 1; /* the PIT starts with OUT high */
 static int rises, falls;
 
-static uint64_t now_fn(void *ctx)
-{
-    (void)ctx;
-    return clock_now;
-}
-
 static void irq_set(void *opaque, int n, int lvl)
 {
     (void)opaque;
@@ -32,24 +26,26 @@ static void irq_set(void *opaque, int n, int lvl)
     level = lvl;
 }
 
+static const irq_line L = {irq_set, NULL, 0}; /* channel 0's OUT, counted */
+
 static void start_at(uint64_t hz)
 {
     clock_now = 0;
     level = 1;
     rises = falls = 0;
-    pit_init(&T, hz, (irq_line){irq_set, NULL, 0}, now_fn, NULL);
+    pit_init(&T, hz);
 }
 
 static void out_at(uint64_t cycle, uint8_t offset, uint8_t v)
 {
     clock_now = cycle;
-    pit_write(&T, offset, 1, v);
+    pit_write(&T, &L, clock_now, offset, v);
 }
 
 static uint8_t in_at(uint64_t cycle, uint8_t offset)
 {
     clock_now = cycle;
-    return (uint8_t)pit_read(&T, offset, 1);
+    return (uint8_t)pit_read(&T, &L, clock_now, offset);
 }
 
 /* Channel 0, lobyte/hibyte, in `mode`, with count n, written at `cycle`. */
@@ -67,7 +63,7 @@ static uint64_t next_rise(void)
     ck_assert_uint_ne(e, UINT64_MAX);
     clock_now = e;
     int before = rises;
-    pit_advance(&T, e);
+    pit_advance(&T, &L, e);
     ck_assert_int_eq(rises, before + 1);
     return e;
 }
@@ -158,9 +154,9 @@ START_TEST(test_power_on_channel0_runs_at_18_hz)
 {
     start_at(GHZ);
     ck_assert_uint_eq(pit_next_event(&T), 54925402); /* ceil(65536e9 / 1193182) */
-    pit_advance(&T, 27462700);
+    pit_advance(&T, &L, 27462700);
     ck_assert_int_eq(level, 1);
-    pit_advance(&T, 27462701); /* half period: mode 3 drops OUT */
+    pit_advance(&T, &L, 27462701); /* half period: mode 3 drops OUT */
     ck_assert_int_eq(level, 0);
     ck_assert_uint_eq(next_rise(), 54925402);
 }
@@ -190,11 +186,11 @@ START_TEST(test_mode2_pulses_low_for_one_tick_before_each_rise)
 {
     start_at(3ull * PIT_HZ);
     program0(0, 2, 100); /* loaded at tick 1; count 1 (OUT low) at tick 100 = cycle 300 */
-    pit_advance(&T, 299);
+    pit_advance(&T, &L, 299);
     ck_assert_int_eq(level, 1);
-    pit_advance(&T, 300);
+    pit_advance(&T, &L, 300);
     ck_assert_int_eq(level, 0);
-    pit_advance(&T, 303);
+    pit_advance(&T, &L, 303);
     ck_assert_int_eq(level, 1);
 }
 END_TEST
@@ -212,9 +208,9 @@ START_TEST(test_mode3_odd_count_is_high_one_tick_longer)
 {
     start_at(2ull * PIT_HZ);
     program0(0, 3, 5); /* loaded at tick 1: high for ticks 1-3, low for 4-5, rises at 6 */
-    pit_advance(&T, 7);
+    pit_advance(&T, &L, 7);
     ck_assert_int_eq(level, 1);
-    pit_advance(&T, 8);
+    pit_advance(&T, &L, 8);
     ck_assert_int_eq(level, 0);
     ck_assert_uint_eq(next_rise(), 12);
     ck_assert_uint_eq(next_rise(), 22);
@@ -225,9 +221,9 @@ START_TEST(test_mode3_even_count_is_a_square_wave)
 {
     start_at(2ull * PIT_HZ);
     program0(0, 3, 4); /* high for ticks 1-2, low for 3-4, rises at 5 */
-    pit_advance(&T, 5);
+    pit_advance(&T, &L, 5);
     ck_assert_int_eq(level, 1);
-    pit_advance(&T, 6);
+    pit_advance(&T, &L, 6);
     ck_assert_int_eq(level, 0);
     ck_assert_uint_eq(next_rise(), 10);
     ck_assert_uint_eq(next_rise(), 18);
@@ -241,7 +237,7 @@ START_TEST(test_mode0_rises_once_count_plus_one_ticks_after_the_write)
     ck_assert_int_eq(level, 0);
     ck_assert_uint_eq(next_rise(), 420724);
     ck_assert_uint_eq(pit_next_event(&T), UINT64_MAX);
-    pit_advance(&T, 10 * GHZ);
+    pit_advance(&T, &L, 10 * GHZ);
     ck_assert_int_eq(level, 1);
     ck_assert_int_eq(rises, 1);
 }
@@ -318,7 +314,7 @@ START_TEST(test_new_mode0_count_restarts_at_once)
     program0(0, 0, 1000);
     out_at(419048, 0, 0x2C); /* tick 500: count 300, loaded at 501 */
     out_at(419048, 0, 0x01);
-    pit_advance(&T, 670477); /* tick 800 */
+    pit_advance(&T, &L, 670477); /* tick 800 */
     ck_assert_int_eq(level, 0);
     ck_assert_uint_eq(next_rise(), 671315); /* tick 801 */
 }
@@ -330,9 +326,9 @@ START_TEST(test_new_mode3_count_takes_effect_at_the_end_of_the_half_period)
     program0(0, 3, 10); /* high ticks 1-5, low 6-10 */
     out_at(6, 0, 4);    /* tick 3: the new count takes over at tick 6 with its low half */
     out_at(6, 0, 0);
-    pit_advance(&T, 11);
+    pit_advance(&T, &L, 11);
     ck_assert_int_eq(level, 1);
-    pit_advance(&T, 12);
+    pit_advance(&T, &L, 12);
     ck_assert_int_eq(level, 0);
     ck_assert_uint_eq(next_rise(), 16); /* tick 8 */
     ck_assert_uint_eq(next_rise(), 24); /* tick 12 */
@@ -359,7 +355,7 @@ START_TEST(test_mode5_control_word_silences_channel0)
     start_at(GHZ);
     out_at(0, 3, 0x3A); /* what Linux's VMI timer writes to disable the PIT */
     ck_assert_uint_eq(pit_next_event(&T), UINT64_MAX);
-    pit_advance(&T, 100 * GHZ);
+    pit_advance(&T, &L, 100 * GHZ);
     ck_assert_int_eq(level, 1);
     ck_assert_int_eq(rises + falls, 0);
 }
@@ -370,7 +366,7 @@ START_TEST(test_one_late_advance_delivers_every_edge)
     start_at(GHZ);
     program0(0, 2, 1000);
     clock_now = 2515124;
-    pit_advance(&T, 2515124); /* tick 3001 */
+    pit_advance(&T, &L, 2515124); /* tick 3001 */
     ck_assert_int_eq(rises, 3);
     ck_assert_int_eq(falls, 3);
     ck_assert_int_eq(level, 1);
@@ -381,14 +377,14 @@ START_TEST(test_port_61_shows_channel2_out_for_tsc_calibration)
 {
     start_at(GHZ);
     out_at(0, 3, 0x3A); /* channel 0 silent, so irq0 shows only what channel 2 does */
-    pit_speaker_write(&T, 0, 1, (pit_speaker_read(&T, 0, 1) & ~0x02u) | 0x01u);
+    pit_speaker_write(&T, &L, clock_now, (pit_speaker_read(&T, &L, clock_now) & ~0x02u) | 0x01u);
     out_at(0, 3, 0xB0); /* channel 2, lohi, mode 0: Linux's calibrate_tsc() */
     out_at(0, 2, 59659 & 0xFF);
     out_at(0, 2, 59659 >> 8);
     clock_now = 50000754;
-    ck_assert_uint_eq(pit_speaker_read(&T, 0, 1) & 0x21u, 0x01);
+    ck_assert_uint_eq(pit_speaker_read(&T, &L, clock_now) & 0x21u, 0x01);
     clock_now = 50000755; /* tick 59660 */
-    ck_assert_uint_eq(pit_speaker_read(&T, 0, 1) & 0x21u, 0x21);
+    ck_assert_uint_eq(pit_speaker_read(&T, &L, clock_now) & 0x21u, 0x21);
     ck_assert_int_eq(rises + falls, 0); /* channel 2 is not wired to irq0 */
 }
 END_TEST
@@ -397,20 +393,20 @@ START_TEST(test_gate_low_pauses_a_mode0_count_on_channel2)
 {
     start_at(3ull * PIT_HZ);
     clock_now = 0;
-    pit_speaker_write(&T, 0, 1, 0x01);
+    pit_speaker_write(&T, &L, clock_now, 0x01);
     out_at(0, 3, 0xB0);
     out_at(0, 2, 100); /* loaded at tick 1 */
     out_at(0, 2, 0);
     clock_now = 33; /* tick 11: 10 counted */
-    pit_speaker_write(&T, 0, 1, 0x00);
+    pit_speaker_write(&T, &L, clock_now, 0x00);
     out_at(150, 3, 0x80); /* latch at tick 50 */
     ck_assert_uint_eq(in_at(150, 2), 90);
     ck_assert_uint_eq(in_at(150, 2), 0);
-    pit_speaker_write(&T, 0, 1, 0x01); /* resumes: 90 more ticks, high at tick 140 */
+    pit_speaker_write(&T, &L, clock_now, 0x01); /* resumes: 90 more ticks, high at tick 140 */
     clock_now = 419;
-    ck_assert_uint_eq(pit_speaker_read(&T, 0, 1) & 0x20u, 0);
+    ck_assert_uint_eq(pit_speaker_read(&T, &L, clock_now) & 0x20u, 0);
     clock_now = 420;
-    ck_assert_uint_eq(pit_speaker_read(&T, 0, 1) & 0x20u, 0x20);
+    ck_assert_uint_eq(pit_speaker_read(&T, &L, clock_now) & 0x20u, 0x20);
 }
 END_TEST
 
@@ -418,11 +414,11 @@ START_TEST(test_refresh_bit_toggles_every_18_ticks)
 {
     start_at(PIT_HZ);
     clock_now = 17;
-    ck_assert_uint_eq(pit_speaker_read(&T, 0, 1) & 0x10u, 0);
+    ck_assert_uint_eq(pit_speaker_read(&T, &L, clock_now) & 0x10u, 0);
     clock_now = 18;
-    ck_assert_uint_eq(pit_speaker_read(&T, 0, 1) & 0x10u, 0x10);
+    ck_assert_uint_eq(pit_speaker_read(&T, &L, clock_now) & 0x10u, 0x10);
     clock_now = 36;
-    ck_assert_uint_eq(pit_speaker_read(&T, 0, 1) & 0x10u, 0);
+    ck_assert_uint_eq(pit_speaker_read(&T, &L, clock_now) & 0x10u, 0);
 }
 END_TEST
 
@@ -442,25 +438,8 @@ START_TEST(test_control_port_reads_all_ones)
 {
     start_at(GHZ);
     ck_assert_uint_eq(in_at(0, 3), 0xFF);
-    pit_write(&T, 7, 1, 0x30); /* outside the range: ignored */
+    pit_write(&T, &L, clock_now, 7, 0x30); /* outside the range: ignored */
     ck_assert_uint_eq(pit_next_event(&T), 54925402);
-}
-END_TEST
-
-START_TEST(test_register_wires_the_pit_and_port_61)
-{
-    start_at(GHZ);
-    iobus bus;
-    memset(&bus, 0, sizeof bus);
-    ck_assert(pit_register(&T, &bus));
-    const io_range *cmd = iobus_find(&bus, 0x43), *spk = iobus_find(&bus, 0x61);
-    ck_assert_ptr_nonnull(cmd);
-    ck_assert_ptr_nonnull(spk);
-    ck_assert_ptr_null(iobus_find(&bus, 0x44));
-    cmd->write(cmd->opaque, (uint16_t)(0x43 - cmd->base), 1, 0x3A);
-    ck_assert_uint_eq(pit_next_event(&T), UINT64_MAX);
-    spk->write(spk->opaque, 0, 1, 0x03);
-    ck_assert_uint_eq(spk->read(spk->opaque, 0, 1) & 0x0Fu, 0x03);
 }
 END_TEST
 
@@ -494,7 +473,6 @@ static Suite *pit_suite(void)
     tcase_add_test(tc, test_refresh_bit_toggles_every_18_ticks);
     tcase_add_test(tc, test_channel1_counts_without_touching_irq0);
     tcase_add_test(tc, test_control_port_reads_all_ones);
-    tcase_add_test(tc, test_register_wires_the_pit_and_port_61);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -640,6 +640,23 @@ START_TEST(test_rejects_a_record_from_a_future_version)
 }
 END_TEST
 
+START_TEST(test_rejects_a_record_with_raw_struct_digests_naming_its_version)
+{
+    write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    put32(buf + 9, 2); /* digests of raw struct bytes: they never match this vmiemu's */
+    spew(path, buf, size);
+    free(buf);
+    char want[160];
+    snprintf(want, sizeof want,
+             "record format version 2 is from an older vmiemu; this one reads only version %u: "
+             "record the run again",
+             REC_VERSION);
+    assert_open_fails(path, VM_EFORMAT, want);
+}
+END_TEST
+
 START_TEST(test_rejects_a_record_from_an_older_version_naming_it)
 {
     write_small(path);
@@ -1255,6 +1272,7 @@ static Suite *record_suite(void)
     tcase_add_test(header, test_rejects_a_record_from_a_future_version);
     tcase_add_test(header, test_rejects_version_zero);
     tcase_add_test(header, test_rejects_a_record_from_an_older_version_naming_it);
+    tcase_add_test(header, test_rejects_a_record_with_raw_struct_digests_naming_its_version);
     tcase_add_test(header, test_rejects_a_header_with_a_bad_crc);
     tcase_add_test(header, test_rejects_a_header_claiming_an_overlong_command_line);
     tcase_add_test(header, test_reports_a_nonexistent_path);

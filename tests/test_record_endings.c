@@ -266,7 +266,7 @@ START_TEST(test_an_emulator_error_is_recorded_and_a_replay_stops_there)
     c.snap_every = 1000;
     vm_error err = {0};
     ck_assert_msg(machine_init(&t->m, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    uart_init(&t->m.com1, NULL, NULL);
+    machine_set_serial_out(&t->m, NULL, NULL);
     ck_assert_msg(recplay_record(&t->m, rec, &err), "%s", err.msg);
     machine_run_until(&t->m, 60000);
     machine_end_run(&t->m, END_ERROR, "emulator error: a test says so");

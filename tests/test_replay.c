@@ -183,7 +183,7 @@ START_TEST(test_killed_recording_replays_up_to_its_last_chunk)
     machine_config c;
     recplay_config(&h, &c);
     ck_assert_msg(machine_init(&t->m, &c, tu_kernel("callloop"), &err), "%s", err.msg);
-    uart_init(&t->m.com1, NULL, NULL);
+    machine_set_serial_out(&t->m, NULL, NULL);
     ck_assert_msg(recplay_replay(&t->m, rec, false, &err), "%s", err.msg);
     /* Run until the record is exhausted and checking stops: no divergence on the way. */
     char note[1024] = "";

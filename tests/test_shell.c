@@ -25,7 +25,7 @@ static void setup(void)
     c.snap_every = 5000;
     memset(&err, 0, sizeof err);
     ck_assert_msg(machine_init(&t->m, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    uart_init(&t->m.com1, NULL, NULL);
+    machine_set_serial_out(&t->m, NULL, NULL);
     FILE *out = open_memstream(&outbuf, &outlen);
     ck_assert(shell_init(&sh, &t->m, out, &err));
 }

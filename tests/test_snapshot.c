@@ -36,7 +36,7 @@ static void boot(tu_machine *t, const char *kernel, uint64_t snap_every, const c
     c.cmdline = cmdline;
     vm_error err = {0};
     ck_assert_msg(machine_init(&t->m, &c, kernel, &err), "%s", err.msg);
-    uart_init(&t->m.com1, NULL, NULL);
+    machine_set_serial_out(&t->m, NULL, NULL);
 }
 
 START_TEST(test_snapshots_change_nothing_the_guest_sees)

@@ -21,7 +21,7 @@ static void setup(void)
     c.ram_mib = 16;
     c.snap_every = 4000;
     ck_assert_msg(machine_init(&t->m, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    uart_init(&t->m.com1, NULL, NULL);
+    machine_set_serial_out(&t->m, NULL, NULL);
 }
 
 static void teardown(void)

@@ -125,7 +125,7 @@ bool tu_boot_and_run(tu_machine *t, const machine_config *cfg, const char *kerne
     t->serial[0] = 0;
     if (!machine_init(&t->m, cfg, kernel, err))
         return false;
-    uart_init(&t->m.com1, capture, t);
+    machine_set_serial_out(&t->m, capture, t);
     machine_run(&t->m);
     return true;
 }
@@ -143,7 +143,7 @@ bool tu_load_snippet_with(machine *m, const char *name, const machine_config *cf
     vm_error err = {0};
     if (!machine_init(m, &c, tu_kernel("hello"), &err))
         return false;
-    uart_init(&m->com1, NULL, NULL);
+    machine_set_serial_out(m, NULL, NULL);
     if (machine_run(m) != END_LIMIT)
         return false;
     char path[4096];
