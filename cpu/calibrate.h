@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "emu/error.h"
+#include "mmu/error.h"
 
 typedef struct vcpu_layout {
     size_t context_size;   /* uc_context_size() */

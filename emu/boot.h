@@ -35,7 +35,7 @@
 #include <stdint.h>
 
 #include "cpu/cpu.h"
-#include "emu/error.h"
+#include "mmu/error.h"
 #include "mmu/physmem.h"
 
 #define BOOT_GDT 0x000F0000u /* boot GDT, in the BIOS area (reserved in every memory map) */

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "emu/error.h"
+#include "mmu/error.h"
 #include "mmu/physmem.h"
 
 #define MB_BOOT_MAGIC 0x2BADB002u   /* EAX at kernel entry */

@@ -11,7 +11,7 @@
 #include "emu/apic.h"
 #include "emu/boot.h"
 #include "emu/cmos.h"
-#include "emu/error.h"
+#include "mmu/error.h"
 #include "emu/evlog.h"
 #include "emu/iobus.h"
 #include "emu/loader.h"

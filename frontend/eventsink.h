@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "emu/error.h"
+#include "mmu/error.h"
 #include "emu/evlog.h"
 
 typedef struct eventsink {

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 
 #include "emu/debug.h"
-#include "emu/error.h"
+#include "mmu/error.h"
 
 #define GDBSERVER_SEND_TIMEOUT_MS 30000
 

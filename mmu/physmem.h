@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "emu/error.h"
+#include "mmu/error.h"
 
 #define PHYS_LOW_RAM_END 0x000A0000u
 #define PHYS_VGA_BASE 0x000A0000u

@@ -1,5 +1,7 @@
 /* Errors are values: a failing function fills a vm_error and returns false.
- * Only main() decides to exit. This header is a leaf: every module may use it. */
+ * Only main() decides to exit. This header is the base of the layering: it lives in mmu/,
+ * the bottom layer, includes nothing of the project, and every layer (mmu/, cpu/, emu/,
+ * frontend/, tests) may include it. rom/ keeps its own interface (rom/rom.h) and needs none. */
 #ifndef VMIEMU_ERROR_H
 #define VMIEMU_ERROR_H
 

@@ -1,4 +1,4 @@
-#include "emu/error.h"
+#include "mmu/error.h"
 
 #include <stdarg.h>
 #include <stdio.h>
