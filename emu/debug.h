@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mmu/error.h"
 #include "emu/machine.h"
+#include "mmu/error.h"
 
 #define DBG_MAX_POINTS 64
 

@@ -11,7 +11,6 @@
 #include "emu/apic.h"
 #include "emu/boot.h"
 #include "emu/cmos.h"
-#include "mmu/error.h"
 #include "emu/evlog.h"
 #include "emu/iobus.h"
 #include "emu/loader.h"
@@ -19,6 +18,7 @@
 #include "emu/pit.h"
 #include "emu/uart.h"
 #include "mmu/dirty.h"
+#include "mmu/error.h"
 #include "mmu/physmem.h"
 #include "rom/rom.h"
 

@@ -205,8 +205,7 @@ void machine_rom_end(machine *m)
 
 bool machine_rom_open(machine *m, vm_error *err)
 {
-    if (!rom_table_check()) /* rom_calls.c builds it so; a broken edit must not run */
-        return vm_fail(err, VM_EINVAL, "internal error: the VMI call table has an entry at the wrong index");
+    VM_ASSERT(rom_table_check()); /* rom_calls.c builds it so; a broken edit must not run */
     m->pt_pages = calloc(m->mem.size >> 12, 1);
     if (!m->pt_pages)
         return vm_fail(err, VM_ENOMEM, "out of memory for the page-table map");

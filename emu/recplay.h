@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mmu/error.h"
 #include "emu/record.h"
+#include "mmu/error.h"
 
 struct machine;
 struct machine_config;

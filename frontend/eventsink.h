@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "mmu/error.h"
 #include "emu/evlog.h"
+#include "mmu/error.h"
 
 typedef struct eventsink {
     FILE *f;

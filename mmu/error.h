@@ -26,4 +26,13 @@ enum {
 bool vm_fail(vm_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The three classes of error (docs/ARCHITECTURE.md, "Errors"): a host error (a file, memory,
+ * Unicorn) is a vm_error value; a guest error is a fault delivered to the guest or an end of
+ * the run; a broken internal invariant is a bug in vmiemu, and only that one stops the process:
+ * VM_ASSERT prints where and what to stderr and aborts. Never use it on anything a guest, a
+ * file or a user can make false. Always on (release builds too): keep it off the hot paths. */
+#define VM_ASSERT(cond) ((cond) ? (void)0 : vm_assert_fail(__FILE__, __LINE__, #cond))
+
+_Noreturn void vm_assert_fail(const char *file, int line, const char *cond);
+
 #endif
