@@ -21,6 +21,11 @@ enum {
     VM_EENGINE = 5, /* Unicorn refused or misbehaved */
 };
 
+/* On every function that returns a success status (bool or an error code): a caller that drops
+ * it does not compile (-Werror). Where ignoring is right, say why and branch on it: a (void)
+ * cast does not silence this attribute in GCC. */
+#define VM_MUST_CHECK __attribute__((warn_unused_result))
+
 /* Fill *err (if not NULL) with code and a printf-style message; always returns false
  * so callers can write `return vm_fail(err, ...)`. */
 bool vm_fail(vm_error *err, int code, const char *fmt, ...)

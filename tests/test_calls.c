@@ -39,7 +39,7 @@ static void teardown(void) { machine_free(&m); }
 static bool call_at(uint32_t off, uint32_t eax, uint32_t edx, uint32_t ecx, uint32_t s4, uint32_t s8)
 {
     uint32_t stack[3] = {RET, s4, s8};
-    phys_write(&m.mem, STACK, stack, sizeof stack);
+    ck_assert(phys_write(&m.mem, STACK, stack, sizeof stack));
     vcpu_set(m.cpu, CPU_ESP, STACK);
     vcpu_set(m.cpu, CPU_EAX, eax);
     vcpu_set(m.cpu, CPU_EDX, edx);
@@ -300,7 +300,7 @@ START_TEST(test_event_records_caller_arguments_and_result)
 {
     /* Put a `call rel32` in front of the return address so the caller's EIP is known. */
     uint8_t call_insn[5] = {0xE8, 0, 0, 0, 0};
-    phys_write(&m.mem, RET - 5, call_insn, sizeof call_insn);
+    ck_assert(phys_write(&m.mem, RET - 5, call_insn, sizeof call_insn));
     ck_assert(call_at(SLOT(67), 0, 0, 0, 0, 0));
     const vm_event *ev = last_event();
     ck_assert_uint_eq(ev->kind, EV_VMI_CALL);
