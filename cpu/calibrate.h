@@ -23,6 +23,6 @@ typedef struct vcpu_layout {
 
 /* Find the offsets once per process; refuses (false, message) unless each field is found
  * exactly once. */
-bool vcpu_calibrate(vcpu_layout *out, vm_error *err);
+VM_MUST_CHECK bool vcpu_calibrate(vcpu_layout *out, vm_error *err);
 
 #endif

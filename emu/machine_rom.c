@@ -175,8 +175,10 @@ int machine_rom_call(machine *m, uint32_t pc)
         break;
     }
     for (int i = 0; i < ROM_CALL_REGS; i++)
-        if (r.out_mask & 1u << i)
-            vcpu_set(m->cpu, (cpu_reg)i, r.out[i]);
+        if (r.out_mask & 1u << i && !vcpu_set(m->cpu, (cpu_reg)i, r.out[i])) {
+            machine_end_run(m, END_ERROR, "emulator error: cannot set register %d after VMI call %u", i, r.num);
+            return VCPU_ROM_DONE;
+        }
     vcpu_return_from_rom(m->cpu, r.ret_esp, r.ret_eip);
     log_call(m, &r);
     return VCPU_ROM_DONE;

@@ -40,14 +40,14 @@ static bool call_at(uint32_t off, uint32_t eax, uint32_t edx, uint32_t ecx, uint
 {
     uint32_t stack[3] = {RET, s4, s8};
     ck_assert(phys_write(&m.mem, STACK, stack, sizeof stack));
-    vcpu_set(m.cpu, CPU_ESP, STACK);
-    vcpu_set(m.cpu, CPU_EAX, eax);
-    vcpu_set(m.cpu, CPU_EDX, edx);
-    vcpu_set(m.cpu, CPU_ECX, ecx);
-    vcpu_set(m.cpu, CPU_EBX, 0xB0B0B0B0u);
-    vcpu_set(m.cpu, CPU_ESI, 0x51515151u);
-    vcpu_set(m.cpu, CPU_EDI, 0xD1D1D1D1u);
-    vcpu_set(m.cpu, CPU_EBP, 0xBBBBBBBBu);
+    ck_assert(vcpu_set(m.cpu, CPU_ESP, STACK));
+    ck_assert(vcpu_set(m.cpu, CPU_EAX, eax));
+    ck_assert(vcpu_set(m.cpu, CPU_EDX, edx));
+    ck_assert(vcpu_set(m.cpu, CPU_ECX, ecx));
+    ck_assert(vcpu_set(m.cpu, CPU_EBX, 0xB0B0B0B0u));
+    ck_assert(vcpu_set(m.cpu, CPU_ESI, 0x51515151u));
+    ck_assert(vcpu_set(m.cpu, CPU_EDI, 0xD1D1D1D1u));
+    ck_assert(vcpu_set(m.cpu, CPU_EBP, 0xBBBBBBBBu));
     return machine_rom_call(&m, PHYS_ROM_BASE + off);
 }
 
@@ -269,7 +269,7 @@ END_TEST
 
 START_TEST(test_call_with_unreadable_stack_is_a_guest_error)
 {
-    vcpu_set(m.cpu, CPU_ESP, 0xFFFFFFF0u); /* no memory there */
+    ck_assert(vcpu_set(m.cpu, CPU_ESP, 0xFFFFFFF0u)); /* no memory there */
     ck_assert(machine_rom_call(&m, PHYS_ROM_BASE + SLOT(27)));
     ck_assert_int_eq(m.end, END_CRASH);
     ck_assert_ptr_nonnull(strstr(m.end_message, "unreadable stack"));

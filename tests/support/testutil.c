@@ -159,7 +159,8 @@ bool tu_load_snippet_with(machine *m, const char *name, const machine_config *cf
     m->end = END_RUNNING;
     m->cfg.max_insns = 0;
     evlog_truncate(&m->log, 0);
-    vcpu_set(m->cpu, CPU_EIP, TU_SNIPPET_BASE);
+    if (!vcpu_set(m->cpu, CPU_EIP, TU_SNIPPET_BASE))
+        return false;
     if (m->timeline) { /* the past is hello's: start the timeline at the snippet */
         snap_forget(m);
         return snap_take(m, &err);
