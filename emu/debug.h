@@ -70,9 +70,9 @@ bool dbg_delete(dbg *d, int id); /* id 0 deletes every point */
 
 /* State. Memory is linear (through the guest's page tables) unless stated. */
 uint32_t dbg_reg(dbg *d, cpu_reg r);
-bool dbg_set_reg(dbg *d, cpu_reg r, uint32_t value);
-bool dbg_read(dbg *d, uint32_t linear, void *buf, uint32_t len);
-bool dbg_write(dbg *d, uint32_t linear, const void *buf, uint32_t len);
+VM_MUST_CHECK bool dbg_set_reg(dbg *d, cpu_reg r, uint32_t value);
+VM_MUST_CHECK bool dbg_read(dbg *d, uint32_t linear, void *buf, uint32_t len);
+VM_MUST_CHECK bool dbg_write(dbg *d, uint32_t linear, const void *buf, uint32_t len);
 uint64_t dbg_icount(dbg *d);
 
 const char *dbg_stop_name(dbg_stop s);

@@ -113,7 +113,7 @@ static void log_call(machine *m, const rom_record *r)
     ev.result = r->result;
     memcpy(ev.extra, r->extra, sizeof ev.extra);
     ev.failed = r->failed;
-    evlog_add(&m->log, &ev);
+    machine_log(m, &ev);
 }
 
 static void log_guest_error(machine *m, const rom_record *r)
@@ -124,7 +124,7 @@ static void log_guest_error(machine *m, const rom_record *r)
     ev.eip = r->eip;
     ev.nargs = 1;
     ev.args[0] = r->offset;
-    evlog_add(&m->log, &ev);
+    machine_log(m, &ev);
 }
 
 static void watch_pending(machine *m) { vcpu_watch_blocks(m->cpu, m->rom.npending > 0); }

@@ -28,6 +28,7 @@
 
 #include "emu/iobus.h"
 #include "emu/irq.h"
+#include "mmu/error.h"
 
 #define PIT_HZ 1193182u
 #define PIT_PORT 0x40u       /* 0x40-0x42 channel data, 0x43 mode/command */
@@ -94,7 +95,7 @@ uint32_t pit_speaker_read(void *opaque, uint16_t offset, int size);
 void pit_speaker_write(void *opaque, uint16_t offset, int size, uint32_t value);
 
 /* Register 0x40-0x43 and 0x61; false if the bus is full. */
-bool pit_register(pit *t, iobus *bus);
+VM_MUST_CHECK bool pit_register(pit *t, iobus *bus);
 
 /* Absolute cycle of channel 0's next OUT rising edge after what was delivered, or
  * UINT64_MAX if OUT will not rise again unless reprogrammed. */

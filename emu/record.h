@@ -103,12 +103,12 @@ rec_writer *rec_create(const char *path, const rec_header *h, vm_error *err);
 /* Add an entry to the current chunk; flushes first if the entry would take the chunk past
  * REC_CHUNK_TARGET. VM_EINVAL for an unknown kind or len > REC_MAX_PAYLOAD (nothing added).
  * After any write error the writer refuses everything but rec_close. */
-bool rec_append(rec_writer *w, const rec_entry *e, vm_error *err);
+VM_MUST_CHECK bool rec_append(rec_writer *w, const rec_entry *e, vm_error *err);
 /* Write the current chunk, if it holds any entry, with one write(2). Once this returns true the
  * entries survive the process being killed (not a host crash: there is no fsync). */
-bool rec_flush(rec_writer *w, vm_error *err);
+VM_MUST_CHECK bool rec_flush(rec_writer *w, vm_error *err);
 /* Flush and close; frees w even when it fails. NULL is accepted and does nothing. */
-bool rec_close(rec_writer *w, vm_error *err);
+VM_MUST_CHECK bool rec_close(rec_writer *w, vm_error *err);
 
 /* A place in a record, between two entries: the chunk that holds the next entry (its file
  * offset, how many chunks and entries precede it) and how many of that chunk's entries come
@@ -121,12 +121,12 @@ typedef struct rec_mark {
 } rec_mark;
 
 /* Flush, and mark the end of what is written (a chunk boundary: skip is 0). */
-bool rec_mark_here(rec_writer *w, rec_mark *mk, vm_error *err);
+VM_MUST_CHECK bool rec_mark_here(rec_writer *w, rec_mark *mk, vm_error *err);
 /* Cut the record back to a mark rec_mark_here gave (or the zero mark): unflushed entries are
  * dropped and the file is truncated with one ftruncate(2), so at every moment it holds a
  * readable record (a run killed just after still replays up to the mark). Appending goes on
  * from there. Fails with VM_EINVAL for a mark that is not a chunk boundary of this file. */
-bool rec_rewind(rec_writer *w, const rec_mark *mk, vm_error *err);
+VM_MUST_CHECK bool rec_rewind(rec_writer *w, const rec_mark *mk, vm_error *err);
 
 /* ---- reading ---- */
 
@@ -159,7 +159,7 @@ rec_position rec_reader_position(const rec_reader *r);
 rec_mark rec_reader_mark(const rec_reader *r, bool unread);
 /* Go back (or forward) to a mark this reader gave, or to the zero mark. Reading starts again
  * from there, also after an end or an error; chunks are verified again as they are read. */
-bool rec_reader_seek(rec_reader *r, const rec_mark *mk, vm_error *err);
+VM_MUST_CHECK bool rec_reader_seek(rec_reader *r, const rec_mark *mk, vm_error *err);
 /* Close and free; NULL is accepted. */
 void rec_close_reader(rec_reader *r);
 
