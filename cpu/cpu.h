@@ -99,7 +99,7 @@ typedef struct cpu_ops {
     void (*block_watch)(void *ctx, uint32_t pc);
 } cpu_ops;
 
-cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err);
+VM_MUST_CHECK cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err);
 void vcpu_close(cpu *c);
 
 /* The state a boot protocol enters the kernel in (emu/boot.h fills it in): protected mode,

@@ -10,7 +10,7 @@
 
 typedef struct disasm disasm;
 
-disasm *disasm_open(vm_error *err);
+VM_MUST_CHECK disasm *disasm_open(vm_error *err);
 void disasm_close(disasm *d);
 
 /* Number of whole instructions in code[0..len) starting at address `addr`. Decoding stops at

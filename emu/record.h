@@ -99,7 +99,7 @@ typedef struct rec_writer rec_writer;
 
 /* Create (or truncate) path and write the header. NULL on failure (err: VM_EINVAL for a
  * command line longer than REC_MAX_CMDLINE, VM_EIO, VM_ENOMEM). */
-rec_writer *rec_create(const char *path, const rec_header *h, vm_error *err);
+VM_MUST_CHECK rec_writer *rec_create(const char *path, const rec_header *h, vm_error *err);
 /* Add an entry to the current chunk; flushes first if the entry would take the chunk past
  * REC_CHUNK_TARGET. VM_EINVAL for an unknown kind or len > REC_MAX_PAYLOAD (nothing added).
  * After any write error the writer refuses everything but rec_close. */
@@ -135,14 +135,14 @@ typedef struct rec_reader rec_reader;
 /* Open path and read its header into *h. NULL on failure: VM_EIO if it cannot be opened or
  * read, VM_EFORMAT if it is empty, not a record, from a newer vmiemu, or its header is
  * truncated or corrupt. */
-rec_reader *rec_open(const char *path, rec_header *h, vm_error *err);
+VM_MUST_CHECK rec_reader *rec_open(const char *path, rec_header *h, vm_error *err);
 /* The next entry: 1 = *e filled; 0 = clean end of file; -1 = the file stops inside a chunk or
  * a chunk is corrupt (VM_EFORMAT; VM_EIO for a read error; VM_ENOMEM). Every entry of every
  * complete chunk before the bad one has been returned; none of the bad chunk's entries is.
  * Messages name the chunk and what precedes it, e.g. "rec.vmr: chunk 7 at byte 81234 is
  * truncated (needs 65556 bytes, the file ends at byte 81300); 7 complete chunks (5120 entries)
  * precede it". After 0 or -1, further calls return the same (and the same error). */
-int rec_next(rec_reader *r, rec_entry *e, vm_error *err);
+VM_MUST_CHECK int rec_next(rec_reader *r, rec_entry *e, vm_error *err);
 
 /* How far a reader has got. */
 typedef struct rec_position {
