@@ -28,7 +28,7 @@ typedef struct options {
 } options;
 
 /* Parse argv; false with a message in err for anything wrong. */
-bool options_parse(options *o, int argc, char **argv, vm_error *err);
+VM_MUST_CHECK bool options_parse(options *o, int argc, char **argv, vm_error *err);
 void options_usage(FILE *f, const char *prog);
 
 #endif
