@@ -31,7 +31,7 @@ static bool alloc_table(blockcache_space *s)
 
 static void make_current(blockcache *bc, uint32_t i)
 {
-    VM_ASSERT(i < BLOCKCACHE_SPACES && bc->spaces[i].slots);
+    VM_ASSERT(i < BLOCKCACHE_SPACES);
     bc->current = i;
     bc->slots = bc->spaces[i].slots;
     bc->mask = bc->spaces[i].mask;
