@@ -124,7 +124,10 @@ int main(int argc, char **argv)
         t0 = now();
         machine_run(m);
         char report[256];
-        recplay_finish(m, report, sizeof report, &err);
+        if (!recplay_finish(m, report, sizeof report, &err)) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
         if (rec)
             with = now() - t0;
         else

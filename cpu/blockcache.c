@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mmu/error.h"
+
 #define BLOCKCACHE_INITIAL (1u << 14)
 #define UNUSED_ROOT 3u /* no CR3 value names a space this way: roots are page-aligned, or 1 */
 
@@ -29,6 +31,7 @@ static bool alloc_table(blockcache_space *s)
 
 static void make_current(blockcache *bc, uint32_t i)
 {
+    VM_ASSERT(i < BLOCKCACHE_SPACES);
     bc->current = i;
     bc->slots = bc->spaces[i].slots;
     bc->mask = bc->spaces[i].mask;
@@ -215,6 +218,8 @@ bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, 
         return false;
     if ((s->used + 1) * 2 > s->mask + 1 && !grow(bc, s))
         return false;
+    /* The hook's view of the current table must be that table (grow and make_current keep it). */
+    VM_ASSERT(bc->slots == s->slots && bc->mask == s->mask);
     insert(s->slots, s->mask, blockcache_make(pc, size, count, first_io, rom));
     s->used++;
     return true;

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mmu/error.h"
+
 #define BLOCKCACHE_SPACES 16 /* tables kept; the least recently used one is reused for a new root */
 
 /* A block's cost is its instruction count, plus BLOCKCACHE_SLOW where the block hook must look
@@ -63,7 +65,7 @@ typedef struct blockcache {
     blockcache_space spaces[BLOCKCACHE_SPACES];
 } blockcache;
 
-bool blockcache_init(blockcache *bc);
+VM_MUST_CHECK bool blockcache_init(blockcache *bc);
 void blockcache_free(blockcache *bc);
 void blockcache_clear(blockcache *bc); /* after code changed: every space starts over */
 
@@ -93,7 +95,7 @@ const blockcache_entry *blockcache_get(blockcache *bc, uint32_t pc, uint32_t siz
 
 /* Counts in the current space are being taken from code at `linear`, which maps physical
  * address `phys`. False if out of memory (the caller then must not cache the count). */
-bool blockcache_note_page(blockcache *bc, uint32_t linear, uint64_t phys);
+VM_MUST_CHECK bool blockcache_note_page(blockcache *bc, uint32_t linear, uint64_t phys);
 /* True if the current space has counts from `linear`'s page taken while it mapped another
  * physical page than `phys`'s. */
 bool blockcache_page_moved(const blockcache *bc, uint32_t linear, uint64_t phys);
@@ -101,6 +103,6 @@ bool blockcache_page_moved(const blockcache *bc, uint32_t linear, uint64_t phys)
 void blockcache_clear_current(blockcache *bc);
 
 /* Insert; false only if the table could not grow (the caller then just doesn't cache). */
-bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io, bool rom);
+VM_MUST_CHECK bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io, bool rom);
 
 #endif

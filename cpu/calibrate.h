@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "emu/error.h"
+#include "mmu/error.h"
 
 typedef struct vcpu_layout {
     size_t context_size;   /* uc_context_size() */
@@ -23,6 +23,6 @@ typedef struct vcpu_layout {
 
 /* Find the offsets once per process; refuses (false, message) unless each field is found
  * exactly once. */
-bool vcpu_calibrate(vcpu_layout *out, vm_error *err);
+VM_MUST_CHECK bool vcpu_calibrate(vcpu_layout *out, vm_error *err);
 
 #endif

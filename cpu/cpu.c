@@ -117,6 +117,13 @@ bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
     return uc_reg_write(c->uc, uc_regs[r], &value) == UC_ERR_OK;
 }
 
+void vcpu_put(cpu *c, cpu_reg r, uint32_t value)
+{
+    VM_ASSERT(!is_selector(r));
+    bool ok = vcpu_set(c, r, value);
+    VM_ASSERT(ok);
+}
+
 void vcpu_watch_blocks(cpu *c, bool on)
 {
     c->block_watch = on;
@@ -175,8 +182,9 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
         return NULL; /* a new invalidating instruction: hooked before the block runs */
     uint64_t phys;
     bool rom = in_rom_window(pc) || (vcpu_translate(c, pc, false, &phys) && phys - PHYS_ROM_BASE < PHYS_ROM_SIZE);
-    if (vcpu_mmu_watch_block(c, pc, size))
-        blockcache_put(&c->counts, pc, size, count, first_io, rom);
+    if (vcpu_mmu_watch_block(c, pc, size) && !blockcache_put(&c->counts, pc, size, count, first_io, rom)) {
+        /* not cached (huge block, or no memory): the lookup below misses, counted every time */
+    }
     const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
     if (e)
         return e;
@@ -443,10 +451,10 @@ static int on_cpuid(uc_engine *uc, void *user)
     uint32_t r[4] = {vcpu_get(c, CPU_EAX), 0, vcpu_get(c, CPU_ECX), 0};
     if (c->ops.cpuid)
         c->ops.cpuid(c->ops.ctx, r);
-    vcpu_set(c, CPU_EAX, r[0]);
-    vcpu_set(c, CPU_EBX, r[1]);
-    vcpu_set(c, CPU_ECX, r[2]);
-    vcpu_set(c, CPU_EDX, r[3]);
+    vcpu_put(c, CPU_EAX, r[0]);
+    vcpu_put(c, CPU_EBX, r[1]);
+    vcpu_put(c, CPU_ECX, r[2]);
+    vcpu_put(c, CPU_EDX, r[3]);
     return 1; /* replaces the instruction */
 }
 
@@ -457,14 +465,14 @@ static int on_rdtsc(uc_engine *uc, void *user)
     if (c->end_contained)
         return 1;
     uint64_t t = c->ops.tsc ? c->ops.tsc(c->ops.ctx) : vcpu_icount(c);
-    vcpu_set(c, CPU_EAX, (uint32_t)t);
-    vcpu_set(c, CPU_EDX, (uint32_t)(t >> 32));
+    vcpu_put(c, CPU_EAX, (uint32_t)t);
+    vcpu_put(c, CPU_EDX, (uint32_t)(t >> 32));
     return 1; /* no host time ever reaches the guest */
 }
 
 static int on_rdtscp(uc_engine *uc, void *user)
 {
-    vcpu_set(user, CPU_ECX, 0);
+    vcpu_put(user, CPU_ECX, 0);
     return on_rdtsc(uc, user);
 }
 
@@ -488,8 +496,9 @@ static void fault_stop(cpu *c, const vcpu_event *ev, const char *what)
 
 static uint32_t software_int_length(cpu *c, uint32_t vector, uint32_t eip)
 {
-    uint8_t b[2] = {0};
-    vcpu_read_linear(c, eip - 2, b, 2);
+    uint8_t b[2];
+    if (!vcpu_read_linear(c, eip - 2, b, 2))
+        return 2; /* unreadable now: int imm8, the common form */
     if ((vector == 3 && b[1] == 0xCC) || (vector == 4 && b[1] == 0xCE))
         return 1;
     return 2;

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "emu/error.h"
+#include "mmu/error.h"
 #include "mmu/physmem.h"
 
 typedef struct cpu cpu;
@@ -99,7 +99,7 @@ typedef struct cpu_ops {
     void (*block_watch)(void *ctx, uint32_t pc);
 } cpu_ops;
 
-cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err);
+VM_MUST_CHECK cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err);
 void vcpu_close(cpu *c);
 
 /* The state a boot protocol enters the kernel in (emu/boot.h fills it in): protected mode,
@@ -114,7 +114,7 @@ typedef struct vcpu_entry {
 } vcpu_entry;
 
 /* Reset the CPU into the entry state `e` and zero the instruction count. */
-bool vcpu_reset(cpu *c, const vcpu_entry *e, vm_error *err);
+VM_MUST_CHECK bool vcpu_reset(cpu *c, const vcpu_entry *e, vm_error *err);
 
 /* Run until the instruction count reaches `target` or something stops the CPU. */
 cpu_stop vcpu_run(cpu *c, uint64_t target);
@@ -149,7 +149,10 @@ uint64_t vcpu_icount(cpu *c);
 uint32_t vcpu_get(cpu *c, cpu_reg r);
 /* Registers 0..n-1 of cpu_reg at once (one engine call); n = CPU_NREGS for all of them. */
 void vcpu_get_first(cpu *c, uint32_t *out, int n);
-bool vcpu_set(cpu *c, cpu_reg r, uint32_t value);
+VM_MUST_CHECK bool vcpu_set(cpu *c, cpu_reg r, uint32_t value);
+/* vcpu_set for a register whose write cannot fail: anything but a segment selector (Unicorn
+ * checks those against their descriptors). A failure is a vmiemu bug (VM_ASSERT). */
+void vcpu_put(cpu *c, cpu_reg r, uint32_t value);
 
 typedef enum cpu_table { CPU_GDTR, CPU_IDTR, CPU_LDTR, CPU_TR } cpu_table;
 
@@ -159,7 +162,7 @@ typedef struct vcpu_table_reg {
     uint16_t selector;
 } vcpu_table_reg;
 
-bool vcpu_get_table(cpu *c, cpu_table which, vcpu_table_reg *out);
+VM_MUST_CHECK bool vcpu_get_table(cpu *c, cpu_table which, vcpu_table_reg *out);
 
 /* Inside ops.rom_block: the call returns to `eip` with ESP = `esp`, as the slot's `ret` does.
  * The slot's own `ret` runs when execution goes on (writing EIP from a hook would make Unicorn
@@ -173,9 +176,9 @@ void vcpu_watch_blocks(cpu *c, bool on);
 /* Linear → physical as the guest's own supervisor access would go: through its TLB entry for
  * the page if it has one (a stale one included), else the page tables; no accessed/dirty
  * updates, and the TLB is left as it is. */
-bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys);
-bool vcpu_read_linear(cpu *c, uint32_t linear, void *dst, uint32_t len);
-bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len);
+VM_MUST_CHECK bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys);
+VM_MUST_CHECK bool vcpu_read_linear(cpu *c, uint32_t linear, void *dst, uint32_t len);
+VM_MUST_CHECK bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len);
 
 /* Deliver `ev` through the guest IDT as the CPU would: gate checks, stack switch through the
  * TSS on a privilege change, frame and error code, IF cleared for interrupt gates. A fault
@@ -192,21 +195,21 @@ bool vcpu_vector_has_error(uint32_t vector);
  * count and host TLB entry, since guest memory may have changed under them. */
 size_t vcpu_state_size(cpu *c);
 /* The guest's TLB entries in order (a view for the state digest; valid until the CPU runs). */
-bool vcpu_tlb_state(cpu *c, const void **entries, size_t *bytes);
-bool vcpu_save_state(cpu *c, void *blob);
-bool vcpu_load_state(cpu *c, const void *blob);
+void vcpu_tlb_state(cpu *c, const void **entries, size_t *bytes);
+VM_MUST_CHECK bool vcpu_save_state(cpu *c, void *blob);
+VM_MUST_CHECK bool vcpu_load_state(cpu *c, const void *blob);
 
 /* Breakpoints: the CPU stops (CPU_STOP_BREAKPOINT) before executing any of these linear
  * addresses. Running again from a breakpoint executes it (the stop is taken once per arrival). */
 #define VCPU_MAX_BREAKPOINTS 64
-bool vcpu_set_breakpoints(cpu *c, const uint32_t *addrs, int n);
+VM_MUST_CHECK bool vcpu_set_breakpoints(cpu *c, const uint32_t *addrs, int n);
 bool vcpu_is_breakpoint(cpu *c, uint32_t addr);
 
 /* Write watchpoints on physical memory. A write stops the run (CPU_STOP_WATCHPOINT) at the next
  * translated-block boundary; vcpu_watch_hit() gives the exact count just after the writing
  * instruction, so a caller with snapshots can go back to exactly there. */
 #define VCPU_MAX_WATCHPOINTS 16
-bool vcpu_set_watchpoints(cpu *c, const vcpu_watch *w, int n);
+VM_MUST_CHECK bool vcpu_set_watchpoints(cpu *c, const vcpu_watch *w, int n);
 typedef struct vcpu_watch_hit {
     uint64_t icount;   /* instructions retired including the write */
     uint64_t addr;     /* physical address written */
@@ -220,7 +223,7 @@ const vcpu_watch_hit *vcpu_last_watch(const cpu *c);
 /* Memory-mapped I/O: accesses to [base, base+size) call these instead of reaching RAM. */
 typedef uint32_t (*vcpu_mmio_read)(void *opaque, uint64_t offset, unsigned size);
 typedef void (*vcpu_mmio_write)(void *opaque, uint64_t offset, unsigned size, uint32_t value);
-bool vcpu_map_mmio(cpu *c, uint64_t base, uint64_t size, vcpu_mmio_read rd, vcpu_mmio_write wr, void *opaque,
+VM_MUST_CHECK bool vcpu_map_mmio(cpu *c, uint64_t base, uint64_t size, vcpu_mmio_read rd, vcpu_mmio_write wr, void *opaque,
                    vm_error *err);
 
 /* The page-table root at `page` was released: code run under it again is counted afresh. */

@@ -141,7 +141,7 @@ static inline bool in_rom_window(uint32_t pc) { return (pc & 0xFFFFFu) - PHYS_RO
 
 /* The TLB filled by vmiemu (mmu_fill.c). */
 void vcpu_mmu_regs(cpu *c, mmu_regs *r);
-bool vcpu_mmu_open(cpu *c, vm_error *err);
+VM_MUST_CHECK bool vcpu_mmu_open(cpu *c, vm_error *err);
 void vcpu_mmu_close(cpu *c);
 /* Before caching the count of the block at pc: remember the physical pages its bytes are on
  * and watch them for stores. False if it cannot (the count must not be cached). */

@@ -72,7 +72,7 @@ static bool read_descriptor(cpu *c, uint16_t sel, seg_desc *d)
 static fault page_fault(cpu *c, uint32_t linear)
 {
     uint64_t pa;
-    vcpu_set(c, CPU_CR2, linear);
+    vcpu_put(c, CPU_CR2, linear);
     bool present = vcpu_translate(c, linear, false, &pa);
     return (fault){VEC_PF, (present ? 1u : 0u) | 2u};
 }
@@ -201,9 +201,9 @@ static int deliver_once(cpu *c, const vcpu_event *ev, fault *f, char *why, size_
     eflags &= ~(EFLAGS_TF | EFLAGS_NT | EFLAGS_RF | EFLAGS_VM);
     if (g.type == GATE_INT32)
         eflags &= ~EFLAGS_IF;
-    vcpu_set(c, CPU_EFLAGS, eflags);
-    vcpu_set(c, CPU_ESP, new_esp - n * 4);
-    vcpu_set(c, CPU_EIP, g.offset);
+    vcpu_put(c, CPU_EFLAGS, eflags);
+    vcpu_put(c, CPU_ESP, new_esp - n * 4);
+    vcpu_put(c, CPU_EIP, g.offset);
     return 0;
 }
 

@@ -6,11 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "emu/error.h"
+#include "mmu/error.h"
 
 typedef struct disasm disasm;
 
-disasm *disasm_open(vm_error *err);
+VM_MUST_CHECK disasm *disasm_open(vm_error *err);
 void disasm_close(disasm *d);
 
 /* Number of whole instructions in code[0..len) starting at address `addr`. Decoding stops at

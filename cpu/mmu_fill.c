@@ -429,12 +429,11 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
     return true;
 }
 
-bool vcpu_tlb_state(cpu *c, const void **entries, size_t *bytes)
+void vcpu_tlb_state(cpu *c, const void **entries, size_t *bytes)
 {
     vcpu_tlb_settle_at_stop(c);
     *entries = c->tlb->ent;
     *bytes = mmu_tlb_bytes(c->tlb);
-    return true;
 }
 
 void vcpu_mmu_close(cpu *c)

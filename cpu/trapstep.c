@@ -44,13 +44,13 @@ static void clear_trap_flag(cpu *c)
 {
     uint32_t flags = vcpu_get(c, CPU_EFLAGS);
     if (flags & EFLAGS_TF)
-        vcpu_set(c, CPU_EFLAGS, flags & ~EFLAGS_TF);
+        vcpu_put(c, CPU_EFLAGS, flags & ~EFLAGS_TF);
 }
 
 void vcpu_trap_step_end(cpu *c)
 {
     clear_trap_flag(c);
-    vcpu_set(c, CPU_DR6, c->trap_dr6);
+    vcpu_put(c, CPU_DR6, c->trap_dr6);
     c->trap_step = false;
 }
 

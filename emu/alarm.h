@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "emu/state_ser.h"
+#include "mmu/error.h"
 
 #define ALARM_COUNTER_MASK 0xFFu
 #define ALARM_PERIODIC 0x100u
@@ -30,7 +31,7 @@ void alarms_init(alarms *as);
 
 /* SetAlarm: false (and nothing armed) for an unknown counter or wiring bits. A periodic alarm
  * with period 0 fires once, like a one-shot. An expiry in the past fires at once. */
-bool alarms_set(alarms *as, uint32_t flags, uint64_t expiry, uint64_t period);
+VM_MUST_CHECK bool alarms_set(alarms *as, uint32_t flags, uint64_t expiry, uint64_t period);
 
 /* CancelAlarm: returns whether an alarm was pending on that counter. */
 bool alarms_cancel(alarms *as, uint32_t flags);

@@ -35,7 +35,7 @@
 #include <stdint.h>
 
 #include "cpu/cpu.h"
-#include "emu/error.h"
+#include "mmu/error.h"
 #include "mmu/physmem.h"
 
 #define BOOT_GDT 0x000F0000u /* boot GDT, in the BIOS area (reserved in every memory map) */
@@ -87,7 +87,7 @@ extern const boot_protocol boot_linux;     /* emu/boot_linux.c */
 const boot_protocol *boot_select(const uint8_t *data, size_t size);
 
 /* Select a protocol by content and load with it; a file no protocol recognises is refused. */
-bool boot_load(physmem *pm, const boot_image *img, const boot_options *opt, boot_result *out, vm_error *err);
+VM_MUST_CHECK bool boot_load(physmem *pm, const boot_image *img, const boot_options *opt, boot_result *out, vm_error *err);
 
 /* For protocols: write `n` descriptors at BOOT_GDT and point e's GDTR at them. */
 void boot_put_gdt(physmem *pm, const uint64_t *gdt, unsigned n, vcpu_entry *e);

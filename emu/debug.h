@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "emu/error.h"
 #include "emu/machine.h"
+#include "mmu/error.h"
 
 #define DBG_MAX_POINTS 64
 
@@ -52,27 +52,27 @@ typedef struct dbg {
 void dbg_init(dbg *d, machine *m);
 
 /* Run control. Each returns why it stopped; err explains DBG_FAILED. */
-dbg_stop dbg_stepi(dbg *d, uint64_t n, vm_error *err);
-dbg_stop dbg_continue(dbg *d, vm_error *err);
-dbg_stop dbg_reverse_stepi(dbg *d, uint64_t n, vm_error *err);
-dbg_stop dbg_reverse_continue(dbg *d, vm_error *err);
-dbg_stop dbg_goto(dbg *d, uint64_t icount, vm_error *err);
-dbg_stop dbg_goto_call(dbg *d, size_t n, vm_error *err);
+VM_MUST_CHECK dbg_stop dbg_stepi(dbg *d, uint64_t n, vm_error *err);
+VM_MUST_CHECK dbg_stop dbg_continue(dbg *d, vm_error *err);
+VM_MUST_CHECK dbg_stop dbg_reverse_stepi(dbg *d, uint64_t n, vm_error *err);
+VM_MUST_CHECK dbg_stop dbg_reverse_continue(dbg *d, vm_error *err);
+VM_MUST_CHECK dbg_stop dbg_goto(dbg *d, uint64_t icount, vm_error *err);
+VM_MUST_CHECK dbg_stop dbg_goto_call(dbg *d, size_t n, vm_error *err);
 /* Safe from a signal handler: a running continue stops within about 10^6 instructions. */
 void dbg_interrupt(dbg *d);
 
 /* Points. Add returns the new id (> 0) or 0 with err. */
-int dbg_break(dbg *d, uint32_t linear, vm_error *err);
-int dbg_watch(dbg *d, uint32_t linear, uint32_t len, bool physical, vm_error *err); /* writes */
-int dbg_watch_access(dbg *d, uint32_t linear, uint32_t len, bool physical, char access, vm_error *err);
-int dbg_vmi_break(dbg *d, uint16_t call, vm_error *err);
+VM_MUST_CHECK int dbg_break(dbg *d, uint32_t linear, vm_error *err);
+VM_MUST_CHECK int dbg_watch(dbg *d, uint32_t linear, uint32_t len, bool physical, vm_error *err); /* writes */
+VM_MUST_CHECK int dbg_watch_access(dbg *d, uint32_t linear, uint32_t len, bool physical, char access, vm_error *err);
+VM_MUST_CHECK int dbg_vmi_break(dbg *d, uint16_t call, vm_error *err);
 bool dbg_delete(dbg *d, int id); /* id 0 deletes every point */
 
 /* State. Memory is linear (through the guest's page tables) unless stated. */
 uint32_t dbg_reg(dbg *d, cpu_reg r);
-bool dbg_set_reg(dbg *d, cpu_reg r, uint32_t value);
-bool dbg_read(dbg *d, uint32_t linear, void *buf, uint32_t len);
-bool dbg_write(dbg *d, uint32_t linear, const void *buf, uint32_t len);
+VM_MUST_CHECK bool dbg_set_reg(dbg *d, cpu_reg r, uint32_t value);
+VM_MUST_CHECK bool dbg_read(dbg *d, uint32_t linear, void *buf, uint32_t len);
+VM_MUST_CHECK bool dbg_write(dbg *d, uint32_t linear, const void *buf, uint32_t len);
 uint64_t dbg_icount(dbg *d);
 
 const char *dbg_stop_name(dbg_stop s);

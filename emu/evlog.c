@@ -233,6 +233,7 @@ static bool spill(struct evlog_store *st)
 /* The hot array is full: encode and compress it into a new chunk. */
 static bool seal_hot(struct evlog_store *st)
 {
+    VM_ASSERT(st->nhot == EVLOG_CHUNK);
     if (st->nchunks == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 64;
         chunk *n = realloc(st->chunks, cap * sizeof *n);
@@ -285,6 +286,7 @@ bool evlog_add(evlog *log, const vm_event *ev)
 /* Full chunk ci decoded (through the cache), or NULL if it cannot be read back. */
 static const vm_event *chunk_events(struct evlog_store *st, size_t ci)
 {
+    VM_ASSERT(ci < st->nchunks);
     cache_slot *slot = &st->cache[0];
     for (int i = 0; i < CACHE_SLOTS; i++) {
         if (st->cache[i].chunk == ci) {
@@ -416,6 +418,7 @@ bool evlog_find_kind(const evlog *log, ev_kind k, size_t n, size_t *index)
             *index = lo * EVLOG_CHUNK + i;
             return true;
         }
+    VM_ASSERT(!evs); /* the index says chunk lo holds it: only an unreadable chunk may miss */
     return false;
 }
 

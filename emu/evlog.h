@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mmu/error.h"
+
 typedef enum ev_kind {
     EV_VMI_CALL,   /* num = call number (or EV_NUM_INIT / EV_NUM_RELOC) */
     EV_PORT_IN,    /* unknown port read: num = port, args[0] = size, result = value given */
@@ -64,11 +66,11 @@ void evlog_free(evlog *log);
 void evlog_set_mem_limit(evlog *log, size_t bytes);
 /* Append; false if memory ran out or a chunk could not be spilled (the event still went to the
  * sink and the observer; a chunk that cannot be spilled stays in memory). */
-bool evlog_add(evlog *log, const vm_event *ev);
+VM_MUST_CHECK bool evlog_add(evlog *log, const vm_event *ev);
 
 size_t evlog_count(const evlog *log);
 /* Event i (0-based); false if there is none or its chunk cannot be read back. */
-bool evlog_get(const evlog *log, size_t i, vm_event *out);
+VM_MUST_CHECK bool evlog_get(const evlog *log, size_t i, vm_event *out);
 /* Cut the log back to its first n events (a snapshot restore: the future is run again). */
 void evlog_truncate(evlog *log, size_t n);
 /* How many events of kind k are among the first n. */

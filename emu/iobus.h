@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mmu/error.h"
+
 typedef uint32_t (*io_read_fn)(void *opaque, uint16_t offset, int size);
 typedef void (*io_write_fn)(void *opaque, uint16_t offset, int size, uint32_t value);
 
@@ -23,7 +25,7 @@ typedef struct iobus {
     int count;
 } iobus;
 
-bool iobus_register(iobus *bus, uint16_t base, uint16_t len, void *opaque, io_read_fn rd, io_write_fn wr);
+VM_MUST_CHECK bool iobus_register(iobus *bus, uint16_t base, uint16_t len, void *opaque, io_read_fn rd, io_write_fn wr);
 /* The range holding `port`, or NULL. */
 const io_range *iobus_find(const iobus *bus, uint16_t port);
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "emu/error.h"
+#include "mmu/error.h"
 #include "mmu/physmem.h"
 
 #define MB_BOOT_MAGIC 0x2BADB002u   /* EAX at kernel entry */
@@ -25,10 +25,10 @@ typedef struct loaded_kernel {
  * zero their bss, and build the Multiboot info at PHYS_BOOTINFO with mem_lower/mem_upper,
  * a memory map (RAM, VGA, ROM, hole), `cmdline` (may be NULL) and the boot loader name.
  * On any problem: false, err->code = VM_EFORMAT, err->msg = "PATH: problem". */
-bool loader_load_multiboot(physmem *pm, const char *path, const uint8_t *image, size_t size,
+VM_MUST_CHECK bool loader_load_multiboot(physmem *pm, const char *path, const uint8_t *image, size_t size,
                            const char *cmdline, loaded_kernel *out, vm_error *err);
 
 /* Read a whole file into a malloc'ed buffer (freed by the caller). */
-bool loader_read_file(const char *path, uint8_t **data, size_t *size, vm_error *err);
+VM_MUST_CHECK bool loader_read_file(const char *path, uint8_t **data, size_t *size, vm_error *err);
 
 #endif

@@ -42,6 +42,13 @@ void machine_end_run(machine *m, machine_end why, const char *fmt, ...)
         vcpu_request_stop(m->cpu);
 }
 
+void machine_log(machine *m, const vm_event *ev)
+{
+    if (!evlog_add(&m->log, ev))
+        machine_end_run(m, END_ERROR, "emulator error: the event log cannot hold event %zu (out of memory, or the spill file failed)",
+                        evlog_count(&m->log));
+}
+
 uint64_t machine_insns(machine *m) { return m->insns_before_boot + (m->cpu ? vcpu_icount(m->cpu) : 0); }
 
 uint64_t machine_cycles(machine *m) { return machine_insns(m) + m->idle_cycles; }
@@ -100,7 +107,7 @@ static void log_simple(machine *m, ev_kind kind, uint16_t num, uint32_t eip, uin
     ev.eip = eip;
     ev.args[0] = a0;
     ev.args[1] = a1;
-    evlog_add(&m->log, &ev);
+    machine_log(m, &ev);
 }
 
 bool machine_deliver(machine *m, const vcpu_event *ev)
@@ -119,7 +126,7 @@ bool machine_deliver(machine *m, const vcpu_event *ev)
     vcpu_delivery r = vcpu_deliver(m->cpu, ev, &done, why, sizeof why);
     e.result = done.vector;
     e.failed = r != VCPU_DELIVERED;
-    evlog_add(&m->log, &e);
+    machine_log(m, &e);
     if (r == VCPU_DELIVERED)
         return true;
     machine_end_run(m, END_CRASH, "guest crashed: %s (vector %u at eip 0x%08x, icount %llu)", why, ev->vector,
@@ -178,7 +185,7 @@ static uint32_t on_port_in(void *ctx, uint16_t port, int size)
     ev.args[0] = (uint32_t)size;
     ev.nargs = 1;
     ev.result = size_mask(size); /* nothing drives the bus: all ones */
-    evlog_add(&m->log, &ev);
+    machine_log(m, &ev);
     return size_mask(size);
 }
 
@@ -525,7 +532,7 @@ void machine_serial_input(machine *m, const uint8_t *bytes, size_t n)
         ev.eip = vcpu_get(m->cpu, CPU_EIP);
         memcpy(ev.args, bytes + done, k);
         uart_push_input(&m->com1, bytes + done, k);
-        evlog_add(&m->log, &ev);
+        machine_log(m, &ev);
         done += k;
     }
 }

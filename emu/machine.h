@@ -11,7 +11,6 @@
 #include "emu/apic.h"
 #include "emu/boot.h"
 #include "emu/cmos.h"
-#include "emu/error.h"
 #include "emu/evlog.h"
 #include "emu/iobus.h"
 #include "emu/loader.h"
@@ -19,6 +18,7 @@
 #include "emu/pit.h"
 #include "emu/uart.h"
 #include "mmu/dirty.h"
+#include "mmu/error.h"
 #include "mmu/physmem.h"
 #include "rom/rom.h"
 
@@ -142,7 +142,7 @@ typedef struct machine {
 } machine;
 
 /* Read and load the kernel, build the ROM, reset the CPU. */
-bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path, vm_error *err);
+VM_MUST_CHECK bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path, vm_error *err);
 void machine_free(machine *m);
 
 /* Send COM1's transmitted bytes to tx(ctx, byte); NULL drops them. */
@@ -167,6 +167,10 @@ uint64_t machine_wall_ns(machine *m);
  * it ends as END_STOPPED "stopped by WHY", logged like any end. Does nothing once it has ended. */
 void machine_stop(machine *m, const char *why);
 
+/* Append an event to the log. A log that cannot take it (host memory or the spill file ran
+ * out) ends the run with END_ERROR: the history would have a hole. */
+void machine_log(machine *m, const vm_event *ev);
+
 /* End the run (from a device, the ROM or a fault); the first reason wins. */
 void machine_end_run(machine *m, machine_end why, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -181,7 +185,7 @@ static inline bool machine_replaying_past(machine *m) { return machine_insns(m) 
 void machine_serial_input(machine *m, const uint8_t *bytes, size_t n);
 
 /* Map what lies above RAM: the local APIC page and an open bus (machine_mmio.c). */
-bool machine_map_high_memory(machine *m, vm_error *err);
+VM_MUST_CHECK bool machine_map_high_memory(machine *m, vm_error *err);
 
 /* The cycle count of the next timer event (alarm, PIT, APIC timer), UINT64_MAX if none. */
 uint64_t machine_next_event(machine *m);
@@ -208,7 +212,7 @@ int machine_rom_call(machine *m, uint32_t pc);
 void machine_rom_block(machine *m, uint32_t pc);
 void machine_rom_fault(machine *m, const vcpu_event *ev);
 void machine_rom_end(machine *m);
-bool machine_rom_open(machine *m, vm_error *err);
+VM_MUST_CHECK bool machine_rom_open(machine *m, vm_error *err);
 void machine_rom_reset(machine *m);
 
 /* Short name of an end reason ("shutdown", "halted", ...). */

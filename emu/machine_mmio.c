@@ -14,7 +14,7 @@ static void log_access(machine *m, uint64_t addr, int access)
     ev.eip = vcpu_get(m->cpu, CPU_EIP);
     ev.args[0] = (uint32_t)addr;
     ev.args[1] = (uint32_t)access;
-    evlog_add(&m->log, &ev);
+    machine_log(m, &ev);
 }
 
 static uint32_t bus_read(void *opaque, uint64_t offset, unsigned size)

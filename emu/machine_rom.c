@@ -116,7 +116,7 @@ static void log_call(machine *m, const rom_record *r)
     ev.result = r->result;
     memcpy(ev.extra, r->extra, sizeof ev.extra);
     ev.failed = r->failed;
-    evlog_add(&m->log, &ev);
+    machine_log(m, &ev);
 }
 
 static void log_guest_error(machine *m, const rom_record *r)
@@ -127,7 +127,7 @@ static void log_guest_error(machine *m, const rom_record *r)
     ev.eip = r->eip;
     ev.nargs = 1;
     ev.args[0] = r->offset;
-    evlog_add(&m->log, &ev);
+    machine_log(m, &ev);
 }
 
 static void watch_pending(machine *m) { vcpu_watch_blocks(m->cpu, m->rom.npending > 0); }
@@ -183,8 +183,10 @@ int machine_rom_call(machine *m, uint32_t pc)
         break;
     }
     for (int i = 0; i < ROM_CALL_REGS; i++)
-        if (r.out_mask & 1u << i)
-            vcpu_set(m->cpu, (cpu_reg)i, r.out[i]);
+        if (r.out_mask & 1u << i && !vcpu_set(m->cpu, (cpu_reg)i, r.out[i])) {
+            machine_end_run(m, END_ERROR, "emulator error: cannot set register %d after VMI call %u", i, r.num);
+            return VCPU_ROM_DONE;
+        }
     vcpu_return_from_rom(m->cpu, r.ret_esp, r.ret_eip);
     log_call(m, &r);
     return VCPU_ROM_DONE;
@@ -215,8 +217,7 @@ void machine_rom_end(machine *m)
 
 bool machine_rom_open(machine *m, vm_error *err)
 {
-    if (!rom_table_check()) /* rom_calls.c builds it so; a broken edit must not run */
-        return vm_fail(err, VM_EINVAL, "internal error: the VMI call table has an entry at the wrong index");
+    VM_ASSERT(rom_table_check()); /* rom_calls.c builds it so; a broken edit must not run */
     m->pt_pages = calloc(m->mem.size >> 12, 1);
     if (!m->pt_pages)
         return vm_fail(err, VM_ENOMEM, "out of memory for the page-table map");

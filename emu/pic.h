@@ -23,6 +23,7 @@
 #include "emu/iobus.h"
 #include "emu/state_ser.h"
 #include "emu/irq.h"
+#include "mmu/error.h"
 
 #define PIC_MASTER_PORT 0x20u
 #define PIC_SLAVE_PORT 0xA0u
@@ -62,7 +63,7 @@ uint32_t pic_read(void *opaque, uint16_t offset, int size);
 void pic_write(void *opaque, uint16_t offset, int size, uint32_t value);
 
 /* Register both chips at 0x20 and 0xA0; false if the bus is full. */
-bool pic_register(pic *p, iobus *bus);
+VM_MUST_CHECK bool pic_register(pic *p, iobus *bus);
 
 /* Set the level of ISA IRQ 0..15; a rising edge latches the request. IRQ 2 is the cascade
  * input and out-of-range numbers are ignored (ISA devices wired to "IRQ 2" use IRQ 9). */

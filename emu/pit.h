@@ -29,6 +29,7 @@
 #include "emu/iobus.h"
 #include "emu/state_ser.h"
 #include "emu/irq.h"
+#include "mmu/error.h"
 
 #define PIT_HZ 1193182u
 #define PIT_PORT 0x40u       /* 0x40-0x42 channel data, 0x43 mode/command */

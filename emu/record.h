@@ -51,7 +51,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "emu/error.h"
+#include "mmu/error.h"
 
 /* 3: snapshot digests hash the versioned field-by-field state stream (emu/state_ser.h), not
  * raw struct bytes. 2: compact entries (changes since the previous entry of the kind), compressed chunks, and a
@@ -100,16 +100,16 @@ typedef struct rec_writer rec_writer;
 
 /* Create (or truncate) path and write the header. NULL on failure (err: VM_EINVAL for a
  * command line longer than REC_MAX_CMDLINE, VM_EIO, VM_ENOMEM). */
-rec_writer *rec_create(const char *path, const rec_header *h, vm_error *err);
+VM_MUST_CHECK rec_writer *rec_create(const char *path, const rec_header *h, vm_error *err);
 /* Add an entry to the current chunk; flushes first if the entry would take the chunk past
  * REC_CHUNK_TARGET. VM_EINVAL for an unknown kind or len > REC_MAX_PAYLOAD (nothing added).
  * After any write error the writer refuses everything but rec_close. */
-bool rec_append(rec_writer *w, const rec_entry *e, vm_error *err);
+VM_MUST_CHECK bool rec_append(rec_writer *w, const rec_entry *e, vm_error *err);
 /* Write the current chunk, if it holds any entry, with one write(2). Once this returns true the
  * entries survive the process being killed (not a host crash: there is no fsync). */
-bool rec_flush(rec_writer *w, vm_error *err);
+VM_MUST_CHECK bool rec_flush(rec_writer *w, vm_error *err);
 /* Flush and close; frees w even when it fails. NULL is accepted and does nothing. */
-bool rec_close(rec_writer *w, vm_error *err);
+VM_MUST_CHECK bool rec_close(rec_writer *w, vm_error *err);
 
 /* A place in a record, between two entries: the chunk that holds the next entry (its file
  * offset, how many chunks and entries precede it) and how many of that chunk's entries come
@@ -122,12 +122,12 @@ typedef struct rec_mark {
 } rec_mark;
 
 /* Flush, and mark the end of what is written (a chunk boundary: skip is 0). */
-bool rec_mark_here(rec_writer *w, rec_mark *mk, vm_error *err);
+VM_MUST_CHECK bool rec_mark_here(rec_writer *w, rec_mark *mk, vm_error *err);
 /* Cut the record back to a mark rec_mark_here gave (or the zero mark): unflushed entries are
  * dropped and the file is truncated with one ftruncate(2), so at every moment it holds a
  * readable record (a run killed just after still replays up to the mark). Appending goes on
  * from there. Fails with VM_EINVAL for a mark that is not a chunk boundary of this file. */
-bool rec_rewind(rec_writer *w, const rec_mark *mk, vm_error *err);
+VM_MUST_CHECK bool rec_rewind(rec_writer *w, const rec_mark *mk, vm_error *err);
 
 /* ---- reading ---- */
 
@@ -136,14 +136,14 @@ typedef struct rec_reader rec_reader;
 /* Open path and read its header into *h. NULL on failure: VM_EIO if it cannot be opened or
  * read, VM_EFORMAT if it is empty, not a record, from a newer vmiemu, or its header is
  * truncated or corrupt. */
-rec_reader *rec_open(const char *path, rec_header *h, vm_error *err);
+VM_MUST_CHECK rec_reader *rec_open(const char *path, rec_header *h, vm_error *err);
 /* The next entry: 1 = *e filled; 0 = clean end of file; -1 = the file stops inside a chunk or
  * a chunk is corrupt (VM_EFORMAT; VM_EIO for a read error; VM_ENOMEM). Every entry of every
  * complete chunk before the bad one has been returned; none of the bad chunk's entries is.
  * Messages name the chunk and what precedes it, e.g. "rec.vmr: chunk 7 at byte 81234 is
  * truncated (needs 65556 bytes, the file ends at byte 81300); 7 complete chunks (5120 entries)
  * precede it". After 0 or -1, further calls return the same (and the same error). */
-int rec_next(rec_reader *r, rec_entry *e, vm_error *err);
+VM_MUST_CHECK int rec_next(rec_reader *r, rec_entry *e, vm_error *err);
 
 /* How far a reader has got. */
 typedef struct rec_position {
@@ -160,7 +160,7 @@ rec_position rec_reader_position(const rec_reader *r);
 rec_mark rec_reader_mark(const rec_reader *r, bool unread);
 /* Go back (or forward) to a mark this reader gave, or to the zero mark. Reading starts again
  * from there, also after an end or an error; chunks are verified again as they are read. */
-bool rec_reader_seek(rec_reader *r, const rec_mark *mk, vm_error *err);
+VM_MUST_CHECK bool rec_reader_seek(rec_reader *r, const rec_mark *mk, vm_error *err);
 /* Close and free; NULL is accepted. */
 void rec_close_reader(rec_reader *r);
 

@@ -11,23 +11,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "emu/error.h"
 #include "emu/record.h"
+#include "mmu/error.h"
 
 struct machine;
 struct machine_config;
 
 /* Start recording the machine's run into path (before it runs). */
-bool recplay_record(struct machine *m, const char *path, vm_error *err);
+VM_MUST_CHECK bool recplay_record(struct machine *m, const char *path, vm_error *err);
 
 /* Read a record's header: the options and kernel it was made with. */
-bool recplay_read_header(const char *path, rec_header *h, vm_error *err);
+VM_MUST_CHECK bool recplay_read_header(const char *path, rec_header *h, vm_error *err);
 /* The machine options a record was made with. */
 void recplay_config(const rec_header *h, struct machine_config *cfg);
 
 /* Start checking the machine's run against the record at path (before it runs). The kernel must
  * be the one recorded unless any_kernel (then a difference is only reported). */
-bool recplay_replay(struct machine *m, const char *path, bool any_kernel, vm_error *err);
+VM_MUST_CHECK bool recplay_replay(struct machine *m, const char *path, bool any_kernel, vm_error *err);
 
 /* Replay: the instruction count of the next recorded input (UINT64_MAX if none), and inject
  * every recorded input that is due now. recplay_replaying is true while a replay runs. */
@@ -60,7 +60,7 @@ void recplay_on_restore(struct machine *m, const recplay_mark *mk);
  * divergence report, several lines) goes into report. A run that has not ended must be ended
  * first (END_STOPPED when the user stopped it: the record's end then says so, and a replay
  * stops at the same instruction count and succeeds). */
-bool recplay_finish(struct machine *m, char *report, size_t len, vm_error *err);
+VM_MUST_CHECK bool recplay_finish(struct machine *m, char *report, size_t len, vm_error *err);
 
 /* During or after a replay: true if it diverged at any point, even if the machine went back
  * before the divergence since. */

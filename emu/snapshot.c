@@ -212,6 +212,10 @@ bool snap_take(machine *m, vm_error *err)
     memset(s, 0, sizeof *s);
     s->insns = machine_insns(m);
     s->log_count = evlog_count(&m->log);
+    /* Snapshots are in time order (a restore drops the later ones), which thinning, goto and
+     * the record's checkpoints rely on. */
+    VM_ASSERT(t->count == 0 || (s->insns >= t->snaps[t->count - 1].insns &&
+                                s->log_count >= t->snaps[t->count - 1].log_count));
     save_state(m, &s->state);
     size_t cpu_size = vcpu_state_size(m->cpu); /* grows with the guest's TLB */
     s->cpu = malloc(cpu_size);
@@ -291,6 +295,7 @@ static bool restore_page(machine *m, size_t k, uint32_t pfn)
 static bool restore(machine *m, size_t k, vm_error *err)
 {
     timeline *t = m->timeline;
+    VM_ASSERT(k < t->count);
     size_t words = (m->dirty.npages + 63) / 64;
     memcpy(t->restore, m->dirty.bits, words * sizeof *t->restore); /* written since the last */
     for (size_t j = k + 1; j < t->count; j++)
@@ -451,8 +456,7 @@ void snap_serialise_state(machine *m, state_writer *w)
     state_put_u32(w, m->reboots);
     const void *tlb;
     size_t tlb_bytes;
-    if (!vcpu_tlb_state(m->cpu, &tlb, &tlb_bytes)) /* what the guest's loads go through */
-        tlb_bytes = 0;
+    vcpu_tlb_state(m->cpu, &tlb, &tlb_bytes); /* what the guest's loads go through */
     const mmu_tlb_entry *e = tlb;
     size_t n = tlb_bytes / sizeof *e;
     state_put_u32(w, (uint32_t)n);

@@ -13,12 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "emu/error.h"
+#include "mmu/error.h"
 
 struct machine;
 
 /* Take snapshots every `every` instructions from now on (and one now). */
-bool snap_enable(struct machine *m, uint64_t every, vm_error *err);
+VM_MUST_CHECK bool snap_enable(struct machine *m, uint64_t every, vm_error *err);
 void snap_disable(struct machine *m);
 /* Drop all snapshots and start again from the present (after a power-on). */
 void snap_forget(struct machine *m);
@@ -29,11 +29,11 @@ void snap_forget(struct machine *m);
 uint64_t snap_next_due(const struct machine *m);
 
 /* Take a snapshot of the present. */
-bool snap_take(struct machine *m, vm_error *err);
+VM_MUST_CHECK bool snap_take(struct machine *m, vm_error *err);
 
 /* Go to exactly `insns` instructions since power-on: back through a snapshot, or forward by
  * running. Fails (state unchanged) if no snapshot lies at or before a past target. */
-bool snap_goto(struct machine *m, uint64_t insns, vm_error *err);
+VM_MUST_CHECK bool snap_goto(struct machine *m, uint64_t insns, vm_error *err);
 
 size_t snap_count(const struct machine *m);
 /* The instruction count of snapshot i. */

@@ -6,23 +6,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "emu/error.h"
+#include "mmu/error.h"
 
 struct machine;
 
 /* Back n instructions. */
-bool tt_reverse_stepi(struct machine *m, uint64_t n, vm_error *err);
+VM_MUST_CHECK bool tt_reverse_stepi(struct machine *m, uint64_t n, vm_error *err);
 
 /* To just before the n-th VMI call of the run (0-based, as numbered in the event log), back
  * or forward. */
-bool tt_goto_call(struct machine *m, size_t n, vm_error *err);
+VM_MUST_CHECK bool tt_goto_call(struct machine *m, size_t n, vm_error *err);
 
 /* Back to just before the latest VMI call that happened before now. */
-bool tt_reverse_step_call(struct machine *m, vm_error *err);
+VM_MUST_CHECK bool tt_reverse_step_call(struct machine *m, vm_error *err);
 
 /* Back to the latest hit before now of a breakpoint (vcpu_set_breakpoints), a VMI-call
  * breakpoint (m->vmi_breaks: just before the call) or a watchpoint (vcpu_set_watchpoints: just
  * after the write), or to the start of the recorded past if there is none (*found false). */
-bool tt_reverse_continue(struct machine *m, bool *found, vm_error *err);
+VM_MUST_CHECK bool tt_reverse_continue(struct machine *m, bool *found, vm_error *err);
 
 #endif

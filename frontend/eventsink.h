@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "emu/error.h"
 #include "emu/evlog.h"
+#include "mmu/error.h"
 
 typedef struct eventsink {
     FILE *f;
@@ -15,8 +15,8 @@ typedef struct eventsink {
 } eventsink;
 
 /* path "-" = text on stderr; anything else = JSON Lines file (created or truncated). */
-bool eventsink_open(eventsink *s, const char *path, vm_error *err);
+VM_MUST_CHECK bool eventsink_open(eventsink *s, const char *path, vm_error *err);
 void eventsink_write(void *ctx, const vm_event *ev);
-bool eventsink_close(eventsink *s, vm_error *err);
+VM_MUST_CHECK bool eventsink_close(eventsink *s, vm_error *err);
 
 #endif

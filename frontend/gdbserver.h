@@ -17,7 +17,7 @@
 #include <stdbool.h>
 
 #include "emu/debug.h"
-#include "emu/error.h"
+#include "mmu/error.h"
 
 #define GDBSERVER_SEND_TIMEOUT_MS 30000
 
@@ -41,6 +41,6 @@ gdb_outcome gdb_serve(dbg *d, const char *spec, vm_error *err);
 gdb_outcome gdb_serve_running(dbg *d, const char *spec, vm_error *err);
 
 /* Parse spec into a printable numeric host and a port (0..65535). Exposed for tests. */
-bool gdb_parse_spec(const char *spec, char *host, unsigned hostlen, unsigned *port, vm_error *err);
+VM_MUST_CHECK bool gdb_parse_spec(const char *spec, char *host, unsigned hostlen, unsigned *port, vm_error *err);
 
 #endif

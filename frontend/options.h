@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "emu/error.h"
 #include "emu/machine.h"
+#include "mmu/error.h"
 
 typedef enum serial_mode { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE } serial_mode;
 
@@ -28,7 +28,7 @@ typedef struct options {
 } options;
 
 /* Parse argv; false with a message in err for anything wrong. */
-bool options_parse(options *o, int argc, char **argv, vm_error *err);
+VM_MUST_CHECK bool options_parse(options *o, int argc, char **argv, vm_error *err);
 void options_usage(FILE *f, const char *prog);
 
 #endif

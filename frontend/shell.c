@@ -564,7 +564,14 @@ static bool cmd_explain(shell *s, int argc, char **argv, vm_error *err)
     if (!old)
         return vm_fail(err, VM_ENOMEM, "out of memory");
     memcpy(old, s->m->mem.ram, s->m->mem.size);
-    dbg_stepi(&s->d, 1, err);
+    if (dbg_stepi(&s->d, 1, err) == DBG_FAILED) {
+        free(old);
+        vm_error back_err = {0};
+        if (dbg_goto(&s->d, back, &back_err) == DBG_FAILED) {
+            /* the step's error is the one the user needs; going back is best effort */
+        }
+        return false;
+    }
     vm_event last;
     ev = evlog_get(&s->m->log, evlog_count(&s->m->log) - 1, &last) ? &last : NULL;
     const rom_call *c = ev && ev->kind == EV_VMI_CALL

@@ -21,15 +21,15 @@ typedef struct shell {
     int depth; /* nested `source` */
 } shell;
 
-bool shell_init(shell *s, machine *m, FILE *out, vm_error *err);
+VM_MUST_CHECK bool shell_init(shell *s, machine *m, FILE *out, vm_error *err);
 void shell_free(shell *s);
 
 /* Run one command line; false with err for a bad command (the shell itself goes on). */
-bool shell_exec(shell *s, const char *line, vm_error *err);
+VM_MUST_CHECK bool shell_exec(shell *s, const char *line, vm_error *err);
 
 /* Run a script; the first failing line stops it: err = "FILE:LINE: message". SIGINT
  * (frontend/stopsignal.h) stops it too, after the command that runs (a continue stops). */
-bool shell_source(shell *s, const char *path, vm_error *err);
+VM_MUST_CHECK bool shell_source(shell *s, const char *path, vm_error *err);
 
 /* Interactive loop with readline, history (~/.vmiemu_history) and completion; returns when the
  * user quits or input ends. */

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "emu/error.h"
+#include "mmu/error.h"
 #include "mmu/physmem.h"
 
 #define DIRTY_PAGE_SHIFT 12
@@ -21,7 +21,7 @@ typedef struct dirty_map {
 } dirty_map;
 
 /* Track pm's buffer (installs the process's fault handler the first time). */
-bool dirty_init(dirty_map *d, physmem *pm, vm_error *err);
+VM_MUST_CHECK bool dirty_init(dirty_map *d, physmem *pm, vm_error *err);
 void dirty_free(dirty_map *d);
 
 /* Forget what was dirty and write-protect every page again. */

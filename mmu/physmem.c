@@ -85,7 +85,6 @@ bool phys_write(physmem *pm, uint64_t addr, const void *src, size_t len)
 
 uint32_t phys_read32(const physmem *pm, uint64_t addr)
 {
-    uint32_t v = 0;
-    phys_read(pm, addr, &v, sizeof v);
-    return v;
+    uint32_t v;
+    return phys_read(pm, addr, &v, sizeof v) ? v : 0;
 }

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "emu/error.h"
+#include "mmu/error.h"
 
 #define PHYS_LOW_RAM_END 0x000A0000u
 #define PHYS_VGA_BASE 0x000A0000u
@@ -47,7 +47,7 @@ typedef struct physmem {
     uint64_t size; /* bytes, a multiple of 1 MiB */
 } physmem;
 
-bool phys_init(physmem *pm, uint32_t mib, vm_error *err);
+VM_MUST_CHECK bool phys_init(physmem *pm, uint32_t mib, vm_error *err);
 void phys_free(physmem *pm);
 /* Zero all of guest memory (power-on); pages never touched stay unbacked. */
 void phys_clear(physmem *pm);
@@ -64,8 +64,8 @@ bool phys_range_is_ram(const physmem *pm, uint64_t addr, uint64_t len);
 /* Host pointer to addr; the caller has checked the range. */
 static inline uint8_t *phys_ptr(const physmem *pm, uint64_t addr) { return pm->ram + addr; }
 
-bool phys_read(const physmem *pm, uint64_t addr, void *dst, size_t len);
-bool phys_write(physmem *pm, uint64_t addr, const void *src, size_t len);
+VM_MUST_CHECK bool phys_read(const physmem *pm, uint64_t addr, void *dst, size_t len);
+VM_MUST_CHECK bool phys_write(physmem *pm, uint64_t addr, const void *src, size_t len);
 uint32_t phys_read32(const physmem *pm, uint64_t addr); /* 0 if out of range */
 
 #endif

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mmu/error.h"
+
 #define MMU_TLB_CAP 4096u   /* entries; at this many the next new page flushes all */
 #define MMU_TLB_SLOTS 8192u /* hash slots: twice the entries */
 
@@ -60,6 +62,6 @@ bool mmu_tlb_invlpg(mmu_tlb *t, uint32_t linear);
 /* The entries in order: the state a snapshot keeps. */
 static inline size_t mmu_tlb_bytes(const mmu_tlb *t) { return (size_t)t->n * sizeof(mmu_tlb_entry); }
 /* Loads n entries saved from ent[], at any alignment (false if too many). */
-bool mmu_tlb_load(mmu_tlb *t, const void *entries, uint32_t n);
+VM_MUST_CHECK bool mmu_tlb_load(mmu_tlb *t, const void *entries, uint32_t n);
 
 #endif

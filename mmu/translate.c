@@ -94,7 +94,8 @@ static void set_bits(physmem *pm, uint64_t addr, uint32_t bits)
     uint32_t v = phys_read32(pm, addr);
     if ((v & bits) != bits && phys_range_is_ram(pm, addr, 4)) {
         v |= bits;
-        phys_write(pm, addr, &v, 4);
+        bool written = phys_write(pm, addr, &v, 4);
+        VM_ASSERT(written); /* the range was just checked to be RAM */
     }
 }
 

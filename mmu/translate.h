@@ -39,7 +39,7 @@ typedef struct mmu_walk {
 } mmu_walk;
 
 /* Walks `linear` through the tables, without side effects. Paging off: the identity. */
-bool mmu_walk_linear(const physmem *pm, const mmu_regs *r, uint32_t linear, mmu_walk *w);
+VM_MUST_CHECK bool mmu_walk_linear(const physmem *pm, const mmu_regs *r, uint32_t linear, mmu_walk *w);
 
 /* #PF error-code bits. */
 #define MMU_PF_PRESENT 0x01u
@@ -49,11 +49,11 @@ bool mmu_walk_linear(const physmem *pm, const mmu_regs *r, uint32_t linear, mmu_
 
 /* Translates `linear` for an access by the CPU at user (CPL 3) or supervisor privilege, setting
  * accessed and dirty bits as the CPU does. False if the access faults (res->error set). */
-bool mmu_access_page(physmem *pm, const mmu_regs *r, uint32_t linear, mmu_access acc, bool user, mmu_result *res);
+VM_MUST_CHECK bool mmu_access_page(physmem *pm, const mmu_regs *r, uint32_t linear, mmu_access acc, bool user, mmu_result *res);
 
 /* The physical address of `linear` for the host's own use (debugger, interrupt delivery, VMI
  * call arguments): supervisor view, no accessed/dirty updates. False if not mapped (or, with
  * `write`, not writable by the supervisor). */
-bool mmu_peek(const physmem *pm, const mmu_regs *r, uint32_t linear, bool write, uint64_t *phys);
+VM_MUST_CHECK bool mmu_peek(const physmem *pm, const mmu_regs *r, uint32_t linear, bool write, uint64_t *phys);
 
 #endif

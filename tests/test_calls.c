@@ -39,15 +39,15 @@ static void teardown(void) { machine_free(&m); }
 static bool call_at(uint32_t off, uint32_t eax, uint32_t edx, uint32_t ecx, uint32_t s4, uint32_t s8)
 {
     uint32_t stack[3] = {RET, s4, s8};
-    phys_write(&m.mem, STACK, stack, sizeof stack);
-    vcpu_set(m.cpu, CPU_ESP, STACK);
-    vcpu_set(m.cpu, CPU_EAX, eax);
-    vcpu_set(m.cpu, CPU_EDX, edx);
-    vcpu_set(m.cpu, CPU_ECX, ecx);
-    vcpu_set(m.cpu, CPU_EBX, 0xB0B0B0B0u);
-    vcpu_set(m.cpu, CPU_ESI, 0x51515151u);
-    vcpu_set(m.cpu, CPU_EDI, 0xD1D1D1D1u);
-    vcpu_set(m.cpu, CPU_EBP, 0xBBBBBBBBu);
+    ck_assert(phys_write(&m.mem, STACK, stack, sizeof stack));
+    ck_assert(vcpu_set(m.cpu, CPU_ESP, STACK));
+    ck_assert(vcpu_set(m.cpu, CPU_EAX, eax));
+    ck_assert(vcpu_set(m.cpu, CPU_EDX, edx));
+    ck_assert(vcpu_set(m.cpu, CPU_ECX, ecx));
+    ck_assert(vcpu_set(m.cpu, CPU_EBX, 0xB0B0B0B0u));
+    ck_assert(vcpu_set(m.cpu, CPU_ESI, 0x51515151u));
+    ck_assert(vcpu_set(m.cpu, CPU_EDI, 0xD1D1D1D1u));
+    ck_assert(vcpu_set(m.cpu, CPU_EBP, 0xBBBBBBBBu));
     return machine_rom_call(&m, PHYS_ROM_BASE + off);
 }
 
@@ -269,7 +269,7 @@ END_TEST
 
 START_TEST(test_call_with_unreadable_stack_is_a_guest_error)
 {
-    vcpu_set(m.cpu, CPU_ESP, 0xFFFFFFF0u); /* no memory there */
+    ck_assert(vcpu_set(m.cpu, CPU_ESP, 0xFFFFFFF0u)); /* no memory there */
     ck_assert(machine_rom_call(&m, PHYS_ROM_BASE + SLOT(27)));
     ck_assert_int_eq(m.end, END_CRASH);
     ck_assert_ptr_nonnull(strstr(m.end_message, "unreadable stack"));
@@ -300,7 +300,7 @@ START_TEST(test_event_records_caller_arguments_and_result)
 {
     /* Put a `call rel32` in front of the return address so the caller's EIP is known. */
     uint8_t call_insn[5] = {0xE8, 0, 0, 0, 0};
-    phys_write(&m.mem, RET - 5, call_insn, sizeof call_insn);
+    ck_assert(phys_write(&m.mem, RET - 5, call_insn, sizeof call_insn));
     ck_assert(call_at(SLOT(67), 0, 0, 0, 0, 0));
     const vm_event *ev = last_event();
     ck_assert_uint_eq(ev->kind, EV_VMI_CALL);

@@ -1,9 +1,11 @@
 /* The vmiemu command as a user runs it: options, exit statuses, messages, --log and --serial. */
 #include <check.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "support/suite_main.h"
@@ -302,6 +304,25 @@ START_TEST(test_calls_deep_in_a_capped_log_are_listed_and_reached)
 }
 END_TEST
 
+/* The spill file cannot grow (a 64 KiB file size limit, SIGXFSZ ignored so writes fail with
+ * EFBIG): the log cannot take more events, and the run ends with an error instead of going on
+ * with a hole in its history. */
+START_TEST(test_an_event_log_that_cannot_spill_ends_the_run_with_an_error)
+{
+    struct rlimit old, small;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small = old;
+    small.rlim_cur = 64 << 10;
+    signal(SIGXFSZ, SIG_IGN); /* inherited by vmiemu across exec */
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    RUN("--log-mem", "1", "--serial", "none", "--append", "iters=1000000", tu_kernel("callloop"));
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_DFL);
+    ck_assert_msg(r.status != 0, "status %d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "the event log cannot hold event"), "%s", r.err);
+}
+END_TEST
+
 START_TEST(test_log_dash_writes_text_to_stderr)
 {
     RUN("--serial", "none", "--log", "-", tu_kernel("hello"));
@@ -380,6 +401,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_log_of_vmi_calls_parses_as_strict_json);
     tcase_add_test(tc, test_log_dash_writes_text_to_stderr);
     tcase_add_test(tc, test_calls_deep_in_a_capped_log_are_listed_and_reached);
+    tcase_add_test(tc, test_an_event_log_that_cannot_spill_ends_the_run_with_an_error);
     tcase_add_test(tc, test_unwritable_log_is_reported_before_running);
     tcase_add_test(tc, test_two_processes_give_byte_identical_output_and_logs);
     tcase_add_test(tc, test_no_rom_boots_natively);

@@ -26,8 +26,8 @@ static machine_end run_code(const uint8_t *code, size_t len)
     m.end = END_RUNNING;
     m.cfg.max_insns = 0;
     evlog_truncate(&m.log, 0);
-    phys_write(&m.mem, CODE, code, len);
-    vcpu_set(m.cpu, CPU_EIP, CODE);
+    ck_assert(phys_write(&m.mem, CODE, code, len));
+    ck_assert(vcpu_set(m.cpu, CPU_EIP, CODE));
     return machine_run(&m);
 }
 

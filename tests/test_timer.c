@@ -20,7 +20,7 @@ static uint32_t result(int i) { return phys_read32(&m.mem, RESULT + 4u * (uint32
 static uint64_t tick(int i)
 {
     uint64_t v = 0;
-    phys_read(&m.mem, TICKS + 8u * (uint32_t)i, &v, sizeof v);
+    ck_assert(phys_read(&m.mem, TICKS + 8u * (uint32_t)i, &v, sizeof v));
     return v;
 }
 

@@ -152,12 +152,15 @@ bool tu_load_snippet_with(machine *m, const char *name, const machine_config *cf
     size_t size;
     if (!loader_read_file(path, &code, &size, &err))
         return false;
-    phys_write(&m->mem, TU_SNIPPET_BASE, code, size);
+    bool loaded = phys_write(&m->mem, TU_SNIPPET_BASE, code, size);
     free(code);
+    if (!loaded)
+        return false;
     m->end = END_RUNNING;
     m->cfg.max_insns = 0;
     evlog_truncate(&m->log, 0);
-    vcpu_set(m->cpu, CPU_EIP, TU_SNIPPET_BASE);
+    if (!vcpu_set(m->cpu, CPU_EIP, TU_SNIPPET_BASE))
+        return false;
     if (m->timeline) { /* the past is hello's: start the timeline at the snippet */
         snap_forget(m);
         return snap_take(m, &err);
