@@ -164,21 +164,4 @@ h_gp:                               ; frame: error, eip, cs, eflags, esp, ss
 align 4
 phase: dd 0
 align 8
-gdt: dq 0
-     dq 0x00CF9A000000FFFF          ; 0x08 ring-0 code
-     dq 0x00CF92000000FFFF          ; 0x10 ring-0 data
-     dq 0x00CFFA000000FFFF          ; 0x18 ring-3 code
-     dq 0x00CFF2000000FFFF          ; 0x20 ring-3 data
-tss_desc:
-     dw 103, tss - 0x200000 + 0      ; limit, base low
-     db 0x20, 0x89, 0, 0
-gdt_end:
-gdtr: dw gdt_end - gdt - 1
-      dd gdt
-align 8
-idtr: dw 256*8 - 1
-      dd IDT
-align 16
-tss: times 104 db 0
-align 8
-IDT: times 256*8 db 0
+    ring3_tables
