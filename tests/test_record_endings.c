@@ -21,13 +21,6 @@
 static run_result r;
 static char rec[4096], script[4096];
 
-static const char *fixture(const char *name)
-{
-    static char path[4096];
-    snprintf(path, sizeof path, "%s/%s.elf", VMIEMU_GUEST_DIR, name);
-    return path;
-}
-
 static void setup(void)
 {
     snprintf(rec, sizeof rec, "%s", tu_tmp("rec"));
@@ -41,21 +34,13 @@ static void teardown(void)
     unlink(script);
 }
 
-static void write_script(const char *text)
-{
-    FILE *f = fopen(script, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* Record `kernel`, under the script `text` unless it is NULL; r holds the result. */
 static void record_script(const char *kernel, const char *text)
 {
     const char *plain[] = {"--serial", "none", "--snap-every", "1000", "--record", rec, kernel, NULL};
     const char *scripted[] = {"--serial", "none", "--snap-every", "1000", "--record", rec, "-x", script, kernel, NULL};
     if (text)
-        write_script(text);
+        tu_write_text(script, text);
     tu_free(&r);
     r = tu_run(text ? scripted : plain);
 }
@@ -88,7 +73,7 @@ END_TEST
 
 START_TEST(test_a_guest_ending_on_the_limit_under_a_script_keeps_status_8)
 {
-    write_script("continue\nquit\n");
+    tu_write_text(script, "continue\nquit\n");
     const char *args[] = {"--serial", "none", "--snap-every", "1000", "--max-insns", "5000", "--record", rec,
                           "-x", script, tu_kernel("hello"), NULL};
     tu_free(&r);
@@ -132,11 +117,11 @@ END_TEST
 
 START_TEST(test_a_replay_that_diverges_under_a_script_exits_14)
 {
-    record_script(fixture("diverge"), NULL);
+    record_script(tu_fixture("diverge"), NULL);
     ck_assert_msg(r.status == 33, "exited %d: %s", r.status, r.err);
-    write_script("continue\n");
+    tu_write_text(script, "continue\n");
     const char *args[] = {"--serial", "none", "--replay", rec, "--replay-any-kernel", "-x", script,
-                          fixture("diverge_variant"), NULL};
+                          tu_fixture("diverge_variant"), NULL};
     tu_free(&r);
     r = tu_run(args);
     ck_assert_msg(r.status == EXIT_DIVERGED, "exited %d: %s", r.status, r.err);
@@ -146,10 +131,10 @@ END_TEST
 
 START_TEST(test_a_replay_that_diverged_exits_14_even_after_going_back_before_it)
 {
-    record_script(fixture("diverge"), NULL);
-    write_script("continue\nreverse-stepi 500\n");
+    record_script(tu_fixture("diverge"), NULL);
+    tu_write_text(script, "continue\nreverse-stepi 500\n");
     const char *args[] = {"--serial", "none", "--replay", rec, "--replay-any-kernel", "-x", script,
-                          fixture("diverge_variant"), NULL};
+                          tu_fixture("diverge_variant"), NULL};
     tu_free(&r);
     r = tu_run(args);
     ck_assert_msg(r.status == EXIT_DIVERGED, "exited %d: %s", r.status, r.err);
@@ -185,8 +170,8 @@ END_TEST
 
 START_TEST(test_a_replay_that_diverges_in_the_debugger_exits_14)
 {
-    record_script(fixture("diverge"), NULL);
-    const char *args[] = {"--serial", "none", "--replay", rec, "--replay-any-kernel", "-d", fixture("diverge_variant"), NULL};
+    record_script(tu_fixture("diverge"), NULL);
+    const char *args[] = {"--serial", "none", "--replay", rec, "--replay-any-kernel", "-d", tu_fixture("diverge_variant"), NULL};
     tu_free(&r);
     r = tu_run_input(args, "continue\nquit\n");
     ck_assert_msg(r.status == EXIT_DIVERGED, "exited %d: %s", r.status, r.err);
@@ -247,7 +232,7 @@ END_TEST
 
 START_TEST(test_sigint_stops_a_script_with_status_130_and_an_end_entry)
 {
-    write_script("continue\ninfo registers\n");
+    tu_write_text(script, "continue\ninfo registers\n");
     const char *args[] = {"--serial", "none", "--snap-every", "100000", "--record", rec, "--append",
                           "iters=1000000000", "-x", script, tu_kernel("callloop"), NULL};
     int st = interrupt_when_recorded(args, 100000);

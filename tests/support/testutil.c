@@ -17,6 +17,21 @@ const char *tu_kernel(const char *name)
     return path;
 }
 
+const char *tu_fixture(const char *name)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/%s.elf", VMIEMU_GUEST_DIR, name);
+    return path;
+}
+
+void tu_write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
 const char *tu_tmp(const char *stem)
 {
     static char path[4096];

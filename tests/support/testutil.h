@@ -47,6 +47,12 @@ char *tu_log_text(const machine *m);
 /* Event i of a log (which must exist): a copy in a ring of 16, so a few can be held at once. */
 const vm_event *tu_event(const evlog *log, size_t i);
 
+/* Path of a built fixture kernel ("echo" -> .../guest/echo.elf, from tests/fixtures/); static buffer. */
+const char *tu_fixture(const char *name);
+
+/* Write `text` to the file at `path` (created or truncated); fails the test if it cannot. */
+void tu_write_text(const char *path, const char *text);
+
 /* A temporary file path under the build tree (static buffer, unique per call). */
 const char *tu_tmp(const char *stem);
 
