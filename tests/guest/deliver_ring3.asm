@@ -4,17 +4,8 @@
 %define KSTACK 0x280000
 %define USTACK 0x290000
 start:
-    lgdt [gdtr]
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    jmp 0x08:.reload
-.reload:
-    mov dword [tss + 4], KSTACK     ; esp0
-    mov dword [tss + 8], 0x10       ; ss0
-    mov ax, 0x28
-    ltr ax
+    ring3_gdt_load
+    tss_load KSTACK
     gate 0x80, h_sys, 0xEE          ; DPL 3 interrupt gate
     gate 13, h_gp, 0x8E
     lidt [idtr]

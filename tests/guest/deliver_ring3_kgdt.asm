@@ -8,17 +8,8 @@
 %define USTACK 0x290000
 %define GDT_PAGE ((0x200000 + (gdt - $$)) >> 12)
 start:
-    lgdt [gdtr]
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    jmp 0x08:.reload
-.reload:
-    mov dword [tss + 4], KSTACK     ; esp0
-    mov dword [tss + 8], 0x10       ; ss0
-    mov ax, 0x28
-    ltr ax
+    ring3_gdt_load
+    tss_load KSTACK
     gate 0x80, h_sys, 0xEE          ; DPL 3 interrupt gate
     lidt [idtr]
     mov edi, PT                     ; identity-map 0..4 MiB, user and writable

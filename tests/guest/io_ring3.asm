@@ -4,13 +4,7 @@
 %define KSTACK 0x280000
 %define USTACK 0x290000
 start:
-    lgdt [gdtr]
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    jmp 0x08:.reload
-.reload:
+    ring3_gdt_load
     mov dword [tss + 4], KSTACK
     mov dword [tss + 8], 0x10
     mov word [tss + 0x66], iomap - tss

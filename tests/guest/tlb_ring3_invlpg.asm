@@ -20,17 +20,8 @@
 %define FRAME_D 0x303000
 start:
     mov dword [RESULT + 16], h_gp   ; for the test: where the handler starts
-    lgdt [gdtr]
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    jmp 0x08:.reload
-.reload:
-    mov dword [tss + 4], KSTACK     ; esp0
-    mov dword [tss + 8], 0x10       ; ss0
-    mov ax, 0x28
-    ltr ax
+    ring3_gdt_load
+    tss_load KSTACK
     gate 13, h_gp, 0x8E
     lidt [idtr]
     mov dword [FRAME_A], 0xAAAA0001

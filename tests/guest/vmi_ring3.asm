@@ -9,13 +9,7 @@
 %define OUT (RESULT + 0x40)         ; what the unprivileged calls returned
 %define FAULTS (RESULT + 0x100)     ; per #GP: error code, eip, cs, 0
 start:
-    lgdt [gdtr]
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    jmp 0x08:.reload
-.reload:
+    ring3_gdt_load
     mov dword [NFAULT], 0
     mov dword [phase], 0
     mov dword [tss + 4], KSTACK     ; esp0
