@@ -245,14 +245,8 @@ END_TEST
  * there and stops (the error itself is the host's, not something a replay must reproduce). */
 START_TEST(test_an_emulator_error_is_recorded_and_a_replay_stops_there)
 {
-    tu_machine *t = calloc(1, sizeof *t);
-    machine_config c;
-    machine_config_defaults(&c);
-    c.snap_every = 1000;
+    tu_machine *t = tu_start_recording(tu_kernel("hello"), rec);
     vm_error err = {0};
-    ck_assert_msg(machine_init(&t->m, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    uart_init(&t->m.com1, NULL, NULL);
-    ck_assert_msg(recplay_record(&t->m, rec, &err), "%s", err.msg);
     machine_run_until(&t->m, 60000);
     machine_end_run(&t->m, END_ERROR, "emulator error: a test says so");
     char report[2048];

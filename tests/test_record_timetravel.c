@@ -153,14 +153,8 @@ END_TEST
 /* What a SIGKILL right after going back would leave: the record as it is on disk then. */
 START_TEST(test_going_back_cuts_the_record_on_disk_at_once_to_a_readable_prefix)
 {
-    tu_machine *t = calloc(1, sizeof *t);
-    machine_config c;
-    machine_config_defaults(&c);
-    c.snap_every = 1000;
+    tu_machine *t = tu_start_recording(tu_kernel("hello"), rec);
     vm_error err = {0};
-    ck_assert_msg(machine_init(&t->m, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    uart_init(&t->m.com1, NULL, NULL);
-    ck_assert_msg(recplay_record(&t->m, rec, &err), "%s", err.msg);
     machine_run_until(&t->m, 90000); /* hello makes VMI calls from icount 74461 on */
     ck_assert_msg(snap_goto(&t->m, 80500, &err), "%s", err.msg);
     size_t n, calls = 0;

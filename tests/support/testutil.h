@@ -33,6 +33,10 @@ typedef struct tu_machine {
 /* Boot `kernel` with cfg (NULL = defaults) and run to the end. false if init failed (err). */
 bool tu_boot_and_run(tu_machine *t, const machine_config *cfg, const char *kernel, vm_error *err);
 
+/* Boot `kernel` in-process (snapshot every 1000 instructions, serial discarded) recording to
+ * `rec`, not yet run; calloc'ed, fails the test if it cannot start. */
+tu_machine *tu_start_recording(const char *kernel, const char *rec);
+
 /* Boot hello for 1000 instructions, then load tests/guest/NAME.asm's binary at TU_SNIPPET_BASE,
  * point EIP at it and run to the end. The event log is cleared before the snippet runs. */
 #define TU_SNIPPET_BASE 0x00200000u
