@@ -115,11 +115,10 @@ START_TEST(test_a_failing_script_line_exits_2_and_still_ends_the_record)
 }
 END_TEST
 
-START_TEST(test_a_replay_that_diverges_under_a_script_exits_14)
+/* Replay the record of diverge against diverge_variant under the script `text`: it must diverge. */
+static void assert_variant_replay_diverges_under(const char *text)
 {
-    record_script(tu_fixture("diverge"), NULL);
-    ck_assert_msg(r.status == 33, "exited %d: %s", r.status, r.err);
-    tu_write_text(script, "continue\n");
+    tu_write_text(script, text);
     const char *args[] = {"--serial", "none", "--replay", rec, "--replay-any-kernel", "-x", script,
                           tu_fixture("diverge_variant"), NULL};
     tu_free(&r);
@@ -127,18 +126,19 @@ START_TEST(test_a_replay_that_diverges_under_a_script_exits_14)
     ck_assert_msg(r.status == EXIT_DIVERGED, "exited %d: %s", r.status, r.err);
     ck_assert_ptr_nonnull(strstr(r.err, "replay diverged at icount"));
 }
+
+START_TEST(test_a_replay_that_diverges_under_a_script_exits_14)
+{
+    record_script(tu_fixture("diverge"), NULL);
+    ck_assert_msg(r.status == 33, "exited %d: %s", r.status, r.err);
+    assert_variant_replay_diverges_under("continue\n");
+}
 END_TEST
 
 START_TEST(test_a_replay_that_diverged_exits_14_even_after_going_back_before_it)
 {
     record_script(tu_fixture("diverge"), NULL);
-    tu_write_text(script, "continue\nreverse-stepi 500\n");
-    const char *args[] = {"--serial", "none", "--replay", rec, "--replay-any-kernel", "-x", script,
-                          tu_fixture("diverge_variant"), NULL};
-    tu_free(&r);
-    r = tu_run(args);
-    ck_assert_msg(r.status == EXIT_DIVERGED, "exited %d: %s", r.status, r.err);
-    ck_assert_ptr_nonnull(strstr(r.err, "replay diverged at icount"));
+    assert_variant_replay_diverges_under("continue\nreverse-stepi 500\n");
 }
 END_TEST
 
