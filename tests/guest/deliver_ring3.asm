@@ -9,12 +9,7 @@ start:
     gate 0x80, h_sys, 0xEE          ; DPL 3 interrupt gate
     gate 13, h_gp, 0x8E
     lidt [idtr]
-    push 0x23                       ; user ss
-    push USTACK                     ; user esp
-    push 0x002                      ; eflags: IF clear, IOPL 0
-    push 0x1B                       ; user cs
-    push user
-    iretd
+    enter_ring3 user, USTACK
 user:
     mov eax, 42
     int 0x80

@@ -23,12 +23,7 @@ start:
     mov dword [PT + GDT_PAGE * 4], GDT_PAGE * 0x1000 + 3   ; the tables' page: supervisor only
     mov dword [PD], PT | 7
     paging_on PD
-    push 0x23                       ; user ss
-    push USTACK                     ; user esp
-    push 0x002                      ; eflags: IF clear, IOPL 0
-    push 0x1B                       ; user cs
-    push user
-    iretd
+    enter_ring3 user, USTACK
 user:
     mov eax, 42
     int 0x80

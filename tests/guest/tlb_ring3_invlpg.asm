@@ -38,12 +38,7 @@ start:
     mov eax, [NARROW_VA]            ; C, a supervisor entry
     mov dword [PT1], FRAME_B | 7    ; no invlpg
     mov dword [PT1 + 4], FRAME_D | 7
-    push 0x23                       ; user ss
-    push USTACK                     ; user esp
-    push 0x002                      ; eflags: IF clear, IOPL 0
-    push 0x1B                       ; user cs
-    push user
-    iretd
+    enter_ring3 user, USTACK
 user:
     mov eax, [NARROW_VA]            ; walks again: D
     mov [RESULT + 20], eax

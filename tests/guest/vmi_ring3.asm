@@ -31,12 +31,7 @@ start:
     vmi 73                          ; SetLazyMode(2)
     xor eax, eax
     vmi 73                          ; SetLazyMode(0)
-    push 0x23                       ; user ss
-    push USTACK                     ; user esp
-    push 0x002                      ; eflags: IF clear, IOPL 0
-    push 0x1B                       ; user cs
-    push user
-    iretd
+    enter_ring3 user, USTACK
 
 user:                               ; ring 3, CR4.TSD and PCE clear, IOPL 0
     call ROM + 0x80                 ; Init
