@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "emu/loader.h"
+#include "support/suite_main.h"
 
 #ifndef VMIEMU_TEST_TMPDIR
 #define VMIEMU_TEST_TMPDIR "/tmp"
@@ -920,11 +921,4 @@ static Suite *loader_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(loader_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(loader_suite)

@@ -21,13 +21,6 @@
 static run_result r;
 static char rec[4096], script[4096];
 
-static const char *fixture(const char *name)
-{
-    static char path[4096];
-    snprintf(path, sizeof path, "%s/%s.elf", VMIEMU_GUEST_DIR, name);
-    return path;
-}
-
 static void setup(void)
 {
     snprintf(rec, sizeof rec, "%s", tu_tmp("rec"));
@@ -41,21 +34,13 @@ static void teardown(void)
     unlink(script);
 }
 
-static void write_script(const char *text)
-{
-    FILE *f = fopen(script, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* Record `kernel`, under the script `text` unless it is NULL; r holds the result. */
 static void record_script(const char *kernel, const char *text)
 {
     const char *plain[] = {"--serial", "none", "--snap-every", "1000", "--record", rec, kernel, NULL};
     const char *scripted[] = {"--serial", "none", "--snap-every", "1000", "--record", rec, "-x", script, kernel, NULL};
     if (text)
-        write_script(text);
+        tu_write_text(script, text);
     tu_free(&r);
     r = tu_run(text ? scripted : plain);
 }
@@ -88,7 +73,7 @@ END_TEST
 
 START_TEST(test_a_guest_ending_on_the_limit_under_a_script_keeps_status_8)
 {
-    write_script("continue\nquit\n");
+    tu_write_text(script, "continue\nquit\n");
     const char *args[] = {"--serial", "none", "--snap-every", "1000", "--max-insns", "5000", "--record", rec,
                           "-x", script, tu_kernel("hello"), NULL};
     tu_free(&r);
@@ -130,30 +115,30 @@ START_TEST(test_a_failing_script_line_exits_2_and_still_ends_the_record)
 }
 END_TEST
 
-START_TEST(test_a_replay_that_diverges_under_a_script_exits_14)
+/* Replay the record of diverge against diverge_variant under the script `text`: it must diverge. */
+static void assert_variant_replay_diverges_under(const char *text)
 {
-    record_script(fixture("diverge"), NULL);
-    ck_assert_msg(r.status == 33, "exited %d: %s", r.status, r.err);
-    write_script("continue\n");
+    tu_write_text(script, text);
     const char *args[] = {"--serial", "none", "--replay", rec, "--replay-any-kernel", "-x", script,
-                          fixture("diverge_variant"), NULL};
+                          tu_fixture("diverge_variant"), NULL};
     tu_free(&r);
     r = tu_run(args);
     ck_assert_msg(r.status == EXIT_DIVERGED, "exited %d: %s", r.status, r.err);
     ck_assert_ptr_nonnull(strstr(r.err, "replay diverged at icount"));
 }
+
+START_TEST(test_a_replay_that_diverges_under_a_script_exits_14)
+{
+    record_script(tu_fixture("diverge"), NULL);
+    ck_assert_msg(r.status == 33, "exited %d: %s", r.status, r.err);
+    assert_variant_replay_diverges_under("continue\n");
+}
 END_TEST
 
 START_TEST(test_a_replay_that_diverged_exits_14_even_after_going_back_before_it)
 {
-    record_script(fixture("diverge"), NULL);
-    write_script("continue\nreverse-stepi 500\n");
-    const char *args[] = {"--serial", "none", "--replay", rec, "--replay-any-kernel", "-x", script,
-                          fixture("diverge_variant"), NULL};
-    tu_free(&r);
-    r = tu_run(args);
-    ck_assert_msg(r.status == EXIT_DIVERGED, "exited %d: %s", r.status, r.err);
-    ck_assert_ptr_nonnull(strstr(r.err, "replay diverged at icount"));
+    record_script(tu_fixture("diverge"), NULL);
+    assert_variant_replay_diverges_under("continue\nreverse-stepi 500\n");
 }
 END_TEST
 
@@ -185,8 +170,8 @@ END_TEST
 
 START_TEST(test_a_replay_that_diverges_in_the_debugger_exits_14)
 {
-    record_script(fixture("diverge"), NULL);
-    const char *args[] = {"--serial", "none", "--replay", rec, "--replay-any-kernel", "-d", fixture("diverge_variant"), NULL};
+    record_script(tu_fixture("diverge"), NULL);
+    const char *args[] = {"--serial", "none", "--replay", rec, "--replay-any-kernel", "-d", tu_fixture("diverge_variant"), NULL};
     tu_free(&r);
     r = tu_run_input(args, "continue\nquit\n");
     ck_assert_msg(r.status == EXIT_DIVERGED, "exited %d: %s", r.status, r.err);
@@ -247,7 +232,7 @@ END_TEST
 
 START_TEST(test_sigint_stops_a_script_with_status_130_and_an_end_entry)
 {
-    write_script("continue\ninfo registers\n");
+    tu_write_text(script, "continue\ninfo registers\n");
     const char *args[] = {"--serial", "none", "--snap-every", "100000", "--record", rec, "--append",
                           "iters=1000000000", "-x", script, tu_kernel("callloop"), NULL};
     int st = interrupt_when_recorded(args, 100000);
@@ -260,14 +245,8 @@ END_TEST
  * there and stops (the error itself is the host's, not something a replay must reproduce). */
 START_TEST(test_an_emulator_error_is_recorded_and_a_replay_stops_there)
 {
-    tu_machine *t = calloc(1, sizeof *t);
-    machine_config c;
-    machine_config_defaults(&c);
-    c.snap_every = 1000;
+    tu_machine *t = tu_start_recording(tu_kernel("hello"), rec);
     vm_error err = {0};
-    ck_assert_msg(machine_init(&t->m, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    machine_set_serial_out(&t->m, NULL, NULL);
-    ck_assert_msg(recplay_record(&t->m, rec, &err), "%s", err.msg);
     machine_run_until(&t->m, 60000);
     machine_end_run(&t->m, END_ERROR, "emulator error: a test says so");
     char report[2048];

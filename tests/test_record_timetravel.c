@@ -18,13 +18,6 @@
 static run_result r;
 static char rec[4096], plain[4096], script[4096];
 
-static const char *fixture(const char *name)
-{
-    static char path[4096];
-    snprintf(path, sizeof path, "%s/%s.elf", VMIEMU_GUEST_DIR, name);
-    return path;
-}
-
 static void setup(void)
 {
     snprintf(rec, sizeof rec, "%s", tu_tmp("rec"));
@@ -40,19 +33,11 @@ static void teardown(void)
     unlink(script);
 }
 
-static void write_script(const char *text)
-{
-    FILE *f = fopen(script, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 /* Run vmiemu with `mode file` (--record or --replay; a replay takes --snap-every from the
  * record), an extra option if any, and the script; r holds the result. */
 static void run_script(const char *kernel, const char *mode, const char *file, const char *text, const char *extra)
 {
-    write_script(text);
+    tu_write_text(script, text);
     const char *args[16];
     int n = 0;
     args[n++] = "--serial";
@@ -168,14 +153,8 @@ END_TEST
 /* What a SIGKILL right after going back would leave: the record as it is on disk then. */
 START_TEST(test_going_back_cuts_the_record_on_disk_at_once_to_a_readable_prefix)
 {
-    tu_machine *t = calloc(1, sizeof *t);
-    machine_config c;
-    machine_config_defaults(&c);
-    c.snap_every = 1000;
+    tu_machine *t = tu_start_recording(tu_kernel("hello"), rec);
     vm_error err = {0};
-    ck_assert_msg(machine_init(&t->m, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    machine_set_serial_out(&t->m, NULL, NULL);
-    ck_assert_msg(recplay_record(&t->m, rec, &err), "%s", err.msg);
     machine_run_until(&t->m, 90000); /* hello makes VMI calls from icount 74461 on */
     ck_assert_msg(snap_goto(&t->m, 80500, &err), "%s", err.msg);
     size_t n, calls = 0;
@@ -221,8 +200,8 @@ END_TEST
 
 START_TEST(test_a_replay_that_goes_back_before_a_divergence_finds_it_again)
 {
-    record_plain(fixture("diverge"), rec);
-    run_script(fixture("diverge_variant"), "--replay", rec, "continue\nreverse-stepi 700\ncontinue\n", "--replay-any-kernel");
+    record_plain(tu_fixture("diverge"), rec);
+    run_script(tu_fixture("diverge_variant"), "--replay", rec, "continue\nreverse-stepi 700\ncontinue\n", "--replay-any-kernel");
     ck_assert_msg(r.status == EXIT_DIVERGED, "exited %d: %s", r.status, r.err);
     const char *first = strstr(r.out, "The guest ended: diverged: replay diverged at icount ");
     ck_assert_msg(first, "%s", r.out);

@@ -18,13 +18,6 @@
 static run_result r;
 static char rec[4096];
 
-static const char *fixture(const char *name)
-{
-    static char path[4096];
-    snprintf(path, sizeof path, "%s/%s.elf", VMIEMU_GUEST_DIR, name);
-    return path;
-}
-
 static void setup(void) { snprintf(rec, sizeof rec, "%s", tu_tmp("rec")); }
 
 static void teardown(void)
@@ -58,8 +51,8 @@ END_TEST
 
 START_TEST(test_replay_refuses_a_different_kernel_before_running)
 {
-    record(fixture("diverge"));
-    replay(fixture("diverge_variant"), NULL);
+    record(tu_fixture("diverge"));
+    replay(tu_fixture("diverge_variant"), NULL);
     ck_assert_int_eq(r.status, 2);
     ck_assert_ptr_nonnull(strstr(r.err, "recorded with a different kernel"));
 }
@@ -82,12 +75,12 @@ static uint64_t nth_counter_call(const char *kernel, int k)
 
 START_TEST(test_one_changed_instruction_diverges_at_the_next_call)
 {
-    record(fixture("diverge"));
-    replay(fixture("diverge_variant"), "--replay-any-kernel");
+    record(tu_fixture("diverge"));
+    replay(tu_fixture("diverge_variant"), "--replay-any-kernel");
     ck_assert_int_eq(r.status, 14);
     /* The change runs after the 100th call (esi counts 200 down to 100); the 101st shows it. */
     char want[64];
-    snprintf(want, sizeof want, "replay diverged at icount %llu,", (unsigned long long)nth_counter_call(fixture("diverge"), 100));
+    snprintf(want, sizeof want, "replay diverged at icount %llu,", (unsigned long long)nth_counter_call(tu_fixture("diverge"), 100));
     ck_assert_msg(strstr(r.err, want), "want '%s' in:\n%s", want, r.err);
     ck_assert_ptr_nonnull(strstr(r.err, "ebx    expected 0x"));
 }
@@ -129,7 +122,7 @@ END_TEST
 
 START_TEST(test_cut_records_replay_partially_or_fail_clearly)
 {
-    record(fixture("diverge"));
+    record(tu_fixture("diverge"));
     struct stat st;
     ck_assert_int_eq(stat(rec, &st), 0);
     FILE *f = fopen(rec, "rb");
@@ -142,7 +135,7 @@ START_TEST(test_cut_records_replay_partially_or_fail_clearly)
         fwrite(whole, 1, (size_t)cut, f);
         fclose(f);
         tu_free(&r);
-        replay(fixture("diverge"), NULL);
+        replay(tu_fixture("diverge"), NULL);
         ck_assert_msg(r.status == 33 || r.status == 2, "cut at %lld: status %d: %s", (long long)cut, r.status, r.err);
         if (r.status == 33) {
             ck_assert_msg(strstr(r.err, "ran on unchecked"), "cut at %lld: %s", (long long)cut, r.err);
@@ -230,12 +223,12 @@ END_TEST
 
 START_TEST(test_serial_input_is_recorded_and_replayed_at_the_same_instruction)
 {
-    const char *rec_args[] = {"--record", rec, fixture("echo"), NULL};
+    const char *rec_args[] = {"--record", rec, tu_fixture("echo"), NULL};
     r = tu_run_input(rec_args, "abc xyz q");
     ck_assert_msg(r.status == 33, "%d: %s", r.status, r.err);
     ck_assert_str_eq(r.out, "ABC XYZ \n");
     tu_free(&r);
-    const char *args[] = {"--replay", rec, fixture("echo"), NULL};
+    const char *args[] = {"--replay", rec, tu_fixture("echo"), NULL};
     r = tu_run(args); /* no input now: it comes from the record */
     ck_assert_msg(r.status == 33, "%d: %s", r.status, r.err);
     ck_assert_str_eq(r.out, "ABC XYZ \n");
@@ -272,11 +265,11 @@ static uint64_t alter_call_result(const char *to, uint64_t k)
 
 START_TEST(test_a_record_with_one_call_result_altered_diverges_at_that_call)
 {
-    record(fixture("diverge"));
+    record(tu_fixture("diverge"));
     char rec2[4096];
     snprintf(rec2, sizeof rec2, "%s", tu_tmp("rec2"));
     uint64_t at = alter_call_result(rec2, 57);
-    const char *args[] = {"--serial", "none", "--replay", rec2, fixture("diverge"), NULL};
+    const char *args[] = {"--serial", "none", "--replay", rec2, tu_fixture("diverge"), NULL};
     r = tu_run(args);
     unlink(rec2);
     ck_assert_int_eq(r.status, 14);

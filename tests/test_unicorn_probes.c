@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
+#include "support/suite_main.h"
+
 #define BROKEN "Unicorn assumption broken: "
 
 /* Guest physical layout of a probe engine (flat segments, so linear = physical until paging). */
@@ -1189,11 +1191,4 @@ static Suite *probes_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(probes_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+SUITE_MAIN(probes_suite)

@@ -23,20 +23,9 @@ start:
     call 0
 .r3:
     add esp, 4                  ; call 0's return address (the routine jumps back)
-    mov edi, PT                 ; identity-map 0..4 MiB with 4 KiB pages
-    mov eax, 0x003
-    mov ecx, 1024
-.map:
-    mov [edi], eax
-    add eax, 0x1000
-    add edi, 4
-    loop .map
+    identity_pt_loop PT  ; identity-map 0..4 MiB with 4 KiB pages
     mov dword [PD], PT | 3
-    mov eax, PD
-    mov cr3, eax
-    mov eax, cr0
-    or eax, 0x80000000
-    mov cr0, eax
+    paging_on PD
     mov dword [resume], .r4
     jmp 0
 .r4:

@@ -24,11 +24,7 @@ start:
     mov eax, cr4
     or eax, 0x10                       ; PSE
     mov cr4, eax
-    mov eax, PD_A
-    mov cr3, eax
-    mov eax, cr0
-    or eax, 0x80000000
-    mov cr0, eax
+    paging_on PD_A
     push dword 0
     push dword 0
     mov eax, PD_B >> 12

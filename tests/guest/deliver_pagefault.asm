@@ -15,11 +15,7 @@ start:
     mov eax, cr4
     or eax, 0x10                ; PSE
     mov cr4, eax
-    mov eax, PD
-    mov cr3, eax
-    mov eax, cr0
-    or eax, 0x80000000
-    mov cr0, eax
+    paging_on PD
     mov eax, [0x40000010]       ; 5 bytes (A1 moffs): read fault
     mov [0x40000020], eax       ; 5 bytes (A3 moffs): write fault
     hlt

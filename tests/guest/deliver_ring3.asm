@@ -4,26 +4,12 @@
 %define KSTACK 0x280000
 %define USTACK 0x290000
 start:
-    lgdt [gdtr]
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    jmp 0x08:.reload
-.reload:
-    mov dword [tss + 4], KSTACK     ; esp0
-    mov dword [tss + 8], 0x10       ; ss0
-    mov ax, 0x28
-    ltr ax
+    ring3_gdt_load
+    tss_load KSTACK
     gate 0x80, h_sys, 0xEE          ; DPL 3 interrupt gate
     gate 13, h_gp, 0x8E
     lidt [idtr]
-    push 0x23                       ; user ss
-    push USTACK                     ; user esp
-    push 0x002                      ; eflags: IF clear, IOPL 0
-    push 0x1B                       ; user cs
-    push user
-    iretd
+    enter_ring3 user, USTACK
 user:
     mov eax, 42
     int 0x80
@@ -47,21 +33,4 @@ h_gp:
     mov [RESULT + 28], esp
     hlt
 align 8
-gdt: dq 0
-     dq 0x00CF9A000000FFFF          ; 0x08 ring-0 code
-     dq 0x00CF92000000FFFF          ; 0x10 ring-0 data
-     dq 0x00CFFA000000FFFF          ; 0x18 ring-3 code
-     dq 0x00CFF2000000FFFF          ; 0x20 ring-3 data
-tss_desc:
-     dw 103, tss - 0x200000 + 0      ; limit, base low (fixed up below)
-     db 0x20, 0x89, 0, 0
-gdt_end:
-gdtr: dw gdt_end - gdt - 1
-      dd gdt
-align 8
-idtr: dw 256*8 - 1
-      dd IDT
-align 16
-tss: times 104 db 0
-align 8
-IDT: times 256*8 db 0
+    ring3_tables

@@ -77,11 +77,7 @@ after_chain:
     mov eax, cr4
     or eax, 0x10
     mov cr4, eax
-    mov eax, 0x300000
-    mov cr3, eax
-    mov eax, cr0
-    or eax, 0x80000000
-    mov cr0, eax
+    paging_on 0x300000
     mov eax, 0x1003
     mov edx, 0x40000000         ; not mapped
     mov ecx, 1

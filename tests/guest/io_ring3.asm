@@ -4,13 +4,7 @@
 %define KSTACK 0x280000
 %define USTACK 0x290000
 start:
-    lgdt [gdtr]
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    jmp 0x08:.reload
-.reload:
+    ring3_gdt_load
     mov dword [tss + 4], KSTACK
     mov dword [tss + 8], 0x10
     mov word [tss + 0x66], iomap - tss
@@ -41,19 +35,8 @@ h_gp:
     mov [RESULT + 16], eax      ; cs
     hlt
 align 8
-gdt: dq 0
-     dq 0x00CF9A000000FFFF
-     dq 0x00CF92000000FFFF
-     dq 0x00CFFA000000FFFF
-     dq 0x00CFF2000000FFFF
-     dw tss_end - tss - 1, tss - 0x200000
-     db 0x20, 0x89, 0, 0
-gdt_end:
-gdtr: dw gdt_end - gdt - 1
-      dd gdt
-align 8
-idtr: dw 256*8 - 1
-      dd IDT
+    ring3_gdt tss_end - tss - 1
+    idtr_image
 align 16
 tss: times 104 db 0
 iomap: times 16 db 0xFF         ; ports 0x00-0x7F denied
@@ -61,5 +44,4 @@ iomap: times 16 db 0xFF         ; ports 0x00-0x7F denied
        times 15 db 0xFF
        db 0xFF                  ; terminator
 tss_end:
-align 8
-IDT: times 256*8 db 0
+    idt_area

@@ -11,22 +11,11 @@
 start:
     mov dword [CODE_A], 0xC39090        ; nop; nop; ret
     mov dword [CODE_B], 0xC39066        ; xchg ax, ax; ret
-    mov edi, PT_LOW
-    mov eax, 0x003
-    mov ecx, 1024
-.map:
-    mov [edi], eax
-    add eax, 0x1000
-    add edi, 4
-    loop .map
+    identity_pt_loop PT_LOW
     mov dword [PD], PT_LOW | 3
     mov dword [PD + 4], PT | 3
     mov dword [PT], CODE_A | 3
-    mov eax, PD
-    mov cr3, eax
-    mov eax, cr0
-    or eax, 0x80000000
-    mov cr0, eax
+    paging_on PD
     mov edi, RESULT
     mov ebp, 16
 .round:

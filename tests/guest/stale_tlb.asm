@@ -18,23 +18,11 @@
 start:
     mov dword [FRAME_A], 0xAAAA0001
     mov dword [FRAME_B], 0xBBBB0002
-    xor edi, edi
-.fill:                          ; PT0[i] = i * 4096 | P | W
-    mov eax, edi
-    shl eax, 12
-    or eax, 3
-    mov [PT0 + edi * 4], eax
-    inc edi
-    cmp edi, 1024
-    jne .fill
+    identity_pt PT0, 3  ; PT0[i] = i * 4096 | P | W
     mov dword [PD], PT0 | 3
     mov dword [PD + 4], PT1 | 3
     mov dword [PT1], FRAME_A | 3
-    mov eax, PD
-    mov cr3, eax
-    mov eax, cr0
-    or eax, 0x80000000
-    mov cr0, eax
+    paging_on PD
     jmp native
 
 ; --- native: plain store to the PTE, invlpg ---

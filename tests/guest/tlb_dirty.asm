@@ -21,24 +21,12 @@ start:
     mov dword [FRAME_B], 0xBBBB0002
     mov dword [FRAME_C], 0xCCCC0003
     mov dword [FRAME_D], 0xDDDD0004
-    xor edi, edi
-.fill:
-    mov eax, edi
-    shl eax, 12
-    or eax, 3
-    mov [PT0 + edi * 4], eax
-    inc edi
-    cmp edi, 1024
-    jne .fill
+    identity_pt PT0, 3
     mov dword [PD], PT0 | 3
     mov dword [PD + 4], PT1 | 3
     mov dword [PT1], FRAME_A | 3
     mov dword [PT1 + 4], FRAME_C | 3
-    mov eax, PD
-    mov cr3, eax
-    mov eax, cr0
-    or eax, 0x80010000                  ; PG, WP
-    mov cr0, eax
+    paging_on PD, 0x80010000  ; PG, WP
     mov eax, [CLEAN_VA]                 ; entry without the dirty bit
     mov dword [DIRTY_VA], 0xCCCC1003    ; dirty entry
     mov dword [PT1], FRAME_B | 3        ; no invlpg

@@ -19,15 +19,7 @@ start:
     mov dword [FRAME_B], 0xBBBB0002
     mov dword [FRAME_C], 0xCCCC0003
     mov dword [FRAME_D], 0xDDDD0004
-    xor edi, edi
-.fill:
-    mov eax, edi
-    shl eax, 12
-    or eax, 3
-    mov [PT0 + edi * 4], eax
-    inc edi
-    cmp edi, 1024
-    jne .fill
+    identity_pt PT0, 3
     mov dword [PD], PT0 | 3
     mov dword [PD + 4], PT1 | 3
     mov dword [PT1], FRAME_A | G | 3
@@ -35,11 +27,7 @@ start:
     mov eax, cr4
     or eax, 0x80                        ; PGE
     mov cr4, eax
-    mov eax, PD
-    mov cr3, eax
-    mov eax, cr0
-    or eax, 0x80000000
-    mov cr0, eax
+    paging_on PD
     mov eax, [GLOBAL_VA]                ; A
     mov eax, [LOCAL_VA]                 ; C
     mov dword [PT1], FRAME_B | G | 3    ; no invlpg

@@ -36,11 +36,7 @@ start:
     mov dword [PD + 16], (PTC + 0x2000) | 3
     mov dword [PD + 20], (PTC + 0x3000) | 3
     mov dword [PT1], FRAME_A | 3
-    mov eax, PD
-    mov cr3, eax
-    mov eax, cr0
-    or eax, 0x80000000
-    mov cr0, eax
+    paging_on PD
     mov eax, [TEST_VA]                  ; A
     mov dword [PT1], FRAME_B | 3        ; no invlpg
     mov eax, [TEST_VA]                  ; still A

@@ -20,51 +20,25 @@
 %define FRAME_D 0x303000
 start:
     mov dword [RESULT + 16], h_gp   ; for the test: where the handler starts
-    lgdt [gdtr]
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    jmp 0x08:.reload
-.reload:
-    mov dword [tss + 4], KSTACK     ; esp0
-    mov dword [tss + 8], 0x10       ; ss0
-    mov ax, 0x28
-    ltr ax
+    ring3_gdt_load
+    tss_load KSTACK
     gate 13, h_gp, 0x8E
     lidt [idtr]
     mov dword [FRAME_A], 0xAAAA0001
     mov dword [FRAME_B], 0xBBBB0002
     mov dword [FRAME_C], 0xCCCC0003
     mov dword [FRAME_D], 0xDDDD0004
-    xor edi, edi
-.fill:                              ; PT0[i] = i * 4096 | P | W | U
-    mov eax, edi
-    shl eax, 12
-    or eax, 7
-    mov [PT0 + edi * 4], eax
-    inc edi
-    cmp edi, 1024
-    jne .fill
+    identity_pt PT0, 7  ; PT0[i] = i * 4096 | P | W | U
     mov dword [PD], PT0 | 7
     mov dword [PD + 4], PT1 | 7
     mov dword [PT1], FRAME_A | 7
     mov dword [PT1 + 4], FRAME_C | 3    ; supervisor only
-    mov eax, PD
-    mov cr3, eax
-    mov eax, cr0
-    or eax, 0x80000000
-    mov cr0, eax
+    paging_on PD
     mov eax, [TEST_VA]              ; A
     mov eax, [NARROW_VA]            ; C, a supervisor entry
     mov dword [PT1], FRAME_B | 7    ; no invlpg
     mov dword [PT1 + 4], FRAME_D | 7
-    push 0x23                       ; user ss
-    push USTACK                     ; user esp
-    push 0x002                      ; eflags: IF clear, IOPL 0
-    push 0x1B                       ; user cs
-    push user
-    iretd
+    enter_ring3 user, USTACK
 user:
     mov eax, [NARROW_VA]            ; walks again: D
     mov [RESULT + 20], eax
@@ -85,21 +59,4 @@ h_gp:
     cli
     hlt
 align 8
-gdt: dq 0
-     dq 0x00CF9A000000FFFF          ; 0x08 ring-0 code
-     dq 0x00CF92000000FFFF          ; 0x10 ring-0 data
-     dq 0x00CFFA000000FFFF          ; 0x18 ring-3 code
-     dq 0x00CFF2000000FFFF          ; 0x20 ring-3 data
-tss_desc:
-     dw 103, tss - 0x200000 + 0      ; limit, base low (fixed up below)
-     db 0x20, 0x89, 0, 0
-gdt_end:
-gdtr: dw gdt_end - gdt - 1
-      dd gdt
-align 8
-idtr: dw 256*8 - 1
-      dd IDT
-align 16
-tss: times 104 db 0
-align 8
-IDT: times 256*8 db 0
+    ring3_tables

@@ -9,13 +9,7 @@
 %define OUT (RESULT + 0x40)         ; what the unprivileged calls returned
 %define FAULTS (RESULT + 0x100)     ; per #GP: error code, eip, cs, 0
 start:
-    lgdt [gdtr]
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    jmp 0x08:.reload
-.reload:
+    ring3_gdt_load
     mov dword [NFAULT], 0
     mov dword [phase], 0
     mov dword [tss + 4], KSTACK     ; esp0
@@ -37,12 +31,7 @@ start:
     vmi 73                          ; SetLazyMode(2)
     xor eax, eax
     vmi 73                          ; SetLazyMode(0)
-    push 0x23                       ; user ss
-    push USTACK                     ; user esp
-    push 0x002                      ; eflags: IF clear, IOPL 0
-    push 0x1B                       ; user cs
-    push user
-    iretd
+    enter_ring3 user, USTACK
 
 user:                               ; ring 3, CR4.TSD and PCE clear, IOPL 0
     call ROM + 0x80                 ; Init
@@ -164,21 +153,4 @@ h_gp:                               ; frame: error, eip, cs, eflags, esp, ss
 align 4
 phase: dd 0
 align 8
-gdt: dq 0
-     dq 0x00CF9A000000FFFF          ; 0x08 ring-0 code
-     dq 0x00CF92000000FFFF          ; 0x10 ring-0 data
-     dq 0x00CFFA000000FFFF          ; 0x18 ring-3 code
-     dq 0x00CFF2000000FFFF          ; 0x20 ring-3 data
-tss_desc:
-     dw 103, tss - 0x200000 + 0      ; limit, base low
-     db 0x20, 0x89, 0, 0
-gdt_end:
-gdtr: dw gdt_end - gdt - 1
-      dd gdt
-align 8
-idtr: dw 256*8 - 1
-      dd IDT
-align 16
-tss: times 104 db 0
-align 8
-IDT: times 256*8 db 0
+    ring3_tables

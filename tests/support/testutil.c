@@ -1,5 +1,6 @@
 #include "testutil.h"
 
+#include "emu/recplay.h"
 #include "emu/snapshot.h"
 
 #include <check.h>
@@ -15,6 +16,21 @@ const char *tu_kernel(const char *name)
     static char path[4096];
     snprintf(path, sizeof path, "%s/%s.elf", VMIEMU_KERNEL_DIR, name);
     return path;
+}
+
+const char *tu_fixture(const char *name)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/%s.elf", VMIEMU_GUEST_DIR, name);
+    return path;
+}
+
+void tu_write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
 }
 
 const char *tu_tmp(const char *stem)
@@ -200,4 +216,18 @@ const vm_event *tu_event(const evlog *log, size_t i)
     vm_event *ev = &ring[next++ % 16];
     ck_assert_msg(evlog_get(log, i, ev), "no event %zu in a log of %zu", i, evlog_count(log));
     return ev;
+}
+
+tu_machine *tu_start_recording(const char *kernel, const char *rec)
+{
+    tu_machine *t = calloc(1, sizeof *t);
+    ck_assert_ptr_nonnull(t);
+    machine_config c;
+    machine_config_defaults(&c);
+    c.snap_every = 1000;
+    vm_error err = {0};
+    ck_assert_msg(machine_init(&t->m, &c, kernel, &err), "%s", err.msg);
+    machine_set_serial_out(&t->m, NULL, NULL);
+    ck_assert_msg(recplay_record(&t->m, rec, &err), "%s", err.msg);
+    return t;
 }

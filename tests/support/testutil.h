@@ -33,6 +33,10 @@ typedef struct tu_machine {
 /* Boot `kernel` with cfg (NULL = defaults) and run to the end. false if init failed (err). */
 bool tu_boot_and_run(tu_machine *t, const machine_config *cfg, const char *kernel, vm_error *err);
 
+/* Boot `kernel` in-process (snapshot every 1000 instructions, serial discarded) recording to
+ * `rec`, not yet run; calloc'ed, fails the test if it cannot start. */
+tu_machine *tu_start_recording(const char *kernel, const char *rec);
+
 /* Boot hello for 1000 instructions, then load tests/guest/NAME.asm's binary at TU_SNIPPET_BASE,
  * point EIP at it and run to the end. The event log is cleared before the snippet runs. */
 #define TU_SNIPPET_BASE 0x00200000u
@@ -46,6 +50,12 @@ bool tu_load_snippet_with(machine *m, const char *name, const machine_config *cf
 char *tu_log_text(const machine *m);
 /* Event i of a log (which must exist): a copy in a ring of 16, so a few can be held at once. */
 const vm_event *tu_event(const evlog *log, size_t i);
+
+/* Path of a built fixture kernel ("echo" -> .../guest/echo.elf, from tests/fixtures/); static buffer. */
+const char *tu_fixture(const char *name);
+
+/* Write `text` to the file at `path` (created or truncated); fails the test if it cannot. */
+void tu_write_text(const char *path, const char *text);
 
 /* A temporary file path under the build tree (static buffer, unique per call). */
 const char *tu_tmp(const char *stem);
