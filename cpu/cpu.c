@@ -510,14 +510,19 @@ static uint32_t software_int_length(cpu *c, uint32_t vector, uint32_t eip)
 #define MAX_EVENT_REPEATS 64u
 static bool no_progress(cpu *c, const vcpu_event *ev)
 {
+    if (c->last_event.icount != c->icount || c->last_event.vector != ev->vector || c->last_event.eip != ev->eip) {
+        c->last_event.icount = c->icount; /* the common case: no register read on this path */
+        c->last_event.vector = ev->vector;
+        c->last_event.eip = ev->eip;
+        c->last_event.esp_known = false;
+        c->last_event.repeats = 0;
+        return false;
+    }
     uint32_t esp = vcpu_get(c, CPU_ESP);
-    if (c->last_event.icount == c->icount && c->last_event.vector == ev->vector && c->last_event.eip == ev->eip &&
-        c->last_event.esp == esp)
+    if (c->last_event.esp_known && c->last_event.esp == esp)
         return ++c->last_event.repeats > MAX_EVENT_REPEATS;
-    c->last_event.icount = c->icount;
-    c->last_event.vector = ev->vector;
-    c->last_event.eip = ev->eip;
     c->last_event.esp = esp;
+    c->last_event.esp_known = true;
     c->last_event.repeats = 0;
     return false;
 }

@@ -62,6 +62,7 @@ struct cpu {
     struct {
         uint64_t icount;
         uint32_t vector, eip, esp, repeats;
+        bool esp_known; /* ESP is read only once the count, vector and EIP repeat */
     } last_event;
     bool exact_entered;   /* exact stepping has entered its block (leaving it stops) */
     struct vcpu_mmio {
