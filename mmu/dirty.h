@@ -31,9 +31,4 @@ void dirty_disarm(dirty_map *d);
 /* Mark every page dirty (after the host changed all of memory, e.g. a power-on). */
 void dirty_mark_all(dirty_map *d);
 
-static inline bool dirty_test(const dirty_map *d, uint64_t pfn)
-{
-    return d->bits[pfn >> 6] >> (pfn & 63) & 1;
-}
-
 #endif
