@@ -235,6 +235,7 @@ STATE_FIELD_AT(rtc);
 STATE_FIELD_AT(pic);
 STATE_FIELD_AT(pit);
 STATE_FIELD_AT(lapic);
+STATE_FIELD_AT(acpi);
 STATE_FIELD_AT(alarms);
 STATE_FIELD_AT(halt_requested);
 STATE_FIELD_AT(step_shadow);
@@ -314,6 +315,35 @@ static void rtc_write(void *opaque, uint16_t offset, int size, uint32_t value)
     cmos_write(&((machine *)opaque)->rtc, offset, value);
 }
 
+/* ACPI power management (emu/acpi_pm.h): the timer reads virtual time; power-off and reset end
+ * the run as VMI Shutdown and Reboot do; a sleep state vmiemu does not model is logged as a port
+ * write nothing acted on, and the guest carries on. */
+static uint32_t acpi_port_read(void *opaque, uint16_t offset, int size)
+{
+    machine *m = opaque;
+    return acpi_pm_read(&m->acpi, offset, size, machine_cycles(m), machine_cycle_hz(m));
+}
+
+static void acpi_port_write(void *opaque, uint16_t offset, int size, uint32_t value)
+{
+    machine *m = opaque;
+    switch (acpi_pm_write(&m->acpi, offset, size, value)) {
+    case ACPI_PM_NONE:
+        break;
+    case ACPI_PM_POWER_OFF:
+        machine_end_run(m, END_SHUTDOWN, "guest powered off (ACPI sleep state S5: SLP_TYP %u, SLP_EN to PM1a_CNT)",
+                        acpi_pm_sleep_type(&m->acpi));
+        break;
+    case ACPI_PM_SLEEP:
+        log_simple(m, EV_PORT_OUT, (uint16_t)(ACPI_PM_BASE + offset), vcpu_get(m->cpu, CPU_EIP), (uint32_t)size, value);
+        break;
+    case ACPI_PM_RESET:
+        machine_end_run(m, END_REBOOT, "guest reset the machine (ACPI reset register: 0x%02x to port 0x%x)",
+                        ACPI_RESET_VALUE, ACPI_PM_BASE + ACPI_RESET_OFF);
+        break;
+    }
+}
+
 /* Timers and interrupt controllers as a PC leaves them at power-on. */
 static void reset_timers(machine *m)
 {
@@ -336,7 +366,8 @@ static bool setup_devices(machine *m, vm_error *err)
     if (!iobus_register(&m->io, UART_COM1, 8, m, com1_read, com1_write) ||
         !iobus_register(&m->io, CMOS_PORT, 2, m, rtc_read, rtc_write) ||
         !iobus_register(&m->io, MACHINE_EXIT_PORT, 4, m, exitport_read, exitport_write) ||
-        !iobus_register(&m->io, 0x80, 1, m, post_read, post_write))
+        !iobus_register(&m->io, 0x80, 1, m, post_read, post_write) ||
+        !iobus_register(&m->io, ACPI_PM_BASE, ACPI_PM_LEN, m, acpi_port_read, acpi_port_write))
         return vm_fail(err, VM_EINVAL, "too many I/O port ranges");
     return true;
 }
@@ -371,6 +402,7 @@ static bool power_on(machine *m, vm_error *err)
     machine_rom_reset(m);
     m->vmi_break_skip = UINT64_MAX;
     reset_timers(m);
+    acpi_pm_init(&m->acpi);
     return vcpu_reset(m->cpu, &m->boot.cpu, err);
 }
 

@@ -470,6 +470,7 @@ void snap_serialise_state(machine *m, state_writer *w)
     pic_serialise(&m->pic, w);
     pit_serialise(&m->pit, w);
     apic_serialise(&m->lapic, w);
+    acpi_pm_serialise(&m->acpi, w);
     alarms_serialise(&m->alarms, w);
     uint8_t rom[ROM_STATE_SER_MAX];
     state_put_bytes(w, rom, rom_state_serialise(&m->rom, rom));
