@@ -273,6 +273,12 @@ START_TEST(test_guest_sleeping_in_s1_carries_on)
 {
     ck_assert_int_ne(tu_run_snippet(&m, "acpi_sleep_s1"), END_SHUTDOWN);
     ck_assert_uint_eq(result(0), 1);
+    bool logged = false; /* as a port write nothing acted on */
+    for (size_t i = 0; i < evlog_count(&m.log); i++) {
+        const vm_event *ev = tu_event(&m.log, i);
+        logged |= ev->kind == EV_PORT_OUT && ev->num == ACPI_PM_BASE + ACPI_PM1_CNT_OFF && ev->args[1] == 0x2401;
+    }
+    ck_assert(logged);
 }
 END_TEST
 
