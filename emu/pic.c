@@ -223,6 +223,15 @@ static void irq_line_set(void *opaque, int n, int level) { pic_set_irq(opaque, n
 
 irq_line pic_irq_line(pic *p, int irq) { return (irq_line){irq_line_set, p, irq}; }
 
+bool pic_irq_masked(const pic *p, int irq)
+{
+    if (irq < 0 || irq > 15)
+        return true;
+    if (irq < 8)
+        return (p->chip[PIC_MASTER].imr >> irq) & 1;
+    return ((p->chip[PIC_SLAVE].imr >> (irq - 8)) & 1) || ((p->chip[PIC_MASTER].imr >> PIC_CASCADE_IRQ) & 1);
+}
+
 bool pic_has_interrupt(const pic *p) { return chip_pending(&p->chip[PIC_MASTER]) >= 0; }
 
 int pic_acknowledge(pic *p)

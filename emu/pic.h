@@ -72,6 +72,10 @@ void pic_set_irq(pic *p, int irq, int level);
 /* An irq_line that drives pic_set_irq(p, irq, level). */
 irq_line pic_irq_line(pic *p, int irq);
 
+/* Is ISA IRQ `irq` masked on its way to the CPU (its chip's IMR bit; for 8..15 also the master's
+ * cascade input)? An edge there would not reach the CPU now. */
+bool pic_irq_masked(const pic *p, int irq);
+
 /* Is the master asserting INTR: a latched, unmasked request not blocked by one in service? */
 bool pic_has_interrupt(const pic *p);
 
