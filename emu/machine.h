@@ -13,7 +13,6 @@
 #include "emu/cmos.h"
 #include "emu/device.h"
 #include "emu/evlog.h"
-#include "emu/iobus.h"
 #include "emu/loader.h"
 #include "emu/pic.h"
 #include "emu/pit.h"

@@ -205,12 +205,6 @@ void pic_write(void *opaque, uint16_t offset, int size, uint32_t value)
     update_cascade(pair_of(c));
 }
 
-bool pic_register(pic *p, iobus *bus)
-{
-    return iobus_register(bus, PIC_MASTER_PORT, 2, &p->chip[PIC_MASTER], pic_read, pic_write) &&
-           iobus_register(bus, PIC_SLAVE_PORT, 2, &p->chip[PIC_SLAVE], pic_read, pic_write);
-}
-
 void pic_set_irq(pic *p, int irq, int level)
 {
     if (irq < 0 || irq > 15 || irq == PIC_CASCADE_IRQ)

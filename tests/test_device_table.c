@@ -96,10 +96,10 @@ START_TEST(test_every_device_a_reboot_resets_resets_to_the_same_serialised_state
         const device *d = machine_devices[i];
         if (!d->reset || !d->serialise)
             continue;
+        memset(&M.state, 0x5A, sizeof M.state);
         d->reset(&M);
         uint64_t h = device_digest(d);
         memset(&M.state, 0xA5, sizeof M.state);
-        M.cfg.cpu_mhz = MACHINE_DEFAULT_MHZ;
         d->reset(&M);
         ck_assert_msg(device_digest(d) == h, "%s resets to another state", d->name);
     }
@@ -116,6 +116,21 @@ START_TEST(test_only_interrupt_relevant_ports_are_flagged_to_replan)
                     (port >= 0x40 && port <= 0x43) || port == 0x61 || (port >= 0x3F9 && port <= 0x3FC);
         ck_assert_msg((r && r->affects_interrupts) == want, "port 0x%x", port);
     }
+}
+END_TEST
+
+/* The PIC's two ranges reach its two chips: 0x21 the master's mask, 0xA1 the slave's. */
+START_TEST(test_the_pic_ports_reach_master_and_slave)
+{
+    const device *owner = NULL;
+    ck_assert_ptr_nonnull(device_find_port(0xA1, &owner));
+    ck_assert_str_eq(owner->name, "pic");
+    port_out(0xA1, 0x5A);
+    port_out(0x21, 0xF0);
+    ck_assert_uint_eq(M.pic.chip[PIC_SLAVE].imr, 0x5A);
+    ck_assert_uint_eq(M.pic.chip[PIC_MASTER].imr, 0xF0);
+    ck_assert_uint_eq(device_find_port(0xA1, NULL)->read(&M, 0xA1, 1), 0x5A);
+    ck_assert_ptr_null(device_find_port(0xA2, NULL));
 }
 END_TEST
 
@@ -181,6 +196,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_every_device_powers_on_to_the_same_serialised_state_twice);
     tcase_add_test(tc, test_every_device_a_reboot_resets_resets_to_the_same_serialised_state_twice);
     tcase_add_test(tc, test_only_interrupt_relevant_ports_are_flagged_to_replan);
+    tcase_add_test(tc, test_the_pic_ports_reach_master_and_slave);
     tcase_add_test(tc, test_a_port_nobody_claims_finds_no_device);
     tcase_add_test(tc, test_at_power_on_the_next_event_is_the_pits);
     tcase_add_test(tc, test_a_pit_count_written_through_the_table_is_the_next_event_and_raises_irq0);
