@@ -39,14 +39,15 @@ bool device_table_check(char *why, size_t why_len)
             for (int a = 0; a < DEVICE_MAX_PORTS && d->ports[a].len; a++)
                 for (int b = i == j ? a + 1 : 0; b < DEVICE_MAX_PORTS && e->ports[b].len; b++)
                     if (overlap(d->ports[a].base, d->ports[a].len, e->ports[b].base, e->ports[b].len)) {
-                        snprintf(why, why_len, "devices %s and %s both claim port 0x%x", d->name, e->name,
-                                 e->ports[b].base);
+                        unsigned first = d->ports[a].base > e->ports[b].base ? d->ports[a].base : e->ports[b].base;
+                        snprintf(why, why_len, "device table: %s and %s both claim port 0x%x", d->name, e->name, first);
                         return false;
                     }
             if (j > i && d->mmio.size && e->mmio.size &&
                 overlap(d->mmio.base, d->mmio.size, e->mmio.base, e->mmio.size)) {
-                snprintf(why, why_len, "devices %s and %s both claim MMIO at 0x%llx", d->name, e->name,
-                         (unsigned long long)e->mmio.base);
+                uint64_t first = d->mmio.base > e->mmio.base ? d->mmio.base : e->mmio.base;
+                snprintf(why, why_len, "device table: %s and %s both claim MMIO at 0x%llx", d->name, e->name,
+                         (unsigned long long)first);
                 return false;
             }
         }
