@@ -7,7 +7,9 @@
 
 #include "cpu/descriptor.h"
 #include "emu/snapshot.h"
+#include "frontend/eventsink.h"
 #include "frontend/stopsignal.h"
+#include "frontend/unwind.h"
 #include "mmu/pagewalk.h"
 #include "rom/rom.h"
 
@@ -68,7 +70,7 @@ static bool eval(shell *s, const char *text, uint32_t *v, vm_error *err)
         *v = dbg_reg(&s->d, r);
     else if (parse_u64(buf, &n) && n <= 0xFFFFFFFFu)
         *v = (uint32_t)n;
-    else if (!symtab_lookup(&s->syms, buf, v))
+    else if (!symtab_lookup(s->syms, buf, v))
         return vm_fail(err, VM_EINVAL, "'%s' is not a number, register ($eax) or symbol", buf);
     *v += offset;
     return true;
@@ -77,7 +79,7 @@ static bool eval(shell *s, const char *text, uint32_t *v, vm_error *err)
 static const char *where(shell *s, uint32_t addr, char *buf, size_t len)
 {
     char sym[96];
-    if (symtab_describe(&s->syms, addr, sym, sizeof sym))
+    if (symtab_describe(s->syms, addr, sym, sizeof sym))
         snprintf(buf, len, "0x%08x <%s>", addr, sym);
     else
         snprintf(buf, len, "0x%08x", addr);
@@ -373,9 +375,27 @@ static void info_rom(shell *s)
                     m->rom.linear_maps[i].pages, m->rom.linear_maps[i].pfn);
 }
 
+/* info symbol ADDR: as gdb says it, "start_kernel + 18 in section .init.text" without the section. */
+static bool info_symbol(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint32_t addr;
+    if (argc < 3 || !eval(s, argv[2], &addr, err))
+        return err->code ? false : vm_fail(err, VM_EINVAL, "usage: info symbol ADDR");
+    const symbol *sym = symtab_find(s->syms, addr);
+    if (!sym)
+        fprintf(s->out, "No symbol matches 0x%08x.\n", addr);
+    else if (addr == sym->addr)
+        fprintf(s->out, "%s (0x%08x)\n", sym->name, addr);
+    else
+        fprintf(s->out, "%s + %u (0x%08x)\n", sym->name, addr - sym->addr, addr);
+    return true;
+}
+
 static bool cmd_info(shell *s, int argc, char **argv, vm_error *err)
 {
     const char *what = argc > 1 ? argv[1] : "";
+    if (!strcmp(what, "symbol"))
+        return info_symbol(s, argc, argv, err);
     if (!strcmp(what, "registers") || !strcmp(what, "reg") || !strcmp(what, "r"))
         info_registers(s);
     else if (!strcmp(what, "breakpoints") || !strcmp(what, "b"))
@@ -391,7 +411,7 @@ static bool cmd_info(shell *s, int argc, char **argv, vm_error *err)
     else if (!strcmp(what, "rom"))
         info_rom(s);
     else
-        return vm_fail(err, VM_EINVAL, "usage: info registers|breakpoints|snapshots|gdt|idt|tss|rom");
+        return vm_fail(err, VM_EINVAL, "usage: info registers|breakpoints|snapshots|gdt|idt|tss|rom, info symbol ADDR");
     return true;
 }
 
@@ -525,7 +545,7 @@ static bool cmd_calls(shell *s, int argc, char **argv, vm_error *err)
         if (ev.kind != EV_VMI_CALL)
             continue;
         char text[512];
-        ev_format_text(&ev, n, text, sizeof text);
+        eventsink_format_text(&ev, n, s->syms, text, sizeof text);
         fprintf(s->out, "%s\n", text);
         n++;
     }
@@ -579,7 +599,7 @@ static bool cmd_explain(shell *s, int argc, char **argv, vm_error *err)
                             : NULL;
     char text[512];
     if (ev && c) {
-        ev_format_text(ev, (size_t)n, text, sizeof text);
+        eventsink_format_text(ev, (size_t)n, s->syms, text, sizeof text);
         fprintf(s->out, "%s\n\n%s\n\nChanged:\n", text, c->spec);
     }
     for (int r = 0; r < CPU_NREGS; r++) {
@@ -635,23 +655,17 @@ static bool cmd_restore(shell *s, int argc, char **argv, vm_error *err)
     return true;
 }
 
+/* bt: frontend/unwind.h finds the frames; a guessed one (a stack scan without proof) ends in "?". */
 static bool cmd_bt(shell *s, int argc, char **argv, vm_error *err)
 {
-    (void)argc;
-    (void)argv;
-    (void)err;
+    uint64_t max = 32;
+    if (argc > 1 && (!parse_u64(argv[1], &max) || max == 0 || max > 256))
+        return vm_fail(err, VM_EINVAL, "'%s' is not a frame count from 1 to 256", argv[1]);
+    unwind_frame frames[256];
+    size_t n = unwind(&s->d, s->syms, frames, (size_t)max);
     char at[128];
-    uint32_t eip = dbg_reg(&s->d, CPU_EIP), ebp = dbg_reg(&s->d, CPU_EBP);
-    fprintf(s->out, "#0  %s\n", where(s, eip, at, sizeof at));
-    for (int i = 1; i < 32 && ebp; i++) {
-        uint32_t frame[2];
-        if (!dbg_read(&s->d, ebp, frame, sizeof frame) || frame[1] == 0)
-            break;
-        fprintf(s->out, "#%d  %s\n", i, where(s, frame[1], at, sizeof at));
-        if (frame[0] <= ebp)
-            break; /* frames grow upwards; anything else ends the chain */
-        ebp = frame[0];
-    }
+    for (size_t i = 0; i < n; i++)
+        fprintf(s->out, "#%-2zu %s%s\n", i, where(s, frames[i].pc, at, sizeof at), frames[i].guessed ? " ?" : "");
     return true;
 }
 
@@ -685,7 +699,8 @@ static const command commands[] = {
     {"rwatch", NULL, cmd_watch, "rwatch ADDR [LEN] [phys]", "stop after a read of memory"},
     {"awatch", NULL, cmd_watch, "awatch ADDR [LEN] [phys]", "stop after a read or write of memory"},
     {"delete", "d", cmd_delete, "delete [N]", "delete breakpoint N (all without N)"},
-    {"info", "i", cmd_info, "info registers|breakpoints|snapshots|gdt|idt|tss|rom", "show machine state"},
+    {"info", "i", cmd_info, "info registers|breakpoints|snapshots|gdt|idt|tss|rom | info symbol ADDR",
+     "show machine state; the symbol an address lies in"},
     {"x", NULL, cmd_x, "x/NFU ADDR", "examine memory: N units, F format x d u i s, U unit b h w"},
     {"print", "p", cmd_print, "print EXPR", "a number, $register, symbol or symbol+offset"},
     {"disassemble", "disas", cmd_disassemble, "disassemble [ADDR] [N]", "N instructions (default 10) from ADDR or EIP"},
@@ -695,7 +710,7 @@ static const command commands[] = {
     {"explain", NULL, cmd_explain, "explain N", "what VMI call N is and what guest state it changed"},
     {"snapshot", NULL, cmd_snapshot, "snapshot", "take a snapshot now"},
     {"restore", NULL, cmd_restore, "restore [N]", "go to snapshot N (the latest by default)"},
-    {"bt", "backtrace", cmd_bt, "bt", "frame-pointer backtrace"},
+    {"bt", "backtrace", cmd_bt, "bt [N]", "the call stack, N frames (default 32); ? marks a frame found by scanning the stack"},
     {"source", NULL, cmd_source, "source FILE", "run commands from a file"},
     {"help", "h", cmd_help, "help [COMMAND]", "list commands, or explain one"},
     {"quit", "q", cmd_quit, "quit [STATUS]", "leave; the exit status is the guest's if it ended, else 16 (or STATUS)"},
@@ -805,14 +820,20 @@ bool shell_init(shell *s, machine *m, FILE *out, vm_error *err)
     s->out = out;
     s->quit_status = -1;
     dbg_init(&s->d, m);
-    symtab_load(&s->syms, m->kernel, m->kernel_size);
+    symtab_load(&s->own_syms, m->kernel, m->kernel_size);
+    s->syms = &s->own_syms;
     s->dis = disasm_open(err);
     return s->dis != NULL;
 }
 
+void shell_set_symbols(shell *s, const symtab *t)
+{
+    s->syms = t ? t : &s->own_syms;
+}
+
 void shell_free(shell *s)
 {
-    symtab_free(&s->syms);
+    symtab_free(&s->own_syms);
     disasm_close(s->dis);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emu/boot.h"
 #include "emu/machine.h"
 #include "emu/recplay.h"
 #include "frontend/eventsink.h"
@@ -65,6 +66,27 @@ static bool start_recplay(machine *m, const options *o, vm_error *err)
     return true;
 }
 
+/* The symbols the debugger and the event log show: --symbols FILE (already loaded into t); else
+ * for a bzImage the vmlinux beside it, if there is one (a bad one is only warned about: the
+ * kernel boots all the same); else a Multiboot kernel's own. */
+static void default_symbols(symtab *t, const options *o, const machine *m, const char *prog)
+{
+    if (o->symbols_path)
+        return;
+    if (m->boot.protocol != boot_linux.name) {
+        symtab_load(t, m->kernel, m->kernel_size);
+        return;
+    }
+    const char *slash = strrchr(o->kernel, '/');
+    char path[4096];
+    snprintf(path, sizeof path, "%.*svmlinux", slash ? (int)(slash - o->kernel + 1) : 0, o->kernel);
+    if (access(path, F_OK) != 0)
+        return;
+    vm_error err = {0};
+    if (!symtab_load_file(t, path, &err))
+        fprintf(stderr, "%s: warning: no kernel symbols: %s\n", prog, err.msg);
+}
+
 #define RUN_SLICE 100000000u /* instructions a run without a debugger goes between looks for SIGINT */
 
 /* The guest runs with nobody attached until it ends or SIGINT arrives. */
@@ -76,13 +98,16 @@ static void run_on(machine *m)
 
 /* -d or -x. Returns the status the user asked for (quit N), a script's failure, or -1 for
  * the status of how the run stands; *why says who left a run that has not ended. */
-static int run_shell(machine *m, const options *o, const char *prog, const char **why)
+static int run_shell(machine *m, const options *o, const symtab *syms, const char *prog, const char **why)
 {
     shell sh;
     vm_error err = {0};
     int status = -1;
     *why = "the user (quit)";
-    if (!shell_init(&sh, m, stdout, &err)) {
+    bool started = shell_init(&sh, m, stdout, &err);
+    if (started)
+        shell_set_symbols(&sh, syms);
+    if (!started) {
         status = report_error(prog, &err, EXIT_EMULATOR);
         *why = "an emulator error (the debugger could not start)";
     } else if (o->script) {
@@ -132,10 +157,17 @@ static int run(const options *o, const char *prog)
         fprintf(stderr, "%s: --serial file:%s: %s\n", prog, o->serial_path, strerror(errno));
         return EXIT_USAGE;
     }
+    symtab syms = {0};
+    if (o->symbols_path && !symtab_load_file(&syms, o->symbols_path, &err)) {
+        if (serial && serial != stdout)
+            fclose(serial);
+        return report_error(prog, &err, err.code == VM_ENOMEM ? EXIT_EMULATOR : EXIT_USAGE);
+    }
     eventsink sink = {0};
     if (o->log_path && !eventsink_open(&sink, o->log_path, &err)) {
         if (serial && serial != stdout)
             fclose(serial);
+        symtab_free(&syms);
         return report_error(prog, &err, EXIT_USAGE);
     }
     machine *m = calloc(1, sizeof *m);
@@ -147,6 +179,8 @@ static int run(const options *o, const char *prog)
         status = report_error(prog, &err, err.code == VM_EFORMAT || err.code == VM_EINVAL || err.code == VM_EIO
                                               ? EXIT_USAGE : EXIT_EMULATOR);
     } else {
+        default_symbols(&syms, o, m, prog);
+        sink.syms = syms.count ? &syms : NULL;
         static bool stdin_eof;
         static serial_sink sink_ctx;
         sink_ctx = (serial_sink){serial, m};
@@ -165,7 +199,7 @@ static int run(const options *o, const char *prog)
          * run ended; a replay that diverged at any point exits EXIT_DIVERGED whatever came after. */
         const char *why = "the user";
         if (o->shell || o->script)
-            status = run_shell(m, o, prog, &why);
+            status = run_shell(m, o, &syms, prog, &why);
         else if (o->gdb_spec)
             status = run_gdb(m, o, prog, &why);
         else {
@@ -195,6 +229,7 @@ static int run(const options *o, const char *prog)
     if (m)
         machine_free(m);
     free(m);
+    symtab_free(&syms);
     if (o->log_path && !eventsink_close(&sink, &err) && status == EXIT_SHUTDOWN)
         status = report_error(prog, &err, EXIT_EMULATOR);
     if (serial && serial != stdout && fclose(serial) != 0 && status == EXIT_SHUTDOWN)

@@ -1,0 +1,149 @@
+#include "frontend/unwind.h"
+
+#include <string.h>
+
+#define MAX_FP_FRAME 0x10000u /* a frame-pointer frame bigger than this is not believed */
+
+typedef enum call_kind { NO_CALL, DIRECT_CALL, INDIRECT_CALL } call_kind;
+
+static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+
+static bool read32(dbg *d, uint32_t addr, uint32_t *v)
+{
+    uint8_t b[4];
+    if (!dbg_read(d, addr, b, 4))
+        return false;
+    *v = le32(b);
+    return true;
+}
+
+/* Is `ff /2` (call near indirect) with this ModRM byte exactly n bytes long (SIB byte: sib)? */
+static bool indirect_len(uint8_t modrm, uint8_t sib, unsigned n)
+{
+    unsigned mod = modrm >> 6, reg = (modrm >> 3) & 7, rm = modrm & 7;
+    if (reg != 2)
+        return false;
+    unsigned len = 2;
+    if (mod != 3 && rm == 4) {
+        len++; /* SIB */
+        if (mod == 0 && (sib & 7) == 5)
+            len += 4;
+    }
+    if (mod == 0 && rm == 5)
+        len += 4;
+    else if (mod == 1)
+        len += 1;
+    else if (mod == 2)
+        len += 4;
+    return len == n;
+}
+
+/* Does a call instruction end at ret? For a direct call, and for `call *ADDR` (how paravirt
+ * calls through pv_ops look), *target is where it went (as ADDR holds it now). */
+static call_kind call_before(dbg *d, uint32_t ret, uint32_t *target)
+{
+    uint8_t b[7]; /* the 7 bytes before ret: b[7 - n] starts an n-byte instruction */
+    if (ret < sizeof b || !dbg_read(d, ret - (uint32_t)sizeof b, b, sizeof b))
+        return NO_CALL;
+    if (b[2] == 0xE8) {
+        *target = ret + le32(b + 3);
+        return DIRECT_CALL;
+    }
+    if (b[1] == 0xFF && b[2] == 0x15 && read32(d, le32(b + 3), target))
+        return DIRECT_CALL;
+    for (unsigned n = 2; n <= 7; n++)
+        if (b[7 - n] == 0xFF && indirect_len(b[8 - n], n >= 3 ? b[9 - n] : 0, n))
+            return INDIRECT_CALL;
+    return NO_CALL;
+}
+
+/* How certain a candidate return address is, for the frame whose code starts at func (0 =
+ * unknown; then a direct call to just below pc counts as certain). */
+typedef enum verdict { NOT_RETURN, OTHER_CALL, GUESS, CERTAIN } verdict;
+
+static verdict judge(dbg *d, const symtab *syms, uint32_t word, uint32_t func, uint32_t pc)
+{
+    const symbol *s = symtab_find(syms, word);
+    if (syms->count && (!s || !s->text))
+        return NOT_RETURN;
+    uint32_t target = 0;
+    switch (call_before(d, word, &target)) {
+    case NO_CALL: return NOT_RETURN;
+    case INDIRECT_CALL: return GUESS;
+    case DIRECT_CALL:
+        if (func ? target == func : target <= pc && pc - target < 0x1000)
+            return CERTAIN;
+        return OTHER_CALL;
+    }
+    return NOT_RETURN;
+}
+
+/* Scan up from sp for the return address of the frame at pc (function func). */
+static bool scan(dbg *d, const symtab *syms, uint32_t sp, uint32_t limit, uint32_t func, uint32_t pc,
+                 unwind_frame *out)
+{
+    uint32_t fallback_at = 0, fallback = 0;
+    for (uint32_t a = sp; a >= sp && a <= limit - 4; a += 4) {
+        uint32_t w;
+        if (!read32(d, a, &w))
+            break;
+        verdict v = judge(d, syms, w, func, pc);
+        if (v == CERTAIN || v == GUESS) {
+            *out = (unwind_frame){w, a + 4, v == GUESS};
+            return true;
+        }
+        if (v == OTHER_CALL && !fallback_at) {
+            fallback_at = a;
+            fallback = w;
+        }
+    }
+    if (!fallback_at)
+        return false;
+    *out = (unwind_frame){fallback, fallback_at + 4, true};
+    return true;
+}
+
+size_t unwind(dbg *d, const symtab *syms, unwind_frame *frames, size_t max)
+{
+    uint32_t pc = dbg_reg(d, CPU_EIP), sp = dbg_reg(d, CPU_ESP), bp = dbg_reg(d, CPU_EBP);
+    uint32_t limit = (sp | (UNWIND_STACK_SPAN - 1)) + 1;
+    if (limit == 0)
+        limit = 0xFFFFFFFCu;
+    size_t n = 0;
+    if (max == 0)
+        return 0;
+    frames[n++] = (unwind_frame){pc, sp, false};
+    while (n < max) {
+        const symbol *f = symtab_find(syms, pc);
+        uint32_t func = f && f->text ? f->addr : 0;
+        uint8_t code[3] = {0}, here = 0;
+        bool fp_func = func && dbg_read(d, func, code, 3) && code[0] == 0x55 &&
+                       ((code[1] == 0x89 && code[2] == 0xE5) || (code[1] == 0x8B && code[2] == 0xEC));
+        bool at_ret = dbg_read(d, pc, &here, 1) && (here == 0xC3 || here == 0xC2);
+        unwind_frame next = {0};
+        uint32_t slot = 0, ret = 0, saved_bp = bp;
+        bool found = false;
+        if (pc == func || at_ret)
+            slot = sp;
+        else if (fp_func && pc == func + 1)
+            slot = sp + 4;
+        if (slot && read32(d, slot, &ret) && judge(d, syms, ret, func, pc) != NOT_RETURN) {
+            next = (unwind_frame){ret, slot + 4, false};
+            found = true;
+        } else if (fp_func && pc > func + 1 && bp >= sp && bp - sp < MAX_FP_FRAME && read32(d, bp + 4, &ret) &&
+                   read32(d, bp, &saved_bp) && judge(d, syms, ret, func, pc) != NOT_RETURN) {
+            next = (unwind_frame){ret, bp + 8, false};
+            found = true;
+        } else {
+            found = scan(d, syms, sp, limit, func, pc, &next);
+            saved_bp = bp; /* without a frame pointer EBP is just a register the callee kept */
+        }
+        if (!found || next.pc == 0 || next.sp <= sp)
+            break;
+        frames[n++] = next;
+        pc = next.pc;
+        sp = next.sp;
+        bp = saved_bp;
+    }
+    return n;
+}

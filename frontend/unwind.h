@@ -1,0 +1,39 @@
+/* Stack unwinding for `bt` on i386 kernels, with or without frame pointers (Linux 2.6.32's
+ * vmlinux is built without CONFIG_FRAME_POINTER and has no DWARF), reading guest memory
+ * through the guest's page tables.
+ *
+ * Each frame's return address is found the way gdb's i386 prologue analysis and Linux's own
+ * stack dumper do, in this order:
+ *   - at the function's first instruction, or at a `ret`: the word at ESP;
+ *   - after `push ebp` (a function that starts `push ebp; mov ebp, esp`): the word above it;
+ *   - inside such a frame-pointer function: EBP+4, and the caller's EBP at EBP (checked: EBP
+ *     lies above ESP and the return address follows a call);
+ *   - otherwise, a scan up the stack for a word that points just after a call instruction.
+ *     A direct call to the function we are in is certain; an indirect call (`call *%eax`,
+ *     paravirt `call *pv_ops`) is taken but marked a guess; a direct call to some other
+ *     function (likely a stale word) is taken, as a guess, only if nothing better is there.
+ * The scan stops at the next 8 KiB boundary above ESP: i386 Linux kernel stacks
+ * (THREAD_SIZE) are 8 KiB, aligned, and end there. Every read is checked; an unreadable or
+ * implausible frame ends the walk. */
+#ifndef VMIEMU_UNWIND_H
+#define VMIEMU_UNWIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emu/debug.h"
+#include "frontend/symbols.h"
+
+#define UNWIND_STACK_SPAN 0x2000u /* the scan window: to the next boundary of this size */
+
+typedef struct unwind_frame {
+    uint32_t pc;
+    uint32_t sp; /* the frame's ESP (for #0 the CPU's; above: just past the return address) */
+    bool guessed; /* found by the stack scan without proof it is the caller */
+} unwind_frame;
+
+/* Up to max frames from the current registers; returns how many (at least 1). */
+size_t unwind(dbg *d, const symtab *syms, unwind_frame *frames, size_t max);
+
+#endif
