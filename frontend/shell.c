@@ -10,6 +10,7 @@
 #include "frontend/eventsink.h"
 #include "frontend/stopsignal.h"
 #include "frontend/unwind.h"
+#include "frontend/vmicall.h"
 #include "mmu/pagewalk.h"
 #include "rom/rom.h"
 
@@ -108,8 +109,7 @@ static void report_stop(shell *s, dbg_stop why)
     switch (why) {
     case DBG_BREAKPOINT:
         if (p && p->kind == DBG_VMI_BREAK)
-            fprintf(s->out, "Breakpoint %d, before VMI call %s", p->id,
-                    p->call < ROM_NUM_CALLS && rom_call_find(p->call) ? rom_call_find(p->call)->name : "entry");
+            fprintf(s->out, "Breakpoint %d, before VMI call %s", p->id, vmicall_name(p->call));
         else
             fprintf(s->out, "Breakpoint %d, %s", p ? p->id : 0, where(s, eip, at, sizeof at));
         break;
@@ -211,23 +211,6 @@ static bool cmd_reverse_continue(shell *s, int argc, char **argv, vm_error *err)
     return run_result(s, dbg_reverse_continue(&s->d, err), err);
 }
 
-static bool vmi_call_number(const char *t, uint16_t *num, vm_error *err)
-{
-    uint64_t n;
-    const rom_call *c = rom_call_by_name(t);
-    if (c == &rom_entry_init)
-        *num = EV_NUM_INIT;
-    else if (c == &rom_entry_reloc)
-        *num = EV_NUM_RELOC;
-    else if (c)
-        *num = c->num;
-    else if (parse_u64(t, &n) && rom_call_find((uint32_t)n))
-        *num = (uint16_t)n;
-    else
-        return vm_fail(err, VM_EINVAL, "'%s' is not a VMI call name or number", t);
-    return true;
-}
-
 static bool cmd_break(shell *s, int argc, char **argv, vm_error *err)
 {
     if (argc < 2)
@@ -235,7 +218,7 @@ static bool cmd_break(shell *s, int argc, char **argv, vm_error *err)
     int id;
     if (strcmp(argv[1], "vmi") == 0) {
         uint16_t num = 0;
-        if (argc < 3 || !vmi_call_number(argv[2], &num, err))
+        if (argc < 3 || !vmicall_number(argv[2], &num, err))
             return err->code ? false : vm_fail(err, VM_EINVAL, "usage: break vmi NAME|NUMBER");
         if (!(id = dbg_vmi_break(&s->d, num, err)))
             return false;
@@ -306,8 +289,7 @@ static void info_breakpoints(shell *s)
             fprintf(s->out, "%-4d %cwatchpoint %u bytes at 0x%08x (physical 0x%08llx)", p->id,
                     p->access == 'w' ? ' ' : p->access, p->len, p->addr, (unsigned long long)p->phys);
         else
-            fprintf(s->out, "%-4d vmi-break   %s", p->id,
-                    p->call < ROM_NUM_CALLS ? rom_call_find(p->call)->name : p->call == EV_NUM_INIT ? "Init" : "GetRelocationInfo");
+            fprintf(s->out, "%-4d vmi-break   %s", p->id, vmicall_name(p->call));
         fprintf(s->out, " (hit %llu times)\n", (unsigned long long)p->hits);
     }
     if (!n)
@@ -659,13 +641,11 @@ static bool cmd_restore(shell *s, int argc, char **argv, vm_error *err)
 static bool cmd_bt(shell *s, int argc, char **argv, vm_error *err)
 {
     uint64_t max = 32;
-    if (argc > 1 && (!parse_u64(argv[1], &max) || max == 0 || max > 256))
-        return vm_fail(err, VM_EINVAL, "'%s' is not a frame count from 1 to 256", argv[1]);
-    unwind_frame frames[256];
-    size_t n = unwind(&s->d, s->syms, frames, (size_t)max);
-    char at[128];
-    for (size_t i = 0; i < n; i++)
-        fprintf(s->out, "#%-2zu %s%s\n", i, where(s, frames[i].pc, at, sizeof at), frames[i].guessed ? " ?" : "");
+    if (argc > 1 && (!parse_u64(argv[1], &max) || max == 0 || max > UNWIND_MAX_FRAMES))
+        return vm_fail(err, VM_EINVAL, "'%s' is not a frame count from 1 to %u", argv[1], UNWIND_MAX_FRAMES);
+    char text[UNWIND_MAX_FRAMES * 160];
+    unwind_format(&s->d, s->syms, (size_t)max, text, sizeof text);
+    fputs(text, s->out);
     return true;
 }
 

@@ -1,5 +1,6 @@
 #include "frontend/unwind.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define MAX_FP_FRAME 0x10000u /* a frame-pointer frame bigger than this is not believed */
@@ -146,4 +147,19 @@ size_t unwind(dbg *d, const symtab *syms, unwind_frame *frames, size_t max)
         bp = saved_bp;
     }
     return n;
+}
+
+void unwind_format(dbg *d, const symtab *syms, size_t max, char *buf, size_t len)
+{
+    unwind_frame frames[UNWIND_MAX_FRAMES];
+    size_t n = unwind(d, syms, frames, max < UNWIND_MAX_FRAMES ? max : UNWIND_MAX_FRAMES), k = 0;
+    if (len)
+        buf[0] = 0;
+    for (size_t i = 0; i < n && k < len; i++) {
+        char sym[128];
+        bool known = symtab_describe(syms, frames[i].pc, sym, sizeof sym);
+        int w = snprintf(buf + k, len - k, "#%-2zu 0x%08x%s%s%s%s\n", i, frames[i].pc, known ? " <" : "", known ? sym : "",
+                         known ? ">" : "", frames[i].guessed ? " ?" : "");
+        k += w > 0 ? (size_t)w : 0;
+    }
 }

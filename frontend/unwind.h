@@ -36,4 +36,11 @@ typedef struct unwind_frame {
 /* Up to max frames from the current registers; returns how many (at least 1). */
 size_t unwind(dbg *d, const symtab *syms, unwind_frame *frames, size_t max);
 
+#define UNWIND_MAX_FRAMES 256
+
+/* The backtrace as `bt` and `monitor bt` print it, one frame a line:
+ * "#1  0xc1001464 <kernel_thread+0x94>", with " ?" after a guessed frame. At most max frames
+ * (up to UNWIND_MAX_FRAMES); the text is cut to len. */
+void unwind_format(dbg *d, const symtab *syms, size_t max, char *buf, size_t len);
+
 #endif

@@ -129,13 +129,14 @@ static int run_shell(machine *m, const options *o, const symtab *syms, const cha
 }
 
 /* --gdb. Returns -1 for the status of how the run stands, or the status of a failure to serve. */
-static int run_gdb(machine *m, const options *o, const char *prog, const char **why)
+static int run_gdb(machine *m, const options *o, const symtab *syms, const char *prog, const char **why)
 {
     dbg d;
     vm_error err = {0};
     dbg_init(&d, m);
     stopsig_watch(&d);
-    gdb_outcome out = o->gdb_wait ? gdb_serve(&d, o->gdb_spec, &err) : gdb_serve_running(&d, o->gdb_spec, &err);
+    gdb_outcome out = o->gdb_wait ? gdb_serve(&d, syms, o->gdb_spec, &err)
+                                   : gdb_serve_running(&d, syms, o->gdb_spec, &err);
     stopsig_watch(NULL); /* d goes away */
     if (out == GDB_FAILED) {
         *why = "an emulator error (the GDB server could not start)";
@@ -201,7 +202,7 @@ static int run(const options *o, const char *prog)
         if (o->shell || o->script)
             status = run_shell(m, o, &syms, prog, &why);
         else if (o->gdb_spec)
-            status = run_gdb(m, o, prog, &why);
+            status = run_gdb(m, o, &syms, prog, &why);
         else {
             stopsig_watch(NULL);
             run_on(m);
