@@ -79,37 +79,42 @@ static verdict judge(dbg *d, const symtab *syms, uint32_t word, uint32_t func, u
     return NOT_RETURN;
 }
 
-/* Scan up from sp for the return address of the frame at pc (function func). */
-static bool scan(dbg *d, const symtab *syms, uint32_t sp, uint32_t limit, uint32_t func, uint32_t pc,
+/* Scan up from sp for the return address of the frame at pc (function func): the first proven
+ * one anywhere up to limit, else the first guess, else the first other call. A proven one wins
+ * over an earlier guess because a function's uninitialised locals often hold stale return
+ * addresses of indirect calls made before it ran. */
+static bool scan(dbg *d, const symtab *syms, uint32_t sp, uint32_t soft, uint32_t hard, uint32_t func, uint32_t pc,
                  unwind_frame *out)
 {
-    uint32_t fallback_at = 0, fallback = 0;
-    for (uint32_t a = sp; a >= sp && a <= limit - 4; a += 4) {
+    uint32_t at[CERTAIN + 1] = {0}, word[CERTAIN + 1] = {0};
+    for (uint32_t a = sp; a >= sp && a <= hard - 4; a += 4) {
         uint32_t w;
         if (!read32(d, a, &w))
             break;
         verdict v = judge(d, syms, w, func, pc);
-        if (v == CERTAIN || v == GUESS) {
-            *out = (unwind_frame){w, a + 4, v == GUESS};
+        if (a >= soft && v != CERTAIN)
+            continue; /* past where the stack is believed to end, only proof counts */
+        if (v != NOT_RETURN && !at[v]) {
+            at[v] = a;
+            word[v] = w;
+        }
+        if (v == CERTAIN)
+            break;
+    }
+    for (int v = CERTAIN; v > NOT_RETURN; v--)
+        if (at[v]) {
+            *out = (unwind_frame){word[v], at[v] + 4, v != CERTAIN};
             return true;
         }
-        if (v == OTHER_CALL && !fallback_at) {
-            fallback_at = a;
-            fallback = w;
-        }
-    }
-    if (!fallback_at)
-        return false;
-    *out = (unwind_frame){fallback, fallback_at + 4, true};
-    return true;
+    return false;
 }
 
 size_t unwind(dbg *d, const symtab *syms, unwind_frame *frames, size_t max)
 {
     uint32_t pc = dbg_reg(d, CPU_EIP), sp = dbg_reg(d, CPU_ESP), bp = dbg_reg(d, CPU_EBP);
-    uint32_t limit = (sp | (UNWIND_STACK_SPAN - 1)) + 1;
-    if (limit == 0)
-        limit = 0xFFFFFFFCu;
+    uint64_t end = ((uint64_t)sp | (UNWIND_STACK_SPAN - 1)) + 1; /* where a Linux stack ends */
+    uint32_t soft = end > 0xFFFFFFFCu ? 0xFFFFFFFCu : (uint32_t)end;
+    uint32_t hard = end + UNWIND_STACK_SPAN > 0xFFFFFFFCu ? 0xFFFFFFFCu : (uint32_t)(end + UNWIND_STACK_SPAN);
     size_t n = 0;
     if (max == 0)
         return 0;
@@ -136,7 +141,7 @@ size_t unwind(dbg *d, const symtab *syms, unwind_frame *frames, size_t max)
             next = (unwind_frame){ret, bp + 8, false};
             found = true;
         } else {
-            found = scan(d, syms, sp, limit, func, pc, &next);
+            found = scan(d, syms, sp, soft, hard, func, pc, &next);
             saved_bp = bp; /* without a frame pointer EBP is just a register the callee kept */
         }
         if (!found || next.pc == 0 || next.sp <= sp)

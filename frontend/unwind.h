@@ -9,12 +9,15 @@
  *   - inside such a frame-pointer function: EBP+4, and the caller's EBP at EBP (checked: EBP
  *     lies above ESP and the return address follows a call);
  *   - otherwise, a scan up the stack for a word that points just after a call instruction.
- *     A direct call to the function we are in is certain; an indirect call (`call *%eax`,
- *     paravirt `call *pv_ops`) is taken but marked a guess; a direct call to some other
- *     function (likely a stale word) is taken, as a guess, only if nothing better is there.
- * The scan stops at the next 8 KiB boundary above ESP: i386 Linux kernel stacks
- * (THREAD_SIZE) are 8 KiB, aligned, and end there. Every read is checked; an unreadable or
- * implausible frame ends the walk. */
+ *     A direct call (or `call *ADDR`, as paravirt calls through pv_ops look) to the function
+ *     we are in is proof, and the first one wins; failing that, the first indirect call
+ *     (`call *%eax`) is taken as a guess; failing that, the first direct call to some other
+ *     function (likely a stale word), also a guess.
+ * Up to the next 8 KiB boundary above ESP any of these counts: i386 Linux kernel stacks
+ * (THREAD_SIZE) are 8 KiB, aligned, and end there. Another 8 KiB beyond, for stacks laid out
+ * otherwise (a Multiboot kernel's), only proof counts, so the walk does not wander into the
+ * stale words of the next task's stack. Every read is checked; an unreadable or implausible
+ * frame ends the walk. */
 #ifndef VMIEMU_UNWIND_H
 #define VMIEMU_UNWIND_H
 
@@ -25,7 +28,7 @@
 #include "emu/debug.h"
 #include "frontend/symbols.h"
 
-#define UNWIND_STACK_SPAN 0x2000u /* the scan window: to the next boundary of this size */
+#define UNWIND_STACK_SPAN 0x2000u /* where a stack is believed to end: the next boundary of this size */
 
 typedef struct unwind_frame {
     uint32_t pc;

@@ -86,6 +86,35 @@ START_TEST(test_bt_at_a_function_entry_names_its_caller)
 }
 END_TEST
 
+START_TEST(test_bt_inside_a_function_names_its_caller)
+{
+    run("break kmain");
+    run("continue");
+    run("stepi 6"); /* past kmain's prologue */
+    const char *o = run("bt");
+    ck_assert_msg(strstr(o, "#0  0x") && strstr(o, " <kmain+0x") && strstr(o, "\n#1  0x") && strstr(o, " <_start+0x"),
+                  "%s", o);
+}
+END_TEST
+
+/* Registers a guest (or a user) made up: the walk ends cleanly wherever the stack leads. */
+START_TEST(test_bt_survives_wild_stack_and_frame_pointers)
+{
+    static const uint32_t wild[][3] = {
+        {0xFFFFFFFCu, 0xFFFFFFF8u, 0x00100050u}, {0xFFFFFFFEu, 0x00000000u, 0x00100060u},
+        {0x00000000u, 0xFFFFFFFFu, 0x00000000u}, {0xDEADBEEFu, 0xDEADBEEFu, 0xDEADBEEFu},
+        {0x00001000u, 0x00001004u, 0x00100053u},
+    };
+    for (size_t i = 0; i < sizeof wild / sizeof wild[0]; i++) {
+        ck_assert(dbg_set_reg(&sh.d, CPU_ESP, wild[i][0]));
+        ck_assert(dbg_set_reg(&sh.d, CPU_EBP, wild[i][1]));
+        ck_assert(dbg_set_reg(&sh.d, CPU_EIP, wild[i][2]));
+        const char *o = run("bt 256");
+        ck_assert_msg(strncmp(o, "#0  0x", 6) == 0, "%s", o);
+    }
+}
+END_TEST
+
 START_TEST(test_calls_name_the_callers_function)
 {
     run("break vmi RDTSC");
@@ -248,6 +277,8 @@ static Suite *shell_suite(void)
     tcase_add_test(tc, test_read_watchpoint_on_the_rom_signature);
     tcase_add_test(tc, test_info_symbol_names_the_symbol_and_the_offset);
     tcase_add_test(tc, test_bt_at_a_function_entry_names_its_caller);
+    tcase_add_test(tc, test_bt_inside_a_function_names_its_caller);
+    tcase_add_test(tc, test_bt_survives_wild_stack_and_frame_pointers);
     tcase_add_test(tc, test_calls_name_the_callers_function);
     tcase_add_test(tc, test_symbols_from_elsewhere_replace_the_kernels_own);
     tcase_add_test(tc, test_bad_commands_say_what_is_wrong);
