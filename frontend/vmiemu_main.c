@@ -66,9 +66,68 @@ static bool start_recplay(machine *m, const options *o, vm_error *err)
     return true;
 }
 
+/* The start of the first line at or after from in [data, data+size) that begins with prefix, or NULL. */
+static const char *find_text(const uint8_t *data, size_t size, size_t from, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (size_t i = from; i + n <= size; i++)
+        if (data[i] == (uint8_t)prefix[0] && memcmp(data + i, prefix, n) == 0)
+            return (const char *)data + i;
+    return NULL;
+}
+
+/* Is the vmlinux at path the bzImage's kernel? The bzImage names its kernel in the boot
+ * header's kernel_version string (offset at 0x20E, from 0x200: "2.6.32.69 (root@vm) #1 Thu Jan
+ * 1 ..."); vmlinux's linux_banner says "Linux version 2.6.32.69 (root@vm) (gcc ...) #1 Thu Jan
+ * 1 ...". Both parts must match. When either string is missing nothing can be told: true. */
+static bool same_kernel(const uint8_t *bz, size_t bzsize, const char *path, char *why, size_t len)
+{
+    size_t off = bzsize >= 0x210 ? 0x200u + (size_t)(bz[0x20E] | bz[0x20F] << 8) : 0;
+    if (off <= 0x200 || off >= bzsize)
+        return true;
+    const char *ver = (const char *)bz + off;
+    size_t vlen = strnlen(ver, bzsize - off);
+    const char *close = vlen < bzsize - off ? strstr(ver, ") ") : NULL;
+    if (!close)
+        return true;
+    size_t head = (size_t)(close + 1 - ver); /* "2.6.32.69 (root@vm)" */
+    const char *tail = close + 2;            /* "#1 Thu Jan 1 00:00:00 UTC 2015" */
+    FILE *f = fopen(path, "rb");
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (f && fseek(f, 0, SEEK_END) == 0) {
+        long end = ftell(f);
+        if (end > 0 && end < (256l << 20) && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)end)))
+            size = fread(data, 1, (size_t)end, f);
+    }
+    if (f)
+        fclose(f);
+    bool same = true, seen = false;
+    char banner[160] = "";
+    for (const char *b = data ? find_text(data, size, 0, "Linux version ") : NULL; b;
+         b = find_text(data, size, (size_t)(b - (const char *)data) + 1, "Linux version ")) {
+        size_t room = size - (size_t)(b - (const char *)data), blen = 0;
+        while (blen < room && b[blen] && b[blen] != '\n')
+            blen++;
+        if (blen == room)
+            continue;
+        seen = true;
+        snprintf(banner, sizeof banner, "%.*s", (int)(blen < 120 ? blen : 120), b);
+        size_t tlen = strlen(tail);
+        same = blen >= 14 + head + tlen && memcmp(b + 14, ver, head) == 0 && memcmp(b + blen - tlen, tail, tlen) == 0;
+        if (same)
+            break;
+    }
+    free(data);
+    if (!seen || same)
+        return true;
+    snprintf(why, len, "%s is '%s', but the kernel is '%.*s'", path, banner, (int)(vlen < 120 ? vlen : 120), ver);
+    return false;
+}
+
 /* The symbols the debugger and the event log show: --symbols FILE (already loaded into t); else
- * for a bzImage the vmlinux beside it, if there is one (a bad one is only warned about: the
- * kernel boots all the same); else a Multiboot kernel's own. */
+ * for a bzImage the vmlinux beside it, if there is one and it is that kernel (a bad or other one
+ * is only warned about: the kernel boots all the same); else a Multiboot kernel's own. */
 static void default_symbols(symtab *t, const options *o, const machine *m, const char *prog)
 {
     if (o->symbols_path)
@@ -78,12 +137,14 @@ static void default_symbols(symtab *t, const options *o, const machine *m, const
         return;
     }
     const char *slash = strrchr(o->kernel, '/');
-    char path[4096];
+    char path[4096], why[4096 + 512];
     snprintf(path, sizeof path, "%.*svmlinux", slash ? (int)(slash - o->kernel + 1) : 0, o->kernel);
     if (access(path, F_OK) != 0)
         return;
     vm_error err = {0};
-    if (!symtab_load_file(t, path, &err))
+    if (!same_kernel(m->kernel, m->kernel_size, path, why, sizeof why))
+        fprintf(stderr, "%s: warning: no kernel symbols: %s (--symbols FILE takes it anyway)\n", prog, why);
+    else if (!symtab_load_file(t, path, &err))
         fprintf(stderr, "%s: warning: no kernel symbols: %s\n", prog, err.msg);
 }
 

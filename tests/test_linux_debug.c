@@ -127,6 +127,41 @@ START_TEST(test_a_bzimage_without_a_vmlinux_beside_it_has_no_symbols)
 }
 END_TEST
 
+/* A vmlinux of another kernel beside the bzImage is not used: its symbols would mislead. */
+START_TEST(test_a_vmlinux_of_another_kernel_is_refused_with_a_warning)
+{
+    char other[4096], link[4200], copy[4200];
+    snprintf(other, sizeof other, "%s", tu_tmp("other"));
+    ck_assert_int_eq(mkdir(other, 0700), 0);
+    snprintf(link, sizeof link, "%s/bzImage", other);
+    snprintf(copy, sizeof copy, "%s/vmlinux", other);
+    ck_assert_int_eq(symlink(bzimage, link), 0);
+    FILE *f = fopen(vmlinux, "rb");
+    ck_assert_ptr_nonnull(f);
+    static char data[8 << 20];
+    size_t n = fread(data, 1, sizeof data, f);
+    fclose(f);
+    char *banner = NULL;
+    for (size_t i = 0; i + 14 < n && !banner; i++)
+        if (memcmp(data + i, "Linux version ", 14) == 0)
+            banner = data + i;
+    ck_assert_ptr_nonnull(banner);
+    banner[14] = '9'; /* "Linux version 9.6.32.69 ..." */
+    f = fopen(copy, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, n, f), n);
+    fclose(f);
+    debug("info symbol 0xc1019a90\n", NULL, NULL, link);
+    ck_assert_msg(strstr(r.err, "warning: no kernel symbols: ") && strstr(r.err, "is 'Linux version 9.6.32.69") &&
+                      strstr(r.err, "but the kernel is '2.6.32.69"),
+                  "%s", r.err);
+    has("No symbol matches 0xc1019a90.\n");
+    unlink(copy);
+    unlink(link);
+    rmdir(other);
+}
+END_TEST
+
 static Suite *linux_debug_suite(void)
 {
     Suite *s = suite_create("linux_debug");
@@ -140,6 +175,7 @@ static Suite *linux_debug_suite(void)
     tcase_add_test(tc, test_calls_and_the_log_name_the_caller_in_the_kernel);
     tcase_add_test(tc, test_symbols_from_the_system_map_work_as_well);
     tcase_add_test(tc, test_a_bzimage_without_a_vmlinux_beside_it_has_no_symbols);
+    tcase_add_test(tc, test_a_vmlinux_of_another_kernel_is_refused_with_a_warning);
     suite_add_tcase(s, tc);
     return s;
 }
