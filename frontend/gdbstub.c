@@ -890,7 +890,8 @@ static void monitor_delete(gdbstub *s, const char *arg, char *text, size_t len)
 {
     char *end;
     long id = strtol(arg, &end, 10);
-    for (int i = 0; *arg && !*end && i < DBG_MAX_POINTS; i++) {
+    bool number = *arg && !*end && id > 0;
+    for (int i = 0; number && i < DBG_MAX_POINTS; i++) {
         const dbg_point *p = &s->d->points[i];
         if (p->id == id && p->kind == DBG_VMI_BREAK) {
             dbg_delete(s->d, p->id);
