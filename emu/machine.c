@@ -180,8 +180,11 @@ static uint32_t on_port_in(void *ctx, uint16_t port, int size)
 {
     machine *m = ctx;
     const io_range *r = iobus_find(&m->io, port);
-    if (r)
+    if (r) {
+        if (port == I8042_DATA_PORT)
+            vcpu_request_replan(m->cpu); /* the next waiting byte may raise its interrupt */
         return r->read(r->opaque, (uint16_t)(port - r->base), size) & size_mask(size);
+    }
     vm_event ev = {0};
     ev.kind = EV_PORT_IN;
     ev.num = port;
@@ -195,11 +198,13 @@ static uint32_t on_port_in(void *ctx, uint16_t port, int size)
 }
 
 /* Ports whose writes can change when the next interrupt arrives or whether a pending one gets
- * through: the PICs, the PIT and its gate (0x61), the UART's interrupt registers. */
+ * through: the PICs and their ELCR, the PIT and its gate (0x61), the UART's interrupt
+ * registers, the keyboard controller. */
 static bool port_affects_interrupts(uint16_t port)
 {
     return (port >= 0x20 && port <= 0x21) || (port >= 0xA0 && port <= 0xA1) || (port >= 0x40 && port <= 0x43) ||
-           port == 0x61 || (port >= 0x3F9 && port <= 0x3FC);
+           port == 0x61 || (port >= 0x3F9 && port <= 0x3FC) || port == I8042_DATA_PORT ||
+           port == I8042_COMMAND_PORT || (port >= PIC_ELCR_PORT && port <= PIC_ELCR_PORT + 1);
 }
 
 static void on_port_out(void *ctx, uint16_t port, int size, uint32_t value)
@@ -241,6 +246,9 @@ STATE_FIELD_AT(pic);
 STATE_FIELD_AT(pit);
 STATE_FIELD_AT(lapic);
 STATE_FIELD_AT(alarms);
+STATE_FIELD_AT(kbc);
+STATE_FIELD_AT(sysctl);
+STATE_FIELD_AT(pci);
 STATE_FIELD_AT(halt_requested);
 STATE_FIELD_AT(step_shadow);
 STATE_FIELD_AT(rom);
@@ -319,13 +327,14 @@ static void rtc_write(void *opaque, uint16_t offset, int size, uint32_t value)
     cmos_write(&((machine *)opaque)->rtc, offset, value);
 }
 
-/* Timers and interrupt controllers as a PC leaves them at power-on. */
+/* Timers, interrupt controllers and platform devices as a PC leaves them at power-on. */
 static void reset_timers(machine *m)
 {
     pic_init(&m->pic);
     pit_init(&m->pit, machine_cycle_hz(m));
     apic_init(&m->lapic, 0, machine_cycle_hz(m));
     alarms_init(&m->alarms);
+    machine_platform_reset(m);
     m->halt_requested = false;
     m->step_shadow = false;
 }
@@ -341,7 +350,7 @@ static bool setup_devices(machine *m, vm_error *err)
     if (!iobus_register(&m->io, UART_COM1, 8, m, com1_read, com1_write) ||
         !iobus_register(&m->io, CMOS_PORT, 2, m, rtc_read, rtc_write) ||
         !iobus_register(&m->io, MACHINE_EXIT_PORT, 4, m, exitport_read, exitport_write) ||
-        !iobus_register(&m->io, 0x80, 1, m, post_read, post_write))
+        !iobus_register(&m->io, 0x80, 1, m, post_read, post_write) || !machine_platform_register(m))
         return vm_fail(err, VM_EINVAL, "too many I/O port ranges");
     return true;
 }

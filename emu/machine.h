@@ -12,10 +12,13 @@
 #include "emu/boot.h"
 #include "emu/cmos.h"
 #include "emu/evlog.h"
+#include "emu/i8042.h"
 #include "emu/iobus.h"
 #include "emu/loader.h"
+#include "emu/pci.h"
 #include "emu/pic.h"
 #include "emu/pit.h"
+#include "emu/port92.h"
 #include "emu/uart.h"
 #include "mmu/dirty.h"
 #include "mmu/error.h"
@@ -83,6 +86,9 @@ typedef struct machine_open_bus {
     pit pit;                                                                                        \
     apic lapic;                                                                                     \
     alarms alarms;                                                                                  \
+    i8042 kbc;                  /* keyboard controller, ports 0x60/0x64 */                          \
+    port92 sysctl;              /* system control port A (fast A20, reset) */                       \
+    pci_bus pci;                /* PCI configuration mechanism #1 and the host bridge */            \
     bool halt_requested;        /* VMI Halt: wait for an interrupt at the next stop */              \
     bool step_shadow;           /* an interrupt waits for the instruction after `sti` */           \
     rom_state rom;              /* the ROM's own state (rom/rom.h) */                               \
@@ -214,6 +220,14 @@ void machine_rom_fault(machine *m, const vcpu_event *ev);
 void machine_rom_end(machine *m);
 VM_MUST_CHECK bool machine_rom_open(machine *m, vm_error *err);
 void machine_rom_reset(machine *m);
+
+/* The platform devices (machine_platform.c): keyboard controller, port 0x92, PCI.
+ * machine_platform_reset puts them in their power-on state; machine_platform_register puts
+ * them on the port bus (false if it is full). machine_key_input: bytes from the keyboard (for
+ * a later host input source), returns how many the controller took. */
+void machine_platform_reset(machine *m);
+VM_MUST_CHECK bool machine_platform_register(machine *m);
+size_t machine_key_input(machine *m, const uint8_t *bytes, size_t n);
 
 /* Short name of an end reason ("shutdown", "halted", ...). */
 const char *machine_end_name(machine_end why);

@@ -471,6 +471,9 @@ void snap_serialise_state(machine *m, state_writer *w)
     pit_serialise(&m->pit, w);
     apic_serialise(&m->lapic, w);
     alarms_serialise(&m->alarms, w);
+    i8042_serialise(&m->kbc, w);
+    port92_serialise(&m->sysctl, w);
+    pci_serialise(&m->pci, w);
     uint8_t rom[ROM_STATE_SER_MAX];
     state_put_bytes(w, rom, rom_state_serialise(&m->rom, rom));
 }
