@@ -23,7 +23,7 @@
 #define SKIP_CODE 77
 #define CMDLINE "console=ttyS0 earlyprintk=serial"
 
-static char bzimage[4096], initramfs[4096];
+static char bzimage[4096], initramfs[4096], initramfs_reboot[4096];
 
 static bool find_guest(void)
 {
@@ -31,8 +31,9 @@ static bool find_guest(void)
     const char *base = dir && *dir ? dir : VMIEMU_SOURCE_DIR "/../shared/guests";
     snprintf(bzimage, sizeof bzimage, "%s/vmilinux-2.6.32/bzImage", base);
     snprintf(initramfs, sizeof initramfs, "%s/vmilinux-2.6.32/initramfs.cpio.gz", base);
+    snprintf(initramfs_reboot, sizeof initramfs_reboot, "%s/vmilinux-2.6.32/init-reboot.cpio.gz", base);
     struct stat st;
-    return stat(bzimage, &st) == 0 && stat(initramfs, &st) == 0;
+    return stat(bzimage, &st) == 0 && stat(initramfs, &st) == 0 && stat(initramfs_reboot, &st) == 0;
 }
 
 static physmem pm;
@@ -249,6 +250,26 @@ START_TEST(test_linux_boot_touches_no_unknown_port_it_should_not)
 }
 END_TEST
 
+
+/* /init that ends with reboot(RB_AUTOBOOT): Linux restarts through the keyboard controller's
+ * reset line (reboot.c: 0xFE to port 0x64), which ends the run as a reboot. */
+START_TEST(test_linux_restart_resets_through_the_keyboard_controller)
+{
+    machine_config cfg;
+    machine_config_defaults(&cfg);
+    cfg.cmdline = "console=ttyS0";
+    cfg.initrd = initramfs_reboot;
+    cfg.snap_every = 0;
+    cfg.max_insns = 600000000;
+    static tu_machine t;
+    vm_error err = {0};
+    ck_assert_msg(tu_boot_and_run(&t, &cfg, bzimage, &err), "%s", err.msg);
+    ck_assert_msg(t.m.end == END_REBOOT, "ended %s: %s", machine_end_name(t.m.end), t.m.end_message);
+    ck_assert_msg(strstr(t.m.end_message, "port 0x64"), "%s", t.m.end_message);
+    machine_free(&t.m);
+}
+END_TEST
+
 static Suite *linux_guest_suite(void)
 {
     Suite *s = suite_create("linux_guest");
@@ -264,6 +285,7 @@ static Suite *linux_guest_suite(void)
     tcase_set_timeout(run, 240);
     tcase_add_test(run, test_machine_enters_the_kernel_with_esi_cs_and_ds_set);
     tcase_add_test(run, test_kernel_decompresses_and_starts_on_the_vmi_rom);
+    tcase_add_test(run, test_linux_restart_resets_through_the_keyboard_controller);
     suite_add_tcase(s, run);
     TCase *boot = tcase_create("boot");
     tcase_set_timeout(boot, 600);
