@@ -11,9 +11,9 @@
 #include "emu/apic.h"
 #include "emu/boot.h"
 #include "emu/cmos.h"
+#include "emu/device.h"
 #include "emu/evlog.h"
 #include "emu/i8042.h"
-#include "emu/iobus.h"
 #include "emu/loader.h"
 #include "emu/pci.h"
 #include "emu/pic.h"
@@ -69,11 +69,14 @@ typedef enum machine_end {
 typedef size_t (*machine_input_fn)(void *ctx, uint8_t *buf, size_t max);
 #define MACHINE_INPUT_EVERY 1000000u /* instructions between polls of the host input */
 
-/* One stretch of open bus above RAM (machine_mmio.c): where it starts, for the log. */
-typedef struct machine_open_bus {
+/* One stretch of physical memory above RAM (machine_mmio.c): a device's MMIO range, or open
+ * bus (dev NULL); where it starts, for the log. */
+typedef struct machine_mmio_slot {
     struct machine *m;
+    const device_mmio *dev;
     uint64_t base;
-} machine_open_bus;
+} machine_mmio_slot;
+#define MACHINE_MMIO_SLOTS 9 /* up to 4 device ranges and the open bus around them */
 
 /* Everything of the machine that is not in Unicorn and changes while it runs: devices, clock,
  * the ROM's own state. Plain data without pointers: a snapshot copies it with one assignment
@@ -111,7 +114,6 @@ typedef struct machine {
 
     physmem mem;
     cpu *cpu;
-    iobus io;
     /* The state as one value (m->state) and its fields by name (m->pic, m->rom, ...): the same
      * members twice over one storage, so code names a device directly and a snapshot copies
      * all of them at once. emu/machine.c checks that the two layouts agree. */
@@ -131,7 +133,7 @@ typedef struct machine {
     struct timeline *timeline; /* snapshots (emu/snapshot.c); NULL when off */
     struct recplay *recplay;   /* recording or replay (emu/recplay.c); NULL when neither */
     dirty_map dirty;
-    machine_open_bus open_bus[2]; /* below and above the local APIC page */
+    machine_mmio_slot mmio[MACHINE_MMIO_SLOTS]; /* above RAM, as mapped (machine_mmio.c) */
     uint64_t pause_at;         /* machine_run_until's stop point */
     bool break_hit;            /* the last run stopped before a breakpoint address or VMI call */
     bool vmi_breaks[MACHINE_VMI_BREAKS]; /* stop before these VMI calls (event numbers) */
@@ -187,15 +189,16 @@ void machine_cpuid(machine *m, uint32_t regs[4]);
  * output then repeats what was already shown. */
 static inline bool machine_replaying_past(machine *m) { return machine_insns(m) < m->furthest; }
 
-/* Serial input arrives now (from the host or a replayed record): queue it, log it, record it. */
+/* Serial input arrives now (from the host or a replayed record): queue it at COM1 and log it
+ * (emu/dev_com1.c). */
 void machine_serial_input(machine *m, const uint8_t *bytes, size_t n);
 
-/* Map what lies above RAM: the local APIC page and an open bus (machine_mmio.c). */
+/* Map what lies above RAM: the devices' MMIO ranges and an open bus (machine_mmio.c). */
 VM_MUST_CHECK bool machine_map_high_memory(machine *m, vm_error *err);
 
-/* The cycle count of the next timer event (alarm, PIT, APIC timer), UINT64_MAX if none. */
+/* The cycle count of the next timed event of any device, UINT64_MAX if none. */
 uint64_t machine_next_event(machine *m);
-/* Bring every timer up to the current cycle count, raising the interrupts that are due. */
+/* Bring every device up to the current cycle count, raising the interrupts that are due. */
 void machine_fire_due(machine *m);
 /* Deliver a pending external interrupt if the CPU can take one now; otherwise arrange to stop
  * when it can. */
@@ -221,12 +224,8 @@ void machine_rom_end(machine *m);
 VM_MUST_CHECK bool machine_rom_open(machine *m, vm_error *err);
 void machine_rom_reset(machine *m);
 
-/* The platform devices (machine_platform.c): keyboard controller, port 0x92, PCI.
- * machine_platform_reset puts them in their power-on state; machine_platform_register puts
- * them on the port bus (false if it is full). machine_key_input: bytes from the keyboard (for
- * a later host input source), returns how many the controller took. */
-void machine_platform_reset(machine *m);
-VM_MUST_CHECK bool machine_platform_register(machine *m);
+/* Bytes from the keyboard (for a later host input source; emu/dev_kbc.c): returns how many
+ * the keyboard controller took. */
 size_t machine_key_input(machine *m, const uint8_t *bytes, size_t n);
 
 /* Short name of an end reason ("shutdown", "halted", ...). */

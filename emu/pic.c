@@ -214,34 +214,20 @@ void pic_write(void *opaque, uint16_t offset, int size, uint32_t value)
 /* IRQs 0, 1, 2 (timer, keyboard, cascade), 8 (RTC) and 13 (FPU) are edge-only on the PIIX. */
 static const uint8_t elcr_writable[2] = {0xF8, 0xDE};
 
-uint32_t pic_elcr_read(void *opaque, uint16_t offset, int size)
-{
-    (void)size;
-    pic *p = opaque;
-    return offset < 2 ? p->chip[offset].elcr : 0xFF;
-}
+uint8_t pic_elcr_read(const pic *p, int chip) { return chip == 0 || chip == 1 ? p->chip[chip].elcr : 0xFF; }
 
-void pic_elcr_write(void *opaque, uint16_t offset, int size, uint32_t value)
+void pic_elcr_write(pic *p, int chip, uint8_t value)
 {
-    (void)size;
-    pic *p = opaque;
-    if (offset >= 2)
+    if (chip != 0 && chip != 1)
         return;
-    pic_chip *c = &p->chip[offset];
+    pic_chip *c = &p->chip[chip];
     uint8_t was = c->elcr;
-    c->elcr = (uint8_t)value & elcr_writable[offset];
+    c->elcr = value & elcr_writable[chip];
     /* An input turned level-triggered requests by its present level; one turned edge keeps
      * what it latched. */
     uint8_t to_level = (uint8_t)(c->elcr & ~was);
     c->irr = (uint8_t)((c->irr & ~to_level) | (c->lines & to_level));
     update_cascade(p);
-}
-
-bool pic_register(pic *p, iobus *bus)
-{
-    return iobus_register(bus, PIC_MASTER_PORT, 2, &p->chip[PIC_MASTER], pic_read, pic_write) &&
-           iobus_register(bus, PIC_SLAVE_PORT, 2, &p->chip[PIC_SLAVE], pic_read, pic_write) &&
-           iobus_register(bus, PIC_ELCR_PORT, 2, p, pic_elcr_read, pic_elcr_write);
 }
 
 void pic_set_irq(pic *p, int irq, int level)
@@ -255,6 +241,15 @@ void pic_set_irq(pic *p, int irq, int level)
 static void irq_line_set(void *opaque, int n, int level) { pic_set_irq(opaque, n, level); }
 
 irq_line pic_irq_line(pic *p, int irq) { return (irq_line){irq_line_set, p, irq}; }
+
+bool pic_irq_masked(const pic *p, int irq)
+{
+    if (irq < 0 || irq > 15)
+        return true;
+    if (irq < 8)
+        return (p->chip[PIC_MASTER].imr >> irq) & 1;
+    return ((p->chip[PIC_SLAVE].imr >> (irq - 8)) & 1) || ((p->chip[PIC_MASTER].imr >> PIC_CASCADE_IRQ) & 1);
+}
 
 bool pic_has_interrupt(const pic *p) { return chip_pending(&p->chip[PIC_MASTER]) >= 0; }
 

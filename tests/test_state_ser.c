@@ -67,12 +67,13 @@ static size_t serialise(const devs *d, uint8_t *out, uint64_t *digest)
 {
     state_writer w;
     state_writer_init(&w, out, OUT_MAX);
-    uart_serialise(&d->com1, &w);
-    cmos_serialise(&d->rtc, &w);
-    pic_serialise(&d->pic, &w);
+    /* in the order of the device table (emu/devices.c), as the machine's digest has them */
+    alarms_serialise(&d->alarms, &w);
     pit_serialise(&d->pit, &w);
     apic_serialise(&d->lapic, &w);
-    alarms_serialise(&d->alarms, &w);
+    pic_serialise(&d->pic, &w);
+    uart_serialise(&d->com1, &w);
+    cmos_serialise(&d->rtc, &w);
     i8042_serialise(&d->kbc, &w);
     port92_serialise(&d->sysctl, &w);
     pci_serialise(&d->pci, &w);
