@@ -129,6 +129,11 @@ bool machine_deliver(machine *m, const vcpu_event *ev)
     machine_log(m, &e);
     if (r == VCPU_DELIVERED)
         return true;
+    if (r == VCPU_TRIPLE_FAULT) { /* a PC's chipset resets the CPU on the shutdown cycle */
+        machine_end_run(m, END_REBOOT, "guest triple-faulted, which resets a PC: %s (vector %u at eip 0x%08x, icount %llu)",
+                        why, ev->vector, ev->fault_eip, (unsigned long long)e.icount);
+        return false;
+    }
     machine_end_run(m, END_CRASH, "guest crashed: %s (vector %u at eip 0x%08x, icount %llu)", why, ev->vector,
                     ev->fault_eip, (unsigned long long)e.icount);
     return false;
@@ -194,6 +199,9 @@ STATE_FIELD_AT(pit);
 STATE_FIELD_AT(lapic);
 STATE_FIELD_AT(acpi);
 STATE_FIELD_AT(alarms);
+STATE_FIELD_AT(kbc);
+STATE_FIELD_AT(sysctl);
+STATE_FIELD_AT(pci);
 STATE_FIELD_AT(halt_requested);
 STATE_FIELD_AT(step_shadow);
 STATE_FIELD_AT(rom);

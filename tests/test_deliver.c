@@ -78,9 +78,12 @@ START_TEST(test_fault_while_delivering_a_fault_becomes_a_double_fault)
 }
 END_TEST
 
-START_TEST(test_no_usable_idt_ends_in_a_triple_fault_with_a_message)
+/* A triple fault resets a PC (the chipset answers the CPU's shutdown cycle with a reset): the run
+ * ends as a reboot, not a crash (it was END_CRASH before issue 14; Linux's last restart resort
+ * is exactly this). */
+START_TEST(test_no_usable_idt_ends_in_a_triple_fault_that_reboots_with_a_message)
 {
-    ck_assert_int_eq(tu_run_snippet(&m, "deliver_triple"), END_CRASH);
+    ck_assert_int_eq(tu_run_snippet(&m, "deliver_triple"), END_REBOOT);
     ck_assert_ptr_nonnull(strstr(m.end_message, "triple fault"));
     ck_assert_uint_eq(tu_event(&m.log, 0)->kind, EV_EXCEPTION);
     ck_assert(tu_event(&m.log, 0)->failed);
@@ -228,7 +231,7 @@ static Suite *deliver_suite(void)
     tcase_add_test(tc, test_software_interrupts_save_the_next_instruction_and_trap_gates_keep_if);
     tcase_add_test(tc, test_repeated_faults_are_not_escalated_to_double_faults);
     tcase_add_test(tc, test_fault_while_delivering_a_fault_becomes_a_double_fault);
-    tcase_add_test(tc, test_no_usable_idt_ends_in_a_triple_fault_with_a_message);
+    tcase_add_test(tc, test_no_usable_idt_ends_in_a_triple_fault_that_reboots_with_a_message);
     tcase_add_test(tc, test_page_faults_report_cr2_and_error_code);
     tcase_add_test(tc, test_call_into_an_absent_page_raises_a_page_fault);
     tcase_add_test(tc, test_call_through_a_null_pointer_raises_a_page_fault);
