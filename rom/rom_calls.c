@@ -135,7 +135,8 @@ static const rom_call calls[ROM_NUM_CALLS] = {
      "the pointer (a linear address). Flags say which level and, with CURRENT_AS, which linear "
      "address the entry maps. The TLB is not flushed: the guest calls InvalPage or FlushTLB.", NATIVE)
     ENTRY(SetPxELong, CALL, NULL, NAT(rom_native_setpxelong), ARGS4("lo", PTE, "hi", H, "ptr", H, "flags", PF), NONE,
-     "SetPxELong(64-bit entry, pointer, flags): PAE version of SetPxE; the high half is stored first.", NATIVE)
+     "SetPxELong(64-bit entry, pointer, flags): PAE version of SetPxE; as native PAE code, a new low "
+     "half without P (a clear) is stored first, otherwise the high half first.", NATIVE)
     ENTRY(UpdatePxE, CALL, rom_do_update_pxe, HOST, ARGS2("ptr", H, "flags", PF), PTE,
      "UpdatePxE(pointer, flags): the guest already stored the entry; notification. The log shows "
      "the entry found there.", KERNEL)

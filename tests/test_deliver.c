@@ -257,6 +257,17 @@ START_TEST(test_apic_base_msr_accesses_count_one_instruction_each_when_stepped)
 }
 END_TEST
 
+/* The two stores of SetPxELong in native PAE order, seen through a fault at the high half:
+ * a clear has stored its low half when the high one faults, a present entry nothing yet. */
+START_TEST(test_set_pxe_long_clears_the_low_half_first_and_sets_the_high_half_first)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "setpxelong_order"), END_HALTED);
+    ck_assert_uint_eq(result(2), 2);          /* both calls faulted at 0x400000 */
+    ck_assert_uint_eq(result(0), 0);          /* the clear: low half (P=0) stored first */
+    ck_assert_uint_eq(result(1), 0xAAAAAAAAu); /* present: the high half first, low untouched */
+}
+END_TEST
+
 static Suite *deliver_suite(void)
 {
     Suite *s = suite_create("deliver");
@@ -280,6 +291,7 @@ static Suite *deliver_suite(void)
     tcase_add_test(tc, test_system_call_from_ring3_switches_to_the_tss_stack);
     tcase_add_test(tc, test_apic_base_msr_reads_the_enabled_bsp_apic_and_refuses_reserved_bits);
     tcase_add_test(tc, test_apic_base_msr_accesses_count_one_instruction_each_when_stepped);
+    tcase_add_test(tc, test_set_pxe_long_clears_the_low_half_first_and_sets_the_high_half_first);
     tcase_add_test(tc, test_system_call_from_ring3_reaches_a_gdt_on_a_supervisor_page);
     tcase_add_test(tc, test_privileged_instruction_at_ring3_faults_to_ring0);
     tcase_add_test(tc, test_ring3_port_io_follows_the_tss_io_bitmap);
