@@ -3,8 +3,9 @@
  * tree). Without it the suite reports SKIPPED (exit 77, ctest's SKIP_RETURN_CODE) instead of
  * passing. Checks the boot_params the loader builds for it, the CPU state it is entered in,
  * and that the kernel decompresses itself and starts: its banner, the VMI ROM found, the
- * command line and the initramfs unpacked. How far the boot gets after that belongs to the
- * device work, so the end of the run is not asserted. */
+ * command line and the initramfs unpacked; and that the VMI timer moves to the local APIC and
+ * the boot still reaches /init's first output. How the run ends belongs to the device work, so
+ * the end of the run is not asserted. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <check.h>
@@ -16,6 +17,7 @@
 #include "emu/boot.h"
 #include "emu/boot_linux.h"
 #include "emu/loader.h"
+#include "rom/rom.h"
 #include "support/testutil.h"
 
 #define SKIP_CODE 77
@@ -148,6 +150,70 @@ START_TEST(test_kernel_decompresses_and_starts_on_the_vmi_rom)
 }
 END_TEST
 
+/* The end of the serial output, short enough for a check message. */
+static const char *serial_tail(const tu_machine *t)
+{
+    size_t n = strlen(t->serial);
+    return n > 1500 ? t->serial + n - 1500 : t->serial;
+}
+
+static const vm_event *vmi_event(const evlog *log, size_t i, uint16_t num)
+{
+    const vm_event *ev = tu_event(log, i);
+    return ev->kind == EV_VMI_CALL && ev->num == num ? ev : NULL;
+}
+
+/* The VMI timer's switch to the local APIC, as the kernel takes it with CPUID's APIC bit:
+ * smp_init -> APIC_init_uniprocessor -> vmi_time_bsp_init: CancelAlarm of the IRQ 0 alarm,
+ * APICWrite(LVTT, 0x41), SetAlarm wired to the LVTT; from then on the ticks arrive as vector
+ * 0x41 through the local APIC (EOI by APICWrite(EOI)), none as IRQ 0 (vector 0x30), and the
+ * boot still reaches /init. */
+START_TEST(test_kernel_moves_the_vmi_alarm_to_the_local_apic_timer)
+{
+    machine_config cfg;
+    machine_config_defaults(&cfg);
+    cfg.cmdline = CMDLINE;
+    cfg.initrd = initramfs;
+    cfg.snap_every = 0;
+    cfg.max_insns = 120000000;
+    static tu_machine t;
+    vm_error err = {0};
+    ck_assert_msg(tu_boot_and_run(&t, &cfg, bzimage, &err), "%s", err.msg);
+    ck_assert_msg(strstr(t.serial, "Found and enabled local APIC!"), "no local APIC:\n%s", serial_tail(&t));
+    ck_assert_msg(strstr(t.serial, "init: hello from"), "/init not reached:\n%s", serial_tail(&t));
+    static const char *const bad[] = {"APIC: disable", "Local APIC disabled", "spurious", "APIC error",
+                                      "timer doesn't work", "not detected"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(!strstr(t.serial, bad[i]), "serial has '%s'", bad[i]);
+    const evlog *log = &t.m.log;
+    size_t n = evlog_count(log), lvtt = 0, wired = 0, apic_ticks = 0, irq0_after = 0, eois = 0;
+    bool on_irq0 = false, cancelled = false;
+    for (size_t i = 0; i < n; i++) {
+        const vm_event *ev = tu_event(log, i), *c;
+        if (!lvtt && (c = vmi_event(log, i, VMI_CALL_SetAlarm)) && !(c->args[0] & 0x10000))
+            on_irq0 = true; /* vmi_time_init: first wired to IRQ 0 */
+        if (!lvtt && on_irq0 && (c = vmi_event(log, i, VMI_CALL_CancelAlarm)) && !c->failed)
+            cancelled = true;
+        if (!lvtt && (c = vmi_event(log, i, VMI_CALL_APICWrite)) && c->args[0] == APIC_LVT_TIMER && c->args[1] == 0x41)
+            lvtt = i;
+        if (lvtt && !wired && (c = vmi_event(log, i, VMI_CALL_SetAlarm)) && (c->args[0] & 0x10000))
+            wired = i;
+        if (wired && ev->kind == EV_EXCEPTION && (ev->args[2] & 4)) { /* external interrupts */
+            apic_ticks += ev->num == 0x41;
+            irq0_after += ev->num == 0x30;
+        }
+        if (wired && (c = vmi_event(log, i, VMI_CALL_APICWrite)) && c->args[0] == APIC_EOI)
+            eois++;
+    }
+    ck_assert_msg(on_irq0 && cancelled && lvtt, "no SetAlarm on IRQ 0, CancelAlarm, APICWrite(LVTT, 0x41)");
+    ck_assert_msg(wired, "no SetAlarm wired to the LVTT after the LVTT write");
+    ck_assert_uint_ge(apic_ticks, 2);
+    ck_assert_uint_eq(irq0_after, 0);
+    ck_assert_uint_ge(eois, apic_ticks);
+    machine_free(&t.m);
+}
+END_TEST
+
 static Suite *linux_guest_suite(void)
 {
     Suite *s = suite_create("linux_guest");
@@ -163,6 +229,7 @@ static Suite *linux_guest_suite(void)
     tcase_set_timeout(run, 240);
     tcase_add_test(run, test_machine_enters_the_kernel_with_esi_cs_and_ds_set);
     tcase_add_test(run, test_kernel_decompresses_and_starts_on_the_vmi_rom);
+    tcase_add_test(run, test_kernel_moves_the_vmi_alarm_to_the_local_apic_timer);
     suite_add_tcase(s, run);
     return s;
 }
