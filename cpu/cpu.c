@@ -780,11 +780,16 @@ static uc_err run_exact(cpu *c, uint64_t k)
     return e;
 }
 
-/* One instruction at EIP, exactly (for vcpu_mmu_reference_step). */
+static bool msr_step(cpu *c, uint32_t eip);
+
+/* One instruction at EIP, exactly (for vcpu_mmu_reference_step). An MSR access the machine
+ * models gets here too, when translating its block touched a page the fill hook refused. */
 static uc_err step_one(cpu *c)
 {
     c->blk_pc = vcpu_get(c, CPU_EIP);
     c->blk_size = 16; /* longer than any instruction */
+    if (msr_step(c, c->blk_pc))
+        return UC_ERR_OK;
     return run_exact(c, 1);
 }
 
@@ -817,8 +822,12 @@ static bool msr_step(cpu *c, uint32_t eip)
 {
     uint8_t code[16];
     bool write = false;
-    size_t len = vcpu_read_linear(c, eip, code, sizeof code) ? disasm_msr_insn(code, sizeof code, &write) : 0;
-    if (len == 0 || ((vcpu_get(c, CPU_CR0) & 1) && (vcpu_get(c, CPU_CS) & 3) != 0) || !(write ? c->ops.msr_write != NULL : c->ops.msr_read != NULL))
+    size_t avail = sizeof code, to_page_end = 0x1000u - (eip & 0xFFFu);
+    if (!vcpu_read_linear(c, eip, code, avail)) /* the next page may be absent: its own bytes suffice */
+        avail = to_page_end < avail && vcpu_read_linear(c, eip, code, to_page_end) ? to_page_end : 0;
+    size_t len = disasm_msr_insn(code, avail, &write);
+    bool user = (vcpu_get(c, CPU_CR0) & 1) && (vcpu_get(c, CPU_CS) & 3) != 0;
+    if (len == 0 || user || !(write ? c->ops.msr_write != NULL : c->ops.msr_read != NULL))
         return false; /* not one, or at CPL > 0: Unicorn raises the #GP */
     if (vcpu_is_breakpoint(c, eip) && !(c->bp_skip_armed && c->bp_skip_at == eip)) {
         c->bp_hit = true; /* stepped up to it exactly: the breakpoint hook did not fire */

@@ -233,6 +233,23 @@ START_TEST(test_apic_base_msr_reads_the_enabled_bsp_apic_and_refuses_reserved_bi
     ck_assert_uint_eq(m.mem.ram[result(6) + 1], 0x30);
     ck_assert_uint_eq(result(7), 0x60);         /* SYSENTER_CS written and read by Unicorn */
     ck_assert_uint_eq(result(8), 0x5a5a5a5a);   /* registers the MSR accesses do not name kept */
+    ck_assert_uint_eq(result(10), 0xFEE00900u); /* VMI RDMSR runs the same rdmsr in its slot */
+    const vm_event *rd = NULL;
+    for (size_t i = 0; i < evlog_count(&m.log); i++)
+        if (tu_event(&m.log, i)->kind == EV_VMI_CALL && tu_event(&m.log, i)->num == 2)
+            rd = tu_event(&m.log, i);
+    ck_assert_ptr_nonnull(rd);
+    ck_assert(!rd->failed);
+    ck_assert_uint_eq((uint32_t)rd->result, 0xFEE00900u);
+}
+END_TEST
+
+START_TEST(test_apic_base_msr_read_at_the_end_of_a_page_before_an_absent_one_is_answered)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "msr_page_end"), END_HALTED);
+    ck_assert_uint_eq(result(2), 1);
+    ck_assert_uint_eq(result(1), 0x400000); /* the fetch after the rdmsr faulted */
+    ck_assert_uint_eq(result(0), 0xFEE00900u);
 }
 END_TEST
 
@@ -242,8 +259,8 @@ START_TEST(test_apic_base_msr_accesses_count_one_instruction_each_when_stepped)
 {
     ck_assert_int_eq(tu_run_snippet(&m, "msr_apicbase"), END_HALTED);
     uint64_t whole = machine_insns(&m);
-    uint32_t want[10];
-    for (int i = 0; i < 10; i++)
+    uint32_t want[11];
+    for (int i = 0; i < 11; i++)
         want[i] = result(i);
     machine_free(&m);
     ck_assert(tu_load_snippet(&m, "msr_apicbase"));
@@ -252,7 +269,7 @@ START_TEST(test_apic_base_msr_accesses_count_one_instruction_each_when_stepped)
         end = machine_run_until(&m, machine_insns(&m) + 1);
     ck_assert_int_eq(end, END_HALTED);
     ck_assert_uint_eq(machine_insns(&m), whole);
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < 11; i++)
         ck_assert_uint_eq(result(i), want[i]);
 }
 END_TEST
@@ -291,6 +308,7 @@ static Suite *deliver_suite(void)
     tcase_add_test(tc, test_system_call_from_ring3_switches_to_the_tss_stack);
     tcase_add_test(tc, test_apic_base_msr_reads_the_enabled_bsp_apic_and_refuses_reserved_bits);
     tcase_add_test(tc, test_apic_base_msr_accesses_count_one_instruction_each_when_stepped);
+    tcase_add_test(tc, test_apic_base_msr_read_at_the_end_of_a_page_before_an_absent_one_is_answered);
     tcase_add_test(tc, test_set_pxe_long_clears_the_low_half_first_and_sets_the_high_half_first);
     tcase_add_test(tc, test_system_call_from_ring3_reaches_a_gdt_on_a_supervisor_page);
     tcase_add_test(tc, test_privileged_instruction_at_ring3_faults_to_ring0);

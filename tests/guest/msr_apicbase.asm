@@ -2,7 +2,7 @@
 ; machine answers 0xFEE00900; a write that keeps it, or tries to disable or move the APIC, is
 ; accepted and changes nothing; a reserved bit is #GP(0). SYSENTER_CS stays Unicorn's own MSR.
 ; Results: 0/4 first read, 8/12 after the harmless writes, 16 #GP count, 20 #GP error code,
-; 24 #GP eip, 28 SYSENTER_CS read back, 32 ECX/EBX kept, 36 done.
+; 24 #GP eip, 28 SYSENTER_CS read back, 32 EBX kept, 36 done, 40 VMI RDMSR(0x1B).
 %include "common.inc"
 start:
     gate 13, h_gp, 0x8E
@@ -35,6 +35,9 @@ wr_reserved:
     rdmsr
     mov [RESULT + 28], eax
     mov [RESULT + 32], ebx
+    mov eax, 0x1B               ; VMI RDMSR: the slot's own rdmsr gets the same answer
+    vmi 2
+    mov [RESULT + 40], eax
     mov dword [RESULT + 36], 1
     cli
     hlt
