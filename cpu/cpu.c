@@ -788,6 +788,7 @@ static uc_err step_one(cpu *c)
 {
     c->blk_pc = vcpu_get(c, CPU_EIP);
     c->blk_size = 16; /* longer than any instruction */
+    c->blk_icount = c->icount; /* vcpu_icount counts from here during the MSR callback */
     if (msr_step(c, c->blk_pc))
         return UC_ERR_OK;
     return run_exact(c, 1);
