@@ -81,8 +81,9 @@ void machine_cpuid(machine *m, uint32_t r[4])
     case 1:
         r[0] = 0x000006E8; /* family 6, model 14 (Core Duo), stepping 8 */
         r[2] = 1u << 0;    /* SSE3 */
-        /* FPU DE PSE TSC MSR PAE CX8 SEP PGE CMOV MMX FXSR SSE SSE2 */
-        r[3] = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
+        /* FPU DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV MMX FXSR SSE SSE2. APIC: the local APIC
+         * (emu/apic.c; EBX's initial APIC ID is 0), which Linux uses only if this bit is set. */
+        r[3] = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) |
                (1u << 11) | (1u << 13) | (1u << 15) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
         break;
     case 0x80000000:
@@ -174,6 +175,24 @@ static void on_port_out(void *ctx, uint16_t port, int size, uint32_t value)
 
 static void on_cpuid(void *ctx, uint32_t regs[4]) { machine_cpuid(ctx, regs); }
 
+/* Native rdmsr/wrmsr: IA32_APICBASE is the machine's; every other MSR is Unicorn's. */
+static int on_msr_read(void *ctx, uint32_t msr, uint64_t *value)
+{
+    machine *m = ctx;
+    if (msr != APIC_MSR_BASE)
+        return VCPU_MSR_NATIVE;
+    *value = apic_base_msr(&m->lapic);
+    return VCPU_MSR_DONE;
+}
+
+static int on_msr_write(void *ctx, uint32_t msr, uint64_t value)
+{
+    machine *m = ctx;
+    if (msr != APIC_MSR_BASE)
+        return VCPU_MSR_NATIVE;
+    return apic_base_msr_write(&m->lapic, value) ? VCPU_MSR_DONE : VCPU_MSR_GP;
+}
+
 static uint64_t on_tsc(void *ctx) { return machine_cycles(ctx); }
 
 static int on_rom_block(void *ctx, uint32_t pc) { return machine_rom_call(ctx, pc); }
@@ -260,6 +279,8 @@ static bool power_on(machine *m, vm_error *err)
         .port_in = on_port_in,
         .port_out = on_port_out,
         .cpuid = on_cpuid,
+        .msr_read = on_msr_read,
+        .msr_write = on_msr_write,
         .tsc = on_tsc,
         .interrupt = on_interrupt,
         .block_watch = on_block_watch,

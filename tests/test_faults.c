@@ -165,6 +165,27 @@ START_TEST(test_guest_call_into_the_rom_returns_to_the_caller_with_the_result)
 }
 END_TEST
 
+START_TEST(test_cpuid_reports_the_local_apic_linux_looks_for)
+{
+    const uint8_t code[] = {0x31, 0xC0, 0x40, 0x0F, 0xA2, 0xF4}; /* xor eax, eax; inc eax; cpuid; hlt */
+    ck_assert_int_eq(run_code(code, sizeof code), END_HALTED);
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EAX) >> 8 & 0xF, 6); /* family 6: Linux's detect_init_APIC */
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EDX) & (1u << 9), 1u << 9);
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EBX) >> 24, 0); /* initial APIC ID = the APIC's ID */
+}
+END_TEST
+
+/* mov ecx, 0x1b; rdmsr; mov esi, eax; rdtsc; hlt: the rdmsr counts as one instruction. */
+START_TEST(test_rdmsr_of_the_apic_base_answers_0xfee00900)
+{
+    const uint8_t code[] = {0xB9, 0x1B, 0, 0, 0, 0x0F, 0x32, 0x89, 0xC6, 0x0F, 0x31, 0xF4};
+    ck_assert_int_eq(run_code(code, sizeof code), END_HALTED);
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_ESI), 0xFEE00900u);
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EAX), 1003);
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EIP), CODE + sizeof code);
+}
+END_TEST
+
 static Suite *faults_suite(void)
 {
     Suite *s = suite_create("faults");
@@ -180,6 +201,8 @@ static Suite *faults_suite(void)
     tcase_add_test(tc, test_writing_the_rom_crashes_and_leaves_it_intact);
     tcase_add_test(tc, test_rdtsc_instruction_reads_the_exact_instruction_count);
     tcase_add_test(tc, test_cpuid_instruction_answers_the_machine_cpuid);
+    tcase_add_test(tc, test_cpuid_reports_the_local_apic_linux_looks_for);
+    tcase_add_test(tc, test_rdmsr_of_the_apic_base_answers_0xfee00900);
     tcase_add_test(tc, test_guest_call_into_the_rom_returns_to_the_caller_with_the_result);
     suite_add_tcase(s, tc);
     return s;

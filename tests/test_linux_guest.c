@@ -3,7 +3,8 @@
  * tree). Without it the suite reports SKIPPED (exit 77, ctest's SKIP_RETURN_CODE) instead of
  * passing. Checks the boot_params the loader builds for it, the CPU state it is entered in,
  * and that the kernel decompresses itself and starts: its banner, the VMI ROM found, the
- * command line and the initramfs unpacked; that it finds PCI and the keyboard controller; and
+ * command line and the initramfs unpacked; that it finds PCI and the keyboard controller, moves
+ * the VMI timer to the local APIC; and
  * that every port it touches that no vmiemu device answers is one expected (a probe of
  * hardware a PC may lack). How far the boot gets belongs to the device work, so the end of the
  * run is not asserted. */
@@ -302,6 +303,54 @@ START_TEST(test_linux_restart_resets_through_the_keyboard_controller)
 }
 END_TEST
 
+static const vm_event *vmi_event(const evlog *log, size_t i, uint16_t num)
+{
+    const vm_event *ev = tu_event(log, i);
+    return ev->kind == EV_VMI_CALL && ev->num == num ? ev : NULL;
+}
+
+/* The VMI timer's switch to the local APIC, as the kernel takes it with CPUID's APIC bit:
+ * smp_init -> APIC_init_uniprocessor -> vmi_time_bsp_init: CancelAlarm of the IRQ 0 alarm,
+ * APICWrite(LVTT, 0x41), SetAlarm wired to the LVTT; from then on the ticks arrive as vector
+ * 0x41 through the local APIC (EOI by APICWrite(EOI)), none as IRQ 0 (vector 0x30), and the
+ * boot still reaches /init. */
+START_TEST(test_kernel_moves_the_vmi_alarm_to_the_local_apic_timer)
+{
+    ck_assert_msg(strstr(full->serial, "Found and enabled local APIC!"), "no local APIC:\n%s", tail());
+    ck_assert_msg(strstr(full->serial, "init: hello from"), "/init not reached:\n%s", tail());
+    static const char *const bad[] = {"APIC: disable", "Local APIC disabled", "spurious", "APIC error",
+                                      "timer doesn't work", "not detected"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(!strstr(full->serial, bad[i]), "serial has '%s'", bad[i]);
+    const evlog *log = &full->m.log;
+    size_t n = evlog_count(log), lvtt = 0, wired = 0, apic_ticks = 0, irq0_after = 0, eois = 0;
+    bool on_irq0 = false, cancelled = false;
+    for (size_t i = 0; i < n; i++) {
+        const vm_event *ev = tu_event(log, i), *c;
+        if (!lvtt && (c = vmi_event(log, i, VMI_CALL_SetAlarm)) && !(c->args[0] & 0x10000))
+            on_irq0 = true; /* vmi_time_init: first wired to IRQ 0 */
+        if (!lvtt && on_irq0 && (c = vmi_event(log, i, VMI_CALL_CancelAlarm)) && !c->failed)
+            cancelled = true;
+        if (!lvtt && (c = vmi_event(log, i, VMI_CALL_APICWrite)) && c->args[0] == APIC_LVT_TIMER && c->args[1] == 0x41)
+            lvtt = i;
+        if (lvtt && !wired && (c = vmi_event(log, i, VMI_CALL_SetAlarm)) && (c->args[0] & 0x10000))
+            wired = i;
+        if (wired && ev->kind == EV_EXCEPTION && (ev->args[2] & 4)) { /* external interrupts */
+            apic_ticks += ev->num == 0x41;
+            irq0_after += ev->num == 0x30;
+        }
+        if (wired && (c = vmi_event(log, i, VMI_CALL_APICWrite)) && c->args[0] == APIC_EOI)
+            eois++;
+    }
+    ck_assert_msg(on_irq0 && cancelled && lvtt, "no SetAlarm on IRQ 0, CancelAlarm, APICWrite(LVTT, 0x41)");
+    ck_assert_msg(wired, "no SetAlarm wired to the LVTT after the LVTT write");
+    ck_assert_uint_ge(apic_ticks, 2);
+    ck_assert_uint_eq(irq0_after, 0);
+    ck_assert_uint_ge(eois, apic_ticks);
+}
+END_TEST
+
+
 static Suite *linux_guest_suite(void)
 {
     Suite *s = suite_create("linux_guest");
@@ -326,6 +375,7 @@ static Suite *linux_guest_suite(void)
     tcase_add_test(boot, test_linux_finds_pci_configuration_type_1_and_probes_the_bus);
     tcase_add_test(boot, test_linux_finds_the_keyboard_controller_and_its_keyboard);
     tcase_add_test(boot, test_linux_boot_touches_no_unknown_port_it_should_not);
+    tcase_add_test(boot, test_kernel_moves_the_vmi_alarm_to_the_local_apic_timer);
     suite_add_tcase(s, boot);
     return s;
 }
