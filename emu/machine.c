@@ -190,11 +190,11 @@ static uint32_t on_port_in(void *ctx, uint16_t port, int size)
 }
 
 /* Ports whose writes can change when the next interrupt arrives or whether a pending one gets
- * through: the PICs, the PIT and its gate (0x61), the UART's interrupt registers. */
+ * through: the PICs, the PIT and its gate (0x61), the UART (a THR write raises THR empty). */
 static bool port_affects_interrupts(uint16_t port)
 {
     return (port >= 0x20 && port <= 0x21) || (port >= 0xA0 && port <= 0xA1) || (port >= 0x40 && port <= 0x43) ||
-           port == 0x61 || (port >= 0x3F9 && port <= 0x3FC);
+           port == 0x61 || (port >= UART_COM1 && port < UART_COM1 + 8);
 }
 
 static void on_port_out(void *ctx, uint16_t port, int size, uint32_t value)
@@ -251,17 +251,23 @@ void machine_set_serial_out(machine *m, uart_tx_fn tx, void *ctx)
 
 /* COM1 and the CMOS clock are plain data: the machine gives them the time and takes their
  * output. */
+/* COM1 drives ISA IRQ 4, the master PIC's input 4. */
+static irq_line com1_irq(machine *m) { return pic_irq_line(&m->pic, UART_COM1_IRQ); }
+
 static uint32_t com1_read(void *opaque, uint16_t offset, int size)
 {
     (void)size;
-    return uart_read(&((machine *)opaque)->com1, offset);
+    machine *m = opaque;
+    irq_line l = com1_irq(m);
+    return uart_read(&m->com1, &l, offset);
 }
 
 static void com1_write(void *opaque, uint16_t offset, int size, uint32_t value)
 {
     (void)size;
     machine *m = opaque;
-    int tx = uart_write(&m->com1, offset, value);
+    irq_line l = com1_irq(m);
+    int tx = uart_write(&m->com1, &l, offset, value);
     if (tx != UART_NO_TX && m->serial_out)
         m->serial_out(m->serial_ctx, (uint8_t)tx);
 }
@@ -371,6 +377,8 @@ static bool power_on(machine *m, vm_error *err)
     machine_rom_reset(m);
     m->vmi_break_skip = UINT64_MAX;
     reset_timers(m);
+    irq_line l = com1_irq(m);
+    uart_reset(&m->com1, &l); /* registers as at power-on; bytes waiting on the wire stay */
     return vcpu_reset(m->cpu, &m->boot.cpu, err);
 }
 
@@ -531,7 +539,8 @@ void machine_serial_input(machine *m, const uint8_t *bytes, size_t n)
         ev.icount = machine_insns(m);
         ev.eip = vcpu_get(m->cpu, CPU_EIP);
         memcpy(ev.args, bytes + done, k);
-        uart_push_input(&m->com1, bytes + done, k);
+        irq_line l = com1_irq(m);
+        uart_push_input(&m->com1, &l, bytes + done, k);
         machine_log(m, &ev);
         done += k;
     }

@@ -53,11 +53,11 @@
 
 #include "mmu/error.h"
 
-/* 3: snapshot digests hash the versioned field-by-field state stream (emu/state_ser.h), not
+/* 4: the state stream's version 2 (the UART's FIFO and interrupt state). 3: snapshot digests hash the versioned field-by-field state stream (emu/state_ser.h), not
  * raw struct bytes. 2: compact entries (changes since the previous entry of the kind), compressed chunks, and a
  * native VMI call's REC_CALL written once its ROM slot has returned, with the registers after
  * it. 1: fixed-size entries, native calls before their slot ran (refused). */
-#define REC_VERSION 3u
+#define REC_VERSION 4u
 #define REC_MAX_PAYLOAD 256u          /* bytes in one entry's payload */
 #define REC_MAX_CMDLINE 1023u         /* bytes of command line, without the NUL */
 #define REC_CHUNK_TARGET (64u * 1024) /* the writer flushes before a chunk's U grows past this */

@@ -3,8 +3,9 @@
  * tree). Without it the suite reports SKIPPED (exit 77, ctest's SKIP_RETURN_CODE) instead of
  * passing. Checks the boot_params the loader builds for it, the CPU state it is entered in,
  * and that the kernel decompresses itself and starts: its banner, the VMI ROM found, the
- * command line and the initramfs unpacked. How far the boot gets after that belongs to the
- * device work, so the end of the run is not asserted. */
+ * command line and the initramfs unpacked; and that /init runs its checks to VMI-LINUX-OK
+ * over the interrupt-driven serial port. How the run ends (power-off needs ACPI) belongs to
+ * the device work, so the end of the run is not asserted. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <check.h>
@@ -148,6 +149,33 @@ START_TEST(test_kernel_decompresses_and_starts_on_the_vmi_rom)
 }
 END_TEST
 
+/* The tty on ttyS0 transmits on the UART's THR-empty interrupt: without it /init's output
+ * stalls after 16 bytes ("init: hello from") and the kernel never gets further. */
+START_TEST(test_init_runs_its_checks_over_the_interrupt_driven_serial_port)
+{
+    machine_config cfg;
+    machine_config_defaults(&cfg);
+    cfg.cmdline = "console=ttyS0";
+    cfg.initrd = initramfs;
+    cfg.snap_every = 0;
+    cfg.max_insns = 400000000;
+    static tu_machine t;
+    vm_error err = {0};
+    ck_assert_msg(tu_boot_and_run(&t, &cfg, bzimage, &err), "%s", err.msg);
+    static const char *const want[] = {
+        "serial8250: ttyS0 at I/O 0x3f8 (irq = 4) is a 16550A", /* probed as a 16550A */
+        "init: hello from userspace", /* past the first 16 bytes */
+        "init: fork+waitpid ok",
+        "XT-PIC-XT        serial", /* /proc/interrupts: IRQ 4 taken */
+        "VMI-LINUX-OK",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(strstr(t.serial, want[i]), "serial lacks '%s'; it ends:\n%s", want[i],
+                      t.serial + (t.serial_len > 1500 ? t.serial_len - 1500 : 0));
+    machine_free(&t.m);
+}
+END_TEST
+
 static Suite *linux_guest_suite(void)
 {
     Suite *s = suite_create("linux_guest");
@@ -163,6 +191,7 @@ static Suite *linux_guest_suite(void)
     tcase_set_timeout(run, 240);
     tcase_add_test(run, test_machine_enters_the_kernel_with_esi_cs_and_ds_set);
     tcase_add_test(run, test_kernel_decompresses_and_starts_on_the_vmi_rom);
+    tcase_add_test(run, test_init_runs_its_checks_over_the_interrupt_driven_serial_port);
     suite_add_tcase(s, run);
     return s;
 }
