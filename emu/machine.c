@@ -190,11 +190,12 @@ static uint32_t on_port_in(void *ctx, uint16_t port, int size)
 }
 
 /* Ports whose writes can change when the next interrupt arrives or whether a pending one gets
- * through: the PICs, the PIT and its gate (0x61), the UART (a THR write raises THR empty). */
+ * through: the PICs, the PIT and its gate (0x61). (COM1 asks for itself, only when a write
+ * raises its line: polled output then costs no stop per byte.) */
 static bool port_affects_interrupts(uint16_t port)
 {
     return (port >= 0x20 && port <= 0x21) || (port >= 0xA0 && port <= 0xA1) || (port >= 0x40 && port <= 0x43) ||
-           port == 0x61 || (port >= UART_COM1 && port < UART_COM1 + 8);
+           port == 0x61;
 }
 
 static void on_port_out(void *ctx, uint16_t port, int size, uint32_t value)
@@ -267,7 +268,10 @@ static void com1_write(void *opaque, uint16_t offset, int size, uint32_t value)
     (void)size;
     machine *m = opaque;
     irq_line l = com1_irq(m);
+    bool was_raised = m->com1.irq_level;
     int tx = uart_write(&m->com1, &l, offset, value);
+    if (!was_raised && m->com1.irq_level)
+        vcpu_request_replan(m->cpu); /* a rising line latches IRQ 4: deliver it at the next block */
     if (tx != UART_NO_TX && m->serial_out)
         m->serial_out(m->serial_ctx, (uint8_t)tx);
 }
