@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATE_SER_VERSION 2u /* 2: the 16550A UART's FIFO, interrupt and modem state */
+#define STATE_SER_VERSION 3u /* 3: the 16550A UART's FIFO and interrupt state; 2: devices in table order */
 #define STATE_SER_CHUNK 512u /* a multiple of 8: whole words reach the hash */
 
 typedef struct state_writer {

@@ -149,15 +149,9 @@ static uint8_t rx_pop(uart *u)
 
 void uart_reset(uart *u, const irq_line *irq)
 {
-    uart keep = *u;
     uart_init(u);
-    memcpy(u->input, keep.input, sizeof u->input);
-    u->in_head = keep.in_head;
-    u->in_count = keep.in_count;
-    u->tx_bytes = keep.tx_bytes;
-    u->irq_level = keep.irq_level;
-    rx_refill(u);
-    update_irq(u, irq);
+    if (irq)
+        irq_set_level(irq, 0); /* the old level is not read: a reset owes nothing to the past */
 }
 
 size_t uart_push_input(uart *u, const irq_line *irq, const uint8_t *data, size_t len)

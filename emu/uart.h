@@ -75,8 +75,7 @@ typedef struct uart {
 
 /* Power-on state: registers as the BIOS leaves them (9600 baud), empty FIFO and wire. */
 void uart_init(uart *u);
-/* A machine reset: registers and FIFOs back to power-on, the line lowered; the bytes waiting
- * on the wire and the transmit count stay. */
+/* A machine reset (a reboot too): everything as at power-on, the line driven low. Bytes the guest had not read are dropped, as a powered-down UART drops them. */
 void uart_reset(uart *u, const irq_line *irq);
 /* Queue received bytes on the wire; returns how many fit. */
 size_t uart_push_input(uart *u, const irq_line *irq, const uint8_t *data, size_t len);
