@@ -45,13 +45,9 @@ void machine_serial_input(machine *m, const uint8_t *bytes, size_t n)
     }
 }
 
-/* Every power-on, reboots too: the chip as at power-on, its line lowered (the PIC was reset
- * with it). Input the guest had not read is lost with the FIFO and the wire. */
-static void reset(machine *m)
-{
-    irq_line l = com1_irq(m);
-    uart_reset(&m->com1, &l);
-}
+/* Every power-on, reboots too: the chip as at power-on, input the guest had not read dropped.
+ * Its line is low, as the PIC, reset by the same power-on, has all its inputs. */
+static void reset(machine *m) { uart_init(&m->com1); }
 
 static void serialise(const machine *m, state_writer *w) { uart_serialise(&m->com1, w); }
 

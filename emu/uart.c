@@ -147,13 +147,6 @@ static uint8_t rx_pop(uart *u)
     return b;
 }
 
-void uart_reset(uart *u, const irq_line *irq)
-{
-    uart_init(u);
-    if (irq)
-        irq_set_level(irq, 0); /* the old level is not read: a reset owes nothing to the past */
-}
-
 size_t uart_push_input(uart *u, const irq_line *irq, const uint8_t *data, size_t len)
 {
     size_t n = 0;

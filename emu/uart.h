@@ -73,10 +73,9 @@ typedef struct uart {
     uint64_t tx_bytes;
 } uart;
 
-/* Power-on state: registers as the BIOS leaves them (9600 baud), empty FIFO and wire. */
+/* Power-on state: registers as the BIOS leaves them (9600 baud), empty FIFO and wire, the line
+ * low. */
 void uart_init(uart *u);
-/* A machine reset (a reboot too): everything as at power-on, the line driven low. Bytes the guest had not read are dropped, as a powered-down UART drops them. */
-void uart_reset(uart *u, const irq_line *irq);
 /* Queue received bytes on the wire; returns how many fit. */
 size_t uart_push_input(uart *u, const irq_line *irq, const uint8_t *data, size_t len);
 uint32_t uart_read(uart *u, const irq_line *irq, uint16_t offset);

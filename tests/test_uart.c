@@ -329,20 +329,6 @@ START_TEST(test_mcr_keeps_only_bits_0_to_4)
 }
 END_TEST
 
-START_TEST(test_reset_returns_to_power_on_and_lowers_the_line)
-{
-    out2_on();
-    wr(UART_IER, 0x02);
-    push("abc");
-    ck_assert_int_eq(level, 1);
-    uart_reset(&u, &line);
-    ck_assert_int_eq(level, 0);
-    ck_assert_uint_eq(rd(UART_IER), 0);
-    ck_assert_uint_eq(rd(UART_MCR), 0);
-    ck_assert_uint_eq(rd(UART_LSR), 0x60); /* unread input went with the power */
-}
-END_TEST
-
 /* In a machine: COM1's interrupts arrive through the master PIC's input 4 (vector 0x24 here). */
 static machine m;
 
@@ -400,7 +386,6 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_ier_keeps_only_its_four_enable_bits);
     tcase_add_test(tc, test_the_scratch_register_keeps_its_value);
     tcase_add_test(tc, test_mcr_keeps_only_bits_0_to_4);
-    tcase_add_test(tc, test_reset_returns_to_power_on_and_lowers_the_line);
     suite_add_tcase(s, tc);
     TCase *tm = tcase_create("machine");
     tcase_add_checked_fixture(tm, NULL, machine_teardown);
