@@ -3,11 +3,11 @@
  * tree). Without it the suite reports SKIPPED (exit 77, ctest's SKIP_RETURN_CODE) instead of
  * passing. Checks the boot_params the loader builds for it, the CPU state it is entered in,
  * and that the kernel decompresses itself and starts: its banner, the VMI ROM found, the
- * command line and the initramfs unpacked; that it finds PCI and the keyboard controller, moves
- * the VMI timer to the local APIC; and
- * that every port it touches that no vmiemu device answers is one expected (a probe of
- * hardware a PC may lack). How far the boot gets belongs to the device work, so the end of the
- * run is not asserted. */
+ * command line and the initramfs unpacked; that it finds PCI, the keyboard controller and ACPI,
+ * moves the VMI timer to the local APIC, runs /init's checks to VMI-LINUX-OK over the
+ * interrupt-driven serial port and powers off through ACPI; that every port it touches that
+ * no vmiemu device answers is one expected (a probe of hardware a PC may lack); and that its
+ * restart ends the run as a reboot. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <check.h>
@@ -152,34 +152,6 @@ START_TEST(test_kernel_decompresses_and_starts_on_the_vmi_rom)
 }
 END_TEST
 
-/* With the firmware's ACPI tables the kernel enables its interpreter, finds \_S5, and its
- * power-off (acpi_power_off: SLP_TYP|SLP_EN to PM1a_CNT) ends the run with the shutdown status,
- * without one ACPI error or warning on the way. The only ACPI warning this kernel prints,
- * "Failed to create genetlink family", comes from its configuration (no CONFIG_NET). */
-START_TEST(test_kernel_finds_acpi_and_powers_off_through_it)
-{
-    machine_config cfg;
-    machine_config_defaults(&cfg);
-    cfg.cmdline = CMDLINE;
-    cfg.initrd = initramfs;
-    cfg.snap_every = 0;
-    cfg.max_insns = 3000000000u;
-    static tu_machine t;
-    vm_error err = {0};
-    ck_assert_msg(tu_boot_and_run(&t, &cfg, bzimage, &err), "%s", err.msg);
-    static const char *const want[] = {"ACPI: RSDP 000e0000", "ACPI: FACP", "ACPI: DSDT", "ACPI: PM-Timer IO Port: 0x608",
-                                       "ACPI: Interpreter enabled", "ACPI: (supports S0 S5)",
-                                       "ACPI: Preparing to enter system sleep state S5"};
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
-        ck_assert_msg(strstr(t.serial, want[i]), "serial lacks '%s'", want[i]);
-    static const char *const never[] = {"Interpreter disabled", "ACPI Error", "ACPI Warning", "ACPI Exception",
-                                        "PM-Timer running at invalid rate", "PM-Timer had", "PM-Timer failed"};
-    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
-        ck_assert_msg(!strstr(t.serial, never[i]), "serial has '%s'", never[i]);
-    ck_assert_int_eq(t.m.end, END_SHUTDOWN);
-    machine_free(&t.m);
-}
-END_TEST
 
 
 /* The whole boot, once for the tests below (Check runs an unchecked fixture in its parent):
@@ -303,6 +275,41 @@ START_TEST(test_linux_restart_resets_through_the_keyboard_controller)
 }
 END_TEST
 
+/* With the firmware's ACPI tables the kernel enables its interpreter, finds \_S5, and its
+ * power-off (acpi_power_off: SLP_TYP|SLP_EN to PM1a_CNT) ends the run with the shutdown status,
+ * without one ACPI error or warning on the way. The only ACPI warning this kernel prints,
+ * "Failed to create genetlink family", comes from its configuration (no CONFIG_NET). */
+START_TEST(test_kernel_finds_acpi_and_powers_off_through_it)
+{
+    static const char *const want[] = {"ACPI: RSDP 000e0000", "ACPI: FACP", "ACPI: DSDT", "ACPI: PM-Timer IO Port: 0x608",
+                                       "ACPI: Interpreter enabled", "ACPI: (supports S0 S5)",
+                                       "ACPI: Preparing to enter system sleep state S5"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(strstr(full->serial, want[i]), "serial lacks '%s'", want[i]);
+    static const char *const never[] = {"Interpreter disabled", "ACPI Error", "ACPI Warning", "ACPI Exception",
+                                        "PM-Timer running at invalid rate", "PM-Timer had", "PM-Timer failed"};
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+        ck_assert_msg(!strstr(full->serial, never[i]), "serial has '%s'", never[i]);
+    ck_assert_msg(full->m.end == END_SHUTDOWN, "ended %s: %s", machine_end_name(full->m.end), full->m.end_message);
+}
+END_TEST
+
+/* The tty on ttyS0 transmits on the UART's THR-empty interrupt: without it /init's output
+ * stalls after 16 bytes ("init: hello from") and the kernel never gets further. */
+START_TEST(test_init_runs_its_checks_over_the_interrupt_driven_serial_port)
+{
+    static const char *const want[] = {
+        "serial8250: ttyS0 at I/O 0x3f8 (irq = 4) is a 16550A", /* probed as a 16550A */
+        "init: hello from userspace", /* past the first 16 bytes */
+        "init: fork+waitpid ok",
+        "XT-PIC-XT        serial", /* /proc/interrupts: IRQ 4 taken */
+        "VMI-LINUX-OK",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(strstr(full->serial, want[i]), "serial lacks '%s'; it ends:\n%s", want[i], tail());
+}
+END_TEST
+
 static const vm_event *vmi_event(const evlog *log, size_t i, uint16_t num)
 {
     const vm_event *ev = tu_event(log, i);
@@ -366,7 +373,6 @@ static Suite *linux_guest_suite(void)
     tcase_set_timeout(run, 240);
     tcase_add_test(run, test_machine_enters_the_kernel_with_esi_cs_and_ds_set);
     tcase_add_test(run, test_kernel_decompresses_and_starts_on_the_vmi_rom);
-    tcase_add_test(run, test_kernel_finds_acpi_and_powers_off_through_it);
     tcase_add_test(run, test_linux_restart_resets_through_the_keyboard_controller);
     suite_add_tcase(s, run);
     TCase *boot = tcase_create("boot");
@@ -376,6 +382,8 @@ static Suite *linux_guest_suite(void)
     tcase_add_test(boot, test_linux_finds_the_keyboard_controller_and_its_keyboard);
     tcase_add_test(boot, test_linux_boot_touches_no_unknown_port_it_should_not);
     tcase_add_test(boot, test_kernel_moves_the_vmi_alarm_to_the_local_apic_timer);
+    tcase_add_test(boot, test_kernel_finds_acpi_and_powers_off_through_it);
+    tcase_add_test(boot, test_init_runs_its_checks_over_the_interrupt_driven_serial_port);
     suite_add_tcase(s, boot);
     return s;
 }
