@@ -332,7 +332,7 @@ START_TEST(test_kernel_moves_the_vmi_alarm_to_the_local_apic_timer)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(!strstr(full->serial, bad[i]), "serial has '%s'", bad[i]);
     const evlog *log = &full->m.log;
-    size_t n = evlog_count(log), lvtt = 0, wired = 0, apic_ticks = 0, irq0_after = 0, eois = 0;
+    size_t n = evlog_count(log), lvtt = 0, wired = 0, apic_ticks = 0, irq0_before = 0, irq0_after = 0, eois = 0;
     bool on_irq0 = false, cancelled = false;
     for (size_t i = 0; i < n; i++) {
         const vm_event *ev = tu_event(log, i), *c;
@@ -344,6 +344,8 @@ START_TEST(test_kernel_moves_the_vmi_alarm_to_the_local_apic_timer)
             lvtt = i;
         if (lvtt && !wired && (c = vmi_event(log, i, VMI_CALL_SetAlarm)) && (c->args[0] & 0x10000))
             wired = i;
+        if (on_irq0 && !lvtt && ev->kind == EV_EXCEPTION && (ev->args[2] & 4) && ev->num == 0x30)
+            irq0_before++; /* SetAlarm's expiry is now, while the parked PIT holds IRQ 0 high */
         if (wired && ev->kind == EV_EXCEPTION && (ev->args[2] & 4)) { /* external interrupts */
             apic_ticks += ev->num == 0x41;
             irq0_after += ev->num == 0x30;
@@ -352,6 +354,7 @@ START_TEST(test_kernel_moves_the_vmi_alarm_to_the_local_apic_timer)
             eois++;
     }
     ck_assert_msg(on_irq0 && cancelled && lvtt, "no SetAlarm on IRQ 0, CancelAlarm, APICWrite(LVTT, 0x41)");
+    ck_assert_msg(irq0_before >= 1, "the IRQ 0 alarm (expiry: now) never ticked before the switch");
     ck_assert_msg(wired, "no SetAlarm wired to the LVTT after the LVTT write");
     ck_assert_uint_ge(apic_ticks, 2);
     ck_assert_uint_eq(irq0_after, 0);
