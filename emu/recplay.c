@@ -168,6 +168,18 @@ static void call_differences(const rec_entry *e, const vm_event *ev, const uint8
             n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", fields[i].name);
 }
 
+static bool is_stop_point(const rec_entry *e);
+
+/* The run was planned while a call was the next entry, so without a bound from the record: if
+ * an input or the recording's stop comes next, the machine must plan again to stop exactly at
+ * its instruction count (a long stretch without timer events or snapshots would run past it). */
+static void replan_if_input_next(machine *m)
+{
+    rec_entry *e;
+    if (peek(m, &e) && (e->kind == REC_INPUT || is_stop_point(e)))
+        vcpu_request_replan(m->cpu);
+}
+
 static void check_call(machine *m, const vm_event *ev)
 {
     recplay *rp = m->recplay;
@@ -189,6 +201,7 @@ static void check_call(machine *m, const vm_event *ev)
     if (e->icount == ev->icount && e->len == len && memcmp(e->payload, mine, len) == 0) {
         rp->checked++;
         rp->calls++;
+        replan_if_input_next(m);
         return;
     }
     describe_call(&want, rp->calls, expected, sizeof expected);
