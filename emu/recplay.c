@@ -468,18 +468,20 @@ static void header_differences(const rec_header *rec, const rec_header *mine, co
         snprintf(b, sizeof b, "'%s'", mine->cmdline);
         add_difference(buf, len, "command line (--append)", a, b);
     }
+#define FIELD(f) offsetof(rec_header, f), sizeof(((rec_header *)0)->f)
     static const struct {
         const char *what;
         size_t at, size;
     } numbers[] = {
-        {"RAM in MiB (-m)", offsetof(rec_header, ram_mib), 4},
-        {"cpu MHz (--cpu-mhz)", offsetof(rec_header, cpu_mhz), 4},
-        {"epoch (--epoch)", offsetof(rec_header, epoch), 8},
-        {"instruction limit (--max-insns, 0 = none)", offsetof(rec_header, max_insns), 8},
-        {"VMI ROM (1 = on, 0 = --no-rom)", offsetof(rec_header, rom_enabled), 1},
-        {"--reboot-restarts (1 = on)", offsetof(rec_header, reboot_restarts), 1},
-        {"snapshot interval (--snap-every)", offsetof(rec_header, snap_every), 8},
+        {"RAM in MiB (-m)", FIELD(ram_mib)},
+        {"cpu MHz (--cpu-mhz)", FIELD(cpu_mhz)},
+        {"epoch (--epoch)", FIELD(epoch)},
+        {"instruction limit (--max-insns, 0 = none)", FIELD(max_insns)},
+        {"VMI ROM (1 = on, 0 = --no-rom)", FIELD(rom_enabled)},
+        {"--reboot-restarts (1 = on)", FIELD(reboot_restarts)},
+        {"snapshot interval (--snap-every)", FIELD(snap_every)},
     };
+#undef FIELD
     for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
         uint64_t r = header_field(rec, numbers[i].at, numbers[i].size);
         uint64_t me = header_field(mine, numbers[i].at, numbers[i].size);
