@@ -305,7 +305,8 @@ START_TEST(test_goto_call_and_reverse_continue_land_where_a_straight_run_stands_
     /* reverse-continue from call `late` with a break on a kind of call the host performs: the
      * last call of that kind before `late`. (A native slot's event is logged after the slot
      * ran, at the count after it, while its breakpoint stops at the slot's entry.) */
-    static const char *const host_calls[] = {"GetCycleCounter", "UpdateKernelStack", "SetLazyMode", "WriteIDTEntry"};
+    static const char *const host_calls[] = {"GetCycleCounter", "UpdateKernelStack", "SetLazyMode", "WriteIDTEntry",
+                                             "GetRelocationInfo"}; /* the last: all at Init */
     const char *kind = NULL;
     size_t back = 0;
     for (size_t k = 0; k < sizeof host_calls / sizeof host_calls[0] && !kind; k++)
