@@ -134,49 +134,14 @@ bool machine_deliver(machine *m, const vcpu_event *ev)
     return false;
 }
 
-static uint32_t exitport_read(void *opaque, uint16_t offset, int size)
-{
-    (void)opaque;
-    (void)offset;
-    (void)size;
-    return 0xFFFFFFFFu;
-}
-
-/* QEMU's isa-debug-exit: the process exits with (value << 1) | 1. */
-static void exitport_write(void *opaque, uint16_t offset, int size, uint32_t value)
-{
-    (void)offset;
-    machine *m = opaque;
-    uint32_t v = size == 1 ? (value & 0xFF) : size == 2 ? (value & 0xFFFF) : value;
-    m->exit_value = v;
-    machine_end_run(m, END_EXIT_PORT, "guest wrote 0x%x to the exit port", v);
-}
-
-/* Port 0x80 (POST codes, the classic I/O delay) is known and ignored. */
-static uint32_t post_read(void *opaque, uint16_t offset, int size)
-{
-    (void)opaque;
-    (void)offset;
-    (void)size;
-    return 0xFF;
-}
-
-static void post_write(void *opaque, uint16_t offset, int size, uint32_t value)
-{
-    (void)opaque;
-    (void)offset;
-    (void)size;
-    (void)value;
-}
-
 static uint32_t size_mask(int size) { return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1; }
 
 static uint32_t on_port_in(void *ctx, uint16_t port, int size)
 {
     machine *m = ctx;
-    const io_range *r = iobus_find(&m->io, port);
+    const device_ports *r = device_find_port(port, NULL);
     if (r)
-        return r->read(r->opaque, (uint16_t)(port - r->base), size) & size_mask(size);
+        return r->read(m, port, size) & size_mask(size);
     vm_event ev = {0};
     ev.kind = EV_PORT_IN;
     ev.num = port;
@@ -189,21 +154,13 @@ static uint32_t on_port_in(void *ctx, uint16_t port, int size)
     return size_mask(size);
 }
 
-/* Ports whose writes can change when the next interrupt arrives or whether a pending one gets
- * through: the PICs, the PIT and its gate (0x61), the UART's interrupt registers. */
-static bool port_affects_interrupts(uint16_t port)
-{
-    return (port >= 0x20 && port <= 0x21) || (port >= 0xA0 && port <= 0xA1) || (port >= 0x40 && port <= 0x43) ||
-           port == 0x61 || (port >= 0x3F9 && port <= 0x3FC);
-}
-
 static void on_port_out(void *ctx, uint16_t port, int size, uint32_t value)
 {
     machine *m = ctx;
-    const io_range *r = iobus_find(&m->io, port);
+    const device_ports *r = device_find_port(port, NULL);
     if (r) {
-        r->write(r->opaque, (uint16_t)(port - r->base), size, value & size_mask(size));
-        if (port_affects_interrupts(port))
+        r->write(m, port, size, value & size_mask(size));
+        if (r->affects_interrupts)
             vcpu_request_replan(m->cpu); /* re-plan the next event, as the ROM's timer calls do */
         return;
     }
@@ -249,95 +206,28 @@ void machine_set_serial_out(machine *m, uart_tx_fn tx, void *ctx)
     m->serial_ctx = ctx;
 }
 
-/* COM1 and the CMOS clock are plain data: the machine gives them the time and takes their
- * output. */
-static uint32_t com1_read(void *opaque, uint16_t offset, int size)
+/* Every device as a power-on leaves it (emu/device.h); what survives a reboot has no reset. */
+static void reset_devices(machine *m)
 {
-    (void)size;
-    return uart_read(&((machine *)opaque)->com1, offset);
-}
-
-static void com1_write(void *opaque, uint16_t offset, int size, uint32_t value)
-{
-    (void)size;
-    machine *m = opaque;
-    int tx = uart_write(&m->com1, offset, value);
-    if (tx != UART_NO_TX && m->serial_out)
-        m->serial_out(m->serial_ctx, (uint8_t)tx);
-}
-
-/* The PIT's channel 0 drives the master PIC's input 0. */
-static irq_line pit_irq0(machine *m) { return pic_irq_line(&m->pic, 0); }
-
-static uint32_t pit_port_read(void *opaque, uint16_t offset, int size)
-{
-    (void)size;
-    machine *m = opaque;
-    irq_line l = pit_irq0(m);
-    return pit_read(&m->pit, &l, machine_cycles(m), offset);
-}
-
-static void pit_port_write(void *opaque, uint16_t offset, int size, uint32_t value)
-{
-    (void)size;
-    machine *m = opaque;
-    irq_line l = pit_irq0(m);
-    pit_write(&m->pit, &l, machine_cycles(m), offset, value);
-}
-
-static uint32_t speaker_read(void *opaque, uint16_t offset, int size)
-{
-    (void)offset, (void)size;
-    machine *m = opaque;
-    irq_line l = pit_irq0(m);
-    return pit_speaker_read(&m->pit, &l, machine_cycles(m));
-}
-
-static void speaker_write(void *opaque, uint16_t offset, int size, uint32_t value)
-{
-    (void)offset, (void)size;
-    machine *m = opaque;
-    irq_line l = pit_irq0(m);
-    pit_speaker_write(&m->pit, &l, machine_cycles(m), value);
-}
-
-static uint32_t rtc_read(void *opaque, uint16_t offset, int size)
-{
-    (void)size;
-    machine *m = opaque;
-    return cmos_read(&m->rtc, machine_wall_ns(m), offset);
-}
-
-static void rtc_write(void *opaque, uint16_t offset, int size, uint32_t value)
-{
-    (void)size;
-    cmos_write(&((machine *)opaque)->rtc, offset, value);
-}
-
-/* Timers and interrupt controllers as a PC leaves them at power-on. */
-static void reset_timers(machine *m)
-{
-    pic_init(&m->pic);
-    pit_init(&m->pit, machine_cycle_hz(m));
-    apic_init(&m->lapic, 0, machine_cycle_hz(m));
-    alarms_init(&m->alarms);
+    for (size_t i = 0; i < machine_device_count; i++)
+        if (machine_devices[i]->reset)
+            machine_devices[i]->reset(m);
     m->halt_requested = false;
     m->step_shadow = false;
 }
 
 static bool setup_devices(machine *m, vm_error *err)
 {
-    memset(&m->io, 0, sizeof m->io);
-    cmos_init(&m->rtc);
-    reset_timers(m);
-    if (!pic_register(&m->pic, &m->io) || !iobus_register(&m->io, PIT_PORT, 4, m, pit_port_read, pit_port_write) ||
-        !iobus_register(&m->io, PIT_SPEAKER_PORT, 1, m, speaker_read, speaker_write))
-        return vm_fail(err, VM_EINVAL, "too many I/O port ranges");
-    if (!iobus_register(&m->io, UART_COM1, 8, m, com1_read, com1_write) ||
-        !iobus_register(&m->io, CMOS_PORT, 2, m, rtc_read, rtc_write) ||
-        !iobus_register(&m->io, MACHINE_EXIT_PORT, 4, m, exitport_read, exitport_write) ||
-        !iobus_register(&m->io, 0x80, 1, m, post_read, post_write))
-        return vm_fail(err, VM_EINVAL, "too many I/O port ranges");
+    char why[128];
+    if (!device_table_check(why, sizeof why))
+        return vm_fail(err, VM_EINVAL, "%s", why);
+    for (size_t i = 0; i < machine_device_count; i++) {
+        const device *d = machine_devices[i];
+        if (d->init)
+            d->init(m);
+        else if (d->reset)
+            d->reset(m);
+    }
     return true;
 }
 
@@ -370,7 +260,7 @@ static bool power_on(machine *m, vm_error *err)
         return false;
     machine_rom_reset(m);
     m->vmi_break_skip = UINT64_MAX;
-    reset_timers(m);
+    reset_devices(m);
     return vcpu_reset(m->cpu, &m->boot.cpu, err);
 }
 
@@ -380,7 +270,6 @@ bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path
     m->cfg = *cfg;
     evlog_init(&m->log);
     evlog_set_mem_limit(&m->log, (size_t)cfg->log_mem_mib << 20);
-    uart_init(&m->com1);
     if (cfg->cpu_mhz == 0)
         return vm_fail(err, VM_EINVAL, "the cycle frequency must be at least 1 MHz");
     m->kernel_path = strdup(kernel_path);
@@ -519,22 +408,6 @@ static void settle_watch(machine *m)
         machine_end_run(m, END_ERROR, "cannot stop exactly at the watched write: %s", err.msg);
     m->watch = hit;
     m->watch_hit = true;
-}
-
-void machine_serial_input(machine *m, const uint8_t *bytes, size_t n)
-{
-    for (size_t done = 0; done < n;) {
-        size_t k = n - done < 16 ? n - done : 16;
-        vm_event ev = {0};
-        ev.kind = EV_INPUT;
-        ev.num = (uint16_t)k;
-        ev.icount = machine_insns(m);
-        ev.eip = vcpu_get(m->cpu, CPU_EIP);
-        memcpy(ev.args, bytes + done, k);
-        uart_push_input(&m->com1, bytes + done, k);
-        machine_log(m, &ev);
-        done += k;
-    }
 }
 
 /* Inputs due now: the record's during a replay, else the host's at its polling points. */

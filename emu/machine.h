@@ -11,8 +11,8 @@
 #include "emu/apic.h"
 #include "emu/boot.h"
 #include "emu/cmos.h"
+#include "emu/device.h"
 #include "emu/evlog.h"
-#include "emu/iobus.h"
 #include "emu/loader.h"
 #include "emu/pic.h"
 #include "emu/pit.h"
@@ -66,11 +66,14 @@ typedef enum machine_end {
 typedef size_t (*machine_input_fn)(void *ctx, uint8_t *buf, size_t max);
 #define MACHINE_INPUT_EVERY 1000000u /* instructions between polls of the host input */
 
-/* One stretch of open bus above RAM (machine_mmio.c): where it starts, for the log. */
-typedef struct machine_open_bus {
+/* One stretch of physical memory above RAM (machine_mmio.c): a device's MMIO range, or open
+ * bus (dev NULL); where it starts, for the log. */
+typedef struct machine_mmio_slot {
     struct machine *m;
+    const device_mmio *dev;
     uint64_t base;
-} machine_open_bus;
+} machine_mmio_slot;
+#define MACHINE_MMIO_SLOTS 9 /* up to 4 device ranges and the open bus around them */
 
 /* Everything of the machine that is not in Unicorn and changes while it runs: devices, clock,
  * the ROM's own state. Plain data without pointers: a snapshot copies it with one assignment
@@ -105,7 +108,6 @@ typedef struct machine {
 
     physmem mem;
     cpu *cpu;
-    iobus io;
     /* The state as one value (m->state) and its fields by name (m->pic, m->rom, ...): the same
      * members twice over one storage, so code names a device directly and a snapshot copies
      * all of them at once. emu/machine.c checks that the two layouts agree. */
@@ -125,7 +127,7 @@ typedef struct machine {
     struct timeline *timeline; /* snapshots (emu/snapshot.c); NULL when off */
     struct recplay *recplay;   /* recording or replay (emu/recplay.c); NULL when neither */
     dirty_map dirty;
-    machine_open_bus open_bus[2]; /* below and above the local APIC page */
+    machine_mmio_slot mmio[MACHINE_MMIO_SLOTS]; /* above RAM, as mapped (machine_mmio.c) */
     uint64_t pause_at;         /* machine_run_until's stop point */
     bool break_hit;            /* the last run stopped before a breakpoint address or VMI call */
     bool vmi_breaks[MACHINE_VMI_BREAKS]; /* stop before these VMI calls (event numbers) */
@@ -181,15 +183,16 @@ void machine_cpuid(machine *m, uint32_t regs[4]);
  * output then repeats what was already shown. */
 static inline bool machine_replaying_past(machine *m) { return machine_insns(m) < m->furthest; }
 
-/* Serial input arrives now (from the host or a replayed record): queue it, log it, record it. */
+/* Serial input arrives now (from the host or a replayed record): queue it at COM1 and log it
+ * (emu/dev_com1.c). */
 void machine_serial_input(machine *m, const uint8_t *bytes, size_t n);
 
-/* Map what lies above RAM: the local APIC page and an open bus (machine_mmio.c). */
+/* Map what lies above RAM: the devices' MMIO ranges and an open bus (machine_mmio.c). */
 VM_MUST_CHECK bool machine_map_high_memory(machine *m, vm_error *err);
 
-/* The cycle count of the next timer event (alarm, PIT, APIC timer), UINT64_MAX if none. */
+/* The cycle count of the next timed event of any device, UINT64_MAX if none. */
 uint64_t machine_next_event(machine *m);
-/* Bring every timer up to the current cycle count, raising the interrupts that are due. */
+/* Bring every device up to the current cycle count, raising the interrupts that are due. */
 void machine_fire_due(machine *m);
 /* Deliver a pending external interrupt if the CPU can take one now; otherwise arrange to stop
  * when it can. */

@@ -1,9 +1,8 @@
-/* Physical addresses above RAM: the local APIC's page at 0xFEE00000 and, everywhere else, an
- * open bus as on a PC (reads all ones, writes go nowhere), each access logged. */
+/* Physical addresses above RAM: the devices' MMIO ranges (emu/device.h; the local APIC's page)
+ * and, everywhere else, an open bus as on a PC (reads all ones, writes go nowhere), each access
+ * logged. */
 #include "emu/machine.h"
 
-#define APIC_BASE 0xFEE00000ull
-#define APIC_SIZE 0x1000ull
 #define TOP (1ull << 32)
 
 static void log_access(machine *m, uint64_t addr, int access)
@@ -17,49 +16,53 @@ static void log_access(machine *m, uint64_t addr, int access)
     machine_log(m, &ev);
 }
 
-static uint32_t bus_read(void *opaque, uint64_t offset, unsigned size)
+static uint32_t slot_read(void *opaque, uint64_t offset, unsigned size)
 {
-    machine_open_bus *b = opaque;
-    log_access(b->m, b->base + offset, 'r');
+    machine_mmio_slot *s = opaque;
+    if (s->dev)
+        return s->dev->read(s->m, offset, size);
+    log_access(s->m, s->base + offset, 'r');
     return size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
 }
 
-static void bus_write(void *opaque, uint64_t offset, unsigned size, uint32_t value)
+static void slot_write(void *opaque, uint64_t offset, unsigned size, uint32_t value)
 {
-    (void)size;
-    (void)value;
-    machine_open_bus *b = opaque;
-    log_access(b->m, b->base + offset, 'w');
+    machine_mmio_slot *s = opaque;
+    if (s->dev) {
+        s->dev->write(s->m, offset, size, value);
+        if (s->dev->affects_interrupts)
+            vcpu_request_replan(s->m->cpu);
+        return;
+    }
+    log_access(s->m, s->base + offset, 'w');
 }
 
-/* The APIC page: 32-bit registers at 16-byte offsets, as the native (non-VMI) path uses it. */
-static uint32_t apic_mmio_read(void *opaque, uint64_t offset, unsigned size)
+static bool map_slot(machine *m, int *n, uint64_t base, uint64_t size, const device_mmio *dev, vm_error *err)
 {
-    (void)size;
-    machine *m = opaque;
-    uint32_t v = 0;
-    if (!apic_read(&m->lapic, machine_cycles(m), (uint32_t)(offset & ~3ull), &v))
-        return 0;
-    return v >> (8 * (offset & 3));
-}
-
-static void apic_mmio_write(void *opaque, uint64_t offset, unsigned size, uint32_t value)
-{
-    (void)size;
-    machine *m = opaque;
-    if (offset & 3)
-        return; /* partial register writes are undefined on hardware; ignore them */
-    apic_write(&m->lapic, machine_cycles(m), (uint32_t)offset, value);
-    vcpu_request_replan(m->cpu); /* EOI or the timer may change what can be delivered */
+    if (size == 0)
+        return true;
+    if (*n == MACHINE_MMIO_SLOTS)
+        return vm_fail(err, VM_EINVAL, "too many MMIO ranges above RAM");
+    machine_mmio_slot *s = &m->mmio[(*n)++];
+    *s = (machine_mmio_slot){m, dev, base};
+    return vcpu_map_mmio(m->cpu, base, size, slot_read, slot_write, s, err);
 }
 
 bool machine_map_high_memory(machine *m, vm_error *err)
 {
-    m->open_bus[0] = (machine_open_bus){m, m->mem.size};
-    m->open_bus[1] = (machine_open_bus){m, APIC_BASE + APIC_SIZE};
-    return vcpu_map_mmio(m->cpu, m->open_bus[0].base, APIC_BASE - m->open_bus[0].base, bus_read, bus_write,
-                         &m->open_bus[0], err) &&
-           vcpu_map_mmio(m->cpu, APIC_BASE, APIC_SIZE, apic_mmio_read, apic_mmio_write, m, err) &&
-           vcpu_map_mmio(m->cpu, m->open_bus[1].base, TOP - m->open_bus[1].base, bus_read, bus_write,
-                         &m->open_bus[1], err);
+    int n = 0;
+    uint64_t at = m->mem.size; /* mapped up to here */
+    for (;;) {
+        const device_mmio *next = NULL; /* the lowest device range not yet mapped */
+        for (size_t i = 0; i < machine_device_count; i++) {
+            const device_mmio *r = &machine_devices[i]->mmio;
+            if (r->size && r->base >= at && (!next || r->base < next->base))
+                next = r;
+        }
+        if (!next)
+            return map_slot(m, &n, at, TOP - at, NULL, err);
+        if (!map_slot(m, &n, at, next->base - at, NULL, err) || !map_slot(m, &n, next->base, next->size, next, err))
+            return false;
+        at = next->base + next->size;
+    }
 }

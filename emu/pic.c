@@ -205,12 +205,6 @@ void pic_write(void *opaque, uint16_t offset, int size, uint32_t value)
     update_cascade(pair_of(c));
 }
 
-bool pic_register(pic *p, iobus *bus)
-{
-    return iobus_register(bus, PIC_MASTER_PORT, 2, &p->chip[PIC_MASTER], pic_read, pic_write) &&
-           iobus_register(bus, PIC_SLAVE_PORT, 2, &p->chip[PIC_SLAVE], pic_read, pic_write);
-}
-
 void pic_set_irq(pic *p, int irq, int level)
 {
     if (irq < 0 || irq > 15 || irq == PIC_CASCADE_IRQ)
@@ -222,6 +216,15 @@ void pic_set_irq(pic *p, int irq, int level)
 static void irq_line_set(void *opaque, int n, int level) { pic_set_irq(opaque, n, level); }
 
 irq_line pic_irq_line(pic *p, int irq) { return (irq_line){irq_line_set, p, irq}; }
+
+bool pic_irq_masked(const pic *p, int irq)
+{
+    if (irq < 0 || irq > 15)
+        return true;
+    if (irq < 8)
+        return (p->chip[PIC_MASTER].imr >> irq) & 1;
+    return ((p->chip[PIC_SLAVE].imr >> (irq - 8)) & 1) || ((p->chip[PIC_MASTER].imr >> PIC_CASCADE_IRQ) & 1);
+}
 
 bool pic_has_interrupt(const pic *p) { return chip_pending(&p->chip[PIC_MASTER]) >= 0; }
 

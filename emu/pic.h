@@ -11,16 +11,14 @@
  * buffered mode, MCS-80 vectors (8086 vectors are always used), ICW3 (the wiring is fixed:
  * the slave is on master input 2, unless the master is initialised in single mode).
  *
- * Plain data: a snapshot copies the struct. Wire it to the port bus with pic_register(), or
- * by hand: iobus_register(bus, 0x20, 2, &p->chip[PIC_MASTER], pic_read, pic_write) and
- * iobus_register(bus, 0xA0, 2, &p->chip[PIC_SLAVE], pic_read, pic_write). */
+ * Plain data: a snapshot copies the struct. The machine's ports reach it through emu/dev_pic.c
+ * (opaque = &p->chip[PIC_MASTER] for 0x20/0x21, &p->chip[PIC_SLAVE] for 0xA0/0xA1). */
 #ifndef VMIEMU_PIC_H
 #define VMIEMU_PIC_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "emu/iobus.h"
 #include "emu/state_ser.h"
 #include "emu/irq.h"
 #include "mmu/error.h"
@@ -62,15 +60,16 @@ void pic_init(pic *p);
 uint32_t pic_read(void *opaque, uint16_t offset, int size);
 void pic_write(void *opaque, uint16_t offset, int size, uint32_t value);
 
-/* Register both chips at 0x20 and 0xA0; false if the bus is full. */
-VM_MUST_CHECK bool pic_register(pic *p, iobus *bus);
-
 /* Set the level of ISA IRQ 0..15; a rising edge latches the request. IRQ 2 is the cascade
  * input and out-of-range numbers are ignored (ISA devices wired to "IRQ 2" use IRQ 9). */
 void pic_set_irq(pic *p, int irq, int level);
 
 /* An irq_line that drives pic_set_irq(p, irq, level). */
 irq_line pic_irq_line(pic *p, int irq);
+
+/* Is ISA IRQ `irq` masked on its way to the CPU (its chip's IMR bit; for 8..15 also the master's
+ * cascade input)? An edge there would not reach the CPU now. */
+bool pic_irq_masked(const pic *p, int irq);
 
 /* Is the master asserting INTR: a latched, unmasked request not blocked by one in service? */
 bool pic_has_interrupt(const pic *p);

@@ -26,7 +26,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "emu/iobus.h"
 #include "emu/state_ser.h"
 #include "emu/irq.h"
 #include "mmu/error.h"

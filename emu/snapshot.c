@@ -465,12 +465,9 @@ void snap_serialise_state(machine *m, state_writer *w)
         state_put_u32(w, e[i].flags);
         state_put_u64(w, e[i].page);
     }
-    uart_serialise(&m->com1, w);
-    cmos_serialise(&m->rtc, w);
-    pic_serialise(&m->pic, w);
-    pit_serialise(&m->pit, w);
-    apic_serialise(&m->lapic, w);
-    alarms_serialise(&m->alarms, w);
+    for (size_t i = 0; i < machine_device_count; i++)
+        if (machine_devices[i]->serialise)
+            machine_devices[i]->serialise(m, w);
     uint8_t rom[ROM_STATE_SER_MAX];
     state_put_bytes(w, rom, rom_state_serialise(&m->rom, rom));
 }

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "emu/cmos.h"
-#include "emu/iobus.h"
 #include "emu/uart.h"
 #include "support/suite_main.h"
 
@@ -126,25 +125,6 @@ START_TEST(test_civil_dates_across_leap_years)
 }
 END_TEST
 
-static uint32_t port_read(void *opaque, uint16_t offset, int size) { (void)opaque, (void)offset, (void)size; return 0; }
-static void port_write(void *opaque, uint16_t offset, int size, uint32_t v) { (void)opaque, (void)offset, (void)size, (void)v; }
-
-START_TEST(test_iobus_finds_ranges_and_refuses_overflow)
-{
-    iobus bus;
-    memset(&bus, 0, sizeof bus);
-    int dummy;
-    ck_assert(iobus_register(&bus, 0x3F8, 8, &dummy, port_read, port_write));
-    ck_assert_ptr_nonnull(iobus_find(&bus, 0x3FF));
-    ck_assert_ptr_null(iobus_find(&bus, 0x400));
-    ck_assert_ptr_null(iobus_find(&bus, 0x3F7));
-    ck_assert(!iobus_register(&bus, 0x10, 0, &dummy, port_read, port_write));
-    for (int i = 1; i < IOBUS_MAX_RANGES; i++)
-        ck_assert(iobus_register(&bus, (uint16_t)(0x1000 + i * 16), 16, &dummy, port_read, port_write));
-    ck_assert(!iobus_register(&bus, 0x9000, 1, &dummy, port_read, port_write));
-}
-END_TEST
-
 static Suite *devices_suite(void)
 {
     Suite *s = suite_create("devices");
@@ -156,7 +136,6 @@ static Suite *devices_suite(void)
     tcase_add_test(tc, test_cmos_reports_the_virtual_wall_clock_in_bcd);
     tcase_add_test(tc, test_cmos_binary_mode_when_the_guest_asks);
     tcase_add_test(tc, test_civil_dates_across_leap_years);
-    tcase_add_test(tc, test_iobus_finds_ranges_and_refuses_overflow);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,7 +2,6 @@
 #include <check.h>
 #include <string.h>
 
-#include "emu/iobus.h"
 #include "emu/pic.h"
 #include "support/suite_main.h"
 
@@ -355,21 +354,6 @@ START_TEST(test_irq_line_drives_the_pic)
 }
 END_TEST
 
-START_TEST(test_register_wires_both_chips_on_the_port_bus)
-{
-    iobus bus;
-    memset(&bus, 0, sizeof bus);
-    ck_assert(pic_register(&P, &bus));
-    const io_range *m = iobus_find(&bus, 0x21), *s = iobus_find(&bus, 0xA1);
-    ck_assert_ptr_nonnull(m);
-    ck_assert_ptr_nonnull(s);
-    s->write(s->opaque, (uint16_t)(0xA1 - s->base), 1, 0x5A);
-    ck_assert_uint_eq(in(0xA1), 0x5A);
-    ck_assert_uint_eq(m->read(m->opaque, (uint16_t)(0x21 - m->base), 1), 0x00);
-    ck_assert_ptr_null(iobus_find(&bus, 0xA2));
-}
-END_TEST
-
 static Suite *pic_suite(void)
 {
     Suite *s = suite_create("pic");
@@ -399,7 +383,6 @@ static Suite *pic_suite(void)
     tcase_add_test(tc, test_single_mode_skips_icw3_and_the_cascade);
     tcase_add_test(tc, test_cascade_and_out_of_range_irqs_are_ignored);
     tcase_add_test(tc, test_irq_line_drives_the_pic);
-    tcase_add_test(tc, test_register_wires_both_chips_on_the_port_bus);
     suite_add_tcase(s, tc);
     return s;
 }

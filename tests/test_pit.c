@@ -4,7 +4,6 @@
 #include <check.h>
 #include <string.h>
 
-#include "emu/iobus.h"
 #include "emu/pit.h"
 #include "support/suite_main.h"
 

@@ -58,12 +58,13 @@ static size_t serialise(const devs *d, uint8_t *out, uint64_t *digest)
 {
     state_writer w;
     state_writer_init(&w, out, OUT_MAX);
-    uart_serialise(&d->com1, &w);
-    cmos_serialise(&d->rtc, &w);
-    pic_serialise(&d->pic, &w);
+    /* in the order of the device table (emu/devices.c), as the machine's digest has them */
+    alarms_serialise(&d->alarms, &w);
     pit_serialise(&d->pit, &w);
     apic_serialise(&d->lapic, &w);
-    alarms_serialise(&d->alarms, &w);
+    pic_serialise(&d->pic, &w);
+    uart_serialise(&d->com1, &w);
+    cmos_serialise(&d->rtc, &w);
     uint8_t rom[ROM_STATE_SER_MAX];
     state_put_bytes(&w, rom, rom_state_serialise(&d->rom, rom));
     uint64_t h = state_writer_finish(&w);

@@ -1,0 +1,52 @@
+/* The local APIC as the machine's device: its page at 0xFEE00000 (32-bit registers at 16-byte
+ * offsets, as the native, non-VMI path uses it), its timer, and the interrupt controller the CPU
+ * asks first. */
+#include "emu/machine.h"
+
+#define APIC_BASE 0xFEE00000ull
+#define APIC_SIZE 0x1000ull
+
+static uint32_t mmio_read(machine *m, uint64_t offset, unsigned size)
+{
+    (void)size;
+    uint32_t v = 0;
+    if (!apic_read(&m->lapic, machine_cycles(m), (uint32_t)(offset & ~3ull), &v))
+        return 0;
+    return v >> (8 * (offset & 3));
+}
+
+static void mmio_write(machine *m, uint64_t offset, unsigned size, uint32_t value)
+{
+    (void)size;
+    if (offset & 3)
+        return; /* partial register writes are undefined on hardware; ignore them */
+    apic_write(&m->lapic, machine_cycles(m), (uint32_t)offset, value);
+}
+
+static void reset(machine *m) { apic_init(&m->lapic, 0, machine_cycle_hz(m)); }
+
+static uint64_t next_event(machine *m) { return apic_next_event(&m->lapic); }
+
+static void advance(machine *m, uint64_t now) { apic_advance(&m->lapic, now); }
+
+/* A running timer counts as able to wake the CPU, whatever its LVT mask. */
+static bool can_wake(machine *m) { return apic_next_event(&m->lapic) != UINT64_MAX; }
+
+static bool pending(const machine *m) { return apic_pending_vector(&m->lapic) >= 0; }
+
+static int acknowledge(machine *m) { return apic_acknowledge(&m->lapic); }
+
+static void serialise(const machine *m, state_writer *w) { apic_serialise(&m->lapic, w); }
+
+const device dev_lapic = {
+    .name = "lapic",
+    .reset = reset,
+    /* EOI or the timer may change what can be delivered */
+    .mmio = {APIC_BASE, APIC_SIZE, mmio_read, mmio_write, true},
+    .next_event = next_event,
+    .advance = advance,
+    .can_wake = can_wake,
+    .irq_pending = pending,
+    .irq_acknowledge = acknowledge,
+    .serialise = serialise,
+};
