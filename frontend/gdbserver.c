@@ -231,7 +231,7 @@ static const char *ending(gdbstub_state st)
     return "?";
 }
 
-static gdb_outcome serve(dbg *d, const char *spec, bool run_guest, vm_error *err)
+static gdb_outcome serve(dbg *d, const symtab *syms, const char *spec, bool run_guest, vm_error *err)
 {
     int lfd = listen_on(spec, err);
     if (lfd < 0)
@@ -253,6 +253,8 @@ static gdb_outcome serve(dbg *d, const char *spec, bool run_guest, vm_error *err
 
     server sv = {.fd = fd};
     sv.stub = gdbstub_new(d);
+    if (sv.stub)
+        gdbstub_set_symbols(sv.stub, syms);
     if (!sv.stub) {
         close(fd);
         vm_fail(err, VM_ENOMEM, "out of memory");
@@ -278,6 +280,12 @@ static gdb_outcome serve(dbg *d, const char *spec, bool run_guest, vm_error *err
     return interrupted ? GDB_INTERRUPTED : st == GDBSTUB_KILLED ? GDB_KILLED : GDB_DETACHED;
 }
 
-gdb_outcome gdb_serve(dbg *d, const char *spec, vm_error *err) { return serve(d, spec, false, err); }
+gdb_outcome gdb_serve(dbg *d, const symtab *syms, const char *spec, vm_error *err)
+{
+    return serve(d, syms, spec, false, err);
+}
 
-gdb_outcome gdb_serve_running(dbg *d, const char *spec, vm_error *err) { return serve(d, spec, true, err); }
+gdb_outcome gdb_serve_running(dbg *d, const symtab *syms, const char *spec, vm_error *err)
+{
+    return serve(d, syms, spec, true, err);
+}

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "emu/debug.h"
+#include "frontend/symbols.h"
 #include "mmu/error.h"
 
 #define GDBSERVER_SEND_TIMEOUT_MS 30000
@@ -33,12 +34,13 @@ typedef enum gdb_outcome {
 
 /* Serve one client with the guest stopped before its first instruction until the client has
  * connected (-S), until the client detaches, kills or goes away, or SIGINT arrives. The guest
- * is left as it is: what happens to it next is the caller's decision. */
-gdb_outcome gdb_serve(dbg *d, const char *spec, vm_error *err);
+ * is left as it is: what happens to it next is the caller's decision. syms (borrowed, may be
+ * NULL) is for the `monitor bt` command. */
+gdb_outcome gdb_serve(dbg *d, const symtab *syms, const char *spec, vm_error *err);
 
 /* The same, but the guest runs while no client is connected (--gdb without -S): a client that
  * connects finds it stopped wherever it was. If the guest ends first, that is the outcome. */
-gdb_outcome gdb_serve_running(dbg *d, const char *spec, vm_error *err);
+gdb_outcome gdb_serve_running(dbg *d, const symtab *syms, const char *spec, vm_error *err);
 
 /* Parse spec into a printable numeric host and a port (0..65535). Exposed for tests. */
 VM_MUST_CHECK bool gdb_parse_spec(const char *spec, char *host, unsigned hostlen, unsigned *port, vm_error *err);

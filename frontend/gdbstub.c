@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "frontend/exitcode.h"
+#include "frontend/unwind.h"
+#include "frontend/vmicall.h"
 
 #define MAX_MEM (GDBSTUB_PACKET_SIZE / 2 - 16) /* bytes one m or M packet moves */
 #define MAX_QUEUE (1u << 20)                   /* input held while the guest runs */
@@ -100,6 +102,7 @@ struct gdbstub {
     uint64_t slice;
 
     gdb_point points[DBG_MAX_POINTS];
+    const symtab *syms; /* for monitor bt; may be NULL */
     char stop[96]; /* the last stop reply, for `?` */
     char *xml;
     size_t xml_len;
@@ -255,6 +258,16 @@ static void send_packet(gdbstub *s, const char *data, size_t n)
 
 static void send_str(gdbstub *s, const char *str) { send_packet(s, str, strlen(str)); }
 
+/* Text for gdb's console, in an O packet (monitor output; what stopped the guest). */
+static void console(gdbstub *s, const char *text)
+{
+    s->reply_len = 0;
+    reply_fmt(s, "O");
+    reply_hex(s, (const uint8_t *)text, strlen(text));
+    send_packet(s, s->reply, s->reply_len);
+    s->reply_len = 0;
+}
+
 /* ---- Stop replies */
 
 static uint32_t reg(gdbstub *s, cpu_reg r) { return dbg_reg(s->d, r); }
@@ -317,7 +330,15 @@ static void stop_reply(gdbstub *s, dbg_stop st)
         s->crash_reported = false;
     }
     uint32_t eip = reg(s, CPU_EIP);
-    if (st == DBG_BREAKPOINT) {
+    const dbg_point *hit = s->d->last_hit;
+    if (st == DBG_BREAKPOINT && hit && hit->kind == DBG_VMI_BREAK) {
+        char text[96]; /* gdb knows nothing of it: say what stopped the guest */
+        snprintf(text, sizeof text, "VMI breakpoint %d, before VMI call %s\n", hit->id, vmicall_name(hit->call));
+        console(s, text);
+    }
+    if (st == DBG_BREAKPOINT && break_at(s, eip)) {
+        /* Only at one of gdb's points: a swbreak elsewhere (a VMI-call breakpoint's stop) makes
+         * gdb take it for a stale trap and silently continue. */
         bool hw = point_at(s, 1, eip) && !point_at(s, 0, eip);
         if (hw ? s->client_hwbreak : s->client_swbreak)
             snprintf(why, sizeof why, "%s", hw ? "hwbreak:;" : "swbreak:;");
@@ -770,13 +791,17 @@ static void h_bc(gdbstub *s, const char *a)
     run_reverse_continue(s);
 }
 
+/* gdb's points and the monitor's VMI-call breakpoints: a detached guest runs on without them. */
 static void forget_points(gdbstub *s)
 {
-    for (int i = 0; i < DBG_MAX_POINTS; i++)
+    for (int i = 0; i < DBG_MAX_POINTS; i++) {
         if (s->points[i].id) {
             dbg_delete(s->d, s->points[i].id);
             s->points[i].id = 0;
         }
+        if (s->d->points[i].id && s->d->points[i].kind == DBG_VMI_BREAK)
+            dbg_delete(s->d, s->d->points[i].id);
+    }
 }
 
 static void h_D(gdbstub *s, const char *a)
@@ -840,31 +865,91 @@ static void h_offsets(gdbstub *s, const char *a)
     reply_fmt(s, "Text=0;Data=0;Bss=0");
 }
 
+
 /* monitor COMMAND (qRcmd,HEX): text goes back in O packets, then OK. */
-static void console(gdbstub *s, const char *text)
+#define MONITOR_HELP                                                                                        \
+    "vmiemu monitor commands:\n"                                                                            \
+    "  icount                  instructions retired since power-on\n"                                      \
+    "  break vmi NAME|NUMBER   stop before a VMI call (SetPxE, 12, ...); gdb reports SIGTRAP\n"             \
+    "  delete N                delete VMI-call breakpoint N\n"                                             \
+    "  info vmi                the VMI-call breakpoints\n"                                               \
+    "  bt                      vmiemu's backtrace (works without frame pointers or DWARF)\n"
+
+static void monitor_break_vmi(gdbstub *s, const char *name, char *text, size_t len)
 {
-    s->reply_len = 0;
-    reply_fmt(s, "O");
-    reply_hex(s, (const uint8_t *)text, strlen(text));
-    send_packet(s, s->reply, s->reply_len);
-    s->reply_len = 0;
+    vm_error err = {0};
+    uint16_t num;
+    int id = vmicall_number(name, &num, &err) ? dbg_vmi_break(s->d, num, &err) : 0;
+    if (id)
+        snprintf(text, len, "VMI breakpoint %d before VMI call %s\n", id, vmicall_name(num));
+    else
+        snprintf(text, len, "%s\n", err.msg);
+}
+
+static void monitor_delete(gdbstub *s, const char *arg, char *text, size_t len)
+{
+    char *end;
+    long id = strtol(arg, &end, 10);
+    bool number = *arg && !*end && id > 0;
+    for (int i = 0; number && i < DBG_MAX_POINTS; i++) {
+        const dbg_point *p = &s->d->points[i];
+        if (p->id == id && p->kind == DBG_VMI_BREAK) {
+            dbg_delete(s->d, p->id);
+            snprintf(text, len, "Deleted VMI breakpoint %ld\n", id);
+            return;
+        }
+    }
+    snprintf(text, len, "No VMI breakpoint %s (gdb's own breakpoints are deleted with gdb's delete)\n", arg);
+}
+
+static void monitor_info_vmi(gdbstub *s, char *text, size_t len)
+{
+    size_t k = 0;
+    text[0] = 0;
+    for (int i = 0; i < DBG_MAX_POINTS && k < len; i++) {
+        const dbg_point *p = &s->d->points[i];
+        if (p->id && p->kind == DBG_VMI_BREAK) {
+            int w = snprintf(text + k, len - k, "%d  before VMI call %s (hit %llu times)\n", p->id, vmicall_name(p->call),
+                             (unsigned long long)p->hits);
+            k += w > 0 ? (size_t)w : 0;
+        }
+    }
+    if (!text[0])
+        snprintf(text, len, "No VMI-call breakpoints.\n");
+}
+
+static void monitor_bt(gdbstub *s, char *text, size_t len)
+{
+    static const symtab none;
+    unwind_format(s->d, s->syms ? s->syms : &none, 32, text, len);
 }
 
 static void h_rcmd(gdbstub *s, const char *a)
 {
-    char cmd[128], text[160];
+    char cmd[128], text[4096];
     size_t n = strlen(a) / 2;
     if (strlen(a) % 2 || n >= sizeof cmd || !decode_hex(a, n, (uint8_t *)cmd)) {
         reply_fmt(s, "E01");
         return;
     }
     cmd[n] = 0;
-    if (strcmp(cmd, "icount") == 0) {
+    char *argv[4] = {"", "", "", ""}, *save = NULL;
+    int argc = 0;
+    for (char *t = strtok_r(cmd, " \t", &save); t && argc < 4; t = strtok_r(NULL, " \t", &save))
+        argv[argc++] = t;
+    if (strcmp(argv[0], "icount") == 0)
         snprintf(text, sizeof text, "icount %llu\n", (unsigned long long)dbg_icount(s->d));
-        console(s, text);
-    } else {
-        console(s, "vmiemu monitor commands: icount (instructions retired since power-on)\n");
-    }
+    else if (strcmp(argv[0], "break") == 0 && strcmp(argv[1], "vmi") == 0 && argc == 3)
+        monitor_break_vmi(s, argv[2], text, sizeof text);
+    else if (strcmp(argv[0], "delete") == 0 && argc == 2)
+        monitor_delete(s, argv[1], text, sizeof text);
+    else if (strcmp(argv[0], "info") == 0 && strcmp(argv[1], "vmi") == 0)
+        monitor_info_vmi(s, text, sizeof text);
+    else if (strcmp(argv[0], "bt") == 0 && argc == 1)
+        monitor_bt(s, text, sizeof text);
+    else
+        snprintf(text, sizeof text, "%s", MONITOR_HELP);
+    console(s, text);
     reply_fmt(s, "OK");
 }
 
@@ -1083,6 +1168,8 @@ void gdbstub_consume(gdbstub *s, size_t n)
     if (s->out.pos == s->out.len)
         s->out.pos = s->out.len = 0;
 }
+
+void gdbstub_set_symbols(gdbstub *s, const symtab *syms) { s->syms = syms; }
 
 void gdbstub_set_poll(gdbstub *s, gdbstub_poll_fn poll, void *ctx)
 {

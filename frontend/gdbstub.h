@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "emu/debug.h"
+#include "frontend/symbols.h"
 
 #define GDBSTUB_PACKET_SIZE 0x4000u  /* the largest packet either side sends (qSupported) */
 #define GDBSTUB_SLICE 1000000u       /* instructions a continue runs between polls */
@@ -47,6 +48,8 @@ void gdbstub_feed(gdbstub *s, const uint8_t *bytes, size_t n);
 const uint8_t *gdbstub_output(const gdbstub *s, size_t *len);
 void gdbstub_consume(gdbstub *s, size_t n);
 
+/* Symbols for `monitor bt` (borrowed; NULL = none). gdb has its own from `file vmlinux`. */
+void gdbstub_set_symbols(gdbstub *s, const symtab *syms);
 void gdbstub_set_poll(gdbstub *s, gdbstub_poll_fn poll, void *ctx);
 /* Instructions between polls while continuing (0 = GDBSTUB_SLICE). */
 void gdbstub_set_slice(gdbstub *s, uint64_t insns);

@@ -17,6 +17,8 @@ void options_usage(FILE *f, const char *prog)
             "  -m MiB               guest RAM (default %u, %u..%u)\n"
             "  --append STR         kernel command line (Multiboot cmdline, Linux command line)\n"
             "  --initrd FILE        initial ramdisk for a Linux kernel\n"
+            "  --symbols FILE       kernel symbols for the debugger and the log: an ELF (vmlinux) or a\n"
+            "                       System.map (default: a Multiboot kernel's own; vmlinux beside a bzImage)\n"
             "  --serial MODE        COM1: stdio (default), none, or file:PATH\n"
             "  --log FILE           event log: JSON Lines to FILE, or text on stderr with -\n"
             "  --max-insns N        stop after N instructions (exit status 8)\n"
@@ -94,7 +96,7 @@ static bool parse_serial(options *o, const char *v, vm_error *err)
 /* Options that take a value, accepted as "--opt VALUE" and "--opt=VALUE". */
 static const char *const valued[] = {"-m", "--append", "--initrd", "--serial", "--log", "--max-insns", "--cpu-mhz",
                                      "--epoch", "--snap-every", "--snap-mem", "--log-mem", "--record", "--replay", "-x",
-                                     "--gdb"};
+                                     "--gdb", "--symbols"};
 
 /* Options that shape the machine, in machine_opt order: a replay takes those not given from the
  * record. */
@@ -139,6 +141,10 @@ static bool apply(options *o, const char *name, const char *v, vm_error *err)
         if (strncmp(v, "tcp:", 4) != 0)
             return vm_fail(err, VM_EINVAL, "--gdb: '%s' is not tcp:HOST:PORT", v);
         o->gdb_spec = v;
+    } else if (strcmp(name, "--symbols") == 0) {
+        if (!*v)
+            return vm_fail(err, VM_EINVAL, "--symbols needs a file name");
+        o->symbols_path = v;
     } else if (strcmp(name, "-x") == 0) {
         o->script = v;
     } else if (strcmp(name, "--record") == 0 || strcmp(name, "--replay") == 0) {

@@ -18,6 +18,7 @@ typedef struct options {
     const char *log_path;    /* NULL: no log; "-": text on stderr; else JSON Lines file */
     const char *record_path; /* --record FILE */
     const char *replay_path; /* --replay FILE */
+    const char *symbols_path; /* --symbols FILE */
     bool replay_any_kernel;
     bool shell;              /* -d / --shell: start stopped at the debugger prompt */
     const char *script;      /* -x SCRIPT: run debugger commands without a terminal */

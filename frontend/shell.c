@@ -7,7 +7,10 @@
 
 #include "cpu/descriptor.h"
 #include "emu/snapshot.h"
+#include "frontend/eventsink.h"
 #include "frontend/stopsignal.h"
+#include "frontend/unwind.h"
+#include "frontend/vmicall.h"
 #include "mmu/pagewalk.h"
 #include "rom/rom.h"
 
@@ -68,7 +71,7 @@ static bool eval(shell *s, const char *text, uint32_t *v, vm_error *err)
         *v = dbg_reg(&s->d, r);
     else if (parse_u64(buf, &n) && n <= 0xFFFFFFFFu)
         *v = (uint32_t)n;
-    else if (!symtab_lookup(&s->syms, buf, v))
+    else if (!symtab_lookup(s->syms, buf, v))
         return vm_fail(err, VM_EINVAL, "'%s' is not a number, register ($eax) or symbol", buf);
     *v += offset;
     return true;
@@ -77,7 +80,7 @@ static bool eval(shell *s, const char *text, uint32_t *v, vm_error *err)
 static const char *where(shell *s, uint32_t addr, char *buf, size_t len)
 {
     char sym[96];
-    if (symtab_describe(&s->syms, addr, sym, sizeof sym))
+    if (symtab_describe(s->syms, addr, sym, sizeof sym))
         snprintf(buf, len, "0x%08x <%s>", addr, sym);
     else
         snprintf(buf, len, "0x%08x", addr);
@@ -106,8 +109,7 @@ static void report_stop(shell *s, dbg_stop why)
     switch (why) {
     case DBG_BREAKPOINT:
         if (p && p->kind == DBG_VMI_BREAK)
-            fprintf(s->out, "Breakpoint %d, before VMI call %s", p->id,
-                    p->call < ROM_NUM_CALLS && rom_call_find(p->call) ? rom_call_find(p->call)->name : "entry");
+            fprintf(s->out, "Breakpoint %d, before VMI call %s", p->id, vmicall_name(p->call));
         else
             fprintf(s->out, "Breakpoint %d, %s", p ? p->id : 0, where(s, eip, at, sizeof at));
         break;
@@ -209,23 +211,6 @@ static bool cmd_reverse_continue(shell *s, int argc, char **argv, vm_error *err)
     return run_result(s, dbg_reverse_continue(&s->d, err), err);
 }
 
-static bool vmi_call_number(const char *t, uint16_t *num, vm_error *err)
-{
-    uint64_t n;
-    const rom_call *c = rom_call_by_name(t);
-    if (c == &rom_entry_init)
-        *num = EV_NUM_INIT;
-    else if (c == &rom_entry_reloc)
-        *num = EV_NUM_RELOC;
-    else if (c)
-        *num = c->num;
-    else if (parse_u64(t, &n) && rom_call_find((uint32_t)n))
-        *num = (uint16_t)n;
-    else
-        return vm_fail(err, VM_EINVAL, "'%s' is not a VMI call name or number", t);
-    return true;
-}
-
 static bool cmd_break(shell *s, int argc, char **argv, vm_error *err)
 {
     if (argc < 2)
@@ -233,7 +218,7 @@ static bool cmd_break(shell *s, int argc, char **argv, vm_error *err)
     int id;
     if (strcmp(argv[1], "vmi") == 0) {
         uint16_t num = 0;
-        if (argc < 3 || !vmi_call_number(argv[2], &num, err))
+        if (argc < 3 || !vmicall_number(argv[2], &num, err))
             return err->code ? false : vm_fail(err, VM_EINVAL, "usage: break vmi NAME|NUMBER");
         if (!(id = dbg_vmi_break(&s->d, num, err)))
             return false;
@@ -304,8 +289,7 @@ static void info_breakpoints(shell *s)
             fprintf(s->out, "%-4d %cwatchpoint %u bytes at 0x%08x (physical 0x%08llx)", p->id,
                     p->access == 'w' ? ' ' : p->access, p->len, p->addr, (unsigned long long)p->phys);
         else
-            fprintf(s->out, "%-4d vmi-break   %s", p->id,
-                    p->call < ROM_NUM_CALLS ? rom_call_find(p->call)->name : p->call == EV_NUM_INIT ? "Init" : "GetRelocationInfo");
+            fprintf(s->out, "%-4d vmi-break   %s", p->id, vmicall_name(p->call));
         fprintf(s->out, " (hit %llu times)\n", (unsigned long long)p->hits);
     }
     if (!n)
@@ -373,9 +357,27 @@ static void info_rom(shell *s)
                     m->rom.linear_maps[i].pages, m->rom.linear_maps[i].pfn);
 }
 
+/* info symbol ADDR: as gdb says it, "start_kernel + 18 in section .init.text" without the section. */
+static bool info_symbol(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint32_t addr;
+    if (argc < 3 || !eval(s, argv[2], &addr, err))
+        return err->code ? false : vm_fail(err, VM_EINVAL, "usage: info symbol ADDR");
+    const symbol *sym = symtab_find(s->syms, addr);
+    if (!sym)
+        fprintf(s->out, "No symbol matches 0x%08x.\n", addr);
+    else if (addr == sym->addr)
+        fprintf(s->out, "%s (0x%08x)\n", sym->name, addr);
+    else
+        fprintf(s->out, "%s + %u (0x%08x)\n", sym->name, addr - sym->addr, addr);
+    return true;
+}
+
 static bool cmd_info(shell *s, int argc, char **argv, vm_error *err)
 {
     const char *what = argc > 1 ? argv[1] : "";
+    if (!strcmp(what, "symbol"))
+        return info_symbol(s, argc, argv, err);
     if (!strcmp(what, "registers") || !strcmp(what, "reg") || !strcmp(what, "r"))
         info_registers(s);
     else if (!strcmp(what, "breakpoints") || !strcmp(what, "b"))
@@ -391,7 +393,7 @@ static bool cmd_info(shell *s, int argc, char **argv, vm_error *err)
     else if (!strcmp(what, "rom"))
         info_rom(s);
     else
-        return vm_fail(err, VM_EINVAL, "usage: info registers|breakpoints|snapshots|gdt|idt|tss|rom");
+        return vm_fail(err, VM_EINVAL, "usage: info registers|breakpoints|snapshots|gdt|idt|tss|rom, info symbol ADDR");
     return true;
 }
 
@@ -525,7 +527,7 @@ static bool cmd_calls(shell *s, int argc, char **argv, vm_error *err)
         if (ev.kind != EV_VMI_CALL)
             continue;
         char text[512];
-        ev_format_text(&ev, n, text, sizeof text);
+        eventsink_format_text(&ev, n, s->syms, text, sizeof text);
         fprintf(s->out, "%s\n", text);
         n++;
     }
@@ -579,7 +581,7 @@ static bool cmd_explain(shell *s, int argc, char **argv, vm_error *err)
                             : NULL;
     char text[512];
     if (ev && c) {
-        ev_format_text(ev, (size_t)n, text, sizeof text);
+        eventsink_format_text(ev, (size_t)n, s->syms, text, sizeof text);
         fprintf(s->out, "%s\n\n%s\n\nChanged:\n", text, c->spec);
     }
     for (int r = 0; r < CPU_NREGS; r++) {
@@ -635,23 +637,15 @@ static bool cmd_restore(shell *s, int argc, char **argv, vm_error *err)
     return true;
 }
 
+/* bt: frontend/unwind.h finds the frames; a guessed one (a stack scan without proof) ends in "?". */
 static bool cmd_bt(shell *s, int argc, char **argv, vm_error *err)
 {
-    (void)argc;
-    (void)argv;
-    (void)err;
-    char at[128];
-    uint32_t eip = dbg_reg(&s->d, CPU_EIP), ebp = dbg_reg(&s->d, CPU_EBP);
-    fprintf(s->out, "#0  %s\n", where(s, eip, at, sizeof at));
-    for (int i = 1; i < 32 && ebp; i++) {
-        uint32_t frame[2];
-        if (!dbg_read(&s->d, ebp, frame, sizeof frame) || frame[1] == 0)
-            break;
-        fprintf(s->out, "#%d  %s\n", i, where(s, frame[1], at, sizeof at));
-        if (frame[0] <= ebp)
-            break; /* frames grow upwards; anything else ends the chain */
-        ebp = frame[0];
-    }
+    uint64_t max = 32;
+    if (argc > 1 && (!parse_u64(argv[1], &max) || max == 0 || max > UNWIND_MAX_FRAMES))
+        return vm_fail(err, VM_EINVAL, "'%s' is not a frame count from 1 to %u", argv[1], UNWIND_MAX_FRAMES);
+    char text[UNWIND_MAX_FRAMES * 160];
+    unwind_format(&s->d, s->syms, (size_t)max, text, sizeof text);
+    fputs(text, s->out);
     return true;
 }
 
@@ -685,7 +679,8 @@ static const command commands[] = {
     {"rwatch", NULL, cmd_watch, "rwatch ADDR [LEN] [phys]", "stop after a read of memory"},
     {"awatch", NULL, cmd_watch, "awatch ADDR [LEN] [phys]", "stop after a read or write of memory"},
     {"delete", "d", cmd_delete, "delete [N]", "delete breakpoint N (all without N)"},
-    {"info", "i", cmd_info, "info registers|breakpoints|snapshots|gdt|idt|tss|rom", "show machine state"},
+    {"info", "i", cmd_info, "info registers|breakpoints|snapshots|gdt|idt|tss|rom | info symbol ADDR",
+     "show machine state; the symbol an address lies in"},
     {"x", NULL, cmd_x, "x/NFU ADDR", "examine memory: N units, F format x d u i s, U unit b h w"},
     {"print", "p", cmd_print, "print EXPR", "a number, $register, symbol or symbol+offset"},
     {"disassemble", "disas", cmd_disassemble, "disassemble [ADDR] [N]", "N instructions (default 10) from ADDR or EIP"},
@@ -695,7 +690,7 @@ static const command commands[] = {
     {"explain", NULL, cmd_explain, "explain N", "what VMI call N is and what guest state it changed"},
     {"snapshot", NULL, cmd_snapshot, "snapshot", "take a snapshot now"},
     {"restore", NULL, cmd_restore, "restore [N]", "go to snapshot N (the latest by default)"},
-    {"bt", "backtrace", cmd_bt, "bt", "frame-pointer backtrace"},
+    {"bt", "backtrace", cmd_bt, "bt [N]", "the call stack, N frames (default 32); ? marks a frame found by scanning the stack"},
     {"source", NULL, cmd_source, "source FILE", "run commands from a file"},
     {"help", "h", cmd_help, "help [COMMAND]", "list commands, or explain one"},
     {"quit", "q", cmd_quit, "quit [STATUS]", "leave; the exit status is the guest's if it ended, else 16 (or STATUS)"},
@@ -805,14 +800,20 @@ bool shell_init(shell *s, machine *m, FILE *out, vm_error *err)
     s->out = out;
     s->quit_status = -1;
     dbg_init(&s->d, m);
-    symtab_load(&s->syms, m->kernel, m->kernel_size);
+    symtab_load(&s->own_syms, m->kernel, m->kernel_size);
+    s->syms = &s->own_syms;
     s->dis = disasm_open(err);
     return s->dis != NULL;
 }
 
+void shell_set_symbols(shell *s, const symtab *t)
+{
+    s->syms = t ? t : &s->own_syms;
+}
+
 void shell_free(shell *s)
 {
-    symtab_free(&s->syms);
+    symtab_free(&s->own_syms);
     disasm_close(s->dis);
 }
 

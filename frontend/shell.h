@@ -13,7 +13,8 @@
 typedef struct shell {
     dbg d;
     machine *m;
-    symtab syms;
+    symtab own_syms;     /* the kernel image's own (a Multiboot ELF's) */
+    const symtab *syms;  /* the ones in use: own_syms, or the frontend's (--symbols, vmlinux) */
     disasm *dis;
     FILE *out;
     bool quit;
@@ -23,6 +24,8 @@ typedef struct shell {
 
 VM_MUST_CHECK bool shell_init(shell *s, machine *m, FILE *out, vm_error *err);
 void shell_free(shell *s);
+/* Use t (borrowed; it must outlive the shell) instead of the kernel image's own; NULL = those. */
+void shell_set_symbols(shell *s, const symtab *t);
 
 /* Run one command line; false with err for a bad command (the shell itself goes on). */
 VM_MUST_CHECK bool shell_exec(shell *s, const char *line, vm_error *err);

@@ -43,7 +43,7 @@ static char *complete_next(const char *text, int state)
         else if ((i -= ROM_NUM_CALLS) < CPU_NREGS) {
             snprintf(reg, sizeof reg, "$%s", vcpu_reg_names[i]);
             cand = reg;
-        } else if (!(cand = symtab_complete(&active->syms, text, i - CPU_NREGS)))
+        } else if (!(cand = symtab_complete(active->syms, text, i - CPU_NREGS)))
             return NULL;
         else
             return strdup(cand); /* symtab_complete already filtered by prefix */

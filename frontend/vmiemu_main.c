@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emu/boot.h"
 #include "emu/machine.h"
 #include "emu/recplay.h"
 #include "frontend/eventsink.h"
@@ -65,6 +66,88 @@ static bool start_recplay(machine *m, const options *o, vm_error *err)
     return true;
 }
 
+/* The start of the first line at or after from in [data, data+size) that begins with prefix, or NULL. */
+static const char *find_text(const uint8_t *data, size_t size, size_t from, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (size_t i = from; i + n <= size; i++)
+        if (data[i] == (uint8_t)prefix[0] && memcmp(data + i, prefix, n) == 0)
+            return (const char *)data + i;
+    return NULL;
+}
+
+/* Is the vmlinux at path the bzImage's kernel? The bzImage names its kernel in the boot
+ * header's kernel_version string (offset at 0x20E, from 0x200: "2.6.32.69 (root@vm) #1 Thu Jan
+ * 1 ..."); vmlinux's linux_banner says "Linux version 2.6.32.69 (root@vm) (gcc ...) #1 Thu Jan
+ * 1 ...". Both parts must match. When either string is missing nothing can be told: true. */
+static bool same_kernel(const uint8_t *bz, size_t bzsize, const char *path, char *why, size_t len)
+{
+    size_t off = bzsize >= 0x210 ? 0x200u + (size_t)(bz[0x20E] | bz[0x20F] << 8) : 0;
+    if (off <= 0x200 || off >= bzsize)
+        return true;
+    const char *ver = (const char *)bz + off;
+    size_t vlen = strnlen(ver, bzsize - off);
+    const char *close = vlen < bzsize - off ? strstr(ver, ") ") : NULL;
+    if (!close)
+        return true;
+    size_t head = (size_t)(close + 1 - ver); /* "2.6.32.69 (root@vm)" */
+    const char *tail = close + 2;            /* "#1 Thu Jan 1 00:00:00 UTC 2015" */
+    FILE *f = fopen(path, "rb");
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (f && fseek(f, 0, SEEK_END) == 0) {
+        long end = ftell(f);
+        if (end > 0 && end < (256l << 20) && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)end)))
+            size = fread(data, 1, (size_t)end, f);
+    }
+    if (f)
+        fclose(f);
+    bool same = true, seen = false;
+    char banner[160] = "";
+    for (const char *b = data ? find_text(data, size, 0, "Linux version ") : NULL; b;
+         b = find_text(data, size, (size_t)(b - (const char *)data) + 1, "Linux version ")) {
+        size_t room = size - (size_t)(b - (const char *)data), blen = 0;
+        while (blen < room && b[blen] && b[blen] != '\n')
+            blen++;
+        if (blen == room)
+            continue;
+        seen = true;
+        snprintf(banner, sizeof banner, "%.*s", (int)(blen < 120 ? blen : 120), b);
+        size_t tlen = strlen(tail);
+        same = blen >= 14 + head + tlen && memcmp(b + 14, ver, head) == 0 && memcmp(b + blen - tlen, tail, tlen) == 0;
+        if (same)
+            break;
+    }
+    free(data);
+    if (!seen || same)
+        return true;
+    snprintf(why, len, "%s is '%s', but the kernel is '%.*s'", path, banner, (int)(vlen < 120 ? vlen : 120), ver);
+    return false;
+}
+
+/* The symbols the debugger and the event log show: --symbols FILE (already loaded into t); else
+ * for a bzImage the vmlinux beside it, if there is one and it is that kernel (a bad or other one
+ * is only warned about: the kernel boots all the same); else a Multiboot kernel's own. */
+static void default_symbols(symtab *t, const options *o, const machine *m, const char *prog)
+{
+    if (o->symbols_path)
+        return;
+    if (m->boot.protocol != boot_linux.name) {
+        symtab_load(t, m->kernel, m->kernel_size);
+        return;
+    }
+    const char *slash = strrchr(o->kernel, '/');
+    char path[4096], why[4096 + 512];
+    snprintf(path, sizeof path, "%.*svmlinux", slash ? (int)(slash - o->kernel + 1) : 0, o->kernel);
+    if (access(path, F_OK) != 0)
+        return;
+    vm_error err = {0};
+    if (!same_kernel(m->kernel, m->kernel_size, path, why, sizeof why))
+        fprintf(stderr, "%s: warning: no kernel symbols: %s (--symbols FILE takes it anyway)\n", prog, why);
+    else if (!symtab_load_file(t, path, &err))
+        fprintf(stderr, "%s: warning: no kernel symbols: %s\n", prog, err.msg);
+}
+
 #define RUN_SLICE 100000000u /* instructions a run without a debugger goes between looks for SIGINT */
 
 /* The guest runs with nobody attached until it ends or SIGINT arrives. */
@@ -76,13 +159,16 @@ static void run_on(machine *m)
 
 /* -d or -x. Returns the status the user asked for (quit N), a script's failure, or -1 for
  * the status of how the run stands; *why says who left a run that has not ended. */
-static int run_shell(machine *m, const options *o, const char *prog, const char **why)
+static int run_shell(machine *m, const options *o, const symtab *syms, const char *prog, const char **why)
 {
     shell sh;
     vm_error err = {0};
     int status = -1;
     *why = "the user (quit)";
-    if (!shell_init(&sh, m, stdout, &err)) {
+    bool started = shell_init(&sh, m, stdout, &err);
+    if (started)
+        shell_set_symbols(&sh, syms);
+    if (!started) {
         status = report_error(prog, &err, EXIT_EMULATOR);
         *why = "an emulator error (the debugger could not start)";
     } else if (o->script) {
@@ -104,13 +190,14 @@ static int run_shell(machine *m, const options *o, const char *prog, const char 
 }
 
 /* --gdb. Returns -1 for the status of how the run stands, or the status of a failure to serve. */
-static int run_gdb(machine *m, const options *o, const char *prog, const char **why)
+static int run_gdb(machine *m, const options *o, const symtab *syms, const char *prog, const char **why)
 {
     dbg d;
     vm_error err = {0};
     dbg_init(&d, m);
     stopsig_watch(&d);
-    gdb_outcome out = o->gdb_wait ? gdb_serve(&d, o->gdb_spec, &err) : gdb_serve_running(&d, o->gdb_spec, &err);
+    gdb_outcome out = o->gdb_wait ? gdb_serve(&d, syms, o->gdb_spec, &err)
+                                   : gdb_serve_running(&d, syms, o->gdb_spec, &err);
     stopsig_watch(NULL); /* d goes away */
     if (out == GDB_FAILED) {
         *why = "an emulator error (the GDB server could not start)";
@@ -132,10 +219,17 @@ static int run(const options *o, const char *prog)
         fprintf(stderr, "%s: --serial file:%s: %s\n", prog, o->serial_path, strerror(errno));
         return EXIT_USAGE;
     }
+    symtab syms = {0};
+    if (o->symbols_path && !symtab_load_file(&syms, o->symbols_path, &err)) {
+        if (serial && serial != stdout)
+            fclose(serial);
+        return report_error(prog, &err, err.code == VM_ENOMEM ? EXIT_EMULATOR : EXIT_USAGE);
+    }
     eventsink sink = {0};
     if (o->log_path && !eventsink_open(&sink, o->log_path, &err)) {
         if (serial && serial != stdout)
             fclose(serial);
+        symtab_free(&syms);
         return report_error(prog, &err, EXIT_USAGE);
     }
     machine *m = calloc(1, sizeof *m);
@@ -147,6 +241,8 @@ static int run(const options *o, const char *prog)
         status = report_error(prog, &err, err.code == VM_EFORMAT || err.code == VM_EINVAL || err.code == VM_EIO
                                               ? EXIT_USAGE : EXIT_EMULATOR);
     } else {
+        default_symbols(&syms, o, m, prog);
+        sink.syms = syms.count ? &syms : NULL;
         static bool stdin_eof;
         static serial_sink sink_ctx;
         sink_ctx = (serial_sink){serial, m};
@@ -165,9 +261,9 @@ static int run(const options *o, const char *prog)
          * run ended; a replay that diverged at any point exits EXIT_DIVERGED whatever came after. */
         const char *why = "the user";
         if (o->shell || o->script)
-            status = run_shell(m, o, prog, &why);
+            status = run_shell(m, o, &syms, prog, &why);
         else if (o->gdb_spec)
-            status = run_gdb(m, o, prog, &why);
+            status = run_gdb(m, o, &syms, prog, &why);
         else {
             stopsig_watch(NULL);
             run_on(m);
@@ -195,6 +291,7 @@ static int run(const options *o, const char *prog)
     if (m)
         machine_free(m);
     free(m);
+    symtab_free(&syms);
     if (o->log_path && !eventsink_close(&sink, &err) && status == EXIT_SHUTDOWN)
         status = report_error(prog, &err, EXIT_EMULATOR);
     if (serial && serial != stdout && fclose(serial) != 0 && status == EXIT_SHUTDOWN)

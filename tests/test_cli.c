@@ -42,7 +42,7 @@ START_TEST(test_help_lists_every_option_and_exits_zero)
     RUN("--help");
     ck_assert_int_eq(r.status, 0);
     const char *opts[] = {"-m MiB", "--append", "--serial", "--log", "--max-insns", "--no-rom", "--cpu-mhz",
-                          "--epoch", "--reboot-restarts", "--snap-every", "--log-mem", "--version"};
+                          "--epoch", "--reboot-restarts", "--snap-every", "--log-mem", "--symbols", "--version"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
         ck_assert_msg(strstr(r.out, opts[i]), "--help lacks %s", opts[i]);
 }
@@ -166,6 +166,56 @@ START_TEST(test_serial_file_receives_the_console)
     ck_assert_str_eq(r.out, "");
     char *text = read_file(p);
     ck_assert_ptr_nonnull(strstr(text, "hello: PASS"));
+    free(text);
+    unlink(p);
+}
+END_TEST
+
+START_TEST(test_symbols_from_a_missing_file_is_a_usage_error_naming_it)
+{
+    RUN("--serial", "none", "--symbols", "/nonexistent/vmlinux", tu_kernel("hello"));
+    ck_assert_int_eq(r.status, 2);
+    assert_err("/nonexistent/vmlinux");
+}
+END_TEST
+
+START_TEST(test_symbols_from_a_garbage_file_is_a_usage_error_saying_why)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s", tu_tmp("garbage"));
+    tu_write_text(p, "this is not a symbol file\n");
+    RUN("--serial", "none", "--symbols", p, tu_kernel("hello"));
+    ck_assert_int_eq(r.status, 2);
+    assert_err("nor a System.map line");
+    unlink(p);
+}
+END_TEST
+
+START_TEST(test_symbols_from_a_system_map_name_callers_in_the_text_log)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s", tu_tmp("map"));
+    tu_write_text(p, "00100000 T whole_kernel\n");
+    RUN("--serial", "none", "--symbols", p, "--log", "-", tu_kernel("hello"));
+    ck_assert_int_eq(r.status, 33);
+    ck_assert_msg(strstr(r.err, " eip=0x00103e06 <whole_kernel+0x3e06> vmi Init()"), "%s", r.err);
+    unlink(p);
+}
+END_TEST
+
+START_TEST(test_the_json_log_names_the_caller_from_the_kernels_own_symbols)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s", tu_tmp("log"));
+    RUN("--serial", "none", "--log", p, tu_kernel("hello"));
+    char *text = read_file(p);
+    char *first = strtok(text, "\n");
+    json_error_t jerr;
+    json_t *ev = json_loads(first, 0, &jerr);
+    ck_assert_msg(ev, "%s: %s", jerr.text, first);
+    ck_assert_str_eq(json_string_value(json_object_get(ev, "call")), "Init");
+    ck_assert_msg(strncmp(json_string_value(json_object_get(ev, "caller")), "vmi_init+0x", 11) == 0, "%s", first);
+    json_decref(ev);
     free(text);
     unlink(p);
 }
@@ -406,6 +456,10 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_two_processes_give_byte_identical_output_and_logs);
     tcase_add_test(tc, test_no_rom_boots_natively);
     tcase_add_test(tc, test_append_reaches_the_kernel);
+    tcase_add_test(tc, test_symbols_from_a_missing_file_is_a_usage_error_naming_it);
+    tcase_add_test(tc, test_symbols_from_a_garbage_file_is_a_usage_error_saying_why);
+    tcase_add_test(tc, test_symbols_from_a_system_map_name_callers_in_the_text_log);
+    tcase_add_test(tc, test_the_json_log_names_the_caller_from_the_kernels_own_symbols);
     suite_add_tcase(s, tc);
     return s;
 }

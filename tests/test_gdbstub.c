@@ -598,6 +598,91 @@ START_TEST(test_kill_ends_the_session_without_a_reply)
 }
 END_TEST
 
+/* ---- Monitor commands: VMI-call breakpoints and vmiemu's backtrace */
+
+/* Send `monitor CMD`; return the console text of every O packet before the final reply (which
+ * is `last`). */
+static const char *monitor_with(const char *cmd, const char *packet_after)
+{
+    static char text[1 << 14];
+    char pkt[1024] = "qRcmd,";
+    for (const char *c = cmd; *c; c++)
+        snprintf(pkt + strlen(pkt), sizeof pkt - strlen(pkt), "%02x", (uint8_t)*c);
+    feed_packet(packet_after ? packet_after : pkt);
+    const char *w = drain();
+    size_t k = 0;
+    text[0] = 0;
+    for (const char *o = strstr(w, "$O"); o && o[2] != 'K'; o = strstr(o + 1, "$O")) {
+        for (const char *h = o + 2; *h != '#' && k + 1 < sizeof text; h += 2) {
+            unsigned b;
+            ck_assert_int_eq(sscanf(h, "%2x", &b), 1);
+            text[k++] = (char)b;
+        }
+        text[k] = 0;
+    }
+    return text;
+}
+
+static const char *monitor(const char *cmd) { return monitor_with(cmd, NULL); }
+
+START_TEST(test_monitor_break_vmi_stops_before_the_call_without_a_breakpoint_reason)
+{
+    ask("qSupported:swbreak+;hwbreak+");
+    ck_assert_str_eq(monitor("break vmi RDTSC"), "VMI breakpoint 1 before VMI call RDTSC\n");
+    ck_assert_str_eq(monitor_with("", "c"), "VMI breakpoint 1, before VMI call RDTSC\n");
+    const char *stop = ask("?");
+    ck_assert_msg(strncmp(stop, "T05thread:1;04:", 15) == 0, "%s", stop); /* no swbreak: gdb would ignore it */
+    ck_assert_ptr_nonnull(d.last_hit);
+    ck_assert_int_eq(d.last_hit->kind, DBG_VMI_BREAK);
+}
+END_TEST
+
+START_TEST(test_monitor_delete_removes_only_a_vmi_breakpoint)
+{
+    break_at(sym("kmain"));
+    ck_assert_str_eq(monitor("break vmi 38"), "VMI breakpoint 2 before VMI call SetPxE\n");
+    ck_assert_str_eq(monitor("info vmi"), "2  before VMI call SetPxE (hit 0 times)\n");
+    ck_assert_ptr_nonnull(strstr(monitor("delete 1"), "No VMI breakpoint 1"));
+    ck_assert_str_eq(monitor("delete 2"), "Deleted VMI breakpoint 2\n");
+    ck_assert_str_eq(monitor("info vmi"), "No VMI-call breakpoints.\n");
+    ck_assert_uint_eq(d.points[0].id, 1); /* gdb's breakpoint stays */
+}
+END_TEST
+
+START_TEST(test_monitor_refuses_an_unknown_vmi_call_and_explains_itself)
+{
+    ck_assert_str_eq(monitor("break vmi NoSuchCall"), "'NoSuchCall' is not a VMI call name or number\n");
+    ck_assert_ptr_nonnull(strstr(monitor("frobnicate"), "break vmi NAME|NUMBER"));
+    for (int i = 0; i < DBG_MAX_POINTS; i++)
+        ck_assert_int_eq(d.points[i].id, 0);
+}
+END_TEST
+
+START_TEST(test_detach_drops_the_monitors_vmi_breakpoints)
+{
+    monitor("break vmi RDTSC");
+    ck_assert_str_eq(ask("D"), "OK");
+    for (int i = 0; i < DBG_MAX_POINTS; i++)
+        ck_assert_int_eq(d.points[i].id, 0);
+}
+END_TEST
+
+START_TEST(test_monitor_bt_names_the_frames_with_the_kernels_symbols)
+{
+    symtab syms;
+    symtab_load(&syms, t->m.kernel, t->m.kernel_size);
+    gdbstub_set_symbols(s, &syms);
+    break_at(sym("kmain"));
+    ask("c");
+    const char *bt = monitor("bt");
+    ck_assert_msg(strncmp(bt, "#0  0x", 6) == 0 && strstr(bt, " <kmain>\n"), "%s", bt);
+    ck_assert_msg(strstr(bt, "#1  0x"), "%s", bt); /* kmain's caller */
+    gdbstub_set_symbols(s, NULL);
+    ck_assert_ptr_null(strstr(monitor("bt"), "<kmain>"));
+    symtab_free(&syms);
+}
+END_TEST
+
 /* ---- The server's spec */
 
 START_TEST(test_the_spec_defaults_to_loopback_and_refuses_names)
@@ -666,6 +751,11 @@ static Suite *gdbstub_suite(void)
     tcase_add_test(tc, test_the_guest_ending_is_reported_as_W_with_its_exit_status);
     tcase_add_test(tc, test_detach_and_kill_end_the_session);
     tcase_add_test(tc, test_kill_ends_the_session_without_a_reply);
+    tcase_add_test(tc, test_monitor_break_vmi_stops_before_the_call_without_a_breakpoint_reason);
+    tcase_add_test(tc, test_monitor_delete_removes_only_a_vmi_breakpoint);
+    tcase_add_test(tc, test_monitor_refuses_an_unknown_vmi_call_and_explains_itself);
+    tcase_add_test(tc, test_detach_drops_the_monitors_vmi_breakpoints);
+    tcase_add_test(tc, test_monitor_bt_names_the_frames_with_the_kernels_symbols);
     tcase_add_test(tc, test_the_spec_defaults_to_loopback_and_refuses_names);
     suite_add_tcase(su, tc);
     TCase *nosnap = tcase_create("no snapshots");

@@ -67,6 +67,77 @@ START_TEST(test_break_on_a_symbol_and_continue_stops_there)
 }
 END_TEST
 
+START_TEST(test_info_symbol_names_the_symbol_and_the_offset)
+{
+    const char *o = run("info symbol kmain+3");
+    ck_assert_msg(strncmp(o, "kmain + 3 (0x", 13) == 0, "%s", o);
+    ck_assert_str_eq(run("info symbol 0"), "No symbol matches 0x00000000.\n");
+    fails("info symbol", "usage: info symbol ADDR");
+}
+END_TEST
+
+START_TEST(test_bt_at_a_function_entry_names_its_caller)
+{
+    run("break kmain");
+    run("continue");
+    const char *o = run("bt");
+    ck_assert_msg(strstr(o, "#0  0x") && strstr(o, " <kmain>\n#1  0x") && strstr(o, " <_start+0x"), "%s", o);
+    fails("bt 0", "frame count");
+}
+END_TEST
+
+START_TEST(test_bt_inside_a_function_names_its_caller)
+{
+    run("break kmain");
+    run("continue");
+    run("stepi 6"); /* past kmain's prologue */
+    const char *o = run("bt");
+    ck_assert_msg(strstr(o, "#0  0x") && strstr(o, " <kmain+0x") && strstr(o, "\n#1  0x") && strstr(o, " <_start+0x"),
+                  "%s", o);
+}
+END_TEST
+
+/* Registers a guest (or a user) made up: the walk ends cleanly wherever the stack leads. */
+START_TEST(test_bt_survives_wild_stack_and_frame_pointers)
+{
+    static const uint32_t wild[][3] = {
+        {0xFFFFFFFCu, 0xFFFFFFF8u, 0x00100050u}, {0xFFFFFFFEu, 0x00000000u, 0x00100060u},
+        {0x00000000u, 0xFFFFFFFFu, 0x00000000u}, {0xDEADBEEFu, 0xDEADBEEFu, 0xDEADBEEFu},
+        {0x00001000u, 0x00001004u, 0x00100053u},
+    };
+    for (size_t i = 0; i < sizeof wild / sizeof wild[0]; i++) {
+        ck_assert(dbg_set_reg(&sh.d, CPU_ESP, wild[i][0]));
+        ck_assert(dbg_set_reg(&sh.d, CPU_EBP, wild[i][1]));
+        ck_assert(dbg_set_reg(&sh.d, CPU_EIP, wild[i][2]));
+        const char *o = run("bt 256");
+        ck_assert_msg(strncmp(o, "#0  0x", 6) == 0, "%s", o);
+    }
+}
+END_TEST
+
+START_TEST(test_calls_name_the_callers_function)
+{
+    run("break vmi RDTSC");
+    run("continue");
+    const char *o = run("calls 0 0");
+    ck_assert_msg(strstr(o, "#0 icount=") && strstr(o, " <vmi_init+0x") && strstr(o, "> vmi Init()"), "%s", o);
+}
+END_TEST
+
+START_TEST(test_symbols_from_elsewhere_replace_the_kernels_own)
+{
+    symtab map;
+    const char *text = "00100050 T entry_of_kmain\n";
+    ck_assert(symtab_from_map(&map, text, strlen(text), "map", &err));
+    shell_set_symbols(&sh, &map);
+    ck_assert_ptr_nonnull(strstr(run("break entry_of_kmain"), "Breakpoint 1 at 0x00100050 <entry_of_kmain>"));
+    fails("break kmain", "not a number, register ($eax) or symbol");
+    shell_set_symbols(&sh, NULL);
+    ck_assert_ptr_nonnull(strstr(run("break kmain"), "<kmain>"));
+    symtab_free(&map);
+}
+END_TEST
+
 START_TEST(test_stepi_and_reverse_stepi_move_one_instruction)
 {
     run("stepi 100");
@@ -204,6 +275,12 @@ static Suite *shell_suite(void)
     tcase_add_test(tc, test_watch_stops_after_the_write);
     tcase_add_test(tc, test_snapshot_and_restore);
     tcase_add_test(tc, test_read_watchpoint_on_the_rom_signature);
+    tcase_add_test(tc, test_info_symbol_names_the_symbol_and_the_offset);
+    tcase_add_test(tc, test_bt_at_a_function_entry_names_its_caller);
+    tcase_add_test(tc, test_bt_inside_a_function_names_its_caller);
+    tcase_add_test(tc, test_bt_survives_wild_stack_and_frame_pointers);
+    tcase_add_test(tc, test_calls_name_the_callers_function);
+    tcase_add_test(tc, test_symbols_from_elsewhere_replace_the_kernels_own);
     tcase_add_test(tc, test_bad_commands_say_what_is_wrong);
     tcase_add_test(tc, test_batch_script_runs_and_reports_the_failing_line);
     suite_add_tcase(s, tc);
