@@ -192,6 +192,7 @@ STATE_FIELD_AT(rtc);
 STATE_FIELD_AT(pic);
 STATE_FIELD_AT(pit);
 STATE_FIELD_AT(lapic);
+STATE_FIELD_AT(acpi);
 STATE_FIELD_AT(alarms);
 STATE_FIELD_AT(halt_requested);
 STATE_FIELD_AT(step_shadow);

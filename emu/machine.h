@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cpu/cpu.h"
+#include "emu/acpi_pm.h"
 #include "emu/alarm.h"
 #include "emu/apic.h"
 #include "emu/boot.h"
@@ -48,10 +49,10 @@ void machine_config_defaults(machine_config *cfg);
 /* Why a run ended. */
 typedef enum machine_end {
     END_RUNNING = 0,
-    END_SHUTDOWN,  /* VMI Shutdown */
+    END_SHUTDOWN,  /* VMI Shutdown, or ACPI power-off (S5) */
     END_EXIT_PORT, /* write to the isa-debug-exit port; exit_value holds the value */
     END_HALTED,    /* halted with nothing that can wake it */
-    END_REBOOT,    /* VMI Reboot (without --reboot-restarts) */
+    END_REBOOT,    /* VMI Reboot, or the ACPI reset register (without --reboot-restarts) */
     END_LIMIT,     /* --max-insns reached */
     END_CRASH,     /* the guest did something the machine cannot continue from */
     END_ERROR,     /* the emulator itself failed */
@@ -85,6 +86,7 @@ typedef struct machine_mmio_slot {
     pic pic;                                                                                        \
     pit pit;                                                                                        \
     apic lapic;                                                                                     \
+    acpi_pm acpi;               /* ACPI PM1 and reset registers (emu/acpi_pm.h) */                  \
     alarms alarms;                                                                                  \
     bool halt_requested;        /* VMI Halt: wait for an interrupt at the next stop */              \
     bool step_shadow;           /* an interrupt waits for the instruction after `sti` */           \

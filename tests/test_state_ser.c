@@ -18,6 +18,7 @@ typedef struct devs {
     pic pic;
     pit pit;
     apic lapic;
+    acpi_pm acpi;
     alarms alarms;
     rom_state rom;
 } devs;
@@ -37,6 +38,8 @@ static void make(devs *d, int variant)
     pic_init(&d->pic);
     pit_init(&d->pit, 1000000);
     apic_init(&d->lapic, 0, 1000000);
+    acpi_pm_init(&d->acpi);
+    d->acpi.en = 0x0120;
     alarms_init(&d->alarms);
     ck_assert(alarms_set(&d->alarms, ALARM_PERIODIC, 5000, 1000));
     memset(&d->rom, variant ? 0xA5 : 0, sizeof d->rom);
@@ -65,6 +68,7 @@ static size_t serialise(const devs *d, uint8_t *out, uint64_t *digest)
     pic_serialise(&d->pic, &w);
     uart_serialise(&d->com1, &w);
     cmos_serialise(&d->rtc, &w);
+    acpi_pm_serialise(&d->acpi, &w);
     uint8_t rom[ROM_STATE_SER_MAX];
     state_put_bytes(&w, rom, rom_state_serialise(&d->rom, rom));
     uint64_t h = state_writer_finish(&w);
@@ -152,6 +156,7 @@ static const struct field_case {
     F(pit.cpu_hz), F(pit.synced), F(pit.irq_level), F(pit.port61),
     F(lapic.id), F(lapic.svr), F(lapic.icr_hi), F(lapic.lvt[5]), F(lapic.irr[7]), F(lapic.isr[0]),
     F(lapic.timer_divide), F(lapic.timer_next), F(lapic.timer_base_count), F(lapic.timer_running), F(lapic.cpu_hz),
+    F(acpi.sts), F(acpi.en), F(acpi.cnt),
     F(alarms.a[0].armed), F(alarms.a[0].flags), F(alarms.a[1].expiry), F(alarms.a[1].period), F(alarms.a[1].fired),
     F(rom.initialized), F(rom.pt_count), F(rom.linear_maps[3].set), F(rom.lazy_mode), F(rom.ap_state[91]),
     F(rom.ap_state_apic), F(rom.ap_state_set), F(rom.npending), F(rom.pending[0].action), F(rom.pending[0].error), F(rom.pending[0].num),
