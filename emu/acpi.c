@@ -28,9 +28,25 @@
  *   0A 05        BytePrefix 5: SLP_TYP for PM1a_CNT (ACPI_S5_SLP_TYP)
  *   0A 05        BytePrefix 5: SLP_TYP for PM1b_CNT (none here; the same value, as usual)
  *   00 00        ZeroOp twice: reserved */
-static const uint8_t acpi_dsdt_aml[] = {
-    0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0A, ACPI_S5_SLP_TYP, 0x0A, ACPI_S5_SLP_TYP, 0x00, 0x00,
-};
+#define ACPI_AML_S5 \
+    0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0A, ACPI_S5_SLP_TYP, 0x0A, ACPI_S5_SLP_TYP, 0x00, 0x00
+
+/* Then the PCI host bridge, as every PC's DSDT describes it: with ACPI enabled, Linux scans PCI
+ * only below the root bridges the namespace names (drivers/acpi/pci_root.c), so without this
+ * the 440FX on bus 0 is never probed. ASL:
+ *   Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) Name (_UID, 0) } }
+ *   10 1D              ScopeOp, PkgLength 29 (itself, the name, the Device)
+ *   5C 5F 53 42 5F     "\_SB_"
+ *   5B 82 15           DeviceOp, PkgLength 21 (itself, the name, two Names)
+ *   50 43 49 30        "PCI0"
+ *   08 5F 48 49 44     NameOp "_HID"
+ *   0C 41 D0 0A 03     DWordPrefix: EisaId("PNP0A03") (compressed "PNP", product 0x0A03)
+ *   08 5F 55 49 44 00  NameOp "_UID", ZeroOp (bus 0: _BBN left to its default 0) */
+#define ACPI_AML_PCI0                                                                                \
+    0x10, 0x1D, 0x5C, '_', 'S', 'B', '_', 0x5B, 0x82, 0x15, 'P', 'C', 'I', '0', 0x08, '_', 'H', 'I', 'D', \
+        0x0C, 0x41, 0xD0, 0x0A, 0x03, 0x08, '_', 'U', 'I', 'D', 0x00
+
+static const uint8_t acpi_dsdt_aml[] = {ACPI_AML_S5, ACPI_AML_PCI0};
 
 static void put16(uint8_t *p, uint16_t v)
 {

@@ -14,9 +14,12 @@
 #include "emu/cmos.h"
 #include "emu/device.h"
 #include "emu/evlog.h"
+#include "emu/i8042.h"
 #include "emu/loader.h"
+#include "emu/pci.h"
 #include "emu/pic.h"
 #include "emu/pit.h"
+#include "emu/port92.h"
 #include "emu/uart.h"
 #include "mmu/dirty.h"
 #include "mmu/error.h"
@@ -88,6 +91,9 @@ typedef struct machine_mmio_slot {
     apic lapic;                                                                                     \
     acpi_pm acpi;               /* ACPI PM1 and reset registers (emu/acpi_pm.h) */                  \
     alarms alarms;                                                                                  \
+    i8042 kbc;                  /* keyboard controller, ports 0x60/0x64 */                          \
+    port92 sysctl;              /* system control port A (fast A20, reset) */                       \
+    pci_bus pci;                /* PCI configuration mechanism #1 and the host bridge */            \
     bool halt_requested;        /* VMI Halt: wait for an interrupt at the next stop */              \
     bool step_shadow;           /* an interrupt waits for the instruction after `sti` */           \
     rom_state rom;              /* the ROM's own state (rom/rom.h) */                               \
@@ -219,6 +225,10 @@ void machine_rom_fault(machine *m, const vcpu_event *ev);
 void machine_rom_end(machine *m);
 VM_MUST_CHECK bool machine_rom_open(machine *m, vm_error *err);
 void machine_rom_reset(machine *m);
+
+/* Bytes from the keyboard (for a later host input source; emu/dev_kbc.c): returns how many
+ * the keyboard controller took. */
+size_t machine_key_input(machine *m, const uint8_t *bytes, size_t n);
 
 /* Short name of an end reason ("shutdown", "halted", ...). */
 const char *machine_end_name(machine_end why);

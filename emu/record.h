@@ -58,14 +58,16 @@
 
 #include "mmu/error.h"
 
-/* 6: the header identifies the initrd (hash, size, name), so --record works with --initrd.
- * 5: the state stream (so every digest) includes the ACPI PM registers (STATE_SER_VERSION 3).
- * 4: the state stream's devices in the order of the device table (STATE_SER_VERSION 2).
- * 3: snapshot digests hash the versioned field-by-field state stream (emu/state_ser.h), not
+/* 8: the header identifies the initrd (hash, size, name), so --record works with --initrd.
+ * 7: the state stream (STATE_SER_VERSION 5) also covers the 16550A UART's FIFO, interrupt and
+ * modem state. 6: the state stream covers both the ACPI PM registers and the keyboard controller, port 0x92,
+ * PCI configuration and the PICs' ELCR (STATE_SER_VERSION 4). 5: one of those two sets (two
+ * branches' builds). 4: the state stream's devices in the order of the device table
+ * (STATE_SER_VERSION 2). 3: snapshot digests hash the versioned field-by-field state stream (emu/state_ser.h), not
  * raw struct bytes. 2: compact entries (changes since the previous entry of the kind), compressed chunks, and a
  * native VMI call's REC_CALL written once its ROM slot has returned, with the registers after
  * it. 1: fixed-size entries, native calls before their slot ran (refused). */
-#define REC_VERSION 6u
+#define REC_VERSION 8u
 #define REC_MAX_PAYLOAD 256u          /* bytes in one entry's payload */
 #define REC_MAX_CMDLINE 1023u         /* bytes of command line, without the NUL */
 #define REC_MAX_NAME 1023u            /* bytes of the initrd's file name, without the NUL */

@@ -144,8 +144,21 @@ START_TEST(test_dsdt_is_valid_and_names_s5_with_sleep_type_5)
     uint32_t dsdt = ram32(fadt_addr() + 40);
     assert_table(dsdt, "DSDT");
     static const uint8_t aml[] = {0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0A, 5, 0x0A, 5, 0x00, 0x00};
-    ck_assert_uint_eq(ram32(dsdt + 4), ACPI_HEADER_SIZE + sizeof aml);
     ck_assert_mem_eq(phys_ptr(&pm, dsdt + ACPI_HEADER_SIZE), aml, sizeof aml);
+}
+END_TEST
+
+/* Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) Name (_UID, 0) } } right after
+ * \_S5, ending the table: with ACPI on, Linux probes PCI only below such a root bridge. */
+START_TEST(test_dsdt_names_the_pci_root_bridge_and_ends_there)
+{
+    uint32_t dsdt = ram32(fadt_addr() + 40);
+    static const uint8_t aml[] = {0x10, 0x1D, 0x5C, '_', 'S', 'B', '_', 0x5B, 0x82, 0x15, 'P', 'C', 'I', '0',
+                                  0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0A, 0x03,
+                                  0x08, '_', 'U', 'I', 'D', 0x00};
+    uint32_t s5_len = 14;
+    ck_assert_uint_eq(ram32(dsdt + 4), ACPI_HEADER_SIZE + s5_len + sizeof aml);
+    ck_assert_mem_eq(phys_ptr(&pm, dsdt + ACPI_HEADER_SIZE + s5_len), aml, sizeof aml);
 }
 END_TEST
 
@@ -295,6 +308,7 @@ static Suite *acpi_suite(void)
     tcase_add_test(t, test_fadt_reset_register_is_an_io_byte_taking_the_reset_value);
     tcase_add_test(t, test_fadt_points_at_a_64_byte_aligned_facs);
     tcase_add_test(t, test_dsdt_is_valid_and_names_s5_with_sleep_type_5);
+    tcase_add_test(t, test_dsdt_names_the_pci_root_bridge_and_ends_there);
     tcase_add_test(t, test_every_table_lies_inside_the_tables_page);
     suite_add_tcase(s, t);
 

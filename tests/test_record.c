@@ -708,12 +708,12 @@ START_TEST(test_rejects_a_record_without_the_initrd_naming_its_version)
     write_small(path);
     size_t size;
     uint8_t *buf = slurp(path, &size);
-    put32(buf + 9, 5); /* the header had no initrd: a run with one could not be recorded */
+    put32(buf + 9, 7); /* the header had no initrd: a run with one could not be recorded */
     spew(path, buf, size);
     free(buf);
     char want[160];
     snprintf(want, sizeof want,
-             "record format version 5 is from an older vmiemu; this one reads only version %u: "
+             "record format version 7 is from an older vmiemu; this one reads only version %u: "
              "record the run again",
              REC_VERSION);
     assert_open_fails(path, VM_EFORMAT, want);

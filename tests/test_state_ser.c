@@ -20,6 +20,9 @@ typedef struct devs {
     apic lapic;
     acpi_pm acpi;
     alarms alarms;
+    i8042 kbc;
+    port92 sysctl;
+    pci_bus pci;
     rom_state rom;
 } devs;
 
@@ -33,7 +36,7 @@ static void make(devs *d, int variant)
 {
     memset(d, variant ? 0xA5 : 0, sizeof *d);
     uart_init(&d->com1);
-    uart_push_input(&d->com1, (const uint8_t *)"hi", 2);
+    uart_push_input(&d->com1, NULL, (const uint8_t *)"hi", 2);
     cmos_init(&d->rtc);
     pic_init(&d->pic);
     pit_init(&d->pit, 1000000);
@@ -42,6 +45,12 @@ static void make(devs *d, int variant)
     d->acpi.en = 0x0120;
     alarms_init(&d->alarms);
     ck_assert(alarms_set(&d->alarms, ALARM_PERIODIC, 5000, 1000));
+    i8042_init(&d->kbc);
+    i8042_irqs none = {{0}, {0}};
+    ck_assert_uint_eq(i8042_write_data(&d->kbc, &none, 0xF2), I8042_NONE); /* identify: 3 bytes wait */
+    port92_init(&d->sysctl);
+    pci_init(&d->pci);
+    ck_assert(!pci_write(&d->pci, 0, 4, 0x80000000u));
     memset(&d->rom, variant ? 0xA5 : 0, sizeof d->rom);
     memset(&d->rom.pending, 0, sizeof d->rom.pending);
     d->rom.initialized = true;
@@ -69,6 +78,9 @@ static size_t serialise(const devs *d, uint8_t *out, uint64_t *digest)
     uart_serialise(&d->com1, &w);
     cmos_serialise(&d->rtc, &w);
     acpi_pm_serialise(&d->acpi, &w);
+    i8042_serialise(&d->kbc, &w);
+    port92_serialise(&d->sysctl, &w);
+    pci_serialise(&d->pci, &w);
     uint8_t rom[ROM_STATE_SER_MAX];
     state_put_bytes(&w, rom, rom_state_serialise(&d->rom, rom));
     uint64_t h = state_writer_finish(&w);
@@ -126,13 +138,19 @@ START_TEST(test_devices_differing_only_in_padding_serialise_the_same)
     make(&b, 1);
     /* Padding inside the structs: after the UART's registers, a PIT channel's
      * count register, the APIC's timer flag, an alarm's flag, the ROM's Init flag. */
-    scribble(&b.com1, offsetof(uart, fcr) + 1, offsetof(uart, divisor));
+    scribble(&b.com1, offsetof(uart, irq_level) + 1, offsetof(uart, divisor));
     scribble(&b.pit.ch[0], offsetof(pit_channel, cr) + 4, offsetof(pit_channel, cr_loaded));
     scribble(&b.lapic, offsetof(apic, timer_running) + 1, offsetof(apic, cpu_hz));
     scribble(&b.alarms.a[0], offsetof(vmi_alarm, armed) + 1, offsetof(vmi_alarm, flags));
     scribble(&b.rom, offsetof(rom_state, initialized) + 1, offsetof(rom_state, pt_count));
-    /* The UART ring's free part is not state either. */
+    /* The free parts of the UART's rings are not state either ("hi": 'h' in the RX
+     * holding register, 'i' on the wire). */
+    /* The free parts of the UART's rings are not state either ("hi": 'h' in the RX holding
+     * register, 'i' on the wire), nor the keyboard queue's. */
     memset(b.com1.input + 2, 0x77, 16);
+    memset(b.com1.input, 0x77, 1);
+    memset(b.com1.rx + 1, 0x77, UART_FIFO_SIZE - 1);
+    b.kbc.kbd.item[b.kbc.kbd.head + b.kbc.kbd.count] = 0x7777;
     uint64_t ha, hb;
     size_t na = serialise(&a, sa, &ha), nb = serialise(&b, sb, &hb);
     ck_assert_uint_eq(na, nb);
@@ -147,8 +165,8 @@ static const struct field_case {
     size_t offset;
 } fields[] = {
 #define F(member) {#member, offsetof(devs, member)}
-    F(com1.ier), F(com1.fcr), F(com1.divisor), F(com1.input[0]), F(com1.input[1]), F(com1.in_count),
-    F(com1.tx_bytes),
+    F(com1.ier), F(com1.fcr), F(com1.lsr_errors), F(com1.msr_delta), F(com1.thre_pending), F(com1.irq_level),
+    F(com1.divisor), F(com1.rx[0]), F(com1.rx_count), F(com1.input[1]), F(com1.in_count), F(com1.tx_bytes),
     F(rtc.index), F(rtc.ram[0]), F(rtc.ram[127]),
     F(pic.chip[0].index), F(pic.chip[0].irr), F(pic.chip[0].imr), F(pic.chip[1].poll), F(pic.chip[1].icw4),
     F(pit.ch[0].mode), F(pit.ch[0].has_next), F(pit.ch[0].cur.n), F(pit.ch[0].cur.start), F(pit.ch[1].next.phase),
@@ -158,6 +176,11 @@ static const struct field_case {
     F(lapic.timer_divide), F(lapic.timer_next), F(lapic.timer_base_count), F(lapic.timer_running), F(lapic.cpu_hz),
     F(acpi.sts), F(acpi.en), F(acpi.cnt),
     F(alarms.a[0].armed), F(alarms.a[0].flags), F(alarms.a[1].expiry), F(alarms.a[1].period), F(alarms.a[1].fired),
+    F(pic.chip[0].elcr), F(pic.chip[1].elcr),
+    F(kbc.status), F(kbc.ram[0]), F(kbc.ram[31]), F(kbc.outport), F(kbc.pending), F(kbc.obf), F(kbc.out),
+    F(kbc.ctl.count), F(kbc.kbd.item[1]), F(kbc.kbd.count), F(kbc.kbd_cmd), F(kbc.kbd_scanning), F(kbc.kbd_set),
+    F(kbc.kbd_leds), F(kbc.kbd_rate),
+    F(sysctl.value), F(pci.address), F(pci.rcr), F(pci.bridge[0]), F(pci.bridge[255]),
     F(rom.initialized), F(rom.pt_count), F(rom.linear_maps[3].set), F(rom.lazy_mode), F(rom.ap_state[91]),
     F(rom.ap_state_apic), F(rom.ap_state_set), F(rom.npending), F(rom.pending[0].action), F(rom.pending[0].error), F(rom.pending[0].num),
     F(rom.pending[0].result), F(rom.pending[0].out[10]), F(rom.pending[0].slot_len),
