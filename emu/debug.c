@@ -5,8 +5,6 @@
 #include "emu/snapshot.h"
 #include "emu/timetravel.h"
 
-#define SLICE 1000000u /* instructions a continue runs between looks at the interrupt flag */
-
 void dbg_init(dbg *d, machine *m)
 {
     memset(d, 0, sizeof *d);
@@ -14,7 +12,11 @@ void dbg_init(dbg *d, machine *m)
     d->next_id = 1;
 }
 
-void dbg_interrupt(dbg *d) { d->interrupt = 1; }
+void dbg_interrupt(dbg *d)
+{
+    d->interrupt = 1;
+    machine_interrupt(d->m); /* the run pauses at its next host boundary */
+}
 
 uint64_t dbg_icount(dbg *d) { return machine_insns(d->m); }
 
@@ -151,17 +153,24 @@ dbg_stop dbg_stepi(dbg *d, uint64_t n, vm_error *err)
     return classify(d);
 }
 
-dbg_stop dbg_continue(dbg *d, vm_error *err)
+dbg_stop dbg_run(dbg *d, vm_error *err)
 {
     (void)err;
+    machine_run(d->m);
+    return classify(d);
+}
+
+dbg_stop dbg_continue(dbg *d, vm_error *err)
+{
     d->interrupt = 0;
+    machine_clear_interrupt(d->m);
     for (;;) {
-        machine_run_until(d->m, machine_insns(d->m) + SLICE);
-        dbg_stop s = classify(d);
+        dbg_stop s = dbg_run(d, err);
         if (s != DBG_STOPPED)
             return s;
         if (d->interrupt) {
             d->interrupt = 0;
+            machine_clear_interrupt(d->m);
             return DBG_INTERRUPTED;
         }
     }

@@ -53,12 +53,16 @@ void dbg_init(dbg *d, machine *m);
 
 /* Run control. Each returns why it stopped; err explains DBG_FAILED. */
 VM_MUST_CHECK dbg_stop dbg_stepi(dbg *d, uint64_t n, vm_error *err);
+/* One machine_run: DBG_STOPPED when the host hook (or dbg_interrupt) paused it at a boundary. */
+VM_MUST_CHECK dbg_stop dbg_run(dbg *d, vm_error *err);
+/* Runs until a point, the end, or dbg_interrupt (seen at the machine's next host boundary). */
 VM_MUST_CHECK dbg_stop dbg_continue(dbg *d, vm_error *err);
 VM_MUST_CHECK dbg_stop dbg_reverse_stepi(dbg *d, uint64_t n, vm_error *err);
 VM_MUST_CHECK dbg_stop dbg_reverse_continue(dbg *d, vm_error *err);
 VM_MUST_CHECK dbg_stop dbg_goto(dbg *d, uint64_t icount, vm_error *err);
 VM_MUST_CHECK dbg_stop dbg_goto_call(dbg *d, size_t n, vm_error *err);
-/* Safe from a signal handler: a running continue stops within about 10^6 instructions. */
+/* Safe from a signal handler: a running continue stops at the machine's next host boundary
+ * (every MACHINE_HOST_EVERY instructions unless a frontend set another interval). */
 void dbg_interrupt(dbg *d);
 
 /* Points. Add returns the new id (> 0) or 0 with err. */

@@ -27,22 +27,11 @@ static void port_write(machine *m, uint16_t port, int size, uint32_t value)
         m->serial_out(m->serial_ctx, (uint8_t)tx);
 }
 
-/* Host input (or a replayed record's) reaches the guest here, logged in chunks of 16 bytes. */
-void machine_serial_input(machine *m, const uint8_t *bytes, size_t n)
+/* COM1's half of machine_host_input: the UART's input queue takes what fits. */
+size_t machine_serial_input(machine *m, const uint8_t *bytes, size_t n)
 {
-    for (size_t done = 0; done < n;) {
-        size_t k = n - done < 16 ? n - done : 16;
-        vm_event ev = {0};
-        ev.kind = EV_INPUT;
-        ev.num = (uint16_t)k;
-        ev.icount = machine_insns(m);
-        ev.eip = vcpu_get(m->cpu, CPU_EIP);
-        memcpy(ev.args, bytes + done, k);
-        irq_line l = com1_irq(m);
-        uart_push_input(&m->com1, &l, bytes + done, k);
-        machine_log(m, &ev);
-        done += k;
-    }
+    irq_line l = com1_irq(m);
+    return uart_push_input(&m->com1, &l, bytes, n);
 }
 
 /* Every power-on, reboots too: the chip as at power-on, input the guest had not read dropped.

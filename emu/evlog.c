@@ -640,7 +640,7 @@ static void put_payload(out *o, const vm_event *ev)
     case EV_MEMORY: put(o, " address=0x%08x access=%c", ev->args[0], (char)ev->args[1]); break;
     case EV_GUEST_ERROR: put(o, " rom_offset=0x%x", ev->args[0]); break;
     case EV_INPUT: {
-        put(o, " serial %u bytes \"", ev->num);
+        put(o, " %s %u bytes \"", ev->args[4] == HOST_COM1 ? "serial" : host_device_name(ev->args[4]), ev->num);
         const uint8_t *bytes = (const uint8_t *)ev->args;
         for (unsigned i = 0; i < ev->num && i < 16; i++)
             put(o, bytes[i] >= 0x20 && bytes[i] < 0x7F && bytes[i] != '"' && bytes[i] != '\\' ? "%c" : "\\x%02x",
@@ -758,6 +758,7 @@ static void json_payload(json_t *obj, const vm_event *ev)
     }
     case EV_GUEST_ERROR: set(obj, "rom_offset", json_integer(ev->args[0])); break;
     case EV_INPUT:
+        set(obj, "device", json_string(host_device_name(ev->args[4])));
         set(obj, "bytes", json_integer(ev->num));
         set(obj, "text", json_bytes((const uint8_t *)ev->args, ev->num));
         break;

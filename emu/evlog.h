@@ -18,7 +18,8 @@ typedef enum ev_kind {
     EV_MEMORY,     /* bad physical access: args[0] = address, args[1] = access char */
     EV_GUEST_ERROR,/* the guest misused the ROM; text in the end message */
     EV_END,        /* num = machine_end; args[0] = exit value (exit port) */
-    EV_INPUT,      /* serial input: num = byte count, args[0..3] = up to 16 bytes */
+    EV_INPUT,      /* host input: num = byte count, args[0..3] = up to 16 bytes, args[4] = device
+                      (host_device: 0 COM1, 1 keyboard) */
 } ev_kind;
 
 #define EV_NUM_INIT 0x100u  /* Init (rom+0x80) */

@@ -298,6 +298,7 @@ bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path
 {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
+    machine_set_host_hook(m, 0, NULL, NULL);
     evlog_init(&m->log);
     evlog_set_mem_limit(&m->log, (size_t)cfg->log_mem_mib << 20);
     if (cfg->cpu_mhz == 0)
@@ -384,10 +385,10 @@ static uint64_t run_target(machine *m)
         if (next != UINT64_MAX)
             target = icount + (next > now ? next - now : 0);
     }
-    uint64_t input_at = m->recplay ? recplay_next_input(m) : m->input ? m->next_input_poll : UINT64_MAX;
-    if (input_at != UINT64_MAX) {
-        uint64_t rel = input_at > m->insns_before_boot ? input_at - m->insns_before_boot : 0;
-        if (rel > icount && rel < target)
+    uint64_t stops[] = {m->recplay ? recplay_next_input(m) : UINT64_MAX, m->host_next};
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
+        uint64_t rel = stops[i] > m->insns_before_boot ? stops[i] - m->insns_before_boot : 0;
+        if (stops[i] != UINT64_MAX && rel > icount && rel < target)
             target = rel;
     }
     if (m->pause_at > m->insns_before_boot && m->pause_at - m->insns_before_boot < target)
@@ -440,34 +441,102 @@ static void settle_watch(machine *m)
     m->watch_hit = true;
 }
 
-/* Inputs due now: the record's during a replay, else the host's at its polling points. */
-static void poll_input(machine *m)
+const char *host_device_name(unsigned dev)
 {
-    if (m->recplay) {
-        recplay_inject_inputs(m);
-        if (recplay_replaying(m))
-            return;
+    static const char *const names[HOST_DEVICES] = {[HOST_COM1] = "com1", [HOST_KEYBOARD] = "keyboard"};
+    return dev < HOST_DEVICES ? names[dev] : "?";
+}
+
+/* Where each device's bytes go (table indexed by host_device). */
+static size_t (*const input_route[HOST_DEVICES])(machine *, const uint8_t *, size_t) = {
+    [HOST_COM1] = machine_serial_input,
+    [HOST_KEYBOARD] = machine_key_input,
+};
+
+size_t machine_host_input(machine *m, const host_input *in)
+{
+    if ((unsigned)in->device >= HOST_DEVICES || in->kind != HOST_BYTES)
+        return 0;
+    size_t taken = 0;
+    while (taken < in->len) {
+        size_t k = in->len - taken < 16 ? in->len - taken : 16;
+        k = input_route[in->device](m, in->bytes + taken, k);
+        if (k == 0)
+            break; /* the device is full: the rest is dropped, as a real one drops it */
+        vm_event ev = {0};
+        ev.kind = EV_INPUT;
+        ev.num = (uint16_t)k;
+        ev.icount = machine_insns(m);
+        ev.eip = m->cpu ? vcpu_get(m->cpu, CPU_EIP) : 0;
+        memcpy(ev.args, in->bytes + taken, k);
+        ev.args[4] = (uint32_t)in->device;
+        machine_log(m, &ev);
+        taken += k;
     }
-    if (!m->input || machine_insns(m) < m->next_input_poll)
-        return;
-    m->next_input_poll = machine_insns(m) + MACHINE_INPUT_EVERY;
-    uint8_t buf[256];
-    size_t n = m->input(m->input_ctx, buf, sizeof buf);
-    if (n)
-        machine_serial_input(m, buf, n);
+    return taken;
+}
+
+static uint64_t first_boundary_after(uint64_t insns, uint64_t every) { return (insns / every + 1) * every; }
+
+/* A run starts: the next boundary is the first multiple of host_every not yet called at (time
+ * travel may have moved the count either way since the last run). */
+static void plan_boundary(machine *m)
+{
+    uint64_t now = machine_insns(m), every = m->host_every;
+    uint64_t next = (now + every - 1) / every * every;
+    if (next == 0 || next == m->host_last)
+        next += every;
+    m->host_next = next;
+}
+
+void machine_set_host_hook(machine *m, uint64_t every, machine_host_fn fn, void *ctx)
+{
+    m->host_fn = fn;
+    m->host_ctx = ctx;
+    m->host_every = every ? every : MACHINE_HOST_EVERY;
+    m->host_last = UINT64_MAX;
+    plan_boundary(m);
+}
+
+void machine_interrupt(machine *m) { m->host_interrupt = 1; }
+void machine_clear_interrupt(machine *m) { m->host_interrupt = 0; }
+
+/* The record's inputs due now, during a replay. */
+static void replay_inputs(machine *m)
+{
+    if (m->recplay)
+        recplay_inject_inputs(m);
+}
+
+/* At a host boundary: call the hook; true if it (or machine_interrupt) pauses the run here. */
+static bool host_boundary(machine *m)
+{
+    if (machine_insns(m) < m->host_next)
+        return false;
+    m->host_last = machine_insns(m);
+    m->host_next = first_boundary_after(m->host_last, m->host_every);
+    bool pause = m->host_fn && m->host_fn(m, m->host_ctx, false);
+    if (m->host_interrupt)
+        pause = true;
+    m->host_paused = pause && m->end == END_RUNNING;
+    return m->host_paused;
 }
 
 machine_end machine_run(machine *m)
 {
     m->break_hit = false;
     m->watch_hit = false;
+    m->host_paused = false;
+    plan_boundary(m);
     while (m->end == END_RUNNING && !paused(m)) {
         if (m->timeline && machine_insns(m) >= snap_next_due(m)) {
             vm_error err = {0};
             if (!snap_take(m, &err))
                 machine_end_run(m, END_ERROR, "snapshot failed: %s", err.msg);
         }
-        poll_input(m);
+        replay_inputs(m);
+        if (host_boundary(m))
+            break;
         machine_service_interrupts(m);
         if (m->end != END_RUNNING || paused(m))
             break;
@@ -480,6 +549,8 @@ machine_end machine_run(machine *m)
         if (m->end == END_REBOOT && m->cfg.reboot_restarts && !reboot(m))
             break;
     }
+    if (m->host_fn && m->host_fn(m, m->host_ctx, true) && m->end == END_RUNNING)
+        m->host_paused = true;
     if (m->end != END_RUNNING)
         machine_rom_end(m);
     if (m->end != END_RUNNING)

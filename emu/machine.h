@@ -3,7 +3,9 @@
 #ifndef VMIEMU_MACHINE_H
 #define VMIEMU_MACHINE_H
 
+#include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cpu/cpu.h"
@@ -66,9 +68,35 @@ typedef enum machine_end {
 
 #define MACHINE_VMI_BREAKS 0x102 /* call numbers 0..73, Init (0x100), GetRelocationInfo (0x101) */
 
-/* Host input for COM1 (non-blocking): fills buf with up to max bytes, returns how many. */
-typedef size_t (*machine_input_fn)(void *ctx, uint8_t *buf, size_t max);
-#define MACHINE_INPUT_EVERY 1000000u /* instructions between polls of the host input */
+/* The host seam: one hook, called by machine_run at every multiple of `every` instructions
+ * since power-on (an exact icount, so inputs it delivers land where a replay re-injects them)
+ * and once at every stop (at_stop). It polls the host (serial input, SIGINT, a debugger's
+ * socket) and returns true to pause the run right there (machine_run returns END_RUNNING with
+ * m->host_paused set); to end the run it calls machine_stop. */
+struct machine;
+typedef bool (*machine_host_fn)(struct machine *m, void *ctx, bool at_stop);
+#define MACHINE_HOST_EVERY 1000000u /* default instructions between host hook calls */
+
+/* A typed host input: bytes for one device. */
+typedef enum host_device {
+    HOST_COM1,     /* COM1's receive side (emu/uart.c) */
+    HOST_KEYBOARD, /* the i8042's keyboard port: scan-code bytes (emu/i8042.c) */
+    HOST_DEVICES
+} host_device;
+
+typedef enum host_input_kind {
+    HOST_BYTES, /* bytes as the device receives them */
+} host_input_kind;
+
+typedef struct host_input {
+    host_device device;
+    host_input_kind kind;
+    const uint8_t *bytes;
+    size_t len;
+} host_input;
+
+/* "com1", "keyboard"; "?" for anything else. */
+const char *host_device_name(unsigned dev);
 
 /* One stretch of physical memory above RAM (machine_mmio.c): a device's MMIO range, or open
  * bus (dev NULL); where it starts, for the log. */
@@ -145,9 +173,13 @@ typedef struct machine {
     bool in_goto;              /* snap_goto is running forward: no precise-stop rewinds */
     uart_tx_fn serial_out;     /* where COM1's transmitted bytes go (the frontend's; NULL: nowhere) */
     void *serial_ctx;
-    machine_input_fn input;    /* host serial input, polled every MACHINE_INPUT_EVERY instructions */
-    void *input_ctx;
-    uint64_t next_input_poll;
+    machine_host_fn host_fn;   /* the host hook (machine_set_host_hook); NULL: none */
+    void *host_ctx;
+    uint64_t host_every;       /* instructions between host boundaries (never 0) */
+    uint64_t host_next;        /* the next boundary, a multiple of host_every */
+    uint64_t host_last;        /* the boundary the hook was last called at (UINT64_MAX: none) */
+    bool host_paused;          /* the last run was paused at a host boundary */
+    volatile sig_atomic_t host_interrupt; /* machine_interrupt: pause at the next boundary */
     uint64_t furthest;         /* the furthest instruction count any run has reached */
 } machine;
 
@@ -158,7 +190,21 @@ void machine_free(machine *m);
 /* Send COM1's transmitted bytes to tx(ctx, byte); NULL drops them. */
 void machine_set_serial_out(machine *m, uart_tx_fn tx, void *ctx);
 
-/* Run until the guest ends or the limit; returns why. */
+/* Install the host hook (fn NULL: none), called every `every` instructions (0: MACHINE_HOST_EVERY)
+ * and at stops. A frontend that adds a hook for a while (the GDB stub) saves m->host_fn,
+ * host_ctx and host_every, calls the saved one from its own, and restores it. */
+void machine_set_host_hook(machine *m, uint64_t every, machine_host_fn fn, void *ctx);
+/* Safe from a signal handler: the run pauses at the next host boundary (flag cleared by the
+ * caller that starts the next run, with machine_clear_interrupt). */
+void machine_interrupt(machine *m);
+void machine_clear_interrupt(machine *m);
+
+/* A host input arrives now (from the host, or re-injected from a record): routed to its
+ * device, logged as EV_INPUT naming the device (in chunks of 16 bytes), recorded. Returns how
+ * many bytes the device took (a full keyboard buffer drops the rest, unlogged). */
+size_t machine_host_input(machine *m, const host_input *in);
+
+/* Run until the guest ends, the limit, or the host hook pauses it; returns why. */
 machine_end machine_run(machine *m);
 
 /* Run until exactly `insns` instructions have retired since power-on, or the guest ends first,
@@ -191,9 +237,9 @@ void machine_cpuid(machine *m, uint32_t regs[4]);
  * output then repeats what was already shown. */
 static inline bool machine_replaying_past(machine *m) { return machine_insns(m) < m->furthest; }
 
-/* Serial input arrives now (from the host or a replayed record): queue it at COM1 and log it
- * (emu/dev_com1.c). */
-void machine_serial_input(machine *m, const uint8_t *bytes, size_t n);
+/* Device halves of machine_host_input: queue bytes at COM1 (emu/dev_com1.c) or the keyboard
+ * (emu/dev_kbc.c) without logging; return how many were taken. */
+size_t machine_serial_input(machine *m, const uint8_t *bytes, size_t n);
 
 /* Map what lies above RAM: the devices' MMIO ranges and an open bus (machine_mmio.c). */
 VM_MUST_CHECK bool machine_map_high_memory(machine *m, vm_error *err);
@@ -226,8 +272,6 @@ void machine_rom_end(machine *m);
 VM_MUST_CHECK bool machine_rom_open(machine *m, vm_error *err);
 void machine_rom_reset(machine *m);
 
-/* Bytes from the keyboard (for a later host input source; emu/dev_kbc.c): returns how many
- * the keyboard controller took. */
 size_t machine_key_input(machine *m, const uint8_t *bytes, size_t n);
 
 /* Short name of an end reason ("shutdown", "halted", ...). */

@@ -246,7 +246,7 @@ void recplay_inject_inputs(machine *m)
            e->icount <= machine_insns(m)) {
         if (e->icount < machine_insns(m)) {
             char expected[120], actual[120];
-            snprintf(expected, sizeof expected, "%s at icount %llu", e->kind == REC_INPUT ? "serial input" : "the end",
+            snprintf(expected, sizeof expected, "%s at icount %llu", e->kind == REC_INPUT ? "input" : "the end",
                      (unsigned long long)e->icount);
             snprintf(actual, sizeof actual, "the run is past it at icount %llu", (unsigned long long)machine_insns(m));
             diverge(m, e, "a recorded input was not reached in time", expected, actual, NULL);
@@ -258,7 +258,14 @@ void recplay_inject_inputs(machine *m)
         }
         rp->ahead = false;
         rp->injecting = true;
-        machine_serial_input(m, e->payload, e->len);
+        if (e->len < 1 || e->payload[0] >= HOST_DEVICES) {
+            char expected[120];
+            snprintf(expected, sizeof expected, "input for a device this vmiemu has at icount %llu", (unsigned long long)e->icount);
+            diverge(m, e, "a recorded input names no known device", expected, "(none)", NULL);
+            return;
+        }
+        host_input in = {.device = (host_device)e->payload[0], .kind = HOST_BYTES, .bytes = e->payload + 1, .len = e->len - 1u};
+        machine_host_input(m, &in);
         rp->injecting = false;
         rp->checked++;
     }
@@ -269,12 +276,15 @@ static void observe(void *ctx, const vm_event *ev)
     machine *m = ctx;
     recplay *rp = m->recplay;
     if (ev->kind == EV_INPUT && rp->writer) {
-        append(m, REC_INPUT, ev->icount, (const uint8_t *)ev->args, ev->num);
+        uint8_t payload[17]; /* the device, then its bytes */
+        payload[0] = (uint8_t)ev->args[4];
+        memcpy(payload + 1, ev->args, ev->num);
+        append(m, REC_INPUT, ev->icount, payload, (uint16_t)(ev->num + 1u));
         return;
     }
     if (ev->kind == EV_INPUT && rp->reader && !rp->injecting) {
         char actual[120];
-        snprintf(actual, sizeof actual, "serial input at icount %llu", (unsigned long long)ev->icount);
+        snprintf(actual, sizeof actual, "%s input at icount %llu", host_device_name(ev->args[4]), (unsigned long long)ev->icount);
         diverge(m, NULL, "input the record does not have", "(no input here)", actual, NULL);
         return;
     }

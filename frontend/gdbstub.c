@@ -99,6 +99,8 @@ struct gdbstub {
     bool crash_reported; /* a crashed guest was reported as SIGSEGV once; next time it is W */
     gdbstub_poll_fn poll;
     void *poll_ctx;
+    machine_host_fn outer_fn; /* the machine's host hook before a continue put the stub's in */
+    void *outer_ctx;
     uint64_t slice;
 
     gdb_point points[DBG_MAX_POINTS];
@@ -390,32 +392,50 @@ static void end_run(gdbstub *s, dbg_stop st)
         stop_reply(s, st);
 }
 
-/* Continue in slices, polling the transport in between, until something stops the guest. */
+/* The machine's host hook while continuing: the frontend's own hook (serial input, SIGINT)
+ * still runs, then the transport is polled; a Ctrl-C or hang-up it brings pauses the run. */
+static bool host_hook(machine *m, void *ctx, bool at_stop)
+{
+    gdbstub *s = ctx;
+    bool pause = s->outer_fn && s->outer_fn(m, s->outer_ctx, at_stop);
+    if (!at_stop && s->poll)
+        s->poll(s->poll_ctx);
+    return pause || s->d->interrupt;
+}
+
+/* Continue, the transport polled at the machine's host boundaries (every s->slice
+ * instructions), until something stops the guest. */
 static void run_continue(gdbstub *s)
 {
     dbg *d = s->d;
+    machine *m = d->m;
     vm_error err = {0};
     uint64_t start = dbg_icount(d);
     dbg_stop st;
     d->interrupt = 0;
+    machine_clear_interrupt(m);
     begin_run(s);
+    s->outer_fn = m->host_fn;
+    s->outer_ctx = m->host_ctx;
+    uint64_t outer_every = m->host_every;
+    machine_set_host_hook(m, s->slice, host_hook, s);
     for (;;) {
         if (d->interrupt) {
             d->interrupt = 0;
             st = DBG_INTERRUPTED;
             break;
         }
-        st = dbg_stepi(d, s->slice, &err);
+        st = dbg_run(d, &err);
         if (st != DBG_STOPPED)
             break;
-        /* A slice that ends exactly on a breakpoint would run it next time: stop here. */
+        /* A pause exactly on a breakpoint would run it next time: stop here. */
         if (dbg_icount(d) != start && break_at(s, reg(s, CPU_EIP))) {
             st = DBG_BREAKPOINT;
             break;
         }
-        if (s->poll)
-            s->poll(s->poll_ctx);
     }
+    machine_set_host_hook(m, outer_every, s->outer_fn, s->outer_ctx);
+    machine_clear_interrupt(m);
     end_run(s, st);
 }
 

@@ -32,22 +32,38 @@ static void serial_to_file(void *ctx, uint8_t byte)
         fflush(s->f); /* a person watching the console sees whole lines at once */
 }
 
+/* What the host hook polls: COM1 input from stdin (when it is the serial console and no
+ * replay feeds the input), and SIGINT. */
+typedef struct host_poll {
+    bool stdin_serial;
+    bool stdin_eof; /* end of input stops the polling */
+} host_poll;
+
 /* COM1 input from stdin, without blocking and without changing stdin's flags (a terminal is
- * shared with the shell). End of input stops the polling. */
-static size_t stdin_input(void *ctx, uint8_t *buf, size_t max)
+ * shared with the shell). */
+static void stdin_to_com1(machine *m, host_poll *h)
 {
-    bool *eof = ctx;
-    if (*eof)
-        return 0;
     struct pollfd p = {.fd = 0, .events = POLLIN};
     if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
-        return 0;
-    ssize_t n = read(0, buf, max);
+        return;
+    uint8_t buf[256];
+    ssize_t n = read(0, buf, sizeof buf);
     if (n <= 0) {
-        *eof = true;
-        return 0;
+        h->stdin_eof = true;
+        return;
     }
-    return (size_t)n;
+    host_input in = {.device = HOST_COM1, .kind = HOST_BYTES, .bytes = buf, .len = (size_t)n};
+    machine_host_input(m, &in);
+}
+
+/* The machine's host hook (every MACHINE_HOST_EVERY instructions and at stops): input at the
+ * boundaries, and a SIGINT pauses the run so whoever runs it can stop it properly. */
+static bool poll_host(machine *m, void *ctx, bool at_stop)
+{
+    host_poll *h = ctx;
+    if (!at_stop && h->stdin_serial && !h->stdin_eof && !recplay_replaying(m))
+        stdin_to_com1(m, h);
+    return stopsig_raised();
 }
 
 static int report_error(const char *prog, const vm_error *err, int status)
@@ -148,13 +164,13 @@ static void default_symbols(symtab *t, const options *o, const machine *m, const
         fprintf(stderr, "%s: warning: no kernel symbols: %s\n", prog, err.msg);
 }
 
-#define RUN_SLICE 100000000u /* instructions a run without a debugger goes between looks for SIGINT */
-
-/* The guest runs with nobody attached until it ends or SIGINT arrives. */
+/* The guest runs with nobody attached until it ends or SIGINT arrives (the host hook pauses
+ * the run for it). */
 static void run_on(machine *m)
 {
+    machine_clear_interrupt(m); /* a debugger's interrupt left over is not this run's */
     while (m->end == END_RUNNING && !stopsig_raised())
-        machine_run_until(m, machine_insns(m) + RUN_SLICE);
+        machine_run(m);
 }
 
 /* -d or -x. Returns the status the user asked for (quit N), a script's failure, or -1 for
@@ -243,15 +259,13 @@ static int run(const options *o, const char *prog)
     } else {
         default_symbols(&syms, o, m, prog);
         sink.syms = syms.count ? &syms : NULL;
-        static bool stdin_eof;
+        static host_poll host;
         static serial_sink sink_ctx;
         sink_ctx = (serial_sink){serial, m};
         if (serial)
             machine_set_serial_out(m, serial_to_file, &sink_ctx);
-        if (o->serial == SERIAL_STDIO && !o->replay_path) {
-            m->input = stdin_input;
-            m->input_ctx = &stdin_eof;
-        }
+        host = (host_poll){.stdin_serial = o->serial == SERIAL_STDIO && !o->replay_path};
+        machine_set_host_hook(m, MACHINE_HOST_EVERY, poll_host, &host);
         if (o->log_path) {
             m->log.sink = eventsink_write;
             m->log.sink_ctx = &sink;
