@@ -197,9 +197,26 @@ static void pump(void *ctx)
         gdbstub_hangup(sv->stub);
 }
 
-/* Wait for a client: blocking with the guest stopped, or running the guest between looks. */
+/* While the guest runs waiting for a client: the machine's own host hook still runs, and a
+ * client knocking on the listening socket pauses the run. */
+typedef struct knock_watch {
+    int lfd;
+    machine_host_fn outer_fn;
+    void *outer_ctx;
+} knock_watch;
+
+static bool knock(machine *m, void *ctx, bool at_stop)
+{
+    knock_watch *w = ctx;
+    bool pause = w->outer_fn && w->outer_fn(m, w->outer_ctx, at_stop);
+    struct pollfd pf = {.fd = w->lfd, .events = POLLIN};
+    return pause || poll(&pf, 1, 0) != 0 || stopsig_raised();
+}
+
+/* Wait for a client: blocking with the guest stopped, or running the guest until one knocks. */
 static int accept_client(dbg *d, int lfd, bool run_guest)
 {
+    machine *m = d->m;
     for (;;) {
         struct pollfd pf = {.fd = lfd, .events = POLLIN};
         int r = poll(&pf, 1, run_guest ? 0 : -1);
@@ -213,8 +230,13 @@ static int accept_client(dbg *d, int lfd, bool run_guest)
         if ((r < 0 && errno != EINTR) || stopsig_raised())
             return -1;
         if (run_guest) {
-            vm_error err = {0};
-            if (dbg_stepi(d, GDBSTUB_SLICE, &err) == DBG_ENDED)
+            knock_watch w = {lfd, m->host_fn, m->host_ctx};
+            uint64_t every = m->host_every;
+            machine_set_host_hook(m, every, knock, &w);
+            machine_clear_interrupt(m);
+            machine_run(m);
+            machine_set_host_hook(m, every, w.outer_fn, w.outer_ctx);
+            if (m->end != END_RUNNING)
                 return -1;
         }
     }

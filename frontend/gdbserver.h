@@ -7,9 +7,9 @@
  * used when the spec spells it out (tcp:0.0.0.0:1234); vmiemu then warns that whoever reaches
  * the port controls the guest. The address it listens on is printed to stderr.
  *
- * The socket is polled, never waited on with the guest running: a continue runs in slices and
- * the transport is polled between them, so a Ctrl-C from gdb stops the guest within one slice
- * (GDBSTUB_SLICE instructions) and a closed connection ends the session. A client that stops
+ * The socket is polled, never waited on with the guest running: while continuing, the stub's
+ * machine host hook polls the transport every GDBSTUB_SLICE instructions, so a Ctrl-C from gdb
+ * stops the guest at the next such boundary and a closed connection ends the session. A client that stops
  * reading for GDBSERVER_SEND_TIMEOUT_MS is treated as gone. */
 #ifndef VMIEMU_GDBSERVER_H
 #define VMIEMU_GDBSERVER_H

@@ -22,7 +22,7 @@
 #include "frontend/symbols.h"
 
 #define GDBSTUB_PACKET_SIZE 0x4000u  /* the largest packet either side sends (qSupported) */
-#define GDBSTUB_SLICE 1000000u       /* instructions a continue runs between polls */
+#define GDBSTUB_SLICE 1000000u       /* instructions between polls while continuing (host hook) */
 
 typedef struct gdbstub gdbstub;
 
@@ -51,7 +51,8 @@ void gdbstub_consume(gdbstub *s, size_t n);
 /* Symbols for `monitor bt` (borrowed; NULL = none). gdb has its own from `file vmlinux`. */
 void gdbstub_set_symbols(gdbstub *s, const symtab *syms);
 void gdbstub_set_poll(gdbstub *s, gdbstub_poll_fn poll, void *ctx);
-/* Instructions between polls while continuing (0 = GDBSTUB_SLICE). */
+/* Instructions between polls while continuing: the interval of the machine host hook the stub
+ * puts in for a continue (0 = GDBSTUB_SLICE). */
 void gdbstub_set_slice(gdbstub *s, uint64_t insns);
 
 /* The transport closed: a running guest stops at the end of its slice. */
