@@ -259,9 +259,11 @@ void recplay_inject_inputs(machine *m)
         rp->ahead = false;
         rp->injecting = true;
         if (e->len < 1 || e->payload[0] >= HOST_DEVICES) {
-            char expected[120];
-            snprintf(expected, sizeof expected, "input for a device this vmiemu has at icount %llu", (unsigned long long)e->icount);
-            diverge(m, e, "a recorded input names no known device", expected, "(none)", NULL);
+            char actual[120];
+            snprintf(actual, sizeof actual, "an input for device %u at icount %llu", e->len ? e->payload[0] : 0u,
+                     (unsigned long long)e->icount);
+            diverge(m, e, "a recorded input names a device this vmiemu does not have",
+                    "an input for device 0 (com1) or 1 (keyboard)", actual, NULL);
             return;
         }
         host_input in = {.device = (host_device)e->payload[0], .kind = HOST_BYTES, .bytes = e->payload + 1, .len = e->len - 1u};

@@ -2,12 +2,14 @@
  * stops, which may pause or stop the run; typed host inputs routed to their device, logged
  * naming it, recorded and replayed. The guest is the echo fixture, which polls COM1 forever. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "emu/evlog.h"
 #include "emu/machine.h"
+#include "emu/record.h"
 #include "emu/recplay.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
@@ -218,6 +220,54 @@ START_TEST(test_inputs_of_both_devices_are_recorded_and_replayed_at_the_same_ins
 }
 END_TEST
 
+/* Record the echo run fed by the hook; leaves the machine freed. */
+static void record_fed_run(const char *rec)
+{
+    char report[1024];
+    boot(0);
+    feed_inputs = true;
+    machine_set_host_hook(&m, 1000, hook, NULL);
+    ck_assert_msg(recplay_record(&m, rec, &err), "%s", err.msg);
+    ck_assert_int_eq(machine_run(&m), END_EXIT_PORT);
+    ck_assert_msg(recplay_finish(&m, report, sizeof report, &err), "%s", err.msg);
+    machine_free(&m);
+    setup();
+}
+
+START_TEST(test_a_recorded_input_for_an_unknown_device_diverges_naming_it)
+{
+    char rec[4096], rec2[4096];
+    snprintf(rec, sizeof rec, "%s", tu_tmp("hostseam_rec"));
+    snprintf(rec2, sizeof rec2, "%s", tu_tmp("hostseam_rec2"));
+    record_fed_run(rec);
+    rec_header h;
+    rec_reader *rd = rec_open(rec, &h, &err);
+    ck_assert_msg(rd != NULL, "%s", err.msg);
+    rec_writer *w = rec_create(rec2, &h, &err);
+    ck_assert_msg(w != NULL, "%s", err.msg);
+    rec_entry e;
+    int got;
+    while ((got = rec_next(rd, &e, &err)) == 1) {
+        if (e.kind == REC_INPUT && e.payload[0] == HOST_KEYBOARD)
+            e.payload[0] = 7;
+        ck_assert_msg(rec_append(w, &e, &err), "%s", err.msg);
+    }
+    ck_assert_int_eq(got, 0);
+    ck_assert(rec_close(w, &err));
+    rec_close_reader(rd);
+    boot(0);
+    ck_assert_msg(recplay_replay(&m, rec2, false, &err), "%s", err.msg);
+    ck_assert_int_eq(machine_run(&m), END_DIVERGED);
+    ck_assert_uint_eq(machine_insns(&m), 3000);
+    char report[1024];
+    ck_assert(recplay_finish(&m, report, sizeof report, &err));
+    ck_assert_msg(strstr(report, "names a device this vmiemu does not have"), "%s", report);
+    ck_assert_msg(strstr(report, "an input for device 7 at icount 3000"), "%s", report);
+    unlink(rec);
+    unlink(rec2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("hostseam");
@@ -231,6 +281,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_com1_input_reaches_the_uart_and_is_logged_naming_com1);
     tcase_add_test(tc, test_keyboard_input_reaches_the_i8042_and_is_logged_naming_the_keyboard);
     tcase_add_test(tc, test_inputs_of_both_devices_are_recorded_and_replayed_at_the_same_instructions);
+    tcase_add_test(tc, test_a_recorded_input_for_an_unknown_device_diverges_naming_it);
     suite_add_tcase(s, tc);
     return s;
 }
