@@ -527,6 +527,8 @@ machine_end machine_run(machine *m)
     m->break_hit = false;
     m->watch_hit = false;
     m->host_paused = false;
+    bool outer_run = m->in_run; /* snap_goto runs the machine from inside a run */
+    m->in_run = true;
     plan_boundary(m);
     while (m->end == END_RUNNING && !paused(m)) {
         if (m->timeline && machine_insns(m) >= snap_next_due(m)) {
@@ -551,6 +553,7 @@ machine_end machine_run(machine *m)
     }
     if (m->host_fn && m->host_fn(m, m->host_ctx, true) && m->end == END_RUNNING)
         m->host_paused = true;
+    m->in_run = outer_run;
     if (m->end != END_RUNNING)
         machine_rom_end(m);
     if (m->end != END_RUNNING)
@@ -563,6 +566,8 @@ void machine_stop(machine *m, const char *why)
     if (m->end != END_RUNNING)
         return;
     machine_end_run(m, END_STOPPED, "stopped by %s", why);
+    if (m->in_run)
+        return; /* from the host hook: machine_run logs the end as it returns */
     log_simple(m, EV_END, END_STOPPED, m->cpu ? vcpu_get(m->cpu, CPU_EIP) : 0, 0, 0);
 }
 

@@ -179,6 +179,7 @@ typedef struct machine {
     uint64_t host_next;        /* the next boundary, a multiple of host_every */
     uint64_t host_last;        /* the boundary the hook was last called at (UINT64_MAX: none) */
     bool host_paused;          /* the last run was paused at a host boundary */
+    bool in_run;               /* machine_run is running (the hook may call machine_stop) */
     volatile sig_atomic_t host_interrupt; /* machine_interrupt: pause at the next boundary */
     uint64_t furthest;         /* the furthest instruction count any run has reached */
 } machine;

@@ -120,6 +120,10 @@ START_TEST(test_a_stop_asked_by_the_hook_ends_the_run_at_that_boundary)
     ck_assert_int_eq(machine_run(&m), END_STOPPED);
     ck_assert_uint_eq(machine_insns(&m), 5000);
     ck_assert_str_eq(m.end_message, "stopped by the test's hook");
+    size_t ends = 0;
+    for (size_t i = 0; i < evlog_count(&m.log); i++)
+        ends += tu_event(&m.log, i)->kind == EV_END;
+    ck_assert_uint_eq(ends, 1); /* logged once, by machine_run as it returns */
 }
 END_TEST
 
