@@ -6,10 +6,11 @@
 
 #include <stdio.h>
 
-extern const device dev_alarms, dev_pit, dev_lapic, dev_pic, dev_com1, dev_rtc, dev_exitport, dev_post;
+extern const device dev_alarms, dev_pit, dev_lapic, dev_pic, dev_com1, dev_rtc, dev_exitport, dev_post,
+    dev_fwcfg;
 
 const device *const machine_devices[] = {
-    &dev_alarms, &dev_pit, &dev_lapic, &dev_pic, &dev_com1, &dev_rtc, &dev_exitport, &dev_post,
+    &dev_alarms, &dev_pit, &dev_lapic, &dev_pic, &dev_com1, &dev_rtc, &dev_exitport, &dev_post, &dev_fwcfg,
 };
 
 const size_t machine_device_count = sizeof machine_devices / sizeof machine_devices[0];

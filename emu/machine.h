@@ -13,6 +13,7 @@
 #include "emu/cmos.h"
 #include "emu/device.h"
 #include "emu/evlog.h"
+#include "emu/fwcfg.h"
 #include "emu/loader.h"
 #include "emu/pic.h"
 #include "emu/pit.h"
@@ -86,6 +87,7 @@ typedef struct machine_mmio_slot {
     pit pit;                                                                                        \
     apic lapic;                                                                                     \
     alarms alarms;                                                                                  \
+    fwcfg fwcfg;                                                                                    \
     bool halt_requested;        /* VMI Halt: wait for an interrupt at the next stop */              \
     bool step_shadow;           /* an interrupt waits for the instruction after `sti` */           \
     rom_state rom;              /* the ROM's own state (rom/rom.h) */                               \

@@ -19,6 +19,7 @@ typedef struct devs {
     pit pit;
     apic lapic;
     alarms alarms;
+    fwcfg fwcfg;
     rom_state rom;
 } devs;
 
@@ -39,6 +40,7 @@ static void make(devs *d, int variant)
     apic_init(&d->lapic, 0, 1000000);
     alarms_init(&d->alarms);
     ck_assert(alarms_set(&d->alarms, ALARM_PERIODIC, 5000, 1000));
+    d->fwcfg = (fwcfg){.selector = 5, .offset = 1};
     memset(&d->rom, variant ? 0xA5 : 0, sizeof d->rom);
     memset(&d->rom.pending, 0, sizeof d->rom.pending);
     d->rom.initialized = true;
@@ -65,6 +67,7 @@ static size_t serialise(const devs *d, uint8_t *out, uint64_t *digest)
     pic_serialise(&d->pic, &w);
     uart_serialise(&d->com1, &w);
     cmos_serialise(&d->rtc, &w);
+    fwcfg_serialise(&d->fwcfg, &w);
     uint8_t rom[ROM_STATE_SER_MAX];
     state_put_bytes(&w, rom, rom_state_serialise(&d->rom, rom));
     uint64_t h = state_writer_finish(&w);
