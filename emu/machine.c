@@ -194,6 +194,7 @@ STATE_FIELD_AT(pit);
 STATE_FIELD_AT(lapic);
 STATE_FIELD_AT(alarms);
 STATE_FIELD_AT(fwcfg);
+STATE_FIELD_AT(testdev);
 STATE_FIELD_AT(halt_requested);
 STATE_FIELD_AT(step_shadow);
 STATE_FIELD_AT(rom);

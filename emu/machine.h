@@ -15,6 +15,7 @@
 #include "emu/evlog.h"
 #include "emu/fwcfg.h"
 #include "emu/loader.h"
+#include "emu/pctestdev.h"
 #include "emu/pic.h"
 #include "emu/pit.h"
 #include "emu/uart.h"
@@ -88,6 +89,7 @@ typedef struct machine_mmio_slot {
     apic lapic;                                                                                     \
     alarms alarms;                                                                                  \
     fwcfg fwcfg;                                                                                    \
+    pctestdev testdev;                                                                              \
     bool halt_requested;        /* VMI Halt: wait for an interrupt at the next stop */              \
     bool step_shadow;           /* an interrupt waits for the instruction after `sti` */           \
     rom_state rom;              /* the ROM's own state (rom/rom.h) */                               \

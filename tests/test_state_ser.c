@@ -20,6 +20,7 @@ typedef struct devs {
     apic lapic;
     alarms alarms;
     fwcfg fwcfg;
+    pctestdev testdev;
     rom_state rom;
 } devs;
 
@@ -41,6 +42,8 @@ static void make(devs *d, int variant)
     alarms_init(&d->alarms);
     ck_assert(alarms_set(&d->alarms, ALARM_PERIODIC, 5000, 1000));
     d->fwcfg = (fwcfg){.selector = 5, .offset = 1};
+    d->testdev = (pctestdev){.ioport_data = 0x9999};
+    d->testdev.ioram[4095] = 0xAA;
     memset(&d->rom, variant ? 0xA5 : 0, sizeof d->rom);
     memset(&d->rom.pending, 0, sizeof d->rom.pending);
     d->rom.initialized = true;
@@ -68,6 +71,7 @@ static size_t serialise(const devs *d, uint8_t *out, uint64_t *digest)
     uart_serialise(&d->com1, &w);
     cmos_serialise(&d->rtc, &w);
     fwcfg_serialise(&d->fwcfg, &w);
+    pctestdev_serialise(&d->testdev, &w);
     uint8_t rom[ROM_STATE_SER_MAX];
     state_put_bytes(&w, rom, rom_state_serialise(&d->rom, rom));
     uint64_t h = state_writer_finish(&w);
