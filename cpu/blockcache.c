@@ -211,7 +211,7 @@ static bool grow(blockcache *bc, blockcache_space *s)
     return true;
 }
 
-bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io, bool rom)
+bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io, uint32_t flags)
 {
     blockcache_space *s = &bc->spaces[bc->current];
     if (size == 0 || size > 0xFFFF || count > 0xFFFF || first_io > 0xFFFF)
@@ -220,7 +220,7 @@ bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, 
         return false;
     /* The hook's view of the current table must be that table (grow and make_current keep it). */
     VM_ASSERT(bc->slots == s->slots && bc->mask == s->mask);
-    insert(s->slots, s->mask, blockcache_make(pc, size, count, first_io, rom));
+    insert(s->slots, s->mask, blockcache_make(pc, size, count, first_io, flags));
     s->used++;
     return true;
 }

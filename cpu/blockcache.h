@@ -21,23 +21,28 @@
 #define BLOCKCACHE_SPACES 16 /* tables kept; the least recently used one is reused for a new root */
 
 /* A block's cost is its instruction count, plus BLOCKCACHE_SLOW where the block hook must look
- * closer (port I/O, a possible ROM entry): larger than the most a run may retire before its
- * next stop (TLB_RESIZE_INSNS), so one compare against the deadline catches both. */
+ * closer (port I/O, an MSR access, a possible ROM entry): larger than the most a run may retire
+ * before its next stop (TLB_RESIZE_INSNS), so one compare against the deadline catches both. */
 #define BLOCKCACHE_SLOW (1u << 24)
 #define BLOCKCACHE_ROM (1u << 25) /* the block may be a VMI ROM entry (always with SLOW) */
+#define BLOCKCACHE_MSR (1u << 26) /* first_io is a rdmsr/wrmsr: always stop before it (with SLOW) */
 
 typedef struct blockcache_entry {
     uint32_t pc;
     uint16_t size;     /* 0 = empty slot */
-    uint16_t first_io; /* 1 + index of the first port I/O instruction, 0 = none */
+    uint16_t first_io; /* 1 + index of the first port I/O or MSR instruction, 0 = none */
     uint32_t cost;
 } blockcache_entry;
 
 static inline uint32_t blockcache_count(const blockcache_entry *e) { return e->cost & 0xFFFFu; }
 static inline bool blockcache_rom(const blockcache_entry *e) { return (e->cost & BLOCKCACHE_ROM) != 0; }
-static inline blockcache_entry blockcache_make(uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io, bool rom)
+static inline bool blockcache_msr(const blockcache_entry *e) { return (e->cost & BLOCKCACHE_MSR) != 0; }
+/* flags: BLOCKCACHE_ROM, BLOCKCACHE_MSR (first_io then indexes the MSR instruction). */
+static inline blockcache_entry blockcache_make(uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io,
+                                               uint32_t flags)
 {
-    uint32_t cost = count | (first_io || rom ? BLOCKCACHE_SLOW : 0) | (rom ? BLOCKCACHE_ROM : 0);
+    flags &= BLOCKCACHE_ROM | BLOCKCACHE_MSR;
+    uint32_t cost = count | (first_io || flags ? BLOCKCACHE_SLOW : 0) | flags;
     return (blockcache_entry){.pc = pc, .size = (uint16_t)size, .first_io = (uint16_t)first_io, .cost = cost};
 }
 
@@ -103,6 +108,7 @@ bool blockcache_page_moved(const blockcache *bc, uint32_t linear, uint64_t phys)
 void blockcache_clear_current(blockcache *bc);
 
 /* Insert; false only if the table could not grow (the caller then just doesn't cache). */
-VM_MUST_CHECK bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io, bool rom);
+VM_MUST_CHECK bool blockcache_put(blockcache *bc, uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io,
+                                 uint32_t flags);
 
 #endif

@@ -174,21 +174,27 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
                                                                        blockcache_entry *tmp)
 {
     uint8_t buf[MAX_BLOCK_BYTES];
-    uint32_t first_io = 0, count = 0, tlb_ops[DISASM_MAX_TLB_OPS];
+    uint32_t first_io = 0, first_msr = 0, count = 0, tlb_ops[DISASM_MAX_TLB_OPS];
     int ntlb = 0;
     if (size <= sizeof buf && vcpu_read_linear(c, pc, buf, size))
-        count = disasm_scan(c->dis, buf, size, pc, &first_io, tlb_ops, &ntlb);
+        count = disasm_scan(c->dis, buf, size, pc, &first_io, &first_msr, tlb_ops, &ntlb);
     if (ntlb && vcpu_tlb_note_block(c, pc, tlb_ops, ntlb))
         return NULL; /* a new invalidating instruction: hooked before the block runs */
     uint64_t phys;
     bool rom = in_rom_window(pc) || (vcpu_translate(c, pc, false, &phys) && phys - PHYS_ROM_BASE < PHYS_ROM_SIZE);
-    if (vcpu_mmu_watch_block(c, pc, size) && !blockcache_put(&c->counts, pc, size, count, first_io, rom)) {
+    uint32_t flags = rom ? BLOCKCACHE_ROM : 0;
+    if (first_msr && (!first_io || first_msr < first_io)) { /* the block stops at whichever comes first */
+        first_io = first_msr;
+        flags |= BLOCKCACHE_MSR;
+    } else if (first_msr)
+        flags |= BLOCKCACHE_MSR; /* an I/O instruction first: stopped at, the MSR follows in a later block */
+    if (vcpu_mmu_watch_block(c, pc, size) && !blockcache_put(&c->counts, pc, size, count, first_io, flags)) {
         /* not cached (huge block, or no memory): the lookup below misses, counted every time */
     }
     const blockcache_entry *e = blockcache_get(&c->counts, pc, size);
     if (e)
         return e;
-    *tmp = blockcache_make(pc, size, count, first_io, rom);
+    *tmp = blockcache_make(pc, size, count, first_io, flags);
     return tmp; /* not cacheable (huge block, or no memory): counted every time */
 }
 
@@ -333,7 +339,8 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
     const blockcache_entry *e = &ent;
     if (blockcache_rom(e) && c->ops.rom_block && rom_block(c, uc, pc))
         return;
-    if (e->first_io && vcpu_io_needs_check(c)) { /* Unicorn would skip the I/O bitmap check */
+    /* Unicorn would skip the I/O bitmap check, and has no hook for rdmsr/wrmsr */
+    if (e->first_io && (blockcache_msr(e) || vcpu_io_needs_check(c))) {
         c->io_hit = true;
         c->io_index = e->first_io - 1u;
         uc_emu_stop(uc);
@@ -773,11 +780,17 @@ static uc_err run_exact(cpu *c, uint64_t k)
     return e;
 }
 
-/* One instruction at EIP, exactly (for vcpu_mmu_reference_step). */
+static bool msr_step(cpu *c, uint32_t eip);
+
+/* One instruction at EIP, exactly (for vcpu_mmu_reference_step). An MSR access the machine
+ * models gets here too, when translating its block touched a page the fill hook refused. */
 static uc_err step_one(cpu *c)
 {
     c->blk_pc = vcpu_get(c, CPU_EIP);
     c->blk_size = 16; /* longer than any instruction */
+    c->blk_icount = c->icount; /* vcpu_icount counts from here during the MSR callback */
+    if (msr_step(c, c->blk_pc))
+        return UC_ERR_OK;
     return run_exact(c, 1);
 }
 
@@ -804,8 +817,45 @@ static void raise_gp_here(cpu *c, const char *what)
         fault_stop(c, &ev, what);
 }
 
-/* A block with port I/O at CPL > IOPL: run exactly up to the I/O instruction, check the TSS
- * I/O bitmap, then either run that one instruction or deliver #GP(0) in its place. */
+/* rdmsr/wrmsr at EIP (stopped before it, the count exact): performed here if the machine
+ * models the MSR. True if done (or #GP raised, or a breakpoint stops before it). */
+static bool msr_step(cpu *c, uint32_t eip)
+{
+    uint8_t code[16];
+    bool write = false;
+    size_t avail = sizeof code, to_page_end = 0x1000u - (eip & 0xFFFu);
+    if (!vcpu_read_linear(c, eip, code, avail)) /* the next page may be absent: its own bytes suffice */
+        avail = to_page_end < avail && vcpu_read_linear(c, eip, code, to_page_end) ? to_page_end : 0;
+    size_t len = disasm_msr_insn(code, avail, &write);
+    bool user = (vcpu_get(c, CPU_CR0) & 1) && (vcpu_get(c, CPU_CS) & 3) != 0;
+    if (len == 0 || user || !(write ? c->ops.msr_write != NULL : c->ops.msr_read != NULL))
+        return false; /* not one, or at CPL > 0: Unicorn raises the #GP */
+    if (vcpu_is_breakpoint(c, eip) && !(c->bp_skip_armed && c->bp_skip_at == eip)) {
+        c->bp_hit = true; /* stepped up to it exactly: the breakpoint hook did not fire */
+        return true;
+    }
+    c->bp_skip_armed = false;
+    uint32_t msr = vcpu_get(c, CPU_ECX);
+    uint64_t value = (uint64_t)vcpu_get(c, CPU_EDX) << 32 | vcpu_get(c, CPU_EAX);
+    int r = write ? c->ops.msr_write(c->ops.ctx, msr, value) : c->ops.msr_read(c->ops.ctx, msr, &value);
+    if (r == VCPU_MSR_GP) {
+        raise_gp_here(c, "MSR access refused: exception");
+        return true;
+    }
+    if (r != VCPU_MSR_DONE)
+        return false;
+    if (!write) {
+        vcpu_put(c, CPU_EAX, (uint32_t)value);
+        vcpu_put(c, CPU_EDX, (uint32_t)(value >> 32));
+    }
+    vcpu_put(c, CPU_EIP, eip + (uint32_t)len);
+    c->icount++;
+    return true;
+}
+
+/* A block with port I/O at CPL > IOPL, or with rdmsr/wrmsr: run exactly up to that
+ * instruction; for I/O check the TSS I/O bitmap, then either run that one instruction or
+ * deliver #GP(0) in its place; an MSR the machine models is performed by msr_step. */
 static uc_err io_step(cpu *c)
 {
     uint64_t before = c->target - c->icount;
@@ -817,7 +867,11 @@ static uc_err io_step(cpu *c)
     uint32_t eip = vcpu_get(c, CPU_EIP);
     uint16_t port;
     int size;
-    if (eip - c->blk_pc < c->blk_size && vcpu_io_decode(c, eip, &port, &size) && !vcpu_io_permitted(c, port, size)) {
+    if (eip - c->blk_pc >= c->blk_size)
+        return run_exact(c, 1);
+    if (msr_step(c, eip))
+        return UC_ERR_OK;
+    if (vcpu_io_needs_check(c) && vcpu_io_decode(c, eip, &port, &size) && !vcpu_io_permitted(c, port, size)) {
         raise_gp_here(c, "port I/O not permitted: exception");
         return UC_ERR_OK;
     }

@@ -69,6 +69,8 @@ typedef enum vcpu_delivery {
 } vcpu_delivery;
 
 enum { VCPU_ROM_RUN = 0, VCPU_ROM_DONE = 1, VCPU_ROM_BREAK = 2, VCPU_ROM_REFUSED = 3 };
+/* What the machine did with a rdmsr/wrmsr (cpu_ops.msr_read/msr_write). */
+enum { VCPU_MSR_NATIVE = 0, VCPU_MSR_DONE = 1, VCPU_MSR_GP = 2 };
 
 /* A watchpoint on guest-physical memory [addr, addr + len): access 'w' (writes), 'r' (reads)
  * or 'a' (both). */
@@ -92,6 +94,12 @@ typedef struct cpu_ops {
     /* regs: in EAX, ECX; out EAX, EBX, ECX, EDX (indices 0..3 = a, b, c, d). */
     void (*cpuid)(void *ctx, uint32_t regs[4]);
     uint64_t (*tsc)(void *ctx);
+    /* rdmsr/wrmsr of MSR `msr` (ECX) at CPL 0, EIP at the instruction. Unicorn 2.1.4 has no
+     * hook for them and answers some MSRs wrongly (IA32_APICBASE reads 0): the machine answers
+     * the ones it models (VCPU_MSR_DONE, or VCPU_MSR_GP for #GP(0)); VCPU_MSR_NATIVE leaves the
+     * instruction to Unicorn. NULL: all native. */
+    int (*msr_read)(void *ctx, uint32_t msr, uint64_t *value);
+    int (*msr_write)(void *ctx, uint32_t msr, uint64_t value);
     /* Exception or software interrupt raised by the CPU. Return true if delivered (EIP moved). */
     bool (*interrupt)(void *ctx, const vcpu_event *ev);
     /* While vcpu_watch_blocks is on: a block starts at linear `pc`, before anything else looks

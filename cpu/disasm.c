@@ -67,6 +67,17 @@ static bool is_prefix(uint8_t p)
            p == 0x3E || p == 0x64 || p == 0x65;
 }
 
+size_t disasm_msr_insn(const uint8_t *code, size_t len, bool *write)
+{
+    size_t i = 0;
+    while (i < len && i < 14 && is_prefix(code[i]))
+        i++;
+    if (i + 2 > len || code[i] != 0x0F || (code[i + 1] != 0x30 && code[i + 1] != 0x32))
+        return 0;
+    *write = code[i + 1] == 0x30;
+    return i + 2;
+}
+
 /* The default segment of a memory operand is SS when its base is ESP or EBP. */
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
 
@@ -145,16 +156,19 @@ bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op)
 }
 
 uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io,
-                     uint32_t *tlb_ops, int *ntlb)
+                     uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb)
 {
     uint64_t pc = addr;
     uint32_t n = 0;
     *first_io = 0;
+    *first_msr = 0;
     *ntlb = 0;
     while (len > 0 && cs_disasm_iter(d->handle, &code, &len, &pc, d->insn)) {
         unsigned id = d->insn->id;
         if (!*first_io && is_port_io(id))
             *first_io = n + 1;
+        if (!*first_msr && (id == X86_INS_RDMSR || id == X86_INS_WRMSR))
+            *first_msr = n + 1;
         disasm_tlb_op op;
         if ((id == X86_INS_INVLPG || id == X86_INS_LMSW || id == X86_INS_MOV) && *ntlb < DISASM_MAX_TLB_OPS &&
             disasm_decode_tlb_op(d->insn->bytes, d->insn->size, &op))

@@ -297,6 +297,20 @@ apic_status apic_write(apic *a, uint64_t now, uint32_t offset, uint32_t value)
     return APIC_OK;
 }
 
+uint64_t apic_base_msr(const apic *a)
+{
+    (void)a; /* the same for every state: nothing of it can be changed */
+    return APIC_BASE_MSR_VALUE;
+}
+
+#define BASE_MSR_RESERVED (0xFFFFFFF000000000ull | 0x6FFull)
+
+bool apic_base_msr_write(apic *a, uint64_t value)
+{
+    (void)a;
+    return (value & BASE_MSR_RESERVED) == 0;
+}
+
 void apic_serialise(const apic *a, state_writer *w)
 {
     const uint32_t regs[] = {a->id, a->tpr, a->ldr, a->dfr, a->svr, a->esr, a->esr_pending,

@@ -106,6 +106,22 @@ uint64_t apic_next_event(const apic *a);
  * (several expiries collapse into the one IRR bit they would set). */
 void apic_advance(apic *a, uint64_t now_cycles);
 
+/* IA32_APICBASE (MSR 0x1B), read and written with native rdmsr/wrmsr: this APIC's page at
+ * 0xFEE00000, globally enabled, on the bootstrap processor. */
+#define APIC_MSR_BASE 0x1Bu
+#define APIC_BASE_MSR_BSP 0x100u
+#define APIC_BASE_MSR_ENABLE 0x800u
+#define APIC_BASE_MSR_VALUE (0xFEE00000u | APIC_BASE_MSR_ENABLE | APIC_BASE_MSR_BSP)
+
+uint64_t apic_base_msr(const apic *a);
+
+/* wrmsr IA32_APICBASE: false if it sets a reserved bit (bits 0-7, 9, the x2APIC bit 10, bits
+ * 36-63), which the CPU refuses with #GP(0). Otherwise accepted, but the register keeps its
+ * value: the BSP bit is read-only, and this APIC can be neither moved (its page stays at
+ * 0xFEE00000, mapped once by the machine) nor globally disabled (that would take it out of
+ * CPUID and reset it; no client of vmiemu does either). */
+bool apic_base_msr_write(apic *a, uint64_t value);
+
 /* Write the state field by field (emu/state_ser.h). */
 void apic_serialise(const apic *a, state_writer *w);
 

@@ -16,8 +16,11 @@
  *   0x00009000 |   command line (< 28 KiB)       |  hdr.cmd_line_ptr
  *   0x00010000 +---------------------------------+  PHYS_BOOTINFO + PHYS_BOOTINFO_SIZE
  *              | free low RAM                    |
+ *   0x0009F000 +---------------------------------+
+ *              | Linux: ACPI tables (emu/acpi.h) |  reserved in its e820 map
  *   0x000A0000 +---------------------------------+
  *              | VGA, VMI ROM, BIOS hole         |  reserved in every memory map;
+ *   0x000E0000 |   Linux: ACPI RSDP              |  where an OS scans for it
  *   0x000F0000 |   boot GDT (BOOT_GDT)           |  the GDT lives in the hole
  *   0x00100000 +---------------------------------+
  *              | Multiboot: ELF segments         |  at their p_paddr

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "emu/acpi.h"
 #include "emu/boot.h"
 
 #define LINUX_MIN_VERSION 0x0202u
@@ -244,14 +245,17 @@ static bool linux_place_initrd(linux_ctx *c)
 
 /* ---- boot_params ---- */
 
-/* RAM, and the 640 KiB - 1 MiB hole in three parts: VGA, the VMI ROM, the rest of the BIOS area. */
+/* RAM up to the ACPI tables' page (reserved: it holds the FACS, which ACPI wants in memory the OS
+ * leaves alone), the 640 KiB - 1 MiB hole in three parts: VGA, the VMI ROM, the rest of the BIOS
+ * area (which holds the RSDP), then RAM above 1 MiB. */
 static void linux_put_e820(const physmem *pm, uint8_t *bp)
 {
     const struct {
         uint64_t base, end;
         uint32_t type;
     } map[BOOT_LINUX_E820_ENTRIES] = {
-        {0, PHYS_LOW_RAM_END, E820_RAM},
+        {0, ACPI_TABLES_ADDR, E820_RAM},
+        {ACPI_TABLES_ADDR, ACPI_TABLES_ADDR + ACPI_TABLES_SIZE, E820_RESERVED},
         {PHYS_VGA_BASE, PHYS_ROM_BASE, E820_RESERVED},
         {PHYS_ROM_BASE, PHYS_ROM_BASE + PHYS_ROM_SIZE, E820_RESERVED},
         {PHYS_ROM_BASE + PHYS_ROM_SIZE, PHYS_HOLE_END, E820_RESERVED},
@@ -318,6 +322,9 @@ static void linux_write(const linux_ctx *c, physmem *pm, boot_result *out)
         memcpy(phys_ptr(pm, c->initrd_addr), o->initrd, o->initrd_size);
         boot_note_write(out, c->initrd_addr, (uint32_t)o->initrd_size, "initrd");
     }
+    acpi_build_tables(pm); /* what a PC's firmware leaves for the kernel: power-off goes through it */
+    boot_note_write(out, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE, "acpi tables");
+    boot_note_write(out, ACPI_RSDP_ADDR, ACPI_RSDP_SIZE, "acpi rsdp");
 }
 
 static bool linux_load(physmem *pm, const boot_image *img, const boot_options *opt, boot_result *out, vm_error *err)

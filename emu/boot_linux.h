@@ -19,7 +19,7 @@
 #define BOOT_LINUX_CS 0x10u            /* __BOOT_CS */
 #define BOOT_LINUX_DS 0x18u            /* __BOOT_DS */
 #define BOOT_LINUX_LOADER_ID 0xFFu     /* type_of_loader: "undefined" (no assigned id) */
-#define BOOT_LINUX_E820_ENTRIES 5u
+#define BOOT_LINUX_E820_ENTRIES 6u
 
 /* Offsets in the file's setup header and in boot_params (asm/bootparam.h). */
 #define BP_SCREEN_INFO 0x000u

@@ -81,8 +81,9 @@ void machine_cpuid(machine *m, uint32_t r[4])
     case 1:
         r[0] = 0x000006E8; /* family 6, model 14 (Core Duo), stepping 8 */
         r[2] = 1u << 0;    /* SSE3 */
-        /* FPU DE PSE TSC MSR PAE CX8 SEP PGE CMOV MMX FXSR SSE SSE2 */
-        r[3] = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
+        /* FPU DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV MMX FXSR SSE SSE2. APIC: the local APIC
+         * (emu/apic.c; EBX's initial APIC ID is 0), which Linux uses only if this bit is set. */
+        r[3] = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) |
                (1u << 11) | (1u << 13) | (1u << 15) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
         break;
     case 0x80000000:
@@ -129,6 +130,11 @@ bool machine_deliver(machine *m, const vcpu_event *ev)
     machine_log(m, &e);
     if (r == VCPU_DELIVERED)
         return true;
+    if (r == VCPU_TRIPLE_FAULT) { /* a PC's chipset resets the CPU on the shutdown cycle */
+        machine_end_run(m, END_REBOOT, "guest triple-faulted, which resets a PC: %s (vector %u at eip 0x%08x, icount %llu)",
+                        why, ev->vector, ev->fault_eip, (unsigned long long)e.icount);
+        return false;
+    }
     machine_end_run(m, END_CRASH, "guest crashed: %s (vector %u at eip 0x%08x, icount %llu)", why, ev->vector,
                     ev->fault_eip, (unsigned long long)e.icount);
     return false;
@@ -169,6 +175,24 @@ static void on_port_out(void *ctx, uint16_t port, int size, uint32_t value)
 
 static void on_cpuid(void *ctx, uint32_t regs[4]) { machine_cpuid(ctx, regs); }
 
+/* Native rdmsr/wrmsr: IA32_APICBASE is the machine's; every other MSR is Unicorn's. */
+static int on_msr_read(void *ctx, uint32_t msr, uint64_t *value)
+{
+    machine *m = ctx;
+    if (msr != APIC_MSR_BASE)
+        return VCPU_MSR_NATIVE;
+    *value = apic_base_msr(&m->lapic);
+    return VCPU_MSR_DONE;
+}
+
+static int on_msr_write(void *ctx, uint32_t msr, uint64_t value)
+{
+    machine *m = ctx;
+    if (msr != APIC_MSR_BASE)
+        return VCPU_MSR_NATIVE;
+    return apic_base_msr_write(&m->lapic, value) ? VCPU_MSR_DONE : VCPU_MSR_GP;
+}
+
 static uint64_t on_tsc(void *ctx) { return machine_cycles(ctx); }
 
 static int on_rom_block(void *ctx, uint32_t pc) { return machine_rom_call(ctx, pc); }
@@ -192,7 +216,11 @@ STATE_FIELD_AT(rtc);
 STATE_FIELD_AT(pic);
 STATE_FIELD_AT(pit);
 STATE_FIELD_AT(lapic);
+STATE_FIELD_AT(acpi);
 STATE_FIELD_AT(alarms);
+STATE_FIELD_AT(kbc);
+STATE_FIELD_AT(sysctl);
+STATE_FIELD_AT(pci);
 STATE_FIELD_AT(fwcfg);
 STATE_FIELD_AT(testdev);
 STATE_FIELD_AT(halt_requested);
@@ -253,6 +281,8 @@ static bool power_on(machine *m, vm_error *err)
         .port_in = on_port_in,
         .port_out = on_port_out,
         .cpuid = on_cpuid,
+        .msr_read = on_msr_read,
+        .msr_write = on_msr_write,
         .tsc = on_tsc,
         .interrupt = on_interrupt,
         .block_watch = on_block_watch,

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cpu/cpu.h"
+#include "emu/acpi_pm.h"
 #include "emu/alarm.h"
 #include "emu/apic.h"
 #include "emu/boot.h"
@@ -14,10 +15,13 @@
 #include "emu/device.h"
 #include "emu/evlog.h"
 #include "emu/fwcfg.h"
+#include "emu/i8042.h"
 #include "emu/loader.h"
+#include "emu/pci.h"
 #include "emu/pctestdev.h"
 #include "emu/pic.h"
 #include "emu/pit.h"
+#include "emu/port92.h"
 #include "emu/uart.h"
 #include "mmu/dirty.h"
 #include "mmu/error.h"
@@ -50,10 +54,10 @@ void machine_config_defaults(machine_config *cfg);
 /* Why a run ended. */
 typedef enum machine_end {
     END_RUNNING = 0,
-    END_SHUTDOWN,  /* VMI Shutdown */
+    END_SHUTDOWN,  /* VMI Shutdown, or ACPI power-off (S5) */
     END_EXIT_PORT, /* write to the isa-debug-exit port; exit_value holds the value */
     END_HALTED,    /* halted with nothing that can wake it */
-    END_REBOOT,    /* VMI Reboot (without --reboot-restarts) */
+    END_REBOOT,    /* VMI Reboot, or the ACPI reset register (without --reboot-restarts) */
     END_LIMIT,     /* --max-insns reached */
     END_CRASH,     /* the guest did something the machine cannot continue from */
     END_ERROR,     /* the emulator itself failed */
@@ -87,7 +91,11 @@ typedef struct machine_mmio_slot {
     pic pic;                                                                                        \
     pit pit;                                                                                        \
     apic lapic;                                                                                     \
+    acpi_pm acpi;               /* ACPI PM1 and reset registers (emu/acpi_pm.h) */                  \
     alarms alarms;                                                                                  \
+    i8042 kbc;                  /* keyboard controller, ports 0x60/0x64 */                          \
+    port92 sysctl;              /* system control port A (fast A20, reset) */                       \
+    pci_bus pci;                /* PCI configuration mechanism #1 and the host bridge */            \
     fwcfg fwcfg;                                                                                    \
     pctestdev testdev;                                                                              \
     bool halt_requested;        /* VMI Halt: wait for an interrupt at the next stop */              \
@@ -221,6 +229,10 @@ void machine_rom_fault(machine *m, const vcpu_event *ev);
 void machine_rom_end(machine *m);
 VM_MUST_CHECK bool machine_rom_open(machine *m, vm_error *err);
 void machine_rom_reset(machine *m);
+
+/* Bytes from the keyboard (for a later host input source; emu/dev_kbc.c): returns how many
+ * the keyboard controller took. */
+size_t machine_key_input(machine *m, const uint8_t *bytes, size_t n);
 
 /* Short name of an end reason ("shutdown", "halted", ...). */
 const char *machine_end_name(machine_end why);

@@ -41,11 +41,15 @@ static int chip_pending(const pic_chip *c)
     return req < highest_priority(c->isr) ? req : -1;
 }
 
-/* Latch a rising edge on one input; a held level does not trigger again. */
+/* Latch a rising edge on one input; a held level does not trigger again. A level-triggered
+ * input requests exactly while its line is high. */
 static void chip_set_line(pic_chip *c, int n, int level)
 {
     uint8_t bit = (uint8_t)(1u << n);
-    if (level) {
+    if (c->elcr & bit) {
+        c->irr = (uint8_t)(level ? c->irr | bit : c->irr & ~bit);
+        c->lines = (uint8_t)(level ? c->lines | bit : c->lines & ~bit);
+    } else if (level) {
         if (!(c->lines & bit))
             c->irr |= bit;
         c->lines |= bit;
@@ -54,11 +58,13 @@ static void chip_set_line(pic_chip *c, int n, int level)
     }
 }
 
-/* The chip's part of an INTA cycle for input n. */
+/* The chip's part of an INTA cycle for input n. A level-triggered request stays while its
+ * line is high: after the EOI it is taken again unless the device lowered the line. */
 static void chip_intack(pic_chip *c, int n)
 {
     uint8_t bit = (uint8_t)(1u << n);
-    c->irr &= (uint8_t)~bit;
+    if (!(c->elcr & bit))
+        c->irr &= (uint8_t)~bit;
     if (!c->auto_eoi)
         c->isr |= bit;
 }
@@ -205,6 +211,25 @@ void pic_write(void *opaque, uint16_t offset, int size, uint32_t value)
     update_cascade(pair_of(c));
 }
 
+/* IRQs 0, 1, 2 (timer, keyboard, cascade), 8 (RTC) and 13 (FPU) are edge-only on the PIIX. */
+static const uint8_t elcr_writable[2] = {0xF8, 0xDE};
+
+uint8_t pic_elcr_read(const pic *p, int chip) { return chip == 0 || chip == 1 ? p->chip[chip].elcr : 0xFF; }
+
+void pic_elcr_write(pic *p, int chip, uint8_t value)
+{
+    if (chip != 0 && chip != 1)
+        return;
+    pic_chip *c = &p->chip[chip];
+    uint8_t was = c->elcr;
+    c->elcr = value & elcr_writable[chip];
+    /* An input turned level-triggered requests by its present level; one turned edge keeps
+     * what it latched. */
+    uint8_t to_level = (uint8_t)(c->elcr & ~was);
+    c->irr = (uint8_t)((c->irr & ~to_level) | (c->lines & to_level));
+    update_cascade(p);
+}
+
 void pic_set_irq(pic *p, int irq, int level)
 {
     if (irq < 0 || irq > 15 || irq == PIC_CASCADE_IRQ)
@@ -268,5 +293,6 @@ void pic_serialise(const pic *p, state_writer *w)
         state_put_bool(w, c->poll);
         state_put_u8(w, c->icw3);
         state_put_u8(w, c->icw4);
+        state_put_u8(w, c->elcr);
     }
 }

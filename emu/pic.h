@@ -2,12 +2,16 @@
  * INTR, the slave at 0xA0/0xA1 feeds the master's input 2, so ISA IRQs 8-15 share IRQ 2's
  * priority.
  *
- * Modelled: ICW1-ICW4 (edge triggered, single or cascade, vector base, 8086 mode, auto-EOI),
- * OCW1 (mask), OCW2 (non-specific and specific EOI), OCW3 (read IRR / read ISR, poll), edge
- * latching, fixed priority with in-service blocking, spurious IRQ 7 and IRQ 15.
- * Not modelled (accepted and ignored, the chip keeps fixed priority and edge triggering):
- * rotation and set-priority commands (OCW2 0x00, 0x80, 0xC0; the EOI part of 0xA0 and 0xE0
- * is done), special mask mode, special fully nested mode, level-triggered mode (ICW1 LTIM),
+ * Modelled: ICW1-ICW4 (single or cascade, vector base, 8086 mode, auto-EOI), OCW1 (mask), OCW2
+ * (non-specific and specific EOI), OCW3 (read IRR / read ISR, poll), edge latching, fixed
+ * priority with in-service blocking, spurious IRQ 7 and IRQ 15, and the PIIX's edge/level
+ * control registers (ELCR, ports 0x4D0 master and 0x4D1 slave, one bit per IRQ; IRQs 0, 1, 2,
+ * 8 and 13 are edge-only, their bits read 0): an input marked level-triggered requests while
+ * its line is high and stops when it falls, and its request is not cleared by the acknowledge
+ * (no vmiemu device drives a line level-triggered yet; they all pulse or hold edges).
+ * Not modelled (accepted and ignored, the chip keeps fixed priority): rotation and
+ * set-priority commands (OCW2 0x00, 0x80, 0xC0; the EOI part of 0xA0 and 0xE0 is done),
+ * special mask mode, special fully nested mode, ICW1 LTIM (the ELCR decides, as on the PIIX),
  * buffered mode, MCS-80 vectors (8086 vectors are always used), ICW3 (the wiring is fixed:
  * the slave is on master input 2, unless the master is initialised in single mode).
  *
@@ -26,6 +30,7 @@
 #define PIC_MASTER_PORT 0x20u
 #define PIC_SLAVE_PORT 0xA0u
 #define PIC_CASCADE_IRQ 2
+#define PIC_ELCR_PORT 0x4D0u /* 0x4D0 master, 0x4D1 slave */
 
 enum { PIC_MASTER = 0, PIC_SLAVE = 1 };
 
@@ -45,6 +50,7 @@ typedef struct pic_chip {
     bool poll;           /* OCW3 poll: the next port-0 read is a poll */
     uint8_t icw3;        /* stored, unused: the wiring is fixed */
     uint8_t icw4;        /* stored as written, for inspection */
+    uint8_t elcr;        /* inputs that are level-triggered (ELCR) */
 } pic_chip;
 
 typedef struct pic {
@@ -60,7 +66,12 @@ void pic_init(pic *p);
 uint32_t pic_read(void *opaque, uint16_t offset, int size);
 void pic_write(void *opaque, uint16_t offset, int size, uint32_t value);
 
-/* Set the level of ISA IRQ 0..15; a rising edge latches the request. IRQ 2 is the cascade
+/* The ELCR pair (emu/dev_pic.c at 0x4D0/0x4D1): `chip` 0 master, 1 slave. */
+uint8_t pic_elcr_read(const pic *p, int chip);
+void pic_elcr_write(pic *p, int chip, uint8_t value);
+
+/* Set the level of ISA IRQ 0..15; a rising edge latches the request (a level-triggered input
+ * requests while high). IRQ 2 is the cascade
  * input and out-of-range numbers are ignored (ISA devices wired to "IRQ 2" use IRQ 9). */
 void pic_set_irq(pic *p, int irq, int level);
 

@@ -30,10 +30,12 @@ void rom_do_allocate_page(rom_ctx *x, rom_frame *f)
 void rom_do_release_page(rom_ctx *x, rom_frame *f)
 {
     uint32_t pfn = f->args[0];
-    if (!pfn_ok(x, pfn) || !x->pt_pages[pfn]) {
-        f->failed = true; /* releasing a page that was never allocated as a page table */
+    if (!pfn_ok(x, pfn)) {
+        f->failed = true; /* no such frame */
         return;
     }
+    if (!x->pt_pages[pfn])
+        return; /* legal: early tables (head_32.S's) are never announced, yet HIGHMEM Linux releases one */
     if (x->pt_pages[pfn] & (FLAG_LEVELS & ~0x01u)) /* a root CR3 may hold: its block counts go */
         x->svc->forget_space(x->o, pfn << PAGE_SHIFT);
     x->pt_pages[pfn] = 0;

@@ -83,8 +83,9 @@ static const rom_call calls[ROM_NUM_CALLS] = {
     ENTRY(WriteIDTEntry, CALL, rom_do_write_desc, HOST, ARGS4("table", H, "index", D, "lo", ROM_T_GATELO, "hi", H), NONE,
      "WriteIDTEntry(table base, index, low word, high word): store one IDT gate.", KERNEL)
     ENTRY(UpdateKernelStack, CALL, rom_do_update_kernel_stack, HOST, ARGS2("selector", H, "esp0", H), NONE,
-     "UpdateKernelStack(selector, esp0): the ring-0 stack used on a privilege change. vmiemu "
-     "stores esp0 into the current TSS (Linux passes its data selector first; only esp0 matters).", KERNEL)
+     "UpdateKernelStack(selector, esp0): the ring-0 stack used on a privilege change. A notification: "
+     "the kernel stores esp0 in its TSS itself (Linux passes its data selector first); vmiemu only "
+     "logs it, whatever TR holds, and writes no guest memory.", KERNEL)
     ENTRY(SetCR0, CALL, NULL, NAT(rom_native_setcr0), ARGS1("value", H), NONE, "SetCR0(value): mov cr0.", NATIVE)
     ENTRY(SetCR2, CALL, NULL, NAT(rom_native_setcr2), ARGS1("value", H), NONE, "SetCR2(value): mov cr2.", NATIVE)
     ENTRY(SetCR3, CALL, NULL, NAT(rom_native_setcr3), ARGS1("value", H), NONE,
@@ -134,7 +135,8 @@ static const rom_call calls[ROM_NUM_CALLS] = {
      "the pointer (a linear address). Flags say which level and, with CURRENT_AS, which linear "
      "address the entry maps. The TLB is not flushed: the guest calls InvalPage or FlushTLB.", NATIVE)
     ENTRY(SetPxELong, CALL, NULL, NAT(rom_native_setpxelong), ARGS4("lo", PTE, "hi", H, "ptr", H, "flags", PF), NONE,
-     "SetPxELong(64-bit entry, pointer, flags): PAE version of SetPxE; the high half is stored first.", NATIVE)
+     "SetPxELong(64-bit entry, pointer, flags): PAE version of SetPxE; as native PAE code, a new low "
+     "half without P (a clear) is stored first, otherwise the high half first.", NATIVE)
     ENTRY(UpdatePxE, CALL, rom_do_update_pxe, HOST, ARGS2("ptr", H, "flags", PF), PTE,
      "UpdatePxE(pointer, flags): the guest already stored the entry; notification. The log shows "
      "the entry found there.", KERNEL)

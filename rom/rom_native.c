@@ -29,7 +29,12 @@ const uint8_t rom_native_rdmsr[5] = {0x89, 0xC1, 0x0F, 0x32, 0xC3}; /* mov ecx, 
 const uint8_t rom_native_wrmsr[5] = {0x91, 0x92, 0x0F, 0x30, 0xC3};
 const uint8_t rom_native_setpxe[3] = {0x89, 0x02, 0xC3}; /* mov [edx], eax; ret */
 /* PAE: high half first, then the low half with the present bit, as Linux's native set_pte. */
-const uint8_t rom_native_setpxelong[6] = {0x89, 0x51, 0x04, 0x89, 0x01, 0xC3}; /* mov [ecx+4],edx; mov [ecx],eax; ret */
+/* SetPxELong(lo, hi, ptr): the order of Linux's native PAE code (pte_clear: low word first;
+ * set_pte: high word first), so an entry goes not-present before its frame changes and becomes
+ * present only with its whole frame: a new low word with P=0 is stored first, else the high word.
+ *   test al,1; jnz .h; mov [ecx],eax; mov [ecx+4],edx; ret; .h: mov [ecx+4],edx; mov [ecx],eax; ret */
+const uint8_t rom_native_setpxelong[16] = {0xA8, 0x01, 0x75, 0x06, 0x89, 0x01, 0x89, 0x51,
+                                           0x04, 0xC3, 0x89, 0x51, 0x04, 0x89, 0x01, 0xC3};
 const uint8_t rom_native_invlpg[4] = {0x0F, 0x01, 0x38, 0xC3}; /* invlpg [eax]; ret */
 /* FlushTLB(flags): flag 2 also drops global entries by toggling CR4.PGE when it is set;
  * then reload CR3.

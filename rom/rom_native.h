@@ -13,7 +13,7 @@ extern const uint8_t rom_native_setcr0[4], rom_native_setcr2[4], rom_native_setc
 extern const uint8_t rom_native_getcr0[4], rom_native_getcr2[4], rom_native_getcr3[4], rom_native_getcr4[4];
 extern const uint8_t rom_native_wbinvd[3], rom_native_clts[3], rom_native_sti[2], rom_native_cli[2];
 extern const uint8_t rom_native_getim[3], rom_native_setim[3], rom_native_rdmsr[5], rom_native_wrmsr[5];
-extern const uint8_t rom_native_setpxe[3], rom_native_setpxelong[6], rom_native_invlpg[4];
+extern const uint8_t rom_native_setpxe[3], rom_native_setpxelong[16], rom_native_invlpg[4];
 extern const uint8_t rom_native_flushtlb[28], rom_native_setiopl[18];
 extern const uint8_t rom_native_iret[1], rom_native_sysexit[3];
 

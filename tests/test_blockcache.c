@@ -27,10 +27,10 @@ static int count_of(uint32_t pc, uint32_t size)
 START_TEST(test_each_address_space_keeps_its_own_counts)
 {
     blockcache_set_space(&bc, ROOT_A);
-    ck_assert(blockcache_put(&bc, 0x400000, 5, 5, 0, false));
+    ck_assert(blockcache_put(&bc, 0x400000, 5, 5, 0, 0));
     blockcache_set_space(&bc, ROOT_B);
     ck_assert_int_eq(count_of(0x400000, 5), -1); /* A's block is not B's */
-    ck_assert(blockcache_put(&bc, 0x400000, 5, 3, 0, false));
+    ck_assert(blockcache_put(&bc, 0x400000, 5, 3, 0, 0));
     blockcache_set_space(&bc, ROOT_A);
     ck_assert_int_eq(count_of(0x400000, 5), 5);
     blockcache_set_space(&bc, ROOT_B);
@@ -41,9 +41,9 @@ END_TEST
 START_TEST(test_a_released_root_is_counted_afresh)
 {
     blockcache_set_space(&bc, ROOT_A);
-    ck_assert(blockcache_put(&bc, 0x1000, 4, 2, 0, false));
+    ck_assert(blockcache_put(&bc, 0x1000, 4, 2, 0, 0));
     blockcache_set_space(&bc, ROOT_B);
-    ck_assert(blockcache_put(&bc, 0x1000, 4, 1, 0, false));
+    ck_assert(blockcache_put(&bc, 0x1000, 4, 1, 0, 0));
     blockcache_forget_space(&bc, ROOT_A);
     blockcache_set_space(&bc, ROOT_A);
     ck_assert_int_eq(count_of(0x1000, 4), -1);
@@ -70,11 +70,11 @@ END_TEST
 START_TEST(test_dropping_a_space_drops_its_counts_and_pages_only)
 {
     blockcache_set_space(&bc, ROOT_B);
-    ck_assert(blockcache_put(&bc, 0x400000, 3, 2, 0, false));
+    ck_assert(blockcache_put(&bc, 0x400000, 3, 2, 0, 0));
     blockcache_set_space(&bc, ROOT_A);
     for (uint32_t i = 0; i < 200; i++) /* past the page map's first size */
         ck_assert(blockcache_note_page(&bc, 0x400000 + i * 0x1000, 0x310000));
-    ck_assert(blockcache_put(&bc, 0x400000, 3, 3, 0, false));
+    ck_assert(blockcache_put(&bc, 0x400000, 3, 3, 0, 0));
     ck_assert(blockcache_page_moved(&bc, 0x4C7000, 0x311000));
     blockcache_clear_current(&bc);
     ck_assert_int_eq(count_of(0x400000, 3), -1);
@@ -88,7 +88,7 @@ START_TEST(test_the_least_recently_used_space_makes_room)
 {
     for (uint32_t i = 0; i < BLOCKCACHE_SPACES; i++) {
         blockcache_set_space(&bc, 0x100000 + i * 0x1000);
-        ck_assert(blockcache_put(&bc, 0x2000, 8, i + 1, 0, false));
+        ck_assert(blockcache_put(&bc, 0x2000, 8, i + 1, 0, 0));
     }
     blockcache_set_space(&bc, 0x100000); /* now the most recently used */
     blockcache_set_space(&bc, 0x900000); /* takes over 0x101000's table */
@@ -106,11 +106,11 @@ START_TEST(test_clear_empties_every_space_and_tables_grow)
 {
     blockcache_set_space(&bc, ROOT_A);
     for (uint32_t pc = 0; pc < 40000; pc++)
-        ck_assert(blockcache_put(&bc, 0x10000 + pc * 16, 16, pc & 0xFF, 0, false));
+        ck_assert(blockcache_put(&bc, 0x10000 + pc * 16, 16, pc & 0xFF, 0, 0));
     for (uint32_t pc = 0; pc < 40000; pc += 997)
         ck_assert_int_eq(count_of(0x10000 + pc * 16, 16), (int)(pc & 0xFF));
     blockcache_set_space(&bc, ROOT_B);
-    ck_assert(blockcache_put(&bc, 0x10000, 16, 7, 0, false));
+    ck_assert(blockcache_put(&bc, 0x10000, 16, 7, 0, 0));
     blockcache_clear(&bc);
     ck_assert_int_eq(count_of(0x10000, 16), -1);
     blockcache_set_space(&bc, ROOT_A);
@@ -121,8 +121,8 @@ END_TEST
 START_TEST(test_a_colliding_entry_moves_home_when_found)
 {
     /* Sizes 2^14 apart share a home slot in the initial 2^14-slot table. */
-    ck_assert(blockcache_put(&bc, 0x1000, 16, 1, 0, false));
-    ck_assert(blockcache_put(&bc, 0x1000, 16 + (1u << 14), 2, 0, false));
+    ck_assert(blockcache_put(&bc, 0x1000, 16, 1, 0, 0));
+    ck_assert(blockcache_put(&bc, 0x1000, 16 + (1u << 14), 2, 0, 0));
     ck_assert_ptr_null(blockcache_at_home(&bc, 0x1000, 16 + (1u << 14)));
     ck_assert_uint_eq(blockcache_count(blockcache_at_home(&bc, 0x1000, 16)), 1);
     ck_assert_int_eq(count_of(0x1000, 16 + (1u << 14)), 2);
@@ -136,9 +136,9 @@ END_TEST
 
 START_TEST(test_costs_flag_the_blocks_the_hook_must_look_at)
 {
-    ck_assert(blockcache_put(&bc, 0x1000, 10, 4, 0, false));
-    ck_assert(blockcache_put(&bc, 0x2000, 10, 4, 3, false)); /* port I/O, third instruction */
-    ck_assert(blockcache_put(&bc, 0xC0100, 10, 4, 0, true));
+    ck_assert(blockcache_put(&bc, 0x1000, 10, 4, 0, 0));
+    ck_assert(blockcache_put(&bc, 0x2000, 10, 4, 3, 0)); /* port I/O, third instruction */
+    ck_assert(blockcache_put(&bc, 0xC0100, 10, 4, 0, BLOCKCACHE_ROM));
     const blockcache_entry *plain = blockcache_get(&bc, 0x1000, 10);
     const blockcache_entry *io = blockcache_get(&bc, 0x2000, 10);
     const blockcache_entry *rom = blockcache_get(&bc, 0xC0100, 10);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "emu/acpi.h"
 #include "emu/boot.h"
 #include "emu/boot_linux.h"
 #include "emu/loader.h"
@@ -242,23 +243,49 @@ START_TEST(test_boot_params_say_who_loaded_and_where)
 }
 END_TEST
 
-START_TEST(test_e820_map_shows_ram_and_the_vga_rom_and_bios_hole_reserved)
+START_TEST(test_e820_map_shows_ram_and_the_acpi_page_vga_rom_and_bios_hole_reserved)
 {
     assert_loads(NULL);
     static const uint64_t want[][3] = {
-        {0, 0xA0000, 1},                      /* conventional RAM */
+        {0, 0x9F000, 1},                      /* conventional RAM */
+        {0x9F000, 0x1000, 2},                 /* the ACPI tables */
         {0xA0000, 0x20000, 2},                /* VGA */
         {0xC0000, 0x8000, 2},                 /* the VMI ROM */
         {0xC8000, 0x38000, 2},                /* the rest of the BIOS hole */
         {0x100000, GUEST_MIB * 0x100000ull - 0x100000, 1},
     };
-    ck_assert_uint_eq(ram8(BOOT_LINUX_PARAMS + BP_E820_ENTRIES), 5);
-    for (unsigned i = 0; i < 5; i++) {
+    ck_assert_uint_eq(ram8(BOOT_LINUX_PARAMS + BP_E820_ENTRIES), 6);
+    for (unsigned i = 0; i < 6; i++) {
         uint32_t e = BOOT_LINUX_PARAMS + BP_E820_MAP + 20 * i;
         ck_assert_uint_eq(ram64(e), want[i][0]);
         ck_assert_uint_eq(ram64(e + 8), want[i][1]);
         ck_assert_uint_eq(ram32(e + 16), want[i][2]);
     }
+}
+END_TEST
+
+/* The RSDP and every table it leads to (RSDT, FADT, FACS, DSDT) lie outside e820 RAM, so the
+ * kernel neither hands them out nor refuses to map them. */
+static bool in_e820_ram(uint64_t a, uint64_t len)
+{
+    for (unsigned i = 0; i < ram8(BOOT_LINUX_PARAMS + BP_E820_ENTRIES); i++) {
+        uint32_t e = BOOT_LINUX_PARAMS + BP_E820_MAP + 20 * i;
+        if (ram32(e + 16) == 1 && a < ram64(e) + ram64(e + 8) && ram64(e) < a + len)
+            return true;
+    }
+    return false;
+}
+
+START_TEST(test_acpi_tables_are_written_where_no_e820_ram_is)
+{
+    assert_loads(NULL);
+    ck_assert_mem_eq(phys_ptr(&pm, ACPI_RSDP_ADDR), "RSD PTR ", 8);
+    uint32_t rsdt = ram32(ACPI_RSDP_ADDR + 16), fadt = ram32(rsdt + 36);
+    const uint32_t at[][2] = {{ACPI_RSDP_ADDR, 20}, {rsdt, ram32(rsdt + 4)}, {fadt, ram32(fadt + 4)},
+                              {ram32(fadt + 36), 64}, {ram32(fadt + 40), ram32(ram32(fadt + 40) + 4)}};
+    ck_assert_mem_eq(phys_ptr(&pm, fadt), "FACP", 4);
+    for (unsigned i = 0; i < 5; i++)
+        ck_assert_msg(!in_e820_ram(at[i][0], at[i][1]), "table %u at 0x%x is in e820 RAM", i, at[i][0]);
 }
 END_TEST
 
@@ -379,9 +406,9 @@ START_TEST(test_load_reports_what_it_wrote)
 {
     set_initrd(0x1000);
     assert_loads("x");
-    static const char *const what[] = {"kernel", "boot_params", "cmdline", "initrd", "gdt"};
-    ck_assert_uint_eq(res.nwrites, 5);
-    for (unsigned i = 0; i < 5; i++)
+    static const char *const what[] = {"kernel", "boot_params", "cmdline", "initrd", "acpi tables", "acpi rsdp", "gdt"};
+    ck_assert_uint_eq(res.nwrites, 7);
+    for (unsigned i = 0; i < 7; i++)
         ck_assert_str_eq(res.writes[i].what, what[i]);
     ck_assert_uint_eq(res.writes[0].base, BOOT_LINUX_KERNEL);
     ck_assert_uint_eq(res.writes[0].size, PM_SIZE);
@@ -807,7 +834,8 @@ static Suite *boot_linux_suite(void)
     tcase_add_test(valid, test_boot_gdt_has_flat_code_at_0x10_and_flat_data_at_0x18);
     tcase_add_test(valid, test_boot_params_hold_the_files_setup_header);
     tcase_add_test(valid, test_boot_params_say_who_loaded_and_where);
-    tcase_add_test(valid, test_e820_map_shows_ram_and_the_vga_rom_and_bios_hole_reserved);
+    tcase_add_test(valid, test_e820_map_shows_ram_and_the_acpi_page_vga_rom_and_bios_hole_reserved);
+    tcase_add_test(valid, test_acpi_tables_are_written_where_no_e820_ram_is);
     tcase_add_test(valid, test_memory_sizes_and_an_80x25_text_screen_are_reported);
     tcase_add_test(valid, test_command_line_is_written_and_pointed_to);
     tcase_add_test(valid, test_no_append_gives_an_empty_command_line);

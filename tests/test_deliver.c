@@ -78,9 +78,12 @@ START_TEST(test_fault_while_delivering_a_fault_becomes_a_double_fault)
 }
 END_TEST
 
-START_TEST(test_no_usable_idt_ends_in_a_triple_fault_with_a_message)
+/* A triple fault resets a PC (the chipset answers the CPU's shutdown cycle with a reset): the run
+ * ends as a reboot, not a crash (it was END_CRASH before issue 14; Linux's last restart resort
+ * is exactly this). */
+START_TEST(test_no_usable_idt_ends_in_a_triple_fault_that_reboots_with_a_message)
 {
-    ck_assert_int_eq(tu_run_snippet(&m, "deliver_triple"), END_CRASH);
+    ck_assert_int_eq(tu_run_snippet(&m, "deliver_triple"), END_REBOOT);
     ck_assert_ptr_nonnull(strstr(m.end_message, "triple fault"));
     ck_assert_uint_eq(tu_event(&m.log, 0)->kind, EV_EXCEPTION);
     ck_assert(tu_event(&m.log, 0)->failed);
@@ -217,6 +220,74 @@ START_TEST(test_ring3_port_io_follows_the_tss_io_bitmap)
 }
 END_TEST
 
+/* Unicorn 2.1.4 reads IA32_APICBASE as 0 and has no hook for rdmsr/wrmsr: the CPU stops before
+ * each one and the machine answers the APIC base; other MSRs stay Unicorn's. */
+START_TEST(test_apic_base_msr_reads_the_enabled_bsp_apic_and_refuses_reserved_bits)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "msr_apicbase"), END_HALTED);
+    ck_assert_uint_eq(result(9), 1);            /* ran to its end */
+    ck_assert_uint_eq(result(0), 0xFEE00900u);  /* base 0xFEE00000, enabled, BSP */
+    ck_assert_uint_eq(result(1), 0);
+    ck_assert_uint_eq(result(2), 0xFEE00900u);  /* disabling or moving it changed nothing */
+    ck_assert_uint_eq(result(3), 0);
+    ck_assert_uint_eq(result(4), 2);            /* x2APIC bit and a bit above 36: #GP each */
+    ck_assert_uint_eq(result(5), 0);            /* #GP(0) */
+    ck_assert_uint_eq(m.mem.ram[result(6)], 0x0F); /* at the wrmsr */
+    ck_assert_uint_eq(m.mem.ram[result(6) + 1], 0x30);
+    ck_assert_uint_eq(result(7), 0x60);         /* SYSENTER_CS written and read by Unicorn */
+    ck_assert_uint_eq(result(8), 0x5a5a5a5a);   /* registers the MSR accesses do not name kept */
+    ck_assert_uint_eq(result(10), 0xFEE00900u); /* VMI RDMSR runs the same rdmsr in its slot */
+    const vm_event *rd = NULL;
+    for (size_t i = 0; i < evlog_count(&m.log); i++)
+        if (tu_event(&m.log, i)->kind == EV_VMI_CALL && tu_event(&m.log, i)->num == 2)
+            rd = tu_event(&m.log, i);
+    ck_assert_ptr_nonnull(rd);
+    ck_assert(!rd->failed);
+    ck_assert_uint_eq((uint32_t)rd->result, 0xFEE00900u);
+}
+END_TEST
+
+START_TEST(test_apic_base_msr_read_at_the_end_of_a_page_before_an_absent_one_is_answered)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "msr_page_end"), END_HALTED);
+    ck_assert_uint_eq(result(2), 1);
+    ck_assert_uint_eq(result(1), 0x400000); /* the fetch after the rdmsr faulted */
+    ck_assert_uint_eq(result(0), 0xFEE00900u);
+}
+END_TEST
+
+/* Stepping one instruction at a time crosses the MSR accesses with the same count and results
+ * as running the snippet in one go. */
+START_TEST(test_apic_base_msr_accesses_count_one_instruction_each_when_stepped)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "msr_apicbase"), END_HALTED);
+    uint64_t whole = machine_insns(&m);
+    uint32_t want[11];
+    for (int i = 0; i < 11; i++)
+        want[i] = result(i);
+    machine_free(&m);
+    ck_assert(tu_load_snippet(&m, "msr_apicbase"));
+    machine_end end = END_RUNNING;
+    for (int guard = 0; end == END_RUNNING && guard < 1000; guard++)
+        end = machine_run_until(&m, machine_insns(&m) + 1);
+    ck_assert_int_eq(end, END_HALTED);
+    ck_assert_uint_eq(machine_insns(&m), whole);
+    for (int i = 0; i < 11; i++)
+        ck_assert_uint_eq(result(i), want[i]);
+}
+END_TEST
+
+/* The two stores of SetPxELong in native PAE order, seen through a fault at the high half:
+ * a clear has stored its low half when the high one faults, a present entry nothing yet. */
+START_TEST(test_set_pxe_long_clears_the_low_half_first_and_sets_the_high_half_first)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "setpxelong_order"), END_HALTED);
+    ck_assert_uint_eq(result(2), 2);          /* both calls faulted at 0x400000 */
+    ck_assert_uint_eq(result(0), 0);          /* the clear: low half (P=0) stored first */
+    ck_assert_uint_eq(result(1), 0xAAAAAAAAu); /* present: the high half first, low untouched */
+}
+END_TEST
+
 static Suite *deliver_suite(void)
 {
     Suite *s = suite_create("deliver");
@@ -228,7 +299,7 @@ static Suite *deliver_suite(void)
     tcase_add_test(tc, test_software_interrupts_save_the_next_instruction_and_trap_gates_keep_if);
     tcase_add_test(tc, test_repeated_faults_are_not_escalated_to_double_faults);
     tcase_add_test(tc, test_fault_while_delivering_a_fault_becomes_a_double_fault);
-    tcase_add_test(tc, test_no_usable_idt_ends_in_a_triple_fault_with_a_message);
+    tcase_add_test(tc, test_no_usable_idt_ends_in_a_triple_fault_that_reboots_with_a_message);
     tcase_add_test(tc, test_page_faults_report_cr2_and_error_code);
     tcase_add_test(tc, test_call_into_an_absent_page_raises_a_page_fault);
     tcase_add_test(tc, test_call_through_a_null_pointer_raises_a_page_fault);
@@ -238,6 +309,10 @@ static Suite *deliver_suite(void)
     tcase_add_test(tc, test_jmp_to_an_absent_page_zero_raises_a_page_fault);
     tcase_add_test(tc, test_stores_to_code_drop_its_translations);
     tcase_add_test(tc, test_system_call_from_ring3_switches_to_the_tss_stack);
+    tcase_add_test(tc, test_apic_base_msr_reads_the_enabled_bsp_apic_and_refuses_reserved_bits);
+    tcase_add_test(tc, test_apic_base_msr_accesses_count_one_instruction_each_when_stepped);
+    tcase_add_test(tc, test_apic_base_msr_read_at_the_end_of_a_page_before_an_absent_one_is_answered);
+    tcase_add_test(tc, test_set_pxe_long_clears_the_low_half_first_and_sets_the_high_half_first);
     tcase_add_test(tc, test_system_call_from_ring3_reaches_a_gdt_on_a_supervisor_page);
     tcase_add_test(tc, test_privileged_instruction_at_ring3_faults_to_ring0);
     tcase_add_test(tc, test_ring3_port_io_follows_the_tss_io_bitmap);

@@ -31,12 +31,32 @@ START_TEST(test_counts_whole_instructions_and_finds_the_first_port_access)
 {
     /* mov $1,%eax; out %al,$0x80; in $0x60,%al; jmp . */
     const uint8_t code[] = {0xb8, 1, 0, 0, 0, 0xe6, 0x80, 0xe4, 0x60, 0xeb, 0xfe};
-    uint32_t first_io = 0, ops[DISASM_MAX_TLB_OPS];
+    uint32_t first_io = 0, first_msr = 0, ops[DISASM_MAX_TLB_OPS];
     int nops = 0;
-    ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, ops, &nops), 4);
+    ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, &first_msr, ops, &nops), 4);
     ck_assert_uint_eq(first_io, 2);
+    ck_assert_uint_eq(first_msr, 0);
     ck_assert_uint_eq(disasm_count(d, code, 6, 0x1000), 1); /* `out` cut in half does not count */
     ck_assert_uint_eq(disasm_count_until(d, code, sizeof code, 0x1000, 0x1007), 2);
+}
+END_TEST
+
+START_TEST(test_scan_finds_the_first_msr_access_and_its_length)
+{
+    /* nop; nop; wrmsr; rdmsr; ds rdmsr */
+    const uint8_t code[] = {0x90, 0x90, 0x0f, 0x30, 0x0f, 0x32, 0x3e, 0x0f, 0x32};
+    uint32_t first_io = 0, first_msr = 0, ops[DISASM_MAX_TLB_OPS];
+    int nops = 0;
+    ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, &first_msr, ops, &nops), 5);
+    ck_assert_uint_eq(first_msr, 3);
+    ck_assert_uint_eq(first_io, 0);
+    bool write = false;
+    ck_assert_uint_eq(disasm_msr_insn(code + 2, 7, &write), 2);
+    ck_assert(write);
+    ck_assert_uint_eq(disasm_msr_insn(code + 6, 3, &write), 3);
+    ck_assert(!write);
+    ck_assert_uint_eq(disasm_msr_insn(code, 9, &write), 0); /* a nop */
+    ck_assert_uint_eq(disasm_msr_insn(code + 2, 1, &write), 0); /* cut short */
 }
 END_TEST
 
@@ -45,9 +65,9 @@ START_TEST(test_scan_finds_the_instructions_that_invalidate_tlb_entries)
     /* mov %eax,%cr3; mov %cr3,%eax; invlpg (%eax); mov %eax,%cr0; mov %eax,%cr2; lmsw %ax; invlpg 8(%ebx) */
     const uint8_t code[] = {0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xd8, 0x0f, 0x01, 0x38, 0x0f,
                             0x22, 0xc0, 0x0f, 0x22, 0xd0, 0x0f, 0x01, 0xf0, 0x0f, 0x01, 0x7b, 0x08};
-    uint32_t first_io = 0, ops[DISASM_MAX_TLB_OPS];
+    uint32_t first_io = 0, first_msr = 0, ops[DISASM_MAX_TLB_OPS];
     int nops = 0;
-    ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, ops, &nops), 7);
+    ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, &first_msr, ops, &nops), 7);
     ck_assert_int_eq(nops, DISASM_MAX_TLB_OPS); /* the first four of five; CR2 and reads are not */
     const uint32_t want[] = {0, 6, 9, 15};
     for (int i = 0; i < nops; i++)
@@ -134,6 +154,7 @@ static Suite *disasm_suite(void)
     TCase *tc = tcase_create("decode");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_counts_whole_instructions_and_finds_the_first_port_access);
+    tcase_add_test(tc, test_scan_finds_the_first_msr_access_and_its_length);
     tcase_add_test(tc, test_scan_finds_the_instructions_that_invalidate_tlb_entries);
     tcase_add_test(tc, test_invlpg_operands_are_decoded_with_their_segment);
     tcase_add_test(tc, test_plain_instructions_may_be_trap_stepped);

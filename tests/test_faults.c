@@ -60,10 +60,12 @@ START_TEST(test_unknown_ports_are_logged_and_read_all_ones)
 }
 END_TEST
 
+/* Without an IDT every exception ends in a triple fault, which resets a PC: END_REBOOT (these
+ * three were END_CRASH before issue 14). */
 START_TEST(test_invalid_opcode_before_the_guest_has_an_idt_is_a_triple_fault)
 {
     const uint8_t code[] = {0x90, 0x90, 0x0F, 0x0B}; /* nop; nop; ud2 */
-    ck_assert_int_eq(run_code(code, sizeof code), END_CRASH);
+    ck_assert_int_eq(run_code(code, sizeof code), END_REBOOT);
     const vm_event *ex = find(EV_EXCEPTION);
     ck_assert_ptr_nonnull(ex);
     ck_assert_uint_eq(ex->num, 6);
@@ -74,10 +76,10 @@ START_TEST(test_invalid_opcode_before_the_guest_has_an_idt_is_a_triple_fault)
 }
 END_TEST
 
-START_TEST(test_software_interrupt_before_the_guest_has_an_idt_crashes)
+START_TEST(test_software_interrupt_before_the_guest_has_an_idt_resets)
 {
     const uint8_t code[] = {0xCD, 0x80}; /* int 0x80 */
-    ck_assert_int_eq(run_code(code, sizeof code), END_CRASH);
+    ck_assert_int_eq(run_code(code, sizeof code), END_REBOOT);
     const vm_event *ex = find(EV_EXCEPTION);
     ck_assert_ptr_nonnull(ex);
     ck_assert_uint_eq(ex->num, 0x80);
@@ -85,10 +87,10 @@ START_TEST(test_software_interrupt_before_the_guest_has_an_idt_crashes)
 }
 END_TEST
 
-START_TEST(test_general_protection_fault_crashes_with_vector_13)
+START_TEST(test_general_protection_fault_without_an_idt_resets_after_vector_13)
 {
     const uint8_t code[] = {0x66, 0xB8, 0x23, 0x00, 0x8E, 0xD8}; /* mov ax, 0x23; mov ds, ax */
-    ck_assert_int_eq(run_code(code, sizeof code), END_CRASH);
+    ck_assert_int_eq(run_code(code, sizeof code), END_REBOOT);
     const vm_event *ex = find(EV_EXCEPTION);
     ck_assert_ptr_nonnull(ex);
     ck_assert_uint_eq(ex->num, 13);
@@ -163,6 +165,27 @@ START_TEST(test_guest_call_into_the_rom_returns_to_the_caller_with_the_result)
 }
 END_TEST
 
+START_TEST(test_cpuid_reports_the_local_apic_linux_looks_for)
+{
+    const uint8_t code[] = {0x31, 0xC0, 0x40, 0x0F, 0xA2, 0xF4}; /* xor eax, eax; inc eax; cpuid; hlt */
+    ck_assert_int_eq(run_code(code, sizeof code), END_HALTED);
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EAX) >> 8 & 0xF, 6); /* family 6: Linux's detect_init_APIC */
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EDX) & (1u << 9), 1u << 9);
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EBX) >> 24, 0); /* initial APIC ID = the APIC's ID */
+}
+END_TEST
+
+/* mov ecx, 0x1b; rdmsr; mov esi, eax; rdtsc; hlt: the rdmsr counts as one instruction. */
+START_TEST(test_rdmsr_of_the_apic_base_answers_0xfee00900)
+{
+    const uint8_t code[] = {0xB9, 0x1B, 0, 0, 0, 0x0F, 0x32, 0x89, 0xC6, 0x0F, 0x31, 0xF4};
+    ck_assert_int_eq(run_code(code, sizeof code), END_HALTED);
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_ESI), 0xFEE00900u);
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EAX), 1003);
+    ck_assert_uint_eq(vcpu_get(m.cpu, CPU_EIP), CODE + sizeof code);
+}
+END_TEST
+
 static Suite *faults_suite(void)
 {
     Suite *s = suite_create("faults");
@@ -171,13 +194,15 @@ static Suite *faults_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_unknown_ports_are_logged_and_read_all_ones);
     tcase_add_test(tc, test_invalid_opcode_before_the_guest_has_an_idt_is_a_triple_fault);
-    tcase_add_test(tc, test_software_interrupt_before_the_guest_has_an_idt_crashes);
-    tcase_add_test(tc, test_general_protection_fault_crashes_with_vector_13);
+    tcase_add_test(tc, test_software_interrupt_before_the_guest_has_an_idt_resets);
+    tcase_add_test(tc, test_general_protection_fault_without_an_idt_resets_after_vector_13);
     tcase_add_test(tc, test_memory_above_ram_is_an_open_bus_and_logged);
     tcase_add_test(tc, test_local_apic_page_answers_natively);
     tcase_add_test(tc, test_writing_the_rom_crashes_and_leaves_it_intact);
     tcase_add_test(tc, test_rdtsc_instruction_reads_the_exact_instruction_count);
     tcase_add_test(tc, test_cpuid_instruction_answers_the_machine_cpuid);
+    tcase_add_test(tc, test_cpuid_reports_the_local_apic_linux_looks_for);
+    tcase_add_test(tc, test_rdmsr_of_the_apic_base_answers_0xfee00900);
     tcase_add_test(tc, test_guest_call_into_the_rom_returns_to_the_caller_with_the_result);
     suite_add_tcase(s, tc);
     return s;

@@ -26,9 +26,9 @@ fi
 # Instructions per test: enough for every test that ends on QEMU to end here (the largest,
 # taskswitch2 and emulator, need well under 10^8), and a bound for those that spin or wait.
 MAX_INSNS=300000000
-# The sanitizer build runs ~20x slower: tests that run to the bound (or nearly) are left out
+# The sanitizer build runs the tests that go to their bound ~20x slower: those are left out
 # there (marked "heavy" in the expected file), and the rest give the same lines.
-heavy=" sieve vmexit_cpuid vmexit_vmcall vmexit_mov_from_cr8 vmexit_mov_to_cr8 vmexit_inl_pmtimer vmexit_ipi vmexit_ipi_halt vmexit_ple_round_robin vmexit_tscdeadline vmexit_tscdeadline_immed vmexit_cr0_wp vmexit_cr4_pge tscdeadline_latency "
+heavy=" x2apic xapic sieve vmexit_cpuid vmexit_vmcall vmexit_mov_from_cr8 vmexit_mov_to_cr8 vmexit_inl_pmtimer vmexit_ipi vmexit_ipi_halt vmexit_ple_round_robin vmexit_tscdeadline vmexit_tscdeadline_immed vmexit_cr0_wp vmexit_cr4_pge tscdeadline_latency "
 
 # The tests: "name|file|test_args" from the cfg, then the kernels no section names.
 tests() {

@@ -3,8 +3,11 @@
  * tree). Without it the suite reports SKIPPED (exit 77, ctest's SKIP_RETURN_CODE) instead of
  * passing. Checks the boot_params the loader builds for it, the CPU state it is entered in,
  * and that the kernel decompresses itself and starts: its banner, the VMI ROM found, the
- * command line and the initramfs unpacked. How far the boot gets after that belongs to the
- * device work, so the end of the run is not asserted. */
+ * command line and the initramfs unpacked; that it finds PCI and the keyboard controller, moves
+ * the VMI timer to the local APIC; and
+ * that every port it touches that no vmiemu device answers is one expected (a probe of
+ * hardware a PC may lack). How far the boot gets belongs to the device work, so the end of the
+ * run is not asserted. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <check.h>
@@ -21,7 +24,7 @@
 #define SKIP_CODE 77
 #define CMDLINE "console=ttyS0 earlyprintk=serial"
 
-static char bzimage[4096], initramfs[4096];
+static char bzimage[4096], initramfs[4096], initramfs_reboot[4096];
 
 static bool find_guest(void)
 {
@@ -29,8 +32,9 @@ static bool find_guest(void)
     const char *base = dir && *dir ? dir : VMIEMU_SOURCE_DIR "/../shared/guests";
     snprintf(bzimage, sizeof bzimage, "%s/vmilinux-2.6.32/bzImage", base);
     snprintf(initramfs, sizeof initramfs, "%s/vmilinux-2.6.32/initramfs.cpio.gz", base);
+    snprintf(initramfs_reboot, sizeof initramfs_reboot, "%s/vmilinux-2.6.32/init-reboot.cpio.gz", base);
     struct stat st;
-    return stat(bzimage, &st) == 0 && stat(initramfs, &st) == 0;
+    return stat(bzimage, &st) == 0 && stat(initramfs, &st) == 0 && stat(initramfs_reboot, &st) == 0;
 }
 
 static physmem pm;
@@ -66,11 +70,11 @@ END_TEST
 
 START_TEST(test_real_bzimage_gets_the_e820_map)
 {
-    ck_assert_uint_eq(*phys_ptr(&pm, BOOT_LINUX_PARAMS + BP_E820_ENTRIES), 5);
-    uint32_t rom = BOOT_LINUX_PARAMS + BP_E820_MAP + 2 * 20;
+    ck_assert_uint_eq(*phys_ptr(&pm, BOOT_LINUX_PARAMS + BP_E820_ENTRIES), 6);
+    uint32_t rom = BOOT_LINUX_PARAMS + BP_E820_MAP + 3 * 20;
     ck_assert_uint_eq(phys_read32(&pm, rom), PHYS_ROM_BASE);
     ck_assert_uint_eq(phys_read32(&pm, rom + 16), 2); /* the VMI ROM is reserved */
-    uint32_t high = BOOT_LINUX_PARAMS + BP_E820_MAP + 4 * 20;
+    uint32_t high = BOOT_LINUX_PARAMS + BP_E820_MAP + 5 * 20;
     ck_assert_uint_eq(phys_read32(&pm, high + 8), (128u << 20) - 0x100000);
 }
 END_TEST
@@ -129,7 +133,7 @@ START_TEST(test_kernel_decompresses_and_starts_on_the_vmi_rom)
     cfg.cmdline = CMDLINE;
     cfg.initrd = initramfs;
     cfg.snap_every = 0;
-    cfg.max_insns = 80000000;
+    cfg.max_insns = 120000000; /* "Unpacking initramfs" comes at about 95 million since ACPI starts */
     static tu_machine t;
     vm_error err = {0};
     ck_assert_msg(tu_boot_and_run(&t, &cfg, bzimage, &err), "%s", err.msg);
@@ -148,6 +152,205 @@ START_TEST(test_kernel_decompresses_and_starts_on_the_vmi_rom)
 }
 END_TEST
 
+/* With the firmware's ACPI tables the kernel enables its interpreter, finds \_S5, and its
+ * power-off (acpi_power_off: SLP_TYP|SLP_EN to PM1a_CNT) ends the run with the shutdown status,
+ * without one ACPI error or warning on the way. The only ACPI warning this kernel prints,
+ * "Failed to create genetlink family", comes from its configuration (no CONFIG_NET). */
+START_TEST(test_kernel_finds_acpi_and_powers_off_through_it)
+{
+    machine_config cfg;
+    machine_config_defaults(&cfg);
+    cfg.cmdline = CMDLINE;
+    cfg.initrd = initramfs;
+    cfg.snap_every = 0;
+    cfg.max_insns = 3000000000u;
+    static tu_machine t;
+    vm_error err = {0};
+    ck_assert_msg(tu_boot_and_run(&t, &cfg, bzimage, &err), "%s", err.msg);
+    static const char *const want[] = {"ACPI: RSDP 000e0000", "ACPI: FACP", "ACPI: DSDT", "ACPI: PM-Timer IO Port: 0x608",
+                                       "ACPI: Interpreter enabled", "ACPI: (supports S0 S5)",
+                                       "ACPI: Preparing to enter system sleep state S5"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(strstr(t.serial, want[i]), "serial lacks '%s'", want[i]);
+    static const char *const never[] = {"Interpreter disabled", "ACPI Error", "ACPI Warning", "ACPI Exception",
+                                        "PM-Timer running at invalid rate", "PM-Timer had", "PM-Timer failed"};
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+        ck_assert_msg(!strstr(t.serial, never[i]), "serial has '%s'", never[i]);
+    ck_assert_int_eq(t.m.end, END_SHUTDOWN);
+    machine_free(&t.m);
+}
+END_TEST
+
+
+/* The whole boot, once for the tests below (Check runs an unchecked fixture in its parent):
+ * up to init and its end, whatever that is now (halt, power-off, the limit). */
+static tu_machine *full;
+
+static void full_boot(void)
+{
+    machine_config cfg;
+    machine_config_defaults(&cfg);
+    cfg.cmdline = "console=ttyS0";
+    cfg.initrd = initramfs;
+    cfg.snap_every = 0;
+    cfg.max_insns = 600000000;
+    full = calloc(1, sizeof *full);
+    vm_error err = {0};
+    if (!full || !tu_boot_and_run(full, &cfg, bzimage, &err)) {
+        fprintf(stderr, "cannot boot %s: %s\n", bzimage, err.msg);
+        exit(EXIT_FAILURE);
+    }
+}
+
+/* The serial output's last 2000 bytes, enough to see where the boot was in a failure message. */
+static const char *tail(void) { return full->serial_len > 2000 ? full->serial + full->serial_len - 2000 : full->serial; }
+
+static void full_free(void)
+{
+    machine_free(&full->m);
+    free(full);
+}
+
+START_TEST(test_linux_finds_pci_configuration_type_1_and_probes_the_bus)
+{
+    ck_assert_msg(strstr(full->serial, "PCI: Using configuration type 1"), "%s", tail());
+    /* With ACPI on, the bus is scanned below the DSDT's root bridge, not by "Probing PCI
+     * hardware"; the 440FX's quirk line shows the host bridge was found on it. */
+    ck_assert_msg(strstr(full->serial, "ACPI: PCI Root Bridge [PCI0] (0000:00)"), "%s", tail());
+    ck_assert_msg(strstr(full->serial, "pci 0000:00:00.0: Limiting direct PCI/PCI transfers"), "%s", tail());
+    ck_assert_msg(!strstr(full->serial, "No config space access") && !strstr(full->serial, "does not support PCI"),
+                  "%s", tail());
+}
+END_TEST
+
+START_TEST(test_linux_finds_the_keyboard_controller_and_its_keyboard)
+{
+    ck_assert_msg(strstr(full->serial, "serio: i8042 KBD port at 0x60,0x64 irq 1"), "%s", tail());
+    ck_assert_msg(strstr(full->serial, "input: AT Translated Set 2 keyboard"), "%s", tail());
+    /* Every complaint of the drivers starts so ("i8042.c: No controller found.", "i8042: giving
+     * up on controller selftest", "atkbd.c: keyboard reset failed", "psmouse.c: bad data"). */
+    ck_assert_msg(!strstr(full->serial, "i8042.c:") && !strstr(full->serial, "i8042: ") &&
+                      !strstr(full->serial, "atkbd.c:") && !strstr(full->serial, "psmouse.c:"),
+                  "%s", tail());
+}
+END_TEST
+
+/* Ports the boot may touch although no device answers them: probes of hardware a PC may lack.
+ * Anything else unknown on the normal path is noise to model (or to add here, with why). */
+static const struct expected_port {
+    uint16_t port;
+    const char *why;
+} expected_ports[] = {
+    {0x2E9, "8250 probe of COM4 (0x2E8): scratch/IER test, absent"},
+    {0x2F9, "8250 probe of COM2 (0x2F8): IER test, absent"},
+    {0x3E9, "8250 probe of COM3 (0x3E8): IER test, absent"},
+    {0x3C0, "vgacon: attribute controller (palette, blanking); no VGA registers are modelled"},
+    {0x3C6, "vgacon: DAC pixel mask"},
+    {0x3C8, "vgacon: DAC write index"},
+    {0x3C9, "vgacon: DAC data (the palette)"},
+    {0x3D4, "vgacon: CRTC index (cursor shape and position, screen start)"},
+    {0x3D5, "vgacon: CRTC data"},
+    {0x3DA, "vgacon: input status 1 (resets the attribute controller's flip-flop)"},
+};
+
+static const char *why_expected(uint16_t port)
+{
+    for (size_t i = 0; i < sizeof expected_ports / sizeof expected_ports[0]; i++)
+        if (expected_ports[i].port == port)
+            return expected_ports[i].why;
+    return NULL;
+}
+
+START_TEST(test_linux_boot_touches_no_unknown_port_it_should_not)
+{
+    char unexpected[4096] = "";
+    size_t len = 0, n = evlog_count(&full->m.log), seen = 0;
+    bool listed[0x10000] = {false};
+    for (size_t i = 0; i < n; i++) {
+        const vm_event *ev = tu_event(&full->m.log, i);
+        if (ev->kind != EV_PORT_IN && ev->kind != EV_PORT_OUT)
+            continue;
+        seen++;
+        if (why_expected(ev->num) || listed[ev->num])
+            continue;
+        listed[ev->num] = true;
+        if (len < sizeof unexpected - 64)
+            len += (size_t)snprintf(unexpected + len, sizeof unexpected - len, " %s 0x%x (eip 0x%08x)",
+                                    ev->kind == EV_PORT_IN ? "in" : "out", ev->num, ev->eip);
+    }
+    ck_assert_msg(len == 0, "unexpected unknown ports:%s", unexpected);
+    ck_assert_uint_gt(seen, 0); /* the expected probes happened: the check looked at a real boot */
+}
+END_TEST
+
+
+/* /init that ends with reboot(RB_AUTOBOOT): Linux restarts through the keyboard controller's
+ * reset line (reboot.c: 0xFE to port 0x64), which ends the run as a reboot. */
+START_TEST(test_linux_restart_resets_through_the_keyboard_controller)
+{
+    machine_config cfg;
+    machine_config_defaults(&cfg);
+    cfg.cmdline = "console=ttyS0";
+    cfg.initrd = initramfs_reboot;
+    cfg.snap_every = 0;
+    cfg.max_insns = 600000000;
+    static tu_machine t;
+    vm_error err = {0};
+    ck_assert_msg(tu_boot_and_run(&t, &cfg, bzimage, &err), "%s", err.msg);
+    ck_assert_msg(t.m.end == END_REBOOT, "ended %s: %s", machine_end_name(t.m.end), t.m.end_message);
+    ck_assert_msg(strstr(t.m.end_message, "port 0x64"), "%s", t.m.end_message);
+    machine_free(&t.m);
+}
+END_TEST
+
+static const vm_event *vmi_event(const evlog *log, size_t i, uint16_t num)
+{
+    const vm_event *ev = tu_event(log, i);
+    return ev->kind == EV_VMI_CALL && ev->num == num ? ev : NULL;
+}
+
+/* The VMI timer's switch to the local APIC, as the kernel takes it with CPUID's APIC bit:
+ * smp_init -> APIC_init_uniprocessor -> vmi_time_bsp_init: CancelAlarm of the IRQ 0 alarm,
+ * APICWrite(LVTT, 0x41), SetAlarm wired to the LVTT; from then on the ticks arrive as vector
+ * 0x41 through the local APIC (EOI by APICWrite(EOI)), none as IRQ 0 (vector 0x30), and the
+ * boot still reaches /init. */
+START_TEST(test_kernel_moves_the_vmi_alarm_to_the_local_apic_timer)
+{
+    ck_assert_msg(strstr(full->serial, "Found and enabled local APIC!"), "no local APIC:\n%s", tail());
+    ck_assert_msg(strstr(full->serial, "init: hello from"), "/init not reached:\n%s", tail());
+    static const char *const bad[] = {"APIC: disable", "Local APIC disabled", "spurious", "APIC error",
+                                      "timer doesn't work", "not detected"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(!strstr(full->serial, bad[i]), "serial has '%s'", bad[i]);
+    const evlog *log = &full->m.log;
+    size_t n = evlog_count(log), lvtt = 0, wired = 0, apic_ticks = 0, irq0_after = 0, eois = 0;
+    bool on_irq0 = false, cancelled = false;
+    for (size_t i = 0; i < n; i++) {
+        const vm_event *ev = tu_event(log, i), *c;
+        if (!lvtt && (c = vmi_event(log, i, VMI_CALL_SetAlarm)) && !(c->args[0] & 0x10000))
+            on_irq0 = true; /* vmi_time_init: first wired to IRQ 0 */
+        if (!lvtt && on_irq0 && (c = vmi_event(log, i, VMI_CALL_CancelAlarm)) && !c->failed)
+            cancelled = true;
+        if (!lvtt && (c = vmi_event(log, i, VMI_CALL_APICWrite)) && c->args[0] == APIC_LVT_TIMER && c->args[1] == 0x41)
+            lvtt = i;
+        if (lvtt && !wired && (c = vmi_event(log, i, VMI_CALL_SetAlarm)) && (c->args[0] & 0x10000))
+            wired = i;
+        if (wired && ev->kind == EV_EXCEPTION && (ev->args[2] & 4)) { /* external interrupts */
+            apic_ticks += ev->num == 0x41;
+            irq0_after += ev->num == 0x30;
+        }
+        if (wired && (c = vmi_event(log, i, VMI_CALL_APICWrite)) && c->args[0] == APIC_EOI)
+            eois++;
+    }
+    ck_assert_msg(on_irq0 && cancelled && lvtt, "no SetAlarm on IRQ 0, CancelAlarm, APICWrite(LVTT, 0x41)");
+    ck_assert_msg(wired, "no SetAlarm wired to the LVTT after the LVTT write");
+    ck_assert_uint_ge(apic_ticks, 2);
+    ck_assert_uint_eq(irq0_after, 0);
+    ck_assert_uint_ge(eois, apic_ticks);
+}
+END_TEST
+
+
 static Suite *linux_guest_suite(void)
 {
     Suite *s = suite_create("linux_guest");
@@ -163,7 +366,17 @@ static Suite *linux_guest_suite(void)
     tcase_set_timeout(run, 240);
     tcase_add_test(run, test_machine_enters_the_kernel_with_esi_cs_and_ds_set);
     tcase_add_test(run, test_kernel_decompresses_and_starts_on_the_vmi_rom);
+    tcase_add_test(run, test_kernel_finds_acpi_and_powers_off_through_it);
+    tcase_add_test(run, test_linux_restart_resets_through_the_keyboard_controller);
     suite_add_tcase(s, run);
+    TCase *boot = tcase_create("boot");
+    tcase_set_timeout(boot, 600);
+    tcase_add_unchecked_fixture(boot, full_boot, full_free);
+    tcase_add_test(boot, test_linux_finds_pci_configuration_type_1_and_probes_the_bus);
+    tcase_add_test(boot, test_linux_finds_the_keyboard_controller_and_its_keyboard);
+    tcase_add_test(boot, test_linux_boot_touches_no_unknown_port_it_should_not);
+    tcase_add_test(boot, test_kernel_moves_the_vmi_alarm_to_the_local_apic_timer);
+    suite_add_tcase(s, boot);
     return s;
 }
 

@@ -354,12 +354,65 @@ START_TEST(test_irq_line_drives_the_pic)
 }
 END_TEST
 
+/* ELCR (0x4D0 master, 0x4D1 slave): one bit per IRQ, IRQs 0, 1, 2, 8 and 13 edge-only. */
+static void elcr_out(int chip, uint8_t v) { pic_elcr_write(&P, chip, v); }
+static uint8_t elcr_in(int chip) { return pic_elcr_read(&P, chip); }
+
+START_TEST(test_elcr_reads_back_with_the_edge_only_irqs_forced_to_0)
+{
+    ck_assert_uint_eq(elcr_in(0), 0);
+    ck_assert_uint_eq(elcr_in(1), 0);
+    elcr_out(0, 0xFF);
+    elcr_out(1, 0xFF);
+    ck_assert_uint_eq(elcr_in(0), 0xF8); /* not 0, 1, 2 */
+    ck_assert_uint_eq(elcr_in(1), 0xDE); /* not 8, 13 */
+}
+END_TEST
+
+START_TEST(test_level_triggered_irq_requests_again_after_eoi_while_its_line_is_high)
+{
+    elcr_out(0, 0x08); /* IRQ 3 level-triggered */
+    pic_set_irq(&P, 3, 1);
+    ck_assert_int_eq(pic_acknowledge(&P), 0x23);
+    out(0x20, 0x20);
+    ck_assert(pic_has_interrupt(&P)); /* still high: requests again */
+    ck_assert_int_eq(pic_acknowledge(&P), 0x23);
+    out(0x20, 0x20);
+    pic_set_irq(&P, 3, 0);
+    ck_assert(!pic_has_interrupt(&P));
+}
+END_TEST
+
+START_TEST(test_level_triggered_request_goes_away_when_its_line_falls_before_inta)
+{
+    elcr_out(0, 0x20); /* IRQ 5 level-triggered */
+    pic_set_irq(&P, 5, 1);
+    ck_assert(pic_has_interrupt(&P));
+    pic_set_irq(&P, 5, 0);
+    ck_assert(!pic_has_interrupt(&P));
+    ck_assert_int_eq(pic_acknowledge(&P), 0x27); /* spurious IRQ 7 */
+}
+END_TEST
+
+START_TEST(test_edge_triggered_irq_is_taken_once_although_its_line_stays_high)
+{
+    pic_set_irq(&P, 5, 1);
+    ck_assert_int_eq(pic_acknowledge(&P), 0x25);
+    out(0x20, 0x20);
+    ck_assert(!pic_has_interrupt(&P));
+}
+END_TEST
+
 static Suite *pic_suite(void)
 {
     Suite *s = suite_create("pic");
     TCase *tc = tcase_create("8259a");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_init_sequence_sets_both_vector_bases);
+    tcase_add_test(tc, test_elcr_reads_back_with_the_edge_only_irqs_forced_to_0);
+    tcase_add_test(tc, test_level_triggered_irq_requests_again_after_eoi_while_its_line_is_high);
+    tcase_add_test(tc, test_level_triggered_request_goes_away_when_its_line_falls_before_inta);
+    tcase_add_test(tc, test_edge_triggered_irq_is_taken_once_although_its_line_stays_high);
     tcase_add_test(tc, test_icw2_ignores_the_low_three_bits);
     tcase_add_test(tc, test_power_on_state_is_bios_vectors_with_everything_masked);
     tcase_add_test(tc, test_masked_irq_is_latched_and_delivered_when_unmasked);

@@ -18,7 +18,11 @@ typedef struct devs {
     pic pic;
     pit pit;
     apic lapic;
+    acpi_pm acpi;
     alarms alarms;
+    i8042 kbc;
+    port92 sysctl;
+    pci_bus pci;
     fwcfg fwcfg;
     pctestdev testdev;
     rom_state rom;
@@ -39,8 +43,16 @@ static void make(devs *d, int variant)
     pic_init(&d->pic);
     pit_init(&d->pit, 1000000);
     apic_init(&d->lapic, 0, 1000000);
+    acpi_pm_init(&d->acpi);
+    d->acpi.en = 0x0120;
     alarms_init(&d->alarms);
     ck_assert(alarms_set(&d->alarms, ALARM_PERIODIC, 5000, 1000));
+    i8042_init(&d->kbc);
+    i8042_irqs none = {{0}, {0}};
+    ck_assert_uint_eq(i8042_write_data(&d->kbc, &none, 0xF2), I8042_NONE); /* identify: 3 bytes wait */
+    port92_init(&d->sysctl);
+    pci_init(&d->pci);
+    ck_assert(!pci_write(&d->pci, 0, 4, 0x80000000u));
     d->fwcfg = (fwcfg){.selector = 5, .offset = 1};
     d->testdev = (pctestdev){.ioport_data = 0x9999};
     d->testdev.ioram[4095] = 0xAA;
@@ -70,6 +82,10 @@ static size_t serialise(const devs *d, uint8_t *out, uint64_t *digest)
     pic_serialise(&d->pic, &w);
     uart_serialise(&d->com1, &w);
     cmos_serialise(&d->rtc, &w);
+    acpi_pm_serialise(&d->acpi, &w);
+    i8042_serialise(&d->kbc, &w);
+    port92_serialise(&d->sysctl, &w);
+    pci_serialise(&d->pci, &w);
     fwcfg_serialise(&d->fwcfg, &w);
     pctestdev_serialise(&d->testdev, &w);
     uint8_t rom[ROM_STATE_SER_MAX];
@@ -134,8 +150,9 @@ START_TEST(test_devices_differing_only_in_padding_serialise_the_same)
     scribble(&b.lapic, offsetof(apic, timer_running) + 1, offsetof(apic, cpu_hz));
     scribble(&b.alarms.a[0], offsetof(vmi_alarm, armed) + 1, offsetof(vmi_alarm, flags));
     scribble(&b.rom, offsetof(rom_state, initialized) + 1, offsetof(rom_state, pt_count));
-    /* The UART ring's free part is not state either. */
+    /* The UART ring's free part is not state either, nor the keyboard queue's. */
     memset(b.com1.input + 2, 0x77, 16);
+    b.kbc.kbd.item[b.kbc.kbd.head + b.kbc.kbd.count] = 0x7777;
     uint64_t ha, hb;
     size_t na = serialise(&a, sa, &ha), nb = serialise(&b, sb, &hb);
     ck_assert_uint_eq(na, nb);
@@ -159,7 +176,13 @@ static const struct field_case {
     F(pit.cpu_hz), F(pit.synced), F(pit.irq_level), F(pit.port61),
     F(lapic.id), F(lapic.svr), F(lapic.icr_hi), F(lapic.lvt[5]), F(lapic.irr[7]), F(lapic.isr[0]),
     F(lapic.timer_divide), F(lapic.timer_next), F(lapic.timer_base_count), F(lapic.timer_running), F(lapic.cpu_hz),
+    F(acpi.sts), F(acpi.en), F(acpi.cnt),
     F(alarms.a[0].armed), F(alarms.a[0].flags), F(alarms.a[1].expiry), F(alarms.a[1].period), F(alarms.a[1].fired),
+    F(pic.chip[0].elcr), F(pic.chip[1].elcr),
+    F(kbc.status), F(kbc.ram[0]), F(kbc.ram[31]), F(kbc.outport), F(kbc.pending), F(kbc.obf), F(kbc.out),
+    F(kbc.ctl.count), F(kbc.kbd.item[1]), F(kbc.kbd.count), F(kbc.kbd_cmd), F(kbc.kbd_scanning), F(kbc.kbd_set),
+    F(kbc.kbd_leds), F(kbc.kbd_rate),
+    F(sysctl.value), F(pci.address), F(pci.rcr), F(pci.bridge[0]), F(pci.bridge[255]),
     F(rom.initialized), F(rom.pt_count), F(rom.linear_maps[3].set), F(rom.lazy_mode), F(rom.ap_state[91]),
     F(rom.ap_state_apic), F(rom.ap_state_set), F(rom.npending), F(rom.pending[0].action), F(rom.pending[0].error), F(rom.pending[0].num),
     F(rom.pending[0].result), F(rom.pending[0].out[10]), F(rom.pending[0].slot_len),

@@ -55,10 +55,13 @@ START_TEST(test_set_idt_loads_the_idt_register)
 }
 END_TEST
 
-START_TEST(test_set_tr_and_update_kernel_stack)
+START_TEST(test_set_tr_and_update_kernel_stack_leaves_the_tss_to_the_guest)
 {
     ck_assert_uint_eq(result(3), 0x20);
-    ck_assert_uint_eq(result(4), 0x2ABCD0);
+    ck_assert_uint_eq(result(4), 0); /* UpdateKernelStack left TSS.esp0 to the guest */
+    const vm_event *ev = find_call(14);
+    ck_assert(!ev->failed);
+    ck_assert_uint_eq(ev->args[1], 0x2ABCD0); /* esp0 in the log */
     ck_assert_uint_eq(find_call(10)->result, 0x20);
 }
 END_TEST
@@ -163,7 +166,7 @@ static Suite *vmi_calls_suite(void)
     tcase_add_test(tc, test_set_and_get_gdt_round_trip);
     tcase_add_test(tc, test_write_gdt_entry_makes_a_loadable_segment);
     tcase_add_test(tc, test_set_idt_loads_the_idt_register);
-    tcase_add_test(tc, test_set_tr_and_update_kernel_stack);
+    tcase_add_test(tc, test_set_tr_and_update_kernel_stack_leaves_the_tss_to_the_guest);
     tcase_add_test(tc, test_control_register_calls);
     tcase_add_test(tc, test_interrupt_flag_calls_change_only_if);
     tcase_add_test(tc, test_set_iopl_mask_sets_iopl);

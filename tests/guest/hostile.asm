@@ -29,7 +29,10 @@ start:
     xor edx, edx
     vmi 44
     add esp, 8
-    mov eax, 0x123              ; ReleasePage of a page never allocated
+    mov eax, 0x123              ; ReleasePage of a page never allocated: legal, accepted
+    mov edx, 1
+    vmi 45
+    mov eax, 0xFFFFF            ; ReleasePage beyond RAM
     mov edx, 1
     vmi 45
     push dword 0
@@ -52,7 +55,7 @@ start:
     vmi 62                      ; SetInitialAPState from the open bus: read, recorded
     mov eax, 0x10
     mov edx, 0x1234
-    vmi 14                      ; UpdateKernelStack with no task register loaded
+    vmi 14                      ; UpdateKernelStack with no task register loaded: accepted
     push dword 0
     mov eax, 0xFFFFFFF8         ; WriteGDTEntry: table + 8*index wraps
     mov edx, 0x1FFFFFFF

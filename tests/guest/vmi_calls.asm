@@ -37,7 +37,7 @@ start:
     mov [RESULT + 12], eax
     mov eax, 0x10
     mov edx, 0x2ABCD0
-    vmi 14
+    vmi 14                             ; a notification: the TSS is the guest's to write
     mov eax, [tss + 4]
     mov [RESULT + 16], eax
     ; control registers (15..22), CLTS (28)
