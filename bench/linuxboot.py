@@ -4,13 +4,13 @@
     bench/linuxboot.py time [--mark TEXT] [--out FILE] [--timeout S] -- CMD...
     bench/linuxboot.py report TIMES.tsv META.tsv [--log LOG.jsonl] [--doc FILE]
 
-`time` runs CMD and prints one line `to_mark<TAB>to_end<TAB>status`: the wall seconds from
-just before the process starts to the first output line (stdout and stderr together)
-containing MARK (default VMI-LINUX-OK; `-` if it never appeared), to the end of the run, and
-the exit status. The output goes to FILE. After --timeout seconds (default 600) the process
+`time` runs CMD and prints one line `to_mark<TAB>to_end<TAB>status<TAB>cpu`: the wall seconds
+from just before the process starts to the first output line (stdout and stderr together)
+containing MARK (default VMI-LINUX-OK; `-` if it never appeared), to the end of the run, the
+exit status, and the CPU seconds (user + system, all threads) of the whole run. The output goes to FILE. After --timeout seconds (default 600) the process
 is killed (status -9).
 
-`report` turns TIMES.tsv (lines `peer<TAB>label<TAB>rep<TAB>to_mark<TAB>to_end<TAB>status`)
+`report` turns TIMES.tsv (lines `peer<TAB>label<TAB>rep<TAB>to_mark<TAB>to_end<TAB>status<TAB>cpu`)
 and META.tsv (`key<TAB>value`: date, invocation, load_before, load_after, command) into a
 Markdown section: medians per peer, the ratio to QEMU TCG, and with --log the VMI calls and
 exceptions by kind and the instructions (from the event log's end event) of one vmiemu boot.
@@ -18,6 +18,7 @@ exceptions by kind and the instructions (from the event log's end event) of one 
 """
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -42,10 +43,14 @@ def cmd_time(a):
             if to_mark is None and mark in line:
                 to_mark = time.monotonic() - start
             out.write(line)
-        status = p.wait()
+        # the child's CPU time (all its threads), which other jobs on the machine inflate less
+        # than the wall time
+        _, wstatus, usage = os.wait4(p.pid, 0)
+        p.returncode = status = os.waitstatus_to_exitcode(wstatus)
         watchdog.cancel()
     to_end = time.monotonic() - start
-    print("%s\t%.4f\t%d" % ("-" if to_mark is None else "%.4f" % to_mark, to_end, status))
+    print("%s\t%.4f\t%d\t%.4f" % ("-" if to_mark is None else "%.4f" % to_mark, to_end, status,
+                                  usage.ru_utime + usage.ru_stime))
     return 0
 
 
@@ -79,10 +84,10 @@ def cmd_report(a):
                 commands.append(v)
             else:
                 meta[k] = v
-    peers, marks, ends, failed = [], {}, {}, {}
+    peers, marks, ends, cpus, failed = [], {}, {}, {}, {}
     with open(a.times) as f:
         for line in f:
-            peer, label, _rep, to_mark, to_end, status = line.rstrip("\n").split("\t")
+            peer, label, _rep, to_mark, to_end, status, cpu = line.rstrip("\n").split("\t")
             if (peer, label) not in peers:
                 peers.append((peer, label))
             if status != "0" or to_mark == "-":
@@ -90,9 +95,12 @@ def cmd_report(a):
                 continue
             marks.setdefault(peer, []).append(float(to_mark))
             ends.setdefault(peer, []).append(float(to_end))
+            cpus.setdefault(peer, []).append(float(cpu))
     med = {p: statistics.median(v) for p, v in marks.items()}
     med_end = {p: statistics.median(v) for p, v in ends.items()}
+    med_cpu = {p: statistics.median(v) for p, v in cpus.items()}
     tcg = med.get("qemu-tcg")
+    tcg_cpu = med_cpu.get("qemu-tcg")
     out = []
     out.append("Run %s with `%s`; load average (1/5/15 min) before: %s, after: %s."
                % (meta.get("date", "?"), meta.get("invocation", "?"),
@@ -102,19 +110,24 @@ def cmd_report(a):
                "(the guest's /init is done; what follows is the ACPI power-off, which every "
                "peer here does too: the \"to the end\" column), medians of %s repetition(s), "
                "the peers run one after the other in each repetition. **peer/QEMU TCG** is the "
-               "time to VMI-LINUX-OK over QEMU TCG's (below 1 is faster than QEMU TCG)."
+               "time to VMI-LINUX-OK over QEMU TCG's (below 1 is faster than QEMU TCG). CPU s: "
+               "the CPU time (user + system, all threads) of the whole run, to the end, which "
+               "other jobs on the machine inflate less than the wall time; its ratio is the "
+               "last column."
                % meta.get("reps", "?"))
     out.append("")
-    out.append("| peer | to VMI-LINUX-OK s | range s | to the end s | peer/QEMU TCG |")
-    out.append("|---|---:|---:|---:|---:|")
+    out.append("| peer | to VMI-LINUX-OK s | range s | to the end s | peer/QEMU TCG "
+               "| CPU s | CPU peer/QEMU TCG |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|")
     for peer, label in peers:
         if peer not in med:
-            out.append("| %s | failed (%d run(s)) | | | |" % (label, failed.get(peer, 0)))
+            out.append("| %s | failed (%d run(s)) | | | | | |" % (label, failed.get(peer, 0)))
             continue
         ratio = "%.2f" % (med[peer] / tcg) if tcg else "—"
-        out.append("| %s | %s | %s–%s | %s | %s |"
+        cpu_ratio = "%.2f" % (med_cpu[peer] / tcg_cpu) if tcg_cpu else "—"
+        out.append("| %s | %s | %s–%s | %s | %s | %s | %s |"
                    % (label, fmt_s(med[peer]), fmt_s(min(marks[peer])), fmt_s(max(marks[peer])),
-                      fmt_s(med_end[peer]), ratio))
+                      fmt_s(med_end[peer]), ratio, fmt_s(med_cpu[peer]), cpu_ratio))
     out.append("")
     if commands:
         out.append("Commands (`$G` = the guest folder, `$TMP` a scratch folder):")
