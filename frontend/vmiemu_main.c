@@ -203,7 +203,7 @@ static int run_gdb(machine *m, const options *o, const symtab *syms, const char 
         *why = "an emulator error (the GDB server could not start)";
         return report_error(prog, &err, err.code == VM_EINVAL ? EXIT_USAGE : EXIT_EMULATOR);
     }
-    if (out == GDB_DETACHED) /* as with QEMU, the guest runs on without the debugger */
+    if (out == GDB_DETACHED) /* not returned (the server runs the guest on itself); kept safe */
         run_on(m);
     *why = out == GDB_KILLED ? "the GDB client (kill)" : "the user";
     return -1;
