@@ -90,6 +90,15 @@ START_TEST(test_max_insns_stops_with_status_8)
 }
 END_TEST
 
+/* A guest spinning with interrupts off never returns to the host on its own: the limit ends it. */
+START_TEST(test_max_insns_stops_a_tight_loop_with_interrupts_off)
+{
+    RUN("--serial", "none", "--max-insns", "100000", tu_fixture("spin"));
+    ck_assert_int_eq(r.status, 8);
+    assert_err("instruction limit reached (100000 instructions)");
+}
+END_TEST
+
 START_TEST(test_unknown_option_is_a_usage_error)
 {
     RUN("--frobnicate", tu_kernel("hello"));
@@ -458,6 +467,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_hello_prints_on_serial_and_exits_33);
     tcase_add_test(tc, test_each_ending_has_its_own_exit_status);
     tcase_add_test(tc, test_max_insns_stops_with_status_8);
+    tcase_add_test(tc, test_max_insns_stops_a_tight_loop_with_interrupts_off);
     tcase_add_test(tc, test_an_ending_that_names_its_icount_is_reported_with_one_icount);
     tcase_add_test(tc, test_unknown_option_is_a_usage_error);
     tcase_add_test(tc, test_bad_option_values_are_usage_errors);
