@@ -17,8 +17,9 @@ static void fire(void *ctx, uint32_t flags)
             apic_accept(&m->lapic, apic_timer_vector(&m->lapic));
         return;
     }
-    pic_set_irq(&m->pic, ALARM_IRQ, 1); /* an edge on IRQ 0 */
-    pic_set_irq(&m->pic, ALARM_IRQ, 0);
+    /* An edge of its own: Linux parks the PIT in mode 5 (vmi_time_init), whose output then holds
+     * IRQ 0 high, and an edge drawn on that shared level would be lost. */
+    pic_pulse_irq(&m->pic, ALARM_IRQ);
 }
 
 static void advance(machine *m, uint64_t now) { alarms_fire_due(&m->alarms, now, fire, m); }

@@ -1,19 +1,28 @@
-/* COM1 (emu/uart.h) as the machine's device: ports 0x3F8-0x3FF; transmitted bytes go to the
- * frontend's serial sink. */
+/* COM1 (emu/uart.h) as the machine's device: ports 0x3F8-0x3FF, ISA IRQ 4 (the master PIC's
+ * input 4); transmitted bytes go to the frontend's serial sink. */
 #include "emu/machine.h"
 
 #include <string.h>
 
+static irq_line com1_irq(machine *m) { return pic_irq_line(&m->pic, UART_COM1_IRQ); }
+
 static uint32_t port_read(machine *m, uint16_t port, int size)
 {
     (void)size;
-    return uart_read(&m->com1, (uint16_t)(port - UART_COM1));
+    irq_line l = com1_irq(m);
+    return uart_read(&m->com1, &l, (uint16_t)(port - UART_COM1));
 }
 
+/* No range is flagged affects_interrupts: the UART asks for a re-plan itself, only when a write
+ * raises its line (a rising edge latches IRQ 4), so polled output costs no stop per byte. */
 static void port_write(machine *m, uint16_t port, int size, uint32_t value)
 {
     (void)size;
-    int tx = uart_write(&m->com1, (uint16_t)(port - UART_COM1), value);
+    irq_line l = com1_irq(m);
+    bool was_raised = m->com1.irq_level;
+    int tx = uart_write(&m->com1, &l, (uint16_t)(port - UART_COM1), value);
+    if (!was_raised && m->com1.irq_level && m->cpu)
+        vcpu_request_replan(m->cpu);
     if (tx != UART_NO_TX && m->serial_out)
         m->serial_out(m->serial_ctx, (uint8_t)tx);
 }
@@ -29,23 +38,22 @@ void machine_serial_input(machine *m, const uint8_t *bytes, size_t n)
         ev.icount = machine_insns(m);
         ev.eip = vcpu_get(m->cpu, CPU_EIP);
         memcpy(ev.args, bytes + done, k);
-        uart_push_input(&m->com1, bytes + done, k);
+        irq_line l = com1_irq(m);
+        uart_push_input(&m->com1, &l, bytes + done, k);
         machine_log(m, &ev);
         done += k;
     }
 }
 
-static void init(machine *m) { uart_init(&m->com1); }
+/* Every power-on, reboots too: the chip as at power-on, input the guest had not read dropped.
+ * Its line is low, as the PIC, reset by the same power-on, has all its inputs. */
+static void reset(machine *m) { uart_init(&m->com1); }
 
 static void serialise(const machine *m, state_writer *w) { uart_serialise(&m->com1, w); }
 
-/* No reset: the queue of host input survives a reboot. The interrupt registers (IER, IIR/FCR,
- * LCR, MCR) are the ones whose writes may change what gets delivered. */
 const device dev_com1 = {
     .name = "com1",
-    .init = init,
-    .ports = {{UART_COM1, 1, port_read, port_write, false},
-              {UART_COM1 + 1, 4, port_read, port_write, true},
-              {UART_COM1 + 5, 3, port_read, port_write, false}},
+    .reset = reset,
+    .ports = {{UART_COM1, 8, port_read, port_write, false}},
     .serialise = serialise,
 };

@@ -48,7 +48,7 @@ typedef struct device {
     /* Power-on state when the machine is made; NULL: reset does it. */
     void (*init)(machine *m);
     /* Every power-on, a --reboot-restarts reboot too; NULL: the state survives a reboot (the
-     * CMOS's battery-backed RAM, the UART's queue of host input). */
+     * CMOS's battery-backed RAM). */
     void (*reset)(machine *m);
     device_ports ports[DEVICE_MAX_PORTS];
     device_mmio mmio;

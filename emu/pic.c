@@ -238,6 +238,17 @@ void pic_set_irq(pic *p, int irq, int level)
     update_cascade(p);
 }
 
+void pic_pulse_irq(pic *p, int irq)
+{
+    if (irq < 0 || irq > 15 || irq == PIC_CASCADE_IRQ)
+        return;
+    pic_chip *c = &p->chip[irq >> 3];
+    uint8_t bit = (uint8_t)(1u << (irq & 7));
+    if (!(c->elcr & bit))
+        c->irr |= bit;
+    update_cascade(p);
+}
+
 static void irq_line_set(void *opaque, int n, int level) { pic_set_irq(opaque, n, level); }
 
 irq_line pic_irq_line(pic *p, int irq) { return (irq_line){irq_line_set, p, irq}; }

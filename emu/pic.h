@@ -75,6 +75,11 @@ void pic_elcr_write(pic *p, int chip, uint8_t value);
  * input and out-of-range numbers are ignored (ISA devices wired to "IRQ 2" use IRQ 9). */
 void pic_set_irq(pic *p, int irq, int level);
 
+/* An edge on an edge-triggered input from a source of its own (the VMI alarm on IRQ 0):
+ * latches the request whatever level the input's other source (the PIT) holds, which it leaves
+ * as it is. On a level-triggered input it does nothing: a pulse has no level to hold. */
+void pic_pulse_irq(pic *p, int irq);
+
 /* An irq_line that drives pic_set_irq(p, irq, level). */
 irq_line pic_irq_line(pic *p, int irq);
 

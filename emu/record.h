@@ -53,14 +53,15 @@
 
 #include "mmu/error.h"
 
-/* 6: the state stream covers both the ACPI PM registers and the keyboard controller, port 0x92,
+/* 7: the state stream (STATE_SER_VERSION 5) also covers the 16550A UART's FIFO, interrupt and
+ * modem state. 6: the state stream covers both the ACPI PM registers and the keyboard controller, port 0x92,
  * PCI configuration and the PICs' ELCR (STATE_SER_VERSION 4). 5: one of those two sets (two
  * branches' builds). 4: the state stream's devices in the order of the device table
  * (STATE_SER_VERSION 2). 3: snapshot digests hash the versioned field-by-field state stream (emu/state_ser.h), not
  * raw struct bytes. 2: compact entries (changes since the previous entry of the kind), compressed chunks, and a
  * native VMI call's REC_CALL written once its ROM slot has returned, with the registers after
  * it. 1: fixed-size entries, native calls before their slot ran (refused). */
-#define REC_VERSION 6u
+#define REC_VERSION 7u
 #define REC_MAX_PAYLOAD 256u          /* bytes in one entry's payload */
 #define REC_MAX_CMDLINE 1023u         /* bytes of command line, without the NUL */
 #define REC_CHUNK_TARGET (64u * 1024) /* the writer flushes before a chunk's U grows past this */

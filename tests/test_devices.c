@@ -19,7 +19,7 @@ static void tx(void *ctx, uint8_t b)
 /* A write as the machine does it: a transmitted byte goes to tx. */
 static void wr(uart *u, uint16_t offset, uint32_t value)
 {
-    int b = uart_write(u, offset, value);
+    int b = uart_write(u, NULL, offset, value);
     if (b != UART_NO_TX)
         tx(NULL, (uint8_t)b);
 }
@@ -41,12 +41,12 @@ START_TEST(test_uart_line_status_shows_transmitter_ready_and_data)
 {
     uart u;
     uart_init(&u);
-    ck_assert_uint_eq(uart_read(&u, 5), 0x60);
-    ck_assert_uint_eq(uart_push_input(&u, (const uint8_t *)"ok", 2), 2);
-    ck_assert_uint_eq(uart_read(&u, 5), 0x61);
-    ck_assert_uint_eq(uart_read(&u, 0), 'o');
-    ck_assert_uint_eq(uart_read(&u, 0), 'k');
-    ck_assert_uint_eq(uart_read(&u, 5) & 1, 0);
+    ck_assert_uint_eq(uart_read(&u, NULL, 5), 0x60);
+    ck_assert_uint_eq(uart_push_input(&u, NULL, (const uint8_t *)"ok", 2), 2);
+    ck_assert_uint_eq(uart_read(&u, NULL, 5), 0x61);
+    ck_assert_uint_eq(uart_read(&u, NULL, 0), 'o');
+    ck_assert_uint_eq(uart_read(&u, NULL, 0), 'k');
+    ck_assert_uint_eq(uart_read(&u, NULL, 5) & 1, 0);
 }
 END_TEST
 
@@ -60,9 +60,9 @@ START_TEST(test_uart_divisor_latch_is_reached_with_dlab)
     wr(&u, 1, 0x00);
     ck_assert_uint_eq(u.divisor, 1);
     ck_assert_uint_eq(nsent, 0); /* divisor writes are not data */
-    ck_assert_uint_eq(uart_read(&u, 0), 1);
+    ck_assert_uint_eq(uart_read(&u, NULL, 0), 1);
     wr(&u, 3, 0x03);
-    ck_assert_uint_eq(uart_read(&u, 3), 0x03);
+    ck_assert_uint_eq(uart_read(&u, NULL, 3), 0x03);
 }
 END_TEST
 
@@ -71,7 +71,7 @@ START_TEST(test_uart_input_queue_is_bounded)
     static uart u;
     uart_init(&u);
     static uint8_t big[UART_INPUT_MAX + 10];
-    ck_assert_uint_eq(uart_push_input(&u, big, sizeof big), UART_INPUT_MAX);
+    ck_assert_uint_eq(uart_push_input(&u, NULL, big, sizeof big), UART_INPUT_MAX);
 }
 END_TEST
 

@@ -219,6 +219,23 @@ START_TEST(test_a_held_line_does_not_retrigger_until_it_falls)
 }
 END_TEST
 
+/* The VMI alarm's edge on IRQ 0 while the parked PIT holds the line high: latched, and the
+ * PIT's level is left as it was (its own edges still need the line to fall first). */
+START_TEST(test_a_pulse_latches_although_another_source_holds_the_line_high)
+{
+    pic_set_irq(&P, 0, 1);
+    ck_assert_int_eq(pic_acknowledge(&P), 0x20);
+    out(0x20, 0x20);
+    pic_pulse_irq(&P, 0);
+    ck_assert(pic_has_interrupt(&P));
+    ck_assert_int_eq(pic_acknowledge(&P), 0x20);
+    out(0x20, 0x20);
+    ck_assert(!pic_has_interrupt(&P));
+    pic_set_irq(&P, 0, 1); /* still high: no new edge */
+    ck_assert(!pic_has_interrupt(&P));
+}
+END_TEST
+
 START_TEST(test_a_request_stays_latched_after_its_line_falls)
 {
     pic_set_irq(&P, 6, 1);
@@ -425,6 +442,7 @@ static Suite *pic_suite(void)
     tcase_add_test(tc, test_slave_irqs_sit_at_irq2_priority);
     tcase_add_test(tc, test_next_slave_irq_waits_for_eoi_on_both_chips);
     tcase_add_test(tc, test_a_held_line_does_not_retrigger_until_it_falls);
+    tcase_add_test(tc, test_a_pulse_latches_although_another_source_holds_the_line_high);
     tcase_add_test(tc, test_a_request_stays_latched_after_its_line_falls);
     tcase_add_test(tc, test_auto_eoi_leaves_nothing_in_service);
     tcase_add_test(tc, test_ocw3_selects_irr_or_isr_for_reads);

@@ -36,7 +36,7 @@ static void make(devs *d, int variant)
 {
     memset(d, variant ? 0xA5 : 0, sizeof *d);
     uart_init(&d->com1);
-    uart_push_input(&d->com1, (const uint8_t *)"hi", 2);
+    uart_push_input(&d->com1, NULL, (const uint8_t *)"hi", 2);
     cmos_init(&d->rtc);
     pic_init(&d->pic);
     pit_init(&d->pit, 1000000);
@@ -138,13 +138,18 @@ START_TEST(test_devices_differing_only_in_padding_serialise_the_same)
     make(&b, 1);
     /* Padding inside the structs: after the UART's registers, a PIT channel's
      * count register, the APIC's timer flag, an alarm's flag, the ROM's Init flag. */
-    scribble(&b.com1, offsetof(uart, fcr) + 1, offsetof(uart, divisor));
+    scribble(&b.com1, offsetof(uart, irq_level) + 1, offsetof(uart, divisor));
     scribble(&b.pit.ch[0], offsetof(pit_channel, cr) + 4, offsetof(pit_channel, cr_loaded));
     scribble(&b.lapic, offsetof(apic, timer_running) + 1, offsetof(apic, cpu_hz));
     scribble(&b.alarms.a[0], offsetof(vmi_alarm, armed) + 1, offsetof(vmi_alarm, flags));
     scribble(&b.rom, offsetof(rom_state, initialized) + 1, offsetof(rom_state, pt_count));
-    /* The UART ring's free part is not state either, nor the keyboard queue's. */
+    /* The free parts of the UART's rings are not state either ("hi": 'h' in the RX
+     * holding register, 'i' on the wire). */
+    /* The free parts of the UART's rings are not state either ("hi": 'h' in the RX holding
+     * register, 'i' on the wire), nor the keyboard queue's. */
     memset(b.com1.input + 2, 0x77, 16);
+    memset(b.com1.input, 0x77, 1);
+    memset(b.com1.rx + 1, 0x77, UART_FIFO_SIZE - 1);
     b.kbc.kbd.item[b.kbc.kbd.head + b.kbc.kbd.count] = 0x7777;
     uint64_t ha, hb;
     size_t na = serialise(&a, sa, &ha), nb = serialise(&b, sb, &hb);
@@ -160,8 +165,8 @@ static const struct field_case {
     size_t offset;
 } fields[] = {
 #define F(member) {#member, offsetof(devs, member)}
-    F(com1.ier), F(com1.fcr), F(com1.divisor), F(com1.input[0]), F(com1.input[1]), F(com1.in_count),
-    F(com1.tx_bytes),
+    F(com1.ier), F(com1.fcr), F(com1.lsr_errors), F(com1.msr_delta), F(com1.thre_pending), F(com1.irq_level),
+    F(com1.divisor), F(com1.rx[0]), F(com1.rx_count), F(com1.input[1]), F(com1.in_count), F(com1.tx_bytes),
     F(rtc.index), F(rtc.ram[0]), F(rtc.ram[127]),
     F(pic.chip[0].index), F(pic.chip[0].irr), F(pic.chip[0].imr), F(pic.chip[1].poll), F(pic.chip[1].icw4),
     F(pit.ch[0].mode), F(pit.ch[0].has_next), F(pit.ch[0].cur.n), F(pit.ch[0].cur.start), F(pit.ch[1].next.phase),
