@@ -282,9 +282,25 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
     return false;
 }
 
-void vcpu_code_store(cpu *c)
+/* True if the current block's code lies on physical page `phys` (its first or last byte). */
+static bool block_on_page(cpu *c, uint64_t phys)
+{
+    uint64_t first, last;
+    uint32_t end = c->blk_pc + (c->blk_size ? c->blk_size - 1 : 0);
+    return (vcpu_translate(c, c->blk_pc, false, &first) && (first & ~0xFFFull) == phys) ||
+           (vcpu_translate(c, end, false, &last) && (last & ~0xFFFull) == phys);
+}
+
+void vcpu_code_store(cpu *c, uint64_t phys)
 {
     if (!c->running || c->at_block_start)
+        return;
+    /* Unicorn abandons the running block only when the store hits that block's own page; a
+     * store into other counted code (Linux patching its alternatives from elsewhere) retires
+     * normally. Whether that other page is counted depends on what ran before, not on the
+     * guest (after going back in time its blocks may be counted already), so it must not
+     * change the count. */
+    if (!block_on_page(c, phys))
         return;
     c->smc_eip = vcpu_get(c, CPU_EIP);
     c->smc_icount = vcpu_icount(c);

@@ -149,8 +149,9 @@ void vcpu_mmu_close(cpu *c);
 bool vcpu_mmu_watch_block(cpu *c, uint32_t pc, uint32_t size);
 /* Flush Unicorn's TLB (every flush vmiemu makes goes through here). */
 void vcpu_mmu_flush_tlb(cpu *c);
-/* A guest store is writing counted code (from the fill hook, EIP at the store). */
-void vcpu_code_store(cpu *c);
+/* A guest store is writing counted code on physical page `phys` (from the fill hook, EIP at
+ * the store). */
+void vcpu_code_store(cpu *c, uint64_t phys);
 /* Runs `step` (one instruction) with Unicorn's own MMU, after a refused fill. */
 uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c));
 

@@ -409,7 +409,7 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
     bool watched = page_bit(c, c->watched_pages, t.page);
     if (acc == MMU_WRITE && watched) {
         code_written(c, t.page);
-        vcpu_code_store(c);
+        vcpu_code_store(c, t.page);
         watched = false;
     }
     /* A fetch entry is not made writable either: the page's blocks are about to be counted. */

@@ -24,7 +24,7 @@
 
 #define REC_MAGIC "VMIEMUREC"
 #define REC_MAGIC_LEN 9u
-#define REC_HDR_FIXED 65u  /* file header bytes before the command line */
+#define REC_HDR_FIXED 84u  /* file header bytes before the command line */
 #define REC_HDR_CRC 4u
 #define REC_CHUNK_MAGIC "RCHK"
 #define REC_CHUNK_HDR 24u  /* chunk header bytes before the payload */
@@ -273,8 +273,8 @@ static bool write_all(int fd, const uint8_t *p, size_t n)
     return true;
 }
 
-/* Serialise the file header into out (room for REC_HDR_FIXED + REC_MAX_CMDLINE + 4). */
-static size_t encode_header(const rec_header *h, size_t cmdlen, uint8_t *out)
+/* Serialise the file header into out (room for REC_HDR_FIXED + REC_MAX_CMDLINE + REC_MAX_NAME + 4). */
+static size_t encode_header(const rec_header *h, size_t cmdlen, size_t namelen, uint8_t *out)
 {
     memcpy(out, REC_MAGIC, REC_MAGIC_LEN);
     put_le(out + 9, REC_VERSION, 4);
@@ -287,9 +287,14 @@ static size_t encode_header(const rec_header *h, size_t cmdlen, uint8_t *out)
     out[53] = h->rom_enabled != 0;
     out[54] = h->reboot_restarts != 0;
     put_le(out + 55, h->snap_every, 8);
-    put_le(out + 63, cmdlen, 2);
+    out[63] = h->has_initrd != 0;
+    put_le(out + 64, h->has_initrd ? h->initrd_hash : 0, 8);
+    put_le(out + 72, h->has_initrd ? h->initrd_size : 0, 8);
+    put_le(out + 80, cmdlen, 2);
+    put_le(out + 82, namelen, 2);
     memcpy(out + REC_HDR_FIXED, h->cmdline, cmdlen);
-    size_t n = REC_HDR_FIXED + cmdlen;
+    memcpy(out + REC_HDR_FIXED + cmdlen, h->initrd, namelen);
+    size_t n = REC_HDR_FIXED + cmdlen + namelen;
     put_le(out + n, rec_crc(0, out, n), 4);
     return n + REC_HDR_CRC;
 }
@@ -311,6 +316,12 @@ rec_writer *rec_create(const char *path, const rec_header *h, vm_error *err)
     if (cmdlen > REC_MAX_CMDLINE) {
         vm_fail(err, VM_EINVAL, "%s: the command line is longer than %u bytes", path,
                 REC_MAX_CMDLINE);
+        return NULL;
+    }
+    size_t namelen = h->has_initrd ? strnlen(h->initrd, sizeof h->initrd) : 0;
+    if (namelen > REC_MAX_NAME) {
+        vm_fail(err, VM_EINVAL, "%s: the initrd's file name is longer than %u bytes", path,
+                REC_MAX_NAME);
         return NULL;
     }
     rec_writer *w = calloc(1, sizeof *w);
@@ -335,7 +346,7 @@ rec_writer *rec_create(const char *path, const rec_header *h, vm_error *err)
         return NULL;
     }
     /* The header goes out in one write, like a chunk, through the chunk buffer. */
-    size_t n = encode_header(h, cmdlen, w->out);
+    size_t n = encode_header(h, cmdlen, namelen, w->out);
     if (!write_all(w->fd, w->out, n)) {
         vm_fail(err, VM_EIO, "%s: cannot write the header: %s", path, strerror(errno));
         writer_free(w);
@@ -513,7 +524,7 @@ static bool header_fail(vm_error *err, const char *path, size_t got, const char 
 
 static bool read_header(rec_reader *r, rec_header *h, vm_error *err)
 {
-    uint8_t hdr[REC_HDR_FIXED + REC_MAX_CMDLINE + REC_HDR_CRC];
+    uint8_t hdr[REC_HDR_FIXED + REC_MAX_CMDLINE + REC_MAX_NAME + REC_HDR_CRC];
     size_t got;
     if (!read_upto(r->fd, hdr, REC_HDR_FIXED, &got))
         return vm_fail(err, VM_EIO, "%s: read failed: %s", r->path, strerror(errno));
@@ -539,17 +550,21 @@ static bool read_header(rec_reader *r, rec_header *h, vm_error *err)
                        r->path, version, REC_VERSION);
     if (got < REC_HDR_FIXED)
         return header_fail(err, r->path, got, NULL);
-    size_t cmdlen = (size_t)get_le(hdr + 63, 2);
+    size_t cmdlen = (size_t)get_le(hdr + 80, 2), namelen = (size_t)get_le(hdr + 82, 2);
     if (cmdlen > REC_MAX_CMDLINE)
         return vm_fail(err, VM_EFORMAT,
                        "%s: the header claims a %zu-byte command line (at most %u): corrupt",
                        r->path, cmdlen, REC_MAX_CMDLINE);
-    size_t more;
-    if (!read_upto(r->fd, hdr + REC_HDR_FIXED, cmdlen + REC_HDR_CRC, &more))
+    if (namelen > REC_MAX_NAME)
+        return vm_fail(err, VM_EFORMAT,
+                       "%s: the header claims a %zu-byte initrd name (at most %u): corrupt",
+                       r->path, namelen, REC_MAX_NAME);
+    size_t more, tail = cmdlen + namelen;
+    if (!read_upto(r->fd, hdr + REC_HDR_FIXED, tail + REC_HDR_CRC, &more))
         return vm_fail(err, VM_EIO, "%s: read failed: %s", r->path, strerror(errno));
-    if (more < cmdlen + REC_HDR_CRC)
+    if (more < tail + REC_HDR_CRC)
         return header_fail(err, r->path, REC_HDR_FIXED + more, NULL);
-    size_t n = REC_HDR_FIXED + cmdlen;
+    size_t n = REC_HDR_FIXED + tail;
     uint32_t want = (uint32_t)get_le(hdr + n, 4), crc = rec_crc(0, hdr, n);
     if (crc != want)
         return vm_fail(err, VM_EFORMAT,
@@ -557,9 +572,11 @@ static bool read_header(rec_reader *r, rec_header *h, vm_error *err)
                        "): corrupt",
                        r->path, want, crc);
     /* Covered by the CRC, so only a buggy writer gets these wrong. */
-    if (hdr[53] > 1 || hdr[54] > 1 || memchr(hdr + REC_HDR_FIXED, 0, cmdlen))
-        return header_fail(err, r->path, n, "the header has a flag above 1 or a NUL in the "
-                                            "command line: not written by vmiemu");
+    if (hdr[53] > 1 || hdr[54] > 1 || hdr[63] > 1 || memchr(hdr + REC_HDR_FIXED, 0, tail) ||
+        (!hdr[63] && (get_le(hdr + 64, 8) || get_le(hdr + 72, 8) || namelen)))
+        return header_fail(err, r->path, n, "the header has a flag above 1, a NUL in the "
+                                            "command line or initrd name, or an initrd without "
+                                            "its flag: not written by vmiemu");
     memset(h, 0, sizeof *h);
     h->version = version;
     h->kernel_hash = get_le(hdr + 13, 8);
@@ -571,7 +588,11 @@ static bool read_header(rec_reader *r, rec_header *h, vm_error *err)
     h->rom_enabled = hdr[53];
     h->reboot_restarts = hdr[54];
     h->snap_every = get_le(hdr + 55, 8);
+    h->has_initrd = hdr[63];
+    h->initrd_hash = get_le(hdr + 64, 8);
+    h->initrd_size = get_le(hdr + 72, 8);
     memcpy(h->cmdline, hdr + REC_HDR_FIXED, cmdlen);
+    memcpy(h->initrd, hdr + REC_HDR_FIXED + cmdlen, namelen);
     r->offset = n + REC_HDR_CRC;
     r->at.bytes = r->offset;
     r->start = r->offset;

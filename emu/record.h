@@ -12,15 +12,20 @@
  *
  * Layout (all integers little-endian, written byte by byte):
  *
- *   file header (69 + L bytes)
+ *   file header (88 + L + N bytes)
  *     0   9  magic "VMIEMUREC"
  *     9   4  version (REC_VERSION)
  *     13  8  kernel_hash          29  4  ram_mib     37  8  epoch (two's complement)
  *     21  8  kernel_size          33  4  cpu_mhz     45  8  max_insns
  *     53  1  rom_enabled (0/1)    54  1  reboot_restarts (0/1)
  *     55  8  snap_every
- *     63  2  L = command line length (at most REC_MAX_CMDLINE), then L bytes, no NUL
- *     65+L 4 CRC32 of bytes [0, 65 + L)
+ *     63  1  has_initrd (0/1)     64  8  initrd_hash 72  8  initrd_size (both 0 without one)
+ *     80  2  L = command line length (at most REC_MAX_CMDLINE)
+ *     82  2  N = initrd name length (at most REC_MAX_NAME; 0 without one)
+ *     84  L  the command line, no NUL
+ *     84+L N the initrd's file name as given when recording, no NUL (for messages only: a
+ *            replay is given the initrd again and checked by hash and size, like the kernel)
+ *     84+L+N 4 CRC32 of bytes [0, 84 + L + N)
  *   chunk k = 0, 1, 2, ... (24 + P bytes)
  *     0   4  magic "RCHK"
  *     4   4  chunk index k
@@ -53,7 +58,8 @@
 
 #include "mmu/error.h"
 
-/* 7: the state stream (STATE_SER_VERSION 5) also covers the 16550A UART's FIFO, interrupt and
+/* 8: the header identifies the initrd (hash, size, name), so --record works with --initrd.
+ * 7: the state stream (STATE_SER_VERSION 5) also covers the 16550A UART's FIFO, interrupt and
  * modem state. 6: the state stream covers both the ACPI PM registers and the keyboard controller, port 0x92,
  * PCI configuration and the PICs' ELCR (STATE_SER_VERSION 4). 5: one of those two sets (two
  * branches' builds). 4: the state stream's devices in the order of the device table
@@ -61,9 +67,10 @@
  * raw struct bytes. 2: compact entries (changes since the previous entry of the kind), compressed chunks, and a
  * native VMI call's REC_CALL written once its ROM slot has returned, with the registers after
  * it. 1: fixed-size entries, native calls before their slot ran (refused). */
-#define REC_VERSION 7u
+#define REC_VERSION 8u
 #define REC_MAX_PAYLOAD 256u          /* bytes in one entry's payload */
 #define REC_MAX_CMDLINE 1023u         /* bytes of command line, without the NUL */
+#define REC_MAX_NAME 1023u            /* bytes of the initrd's file name, without the NUL */
 #define REC_CHUNK_TARGET (64u * 1024) /* the writer flushes before a chunk's U grows past this */
 #define REC_MAX_CHUNK (1024u * 1024)  /* the reader refuses chunks claiming a larger P or U */
 
@@ -76,9 +83,13 @@ typedef struct rec_header {
     int64_t epoch;
     uint64_t max_insns;
     uint8_t rom_enabled;     /* written as 0 or 1 */
-    uint8_t reboot_restarts;
-    uint64_t snap_every;   /* snapshot interval: state hashes are taken at snapshots */ /* written as 0 or 1 */
+    uint8_t reboot_restarts; /* written as 0 or 1 */
+    uint64_t snap_every;   /* snapshot interval: state hashes are taken at snapshots */
+    uint8_t has_initrd;    /* written as 0 or 1; without it the hash, size and name are zero */
+    uint64_t initrd_hash;  /* rec_hash_bytes of the initrd file */
+    uint64_t initrd_size;
     char cmdline[REC_MAX_CMDLINE + 1]; /* NUL-terminated, may be empty */
+    char initrd[REC_MAX_NAME + 1];     /* the initrd's file name as given, NUL-terminated */
 } rec_header;
 
 typedef enum rec_kind { /* what an entry is; the payload layout is the caller's */
@@ -103,7 +114,8 @@ uint64_t rec_hash_bytes(const void *data, size_t len);
 typedef struct rec_writer rec_writer;
 
 /* Create (or truncate) path and write the header. NULL on failure (err: VM_EINVAL for a
- * command line longer than REC_MAX_CMDLINE, VM_EIO, VM_ENOMEM). */
+ * command line longer than REC_MAX_CMDLINE or an initrd name longer than REC_MAX_NAME,
+ * VM_EIO, VM_ENOMEM). */
 VM_MUST_CHECK rec_writer *rec_create(const char *path, const rec_header *h, vm_error *err);
 /* Add an entry to the current chunk; flushes first if the entry would take the chunk past
  * REC_CHUNK_TARGET. VM_EINVAL for an unknown kind or len > REC_MAX_PAYLOAD (nothing added).

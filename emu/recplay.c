@@ -1,5 +1,6 @@
 #include "emu/recplay.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,18 @@ static void call_differences(const rec_entry *e, const vm_event *ev, const uint8
             n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", fields[i].name);
 }
 
+static bool is_stop_point(const rec_entry *e);
+
+/* The run was planned while a call was the next entry, so without a bound from the record: if
+ * an input or the recording's stop comes next, the machine must plan again to stop exactly at
+ * its instruction count (a long stretch without timer events or snapshots would run past it). */
+static void replan_if_input_next(machine *m)
+{
+    rec_entry *e;
+    if (peek(m, &e) && (e->kind == REC_INPUT || is_stop_point(e)))
+        vcpu_request_replan(m->cpu);
+}
+
 static void check_call(machine *m, const vm_event *ev)
 {
     recplay *rp = m->recplay;
@@ -188,6 +201,7 @@ static void check_call(machine *m, const vm_event *ev)
     if (e->icount == ev->icount && e->len == len && memcmp(e->payload, mine, len) == 0) {
         rp->checked++;
         rp->calls++;
+        replan_if_input_next(m);
         return;
     }
     describe_call(&want, rp->calls, expected, sizeof expected);
@@ -382,6 +396,101 @@ static void header_of(const machine *m, rec_header *h)
     h->reboot_restarts = m->cfg.reboot_restarts;
     h->snap_every = m->cfg.snap_every;
     snprintf(h->cmdline, sizeof h->cmdline, "%s", m->cfg.cmdline ? m->cfg.cmdline : "");
+    if (m->cfg.initrd) {
+        h->has_initrd = 1;
+        h->initrd_hash = rec_hash_bytes(m->initrd, m->initrd_size);
+        h->initrd_size = m->initrd_size;
+        snprintf(h->initrd, sizeof h->initrd, "%s", m->cfg.initrd);
+    }
+}
+
+/* A file input (kernel, initrd) as a message names it: its base name and size, and its hash
+ * when the sizes agree (the error message is one line of limited length). */
+static void describe_file(const char *name, bool present, uint64_t size, uint64_t hash, bool with_hash, char *buf,
+                          size_t len)
+{
+    const char *slash = name ? strrchr(name, '/') : NULL;
+    const char *base = slash ? slash + 1 : name ? name : "";
+    if (!present)
+        snprintf(buf, len, "none");
+    else if (with_hash)
+        snprintf(buf, len, "%s%s%llu bytes, hash 0x%016llx%s", base, *base ? " (" : "", (unsigned long long)size,
+                 (unsigned long long)hash, *base ? ")" : "");
+    else
+        snprintf(buf, len, "%s%s%llu bytes%s", base, *base ? " (" : "", (unsigned long long)size, *base ? ")" : "");
+}
+
+/* Append "WHAT: recorded A, this run B" to the list in buf (cut short if it does not fit). */
+static void add_difference(char *buf, size_t len, const char *what, const char *recorded, const char *mine)
+{
+    size_t n = strlen(buf);
+    if (n + 1 < len && snprintf(buf + n, len - n, "%s%s: recorded %s, this run %s", n ? "; " : "", what, recorded,
+                                mine) < 0)
+        buf[n] = 0;
+}
+
+/* The header's integer field at byte offset `at` of `size` bytes (1, 4 or 8). */
+static uint64_t header_field(const rec_header *h, size_t at, size_t size)
+{
+    const uint8_t *p = (const uint8_t *)h + at;
+    uint8_t u8;
+    uint32_t u32;
+    uint64_t u64;
+    if (size == 1)
+        return memcpy(&u8, p, 1), u8;
+    if (size == 4)
+        return memcpy(&u32, p, 4), u32;
+    return memcpy(&u64, p, 8), u64;
+}
+
+/* Every input of the run that differs between the record (rec) and this machine (mine), as a
+ * list; empty if none. The kernel is left out with any_kernel. */
+static void header_differences(const rec_header *rec, const rec_header *mine, const char *kernel, bool any_kernel,
+                               char *buf, size_t len)
+{
+    char a[REC_MAX_NAME + 200], b[REC_MAX_NAME + 200];
+    buf[0] = 0;
+    if (!any_kernel && (rec->kernel_hash != mine->kernel_hash || rec->kernel_size != mine->kernel_size)) {
+        bool hash = rec->kernel_size == mine->kernel_size;
+        describe_file(NULL, true, rec->kernel_size, rec->kernel_hash, hash, a, sizeof a);
+        describe_file(kernel, true, mine->kernel_size, mine->kernel_hash, hash, b, sizeof b);
+        add_difference(buf, len, "kernel (--replay-any-kernel replays another)", a, b);
+    }
+    if (rec->has_initrd != mine->has_initrd || rec->initrd_hash != mine->initrd_hash ||
+        rec->initrd_size != mine->initrd_size) {
+        bool hash = rec->has_initrd && mine->has_initrd && rec->initrd_size == mine->initrd_size;
+        describe_file(rec->initrd, rec->has_initrd, rec->initrd_size, rec->initrd_hash, hash, a, sizeof a);
+        describe_file(mine->initrd, mine->has_initrd, mine->initrd_size, mine->initrd_hash, hash, b, sizeof b);
+        add_difference(buf, len, "initrd (--initrd: give the recorded one)", a, b);
+    }
+    if (strcmp(rec->cmdline, mine->cmdline) != 0) {
+        snprintf(a, sizeof a, "'%s'", rec->cmdline);
+        snprintf(b, sizeof b, "'%s'", mine->cmdline);
+        add_difference(buf, len, "command line (--append)", a, b);
+    }
+#define FIELD(f) offsetof(rec_header, f), sizeof(((rec_header *)0)->f)
+    static const struct {
+        const char *what;
+        size_t at, size;
+    } numbers[] = {
+        {"RAM in MiB (-m)", FIELD(ram_mib)},
+        {"cpu MHz (--cpu-mhz)", FIELD(cpu_mhz)},
+        {"epoch (--epoch)", FIELD(epoch)},
+        {"instruction limit (--max-insns, 0 = none)", FIELD(max_insns)},
+        {"VMI ROM (1 = on, 0 = --no-rom)", FIELD(rom_enabled)},
+        {"--reboot-restarts (1 = on)", FIELD(reboot_restarts)},
+        {"snapshot interval (--snap-every)", FIELD(snap_every)},
+    };
+#undef FIELD
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        uint64_t r = header_field(rec, numbers[i].at, numbers[i].size);
+        uint64_t me = header_field(mine, numbers[i].at, numbers[i].size);
+        if (r == me)
+            continue;
+        snprintf(a, sizeof a, "%llu", (unsigned long long)r);
+        snprintf(b, sizeof b, "%llu", (unsigned long long)me);
+        add_difference(buf, len, numbers[i].what, a, b);
+    }
 }
 
 bool recplay_record(machine *m, const char *path, vm_error *err)
@@ -425,25 +534,13 @@ bool recplay_replay(machine *m, const char *path, bool any_kernel, vm_error *err
     rec_reader *r = rec_open(path, &h, err);
     if (!r)
         return false;
-    uint64_t hash = rec_hash_bytes(m->kernel, m->kernel_size);
-    if ((hash != h.kernel_hash || m->kernel_size != h.kernel_size) && !any_kernel) {
-        rec_close_reader(r);
-        return vm_fail(err, VM_EINVAL,
-                       "%s was recorded with a different kernel (%llu bytes, hash 0x%016llx; %s has %llu bytes, "
-                       "hash 0x%016llx); use --replay-any-kernel to replay it anyway",
-                       path, (unsigned long long)h.kernel_size, (unsigned long long)h.kernel_hash, m->kernel_path,
-                       (unsigned long long)m->kernel_size, (unsigned long long)hash);
-    }
     rec_header mine;
     header_of(m, &mine);
-    mine.kernel_hash = h.kernel_hash;
-    mine.kernel_size = h.kernel_size;
-    if (mine.ram_mib != h.ram_mib || mine.cpu_mhz != h.cpu_mhz || mine.epoch != h.epoch ||
-        mine.max_insns != h.max_insns || mine.rom_enabled != h.rom_enabled ||
-        mine.reboot_restarts != h.reboot_restarts || mine.snap_every != h.snap_every ||
-        strcmp(mine.cmdline, h.cmdline) != 0) {
+    char diff[sizeof err->msg];
+    header_differences(&h, &mine, m->kernel_path, any_kernel, diff, sizeof diff);
+    if (diff[0]) {
         rec_close_reader(r);
-        return vm_fail(err, VM_EINVAL, "%s: the machine options differ from the recorded ones", path);
+        return vm_fail(err, VM_EINVAL, "%s: this run's inputs differ from the recorded ones: %s", path, diff);
     }
     recplay *rp = attach(m, path, err);
     if (!rp) {

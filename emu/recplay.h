@@ -22,11 +22,15 @@ VM_MUST_CHECK bool recplay_record(struct machine *m, const char *path, vm_error 
 
 /* Read a record's header: the options and kernel it was made with. */
 VM_MUST_CHECK bool recplay_read_header(const char *path, rec_header *h, vm_error *err);
-/* The machine options a record was made with. */
+/* The machine options a record was made with. Not the initrd: like the kernel, that file is
+ * given to the replay again (cfg->initrd is NULL here), and recplay_replay checks it. */
 void recplay_config(const rec_header *h, struct machine_config *cfg);
 
-/* Start checking the machine's run against the record at path (before it runs). The kernel must
- * be the one recorded unless any_kernel (then a difference is only reported). */
+/* Start checking the machine's run against the record at path (before it runs). Every input the
+ * header identifies must be the recorded one: the kernel (unless any_kernel: then a difference
+ * shows as a divergence), the initrd (same hash and size, or both absent), the command line and
+ * the machine options. Otherwise VM_EINVAL with one message naming each difference, recorded
+ * value and this run's. */
 VM_MUST_CHECK bool recplay_replay(struct machine *m, const char *path, bool any_kernel, vm_error *err);
 
 /* Replay: the instruction count of the next recorded input (UINT64_MAX if none), and inject

@@ -33,7 +33,8 @@ void options_usage(FILE *f, const char *prog)
             "  --log-mem MiB        memory for the compressed event log (default %u); older parts go to\n"
             "                       an unlinked temporary file\n"
             "  --record FILE        record the run: every VMI call and a state digest per snapshot\n"
-            "  --replay FILE        replay a record with its options and check the run against it\n"
+            "  --replay FILE        replay a record with its options and check the run against it;\n"
+            "                       give KERNEL and --initrd again (options given must match)\n"
             "  --replay-any-kernel  replay even if KERNEL is not the recorded kernel\n"
             "  -d, --shell          start stopped at the debugger prompt (readline)\n"
             "  --gdb tcp:HOST:PORT  serve the GDB remote protocol (loopback unless HOST says otherwise)\n"
@@ -101,9 +102,12 @@ static const char *const valued[] = {"-m", "--append", "--initrd", "--serial", "
                                      "--epoch", "--snap-every", "--snap-mem", "--log-mem", "--record", "--replay", "-x",
                                      "--gdb", "--symbols"};
 
-/* Options that shape the machine: a replay takes them from the record instead. */
-static const char *const machine_shaping[] = {"-m", "--append", "--initrd", "--max-insns", "--cpu-mhz", "--epoch",
-                                              "--snap-every", "--no-rom", "--reboot-restarts"};
+/* Options that shape the machine, in machine_opt order: a replay takes those not given from the
+ * record. */
+static const char *const machine_shaping[] = {
+    [MOPT_RAM] = "-m", [MOPT_APPEND] = "--append", [MOPT_INITRD] = "--initrd", [MOPT_MAX_INSNS] = "--max-insns",
+    [MOPT_CPU_MHZ] = "--cpu-mhz", [MOPT_EPOCH] = "--epoch", [MOPT_SNAP_EVERY] = "--snap-every",
+    [MOPT_NO_ROM] = "--no-rom", [MOPT_REBOOT_RESTARTS] = "--reboot-restarts"};
 
 static bool apply(options *o, const char *name, const char *v, vm_error *err)
 {
@@ -175,8 +179,8 @@ static bool apply(options *o, const char *name, const char *v, vm_error *err)
 static void note_machine_option(options *o, const char *name)
 {
     for (size_t i = 0; i < sizeof machine_shaping / sizeof machine_shaping[0]; i++)
-        if (!o->machine_option && strcmp(name, machine_shaping[i]) == 0)
-            o->machine_option = machine_shaping[i];
+        if (strcmp(name, machine_shaping[i]) == 0)
+            o->machine_given |= 1u << i;
 }
 
 static bool is_valued(const char *name)
@@ -247,11 +251,31 @@ bool options_parse(options *o, int argc, char **argv, vm_error *err)
         o->gdb_spec = "tcp:127.0.0.1:1234";
     if (o->record_path && o->replay_path)
         return vm_fail(err, VM_EINVAL, "--record and --replay cannot be used together");
-    /* A record names the kernel and its options but does not hold the initrd: refuse rather than
-     * write a record whose replay would boot without it. */
-    if (o->record_path && o->machine.initrd)
-        return vm_fail(err, VM_EINVAL, "--record does not store the initrd yet: a replay could not repeat this run");
-    if (o->replay_path && o->machine_option)
-        return vm_fail(err, VM_EINVAL, "--replay takes the machine options from the record: drop %s", o->machine_option);
     return true;
+}
+
+void options_merge_recorded(options *o, const machine_config *recorded)
+{
+    machine_config given = o->machine;
+    o->machine = *recorded;
+    if (OPT_GIVEN(o, MOPT_RAM))
+        o->machine.ram_mib = given.ram_mib;
+    if (OPT_GIVEN(o, MOPT_APPEND))
+        o->machine.cmdline = given.cmdline;
+    if (OPT_GIVEN(o, MOPT_MAX_INSNS))
+        o->machine.max_insns = given.max_insns;
+    if (OPT_GIVEN(o, MOPT_CPU_MHZ))
+        o->machine.cpu_mhz = given.cpu_mhz;
+    if (OPT_GIVEN(o, MOPT_EPOCH))
+        o->machine.epoch = given.epoch;
+    if (OPT_GIVEN(o, MOPT_SNAP_EVERY))
+        o->machine.snap_every = given.snap_every;
+    if (OPT_GIVEN(o, MOPT_NO_ROM))
+        o->machine.rom_enabled = given.rom_enabled;
+    if (OPT_GIVEN(o, MOPT_REBOOT_RESTARTS))
+        o->machine.reboot_restarts = given.reboot_restarts;
+    /* Files are given again, never taken from the record; memory budgets do not shape the run. */
+    o->machine.initrd = given.initrd;
+    o->machine.snap_mem_mib = given.snap_mem_mib;
+    o->machine.log_mem_mib = given.log_mem_mib;
 }

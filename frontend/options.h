@@ -24,9 +24,22 @@ typedef struct options {
     const char *script;      /* -x SCRIPT: run debugger commands without a terminal */
     const char *gdb_spec;    /* --gdb tcp:HOST:PORT (-s = tcp:127.0.0.1:1234) */
     bool gdb_wait;           /* -S: wait stopped for gdb before the first instruction */
-    const char *machine_option; /* the first option given that shapes the machine, if any */
+    unsigned machine_given;  /* OPT_GIVEN(...) bits: the options given that shape the machine */
     bool help, version;
 } options;
+
+/* Options that shape the machine, as bits of options.machine_given: a replay takes those not
+ * given from the record (and the recording's inputs must equal the replay's, emu/recplay.h). */
+typedef enum machine_opt {
+    MOPT_RAM, MOPT_APPEND, MOPT_INITRD, MOPT_MAX_INSNS, MOPT_CPU_MHZ, MOPT_EPOCH, MOPT_SNAP_EVERY, MOPT_NO_ROM,
+    MOPT_REBOOT_RESTARTS,
+} machine_opt;
+#define OPT_GIVEN(o, which) (((o)->machine_given >> (which)) & 1u)
+
+/* A replay's machine: the options given on its command line, the rest as recorded (cfg holds
+ * the record's, e.g. from recplay_config). The initrd is never taken from the record: like the
+ * kernel it is a file the replay is given again. */
+void options_merge_recorded(options *o, const machine_config *recorded);
 
 /* Parse argv; false with a message in err for anything wrong. */
 VM_MUST_CHECK bool options_parse(options *o, int argc, char **argv, vm_error *err);

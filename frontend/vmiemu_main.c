@@ -302,13 +302,16 @@ static int run(const options *o, const char *prog)
     return status;
 }
 
-/* A replay runs with the options it was recorded with. */
+/* A replay runs with the options it was recorded with: those given must agree (checked with the
+ * kernel and initrd by recplay_replay), the others come from the record. */
 static bool options_from_record(options *o, vm_error *err)
 {
     rec_header h;
     if (!recplay_read_header(o->replay_path, &h, err))
         return false;
-    recplay_config(&h, &o->machine);
+    machine_config recorded;
+    recplay_config(&h, &recorded);
+    options_merge_recorded(o, &recorded);
     return true;
 }
 

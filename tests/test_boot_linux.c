@@ -798,13 +798,68 @@ START_TEST(test_cli_refuses_an_initrd_for_a_multiboot_kernel)
 }
 END_TEST
 
-START_TEST(test_cli_refuses_to_record_a_run_with_an_initrd)
+/* Record the built image with an initrd of `rd_bytes` bytes (of the image) and --append;
+ * the run ends however the image does (it stops on a crash), the same every time. */
+static const char *record_with_initrd(size_t rd_bytes, const char *append)
 {
+    static char rec[4096];
+    snprintf(rec, sizeof rec, "%s", tu_tmp("rec"));
     write_file(kfile, img, img_size);
+    write_file(rdfile, img, rd_bytes);
+    RUN("--serial", "none", "--record", rec, "--initrd", rdfile, "--append", append, kfile);
+    ck_assert_msg(r.status != 2 && r.status != 12, "recording exited %d: %s", r.status, r.err);
+    tu_free(&r);
+    return rec;
+}
+
+START_TEST(test_cli_records_a_run_with_an_initrd_and_replays_it_given_the_same_initrd)
+{
+    const char *rec = record_with_initrd(100, "console=ttyS0");
+    RUN("--serial", "none", "--replay", rec, "--initrd", rdfile, kfile);
+    ck_assert_msg(strstr(r.err, "replay matched the record"), "status %d: %s", r.status, r.err);
+    unlink(rec);
+}
+END_TEST
+
+START_TEST(test_cli_replay_with_another_initrd_is_refused_naming_both)
+{
+    const char *rec = record_with_initrd(100, "console=ttyS0");
+    write_file(rdfile, img, 101);
+    RUN("--serial", "none", "--replay", rec, "--initrd", rdfile, kfile);
+    assert_one_clear_message(rec, "initrd (--initrd: give the recorded one): recorded initrd");
+    ck_assert_msg(strstr(r.err, "(100 bytes), this run initrd") && strstr(r.err, "(101 bytes)"), "%s", r.err);
+    unlink(rec);
+}
+END_TEST
+
+START_TEST(test_cli_replay_with_an_initrd_of_the_same_size_and_other_bytes_is_refused)
+{
+    const char *rec = record_with_initrd(100, "console=ttyS0");
+    img[50] ^= 1;
     write_file(rdfile, img, 100);
-    RUN("--serial", "none", "--record", tu_tmp("rec"), "--initrd", rdfile, kfile);
-    ck_assert_int_eq(r.status, 2);
-    ck_assert_ptr_nonnull(strstr(r.err, "--record does not store the initrd"));
+    img[50] ^= 1;
+    RUN("--serial", "none", "--replay", rec, "--initrd", rdfile, kfile);
+    assert_one_clear_message(rec, "initrd (--initrd: give the recorded one)");
+    ck_assert_msg(strstr(r.err, "100 bytes, hash 0x"), "%s", r.err);
+    unlink(rec);
+}
+END_TEST
+
+START_TEST(test_cli_replay_without_the_recorded_initrd_is_refused)
+{
+    const char *rec = record_with_initrd(100, "console=ttyS0");
+    RUN("--serial", "none", "--replay", rec, kfile);
+    assert_one_clear_message(rec, "(100 bytes), this run none");
+    unlink(rec);
+}
+END_TEST
+
+START_TEST(test_cli_replay_with_another_append_is_refused_naming_both)
+{
+    const char *rec = record_with_initrd(100, "console=ttyS0");
+    RUN("--serial", "none", "--replay", rec, "--initrd", rdfile, "--append", "console=ttyS0 quiet", kfile);
+    assert_one_clear_message(rec, "command line (--append): recorded 'console=ttyS0', this run 'console=ttyS0 quiet'");
+    unlink(rec);
 }
 END_TEST
 
@@ -901,7 +956,11 @@ static Suite *boot_linux_suite(void)
     tcase_add_test(cli, test_cli_rejects_an_empty_initrd_naming_it);
     tcase_add_test(cli, test_cli_rejects_an_append_longer_than_cmdline_size);
     tcase_add_test(cli, test_cli_refuses_an_initrd_for_a_multiboot_kernel);
-    tcase_add_test(cli, test_cli_refuses_to_record_a_run_with_an_initrd);
+    tcase_add_test(cli, test_cli_records_a_run_with_an_initrd_and_replays_it_given_the_same_initrd);
+    tcase_add_test(cli, test_cli_replay_with_another_initrd_is_refused_naming_both);
+    tcase_add_test(cli, test_cli_replay_with_an_initrd_of_the_same_size_and_other_bytes_is_refused);
+    tcase_add_test(cli, test_cli_replay_without_the_recorded_initrd_is_refused);
+    tcase_add_test(cli, test_cli_replay_with_another_append_is_refused_naming_both);
     tcase_add_test(cli, test_cli_help_lists_initrd_and_append);
     suite_add_tcase(s, cli);
     return s;

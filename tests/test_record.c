@@ -28,13 +28,14 @@
 #endif
 
 /* Layout sizes from emu/record.h. */
-#define HDR_FIXED 65u
+#define HDR_FIXED 84u
 #define HDR_CRC 4u
 #define CHUNK_HDR 24u
 #define CHUNK_CRC_AT 20u
 #define ENTRY_MAX(len) (1u + 10u + 3u + 10u + 5u * (((len) + 3u) / 4u)) /* the most an entry codes to */
 
 #define CMDLINE "console=ttyS0 quiet"
+#define INITRD "guests/initramfs.cpio.gz"
 
 static char path[512], path2[512];
 static vm_error err;
@@ -101,10 +102,15 @@ static void make_header(rec_header *h)
     h->rom_enabled = 1;
     h->reboot_restarts = 0;
     h->snap_every = 0xFEDCBA9876543210ull;
+    h->has_initrd = 1;
+    h->initrd_hash = 0x8877665544332211ull;
+    h->initrd_size = 3425;
     strcpy(h->cmdline, CMDLINE);
+    strcpy(h->initrd, INITRD);
 }
 
-static size_t header_size(const char *cmdline) { return HDR_FIXED + strlen(cmdline) + HDR_CRC; }
+/* The header make_header's fields code to, with this command line. */
+static size_t header_size(const char *cmdline) { return HDR_FIXED + strlen(cmdline) + strlen(INITRD) + HDR_CRC; }
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -282,6 +288,46 @@ START_TEST(test_header_round_trips_every_field)
     ck_assert_uint_eq(got.reboot_restarts, 0);
     ck_assert_uint_eq(got.snap_every, h.snap_every);
     ck_assert_str_eq(got.cmdline, CMDLINE);
+    ck_assert_uint_eq(got.has_initrd, 1);
+    ck_assert_uint_eq(got.initrd_hash, h.initrd_hash);
+    ck_assert_uint_eq(got.initrd_size, h.initrd_size);
+    ck_assert_str_eq(got.initrd, INITRD);
+    rec_close_reader(r);
+}
+END_TEST
+
+START_TEST(test_header_without_an_initrd_reads_back_none)
+{
+    rec_header h, got;
+    make_header(&h);
+    h.has_initrd = 0; /* the hash, size and name are then not written */
+    close_writer(rec_create(path, &h, &err));
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq((uint64_t)st.st_size, HDR_FIXED + strlen(CMDLINE) + HDR_CRC);
+    memset(&got, 0xAA, sizeof got);
+    rec_reader *r = rec_open(path, &got, &err);
+    ck_assert_msg(r != NULL, "%s", err.msg);
+    ck_assert_uint_eq(got.has_initrd, 0);
+    ck_assert_uint_eq(got.initrd_hash | got.initrd_size, 0);
+    ck_assert_str_eq(got.initrd, "");
+    rec_close_reader(r);
+}
+END_TEST
+
+START_TEST(test_longest_initrd_name_round_trips)
+{
+    rec_header h, got;
+    make_header(&h);
+    memset(h.initrd, 'y', REC_MAX_NAME);
+    h.initrd[REC_MAX_NAME] = 0;
+    memset(h.cmdline, 'x', REC_MAX_CMDLINE);
+    h.cmdline[REC_MAX_CMDLINE] = 0;
+    close_writer(rec_create(path, &h, &err));
+    rec_reader *r = rec_open(path, &got, &err);
+    ck_assert_msg(r != NULL, "%s", err.msg);
+    ck_assert_str_eq(got.initrd, h.initrd);
+    ck_assert_str_eq(got.cmdline, h.cmdline);
     rec_close_reader(r);
 }
 END_TEST
@@ -657,6 +703,23 @@ START_TEST(test_rejects_a_record_with_raw_struct_digests_naming_its_version)
 }
 END_TEST
 
+START_TEST(test_rejects_a_record_without_the_initrd_naming_its_version)
+{
+    write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    put32(buf + 9, 7); /* the header had no initrd: a run with one could not be recorded */
+    spew(path, buf, size);
+    free(buf);
+    char want[160];
+    snprintf(want, sizeof want,
+             "record format version 7 is from an older vmiemu; this one reads only version %u: "
+             "record the run again",
+             REC_VERSION);
+    assert_open_fails(path, VM_EFORMAT, want);
+}
+END_TEST
+
 START_TEST(test_rejects_a_record_from_an_older_version_naming_it)
 {
     write_small(path);
@@ -703,12 +766,36 @@ START_TEST(test_rejects_a_header_claiming_an_overlong_command_line)
     write_small(path);
     size_t size;
     uint8_t *buf = slurp(path, &size);
-    buf[63] = 0xFF;
-    buf[64] = 0xFF;
+    buf[80] = 0xFF;
+    buf[81] = 0xFF;
     spew(path, buf, size);
     free(buf);
     assert_open_fails(path, VM_EFORMAT,
                       "the header claims a 65535-byte command line (at most 1023): corrupt");
+}
+END_TEST
+
+START_TEST(test_rejects_a_header_claiming_an_overlong_initrd_name)
+{
+    write_small(path);
+    size_t size;
+    uint8_t *buf = slurp(path, &size);
+    buf[82] = 0x00;
+    buf[83] = 0x04; /* 1024 */
+    spew(path, buf, size);
+    free(buf);
+    assert_open_fails(path, VM_EFORMAT,
+                      "the header claims a 1024-byte initrd name (at most 1023): corrupt");
+}
+END_TEST
+
+START_TEST(test_create_refuses_an_initrd_name_without_a_nul)
+{
+    rec_header h;
+    make_header(&h);
+    memset(h.initrd, 'x', sizeof h.initrd);
+    ck_assert_ptr_null(rec_create(path, &h, &err));
+    assert_error(path, VM_EINVAL, "initrd's file name is longer than 1023 bytes");
 }
 END_TEST
 
@@ -1238,11 +1325,15 @@ static Suite *record_suite(void)
 {
     Suite *s = suite_create("record");
     TCase *trip = tcase_create("round_trip");
+    tcase_set_timeout(trip, 60); /* 10^5 entries each way: over Check's 4 s in a sanitizer build
+                                  * sharing the machine with the Linux boots */
     tcase_add_checked_fixture(trip, setup, teardown);
     tcase_add_test(trip, test_header_round_trips_every_field);
     tcase_add_test(trip, test_header_flags_are_written_as_zero_or_one);
     tcase_add_test(trip, test_longest_command_line_round_trips);
     tcase_add_test(trip, test_empty_command_line_round_trips);
+    tcase_add_test(trip, test_header_without_an_initrd_reads_back_none);
+    tcase_add_test(trip, test_longest_initrd_name_round_trips);
     tcase_add_test(trip, test_many_entries_round_trip_across_several_chunks);
     tcase_add_test(trip, test_full_and_empty_payloads_round_trip);
     tcase_add_test(trip, test_clean_end_is_reported_and_keeps_being_reported);
@@ -1260,6 +1351,7 @@ static Suite *record_suite(void)
     TCase *writer = tcase_create("writer");
     tcase_add_checked_fixture(writer, setup, teardown);
     tcase_add_test(writer, test_create_refuses_a_command_line_without_a_nul);
+    tcase_add_test(writer, test_create_refuses_an_initrd_name_without_a_nul);
     tcase_add_test(writer, test_create_reports_a_missing_directory);
     tcase_add_test(writer, test_append_refuses_a_payload_over_the_maximum_and_keeps_working);
     tcase_add_test(writer, test_append_refuses_an_unknown_kind);
@@ -1272,9 +1364,11 @@ static Suite *record_suite(void)
     tcase_add_test(header, test_rejects_a_record_from_a_future_version);
     tcase_add_test(header, test_rejects_version_zero);
     tcase_add_test(header, test_rejects_a_record_from_an_older_version_naming_it);
+    tcase_add_test(header, test_rejects_a_record_without_the_initrd_naming_its_version);
     tcase_add_test(header, test_rejects_a_record_with_raw_struct_digests_naming_its_version);
     tcase_add_test(header, test_rejects_a_header_with_a_bad_crc);
     tcase_add_test(header, test_rejects_a_header_claiming_an_overlong_command_line);
+    tcase_add_test(header, test_rejects_a_header_claiming_an_overlong_initrd_name);
     tcase_add_test(header, test_reports_a_nonexistent_path);
     tcase_add_test(header, test_reports_a_directory);
     suite_add_tcase(s, header);

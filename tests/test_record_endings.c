@@ -95,6 +95,21 @@ START_TEST(test_the_end_of_a_script_before_the_guest_ends_is_a_recorded_stop)
 }
 END_TEST
 
+/* The replay plans its run while a call is the next entry: with no snapshot or timer event
+ * near, only the call before the stop can bound it there. */
+START_TEST(test_a_stop_between_two_calls_far_from_any_snapshot_replays_up_to_it)
+{
+    tu_write_text(script, "goto icount 500003\n");
+    const char *args[] = {"--serial", "none", "--append", "iters=100000", "--record", rec, "-x", script,
+                          tu_kernel("callloop"), NULL};
+    tu_free(&r);
+    r = tu_run(args);
+    ck_assert_msg(r.status == EXIT_STOPPED, "exited %d: %s", r.status, r.err);
+    assert_replays_up_to_a_stop(tu_kernel("callloop"));
+    ck_assert_msg(strstr(r.err, "up to icount 500003"), "%s", r.err);
+}
+END_TEST
+
 START_TEST(test_quit_in_a_script_is_a_recorded_stop_and_quit_n_chooses_the_status)
 {
     record_script(tu_kernel("hello"), "break kmain\ncontinue\nquit\nstepi\n");
@@ -321,6 +336,7 @@ static Suite *endings_suite(void)
     tcase_add_test(tc, test_a_guest_that_ends_under_a_script_exits_with_its_own_status_and_records_its_end);
     tcase_add_test(tc, test_a_guest_ending_on_the_limit_under_a_script_keeps_status_8);
     tcase_add_test(tc, test_the_end_of_a_script_before_the_guest_ends_is_a_recorded_stop);
+    tcase_add_test(tc, test_a_stop_between_two_calls_far_from_any_snapshot_replays_up_to_it);
     tcase_add_test(tc, test_quit_in_a_script_is_a_recorded_stop_and_quit_n_chooses_the_status);
     tcase_add_test(tc, test_a_failing_script_line_exits_2_and_still_ends_the_record);
     tcase_add_test(tc, test_a_replay_that_diverges_under_a_script_exits_14);
