@@ -278,6 +278,8 @@ static int run(const options *o, const char *prog)
             status = interrupted ? 128 + stopsig_signal() : exitcode_for(m);
         if (recplay_diverged(m))
             status = EXIT_DIVERGED;
+        else if (recplay_record_bad(m)) /* cut, corrupt or with trailing data: like a bad header */
+            status = EXIT_USAGE;
         if (serial)
             fflush(serial);
         fflush(stdout);
