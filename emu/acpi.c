@@ -1,6 +1,7 @@
 /* ACPI tables (emu/acpi.h), written byte by byte in the layouts of the ACPI 2.0 specification
  * (section 5.2); every field not set here is zero. */
 #include "emu/acpi.h"
+#include "emu/le.h"
 
 #include <string.h>
 
@@ -47,24 +48,6 @@
         0x0C, 0x41, 0xD0, 0x0A, 0x03, 0x08, '_', 'U', 'I', 'D', 0x00
 
 static const uint8_t acpi_dsdt_aml[] = {ACPI_AML_S5, ACPI_AML_PCI0};
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
 
 uint8_t acpi_checksum(const uint8_t *p, size_t len)
 {

@@ -4,6 +4,7 @@
  * checked in 64-bit arithmetic, and the kernel, command line and initrd are all validated
  * before guest RAM is written, so a refused boot leaves memory as it was. */
 #include "emu/boot_linux.h"
+#include "emu/le.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -56,33 +57,6 @@ typedef struct linux_ctx {
     linux_hdr h;
     uint32_t initrd_addr;
 } linux_ctx;
-
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
-}
 
 static bool linux_probe(const uint8_t *d, size_t size)
 {

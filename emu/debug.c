@@ -210,8 +210,26 @@ dbg_stop dbg_goto_call(dbg *d, size_t n, vm_error *err)
 uint32_t dbg_reg(dbg *d, cpu_reg r) { return vcpu_get(d->m->cpu, r); }
 bool dbg_set_reg(dbg *d, cpu_reg r, uint32_t value) { return vcpu_set(d->m->cpu, r, value); }
 bool dbg_read(dbg *d, uint32_t linear, void *buf, uint32_t len) { return vcpu_read_linear(d->m->cpu, linear, buf, len); }
+/* Does [linear, linear+len) touch read-only memory: the ROM or the BIOS hole above it,
+ * [PHYS_ROM_BASE, PHYS_HOLE_END), as the CPU maps them? Checked page by page. */
+static bool hits_read_only(dbg *d, uint32_t linear, uint32_t len)
+{
+    for (uint64_t a = linear, end = (uint64_t)linear + len; a < end;) {
+        uint64_t next = (a | 0xFFF) + 1, stop = next < end ? next : end, phys;
+        if (vcpu_translate(d->m->cpu, (uint32_t)a, false, &phys) && phys < PHYS_HOLE_END &&
+            phys + (stop - a) > PHYS_ROM_BASE)
+            return true;
+        a = next;
+    }
+    return false;
+}
+
 bool dbg_write(dbg *d, uint32_t linear, const void *buf, uint32_t len)
 {
+    /* The debugger writes where the guest may: a guest write to the ROM ends the run, so a
+     * debugger's write there is refused rather than quietly changing the ROM. */
+    if (hits_read_only(d, linear, len))
+        return false;
     bool ok = vcpu_write_linear(d->m->cpu, linear, buf, len);
     if (ok)
         vcpu_flush_code(d->m->cpu); /* the write may have changed code (e.g. a patched instruction) */

@@ -27,6 +27,8 @@ typedef struct recplay {
     bool injecting;          /* the input being logged comes from the record */
     bool diverged;           /* the replay diverged (report holds where), even if it went back since */
     bool at_stop;            /* the replay ended the run where the recording was stopped */
+    bool bad_file;           /* the record is cut short, corrupt, or goes on after its end entry
+                                (sticky, like diverged): the replay checked less than a run */
 } recplay;
 
 /* REC_END payload: the machine_end and the exit port's value, then (for a run stopped before
@@ -104,6 +106,7 @@ static bool peek(machine *m, rec_entry **e)
         int r = rec_next(rp->reader, &rp->next, &err);
         if (r <= 0) {
             rp->record_over = true;
+            rp->bad_file = true; /* a whole record ends with its end entry, read before this */
             rec_position at = rec_reader_position(rp->reader);
             if (r == 0)
                 snprintf(rp->note, sizeof rp->note,
@@ -565,6 +568,23 @@ bool recplay_replay(machine *m, const char *path, bool any_kernel, vm_error *err
 
 bool recplay_diverged(const machine *m) { return m->recplay && m->recplay->diverged; }
 
+/* After the end entry the file must end: appended bytes (junk, a second copy of a record) make
+ * it a bad record file, not one that matched. */
+static void trailing_data(recplay *rp, char *why, size_t len)
+{
+    rec_entry extra;
+    vm_error err = {0};
+    int r = rec_next(rp->reader, &extra, &err);
+    if (r > 0)
+        snprintf(why, len, "%s has entries after its end entry", rp->path);
+    else if (r < 0)
+        snprintf(why, len, "the file goes on after its end entry: %s", err.msg);
+    if (r != 0)
+        rp->bad_file = true;
+}
+
+bool recplay_record_bad(const machine *m) { return m->recplay && m->recplay->bad_file; }
+
 bool recplay_finish(machine *m, char *report, size_t len, vm_error *err)
 {
     recplay *rp = m->recplay;
@@ -593,7 +613,13 @@ bool recplay_finish(machine *m, char *report, size_t len, vm_error *err)
         snprintf(report, len, "replay stopped by the user at icount %llu: %llu checks passed, no divergence up to there",
                  (unsigned long long)machine_insns(m), (unsigned long long)rp->checked);
     } else if (m->end != END_ERROR && peek(m, &e)) {
-        if (e->kind == REC_END && e->icount == machine_insns(m) && rp->at_stop)
+        char after[700] = "";
+        if (e->kind == REC_END)
+            trailing_data(rp, after, sizeof after);
+        if (after[0] && e->icount == machine_insns(m))
+            snprintf(report, len, "replay reached the record's end entry at icount %llu (%llu checks), but %s",
+                     (unsigned long long)e->icount, (unsigned long long)rp->checked, after);
+        else if (e->kind == REC_END && e->icount == machine_insns(m) && rp->at_stop)
             snprintf(report, len, "replay matched the record: %llu checks, up to icount %llu where the recording was stopped",
                      (unsigned long long)rp->checked, (unsigned long long)e->icount);
         else if (e->kind == REC_END && e->icount == machine_insns(m) && memcmp(e->payload, p, END_BYTES) == 0)

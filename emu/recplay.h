@@ -70,6 +70,11 @@ VM_MUST_CHECK bool recplay_finish(struct machine *m, char *report, size_t len, v
  * before the divergence since. */
 bool recplay_diverged(const struct machine *m);
 
+/* During or after a replay: true if the record file proved bad: cut short (no end entry),
+ * corrupt, or with data after its end entry (checked by recplay_finish). The replay then did
+ * not check a whole run, so it is not a success (vmiemu exits 2, "bad record file"). */
+bool recplay_record_bad(const struct machine *m);
+
 /* During a replay: true once the record is exhausted and checking has stopped (a record cut
  * short by a killed run); *note says where. */
 bool recplay_over(const struct machine *m, char *note, size_t len);

@@ -1,5 +1,7 @@
 #include "frontend/exitcode.h"
 
+#include <string.h>
+
 int exitcode_for(const machine *m)
 {
     switch (m->end) {
@@ -16,3 +18,5 @@ int exitcode_for(const machine *m)
     }
     return EXIT_EMULATOR;
 }
+
+bool exitcode_message_has_icount(const machine *m) { return strstr(m->end_message, "icount ") != NULL; }

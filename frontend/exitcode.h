@@ -19,5 +19,8 @@ enum {
 };
 
 int exitcode_for(const machine *m);
+/* Does the run's end message already name the instruction count (a crash, a reset)? Then a
+ * report does not add " (icount N)" a second time. */
+bool exitcode_message_has_icount(const machine *m);
 
 #endif

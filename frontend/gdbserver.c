@@ -253,21 +253,10 @@ static const char *ending(gdbstub_state st)
     return "?";
 }
 
-static gdb_outcome serve(dbg *d, const symtab *syms, const char *spec, bool run_guest, vm_error *err)
+/* One client's session on fd, until it detaches, kills or goes away, the guest ends, or a stop
+ * signal arrives. */
+static gdb_outcome session(dbg *d, const symtab *syms, int fd, vm_error *err)
 {
-    int lfd = listen_on(spec, err);
-    if (lfd < 0)
-        return GDB_FAILED;
-    int fd = accept_client(d, lfd, run_guest);
-    close(lfd);
-    if (fd < 0) {
-        if (d->m->end != END_RUNNING) /* the guest ended before anyone connected */
-            return GDB_GUEST_ENDED;
-        if (stopsig_raised())
-            return GDB_INTERRUPTED;
-        vm_fail(err, VM_EIO, "--gdb %s: accept failed: %s", spec, strerror(errno));
-        return GDB_FAILED;
-    }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
@@ -293,13 +282,42 @@ static gdb_outcome serve(dbg *d, const symtab *syms, const char *spec, bool run_
         gdbstub_hangup(sv.stub);
     gdbstub_state st = gdbstub_get_state(sv.stub);
     bool interrupted = stopsig_raised();
-    fprintf(stderr, PREFIX "%s (icount %llu)\n", interrupted ? "SIGINT: closing the session" : ending(st),
-            (unsigned long long)dbg_icount(d));
+    fprintf(stderr, PREFIX "%s%s (icount %llu)\n", interrupted ? stopsig_name() : ending(st),
+            interrupted ? ": closing the session" : "", (unsigned long long)dbg_icount(d));
     gdbstub_free(sv.stub);
     close(fd);
     if (d->m->end != END_RUNNING)
         return GDB_GUEST_ENDED;
     return interrupted ? GDB_INTERRUPTED : st == GDBSTUB_KILLED ? GDB_KILLED : GDB_DETACHED;
+}
+
+/* Sessions one after another: after a detach or a dropped connection the guest runs on, as
+ * with QEMU, and the port keeps listening, so a client can come back (a dropped connection
+ * does not end the run). The run ends with the guest, a kill, or a stop signal. */
+static gdb_outcome serve(dbg *d, const symtab *syms, const char *spec, bool run_guest, vm_error *err)
+{
+    int lfd = listen_on(spec, err);
+    if (lfd < 0)
+        return GDB_FAILED;
+    for (;;) {
+        int fd = accept_client(d, lfd, run_guest);
+        if (fd < 0) {
+            close(lfd);
+            if (d->m->end != END_RUNNING) /* the guest ended while nobody was connected */
+                return GDB_GUEST_ENDED;
+            if (stopsig_raised())
+                return GDB_INTERRUPTED;
+            vm_fail(err, VM_EIO, "--gdb %s: accept failed: %s", spec, strerror(errno));
+            return GDB_FAILED;
+        }
+        gdb_outcome out = session(d, syms, fd, err);
+        if (out != GDB_DETACHED) {
+            close(lfd);
+            return out;
+        }
+        fprintf(stderr, PREFIX "the guest runs on; waiting for a new client\n");
+        run_guest = true;
+    }
 }
 
 gdb_outcome gdb_serve(dbg *d, const symtab *syms, const char *spec, vm_error *err)

@@ -27,13 +27,16 @@ typedef enum gdb_outcome {
     GDB_FAILED = -1,     /* the server could not start (err: VM_EINVAL bad spec, VM_EIO socket) */
     GDB_GUEST_ENDED,     /* the guest ended (before or during the session), or was gone back from
                             its end and the client left: machine->end says how it stands */
-    GDB_DETACHED,        /* the client detached or the connection closed: the guest runs on */
+    GDB_DETACHED,        /* the client detached or the connection closed (only inside gdbserver.c:
+                            the server then runs the guest on and listens for a new client) */
     GDB_KILLED,          /* the client sent k or vKill: the run stops here */
     GDB_INTERRUPTED,     /* SIGINT reached vmiemu (frontend/stopsignal.h): the run stops here */
 } gdb_outcome;
 
-/* Serve one client with the guest stopped before its first instruction until the client has
- * connected (-S), until the client detaches, kills or goes away, or SIGINT arrives. The guest
+/* Serve clients with the guest stopped before its first instruction until the first one has
+ * connected (-S). A client that detaches or goes away leaves the guest running and the port
+ * listening for the next one; serving ends when a client kills, the guest ends, or a stop
+ * signal (SIGINT, SIGTERM, SIGHUP) arrives. The guest
  * is left as it is: what happens to it next is the caller's decision. syms (borrowed, may be
  * NULL) is for the `monitor bt` command. */
 gdb_outcome gdb_serve(dbg *d, const symtab *syms, const char *spec, vm_error *err);

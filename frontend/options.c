@@ -1,5 +1,6 @@
 #include "frontend/options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -44,18 +45,23 @@ void options_usage(FILE *f, const char *prog)
             "  --version            the version\n"
             "\n"
             "Exit status: the guest's own through the exit port at 0xF4 ((value << 1) | 1, odd);\n"
-            "0 shutdown, 2 bad command line, kernel or initrd file, 4 halted with nothing pending,\n"
-            "6 reboot, 8 instruction limit, 10 guest crashed, 12 emulator error, 14 replay diverged,\n"
-            "16 stopped before the guest ended (quit, end of -x script, gdb kill), 130 SIGINT.\n"
+            "0 shutdown, 2 bad command line, kernel, initrd or record file (cut, corrupt, trailing data),\n"
+            "4 halted with nothing pending, "
+            "6 reboot, 8 instruction limit, 10 guest crashed, 12 emulator error,\n"
+            "14 replay diverged, "
+            "16 stopped before the guest ended (quit, end of -x script, gdb kill), 130 SIGINT,\n"
+            "143 SIGTERM, 129 SIGHUP (the run is stopped and its outputs finished).\n"
             "Under -d, -x and --gdb a guest that ends gives its own status, as without them.\n",
             prog, MACHINE_DEFAULT_MIB, PHYS_MIN_MIB, PHYS_MAX_MIB, MACHINE_DEFAULT_MHZ,
             (long long)MACHINE_DEFAULT_EPOCH, MACHINE_DEFAULT_SNAP_EVERY, MACHINE_DEFAULT_SNAP_MIB,
             EVLOG_DEFAULT_MEM_MIB);
 }
 
+/* Numbers are strict: digits from the first character (strtoull would skip blanks and take a
+ * sign), nothing after them. */
 static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-    if (!s || !*s || *s == '-' || *s == '+')
+    if (!s || !isdigit((unsigned char)*s))
         return false;
     char *end;
     errno = 0;
@@ -68,7 +74,7 @@ static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 
 static bool parse_i64(const char *s, int64_t *out)
 {
-    if (!s || !*s)
+    if (!s || !(isdigit((unsigned char)*s) || (*s == '-' && isdigit((unsigned char)s[1]))))
         return false;
     char *end;
     errno = 0;

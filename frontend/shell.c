@@ -8,6 +8,7 @@
 #include "cpu/descriptor.h"
 #include "emu/snapshot.h"
 #include "frontend/eventsink.h"
+#include "frontend/exitcode.h"
 #include "frontend/stopsignal.h"
 #include "frontend/unwind.h"
 #include "frontend/vmicall.h"
@@ -89,15 +90,28 @@ static const char *where(shell *s, uint32_t addr, char *buf, size_t len)
 
 /* ---- reporting ---- */
 
+/* Read up to max bytes at addr, stopping at the first one that cannot be read (the end of RAM,
+ * an unmapped page); returns how many were read. */
+static size_t read_upto(shell *s, uint32_t addr, void *buf, size_t max)
+{
+    if (dbg_read(&s->d, addr, buf, max))
+        return max;
+    size_t n = 0;
+    while (n < max && dbg_read(&s->d, addr + (uint32_t)n, (uint8_t *)buf + n, 1))
+        n++;
+    return n;
+}
+
 static void show_insn(shell *s, uint32_t addr, bool current)
 {
     uint8_t code[16];
     char text[96], at[128];
-    if (!dbg_read(&s->d, addr, code, sizeof code)) {
+    size_t got = read_upto(s, addr, code, sizeof code);
+    if (got == 0) {
         fprintf(s->out, "%s %s: (unmapped)\n", current ? "=>" : "  ", where(s, addr, at, sizeof at));
         return;
     }
-    disasm_one(s->dis, code, sizeof code, addr, text, sizeof text);
+    disasm_one(s->dis, code, got, addr, text, sizeof text);
     fprintf(s->out, "%s %s: %s\n", current ? "=>" : "  ", where(s, addr, at, sizeof at), text);
 }
 
@@ -131,7 +145,9 @@ static void report_stop(shell *s, dbg_stop why)
     default:
         break;
     }
-    if (why != DBG_STOPPED)
+    if (why == DBG_ENDED && exitcode_message_has_icount(s->m))
+        fprintf(s->out, "\n");
+    else if (why != DBG_STOPPED)
         fprintf(s->out, " (icount %llu)\n", (unsigned long long)dbg_icount(&s->d));
     if (why != DBG_ENDED)
         show_insn(s, eip, true);
@@ -425,9 +441,10 @@ static bool cmd_x(shell *s, int argc, char **argv, vm_error *err)
         for (uint64_t i = 0; i < count; i++) {
             uint8_t code[16];
             char text[96];
-            if (!dbg_read(&s->d, addr, code, sizeof code))
+            size_t got = read_upto(s, addr, code, sizeof code);
+            if (got == 0)
                 return vm_fail(err, VM_EINVAL, "cannot read memory at 0x%08x", addr);
-            size_t len = disasm_one(s->dis, code, sizeof code, addr, text, sizeof text);
+            size_t len = disasm_one(s->dis, code, got, addr, text, sizeof text);
             show_insn(s, addr, addr == dbg_reg(&s->d, CPU_EIP));
             addr += len ? (uint32_t)len : 1;
         }
@@ -435,9 +452,10 @@ static bool cmd_x(shell *s, int argc, char **argv, vm_error *err)
     }
     if (fmt == 's') {
         char str[257];
-        if (!dbg_read(&s->d, addr, str, 256))
+        size_t got = read_upto(s, addr, str, 256); /* a string may end where memory does */
+        if (got == 0)
             return vm_fail(err, VM_EINVAL, "cannot read memory at 0x%08x", addr);
-        str[256] = 0;
+        str[got] = 0;
         fprintf(s->out, "0x%08x: \"%s\"\n", addr, str);
         return true;
     }
@@ -756,17 +774,28 @@ static const char *closest(const char *name)
 
 bool shell_exec(shell *s, const char *line, vm_error *err)
 {
-    char buf[1024], *argv[MAX_ARGS];
+    /* A copy as long as the line: a long line is one command, never cut into two. */
+    char *buf = strdup(line), *argv[MAX_ARGS], *save = NULL;
+    if (!buf)
+        return vm_fail(err, VM_ENOMEM, "out of memory");
     int argc = 0;
-    snprintf(buf, sizeof buf, "%s", line);
-    for (char *t = strtok(buf, " \t\r\n"); t && argc < MAX_ARGS; t = strtok(NULL, " \t\r\n"))
+    for (char *t = strtok_r(buf, " \t\r\n", &save); t && argc < MAX_ARGS; t = strtok_r(NULL, " \t\r\n", &save))
         argv[argc++] = t;
-    if (argc == 0 || argv[0][0] == '#')
-        return true;
-    const command *c = find_command(argv[0]);
-    if (!c)
-        return vm_fail(err, VM_EINVAL, "unknown command '%s'; did you mean '%s'? (try help)", argv[0], closest(argv[0]));
-    return c->run(s, argc, argv, err);
+    bool ok = true;
+    if (argc == 0 || argv[0][0] == '#') {
+        ok = true;
+    } else {
+        const command *c = find_command(argv[0]);
+        const char *near = c ? NULL : closest(argv[0]);
+        if (c)
+            ok = c->run(s, argc, argv, err);
+        else if (near)
+            ok = vm_fail(err, VM_EINVAL, "unknown command '%.64s'; did you mean '%s'? (try help)", argv[0], near);
+        else
+            ok = vm_fail(err, VM_EINVAL, "unknown command '%.64s%s' (try help)", argv[0], strlen(argv[0]) > 64 ? "..." : "");
+    }
+    free(buf);
+    return ok;
 }
 
 bool shell_source(shell *s, const char *path, vm_error *err)
@@ -776,19 +805,29 @@ bool shell_source(shell *s, const char *path, vm_error *err)
     FILE *f = fopen(path, "r");
     if (!f)
         return vm_fail(err, VM_EIO, "%s: %s", path, strerror(errno));
-    char line[1024];
+    char *line = NULL;
+    size_t cap = 0;
     int n = 0;
     bool ok = true;
     s->depth++;
-    while (ok && !s->quit && !stopsig_raised() && fgets(line, sizeof line, f)) {
+    while (ok && !s->quit && !stopsig_raised() && getline(&line, &cap, f) >= 0) {
         n++;
         vm_error e = {0};
+        s->located = false;
         if (!shell_exec(s, line, &e)) {
-            vm_fail(err, e.code ? e.code : VM_EINVAL, "%s:%d: %s", path, n, e.msg);
+            /* An error from a nested file already names its own FILE:LINE. */
+            if (s->located)
+                *err = e;
+            else
+                vm_fail(err, e.code ? e.code : VM_EINVAL, "%s:%d: %s", path, n, e.msg);
+            s->located = true;
             ok = false;
         }
     }
+    if (ok && ferror(f)) /* a directory, or a read error: not an empty script */
+        ok = vm_fail(err, VM_EIO, "%s: %s", path, strerror(errno));
     s->depth--;
+    free(line);
     fclose(f);
     return ok;
 }

@@ -20,6 +20,7 @@ typedef struct shell {
     bool quit;
     int quit_status; /* `quit N`: the process exits with N; -1 = the status of how the run stands */
     int depth; /* nested `source` */
+    bool located; /* the error being passed up already says FILE:LINE (a nested `source`) */
 } shell;
 
 VM_MUST_CHECK bool shell_init(shell *s, machine *m, FILE *out, vm_error *err);

@@ -1,8 +1,9 @@
-/* SIGINT as a way out of a run. While a run without the interactive shell goes on (a plain
- * run, an -x script, a GDB session), the first SIGINT asks it to stop at the next look (a
- * running guest stops through the debugger's interrupt flag), so that the record gets its end
- * entry and the process its documented status (128 + 2). A second SIGINT before that kills
- * the process as usual (the record then ends at its last flushed chunk). The interactive
+/* SIGINT, SIGTERM and SIGHUP as ways out of a run. While a run without the interactive shell
+ * goes on (a plain run, an -x script, a GDB session), the first of them asks it to stop at the
+ * next look (a running guest stops through the debugger's interrupt flag), so that the serial
+ * file and the log are flushed, the record gets its end entry and the process its documented
+ * status (128 + the signal's number: 130, 143, 129). The same signal a second time before that
+ * kills the process as usual (the record then ends at its last flushed chunk). The interactive
  * shell (-d) has its own handler: there Ctrl-C stops the guest and returns to the prompt. */
 #ifndef VMIEMU_STOPSIGNAL_H
 #define VMIEMU_STOPSIGNAL_H
@@ -11,12 +12,15 @@
 
 #include "emu/debug.h"
 
-/* Catch SIGINT from now on; d (may be NULL) is interrupted when it arrives. Called again, it
+/* Catch the stop signals from now on; d (may be NULL) is interrupted when it arrives. Called again, it
  * only changes d (NULL before d goes away); a SIGINT caught already still counts. */
 void stopsig_watch(dbg *d);
-/* Let SIGINT do what it did before stopsig_watch. */
+/* Let the stop signals do what they did before stopsig_watch. */
 void stopsig_unwatch(void);
-/* True once SIGINT has arrived since stopsig_watch. */
+/* True once a stop signal has arrived since stopsig_watch. */
 bool stopsig_raised(void);
+/* The first stop signal's number (0 if none) and its name ("SIGINT" if none). */
+int stopsig_signal(void);
+const char *stopsig_name(void);
 
 #endif

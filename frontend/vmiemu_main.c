@@ -219,7 +219,7 @@ static int run_gdb(machine *m, const options *o, const symtab *syms, const char 
         *why = "an emulator error (the GDB server could not start)";
         return report_error(prog, &err, err.code == VM_EINVAL ? EXIT_USAGE : EXIT_EMULATOR);
     }
-    if (out == GDB_DETACHED) /* as with QEMU, the guest runs on without the debugger */
+    if (out == GDB_DETACHED) /* not returned (the server runs the guest on itself); kept safe */
         run_on(m);
     *why = out == GDB_KILLED ? "the GDB client (kill)" : "the user";
     return -1;
@@ -285,18 +285,23 @@ static int run(const options *o, const char *prog)
         }
         bool interrupted = stopsig_raised() && m->end == END_RUNNING;
         stopsig_unwatch();
-        machine_stop(m, interrupted ? "SIGINT" : why);
+        machine_stop(m, interrupted ? stopsig_name() : why);
         char report[2048];
         bool finished = recplay_finish(m, report, sizeof report, &err);
         if (status < 0)
-            status = interrupted ? EXIT_SIGINT : exitcode_for(m);
+            status = interrupted ? 128 + stopsig_signal() : exitcode_for(m);
         if (recplay_diverged(m))
             status = EXIT_DIVERGED;
+        else if (recplay_record_bad(m)) /* cut, corrupt or with trailing data: like a bad header */
+            status = EXIT_USAGE;
         if (serial)
             fflush(serial);
         fflush(stdout);
+        char icount[40] = "";
+        if (!exitcode_message_has_icount(m))
+            snprintf(icount, sizeof icount, " (icount %llu)", (unsigned long long)machine_insns(m));
         if (m->end != END_RUNNING && m->end != END_EXIT_PORT && m->end != END_SHUTDOWN && m->end != END_DIVERGED)
-            fprintf(stderr, "%s: %s (icount %llu)\n", prog, m->end_message, (unsigned long long)machine_insns(m));
+            fprintf(stderr, "%s: %s%s\n", prog, m->end_message, icount);
         if (report[0])
             fprintf(stderr, "%s: %s%s", prog, report, report[strlen(report) - 1] == '\n' ? "" : "\n");
         if (!finished)

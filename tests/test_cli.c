@@ -90,6 +90,15 @@ START_TEST(test_max_insns_stops_with_status_8)
 }
 END_TEST
 
+/* A guest spinning with interrupts off never returns to the host on its own: the limit ends it. */
+START_TEST(test_max_insns_stops_a_tight_loop_with_interrupts_off)
+{
+    RUN("--serial", "none", "--max-insns", "100000", tu_fixture("spin"));
+    ck_assert_int_eq(r.status, 8);
+    assert_err("instruction limit reached (100000 instructions)");
+}
+END_TEST
+
 START_TEST(test_unknown_option_is_a_usage_error)
 {
     RUN("--frobnicate", tu_kernel("hello"));
@@ -103,7 +112,8 @@ START_TEST(test_bad_option_values_are_usage_errors)
     static const char *const cases[][2] = {
         {"-m", "1"}, {"-m", "99999"}, {"-m", "12x"}, {"--cpu-mhz", "0"}, {"--max-insns", "-5"},
         {"--epoch", "soon"}, {"--serial", "tcp:1"}, {"--serial", "file:"}, {"--snap-every", "5"},
-        {"--log-mem", "0"},
+        {"--log-mem", "0"}, {"-m", " 64"}, {"-m", "+64"}, {"--max-insns", " 5"}, {"--epoch", " 5"},
+        {"--cpu-mhz", "\t100"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         RUN(cases[i][0], cases[i][1], tu_kernel("hello"));
@@ -111,6 +121,25 @@ START_TEST(test_bad_option_values_are_usage_errors)
         ck_assert_msg(strstr(r.err, cases[i][0]), "message for %s %s: %s", cases[i][0], cases[i][1], r.err);
         tu_free(&r);
     }
+}
+END_TEST
+
+/* The reset's message names its instruction count: the CLI and the shell do not add another. */
+START_TEST(test_an_ending_that_names_its_icount_is_reported_with_one_icount)
+{
+    RUN("--serial", "none", tu_fixture("crash"));
+    ck_assert_int_eq(r.status, 6);
+    const char *first = strstr(r.err, "icount");
+    ck_assert_msg(first && !strstr(first + 1, "icount"), "%s", r.err);
+    tu_free(&r);
+    char script[4096], kernel[4096];
+    snprintf(script, sizeof script, "%s", tu_tmp("script"));
+    snprintf(kernel, sizeof kernel, "%s", tu_fixture("crash"));
+    tu_write_text(script, "continue\n");
+    RUN("--serial", "none", "-x", script, kernel);
+    first = strstr(r.out, "icount");
+    ck_assert_msg(first && !strstr(first + 1, "icount"), "%s", r.out);
+    unlink(script);
 }
 END_TEST
 
@@ -438,6 +467,8 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_hello_prints_on_serial_and_exits_33);
     tcase_add_test(tc, test_each_ending_has_its_own_exit_status);
     tcase_add_test(tc, test_max_insns_stops_with_status_8);
+    tcase_add_test(tc, test_max_insns_stops_a_tight_loop_with_interrupts_off);
+    tcase_add_test(tc, test_an_ending_that_names_its_icount_is_reported_with_one_icount);
     tcase_add_test(tc, test_unknown_option_is_a_usage_error);
     tcase_add_test(tc, test_bad_option_values_are_usage_errors);
     tcase_add_test(tc, test_option_missing_its_value_is_a_usage_error);

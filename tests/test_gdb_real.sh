@@ -5,7 +5,7 @@
 # to the start of history, watches a variable, continues to the guest's end, interrupts a long
 # run with Ctrl-C, and kills. Assertions are greps on gdb's output. Then every way out of a
 # session with --record: kill (a recorded stop, status 16), detach (the guest runs on to its
-# end; also when the connection just closes), SIGINT to vmiemu (status 130); each record
+# end; also when the connection just closes; the port then listens for a new client), SIGINT to vmiemu (status 130); each record
 # replays; recording and replaying with reverse-stepi / reverse-continue under gdb leave a
 # record that replays and a replay that matches; and a replay that diverges under gdb exits 14.
 #
@@ -266,6 +266,25 @@ if start_vmiemu rechangup "$kernel" --record "$rec"; then
     replay_check rechangup 33 "replay matched the record: [0-9]+ checks, ended 'exit-port'"
 else
     bad "vmiemu -S --gdb --record starts listening (hang-up)"
+fi
+
+# A dropped connection does not end the run: the guest runs on and the port listens again, so
+# a new client can connect (here to kill it: status 16).
+if [ -e "$loop_kernel" ]; then
+    if start_vmiemu reconnect "$loop_kernel" --append iters=4000000000; then
+        exec 3<>"/dev/tcp/127.0.0.1/$port"
+        printf '+$?#3f' >&3
+        sleep 0.5
+        exec 3>&-
+        for _ in $(seq 100); do grep -q "waiting for a new client" "$work/reconnect.vm.err" && break; sleep 0.1; done
+        gdb_batch -ex kill >"$work/reconnect.gdb"
+        wait_vmiemu
+        st=$?
+        if [ "$st" -eq 16 ]; then ok "after a hang-up a new client can connect and kill: status 16"; else bad "after a hang-up a new client can connect and kill: status 16 (status $st)"; fi
+        check "vmiemu says it waits for a new client" "$work/reconnect.vm.err" "the guest runs on; waiting for a new client"
+    else
+        bad "vmiemu -S --gdb starts listening (reconnect)"
+    fi
 fi
 
 # SIGINT to vmiemu itself while gdb holds the guest stopped.

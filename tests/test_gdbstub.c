@@ -362,6 +362,21 @@ START_TEST(test_M_and_X_write_memory)
 }
 END_TEST
 
+/* A guest write to the ROM ends the run: a debugger write there is refused, the ROM unchanged. */
+START_TEST(test_M_and_X_into_the_rom_are_refused)
+{
+    const char *before = ask("mc0000,4");
+    char saved[16];
+    snprintf(saved, sizeof saved, "%s", before);
+    ck_assert_str_eq(ask("Mc0000,4:00000000"), "E14");
+    ck_assert_str_eq(ask("Xc0002,1:A"), "E14");
+    ck_assert_str_eq(ask("Mbfffe,4:00000000"), "E14"); /* straddling into the ROM */
+    ck_assert_str_eq(ask("Mc8000,1:00"), "E14");       /* the BIOS hole above it */
+    ck_assert_str_eq(ask("mc0000,4"), saved);
+    ck_assert_str_eq(ask("Mbfff0,4:01020304"), "OK"); /* VGA memory below it is writable */
+}
+END_TEST
+
 START_TEST(test_malformed_hex_is_an_error_and_the_next_packet_works)
 {
     ck_assert_str_eq(ask("m10zz00,4"), "E01");
@@ -733,6 +748,7 @@ static Suite *gdbstub_suite(void)
     tcase_add_test(tc, test_m_reads_the_multiboot_header);
     tcase_add_test(tc, test_m_of_unreadable_memory_is_E14);
     tcase_add_test(tc, test_M_and_X_write_memory);
+    tcase_add_test(tc, test_M_and_X_into_the_rom_are_refused);
     tcase_add_test(tc, test_malformed_hex_is_an_error_and_the_next_packet_works);
     tcase_add_test(tc, test_continue_stops_at_a_breakpoint_with_swbreak);
     tcase_add_test(tc, test_a_hardware_breakpoint_reports_hwbreak);

@@ -206,9 +206,9 @@ START_TEST(test_a_replay_stopped_early_by_the_user_is_not_a_divergence)
 }
 END_TEST
 
-/* Start vmiemu with args, its output thrown away; SIGINT it once the record has grown past
- * `bytes`; return its exit status. */
-static int interrupt_when_recorded(const char *const *args, off_t bytes)
+/* Start vmiemu with args, its output thrown away; send it sig once the record has grown past
+ * `bytes`; return its raw wait status. */
+static int signal_when_recorded(const char *const *args, off_t bytes, int sig)
 {
     const char *argv[32];
     int n = 0;
@@ -228,11 +228,63 @@ static int interrupt_when_recorded(const char *const *args, off_t bytes)
     struct stat sb;
     for (int i = 0; i < 600 && (stat(rec, &sb) != 0 || sb.st_size < bytes); i++)
         usleep(50000);
-    kill(pid, SIGINT);
+    kill(pid, sig);
     int st = 0;
     waitpid(pid, &st, 0);
+    return st;
+}
+
+/* The same with SIGINT; its exit status (128 + the signal if it killed vmiemu). */
+static int interrupt_when_recorded(const char *const *args, off_t bytes)
+{
+    int st = signal_when_recorded(args, bytes, SIGINT);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+/* SIGTERM or SIGHUP: vmiemu exits (not killed) with 128 + the signal, having flushed the serial
+ * file and the log and ended the record. */
+static void assert_signal_stops_cleanly(int sig, const char *name)
+{
+    char serial[4096], log[4096], sarg[4200];
+    snprintf(serial, sizeof serial, "%s", tu_tmp("serial"));
+    snprintf(log, sizeof log, "%s", tu_tmp("log"));
+    snprintf(sarg, sizeof sarg, "file:%s", serial);
+    const char *args[] = {"--serial", sarg, "--log", log, "--snap-every", "100000", "--record", rec, "--append",
+                          "iters=1000000000", tu_kernel("callloop"), NULL};
+    int st = signal_when_recorded(args, 100000, sig);
+    ck_assert_msg(WIFEXITED(st), "%s killed vmiemu (signal %d)", name, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    ck_assert_int_eq(WEXITSTATUS(st), 128 + sig);
+    FILE *f = fopen(serial, "r");
+    char text[256] = "";
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    ck_assert_msg(strstr(text, "callloop: GetCycleCounter via"), "serial file: '%s'", text);
+    f = fopen(log, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, -1, SEEK_END), 0);
+    ck_assert_int_eq(fgetc(f), '\n'); /* the log is not cut mid-line */
+    fclose(f);
+    unlink(serial);
+    unlink(log);
+    assert_replays_up_to_a_stop(tu_kernel("callloop"));
+    char said[64];
+    snprintf(said, sizeof said, "stopped by %s", name);
+    ck_assert_msg(strstr(r.err, said), "%s", r.err);
+}
+
+START_TEST(test_sigterm_stops_a_run_with_status_143_flushing_serial_log_and_record)
+{
+    assert_signal_stops_cleanly(SIGTERM, "SIGTERM");
+}
+END_TEST
+
+START_TEST(test_sighup_stops_a_run_with_status_129_flushing_serial_log_and_record)
+{
+    assert_signal_stops_cleanly(SIGHUP, "SIGHUP");
+}
+END_TEST
 
 START_TEST(test_sigint_stops_a_recorded_run_with_status_130_and_an_end_entry)
 {
@@ -295,6 +347,8 @@ static Suite *endings_suite(void)
     tcase_add_test(tc, test_a_replay_stopped_early_by_the_user_is_not_a_divergence);
     tcase_add_test(tc, test_sigint_stops_a_recorded_run_with_status_130_and_an_end_entry);
     tcase_add_test(tc, test_sigint_stops_a_script_with_status_130_and_an_end_entry);
+    tcase_add_test(tc, test_sigterm_stops_a_run_with_status_143_flushing_serial_log_and_record);
+    tcase_add_test(tc, test_sighup_stops_a_run_with_status_129_flushing_serial_log_and_record);
     tcase_add_test(tc, test_an_emulator_error_is_recorded_and_a_replay_stops_there);
     suite_add_tcase(s, tc);
     return s;

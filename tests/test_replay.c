@@ -125,7 +125,7 @@ START_TEST(test_corrupted_record_names_the_chunk)
     fputc(c ^ 0x5A, f);
     fclose(f);
     replay(tu_kernel("hello"), NULL);
-    ck_assert_int_eq(r.status, 12);
+    ck_assert_int_eq(r.status, 2); /* a bad record file, as a bad header is */
     ck_assert_ptr_nonnull(strstr(r.err, "chunk"));
     ck_assert_ptr_nonnull(strstr(r.err, "CRC mismatch"));
 }
@@ -147,18 +147,86 @@ START_TEST(test_cut_records_replay_partially_or_fail_clearly)
         fclose(f);
         tu_free(&r);
         replay(tu_fixture("diverge"), NULL);
-        ck_assert_msg(r.status == 33 || r.status == 2, "cut at %lld: status %d: %s", (long long)cut, r.status, r.err);
-        if (r.status == 33) {
-            ck_assert_msg(strstr(r.err, "ran on unchecked"), "cut at %lld: %s", (long long)cut, r.err);
+        /* A cut record is a bad record file: never the guest's status, even after checking a part. */
+        ck_assert_msg(r.status == 2, "cut at %lld: status %d: %s", (long long)cut, r.status, r.err);
+        ck_assert_msg(strstr(r.err, rec) != NULL, "cut at %lld: %s", (long long)cut, r.err);
+        if (strstr(r.err, "ran on unchecked"))
             partial++;
-        } else {
-            ck_assert_msg(strstr(r.err, rec) != NULL, "cut at %lld: %s", (long long)cut, r.err);
+        else
             refused++;
-        }
     }
     ck_assert_int_gt(partial, 10);
     ck_assert_int_gt(refused, 10);
     free(whole);
+}
+END_TEST
+
+/* Append `bytes` (n of them) to rec. */
+static void append_to_record(const void *bytes, size_t n)
+{
+    FILE *f = fopen(rec, "ab");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(bytes, 1, n, f), n);
+    fclose(f);
+}
+
+static uint8_t *slurp(const char *path, size_t *n)
+{
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    uint8_t *buf = malloc((size_t)st.st_size);
+    FILE *f = fopen(path, "rb");
+    ck_assert_uint_eq(fread(buf, 1, (size_t)st.st_size, f), (size_t)st.st_size);
+    fclose(f);
+    *n = (size_t)st.st_size;
+    return buf;
+}
+
+START_TEST(test_a_record_with_junk_after_its_end_is_a_bad_record_file)
+{
+    record(tu_kernel("hello"));
+    tu_free(&r);
+    append_to_record("junkjunk\n", 9);
+    replay(tu_kernel("hello"), NULL);
+    ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "goes on after its end entry"), "%s", r.err);
+    ck_assert_msg(!strstr(r.err, "replay matched"), "%s", r.err);
+}
+END_TEST
+
+START_TEST(test_a_record_followed_by_a_copy_of_itself_is_a_bad_record_file)
+{
+    record(tu_kernel("hello"));
+    tu_free(&r);
+    size_t n;
+    uint8_t *whole = slurp(rec, &n);
+    append_to_record(whole, n);
+    free(whole);
+    replay(tu_kernel("hello"), NULL);
+    ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "goes on after its end entry"), "%s", r.err);
+}
+END_TEST
+
+/* Cut inside its first chunk, a record holds nothing to check: the replay is no success. */
+START_TEST(test_a_record_cut_inside_its_first_chunk_is_a_bad_record_file)
+{
+    record(tu_kernel("hello"));
+    tu_free(&r);
+    size_t n;
+    uint8_t *whole = slurp(rec, &n);
+    FILE *f = fopen(rec, "wb");
+    size_t chunk0 = 0;
+    while (chunk0 + 4 <= n && memcmp(whole + chunk0, "RCHK", 4) != 0)
+        chunk0++;
+    size_t keep = chunk0 + 30; /* past the first chunk's 24-byte header */
+    ck_assert_uint_lt(keep, n);
+    ck_assert_uint_eq(fwrite(whole, 1, keep, f), keep);
+    fclose(f);
+    free(whole);
+    replay(tu_kernel("hello"), NULL);
+    ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "0 checks passed"), "%s", r.err);
 }
 END_TEST
 
@@ -328,6 +396,9 @@ static Suite *replay_suite(void)
     tcase_add_test(tc, test_record_and_replay_together_are_refused);
     tcase_add_test(tc, test_corrupted_record_names_the_chunk);
     tcase_add_test(tc, test_cut_records_replay_partially_or_fail_clearly);
+    tcase_add_test(tc, test_a_record_with_junk_after_its_end_is_a_bad_record_file);
+    tcase_add_test(tc, test_a_record_followed_by_a_copy_of_itself_is_a_bad_record_file);
+    tcase_add_test(tc, test_a_record_cut_inside_its_first_chunk_is_a_bad_record_file);
     tcase_add_test(tc, test_killed_recording_replays_up_to_its_last_chunk);
     tcase_add_test(tc, test_twenty_runs_are_bit_identical);
     tcase_add_test(tc, test_serial_input_is_recorded_and_replayed_at_the_same_instruction);

@@ -253,6 +253,72 @@ START_TEST(test_batch_script_runs_and_reports_the_failing_line)
 }
 END_TEST
 
+START_TEST(test_a_script_line_longer_than_1023_bytes_stays_one_command)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", tu_tmp("script"));
+    FILE *f = fopen(path, "w");
+    fputs("print 1", f);
+    for (int i = 0; i < 1100; i++)
+        fputc(' ', f);
+    fputs("stepi 5\n", f);
+    fclose(f);
+    const char *args[] = {"--serial", "none", "-x", path, tu_kernel("hello"), NULL};
+    run_result r = tu_run(args);
+    ck_assert_msg(strstr(r.out, "1 = 1"), "%s", r.out);
+    ck_assert_msg(!strstr(r.out, "=> "), "the tail of the line ran as a command: %s", r.out);
+    tu_free(&r);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_a_script_that_is_a_directory_is_a_usage_error)
+{
+    const char *args[] = {"--serial", "none", "-x", "/", tu_kernel("hello"), NULL};
+    run_result r = tu_run(args);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "/: Is a directory"), "%s", r.err);
+    tu_free(&r);
+}
+END_TEST
+
+START_TEST(test_an_error_in_a_nested_script_names_only_its_own_line)
+{
+    char outer[4096], inner[4096], text[4200];
+    snprintf(outer, sizeof outer, "%s", tu_tmp("outer"));
+    snprintf(inner, sizeof inner, "%s", tu_tmp("inner"));
+    tu_write_text(inner, "# nothing\nbogus\n");
+    snprintf(text, sizeof text, "source %s\n", inner);
+    tu_write_text(outer, text);
+    snprintf(text, sizeof text, "source %s", outer);
+    fails(text, "unknown command 'bogus'");
+    snprintf(text, sizeof text, "%s:2: unknown command 'bogus'", inner);
+    ck_assert_msg(strcmp(err.msg, text) == 0 || strncmp(err.msg, text, strlen(text)) == 0, "%s", err.msg);
+    unlink(outer);
+    unlink(inner);
+}
+END_TEST
+
+START_TEST(test_a_long_unknown_command_suggests_nothing)
+{
+    char name[80];
+    memset(name, 'q', 70);
+    name[70] = 0;
+    fails(name, "unknown command");
+    ck_assert_msg(!strstr(err.msg, "(null)") && !strstr(err.msg, "did you mean"), "%s", err.msg);
+}
+END_TEST
+
+START_TEST(test_examine_reads_up_to_the_end_of_ram)
+{
+    /* the machine has 16 MiB: a string or an instruction may run into its end */
+    const char *o = run("x/s 0xfffff8");
+    ck_assert_msg(strncmp(o, "0x00fffff8: \"", 13) == 0, "%s", o);
+    o = run("x/i 0xfffffe");
+    ck_assert_msg(strstr(o, "0x00fffffe"), "%s", o);
+}
+END_TEST
+
 START_TEST(test_read_watchpoint_on_the_rom_signature)
 {
     ck_assert_ptr_nonnull(strstr(run("rwatch 0xc0000 2"), "Read watchpoint 1"));
@@ -283,6 +349,11 @@ static Suite *shell_suite(void)
     tcase_add_test(tc, test_symbols_from_elsewhere_replace_the_kernels_own);
     tcase_add_test(tc, test_bad_commands_say_what_is_wrong);
     tcase_add_test(tc, test_batch_script_runs_and_reports_the_failing_line);
+    tcase_add_test(tc, test_a_script_line_longer_than_1023_bytes_stays_one_command);
+    tcase_add_test(tc, test_a_script_that_is_a_directory_is_a_usage_error);
+    tcase_add_test(tc, test_an_error_in_a_nested_script_names_only_its_own_line);
+    tcase_add_test(tc, test_a_long_unknown_command_suggests_nothing);
+    tcase_add_test(tc, test_examine_reads_up_to_the_end_of_ram);
     suite_add_tcase(s, tc);
     return s;
 }
