@@ -69,7 +69,7 @@ struct cpu {
         vcpu_mmio_read rd;
         vcpu_mmio_write wr;
         void *opaque;
-    } mmio[4];
+    } mmio[9]; /* as many as the machine maps: MACHINE_MMIO_SLOTS (emu/machine.h) */
     int nmmio;
     uint32_t breakpoints[VCPU_MAX_BREAKPOINTS];
     uc_hook bp_hooks[VCPU_MAX_BREAKPOINTS];

@@ -10,8 +10,8 @@
  *   0x00000000 +---------------------------------+
  *              | stack: ESP = BOOT_ESP at entry  |  grows down
  *   0x00008000 +---------------------------------+  PHYS_BOOTINFO
- *              | Multiboot: info, memory map,    |
- *              |   loader name, command line     |
+ *              | Multiboot: info, memory map,    |  (or the first page above clear of the
+ *              |   loader name, command line     |   kernel's segments: emu/loader.c)
  *              | Linux: boot_params (4 KiB)      |  ESI at entry
  *   0x00009000 |   command line (< 28 KiB)       |  hdr.cmd_line_ptr
  *   0x00010000 +---------------------------------+  PHYS_BOOTINFO + PHYS_BOOTINFO_SIZE

@@ -1,5 +1,6 @@
 #include "emu/cmos.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 enum { RTC_SEC = 0, RTC_MIN = 2, RTC_HOUR = 4, RTC_WDAY = 6, RTC_MDAY = 7, RTC_MON = 8, RTC_YEAR = 9,
@@ -7,11 +8,16 @@ enum { RTC_SEC = 0, RTC_MIN = 2, RTC_HOUR = 4, RTC_WDAY = 6, RTC_MDAY = 7, RTC_M
 #define STATUS_B_24H 0x02u
 #define STATUS_B_BINARY 0x04u
 #define STATUS_D_VALID 0x80u
+#define STATUS_A_UIP 0x80u
+/* The MC146818 raises UIP 244 us before its once-a-second update and keeps it through the
+ * update (1984 us with the 32.768 kHz base): firmware and Linux wait while it is set. */
+#define UIP_BEFORE_NS 244000u
+#define UIP_AFTER_NS 1984000u
 
 void cmos_init(cmos *c)
 {
     memset(c, 0, sizeof *c);
-    c->ram[RTC_STATUS_A] = 0x26; /* 32.768 kHz base, 1024 Hz rate; update never in progress */
+    c->ram[RTC_STATUS_A] = 0x26; /* 32.768 kHz base, 1024 Hz rate; UIP comes from the clock */
     c->ram[RTC_STATUS_B] = STATUS_B_24H; /* BCD, 24-hour, as PC firmware leaves it */
     c->ram[RTC_STATUS_D] = STATUS_D_VALID;
 }
@@ -65,6 +71,11 @@ uint32_t cmos_read(const cmos *c, uint64_t now_ns, uint16_t offset)
     case RTC_SEC: case RTC_MIN: case RTC_HOUR: case RTC_WDAY:
     case RTC_MDAY: case RTC_MON: case RTC_YEAR: case RTC_CENTURY:
         return time_register(c, now_ns, reg);
+    case RTC_STATUS_A: {
+        uint64_t frac = now_ns % 1000000000u;
+        bool updating = frac >= 1000000000u - UIP_BEFORE_NS || frac < UIP_AFTER_NS;
+        return (uint8_t)((c->ram[reg] & ~STATUS_A_UIP) | (updating ? STATUS_A_UIP : 0));
+    }
     case RTC_STATUS_C: return 0;
     default: return c->ram[reg];
     }
@@ -77,7 +88,9 @@ void cmos_write(cmos *c, uint16_t offset, uint32_t value)
         return;
     }
     uint8_t reg = c->index & 0x7F;
-    if (reg == RTC_STATUS_B)
+    if (reg == RTC_STATUS_A)
+        c->ram[reg] = (uint8_t)value & ~STATUS_A_UIP; /* divider and rate select; UIP is read-only */
+    else if (reg == RTC_STATUS_B)
         c->ram[reg] = (uint8_t)value & (STATUS_B_24H | STATUS_B_BINARY);
     else if (reg >= 0x0E) /* battery-backed RAM; the clock registers follow virtual time */
         c->ram[reg] = (uint8_t)value;

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,6 +35,7 @@
 #define LOADER_MB_SEARCH 8192u     /* the header must lie wholly in the first 8 KiB */
 #define LOADER_MAX_SEGMENTS 64u    /* PT_LOAD segments; real kernels have a handful */
 #define LOADER_MAX_FILE (1u << 30) /* loader_read_file refuses larger files */
+#define LOADER_PAGE 4096u          /* the boot information starts on a page */
 
 /* Multiboot header flags. */
 #define MB_FLAG_PAGE_ALIGN (1u << 0)
@@ -219,7 +221,7 @@ static bool loader_parse_ehdr(const loader_ctx *c, loader_elf *elf)
 
 /* ---- program headers ---- */
 
-/* Where a segment may go: usable RAM, clear of the boot info area. */
+/* Where a segment may go: usable RAM (the boot information then goes where it is not). */
 static bool loader_check_placement(const loader_ctx *c, const physmem *pm, const loader_seg *s)
 {
     const char *p = c->path;
@@ -239,11 +241,6 @@ static bool loader_check_placement(const loader_ctx *c, const physmem *pm, const
                        "%s: segment %u at 0x%08" PRIx64 "-0x%08" PRIx64
                        " overlaps the 640 KiB-1 MiB hole (VGA, ROM, BIOS)",
                        p, i, s->lo, s->hi);
-    if (s->lo < PHYS_BOOTINFO + PHYS_BOOTINFO_SIZE && s->hi > PHYS_BOOTINFO)
-        return vm_fail(c->err, VM_EFORMAT,
-                       "%s: segment %u at 0x%08" PRIx64 "-0x%08" PRIx64
-                       " overlaps the boot information area 0x%08x-0x%08x",
-                       p, i, s->lo, s->hi, PHYS_BOOTINFO, PHYS_BOOTINFO + PHYS_BOOTINFO_SIZE);
     return true;
 }
 
@@ -357,9 +354,38 @@ static bool loader_check_bootinfo_room(const loader_ctx *c, const char *cmdline)
     return true;
 }
 
-static void loader_build_bootinfo(physmem *pm, const char *cmdline)
+/* Where the boot information goes: PHYS_BOOTINFO if no segment lies there, else the first page
+ * above it in low RAM, else in extended RAM, clear of every segment, as QEMU and GRUB put it
+ * where the kernel is not (realmode.flat of kvm-unit-tests is linked at 0x8000). The area
+ * starts at or above PHYS_BOOTINFO, so it stays above the boot stack (BOOT_ESP). */
+static bool loader_place_bootinfo(const loader_ctx *c, const physmem *pm, const loader_elf *elf, uint32_t *at)
 {
-    uint8_t *area = phys_ptr(pm, PHYS_BOOTINFO);
+    uint64_t lo = PHYS_BOOTINFO, limit = PHYS_LOW_RAM_END;
+    for (;;) {
+        if (lo + PHYS_BOOTINFO_SIZE > limit) {
+            if (limit == pm->size)
+                return vm_fail(c->err, VM_EFORMAT,
+                               "%s: no room for the boot information (%u KiB) in RAM clear of the kernel's segments",
+                               c->path, PHYS_BOOTINFO_SIZE / 1024);
+            lo = PHYS_HOLE_END; /* low RAM is full: try above the hole */
+            limit = pm->size;
+            continue;
+        }
+        const loader_seg *hit = NULL;
+        for (unsigned j = 0; j < elf->nseg && !hit; j++)
+            if (elf->seg[j].lo < lo + PHYS_BOOTINFO_SIZE && lo < elf->seg[j].hi)
+                hit = &elf->seg[j];
+        if (!hit) {
+            *at = (uint32_t)lo;
+            return true;
+        }
+        lo = (hit->hi + LOADER_PAGE - 1) & ~(uint64_t)(LOADER_PAGE - 1);
+    }
+}
+
+static void loader_build_bootinfo(physmem *pm, uint32_t base, const char *cmdline)
+{
+    uint8_t *area = phys_ptr(pm, base);
     memset(area, 0, PHYS_BOOTINFO_SIZE);
     uint32_t flags = MBI_FLAG_MEM | MBI_FLAG_MMAP | MBI_FLAG_LOADER_NAME;
     loader_put32(area + MBI_OFF_MEM_LOWER, PHYS_LOW_RAM_END / 1024);
@@ -368,16 +394,16 @@ static void loader_build_bootinfo(physmem *pm, const char *cmdline)
     uint32_t at = MBI_SIZE;
     uint32_t mmap_len = loader_write_mmap(pm, area + at);
     loader_put32(area + MBI_OFF_MMAP_LENGTH, mmap_len);
-    loader_put32(area + MBI_OFF_MMAP_ADDR, PHYS_BOOTINFO + at);
+    loader_put32(area + MBI_OFF_MMAP_ADDR, base + at);
     at += mmap_len;
 
     memcpy(area + at, LOADER_NAME, sizeof LOADER_NAME);
-    loader_put32(area + MBI_OFF_LOADER_NAME, PHYS_BOOTINFO + at);
+    loader_put32(area + MBI_OFF_LOADER_NAME, base + at);
     at += sizeof LOADER_NAME;
 
     if (cmdline) {
         memcpy(area + at, cmdline, strlen(cmdline) + 1);
-        loader_put32(area + MBI_OFF_CMDLINE, PHYS_BOOTINFO + at);
+        loader_put32(area + MBI_OFF_CMDLINE, base + at);
         flags |= MBI_FLAG_CMDLINE;
     }
     loader_put32(area + MBI_OFF_FLAGS, flags);
@@ -412,14 +438,16 @@ bool loader_load_multiboot(physmem *pm, const char *path, const uint8_t *image, 
     /* elf->seg is 2.5 KiB; static would make the loader non-reentrant, so keep it local. */
     loader_elf elf = {0};
     uint32_t mb_flags = 0, entry = 0;
+    uint32_t mbi = 0;
     if (!loader_parse_ehdr(&c, &elf) || !loader_find_mb_header(&c, &mb_flags) ||
-        !loader_parse_segments(&c, pm, &elf, &entry) || !loader_check_bootinfo_room(&c, cmdline))
+        !loader_parse_segments(&c, pm, &elf, &entry) || !loader_check_bootinfo_room(&c, cmdline) ||
+        !loader_place_bootinfo(&c, pm, &elf, &mbi))
         return false;
     loader_copy_segments(pm, &c, &elf, out);
-    loader_build_bootinfo(pm, cmdline);
+    loader_build_bootinfo(pm, mbi, cmdline);
     out->entry = entry;
     out->header_flags = mb_flags;
-    out->mbi_addr = PHYS_BOOTINFO;
+    out->mbi_addr = mbi;
     return true;
 }
 
@@ -440,8 +468,22 @@ static bool loader_mb_load(physmem *pm, const boot_image *img, const boot_option
                        "%s: --initrd %s needs a Linux kernel, and this is a Multiboot kernel (vmiemu does not "
                        "load Multiboot modules)",
                        img->path, opt->initrd_path);
+    /* QEMU and GRUB pass "KERNEL ARGS": the kernel's name is argv[0] (kvm-unit-tests takes it
+     * so), then --append, with QEMU's separating space even when there are no arguments. The
+     * name is the file's last component, not the path as typed, so that a record replays from
+     * any directory (the command line is guest memory, which the digests cover). */
+    const char *slash = strrchr(img->path, '/');
+    const char *name = slash ? slash + 1 : img->path;
+    const char *args = opt->cmdline ? opt->cmdline : "";
+    size_t len = strlen(name) + 1 + strlen(args) + 1;
+    char *cmdline = malloc(len);
+    if (!cmdline)
+        return vm_fail(err, VM_ENOMEM, "%s: cannot allocate %zu bytes for the command line", img->path, len);
+    snprintf(cmdline, len, "%s %s", name, args);
     loaded_kernel lk;
-    if (!loader_load_multiboot(pm, img->path, img->data, img->size, opt->cmdline, &lk, err))
+    bool ok = loader_load_multiboot(pm, img->path, img->data, img->size, cmdline, &lk, err);
+    free(cmdline);
+    if (!ok)
         return false;
     /* null, flat code (0x08), flat data (0x10); accessed bits preset so loading never writes. */
     static const uint64_t gdt[3] = {0, 0x00CF9B000000FFFFull, 0x00CF93000000FFFFull};
@@ -454,7 +496,7 @@ static bool loader_mb_load(physmem *pm, const boot_image *img, const boot_option
     out->cpu.eax = MB_BOOT_MAGIC;
     out->cpu.ebx = lk.mbi_addr;
     boot_note_write(out, lk.load_lo, lk.load_hi - lk.load_lo, "kernel");
-    boot_note_write(out, PHYS_BOOTINFO, PHYS_BOOTINFO_SIZE, "multiboot_info");
+    boot_note_write(out, lk.mbi_addr, PHYS_BOOTINFO_SIZE, "multiboot_info");
     boot_note_write(out, BOOT_GDT, sizeof gdt, "gdt");
     return true;
 }

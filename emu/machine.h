@@ -14,9 +14,11 @@
 #include "emu/cmos.h"
 #include "emu/device.h"
 #include "emu/evlog.h"
+#include "emu/fwcfg.h"
 #include "emu/i8042.h"
 #include "emu/loader.h"
 #include "emu/pci.h"
+#include "emu/pctestdev.h"
 #include "emu/pic.h"
 #include "emu/pit.h"
 #include "emu/port92.h"
@@ -94,6 +96,8 @@ typedef struct machine_mmio_slot {
     i8042 kbc;                  /* keyboard controller, ports 0x60/0x64 */                          \
     port92 sysctl;              /* system control port A (fast A20, reset) */                       \
     pci_bus pci;                /* PCI configuration mechanism #1 and the host bridge */            \
+    fwcfg fwcfg;                                                                                    \
+    pctestdev testdev;                                                                              \
     bool halt_requested;        /* VMI Halt: wait for an interrupt at the next stop */              \
     bool step_shadow;           /* an interrupt waits for the instruction after `sti` */           \
     rom_state rom;              /* the ROM's own state (rom/rom.h) */                               \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks vmiemu against QEMU and Bochs on a set of workload kernels; prints a Markdown report.
 #
-#   scripts/bench.sh [--quick] [--reps N] [--no-build] [--raw DIR]
+#   scripts/bench.sh [--quick] [--reps N] [--no-build] [--raw DIR] [--linux-only]
 #
 # Builds the Release tree (scripts/setup.sh + cmake --build into build/release) and the
 # benchmark kernels (bench/kernels.mk into build/release/bench). Workloads (kernel, `iters=N`):
@@ -11,6 +11,9 @@
 #   irqloop    bench/kernels/irqloop.c    `spin`: periodic alarm every 1676 cycles, busy loop
 #   memstream  bench/kernels/memstream.c  memory streaming
 #   mixed      bench/kernels/mixed.c      a kernel-like mix
+#   linux      the Linux 2.6.32 VMI guest of $VMIEMU_GUESTS (default /work/shared/guests):
+#              wall time to its serial line VMI-LINUX-OK (bench/linuxboot.py), skipped when
+#              the guest folder is absent
 # Peers on every workload: vmiemu --record FILE (the default configuration: recording on, event
 # log in memory), vmiemu --no-rom (the native code path), QEMU TCG, QEMU -icount shift=0, QEMU
 # -icount shift=0,rr=record,rrfile=FILE and Bochs 2.7 (bench/bochs-run.sh: a GRUB ISO).
@@ -31,6 +34,11 @@
 # existing build/release as is (the benchmark kernels are still brought up to date: make,
 # incremental). --raw DIR: also keep the raw tables (results.tsv, sizes.tsv, meta.tsv) in DIR,
 # to run bench/report.py on again.
+# linux: vmiemu --record (ROM and --no-rom; without --record where this build cannot record a
+# run with --initrd), vmiemu without --record, QEMU TCG, -icount shift=0 and shift=0,rr=record,
+# each booting once per repetition (at most 3), medians; one vmiemu --log boot counts the VMI
+# calls by kind. Its report replaces the `linux` block of docs/BENCHMARKS.md. --quick: one
+# vmiemu boot, checked for VMI-LINUX-OK. --linux-only: only the linux workload.
 set -euo pipefail
 export LC_ALL=C
 
@@ -55,6 +63,9 @@ max_iters=4000000000  # iters= is a 32-bit count
 
 quick=0
 reps=
+linux_only=0
+guests=${VMIEMU_GUESTS:-/work/shared/guests}
+linux_dir=$guests/vmilinux-2.6.32
 do_build=1
 raw=
 invocation="scripts/bench.sh${*:+ $*}"
@@ -87,6 +98,7 @@ parse_args() {
                 reps=$2
                 shift ;;
             --no-build) do_build=0 ;;
+            --linux-only) linux_only=1 ;;
             --raw)
                 [ $# -ge 2 ] || die "--raw needs a folder"
                 raw=$(realpath -m -- "$2")  # before main's cd
@@ -660,9 +672,113 @@ record_counts() {
     done
 }
 
+# The linux workload: the real Linux 2.6.32 VMI guest, timed to its serial line VMI-LINUX-OK.
+# linux_cmd PEER: sets `cmd` ($tmp/linux: scratch files; the guest is read in place).
+linux_peers=()
+declare -A linux_label=(
+    [vmiemu]='vmiemu `--record`' [vmiemu-norom]='vmiemu `--no-rom --record`'
+    [vmiemu-norec]='vmiemu, no recording' [vmiemu-norom-norec]='vmiemu `--no-rom`, no recording'
+    [qemu-tcg]='QEMU TCG' [qemu-icount]='QEMU `-icount shift=0`'
+    [qemu-rr]='QEMU `-icount shift=0,rr=record`')
+linux_cmd() {
+    local ld=$tmp/linux
+    local v=("$tmp/bin/vmiemu" --serial stdio --initrd "$linux_dir/initramfs.cpio.gz"
+             --append console=ttyS0)
+    local q=(qemu-system-i386 -m 128 -kernel "$linux_dir/bzImage"
+             -initrd "$linux_dir/initramfs.cpio.gz" -append console=ttyS0 -nographic -no-reboot)
+    case $1 in
+        vmiemu)             cmd=("${v[@]}" --record "$ld/run.rec" "$linux_dir/bzImage") ;;
+        vmiemu-norom)       cmd=("${v[@]}" --no-rom --record "$ld/run.rec" "$linux_dir/bzImage") ;;
+        vmiemu-norec)       cmd=("${v[@]}" "$linux_dir/bzImage") ;;
+        vmiemu-norom-norec) cmd=("${v[@]}" --no-rom "$linux_dir/bzImage") ;;
+        vmiemu-log)         cmd=("${v[@]}" --log "$ld/events.jsonl" "$linux_dir/bzImage") ;;
+        qemu-tcg)           cmd=("${q[@]}") ;;
+        qemu-icount)        cmd=("${q[@]}" -icount shift=0) ;;
+        qemu-rr)            cmd=("${q[@]}" -icount "shift=0,rr=record,rrfile=$ld/replay.bin") ;;
+        *) die "internal: unknown linux peer $1" ;;
+    esac
+}
+
+# linux_boot PEER REP: one timed boot, appended to $tmp/linux/times.tsv; it must print
+# VMI-LINUX-OK and exit 0 (a power-off).
+linux_boot() {
+    local ld=$tmp/linux line
+    rm -f "$ld/run.rec" "$ld/replay.bin" "$ld/events.jsonl"
+    linux_cmd "$1"
+    line=$(python3 bench/linuxboot.py time --timeout "$run_timeout" --out "$ld/out.txt" \
+           -- "${cmd[@]}") || die "bench/linuxboot.py failed"
+    local to_mark status
+    to_mark=$(cut -f1 <<<"$line")
+    status=$(cut -f3 <<<"$line")
+    if [ "$to_mark" = - ] || [ "$status" != 0 ]; then
+        sed 's/^/bench:   output: /' "$ld/out.txt" | tail -n 20 >&2
+        die "linux: $1 did not reach VMI-LINUX-OK and a clean exit: ${cmd[*]} ($line)"
+    fi
+    printf '%s\t%s\t%s\t%s\n' "$1" "${linux_label[$1]:-$1}" "$2" "$line" >>"$ld/times.tsv"
+    note "linux: $1 rep $2: $line"
+}
+
+# The vmiemu rows record when this build can record a run with --initrd (it refused to, saying
+# so, before h7-rec's change); without it they run without --record and say so.
+linux_setup() {
+    local ld=$tmp/linux rc=0
+    mkdir -p "$ld"
+    : >"$ld/times.tsv"
+    : >"$ld/meta.tsv"
+    "$tmp/bin/vmiemu" --record "$ld/run.rec" --initrd "$linux_dir/initramfs.cpio.gz" \
+        --max-insns 1000 "$linux_dir/bzImage" </dev/null >/dev/null 2>"$ld/probe.err" || rc=$?
+    if grep -q 'does not store the initrd' "$ld/probe.err"; then
+        note "linux: this vmiemu cannot record a run with --initrd: the vmiemu rows run without --record"
+        linux_peers=(vmiemu-norec vmiemu-norom-norec qemu-tcg qemu-icount qemu-rr)
+    else
+        linux_peers=(vmiemu vmiemu-norom vmiemu-norec qemu-tcg qemu-icount qemu-rr)
+    fi
+}
+
+linux_runs() {
+    local ld=$tmp/linux p r n
+    if [ ! -f "$linux_dir/bzImage" ] || [ ! -f "$linux_dir/initramfs.cpio.gz" ]; then
+        note "linux: $linux_dir/bzImage or initramfs.cpio.gz is absent: no linux workload (set VMIEMU_GUESTS)"
+        return 0
+    fi
+    [ -x "$tmp/bin/vmiemu" ] || { mkdir -p "$tmp/bin"; cp "$vmiemu" "$tmp/bin/"; }
+    linux_setup
+    if [ "$quick" = 1 ]; then
+        linux_boot "${linux_peers[0]}" 1   # one boot, checked: a smoke test
+        return 0
+    fi
+    n=$(( reps < 3 ? reps : 3 ))
+    printf '%s\t%s\n' date "$(date -u '+%Y-%m-%d %H:%M UTC')" invocation "$invocation" \
+        reps "$n" load_before "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$ld/meta.tsv"
+    for ((r = 1; r <= n; r++)); do
+        for p in "${linux_peers[@]}"; do linux_boot "$p" "$r"; done
+    done
+    printf '%s\t%s\n' load_after "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$ld/meta.tsv"
+    for p in "${linux_peers[@]}" vmiemu-log; do
+        linux_cmd "$p"
+        local c
+        c=$(quoted "${cmd[@]}")
+        printf 'command\t%s\n' "${c//$linux_dir/\$G}" >>"$ld/meta.tsv"
+    done
+    note "linux: one vmiemu --log boot for the call counts"
+    linux_boot vmiemu-log 0
+    sed -i '/^vmiemu-log\t/d' "$ld/times.tsv"
+    python3 bench/linuxboot.py report "$ld/times.tsv" "$ld/meta.tsv" --log "$ld/events.jsonl" \
+        --doc "$doc" || die "bench/linuxboot.py report failed"
+    note "wrote the linux workload into $doc"
+    python3 bench/linuxboot.py report "$ld/times.tsv" "$ld/meta.tsv"
+}
+
 main() {
     parse_args "$@"
     cd "$root"
+    if [ "$linux_only" = 1 ]; then
+        build
+        tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmiemu-bench.XXXXXX")
+        trap 'rm -rf "$tmp"' EXIT
+        linux_runs
+        return 0
+    fi
     set_workloads
     build
     build_kernels
@@ -688,6 +804,7 @@ main() {
         tt_run
     fi
     tt_finish
+    linux_runs
     meta load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 
     local tables=(results sizes meta) t

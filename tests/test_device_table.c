@@ -108,14 +108,15 @@ END_TEST
 
 /* Only the writes that can change what gets delivered make the CPU stop and re-plan: the PICs
  * and their ELCR, the PIT and its gate, the keyboard controller (its command byte enables IRQ
- * 1/12, its replies raise them). (The UART asks for a re-plan itself when a write raises its line.) */
+ * 1/12, its replies raise them), pc-testdev's interrupt lines. (The UART asks for a re-plan
+ * itself when a write raises its line.) */
 START_TEST(test_only_interrupt_relevant_ports_are_flagged_to_replan)
 {
     for (unsigned port = 0; port < 0x10000; port++) {
         const device_ports *r = device_find_port((uint16_t)port, NULL);
         bool want = (port >= 0x20 && port <= 0x21) || (port >= 0xA0 && port <= 0xA1) ||
                     (port >= 0x40 && port <= 0x43) || port == 0x61 || port == 0x4D0 || port == 0x4D1 ||
-                    port == 0x60 || port == 0x64;
+                    port == 0x60 || port == 0x64 || (port >= 0x2000 && port <= 0x2017); /* pc-testdev's lines */
         ck_assert_msg((r && r->affects_interrupts) == want, "port 0x%x", port);
     }
 }

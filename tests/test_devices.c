@@ -96,7 +96,31 @@ START_TEST(test_cmos_reports_the_virtual_wall_clock_in_bcd)
     ck_assert_uint_eq(rd(&c, 8), 0x01);
     ck_assert_uint_eq(rd(&c, 9), 0x26);
     ck_assert_uint_eq(rd(&c, 0x32), 0x20);
-    ck_assert_uint_eq(rd(&c, 0x0A) & 0x80, 0); /* never "update in progress" */
+}
+END_TEST
+
+/* UIP: set from 244 us before each second's update to the end of the update (1984 us), clear
+ * in between; the guest cannot write it, but it can write the divider and rate bits. */
+START_TEST(test_cmos_update_in_progress_brackets_each_second_boundary)
+{
+    cmos c;
+    cmos_init(&c);
+    uint64_t second = 1767237907ull * 1000000000ull;
+    static const struct { int64_t offset_ns; uint8_t uip; } cases[] = {
+        {-244001, 0}, {-244000, 0x80}, {-1, 0x80}, {0, 0x80}, {1983999, 0x80}, {1984000, 0}, {500000000, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fixed_ns = second + (uint64_t)cases[i].offset_ns;
+        ck_assert_msg((rd(&c, 0x0A) & 0x80) == cases[i].uip, "offset %lld ns", (long long)cases[i].offset_ns);
+        ck_assert_uint_eq(rd(&c, 0x0A) & 0x7F, 0x26);
+    }
+    cmos_write(&c, 0, 0x0A);
+    cmos_write(&c, 1, 0xA6); /* rate 6 (1024 Hz), and an attempt to set UIP */
+    fixed_ns = second + 500000000u;
+    ck_assert_uint_eq(rd(&c, 0x0A), 0x26);
+    cmos_write(&c, 0, 0x0A);
+    cmos_write(&c, 1, 0x2F);
+    ck_assert_uint_eq(rd(&c, 0x0A), 0x2F);
 }
 END_TEST
 
@@ -135,6 +159,7 @@ static Suite *devices_suite(void)
     tcase_add_test(tc, test_uart_input_queue_is_bounded);
     tcase_add_test(tc, test_cmos_reports_the_virtual_wall_clock_in_bcd);
     tcase_add_test(tc, test_cmos_binary_mode_when_the_guest_asks);
+    tcase_add_test(tc, test_cmos_update_in_progress_brackets_each_second_boundary);
     tcase_add_test(tc, test_civil_dates_across_leap_years);
     suite_add_tcase(s, tc);
     return s;

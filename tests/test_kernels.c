@@ -52,6 +52,32 @@ static int count(const char *text, const char *needle)
     return n;
 }
 
+/* bench's measure of an interrupt-flag call: 3 calls per iteration, each in the event log. */
+START_TEST(test_callloop_irqflags_makes_three_logged_flag_calls_per_iteration)
+{
+    char log[4096];
+    snprintf(log, sizeof log, "%s", tu_tmp("callloop-irqflags"));
+    const char *args[] = {"--log", log, "--append", "iters=100 irqflags", tu_kernel("callloop"), NULL};
+    r = tu_run(args);
+    ck_assert_msg(r.status == 33, "callloop exited %d\n%s%s", r.status, r.out, r.err);
+    ck_assert_msg(strstr(r.out, "100 x 3 interrupt-flag calls via the ROM, IF set 0 times"), "%s", r.out);
+    FILE *f = fopen(log, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    log_text = malloc((size_t)size + 1);
+    size_t n = fread(log_text, 1, (size_t)size, f);
+    log_text[n] = 0;
+    fclose(f);
+    unlink(log);
+    /* 100 iterations + one of each that the library makes before the loop (iters=0 makes 1) */
+    ck_assert_int_eq(count(log_text, "\"call\":\"GetInterruptMask\""), 101);
+    ck_assert_int_eq(count(log_text, "\"call\":\"DisableInterrupts\""), 101);
+    ck_assert_int_eq(count(log_text, "\"call\":\"SetInterruptMask\""), 101);
+}
+END_TEST
+
 START_TEST(test_exceptions_kernel_passes_with_every_class_delivered)
 {
     char *log = boot_passes("exceptions");
@@ -118,6 +144,7 @@ static Suite *kernels_suite(void)
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, test_exceptions_kernel_passes_with_every_class_delivered);
+    tcase_add_test(tc, test_callloop_irqflags_makes_three_logged_flag_calls_per_iteration);
     tcase_add_test(tc, test_paging_kernel_passes_through_set_pxe_and_the_alias);
     tcase_add_test(tc, test_usermode_kernel_passes_with_syscalls_and_iret);
     tcase_add_test(tc, test_timer_kernel_passes_with_alarms_and_halts);

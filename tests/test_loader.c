@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "emu/boot.h"
 #include "emu/loader.h"
 #include "support/suite_main.h"
 
@@ -72,6 +73,11 @@ static void put32(size_t off, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
         img[off + i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t img32(size_t off)
+{
+    return (uint32_t)img[off] | (uint32_t)img[off + 1] << 8 | (uint32_t)img[off + 2] << 16 | (uint32_t)img[off + 3] << 24;
 }
 
 static size_t ph(unsigned k) { return EHDR_SIZE + (size_t)k * PHDR_SIZE; }
@@ -233,7 +239,7 @@ START_TEST(test_bootinfo_mmap_lists_ram_vga_rom_and_extended_ram)
     assert_loads(NULL);
     uint32_t len = ram32(lk.mbi_addr + 44), addr = ram32(lk.mbi_addr + 48);
     ck_assert_uint_eq(len, 4 * 24);
-    ck_assert(addr >= PHYS_BOOTINFO && addr + len <= PHYS_BOOTINFO + PHYS_BOOTINFO_SIZE);
+    ck_assert(addr >= lk.mbi_addr && addr + len <= lk.mbi_addr + PHYS_BOOTINFO_SIZE);
     for (unsigned k = 0; k < 4; k++) {
         uint32_t e = addr + 24 * k;
         ck_assert_uint_eq(ram32(e), 20);
@@ -248,9 +254,9 @@ END_TEST
 static const char *bootinfo_string(uint32_t field)
 {
     uint32_t addr = ram32(lk.mbi_addr + field);
-    ck_assert(addr >= PHYS_BOOTINFO && addr < PHYS_BOOTINFO + PHYS_BOOTINFO_SIZE);
+    ck_assert(addr >= lk.mbi_addr && addr < lk.mbi_addr + PHYS_BOOTINFO_SIZE);
     const char *s = (const char *)phys_ptr(&pm, addr);
-    ck_assert_ptr_nonnull(memchr(s, 0, PHYS_BOOTINFO + PHYS_BOOTINFO_SIZE - addr));
+    ck_assert_ptr_nonnull(memchr(s, 0, lk.mbi_addr + PHYS_BOOTINFO_SIZE - addr));
     return s;
 }
 
@@ -266,6 +272,32 @@ START_TEST(test_bootinfo_empty_cmdline_is_passed_as_empty_string)
     assert_loads("");
     ck_assert_uint_eq(ram32(lk.mbi_addr) & (1u << 2), 1u << 2);
     ck_assert_str_eq(bootinfo_string(16), "");
+}
+END_TEST
+
+/* Through the boot protocol, as the machine loads: the command line is "KERNEL ARGS", the
+ * kernel's name first (QEMU's and GRUB's convention, which kvm-unit-tests reads argv[0] from). */
+static const char *protocol_cmdline(const char *path, const char *args)
+{
+    boot_image bi = {.path = path, .data = img, .size = img_size};
+    boot_options o = {.cmdline = args};
+    static boot_result res;
+    memset(&err, 0, sizeof err);
+    ck_assert_msg(boot_load(&pm, &bi, &o, &res, &err), "%s", err.msg);
+    lk.mbi_addr = res.cpu.ebx;
+    ck_assert_uint_eq(ram32(lk.mbi_addr) & (1u << 2), 1u << 2);
+    return bootinfo_string(16);
+}
+
+START_TEST(test_protocol_cmdline_is_the_kernel_name_then_the_arguments)
+{
+    ck_assert_str_eq(protocol_cmdline("x86/vmexit.flat", "cpuid  ipi"), "vmexit.flat cpuid  ipi");
+}
+END_TEST
+
+START_TEST(test_protocol_cmdline_without_arguments_is_the_kernel_name_and_a_space_as_qemu_passes)
+{
+    ck_assert_str_eq(protocol_cmdline("kernel.elf", NULL), "kernel.elf ");
 }
 END_TEST
 
@@ -578,18 +610,57 @@ START_TEST(test_rejects_segment_whose_address_wraps_past_4_gib)
 }
 END_TEST
 
-START_TEST(test_rejects_segment_over_the_boot_information_area)
+/* The boot information goes where no segment is, as QEMU and GRUB place it: a kernel may be
+ * linked at PHYS_BOOTINFO (kvm-unit-tests' realmode.flat is, at 0x8000). */
+static void assert_bootinfo_clear_of_segments(void)
 {
-    put32(ph(1) + PH_PADDR, PHYS_BOOTINFO + PHYS_BOOTINFO_SIZE - 0x10);
-    assert_rejected(NULL, "segment 1 at 0x0000fff0-0x00010ff0 overlaps the boot information area "
-                          "0x00008000-0x00010000");
+    for (unsigned k = 0; k < NSEG; k++) {
+        uint32_t lo = img32(ph(k) + PH_PADDR), hi = lo + img32(ph(k) + PH_MEMSZ);
+        ck_assert_msg(lk.mbi_addr >= hi || lk.mbi_addr + PHYS_BOOTINFO_SIZE <= lo,
+                      "the boot information at 0x%x overlaps segment %u (0x%x-0x%x)", lk.mbi_addr, k, lo, hi);
+        ck_assert_mem_eq(phys_ptr(&pm, lo), img + SEG_FILE(k), SEG_FILESZ); /* not overwritten */
+    }
+}
+
+START_TEST(test_a_kernel_linked_at_0x8000_gets_its_boot_information_after_it)
+{
+    put32(ph(1) + PH_PADDR, PHYS_BOOTINFO);
+    put32(ph(1) + PH_MEMSZ, 0x5A30); /* realmode.flat: 0x8000-0xDA30 */
+    assert_loads("args");
+    ck_assert_uint_eq(lk.mbi_addr, 0xE000);
+    assert_bootinfo_clear_of_segments();
+    ck_assert_str_eq(bootinfo_string(16), "args");
 }
 END_TEST
 
-START_TEST(test_rejects_bss_reaching_into_the_boot_information_area)
+START_TEST(test_a_segment_over_the_end_of_the_usual_place_moves_the_boot_information_past_it)
 {
-    put32(ph(1) + PH_PADDR, PHYS_BOOTINFO - SEG_FILESZ);
-    assert_rejected(NULL, "overlaps the boot information area");
+    put32(ph(1) + PH_PADDR, PHYS_BOOTINFO + PHYS_BOOTINFO_SIZE - 0x10);
+    assert_loads(NULL);
+    ck_assert_uint_eq(lk.mbi_addr, 0x11000);
+    assert_bootinfo_clear_of_segments();
+}
+END_TEST
+
+START_TEST(test_the_boot_information_goes_above_the_hole_when_low_ram_is_taken)
+{
+    put32(ph(1) + PH_PADDR, PHYS_BOOTINFO);
+    put32(ph(1) + PH_MEMSZ, PHYS_LOW_RAM_END - PHYS_BOOTINFO - 0x1000);
+    assert_loads(NULL);
+    ck_assert_uint_eq(lk.mbi_addr, SEG_ADDR(0) + SEG_MEMSZ);
+    assert_bootinfo_clear_of_segments();
+    ck_assert_uint_eq(ram32(lk.mbi_addr + 48), lk.mbi_addr + 120); /* the memory map follows it */
+}
+END_TEST
+
+START_TEST(test_rejects_a_kernel_that_leaves_no_room_for_the_boot_information)
+{
+    put32(ph(1) + PH_PADDR, PHYS_BOOTINFO);
+    put32(ph(1) + PH_MEMSZ, PHYS_LOW_RAM_END - PHYS_BOOTINFO - 0x1000);
+    put32(ph(2) + PH_PADDR, SEG_ADDR(0) + SEG_MEMSZ);
+    put32(ph(2) + PH_MEMSZ, (GUEST_MIB << 20) - (SEG_ADDR(0) + SEG_MEMSZ) - 0x1000);
+    assert_rejected(NULL, "no room for the boot information (32 KiB) in RAM clear of the kernel's segments");
+    ck_assert_uint_eq(ram32(SEG_ADDR(0)), 0); /* refused before anything was copied */
 }
 END_TEST
 
@@ -742,7 +813,8 @@ START_TEST(test_fuzzed_images_load_or_fail_cleanly)
             /* [lo, hi) may span the hole when segments sit on both sides of it */
             ck_assert(phys_kind_at(&pm, lk.load_lo) == PHYS_RAM);
             ck_assert(phys_kind_at(&pm, lk.load_hi - 1) == PHYS_RAM);
-            ck_assert_uint_eq(lk.mbi_addr, PHYS_BOOTINFO);
+            ck_assert_uint_ge(lk.mbi_addr, PHYS_BOOTINFO);
+            ck_assert_uint_eq(lk.mbi_addr % 4096, 0);
         } else {
             ck_assert_int_eq(err.code, VM_EFORMAT);
             ck_assert_msg(strncmp(err.msg, PATH ": ", strlen(PATH) + 2) == 0 &&
@@ -848,6 +920,11 @@ static Suite *loader_suite(void)
     tcase_add_test(valid, test_bootinfo_mmap_lists_ram_vga_rom_and_extended_ram);
     tcase_add_test(valid, test_bootinfo_cmdline_is_the_given_string);
     tcase_add_test(valid, test_bootinfo_empty_cmdline_is_passed_as_empty_string);
+    tcase_add_test(valid, test_a_kernel_linked_at_0x8000_gets_its_boot_information_after_it);
+    tcase_add_test(valid, test_a_segment_over_the_end_of_the_usual_place_moves_the_boot_information_past_it);
+    tcase_add_test(valid, test_the_boot_information_goes_above_the_hole_when_low_ram_is_taken);
+    tcase_add_test(valid, test_protocol_cmdline_is_the_kernel_name_then_the_arguments);
+    tcase_add_test(valid, test_protocol_cmdline_without_arguments_is_the_kernel_name_and_a_space_as_qemu_passes);
     tcase_add_test(valid, test_bootinfo_loader_name_is_vmiemu_and_version);
     tcase_add_test(valid, test_accepts_the_longest_cmdline_that_fits);
     tcase_add_test(valid, test_higher_half_entry_is_translated_to_physical);
@@ -888,8 +965,7 @@ static Suite *loader_suite(void)
     tcase_add_test(bad, test_rejects_segment_straddling_1_mib);
     tcase_add_test(bad, test_rejects_segment_past_the_end_of_ram);
     tcase_add_test(bad, test_rejects_segment_whose_address_wraps_past_4_gib);
-    tcase_add_test(bad, test_rejects_segment_over_the_boot_information_area);
-    tcase_add_test(bad, test_rejects_bss_reaching_into_the_boot_information_area);
+    tcase_add_test(bad, test_rejects_a_kernel_that_leaves_no_room_for_the_boot_information);
     tcase_add_test(bad, test_rejects_overlapping_segments);
     tcase_add_test(bad, test_rejects_segment_inside_another);
     tcase_add_test(bad, test_rejects_entry_outside_every_segment);

@@ -23,6 +23,8 @@ typedef struct devs {
     i8042 kbc;
     port92 sysctl;
     pci_bus pci;
+    fwcfg fwcfg;
+    pctestdev testdev;
     rom_state rom;
 } devs;
 
@@ -51,6 +53,9 @@ static void make(devs *d, int variant)
     port92_init(&d->sysctl);
     pci_init(&d->pci);
     ck_assert(!pci_write(&d->pci, 0, 4, 0x80000000u));
+    d->fwcfg = (fwcfg){.selector = 5, .offset = 1};
+    d->testdev = (pctestdev){.ioport_data = 0x9999};
+    d->testdev.ioram[4095] = 0xAA;
     memset(&d->rom, variant ? 0xA5 : 0, sizeof d->rom);
     memset(&d->rom.pending, 0, sizeof d->rom.pending);
     d->rom.initialized = true;
@@ -81,6 +86,8 @@ static size_t serialise(const devs *d, uint8_t *out, uint64_t *digest)
     i8042_serialise(&d->kbc, &w);
     port92_serialise(&d->sysctl, &w);
     pci_serialise(&d->pci, &w);
+    fwcfg_serialise(&d->fwcfg, &w);
+    pctestdev_serialise(&d->testdev, &w);
     uint8_t rom[ROM_STATE_SER_MAX];
     state_put_bytes(&w, rom, rom_state_serialise(&d->rom, rom));
     uint64_t h = state_writer_finish(&w);

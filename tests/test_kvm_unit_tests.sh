@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# A peer's CPU and platform test suite, kvm-unit-tests (built for i386), on vmiemu: every test
+# of its unittests.cfg whose kernel is in the shared guest directory (and every other kernel
+# there, without arguments), run as the suite's harness runs it under QEMU (test_args become
+# --append; smp and -cpu cannot be given to vmiemu, so those tests run on its one CPU model),
+# each bounded by an instruction count. Every PASS/FAIL/SKIP line, the SUMMARY and the exit
+# status are compared with tests/kvm-unit-tests.expected, where each difference from QEMU 7.2
+# TCG has its reason (docs/CONFORMANCE.md). Any other difference fails, a check newly passing
+# too, so that the file stays true.
+#
+# usage: test_kvm_unit_tests.sh VMIEMU SOURCE_DIR [sanitize]
+#        test_kvm_unit_tests.sh VMIEMU SOURCE_DIR [sanitize] --print   (the results, to update the file)
+# Guests: $VMIEMU_GUESTS/kvm-unit-tests, else SOURCE_DIR/../shared/guests/kvm-unit-tests; exit 77
+# (skipped) without them.
+set -u
+vmiemu=$(realpath "$1") src=$(realpath "$2") mode=${3:-release} print=${4:-}
+[ "$mode" = --print ] && { print=--print; mode=release; }
+guests=${VMIEMU_GUESTS:-$src/../shared/guests}/kvm-unit-tests
+cfg=$guests/unittests.cfg
+expected=$src/tests/kvm-unit-tests.expected
+if [ ! -f "$cfg" ] || [ ! -d "$guests/x86" ]; then
+    echo "SKIPPED: no kvm-unit-tests in $guests; set VMIEMU_GUESTS to the shared guest directory"
+    exit 77
+fi
+
+# Instructions per test: enough for every test that ends on QEMU to end here (the largest,
+# taskswitch2 and emulator, need well under 10^8), and a bound for those that spin or wait.
+MAX_INSNS=300000000
+# The sanitizer build runs the tests that go to their bound ~20x slower: those are left out
+# there (marked "heavy" in the expected file), and the rest give the same lines.
+heavy=" x2apic xapic sieve vmexit_cpuid vmexit_vmcall vmexit_mov_from_cr8 vmexit_mov_to_cr8 vmexit_inl_pmtimer vmexit_ipi vmexit_ipi_halt vmexit_ple_round_robin vmexit_tscdeadline vmexit_tscdeadline_immed vmexit_cr0_wp vmexit_cr4_pge tscdeadline_latency "
+
+# The tests: "name|file|test_args" from the cfg, then the kernels no section names.
+tests() {
+    awk '
+        function flush() { if (name != "") print name "|" file "|" args; name = ""; file = ""; args = "" }
+        /^\[.*\]$/ { flush(); name = substr($0, 2, length($0) - 2); next }
+        /^file *=/ { sub(/^file *= */, ""); file = $0; next }
+        /^test_args *=/ { sub(/^test_args *= */, ""); gsub(/^["\047]|["\047]$/, ""); args = $0; next }
+        END { flush() }' "$cfg" |
+        while IFS='|' read -r name file args; do
+            [ -f "$guests/x86/$file" ] && echo "$name|$file|$args"
+        done
+    for f in "$guests"/x86/*.flat; do
+        b=$(basename "$f")
+        grep -q "^file *= *$b *$" "$cfg" || echo "${b%.flat}|$b|"
+    done
+}
+
+run_one() { # name file args -> the outcome lines
+    local name=$1 file=$2 args=$3 out rc
+    local opts=(--serial stdio --snap-every 0 --max-insns "$MAX_INSNS")
+    [ -n "$args" ] && opts+=(--append "$args")
+    out=$(cd "$guests" && timeout 600 "$vmiemu" "${opts[@]}" "x86/$file" 2>/dev/null </dev/null)
+    rc=$?
+    echo "[$name] rc=$rc"
+    grep -aE '^(PASS|FAIL|SKIP|XPASS|XFAIL|SUMMARY):' <<<"$out" | tr -d '\r'
+}
+
+actual=$(mktemp)
+trap 'rm -f "$actual"' EXIT
+while IFS='|' read -r name file args; do
+    if [ "$mode" = sanitize ] && [[ "$heavy" == *" $name "* ]]; then
+        echo "[$name] heavy: not run in the sanitizer build"
+        continue
+    fi
+    run_one "$name" "$file" "$args"
+done < <(tests) >"$actual"
+
+if [ -n "$print" ]; then
+    cat "$actual"
+    exit 0
+fi
+
+# The expected file: the same lines, each may carry "   # reason"; "#" lines are comments.
+want=$(mktemp)
+trap 'rm -f "$actual" "$want"' EXIT
+sed -e '/^#/d' -e 's/ *  # .*$//' "$expected" |
+    if [ "$mode" = sanitize ]; then
+        awk -v heavy="$heavy" '
+            /^\[/ { n = $1; gsub(/[][]/, "", n); skip = index(heavy, " " n " ") > 0
+                    if (skip) { print "[" n "] heavy: not run in the sanitizer build"; next } }
+            !skip'
+    else cat; fi >"$want"
+if diff -u "$want" "$actual"; then
+    echo "kvm-unit-tests: every result as expected ($(grep -c '^\[' "$actual") runs)"
+    exit 0
+fi
+echo "kvm-unit-tests: results differ from $expected (- expected, + vmiemu now)"
+exit 1
