@@ -229,6 +229,8 @@ void machine_rom_fault(machine *m, const vcpu_event *ev);
 void machine_rom_end(machine *m);
 VM_MUST_CHECK bool machine_rom_open(machine *m, vm_error *err);
 void machine_rom_reset(machine *m);
+/* Whether the CPU is at a VMI ROM entry (EIP, through the page tables): its event number. */
+bool machine_rom_entry_here(machine *m, uint16_t *num);
 
 /* Bytes from the keyboard (for a later host input source; emu/dev_kbc.c): returns how many
  * the keyboard controller took. */
