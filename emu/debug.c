@@ -131,12 +131,14 @@ static dbg_stop classify(dbg *d)
     if (!m->break_hit && !m->watch_hit)
         return DBG_STOPPED;
     uint32_t eip = vcpu_get(m->cpu, CPU_EIP);
+    uint16_t call = 0; /* a VMI-call breakpoint stops at the ROM entry of its call */
+    bool at_call = m->break_hit && m->vmi_break_skip == machine_insns(m) && machine_rom_entry_here(m, &call);
     for (int i = 0; i < DBG_MAX_POINTS; i++) {
         dbg_point *p = &d->points[i];
         bool at = p->id && ((m->watch_hit && p->kind == DBG_WATCH && m->watch.addr >= p->phys &&
                              m->watch.addr < p->phys + p->len && (p->access == 'a' || p->access == m->watch.access)) ||
                             (m->break_hit && p->kind == DBG_BREAK && p->addr == eip) ||
-                            (m->break_hit && p->kind == DBG_VMI_BREAK && m->vmi_break_skip == machine_insns(m)));
+                            (at_call && p->kind == DBG_VMI_BREAK && p->call == call));
         if (at) {
             p->hits++;
             d->last_hit = p;

@@ -16,7 +16,7 @@
 
 /* One full chunk: where its events are and what the index needs to find them. */
 typedef struct chunk {
-    uint64_t first_icount, last_icount;
+    uint64_t first_icount, last_icount; /* ev_logged_at of its first and last events */
     size_t before[EV_KINDS]; /* events of each kind in all earlier chunks */
     uint32_t kinds[EV_KINDS]; /* events of each kind in this chunk */
     uint8_t *data;            /* zlib-compressed encoding; NULL once spilled */
@@ -49,8 +49,8 @@ struct evlog_store {
     uint8_t *scratch;   /* encode/decode buffer */
 };
 
-/* Worst case of one encoded event: 2 header bytes, 10 varints of at most 10 bytes. */
-#define EVENT_MAX_BYTES 104u
+/* Worst case of one encoded event: 3 header bytes, 11 varints of at most 10 bytes. */
+#define EVENT_MAX_BYTES 113u
 
 void evlog_init(evlog *log)
 {
@@ -110,9 +110,9 @@ size_t evlog_count(const evlog *log)
     return st ? st->nchunks * EVLOG_CHUNK + st->nhot : 0;
 }
 
-/* The encoding: per event a header byte (kind, failed, which of icount/eip/result/num differ
- * from zero or the previous event), a byte of which args and extras are non-zero, then varints:
- * icount and eip as zigzag deltas from the previous event, the rest as values. */
+/* The encoding: per event a header byte (kind, failed, which of result/num/insns are non-zero),
+ * a byte of which args and extras are non-zero, then varints: icount and eip as zigzag deltas
+ * from the previous event, the rest as values. */
 
 static uint8_t *put_varint(uint8_t *p, uint64_t v)
 {
@@ -150,7 +150,8 @@ static size_t encode(const vm_event *ev, size_t n, uint8_t *out)
             mask |= (uint8_t)((ev->args[a] != 0) << a);
         for (int x = 0; x < 3; x++)
             mask |= (uint8_t)((ev->extra[x] != 0) << (5 + x));
-        *p++ = (uint8_t)((ev->kind & 0xF) | (ev->failed ? 0x10 : 0) | (ev->result ? 0x20 : 0) | (ev->num ? 0x40 : 0));
+        *p++ = (uint8_t)((ev->kind & 0xF) | (ev->failed ? 0x10 : 0) | (ev->result ? 0x20 : 0) | (ev->num ? 0x40 : 0) |
+                         (ev->insns ? 0x80 : 0));
         *p++ = mask;
         *p++ = ev->nargs;
         p = put_varint(p, zigzag((int64_t)(ev->icount - icount)));
@@ -159,6 +160,8 @@ static size_t encode(const vm_event *ev, size_t n, uint8_t *out)
             p = put_varint(p, ev->result);
         if (ev->num)
             p = put_varint(p, ev->num);
+        if (ev->insns)
+            p = put_varint(p, ev->insns);
         for (int a = 0; a < 5; a++)
             if (ev->args[a])
                 p = put_varint(p, ev->args[a]);
@@ -196,6 +199,11 @@ static bool decode(const uint8_t *p, size_t len, vm_event *ev, size_t n)
             if (!get_varint(&p, end, &v))
                 return false;
             ev->num = (uint16_t)v;
+        }
+        if (head & 0x80) {
+            if (!get_varint(&p, end, &v))
+                return false;
+            ev->insns = (uint32_t)v;
         }
         for (int a = 0; a < 8; a++) {
             if (!(mask >> a & 1))
@@ -256,8 +264,8 @@ static bool seal_hot(struct evlog_store *st)
     c->size = (uint32_t)size;
     c->raw_size = (uint32_t)raw;
     c->offset = -1;
-    c->first_icount = st->hot[0].icount;
-    c->last_icount = st->hot[st->nhot - 1].icount;
+    c->first_icount = ev_logged_at(&st->hot[0]);
+    c->last_icount = ev_logged_at(&st->hot[st->nhot - 1]);
     for (int k = 0; k < EV_KINDS; k++) {
         c->before[k] = st->nchunks ? c[-1].before[k] + c[-1].kinds[k] : 0;
         c->kinds[k] = st->hot_kinds[k];
@@ -438,7 +446,7 @@ size_t evlog_find_icount(const evlog *log, uint64_t icount)
     const vm_event *evs = events_of(st, lo);
     size_t len = lo == st->nchunks ? st->nhot : EVLOG_CHUNK;
     for (size_t i = 0; evs && i < len; i++)
-        if (evs[i].icount >= icount)
+        if (ev_logged_at(&evs[i]) >= icount)
             return lo * EVLOG_CHUNK + i;
     return lo == st->nchunks ? evlog_count(log) : (lo + 1) * EVLOG_CHUNK;
 }
@@ -610,6 +618,8 @@ static void put_call(out *o, const vm_event *ev)
     }
     if (ev->failed)
         put(o, " FAILED");
+    if (c && c->native_code) /* entered at icount, logged once its slot had run these */
+        put(o, " insns=%u", ev->insns);
 }
 
 static const char *exception_source(const vm_event *ev)
@@ -705,6 +715,8 @@ static void json_call(json_t *obj, const vm_event *ev)
         set(obj, "result", json_value(c->result_type, ev->result, ev, -1));
     if (ev->failed)
         set(obj, "failed", json_true());
+    if (c && c->native_code)
+        set(obj, "insns", json_integer(ev->insns));
 }
 
 /* Serial bytes as a string whose code points are the bytes (U+0000..U+00FF), so any byte,

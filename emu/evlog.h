@@ -1,6 +1,11 @@
 /* The one event log: every VMI call, unhandled exception, port access to an unknown port and
  * end of run is a fixed-size record {icount, kind, payload}. The debugger, the record file,
- * replay checks and the --log writer all read this log. */
+ * replay checks and the --log writer all read this log.
+ *
+ * A VMI call's icount is where it was entered: the instruction count at its ROM entry, where
+ * `break vmi` stops and `goto call` lands. A native call (its slot is real guest instructions)
+ * is logged only once its slot has returned, `insns` instructions later; the log is in the
+ * order events were logged, ev_logged_at. */
 #ifndef VMIEMU_EVLOG_H
 #define VMIEMU_EVLOG_H
 
@@ -26,11 +31,12 @@ typedef enum ev_kind {
 #define EV_NUM_RELOC 0x101u /* GetRelocationInfo (rom+0x88) */
 
 typedef struct vm_event {
-    uint64_t icount;
+    uint64_t icount;   /* where it happened; a VMI call: its ROM entry (before the call) */
     uint64_t result;
     uint32_t eip;      /* the caller's EIP (return address - call size) or the faulting EIP */
     uint32_t args[5];
     uint32_t extra[3]; /* CPUID: EBX, ECX, EDX out */
+    uint32_t insns;    /* VMI call: instructions its native slot ran (0 for a host call) */
     uint16_t kind;
     uint16_t num;
     uint8_t nargs;
@@ -38,6 +44,10 @@ typedef struct vm_event {
 } vm_event;
 
 #define EV_KINDS 8 /* kinds above */
+
+/* The instruction count at which the event was logged: a native call's slot has run by then.
+ * Events are logged, and kept, in this order. */
+static inline uint64_t ev_logged_at(const vm_event *ev) { return ev->icount + ev->insns; }
 
 typedef void (*evlog_sink)(void *ctx, const vm_event *ev);
 
@@ -78,7 +88,7 @@ void evlog_truncate(evlog *log, size_t n);
 size_t evlog_count_kind(const evlog *log, ev_kind k, size_t n);
 /* The event number of the n-th (0-based) event of kind k; false if there are not that many. */
 bool evlog_find_kind(const evlog *log, ev_kind k, size_t n, size_t *index);
-/* The number of the first event with icount >= icount (evlog_count if none). */
+/* The number of the first event logged at or after icount (ev_logged_at; evlog_count if none). */
 size_t evlog_find_icount(const evlog *log, uint64_t icount);
 
 /* Memory and work figures, for --log-mem, BENCHMARKS.md and tests. */

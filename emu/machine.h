@@ -276,6 +276,8 @@ void machine_rom_fault(machine *m, const vcpu_event *ev);
 void machine_rom_end(machine *m);
 VM_MUST_CHECK bool machine_rom_open(machine *m, vm_error *err);
 void machine_rom_reset(machine *m);
+/* Whether the CPU is at a VMI ROM entry (EIP, through the page tables): its event number. */
+bool machine_rom_entry_here(machine *m, uint16_t *num);
 
 size_t machine_key_input(machine *m, const uint8_t *bytes, size_t n);
 

@@ -1,7 +1,8 @@
 /* The machine's side of the VMI ROM: the services rom/ calls through rom_ctx, and what becomes
  * of a call record (registers, return, the event log and through it the record file). A native
  * call is logged once its slot has returned: the CPU watches block starts while one is in
- * flight (vcpu_watch_blocks), or a fault inside the slot ends it as failed. */
+ * flight (vcpu_watch_blocks), or a fault inside the slot ends it as failed. Its event still
+ * says where it was entered (icount) and how many instructions the slot ran (insns). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,12 +105,15 @@ static rom_ctx ctx_of(machine *m)
     return x;
 }
 
-static void log_call(machine *m, const rom_record *r)
+/* A call entered at instruction `entry` (a native call's slot has run since) and done now. */
+static void log_call(machine *m, const rom_record *r, uint64_t entry)
 {
     vm_event ev = {0};
+    uint64_t now = machine_insns(m);
     ev.kind = EV_VMI_CALL;
     ev.num = r->num;
-    ev.icount = machine_insns(m);
+    ev.icount = entry <= now ? entry : now;
+    ev.insns = (uint32_t)(now - ev.icount);
     ev.eip = r->eip;
     ev.nargs = r->nargs;
     memcpy(ev.args, r->args, sizeof ev.args);
@@ -142,7 +146,7 @@ static void finish_native(machine *m, int index, bool failed)
     vcpu_get_first(m->cpu, x.regs, 3);
     rom_record r = rom_native_finish(&x, index, x.regs, failed);
     watch_pending(m);
-    log_call(m, &r);
+    log_call(m, &r, r.entry_icount);
 }
 
 int machine_rom_call(machine *m, uint32_t pc)
@@ -156,20 +160,21 @@ int machine_rom_call(machine *m, uint32_t pc)
     switch (r.action) {
     case ROM_ACT_RUN:
         return VCPU_ROM_RUN;
-    case ROM_ACT_NATIVE:
-        watch_pending(m); /* logged when its slot returns (machine_rom_block) */
+    case ROM_ACT_NATIVE: /* logged when its slot returns (machine_rom_block), as entered here */
+        m->rom.pending[m->rom.npending - 1].entry_icount = machine_insns(m);
+        watch_pending(m);
         return VCPU_ROM_RUN;
     case ROM_ACT_BREAK:
         return VCPU_ROM_BREAK;
     case ROM_ACT_REFUSED:
         if (r.is_call)
-            log_call(m, &r);
+            log_call(m, &r, machine_insns(m));
         else
             log_guest_error(m, &r);
         return VCPU_ROM_REFUSED;
     case ROM_ACT_CRASH:
         if (r.is_call) {
-            log_call(m, &r);
+            log_call(m, &r, machine_insns(m));
             const rom_call *c = rom_call_find(r.num);
             machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: called VMI %s, %s", r.eip, c ? c->name : "?",
                             rom_error_text(r.error));
@@ -188,7 +193,7 @@ int machine_rom_call(machine *m, uint32_t pc)
             return VCPU_ROM_DONE;
         }
     vcpu_return_from_rom(m->cpu, r.ret_esp, r.ret_eip);
-    log_call(m, &r);
+    log_call(m, &r, machine_insns(m));
     return VCPU_ROM_DONE;
 }
 
@@ -228,4 +233,16 @@ void machine_rom_reset(machine *m)
 {
     memset(&m->rom, 0, sizeof m->rom);
     memset(m->pt_pages, 0, m->mem.size >> 12);
+}
+
+bool machine_rom_entry_here(machine *m, uint16_t *num)
+{
+    uint64_t phys;
+    if (!m->cfg.rom_enabled || !vcpu_translate(m->cpu, vcpu_get(m->cpu, CPU_EIP), false, &phys) ||
+        phys < ROM_PHYS_BASE || phys >= ROM_PHYS_BASE + ROM_IMAGE_SIZE)
+        return false;
+    const rom_call *c = rom_entry_at((uint32_t)(phys - ROM_PHYS_BASE));
+    if (c)
+        *num = c->num;
+    return c != NULL;
 }

@@ -8,8 +8,10 @@
 #include "emu/machine.h"
 
 /* REC_CALL payload: the event, then the general registers, EIP and EFLAGS after it (segment,
- * control and debug registers are covered by the state digest at each snapshot). */
-#define CALL_BYTES (2 + 1 + 1 + 4 + 5 * 4 + 8 + 3 * 4)
+ * control and debug registers are covered by the state digest at each snapshot). The entry's
+ * icount is where the call was logged (ev_logged_at); the payload's insns says how many
+ * instructions earlier it was entered. */
+#define CALL_BYTES (2 + 1 + 1 + 4 + 5 * 4 + 8 + 3 * 4 + 4)
 #define CALL_REGS 10 /* CPU_EAX .. CPU_EFLAGS */
 #define REGS_BYTES (CALL_REGS * 4)
 
@@ -61,6 +63,7 @@ static uint16_t encode_call(machine *m, const vm_event *ev, uint8_t *p)
     memcpy(p + 28, &ev->result, 8);
     for (int i = 0; i < 3; i++)
         put32(p + 36 + 4 * i, ev->extra[i]);
+    put32(p + 48, ev->insns);
     put_regs(m, p + CALL_BYTES);
     return CALL_BYTES + REGS_BYTES;
 }
@@ -69,7 +72,6 @@ static void decode_call(const rec_entry *e, vm_event *ev)
 {
     memset(ev, 0, sizeof *ev);
     ev->kind = EV_VMI_CALL;
-    ev->icount = e->icount;
     memcpy(&ev->num, e->payload, 2);
     ev->nargs = e->payload[2];
     ev->failed = e->payload[3];
@@ -79,6 +81,8 @@ static void decode_call(const rec_entry *e, vm_event *ev)
     memcpy(&ev->result, e->payload + 28, 8);
     for (int i = 0; i < 3; i++)
         ev->extra[i] = get32(e->payload + 36 + 4 * i);
+    ev->insns = get32(e->payload + 48);
+    ev->icount = e->icount - (ev->insns <= e->icount ? ev->insns : e->icount);
 }
 
 static void append_entry(machine *m, const rec_entry *e)
@@ -164,8 +168,8 @@ static void call_differences(const rec_entry *e, const vm_event *ev, const uint8
         size_t at, size;
     } fields[] = {{"the call number", 0, 2}, {"the argument count or failure flag", 2, 2}, {"the caller's eip", 4, 4},
                   {"the arguments", 8, 20}, {"the result", 28, 8}, {"the extra values", 36, 12},
-                  {"the registers after it", CALL_BYTES, REGS_BYTES}};
-    size_t n = (size_t)snprintf(buf, len, "%s", e->icount != ev->icount ? "the icount" : "");
+                  {"the instructions its slot ran", 48, 4}, {"the registers after it", CALL_BYTES, REGS_BYTES}};
+    size_t n = (size_t)snprintf(buf, len, "%s", e->icount != ev_logged_at(ev) ? "the icount" : "");
     for (size_t i = 0; i < sizeof fields / sizeof fields[0] && n < len; i++)
         if (fields[i].at + fields[i].size <= e->len && memcmp(e->payload + fields[i].at, mine + fields[i].at, fields[i].size))
             n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", fields[i].name);
@@ -201,7 +205,7 @@ static void check_call(machine *m, const vm_event *ev)
     uint8_t mine[REC_MAX_PAYLOAD];
     uint16_t len = encode_call(m, ev, mine);
     rp->ahead = false;
-    if (e->icount == ev->icount && e->len == len && memcmp(e->payload, mine, len) == 0) {
+    if (e->icount == ev_logged_at(ev) && e->len == len && memcmp(e->payload, mine, len) == 0) {
         rp->checked++;
         rp->calls++;
         replan_if_input_next(m);
@@ -298,7 +302,7 @@ static void observe(void *ctx, const vm_event *ev)
     if (rp->writer) {
         rec_entry e; /* only the payload's first len bytes are read */
         e.kind = REC_CALL;
-        e.icount = ev->icount;
+        e.icount = ev_logged_at(ev);
         e.len = encode_call(m, ev, e.payload);
         append_entry(m, &e);
     } else {

@@ -354,6 +354,9 @@ bool snap_goto(machine *m, uint64_t insns, vm_error *err)
     m->in_goto = nested;
     m->break_hit = false;
     m->watch_hit = false;
+    /* Moved here: running on performs a VMI call entered here, as after a `break vmi` stop
+     * here (a skip left from an earlier pass through this instruction count would hide it). */
+    m->vmi_break_skip = machine_insns(m);
     if (e != END_RUNNING && machine_insns(m) != insns)
         return vm_fail(err, VM_EINVAL, "the run ended (%s) at instruction %llu, before %llu", machine_end_name(e),
                        (unsigned long long)machine_insns(m), (unsigned long long)insns);

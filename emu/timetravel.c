@@ -32,17 +32,21 @@ bool tt_goto_call(machine *m, size_t n, vm_error *err)
     }
     if (!found)
         return vm_fail(err, VM_EINVAL, "the run ended before VMI call %zu", n);
-    return snap_goto(m, ev.icount, err);
+    return snap_goto(m, ev.icount, err); /* its entry, where `break vmi` stops: before the call */
 }
 
 bool tt_reverse_step_call(machine *m, vm_error *err)
 {
     uint64_t now = machine_insns(m);
-    /* The calls before the first event at or after now; the last of them. */
-    size_t calls = evlog_count_kind(&m->log, EV_VMI_CALL, evlog_find_icount(&m->log, now));
+    /* The last call entered before now: among those logged by now (a native call whose slot
+     * ended here counts), skipping any entered at now (a host call just made here). */
+    size_t calls = evlog_count_kind(&m->log, EV_VMI_CALL, evlog_find_icount(&m->log, now + 1));
     vm_event ev;
-    if (calls > 0 && nth_call(m, calls - 1, &ev))
-        return snap_goto(m, ev.icount, err);
+    while (calls > 0 && nth_call(m, calls - 1, &ev)) {
+        if (ev.icount < now)
+            return snap_goto(m, ev.icount, err);
+        calls--;
+    }
     return vm_fail(err, VM_EINVAL, "no VMI call before instruction %llu", (unsigned long long)now);
 }
 
@@ -55,6 +59,7 @@ static uint64_t last_hit_between(machine *m, uint64_t from, uint64_t to, vm_erro
         return UINT64_MAX;
     if (from < to && vcpu_is_breakpoint(m->cpu, vcpu_get(m->cpu, CPU_EIP)))
         last = from; /* the run arrived at a breakpoint exactly here */
+    m->vmi_break_skip = UINT64_MAX; /* a VMI-call breakpoint exactly here stops the run below */
     while (machine_insns(m) < to) {
         machine_end e = machine_run_until(m, to);
         bool hit = m->break_hit || m->watch_hit;

@@ -14,10 +14,11 @@ struct machine;
 VM_MUST_CHECK bool tt_reverse_stepi(struct machine *m, uint64_t n, vm_error *err);
 
 /* To just before the n-th VMI call of the run (0-based, as numbered in the event log), back
- * or forward. */
+ * or forward: to its entry icount, the ROM entry where `break vmi` stops, for host and native
+ * calls alike. */
 VM_MUST_CHECK bool tt_goto_call(struct machine *m, size_t n, vm_error *err);
 
-/* Back to just before the latest VMI call that happened before now. */
+/* Back to just before (the entry of) the latest VMI call entered before now. */
 VM_MUST_CHECK bool tt_reverse_step_call(struct machine *m, vm_error *err);
 
 /* Back to the latest hit before now of a breakpoint (vcpu_set_breakpoints), a VMI-call

@@ -334,8 +334,9 @@ static void stop_reply(gdbstub *s, dbg_stop st)
     uint32_t eip = reg(s, CPU_EIP);
     const dbg_point *hit = s->d->last_hit;
     if (st == DBG_BREAKPOINT && hit && hit->kind == DBG_VMI_BREAK) {
-        char text[96]; /* gdb knows nothing of it: say what stopped the guest */
-        snprintf(text, sizeof text, "VMI breakpoint %d, before VMI call %s\n", hit->id, vmicall_name(hit->call));
+        char text[128], call[64]; /* gdb knows nothing of it: say what stopped the guest */
+        snprintf(text, sizeof text, "VMI breakpoint %d, VMI call %s at eip 0x%08x\n", hit->id,
+                 vmicall_label(hit->call, call, sizeof call), eip);
         console(s, text);
     }
     if (st == DBG_BREAKPOINT && break_at(s, eip)) {
@@ -900,8 +901,9 @@ static void monitor_break_vmi(gdbstub *s, const char *name, char *text, size_t l
     vm_error err = {0};
     uint16_t num;
     int id = vmicall_number(name, &num, &err) ? dbg_vmi_break(s->d, num, &err) : 0;
+    char call[64];
     if (id)
-        snprintf(text, len, "VMI breakpoint %d before VMI call %s\n", id, vmicall_name(num));
+        snprintf(text, len, "VMI breakpoint %d before VMI call %s\n", id, vmicall_label(num, call, sizeof call));
     else
         snprintf(text, len, "%s\n", err.msg);
 }

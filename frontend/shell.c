@@ -120,10 +120,12 @@ static void report_stop(shell *s, dbg_stop why)
     char at[128];
     uint32_t eip = dbg_reg(&s->d, CPU_EIP);
     const dbg_point *p = s->d.last_hit;
+    char call[64];
     switch (why) {
     case DBG_BREAKPOINT:
-        if (p && p->kind == DBG_VMI_BREAK)
-            fprintf(s->out, "Breakpoint %d, before VMI call %s", p->id, vmicall_name(p->call));
+        if (p && p->kind == DBG_VMI_BREAK) /* stopped at the ROM entry, before the call */
+            fprintf(s->out, "Breakpoint %d, VMI call %s at %s", p->id, vmicall_label(p->call, call, sizeof call),
+                    where(s, eip, at, sizeof at));
         else
             fprintf(s->out, "Breakpoint %d, %s", p ? p->id : 0, where(s, eip, at, sizeof at));
         break;
@@ -238,7 +240,8 @@ static bool cmd_break(shell *s, int argc, char **argv, vm_error *err)
             return err->code ? false : vm_fail(err, VM_EINVAL, "usage: break vmi NAME|NUMBER");
         if (!(id = dbg_vmi_break(&s->d, num, err)))
             return false;
-        fprintf(s->out, "Breakpoint %d before VMI call %s\n", id, argv[2]);
+        char call[64];
+        fprintf(s->out, "Breakpoint %d before VMI call %s\n", id, vmicall_label(num, call, sizeof call));
         return true;
     }
     uint32_t addr;
@@ -565,6 +568,8 @@ static bool cmd_goto(shell *s, int argc, char **argv, vm_error *err)
     return true;
 }
 
+#define EXPLAIN_MAX_STEPS 100000 /* instructions stepped looking for the call's end */
+
 /* explain N: the call's spec text, then what it changed (registers, memory) by going to just
  * before it, stepping over it, and comparing. */
 static bool cmd_explain(shell *s, int argc, char **argv, vm_error *err)
@@ -584,16 +589,23 @@ static bool cmd_explain(shell *s, int argc, char **argv, vm_error *err)
     if (!old)
         return vm_fail(err, VM_ENOMEM, "out of memory");
     memcpy(old, s->m->mem.ram, s->m->mem.size);
-    if (dbg_stepi(&s->d, 1, err) == DBG_FAILED) {
-        free(old);
-        vm_error back_err = {0};
-        if (dbg_goto(&s->d, back, &back_err) == DBG_FAILED) {
-            /* the step's error is the one the user needs; going back is best effort */
+    /* Step until the call is logged: a host call at its entry, a native call once its slot
+     * has returned (a few instructions, more if an interrupt comes in between). */
+    size_t at;
+    bool logged = false;
+    for (int k = 0; k < EXPLAIN_MAX_STEPS && !logged && s->m->end == END_RUNNING; k++) {
+        if (dbg_stepi(&s->d, 1, err) == DBG_FAILED) {
+            free(old);
+            vm_error back_err = {0};
+            if (dbg_goto(&s->d, back, &back_err) == DBG_FAILED) {
+                /* the step's error is the one the user needs; going back is best effort */
+            }
+            return false;
         }
-        return false;
+        logged = evlog_find_kind(&s->m->log, EV_VMI_CALL, (size_t)n, &at);
     }
     vm_event last;
-    ev = evlog_get(&s->m->log, evlog_count(&s->m->log) - 1, &last) ? &last : NULL;
+    ev = logged && evlog_get(&s->m->log, at, &last) ? &last : NULL;
     const rom_call *c = ev && ev->kind == EV_VMI_CALL
                             ? (ev->num == EV_NUM_INIT ? &rom_entry_init : ev->num == EV_NUM_RELOC ? &rom_entry_reloc : rom_call_find(ev->num))
                             : NULL;

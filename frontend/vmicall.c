@@ -1,6 +1,7 @@
 #include "frontend/vmicall.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "emu/evlog.h"
@@ -29,4 +30,13 @@ const char *vmicall_name(uint16_t num)
 {
     const rom_call *c = num == EV_NUM_INIT ? &rom_entry_init : num == EV_NUM_RELOC ? &rom_entry_reloc : rom_call_find(num);
     return c ? c->name : "undefined";
+}
+
+const char *vmicall_label(uint16_t num, char *buf, size_t len)
+{
+    if (num == EV_NUM_INIT || num == EV_NUM_RELOC) /* entries without a call number */
+        snprintf(buf, len, "%s (rom+0x%x)", vmicall_name(num), num == EV_NUM_INIT ? 0x80u : 0x88u);
+    else
+        snprintf(buf, len, "%s (#%u)", vmicall_name(num), num);
+    return buf;
 }

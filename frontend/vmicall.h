@@ -3,6 +3,7 @@
 #ifndef VMIEMU_VMICALL_H
 #define VMIEMU_VMICALL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mmu/error.h"
@@ -12,5 +13,8 @@
 VM_MUST_CHECK bool vmicall_number(const char *text, uint16_t *num, vm_error *err);
 /* The name of an event number, "undefined" if none. */
 const char *vmicall_name(uint16_t num);
+/* The call as stop messages name it: "SetPxE (#38)", "Init (rom+0x80)",
+ * "GetRelocationInfo (rom+0x88)". Returns buf. */
+const char *vmicall_label(uint16_t num, char *buf, size_t len);
 
 #endif

@@ -165,6 +165,8 @@ typedef struct rom_record {
     uint32_t ret_esp, ret_eip; /* host call: where it returns; native call: where its ret lands */
     uint32_t slot_pc, slot_len; /* native call: the linear range of its instructions */
     rom_error error;       /* ROM_ACT_CRASH: what the guest did */
+    uint64_t entry_icount; /* native call: the machine's instruction count at its entry (set by
+                            * emu/; not in the serialised state, the run it follows from is) */
 } rom_record;
 
 /* The ROM's own state: plain data, owned by rom/, held by the machine and copied by snapshots

@@ -29,6 +29,7 @@ static vm_event made_up(size_t i)
     ev.result = (uint64_t)i * 1000003u;
     ev.extra[2] = i % 11 == 0 ? 0xDEADBEEFu : 0;
     ev.failed = i % 17 == 0;
+    ev.insns = ev.kind == EV_VMI_CALL && i % 3 == 0 ? 2 + (uint32_t)(i % 4) : 0; /* a native slot's length */
     return ev;
 }
 
@@ -51,6 +52,7 @@ static void assert_event(size_t i)
     ck_assert_uint_eq(got.num, want.num);
     ck_assert_uint_eq(got.nargs, want.nargs);
     ck_assert_uint_eq(got.failed, want.failed);
+    ck_assert_uint_eq(got.insns, want.insns);
     ck_assert_msg(memcmp(got.args, want.args, sizeof got.args) == 0, "event %zu: arguments differ", i);
     ck_assert_msg(memcmp(got.extra, want.extra, sizeof got.extra) == 0, "event %zu: extras differ", i);
 }
@@ -102,6 +104,48 @@ START_TEST(test_the_first_event_at_an_icount_is_found)
     for (int k = 0; k < 5; k++)
         ck_assert_uint_eq(evlog_find_icount(&log_, made_up(is[k]).icount), is[k]);
     ck_assert_uint_eq(evlog_find_icount(&log_, made_up(199999).icount + 1), 200000);
+}
+END_TEST
+
+START_TEST(test_a_native_call_is_found_at_the_icount_it_was_logged_not_entered)
+{
+    add(2 * EVLOG_CHUNK + 10);
+    const size_t is[] = {3, 4092, 4098, 2 * EVLOG_CHUNK + 7}; /* calls with insns > 0 */
+    for (int k = 0; k < 4; k++) {
+        vm_event ev = made_up(is[k]);
+        ck_assert_uint_gt(ev.insns, 0);
+        ck_assert_uint_eq(evlog_find_icount(&log_, ev_logged_at(&ev)), is[k]);
+        ck_assert_uint_eq(evlog_find_icount(&log_, ev_logged_at(&ev) + 1), is[k] + 1);
+    }
+}
+END_TEST
+
+/* SetPxE(pte 0x1003, ptr 0x2000) entered at icount 500, its slot two instructions. */
+static vm_event set_pxe(void)
+{
+    vm_event ev = {.icount = 500, .eip = 0x100123, .kind = EV_VMI_CALL, .num = 38, .nargs = 2, .insns = 2};
+    ev.args[0] = 0x1003;
+    ev.args[1] = 0x2000;
+    return ev;
+}
+
+START_TEST(test_a_native_call_as_json_has_its_entry_icount_and_its_slot_length)
+{
+    vm_event ev = set_pxe();
+    char buf[512];
+    ck_assert_uint_lt(ev_format_json(&ev, 7, buf, sizeof buf), sizeof buf);
+    ck_assert_msg(strstr(buf, "\"icount\":500,") && strstr(buf, "\"call\":\"SetPxE\"") && strstr(buf, "\"insns\":2"), "%s", buf);
+    ev_format_text(&ev, 7, buf, sizeof buf);
+    ck_assert_msg(strstr(buf, "#7 icount=500 ") && strstr(buf, " insns=2"), "%s", buf);
+}
+END_TEST
+
+START_TEST(test_a_host_call_as_json_has_no_slot_length)
+{
+    vm_event ev = {.icount = 500, .kind = EV_VMI_CALL, .num = 27, .result = 1234}; /* RDTSC */
+    char buf[512];
+    ck_assert_uint_lt(ev_format_json(&ev, 0, buf, sizeof buf), sizeof buf);
+    ck_assert_msg(strstr(buf, "\"icount\":500,") && !strstr(buf, "insns"), "%s", buf);
 }
 END_TEST
 
@@ -177,6 +221,9 @@ static Suite *evlog_suite(void)
     tcase_add_test(tc, test_a_million_events_take_a_few_bytes_each);
     tcase_add_test(tc, test_the_nth_event_of_a_kind_is_found_with_one_decode);
     tcase_add_test(tc, test_the_first_event_at_an_icount_is_found);
+    tcase_add_test(tc, test_a_native_call_is_found_at_the_icount_it_was_logged_not_entered);
+    tcase_add_test(tc, test_a_native_call_as_json_has_its_entry_icount_and_its_slot_length);
+    tcase_add_test(tc, test_a_host_call_as_json_has_no_slot_length);
     tcase_add_test(tc, test_over_the_memory_cap_old_chunks_are_spilled_and_still_read);
     tcase_add_test(tc, test_cutting_back_into_a_spilled_chunk_then_going_on);
     tcase_add_test(tc, test_cutting_back_within_the_newest_events);

@@ -90,8 +90,8 @@ vm_pid=
 
 check "gdb reads vmlinux's symbols" "$out" "^Breakpoint 1 at $start_kernel\$"
 check "continue stops at start_kernel" "$out" "^Breakpoint 1, $start_kernel in start_kernel \(\)"
-check "monitor break vmi sets a VMI-call breakpoint" "$out" "^VMI breakpoint 2 before VMI call SetPxE\$"
-check "continue stops before the first SetPxE, and says so" "$out" "^VMI breakpoint 2, before VMI call SetPxE\$"
+check "monitor break vmi sets a VMI-call breakpoint" "$out" "^VMI breakpoint 2 before VMI call SetPxE \\(#38\\)\$"
+check "continue stops before the first SetPxE, and says so" "$out" "^VMI breakpoint 2, VMI call SetPxE \\(#38\\) at eip 0x[0-9a-f]{8}\$"
 check "gdb sees the VMI-call stop as a trap (not swallowed as a stale breakpoint)" "$out" "Program received signal SIGTRAP"
 after_hit=$(sed -n '/^at-setpxe/,/^after-reverse-stepi/p' "$out")
 if grep -Eq '^#1  0xc[0-9a-f]{7} <vmi_set_pte\+0x[0-9a-f]+>$' <<<"$after_hit"; then

@@ -643,8 +643,8 @@ static const char *monitor(const char *cmd) { return monitor_with(cmd, NULL); }
 START_TEST(test_monitor_break_vmi_stops_before_the_call_without_a_breakpoint_reason)
 {
     ask("qSupported:swbreak+;hwbreak+");
-    ck_assert_str_eq(monitor("break vmi RDTSC"), "VMI breakpoint 1 before VMI call RDTSC\n");
-    ck_assert_str_eq(monitor_with("", "c"), "VMI breakpoint 1, before VMI call RDTSC\n");
+    ck_assert_str_eq(monitor("break vmi RDTSC"), "VMI breakpoint 1 before VMI call RDTSC (#27)\n");
+    ck_assert_str_eq(monitor_with("", "c"), "VMI breakpoint 1, VMI call RDTSC (#27) at eip 0x000c0460\n");
     const char *stop = ask("?");
     ck_assert_msg(strncmp(stop, "T05thread:1;04:", 15) == 0, "%s", stop); /* no swbreak: gdb would ignore it */
     ck_assert_ptr_nonnull(d.last_hit);
@@ -655,7 +655,7 @@ END_TEST
 START_TEST(test_monitor_delete_removes_only_a_vmi_breakpoint)
 {
     break_at(sym("kmain"));
-    ck_assert_str_eq(monitor("break vmi 38"), "VMI breakpoint 2 before VMI call SetPxE\n");
+    ck_assert_str_eq(monitor("break vmi 38"), "VMI breakpoint 2 before VMI call SetPxE (#38)\n");
     ck_assert_str_eq(monitor("info vmi"), "2  before VMI call SetPxE (hit 0 times)\n");
     ck_assert_ptr_nonnull(strstr(monitor("delete 1"), "No VMI breakpoint 1"));
     ck_assert_str_eq(monitor("delete 2"), "Deleted VMI breakpoint 2\n");

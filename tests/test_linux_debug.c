@@ -77,7 +77,7 @@ END_TEST
 START_TEST(test_bt_from_a_vmi_call_starts_in_the_rom_and_names_the_kernel_callers)
 {
     debug("break vmi SetPxE\ncontinue\nbt 3\n", NULL, NULL, bzimage);
-    has("Breakpoint 1, before VMI call SetPxE (icount ");
+    has("Breakpoint 1, VMI call SetPxE (#38) at ");
     has("#1  0xc1010002 <vmi_set_pte+0x12>\n#2  0xc11a8f1e <__early_set_fixmap+0x57>\n");
     ck_assert_ptr_null(strstr(r.out, "#3 "));
 }

@@ -15,6 +15,7 @@ static shell sh;
 static char *outbuf;
 static size_t outlen;
 static vm_error err;
+static const char *kernel = "hello";
 
 static void setup(void)
 {
@@ -24,7 +25,7 @@ static void setup(void)
     c.ram_mib = 16;
     c.snap_every = 5000;
     memset(&err, 0, sizeof err);
-    ck_assert_msg(machine_init(&t->m, &c, tu_kernel("hello"), &err), "%s", err.msg);
+    ck_assert_msg(machine_init(&t->m, &c, tu_kernel(kernel), &err), "%s", err.msg);
     machine_set_serial_out(&t->m, NULL, NULL);
     FILE *out = open_memstream(&outbuf, &outlen);
     ck_assert(shell_init(&sh, &t->m, out, &err));
@@ -152,8 +153,8 @@ END_TEST
 
 START_TEST(test_vmi_call_breakpoint_and_calls_listing)
 {
-    ck_assert_ptr_nonnull(strstr(run("break vmi RDTSC"), "Breakpoint 1 before VMI call RDTSC"));
-    ck_assert_ptr_nonnull(strstr(run("continue"), "before VMI call RDTSC"));
+    ck_assert_ptr_nonnull(strstr(run("break vmi RDTSC"), "Breakpoint 1 before VMI call RDTSC (#27)"));
+    ck_assert_ptr_nonnull(strstr(run("continue"), "Breakpoint 1, VMI call RDTSC (#27) at 0x000c0460"));
     const char *o = run("calls 0 0");
     ck_assert_msg(strstr(o, "vmi Init() = 0x00000000"), "%s", o);
     ck_assert_ptr_nonnull(strstr(run("info breakpoints"), "vmi-break   RDTSC (hit 1 times)"));
@@ -179,6 +180,79 @@ START_TEST(test_goto_and_explain_a_call)
     const char *o = run("explain 0");
     ck_assert_msg(strstr(o, "Init (rom+0x80)") && strstr(o, "Changed:") && strstr(o, "eip"), "%s", o);
     ck_assert_int_ne(t->m.end, END_RUNNING); /* explain returned to where we were: the end */
+}
+END_TEST
+
+START_TEST(test_reverse_continue_to_a_vmi_breakpoint_names_the_call)
+{
+    run("break vmi RDTSC");
+    run("continue");
+    run("stepi"); /* performs the call */
+    const char *o = run("reverse-continue");
+    ck_assert_msg(strstr(o, "Breakpoint 1, VMI call RDTSC (#27) at 0x000c0460"), "%s", o);
+}
+END_TEST
+
+START_TEST(test_a_get_relocation_info_breakpoint_names_the_entry)
+{
+    ck_assert_ptr_nonnull(strstr(run("break vmi GetRelocationInfo"), "before VMI call GetRelocationInfo (rom+0x88)"));
+    const char *o = run("continue");
+    ck_assert_msg(strstr(o, "Breakpoint 1, VMI call GetRelocationInfo (rom+0x88) at 0x000c0088"), "%s", o);
+    ck_assert_ptr_nonnull(strstr(run("break vmi Init"), "before VMI call Init (rom+0x80)"));
+}
+END_TEST
+
+/* linuxlike makes native calls (SetPxE: mov [edx], eax; ret in its slot). */
+static void setup_native(void)
+{
+    kernel = "linuxlike";
+    setup();
+}
+
+static void teardown_native(void)
+{
+    teardown();
+    kernel = "hello";
+}
+
+/* The number of the first SetPxE among the calls in the log. */
+static size_t first_set_pxe(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < evlog_count(&t->m.log); i++) {
+        const vm_event *ev = tu_event(&t->m.log, i);
+        if (ev->kind == EV_VMI_CALL && ev->num == 38)
+            return n;
+        n += ev->kind == EV_VMI_CALL;
+    }
+    ck_abort_msg("no SetPxE");
+    return 0;
+}
+
+START_TEST(test_goto_call_on_a_native_call_stops_where_break_vmi_does)
+{
+    run("continue");
+    char line[64];
+    snprintf(line, sizeof line, "goto call %zu", first_set_pxe());
+    run(line);
+    uint64_t went = dbg_icount(&sh.d);
+    teardown_native();
+    setup_native();
+    run("break vmi SetPxE");
+    const char *o = run("continue");
+    ck_assert_msg(strstr(o, "Breakpoint 1, VMI call SetPxE (#38) at 0x000c05c0"), "%s", o);
+    ck_assert_uint_eq(dbg_icount(&sh.d), went);
+}
+END_TEST
+
+START_TEST(test_explain_a_native_call_shows_it_and_what_its_slot_changed)
+{
+    run("continue");
+    char line[64];
+    snprintf(line, sizeof line, "explain %zu", first_set_pxe());
+    const char *o = run(line);
+    ck_assert_msg(strstr(o, "vmi SetPxE(") && strstr(o, "insns=2") && strstr(o, "Changed:") && strstr(o, "  memory 0x"),
+                  "%s", o);
 }
 END_TEST
 
@@ -354,6 +428,14 @@ static Suite *shell_suite(void)
     tcase_add_test(tc, test_an_error_in_a_nested_script_names_only_its_own_line);
     tcase_add_test(tc, test_a_long_unknown_command_suggests_nothing);
     tcase_add_test(tc, test_examine_reads_up_to_the_end_of_ram);
+    tcase_add_test(tc, test_reverse_continue_to_a_vmi_breakpoint_names_the_call);
+    tcase_add_test(tc, test_a_get_relocation_info_breakpoint_names_the_entry);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("native");
+    tcase_add_checked_fixture(tc, setup_native, teardown_native);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_goto_call_on_a_native_call_stops_where_break_vmi_does);
+    tcase_add_test(tc, test_explain_a_native_call_shows_it_and_what_its_slot_changed);
     suite_add_tcase(s, tc);
     return s;
 }

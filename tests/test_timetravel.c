@@ -6,11 +6,13 @@
 
 #include "emu/snapshot.h"
 #include "emu/timetravel.h"
+#include "rom/rom.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
 static tu_machine *t;
 static vm_error err;
+static const char *kernel = "hello";
 
 static void setup(void)
 {
@@ -20,7 +22,7 @@ static void setup(void)
     machine_config_defaults(&c);
     c.ram_mib = 16;
     c.snap_every = 4000;
-    ck_assert_msg(machine_init(&t->m, &c, tu_kernel("hello"), &err), "%s", err.msg);
+    ck_assert_msg(machine_init(&t->m, &c, tu_kernel(kernel), &err), "%s", err.msg);
     machine_set_serial_out(&t->m, NULL, NULL);
 }
 
@@ -28,6 +30,19 @@ static void teardown(void)
 {
     machine_free(&t->m);
     free(t);
+}
+
+/* linuxlike makes native calls (SetPxE, DisableInterrupts) with timer interrupts coming. */
+static void setup_native(void)
+{
+    kernel = "linuxlike";
+    setup();
+}
+
+static void teardown_native(void)
+{
+    teardown();
+    kernel = "hello";
 }
 
 /* The k-th logged VMI call with this number. */
@@ -135,6 +150,128 @@ START_TEST(test_vmi_call_breakpoint_stops_before_each_call)
 }
 END_TEST
 
+/* The index among all VMI calls of the first call with this number. */
+static size_t call_index(uint16_t num)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < evlog_count(&t->m.log); i++) {
+        const vm_event *ev = tu_event(&t->m.log, i);
+        if (ev->kind != EV_VMI_CALL)
+            continue;
+        if (ev->num == num)
+            return n;
+        n++;
+    }
+    ck_abort_msg("no VMI call %u", num);
+    return 0;
+}
+
+/* Where `goto call` lands on the first call `num`: its instruction count and registers. */
+typedef struct landing {
+    uint64_t icount;
+    uint32_t regs[CPU_NREGS];
+} landing;
+
+static landing here(void)
+{
+    landing l = {machine_insns(&t->m), {0}};
+    for (int r = 0; r < CPU_NREGS; r++)
+        l.regs[r] = vcpu_get(t->m.cpu, (cpu_reg)r);
+    return l;
+}
+
+static landing goto_first_call(uint16_t num)
+{
+    ck_assert_int_eq(machine_run(&t->m), END_EXIT_PORT);
+    ck_assert_msg(tt_goto_call(&t->m, call_index(num), &err), "%s", err.msg);
+    ck_assert_ptr_null(call(num, 0)); /* before the call: not logged yet */
+    return here();
+}
+
+/* Where `break vmi num` (and continue) stops the first time, on a fresh machine. */
+static landing break_at_first_call(uint16_t num)
+{
+    teardown();
+    setup();
+    t->m.vmi_breaks[num] = true;
+    ck_assert_int_eq(machine_run(&t->m), END_RUNNING);
+    ck_assert(t->m.break_hit);
+    ck_assert_ptr_null(call(num, 0));
+    return here();
+}
+
+static void assert_same_landing(const landing *a, const landing *b)
+{
+    ck_assert_uint_eq(a->icount, b->icount);
+    for (int r = 0; r < CPU_NREGS; r++)
+        ck_assert_msg(a->regs[r] == b->regs[r], "%s: 0x%08x, break vmi 0x%08x", vcpu_reg_names[r], a->regs[r], b->regs[r]);
+}
+
+START_TEST(test_goto_call_on_a_native_call_lands_where_break_vmi_stops)
+{
+    landing g = goto_first_call(VMI_CALL_SetPxE); /* mov [edx], eax; ret in its slot */
+    ck_assert_uint_eq(g.regs[CPU_EIP], 0xC0000u + 0x100 + VMI_CALL_SetPxE * 32); /* at the ROM entry */
+    landing b = break_at_first_call(VMI_CALL_SetPxE);
+    assert_same_landing(&g, &b);
+}
+END_TEST
+
+START_TEST(test_goto_call_on_an_interrupt_flag_call_lands_where_break_vmi_stops)
+{
+    landing g = goto_first_call(VMI_CALL_DisableInterrupts); /* cli; ret in its slot */
+    landing b = break_at_first_call(VMI_CALL_DisableInterrupts);
+    assert_same_landing(&g, &b);
+}
+END_TEST
+
+START_TEST(test_goto_call_on_a_host_call_lands_where_break_vmi_stops)
+{
+    landing g = goto_first_call(VMI_CALL_RDTSC);
+    landing b = break_at_first_call(VMI_CALL_RDTSC);
+    assert_same_landing(&g, &b);
+}
+END_TEST
+
+START_TEST(test_a_native_call_is_logged_at_its_entry_with_the_instructions_its_slot_ran)
+{
+    landing b = break_at_first_call(VMI_CALL_SetPxE);
+    t->m.vmi_breaks[VMI_CALL_SetPxE] = false;
+    ck_assert_int_eq(machine_run(&t->m), END_EXIT_PORT);
+    const vm_event *ev = call(VMI_CALL_SetPxE, 0);
+    ck_assert_uint_eq(ev->icount, b.icount);
+    ck_assert_uint_eq(ev->insns, 2); /* mov [edx], eax; ret */
+    ck_assert_uint_eq(call(VMI_CALL_GetCycleCounter, 0)->insns, 0); /* a host call runs no instruction */
+}
+END_TEST
+
+START_TEST(test_reverse_step_call_from_inside_the_calls_after_a_native_call_goes_to_its_entry)
+{
+    ck_assert_int_eq(machine_run(&t->m), END_EXIT_PORT);
+    const vm_event set = *call(VMI_CALL_SetPxE, 0);
+    ck_assert_msg(snap_goto(&t->m, ev_logged_at(&set), &err), "%s", err.msg); /* just after its slot */
+    ck_assert_ptr_nonnull(call(VMI_CALL_SetPxE, 0));
+    ck_assert_msg(tt_reverse_step_call(&t->m, &err), "%s", err.msg);
+    ck_assert_uint_eq(machine_insns(&t->m), set.icount);
+    ck_assert_ptr_null(call(VMI_CALL_SetPxE, 0));
+}
+END_TEST
+
+START_TEST(test_reverse_continue_to_a_native_call_breakpoint_stops_at_its_entry)
+{
+    t->m.vmi_breaks[VMI_CALL_SetPxE] = true;
+    ck_assert_int_eq(machine_run(&t->m), END_RUNNING);
+    uint64_t entry = machine_insns(&t->m);
+    ck_assert_msg(snap_goto(&t->m, entry + 2, &err), "%s", err.msg); /* just after its slot */
+    ck_assert_ptr_nonnull(call(VMI_CALL_SetPxE, 0));
+    ck_assert_ptr_null(call(VMI_CALL_SetPxE, 1));
+    bool found;
+    ck_assert_msg(tt_reverse_continue(&t->m, &found, &err), "%s", err.msg);
+    ck_assert(found);
+    ck_assert_uint_eq(machine_insns(&t->m), entry);
+    ck_assert_uint_eq(call(VMI_CALL_SetPxE, 0) == NULL, true);
+}
+END_TEST
+
 #define TOTAL_TICKS 0x5010u /* timer_pic's tick counter */
 
 START_TEST(test_watchpoint_stops_just_after_the_write_and_reverse_continue_finds_it)
@@ -172,7 +309,17 @@ static Suite *timetravel_suite(void)
     tcase_add_test(tc, test_reverse_continue_stops_at_each_earlier_breakpoint_hit);
     tcase_add_test(tc, test_forward_breakpoint_stops_before_the_instruction_and_continues);
     tcase_add_test(tc, test_vmi_call_breakpoint_stops_before_each_call);
+    tcase_add_test(tc, test_goto_call_on_a_host_call_lands_where_break_vmi_stops);
     tcase_add_test(tc, test_watchpoint_stops_just_after_the_write_and_reverse_continue_finds_it);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("native");
+    tcase_add_checked_fixture(tc, setup_native, teardown_native);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_goto_call_on_a_native_call_lands_where_break_vmi_stops);
+    tcase_add_test(tc, test_goto_call_on_an_interrupt_flag_call_lands_where_break_vmi_stops);
+    tcase_add_test(tc, test_a_native_call_is_logged_at_its_entry_with_the_instructions_its_slot_ran);
+    tcase_add_test(tc, test_reverse_step_call_from_inside_the_calls_after_a_native_call_goes_to_its_entry);
+    tcase_add_test(tc, test_reverse_continue_to_a_native_call_breakpoint_stops_at_its_entry);
     suite_add_tcase(s, tc);
     return s;
 }
