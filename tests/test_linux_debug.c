@@ -17,18 +17,14 @@
 
 #define SKIP_CODE 77
 
-static char dir[2048], bzimage[4096], initramfs[4096], vmlinux[4096], sysmap[4096];
+static char bzimage[4096], initramfs[4096], vmlinux[4096], sysmap[4096];
 
 static bool find_guest(void)
 {
-    const char *env = getenv("VMIEMU_GUESTS");
-    snprintf(dir, sizeof dir, "%s/vmilinux-2.6.32", env && *env ? env : VMIEMU_SOURCE_DIR "/../shared/guests");
-    snprintf(bzimage, sizeof bzimage, "%s/bzImage", dir);
-    snprintf(initramfs, sizeof initramfs, "%s/initramfs.cpio.gz", dir);
-    snprintf(vmlinux, sizeof vmlinux, "%s/vmlinux", dir);
-    snprintf(sysmap, sizeof sysmap, "%s/System.map", dir);
-    struct stat st;
-    return stat(bzimage, &st) == 0 && stat(initramfs, &st) == 0 && stat(vmlinux, &st) == 0 && stat(sysmap, &st) == 0;
+    return tu_linux_guest_file(bzimage, sizeof bzimage, "bzImage") &&
+           tu_linux_guest_file(initramfs, sizeof initramfs, "initramfs.cpio.gz") &&
+           tu_linux_guest_file(vmlinux, sizeof vmlinux, "vmlinux") &&
+           tu_linux_guest_file(sysmap, sizeof sysmap, "System.map");
 }
 
 static run_result r;

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "emu/boot.h"
 #include "emu/boot_linux.h"
@@ -28,13 +27,9 @@ static char bzimage[4096], initramfs[4096], initramfs_reboot[4096];
 
 static bool find_guest(void)
 {
-    const char *dir = getenv("VMIEMU_GUESTS");
-    const char *base = dir && *dir ? dir : VMIEMU_SOURCE_DIR "/../shared/guests";
-    snprintf(bzimage, sizeof bzimage, "%s/vmilinux-2.6.32/bzImage", base);
-    snprintf(initramfs, sizeof initramfs, "%s/vmilinux-2.6.32/initramfs.cpio.gz", base);
-    snprintf(initramfs_reboot, sizeof initramfs_reboot, "%s/vmilinux-2.6.32/init-reboot.cpio.gz", base);
-    struct stat st;
-    return stat(bzimage, &st) == 0 && stat(initramfs, &st) == 0 && stat(initramfs_reboot, &st) == 0;
+    return tu_linux_guest_file(bzimage, sizeof bzimage, "bzImage") &&
+           tu_linux_guest_file(initramfs, sizeof initramfs, "initramfs.cpio.gz") &&
+           tu_linux_guest_file(initramfs_reboot, sizeof initramfs_reboot, "init-reboot.cpio.gz");
 }
 
 static physmem pm;

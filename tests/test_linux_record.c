@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "emu/machine.h"
@@ -29,13 +28,9 @@ static char bzimage[4096], initramfs[4096], other_initrd[4096];
 
 static bool find_guest(void)
 {
-    const char *dir = getenv("VMIEMU_GUESTS");
-    const char *base = dir && *dir ? dir : VMIEMU_SOURCE_DIR "/../shared/guests";
-    snprintf(bzimage, sizeof bzimage, "%s/vmilinux-2.6.32/bzImage", base);
-    snprintf(initramfs, sizeof initramfs, "%s/vmilinux-2.6.32/initramfs.cpio.gz", base);
-    snprintf(other_initrd, sizeof other_initrd, "%s/vmilinux-2.6.32/init-reboot.cpio.gz", base);
-    struct stat st;
-    return stat(bzimage, &st) == 0 && stat(initramfs, &st) == 0 && stat(other_initrd, &st) == 0;
+    return tu_linux_guest_file(bzimage, sizeof bzimage, "bzImage") &&
+           tu_linux_guest_file(initramfs, sizeof initramfs, "initramfs.cpio.gz") &&
+           tu_linux_guest_file(other_initrd, sizeof other_initrd, "init-reboot.cpio.gz");
 }
 
 /* One boot through the binary: its log, serial output and how it ended. */

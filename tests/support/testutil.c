@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -230,4 +231,12 @@ tu_machine *tu_start_recording(const char *kernel, const char *rec)
     machine_set_serial_out(&t->m, NULL, NULL);
     ck_assert_msg(recplay_record(&t->m, rec, &err), "%s", err.msg);
     return t;
+}
+
+bool tu_linux_guest_file(char *out, size_t size, const char *file)
+{
+    const char *env = getenv("VMIEMU_GUESTS");
+    snprintf(out, size, "%s/vmilinux-2.6.32/%s", env && *env ? env : VMIEMU_SOURCE_DIR "/../shared/guests", file);
+    struct stat st;
+    return stat(out, &st) == 0;
 }

@@ -60,4 +60,8 @@ void tu_write_text(const char *path, const char *text);
 /* A temporary file path under the build tree (static buffer, unique per call). */
 const char *tu_tmp(const char *stem);
 
+/* The path of FILE in the shared Linux guest's directory ($VMIEMU_GUESTS, else ../shared/guests
+ * beside the source tree) into out; false if it does not exist (the test then skips). */
+bool tu_linux_guest_file(char *out, size_t size, const char *file);
+
 #endif
