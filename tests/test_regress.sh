@@ -105,6 +105,10 @@ check "a suite that replays exits 0" '[ $? -eq 0 ] && grep -q "2 records: 2 pass
 script -qec "$regress -j 1 -k $kdir $tmp/good" /dev/null >"$tmp/tty.out" 2>&1
 check "on a terminal a progress line shows and is erased" 'grep -q "replayed" "$tmp/tty.out" && grep -q "2 passed" "$tmp/tty.out"'
 
+printf '#!/bin/sh\nexec sleep 60\n' >"$tmp/hang"; chmod +x "$tmp/hang"
+"$regress" -k "$kdir" --vmiemu "$tmp/hang" --timeout 1 "$tmp/good" >"$tmp/hang.out" 2>&1
+check "a replay past --timeout is stopped and is an error" '[ $? -eq 1 ] && grep -q "^ERROR a*.*timed out" "$tmp/hang.out" && grep -q "0 passed, 0 failed, 2 errors" "$tmp/hang.out"'
+
 mkdir -p "$tmp/empty"
 for bad_args in "$tmp/empty" "$tmp/nowhere" "--shard 2/2 $suite" "--shard 1 $suite" "-j 0 $suite" "-j ' 2' $suite" "--merge $tmp/x.xml $tmp/out"; do
     eval "\"$regress\" $bad_args" >"$tmp/bad.out" 2>&1
