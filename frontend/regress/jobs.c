@@ -18,7 +18,7 @@ extern char **environ;
 #define POLL_NS 10000000L      /* how often running replays are checked */
 
 /* vmiemu's exit statuses (README, "Exit status") that say a replay could not be judged. */
-enum { STATUS_BAD_INPUT = 2, STATUS_EMULATOR_ERROR = 12, STATUS_DIVERGED = 14 };
+enum { STATUS_BAD_INPUT = 2, STATUS_EMULATOR_ERROR = 12, STATUS_DIVERGED = 14, STATUS_CUT_RECORD = 18 };
 
 typedef struct slot {
     pid_t pid;
@@ -132,7 +132,7 @@ static void judge(replay_job *j, bool timed_out)
     } else if (j->status == STATUS_DIVERGED) {
         j->verdict = JOB_FAILED;
         j->message = line_with(out, "diverged");
-    } else if (j->status == STATUS_BAD_INPUT || j->status == STATUS_EMULATOR_ERROR) {
+    } else if (j->status == STATUS_BAD_INPUT || j->status == STATUS_EMULATOR_ERROR || j->status == STATUS_CUT_RECORD) {
         j->verdict = JOB_ERROR;
         j->message = line_with(out, "vmiemu:");
     } else if (strstr(out, "replay matched the record")) {
