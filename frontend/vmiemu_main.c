@@ -292,8 +292,10 @@ static int run(const options *o, const char *prog)
             status = interrupted ? 128 + stopsig_signal() : exitcode_for(m);
         if (recplay_diverged(m))
             status = EXIT_DIVERGED;
-        else if (recplay_record_bad(m)) /* cut, corrupt or with trailing data: like a bad header */
+        else if (recplay_record_bad(m)) /* corrupt or with trailing data: like a bad header */
             status = EXIT_USAGE;
+        else if (recplay_record_cut(m)) /* checked up to where it ends, but not a whole run */
+            status = EXIT_RECORD_CUT;
         if (serial)
             fflush(serial);
         fflush(stdout);

@@ -259,7 +259,10 @@ START_TEST(test_log_file_is_json_lines_one_event_each)
     char *text = read_file(p);
     int lines = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) {
-        ck_assert_msg(line[0] == '{' && line[strlen(line) - 1] == '}', "not a JSON object: %s", line);
+        size_t n = strlen(line);
+        while (n > 0 && line[n - 1] == ' ') /* padding that keeps lines inside a page */
+            n--;
+        ck_assert_msg(line[0] == '{' && line[n - 1] == '}', "not a JSON object: %s", line);
         ck_assert_ptr_nonnull(strstr(line, "\"icount\":"));
         ck_assert_ptr_nonnull(strstr(line, "\"kind\":"));
     }
