@@ -196,7 +196,10 @@ static int run_shell(machine *m, const options *o, const symtab *syms, const cha
             *why = "the end of the script";
         }
     } else {
+        stopsig_watch(&sh.d); /* SIGTERM, SIGHUP; the prompt takes SIGINT over */
         shell_interactive(&sh);
+        if (stopsig_raised())
+            fprintf(stdout, "\n");
     }
     if (status < 0)
         status = sh.quit_status;
