@@ -14,12 +14,14 @@
 #include "frontend/exitcode.h"
 #include "frontend/options.h"
 #include "frontend/gdbserver.h"
+#include "frontend/progress.h"
 #include "frontend/shell.h"
 #include "frontend/stopsignal.h"
 
 typedef struct serial_sink {
     FILE *f;
     machine *m;
+    struct progress *prog; /* the progress line to take off the terminal first, or NULL */
 } serial_sink;
 
 static void serial_to_file(void *ctx, uint8_t byte)
@@ -27,6 +29,8 @@ static void serial_to_file(void *ctx, uint8_t byte)
     serial_sink *s = ctx;
     if (machine_replaying_past(s->m))
         return; /* after going back in time, output already shown is not shown twice */
+    if (s->prog && s->prog->shown && s->f == stdout)
+        progress_clear(s->prog); /* the guest's line goes where the progress line was */
     fputc(byte, s->f);
     if (byte == '\n' && s->f == stdout)
         fflush(s->f); /* a person watching the console sees whole lines at once */
@@ -37,6 +41,7 @@ static void serial_to_file(void *ctx, uint8_t byte)
 typedef struct host_poll {
     bool stdin_serial;
     bool stdin_eof; /* end of input stops the polling */
+    progress prog;  /* the progress line of a plain run with a known end */
 } host_poll;
 
 /* COM1 input from stdin, without blocking and without changing stdin's flags (a terminal is
@@ -63,6 +68,8 @@ static bool poll_host(machine *m, void *ctx, bool at_stop)
     host_poll *h = ctx;
     if (!at_stop && h->stdin_serial && !h->stdin_eof && !recplay_replaying(m))
         stdin_to_com1(m, h);
+    if (!at_stop)
+        progress_update(&h->prog, machine_insns(m));
     return stopsig_raised();
 }
 
@@ -264,7 +271,7 @@ static int run(const options *o, const char *prog)
         sink.syms = syms.count ? &syms : NULL;
         static host_poll host;
         static serial_sink sink_ctx;
-        sink_ctx = (serial_sink){serial, m};
+        sink_ctx = (serial_sink){serial, m, &host.prog};
         if (serial)
             machine_set_serial_out(m, serial_to_file, &sink_ctx);
         host = (host_poll){.stdin_serial = o->serial == SERIAL_STDIO && !o->replay_path};
@@ -283,7 +290,13 @@ static int run(const options *o, const char *prog)
             status = run_gdb(m, o, &syms, prog, &why);
         else {
             stopsig_watch(NULL);
+            /* A known end gets a progress line on a terminal: the record's length, or the limit. */
+            uint64_t total = o->machine.max_insns, recorded;
+            if (o->replay_path && rec_last_icount(o->replay_path, &recorded) && (!total || recorded < total))
+                total = recorded;
+            progress_start(&host.prog, stderr, o->replay_path ? "replay" : "run", total, machine_insns(m));
             run_on(m);
+            progress_end(&host.prog);
             status = -1;
         }
         bool interrupted = stopsig_raised() && m->end == END_RUNNING;
