@@ -40,25 +40,34 @@ static void serial_to_file(void *ctx, uint8_t byte)
  * replay feeds the input), and SIGINT. */
 typedef struct host_poll {
     bool stdin_serial;
-    bool stdin_eof; /* end of input stops the polling */
-    progress prog;  /* the progress line of a plain run with a known end */
+    bool stdin_eof;    /* end of input stops the polling */
+    uint8_t held[256]; /* read from stdin, not yet taken by the UART (its wire was full) */
+    size_t held_from, held_len;
+    progress prog;     /* the progress line of a plain run with a known end */
 } host_poll;
 
 /* COM1 input from stdin, without blocking and without changing stdin's flags (a terminal is
- * shared with the shell). */
+ * shared with the shell). What the UART's wire (UART_INPUT_MAX bytes) cannot take is held
+ * back and offered again at the next boundary, and stdin is not read meanwhile: a guest that
+ * reads slowly makes stdin wait (flow control), never lose input, and vmiemu holds at most one
+ * read's worth. */
 static void stdin_to_com1(machine *m, host_poll *h)
 {
-    struct pollfd p = {.fd = 0, .events = POLLIN};
-    if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
-        return;
-    uint8_t buf[256];
-    ssize_t n = read(0, buf, sizeof buf);
-    if (n <= 0) {
-        h->stdin_eof = true;
-        return;
+    if (h->held_from == h->held_len) {
+        struct pollfd p = {.fd = 0, .events = POLLIN};
+        if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
+            return;
+        ssize_t n = read(0, h->held, sizeof h->held);
+        if (n <= 0) {
+            h->stdin_eof = true;
+            return;
+        }
+        h->held_from = 0;
+        h->held_len = (size_t)n;
     }
-    host_input in = {.device = HOST_COM1, .kind = HOST_BYTES, .bytes = buf, .len = (size_t)n};
-    machine_host_input(m, &in);
+    host_input in = {.device = HOST_COM1, .kind = HOST_BYTES, .bytes = h->held + h->held_from,
+                     .len = h->held_len - h->held_from};
+    h->held_from += machine_host_input(m, &in);
 }
 
 /* The machine's host hook (every MACHINE_HOST_EVERY instructions and at stops): input at the
@@ -66,7 +75,7 @@ static void stdin_to_com1(machine *m, host_poll *h)
 static bool poll_host(machine *m, void *ctx, bool at_stop)
 {
     host_poll *h = ctx;
-    if (!at_stop && h->stdin_serial && !h->stdin_eof && !recplay_replaying(m))
+    if (!at_stop && h->stdin_serial && (!h->stdin_eof || h->held_from < h->held_len) && !recplay_replaying(m))
         stdin_to_com1(m, h);
     if (!at_stop)
         progress_update(&h->prog, machine_insns(m));

@@ -99,6 +99,26 @@ START_TEST(test_max_insns_stops_a_tight_loop_with_interrupts_off)
 }
 END_TEST
 
+/* The guest reads one byte per 10000 instructions; stdin offers 256 bytes per host boundary
+ * (10^6 instructions), so the UART's 4096-byte wire fills: the rest waits on stdin. */
+START_TEST(test_serial_input_faster_than_the_guest_reads_is_held_back_not_lost)
+{
+    enum { N = 7000 };
+    char *in = malloc(N + 2), *want = malloc(N + 2);
+    memset(in, 'a', N);
+    memset(want, 'A', N);
+    strcpy(in + N, "q");
+    strcpy(want + N, "\n");
+    const char *args[] = {"--max-insns", "1000000000", tu_fixture("slowecho"), NULL};
+    r = tu_run_input(args, in);
+    ck_assert_msg(r.status == 33, "status %d: %s", r.status, r.err);
+    ck_assert_uint_eq(strlen(r.out), N + 1);
+    ck_assert_str_eq(r.out, want);
+    free(in);
+    free(want);
+}
+END_TEST
+
 START_TEST(test_unknown_option_is_a_usage_error)
 {
     RUN("--frobnicate", tu_kernel("hello"));
@@ -471,6 +491,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_each_ending_has_its_own_exit_status);
     tcase_add_test(tc, test_max_insns_stops_with_status_8);
     tcase_add_test(tc, test_max_insns_stops_a_tight_loop_with_interrupts_off);
+    tcase_add_test(tc, test_serial_input_faster_than_the_guest_reads_is_held_back_not_lost);
     tcase_add_test(tc, test_an_ending_that_names_its_icount_is_reported_with_one_icount);
     tcase_add_test(tc, test_unknown_option_is_a_usage_error);
     tcase_add_test(tc, test_bad_option_values_are_usage_errors);
