@@ -10,6 +10,7 @@
 #include "emu/boot.h"
 #include "emu/machine.h"
 #include "emu/recplay.h"
+#include "emu/snapshot.h"
 #include "frontend/eventsink.h"
 #include "frontend/exitcode.h"
 #include "frontend/options.h"
@@ -44,6 +45,7 @@ typedef struct host_poll {
     uint8_t held[256]; /* read from stdin, not yet taken by the UART (its wire was full) */
     size_t held_from, held_len;
     progress prog;     /* the progress line of a plain run with a known end */
+    bool told_snap, told_log; /* the notes that a memory budget was reached, said once each */
 } host_poll;
 
 /* COM1 input from stdin, without blocking and without changing stdin's flags (a terminal is
@@ -70,6 +72,29 @@ static void stdin_to_com1(machine *m, host_poll *h)
     h->held_from += machine_host_input(m, &in);
 }
 
+/* One note on stderr when a memory budget is first reached, so that what happens then is no
+ * surprise: snapshots are thinned (going far back re-runs more), the event log moves older
+ * chunks to its temporary file (slower to query). Neither stops the run. */
+static void note_budgets(machine *m, host_poll *h)
+{
+    evlog_stats st;
+    evlog_get_stats(&m->log, &st);
+    bool snap = !h->told_snap && snap_thinned(m), log = !h->told_log && st.spilled > 0;
+    if (!snap && !log)
+        return;
+    progress_clear(&h->prog);
+    if (snap)
+        fprintf(stderr, "vmiemu: note: snapshots reached --snap-mem (%u MiB) at icount %llu: older ones are "
+                        "thinned out from now on, so going far back re-runs more\n",
+                m->cfg.snap_mem_mib, (unsigned long long)machine_insns(m));
+    if (log)
+        fprintf(stderr, "vmiemu: note: the event log reached --log-mem (%u MiB) at icount %llu: older events "
+                        "move to an unlinked temporary file from now on (still queryable, more slowly)\n",
+                m->cfg.log_mem_mib, (unsigned long long)machine_insns(m));
+    h->told_snap |= snap;
+    h->told_log |= log;
+}
+
 /* The machine's host hook (every MACHINE_HOST_EVERY instructions and at stops): input at the
  * boundaries, and a SIGINT pauses the run so whoever runs it can stop it properly. */
 static bool poll_host(machine *m, void *ctx, bool at_stop)
@@ -77,6 +102,7 @@ static bool poll_host(machine *m, void *ctx, bool at_stop)
     host_poll *h = ctx;
     if (!at_stop && h->stdin_serial && (!h->stdin_eof || h->held_from < h->held_len) && !recplay_replaying(m))
         stdin_to_com1(m, h);
+    note_budgets(m, h);
     if (!at_stop)
         progress_update(&h->prog, machine_insns(m));
     return stopsig_raised();

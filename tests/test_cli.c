@@ -406,6 +406,35 @@ START_TEST(test_calls_deep_in_a_capped_log_are_listed_and_reached)
 }
 END_TEST
 
+/* Reaching a memory budget is said once, with what happens from then on; the run goes on. */
+START_TEST(test_snapshots_reaching_their_budget_are_thinned_with_a_note)
+{
+    RUN("--serial", "none", "--snap-every", "1000", "--snap-mem", "1", "--append", "iters=300000", tu_kernel("callloop"));
+    ck_assert_msg(r.status == 33, "%d: %s", r.status, r.err);
+    const char *note = strstr(r.err, "vmiemu: note: snapshots reached --snap-mem (1 MiB) at icount ");
+    ck_assert_msg(note && strstr(note, "thinned out"), "%s", r.err);
+    ck_assert_msg(!strstr(note + 40, "snapshots reached"), "said twice: %s", r.err);
+}
+END_TEST
+
+START_TEST(test_an_event_log_reaching_its_budget_spills_with_a_note)
+{
+    RUN("--serial", "none", "--log-mem", "1", "--append", "iters=1000000", tu_kernel("callloop"));
+    ck_assert_msg(r.status == 33, "%d: %s", r.status, r.err);
+    const char *note = strstr(r.err, "vmiemu: note: the event log reached --log-mem (1 MiB) at icount ");
+    ck_assert_msg(note && strstr(note, "temporary file"), "%s", r.err);
+    ck_assert_msg(!strstr(note + 40, "event log reached"), "said twice: %s", r.err);
+}
+END_TEST
+
+START_TEST(test_a_run_within_its_budgets_says_nothing_of_them)
+{
+    RUN("--serial", "none", "--append", "iters=100000", tu_kernel("callloop"));
+    ck_assert_msg(r.status == 33, "%d: %s", r.status, r.err);
+    ck_assert_msg(!strstr(r.err, "note:"), "%s", r.err);
+}
+END_TEST
+
 /* The spill file cannot grow (a 64 KiB file size limit, SIGXFSZ ignored so writes fail with
  * EFBIG): the log cannot take more events, and the run ends with an error instead of going on
  * with a hole in its history. */
@@ -507,6 +536,9 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_log_dash_writes_text_to_stderr);
     tcase_add_test(tc, test_calls_deep_in_a_capped_log_are_listed_and_reached);
     tcase_add_test(tc, test_an_event_log_that_cannot_spill_ends_the_run_with_an_error);
+    tcase_add_test(tc, test_snapshots_reaching_their_budget_are_thinned_with_a_note);
+    tcase_add_test(tc, test_an_event_log_reaching_its_budget_spills_with_a_note);
+    tcase_add_test(tc, test_a_run_within_its_budgets_says_nothing_of_them);
     tcase_add_test(tc, test_unwritable_log_is_reported_before_running);
     tcase_add_test(tc, test_two_processes_give_byte_identical_output_and_logs);
     tcase_add_test(tc, test_no_rom_boots_natively);
