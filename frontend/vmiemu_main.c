@@ -329,7 +329,9 @@ static int run(const options *o, const char *prog)
             uint64_t total = o->machine.max_insns, recorded;
             if (o->replay_path && rec_last_icount(o->replay_path, &recorded) && (!total || recorded < total))
                 total = recorded;
-            progress_start(&host.prog, stderr, o->replay_path ? "replay" : "run", total, machine_insns(m));
+            bool log_on_stderr = o->log_path && strcmp(o->log_path, "-") == 0; /* its lines would mix */
+            progress_start(&host.prog, log_on_stderr ? NULL : stderr, o->replay_path ? "replay" : "run", total,
+                           machine_insns(m));
             run_on(m);
             progress_end(&host.prog);
             status = -1;

@@ -44,6 +44,12 @@ if [ -n "$end" ] && grep -qa "replay: [0-9]* of $end instructions" "$tmp/replay"
     ok "a replay on a terminal counts toward the record's end ($end instructions)"
 else bad "progress line of a replay (end $end)" "$tmp/replay"; fi
 
+# With the event log as text on stderr, the line would mix with it: no line.
+on_pty "$tmp/logtext" "$vmiemu" --serial none --log - --max-insns 5000000 --append iters=100000000 "$kernels/loop.elf"
+if ! grep -qa "instructions (" "$tmp/logtext" && grep -qa "icount=" "$tmp/logtext"; then
+    ok "no progress line with --log - on stderr"
+else bad "--log -" "$tmp/logtext"; fi
+
 # Under the debugger the terminal belongs to the prompt: no line.
 printf 'continue\n' >"$tmp/script"
 on_pty "$tmp/shell" "$vmiemu" --serial none --max-insns 5000000 --append iters=100000000 -x "$tmp/script" "$kernels/loop.elf"
