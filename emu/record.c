@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -814,6 +815,43 @@ bool rec_reader_seek(rec_reader *r, const rec_mark *mk, vm_error *err)
         if (rec_next(r, &e, err) != 1)
             return err && err->code ? false : vm_fail(err, VM_EFORMAT, "%s: the mark lies past the end", r->path);
     return true;
+}
+
+bool rec_last_icount(const char *path, uint64_t *icount)
+{
+    rec_header h;
+    vm_error err = {0};
+    rec_reader *r = rec_open(path, &h, &err);
+    if (!r)
+        return false;
+    /* Walk the chunk headers alone (magic, index, stored length) to the last chunk the file
+     * holds whole; only that one is read and verified. */
+    uint64_t off = r->start, last = 0, chunks = 0, last_chunk = 0;
+    uint8_t hdr[REC_CHUNK_HDR];
+    struct stat st;
+    if (fstat(r->fd, &st) != 0) {
+        reader_free(r);
+        return false;
+    }
+    while (off + REC_CHUNK_HDR <= (uint64_t)st.st_size && pread(r->fd, hdr, sizeof hdr, (off_t)off) == (ssize_t)sizeof hdr &&
+           memcmp(hdr, REC_CHUNK_MAGIC, 4) == 0 && get_le(hdr + 4, 4) == chunks) {
+        uint64_t p = get_le(hdr + 12, 4);
+        if (p > REC_MAX_CHUNK || off + REC_CHUNK_HDR + p > (uint64_t)st.st_size)
+            break;
+        last = off;
+        last_chunk = chunks++;
+        off += REC_CHUNK_HDR + p;
+    }
+    bool found = false;
+    rec_mark mk = {.offset = last, .chunks = last_chunk};
+    rec_entry e;
+    if (chunks > 0 && rec_reader_seek(r, &mk, &err))
+        while (rec_next(r, &e, &err) == 1) {
+            *icount = e.icount;
+            found = true;
+        }
+    reader_free(r);
+    return found;
 }
 
 void rec_close_reader(rec_reader *r)

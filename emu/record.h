@@ -184,4 +184,9 @@ VM_MUST_CHECK bool rec_reader_seek(rec_reader *r, const rec_mark *mk, vm_error *
 /* Close and free; NULL is accepted. */
 void rec_close_reader(rec_reader *r);
 
+/* The instruction count of the last entry in the record at path (a whole record's end entry:
+ * how long the recorded run was), for a progress display. Walks the chunk headers and decodes
+ * only the last chunk the file holds whole. false if the file is no record or has no entry. */
+bool rec_last_icount(const char *path, uint64_t *icount);
+
 #endif

@@ -29,8 +29,11 @@ typedef struct recplay {
     bool injecting;          /* the input being logged comes from the record */
     bool diverged;           /* the replay diverged (report holds where), even if it went back since */
     bool at_stop;            /* the replay ended the run where the recording was stopped */
-    bool bad_file;           /* the record is cut short, corrupt, or goes on after its end entry
-                                (sticky, like diverged): the replay checked less than a run */
+    bool bad_file;           /* the record is corrupt, or goes on after its end entry (sticky,
+                                like diverged): the replay checked less than a run */
+    bool cut;                /* the record ends without an end entry (a killed recording): the
+                                replay stopped where it ends (sticky) */
+    uint64_t cut_at;         /* the instruction count the replay stopped at */
 } recplay;
 
 /* REC_END payload: the machine_end and the exit port's value, then (for a run stopped before
@@ -110,16 +113,24 @@ static bool peek(machine *m, rec_entry **e)
         int r = rec_next(rp->reader, &rp->next, &err);
         if (r <= 0) {
             rp->record_over = true;
-            rp->bad_file = true; /* a whole record ends with its end entry, read before this */
             rec_position at = rec_reader_position(rp->reader);
+            if (r < 0 && !at.truncated) {
+                rp->bad_file = true;
+                machine_end_run(m, END_ERROR, "replay stopped: %s", err.msg);
+                return false;
+            }
+            /* A whole record ends with its end entry, read before this: the recording was killed
+             * (or its file cut). Nothing after its last entry can be checked, so the replay stops
+             * here, at once: this is found just after the last entry was consumed. */
+            rp->cut = true;
+            rp->cut_at = machine_insns(m);
             if (r == 0)
                 snprintf(rp->note, sizeof rp->note,
-                         "%s ends after %llu entries without an end entry (the recording was cut short); "
-                         "checked up to there, then ran on unchecked", rp->path, (unsigned long long)at.entries);
-            else if (at.truncated)
-                snprintf(rp->note, sizeof rp->note, "%s; checked up to there, then ran on unchecked", err.msg);
+                         "%s ends after %llu entries without an end entry (the recording was cut short)", rp->path,
+                         (unsigned long long)at.entries);
             else
-                machine_end_run(m, END_ERROR, "replay stopped: %s", err.msg);
+                snprintf(rp->note, sizeof rp->note, "%s", err.msg);
+            machine_end_run(m, END_STOPPED, "the record ends here (cut short: the recording did not finish)");
             return false;
         }
         rp->ahead = true;
@@ -349,6 +360,7 @@ void recplay_on_restore(machine *m, const recplay_mark *mk)
     }
     rp->ahead = false;
     rp->record_over = false;
+    rp->cut = false;
     rp->note[0] = 0;
     rp->at_stop = false;
     rp->checked = mk->checked;
@@ -381,6 +393,7 @@ static void check_digest(machine *m, uint64_t digest)
     memcpy(&want, e->payload, 8);
     if (want == digest && e->icount == now) {
         rp->checked++;
+        (void)peek(m, &e); /* a record cut after this digest stops the replay here */
         return;
     }
     snprintf(expected, sizeof expected, "state digest 0x%016llx at icount %llu", (unsigned long long)want,
@@ -589,6 +602,8 @@ static void trailing_data(recplay *rp, char *why, size_t len)
 
 bool recplay_record_bad(const machine *m) { return m->recplay && m->recplay->bad_file; }
 
+bool recplay_record_cut(const machine *m) { return m->recplay && m->recplay->cut && !m->recplay->bad_file; }
+
 bool recplay_finish(machine *m, char *report, size_t len, vm_error *err)
 {
     recplay *rp = m->recplay;
@@ -613,6 +628,11 @@ bool recplay_finish(machine *m, char *report, size_t len, vm_error *err)
     rec_entry *e;
     if (m->end == END_DIVERGED || rp->diverged) { /* also if it went back before the divergence since */
         snprintf(report, len, "%s", rp->report);
+    } else if (rp->cut) {
+        snprintf(report, len,
+                 "replay matched the record up to where it ends: %llu checks, stopped at icount %llu; the record is "
+                 "not complete: %s",
+                 (unsigned long long)rp->checked, (unsigned long long)rp->cut_at, rp->note);
     } else if (m->end == END_STOPPED && !rp->at_stop) {
         snprintf(report, len, "replay stopped by the user at icount %llu: %llu checks passed, no divergence up to there",
                  (unsigned long long)machine_insns(m), (unsigned long long)rp->checked);

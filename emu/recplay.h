@@ -70,13 +70,18 @@ VM_MUST_CHECK bool recplay_finish(struct machine *m, char *report, size_t len, v
  * before the divergence since. */
 bool recplay_diverged(const struct machine *m);
 
-/* During or after a replay: true if the record file proved bad: cut short (no end entry),
- * corrupt, or with data after its end entry (checked by recplay_finish). The replay then did
- * not check a whole run, so it is not a success (vmiemu exits 2, "bad record file"). */
+/* During or after a replay: true if the record file proved bad: corrupt, or with data after
+ * its end entry (checked by recplay_finish). The replay then did not check a whole run, so it
+ * is not a success (vmiemu exits 2, "bad record file"). */
 bool recplay_record_bad(const struct machine *m);
 
+/* During or after a replay: true if the record is cut short (a recording killed, or its file
+ * cut: no end entry, perhaps a partial last chunk) and the replay stopped where it ends, having
+ * checked everything up to there (END_STOPPED). Not a success either: vmiemu exits 18. */
+bool recplay_record_cut(const struct machine *m);
+
 /* During a replay: true once the record is exhausted and checking has stopped (a record cut
- * short by a killed run); *note says where. */
+ * short by a killed run: the run has been stopped there); *note says where. */
 bool recplay_over(const struct machine *m, char *note, size_t len);
 
 void recplay_free(struct machine *m);

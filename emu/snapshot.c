@@ -431,6 +431,8 @@ uint64_t snap_insns(const machine *m, size_t i) { return m->timeline->snaps[i].i
 
 size_t snap_bytes(const machine *m) { return m->timeline ? m->timeline->bytes : 0; }
 
+bool snap_thinned(const machine *m) { return m->timeline && m->timeline->ratio > 0; }
+
 uint64_t snap_thin_work(const machine *m) { return m->timeline ? m->timeline->thin_work : 0; }
 
 /* FNV-1a over 64-bit words: fast enough for tests over a small guest, and order-sensitive. */

@@ -40,6 +40,8 @@ size_t snap_count(const struct machine *m);
 uint64_t snap_insns(const struct machine *m, size_t i);
 /* Bytes held by all snapshots. */
 size_t snap_bytes(const struct machine *m);
+/* True once the snapshots have passed --snap-mem and thinning has begun. */
+bool snap_thinned(const struct machine *m);
 /* Snapshot entries thinning has examined or moved so far (for tests: amortised O(1) each). */
 uint64_t snap_thin_work(const struct machine *m);
 

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 bool eventsink_open(eventsink *s, const char *path, vm_error *err)
 {
@@ -15,6 +16,11 @@ bool eventsink_open(eventsink *s, const char *path, vm_error *err)
     s->f = fopen(path, "w");
     if (!s->f)
         return vm_fail(err, VM_EIO, "--log %s: %s", path, strerror(errno));
+    if (!(s->buf = malloc(EVENTSINK_BUF))) {
+        fclose(s->f);
+        s->f = NULL;
+        return vm_fail(err, VM_ENOMEM, "--log %s: out of memory", path);
+    }
     s->json = true;
     s->owns = true;
     return true;
@@ -55,6 +61,78 @@ static size_t format_json(const vm_event *ev, size_t index, const symtab *syms, 
     return k < 0 ? n : n - 1 + (size_t)k;
 }
 
+/* All of p, with write(2) (retried after a partial write or EINTR); false on an error. */
+static bool write_all(eventsink *s, const char *p, size_t n)
+{
+    while (n > 0 && !s->failed) {
+        ssize_t k = write(fileno(s->f), p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            s->failed = true;
+            s->write_errno = k < 0 ? errno : EIO;
+            break;
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+    return !s->failed;
+}
+
+/* Write out the buffer up to `upto` bytes (whole lines, ending at a line's end) and keep the
+ * rest at its front. */
+static void flush_lines(eventsink *s, size_t upto)
+{
+    (void)write_all(s, s->buf, upto);
+    memmove(s->buf, s->buf + upto, s->used - upto);
+    s->written += upto;
+    s->used -= upto;
+    s->last_start = s->last_start > upto ? s->last_start - upto : 0;
+}
+
+/* One whole line (text, then a newline) into the JSON file's buffer.
+ *
+ * Why the padding: a write(2) to a file is not atomic against SIGKILL; Linux copies it a page
+ * at a time and stops between two pages when the process is being killed. So every line
+ * shorter than a page is kept inside one page of the file: a line that would cross a page
+ * boundary starts at the boundary, the line before it padded with spaces before its newline
+ * (whitespace after a JSON value is still the same JSON). Then wherever a write is cut, it is
+ * cut between lines. The line before is always still in the buffer to be padded: a flush
+ * keeps the last line back. A line longer than a page cannot be kept whole that way; it
+ * starts at a boundary, and only such a line can be cut. */
+static void put_line(eventsink *s, const char *text, size_t n)
+{
+    size_t len = n + 1;
+    if (len > EVENTSINK_BUF / 2) { /* a very long line goes out on its own */
+        flush_lines(s, s->used);
+        char *line = malloc(len);
+        if (!line) {
+            s->failed = true;
+            s->write_errno = ENOMEM;
+            return;
+        }
+        memcpy(line, text, n);
+        line[n] = '\n';
+        (void)write_all(s, line, len);
+        s->written += len;
+        free(line);
+        return;
+    }
+    if (s->used + EVENTSINK_PAGE + len > EVENTSINK_BUF)
+        flush_lines(s, s->last_start);
+    uint64_t at = s->written + s->used, in_page = at % EVENTSINK_PAGE;
+    if (s->used > 0 && in_page > 0 && in_page + (len < EVENTSINK_PAGE ? len : EVENTSINK_PAGE) > EVENTSINK_PAGE) {
+        size_t pad = EVENTSINK_PAGE - (size_t)in_page;
+        memset(s->buf + s->used - 1, ' ', pad); /* over the previous line's newline */
+        s->used += pad;
+        s->buf[s->used - 1] = '\n';
+    }
+    s->last_start = s->used;
+    memcpy(s->buf + s->used, text, n);
+    s->buf[s->used + n] = '\n';
+    s->used += len;
+}
+
 void eventsink_write(void *ctx, const vm_event *ev)
 {
     eventsink *s = ctx;
@@ -72,8 +150,12 @@ void eventsink_write(void *ctx, const vm_event *ev)
     if (n >= cap)
         n = cap - 1;
     s->index++;
-    fwrite(text, 1, n, s->f);
-    fputc('\n', s->f);
+    if (s->buf) {
+        put_line(s, text, n);
+    } else {
+        fwrite(text, 1, n, s->f);
+        fputc('\n', s->f);
+    }
     free(big);
 }
 
@@ -81,9 +163,16 @@ bool eventsink_close(eventsink *s, vm_error *err)
 {
     if (!s->f)
         return true;
+    if (s->buf)
+        flush_lines(s, s->used);
+    free(s->buf);
+    s->buf = NULL;
     bool ok = fflush(s->f) == 0;
+    int e = errno;
     if (s->owns)
         ok = fclose(s->f) == 0 && ok;
     s->f = NULL;
-    return ok ? true : vm_fail(err, VM_EIO, "cannot write the event log: %s", strerror(errno));
+    if (s->failed)
+        return vm_fail(err, VM_EIO, "cannot write the event log: %s", strerror(s->write_errno));
+    return ok ? true : vm_fail(err, VM_EIO, "cannot write the event log: %s", strerror(e));
 }

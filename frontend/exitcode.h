@@ -15,6 +15,7 @@ enum {
     EXIT_EMULATOR = 12,
     EXIT_DIVERGED = 14,  /* a replay differs from its record */
     EXIT_STOPPED = 16,   /* stopped before the guest ended: quit, end of an -x script, gdb kill */
+    EXIT_RECORD_CUT = 18, /* a replay matched its record up to where the record ends, cut short */
     EXIT_SIGINT = 130,   /* stopped by SIGINT (Ctrl-C) before the guest ended: 128 + 2, as shells say */
 };
 

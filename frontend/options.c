@@ -45,11 +45,12 @@ void options_usage(FILE *f, const char *prog)
             "  --version            the version\n"
             "\n"
             "Exit status: the guest's own through the exit port at 0xF4 ((value << 1) | 1, odd);\n"
-            "0 shutdown, 2 bad command line, kernel, initrd or record file (cut, corrupt, trailing data),\n"
+            "0 shutdown, 2 bad command line, kernel, initrd or record file (corrupt, trailing data),\n"
             "4 halted with nothing pending, "
             "6 reboot, 8 instruction limit, 10 guest crashed, 12 emulator error,\n"
             "14 replay diverged, "
-            "16 stopped before the guest ended (quit, end of -x script, gdb kill), 130 SIGINT,\n"
+            "16 stopped before the guest ended (quit, end of -x script, gdb kill),\n"
+            "18 replay of a record cut short (matched up to where it ends), 130 SIGINT,\n"
             "143 SIGTERM, 129 SIGHUP (the run is stopped and its outputs finished).\n"
             "Under -d, -x and --gdb a guest that ends gives its own status, as without them.\n",
             prog, MACHINE_DEFAULT_MIB, PHYS_MIN_MIB, PHYS_MAX_MIB, MACHINE_DEFAULT_MHZ,

@@ -810,6 +810,35 @@ bool shell_exec(shell *s, const char *line, vm_error *err)
     return ok;
 }
 
+/* The longest script line (a command, never cut: a longer one fails the script). getline
+ * would take a line of any length into memory: a file without newlines as long as the disk. */
+#define SHELL_MAX_LINE (1u << 20)
+
+/* One line of f into *line (grown as needed, NUL-ended, its newline kept): 1 = a line, 0 = the
+ * end of the file, -1 = a line longer than SHELL_MAX_LINE (or out of memory). */
+static int read_line(FILE *f, char **line, size_t *cap)
+{
+    size_t n = 0;
+    int c;
+    while ((c = getc(f)) != EOF) {
+        if (n + 2 > *cap) {
+            size_t more = *cap ? *cap * 2 : 256;
+            char *p = n + 2 <= SHELL_MAX_LINE + 1 ? realloc(*line, more) : NULL;
+            if (!p)
+                return -1;
+            *line = p;
+            *cap = more;
+        }
+        (*line)[n++] = (char)c;
+        if (c == '\n')
+            break;
+    }
+    if (n == 0)
+        return 0;
+    (*line)[n] = 0;
+    return 1;
+}
+
 bool shell_source(shell *s, const char *path, vm_error *err)
 {
     if (s->depth > 8)
@@ -822,8 +851,14 @@ bool shell_source(shell *s, const char *path, vm_error *err)
     int n = 0;
     bool ok = true;
     s->depth++;
-    while (ok && !s->quit && !stopsig_raised() && getline(&line, &cap, f) >= 0) {
+    int got = 0;
+    while (ok && !s->quit && !stopsig_raised() && (got = read_line(f, &line, &cap)) != 0) {
         n++;
+        if (got < 0) {
+            ok = vm_fail(err, VM_EINVAL, "%s:%d: line longer than %u bytes", path, n, SHELL_MAX_LINE);
+            s->located = true;
+            break;
+        }
         vm_error e = {0};
         s->located = false;
         if (!shell_exec(s, line, &e)) {

@@ -1,25 +1,64 @@
 /* The interactive side of the shell: readline with history kept across runs and completion of
- * command names, VMI call names, register names and kernel symbols; Ctrl-C stops a running
- * guest and returns to the prompt. */
+ * command names, VMI call names, register names and kernel symbols. Signals as in gdb: Ctrl-C
+ * (SIGINT) stops a running guest and returns to the prompt, and at the prompt drops the line
+ * being typed ("Quit", a fresh prompt); SIGTERM and SIGHUP (caught by frontend/stopsignal.c,
+ * which the caller has watching) end the session wherever it stands, the guest stopped, so
+ * the common exit path finishes the serial file, the log and the record and exits 143 / 129. */
+#include <errno.h>
+#include <poll.h>
 #include <readline/history.h>
 #include <readline/readline.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "frontend/shell.h"
+#include "frontend/stopsignal.h"
 #include "rom/rom.h"
 
 const char *shell_command_name(size_t i);
 
 static shell *active;
+static volatile sig_atomic_t prompt_sigint; /* a SIGINT since the prompt was shown */
 
 static void on_sigint(int sig)
 {
     (void)sig;
+    prompt_sigint = 1;
     if (active)
         dbg_interrupt(&active->d);
+}
+
+/* readline's input, with its own signal handling off (rl_catch_signals = 0): a signal makes
+ * readline return instead of reading on. Polls in short slices so a signal arriving just
+ * before the read is seen too. SIGINT drops the line being typed: readline gets an empty line
+ * (a command that does nothing); a stop signal ends input. */
+static int getc_watching_signals(FILE *f)
+{
+    for (;;) {
+        if (stopsig_raised())
+            return EOF;
+        if (prompt_sigint) {
+            prompt_sigint = 0;
+            rl_replace_line("", 0);
+            rl_point = rl_end = 0;
+            fputs("\nQuit", rl_outstream ? rl_outstream : stdout);
+            return '\n';
+        }
+        struct pollfd p = {.fd = fileno(f), .events = POLLIN};
+        int r = poll(&p, 1, 100);
+        if (r == 0 || (r < 0 && errno == EINTR))
+            continue;
+        unsigned char c;
+        ssize_t n = r > 0 ? read(p.fd, &c, 1) : -1;
+        if (n == 1)
+            return c;
+        if (n < 0 && errno == EINTR)
+            continue;
+        return EOF;
+    }
 }
 
 /* Candidates in order: commands, VMI calls, $registers, symbols. */
@@ -68,15 +107,21 @@ void shell_interactive(shell *s)
     read_history(hist);
     active = s;
     rl_attempted_completion_function = complete;
+    rl_catch_signals = 0;
+    rl_getc_function = getc_watching_signals;
     struct sigaction sa = {0}, old;
     sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
     fprintf(s->out, "vmiemu debugger: stopped before the first instruction (icount %llu). Type help.\n",
             (unsigned long long)dbg_icount(&s->d));
-    while (!s->quit) {
+    while (!s->quit && !stopsig_raised()) {
+        prompt_sigint = 0; /* a Ctrl-C that stopped the last command is not for this prompt */
         char *line = readline("(vmiemu) ");
-        if (!line)
+        if (!line || stopsig_raised()) { /* a half-typed line is not run when a signal ends input */
+            free(line);
             break;
+        }
         if (*line)
             add_history(line);
         vm_error err = {0};

@@ -10,16 +10,19 @@
 #include "emu/boot.h"
 #include "emu/machine.h"
 #include "emu/recplay.h"
+#include "emu/snapshot.h"
 #include "frontend/eventsink.h"
 #include "frontend/exitcode.h"
 #include "frontend/options.h"
 #include "frontend/gdbserver.h"
+#include "frontend/progress.h"
 #include "frontend/shell.h"
 #include "frontend/stopsignal.h"
 
 typedef struct serial_sink {
     FILE *f;
     machine *m;
+    struct progress *prog; /* the progress line to take off the terminal first, or NULL */
 } serial_sink;
 
 static void serial_to_file(void *ctx, uint8_t byte)
@@ -27,6 +30,8 @@ static void serial_to_file(void *ctx, uint8_t byte)
     serial_sink *s = ctx;
     if (machine_replaying_past(s->m))
         return; /* after going back in time, output already shown is not shown twice */
+    if (s->prog && s->prog->shown && s->f == stdout)
+        progress_clear(s->prog); /* the guest's line goes where the progress line was */
     fputc(byte, s->f);
     if (byte == '\n' && s->f == stdout)
         fflush(s->f); /* a person watching the console sees whole lines at once */
@@ -36,24 +41,58 @@ static void serial_to_file(void *ctx, uint8_t byte)
  * replay feeds the input), and SIGINT. */
 typedef struct host_poll {
     bool stdin_serial;
-    bool stdin_eof; /* end of input stops the polling */
+    bool stdin_eof;    /* end of input stops the polling */
+    uint8_t held[256]; /* read from stdin, not yet taken by the UART (its wire was full) */
+    size_t held_from, held_len;
+    progress prog;     /* the progress line of a plain run with a known end */
+    bool told_snap, told_log; /* the notes that a memory budget was reached, said once each */
 } host_poll;
 
 /* COM1 input from stdin, without blocking and without changing stdin's flags (a terminal is
- * shared with the shell). */
+ * shared with the shell). What the UART's wire (UART_INPUT_MAX bytes) cannot take is held
+ * back and offered again at the next boundary, and stdin is not read meanwhile: a guest that
+ * reads slowly makes stdin wait (flow control), never lose input, and vmiemu holds at most one
+ * read's worth. */
 static void stdin_to_com1(machine *m, host_poll *h)
 {
-    struct pollfd p = {.fd = 0, .events = POLLIN};
-    if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
-        return;
-    uint8_t buf[256];
-    ssize_t n = read(0, buf, sizeof buf);
-    if (n <= 0) {
-        h->stdin_eof = true;
-        return;
+    if (h->held_from == h->held_len) {
+        struct pollfd p = {.fd = 0, .events = POLLIN};
+        if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
+            return;
+        ssize_t n = read(0, h->held, sizeof h->held);
+        if (n <= 0) {
+            h->stdin_eof = true;
+            return;
+        }
+        h->held_from = 0;
+        h->held_len = (size_t)n;
     }
-    host_input in = {.device = HOST_COM1, .kind = HOST_BYTES, .bytes = buf, .len = (size_t)n};
-    machine_host_input(m, &in);
+    host_input in = {.device = HOST_COM1, .kind = HOST_BYTES, .bytes = h->held + h->held_from,
+                     .len = h->held_len - h->held_from};
+    h->held_from += machine_host_input(m, &in);
+}
+
+/* One note on stderr when a memory budget is first reached, so that what happens then is no
+ * surprise: snapshots are thinned (going far back re-runs more), the event log moves older
+ * chunks to its temporary file (slower to query). Neither stops the run. */
+static void note_budgets(machine *m, host_poll *h)
+{
+    evlog_stats st;
+    evlog_get_stats(&m->log, &st);
+    bool snap = !h->told_snap && snap_thinned(m), log = !h->told_log && st.spilled > 0;
+    if (!snap && !log)
+        return;
+    progress_clear(&h->prog);
+    if (snap)
+        fprintf(stderr, "vmiemu: note: snapshots reached --snap-mem (%u MiB) at icount %llu: older ones are "
+                        "thinned out from now on, so going far back re-runs more\n",
+                m->cfg.snap_mem_mib, (unsigned long long)machine_insns(m));
+    if (log)
+        fprintf(stderr, "vmiemu: note: the event log reached --log-mem (%u MiB) at icount %llu: older events "
+                        "move to an unlinked temporary file from now on (still queryable, more slowly)\n",
+                m->cfg.log_mem_mib, (unsigned long long)machine_insns(m));
+    h->told_snap |= snap;
+    h->told_log |= log;
 }
 
 /* The machine's host hook (every MACHINE_HOST_EVERY instructions and at stops): input at the
@@ -61,8 +100,11 @@ static void stdin_to_com1(machine *m, host_poll *h)
 static bool poll_host(machine *m, void *ctx, bool at_stop)
 {
     host_poll *h = ctx;
-    if (!at_stop && h->stdin_serial && !h->stdin_eof && !recplay_replaying(m))
+    if (!at_stop && h->stdin_serial && (!h->stdin_eof || h->held_from < h->held_len) && !recplay_replaying(m))
         stdin_to_com1(m, h);
+    note_budgets(m, h);
+    if (!at_stop)
+        progress_update(&h->prog, machine_insns(m));
     return stopsig_raised();
 }
 
@@ -196,7 +238,10 @@ static int run_shell(machine *m, const options *o, const symtab *syms, const cha
             *why = "the end of the script";
         }
     } else {
+        stopsig_watch(&sh.d); /* SIGTERM, SIGHUP; the prompt takes SIGINT over */
         shell_interactive(&sh);
+        if (stopsig_raised())
+            fprintf(stdout, "\n");
     }
     if (status < 0)
         status = sh.quit_status;
@@ -261,7 +306,7 @@ static int run(const options *o, const char *prog)
         sink.syms = syms.count ? &syms : NULL;
         static host_poll host;
         static serial_sink sink_ctx;
-        sink_ctx = (serial_sink){serial, m};
+        sink_ctx = (serial_sink){serial, m, &host.prog};
         if (serial)
             machine_set_serial_out(m, serial_to_file, &sink_ctx);
         host = (host_poll){.stdin_serial = o->serial == SERIAL_STDIO && !o->replay_path};
@@ -280,7 +325,15 @@ static int run(const options *o, const char *prog)
             status = run_gdb(m, o, &syms, prog, &why);
         else {
             stopsig_watch(NULL);
+            /* A known end gets a progress line on a terminal: the record's length, or the limit. */
+            uint64_t total = o->machine.max_insns, recorded;
+            if (o->replay_path && rec_last_icount(o->replay_path, &recorded) && (!total || recorded < total))
+                total = recorded;
+            bool log_on_stderr = o->log_path && strcmp(o->log_path, "-") == 0; /* its lines would mix */
+            progress_start(&host.prog, log_on_stderr ? NULL : stderr, o->replay_path ? "replay" : "run", total,
+                           machine_insns(m));
             run_on(m);
+            progress_end(&host.prog);
             status = -1;
         }
         bool interrupted = stopsig_raised() && m->end == END_RUNNING;
@@ -292,8 +345,10 @@ static int run(const options *o, const char *prog)
             status = interrupted ? 128 + stopsig_signal() : exitcode_for(m);
         if (recplay_diverged(m))
             status = EXIT_DIVERGED;
-        else if (recplay_record_bad(m)) /* cut, corrupt or with trailing data: like a bad header */
+        else if (recplay_record_bad(m)) /* corrupt or with trailing data: like a bad header */
             status = EXIT_USAGE;
+        else if (recplay_record_cut(m)) /* checked up to where it ends, but not a whole run */
+            status = EXIT_RECORD_CUT;
         if (serial)
             fflush(serial);
         fflush(stdout);

@@ -218,6 +218,27 @@ START_TEST(test_random_bytes_never_break_the_stub)
 }
 END_TEST
 
+/* A packet longer than the stub's buffer is refused whole (NAK, nothing run), never grown. */
+START_TEST(test_a_packet_longer_than_the_packet_size_is_refused)
+{
+    size_t n = GDBSTUB_PACKET_SIZE + 4096;
+    char *big = malloc(n + 8);
+    unsigned sum = 0;
+    big[0] = '$';
+    big[1] = 'M'; /* a memory write that would be harmless if it ran */
+    for (size_t i = 2; i <= n; i++)
+        big[i] = '0';
+    for (size_t i = 1; i <= n; i++)
+        sum += (uint8_t)big[i];
+    snprintf(big + n + 1, 7, "#%02x", sum & 0xFF);
+    gdbstub_feed(s, (const uint8_t *)big, strlen(big));
+    free(big);
+    const char *w = drain();
+    ck_assert_msg(strcmp(w, "-") == 0, "%s", w);
+    ck_assert_str_eq(ask("qC"), "QC1"); /* the next packet is read as usual */
+}
+END_TEST
+
 /* ---- Queries */
 
 START_TEST(test_qsupported_advertises_the_features_and_reverse_execution)
@@ -737,6 +758,7 @@ static Suite *gdbstub_suite(void)
     tcase_add_test(tc, test_a_packet_cut_short_by_another_is_dropped);
     tcase_add_test(tc, test_a_packet_split_across_feeds_is_reassembled);
     tcase_add_test(tc, test_random_bytes_never_break_the_stub);
+    tcase_add_test(tc, test_a_packet_longer_than_the_packet_size_is_refused);
     tcase_add_test(tc, test_qsupported_advertises_the_features_and_reverse_execution);
     tcase_add_test(tc, test_target_xml_describes_the_i386_core_registers);
     tcase_add_test(tc, test_thread_and_offset_queries_describe_one_thread);

@@ -346,6 +346,26 @@ START_TEST(test_a_script_line_longer_than_1023_bytes_stays_one_command)
 }
 END_TEST
 
+/* A line is read whole, but not without bound: past 1 MiB the script fails at that line
+ * (a file of one endless line would otherwise be read into memory whole). */
+START_TEST(test_a_script_line_longer_than_a_mebibyte_fails_the_script)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", tu_tmp("script"));
+    FILE *f = fopen(path, "w");
+    fputs("stepi\n", f);
+    for (int i = 0; i < (3 << 20); i++)
+        fputc('x', f);
+    fclose(f);
+    const char *args[] = {"--serial", "none", "-x", path, tu_kernel("hello"), NULL};
+    run_result r = tu_run(args);
+    ck_assert_msg(r.status == 2, "status %d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, ":2: line longer than 1048576 bytes"), "%s", r.err);
+    tu_free(&r);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(test_a_script_that_is_a_directory_is_a_usage_error)
 {
     const char *args[] = {"--serial", "none", "-x", "/", tu_kernel("hello"), NULL};
@@ -424,6 +444,7 @@ static Suite *shell_suite(void)
     tcase_add_test(tc, test_bad_commands_say_what_is_wrong);
     tcase_add_test(tc, test_batch_script_runs_and_reports_the_failing_line);
     tcase_add_test(tc, test_a_script_line_longer_than_1023_bytes_stays_one_command);
+    tcase_add_test(tc, test_a_script_line_longer_than_a_mebibyte_fails_the_script);
     tcase_add_test(tc, test_a_script_that_is_a_directory_is_a_usage_error);
     tcase_add_test(tc, test_an_error_in_a_nested_script_names_only_its_own_line);
     tcase_add_test(tc, test_a_long_unknown_command_suggests_nothing);
