@@ -27,6 +27,7 @@ record "$suite/a/paging.rec" "$kernels/paging.elf"
 record "$suite/b/c/linuxlike.rec" "$kernels/linuxlike.elf"
 record "$suite/b/diverge.rec" "$guests/diverge.elf"
 cp "$suite/a/hello.rec" "$suite/a/junk.rec"; echo junk >>"$suite/a/junk.rec"
+head -c -7 "$suite/a/paging.rec" >"$suite/a/cut.rec" # a killed recording: its last chunk cut
 cp "$kernels/loop.elf" "$tmp/gone.elf"; record "$suite/nokernel.rec" --append iters=10 "$tmp/gone.elf"; rm "$tmp/gone.elf"
 wrapper=$tmp/vmiemu-variant
 cat >"$wrapper" <<WRAP
@@ -42,7 +43,8 @@ chmod +x "$wrapper"
 rc=$?
 cat "$tmp/out"
 check "a suite with failures exits 1" '[ $rc -eq 1 ]'
-check "the summary counts each verdict" 'grep -q "6 records: 3 passed, 1 failed, 2 errors" "$tmp/out"'
+check "the summary counts each verdict" 'grep -q "7 records: 3 passed, 1 failed, 3 errors" "$tmp/out"'
+check "a cut record is an error though it matched as far as it goes" 'grep -q "^ERROR a/cut.rec: .*cut short" "$tmp/out"'
 check "a divergence is a failure with vmiemu's report" 'grep -q "^FAIL  b/diverge.rec: vmiemu: replay diverged at icount" "$tmp/out"'
 check "junk after the end entry is an error" 'grep -q "^ERROR a/junk.rec: .*goes on after its end entry" "$tmp/out"'
 check "a kernel found nowhere is an error naming its size and hash" 'grep -q "^ERROR nokernel.rec: no kernel of [0-9]* bytes with the recorded hash" "$tmp/out"'
@@ -63,15 +65,15 @@ print(len(cases), len(fails), len(errs), ' '.join(sorted(c.get('name') for c in 
 PY
 }
 all=$(junit "$tmp/all.xml")
-check "the report has a testcase per record, the divergence report in its failure" '[ "${all%% a/*}" = "6 1 2" ]'
+check "the report has a testcase per record, the divergence report in its failure" '[ "${all%% a/*}" = "7 1 3" ]'
 
 "$regress" -j 2 -k "$kdir" --junit "$tmp/s0.xml" --shard 0/2 "$suite" >"$tmp/s0.out" 2>&1
 "$regress" -j 2 -k "$kdir" --junit "$tmp/s1.xml" --shard 1/2 "$suite" >"$tmp/s1.out" 2>&1
 "$regress" --merge "$tmp/merged.xml" "$tmp/s0.xml" "$tmp/s1.xml"
 s0=$(junit "$tmp/s0.xml"); s1=$(junit "$tmp/s1.xml"); merged=$(junit "$tmp/merged.xml")
-check "two shards split the records" '[ "${s0%% *}" = 3 ] && [ "${s1%% *}" = 3 ]'
+check "two shards split the records" '[ "${s0%% *}" = 4 ] && [ "${s1%% *}" = 3 ]'
 check "merged shard reports hold every record once" '[ "${merged#* * * }" = "${all#* * * }" ]'
-check "merged counts are the sums (the divergence passes with the real kernel)" '[ "${merged%% a/*}" = "6 0 2" ]'
+check "merged counts are the sums (the divergence passes with the real kernel)" '[ "${merged%% a/*}" = "7 0 3" ]'
 
 # docs/SCALE.md's Slurm script, run as array tasks 0..2 of 3, and the Kubernetes Job's args for
 # indexes 0..3 of its 4 completions; each merged report equals the unsharded run's records.
