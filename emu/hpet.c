@@ -98,8 +98,10 @@ void hpet_write(hpet *h, uint64_t now, uint32_t offset, uint32_t value)
     } else if (reg == REG_STATUS) {
         h->status &= ~merge(0, offset, value); /* write 1 to clear */
     } else if (reg == REG_COUNTER) {
-        if (!running(h)) /* the counter may be written only while halted */
-            h->base_count = merge(h->base_count, offset, value), h->base_cycle = now;
+        if (!running(h)) { /* the counter may be written only while halted */
+            h->base_count = merge(h->base_count, offset, value);
+            h->base_cycle = now;
+        }
     } else if (reg >= REG_TIMER && reg < REG_TIMER + HPET_TIMERS * TIMER_STRIDE) {
         hpet_timer *t = &h->timer[(reg - REG_TIMER) / TIMER_STRIDE];
         uint32_t r = (reg - REG_TIMER) % TIMER_STRIDE;

@@ -43,7 +43,7 @@ void machine_gsi(machine *m, int gsi, int level)
 {
     if (gsi < 16)
         pic_set_irq(&m->pic, gsi, level);
-    ioapic_set_irq(&m->ioapic, &m->lapic, gsi == 0 ? 2 : gsi, level);
+    ioapic_set_irq(&m->ioapic, &m->lapic, isa_pin(gsi), level); /* 0 arrives at pin 2, as in QEMU */
 }
 
 static void isa_line_set(void *opaque, int irq, int level)

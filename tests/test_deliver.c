@@ -3,6 +3,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "emu/snapshot.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
@@ -326,6 +327,40 @@ START_TEST(test_nmi_blocking_ends_at_the_same_instruction_when_stepped)
 }
 END_TEST
 
+/* NMI state is machine state: going back to any instruction from the first NMI on (inside
+ * either handler, with the nested NMI pending and blocked, at the iret that unblocks it) and
+ * running on ends exactly as the straight run. (Not before it: between the ICR write and the
+ * end of its block, where the straight run takes the NMI, a run resumed from there takes it
+ * at once; that holds for every interrupt a guest write makes pending, docs/ARCHITECTURE.md.) */
+START_TEST(test_nmi_blocking_survives_going_back_to_every_instruction)
+{
+    machine_config c;
+    machine_config_defaults(&c);
+    c.snap_every = 5;
+    ck_assert(tu_load_snippet_with(&m, "nmi_ipi", &c));
+    uint64_t start = machine_insns(&m);
+    ck_assert_int_eq(machine_run(&m), END_HALTED);
+    uint64_t end = machine_insns(&m), hash = machine_state_hash(&m);
+    uint32_t want[6];
+    for (int i = 0; i < 6; i++)
+        want[i] = result(i);
+    uint64_t first_nmi = 0;
+    for (size_t i = 0; i < evlog_count(&m.log) && !first_nmi; i++)
+        if (tu_event(&m.log, i)->kind == EV_EXCEPTION && tu_event(&m.log, i)->num == 2)
+            first_nmi = tu_event(&m.log, i)->icount;
+    ck_assert_uint_gt(first_nmi, start);
+    for (uint64_t p = first_nmi; p < end; p++) {
+        vm_error err = {0};
+        ck_assert_msg(snap_goto(&m, p, &err), "%s", err.msg);
+        ck_assert_int_eq(machine_run(&m), END_HALTED);
+        ck_assert_uint_eq(machine_insns(&m), end);
+        for (int i = 0; i < 6; i++)
+            ck_assert_msg(result(i) == want[i], "result %d after going back to %llu", i, (unsigned long long)p);
+        ck_assert_uint_eq(machine_state_hash(&m), hash);
+    }
+}
+END_TEST
+
 START_TEST(test_apicbase_global_disable_hides_the_apic_from_cpuid_and_mmio)
 {
     ck_assert_int_eq(tu_run_snippet(&m, "apic_disable"), END_HALTED);
@@ -375,6 +410,7 @@ static Suite *deliver_suite(void)
     tcase_add_test(tc, test_apic_base_msr_reads_the_enabled_bsp_apic_and_refuses_reserved_bits);
     tcase_add_test(tc, test_nmi_ipi_is_taken_with_if_clear_and_blocked_until_the_handlers_iret);
     tcase_add_test(tc, test_nmi_blocking_ends_at_the_same_instruction_when_stepped);
+    tcase_add_test(tc, test_nmi_blocking_survives_going_back_to_every_instruction);
     tcase_add_test(tc, test_apicbase_global_disable_hides_the_apic_from_cpuid_and_mmio);
     tcase_add_test(tc, test_ioapic_delivers_testdev_lines_edge_and_level_with_eoi_broadcast);
     tcase_add_test(tc, test_apic_base_msr_accesses_count_one_instruction_each_when_stepped);
