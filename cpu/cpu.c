@@ -910,7 +910,7 @@ static bool halted_at(cpu *c, uint32_t eip)
     return eip > 0 && vcpu_read_linear(c, eip - 1, &op, 1) && op == 0xF4;
 }
 
-cpu_stop vcpu_run(cpu *c, uint64_t target)
+cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
 {
     memset(&c->fault, 0, sizeof c->fault);
     c->stop_requested = false;
@@ -924,7 +924,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
     c->watch_hit = false;
     uint32_t start = vcpu_get(c, CPU_EIP);
     c->bp_skip_armed = false;
-    for (int i = 0; i < c->nbreakpoints; i++)
+    for (int i = 0; over_breakpoint && i < c->nbreakpoints; i++)
         if (c->breakpoints[i] == start) { /* resuming from a breakpoint runs it */
             c->bp_skip_armed = true;
             c->bp_skip_at = start;

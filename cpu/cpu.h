@@ -124,8 +124,11 @@ typedef struct vcpu_entry {
 /* Reset the CPU into the entry state `e` and zero the instruction count. */
 VM_MUST_CHECK bool vcpu_reset(cpu *c, const vcpu_entry *e, vm_error *err);
 
-/* Run until the instruction count reaches `target` or something stops the CPU. */
-cpu_stop vcpu_run(cpu *c, uint64_t target);
+/* Run until the instruction count reaches `target` or something stops the CPU. A breakpoint
+ * at the starting EIP stops the run before it does anything unless `over_breakpoint`: set
+ * it when resuming from a stop the user saw (a breakpoint reported there runs), clear it
+ * when the machine only paused there for its own reasons (a snapshot, an event, a slice). */
+cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint);
 
 /* While on, the CPU stops (CPU_STOP_IRQ_WINDOW) at the first block boundary where EFLAGS.IF
  * is set. Every instruction that sets IF (sti, popf, iret) ends a translated block, so that

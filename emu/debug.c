@@ -162,12 +162,19 @@ dbg_stop dbg_run(dbg *d, vm_error *err)
     return classify(d);
 }
 
+dbg_stop dbg_run_on(dbg *d, vm_error *err)
+{
+    (void)err;
+    machine_run_on(d->m);
+    return classify(d);
+}
+
 dbg_stop dbg_continue(dbg *d, vm_error *err)
 {
     d->interrupt = 0;
     machine_clear_interrupt(d->m);
-    for (;;) {
-        dbg_stop s = dbg_run(d, err);
+    for (bool first = true;; first = false) {
+        dbg_stop s = first ? dbg_run(d, err) : dbg_run_on(d, err);
         if (s != DBG_STOPPED)
             return s;
         if (d->interrupt) {

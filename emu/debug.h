@@ -55,6 +55,8 @@ void dbg_init(dbg *d, machine *m);
 VM_MUST_CHECK dbg_stop dbg_stepi(dbg *d, uint64_t n, vm_error *err);
 /* One machine_run: DBG_STOPPED when the host hook (or dbg_interrupt) paused it at a boundary. */
 VM_MUST_CHECK dbg_stop dbg_run(dbg *d, vm_error *err);
+/* The same after a DBG_STOPPED pause the user did not see: a breakpoint here stops it. */
+VM_MUST_CHECK dbg_stop dbg_run_on(dbg *d, vm_error *err);
 /* Runs until a point, the end, or dbg_interrupt (seen at the machine's next host boundary). */
 VM_MUST_CHECK dbg_stop dbg_continue(dbg *d, vm_error *err);
 VM_MUST_CHECK dbg_stop dbg_reverse_stepi(dbg *d, uint64_t n, vm_error *err);

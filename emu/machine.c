@@ -524,7 +524,7 @@ static bool host_boundary(machine *m)
     return m->host_paused;
 }
 
-machine_end machine_run(machine *m)
+static machine_end run(machine *m, bool over_breakpoint)
 {
     m->break_hit = false;
     m->watch_hit = false;
@@ -544,7 +544,8 @@ machine_end machine_run(machine *m)
         machine_service_interrupts(m);
         if (m->end != END_RUNNING || paused(m))
             break;
-        cpu_stop stop = vcpu_run(m->cpu, run_target(m));
+        cpu_stop stop = vcpu_run(m->cpu, run_target(m), over_breakpoint);
+        over_breakpoint = false; /* later slices start where the machine paused on its own */
         if (machine_insns(m) > m->furthest)
             m->furthest = machine_insns(m);
         end_from_cpu(m, stop);
@@ -562,6 +563,9 @@ machine_end machine_run(machine *m)
         log_simple(m, EV_END, (uint16_t)m->end, m->cpu ? vcpu_get(m->cpu, CPU_EIP) : 0, m->exit_value, 0);
     return m->end;
 }
+
+machine_end machine_run(machine *m) { return run(m, true); }
+machine_end machine_run_on(machine *m) { return run(m, false); }
 
 void machine_stop(machine *m, const char *why)
 {

@@ -209,8 +209,12 @@ void machine_clear_interrupt(machine *m);
  * many bytes the device took (a full keyboard buffer drops the rest, unlogged). */
 size_t machine_host_input(machine *m, const host_input *in);
 
-/* Run until the guest ends, the limit, or the host hook pauses it; returns why. */
+/* Run until the guest ends, the limit, or the host hook pauses it; returns why. A resume:
+ * a breakpoint at the current EIP (the stop the user saw) runs. */
 machine_end machine_run(machine *m);
+/* The same, going on after a pause nobody saw (the host hook's): a breakpoint at the current
+ * EIP stops the run before it does anything. */
+machine_end machine_run_on(machine *m);
 
 /* Run until exactly `insns` instructions have retired since power-on, or the guest ends first,
  * or a breakpoint is reached (m->break_hit). Returns END_RUNNING unless the guest ended. */

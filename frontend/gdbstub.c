@@ -411,7 +411,6 @@ static void run_continue(gdbstub *s)
     dbg *d = s->d;
     machine *m = d->m;
     vm_error err = {0};
-    uint64_t start = dbg_icount(d);
     dbg_stop st;
     d->interrupt = 0;
     machine_clear_interrupt(m);
@@ -420,20 +419,15 @@ static void run_continue(gdbstub *s)
     s->outer_ctx = m->host_ctx;
     uint64_t outer_every = m->host_every;
     machine_set_host_hook(m, s->slice, host_hook, s);
-    for (;;) {
+    for (bool first = true;; first = false) {
         if (d->interrupt) {
             d->interrupt = 0;
             st = DBG_INTERRUPTED;
             break;
         }
-        st = dbg_run(d, &err);
+        st = first ? dbg_run(d, &err) : dbg_run_on(d, &err);
         if (st != DBG_STOPPED)
             break;
-        /* A pause exactly on a breakpoint would run it next time: stop here. */
-        if (dbg_icount(d) != start && break_at(s, reg(s, CPU_EIP))) {
-            st = DBG_BREAKPOINT;
-            break;
-        }
     }
     machine_set_host_hook(m, outer_every, s->outer_fn, s->outer_ctx);
     machine_clear_interrupt(m);

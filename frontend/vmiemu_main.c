@@ -169,8 +169,8 @@ static void default_symbols(symtab *t, const options *o, const machine *m, const
 static void run_on(machine *m)
 {
     machine_clear_interrupt(m); /* a debugger's interrupt left over is not this run's */
-    while (m->end == END_RUNNING && !stopsig_raised())
-        machine_run(m);
+    for (bool first = true; m->end == END_RUNNING && !stopsig_raised(); first = false)
+        first ? machine_run(m) : machine_run_on(m);
 }
 
 /* -d or -x. Returns the status the user asked for (quit N), a script's failure, or -1 for

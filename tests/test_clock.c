@@ -25,7 +25,7 @@ static void teardown(void) { machine_free(&m); }
 static cpu_stop run_to(uint64_t target)
 {
     cpu_stop s;
-    while ((s = vcpu_run(m.cpu, target)) == CPU_STOP_REQUEST)
+    while ((s = vcpu_run(m.cpu, target, true)) == CPU_STOP_REQUEST)
         ;
     return s;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emu/debug.h"
 #include "emu/snapshot.h"
 #include "emu/timetravel.h"
 #include "rom/rom.h"
@@ -128,6 +129,61 @@ START_TEST(test_forward_breakpoint_stops_before_the_instruction_and_continues)
     ck_assert_ptr_null(call(27, 0));
     ck_assert_int_eq(machine_run(&t->m), END_EXIT_PORT); /* continue runs the breakpoint */
     ck_assert_ptr_nonnull(call(27, 0));
+}
+END_TEST
+
+/* The icount at which the run first reaches the first RDTSC call site (a fresh machine). */
+static uint64_t first_arrival_at(uint32_t *bp)
+{
+    ck_assert_int_eq(machine_run(&t->m), END_EXIT_PORT);
+    *bp = call(27, 0)->eip;
+    teardown();
+    setup();
+    ck_assert(vcpu_set_breakpoints(t->m.cpu, bp, 1));
+    ck_assert_int_eq(machine_run(&t->m), END_RUNNING);
+    ck_assert(t->m.break_hit);
+    uint64_t at = machine_insns(&t->m);
+    teardown();
+    return at;
+}
+
+START_TEST(test_a_breakpoint_reached_exactly_at_a_snapshot_still_stops)
+{
+    uint32_t bp;
+    uint64_t at = first_arrival_at(&bp);
+    machine_config c;
+    machine_config_defaults(&c);
+    c.ram_mib = 16;
+    c.snap_every = at; /* the run is cut for a snapshot just before the breakpoint's instruction */
+    t = calloc(1, sizeof *t);
+    ck_assert_msg(machine_init(&t->m, &c, tu_kernel(kernel), &err), "%s", err.msg);
+    machine_set_serial_out(&t->m, NULL, NULL);
+    ck_assert(vcpu_set_breakpoints(t->m.cpu, &bp, 1));
+    ck_assert_int_eq(machine_run(&t->m), END_RUNNING);
+    ck_assert_msg(t->m.break_hit, "ran past the breakpoint to icount %llu", (unsigned long long)machine_insns(&t->m));
+    ck_assert_uint_eq(machine_insns(&t->m), at);
+}
+END_TEST
+
+static bool pause_always(machine *m, void *ctx, bool at_stop)
+{
+    (void)m, (void)ctx, (void)at_stop;
+    return true;
+}
+
+START_TEST(test_continue_stops_at_a_breakpoint_reached_exactly_at_a_host_pause)
+{
+    uint32_t bp;
+    uint64_t at = first_arrival_at(&bp);
+    setup();
+    machine_set_host_hook(&t->m, at, pause_always, NULL); /* pauses just before the breakpoint */
+    dbg d;
+    dbg_init(&d, &t->m);
+    ck_assert_int_gt(dbg_break(&d, bp, &err), 0);
+    ck_assert_int_eq(dbg_continue(&d, &err), DBG_BREAKPOINT);
+    ck_assert_uint_eq(machine_insns(&t->m), at);
+    ck_assert_int_eq(dbg_stepi(&d, 1, &err), DBG_STOPPED); /* and the next step runs it */
+    ck_assert_uint_eq(machine_insns(&t->m), at + 1);
 }
 END_TEST
 
@@ -309,6 +365,8 @@ static Suite *timetravel_suite(void)
     tcase_add_test(tc, test_reverse_continue_stops_at_each_earlier_breakpoint_hit);
     tcase_add_test(tc, test_forward_breakpoint_stops_before_the_instruction_and_continues);
     tcase_add_test(tc, test_vmi_call_breakpoint_stops_before_each_call);
+    tcase_add_test(tc, test_a_breakpoint_reached_exactly_at_a_snapshot_still_stops);
+    tcase_add_test(tc, test_continue_stops_at_a_breakpoint_reached_exactly_at_a_host_pause);
     tcase_add_test(tc, test_goto_call_on_a_host_call_lands_where_break_vmi_stops);
     tcase_add_test(tc, test_watchpoint_stops_just_after_the_write_and_reverse_continue_finds_it);
     suite_add_tcase(s, tc);
