@@ -9,7 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 cmake --install "$build" --prefix "$tmp/usr" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; fail "cmake --install"; }
-for f in bin/vmiemu share/man/man1/vmiemu.1.gz share/doc/vmiemu/README.md share/doc/vmiemu/docs/ARCHITECTURE.md; do
+for f in bin/vmiemu bin/vmiemu-regress share/man/man1/vmiemu.1.gz share/doc/vmiemu/README.md share/doc/vmiemu/docs/ARCHITECTURE.md; do
     [ -f "$tmp/usr/$f" ] || fail "not installed: $f"
 done
 [ -x "$tmp/usr/bin/vmiemu" ] || fail "bin/vmiemu is not executable"
@@ -18,6 +18,7 @@ done
 grep -q '^vmiemu [0-9]' "$tmp/version" || fail "--version printed: $(cat "$tmp/version")"
 "$tmp/usr/bin/vmiemu" --help >"$tmp/help" || fail "installed vmiemu --help exited $?"
 grep -q -- '--append STR' "$tmp/help" || fail "--help lacks --append"
+"$tmp/usr/bin/vmiemu-regress" --help | grep -q -- '--shard K/N' || fail "installed vmiemu-regress --help"
 
 if ! command -v man >/dev/null; then
     echo "man is not installed: the page was not rendered"
