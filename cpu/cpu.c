@@ -176,13 +176,14 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
     uint8_t buf[MAX_BLOCK_BYTES];
     uint32_t first_io = 0, first_msr = 0, count = 0, tlb_ops[DISASM_MAX_TLB_OPS];
     int ntlb = 0;
+    bool task = false;
     if (size <= sizeof buf && vcpu_read_linear(c, pc, buf, size))
-        count = disasm_scan(c->dis, buf, size, pc, &first_io, &first_msr, tlb_ops, &ntlb);
+        count = disasm_scan(c->dis, buf, size, pc, &first_io, &first_msr, tlb_ops, &ntlb, &task);
     if (ntlb && vcpu_tlb_note_block(c, pc, tlb_ops, ntlb))
         return NULL; /* a new invalidating instruction: hooked before the block runs */
     uint64_t phys;
     bool rom = in_rom_window(pc) || (vcpu_translate(c, pc, false, &phys) && phys - PHYS_ROM_BASE < PHYS_ROM_SIZE);
-    uint32_t flags = rom ? BLOCKCACHE_ROM : 0;
+    uint32_t flags = (rom ? BLOCKCACHE_ROM : 0) | (task ? BLOCKCACHE_TASK : 0);
     if (first_msr && (!first_io || first_msr < first_io)) { /* the block stops at whichever comes first */
         first_io = first_msr;
         flags |= BLOCKCACHE_MSR;
@@ -340,6 +341,16 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
         settle_code_store(c, pc, size);
     if (c->block_watch && c->ops.block_watch)
         c->ops.block_watch(c->ops.ctx, pc); /* may turn the watch off */
+    uint32_t fixed;
+    if (c->ts_armed) { /* the block before ended in lcall/ljmp/iret (taskswitch.c) */
+        if (vcpu_task_check(c, pc, &fixed)) {
+            uc_emu_stop(uc); /* vcpu_task_settle moves EIP; this block must not run */
+            return;
+        }
+        c->ts_armed = false;
+        if (!c->block_care)
+            c->limit = c->target;
+    }
     if (c->block_care && block_needs_care(c, uc, pc))
         return;
     c->blk_icount = c->icount;
@@ -353,6 +364,10 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
     }
     blockcache_entry ent = *found; /* a ROM call may clear the cache */
     const blockcache_entry *e = &ent;
+    if (blockcache_task(e)) {
+        vcpu_task_arm(c, pc, size);
+        c->limit = 0; /* the next block checks whether it switched tasks */
+    }
     if (blockcache_rom(e) && c->ops.rom_block && rom_block(c, uc, pc))
         return;
     /* Unicorn would skip the I/O bitmap check, and has no hook for rdmsr/wrmsr */
@@ -779,7 +794,11 @@ static uc_err run_exact(cpu *c, uint64_t k)
     c->exact_left = k;
     c->blk_icount = c->icount;
     c->mmu_refused = false;
+    const blockcache_entry *be = blockcache_get(&c->counts, pc, size);
+    if (be && blockcache_task(be))
+        vcpu_task_arm(c, pc, size);
     uc_err e = uc_emu_start(c->uc, eip, 0, 0, 0);
+    (void)vcpu_task_settle(c); /* the caller goes on from EIP wherever it is */
     c->exact = false;
     vcpu_tlb_settle_at_stop(c);
     if (c->trap_step)
@@ -945,6 +964,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
         bool stepped = false;
         c->mmu_refused = false;
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
+        bool task_fixed = vcpu_task_settle(c);
         vcpu_tlb_settle_at_stop(c);
         bool hooked = vcpu_tlb_hook_sites(c);
         if (e == UC_ERR_EXCEPTION && c->mmu_refused)
@@ -972,7 +992,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target)
             result = CPU_STOP_WATCHPOINT;
             break;
         }
-        if (c->deadline_hit || c->io_hit || c->rom_refused || stepped || hooked)
+        if (c->deadline_hit || c->io_hit || c->rom_refused || stepped || hooked || task_fixed)
             continue;
         uint32_t eip = vcpu_get(c, CPU_EIP);
         if (halted_at(c, eip)) {
