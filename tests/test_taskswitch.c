@@ -88,6 +88,36 @@ START_TEST(test_int_through_an_idt_task_gate_resumes_after_the_int)
 }
 END_TEST
 
+START_TEST(test_a_16_bit_interrupt_gate_pushes_a_frame_of_words_and_clears_if)
+{
+    run("gate16");
+    ck_assert_uint_eq(result(0), result(4) - 6); /* ESP moved by three words */
+    ck_assert_uint_eq(result(1), result(6) & 0xFFFF); /* IP: the low half of the return address */
+    ck_assert_uint_eq(result(2), 0x08);
+    ck_assert_uint_eq(result(3) & 0x200, 0x200);      /* FLAGS had IF */
+    ck_assert_uint_eq(result(5) & 0x200, 0);          /* an interrupt gate clears it */
+}
+END_TEST
+
+START_TEST(test_real_mode_int_goes_through_the_ivt_and_iret_returns)
+{
+    run("realmode_ivt");
+    ck_assert_uint_eq(result(0), result(7));     /* IP pushed: after the int */
+    ck_assert_uint_eq(result(1), 0);             /* CS */
+    ck_assert_uint_eq(result(2) & 0x200, 0x200); /* FLAGS had IF */
+    ck_assert_uint_eq(result(3) & 0x200, 0);     /* cleared for the handler */
+    ck_assert_uint_eq(result(4), 0x7000);        /* iret popped the three words */
+}
+END_TEST
+
+START_TEST(test_a_real_mode_exception_goes_through_the_ivt_with_the_faulting_ip)
+{
+    run("realmode_ivt");
+    ck_assert_uint_eq(result(6), result(8)); /* #DE saves the div's own IP, no error code */
+    ck_assert_uint_eq(result(5), 0xD0DE);    /* the handler skipped it and returned */
+}
+END_TEST
+
 static Suite *taskswitch_suite(void)
 {
     Suite *s = suite_create("taskswitch");
@@ -99,6 +129,9 @@ static Suite *taskswitch_suite(void)
     tcase_add_test(tc, test_a_fault_through_an_idt_task_gate_runs_the_task_with_its_error_code_on_the_new_stack);
     tcase_add_test(tc, test_iret_from_an_idt_task_returns_to_the_faulting_instruction);
     tcase_add_test(tc, test_int_through_an_idt_task_gate_resumes_after_the_int);
+    tcase_add_test(tc, test_a_16_bit_interrupt_gate_pushes_a_frame_of_words_and_clears_if);
+    tcase_add_test(tc, test_real_mode_int_goes_through_the_ivt_and_iret_returns);
+    tcase_add_test(tc, test_a_real_mode_exception_goes_through_the_ivt_with_the_faulting_ip);
     suite_add_tcase(s, tc);
     return s;
 }
