@@ -337,13 +337,12 @@ static void settle_code_store(cpu *c, uint32_t pc, uint32_t size)
 /* on_block for everything but ordinary cached guest code. */
 static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, uint32_t size, cpu *c)
 {
-    if (c->smc_cut)
-        settle_code_store(c, pc, size);
-    if (c->block_watch && c->ops.block_watch)
-        c->ops.block_watch(c->ops.ctx, pc); /* may turn the watch off */
     uint32_t fixed;
     if (c->ts_armed) { /* the block before ended in lcall/ljmp/iret (taskswitch.c) */
         if (vcpu_task_check(c, pc, &fixed)) {
+            /* The switch retired; its stores to the old TSS may have hit the block's page, but
+             * this block starts at the switch because of EIP, not because Unicorn cut it. */
+            c->smc_cut = false;
             uc_emu_stop(uc); /* vcpu_task_settle moves EIP; this block must not run */
             return;
         }
@@ -351,6 +350,10 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
         if (!c->block_care)
             c->limit = c->target;
     }
+    if (c->smc_cut)
+        settle_code_store(c, pc, size);
+    if (c->block_watch && c->ops.block_watch)
+        c->ops.block_watch(c->ops.ctx, pc); /* may turn the watch off */
     if (c->block_care && block_needs_care(c, uc, pc))
         return;
     c->blk_icount = c->icount;

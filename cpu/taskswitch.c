@@ -320,6 +320,7 @@ bool vcpu_task_settle(cpu *c)
     uint32_t eip = vcpu_get(c, CPU_EIP), fixed;
     if (!vcpu_task_check(c, eip, &fixed))
         return false;
+    c->smc_cut = false; /* the switch retired: no store of it cut its block (cpu.c) */
     vcpu_put(c, CPU_EIP, fixed);
     return true;
 }

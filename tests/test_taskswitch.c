@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "emu/snapshot.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
@@ -118,6 +119,45 @@ START_TEST(test_a_real_mode_exception_goes_through_the_ivt_with_the_faulting_ip)
 }
 END_TEST
 
+/* Run `name` to its end, then go back to each of its last 120 instruction counts and run to the end
+ * again: the same results and the same end, whether the switches run in whole blocks or are
+ * reached by exact stepping from a snapshot. */
+static void assert_same_from_every_count(const char *name)
+{
+    vm_error err = {0};
+    ck_assert(tu_load_snippet(&m, name));
+    snap_disable(&m);
+    ck_assert_msg(snap_enable(&m, 50, &err), "%s", err.msg);
+    ck_assert_msg(snap_take(&m, &err), "%s", err.msg);
+    uint64_t start = machine_insns(&m);
+    ck_assert_int_eq(machine_run(&m), END_HALTED);
+    uint64_t end = machine_insns(&m);
+    uint32_t want[12];
+    for (int i = 0; i < 12; i++)
+        want[i] = result(i);
+    for (uint64_t n = end - 120 > start ? end - 120 : start; n < end; n++) { /* past the page-table loop */
+        ck_assert_msg(snap_goto(&m, n, &err), "%s", err.msg);
+        ck_assert_uint_eq(machine_insns(&m), n);
+        ck_assert_int_eq(machine_run(&m), END_HALTED);
+        ck_assert_msg(machine_insns(&m) == end, "%s from %llu: ends at %llu, not %llu", name, (unsigned long long)n, (unsigned long long)machine_insns(&m), (unsigned long long)end);
+        for (int i = 0; i < 12; i++)
+            ck_assert_msg(result(i) == want[i], "%s from %llu: result %d is 0x%x, not 0x%x", name,
+                          (unsigned long long)n, i, result(i), want[i]);
+    }
+}
+
+START_TEST(test_going_back_to_any_count_around_lcall_and_iret_switches_gives_the_same_run)
+{
+    assert_same_from_every_count("task_lcall");
+}
+END_TEST
+
+START_TEST(test_going_back_to_any_count_around_idt_task_switches_gives_the_same_run)
+{
+    assert_same_from_every_count("task_gate_idt");
+}
+END_TEST
+
 static Suite *taskswitch_suite(void)
 {
     Suite *s = suite_create("taskswitch");
@@ -132,6 +172,8 @@ static Suite *taskswitch_suite(void)
     tcase_add_test(tc, test_a_16_bit_interrupt_gate_pushes_a_frame_of_words_and_clears_if);
     tcase_add_test(tc, test_real_mode_int_goes_through_the_ivt_and_iret_returns);
     tcase_add_test(tc, test_a_real_mode_exception_goes_through_the_ivt_with_the_faulting_ip);
+    tcase_add_test(tc, test_going_back_to_any_count_around_lcall_and_iret_switches_gives_the_same_run);
+    tcase_add_test(tc, test_going_back_to_any_count_around_idt_task_switches_gives_the_same_run);
     suite_add_tcase(s, tc);
     return s;
 }
