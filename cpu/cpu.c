@@ -587,6 +587,10 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
     if (!is_int)
         vcpu_tlb_cancel_at(c, ev.fault_eip);
     retire_until_here(c);
+    if (c->ts_armed && vcpu_task_finish(c, &ev)) {
+        c->icount++; /* the lcall/ljmp/iret retired after all */
+        return;
+    }
     if (no_progress(c, &ev)) {
         c->fault.vector = ev.vector;
         c->fault.eip = ev.fault_eip;

@@ -220,5 +220,8 @@ bool vcpu_enter_ring(cpu *c, uint32_t cpl);
 void vcpu_task_arm(cpu *c, uint32_t pc, uint32_t size);
 bool vcpu_task_check(cpu *c, uint32_t eip, uint32_t *fixed);
 bool vcpu_task_settle(cpu *c); /* true if it moved EIP */
+/* An exception raised inside Unicorn's switch that the CPU would not raise (a conforming CS
+ * with DPL < RPL): finish the switch instead (true: the switching instruction retired). */
+bool vcpu_task_finish(cpu *c, const vcpu_event *ev);
 
 #endif

@@ -324,3 +324,37 @@ bool vcpu_task_settle(cpu *c)
     vcpu_put(c, CPU_EIP, fixed);
     return true;
 }
+
+/* Unicorn's switch checks a new task's CS as if it were never conforming (DPL == RPL) and
+ * raises #TS after the commit point, with everything but the segments and EIP loaded; the CPU
+ * accepts a conforming CS whose DPL is at most its RPL. That one case is finished here, as
+ * the CPU would have run it: the segments (checked again by the CPU's rules) and EIP. */
+bool vcpu_task_finish(cpu *c, const vcpu_event *ev)
+{
+    uc_x86_mmr tr;
+    uc_reg_read(c->uc, UC_X86_REG_TR, &tr);
+    uint32_t eip = vcpu_get(c, CPU_EIP);
+    if (ev->vector != VEC_TS || (tr.selector == c->ts_tr && (uint32_t)tr.base == c->ts_tr_base) ||
+        eip - c->ts_lo >= c->ts_size || !((tr.flags >> 8) & 8))
+        return false;
+    tss32_dyn n;
+    uint64_t raw;
+    seg_desc cs;
+    if (!vcpu_read_linear(c, (uint32_t)tr.base + TSS_EIP, &n, sizeof n) || (n.eflags & EFLAGS_VM) ||
+        (ev->error & ~3u) != (n.seg[S_CS] & ~3u) || !vcpu_read_descriptor(c, (uint16_t)n.seg[S_CS], &raw))
+        return false;
+    desc_decode(raw, &cs);
+    uint32_t cpl = n.seg[S_CS] & 3u;
+    vcpu_fault f;
+    if (!desc_is_conforming(&cs) || cpl == 1 || cpl == 2)
+        return false;
+    for (int i = 0; i < 6; i++)
+        if (!segment_ok(c, i, (uint16_t)n.seg[i], cpl, 0, &f))
+            return false;
+    if (!load_segments(c, &n))
+        return false;
+    vcpu_put(c, CPU_EIP, n.eip);
+    c->ts_armed = false;
+    c->smc_cut = false;
+    return true;
+}

@@ -57,6 +57,15 @@ START_TEST(test_lcall_to_a_tss_nests_the_task_and_its_iret_returns_to_the_caller
 }
 END_TEST
 
+START_TEST(test_lcall_to_a_task_with_a_conforming_cs_below_its_rpl_runs_it_at_that_rpl)
+{
+    run("task_conforming");
+    ck_assert_uint_eq(result(0), 0x5B); /* CPL 3 in a DPL 0 conforming segment */
+    ck_assert_uint_eq(result(1), 0x23);
+    ck_assert_uint_eq(result(2), 0xD0DE);
+}
+END_TEST
+
 START_TEST(test_a_fault_through_an_idt_task_gate_runs_the_task_with_its_error_code_on_the_new_stack)
 {
     run("task_gate_idt");
@@ -64,7 +73,7 @@ START_TEST(test_a_fault_through_an_idt_task_gate_runs_the_task_with_its_error_co
     ck_assert_uint_eq(result(1) & 0x4000, 0x4000); /* called as by lcall: NT */
     ck_assert_uint_eq(result(2), 0x28);            /* back link */
     ck_assert_uint_eq(result(3), 0x8B);            /* the interrupted task stays busy */
-    ck_assert_uint_eq(result(4), 0x58);            /* #GP's error code: the selector */
+    ck_assert_uint_eq(result(4), 0x60);            /* #GP's error code: the selector */
     ck_assert_uint_eq(result(5), 0x290000 - 4);    /* pushed on B's stack from its TSS */
 }
 END_TEST
@@ -152,6 +161,12 @@ START_TEST(test_going_back_to_any_count_around_lcall_and_iret_switches_gives_the
 }
 END_TEST
 
+START_TEST(test_going_back_to_any_count_around_a_finished_conforming_switch_gives_the_same_run)
+{
+    assert_same_from_every_count("task_conforming");
+}
+END_TEST
+
 START_TEST(test_going_back_to_any_count_around_idt_task_switches_gives_the_same_run)
 {
     assert_same_from_every_count("task_gate_idt");
@@ -166,6 +181,7 @@ static Suite *taskswitch_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_ljmp_to_a_tss_switches_tasks_and_ljmp_back_resumes_the_first);
     tcase_add_test(tc, test_lcall_to_a_tss_nests_the_task_and_its_iret_returns_to_the_caller);
+    tcase_add_test(tc, test_lcall_to_a_task_with_a_conforming_cs_below_its_rpl_runs_it_at_that_rpl);
     tcase_add_test(tc, test_a_fault_through_an_idt_task_gate_runs_the_task_with_its_error_code_on_the_new_stack);
     tcase_add_test(tc, test_iret_from_an_idt_task_returns_to_the_faulting_instruction);
     tcase_add_test(tc, test_int_through_an_idt_task_gate_resumes_after_the_int);
@@ -174,6 +190,7 @@ static Suite *taskswitch_suite(void)
     tcase_add_test(tc, test_a_real_mode_exception_goes_through_the_ivt_with_the_faulting_ip);
     tcase_add_test(tc, test_going_back_to_any_count_around_lcall_and_iret_switches_gives_the_same_run);
     tcase_add_test(tc, test_going_back_to_any_count_around_idt_task_switches_gives_the_same_run);
+    tcase_add_test(tc, test_going_back_to_any_count_around_a_finished_conforming_switch_gives_the_same_run);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -15,7 +15,7 @@ start:
     task_gate 13, SEL_TSS_B
     task_gate 0x40, SEL_TSS_B
     lidt [idtr]
-    mov eax, 0x58                   ; past the GDT's limit: #GP(0x58)
+    mov eax, 0x60                   ; past the GDT's limit: #GP(0x60)
     mov ds, ax                      ; B sets A's saved EAX to 0x10: the retry loads DS
     mov [RESULT + 24], eax
     mov eax, ds
