@@ -213,13 +213,14 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
     uint8_t buf[MAX_BLOCK_BYTES];
     uint32_t first_io = 0, first_msr = 0, count = 0, tlb_ops[DISASM_MAX_TLB_OPS];
     int ntlb = 0;
+    bool task = false;
     if (size <= sizeof buf && vcpu_read_linear(c, pc, buf, size))
-        count = disasm_scan(c->dis, buf, size, pc, &first_io, &first_msr, tlb_ops, &ntlb);
+        count = disasm_scan(c->dis, buf, size, pc, &first_io, &first_msr, tlb_ops, &ntlb, &task);
     if (ntlb && vcpu_tlb_note_block(c, pc, tlb_ops, ntlb))
         return NULL; /* a new invalidating instruction: hooked before the block runs */
     uint64_t phys;
     bool rom = in_rom_window(pc) || (vcpu_translate(c, pc, false, &phys) && phys - PHYS_ROM_BASE < PHYS_ROM_SIZE);
-    uint32_t flags = rom ? BLOCKCACHE_ROM : 0;
+    uint32_t flags = (rom ? BLOCKCACHE_ROM : 0) | (task ? BLOCKCACHE_TASK : 0);
     if (first_msr && (!first_io || first_msr < first_io)) { /* the block stops at whichever comes first */
         first_io = first_msr;
         flags |= BLOCKCACHE_MSR;
@@ -373,6 +374,19 @@ static void settle_code_store(cpu *c, uint32_t pc, uint32_t size)
 /* on_block for everything but ordinary cached guest code. */
 static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, uint32_t size, cpu *c)
 {
+    uint32_t fixed;
+    if (c->ts_armed) { /* the block before ended in lcall/ljmp/iret (taskswitch.c) */
+        if (vcpu_task_check(c, pc, &fixed)) {
+            /* The switch retired; its stores to the old TSS may have hit the block's page, but
+             * this block starts at the switch because of EIP, not because Unicorn cut it. */
+            c->smc_cut = false;
+            uc_emu_stop(uc); /* vcpu_task_settle moves EIP; this block must not run */
+            return;
+        }
+        c->ts_armed = false;
+        if (!c->block_care)
+            c->limit = c->target;
+    }
     if (c->smc_cut)
         settle_code_store(c, pc, size);
     if (c->watch_iret)
@@ -392,6 +406,10 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
     }
     blockcache_entry ent = *found; /* a ROM call may clear the cache */
     const blockcache_entry *e = &ent;
+    if (blockcache_task(e)) {
+        vcpu_task_arm(c, pc, size);
+        c->limit = 0; /* the next block checks whether it switched tasks */
+    }
     if (blockcache_rom(e) && c->ops.rom_block && rom_block(c, uc, pc))
         return;
     /* Unicorn would skip the I/O bitmap check, and has no hook for rdmsr/wrmsr */
@@ -608,6 +626,10 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
     if (!is_int)
         vcpu_tlb_cancel_at(c, ev.fault_eip);
     retire_until_here(c);
+    if (c->ts_armed && vcpu_task_finish(c, &ev)) {
+        c->icount++; /* the lcall/ljmp/iret retired after all */
+        return;
+    }
     if (no_progress(c, &ev)) {
         c->fault.vector = ev.vector;
         c->fault.eip = ev.fault_eip;
@@ -818,7 +840,11 @@ static uc_err run_exact(cpu *c, uint64_t k)
     c->exact_left = k;
     c->blk_icount = c->icount;
     c->mmu_refused = false;
+    const blockcache_entry *be = blockcache_get(&c->counts, pc, size);
+    if (be && blockcache_task(be))
+        vcpu_task_arm(c, pc, size);
     uc_err e = uc_emu_start(c->uc, eip, 0, 0, 0);
+    (void)vcpu_task_settle(c); /* the caller goes on from EIP wherever it is */
     c->exact = false;
     vcpu_tlb_settle_at_stop(c);
     if (c->trap_step)
@@ -984,6 +1010,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
         bool stepped = false;
         c->mmu_refused = false;
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
+        bool task_fixed = vcpu_task_settle(c);
         vcpu_tlb_settle_at_stop(c);
         bool hooked = vcpu_tlb_hook_sites(c);
         if (e == UC_ERR_EXCEPTION && c->mmu_refused)
@@ -1011,7 +1038,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
             result = CPU_STOP_WATCHPOINT;
             break;
         }
-        if (c->deadline_hit || c->io_hit || c->rom_refused || stepped || hooked)
+        if (c->deadline_hit || c->io_hit || c->rom_refused || stepped || hooked || task_fixed)
             continue;
         uint32_t eip = vcpu_get(c, CPU_EIP);
         if (halted_at(c, eip)) {

@@ -135,6 +135,11 @@ struct cpu {
     /* trapstep.c */
     bool trap_step;       /* exact stepping by EFLAGS.TF: each #DB retires one instruction */
     uint32_t trap_dr6;    /* the guest's DR6, which each step trap changes */
+    /* taskswitch.c: a block ending in lcall/ljmp/iret has been entered (TR then, the block);
+     * resolved at the next block or where the run stops, never kept across vcpu_run. */
+    bool ts_armed;
+    uint16_t ts_tr;
+    uint32_t ts_tr_base, ts_lo, ts_size;
 };
 
 _Static_assert(sizeof(bool) == 1, "block_care overlays its flags on one 64-bit word");
@@ -191,5 +196,36 @@ void vcpu_trap_step_end(cpu *c);
 void vcpu_exception_state(cpu *c, uint32_t *error, bool *is_int);
 /* Only the reset: after a host call that may have raised a fault Unicorn then swallowed. */
 void vcpu_forget_previous_exception(cpu *c);
+
+/* A fault found by the host's share of the CPU's microcode (delivery, task switches). */
+typedef struct vcpu_fault {
+    uint32_t vector, error;
+} vcpu_fault;
+
+/* Hardware task switches (taskswitch.c). What started one decides the busy bits, the back link
+ * and NT (SDM vol. 3, table 8-2): a task gate in the IDT counts as a call. */
+enum { VCPU_TASK_JMP, VCPU_TASK_CALL, VCPU_TASK_IRET };
+/* Switch to the task whose TSS selector is `sel`; the old task resumes at ret_eip. ext: the EXT
+ * bit of error codes. 0: switched; 1: a fault in *f (the old task's state, nothing switched);
+ * -1: something vmiemu cannot do (a 16-bit TSS, a task at CPL 1 or 2), said in why. */
+int vcpu_task_switch(cpu *c, uint16_t sel, int source, uint32_t ret_eip, uint32_t ext, vcpu_fault *f, char *why,
+                     size_t whylen);
+/* The raw descriptor a selector names, from the GDT or the LDT; false past the table's limit
+ * or unreadable. */
+bool vcpu_read_descriptor(cpu *c, uint16_t sel, uint64_t *raw);
+/* #PF for a supervisor access at `linear` (sets CR2). */
+vcpu_fault vcpu_page_fault(cpu *c, uint32_t linear, bool write);
+/* Make `cpl` (0 or 3) the current privilege level from the host, so that a stack segment of
+ * that ring can be loaded next; false for rings 1 and 2. */
+bool vcpu_enter_ring(cpu *c, uint32_t cpl);
+/* Unicorn's own task switches: arm when a block ending in lcall/ljmp/iret is entered; check
+ * at the next block's start (true: EIP must become *fixed, stop there); settle where the
+ * run stops (applies the fix, disarms). */
+void vcpu_task_arm(cpu *c, uint32_t pc, uint32_t size);
+bool vcpu_task_check(cpu *c, uint32_t eip, uint32_t *fixed);
+bool vcpu_task_settle(cpu *c); /* true if it moved EIP */
+/* An exception raised inside Unicorn's switch that the CPU would not raise (a conforming CS
+ * with DPL < RPL): finish the switch instead (true: the switching instruction retired). */
+bool vcpu_task_finish(cpu *c, const vcpu_event *ev);
 
 #endif

@@ -170,13 +170,14 @@ bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op)
 }
 
 uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io,
-                     uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb)
+                     uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb, bool *task)
 {
     uint64_t pc = addr;
     uint32_t n = 0;
     *first_io = 0;
     *first_msr = 0;
     *ntlb = 0;
+    *task = false;
     while (len > 0 && cs_disasm_iter(d->handle, &code, &len, &pc, d->insn)) {
         unsigned id = d->insn->id;
         if (!*first_io && is_port_io(id))
@@ -187,6 +188,8 @@ uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, 
         if ((id == X86_INS_INVLPG || id == X86_INS_LMSW || id == X86_INS_MOV) && *ntlb < DISASM_MAX_TLB_OPS &&
             disasm_decode_tlb_op(d->insn->bytes, d->insn->size, &op))
             tlb_ops[(*ntlb)++] = (uint32_t)(d->insn->address - addr);
+        if (id == X86_INS_IRET || id == X86_INS_IRETD || id == X86_INS_LCALL || id == X86_INS_LJMP)
+            *task = true;
         n++;
     }
     return n;
@@ -212,12 +215,15 @@ static bool shows_trap_flag(const uint8_t *b, size_t n)
     uint8_t op = b[i], next = i + 1 < n ? b[i + 1] : 0;
     switch (op) {
     case 0x9C: case 0x9D: case 0xCF:             /* pushf, popf, iret */
+    case 0x9A: case 0xEA:                        /* far call, jmp: a task switch loads EFLAGS */
     case 0xCC: case 0xCD: case 0xCE: case 0xF1:  /* int3, int n, into, int1 */
     case 0x17: case 0xFB:                        /* pop ss, sti */
     case 0xF4:                                   /* hlt: leaves the CPU loop before its trap */
         return true;
     case 0x8E:
         return ((next >> 3) & 7) == 2;           /* mov ss, r/m */
+    case 0xFF:
+        return ((next >> 3) & 7) == 3 || ((next >> 3) & 7) == 5; /* far call, jmp through memory */
     case 0x0F:                                   /* mov from/to DRn; syscall, sysret, sysenter, sysexit */
         return next == 0x21 || next == 0x23 || next == 0x05 || next == 0x07 || next == 0x34 || next == 0x35;
     default:

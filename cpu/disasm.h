@@ -31,11 +31,11 @@ bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op);
 
 #define DISASM_MAX_TLB_OPS 4
 /* Like disasm_count, and also *first_io = 1 + the index of the first port I/O instruction
- * (in, out, ins, outs), or 0 if there is none, *first_msr the same for rdmsr/wrmsr, and the
+ * (in, out, ins, outs), or 0 if there is none, *first_msr the same for rdmsr/wrmsr, the
  * byte offsets of up to DISASM_MAX_TLB_OPS instructions that invalidate TLB entries (*ntlb of
- * them). */
+ * them), and *task: one of them may switch tasks (a far call or jmp, iret). */
 uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io,
-                     uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb);
+                     uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb, bool *task);
 
 /* Length of the rdmsr (0F 32) or wrmsr (0F 30) at code[0..len), after any prefixes; 0 if it is
  * neither. *write: wrmsr. */
