@@ -70,6 +70,8 @@ typedef struct blockcache {
     uint32_t mask;
     uint32_t current;
     uint64_t switches;
+    uint64_t changes; /* moves whenever a table is emptied or another becomes current: what was
+                       * derived from the current space's counted code may be stale */
     blockcache_space spaces[BLOCKCACHE_SPACES];
 } blockcache;
 

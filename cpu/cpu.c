@@ -185,13 +185,26 @@ void vcpu_request_replan(cpu *c)
 
 const cpu_fault *vcpu_fault_info(const cpu *c) { return &c->fault; }
 
-/* Instructions of the current block that start before `eip` (inside the block). */
-static uint32_t block_index(cpu *c, uint32_t eip)
+/* Instructions of the current block that start before `eip` (inside the block). A port read
+ * in a busy loop (Linux's PIT and PM-timer waits: millions) asks the same question each time,
+ * so the last answer is kept: the block's code cannot change without its counts being dropped
+ * (its pages are watched, mmu_fill.c), which moves counts.changes. */
+static __attribute__((noinline)) uint32_t block_index(cpu *c, uint32_t eip)
 {
+    if (c->index_memo.valid && c->index_memo.changes == c->counts.changes && c->index_memo.pc == c->blk_pc &&
+        c->index_memo.size == c->blk_size && c->index_memo.eip == eip)
+        return c->index_memo.index;
     uint8_t buf[MAX_BLOCK_BYTES];
     if (c->blk_size > sizeof buf || !vcpu_read_linear(c, c->blk_pc, buf, c->blk_size))
         return 0;
-    return disasm_count_until(c->dis, buf, c->blk_size, c->blk_pc, eip);
+    uint32_t n = disasm_count_until(c->dis, buf, c->blk_size, c->blk_pc, eip);
+    c->index_memo.changes = c->counts.changes;
+    c->index_memo.pc = c->blk_pc;
+    c->index_memo.size = c->blk_size;
+    c->index_memo.eip = eip;
+    c->index_memo.index = n;
+    c->index_memo.valid = true;
+    return n;
 }
 
 uint64_t vcpu_icount(cpu *c)
@@ -233,6 +246,7 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
     if (e)
         return e;
     *tmp = blockcache_make(pc, size, count, first_io, flags);
+    c->counts.changes++; /* its code may not be watched: nothing decoded from it is kept */
     return tmp; /* not cacheable (huge block, or no memory): counted every time */
 }
 

@@ -30,6 +30,13 @@ struct cpu {
     uint64_t blk_icount; /* icount before the current block */
     uint32_t blk_pc, blk_size;
     bool running, at_block_start;
+    /* The last block_index answer (cpu.c): a port read in a loop asks the same one each time.
+     * Valid while counts.changes has not moved (the code it was decoded from is watched). */
+    struct {
+        uint64_t changes;
+        uint32_t pc, size, eip, index;
+        bool valid;
+    } index_memo;
     /* The conditions the block hook must look at before counting a block, overlaid on one word
      * so that its slow path tests them all with one load; setting one sets `limit` to 0, which
      * sends every block down that path. */
