@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * cannot (the kernel was not built). */
 void fz_boot_hello(machine *m, uint32_t ram_mib, uint64_t snap_every, uint64_t max_insns);
 
-/* Write data to this process's scratch file and return its path (the same path every call). */
+/* Make this process's scratch file hold exactly data and return its path (the same every call). */
 const char *fz_scratch_file(const uint8_t *data, size_t size);
 
 /* Reads from the input; past its end every read gives zeros. */
