@@ -22,7 +22,7 @@
 #define CODE_BASE 0x00200000u
 #define CODE_MAX 0x10000u
 #define START 1000u
-#define BOUND 20000u
+#define BOUND 5000u /* instructions: room for dozens of VMI calls, and short inputs run often */
 
 static size_t put8(uint8_t *code, size_t at, uint8_t v)
 {
