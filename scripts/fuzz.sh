@@ -4,8 +4,8 @@
 #        scripts/fuzz.sh --list
 # Builds build/fuzz with clang (-DVMIEMU_FUZZ=ON: coverage, ASan, UBSan) first. The run starts
 # from the checked-in seed corpus (tests/fuzz/corpus/TARGET) and grows a working corpus in
-# build/fuzz/corpus/TARGET; a crash, leak or timeout leaves its input in
-# build/fuzz/artifacts/TARGET/ and makes the script fail. docs/ROBUSTNESS.md has the runs so far.
+# build/fuzz/corpus/TARGET (or $VMIEMU_FUZZ_CORPUS/TARGET); a crash, leak or timeout leaves its
+# input in build/fuzz/artifacts/TARGET/ and makes the script fail. docs/ROBUSTNESS.md has the runs so far.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build/fuzz"
@@ -28,7 +28,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 fi
 cmake --build "$build" -j"${VMIEMU_FUZZ_BUILD_JOBS:-2}" --target "fuzz_$target" >/dev/null
 
-corpus="$build/corpus/$target"
+corpus="${VMIEMU_FUZZ_CORPUS:-$build/corpus}/$target"
 artifacts="$build/artifacts/$target"
 mkdir -p "$corpus" "$artifacts"
 args=(-max_total_time="$seconds" -print_final_stats=1 -timeout=30 -rss_limit_mb=2048

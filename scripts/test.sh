@@ -26,6 +26,10 @@ run_suite sanitize "$root/build/sanitize" -DCMAKE_BUILD_TYPE=Debug -DVMIEMU_SANI
 if echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }' |
         clang -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then
     mkdir -p "$root/build/fuzz/logs"
+    # A fresh working corpus: the seeds only, not what long runs grew (minutes to replay).
+    VMIEMU_FUZZ_CORPUS=$(mktemp -d)
+    export VMIEMU_FUZZ_CORPUS
+    trap 'rm -rf "$VMIEMU_FUZZ_CORPUS"' EXIT
     for target in $("$root/scripts/fuzz.sh" --list); do
         log="$root/build/fuzz/logs/smoke-$target.log"
         echo "== fuzz smoke run: $target"
