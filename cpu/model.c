@@ -146,6 +146,8 @@ bool vcpu_model_check_site(cpu *c, uint32_t pc, const disasm_tlb_op *op)
 {
     if (c->end_contained)
         return false; /* the run has ended: nothing here takes effect */
+    if (c->exact && !c->trap_step && c->exact_left == 0)
+        return false; /* the instruction after an exact stretch: on_exact_insn stops before it */
     switch (op->kind) {
     case DISASM_TLB_MODE: /* mov to CR4: Unicorn takes any bit (QEMU 7.2 raises #GP for the
                            * bits its CPUID lacks, as hardware does) */
