@@ -6,6 +6,7 @@
 #include <unicorn/unicorn.h>
 
 #include "cpu/cpu_internal.h"
+#include "cpu/model.h"
 
 /* struct cpu is in cpu_internal.h, shared with deliver.c */
 
@@ -400,6 +401,10 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
         c->ts_armed = false;
         if (!c->block_care)
             c->limit = c->target;
+    }
+    if (c->rf_after_iret) { /* the block after an iret: the RF it loaded has done its work */
+        vcpu_model_settle_rf(c);
+        c->limit = c->block_care ? 0 : c->target;
     }
     if (c->smc_cut)
         settle_code_store(c, pc, size);
@@ -827,6 +832,18 @@ bool vcpu_reset(cpu *c, const vcpu_entry *e, vm_error *err)
     return true;
 }
 
+/* After a stop: an iret that has run (EIP elsewhere) has its RF cleared now; one not run yet
+ * (EIP still at it) hooks again when it runs. */
+static void settle_rf_at_stop(cpu *c)
+{
+    if (!c->rf_after_iret)
+        return;
+    if (vcpu_get(c, CPU_EIP) == c->rf_iret_pc)
+        c->rf_after_iret = false;
+    else
+        vcpu_model_settle_rf(c);
+}
+
 /* Step exactly k instructions from EIP inside the block at blk_pc (stopping early at the
  * block's end or at an exception): by the trap flag where the guest cannot tell (trapstep.c),
  * else with a per-instruction hook. */
@@ -861,11 +878,12 @@ static uc_err run_exact(cpu *c, uint64_t k)
     (void)vcpu_task_settle(c); /* the caller goes on from EIP wherever it is */
     c->exact = false;
     vcpu_tlb_settle_at_stop(c);
+    settle_rf_at_stop(c);
     if (c->trap_step)
         vcpu_trap_step_end(c);
     else
         uc_hook_del(c->uc, h);
-    if (e == UC_ERR_EXCEPTION && c->mmu_refused) {
+    if ((e == UC_ERR_EXCEPTION && c->mmu_refused) || c->insn_refused) {
         /* The refused instruction did not run; a refused fetch of the next block means this
          * whole stretch did. */
         uint32_t at = vcpu_get(c, CPU_EIP);
@@ -899,18 +917,20 @@ static uc_err settle_refused(cpu *c, uc_err e, bool *stepped)
     return vcpu_mmu_reference_step(c, step_one);
 }
 
-/* #GP(0) in place of the instruction at EIP, which has not run; the engine is stopped, so the
- * count is exact here. */
-static void raise_gp_here(cpu *c, const char *what)
+/* `vector` (#GP(0) or #UD) in place of the instruction at EIP, which has not run; the engine is
+ * stopped, so the count is exact here. */
+static void raise_here(cpu *c, uint32_t vector, const char *what)
 {
     uint32_t eip = vcpu_get(c, CPU_EIP);
-    vcpu_event ev = {.vector = 13, .has_error = true, .error = 0, .eip = eip, .fault_eip = eip};
+    vcpu_event ev = {.vector = vector, .has_error = vector == 13, .error = 0, .eip = eip, .fault_eip = eip};
     c->running = false;
     bool ok = c->ops.interrupt && c->ops.interrupt(c->ops.ctx, &ev);
     c->running = true;
     if (!ok)
         fault_stop(c, &ev, what);
 }
+
+static void raise_gp_here(cpu *c, const char *what) { raise_here(c, 13, what); }
 
 /* rdmsr/wrmsr at EIP (stopped before it, the count exact): performed here if the machine
  * models the MSR. True if done (or #GP raised, or a breakpoint stops before it). */
@@ -922,9 +942,8 @@ static bool msr_step(cpu *c, uint32_t eip)
     if (!vcpu_read_linear(c, eip, code, avail)) /* the next page may be absent: its own bytes suffice */
         avail = to_page_end < avail && vcpu_read_linear(c, eip, code, to_page_end) ? to_page_end : 0;
     size_t len = disasm_msr_insn(code, avail, &write);
-    bool user = (vcpu_get(c, CPU_CR0) & 1) && (vcpu_get(c, CPU_CS) & 3) != 0;
-    if (len == 0 || user || !(write ? c->ops.msr_write != NULL : c->ops.msr_read != NULL))
-        return false; /* not one, or at CPL > 0: Unicorn raises the #GP */
+    if (len == 0 || vcpu_cpl(c) != 0)
+        return false; /* not one, or at CPL > 0 (or in virtual-8086 mode): Unicorn raises the #GP */
     if (vcpu_is_breakpoint(c, eip) && !(c->bp_skip_armed && c->bp_skip_at == eip)) {
         c->bp_hit = true; /* stepped up to it exactly: the breakpoint hook did not fire */
         return true;
@@ -932,7 +951,21 @@ static bool msr_step(cpu *c, uint32_t eip)
     c->bp_skip_armed = false;
     uint32_t msr = vcpu_get(c, CPU_ECX);
     uint64_t value = (uint64_t)vcpu_get(c, CPU_EDX) << 32 | vcpu_get(c, CPU_EAX);
-    int r = write ? c->ops.msr_write(c->ops.ctx, msr, value) : c->ops.msr_read(c->ops.ctx, msr, &value);
+    int r = VCPU_MSR_NATIVE;
+    if (write ? c->ops.msr_write != NULL : c->ops.msr_read != NULL)
+        r = write ? c->ops.msr_write(c->ops.ctx, msr, value) : c->ops.msr_read(c->ops.ctx, msr, &value);
+    if (r == VCPU_MSR_NATIVE) /* not the machine's: the CPU model's, or absent */
+        switch (vcpu_model_msr(msr, write, value)) {
+        case MODEL_MSR_GP:
+            r = VCPU_MSR_GP;
+            break;
+        case MODEL_MSR_TSC:
+            value = c->ops.tsc ? c->ops.tsc(c->ops.ctx) : c->icount;
+            r = VCPU_MSR_DONE;
+            break;
+        case MODEL_MSR_UNICORN:
+            break;
+        }
     if (r == VCPU_MSR_GP) {
         raise_gp_here(c, "MSR access refused: exception");
         return true;
@@ -956,7 +989,7 @@ static uc_err io_step(cpu *c)
     uint64_t before = c->target - c->icount;
     if (c->io_index > 0) {
         uc_err e = run_exact(c, c->io_index < before ? c->io_index : before);
-        if (e != UC_ERR_OK || c->stop_requested || c->exact_aborted || c->icount >= c->target)
+        if (e != UC_ERR_OK || c->stop_requested || c->exact_aborted || c->insn_refused || c->icount >= c->target)
             return e;
     }
     uint32_t eip = vcpu_get(c, CPU_EIP);
@@ -971,6 +1004,14 @@ static uc_err io_step(cpu *c)
         return UC_ERR_OK;
     }
     return run_exact(c, 1);
+}
+
+/* An instruction the CPU model refused (model.c) has not run: #GP(0) in its place. The count
+ * is set to the instructions before it. */
+static void raise_refused(cpu *c)
+{
+    c->insn_refused = false;
+    raise_here(c, c->refused_vector, "instruction refused by the CPU model: exception");
 }
 
 static cpu_stop stop_from_error(cpu *c, uc_err e)
@@ -1023,11 +1064,13 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
         c->rom_refused = false;
         bool stepped = false;
         c->mmu_refused = false;
+        c->insn_refused = false;
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
         bool task_fixed = vcpu_task_settle(c);
         vcpu_tlb_settle_at_stop(c);
+        settle_rf_at_stop(c);
         bool hooked = vcpu_tlb_hook_sites(c);
-        if (e == UC_ERR_EXCEPTION && c->mmu_refused)
+        if ((e == UC_ERR_EXCEPTION && c->mmu_refused) || c->insn_refused)
             c->icount = vcpu_icount(c); /* the instructions before the refused one retired */
         if (e == UC_ERR_OK && c->io_hit && !c->stop_requested)
             e = io_step(c);
@@ -1036,6 +1079,9 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
         else if (e == UC_ERR_OK && c->deadline_hit && !c->stop_requested && c->icount < c->target)
             e = run_exact(c, c->target - c->icount); /* a block starting right at the target needs none */
         e = settle_refused(c, e, &stepped);
+        bool refused = e == UC_ERR_OK && c->insn_refused && !c->stop_requested;
+        if (refused)
+            raise_refused(c);
         if (e != UC_ERR_OK || c->stop_requested) {
             result = stop_from_error(c, e);
             break;
@@ -1052,7 +1098,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
             result = CPU_STOP_WATCHPOINT;
             break;
         }
-        if (c->deadline_hit || c->io_hit || c->rom_refused || stepped || hooked || task_fixed)
+        if (c->deadline_hit || c->io_hit || c->rom_refused || stepped || hooked || task_fixed || refused)
             continue;
         uint32_t eip = vcpu_get(c, CPU_EIP);
         if (halted_at(c, eip)) {

@@ -139,6 +139,15 @@ struct cpu {
     uint64_t end_icount;  /* the instruction count and EIP just after it, and the CPU state */
     uint32_t end_eip;     /* there (end_ctx), restored when the run stops */
     uc_context *end_ctx;
+    /* model.c: an instruction a site hook refused (a mov to CR4 of a bit the model lacks, a
+     * misaligned SSE operand, rdpmc, mwait...); it has not run, EIP is at it, and vcpu_run
+     * raises refused_vector there: #GP(0) or #UD. */
+    bool insn_refused;
+    uint32_t refused_vector;
+    /* An iret is about to run (at rf_iret_pc): EFLAGS.RF it loads is cleared at the next block
+     * start, after the one instruction it stands for (model.c). */
+    bool rf_after_iret;
+    uint32_t rf_iret_pc;
     /* trapstep.c */
     bool trap_step;       /* exact stepping by EFLAGS.TF: each #DB retires one instruction */
     uint32_t trap_dr6;    /* the guest's DR6, which each step trap changes */
@@ -183,6 +192,19 @@ void vcpu_tlb_settle(cpu *c);
 void vcpu_tlb_settle_at_stop(cpu *c);
 void vcpu_tlb_cancel_at(cpu *c, uint32_t fault_eip);
 void vcpu_tlb_reset(cpu *c);
+
+/* The linear address of a decoded memory operand (an invlpg's, an SSE instruction's); false if
+ * it was not decoded (16-bit addressing). */
+bool vcpu_operand_linear(cpu *c, const disasm_tlb_op *op, uint32_t *linear);
+/* True if the code running now is 32-bit protected-mode code (CS.D set, not virtual-8086). */
+bool vcpu_code32(cpu *c);
+
+/* The CPU model's checks (model.c), from the code hook at each site disasm_decode_site finds,
+ * just before the instruction runs: true if it refused the instruction (insn_refused, and the
+ * run stops before it). settle_rf: an iret has run, clear the RF it loaded (at the next block
+ * start, or at a stop past it). */
+bool vcpu_model_check_site(cpu *c, uint32_t pc, const disasm_tlb_op *op);
+void vcpu_model_settle_rf(cpu *c);
 
 /* Port I/O permission (ioperm.c). */
 bool vcpu_io_needs_check(cpu *c);

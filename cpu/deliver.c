@@ -21,6 +21,16 @@ bool vcpu_vector_has_error(uint32_t vector)
     return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17;
 }
 
+/* Fault-class exceptions (the instruction is restarted): the EFLAGS image they push has RF set,
+ * so that an instruction breakpoint at the restarted instruction does not fire again (SDM vol.
+ * 3, 17.3.1.1). #DB is left out: as a fault it is the breakpoint itself. */
+static bool fault_class(const vcpu_event *ev)
+{
+    const uint32_t faults = 1u << 0 | 1u << 5 | 1u << 6 | 1u << 7 | 1u << 10 | 1u << 11 | 1u << 12 | 1u << 13 |
+                            1u << 14 | 1u << 16 | 1u << 17 | 1u << 19;
+    return !ev->software && !ev->external && ev->vector < 32 && (faults >> ev->vector & 1u);
+}
+
 static bool contributory(uint32_t v) { return v == 0 || (v >= VEC_TS && v <= VEC_GP); }
 
 /* Saves the CPU context into c->scratch, reads the reported exception's error code and "raised
@@ -215,7 +225,7 @@ static int deliver_once(cpu *c, const vcpu_event *ev, fault *f, char *why, size_
         *f = (fault){VEC_SS, 0};
         return 1;
     }
-    words[n++] = eflags;
+    words[n++] = eflags | (fault_class(ev) ? EFLAGS_RF : 0);
     words[n++] = vcpu_get(c, CPU_CS);
     words[n++] = ev->eip;
     if (ev->has_error)

@@ -194,8 +194,22 @@ static uint32_t segment_base(cpu *c, int seg)
     return d.base;
 }
 
-/* The linear address invlpg names; false if its operand was not decoded (16-bit addressing). */
-static bool invlpg_address(cpu *c, const disasm_tlb_op *op, uint32_t *linear)
+bool vcpu_code32(cpu *c)
+{
+    if (!(vcpu_get(c, CPU_CR0) & 1u) || (vcpu_get(c, CPU_EFLAGS) & 0x20000u))
+        return false; /* real or virtual-8086 mode */
+    uint32_t sel = vcpu_get(c, CPU_CS);
+    vcpu_table_reg table;
+    uint64_t raw = 0;
+    if (!vcpu_get_table(c, sel & 4u ? CPU_LDTR : CPU_GDTR, &table) || (sel | 7u) > table.limit ||
+        !read_now(c, table.base + (sel & ~7u), &raw, 8))
+        return false;
+    seg_desc d;
+    desc_decode(raw, &d);
+    return d.big;
+}
+
+bool vcpu_operand_linear(cpu *c, const disasm_tlb_op *op, uint32_t *linear)
 {
     if (op->addr16)
         return false;
@@ -242,7 +256,8 @@ static void settle(cpu *c)
 }
 
 /* Code hook at each invalidating instruction, just before it runs: what it will invalidate is
- * noted (registers hold its operand now) and applied once it has run (settle). */
+ * noted (registers hold its operand now) and applied once it has run (settle). The same hook
+ * serves the other sites disasm_decode_site finds, for the CPU model's checks (model.c). */
 static void on_tlb_op(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
     (void)uc;
@@ -251,11 +266,13 @@ static void on_tlb_op(uc_engine *uc, uint64_t address, uint32_t size, void *user
     disasm_tlb_op op;
     if (c->tlb_pending)
         settle(c);
-    if (size > sizeof b || !read_now(c, (uint32_t)address, b, size) || !disasm_decode_tlb_op(b, size, &op))
+    if (size > sizeof b || !read_now(c, (uint32_t)address, b, size) || !disasm_decode_site(b, size, &op))
         return; /* other code at this address now */
+    if (vcpu_model_check_site(c, (uint32_t)address, &op) || op.kind > DISASM_TLB_MODE)
+        return; /* refused (it does not run), or not an invalidating instruction */
     uint32_t linear = 0;
     uint8_t kind = op.kind == DISASM_TLB_MOV_CR3 ? TLB_OP_CR3 : op.kind == DISASM_TLB_MODE ? TLB_OP_MODE
-                   : invlpg_address(c, &op, &linear) ? TLB_OP_INVLPG : TLB_OP_INVLPG_ALL;
+                   : vcpu_operand_linear(c, &op, &linear) ? TLB_OP_INVLPG : TLB_OP_INVLPG_ALL;
     c->tlb_op = kind;
     c->tlb_op_linear = linear;
     c->tlb_op_pc = (uint32_t)address;
