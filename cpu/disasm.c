@@ -136,6 +136,19 @@ static bool decode_mem32(const uint8_t *b, size_t n, disasm_tlb_op *op)
     return true;
 }
 
+/* The memory operand at modrm (a 32-bit address; with op->addr16 it stays undecoded) and its
+ * default segment. Always true: an operand cut short is treated like one not decoded. */
+static bool decode_operand(const uint8_t *modrm, size_t n, disasm_tlb_op *op)
+{
+    if (op->addr16)
+        return true;
+    if (!decode_mem32(modrm, n, op))
+        op->addr16 = true;
+    if (op->seg < 0)
+        op->seg = op->base == 4 || op->base == 5 ? SEG_SS : SEG_DS;
+    return true;
+}
+
 bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op)
 {
     *op = (disasm_tlb_op){.kind = DISASM_TLB_NONE, .seg = -1};
@@ -162,13 +175,7 @@ bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op)
         return true;
     }
     op->kind = DISASM_TLB_INVLPG;
-    if (op->addr16)
-        return true;
-    if (!decode_mem32(b + i + 2, n - i - 2, op))
-        op->addr16 = true; /* truncated: treated like an operand not decoded */
-    if (op->seg < 0)
-        op->seg = op->base == 4 || op->base == 5 ? SEG_SS : SEG_DS;
-    return true;
+    return decode_operand(b + i + 2, n - i - 2, op);
 }
 
 /* 0F opcodes whose legacy SSE form needs a 16-byte aligned memory operand (#GP(0) otherwise:
@@ -221,13 +228,7 @@ static bool decode_sse_aligned(const uint8_t *b, size_t n, disasm_tlb_op *op)
     if (!aligned)
         return false;
     op->kind = DISASM_SSE_ALIGNED;
-    if (op->addr16)
-        return true;
-    if (!decode_mem32(b + i + 2, n - i - 2, op))
-        op->addr16 = true; /* truncated: treated like an operand not decoded */
-    if (op->seg < 0)
-        op->seg = op->base == 4 || op->base == 5 ? SEG_SS : SEG_DS;
-    return true;
+    return decode_operand(b + i + 2, n - i - 2, op);
 }
 
 bool disasm_decode_site(const uint8_t *b, size_t n, disasm_tlb_op *op)
