@@ -5,6 +5,7 @@
  * says where it was entered (icount) and how many instructions the slot ran (insns). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "emu/machine.h"
 #include "rom/rom.h"
@@ -149,15 +150,15 @@ static void finish_native(machine *m, int index, bool failed)
     log_call(m, &r, r.entry_icount);
 }
 
-int machine_rom_call(machine *m, uint32_t pc)
+static int serve_call(machine *m, uint32_t pc, uint16_t *num)
 {
-    if (!m->cfg.rom_enabled)
-        return VCPU_ROM_RUN;
     if (m->rom.npending == ROM_PENDING_MAX) /* calls left in slots by switched-away tasks */
         finish_native(m, 0, true);
     rom_ctx x = ctx_of(m);
     rom_record r;
     rom_dispatch(&x, pc, &r);
+    if (r.is_call)
+        *num = r.num;
     switch (r.action) {
     case ROM_ACT_RUN:
         return VCPU_ROM_RUN;
@@ -196,6 +197,29 @@ int machine_rom_call(machine *m, uint32_t pc)
     vcpu_return_from_rom(m->cpu, r.ret_esp, r.ret_eip);
     log_call(m, &r, machine_insns(m));
     return VCPU_ROM_DONE;
+}
+
+static uint64_t host_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+int machine_rom_call(machine *m, uint32_t pc)
+{
+    if (!m->cfg.rom_enabled)
+        return VCPU_ROM_RUN;
+    uint16_t num = UINT16_MAX;
+    if (!m->timing) /* the usual case: no clock read on the call path */
+        return serve_call(m, pc, &num);
+    uint64_t t0 = host_ns();
+    int ret = serve_call(m, pc, &num);
+    if (num < CALL_TIMING_NUMS) {
+        m->timing->ns[num] += host_ns() - t0;
+        m->timing->count[num]++;
+    }
+    return ret;
 }
 
 void machine_rom_block(machine *m, uint32_t pc)

@@ -18,6 +18,7 @@
 #include "frontend/progress.h"
 #include "frontend/shell.h"
 #include "frontend/stopsignal.h"
+#include "frontend/subcommands.h"
 
 typedef struct serial_sink {
     FILE *f;
@@ -391,6 +392,11 @@ int vmiemu_main(int argc, char **argv)
     const char *prog = argc > 0 ? argv[0] : "vmiemu";
     const char *slash = strrchr(prog, '/');
     prog = slash ? slash + 1 : prog;
+    /* Subcommands read records; a kernel file named so is given as ./diff. */
+    if (argc > 1 && strcmp(argv[1], "diff") == 0)
+        return vmiemu_diff(argc - 1, argv + 1, prog);
+    if (argc > 1 && strcmp(argv[1], "stats") == 0)
+        return vmiemu_stats(argc - 1, argv + 1, prog);
     options o;
     vm_error err = {0};
     if (!options_parse(&o, argc, argv, &err))
