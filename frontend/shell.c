@@ -611,8 +611,11 @@ static bool cmd_goto(shell *s, int argc, char **argv, vm_error *err)
         show_insn(s, dbg_reg(&s->d, CPU_EIP), true);
         return true;
     }
+    if (argc > 3) /* only a marker's name may have several words */
+        return vm_fail(err, VM_EINVAL, "goto takes at most 2 arguments, not %d, but for a marker's name (usage: %s)",
+                       argc - 1, "goto icount N | goto call N | goto marker NAME...");
     if (argc < 3 || !parse_u64(argv[2], &n) || (strcmp(argv[1], "icount") && strcmp(argv[1], "call")))
-        return vm_fail(err, VM_EINVAL, "usage: goto icount N | goto call N | goto marker NAME");
+        return vm_fail(err, VM_EINVAL, "usage: goto icount N | goto call N | goto marker NAME...");
     dbg_stop why = argv[1][0] == 'i' ? dbg_goto(&s->d, n, err) : dbg_goto_call(&s->d, (size_t)n, err);
     if (why == DBG_FAILED)
         return false;
