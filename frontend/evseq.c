@@ -1,68 +1,54 @@
 #include "frontend/evseq.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "emu/recplay.h"
 #include "frontend/vmicall.h"
 
-static bool push(evseq *s, const vm_event *ev, vm_error *err)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 1024;
-        vm_event *grown = realloc(s->ev, cap * sizeof *grown);
-        if (!grown)
-            return vm_fail(err, VM_ENOMEM, "out of memory reading the record");
-        s->ev = grown;
-        s->cap = cap;
-    }
-    s->ev[s->n++] = *ev;
-    s->calls += ev->kind == EV_VMI_CALL;
-    return true;
-}
-
-bool evseq_load(evseq *s, const char *path, vm_error *err)
+bool evseq_open(evseq *s, const char *path, vm_error *err)
 {
     memset(s, 0, sizeof *s);
-    rec_reader *r = rec_open(path, &s->h, err);
-    if (!r)
-        return false;
+    s->path = path;
+    s->r = rec_open(path, &s->h, err);
+    return s->r != NULL;
+}
+
+int evseq_next(evseq *s, vm_event *ev, vm_error *err)
+{
+    if (s->over)
+        return 0;
     rec_entry e;
     int got;
-    while ((got = rec_next(r, &e, err)) == 1) {
-        vm_event ev;
+    while ((got = rec_next(s->r, &e, err)) == 1) {
         if (e.kind == REC_END) {
             s->ended = true;
             s->end_icount = e.icount;
             memcpy(&s->end_reason, e.payload, sizeof s->end_reason);
-        } else if (recplay_decode_event(&e, &ev) && !push(s, &ev, err)) {
-            rec_close_reader(r);
-            evseq_free(s);
-            return false;
+        } else if (recplay_decode_event(&e, ev)) {
+            s->calls += ev->kind == EV_VMI_CALL;
+            s->markers += ev->kind == EV_MARKER;
+            return 1;
         }
     }
-    rec_position at = rec_reader_position(r);
-    rec_close_reader(r);
-    if (got < 0 && !at.truncated) { /* corrupt: what was read cannot be trusted as a run */
-        evseq_free(s);
-        return false;
-    }
+    rec_position at = rec_reader_position(s->r);
+    if (got < 0 && !at.truncated) /* corrupt: what follows cannot be trusted as a run */
+        return -1;
     if (got < 0)
         snprintf(s->cut, sizeof s->cut, "%s", err->msg);
     else if (!s->ended)
-        snprintf(s->cut, sizeof s->cut, "%s ends after %llu entries without an end entry", path,
+        snprintf(s->cut, sizeof s->cut, "%s ends after %llu entries without an end entry", s->path,
                  (unsigned long long)at.entries);
     err->code = 0;
     err->msg[0] = 0;
-    return true;
+    s->over = true;
+    return 0;
 }
 
-void evseq_free(evseq *s)
+void evseq_close(evseq *s)
 {
-    free(s->ev);
-    s->ev = NULL;
-    s->n = s->cap = s->calls = 0;
+    rec_close_reader(s->r);
+    s->r = NULL;
 }
 
 void evseq_body(const vm_event *ev, char *buf, size_t len)

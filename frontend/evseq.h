@@ -13,22 +13,27 @@
 #include "frontend/symbols.h"
 #include "mmu/error.h"
 
+/* A record read one call or marker at a time, so a run of millions of calls costs no more
+ * memory than a few (the record's own reader keeps one chunk). */
 typedef struct evseq {
+    rec_reader *r;
     rec_header h;
-    vm_event *ev; /* calls and markers in the order they were logged */
-    size_t n, cap;
-    size_t calls; /* of them, VMI calls */
-    bool ended;   /* the record has its end entry */
+    const char *path;
+    size_t calls, markers; /* read so far */
+    bool over;             /* evseq_next returned 0: the counts are the record's */
+    bool ended;            /* the record has its end entry */
     uint64_t end_icount;
-    uint32_t end_reason; /* a machine_end, if ended */
-    char cut[600];       /* why the record stops early (cut short), or "" */
+    uint32_t end_reason;   /* a machine_end, if ended */
+    char cut[600];         /* why the record stops early (cut short), or "" */
 } evseq;
 
-/* Read every call and marker of the record at path. VM_EIO (cannot be read), VM_EFORMAT (not a
- * record, a corrupt chunk: the message names it), VM_ENOMEM. A record cut short (a killed
- * recording) is read up to where it ends, and cut says so. */
-VM_MUST_CHECK bool evseq_load(evseq *s, const char *path, vm_error *err);
-void evseq_free(evseq *s);
+/* Open the record at path: VM_EIO (cannot be read), VM_EFORMAT (not a record), VM_ENOMEM. */
+VM_MUST_CHECK bool evseq_open(evseq *s, const char *path, vm_error *err);
+/* The next call or marker: 1 with *ev filled; 0 at the end of the record (ended, or cut short:
+ * a killed recording is read up to where it ends, and cut says so); -1 for a corrupt chunk
+ * (VM_EFORMAT naming it) or a read error. */
+VM_MUST_CHECK int evseq_next(evseq *s, vm_event *ev, vm_error *err);
+void evseq_close(evseq *s);
 
 /* The event without its number, icount and EIP: `vmi GetCycleCounter(counter=real) = 1207`,
  * `marker "fork start"`. */

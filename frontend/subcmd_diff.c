@@ -19,15 +19,37 @@ typedef struct side {
     const char *path, *syms_path;
     evseq seq;
     symtab syms;
-    size_t *call_no; /* per event: its number among the calls (`calls`, `goto call N`) */
 } side;
+
+/* An event with its number among the calls (`calls`, `goto call N`). */
+typedef struct numbered {
+    vm_event ev;
+    size_t call_no;
+} numbered;
+
+#define DIFF_MAX_CONTEXT 100u
 
 typedef struct diff_ctx {
     side s[2];
     bool by_symbol, by_eip;
     bool ignore_clock; /* results of clock readings are not compared */
     unsigned context;
+    numbered ring[DIFF_MAX_CONTEXT]; /* the last events both runs share */
+    struct kind_count *kinds;        /* the rest, counted by kind */
+    size_t nkinds, capkinds;
+    vm_error err;
+    bool failed;
 } diff_ctx;
+
+static void caller_text(const diff_ctx *d, int k, const vm_event *ev, char *buf, size_t len)
+{
+    const side *s = &d->s[k];
+    char sym[160];
+    if (s->syms.count && symtab_describe(&s->syms, ev->eip, sym, sizeof sym))
+        snprintf(buf, len, "<%s>", sym);
+    else
+        snprintf(buf, len, "eip=0x%08x", ev->eip);
+}
 
 /* Calls whose result is a reading of the instruction clock: two kernels (or two command lines)
  * read different values at the same call, which --ignore-clock lets pass. */
@@ -41,16 +63,6 @@ static bool reads_clock(const vm_event *ev)
         if (!strcmp(name, names[i]))
             return true;
     return false;
-}
-
-static void caller_text(const diff_ctx *d, int k, const vm_event *ev, char *buf, size_t len)
-{
-    const side *s = &d->s[k];
-    char sym[160];
-    if (s->syms.count && symtab_describe(&s->syms, ev->eip, sym, sizeof sym))
-        snprintf(buf, len, "<%s>", sym);
-    else
-        snprintf(buf, len, "eip=0x%08x", ev->eip);
 }
 
 static bool same_event(const diff_ctx *d, const vm_event *a, const vm_event *b)
@@ -75,14 +87,14 @@ static bool same_event(const diff_ctx *d, const vm_event *a, const vm_event *b)
     return !d->by_eip || a->eip == b->eip;
 }
 
-static void show(const diff_ctx *d, const char *tag, int k, size_t i)
+static void show(const diff_ctx *d, const char *tag, int k, const numbered *x)
 {
-    const vm_event *ev = &d->s[k].seq.ev[i];
+    const vm_event *ev = &x->ev;
     char body[512], who[200], no[32];
     evseq_body(ev, body, sizeof body);
     caller_text(d, k, ev, who, sizeof who);
     if (ev->kind == EV_VMI_CALL)
-        snprintf(no, sizeof no, "call #%zu", d->s[k].call_no[i]);
+        snprintf(no, sizeof no, "call #%zu", x->call_no);
     else
         snprintf(no, sizeof no, "marker");
     printf("%s %-12s icount %-10llu %s %s\n", tag, no, (unsigned long long)ev->icount, who, body);
@@ -103,64 +115,72 @@ static int by_change(const void *a, const void *b)
     return strcmp(x->label, y->label);
 }
 
-/* Counts by kind of each side's events from `from` on; the kinds whose counts differ. */
-static void summarise_rest(const diff_ctx *d, size_t from)
+/* Count ev of side k under its kind (a call's name, a marker's name). */
+static void count_kind(diff_ctx *d, int k, const vm_event *ev)
 {
-    kind_count *kinds = NULL;
-    size_t n = 0, cap = 0;
-    for (int k = 0; k < 2; k++)
-        for (size_t i = from; i < d->s[k].seq.n; i++) {
-            const vm_event *ev = &d->s[k].seq.ev[i];
-            char label[80];
-            if (ev->kind == EV_MARKER)
-                evseq_body(ev, label, sizeof label);
-            else
-                evseq_kind_label(ev, label, sizeof label);
-            size_t j = 0;
-            while (j < n && strcmp(kinds[j].label, label))
-                j++;
-            if (j == n) {
-                if (n == cap) {
-                    size_t c = cap ? 2 * cap : 64;
-                    kind_count *grown = realloc(kinds, c * sizeof *grown);
-                    if (!grown) {
-                        free(kinds);
-                        printf("(no summary: out of memory)\n");
-                        return;
-                    }
-                    kinds = grown;
-                    cap = c;
-                }
-                memset(&kinds[n], 0, sizeof kinds[n]);
-                snprintf(kinds[n].label, sizeof kinds[n].label, "%s", label);
-                n++;
+    char label[80];
+    if (ev->kind == EV_MARKER)
+        evseq_body(ev, label, sizeof label);
+    else
+        evseq_kind_label(ev, label, sizeof label);
+    size_t j = 0;
+    while (j < d->nkinds && strcmp(d->kinds[j].label, label))
+        j++;
+    if (j == d->nkinds) {
+        if (d->nkinds == d->capkinds) {
+            size_t c = d->capkinds ? 2 * d->capkinds : 64;
+            kind_count *grown = realloc(d->kinds, c * sizeof *grown);
+            if (!grown) {
+                d->failed = true;
+                vm_fail(&d->err, VM_ENOMEM, "out of memory");
+                return;
             }
-            kinds[j].n[k]++;
+            d->kinds = grown;
+            d->capkinds = c;
         }
-    qsort(kinds, n, sizeof *kinds, by_change);
-    size_t restA = d->s[0].seq.n > from ? d->s[0].seq.n - from : 0, restB = d->s[1].seq.n > from ? d->s[1].seq.n - from : 0;
+        memset(&d->kinds[j], 0, sizeof d->kinds[j]);
+        snprintf(d->kinds[j].label, sizeof d->kinds[j].label, "%s", label);
+        d->nkinds++;
+    }
+    d->kinds[j].n[k]++;
+}
+
+/* The next event of side k, numbered; false at its end (or on a failure, noted in d). */
+static bool next(diff_ctx *d, int k, numbered *x)
+{
+    size_t calls = d->s[k].seq.calls;
+    int got = d->failed ? 0 : evseq_next(&d->s[k].seq, &x->ev, &d->err);
+    if (got < 0)
+        d->failed = true;
+    x->call_no = calls;
+    return got == 1;
+}
+
+static void summarise_rest(const diff_ctx *d, size_t restA, size_t restB)
+{
+    qsort(d->kinds, d->nkinds, sizeof *d->kinds, by_change);
     printf("from there on: A has %zu more events, B %zu; counts by kind (A, B, B-A):\n", restA, restB);
     size_t same = 0, shown = 0;
-    for (size_t j = 0; j < n; j++) {
-        if (kinds[j].n[0] == kinds[j].n[1]) {
+    for (size_t j = 0; j < d->nkinds; j++) {
+        const kind_count *c = &d->kinds[j];
+        if (c->n[0] == c->n[1]) {
             same++;
             continue;
         }
         if (shown++ < 20)
-            printf("  %-36s %10llu %10llu %+11lld\n", kinds[j].label, (unsigned long long)kinds[j].n[0],
-                   (unsigned long long)kinds[j].n[1], (long long)kinds[j].n[1] - (long long)kinds[j].n[0]);
+            printf("  %-36s %10llu %10llu %+11lld\n", c->label, (unsigned long long)c->n[0], (unsigned long long)c->n[1],
+                   (long long)c->n[1] - (long long)c->n[0]);
     }
     if (shown > 20)
         printf("  ... %zu more kinds with different counts\n", shown - 20);
     if (same)
         printf("  %zu kind%s with equal counts\n", same, same == 1 ? "" : "s");
-    free(kinds);
 }
 
 static void describe_side(const char *tag, const side *s)
 {
     const evseq *q = &s->seq;
-    printf("%s: %s: %zu calls, %zu markers, ", tag, s->path, q->calls, q->n - q->calls);
+    printf("%s: %s: %zu calls, %zu markers, ", tag, s->path, q->calls, q->markers);
     if (q->ended)
         printf("ended '%s' at icount %llu", machine_end_name((machine_end)q->end_reason), (unsigned long long)q->end_icount);
     else
@@ -168,64 +188,69 @@ static void describe_side(const char *tag, const side *s)
     printf("; command line '%s'\n", q->h.cmdline);
 }
 
+/* Both records in step: the shared prefix keeps only its last `context` events. */
 static int compare(diff_ctx *d)
 {
-    side *a = &d->s[0], *b = &d->s[1];
-    size_t n = a->seq.n < b->seq.n ? a->seq.n : b->seq.n, i = 0;
-    while (i < n && same_event(d, &a->seq.ev[i], &b->seq.ev[i]))
-        i++;
-    describe_side("A", a);
-    describe_side("B", b);
+    numbered x[2];
+    bool more[2];
+    size_t i = 0;
+    for (;; i++) {
+        more[0] = next(d, 0, &x[0]);
+        more[1] = next(d, 1, &x[1]);
+        if (d->failed || !more[0] || !more[1] || !same_event(d, &x[0].ev, &x[1].ev))
+            break;
+        if (d->context)
+            d->ring[i % d->context] = x[0];
+    }
+    if (d->failed)
+        return DIFF_TROUBLE;
     if (!d->by_eip && !d->by_symbol)
         printf("note: different kernels and no symbols for both: callers are not compared (--symbols-a, --symbols-b)\n");
-    bool ends_differ = a->seq.ended != b->seq.ended ||
-                       (a->seq.ended && a->seq.end_reason != b->seq.end_reason);
-    if (i == a->seq.n && i == b->seq.n) {
-        if (!ends_differ) {
-            printf("same sequence: %zu events (%zu calls)\n", a->seq.n, a->seq.calls);
+    if (!more[0] && !more[1]) {
+        describe_side("A", &d->s[0]);
+        describe_side("B", &d->s[1]);
+        const evseq *a = &d->s[0].seq, *b = &d->s[1].seq;
+        if (a->ended == b->ended && (!a->ended || a->end_reason == b->end_reason)) {
+            printf("same sequence: %zu events (%zu calls)\n", i, a->calls);
             return DIFF_SAME;
         }
-        printf("same sequence of %zu events, but the runs end differently\n", a->seq.n);
+        printf("same sequence of %zu events, but the runs end differently\n", i);
         return DIFF_DIFFERENT;
     }
     printf("first difference at event %zu of the sequence:\n", i);
     size_t from = i > d->context ? i - d->context : 0;
     for (size_t j = from; j < i; j++)
-        show(d, "   ", 0, j);
+        show(d, "   ", 0, &d->ring[j % d->context]);
     for (int k = 0; k < 2; k++) {
-        if (i < d->s[k].seq.n)
-            show(d, k ? "  > B" : "  < A", k, i);
-        else
+        if (more[k]) {
+            show(d, k ? "  > B" : "  < A", k, &x[k]);
+            count_kind(d, k, &x[k].ev);
+        } else {
             printf("%s (the sequence ends here)\n", k ? "  > B" : "  < A");
+        }
     }
-    for (int k = 0; k < 2; k++)
-        for (size_t j = i + 1; j < d->s[k].seq.n && j <= i + d->context; j++)
-            show(d, k ? "    B" : "    A", k, j);
-    summarise_rest(d, i);
+    size_t rest[2] = {more[0], more[1]};
+    for (int k = 0; k < 2; k++) {
+        numbered y;
+        for (unsigned shown = 0; more[k] && next(d, k, &y); rest[k]++) {
+            if (shown++ < d->context)
+                show(d, k ? "    B" : "    A", k, &y);
+            count_kind(d, k, &y.ev);
+        }
+    }
+    if (d->failed)
+        return DIFF_TROUBLE;
+    summarise_rest(d, rest[0], rest[1]);
+    describe_side("A", &d->s[0]);
+    describe_side("B", &d->s[1]);
     return DIFF_DIFFERENT;
 }
 
-static bool load_side(side *s, const char *prog)
+static bool load_side(side *s, vm_error *err)
 {
-    vm_error err = {0};
-    if (!evseq_load(&s->seq, s->path, &err)) {
-        fprintf(stderr, "%s diff: %s\n", prog, err.msg);
+    if (!evseq_open(&s->seq, s->path, err))
         return false;
-    }
-    if (s->syms_path && !symtab_load_file(&s->syms, s->syms_path, &err)) {
-        fprintf(stderr, "%s diff: %s\n", prog, err.msg);
-        return false;
-    }
-    s->call_no = malloc((s->seq.n ? s->seq.n : 1) * sizeof *s->call_no);
-    if (!s->call_no) {
-        fprintf(stderr, "%s diff: out of memory\n", prog);
-        return false;
-    }
-    for (size_t i = 0, c = 0; i < s->seq.n; i++) {
-        s->call_no[i] = c;
-        c += s->seq.ev[i].kind == EV_VMI_CALL;
-    }
-    return true;
+    return !s->syms_path || symtab_load_file(&s->syms, s->syms_path, err);
 }
 
 static int usage(const char *prog, const char *why)
@@ -257,7 +282,7 @@ int vmiemu_diff(int argc, char **argv, const char *prog)
         case 'i': d.ignore_clock = true; break;
         case 'c': {
             unsigned long v = optarg[0] >= '0' && optarg[0] <= '9' ? strtoul(optarg, &end, 10) : 1000;
-            if (v > 100 || *end)
+            if (v > DIFF_MAX_CONTEXT || *end)
                 return usage(prog, "--context takes a number from 0 to 100");
             d.context = (unsigned)v;
             break;
@@ -273,16 +298,19 @@ int vmiemu_diff(int argc, char **argv, const char *prog)
     d.s[0].path = argv[optind];
     d.s[1].path = argv[optind + 1];
     int status = DIFF_TROUBLE;
-    if (load_side(&d.s[0], prog) && load_side(&d.s[1], prog)) {
+    if (load_side(&d.s[0], &d.err) && load_side(&d.s[1], &d.err)) {
         d.by_symbol = d.s[0].syms.count && d.s[1].syms.count;
         d.by_eip = d.s[0].seq.h.kernel_hash == d.s[1].seq.h.kernel_hash &&
                    d.s[0].seq.h.kernel_size == d.s[1].seq.h.kernel_size;
         status = compare(&d);
     }
+    fflush(stdout);
+    if (status == DIFF_TROUBLE)
+        fprintf(stderr, "%s diff: %s\n", prog, d.err.msg);
     for (int k = 0; k < 2; k++) {
-        evseq_free(&d.s[k].seq);
+        evseq_close(&d.s[k].seq);
         symtab_free(&d.s[k].syms);
-        free(d.s[k].call_no);
     }
+    free(d.kinds);
     return status;
 }

@@ -45,24 +45,19 @@ int vmiemu_stats(int argc, char **argv, const char *prog)
     vm_error err = {0};
     evseq seq;
     symtab syms = {0};
-    if (!evseq_load(&seq, path, &err)) {
+    if (!evseq_open(&seq, path, &err) || (syms_path && !symtab_load_file(&syms, syms_path, &err))) {
         fprintf(stderr, "%s stats: %s\n", prog, err.msg);
-        return 2;
-    }
-    if (syms_path && !symtab_load_file(&syms, syms_path, &err)) {
-        fprintf(stderr, "%s stats: %s\n", prog, err.msg);
-        evseq_free(&seq);
+        evseq_close(&seq);
         return 2;
     }
     callstats st;
     callstats_init(&st, &syms);
-    int status = 0;
-    for (size_t i = 0; i < seq.n && status == 0; i++)
-        if (!callstats_add(&st, &seq.ev[i])) {
-            fprintf(stderr, "%s stats: out of memory\n", prog);
-            status = 2;
-        }
-    if (status == 0) {
+    vm_event ev;
+    int got;
+    bool ok = true;
+    while (ok && (got = evseq_next(&seq, &ev, &err)) == 1)
+        ok = callstats_add(&st, &ev) || !vm_fail(&err, VM_ENOMEM, "out of memory");
+    if (ok && got == 0) {
         printf("%s: command line '%s'", path, seq.h.cmdline);
         if (seq.ended)
             printf(", ended '%s' at icount %llu\n", machine_end_name((machine_end)seq.end_reason),
@@ -70,9 +65,11 @@ int vmiemu_stats(int argc, char **argv, const char *prog)
         else
             printf(", cut short (%s)\n", seq.cut);
         callstats_print(&st, NULL, top, stdout);
+    } else {
+        fprintf(stderr, "%s stats: %s\n", prog, err.msg);
     }
     callstats_free(&st);
     symtab_free(&syms);
-    evseq_free(&seq);
-    return status;
+    evseq_close(&seq);
+    return ok && got == 0 ? 0 : 2;
 }
