@@ -368,6 +368,26 @@ START_TEST(test_trace_out_puts_interrupts_and_exceptions_on_their_tracks)
 }
 END_TEST
 
+START_TEST(test_the_trace_is_the_timeline_as_finally_lived_after_going_back)
+{
+    const char *script = tmp("back.gdb"), *path = tmp("back.json");
+    tu_write_text(script, "continue\ngoto marker work start\n");
+    RUN("--serial", "none", "-x", script, "--trace-out", path, tu_kernel("markers"));
+    ck_assert_int_eq(r.status, 16);
+    json_error_t e;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
+    ck_assert_msg(root, "%s", e.text);
+    json_t *events = json_object_get(root, "traceEvents");
+    /* Back before the marking `out` of "work start": only "boot done" was lived, and none of
+     * the reads after it. */
+    ck_assert_uint_eq(on_track(events, 4, ""), 1);
+    ck_assert_uint_eq(on_track(events, 4, "boot done"), 1);
+    ck_assert_uint_eq(on_track(events, 1, "GetCycleCounter"), 0);
+    ck_assert_uint_gt(on_track(events, 1, "GetRelocationInfo"), 0);
+    json_decref(root);
+}
+END_TEST
+
 START_TEST(test_an_unwritable_trace_file_is_refused_before_running)
 {
     RUN("--serial", "none", "--trace-out", "/nonexistent-dir/t.json", tu_kernel("markers"));
@@ -396,6 +416,7 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_shell_lists_markers_goes_to_one_and_shows_stats);
     tcase_add_test(tc, test_trace_out_is_trace_event_json_with_calls_and_markers_on_their_tracks);
     tcase_add_test(tc, test_trace_out_puts_interrupts_and_exceptions_on_their_tracks);
+    tcase_add_test(tc, test_the_trace_is_the_timeline_as_finally_lived_after_going_back);
     tcase_add_test(tc, test_an_unwritable_trace_file_is_refused_before_running);
     suite_add_tcase(s, tc);
     return s;
