@@ -157,12 +157,11 @@ static int serve_call(machine *m, uint32_t pc, uint16_t *num)
     rom_ctx x = ctx_of(m);
     rom_record r;
     rom_dispatch(&x, pc, &r);
-    if (r.is_call)
-        *num = r.num;
-    switch (r.action) {
+    switch (r.action) { /* r.is_call and r.num are set for calls only */
     case ROM_ACT_RUN:
         return VCPU_ROM_RUN;
     case ROM_ACT_NATIVE: /* logged when its slot returns (machine_rom_block), as entered here */
+        *num = r.num;
         m->rom.pending[m->rom.npending - 1].entry_icount = machine_insns(m);
         watch_pending(m);
         return VCPU_ROM_RUN;
@@ -170,12 +169,13 @@ static int serve_call(machine *m, uint32_t pc, uint16_t *num)
         return VCPU_ROM_BREAK;
     case ROM_ACT_REFUSED:
         if (r.is_call)
-            log_call(m, &r, machine_insns(m));
+            *num = r.num, log_call(m, &r, machine_insns(m));
         else
             log_guest_error(m, &r);
         return VCPU_ROM_REFUSED;
     case ROM_ACT_CRASH:
         if (r.is_call) {
+            *num = r.num;
             log_call(m, &r, machine_insns(m));
             const rom_call *c = rom_call_find(r.num);
             machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: called VMI %s, %s", r.eip, c ? c->name : "?",
@@ -196,6 +196,7 @@ static int serve_call(machine *m, uint32_t pc, uint16_t *num)
         }
     vcpu_return_from_rom(m->cpu, r.ret_esp, r.ret_eip);
     log_call(m, &r, machine_insns(m));
+    *num = r.num;
     return VCPU_ROM_DONE;
 }
 

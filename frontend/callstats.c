@@ -180,9 +180,10 @@ void callstats_print(const callstats *s, const call_timing *timing, unsigned top
         fprintf(out, "out of memory\n");
         return;
     }
-    if (s->nkinds)
+    if (s->nkinds) {
         memcpy(sorted, s->kinds, s->nkinds * sizeof *sorted);
-    qsort(sorted, s->nkinds, sizeof *sorted, by_count);
+        qsort(sorted, s->nkinds, sizeof *sorted, by_count);
+    }
     fprintf(out, "VMI calls: %llu", (unsigned long long)s->calls);
     if (s->calls)
         fprintf(out, " from icount %llu to %llu", (unsigned long long)s->first, (unsigned long long)s->last);

@@ -158,7 +158,8 @@ static bool next(diff_ctx *d, int k, numbered *x)
 
 static void summarise_rest(const diff_ctx *d, size_t restA, size_t restB)
 {
-    qsort(d->kinds, d->nkinds, sizeof *d->kinds, by_change);
+    if (d->nkinds)
+        qsort(d->kinds, d->nkinds, sizeof *d->kinds, by_change);
     printf("from there on: A has %zu more events, B %zu; counts by kind (A, B, B-A):\n", restA, restB);
     size_t same = 0, shown = 0;
     for (size_t j = 0; j < d->nkinds; j++) {
