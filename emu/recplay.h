@@ -1,5 +1,5 @@
-/* Record and replay, side by side: recording writes every VMI call (with the registers; the
- * record format codes what changed since the call before, emu/record.h), a
+/* Record and replay, side by side: recording writes every VMI call and guest marker (with the
+ * registers; the record format codes what changed since the call before, emu/record.h), a
  * state digest at every snapshot, and how the run ended; replay runs the same kernel with the
  * same options and checks each of those against the record, stopping at the first difference
  * with a report of what differs. Input events have their place in the format for when the
