@@ -169,6 +169,48 @@ START_TEST(test_diff_ignoring_the_clock_finds_the_extra_call)
 }
 END_TEST
 
+/* The index in "first difference at event N" of r.out. */
+static long first_difference(void)
+{
+    long n = -1;
+    const char *at = strstr(r.out, "first difference at event ");
+    ck_assert_msg(at && sscanf(at, "first difference at event %ld", &n) == 1, "%s", r.out);
+    return n;
+}
+
+START_TEST(test_diff_across_two_kernels_compares_callers_by_function)
+{
+    char hello[512];
+    snprintf(hello, sizeof hello, "%s", tmp("hello.rec"));
+    RUN("--serial", "none", "--record", hello, tu_kernel("hello"));
+    ck_assert_int_eq(r.status, 33);
+    const char *m = record("two.rec", "iters=3");
+    char hello_elf[512], markers_elf[512];
+    snprintf(hello_elf, sizeof hello_elf, "%s", tu_kernel("hello"));
+    snprintf(markers_elf, sizeof markers_elf, "%s", tu_kernel("markers"));
+    /* Both kernels start with the library's Init and relocation queries, from functions at
+     * other addresses: the same calls by function name, so the runs part only after them. */
+    RUN("diff", "--symbols-a", hello_elf, "--symbols-b", markers_elf, hello, m);
+    ck_assert_int_eq(r.status, 1);
+    long by_function = first_difference();
+    ck_assert_int_gt(by_function, 10);
+    char *lt = strstr(r.out, "  < A ");
+    ck_assert_ptr_nonnull(lt);
+    const char *eol = strchr(lt, '\n'), *reloc = strstr(lt, "GetRelocationInfo");
+    ck_assert_msg(!reloc || reloc > eol, "parted at a relocation query: %s", r.out);
+    ck_assert_msg(strstr(r.out, "<vmi_query_reloc") < lt, "%s", r.out);
+    /* The markers kernel's EIPs looked up in hello's symbols name other functions: parted at once. */
+    RUN("diff", "--symbols", hello_elf, hello, m);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_int_lt(first_difference(), by_function);
+    /* Without symbols for both, callers of two kernels are not compared, and the note says so. */
+    RUN("diff", hello, m);
+    ck_assert_int_eq(r.status, 1);
+    assert_out("callers are not compared");
+    ck_assert_int_eq(first_difference(), by_function);
+}
+END_TEST
+
 START_TEST(test_diff_and_stats_refuse_bad_input_with_status_2)
 {
     const char *a = record("good.rec", "iters=3");
@@ -410,6 +452,7 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_diff_of_a_record_with_itself_says_same_and_exits_0);
     tcase_add_test(tc, test_diff_finds_the_first_different_call_and_counts_the_rest);
     tcase_add_test(tc, test_diff_ignoring_the_clock_finds_the_extra_call);
+    tcase_add_test(tc, test_diff_across_two_kernels_compares_callers_by_function);
     tcase_add_test(tc, test_diff_and_stats_refuse_bad_input_with_status_2);
     tcase_add_test(tc, test_a_cut_record_is_read_up_to_where_it_ends);
     tcase_add_test(tc, test_stats_counts_calls_by_kind_and_names_callers);
