@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "emu/record.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
@@ -124,6 +125,42 @@ START_TEST(test_markers_are_recorded_and_a_replay_checks_them)
     RUN("stats", a);
     ck_assert_int_eq(r.status, 0);
     ck_assert_int_eq(row_count(r.out, "marker"), 3);
+}
+END_TEST
+
+/* A copy of the record at from with the first byte of each marker's name changed. */
+static void rename_markers(const char *from, const char *to)
+{
+    vm_error err = {0};
+    rec_header h;
+    rec_reader *in = rec_open(from, &h, &err);
+    ck_assert_msg(in, "%s", err.msg);
+    rec_writer *out = rec_create(to, &h, &err);
+    ck_assert_msg(out, "%s", err.msg);
+    rec_entry e;
+    int got, renamed = 0;
+    while ((got = rec_next(in, &e, &err)) == 1) {
+        if (e.kind == REC_MARKER) {
+            e.payload[8] ^= 1; /* the name's first byte: the event's args start at byte 8 */
+            renamed++;
+        }
+        ck_assert_msg(rec_append(out, &e, &err), "%s", err.msg);
+    }
+    ck_assert_int_eq(got, 0);
+    ck_assert_int_eq(renamed, 3);
+    rec_close_reader(in);
+    ck_assert_msg(rec_close(out, &err), "%s", err.msg);
+}
+
+START_TEST(test_a_replay_diverges_at_a_marker_that_differs_from_the_record)
+{
+    const char *a = record("named.rec", "iters=3"), *b = tmp("renamed.rec");
+    rename_markers(a, b);
+    RUN("--serial", "none", "--replay", b, tu_kernel("markers"));
+    ck_assert_msg(r.status == 14, "status %d: %s", r.status, r.err);
+    assert_err("a marker differs");
+    assert_err("marker \"coot done\""); /* expected: the record's */
+    assert_err("marker \"boot done\""); /* actual */
 }
 END_TEST
 
@@ -449,6 +486,7 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_a_hostile_marker_pointer_and_a_long_name_are_cut_not_fatal);
     tcase_add_test(tc, test_markers_in_the_json_log_have_kind_and_name);
     tcase_add_test(tc, test_markers_are_recorded_and_a_replay_checks_them);
+    tcase_add_test(tc, test_a_replay_diverges_at_a_marker_that_differs_from_the_record);
     tcase_add_test(tc, test_diff_of_a_record_with_itself_says_same_and_exits_0);
     tcase_add_test(tc, test_diff_finds_the_first_different_call_and_counts_the_rest);
     tcase_add_test(tc, test_diff_ignoring_the_clock_finds_the_extra_call);
