@@ -28,7 +28,10 @@ static callstats_kind *kind_of(callstats *s, const vm_event *ev)
     if (call && ev->num < CALL_TIMING_NUMS && s->by_num[ev->num] >= 0)
         return &s->kinds[s->by_num[ev->num]];
     char label[48];
-    evseq_kind_label(ev, label, sizeof label);
+    if (ev->kind == EV_MARKER) /* markers by name: how often each moment came */
+        evseq_body(ev, label, sizeof label);
+    else
+        evseq_kind_label(ev, label, sizeof label);
     for (size_t i = 0; !call && i < s->nkinds; i++) /* few kinds other than calls */
         if (!s->kinds[i].call && !strcmp(s->kinds[i].label, label))
             return &s->kinds[i];
