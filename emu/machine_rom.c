@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "emu/machine.h"
+#include "emu/vmicheck.h"
 #include "rom/rom.h"
 
 #define SAME_REG(r) _Static_assert((int)ROM_##r == (int)CPU_##r, "rom_reg and cpu_reg differ at " #r)
@@ -164,6 +165,8 @@ int machine_rom_call(machine *m, uint32_t pc)
     case ROM_ACT_NATIVE: /* logged when its slot returns (machine_rom_block), as entered here */
         m->rom.pending[m->rom.npending - 1].entry_icount = machine_insns(m);
         watch_pending(m);
+        if (m->check)
+            vmicheck_native_entry(m);
         return VCPU_ROM_RUN;
     case ROM_ACT_BREAK:
         return VCPU_ROM_BREAK;
