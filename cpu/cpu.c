@@ -760,6 +760,9 @@ static void on_check_write(uc_engine *uc, uc_mem_type type, uint64_t address, in
     (void)uc;
     (void)type;
     cpu *c = user;
+    if (c->mmu_refused)
+        return; /* Unicorn calls write hooks even for a store whose TLB fill was refused: it faults
+                 * instead (the reference step runs it again, and calls the hook only if it stores) */
     c->ops.check_write(c->ops.ctx, address, size, (uint64_t)value);
 }
 

@@ -244,6 +244,8 @@ static void updatepxe_done(machine *m, const vm_event *ev)
     }
 }
 
+static void stores_done(machine *m);
+
 /* --- descriptor tables -------------------------------------------------------------------- */
 
 static void table_loaded(machine *m, unsigned which, cpu_table reg)
@@ -272,6 +274,12 @@ void vmicheck_event(machine *m, const vm_event *ev)
     if (ev->kind == EV_END) {
         vmicheck_end(m);
         return;
+    }
+    if (c->nstores) { /* a fault of the storing instruction itself: its stores never happened */
+        if (ev->kind == EV_EXCEPTION && ev->icount == c->stores_icount && !(ev->args[2] & 6u))
+            c->nstores = 0;
+        else
+            stores_done(m);
     }
     if (ev->kind != EV_VMI_CALL)
         return;
@@ -322,9 +330,48 @@ void vmicheck_event(machine *m, const vm_event *ev)
         flush_pending(m); /* the next page-table call came, and no UpdatePxE for these stores */
 }
 
+/* The stores of the instruction at stores_icount happened (it retired, or another event
+ * came that was not its fault): descriptor-table stores are findings, page-table stores wait
+ * for their UpdatePxE. */
+static void stores_done(machine *m)
+{
+    vmicheck *c = m->check;
+    unsigned n = c->nstores;
+    c->nstores = 0;
+    for (unsigned k = 0; k < n; k++) {
+        const struct vmicheck_store *st = &c->stores[k];
+        /* A descriptor stored in two halves by two instructions is one finding. */
+        bool same_entry = st->dt >= 0 && c->last_dt_entry == (st->addr & ~7ull) && c->stores_icount - c->last_dt_icount <= 4;
+        if (st->dt >= 0) {
+            c->last_dt_entry = st->addr & ~7ull;
+            c->last_dt_icount = c->stores_icount;
+        }
+        if (st->dt >= 0 && !same_entry)
+            report(m, VMICHECK_DT_WRITE, c->stores_icount, st->eip, dt_calls[st->dt],
+                   "%d-byte store of 0x%" PRIx64 " to the %s at 0x%08" PRIx64 " without a VMI call", st->size,
+                   st->value, dt_names[st->dt], st->addr);
+        if (!st->pt)
+            continue;
+        /* One pending entry per 4-byte word, holding the word before the store. */
+        for (uint64_t w = st->addr & ~3ull; w < st->addr + (uint64_t)st->size; w += 4) {
+            bool known = false;
+            for (unsigned i = 0; i < c->npending && !known; i++)
+                known = c->pending[i].addr == w;
+            if (known)
+                continue;
+            if (c->npending == VMICHECK_PENDING)
+                flush_pending(m);
+            uint32_t old = w == (st->addr & ~3ull) ? st->old : (uint32_t)read_entry(m, w, 4);
+            c->pending[c->npending++] = (struct vmicheck_pending){w, c->stores_icount, st->eip, old};
+        }
+    }
+}
+
 void vmicheck_write(machine *m, uint64_t addr, int size, uint64_t value)
 {
     vmicheck *c = m->check;
+    if (c->nstores && machine_insns(m) != c->stores_icount)
+        stores_done(m); /* the instruction that made them retired */
     uint64_t pfn = addr >> 12;
     bool pt = pfn < (m->mem.size >> 12) && m->pt_pages[pfn];
     int dt = -1;
@@ -337,24 +384,11 @@ void vmicheck_write(machine *m, uint64_t addr, int size, uint64_t value)
     uint32_t eip = vcpu_get(m->cpu, CPU_EIP);
     if (in_rom_slot(m, eip))
         return; /* the ROM's own store: SetPxE */
-    uint64_t icount = machine_insns(m);
-    if (dt >= 0)
-        report(m, VMICHECK_DT_WRITE, icount, eip, dt_calls[dt],
-               "%d-byte store of 0x%" PRIx64 " to the %s at 0x%08" PRIx64 " without a VMI call", size, value,
-               dt_names[dt], addr);
-    if (!pt)
-        return;
-    /* Waits for its UpdatePxE: one pending entry per 4-byte word, with the word before the store. */
-    for (uint64_t w = addr & ~3ull; w < addr + (uint64_t)size; w += 4) {
-        bool known = false;
-        for (unsigned i = 0; i < c->npending && !known; i++)
-            known = c->pending[i].addr == w;
-        if (known)
-            continue;
-        if (c->npending == VMICHECK_PENDING)
-            flush_pending(m);
-        c->pending[c->npending++] = (struct vmicheck_pending){w, icount, eip, (uint32_t)read_entry(m, w, 4)};
-    }
+    if (c->nstores == VMICHECK_STORES)
+        return; /* a rep over the table: its first stores stand for it */
+    if (c->nstores == 0)
+        c->stores_icount = machine_insns(m);
+    c->stores[c->nstores++] = (struct vmicheck_store){addr, value, eip, (uint32_t)read_entry(m, addr & ~3ull, 4), size, dt, pt};
 }
 
 /* The VMI call standing for a privileged instruction, or -1. */
@@ -423,6 +457,8 @@ void vmicheck_insn(machine *m, uint32_t pc, const disasm_priv_insn *in)
     }
     case DISASM_PRIV_IRET: {
         uint16_t cs = 0;
+        if (eflags & 0x4000u)
+            return; /* NT: a return to the previous task, not through the stack */
         if (!vcpu_read_linear(m->cpu, esp + (in->opsize16 ? 2u : 4u), &cs, sizeof cs) || (cs & 3u) <= cpl)
             return; /* to the same ring: nothing VMI stands for */
         snprintf(what, sizeof what, "iret from ring %u to ring %u", cpl, cs & 3u);
@@ -456,9 +492,11 @@ void vmicheck_stale(machine *m, uint32_t linear, uint64_t tlb_page, char access)
     if (!active(m))
         return;
     const struct vmicheck_change *ch = NULL;
-    for (unsigned i = 0; i < c->nchanges && !ch; i++)
-        if (c->changes[i].vpage == linear >> 12)
-            ch = &c->changes[i];
+    for (unsigned k = 1; k <= c->nchanges && !ch; k++) { /* the newest change of the page */
+        const struct vmicheck_change *x = &c->changes[(c->next_change + 64u - k) % 64u];
+        if (x->vpage == linear >> 12)
+            ch = x;
+    }
     char when[96] = "";
     if (ch)
         snprintf(when, sizeof when, " (changed by %s at icount %" PRIu64 ", eip 0x%08x)", call_name(ch->call),
@@ -470,6 +508,8 @@ void vmicheck_stale(machine *m, uint32_t linear, uint64_t tlb_page, char access)
 
 void vmicheck_end(machine *m)
 {
+    if (m->check && m->check->nstores)
+        stores_done(m);
     if (m->check && m->check->npending)
         flush_pending(m);
 }

@@ -61,6 +61,16 @@ struct vmicheck_pending {
     uint32_t old;    /* the entry before the first store */
 };
 
+/* A store seen by the write hook, which Unicorn calls before it checks the page's write
+ * permission: it is a finding only once the instruction did not fault. */
+struct vmicheck_store {
+    uint64_t addr, value;
+    uint32_t eip, old;
+    int size, dt; /* dt: the table (0 GDT, 1 IDT, 2 LDT) or -1 */
+    bool pt;
+};
+#define VMICHECK_STORES 8u /* stores of one instruction held (a rep stos counts as one) */
+
 struct vmicheck_dt_range {
     uint64_t lo, hi; /* physical bytes [lo, hi] */
 };
@@ -81,6 +91,10 @@ typedef struct vmicheck {
     /* Descriptor tables as loaded through the ROM: 0 GDT, 1 IDT, 2 LDT. */
     struct vmicheck_dt_range dt[3][VMICHECK_DT_PAGES];
     unsigned ndt[3];
+    struct vmicheck_store stores[VMICHECK_STORES];
+    unsigned nstores;
+    uint64_t last_dt_entry, last_dt_icount; /* the descriptor the last descriptor-table store hit */
+    uint64_t stores_icount;
     struct vmicheck_pending pending[VMICHECK_PENDING];
     unsigned npending;
     /* The SetPxE in flight: its entry before the ROM's store. */
