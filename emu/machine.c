@@ -293,6 +293,7 @@ static bool power_on(machine *m, vm_error *err)
     if (!m->cpu || !machine_map_high_memory(m, err))
         return false;
     machine_rom_reset(m);
+    vmicheck_reset(m);
     m->vmi_break_skip = UINT64_MAX;
     reset_devices(m);
     return vcpu_reset(m->cpu, &m->boot.cpu, err);

@@ -43,6 +43,17 @@ bool vmicheck_open(machine *m)
     return true;
 }
 
+void vmicheck_reset(machine *m)
+{
+    vmicheck *c = m->check;
+    if (!c)
+        return;
+    memset(c->ndt, 0, sizeof c->ndt);
+    c->npending = c->nstores = c->nchanges = c->next_change = 0;
+    c->pxe_valid = false;
+    c->pt_count_seen = 0;
+}
+
 void vmicheck_close(machine *m)
 {
     if (!m->check)

@@ -113,6 +113,9 @@ const char *vmicheck_kind_name(vmicheck_kind k);
 /* Turn the checker on for machine m (before it runs: m->check). False: out of memory. */
 bool vmicheck_open(struct machine *m);
 void vmicheck_close(struct machine *m);
+/* A power-on (a reboot with --reboot-restarts): forget the tables and stores of the boot before;
+ * the findings stay. */
+void vmicheck_reset(struct machine *m);
 
 /* The machine's feeds (each does nothing unless the guest has called Init). */
 void vmicheck_event(struct machine *m, const vm_event *ev);     /* every event logged */
