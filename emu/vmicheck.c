@@ -397,9 +397,18 @@ void vmicheck_write(machine *m, uint64_t addr, int size, uint64_t value)
         return; /* the ROM's own store: SetPxE */
     if (c->nstores == VMICHECK_STORES)
         return; /* a rep over the table: its first stores stand for it */
+    uint32_t old = (uint32_t)read_entry(m, addr & ~3ull, 4);
+    if (size == 4 && !(addr & 3) && (uint32_t)value != old && ((uint32_t)value & old) == old) {
+        uint32_t set = (uint32_t)value ^ old; /* bits the store only sets */
+        /* The CPU's own updates, which Unicorn makes through the same memory path: accessed and
+         * dirty bits of an entry, the accessed bit of a segment descriptor it loads and the
+         * busy bit of a TSS descriptor (the high dword of a descriptor). */
+        if ((pt && !(set & ~0x60u)) || (dt >= 0 && (addr & 4) && !(set & ~0x300u)))
+            return;
+    }
     if (c->nstores == 0)
         c->stores_icount = machine_insns(m);
-    c->stores[c->nstores++] = (struct vmicheck_store){addr, value, eip, (uint32_t)read_entry(m, addr & ~3ull, 4), size, dt, pt};
+    c->stores[c->nstores++] = (struct vmicheck_store){addr, value, eip, old, size, dt, pt};
 }
 
 /* The VMI call standing for a privileged instruction, or -1. */

@@ -1,7 +1,8 @@
 /* vmicheck: the guests of vmiemu's VMI checker (--check-vmi). The command line names one
  * case; each does the same correct VMI work (page tables through AllocatePage and SetPxE,
  * paging on through SetCR3/SetCR0, a remap with InvalPage, a store of its own followed by
- * UpdatePxE, a GDT entry through WriteGDTEntry, the interrupt flag through the VMI calls, a
+ * UpdatePxE, a GDT entry through WriteGDTEntry and loaded (the CPU sets its accessed bit), the
+ * interrupt flag through the VMI calls, a
  * page table released after its PDE is cleared) and then, unless the case is `clean`, exactly
  * one thing behind the ROM's back:
  *   pt-write          a store to a PTE with no UpdatePxE after it
@@ -64,6 +65,8 @@ static bool correct_work(void)
     vmi_update_pxe(pte, pg_vmi_flags(VMI_PAGE_PT, TEST_VA));
     desc_gdt_init();
     vmi_write_gdt_entry(desc_gdt(), IDX_DATA, desc_segment(0, 0xFFFFF, 0x92, true));
+    /* Loading it sets its accessed bit: the CPU's own store into the GDT, not the kernel's. */
+    __asm__ volatile("mov %0, %%fs" : : "r"(IDX_DATA << 3) : "memory");
     uint32_t flags = vmi_get_interrupt_mask();
     vmi_enable_interrupts();
     vmi_disable_interrupts();
