@@ -265,6 +265,8 @@ VM_MUST_CHECK bool vcpu_map_mmio(cpu *c, uint64_t base, uint64_t size, vcpu_mmio
  * oldest is forgotten); an access that walks the tables again forgets the page. */
 #define VCPU_STALE_WATCH 64
 bool vcpu_stale_watch(cpu *c, uint32_t linear);
+/* Forget every watched page (the checker went back in time). */
+void vcpu_stale_clear(cpu *c);
 
 /* The page-table root at `page` was released: code run under it again is counted afresh. */
 void vcpu_forget_space(cpu *c, uint32_t page);

@@ -437,6 +437,8 @@ bool vcpu_stale_watch(cpu *c, uint32_t linear)
     return true;
 }
 
+void vcpu_stale_clear(cpu *c) { c->nstale = 0; }
+
 /* An access answered from the guest's TLB entry for a watched page: would the tables give it? */
 static void stale_check(cpu *c, const mmu_regs *r, const mmu_tlb_entry *hit, mmu_access acc, bool user)
 {

@@ -63,14 +63,38 @@ void vmicheck_close(machine *m)
     m->check = NULL;
 }
 
-/* Checked from Init on, on the straight run only. */
-static bool active(machine *m) { return m->rom.initialized && !machine_replaying_past(m); }
+/* What the checker holds about the moment (stores waiting for UpdatePxE, the SetPxE in flight,
+ * watched TLB entries) belongs to one point in time: going back (the event log was cut back
+ * to a snapshot) drops it, and running forward again gathers it anew. */
+static void went_back(machine *m)
+{
+    vmicheck *c = m->check;
+    c->npending = c->nstores = c->nchanges = c->next_change = 0;
+    c->pxe_valid = false;
+    vcpu_stale_clear(m->cpu);
+}
+
+/* Checked from Init on. Findings are reported on the straight run only (report()); while
+ * instructions run again after going back, the checker gathers its state without reporting. */
+static bool active(machine *m)
+{
+    vmicheck *c = m->check;
+    size_t n = evlog_count(&m->log);
+    uint64_t now = machine_insns(m);
+    if (n < c->log_seen || now < c->insns_seen)
+        went_back(m);
+    c->log_seen = n;
+    c->insns_seen = now;
+    return m->rom.initialized;
+}
 
 static void report(machine *m, vmicheck_kind kind, uint64_t icount, uint32_t eip, const char *use, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 static void report(machine *m, vmicheck_kind kind, uint64_t icount, uint32_t eip, const char *use, const char *fmt, ...)
 {
     vmicheck *c = m->check;
+    if (machine_replaying_past(m))
+        return; /* reported when it first ran */
     if (c->nkept > 0) { /* one instruction repeating (rep stos over a table) is one finding */
         const vmicheck_finding *last = &c->kept[c->nkept - 1];
         if (last->kind == kind && last->eip == eip && last->icount == icount)
@@ -282,6 +306,7 @@ static const char *const dt_calls[3] = {"WriteGDTEntry", "WriteIDTEntry", "Write
 void vmicheck_event(machine *m, const vm_event *ev)
 {
     vmicheck *c = m->check;
+    bool on = active(m); /* first: it notices a return to the past */
     if (ev->kind == EV_END) {
         vmicheck_end(m);
         return;
@@ -298,7 +323,7 @@ void vmicheck_event(machine *m, const vm_event *ev)
     uint32_t seen = c->pt_count_seen;
     if (pt_call)
         c->pt_count_seen = m->rom.pt_count;
-    if (!active(m) || ev->failed)
+    if (!on || ev->failed)
         return;
     switch (ev->num) {
     case VMI_CALL_UpdatePxE:

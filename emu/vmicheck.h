@@ -17,7 +17,9 @@
  * checker only looks: the run, its event log and its record are the same with it or without
  * (its findings go to its own sink, not into the event log). With the option off the machine
  * holds no checker and nothing is hooked. Findings are reported on the straight run only:
- * running again over instructions already run (after going back in time) reports nothing. */
+ * running again over instructions already run (after going back in time) reports nothing,
+ * while the checker gathers again what it holds about the moment (waiting stores, TLB
+ * watches), so a finding that was still waiting when the run went back comes once later. */
 #ifndef VMIEMU_VMICHECK_H
 #define VMIEMU_VMICHECK_H
 
@@ -105,6 +107,8 @@ typedef struct vmicheck {
     struct vmicheck_change changes[64];
     unsigned nchanges, next_change;
     uint32_t pt_count_seen; /* the ROM's page-table count after the last AllocatePage/ReleasePage */
+    size_t log_seen;        /* events in the log when the checker last looked: fewer = went back */
+    uint64_t insns_seen;    /* the instruction count then: smaller = went back */
 } vmicheck;
 
 /* The short name of a kind ("pt-write"), and the kinds' names in order. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "emu/debug.h"
 #include "emu/vmicheck.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
@@ -145,6 +146,59 @@ START_TEST(test_the_event_log_is_the_same_with_the_checker_and_without)
 }
 END_TEST
 
+/* A case's only finding, from a straight run. */
+static vmicheck_finding straight_finding(const char *name)
+{
+    tu_machine *t = boot("vmicheck", name, true, true);
+    ck_assert_uint_eq(vmicheck_total(t->m.check), 1);
+    vmicheck_finding f = t->m.check->kept[0];
+    done(t);
+    return f;
+}
+
+/* Run to `stop`, go back to `back` (snapshots every 1000 instructions), run to the end. */
+static tu_machine *run_with_a_return(const char *name, uint64_t stop, uint64_t back, uint64_t *seen_at_stop)
+{
+    tu_machine *t = calloc(1, sizeof *t);
+    ck_assert_ptr_nonnull(t);
+    machine_config cfg;
+    machine_config_defaults(&cfg);
+    cfg.cmdline = name;
+    cfg.check_vmi = true;
+    cfg.snap_every = 1000;
+    vm_error err = {0};
+    ck_assert_msg(machine_init(&t->m, &cfg, tu_kernel("vmicheck"), &err), "%s", err.msg);
+    ck_assert_int_eq(machine_run_until(&t->m, stop), END_RUNNING);
+    *seen_at_stop = vmicheck_total(t->m.check);
+    dbg d;
+    dbg_init(&d, &t->m);
+    ck_assert_int_eq(dbg_goto(&d, back, &err), DBG_STOPPED);
+    ck_assert_uint_eq(machine_insns(&t->m), back);
+    machine_run(&t->m);
+    ck_assert_int_eq(t->m.end, END_EXIT_PORT);
+    return t;
+}
+
+START_TEST(test_going_back_in_time_neither_repeats_nor_loses_a_finding)
+{
+    /* Reported before the return: not again when the same instructions run once more. */
+    vmicheck_finding f = straight_finding("stale-tlb");
+    uint64_t seen;
+    tu_machine *t = run_with_a_return("stale-tlb", f.icount + 20, f.icount - 200, &seen);
+    ck_assert_uint_eq(seen, 1);
+    assert_counts(t, "stale-tlb, back and forth", VMICHECK_STALE_TLB, 1);
+    done(t);
+    /* A store still waiting for its UpdatePxE when the run went back: reported once, later. */
+    f = straight_finding("pt-write");
+    t = run_with_a_return("pt-write", f.icount + 2, f.icount - 200, &seen);
+    ck_assert_uint_eq(seen, 0);
+    assert_counts(t, "pt-write, back and forth", VMICHECK_PT_WRITE, 1);
+    ck_assert_uint_eq(t->m.check->kept[0].icount, f.icount);
+    ck_assert_uint_eq(t->m.check->kept[0].eip, f.eip);
+    done(t);
+}
+END_TEST
+
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -211,6 +265,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_paging_and_usermode_give_their_deliberate_findings);
     tcase_add_loop_test(tc, test_the_event_log_is_the_same_with_the_checker_and_without, 0,
                         sizeof same_log / sizeof same_log[0]);
+    tcase_add_test(tc, test_going_back_in_time_neither_repeats_nor_loses_a_finding);
     tcase_add_test(tc, test_the_command_line_reports_findings_on_stderr_and_in_the_log);
     tcase_add_test(tc, test_the_shell_check_command_lists_findings_and_a_summary);
     suite_add_tcase(s, tc);
