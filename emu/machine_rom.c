@@ -93,17 +93,20 @@ static bool svc_break_before(void *o, uint16_t num)
     return true;
 }
 
+static void svc_call_regs(void *o, uint32_t regs[ROM_IN_REGS])
+{
+    vcpu_get_first(((machine *)o)->cpu, regs, ROM_IN_REGS);
+}
+
 static const rom_services services = {
     svc_get, svc_set, svc_read, svc_write, svc_translate, svc_table, svc_cpl, svc_io_allowed,
     svc_cycles, svc_cycle_hz, svc_wall_ns, svc_cpuid, svc_alarm_set, svc_alarm_cancel, svc_apic_write,
-    svc_apic_read, svc_forget_space, svc_request, svc_break_before,
+    svc_apic_read, svc_forget_space, svc_request, svc_break_before, svc_call_regs,
 };
 
 static rom_ctx ctx_of(machine *m)
 {
-    rom_ctx x = {&services, m, &m->rom, m->pt_pages, (uint32_t)(m->mem.size >> 12), {0}};
-    vcpu_get_first(m->cpu, x.regs, ROM_CALL_REGS); /* one batch: the CPU's call registers */
-    return x;
+    return (rom_ctx){&services, m, &m->rom, m->pt_pages, (uint32_t)(m->mem.size >> 12), {0}};
 }
 
 /* A call entered at instruction `entry` (a native call's slot has run since) and done now. */
@@ -140,12 +143,16 @@ static void watch_pending(machine *m) { vcpu_watch_blocks(m->cpu, m->rom.npendin
 /* Log native call `index`: its slot returned, or faulted or never will (then it failed). */
 static void finish_native(machine *m, int index, bool failed)
 {
-    /* A native call's result is in EDX:EAX at most: three registers, not the whole call batch
-     * (which cost a quarter of a page-table-heavy guest's host time, docs/BENCHMARKS.md). */
-    rom_ctx x = {&services, m, &m->rom, m->pt_pages, (uint32_t)(m->mem.size >> 12), {0}};
+    /* A native call's result is in EDX:EAX at most: three registers, and only for a call that
+     * has one (register reads cost a quarter of a page-table-heavy guest's host time,
+     * docs/BENCHMARKS.md). */
+    rom_ctx x = ctx_of(m);
     _Static_assert(ROM_EAX < 3 && ROM_EDX < 3, "the result registers come first in the batch");
-    vcpu_get_first(m->cpu, x.regs, 3);
-    rom_record r = rom_native_finish(&x, index, x.regs, failed);
+    uint32_t after[ROM_CALL_REGS] = {0};
+    const rom_call *c = rom_call_find(m->rom.pending[index].num);
+    if (!failed && c && c->result_type != ROM_T_NONE) /* SetPxE, InvalPage, ...: nothing to read */
+        vcpu_get_first(m->cpu, after, 3);
+    rom_record r = rom_native_finish(&x, index, after, failed);
     watch_pending(m);
     log_call(m, &r, r.entry_icount);
 }
