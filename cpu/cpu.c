@@ -266,7 +266,7 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
                                                                        blockcache_entry *tmp)
 {
     uint8_t buf[MAX_BLOCK_BYTES];
-    uint32_t first_io = 0, first_msr = 0, count = 0, tlb_ops[DISASM_MAX_TLB_OPS];
+    uint32_t first_io = 0, first_msr = 0, count = 0, tlb_ops[DISASM_MAX_SITES];
     int ntlb = 0;
     bool task = false;
     if (size <= sizeof buf && vcpu_read_linear(c, pc, buf, size))
@@ -764,6 +764,17 @@ static bool map_memory(cpu *c, vm_error *err)
     return true;
 }
 
+static void on_check_write(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
+{
+    (void)uc;
+    (void)type;
+    cpu *c = user;
+    if (c->mmu_refused)
+        return; /* Unicorn calls write hooks even for a store whose TLB fill was refused: it faults
+                 * instead (the reference step runs it again, and calls the hook only if it stores) */
+    c->ops.check_write(c->ops.ctx, address, size, (uint64_t)value);
+}
+
 static bool add_hooks(cpu *c, vm_error *err)
 {
     uc_engine *uc = c->uc;
@@ -783,8 +794,13 @@ static bool add_hooks(cpu *c, vm_error *err)
                             PHYS_HOLE_END - 1);
     if (!e) e = uc_hook_add(uc, &c->hooks[i++], UC_HOOK_MEM_INVALID, (void *)on_bad_memory, c, c->pm->size,
                             UINT64_MAX);
+    /* The checker sees every store to RAM (and so keeps them all on the slow path: its cost). */
+    if (!e && c->ops.check_write)
+        e = uc_hook_add(uc, &c->check_hook, UC_HOOK_MEM_WRITE, (void *)on_check_write, c, 0, c->pm->size - 1);
     if (e != UC_ERR_OK)
         return vm_fail(err, VM_EENGINE, "unicorn: cannot add hook %d: %s", i, uc_strerror(e));
+    if (c->ops.check_insn)
+        disasm_set_priv_sites(c->dis, true);
     return true;
 }
 

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpu/disasm.h"
 #include "mmu/error.h"
 #include "mmu/physmem.h"
 
@@ -109,6 +110,17 @@ typedef struct cpu_ops {
      * exception came between), seen at the start of the next block, before it runs. The NMI
      * blocking of the machine ends here; vcpu_request_replan stops before that block. */
     void (*iret)(void *ctx);
+    /* The VMI checker's eyes (--check-vmi); all NULL otherwise, and then nothing is hooked.
+     * None of them may change what the guest sees. check_write: the guest is about to store
+     * `size` bytes of `value` at physical `addr` (a memory hook over all RAM: vcpu_get(EIP) and
+     * vcpu_icount are the storing instruction's). check_insn: a privileged instruction
+     * (disasm_decode_priv) is about to run at linear `pc` (a code hook at the site; it may
+     * still fault). check_stale: an access to linear page `linear` went through a TLB entry
+     * (to physical `tlb_page`) that the page tables no longer give for it (vcpu_stale_watch
+     * asked to look): what hardware with a stale TLB entry does. */
+    void (*check_write)(void *ctx, uint64_t addr, int size, uint64_t value);
+    void (*check_insn)(void *ctx, uint32_t pc, const disasm_priv_insn *insn);
+    void (*check_stale)(void *ctx, uint32_t linear, uint64_t tlb_page, char access);
 } cpu_ops;
 
 VM_MUST_CHECK cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err);
@@ -246,6 +258,15 @@ typedef uint32_t (*vcpu_mmio_read)(void *opaque, uint64_t offset, unsigned size)
 typedef void (*vcpu_mmio_write)(void *opaque, uint64_t offset, unsigned size, uint32_t value);
 VM_MUST_CHECK bool vcpu_map_mmio(cpu *c, uint64_t base, uint64_t size, vcpu_mmio_read rd, vcpu_mmio_write wr, void *opaque,
                    vm_error *err);
+
+/* The guest's TLB holds an entry for linear's page: report (ops.check_stale) the next access
+ * through it if the page tables no longer allow that access. False if there is no entry (the
+ * next access walks the tables anyway). Up to VCPU_STALE_WATCH pages are watched at once (the
+ * oldest is forgotten); an access that walks the tables again forgets the page. */
+#define VCPU_STALE_WATCH 64
+bool vcpu_stale_watch(cpu *c, uint32_t linear);
+/* Forget every watched page (the checker went back in time). */
+void vcpu_stale_clear(cpu *c);
 
 /* The page-table root at `page` was released: code run under it again is counted afresh. */
 void vcpu_forget_space(cpu *c, uint32_t page);

@@ -123,6 +123,11 @@ struct cpu {
         uc_hook hook;
     } *sites;
     uint32_t nsites, sites_cap, sites_hooked;
+    uint32_t nsites_tlb, nsites_priv; /* of them: invalidating and such; privileged only (checker) */
+    /* --check-vmi: the RAM write hook, and linear pages whose TLB entry may be stale. */
+    uc_hook check_hook;
+    uint32_t stale_pages[VCPU_STALE_WATCH];
+    unsigned nstale;
     /* A ROM call done whose slot `ret` is still to run (ESP and EIP after it in call_regs).
      * rom_ret_pc skips a breakpoint at the slot once, for the call has already been performed. */
     bool rom_ret_pending, rom_ret_bp_skip;

@@ -7,7 +7,10 @@
 struct disasm {
     csh handle;
     cs_insn *insn; /* one reusable buffer for cs_disasm_iter */
+    bool priv_sites; /* disasm_scan lists privileged instructions too (--check-vmi) */
 };
+
+void disasm_set_priv_sites(disasm *d, bool on) { d->priv_sites = on; }
 
 disasm *disasm_open(vm_error *err)
 {
@@ -249,9 +252,51 @@ bool disasm_decode_site(const uint8_t *b, size_t n, disasm_tlb_op *op)
     return op->kind != DISASM_TLB_NONE;
 }
 
+bool disasm_decode_priv(const uint8_t *b, size_t n, disasm_priv_insn *out)
+{
+    *out = (disasm_priv_insn){.kind = DISASM_PRIV_NONE};
+    size_t i = 0;
+    for (; i < n && is_prefix(b[i]); i++)
+        if (b[i] == 0x66)
+            out->opsize16 = true;
+    if (i >= n)
+        return false;
+    uint8_t op = b[i], next = i + 1 < n ? b[i + 1] : 0, modrm = i + 2 < n ? b[i + 2] : 0;
+    uint8_t reg = modrm >> 3 & 7;
+    bool mem = i + 2 < n && modrm >> 6 != 3;
+    switch (op) {
+    case 0xFA: out->kind = DISASM_PRIV_CLI; break;
+    case 0xFB: out->kind = DISASM_PRIV_STI; break;
+    case 0x9D: out->kind = DISASM_PRIV_POPF; break;
+    case 0xF4: out->kind = DISASM_PRIV_HLT; break;
+    case 0xCF: out->kind = DISASM_PRIV_IRET; break;
+    case 0x0F:
+        if (next == 0x06)
+            out->kind = DISASM_PRIV_CLTS;
+        else if (next == 0x09)
+            out->kind = DISASM_PRIV_WBINVD;
+        else if ((next == 0x20 || next == 0x22) && i + 2 < n) {
+            out->kind = next == 0x22 ? DISASM_PRIV_MOV_TO_CR : DISASM_PRIV_MOV_FROM_CR;
+            out->cr = reg;
+        } else if ((next == 0x21 || next == 0x23) && i + 2 < n)
+            out->kind = DISASM_PRIV_MOV_DR;
+        else if (next == 0x00 && i + 2 < n && (reg == 2 || reg == 3))
+            out->kind = reg == 2 ? DISASM_PRIV_LLDT : DISASM_PRIV_LTR;
+        else if (next == 0x01 && mem && (reg == 2 || reg == 3 || reg == 7))
+            out->kind = reg == 2 ? DISASM_PRIV_LGDT : reg == 3 ? DISASM_PRIV_LIDT : DISASM_PRIV_INVLPG;
+        else if (next == 0x01 && i + 2 < n && reg == 6) /* lmsw: writes CR0's low bits */
+            out->kind = DISASM_PRIV_MOV_TO_CR;
+        break;
+    default:
+        break;
+    }
+    return out->kind != DISASM_PRIV_NONE;
+}
+
 uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io,
                      uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb, bool *task)
 {
+    int nsite = 0, npriv = 0;
     uint64_t pc = addr;
     uint32_t n = 0;
     *first_io = 0;
@@ -265,8 +310,16 @@ uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, 
         if (!*first_msr && (id == X86_INS_RDMSR || id == X86_INS_WRMSR))
             *first_msr = n + 1;
         disasm_tlb_op op;
-        if (*ntlb < DISASM_MAX_TLB_OPS && disasm_decode_site(d->insn->bytes, d->insn->size, &op))
-            tlb_ops[(*ntlb)++] = (uint32_t)(d->insn->address - addr);
+        disasm_priv_insn priv;
+        uint32_t off = (uint32_t)(d->insn->address - addr);
+        if (disasm_decode_site(d->insn->bytes, d->insn->size, &op)) {
+            if (nsite < DISASM_MAX_TLB_OPS)
+                tlb_ops[(*ntlb)++] = off, nsite++;
+        } else if (d->priv_sites && npriv < DISASM_MAX_TLB_OPS &&
+                   disasm_decode_priv(d->insn->bytes, d->insn->size, &priv)) {
+            tlb_ops[(*ntlb)++] = off | DISASM_SITE_PRIV;
+            npriv++;
+        }
         if (id == X86_INS_IRET || id == X86_INS_IRETD || id == X86_INS_LCALL || id == X86_INS_LJMP)
             *task = true;
         n++;

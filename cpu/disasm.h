@@ -38,11 +38,38 @@ bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op);
 /* An invalidating instruction, an aligned SSE access with a memory operand, or iret. */
 bool disasm_decode_site(const uint8_t *b, size_t n, disasm_tlb_op *op);
 
+/* Privileged instructions for which a VMI call exists (the VMI checker, --check-vmi, reports
+ * them when a kernel runs them itself). rdmsr/wrmsr are seen by the MSR path instead. */
+typedef enum disasm_priv {
+    DISASM_PRIV_NONE,
+    DISASM_PRIV_MOV_TO_CR,   /* mov crN, r32; also lmsw (CR0) */
+    DISASM_PRIV_MOV_FROM_CR, /* mov r32, crN */
+    DISASM_PRIV_MOV_DR,      /* mov to or from drN */
+    DISASM_PRIV_LGDT, DISASM_PRIV_LIDT, DISASM_PRIV_LLDT, DISASM_PRIV_LTR,
+    DISASM_PRIV_INVLPG, DISASM_PRIV_CLTS, DISASM_PRIV_WBINVD,
+    DISASM_PRIV_CLI, DISASM_PRIV_STI, DISASM_PRIV_POPF, DISASM_PRIV_HLT, DISASM_PRIV_IRET,
+    DISASM_PRIV_KINDS
+} disasm_priv;
+typedef struct disasm_priv_insn {
+    disasm_priv kind;
+    int cr;       /* mov to/from CRn: n (lmsw: 0) */
+    bool opsize16;/* a 66 prefix: popf/iret of 16-bit words */
+} disasm_priv_insn;
+/* Decodes a privileged instruction of the list above from its bytes; false for anything else. */
+bool disasm_decode_priv(const uint8_t *b, size_t n, disasm_priv_insn *out);
+/* While on, disasm_scan also lists privileged instructions (disasm_decode_priv) as sites, with
+ * DISASM_SITE_PRIV set in their offset unless disasm_decode_site accepts them too. */
+void disasm_set_priv_sites(disasm *d, bool on);
+#define DISASM_SITE_PRIV 0x80000000u
+
 #define DISASM_MAX_TLB_OPS 16
 /* Like disasm_count, and also *first_io = 1 + the index of the first port I/O instruction
  * (in, out, ins, outs), or 0 if there is none, *first_msr the same for rdmsr/wrmsr, the
  * byte offsets of up to DISASM_MAX_TLB_OPS instructions disasm_decode_site accepts (*ntlb of
- * them), and *task: one of them may switch tasks (a far call or jmp, iret). */
+ * them; tlb_ops holds room for DISASM_MAX_SITES: with privileged sites on, up to
+ * DISASM_MAX_TLB_OPS of those follow, each counted apart so they never crowd out the others),
+ * and *task: one of them may switch tasks (a far call or jmp, iret). */
+#define DISASM_MAX_SITES (2 * DISASM_MAX_TLB_OPS)
 uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io,
                      uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb, bool *task);
 

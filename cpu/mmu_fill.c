@@ -268,6 +268,18 @@ static void settle(cpu *c)
 /* Code hook at each invalidating instruction, just before it runs: what it will invalidate is
  * noted (registers hold its operand now) and applied once it has run (settle). The same hook
  * serves the other sites disasm_decode_site finds, for the CPU model's checks (model.c). */
+/* The checker's look at a privileged instruction about to run: not when the hook fires for an
+ * instruction that will not run now (the run has ended; the end of an exact stretch stops
+ * before it, and the hook fires again when it does run). */
+static void check_priv_site(cpu *c, uint32_t pc, const uint8_t *b, uint32_t size)
+{
+    disasm_priv_insn p;
+    if (c->end_contained || (c->exact && !c->trap_step && c->exact_left == 0))
+        return;
+    if (disasm_decode_priv(b, size, &p))
+        c->ops.check_insn(c->ops.ctx, pc, &p);
+}
+
 static void on_tlb_op(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
     (void)uc;
@@ -276,8 +288,12 @@ static void on_tlb_op(uc_engine *uc, uint64_t address, uint32_t size, void *user
     disasm_tlb_op op;
     if (c->tlb_pending)
         settle(c);
-    if (size > sizeof b || !read_now(c, (uint32_t)address, b, size) || !disasm_decode_site(b, size, &op))
-        return; /* other code at this address now */
+    if (size > sizeof b || !read_now(c, (uint32_t)address, b, size))
+        return;
+    if (c->ops.check_insn)
+        check_priv_site(c, (uint32_t)address, b, size);
+    if (!disasm_decode_site(b, size, &op))
+        return; /* other code at this address now (or a site only the checker looks at) */
     if (vcpu_model_check_site(c, (uint32_t)address, &op) || op.kind > DISASM_TLB_MODE)
         return; /* refused (it does not run), or not an invalidating instruction */
     uint32_t linear = 0;
@@ -333,16 +349,20 @@ void vcpu_tlb_reset(cpu *c)
  * entries vmiemu drops itself, so that is still the same in a replay; only going back can
  * differ, if the future it left had hooked sites that the path taken now would have. */
 #define MAX_TLB_SITES 1024u
+#define MAX_PRIV_SITES 4096u /* privileged instructions the checker looks at (--check-vmi) */
 
 bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n)
 {
     bool fresh = false;
     for (int k = 0; k < n; k++) {
-        uint32_t at = pc + offsets[k];
+        bool priv = offsets[k] & DISASM_SITE_PRIV; /* the checker's own: counted apart, so that
+                                                     * it never takes a place an invalidating
+                                                     * instruction would have had */
+        uint32_t at = pc + (offsets[k] & ~DISASM_SITE_PRIV);
         bool known = false;
         for (uint32_t i = 0; i < c->nsites && !known; i++)
             known = c->sites[i].pc == at;
-        if (known || c->nsites == MAX_TLB_SITES)
+        if (known || (priv ? c->nsites_priv == MAX_PRIV_SITES : c->nsites_tlb == MAX_TLB_SITES))
             continue;
         if (c->nsites == c->sites_cap) {
             uint32_t cap = c->sites_cap ? c->sites_cap * 2 : 16;
@@ -353,6 +373,7 @@ bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n)
             c->sites_cap = cap;
         }
         c->sites[c->nsites++] = (struct tlb_site){.pc = at};
+        priv ? c->nsites_priv++ : c->nsites_tlb++;
         fresh = true;
     }
     return fresh;
@@ -391,6 +412,47 @@ static bool tlb_narrows(const mmu_tlb_entry *old, const mmu_tlb_entry *e)
     return old->page != e->page || (old->flags & rights & ~e->flags) || (e->flags & ~old->flags & MMU_TLB_NX);
 }
 
+/* The checker's stale-TLB watch (vcpu_stale_watch): linear pages whose entry may have outlived
+ * a page-table change. Looked at only while the list is not empty. */
+static bool stale_forget(cpu *c, uint32_t vpage)
+{
+    for (unsigned i = 0; i < c->nstale; i++)
+        if (c->stale_pages[i] == vpage) {
+            c->stale_pages[i] = c->stale_pages[--c->nstale];
+            return true;
+        }
+    return false;
+}
+
+bool vcpu_stale_watch(cpu *c, uint32_t linear)
+{
+    uint32_t vpage = linear >> 12;
+    vcpu_tlb_settle(c);
+    if (!mmu_tlb_find(c->tlb, vpage))
+        return false;
+    if (!stale_forget(c, vpage) && c->nstale == VCPU_STALE_WATCH)
+        memmove(c->stale_pages, c->stale_pages + 1, --c->nstale * sizeof c->stale_pages[0]);
+    c->stale_pages[c->nstale++] = vpage;
+    vcpu_mmu_flush_tlb(c); /* Unicorn's copy of the entry would hide the next access from the fill */
+    return true;
+}
+
+void vcpu_stale_clear(cpu *c) { c->nstale = 0; }
+
+/* An access answered from the guest's TLB entry for a watched page: would the tables give it? */
+static void stale_check(cpu *c, const mmu_regs *r, const mmu_tlb_entry *hit, mmu_access acc, bool user)
+{
+    if (!stale_forget(c, hit->vpage))
+        return;
+    mmu_walk w;
+    bool ok = mmu_walk_linear(c->pm, r, hit->vpage << 12, &w) && w.present && (w.page & ~0xFFFull) == hit->page &&
+              (!user || w.us) && (acc != MMU_WRITE || w.rw || (!user && !(r->cr0 & CR0_WP))) &&
+              (acc != MMU_FETCH || !w.nx);
+    if (!ok && c->ops.check_stale)
+        c->ops.check_stale(c->ops.ctx, hit->vpage << 12, hit->page,
+                           acc == MMU_WRITE ? 'w' : acc == MMU_FETCH ? 'x' : 'r');
+}
+
 static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e, void *user)
 {
     (void)uc;
@@ -416,7 +478,11 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
     mmu_tlb_entry t;
     if (hit && tlb_permits(hit, acc, user_mode, r.cr0)) {
         t = *hit;
+        if (c->nstale)
+            stale_check(c, &r, hit, acc, user_mode);
     } else {
+        if (c->nstale)
+            stale_forget(c, vpage); /* walked again: whatever was stale is replaced */
         mmu_result res;
         if (!mmu_access_page(c->pm, &r, (uint32_t)vaddr, acc, user_mode, &res)) {
             if (hit) { /* a page fault drops the entries of its page */

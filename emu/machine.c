@@ -1,4 +1,5 @@
 #include "emu/machine.h"
+#include "emu/vmicheck.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,6 +49,8 @@ void machine_log(machine *m, const vm_event *ev)
     if (!evlog_add(&m->log, ev))
         machine_end_run(m, END_ERROR, "emulator error: the event log cannot hold event %zu (out of memory, or the spill file failed)",
                         evlog_count(&m->log));
+    if (m->check)
+        vmicheck_event(m, ev);
 }
 
 uint64_t machine_insns(machine *m) { return m->insns_before_boot + (m->cpu ? vcpu_icount(m->cpu) : 0); }
@@ -155,6 +158,8 @@ static void on_cpuid(void *ctx, uint32_t regs[4]) { machine_cpuid(ctx, regs); }
 static int on_msr_read(void *ctx, uint32_t msr, uint64_t *value)
 {
     machine *m = ctx;
+    if (m->check)
+        vmicheck_msr(m, false, msr);
     if (msr != APIC_MSR_BASE)
         return VCPU_MSR_NATIVE;
     *value = apic_base_msr(&m->lapic);
@@ -164,12 +169,21 @@ static int on_msr_read(void *ctx, uint32_t msr, uint64_t *value)
 static int on_msr_write(void *ctx, uint32_t msr, uint64_t value)
 {
     machine *m = ctx;
+    if (m->check)
+        vmicheck_msr(m, true, msr);
     if (msr != APIC_MSR_BASE)
         return VCPU_MSR_NATIVE;
     return apic_base_msr_write(&m->lapic, value) ? VCPU_MSR_DONE : VCPU_MSR_GP;
 }
 
 static uint64_t on_tsc(void *ctx) { return machine_cycles(ctx); }
+
+static void on_check_write(void *ctx, uint64_t addr, int size, uint64_t value) { vmicheck_write(ctx, addr, size, value); }
+static void on_check_insn(void *ctx, uint32_t pc, const disasm_priv_insn *in) { vmicheck_insn(ctx, pc, in); }
+static void on_check_stale(void *ctx, uint32_t linear, uint64_t page, char access)
+{
+    vmicheck_stale(ctx, linear, page, access);
+}
 
 static int on_rom_block(void *ctx, uint32_t pc) { return machine_rom_call(ctx, pc); }
 
@@ -270,10 +284,16 @@ static bool power_on(machine *m, vm_error *err)
         .block_watch = on_block_watch,
         .iret = on_iret,
     };
+    if (m->check) { /* the checker's hooks exist only when it runs */
+        ops.check_write = on_check_write;
+        ops.check_insn = on_check_insn;
+        ops.check_stale = on_check_stale;
+    }
     m->cpu = vcpu_open(&m->mem, &ops, err);
     if (!m->cpu || !machine_map_high_memory(m, err))
         return false;
     machine_rom_reset(m);
+    vmicheck_reset(m);
     m->vmi_break_skip = UINT64_MAX;
     reset_devices(m);
     return vcpu_reset(m->cpu, &m->boot.cpu, err);
@@ -296,6 +316,8 @@ bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path
         return false;
     if (!phys_init(&m->mem, cfg->ram_mib, err) || !setup_devices(m, err))
         return false;
+    if (cfg->check_vmi && !vmicheck_open(m))
+        return vm_fail(err, VM_ENOMEM, "out of memory for the VMI checker");
     if (!machine_rom_open(m, err) || !power_on(m, err))
         return false;
     return cfg->snap_every == 0 || snap_enable(m, cfg->snap_every, err);
@@ -311,6 +333,7 @@ void machine_free(machine *m)
     evlog_free(&m->log);
     free(m->pt_pages);
     m->pt_pages = NULL;
+    vmicheck_close(m);
     free(m->kernel);
     free(m->kernel_path);
     free(m->initrd);

@@ -51,6 +51,7 @@ typedef struct machine_config {
     uint64_t snap_every;   /* instructions between automatic snapshots; 0 = no snapshots */
     uint32_t snap_mem_mib; /* memory all snapshots may use; older ones are thinned out */
     uint32_t log_mem_mib;  /* compressed event-log chunks kept in memory; older ones are spilled */
+    bool check_vmi;        /* run the VMI compliance checker (emu/vmicheck.h) */
 } machine_config;
 
 void machine_config_defaults(machine_config *cfg);
@@ -164,6 +165,7 @@ typedef struct machine {
     };
     evlog log;
     uint8_t *pt_pages;    /* per physical page: VMI page flags if AllocatePage made it a page table */
+    struct vmicheck *check; /* the VMI compliance checker (--check-vmi); NULL when off */
 
     machine_end end;
     uint32_t exit_value;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "emu/machine.h"
+#include "emu/vmicheck.h"
 #include "rom/rom.h"
 
 #define SAME_REG(r) _Static_assert((int)ROM_##r == (int)CPU_##r, "rom_reg and cpu_reg differ at " #r)
@@ -171,6 +172,8 @@ static int serve_call(machine *m, uint32_t pc, uint16_t *num)
         *num = r.num;
         m->rom.pending[m->rom.npending - 1].entry_icount = machine_insns(m);
         watch_pending(m);
+        if (m->check)
+            vmicheck_native_entry(m);
         return VCPU_ROM_RUN;
     case ROM_ACT_BREAK:
         return VCPU_ROM_BREAK;

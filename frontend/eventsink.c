@@ -159,6 +159,16 @@ void eventsink_write(void *ctx, const vm_event *ev)
     free(big);
 }
 
+void eventsink_put_line(eventsink *s, const char *text, size_t n)
+{
+    if (s->buf) {
+        put_line(s, text, n);
+    } else if (s->f) {
+        fwrite(text, 1, n, s->f);
+        fputc('\n', s->f);
+    }
+}
+
 bool eventsink_close(eventsink *s, vm_error *err)
 {
     if (!s->f)

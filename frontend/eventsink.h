@@ -37,6 +37,9 @@ size_t eventsink_format_text(const vm_event *ev, size_t index, const symtab *sym
 /* path "-" = text on stderr; anything else = JSON Lines file (created or truncated). */
 VM_MUST_CHECK bool eventsink_open(eventsink *s, const char *path, vm_error *err);
 void eventsink_write(void *ctx, const vm_event *ev);
+/* A line of another kind (the checker's findings) into the same file, kept whole like the
+ * events' lines; `text` has no newline. Not counted as an event (the "seq" numbers go on). */
+void eventsink_put_line(eventsink *s, const char *text, size_t n);
 VM_MUST_CHECK bool eventsink_close(eventsink *s, vm_error *err);
 
 #endif

@@ -30,6 +30,7 @@ enum {
     OPT_REPLAY_ANY_KERNEL,
     OPT_GDB,
     OPT_VERSION,
+    OPT_CHECK_VMI,
 };
 
 /* The one list of options: getopt_long's tables, --help and the man page are all made from it,
@@ -63,6 +64,10 @@ static const option_row rows[] = {
     {"log-mem", OPT_LOG_MEM, "MiB",
      "memory for the compressed event log (default %llu); older parts go to an unlinked temporary file",
      {EVLOG_DEFAULT_MEM_MIB}},
+    {"check-vmi", OPT_CHECK_VMI, NULL,
+     "report what the guest does behind the VMI ROM's back once it called Init (raw page-table and "
+     "descriptor-table stores, raw privileged instructions, stale TLB entries, unannounced page tables), "
+     "on stderr and in the --log file, with a summary at the end; the run itself is unchanged", {0}},
     {"record", OPT_RECORD, "FILE", "record the run: every VMI call and a state digest per snapshot", {0}},
     {"replay", OPT_REPLAY, "FILE",
      "replay a record with its options and check the run against it; give KERNEL and --initrd again (options "
@@ -398,6 +403,7 @@ static bool apply(options *o, int key, const char *v, vm_error *err)
     }
     case OPT_NO_ROM: o->machine.rom_enabled = false; return true;
     case OPT_REBOOT_RESTARTS: o->machine.reboot_restarts = true; return true;
+    case OPT_CHECK_VMI: o->machine.check_vmi = true; return true;
     case 's': o->gdb_spec = "tcp:127.0.0.1:1234"; return true;
     case 'S': o->gdb_wait = true; return true;
     case 'd': o->shell = true; return true;
@@ -534,4 +540,5 @@ void options_merge_recorded(options *o, const machine_config *recorded)
     o->machine.initrd = given.initrd;
     o->machine.snap_mem_mib = given.snap_mem_mib;
     o->machine.log_mem_mib = given.log_mem_mib;
+    o->machine.check_vmi = given.check_vmi; /* the checker only looks: a replay may check or not */
 }

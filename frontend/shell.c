@@ -8,6 +8,7 @@
 #include "cpu/descriptor.h"
 #include "emu/snapshot.h"
 #include "frontend/callstats.h"
+#include "frontend/checkreport.h"
 #include "frontend/eventsink.h"
 #include "frontend/exitcode.h"
 #include "frontend/stopsignal.h"
@@ -594,6 +595,26 @@ static bool cmd_stats(shell *s, int argc, char **argv, vm_error *err)
     return true;
 }
 
+/* check: the VMI checker's findings so far (--check-vmi), then its summary. */
+static bool cmd_check(shell *s, int argc, char **argv, vm_error *err)
+{
+    (void)argc;
+    (void)argv;
+    const vmicheck *c = s->m->check;
+    if (!c)
+        return vm_fail(err, VM_EINVAL, "the VMI checker is off (start vmiemu with --check-vmi)");
+    char line[512];
+    for (size_t i = 0; i < c->nkept; i++) {
+        checkreport_format(&c->kept[i], i, s->syms, line, sizeof line);
+        fprintf(s->out, "%s\n", line);
+    }
+    if (vmicheck_total(c) > c->nkept)
+        fprintf(s->out, "(%llu more not kept)\n", (unsigned long long)(vmicheck_total(c) - c->nkept));
+    vmicheck_summary(c, line, sizeof line);
+    fprintf(s->out, "check: %s\n", line);
+    return true;
+}
+
 static bool cmd_goto(shell *s, int argc, char **argv, vm_error *err)
 {
     uint64_t n;
@@ -772,6 +793,7 @@ static const command commands[] = {
     {"disassemble", "disas", cmd_disassemble, "disassemble [ADDR] [N]", "N instructions (default 10) from ADDR or EIP"},
     {"pt", NULL, cmd_pt, "pt ADDR", "walk the page tables for a linear address"},
     {"calls", NULL, cmd_calls, "calls [FROM [TO]]", "the VMI calls so far, decoded, and the guest's markers between them"},
+    {"check", NULL, cmd_check, "check", "the VMI checker's findings so far and a summary (--check-vmi)"},
     {"goto", NULL, cmd_goto, "goto icount N | goto call N | goto marker NAME...",
      "go to an instruction count, to just before a VMI call, or to a guest marker (its first)"},
     {"stats", NULL, cmd_stats, "stats [TOP]",

@@ -11,6 +11,7 @@
 #include "emu/machine.h"
 #include "emu/recplay.h"
 #include "emu/snapshot.h"
+#include "frontend/checkreport.h"
 #include "frontend/eventsink.h"
 #include "frontend/exitcode.h"
 #include "frontend/options.h"
@@ -326,6 +327,14 @@ static int run(const options *o, const char *prog)
             m->log.sink = eventsink_write;
             m->log.sink_ctx = &sink;
         }
+        static checkreport check_out;
+        if (m->check) { /* findings on stderr (unless --log - puts its text there) and in the log */
+            bool log_text = o->log_path && !sink.json;
+            check_out = (checkreport){.text = log_text ? NULL : stderr, .log = o->log_path ? &sink : NULL,
+                                      .syms = sink.syms, .check = m->check};
+            m->check->sink = checkreport_finding;
+            m->check->sink_ctx = &check_out;
+        }
         /* Every way out ends here: a run that has not ended is stopped (so the record gets its
          * end entry), and the status is the user's choice, a failure's, SIGINT's, or how the
          * run ended; a replay that diverged at any point exits EXIT_DIVERGED whatever came after. */
@@ -350,6 +359,8 @@ static int run(const options *o, const char *prog)
         bool interrupted = stopsig_raised() && m->end == END_RUNNING;
         stopsig_unwatch();
         machine_stop(m, interrupted ? stopsig_name() : why);
+        if (m->check)
+            checkreport_summary(&check_out);
         char report[2048];
         bool finished = recplay_finish(m, report, sizeof report, &err);
         if (status < 0)
