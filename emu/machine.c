@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpu/model.h"
+#include "emu/history.h"
 #include "emu/recplay.h"
 #include "emu/snapshot.h"
 #include "rom/rom.h"
@@ -48,6 +49,8 @@ void machine_log(machine *m, const vm_event *ev)
     if (!evlog_add(&m->log, ev))
         machine_end_run(m, END_ERROR, "emulator error: the event log cannot hold event %zu (out of memory, or the spill file failed)",
                         evlog_count(&m->log));
+    if (m->history)
+        history_on_event(m->history, ev);
 }
 
 uint64_t machine_insns(machine *m) { return m->insns_before_boot + (m->cpu ? vcpu_icount(m->cpu) : 0); }

@@ -171,6 +171,8 @@ typedef struct machine {
 
     struct timeline *timeline; /* snapshots (emu/snapshot.c); NULL when off */
     struct recplay *recplay;   /* recording or replay (emu/recplay.c); NULL when neither */
+    struct history *history;   /* a history collection running (emu/history.c); NULL: none */
+    struct whatif *whatif;     /* a VMI call result to override (emu/whatif.c); NULL: none */
     dirty_map dirty;
     machine_mmio_slot mmio[MACHINE_MMIO_SLOTS]; /* above RAM, as mapped (machine_mmio.c) */
     uint64_t pause_at;         /* machine_run_until's stop point */

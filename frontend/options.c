@@ -27,6 +27,7 @@ enum {
     OPT_RECORD,
     OPT_REPLAY,
     OPT_REPLAY_ANY_KERNEL,
+    OPT_OVERRIDE,
     OPT_GDB,
     OPT_VERSION,
 };
@@ -64,6 +65,9 @@ static const option_row rows[] = {
      "replay a record with its options and check the run against it; give KERNEL and --initrd again (options "
      "given must match)", {0}},
     {"replay-any-kernel", OPT_REPLAY_ANY_KERNEL, NULL, "replay even if KERNEL is not the recorded kernel", {0}},
+    {"override", OPT_OVERRIDE, "SPEC",
+     "what-if replay: 'call N result=V' (or 'call N delay=CYCLES' for SetAlarm) changes VMI call N of the record; "
+     "the run is live, not replayed, from there (with --record FILE it is recorded, for vmiemu diff)", {0}},
     {"shell", 'd', NULL, "start stopped at the debugger prompt (readline)", {0}},
     {"gdb", OPT_GDB, "tcp:HOST:PORT", "serve the GDB remote protocol (loopback unless HOST says otherwise)", {0}},
     {NULL, 's', NULL, "--gdb tcp:127.0.0.1:1234", {0}},
@@ -390,6 +394,13 @@ static bool apply(options *o, int key, const char *v, vm_error *err)
     case 'S': o->gdb_wait = true; return true;
     case 'd': o->shell = true; return true;
     case OPT_REPLAY_ANY_KERNEL: o->replay_any_kernel = true; return true;
+    case OPT_OVERRIDE:
+        if (o->override_given)
+            return vm_fail(err, VM_EINVAL, "--override: one override per run");
+        if (!whatif_parse(v, &o->override, err))
+            return false;
+        o->override_given = true;
+        return true;
     case 'h': o->help = true; return true;
     case OPT_VERSION: o->version = true; return true;
     }
@@ -493,8 +504,12 @@ bool options_parse(options *o, int argc, char **argv, vm_error *err)
         return vm_fail(err, VM_EINVAL, "no kernel given (usage: vmiemu [options] KERNEL; try --help)");
     if (o->gdb_wait && !o->gdb_spec)
         o->gdb_spec = "tcp:127.0.0.1:1234";
-    if (o->record_path && o->replay_path)
-        return vm_fail(err, VM_EINVAL, "--record and --replay cannot be used together");
+    if (o->override_given && !o->replay_path)
+        return vm_fail(err, VM_EINVAL, "--override changes a call of a record: it needs --replay FILE");
+    if (o->record_path && o->replay_path && !o->override_given)
+        return vm_fail(err, VM_EINVAL, "--record and --replay cannot be used together (except with --override)");
+    if (o->record_path && o->override_given && (o->shell || o->script || o->gdb_spec))
+        return vm_fail(err, VM_EINVAL, "--override with --record runs without a debugger (no -d, -x, --gdb)");
     return true;
 }
 
