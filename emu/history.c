@@ -160,9 +160,18 @@ static void add(history *h, hist_change c)
     h->v[h->n++] = c;
 }
 
+/* Only Accessed/Dirty bits went on: what the CPU itself does to an entry it uses. */
+static bool cpu_bits_only(const history *h, hist_what what, uint64_t value)
+{
+    uint64_t diff = h->value ^ value, bits = h->kind == HIST_PTE ? 0x60u : h->kind == HIST_GDT ? 1ull << 40 : 0;
+    return what == h->what && what != HIST_NONE && diff && !(diff & ~bits) && (value & diff) == diff;
+}
+
 /* A change seen now: kept with its cause, and the value moves on. */
 static void changed(history *h, hist_change c, hist_what what, uint64_t value)
 {
+    if (c.cause != HIST_BY_CALL && cpu_bits_only(h, what, value))
+        c.cause = HIST_CPU_BITS;
     c.old_value = h->value;
     c.old_what = h->what;
     c.new_value = value;
@@ -215,7 +224,7 @@ static bool call_changes(hist_kind k, unsigned num)
                num == VMI_CALL_UpdatePxELong || num == VMI_CALL_SetCR3 || num == VMI_CALL_SetCR0 ||
                num == VMI_CALL_SetCR4;
     case HIST_GDT:
-        return num == VMI_CALL_WriteGDTEntry || num == VMI_CALL_SetGDT;
+        return num == VMI_CALL_WriteGDTEntry || num == VMI_CALL_SetGDT || num == VMI_CALL_SetTR; /* ltr marks the TSS busy */
     case HIST_IDT:
         return num == VMI_CALL_WriteIDTEntry || num == VMI_CALL_SetIDT;
     case HIST_CR3:

@@ -35,6 +35,8 @@ typedef enum hist_cause {
     HIST_RAW_WRITE, /* a guest store into the value's bytes, at its exact instruction */
     HIST_RAW_SEEN,  /* changed without a store or a call that does such things (mov cr3, lgdt,
                        a task switch, paging turned on): seen at the next event, not exact */
+    HIST_CPU_BITS,  /* only Accessed/Dirty bits set: the CPU's page walk (seen at the next event:
+                       vmiemu's TLB fill sets them, not a guest store) or a segment load (exact) */
 } hist_cause;
 
 typedef struct hist_change {

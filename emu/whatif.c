@@ -130,6 +130,7 @@ void whatif_on_call(machine *m, vm_event *ev)
         vcpu_request_stop(m->cpu); /* plan the next timer event again */
     }
     w->applied++;
+    m->furthest = machine_insns(m); /* an alternate future: its output is new, and shown */
     char why[200];
     whatif_describe(w, why, sizeof why);
     recplay_go_live(m, index, why);

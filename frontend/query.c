@@ -113,6 +113,10 @@ static void print_change(const query *q, const hist_change *c, const symtab *sym
     case HIST_RAW_WRITE:
         snprintf(cause, sizeof cause, "raw write to 0x%08llx", (unsigned long long)c->where);
         break;
+    case HIST_CPU_BITS:
+        snprintf(cause, sizeof cause, "the CPU (accessed/dirty bits)%s",
+                 c->where || q->kind == HIST_GDT ? "" : ", seen here");
+        break;
     default:
         snprintf(cause, sizeof cause, "raw change without a store (mov cr3, lgdt/lidt, paging on), seen here");
     }
