@@ -212,6 +212,7 @@ static void on_store(void *ctx, uint64_t phys, int size, uint64_t value, uint64_
     if (same(h, what, v))
         return;
     uint64_t base = h->m->insns_before_boot;
+    h->looked = base + icount;
     changed(h, (hist_change){.icount = base + icount, .eip = eip, .cause = HIST_RAW_WRITE, .where = phys}, what, v);
 }
 
@@ -239,10 +240,12 @@ static void look(history *h, const vm_event *ev)
     hist_loc l;
     hist_what what = eval(h, NULL, &v, &l);
     locate(h, &l);
+    uint64_t now = machine_insns(h->m), since = h->looked;
+    h->looked = now;
     if (same(h, what, v))
         return;
-    hist_change c = {.icount = ev ? ev->icount : machine_insns(h->m), .eip = ev ? ev->eip : vcpu_get(h->m->cpu, CPU_EIP),
-                     .cause = HIST_RAW_SEEN};
+    hist_change c = {.icount = ev ? ev->icount : now, .eip = ev ? ev->eip : vcpu_get(h->m->cpu, CPU_EIP),
+                     .cause = HIST_RAW_SEEN, .since = since};
     if (ev && ev->kind == EV_VMI_CALL && call_changes(h->kind, ev->num)) {
         c.cause = HIST_BY_CALL;
         c.callnum = ev->num;
@@ -272,6 +275,7 @@ bool history_start(machine *m, history *h, hist_kind kind, uint32_t arg, vm_erro
     if (m->history)
         return vm_fail(err, VM_EINVAL, "a history collection is already running");
     h->events = evlog_count(&m->log);
+    h->looked = machine_insns(m);
     h->calls = evlog_count_kind(&m->log, EV_VMI_CALL, h->events);
     hist_loc l;
     h->what = (uint8_t)eval(h, NULL, &h->value, &l);

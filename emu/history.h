@@ -48,6 +48,8 @@ typedef struct hist_change {
     uint16_t callnum; /* HIST_BY_CALL: the VMI call number (rom_call_id) */
     uint64_t call;    /* HIST_BY_CALL: its index in the event log's calls (`calls`, `goto call`) */
     uint64_t where;   /* HIST_RAW_WRITE: the physical address stored to */
+    uint64_t since;   /* seen, not caught (HIST_RAW_SEEN, HIST_CPU_BITS without where): it
+                         happened after this icount, where the value was last read */
 } hist_change;
 
 typedef struct history {
@@ -62,13 +64,15 @@ typedef struct history {
     uint8_t what;
     uint64_t calls;        /* VMI calls logged so far: the next call's index */
     size_t events;         /* events logged so far (calls is recounted if another path added some) */
+    uint64_t looked;       /* the icount the value was last read at */
 } history;
 
 /* Start collecting on m (its CPU must be open): the value now is the initial entry. One
  * collection at a time; history_stop ends it and keeps the changes in h. */
 VM_MUST_CHECK bool history_start(struct machine *m, history *h, hist_kind kind, uint32_t arg, vm_error *err);
 void history_stop(history *h);
-/* Look once more (the end of the run: a raw register change after the last event). */
+/* Look once more (at a host boundary, at the end of the run: a raw register change between
+ * events is seen within one interval). */
 void history_check(history *h);
 void history_free(history *h);
 

@@ -503,6 +503,8 @@ static bool host_boundary(machine *m)
         return false;
     m->host_last = machine_insns(m);
     m->host_next = first_boundary_after(m->host_last, m->host_every);
+    if (m->history) /* a change without a store or an event is seen within one interval */
+        history_check(m->history);
     bool pause = m->host_fn && m->host_fn(m, m->host_ctx, false);
     if (m->host_interrupt)
         pause = true;

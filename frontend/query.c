@@ -114,11 +114,14 @@ static void print_change(const query *q, const hist_change *c, const symtab *sym
         snprintf(cause, sizeof cause, "raw write to 0x%08llx", (unsigned long long)c->where);
         break;
     case HIST_CPU_BITS:
-        snprintf(cause, sizeof cause, "the CPU (accessed/dirty bits)%s",
-                 c->where || q->kind == HIST_GDT ? "" : ", seen here");
+        if (c->where)
+            snprintf(cause, sizeof cause, "the CPU (accessed bit), store to 0x%08llx", (unsigned long long)c->where);
+        else
+            snprintf(cause, sizeof cause, "the CPU (accessed/dirty bits), after icount %llu", (unsigned long long)c->since);
         break;
     default:
-        snprintf(cause, sizeof cause, "raw change without a store (mov cr3, lgdt/lidt, paging on), seen here");
+        snprintf(cause, sizeof cause, "raw change without a store (mov cr3, lgdt/lidt, paging on) after icount %llu",
+                 (unsigned long long)c->since);
     }
     fprintf(out, "icount %-12llu eip 0x%08x%s  %s -> %s  by %s\n", (unsigned long long)c->icount, c->eip, sym, old, new,
             cause);
