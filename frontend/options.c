@@ -177,6 +177,7 @@ static void wrap(FILE *f, const char *text, size_t col, size_t indent, size_t wi
 void options_usage(FILE *f, const char *prog)
 {
     fprintf(f, "Usage: %s [options] KERNEL\n", prog);
+    fprintf(f, "       %s query RECORD history pte|gdt|idt|cr3|call [ARG] [options] KERNEL\n", prog);
     wrap(f, summary, 0, 0, HELP_WIDTH);
     fputc('\n', f);
     for (size_t i = 0; i < N_ROWS; i++) {
@@ -225,7 +226,9 @@ void options_man(FILE *f)
     fprintf(f, ".TH VMIEMU 1 \"\" \"vmiemu %s\" \"User Commands\"\n", VMIEMU_VERSION);
     fprintf(f, ".nh\n"); /* option names and paths must not be hyphenated */
     fprintf(f, ".SH NAME\nvmiemu \\- deterministic i386 emulator with a VMI ROM\n");
-    fprintf(f, ".SH SYNOPSIS\n.B vmiemu\n[\\fIoptions\\fR] \\fIKERNEL\\fR\n");
+    fprintf(f, ".SH SYNOPSIS\n.B vmiemu\n[\\fIoptions\\fR] \\fIKERNEL\\fR\n.br\n");
+    fprintf(f, ".B vmiemu query\n\\fIRECORD\\fR \\fBhistory\\fR pte|gdt|idt|cr3|call [\\fIARG\\fR] [\\fIoptions\\fR] "
+               "\\fIKERNEL\\fR\n");
     fprintf(f, ".SH DESCRIPTION\n");
     roff(f, summary);
     fprintf(f, "\nVirtual time is the instruction count, so two runs with the same options are identical;"
