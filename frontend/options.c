@@ -226,7 +226,7 @@ void options_man(FILE *f)
     fprintf(f, ".TH VMIEMU 1 \"\" \"vmiemu %s\" \"User Commands\"\n", VMIEMU_VERSION);
     fprintf(f, ".nh\n"); /* option names and paths must not be hyphenated */
     fprintf(f, ".SH NAME\nvmiemu \\- deterministic i386 emulator with a VMI ROM\n");
-    fprintf(f, ".SH SYNOPSIS\n.B vmiemu\n[\\fIoptions\\fR] \\fIKERNEL\\fR\n.br\n");
+    fprintf(f, ".SH SYNOPSIS\n.B vmiemu\n[\\fIoptions\\fR] \\fIKERNEL\\fR\n.PP\n");
     fprintf(f, ".B vmiemu query\n\\fIRECORD\\fR \\fBhistory\\fR pte|gdt|idt|cr3|call [\\fIARG\\fR] [\\fIoptions\\fR] "
                "\\fIKERNEL\\fR\n");
     fprintf(f, ".SH DESCRIPTION\n");
