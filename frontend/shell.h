@@ -21,6 +21,7 @@ typedef struct shell {
     int quit_status; /* `quit N`: the process exits with N; -1 = the status of how the run stands */
     int depth; /* nested `source` */
     bool located; /* the error being passed up already says FILE:LINE (a nested `source`) */
+    call_timing timing; /* host time per VMI call in this session, for `stats` (m->timing) */
 } shell;
 
 VM_MUST_CHECK bool shell_init(shell *s, machine *m, FILE *out, vm_error *err);
