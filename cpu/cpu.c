@@ -1246,6 +1246,60 @@ bool vcpu_set_watchpoints(cpu *c, const vcpu_watch *w, int n)
 
 const vcpu_watch_hit *vcpu_last_watch(const cpu *c) { return &c->last_watch; }
 
+static void on_store(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
+{
+    (void)uc;
+    (void)type;
+    cpu *c = user;
+    c->store_fn(c->store_ctx, address, size, (uint64_t)value, vcpu_icount(c), vcpu_get(c, CPU_EIP));
+}
+
+static void drop_store_ranges(cpu *c)
+{
+    for (int i = 0; i < c->nstore_hooks; i++)
+        uc_hook_del(c->uc, c->store_hooks[i]);
+    c->nstore_hooks = 0;
+}
+
+void vcpu_untrace_stores(cpu *c)
+{
+    if (!c->store_traced)
+        return;
+    drop_store_ranges(c);
+    uc_hook_del(c->uc, c->store_anchor);
+    c->store_traced = false;
+    uc_ctl_flush_tb(c->uc); /* back to translations without memory hooks */
+}
+
+/* A hook on an address no guest reaches: while it exists, translations send every store
+ * through Unicorn's helper, which checks the range hooks as they are at that moment. */
+#define STORE_ANCHOR 0xFFFFFFFFF000ull
+
+bool vcpu_trace_stores(cpu *c, vcpu_store_fn fn, void *ctx)
+{
+    vcpu_untrace_stores(c);
+    c->store_fn = fn;
+    c->store_ctx = ctx;
+    if (uc_hook_add(c->uc, &c->store_anchor, UC_HOOK_MEM_WRITE, (void *)on_store, c, STORE_ANCHOR, STORE_ANCHOR) !=
+        UC_ERR_OK)
+        return false;
+    c->store_traced = true;
+    uc_ctl_flush_tb(c->uc);
+    return true;
+}
+
+bool vcpu_trace_ranges(cpu *c, int n, const uint64_t *at, const uint32_t *len)
+{
+    drop_store_ranges(c);
+    for (int i = 0; c->store_traced && i < n && i < 2; i++) {
+        if (!len[i] || uc_hook_add(c->uc, &c->store_hooks[i], UC_HOOK_MEM_WRITE, (void *)on_store, c, at[i],
+                                   at[i] + len[i] - 1) != UC_ERR_OK)
+            return false;
+        c->nstore_hooks++;
+    }
+    return c->store_traced;
+}
+
 bool vcpu_is_breakpoint(cpu *c, uint32_t addr)
 {
     for (int i = 0; i < c->nbreakpoints; i++)

@@ -253,6 +253,17 @@ typedef struct vcpu_watch_hit {
 } vcpu_watch_hit;
 const vcpu_watch_hit *vcpu_last_watch(const cpu *c);
 
+/* Guest stores into up to two physical ranges are shown to fn before they land: the address,
+ * size and value as the CPU stores them, the instruction count before the storing instruction
+ * and its EIP. For analyses that must see raw writes (history queries). vcpu_trace_stores
+ * starts it with no range (translations are dropped once: memory hooks are built into them);
+ * vcpu_trace_ranges moves the ranges as often as needed without dropping them again, so a
+ * store costs a bound check unless it hits. */
+typedef void (*vcpu_store_fn)(void *ctx, uint64_t phys, int size, uint64_t value, uint64_t icount, uint32_t eip);
+VM_MUST_CHECK bool vcpu_trace_stores(cpu *c, vcpu_store_fn fn, void *ctx);
+VM_MUST_CHECK bool vcpu_trace_ranges(cpu *c, int n, const uint64_t *at, const uint32_t *len);
+void vcpu_untrace_stores(cpu *c);
+
 /* Memory-mapped I/O: accesses to [base, base+size) call these instead of reaching RAM. */
 typedef uint32_t (*vcpu_mmio_read)(void *opaque, uint64_t offset, unsigned size);
 typedef void (*vcpu_mmio_write)(void *opaque, uint64_t offset, unsigned size, uint32_t value);

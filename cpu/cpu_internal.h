@@ -90,6 +90,12 @@ struct cpu {
     uc_hook watch_hooks[2 * VCPU_MAX_WATCHPOINTS];
     int nwatch;
     vcpu_watch_hit last_watch;
+    uc_hook store_anchor; /* vcpu_trace_stores: keeps stores off the inline fast path */
+    uc_hook store_hooks[2];
+    int nstore_hooks;
+    bool store_traced;
+    vcpu_store_fn store_fn;
+    void *store_ctx;
     uint32_t bp_skip_at;
     bool window_hit;
     uint32_t smc_eip;     /* the store that wrote counted code (smc_cut) */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cpu/model.h"
+#include "emu/history.h"
 #include "emu/recplay.h"
 #include "emu/snapshot.h"
 #include "rom/rom.h"
@@ -51,6 +52,8 @@ void machine_log(machine *m, const vm_event *ev)
                         evlog_count(&m->log));
     if (m->check)
         vmicheck_event(m, ev);
+    if (m->history)
+        history_on_event(m->history, ev);
 }
 
 uint64_t machine_insns(machine *m) { return m->insns_before_boot + (m->cpu ? vcpu_icount(m->cpu) : 0); }
@@ -523,6 +526,8 @@ static bool host_boundary(machine *m)
         return false;
     m->host_last = machine_insns(m);
     m->host_next = first_boundary_after(m->host_last, m->host_every);
+    if (m->history) /* a change without a store or an event is seen within one interval */
+        history_check(m->history);
     bool pause = m->host_fn && m->host_fn(m, m->host_ctx, false);
     if (m->host_interrupt)
         pause = true;

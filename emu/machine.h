@@ -173,6 +173,8 @@ typedef struct machine {
 
     struct timeline *timeline; /* snapshots (emu/snapshot.c); NULL when off */
     struct recplay *recplay;   /* recording or replay (emu/recplay.c); NULL when neither */
+    struct history *history;   /* a history collection running (emu/history.c); NULL: none */
+    struct whatif *whatif;     /* a VMI call result to override (emu/whatif.c); NULL: none */
     struct call_timing *timing; /* host time per ROM call, measured while set (the shell's
                                    `stats`); host-only, never seen by the guest */
     dirty_map dirty;

@@ -9,6 +9,7 @@
 
 #include "emu/machine.h"
 #include "emu/vmicheck.h"
+#include "emu/whatif.h"
 #include "rom/rom.h"
 
 #define SAME_REG(r) _Static_assert((int)ROM_##r == (int)CPU_##r, "rom_reg and cpu_reg differ at " #r)
@@ -125,6 +126,8 @@ static void log_call(machine *m, const rom_record *r, uint64_t entry)
     ev.result = r->result;
     memcpy(ev.extra, r->extra, sizeof ev.extra);
     ev.failed = r->failed;
+    if (m->whatif)
+        whatif_on_call(m, &ev);
     machine_log(m, &ev);
 }
 

@@ -34,6 +34,10 @@ typedef struct recplay {
     bool cut;                /* the record ends without an end entry (a killed recording): the
                                 replay stopped where it ends (sticky) */
     uint64_t cut_at;         /* the instruction count the replay stopped at */
+    bool live;               /* a what-if override changed a call: the run left the record there */
+    uint64_t live_call;      /* that call's index */
+    uint64_t live_checked;   /* checks passed before it */
+    char live_why[300];      /* what the override did */
 } recplay;
 
 /* REC_END payload: the machine_end and the exit port's value, then (for a run stopped before
@@ -243,7 +247,20 @@ static void check_call(machine *m, const vm_event *ev)
     diverge(m, e, what, expected, actual, e->len >= CALL_BYTES + REGS_BYTES ? e->payload + CALL_BYTES : NULL);
 }
 
-bool recplay_replaying(const machine *m) { return m->recplay && m->recplay->reader; }
+bool recplay_replaying(const machine *m) { return m->recplay && m->recplay->reader && !m->recplay->live; }
+
+void recplay_go_live(machine *m, uint64_t call, const char *why)
+{
+    recplay *rp = m->recplay;
+    if (!recplay_replaying(m))
+        return;
+    rp->live = true;
+    rp->live_call = call;
+    rp->live_checked = rp->checked;
+    snprintf(rp->live_why, sizeof rp->live_why, "%s", why);
+}
+
+bool recplay_live(const machine *m) { return m->recplay && m->recplay->live; }
 
 /* A recorded end that was not the guest's (the user stopped the recording, or the emulator
  * failed): the replay stops there too, and has checked everything up to it. */
@@ -316,7 +333,7 @@ static void observe(void *ctx, const vm_event *ev)
         append(m, REC_INPUT, ev->icount, payload, (uint16_t)(ev->num + 1u));
         return;
     }
-    if (ev->kind == EV_INPUT && rp->reader && !rp->injecting) {
+    if (ev->kind == EV_INPUT && recplay_replaying(m) && !rp->injecting) {
         char actual[120];
         snprintf(actual, sizeof actual, "%s input at icount %llu", host_device_name(ev->args[4]), (unsigned long long)ev->icount);
         diverge(m, NULL, "input the record does not have", "(no input here)", actual, NULL);
@@ -330,15 +347,15 @@ static void observe(void *ctx, const vm_event *ev)
         e.icount = ev_logged_at(ev);
         e.len = encode_call(m, ev, e.payload);
         append_entry(m, &e);
-    } else {
-        check_call(m, ev);
     }
+    if (recplay_replaying(m))
+        check_call(m, ev);
 }
 
 /* Where the replay stands: before the peeked entry if there is one. */
 static recplay_mark replay_mark(const recplay *rp)
 {
-    return (recplay_mark){rec_reader_mark(rp->reader, rp->ahead), rp->checked, rp->calls};
+    return (recplay_mark){rec_reader_mark(rp->reader, rp->ahead), rp->checked, rp->calls, true};
 }
 
 static void check_digest(machine *m, uint64_t digest);
@@ -356,10 +373,13 @@ recplay_mark recplay_on_snapshot(machine *m, uint64_t digest, bool scheduled)
         vm_error err = {0};
         if (!rec_mark_here(rp->writer, &mk.at, &err)) /* a killed run keeps everything up to here */
             machine_end_run(m, END_ERROR, "recording failed: %s", err.msg);
-        return mk;
     }
+    if (!recplay_replaying(m))
+        return mk; /* also a replay gone live: restoring this snapshot stays live */
     if (scheduled)
         check_digest(m, digest);
+    if (rp->writer)
+        return mk; /* replaying and recording at once (a what-if run): no going back */
     return replay_mark(rp);
 }
 
@@ -372,6 +392,10 @@ void recplay_on_restore(machine *m, const recplay_mark *mk)
             machine_end_run(m, END_ERROR, "recording failed: %s", err.msg);
         return;
     }
+    bool at_start = mk->at.offset == 0 && mk->checked == 0; /* the power-on snapshot, before replay began */
+    if (!rp->reader || (rp->live && !mk->replaying && !at_start))
+        return; /* still live: the snapshot was taken after the run left the record */
+    rp->live = false; /* back before the override: replayed and checked again up to it */
     rp->ahead = false;
     rp->record_over = false;
     rp->cut = false;
@@ -545,7 +569,7 @@ bool recplay_record(machine *m, const char *path, vm_error *err)
         return vm_fail(err, VM_EINVAL, "--record needs snapshots: state digests are taken at them (drop --snap-every 0)");
     rec_header h;
     header_of(m, &h);
-    recplay *rp = attach(m, path, err);
+    recplay *rp = m->recplay ? m->recplay : attach(m, path, err); /* a what-if replay records too */
     if (!rp)
         return false;
     rp->writer = rec_create(path, &h, err);
@@ -597,6 +621,28 @@ bool recplay_replay(machine *m, const char *path, bool any_kernel, vm_error *err
     return true;
 }
 
+bool recplay_find_call(const char *path, uint64_t n, vm_event *ev, vm_error *err)
+{
+    rec_header h;
+    rec_reader *r = rec_open(path, &h, err);
+    if (!r)
+        return false;
+    rec_entry e;
+    uint64_t calls = 0;
+    int got;
+    while ((got = rec_next(r, &e, err)) > 0)
+        if (e.kind == REC_CALL && calls++ == n) {
+            decode_call(&e, ev);
+            rec_close_reader(r);
+            return true;
+        }
+    rec_close_reader(r);
+    if (got < 0)
+        return false;
+    return vm_fail(err, VM_EINVAL, "%s has %llu VMI calls (numbered from 0): there is no call %llu", path,
+                   (unsigned long long)calls, (unsigned long long)n);
+}
+
 bool recplay_diverged(const machine *m) { return m->recplay && m->recplay->diverged; }
 
 /* After the end entry the file must end: appended bytes (junk, a second copy of a record) make
@@ -637,10 +683,17 @@ bool recplay_finish(machine *m, char *report, size_t len, vm_error *err)
         append(m, REC_END, machine_insns(m), p, n);
         bool ok = rec_close(rp->writer, err);
         rp->writer = NULL;
-        return ok;
+        if (!ok || !rp->reader)
+            return ok;
     }
     rec_entry *e;
-    if (m->end == END_DIVERGED || rp->diverged) { /* also if it went back before the divergence since */
+    if (rp->live && !rp->diverged) {
+        snprintf(report, len,
+                 "what-if: replayed and checked %llu entries of the record up to VMI call #%llu, where %s; from there "
+                 "on the run was live, not replayed: it ended '%s' at icount %llu",
+                 (unsigned long long)rp->live_checked, (unsigned long long)rp->live_call, rp->live_why,
+                 machine_end_name(m->end), (unsigned long long)machine_insns(m));
+    } else if (m->end == END_DIVERGED || rp->diverged) { /* also if it went back before the divergence since */
         snprintf(report, len, "%s", rp->report);
     } else if (rp->cut) {
         snprintf(report, len,

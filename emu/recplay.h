@@ -40,6 +40,15 @@ uint64_t recplay_next_input(struct machine *m);
 void recplay_inject_inputs(struct machine *m);
 bool recplay_replaying(const struct machine *m);
 
+/* A what-if override changed VMI call `call` (why says how): from here on the run is live,
+ * not replayed. Nothing more of the record is checked or injected; recplay_finish says so.
+ * Going back to a snapshot taken before makes it a replay again. */
+void recplay_go_live(struct machine *m, uint64_t call, const char *why);
+bool recplay_live(const struct machine *m);
+
+/* VMI call n (0-based, as `calls` numbers them) of the record at path, without running it. */
+VM_MUST_CHECK bool recplay_find_call(const char *path, uint64_t n, vm_event *ev, vm_error *err);
+
 /* Where recording or replay stood when a snapshot was taken: restoring the snapshot takes
  * the record back there. The all-zero mark is the start (a snapshot taken before recording or
  * replay began, which is the machine at power-on). */
@@ -47,6 +56,7 @@ typedef struct recplay_mark {
     rec_mark at;
     uint64_t checked; /* replay: checks passed up to here */
     uint64_t calls;   /* replay: VMI calls among them */
+    bool replaying;   /* taken while replaying (not after a what-if override made the run live) */
 } recplay_mark;
 
 /* The machine took a snapshot whose state digest is `digest`: recording writes it if the

@@ -28,6 +28,7 @@ enum {
     OPT_RECORD,
     OPT_REPLAY,
     OPT_REPLAY_ANY_KERNEL,
+    OPT_OVERRIDE,
     OPT_GDB,
     OPT_VERSION,
     OPT_CHECK_VMI,
@@ -73,6 +74,9 @@ static const option_row rows[] = {
      "replay a record with its options and check the run against it; give KERNEL and --initrd again (options "
      "given must match)", {0}},
     {"replay-any-kernel", OPT_REPLAY_ANY_KERNEL, NULL, "replay even if KERNEL is not the recorded kernel", {0}},
+    {"override", OPT_OVERRIDE, "SPEC",
+     "what-if replay: 'call N result=V' (or 'call N delay=CYCLES' for SetAlarm) changes VMI call N of the record; "
+     "the run is live, not replayed, from there (with --record FILE it is recorded, for vmiemu diff)", {0}},
     {"shell", 'd', NULL, "start stopped at the debugger prompt (readline)", {0}},
     {"gdb", OPT_GDB, "tcp:HOST:PORT", "serve the GDB remote protocol (loopback unless HOST says otherwise)", {0}},
     {NULL, 's', NULL, "--gdb tcp:127.0.0.1:1234", {0}},
@@ -185,6 +189,7 @@ static void wrap(FILE *f, const char *text, size_t col, size_t indent, size_t wi
 void options_usage(FILE *f, const char *prog)
 {
     fprintf(f, "Usage: %s [options] KERNEL\n", prog);
+    fprintf(f, "       %s query RECORD history pte|gdt|idt|cr3|call [ARG] [options] KERNEL\n", prog);
     wrap(f, summary, 0, 0, HELP_WIDTH);
     fputc('\n', f);
     for (size_t i = 0; i < N_ROWS; i++) {
@@ -233,7 +238,9 @@ void options_man(FILE *f)
     fprintf(f, ".TH VMIEMU 1 \"\" \"vmiemu %s\" \"User Commands\"\n", VMIEMU_VERSION);
     fprintf(f, ".nh\n"); /* option names and paths must not be hyphenated */
     fprintf(f, ".SH NAME\nvmiemu \\- deterministic i386 emulator with a VMI ROM\n");
-    fprintf(f, ".SH SYNOPSIS\n.B vmiemu\n[\\fIoptions\\fR] \\fIKERNEL\\fR\n");
+    fprintf(f, ".SH SYNOPSIS\n.B vmiemu\n[\\fIoptions\\fR] \\fIKERNEL\\fR\n.PP\n");
+    fprintf(f, ".B vmiemu query\n\\fIRECORD\\fR \\fBhistory\\fR pte|gdt|idt|cr3|call [\\fIARG\\fR] [\\fIoptions\\fR] "
+               "\\fIKERNEL\\fR\n");
     fprintf(f, ".SH DESCRIPTION\n");
     roff(f, summary);
     fprintf(f, "\nVirtual time is the instruction count, so two runs with the same options are identical;"
@@ -408,6 +415,13 @@ static bool apply(options *o, int key, const char *v, vm_error *err)
     case 'S': o->gdb_wait = true; return true;
     case 'd': o->shell = true; return true;
     case OPT_REPLAY_ANY_KERNEL: o->replay_any_kernel = true; return true;
+    case OPT_OVERRIDE:
+        if (o->override_given)
+            return vm_fail(err, VM_EINVAL, "--override: one override per run");
+        if (!whatif_parse(v, &o->override, err))
+            return false;
+        o->override_given = true;
+        return true;
     case 'h': o->help = true; return true;
     case OPT_VERSION: o->version = true; return true;
     }
@@ -511,8 +525,12 @@ bool options_parse(options *o, int argc, char **argv, vm_error *err)
         return vm_fail(err, VM_EINVAL, "no kernel given (usage: vmiemu [options] KERNEL; try --help)");
     if (o->gdb_wait && !o->gdb_spec)
         o->gdb_spec = "tcp:127.0.0.1:1234";
-    if (o->record_path && o->replay_path)
-        return vm_fail(err, VM_EINVAL, "--record and --replay cannot be used together");
+    if (o->override_given && !o->replay_path)
+        return vm_fail(err, VM_EINVAL, "--override changes a call of a record: it needs --replay FILE");
+    if (o->record_path && o->replay_path && !o->override_given)
+        return vm_fail(err, VM_EINVAL, "--record and --replay cannot be used together (except with --override)");
+    if (o->record_path && o->override_given && (o->shell || o->script || o->gdb_spec))
+        return vm_fail(err, VM_EINVAL, "--override with --record runs without a debugger (no -d, -x, --gdb)");
     return true;
 }
 

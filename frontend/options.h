@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "emu/machine.h"
+#include "emu/whatif.h"
 #include "mmu/error.h"
 
 typedef enum serial_mode { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE } serial_mode;
@@ -21,6 +22,9 @@ typedef struct options {
     const char *replay_path; /* --replay FILE */
     const char *symbols_path; /* --symbols FILE */
     bool replay_any_kernel;
+    bool override_given;     /* --override SPEC */
+    whatif override;
+    struct query *query;     /* `vmiemu query`: collect during the replay, answer after it (frontend/query.h) */
     bool shell;              /* -d / --shell: start stopped at the debugger prompt */
     const char *script;      /* -x SCRIPT: run debugger commands without a terminal */
     const char *gdb_spec;    /* --gdb tcp:HOST:PORT (-s = tcp:127.0.0.1:1234) */

@@ -80,6 +80,8 @@ static bool eval(shell *s, const char *text, uint32_t *v, vm_error *err)
     return true;
 }
 
+bool shell_eval(shell *s, const char *text, uint32_t *v, vm_error *err) { return eval(s, text, v, err); }
+
 static const char *where(shell *s, uint32_t addr, char *buf, size_t len)
 {
     char sym[96];
@@ -799,6 +801,10 @@ static const command commands[] = {
     {"stats", NULL, cmd_stats, "stats [TOP]",
      "VMI calls by kind, instructions between calls, top callers, host time per call, other events"},
     {"explain", NULL, cmd_explain, "explain N", "what VMI call N is and what guest state it changed"},
+    {"history", NULL, shell_cmd_history, "history pte LINEAR | history gdt N | history idt V | history cr3 | history call NAME",
+     "every change so far of a page-table entry, descriptor or CR3 (runs the past again), or every call of NAME"},
+    {"override", NULL, shell_cmd_override, "override call N result=V delay=CYCLES | override off",
+     "what-if: VMI call N returns V (or SetAlarm fires CYCLES late); a replay is live from there"},
     {"snapshot", NULL, cmd_snapshot, "snapshot", "take a snapshot now"},
     {"restore", NULL, cmd_restore, "restore [N]", "go to snapshot N (the latest by default)"},
     {"bt", "backtrace", cmd_bt, "bt [N]", "the call stack, N frames (default 32); ? marks a frame found by scanning the stack"},

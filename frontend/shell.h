@@ -40,4 +40,10 @@ VM_MUST_CHECK bool shell_source(shell *s, const char *path, vm_error *err);
  * user quits or input ends. */
 void shell_interactive(shell *s);
 
+/* For the commands in other files: a number, $register, symbol or symbol+offset. */
+VM_MUST_CHECK bool shell_eval(shell *s, const char *text, uint32_t *v, vm_error *err);
+/* frontend/shell_history.c */
+VM_MUST_CHECK bool shell_cmd_history(shell *s, int argc, char **argv, vm_error *err);
+VM_MUST_CHECK bool shell_cmd_override(shell *s, int argc, char **argv, vm_error *err);
+
 #endif

@@ -17,6 +17,7 @@
 #include "frontend/options.h"
 #include "frontend/gdbserver.h"
 #include "frontend/progress.h"
+#include "frontend/query.h"
 #include "frontend/shell.h"
 #include "frontend/stopsignal.h"
 #include "frontend/subcommands.h"
@@ -117,14 +118,41 @@ static int report_error(const char *prog, const vm_error *err, int status)
     return status;
 }
 
-/* Attach recording or replay; the replay's machine options came from the record. */
+/* Attach replay and/or recording (both: a what-if run recorded); the replay's machine options
+ * came from the record. */
 static bool start_recplay(machine *m, const options *o, vm_error *err)
 {
-    if (o->record_path)
-        return recplay_record(m, o->record_path, err);
-    if (o->replay_path)
-        return recplay_replay(m, o->replay_path, o->replay_any_kernel, err);
+    if (o->replay_path && !recplay_replay(m, o->replay_path, o->replay_any_kernel, err))
+        return false;
+    return !o->record_path || recplay_record(m, o->record_path, err);
+}
+
+/* --override: checked against the record's call before the run (a bad one is a usage error,
+ * exit 2), then armed. */
+static bool arm_override(machine *m, const options *o, vm_error *err)
+{
+    static whatif w;
+    if (!o->override_given)
+        return true;
+    vm_event ev;
+    if (!recplay_find_call(o->replay_path, o->override.call, &ev, err))
+        return false;
+    if (!whatif_fits(&o->override, ev.num, err))
+        return false;
+    w = o->override;
+    m->whatif = &w;
     return true;
+}
+
+static void report_override(machine *m, const char *prog)
+{
+    if (!m->whatif || recplay_live(m))
+        return;
+    if (m->whatif->refused[0])
+        fprintf(stderr, "%s: %s\n", prog, m->whatif->refused);
+    else if (!m->whatif->applied)
+        fprintf(stderr, "%s: override: the run ended before VMI call #%llu: nothing was changed\n", prog,
+                (unsigned long long)m->whatif->call);
 }
 
 /* The start of the first line at or after from in [data, data+size) that begins with prefix, or NULL. */
@@ -273,7 +301,7 @@ static int run_gdb(machine *m, const options *o, const symtab *syms, const char 
     return -1;
 }
 
-static int run(const options *o, const char *prog)
+static int run(options *o, const char *prog)
 {
     vm_error err = {0};
     FILE *serial = NULL;
@@ -310,9 +338,12 @@ static int run(const options *o, const char *prog)
     if (!m) {
         fprintf(stderr, "%s: out of memory\n", prog);
         status = EXIT_EMULATOR;
-    } else if (!machine_init(m, &o->machine, o->kernel, &err) || !start_recplay(m, o, &err)) {
+    } else if (!machine_init(m, &o->machine, o->kernel, &err) || !start_recplay(m, o, &err) ||
+               !arm_override(m, o, &err)) {
         status = report_error(prog, &err, err.code == VM_EFORMAT || err.code == VM_EINVAL || err.code == VM_EIO
                                               ? EXIT_USAGE : EXIT_EMULATOR);
+    } else if (o->query && !query_begin(o->query, m, &err)) {
+        status = report_error(prog, &err, EXIT_EMULATOR);
     } else {
         default_symbols(&syms, o, m, prog);
         sink.syms = syms.count ? &syms : NULL;
@@ -381,6 +412,9 @@ static int run(const options *o, const char *prog)
             fprintf(stderr, "%s: %s%s\n", prog, m->end_message, icount);
         if (report[0])
             fprintf(stderr, "%s: %s%s", prog, report, report[strlen(report) - 1] == '\n' ? "" : "\n");
+        report_override(m, prog);
+        if (o->query)
+            query_end(o->query, m, sink.syms, stdout);
         if (!finished)
             status = report_error(prog, &err, EXIT_EMULATOR);
         if (trace) { /* the timeline as finally lived: the log, cut back by any going back */
@@ -428,6 +462,8 @@ int vmiemu_main(int argc, char **argv)
         return vmiemu_diff(argc - 1, argv + 1, prog);
     if (argc > 1 && strcmp(argv[1], "stats") == 0)
         return vmiemu_stats(argc - 1, argv + 1, prog);
+    if (argc > 1 && strcmp(argv[1], "query") == 0) /* subcommand: vmiemu query RECORD ... */
+        return query_main(argc - 1, argv + 1, prog);
     options o;
     vm_error err = {0};
     if (!options_parse(&o, argc, argv, &err))
@@ -440,7 +476,13 @@ int vmiemu_main(int argc, char **argv)
         printf("vmiemu %s (VMI ROM API %d.%d, Unicorn 2.1.4)\n", VMIEMU_VERSION, 3, 0);
         return 0;
     }
-    if (o.replay_path && !options_from_record(&o, &err))
+    return vmiemu_run_options(&o, prog);
+}
+
+int vmiemu_run_options(options *o, const char *prog)
+{
+    vm_error err = {0};
+    if (o->replay_path && !options_from_record(o, &err))
         return report_error(prog, &err, EXIT_USAGE);
-    return run(&o, prog);
+    return run(o, prog);
 }
