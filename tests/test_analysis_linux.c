@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "support/suite_main.h"
 #include "support/testutil.h"
 
 #define SKIP_CODE 77
@@ -106,9 +107,5 @@ int main(void)
     tcase_add_test(tc, test_stats_of_a_linux_boot_names_its_top_callers);
     tcase_add_test(tc, test_trace_of_a_linux_boot_parses_and_has_every_track);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return suite_run(s);
 }

@@ -18,6 +18,7 @@
 #include "emu/boot.h"
 #include "emu/boot_linux.h"
 #include "emu/loader.h"
+#include "support/suite_main.h"
 #include "support/testutil.h"
 
 #define SKIP_CODE 77
@@ -481,9 +482,5 @@ int main(void)
         printf("SKIPPED: no Linux guest (%s); set VMIEMU_GUESTS to the shared guest directory\n", bzimage);
         return SKIP_CODE;
     }
-    SRunner *sr = srunner_create(linux_guest_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return suite_run(linux_guest_suite());
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "emu/machine.h"
+#include "support/suite_main.h"
 #include "support/testutil.h"
 
 #define SKIP_CODE 77
@@ -411,9 +412,5 @@ int main(void)
         printf("SKIPPED: no Linux guest (%s); set VMIEMU_GUESTS to the shared guest directory\n", bzimage);
         return SKIP_CODE;
     }
-    SRunner *sr = srunner_create(linux_record_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return suite_run(linux_record_suite());
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "emu/vmicheck.h"
+#include "support/suite_main.h"
 #include "support/testutil.h"
 
 #define SKIP_CODE 77
@@ -185,9 +186,5 @@ int main(void)
     tcase_add_test(tc, test_linux_boots_with_the_checker_exactly_as_without);
     tcase_add_test(tc, test_every_finding_on_linux_is_one_the_docs_explain);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return suite_run(s);
 }
