@@ -41,6 +41,10 @@ void options_usage(FILE *f, const char *prog)
             "  -s                   --gdb tcp:127.0.0.1:1234\n"
             "  -S                   wait stopped for gdb before the first instruction\n"
             "  -x SCRIPT            run debugger commands from SCRIPT, without a terminal\n"
+            "  --display MODE       the VGA text screen: none (default) or sdl (a window)\n"
+            "  --screenshot-at ICOUNT:FILE.png  the screen as a PNG at that instruction count (at the\n"
+            "                       end if the run ends first); may be given more than once\n"
+            "  --keys-at ICOUNT:TEXT  type TEXT on the keyboard at that instruction count (\\n: Enter)\n"
             "  --help               this text\n"
             "  --version            the version\n"
             "\n"
@@ -103,7 +107,7 @@ static bool parse_serial(options *o, const char *v, vm_error *err)
 /* Options that take a value, accepted as "--opt VALUE" and "--opt=VALUE". */
 static const char *const valued[] = {"-m", "--append", "--initrd", "--serial", "--log", "--max-insns", "--cpu-mhz",
                                      "--epoch", "--snap-every", "--snap-mem", "--log-mem", "--record", "--replay", "-x",
-                                     "--gdb", "--symbols"};
+                                     "--gdb", "--symbols", "--screenshot-at", "--keys-at", "--display"};
 
 /* Options that shape the machine, in machine_opt order: a replay takes those not given from the
  * record. */
@@ -161,6 +165,12 @@ static bool apply(options *o, const char *name, const char *v, vm_error *err)
             o->record_path = v;
         else
             o->replay_path = v;
+    } else if (strcmp(name, "--screenshot-at") == 0 || strcmp(name, "--keys-at") == 0) {
+        return sched_add(&o->sched, name[2] == 's' ? SCHED_SCREENSHOT : SCHED_KEYS, v, name, err);
+    } else if (strcmp(name, "--display") == 0) {
+        if (strcmp(v, "none") != 0 && strcmp(v, "sdl") != 0)
+            return vm_fail(err, VM_EINVAL, "--display: '%s' is not none or sdl", v);
+        o->display_sdl = strcmp(v, "sdl") == 0;
     } else if (strcmp(name, "--log-mem") == 0) {
         if (!parse_u64(v, 1, 1u << 20, &u))
             return vm_fail(err, VM_EINVAL, "--log-mem: '%s' is not a size in MiB between 1 and 1048576", v);
@@ -254,6 +264,9 @@ bool options_parse(options *o, int argc, char **argv, vm_error *err)
         o->gdb_spec = "tcp:127.0.0.1:1234";
     if (o->record_path && o->replay_path)
         return vm_fail(err, VM_EINVAL, "--record and --replay cannot be used together");
+    for (size_t i = 0; o->replay_path && i < o->sched.n; i++)
+        if (o->sched.v[i].kind == SCHED_KEYS)
+            return vm_fail(err, VM_EINVAL, "--keys-at cannot be used with --replay: a replay types what its record holds");
     return true;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "emu/machine.h"
+#include "frontend/schedule.h"
 #include "mmu/error.h"
 
 typedef enum serial_mode { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE } serial_mode;
@@ -26,6 +27,8 @@ typedef struct options {
     bool gdb_wait;           /* -S: wait stopped for gdb before the first instruction */
     unsigned machine_given;  /* OPT_GIVEN(...) bits: the options given that shape the machine */
     bool help, version;
+    bool display_sdl;        /* --display sdl */
+    schedule sched;          /* --screenshot-at, --keys-at */
 } options;
 
 /* Options that shape the machine, as bits of options.machine_given: a replay takes those not

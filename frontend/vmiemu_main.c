@@ -215,6 +215,23 @@ static void run_on(machine *m)
         first ? machine_run(m) : machine_run_on(m);
 }
 
+/* The same with actions at instruction counts (--screenshot-at, --keys-at): the run stops at
+ * each, exactly. false with err if one failed (the run is then left where it stopped). */
+static bool run_scheduled(machine *m, schedule *sched, vm_error *err)
+{
+    machine_clear_interrupt(m);
+    while (m->end == END_RUNNING && !stopsig_raised()) {
+        if (!sched_fire(sched, m, err))
+            return false;
+        uint64_t next = sched_next(sched);
+        if (next == UINT64_MAX)
+            machine_run_on(m);
+        else
+            machine_run_until(m, next);
+    }
+    return true;
+}
+
 /* -d or -x. Returns the status the user asked for (quit N), a script's failure, or -1 for
  * the status of how the run stands; *why says who left a run that has not ended. */
 static int run_shell(machine *m, const options *o, const symtab *syms, const char *prog, const char **why)
@@ -270,7 +287,7 @@ static int run_gdb(machine *m, const options *o, const symtab *syms, const char 
     return -1;
 }
 
-static int run(const options *o, const char *prog)
+static int run(options *o, const char *prog)
 {
     vm_error err = {0};
     FILE *serial = NULL;
@@ -332,13 +349,17 @@ static int run(const options *o, const char *prog)
             bool log_on_stderr = o->log_path && strcmp(o->log_path, "-") == 0; /* its lines would mix */
             progress_start(&host.prog, log_on_stderr ? NULL : stderr, o->replay_path ? "replay" : "run", total,
                            machine_insns(m));
-            run_on(m);
+            status = run_scheduled(m, &o->sched, &err) ? -1 : report_error(prog, &err, EXIT_EMULATOR);
             progress_end(&host.prog);
-            status = -1;
+            if (status >= 0)
+                why = "a failed --screenshot-at";
         }
         bool interrupted = stopsig_raised() && m->end == END_RUNNING;
         stopsig_unwatch();
         machine_stop(m, interrupted ? stopsig_name() : why);
+        /* Screenshots at counts the run did not reach show how it ended. */
+        if (!sched_fire(&o->sched, m, &err) && status < 0)
+            status = report_error(prog, &err, EXIT_EMULATOR);
         char report[2048];
         bool finished = recplay_finish(m, report, sizeof report, &err);
         if (status < 0)
