@@ -21,6 +21,10 @@ typedef struct shell {
     int quit_status; /* `quit N`: the process exits with N; -1 = the status of how the run stands */
     int depth; /* nested `source` */
     bool located; /* the error being passed up already says FILE:LINE (a nested `source`) */
+    /* Called often while the interactive prompt waits for input (the window's events); true
+     * ends input as end of file does. NULL: none. */
+    bool (*idle)(void *ctx, machine *m);
+    void *idle_ctx;
 } shell;
 
 VM_MUST_CHECK bool shell_init(shell *s, machine *m, FILE *out, vm_error *err);

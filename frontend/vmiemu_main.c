@@ -12,6 +12,7 @@
 #include "emu/recplay.h"
 #include "emu/snapshot.h"
 #include "frontend/eventsink.h"
+#include "frontend/display.h"
 #include "frontend/exitcode.h"
 #include "frontend/options.h"
 #include "frontend/gdbserver.h"
@@ -46,6 +47,7 @@ typedef struct host_poll {
     size_t held_from, held_len;
     progress prog;     /* the progress line of a plain run with a known end */
     bool told_snap, told_log; /* the notes that a memory budget was reached, said once each */
+    display *disp;     /* --display sdl; NULL: headless */
 } host_poll;
 
 /* COM1 input from stdin, without blocking and without changing stdin's flags (a terminal is
@@ -105,7 +107,16 @@ static bool poll_host(machine *m, void *ctx, bool at_stop)
     note_budgets(m, h);
     if (!at_stop)
         progress_update(&h->prog, machine_insns(m));
+    if (h->disp && display_poll(h->disp, m, at_stop) && m->end == END_RUNNING && m->in_run)
+        machine_stop(m, "the window was closed");
     return stopsig_raised();
+}
+
+/* The shell's prompt waits: keep the window alive. */
+static bool window_idle(void *ctx, machine *m)
+{
+    host_poll *h = ctx;
+    return display_idle(h->disp, m, "stopped");
 }
 
 static int report_error(const char *prog, const vm_error *err, int status)
@@ -234,7 +245,8 @@ static bool run_scheduled(machine *m, schedule *sched, vm_error *err)
 
 /* -d or -x. Returns the status the user asked for (quit N), a script's failure, or -1 for
  * the status of how the run stands; *why says who left a run that has not ended. */
-static int run_shell(machine *m, const options *o, const symtab *syms, const char *prog, const char **why)
+static int run_shell(machine *m, const options *o, const symtab *syms, const char *prog, const char **why,
+                     host_poll *host)
 {
     shell sh;
     vm_error err = {0};
@@ -243,6 +255,10 @@ static int run_shell(machine *m, const options *o, const symtab *syms, const cha
     bool started = shell_init(&sh, m, stdout, &err);
     if (started)
         shell_set_symbols(&sh, syms);
+    if (started && host->disp) {
+        sh.idle = window_idle;
+        sh.idle_ctx = host;
+    }
     if (!started) {
         status = report_error(prog, &err, EXIT_EMULATOR);
         *why = "an emulator error (the debugger could not start)";
@@ -327,6 +343,8 @@ static int run(options *o, const char *prog)
         if (serial)
             machine_set_serial_out(m, serial_to_file, &sink_ctx);
         host = (host_poll){.stdin_serial = o->serial == SERIAL_STDIO && !o->replay_path};
+        if (o->display_sdl && !(host.disp = display_open(o->kernel, &err)))
+            fprintf(stderr, "%s: %s (running without a window)\n", prog, err.msg);
         machine_set_host_hook(m, MACHINE_HOST_EVERY, poll_host, &host);
         if (o->log_path) {
             m->log.sink = eventsink_write;
@@ -337,7 +355,7 @@ static int run(options *o, const char *prog)
          * run ended; a replay that diverged at any point exits EXIT_DIVERGED whatever came after. */
         const char *why = "the user";
         if (o->shell || o->script)
-            status = run_shell(m, o, &syms, prog, &why);
+            status = run_shell(m, o, &syms, prog, &why, &host);
         else if (o->gdb_spec)
             status = run_gdb(m, o, &syms, prog, &why);
         else {
@@ -382,6 +400,8 @@ static int run(options *o, const char *prog)
             fprintf(stderr, "%s: %s%s", prog, report, report[strlen(report) - 1] == '\n' ? "" : "\n");
         if (!finished)
             status = report_error(prog, &err, EXIT_EMULATOR);
+        display_close(host.disp);
+        host.disp = NULL;
     }
     if (m)
         machine_free(m);

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The SDL window (--display sdl) under Xvfb: it opens, the run does not depend on it (the event
+# log and the screenshots are byte for byte those of a headless run, with keys typed at counts
+# too), and it stays alive through the shell's stops and reverse execution. Skipped (77)
+# without Xvfb (Debian package xvfb).
+# Usage: tests/test_display_xvfb.sh VMIEMU KERNEL_DIR
+set -uo pipefail
+vmiemu=${1:?usage: test_display_xvfb.sh VMIEMU KERNEL_DIR}
+kernels=${2:?usage: test_display_xvfb.sh VMIEMU KERNEL_DIR}
+command -v Xvfb >/dev/null || { echo "Xvfb not found (Debian package xvfb): skipped"; exit 77; }
+tmp=$(mktemp -d)
+xvfb_pid=
+trap '[ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+# A display number Xvfb picks itself (-displayfd), so parallel tests never clash.
+Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$tmp/display" 2>"$tmp/xvfb.log" &
+xvfb_pid=$!
+for _ in $(seq 100); do [ -s "$tmp/display" ] && break; sleep 0.1; done
+[ -s "$tmp/display" ] || { echo "Xvfb did not start"; cat "$tmp/xvfb.log"; exit 1; }
+export DISPLAY=":$(head -1 "$tmp/display")"
+# SDL and Xlib keep allocations until exit that LeakSanitizer would count as ours.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
+unset SDL_VIDEODRIVER
+passed=0 failed=0
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL $1"; failed=$((failed + 1)); [ -n "${2:-}" ] && sed 's/^/     | /' "$2" | head -20; }
+
+kernel=$kernels/vgatext.elf
+common=(--serial none --append keys=6 --keys-at 3000000:hA --screenshot-at 3000000:S0 --screenshot-at 99999999999:S1)
+run() { # run NAME [--display sdl]: logs, screenshots and stderr under $tmp/NAME.*
+    local name=$1
+    shift
+    local args=("${common[@]}")
+    args=("${args[@]//S0/$tmp/$name.mid.png}")
+    args=("${args[@]//S1/$tmp/$name.end.png}")
+    "$vmiemu" "$@" "${args[@]}" --log "$tmp/$name.jsonl" "$kernel" 2>"$tmp/$name.err"
+}
+
+run window --display sdl
+status=$?
+if [ "$status" -eq 33 ] && ! grep -q "without a window" "$tmp/window.err"; then
+    ok "the window opens and the guest passes"
+else bad "window run (status $status)" "$tmp/window.err"; fi
+run headless
+if [ $? -eq 33 ]; then ok "the same run headless"; else bad "headless run" "$tmp/headless.err"; fi
+if cmp -s "$tmp/window.jsonl" "$tmp/headless.jsonl"; then
+    ok "the event logs with and without the window are identical"
+else bad "event logs differ" <(diff "$tmp/window.jsonl" "$tmp/headless.jsonl"); fi
+if cmp -s "$tmp/window.mid.png" "$tmp/headless.mid.png" && cmp -s "$tmp/window.end.png" "$tmp/headless.end.png"; then
+    ok "screenshots with and without the window are identical"
+else bad "screenshots differ"; fi
+if ! cmp -s "$tmp/window.mid.png" "$tmp/window.end.png"; then
+    ok "the screen changed between the keys and the end (typed codes shown)"
+else bad "screenshots at the keys and at the end are the same"; fi
+
+# The shell with the window: a stop, the end, going back; each screenshot is the one a plain
+# run takes at that count.
+cat >"$tmp/script" <<SCRIPT
+stepi 20000
+screenshot $tmp/shell.a.png
+continue
+screenshot $tmp/shell.end.png
+goto icount 30000
+screenshot $tmp/shell.back.png
+SCRIPT
+"$vmiemu" --serial none --display sdl --snap-every 10000 -x "$tmp/script" "$kernel" >"$tmp/shell.out" 2>&1
+status=$?
+if [ "$status" -eq 16 ] && [ -s "$tmp/shell.back.png" ] && ! grep -q "without a window" "$tmp/shell.out"; then
+    ok "the shell runs, stops and goes back with the window open"
+else bad "shell with the window (status $status)" "$tmp/shell.out"; fi
+"$vmiemu" --serial none --screenshot-at "20000:$tmp/plain.a.png" --screenshot-at "30000:$tmp/plain.back.png" \
+    --screenshot-at "99999999999:$tmp/plain.end.png" "$kernel" >/dev/null 2>&1
+if cmp -s "$tmp/shell.a.png" "$tmp/plain.a.png" && cmp -s "$tmp/shell.end.png" "$tmp/plain.end.png" &&
+    cmp -s "$tmp/shell.back.png" "$tmp/plain.back.png" && ! cmp -s "$tmp/shell.a.png" "$tmp/shell.end.png"; then
+    ok "the shell's screenshots, also after going back, are a plain run's at the same counts"
+else bad "screenshots in the shell" "$tmp/shell.out"; fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
