@@ -124,10 +124,47 @@ void vcpu_put(cpu *c, cpu_reg r, uint32_t value)
     VM_ASSERT(ok);
 }
 
+static void update_block_watch(cpu *c)
+{
+    c->block_watch = c->watch_rom || c->watch_iret;
+    c->limit = c->block_care || !c->running ? 0 : c->target;
+}
+
 void vcpu_watch_blocks(cpu *c, bool on)
 {
-    c->block_watch = on;
-    c->limit = c->block_care || !c->running ? 0 : c->target;
+    c->watch_rom = on;
+    update_block_watch(c);
+}
+
+void vcpu_watch_iret(cpu *c, bool on)
+{
+    c->watch_iret = on;
+    c->iret_armed = false;
+    update_block_watch(c);
+}
+
+/* At a block start while irets are watched. The block before ended in an iret (armed) and
+ * the CPU is now outside it: the iret retired. Back inside it (the block was stopped before
+ * it ran, stepped partway or cut by a store) it did not; an exception in it disarms
+ * (vcpu_deliver). Then arm for this block if it ends in an iret. */
+static void settle_iret(cpu *c, uint32_t pc)
+{
+    if (c->iret_armed && pc - c->iret_blk > c->iret_pc - c->iret_blk) {
+        c->iret_armed = false;
+        if (c->ops.iret)
+            c->ops.iret(c->ops.ctx); /* may turn the watch off */
+    }
+}
+
+static void watch_iret_at(cpu *c, uint32_t pc, uint32_t size)
+{
+    settle_iret(c, pc);
+    if (!c->watch_iret)
+        return;
+    uint8_t buf[MAX_BLOCK_BYTES];
+    c->iret_armed = size <= sizeof buf && vcpu_read_linear(c, pc, buf, size) &&
+                    disasm_ends_in_iret(c->dis, buf, size, pc, &c->iret_pc);
+    c->iret_blk = pc;
 }
 
 void vcpu_request_stop(cpu *c)
@@ -338,7 +375,9 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
 {
     if (c->smc_cut)
         settle_code_store(c, pc, size);
-    if (c->block_watch && c->ops.block_watch)
+    if (c->watch_iret)
+        watch_iret_at(c, pc, size);
+    if (c->watch_rom && c->ops.block_watch)
         c->ops.block_watch(c->ops.ctx, pc); /* may turn the watch off */
     if (c->block_care && block_needs_care(c, uc, pc))
         return;
@@ -989,6 +1028,8 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
         c->icount = c->fault.icount; /* the faulting block did not run to its end */
     if (c->end_contained)
         settle_contained_end(c);
+    if (c->iret_armed) /* a stop asked for inside the block (a replan) ran it to its end unhooked */
+        settle_iret(c, vcpu_get(c, CPU_EIP));
     c->running = false;
     return result;
 }
@@ -1176,6 +1217,7 @@ bool vcpu_load_state(cpu *c, const void *blob)
     memcpy(&n, p + sizeof c->icount, sizeof n);
     c->blk_size = 0; /* no block is current: an interrupt shadow cannot carry over */
     c->smc_cut = false;
+    c->iret_armed = false;
     uc_ctl_flush_tb(c->uc);
     blockcache_clear(&c->counts);
     vcpu_tlb_reset(c); /* Unicorn's TLB goes; the guest's comes back from the blob */

@@ -105,6 +105,10 @@ typedef struct cpu_ops {
     /* While vcpu_watch_blocks is on: a block starts at linear `pc`, before anything else looks
      * at it (a native ROM call's slot has returned when its caller's code starts again). */
     void (*block_watch)(void *ctx, uint32_t pc);
+    /* While vcpu_watch_iret is on: an iret has just retired (the block it ended ran whole, no
+     * exception came between), seen at the start of the next block, before it runs. The NMI
+     * blocking of the machine ends here; vcpu_request_replan stops before that block. */
+    void (*iret)(void *ctx);
 } cpu_ops;
 
 VM_MUST_CHECK cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err);
@@ -183,6 +187,12 @@ void vcpu_return_from_rom(cpu *c, uint32_t esp, uint32_t eip);
 /* Call ops.block_watch at every block start while `on` (every block then takes the slow path;
  * the ROM turns it on for the few blocks a native call's slot runs). */
 void vcpu_watch_blocks(cpu *c, bool on);
+
+/* Report each retired iret to ops.iret while `on` (NMI blocking: the machine turns it on when it
+ * delivers an NMI). Every block then takes the slow path; only blocks ending in an iret are
+ * decoded. Delivering an exception or interrupt (vcpu_deliver) and loading a state forget an
+ * iret seen starting but not yet retired. Not seen: an iret returning into its own block. */
+void vcpu_watch_iret(cpu *c, bool on);
 
 /* Linear → physical as the guest's own supervisor access would go: through its TLB entry for
  * the page if it has one (a stale one included), else the page tables; no accessed/dirty

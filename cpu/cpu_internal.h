@@ -43,11 +43,15 @@ struct cpu {
             bool smc_cut;        /* counted code was written: the block may have been cut */
             bool tlb_after;      /* an invalidating instruction is about to run: settle it at
                                   * the next block start at the latest (mmu_fill.c) */
-            bool block_watch;    /* call ops.block_watch at each block (vcpu_watch_blocks) */
+            bool block_watch;    /* watch_rom || watch_iret: look at each block start */
         };
         uint64_t block_care;
     };
     uint64_t exact_left;
+    bool watch_rom;       /* call ops.block_watch at each block (vcpu_watch_blocks) */
+    bool watch_iret;      /* report retired irets to ops.iret (vcpu_watch_iret) */
+    bool iret_armed;      /* the block starting at iret_blk ends in the iret at iret_pc */
+    uint32_t iret_blk, iret_pc;
     bool deadline_hit;   /* the next block would have crossed the target */
     cpu_stop stop;
     cpu_fault fault;

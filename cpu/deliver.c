@@ -211,6 +211,7 @@ vcpu_delivery vcpu_deliver(cpu *c, const vcpu_event *ev, vcpu_event *delivered, 
 {
     vcpu_event cur = *ev;
     why[0] = 0;
+    c->iret_armed = false; /* an iret about to run was cut short by this event (vcpu_watch_iret) */
     for (int depth = 0; depth < 4; depth++) {
         fault f;
         int r = deliver_once(c, &cur, &f, why, whylen);

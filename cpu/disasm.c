@@ -49,6 +49,20 @@ uint32_t disasm_count_until(disasm *d, const uint8_t *code, size_t len, uint32_t
     return n;
 }
 
+bool disasm_ends_in_iret(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *at)
+{
+    uint64_t pc = addr, start = addr;
+    unsigned last = X86_INS_INVALID;
+    while (len > 0) {
+        start = pc;
+        if (!cs_disasm_iter(d->handle, &code, &len, &pc, d->insn))
+            return false;
+        last = d->insn->id;
+    }
+    *at = (uint32_t)start;
+    return last == X86_INS_IRET || last == X86_INS_IRETD;
+}
+
 static bool is_port_io(unsigned id)
 {
     switch (id) {

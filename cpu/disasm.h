@@ -46,6 +46,11 @@ size_t disasm_msr_insn(const uint8_t *code, size_t len, bool *write);
  * rep string instructions, debug-register moves...). */
 bool disasm_trap_step_safe(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t n);
 
+/* True if the last whole instruction in code[0..len) is an iret (any operand size); *at is its
+ * address. A translated block ends at an iret, so this says whether running the block whole
+ * executes one. */
+bool disasm_ends_in_iret(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *at);
+
 /* Number of whole instructions that start before `stop` (addr <= stop <= addr+len). */
 uint32_t disasm_count_until(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint64_t stop);
 

@@ -1,6 +1,8 @@
 /* ACPI tables (emu/acpi.h), written byte by byte in the layouts of the ACPI 2.0 specification
  * (section 5.2); every field not set here is zero. */
 #include "emu/acpi.h"
+#include "emu/hpet.h"
+#include "emu/ioapic.h"
 #include "emu/le.h"
 
 #include <string.h>
@@ -127,6 +129,56 @@ static void build_facs(uint8_t *t)
     t[32] = 1;
 }
 
+/* MADT (ACPI 2.0 section 5.2.10.4): the local APIC's address, PC-AT compatible (8259s present),
+ * then its entries. Returns the length. */
+static uint32_t build_madt(uint8_t *t)
+{
+    uint32_t at = ACPI_HEADER_SIZE;
+    put32(t + at, 0xFEE00000u);
+    put32(t + at + 4, 1); /* PCAT_COMPAT */
+    at += 8;
+    uint8_t *e = t + at; /* processor local APIC: ACPI processor 0, APIC ID 0, enabled */
+    e[0] = 0, e[1] = 8, e[2] = 0, e[3] = 0;
+    put32(e + 4, 1);
+    at += 8;
+    e = t + at; /* IO-APIC: its ID, address, GSI base 0 */
+    e[0] = 1, e[1] = 12, e[2] = ACPI_IOAPIC_ID, e[3] = 0;
+    put32(e + 4, (uint32_t)IOAPIC_BASE);
+    put32(e + 8, 0);
+    at += 12;
+    /* interrupt source overrides: ISA IRQ 0 (the PIT) is GSI 2; the SCI is level, active high */
+    static const struct { uint8_t irq; uint32_t gsi; uint16_t flags; } iso[] = {{0, 2, 0}, {ACPI_SCI_IRQ, ACPI_SCI_IRQ, 0xD}};
+    for (size_t i = 0; i < sizeof iso / sizeof iso[0]; i++, at += 10) {
+        e = t + at;
+        e[0] = 2, e[1] = 10, e[2] = 0 /* ISA */, e[3] = iso[i].irq;
+        put32(e + 4, iso[i].gsi);
+        put16(e + 8, iso[i].flags);
+    }
+    e = t + at; /* local APIC NMI: every processor (0xFF), LINT1, conforming */
+    e[0] = 4, e[1] = 6, e[2] = 0xFF;
+    put16(e + 3, 0);
+    e[5] = 1;
+    at += 6;
+    put_header(t, "APIC", at, 1);
+    finish_table(t, at);
+    return at;
+}
+
+/* HPET description table (IA-PC HPET specification 1.0a, section 3.2.4). */
+static void build_hpet(uint8_t *t)
+{
+    put_header(t, "HPET", ACPI_HPET_SIZE, 1);
+    /* event timer block ID: vendor 0x8086, legacy capable, 64-bit, comparators - 1, revision */
+    put32(t + 36, 0x8086u << 16 | 1u << 15 | 1u << 13 | (HPET_TIMERS - 1u) << 8 | 1u);
+    t[40] = 0; /* base address: system memory, 64 bits wide */
+    t[41] = 64;
+    put64(t + 44, HPET_BASE);
+    t[52] = 0;        /* HPET number */
+    put16(t + 53, 0); /* minimum clock tick in periodic mode */
+    t[55] = 0;        /* no page protection */
+    finish_table(t, ACPI_HPET_SIZE);
+}
+
 void acpi_build_tables(physmem *pm)
 {
     uint8_t *area = phys_ptr(pm, ACPI_TABLES_ADDR);
@@ -142,11 +194,16 @@ void acpi_build_tables(physmem *pm)
 
     build_facs(area + ACPI_FACS_OFF);
     build_fadt(area + ACPI_FADT_OFF, facs, dsdt);
+    build_madt(area + ACPI_MADT_OFF);
+    build_hpet(area + ACPI_HPET_OFF);
 
     t = area + ACPI_RSDT_OFF;
-    put_header(t, "RSDT", ACPI_HEADER_SIZE + 4, 1);
-    put32(t + ACPI_HEADER_SIZE, fadt);
-    finish_table(t, ACPI_HEADER_SIZE + 4);
+    const uint32_t entries[] = {fadt, ACPI_TABLES_ADDR + ACPI_MADT_OFF, ACPI_TABLES_ADDR + ACPI_HPET_OFF};
+    uint32_t rsdt_len = ACPI_HEADER_SIZE + 4 * (uint32_t)(sizeof entries / sizeof entries[0]);
+    put_header(t, "RSDT", rsdt_len, 1);
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
+        put32(t + ACPI_HEADER_SIZE + 4 * i, entries[i]);
+    finish_table(t, rsdt_len);
 
     /* RSDP, revision 0 (ACPI 1.0's 20 bytes): signature, checksum, OEM ID, revision, RSDT. */
     uint8_t *r = phys_ptr(pm, ACPI_RSDP_ADDR);

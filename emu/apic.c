@@ -12,8 +12,11 @@
 #define ICR_HI_BITS 0xFF000000u
 #define DIVIDE_BITS 0x0000000Bu
 
-#define ICR_SHORTHAND_SELF 1u
-#define ICR_MODE_FIXED 0u
+/* ICR fields: delivery mode (bits 8-10), logical destination (11), shorthand (18-19). */
+enum { ICR_FIXED = 0, ICR_LOWEST = 1, ICR_SMI = 2, ICR_NMI = 4, ICR_INIT = 5, ICR_STARTUP = 6, ICR_EXTINT = 7 };
+enum { SHORT_NONE = 0, SHORT_SELF = 1, SHORT_ALL = 2, SHORT_OTHERS = 3 };
+#define ICR_LOGICAL 0x800u
+#define ESR_SEND_ILLEGAL_VECTOR 0x20u
 
 enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR };
 
@@ -77,19 +80,34 @@ void apic_init(apic *a, uint32_t id, uint64_t cpu_hz)
     a->cpu_hz = cpu_hz;
 }
 
-void apic_accept(apic *a, uint8_t vector)
+void apic_accept_irq(apic *a, uint8_t vector, bool level)
 {
-    if (!enabled(a))
+    if (!enabled(a) || a->hw_disabled)
         return;
-    if (vector < 16)
+    if (vector < 16) {
         signal_error(a, APIC_ESR_RECEIVE_ILLEGAL_VECTOR);
+        return;
+    }
+    set_bit(a->irr, vector);
+    if (level)
+        set_bit(a->tmr, vector);
     else
-        set_bit(a->irr, vector);
+        clear_bit(a->tmr, vector);
+}
+
+void apic_accept(apic *a, uint8_t vector) { apic_accept_irq(a, vector, false); }
+
+int apic_eoi_broadcast_vector(const apic *a)
+{
+    if (a->hw_disabled)
+        return -1;
+    int v = highest_vector(a->isr);
+    return v >= 0 && (a->tmr[v >> 5] & (1u << (v & 31))) ? v : -1;
 }
 
 int apic_pending_vector(const apic *a)
 {
-    if (!enabled(a))
+    if (!enabled(a) || a->hw_disabled)
         return -1;
     int irrv = highest_vector(a->irr);
     if (irrv < 0 || ((uint32_t)irrv >> 4) <= (ppr(a) >> 4))
@@ -204,6 +222,8 @@ static bool is_vector_bank(uint32_t offset) { return offset >= APIC_ISR && offse
 bool apic_read(apic *a, uint64_t now, uint32_t offset, uint32_t *value)
 {
     uint32_t v = 0;
+    if (a->hw_disabled)
+        return false; /* no APIC: the page is open bus */
     if (offset & 0xF) {
         signal_error(a, APIC_ESR_ILLEGAL_REGISTER);
         return false;
@@ -212,7 +232,7 @@ bool apic_read(apic *a, uint64_t now, uint32_t offset, uint32_t *value)
         v = a->lvt[(offset - APIC_LVT_TIMER) >> 4];
     } else if (is_vector_bank(offset)) {
         uint32_t w = (offset >> 4) & 7;
-        v = offset < APIC_TMR ? a->isr[w] : offset < APIC_IRR ? 0 : a->irr[w];
+        v = offset < APIC_TMR ? a->isr[w] : offset < APIC_IRR ? a->tmr[w] : a->irr[w];
     } else {
         switch (offset) {
         case APIC_ID: v = a->id; break;
@@ -247,19 +267,56 @@ static void write_svr(apic *a, uint32_t value)
             a->lvt[i] |= APIC_LVT_MASKED;
 }
 
-/* Only a fixed-mode IPI to self can be delivered: this machine has one CPU. */
+bool apic_is_destination(const apic *a, bool logical, uint8_t dest)
+{
+    if (!logical)
+        return dest == 0xFF || dest == (uint8_t)(a->id >> 24);
+    uint8_t ldr = (uint8_t)(a->ldr >> 24);
+    if ((a->dfr >> 28) == 0xF)
+        return (dest & ldr) != 0;
+    return ((dest >> 4) == 0xF || (dest >> 4) == (ldr >> 4)) && (dest & ldr & 0xF) != 0;
+}
+
+/* Send the IPI the ICR now holds. This machine has one CPU, so an IPI either reaches this APIC
+ * (self, all, or a destination matching it) or no one. What reaches it: fixed and lowest
+ * priority set the vector's IRR bit, NMI makes an NMI pending (apic_take_nmi); INIT and
+ * start-up are ignored (the only CPU is the bootstrap processor: a start-up IPI does nothing to
+ * it, and an INIT reset of it is not modelled); SMI and ExtINT are reported unsupported. */
 static apic_status write_icr(apic *a, uint32_t value)
 {
     a->icr_lo = value & ICR_LO_BITS;
-    if (((value >> 18) & 3u) == ICR_SHORTHAND_SELF && ((value >> 8) & 7u) == ICR_MODE_FIXED) {
-        apic_accept(a, (uint8_t)value);
-        return APIC_OK;
+    unsigned mode = (value >> 8) & 7u, shorthand = (value >> 18) & 3u;
+    bool to_self = shorthand == SHORT_SELF || shorthand == SHORT_ALL ||
+                   (shorthand == SHORT_NONE && apic_is_destination(a, value & ICR_LOGICAL, (uint8_t)(a->icr_hi >> 24)));
+    if ((mode == ICR_FIXED || mode == ICR_LOWEST) && (value & 0xFF) < 16) {
+        signal_error(a, ESR_SEND_ILLEGAL_VECTOR);
+        if (!to_self)
+            return APIC_OK;
     }
-    return APIC_IPI_UNSUPPORTED;
+    if (!to_self)
+        return APIC_OK; /* no other CPU: nobody receives it */
+    switch (mode) {
+    case ICR_FIXED: case ICR_LOWEST: apic_accept(a, (uint8_t)value); return APIC_OK;
+    case ICR_NMI: apic_accept_nmi(a); return APIC_OK;
+    case ICR_INIT: case ICR_STARTUP: return APIC_OK;
+    default: return APIC_IPI_UNSUPPORTED;
+    }
 }
+
+void apic_accept_nmi(apic *a)
+{
+    if (!a->hw_disabled)
+        a->nmi_pending = true;
+}
+
+bool apic_nmi_pending(const apic *a) { return a->nmi_pending && !a->hw_disabled; }
+
+void apic_take_nmi(apic *a) { a->nmi_pending = false; }
 
 apic_status apic_write(apic *a, uint64_t now, uint32_t offset, uint32_t value)
 {
+    if (a->hw_disabled)
+        return APIC_BAD_REGISTER; /* no APIC: the write goes nowhere */
     if (offset & 0xF) {
         signal_error(a, APIC_ESR_ILLEGAL_REGISTER);
         return APIC_BAD_REGISTER;
@@ -299,17 +356,26 @@ apic_status apic_write(apic *a, uint64_t now, uint32_t offset, uint32_t value)
 
 uint64_t apic_base_msr(const apic *a)
 {
-    (void)a; /* the same for every state: nothing of it can be changed */
-    return APIC_BASE_MSR_VALUE;
+    return a->hw_disabled ? APIC_BASE_MSR_VALUE & ~(uint64_t)APIC_BASE_MSR_ENABLE : APIC_BASE_MSR_VALUE;
 }
 
 #define BASE_MSR_RESERVED (0xFFFFFFF000000000ull | 0x6FFull)
 
 bool apic_base_msr_write(apic *a, uint64_t value)
 {
-    (void)a;
-    return (value & BASE_MSR_RESERVED) == 0;
+    if (value & BASE_MSR_RESERVED)
+        return false;
+    bool enable = value & APIC_BASE_MSR_ENABLE;
+    if (!enable && !a->hw_disabled) { /* the APIC goes away; it comes back in its reset state */
+        apic_init(a, a->id >> 24, a->cpu_hz);
+        a->hw_disabled = true;
+    } else if (enable) {
+        a->hw_disabled = false;
+    }
+    return true;
 }
+
+bool apic_hw_enabled(const apic *a) { return !a->hw_disabled; }
 
 void apic_serialise(const apic *a, state_writer *w)
 {
@@ -323,6 +389,8 @@ void apic_serialise(const apic *a, state_writer *w)
         state_put_u32(w, a->irr[i]);
     for (int i = 0; i < 8; i++)
         state_put_u32(w, a->isr[i]);
+    for (int i = 0; i < 8; i++)
+        state_put_u32(w, a->tmr[i]);
     state_put_u32(w, a->timer_initial);
     state_put_u32(w, a->timer_divide);
     state_put_u64(w, a->timer_base);
@@ -330,4 +398,6 @@ void apic_serialise(const apic *a, state_writer *w)
     state_put_u32(w, a->timer_base_count);
     state_put_bool(w, a->timer_running);
     state_put_u64(w, a->cpu_hz);
+    state_put_bool(w, a->nmi_pending);
+    state_put_bool(w, a->hw_disabled);
 }

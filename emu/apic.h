@@ -7,12 +7,21 @@
  * error interrupt, and the APIC timer (one-shot and periodic, every divide value) in virtual
  * time. The timer's bus clock is the CPU clock (cpu_hz): one count every `divide` cycles,
  * from the cycle the initial count is written.
- * Not modelled: IPIs (an ICR write is stored; only a fixed-mode self IPI is delivered, any
- * other is reported as APIC_IPI_UNSUPPORTED), level-triggered interrupts (TMR reads 0),
- * LINT0/LINT1, thermal and performance interrupts (the LVT entries are stored only), NMI,
- * SMI, INIT and ExtINT delivery, the arbitration priority (APR reads 0: it only matters for
- * lowest-priority delivery between CPUs), remote read (0xC0 reads 0), x2APIC and the
- * TSC-deadline timer.
+ * IPIs through the ICR on a machine of one CPU: every shorthand (self, all, all but self) and
+ * physical or logical (flat, cluster) destinations decide whether the IPI reaches this APIC
+ * or nobody; fixed and lowest-priority IPIs set the vector's IRR bit (a vector below 16 is a
+ * send and receive error), an NMI IPI makes an NMI pending for the CPU (apic_nmi_pending;
+ * the CPU's NMI blocking is the machine's), INIT and start-up IPIs are accepted and ignored
+ * (an INIT reset of the only CPU is not modelled). Global disable through IA32_APICBASE: the
+ * APIC is gone (its page open bus, nothing delivered, CPUID's APIC bit clear: the machine
+ * asks apic_hw_enabled) and comes back in its reset state.
+ * Level-triggered interrupts from the IO-APIC set their TMR bit when accepted (edge ones clear
+ * it); the EOI of a vector whose TMR bit is set is broadcast to the IO-APIC by the machine
+ * (apic_eoi_broadcast_vector).
+ * Not modelled: SMI and ExtINT IPIs (APIC_IPI_UNSUPPORTED), LINT0/LINT1, thermal and
+ * performance interrupts (the LVT entries are stored only), the arbitration priority (APR
+ * reads 0: it only matters for lowest-priority delivery between CPUs), remote read (0xC0
+ * reads 0), x2APIC and the TSC-deadline timer.
  *
  * Plain data without pointers: a snapshot copies the struct. The caller passes the current
  * CPU cycle to the accesses that need it (the timer registers). */
@@ -49,7 +58,7 @@ enum { APIC_LVT_COUNT = 6 }; /* timer, thermal, performance, LINT0, LINT1, error
 typedef enum apic_status {
     APIC_BAD_REGISTER = 0,    /* not a register, or not 16-byte aligned: a guest error */
     APIC_OK = 1,              /* written (or a read-only register left as it was) */
-    APIC_IPI_UNSUPPORTED = 2, /* ICR low written: stored, but no IPI was sent */
+    APIC_IPI_UNSUPPORTED = 2, /* ICR low written: stored, but an SMI or ExtINT IPI was not sent */
 } apic_status;
 
 typedef struct apic {
@@ -60,6 +69,7 @@ typedef struct apic {
     uint32_t icr_lo, icr_hi;
     uint32_t lvt[APIC_LVT_COUNT];
     uint32_t irr[8], isr[8]; /* bit v%32 of word v/32 for vector v */
+    uint32_t tmr[8];     /* level-triggered when last accepted (the IO-APIC's level entries) */
     uint32_t timer_initial, timer_divide;
     /* The timer counted `timer_base_count` at cycle `timer_base`, one count every divide
      * cycles; `timer_next` is the cycle of the next expiry (UINT64_MAX: none). */
@@ -67,6 +77,8 @@ typedef struct apic {
     uint32_t timer_base_count;
     bool timer_running;
     uint64_t cpu_hz;     /* also the timer's bus clock */
+    bool nmi_pending;    /* an NMI IPI arrived and the CPU has not taken it yet */
+    bool hw_disabled;    /* IA32_APICBASE's global enable is clear: no APIC */
 } apic;
 
 /* Reset state: ID `id`, every LVT entry masked, software-disabled (SVR 0xFF), DFR all ones,
@@ -81,6 +93,19 @@ bool apic_read(apic *a, uint64_t now, uint32_t offset, uint32_t *value);
  * apic_status. */
 apic_status apic_write(apic *a, uint64_t now, uint32_t offset, uint32_t value);
 
+/* apic_accept for an interrupt from the IO-APIC: `level` sets the vector's TMR bit, edge
+ * clears it. */
+void apic_accept_irq(apic *a, uint8_t vector, bool level);
+
+/* Is this APIC a destination of an interrupt message to `dest`? Physical: its ID or the
+ * broadcast 0xFF. Logical: flat model (DFR 0xF...), any bit shared with the LDR; cluster
+ * model, the same cluster (or 0xF, all) and a shared bit of the low nibble. */
+bool apic_is_destination(const apic *a, bool logical, uint8_t dest);
+
+/* The vector an EOI written now would retire, if it was accepted level-triggered (the EOI is
+ * then broadcast to the IO-APIC); else -1. */
+int apic_eoi_broadcast_vector(const apic *a);
+
 /* An interrupt arrives: set its IRR bit. Vectors 0-15 are illegal: they set ESR "receive
  * illegal vector" (and raise the LVT error interrupt if unmasked) instead. Dropped while the
  * APIC is software-disabled. */
@@ -93,6 +118,13 @@ int apic_pending_vector(const apic *a);
 
 /* Deliver apic_pending_vector(): move it from IRR to ISR and return it; -1 if none. */
 int apic_acknowledge(apic *a);
+
+/* An NMI waits for the CPU (the machine delivers it through IDT vector 2 when its NMI
+ * blocking allows, IF or not); apic_take_nmi when delivered. */
+bool apic_nmi_pending(const apic *a);
+/* An NMI message arrives (an NMI IPI, an IO-APIC entry in NMI mode). */
+void apic_accept_nmi(apic *a);
+void apic_take_nmi(apic *a);
 
 /* The LVT timer entry's vector and whether it is masked (or the APIC software-disabled):
  * VMI alarms wired to the APIC timer deliver through these. */
@@ -116,11 +148,14 @@ void apic_advance(apic *a, uint64_t now_cycles);
 uint64_t apic_base_msr(const apic *a);
 
 /* wrmsr IA32_APICBASE: false if it sets a reserved bit (bits 0-7, 9, the x2APIC bit 10, bits
- * 36-63), which the CPU refuses with #GP(0). Otherwise accepted, but the register keeps its
- * value: the BSP bit is read-only, and this APIC can be neither moved (its page stays at
- * 0xFEE00000, mapped once by the machine) nor globally disabled (that would take it out of
- * CPUID and reset it; no client of vmiemu does either). */
+ * 36-63), which the CPU refuses with #GP(0). Otherwise the global enable (bit 11) takes
+ * effect: clearing it resets the APIC and hides it (apic_hw_enabled false), setting it brings
+ * it back. The BSP bit is read-only and the base cannot move (the page stays at 0xFEE00000,
+ * mapped once by the machine). */
 bool apic_base_msr_write(apic *a, uint64_t value);
+
+/* False while globally disabled: the machine then clears CPUID.1:EDX bit 9. */
+bool apic_hw_enabled(const apic *a);
 
 /* Write the state field by field (emu/state_ser.h). */
 void apic_serialise(const apic *a, state_writer *w);

@@ -1,5 +1,5 @@
 /* The VMI alarms (the ROM's timer calls, emu/alarm.h) as the machine's device: no ports, two
- * counters, each wired to the PIC's IRQ 0 or, with ALARM_WIRE_APIC, to the local APIC's timer
+ * counters, each wired to ISA IRQ 0 (PIC input 0, IO-APIC pin 2) or, with ALARM_WIRE_APIC, to the local APIC's timer
  * vector. */
 #include "emu/machine.h"
 
@@ -19,7 +19,7 @@ static void fire(void *ctx, uint32_t flags)
     }
     /* An edge of its own: Linux parks the PIT in mode 5 (vmi_time_init), whose output then holds
      * IRQ 0 high, and an edge drawn on that shared level would be lost. */
-    pic_pulse_irq(&m->pic, ALARM_IRQ);
+    machine_isa_irq_pulse(m, ALARM_IRQ);
 }
 
 static void advance(machine *m, uint64_t now) { alarms_fire_due(&m->alarms, now, fire, m); }
@@ -28,7 +28,7 @@ static bool can_wake(machine *m)
 {
     for (int i = 0; i < ALARM_COUNTERS; i++) {
         const vmi_alarm *a = &m->alarms.a[i];
-        if (a->armed && ((a->flags & ALARM_WIRE_APIC) ? !apic_timer_masked(&m->lapic) : !pic_irq_masked(&m->pic, ALARM_IRQ)))
+        if (a->armed && ((a->flags & ALARM_WIRE_APIC) ? !apic_timer_masked(&m->lapic) : !machine_isa_irq_masked(m, ALARM_IRQ)))
             return true;
     }
     return false;

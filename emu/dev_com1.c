@@ -1,10 +1,10 @@
 /* COM1 (emu/uart.h) as the machine's device: ports 0x3F8-0x3FF, ISA IRQ 4 (the master PIC's
- * input 4); transmitted bytes go to the frontend's serial sink. */
+ * input 4, the IO-APIC's pin 4); transmitted bytes go to the frontend's serial sink. */
 #include "emu/machine.h"
 
 #include <string.h>
 
-static irq_line com1_irq(machine *m) { return pic_irq_line(&m->pic, UART_COM1_IRQ); }
+static irq_line com1_irq(machine *m) { return machine_isa_irq_line(m, UART_COM1_IRQ); }
 
 static uint32_t port_read(machine *m, uint16_t port, int size)
 {

@@ -1,10 +1,10 @@
 /* The keyboard controller (emu/i8042.h) as the machine's device: data port 0x60, status and
- * command port 0x64, IRQ 1 and IRQ 12 on the PIC. Its reset line ends the run as a reboot. */
+ * command port 0x64, ISA IRQ 1 and IRQ 12 (PIC and IO-APIC). Its reset line ends the run as a reboot. */
 #include "emu/machine.h"
 
 static i8042_irqs lines(machine *m)
 {
-    return (i8042_irqs){pic_irq_line(&m->pic, I8042_KBD_IRQ), pic_irq_line(&m->pic, I8042_AUX_IRQ)};
+    return (i8042_irqs){machine_isa_irq_line(m, I8042_KBD_IRQ), machine_isa_irq_line(m, I8042_AUX_IRQ)};
 }
 
 static void reset_line(machine *m, i8042_effect e, const char *how)

@@ -10,9 +10,20 @@ static uint32_t mmio_read(machine *m, uint64_t offset, unsigned size)
 {
     (void)size;
     uint32_t v = 0;
+    if (!apic_hw_enabled(&m->lapic))
+        return 0xFFFFFFFFu; /* globally disabled: nothing answers */
     if (!apic_read(&m->lapic, machine_cycles(m), (uint32_t)(offset & ~3ull), &v))
         return 0;
     return v >> (8 * (offset & 3));
+}
+
+apic_status machine_lapic_write(machine *m, uint32_t offset, uint32_t value)
+{
+    int level_vector = offset == APIC_EOI ? apic_eoi_broadcast_vector(&m->lapic) : -1;
+    apic_status st = apic_write(&m->lapic, machine_cycles(m), offset, value);
+    if (level_vector >= 0)
+        ioapic_eoi(&m->ioapic, &m->lapic, (uint8_t)level_vector);
+    return st;
 }
 
 static void mmio_write(machine *m, uint64_t offset, unsigned size, uint32_t value)
@@ -20,7 +31,7 @@ static void mmio_write(machine *m, uint64_t offset, unsigned size, uint32_t valu
     (void)size;
     if (offset & 3)
         return; /* partial register writes are undefined on hardware; ignore them */
-    apic_write(&m->lapic, machine_cycles(m), (uint32_t)offset, value);
+    (void)machine_lapic_write(m, (uint32_t)offset, value); /* a bad register is only the guest's error */
 }
 
 static void reset(machine *m) { apic_init(&m->lapic, 0, machine_cycle_hz(m)); }

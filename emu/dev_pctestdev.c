@@ -6,9 +6,8 @@
 #define PORT_DATA 0xE0u       /* the scratch register, 0xE0-0xE3 */
 #define PORT_FLUSH 0xE4u      /* flush page, 0xE4-0xE7 */
 #define PORT_DATA_BYTES 0xE8u /* the same register in byte accesses, 0xE8-0xEB */
-#define PORT_IRQ 0x2000u      /* ISA interrupt line n at 0x2000 + n, n < 24 */
+#define PORT_IRQ 0x2000u      /* interrupt line (GSI) n at 0x2000 + n, n < 24 */
 #define IRQ_LINES 24u
-#define PIC_LINES 16u         /* lines a PIC has; 16-23 exist only on an IO-APIC, which vmiemu lacks */
 
 /* The register read or written at byte (port & 3) for `size` bytes, as QEMU does: 0xE2 with
  * size 2 is its upper half. */
@@ -46,9 +45,7 @@ static uint32_t irq_read(machine *m, uint16_t port, int size)
 static void irq_write(machine *m, uint16_t port, int size, uint32_t value)
 {
     (void)size;
-    unsigned line = port - PORT_IRQ;
-    if (line < PIC_LINES)
-        pic_set_irq(&m->pic, (int)line, value & 0xFF ? 1 : 0);
+    machine_gsi(m, (int)(port - PORT_IRQ), value & 0xFF ? 1 : 0); /* 16-23: the IO-APIC's only */
 }
 
 static uint32_t ioram_read(machine *m, uint64_t offset, unsigned size)
@@ -81,7 +78,7 @@ const device dev_pctestdev = {
     .name = "pc-testdev",
     .reset = reset,
     .ports = {{PORT_DATA, 12, data_read, data_write, false},
-              /* a line raised or lowered changes what the PIC delivers */
+              /* a line raised or lowered changes what the PIC or IO-APIC delivers */
               {PORT_IRQ, IRQ_LINES, irq_read, irq_write, true}},
     .mmio = {PCTESTDEV_IORAM_BASE, PCTESTDEV_IORAM_WINDOW, ioram_read, ioram_write, false},
     .serialise = serialise,

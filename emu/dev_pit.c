@@ -1,10 +1,10 @@
 /* The 8254 PIT as the machine's device: ports 0x40-0x43 and the gate/speaker port 0x61; channel
- * 0 drives the master PIC's input 0. */
+ * 0 drives ISA IRQ 0 (the master PIC's input 0, the IO-APIC's pin 2). */
 #include "emu/machine.h"
 
 #define PIT_IRQ 0
 
-static irq_line irq0(machine *m) { return pic_irq_line(&m->pic, PIT_IRQ); }
+static irq_line irq0(machine *m) { return machine_isa_irq_line(m, PIT_IRQ); }
 
 static uint32_t port_read(machine *m, uint16_t port, int size)
 {
@@ -37,7 +37,7 @@ static void advance(machine *m, uint64_t now)
 
 static bool can_wake(machine *m)
 {
-    return !pic_irq_masked(&m->pic, PIT_IRQ) && pit_next_event(&m->pit) != UINT64_MAX;
+    return !machine_isa_irq_masked(m, PIT_IRQ) && pit_next_event(&m->pit) != UINT64_MAX;
 }
 
 static void serialise(const machine *m, state_writer *w) { pit_serialise(&m->pit, w); }

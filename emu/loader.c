@@ -9,12 +9,15 @@
  *   kernel never needs the kludge. Flags 17-31 are optional by the spec and ignored.
  * - Segments load at p_paddr, like GRUB; e_entry is a virtual address translated through the
  *   executable segment that contains it (identity for kernels where p_vaddr == p_paddr).
- * - The memory map has no EBDA entry: this machine has none, and mem_lower says 640 KiB.
+ * - The memory map has no EBDA entry: this machine has none, and mem_lower says 640 KiB. It
+ *   reserves the ACPI tables' page below 640 KiB (emu/acpi.h) unless the kernel or the boot
+ *   information lies there; then the kernel gets no ACPI tables.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "emu/loader.h"
 
+#include "emu/acpi.h"
 #include "emu/boot.h"
 
 #include <errno.h>
@@ -316,22 +319,28 @@ static bool loader_parse_segments(const loader_ctx *c, const physmem *pm, loader
 
 /* ---- Multiboot information ---- */
 
+#define LOADER_MMAP_MAX 5 /* memory map entries, with the ACPI tables' page */
+
 typedef struct loader_mmap_range {
     uint64_t base, len;
     uint32_t type;
 } loader_mmap_range;
 
-static uint32_t loader_write_mmap(const physmem *pm, uint8_t *dst)
+/* With ACPI tables, their page at the top of low RAM is reserved: low RAM ends below it. */
+static uint32_t loader_write_mmap(const physmem *pm, uint8_t *dst, bool acpi)
 {
-    const loader_mmap_range map[] = {
-        {0, PHYS_LOW_RAM_END, MMAP_AVAILABLE},
+    const loader_mmap_range map[LOADER_MMAP_MAX] = {
+        {0, acpi ? ACPI_TABLES_ADDR : PHYS_LOW_RAM_END, MMAP_AVAILABLE},
+        {ACPI_TABLES_ADDR, ACPI_TABLES_SIZE, MMAP_RESERVED}, /* with tables only */
         {PHYS_VGA_BASE, PHYS_ROM_BASE - PHYS_VGA_BASE, MMAP_RESERVED},
         {PHYS_ROM_BASE, PHYS_HOLE_END - PHYS_ROM_BASE, MMAP_RESERVED},
         {PHYS_HOLE_END, pm->size - PHYS_HOLE_END, MMAP_AVAILABLE},
     };
-    uint32_t n = sizeof map / sizeof map[0];
-    for (uint32_t k = 0; k < n; k++) {
-        uint8_t *e = dst + k * MMAP_ENTRY_SIZE;
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < LOADER_MMAP_MAX; k++) {
+        if (k == 1 && !acpi)
+            continue;
+        uint8_t *e = dst + n++ * MMAP_ENTRY_SIZE;
         loader_put32(e, MMAP_ENTRY_SIZE - 4);
         loader_put64(e + 4, map[k].base);
         loader_put64(e + 12, map[k].len);
@@ -344,7 +353,7 @@ static uint32_t loader_write_mmap(const physmem *pm, uint8_t *dst)
  * RAM is written so a too-long command line leaves the guest untouched. */
 static bool loader_check_bootinfo_room(const loader_ctx *c, const char *cmdline)
 {
-    size_t fixed = MBI_SIZE + 4 * MMAP_ENTRY_SIZE + sizeof LOADER_NAME;
+    size_t fixed = MBI_SIZE + LOADER_MMAP_MAX * MMAP_ENTRY_SIZE + sizeof LOADER_NAME;
     size_t room = PHYS_BOOTINFO_SIZE - fixed - 1;
     if (cmdline && strlen(cmdline) > room)
         return vm_fail(c->err, VM_EFORMAT,
@@ -383,7 +392,7 @@ static bool loader_place_bootinfo(const loader_ctx *c, const physmem *pm, const 
     }
 }
 
-static void loader_build_bootinfo(physmem *pm, uint32_t base, const char *cmdline)
+static void loader_build_bootinfo(physmem *pm, uint32_t base, const char *cmdline, bool acpi)
 {
     uint8_t *area = phys_ptr(pm, base);
     memset(area, 0, PHYS_BOOTINFO_SIZE);
@@ -392,7 +401,7 @@ static void loader_build_bootinfo(physmem *pm, uint32_t base, const char *cmdlin
     loader_put32(area + MBI_OFF_MEM_UPPER, (uint32_t)((pm->size - PHYS_HOLE_END) / 1024));
 
     uint32_t at = MBI_SIZE;
-    uint32_t mmap_len = loader_write_mmap(pm, area + at);
+    uint32_t mmap_len = loader_write_mmap(pm, area + at, acpi);
     loader_put32(area + MBI_OFF_MMAP_LENGTH, mmap_len);
     loader_put32(area + MBI_OFF_MMAP_ADDR, base + at);
     at += mmap_len;
@@ -444,7 +453,11 @@ bool loader_load_multiboot(physmem *pm, const char *path, const uint8_t *image, 
         !loader_place_bootinfo(&c, pm, &elf, &mbi))
         return false;
     loader_copy_segments(pm, &c, &elf, out);
-    loader_build_bootinfo(pm, mbi, cmdline);
+    out->acpi = mbi + PHYS_BOOTINFO_SIZE <= ACPI_TABLES_ADDR || mbi >= ACPI_TABLES_ADDR + ACPI_TABLES_SIZE;
+    for (unsigned j = 0; j < elf.nseg; j++)
+        if (elf.seg[j].lo < ACPI_TABLES_ADDR + ACPI_TABLES_SIZE && ACPI_TABLES_ADDR < elf.seg[j].hi)
+            out->acpi = false; /* a kernel loaded where the tables go keeps its memory */
+    loader_build_bootinfo(pm, mbi, cmdline, out->acpi);
     out->entry = entry;
     out->header_flags = mb_flags;
     out->mbi_addr = mbi;
@@ -498,6 +511,11 @@ static bool loader_mb_load(physmem *pm, const boot_image *img, const boot_option
     boot_note_write(out, lk.load_lo, lk.load_hi - lk.load_lo, "kernel");
     boot_note_write(out, lk.mbi_addr, PHYS_BOOTINFO_SIZE, "multiboot_info");
     boot_note_write(out, BOOT_GDT, sizeof gdt, "gdt");
+    if (lk.acpi) { /* as QEMU's firmware leaves them: kvm-unit-tests look for the FADT, MADT, HPET */
+        acpi_build_tables(pm);
+        boot_note_write(out, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE, "acpi_tables");
+        boot_note_write(out, ACPI_RSDP_ADDR, ACPI_RSDP_SIZE, "acpi_rsdp");
+    }
     return true;
 }
 

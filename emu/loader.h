@@ -18,12 +18,14 @@ typedef struct loaded_kernel {
     uint32_t load_hi;      /* one past the highest physical byte loaded (incl. bss) */
     uint32_t header_flags; /* Multiboot header flags */
     uint32_t mbi_addr;     /* physical address of the Multiboot info (EBX) */
+    bool acpi;             /* the ACPI tables' page is free of kernel and info: the memory map
+                              reserves it, and the caller writes the tables (emu/acpi.h) */
 } loaded_kernel;
 
 /* Validate `image` (the whole file, `size` bytes, named `path` in messages) as a Multiboot v1
  * ELF32 i386 kernel, copy its PT_LOAD segments to their physical addresses (p_paddr) in pm,
  * zero their bss, and build the Multiboot info at PHYS_BOOTINFO with mem_lower/mem_upper,
- * a memory map (RAM, VGA, ROM, hole), `cmdline` (may be NULL) and the boot loader name.
+ * a memory map (RAM, VGA, ROM, hole, and the ACPI tables' page if out->acpi), `cmdline` (may be NULL) and the boot loader name.
  * On any problem: false, err->code = VM_EFORMAT, err->msg = "PATH: problem". */
 VM_MUST_CHECK bool loader_load_multiboot(physmem *pm, const char *path, const uint8_t *image, size_t size,
                            const char *cmdline, loaded_kernel *out, vm_error *err);

@@ -68,7 +68,6 @@ uint64_t machine_wall_ns(machine *m)
  * vmiemu models. Host CPU features never leak in, so runs replay on any host. */
 void machine_cpuid(machine *m, uint32_t r[4])
 {
-    (void)m;
     uint32_t leaf = r[0];
     r[0] = r[1] = r[2] = r[3] = 0;
     switch (leaf) {
@@ -85,6 +84,8 @@ void machine_cpuid(machine *m, uint32_t r[4])
          * (emu/apic.c; EBX's initial APIC ID is 0), which Linux uses only if this bit is set. */
         r[3] = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) |
                (1u << 11) | (1u << 13) | (1u << 15) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
+        if (!apic_hw_enabled(&m->lapic))
+            r[3] &= ~(1u << 9); /* globally disabled through IA32_APICBASE: no APIC */
         break;
     case 0x80000000:
         r[0] = 0x80000004;
@@ -199,6 +200,8 @@ static int on_rom_block(void *ctx, uint32_t pc) { return machine_rom_call(ctx, p
 
 static void on_block_watch(void *ctx, uint32_t pc) { machine_rom_block(ctx, pc); }
 
+static void on_iret(void *ctx) { machine_nmi_iret(ctx); }
+
 /* An exception or software interrupt: log it, then deliver it through the guest IDT. */
 static bool on_interrupt(void *ctx, const vcpu_event *ev)
 {
@@ -216,6 +219,7 @@ STATE_FIELD_AT(rtc);
 STATE_FIELD_AT(pic);
 STATE_FIELD_AT(pit);
 STATE_FIELD_AT(lapic);
+STATE_FIELD_AT(ioapic);
 STATE_FIELD_AT(acpi);
 STATE_FIELD_AT(alarms);
 STATE_FIELD_AT(kbc);
@@ -223,9 +227,11 @@ STATE_FIELD_AT(sysctl);
 STATE_FIELD_AT(pci);
 STATE_FIELD_AT(fwcfg);
 STATE_FIELD_AT(testdev);
+STATE_FIELD_AT(hpet);
 STATE_FIELD_AT(vga);
 STATE_FIELD_AT(halt_requested);
 STATE_FIELD_AT(step_shadow);
+STATE_FIELD_AT(nmi_blocked);
 STATE_FIELD_AT(rom);
 STATE_FIELD_AT(insns_before_boot);
 STATE_FIELD_AT(idle_cycles);
@@ -245,6 +251,7 @@ static void reset_devices(machine *m)
             machine_devices[i]->reset(m);
     m->halt_requested = false;
     m->step_shadow = false;
+    m->nmi_blocked = false;
 }
 
 static bool setup_devices(machine *m, vm_error *err)
@@ -287,6 +294,7 @@ static bool power_on(machine *m, vm_error *err)
         .tsc = on_tsc,
         .interrupt = on_interrupt,
         .block_watch = on_block_watch,
+        .iret = on_iret,
     };
     m->cpu = vcpu_open(&m->mem, &ops, err);
     if (!m->cpu || !machine_map_high_memory(m, err))

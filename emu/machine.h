@@ -17,7 +17,9 @@
 #include "emu/device.h"
 #include "emu/evlog.h"
 #include "emu/fwcfg.h"
+#include "emu/hpet.h"
 #include "emu/i8042.h"
+#include "emu/ioapic.h"
 #include "emu/loader.h"
 #include "emu/pci.h"
 #include "emu/pctestdev.h"
@@ -120,6 +122,7 @@ typedef struct machine_mmio_slot {
     pic pic;                                                                                        \
     pit pit;                                                                                        \
     apic lapic;                                                                                     \
+    ioapic ioapic;              /* the IO-APIC at 0xFEC00000 (emu/ioapic.h) */                      \
     acpi_pm acpi;               /* ACPI PM1 and reset registers (emu/acpi_pm.h) */                  \
     alarms alarms;                                                                                  \
     i8042 kbc;                  /* keyboard controller, ports 0x60/0x64 */                          \
@@ -127,9 +130,11 @@ typedef struct machine_mmio_slot {
     pci_bus pci;                /* PCI configuration mechanism #1 and the host bridge */            \
     fwcfg fwcfg;                                                                                    \
     pctestdev testdev;                                                                              \
+    hpet hpet;                  /* the HPET at 0xFED00000 (emu/hpet.h) */                           \
     vga vga;                    /* VGA registers; the text buffer is RAM at 0xB8000 */              \
     bool halt_requested;        /* VMI Halt: wait for an interrupt at the next stop */              \
     bool step_shadow;           /* an interrupt waits for the instruction after `sti` */           \
+    bool nmi_blocked;           /* an NMI handler runs: no NMI until the next iret */              \
     rom_state rom;              /* the ROM's own state (rom/rom.h) */                               \
     uint64_t insns_before_boot; /* instructions retired by earlier boots (--reboot-restarts) */     \
     uint64_t idle_cycles;       /* cycles spent halted (time that passes without instructions) */  \
@@ -262,6 +267,22 @@ void machine_fire_due(machine *m);
 /* Deliver a pending external interrupt if the CPU can take one now; otherwise arrange to stop
  * when it can. */
 void machine_service_interrupts(machine *m);
+/* The platform's interrupt lines (machine_irq.c). GSI n drives the IO-APIC's pin n and, below
+ * 16, the PIC's input n; ISA IRQ n is GSI n, but IRQ 0 (the PIT) is GSI 2 on the IO-APIC (the
+ * MADT's interrupt source override). A device drives its ISA line through
+ * machine_isa_irq_line; machine_isa_irq_masked: masked at both the PIC and the IO-APIC. */
+void machine_gsi(machine *m, int gsi, int level);
+irq_line machine_isa_irq_line(machine *m, int irq);
+bool machine_isa_irq_masked(const machine *m, int irq);
+/* An edge on ISA IRQ `irq` whatever its level (the VMI alarms on IRQ 0). */
+void machine_isa_irq_pulse(machine *m, int irq);
+/* A write to the local APIC (its page, or VMI APICWrite): the EOI of a level-triggered vector
+ * is broadcast to the IO-APIC (dev_lapic.c). */
+apic_status machine_lapic_write(machine *m, uint32_t offset, uint32_t value);
+
+/* An iret retired while NMIs were blocked (cpu_ops.iret): the blocking ends, and an NMI that
+ * waited is delivered before the next instruction. */
+void machine_nmi_iret(machine *m);
 /* The CPU waits for an interrupt (hlt, or VMI Halt): jump virtual time to the next event that
  * can wake it, or end the run if nothing ever can. */
 void machine_idle(machine *m);

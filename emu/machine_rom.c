@@ -54,7 +54,7 @@ static bool svc_alarm_set(void *o, uint32_t flags, uint64_t expiry, uint64_t per
 static bool svc_alarm_cancel(void *o, uint32_t flags) { return alarms_cancel(&((machine *)o)->alarms, flags); }
 static bool svc_apic_write(void *o, uint32_t reg, uint32_t v)
 {
-    return apic_write(&((machine *)o)->lapic, machine_cycles(o), reg, v) == APIC_OK;
+    return machine_lapic_write(o, reg, v) == APIC_OK;
 }
 static bool svc_apic_read(void *o, uint32_t reg, uint32_t *v) { return apic_read(&((machine *)o)->lapic, machine_cycles(o), reg, v); }
 static void svc_forget_space(void *o, uint32_t root) { vcpu_forget_space(((machine *)o)->cpu, root); }

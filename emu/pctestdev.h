@@ -1,6 +1,6 @@
 /* QEMU's pc-testdev, as far as kvm-unit-tests uses it: a 32-bit scratch register behind ports
  * 0xE0-0xE3 (and, byte by byte, 0xE8-0xEB), a "flush page" port at 0xE4 (a host-side mprotect
- * in QEMU: nothing a guest can see), ISA interrupt lines at 0x2000 + n, and RAM behind MMIO at
+ * in QEMU: nothing a guest can see), interrupt lines (GSIs 0-23: PIC and IO-APIC) at 0x2000 + n, and RAM behind MMIO at
  * 0xFF000000, which the emulator test maps to run instructions against MMIO. */
 #ifndef VMIEMU_PCTESTDEV_H
 #define VMIEMU_PCTESTDEV_H

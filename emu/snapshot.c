@@ -55,6 +55,7 @@ static void load_state(machine *m, const machine_state *s)
 {
     m->state = *s;
     vcpu_watch_blocks(m->cpu, m->rom.npending > 0); /* a native ROM call in flight at the snapshot */
+    vcpu_watch_iret(m->cpu, m->nmi_blocked);        /* an NMI handler running at the snapshot */
 }
 
 static void free_snapshot(snapshot *s)
@@ -458,6 +459,7 @@ void snap_serialise_state(machine *m, state_writer *w)
     state_put_u64(w, m->insns_before_boot);
     state_put_bool(w, m->halt_requested);
     state_put_bool(w, m->step_shadow);
+    state_put_bool(w, m->nmi_blocked);
     state_put_u32(w, m->reboots);
     const void *tlb;
     size_t tlb_bytes;

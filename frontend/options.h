@@ -44,8 +44,24 @@ typedef enum machine_opt {
  * kernel it is a file the replay is given again. */
 void options_merge_recorded(options *o, const machine_config *recorded);
 
-/* Parse argv; false with a message in err for anything wrong. */
+/* One option of the command line. The table of these (options_rows) is the only list:
+ * getopt_long's tables, --help and the man page are made from it. */
+typedef struct option_row {
+    const char *name;         /* long name without "--"; NULL for a short-only option */
+    int key;                  /* the short letter, or a number above 255 for a long-only option */
+    const char *arg;          /* the value's name in --help (MiB, FILE, N); NULL: takes none */
+    const char *help;         /* a printf format for the numbers n[] (a percent sign is %%) */
+    unsigned long long n[3];  /* defaults and limits the help text shows */
+} option_row;
+
+const option_row *options_rows(size_t *n);
+
+/* Parse argv with getopt_long (argv may be permuted); false with a message in err for anything
+ * wrong. Long options are taken only as spelled in the table, never abbreviated. */
 VM_MUST_CHECK bool options_parse(options *o, int argc, char **argv, vm_error *err);
+/* --help: the options, their help and the exit statuses. */
 void options_usage(FILE *f, const char *prog);
+/* The man page vmiemu(1), in roff, from the same table. */
+void options_man(FILE *f);
 
 #endif

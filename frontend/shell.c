@@ -829,22 +829,48 @@ static const char *closest(const char *name)
     return best;
 }
 
+/* The most words a command line for c can have, counted from its usage (alternatives are
+ * separated by " | ": "goto icount N | goto call N" takes 3), so the limit and the help text
+ * cannot disagree. A word ending in "..." repeats, up to MAX_ARGS. */
+static int max_words(const command *c)
+{
+    int most = 0, words = 0;
+    for (const char *p = c->usage; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n == 1 && *p == '|') {
+            words = 0;
+        } else if (n) {
+            words++;
+            if (n >= 3 && !strncmp(p + n - 3, "...", 3))
+                words = MAX_ARGS;
+        }
+        most = words > most ? words : most;
+        p += n;
+        p += strspn(p, " ");
+    }
+    return most;
+}
+
 bool shell_exec(shell *s, const char *line, vm_error *err)
 {
     /* A copy as long as the line: a long line is one command, never cut into two. */
     char *buf = strdup(line), *argv[MAX_ARGS], *save = NULL;
     if (!buf)
         return vm_fail(err, VM_ENOMEM, "out of memory");
-    int argc = 0;
-    for (char *t = strtok_r(buf, " \t\r\n", &save); t && argc < MAX_ARGS; t = strtok_r(NULL, " \t\r\n", &save))
-        argv[argc++] = t;
+    int argc = 0, words = 0; /* words: all of them, argv keeps the first MAX_ARGS */
+    for (char *t = strtok_r(buf, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save), words++)
+        if (argc < MAX_ARGS)
+            argv[argc++] = t;
     bool ok = true;
     if (argc == 0 || argv[0][0] == '#') {
         ok = true;
     } else {
         const command *c = find_command(argv[0]);
         const char *near = c ? NULL : closest(argv[0]);
-        if (c)
+        if (c && words > max_words(c))
+            ok = vm_fail(err, VM_EINVAL, "%s takes at most %d argument%s, not %d (usage: %s)", c->name,
+                         max_words(c) - 1, max_words(c) == 2 ? "" : "s", words - 1, c->usage);
+        else if (c)
             ok = c->run(s, argc, argv, err);
         else if (near)
             ok = vm_fail(err, VM_EINVAL, "unknown command '%.64s'; did you mean '%s'? (try help)", argv[0], near);

@@ -71,12 +71,60 @@ START_TEST(test_rsdp_is_found_by_the_bios_area_scan_with_revision_0)
 }
 END_TEST
 
-START_TEST(test_rsdt_is_valid_and_lists_exactly_the_fadt)
+START_TEST(test_rsdt_is_valid_and_lists_the_fadt_madt_and_hpet)
 {
     uint32_t rsdt = ram32(find_rsdp() + 16);
     assert_table(rsdt, "RSDT");
-    ck_assert_uint_eq(ram32(rsdt + 4), ACPI_HEADER_SIZE + 4);
+    ck_assert_uint_eq(ram32(rsdt + 4), ACPI_HEADER_SIZE + 12);
     assert_table(ram32(rsdt + ACPI_HEADER_SIZE), "FACP");
+    assert_table(ram32(rsdt + ACPI_HEADER_SIZE + 4), "APIC");
+    assert_table(ram32(rsdt + ACPI_HEADER_SIZE + 8), "HPET");
+}
+END_TEST
+
+static uint32_t rsdt_entry(int i) { return ram32(ram32(find_rsdp() + 16) + ACPI_HEADER_SIZE + 4u * (uint32_t)i); }
+
+/* The MADT as Linux's acpi_parse_madt walks it: the local APIC, PC-AT 8259s, one enabled CPU
+ * (APIC ID 0), the IO-APIC at 0xFEC00000 with GSI base 0, IRQ 0 on GSI 2, the SCI level. */
+START_TEST(test_madt_describes_the_cpu_the_ioapic_and_the_isa_overrides)
+{
+    uint32_t t = rsdt_entry(1), len = ram32(t + 4);
+    ck_assert_uint_eq(ram32(t + 36), 0xFEE00000u);
+    ck_assert_uint_eq(ram32(t + 40) & 1, 1);
+    int lapics = 0, ioapics = 0, overrides = 0;
+    for (uint32_t e = t + 44; e < t + len; e += ram8(e + 1)) {
+        ck_assert_uint_ge(ram8(e + 1), 2);
+        switch (ram8(e)) {
+        case 0: lapics++; ck_assert_uint_eq(ram8(e + 3), 0); ck_assert_uint_eq(ram32(e + 4) & 1, 1); break;
+        case 1:
+            ioapics++;
+            ck_assert_uint_eq(ram8(e + 2), ACPI_IOAPIC_ID);
+            ck_assert_uint_eq(ram32(e + 4), 0xFEC00000u);
+            ck_assert_uint_eq(ram32(e + 8), 0);
+            break;
+        case 2:
+            overrides++;
+            if (ram8(e + 3) == 0)
+                ck_assert_uint_eq(ram32(e + 4), 2);
+            else
+                ck_assert_uint_eq(ram16(e + 8), 0xD); /* SCI: active high, level */
+            break;
+        default: break;
+        }
+    }
+    ck_assert_int_eq(lapics, 1);
+    ck_assert_int_eq(ioapics, 1);
+    ck_assert_int_eq(overrides, 2);
+}
+END_TEST
+
+START_TEST(test_hpet_table_gives_the_block_id_and_its_memory_address)
+{
+    uint32_t t = rsdt_entry(2);
+    ck_assert_uint_eq(ram32(t + 4), 56);
+    ck_assert_uint_eq(ram32(t + 36), 0x8086A201u);
+    ck_assert_uint_eq(ram8(t + 40), 0); /* system memory */
+    ck_assert_uint_eq(ram64(t + 44), 0xFED00000u);
 }
 END_TEST
 
@@ -301,7 +349,9 @@ static Suite *acpi_suite(void)
     TCase *t = tcase_create("tables");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, test_rsdp_is_found_by_the_bios_area_scan_with_revision_0);
-    tcase_add_test(t, test_rsdt_is_valid_and_lists_exactly_the_fadt);
+    tcase_add_test(t, test_rsdt_is_valid_and_lists_the_fadt_madt_and_hpet);
+    tcase_add_test(t, test_madt_describes_the_cpu_the_ioapic_and_the_isa_overrides);
+    tcase_add_test(t, test_hpet_table_gives_the_block_id_and_its_memory_address);
     tcase_add_test(t, test_fadt_is_the_acpi_2_0_layout_linux_accepts);
     tcase_add_test(t, test_fadt_gives_the_pm_blocks_sci_9_and_no_smi_command);
     tcase_add_test(t, test_fadt_extended_blocks_agree_with_the_32_bit_ones);

@@ -352,14 +352,110 @@ START_TEST(test_timer_vector_and_mask_come_from_the_lvt)
 }
 END_TEST
 
-START_TEST(test_self_ipi_is_delivered_and_other_ipis_are_unsupported)
+START_TEST(test_self_ipi_is_delivered_and_smi_is_unsupported)
 {
     ck_assert_int_eq(apic_write(&A, clock_now, APIC_ICR_LO, 0x40000 | 0x55), APIC_OK);
     ck_assert(irr_has(0x55));
-    wr(APIC_ICR_HI, 0x01000000);
-    ck_assert_int_eq(apic_write(&A, clock_now, APIC_ICR_LO, 0x4500), APIC_IPI_UNSUPPORTED); /* INIT */
-    ck_assert_uint_eq(rd(APIC_ICR_LO), 0x4500);
-    ck_assert_uint_eq(rd(APIC_ICR_HI), 0x01000000);
+    ck_assert_int_eq(apic_write(&A, clock_now, APIC_ICR_LO, 0x40000 | 0x4200), APIC_IPI_UNSUPPORTED); /* SMI */
+    ck_assert_uint_eq(rd(APIC_ICR_LO), 0x44200);
+}
+END_TEST
+
+/* One CPU: an IPI reaches this APIC (self, all, its ID, the broadcast ID) or nobody. */
+START_TEST(test_ipi_destinations_and_shorthands_decide_whether_it_arrives)
+{
+    static const struct {
+        uint32_t hi, lo;
+        bool arrives;
+    } cases[] = {
+        {0x00000000, 0x4061, true},            /* physical, ID 0: this APIC */
+        {0xFF000000, 0x4062, true},            /* physical broadcast */
+        {0x01000000, 0x4063, false},           /* physical, ID 1: nobody */
+        {0x01000000, 0xC4064, false},          /* all excluding self */
+        {0x01000000, 0x84065, true},           /* all including self */
+        {0x01000000, 0x44066, true},           /* self, whatever the destination */
+        {0x00000000, 0x4167, true},            /* lowest priority, ID 0 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wr(APIC_ICR_HI, cases[i].hi);
+        ck_assert_int_eq(apic_write(&A, clock_now, APIC_ICR_LO, cases[i].lo), APIC_OK);
+        ck_assert_msg(irr_has((int)(cases[i].lo & 0xFF)) == cases[i].arrives, "case %zu", i);
+    }
+}
+END_TEST
+
+START_TEST(test_logical_ipi_matches_the_ldr_in_flat_and_cluster_models)
+{
+    wr(APIC_LDR, 0x02000000); /* flat: bit 1 */
+    wr(APIC_ICR_HI, 0x03000000);
+    wr(APIC_ICR_LO, 0x4800 | 0x71);
+    ck_assert(irr_has(0x71));
+    wr(APIC_ICR_HI, 0x04000000);
+    wr(APIC_ICR_LO, 0x4800 | 0x72);
+    ck_assert(!irr_has(0x72));
+    wr(APIC_DFR, 0x0FFFFFFF); /* cluster: cluster 1, member bit 2 */
+    wr(APIC_LDR, 0x12000000);
+    wr(APIC_ICR_HI, 0x22000000);
+    wr(APIC_ICR_LO, 0x4800 | 0x73);
+    ck_assert(!irr_has(0x73)); /* another cluster */
+    wr(APIC_ICR_HI, 0x13000000);
+    wr(APIC_ICR_LO, 0x4800 | 0x74);
+    ck_assert(irr_has(0x74));
+}
+END_TEST
+
+START_TEST(test_nmi_ipi_makes_an_nmi_pending_instead_of_a_vector)
+{
+    ck_assert(!apic_nmi_pending(&A));
+    wr(APIC_ICR_HI, 0);
+    wr(APIC_ICR_LO, 0x4400);
+    ck_assert(apic_nmi_pending(&A));
+    ck_assert_int_eq(apic_pending_vector(&A), -1);
+    apic_take_nmi(&A);
+    ck_assert(!apic_nmi_pending(&A));
+    wr(APIC_ICR_HI, 0x05000000); /* to another CPU: none */
+    wr(APIC_ICR_LO, 0x4400);
+    ck_assert(!apic_nmi_pending(&A));
+}
+END_TEST
+
+START_TEST(test_init_and_startup_ipis_to_self_are_ignored)
+{
+    wr(APIC_TPR, 0x20);
+    ck_assert_int_eq(apic_write(&A, clock_now, APIC_ICR_LO, 0x44500), APIC_OK); /* INIT, self */
+    ck_assert_int_eq(apic_write(&A, clock_now, APIC_ICR_LO, 0x44608), APIC_OK); /* start-up, self */
+    ck_assert_uint_eq(rd(APIC_TPR), 0x20); /* no reset */
+    ck_assert_int_eq(apic_pending_vector(&A), -1);
+    ck_assert(!apic_nmi_pending(&A));
+}
+END_TEST
+
+START_TEST(test_fixed_ipi_with_a_vector_below_16_is_a_send_error)
+{
+    wr(APIC_ICR_LO, 0x44005);
+    wr(APIC_ESR, 0);
+    ck_assert_uint_eq(rd(APIC_ESR), 0x20 | APIC_ESR_RECEIVE_ILLEGAL_VECTOR);
+}
+END_TEST
+
+/* IA32_APICBASE's global enable: clearing it hides the APIC (open-bus page, nothing delivered)
+ * and brings it back in its reset state. */
+START_TEST(test_global_disable_hides_the_apic_and_reenable_resets_it)
+{
+    wr(APIC_TPR, 0x30);
+    apic_accept(&A, 0x80);
+    ck_assert(apic_base_msr_write(&A, APIC_BASE_MSR_VALUE & ~(uint64_t)APIC_BASE_MSR_ENABLE));
+    ck_assert(!apic_hw_enabled(&A));
+    ck_assert_uint_eq(apic_base_msr(&A), 0xFEE00100u);
+    uint32_t v;
+    ck_assert(!apic_read(&A, clock_now, APIC_LVR, &v));
+    ck_assert_int_eq(apic_write(&A, clock_now, APIC_SVR, 0x1FF), APIC_BAD_REGISTER);
+    ck_assert_int_eq(apic_pending_vector(&A), -1);
+    ck_assert(apic_base_msr_write(&A, APIC_BASE_MSR_VALUE));
+    ck_assert(apic_hw_enabled(&A));
+    ck_assert_uint_eq(rd(APIC_TPR), 0);
+    ck_assert_uint_eq(rd(APIC_SVR), 0xFF);
+    ck_assert(!irr_has(0x80));
 }
 END_TEST
 
@@ -389,7 +485,13 @@ static Suite *apic_suite(void)
     tcase_add_test(tc, test_divide_change_mid_count_keeps_the_counts_made);
     tcase_add_test(tc, test_periodic_switched_to_one_shot_stops_after_the_next_expiry);
     tcase_add_test(tc, test_timer_vector_and_mask_come_from_the_lvt);
-    tcase_add_test(tc, test_self_ipi_is_delivered_and_other_ipis_are_unsupported);
+    tcase_add_test(tc, test_self_ipi_is_delivered_and_smi_is_unsupported);
+    tcase_add_test(tc, test_ipi_destinations_and_shorthands_decide_whether_it_arrives);
+    tcase_add_test(tc, test_logical_ipi_matches_the_ldr_in_flat_and_cluster_models);
+    tcase_add_test(tc, test_nmi_ipi_makes_an_nmi_pending_instead_of_a_vector);
+    tcase_add_test(tc, test_init_and_startup_ipis_to_self_are_ignored);
+    tcase_add_test(tc, test_fixed_ipi_with_a_vector_below_16_is_a_send_error);
+    tcase_add_test(tc, test_global_disable_hides_the_apic_and_reenable_resets_it);
     suite_add_tcase(s, tc);
     return s;
 }

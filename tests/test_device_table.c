@@ -189,6 +189,45 @@ START_TEST(test_an_armed_alarm_is_the_next_event)
 }
 END_TEST
 
+/* Above RAM: the IO-APIC, the HPET, the local APIC and pc-testdev's RAM window, each once. */
+START_TEST(test_mmio_ranges_are_the_ioapic_hpet_lapic_and_testdev_window)
+{
+    static const struct { const char *name; uint64_t base; } want[] = {
+        {"lapic", 0xFEE00000}, {"ioapic", 0xFEC00000}, {"pc-testdev", 0xFF000000}, {"hpet", 0xFED00000}};
+    size_t n = 0;
+    for (size_t i = 0; i < machine_device_count; i++) {
+        const device *d = machine_devices[i];
+        if (!d->mmio.size)
+            continue;
+        ck_assert_uint_lt(n, sizeof want / sizeof want[0]);
+        ck_assert_str_eq(d->name, want[n].name);
+        ck_assert_uint_eq(d->mmio.base, want[n].base);
+        ck_assert_uint_eq(d->mmio.base & 0xFFF, 0); /* whole pages: Unicorn maps no less */
+        ck_assert_uint_eq(d->mmio.size & 0xFFF, 0);
+        n++;
+    }
+    ck_assert_uint_eq(n, sizeof want / sizeof want[0]);
+}
+END_TEST
+
+/* ISA IRQ 0 (the PIT) reaches the IO-APIC's pin 2, as the MADT's override says: routed there,
+ * the PIT's tick becomes a local APIC vector with the PIC masked. */
+START_TEST(test_the_pit_reaches_ioapic_pin_2)
+{
+    port_out(0x21, 0xFF); /* PIC: all masked */
+    ck_assert_int_eq(apic_write(&M.lapic, 0, APIC_SVR, 0x1FF), APIC_OK);
+    ioapic_write(&M.ioapic, &M.lapic, 0x00, 0x10 + 2 * 2);
+    ioapic_write(&M.ioapic, &M.lapic, 0x10, 0x30); /* pin 2: edge, vector 0x30 */
+    port_out(0x43, 0x34);
+    port_out(0x40, 100);
+    port_out(0x40, 0);
+    M.idle_cycles = machine_next_event(&M);
+    machine_fire_due(&M);
+    ck_assert(!pic_has_interrupt(&M.pic));
+    ck_assert_int_eq(apic_pending_vector(&M.lapic), 0x30);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("device_table");
@@ -196,6 +235,8 @@ static Suite *make_suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_no_two_devices_claim_the_same_port);
     tcase_add_test(tc, test_every_port_range_and_mmio_range_has_both_handlers);
+    tcase_add_test(tc, test_mmio_ranges_are_the_ioapic_hpet_lapic_and_testdev_window);
+    tcase_add_test(tc, test_the_pit_reaches_ioapic_pin_2);
     tcase_add_test(tc, test_every_device_powers_on_to_the_same_serialised_state_twice);
     tcase_add_test(tc, test_every_device_a_reboot_resets_resets_to_the_same_serialised_state_twice);
     tcase_add_test(tc, test_only_interrupt_relevant_ports_are_flagged_to_replan);

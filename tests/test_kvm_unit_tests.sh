@@ -28,7 +28,7 @@ fi
 MAX_INSNS=300000000
 # The sanitizer build runs the tests that go to their bound ~20x slower: those are left out
 # there (marked "heavy" in the expected file), and the rest give the same lines.
-heavy=" x2apic xapic sieve vmexit_cpuid vmexit_vmcall vmexit_mov_from_cr8 vmexit_mov_to_cr8 vmexit_inl_pmtimer vmexit_ipi vmexit_ipi_halt vmexit_ple_round_robin vmexit_tscdeadline vmexit_tscdeadline_immed vmexit_cr0_wp vmexit_cr4_pge tscdeadline_latency "
+heavy=" sieve s3 vmexit_cpuid vmexit_vmcall vmexit_mov_from_cr8 vmexit_mov_to_cr8 vmexit_inl_pmtimer vmexit_ipi vmexit_ipi_halt vmexit_ple_round_robin vmexit_tscdeadline vmexit_tscdeadline_immed vmexit_cr0_wp vmexit_cr4_pge tscdeadline_latency "
 
 # The tests: "name|file|test_args" from the cfg, then the kernels no section names.
 tests() {

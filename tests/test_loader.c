@@ -225,28 +225,42 @@ END_TEST
 
 static uint64_t ram64(uint32_t addr) { return ram32(addr) | (uint64_t)ram32(addr + 4) << 32; }
 
-START_TEST(test_bootinfo_mmap_lists_ram_vga_rom_and_extended_ram)
+START_TEST(test_bootinfo_mmap_lists_ram_the_acpi_page_vga_rom_and_extended_ram)
 {
     static const struct {
         uint64_t base, len;
         uint32_t type;
     } want[] = {
-        {0, 0xA0000, 1},
+        {0, 0x9F000, 1},
+        {0x9F000, 0x1000, 2}, /* the ACPI tables (emu/acpi.h) */
         {0xA0000, 0x20000, 2},
         {0xC0000, 0x40000, 2},
         {0x100000, ((uint64_t)GUEST_MIB << 20) - 0x100000, 1},
     };
     assert_loads(NULL);
+    ck_assert(lk.acpi);
     uint32_t len = ram32(lk.mbi_addr + 44), addr = ram32(lk.mbi_addr + 48);
-    ck_assert_uint_eq(len, 4 * 24);
+    ck_assert_uint_eq(len, 5 * 24);
     ck_assert(addr >= lk.mbi_addr && addr + len <= lk.mbi_addr + PHYS_BOOTINFO_SIZE);
-    for (unsigned k = 0; k < 4; k++) {
+    for (unsigned k = 0; k < 5; k++) {
         uint32_t e = addr + 24 * k;
         ck_assert_uint_eq(ram32(e), 20);
         ck_assert_uint_eq(ram64(e + 4), want[k].base);
         ck_assert_uint_eq(ram64(e + 12), want[k].len);
         ck_assert_uint_eq(ram32(e + 20), want[k].type);
     }
+}
+END_TEST
+
+/* A kernel loaded where the ACPI tables go keeps that memory: no tables, all low RAM in the map. */
+START_TEST(test_kernel_in_the_acpi_page_gets_no_tables_and_all_low_ram)
+{
+    put32(ph(1) + PH_PADDR, PHYS_LOW_RAM_END - SEG_MEMSZ);
+    assert_loads(NULL);
+    ck_assert(!lk.acpi);
+    uint32_t len = ram32(lk.mbi_addr + 44), addr = ram32(lk.mbi_addr + 48);
+    ck_assert_uint_eq(len, 4 * 24);
+    ck_assert_uint_eq(ram64(addr + 12), 0xA0000);
 }
 END_TEST
 
@@ -917,7 +931,8 @@ static Suite *loader_suite(void)
     tcase_add_test(valid, test_bootinfo_flags_are_mem_mmap_and_loader_name_without_cmdline);
     tcase_add_test(valid, test_bootinfo_flags_include_cmdline_when_given);
     tcase_add_test(valid, test_bootinfo_mem_lower_and_upper_describe_a_128_mib_guest);
-    tcase_add_test(valid, test_bootinfo_mmap_lists_ram_vga_rom_and_extended_ram);
+    tcase_add_test(valid, test_bootinfo_mmap_lists_ram_the_acpi_page_vga_rom_and_extended_ram);
+    tcase_add_test(valid, test_kernel_in_the_acpi_page_gets_no_tables_and_all_low_ram);
     tcase_add_test(valid, test_bootinfo_cmdline_is_the_given_string);
     tcase_add_test(valid, test_bootinfo_empty_cmdline_is_passed_as_empty_string);
     tcase_add_test(valid, test_a_kernel_linked_at_0x8000_gets_its_boot_information_after_it);

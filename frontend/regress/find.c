@@ -76,7 +76,8 @@ static bool walk(const char *dir, bool records_only, path_list *out, char *err, 
         snprintf(err, errlen, "%s: %s", dir, walk_failed ? "out of memory" : strerror(errno));
         return false;
     }
-    qsort(out->paths + first, out->count - first, sizeof *out->paths, by_path);
+    if (out->count > first) /* an empty folder leaves paths NULL, which qsort must not get */
+        qsort(out->paths + first, out->count - first, sizeof *out->paths, by_path);
     return true;
 }
 

@@ -1,6 +1,6 @@
 ; Native rdmsr/wrmsr of IA32_APICBASE (0x1B) at ring 0, as Linux's detect_init_APIC does: the
-; machine answers 0xFEE00900; a write that keeps it, or tries to disable or move the APIC, is
-; accepted and changes nothing; a reserved bit is #GP(0). SYSENTER_CS stays Unicorn's own MSR.
+; machine answers 0xFEE00900; a write that keeps it, or disables the APIC and (moving it, which
+; is ignored) enables it again, leaves it so; a reserved bit is #GP(0). SYSENTER_CS stays Unicorn's own MSR.
 ; Results: 0/4 first read, 8/12 after the harmless writes, 16 #GP count, 20 #GP error code,
 ; 24 #GP eip, 28 SYSENTER_CS read back, 32 EBX kept, 36 done, 40 VMI RDMSR(0x1B).
 %include "common.inc"
