@@ -33,6 +33,7 @@ static void make_current(blockcache *bc, uint32_t i)
 {
     VM_ASSERT(i < BLOCKCACHE_SPACES);
     bc->current = i;
+    bc->changes++;
     bc->slots = bc->spaces[i].slots;
     bc->mask = bc->spaces[i].mask;
     bc->spaces[i].last_use = ++bc->switches;
@@ -62,6 +63,7 @@ void blockcache_free(blockcache *bc)
 
 void blockcache_clear(blockcache *bc)
 {
+    bc->changes++;
     for (uint32_t i = 0; i < BLOCKCACHE_SPACES; i++) {
         empty(&bc->spaces[i]);
         if (i != bc->current)
@@ -106,7 +108,11 @@ void blockcache_set_space(blockcache *bc, uint32_t root)
     make_current(bc, i);
 }
 
-void blockcache_clear_current(blockcache *bc) { empty(&bc->spaces[bc->current]); }
+void blockcache_clear_current(blockcache *bc)
+{
+    bc->changes++;
+    empty(&bc->spaces[bc->current]);
+}
 
 static uint32_t page_home(uint32_t key, uint32_t mask) { return (key * 2654435761u) & mask; }
 
@@ -158,6 +164,7 @@ bool blockcache_page_moved(const blockcache *bc, uint32_t linear, uint64_t phys)
 
 void blockcache_forget_space(blockcache *bc, uint32_t page)
 {
+    bc->changes++;
     for (uint32_t i = 0; i < BLOCKCACHE_SPACES; i++) {
         blockcache_space *s = &bc->spaces[i];
         if (!is_page_root(s->root) || (s->root & ~0xFFFu) != (page & ~0xFFFu))

@@ -26,6 +26,7 @@
 #define BLOCKCACHE_SLOW (1u << 24)
 #define BLOCKCACHE_ROM (1u << 25) /* the block may be a VMI ROM entry (always with SLOW) */
 #define BLOCKCACHE_MSR (1u << 26) /* first_io is a rdmsr/wrmsr: always stop before it (with SLOW) */
+#define BLOCKCACHE_TASK (1u << 27) /* ends in lcall/ljmp/iret, which may switch tasks (with SLOW) */
 
 typedef struct blockcache_entry {
     uint32_t pc;
@@ -37,11 +38,13 @@ typedef struct blockcache_entry {
 static inline uint32_t blockcache_count(const blockcache_entry *e) { return e->cost & 0xFFFFu; }
 static inline bool blockcache_rom(const blockcache_entry *e) { return (e->cost & BLOCKCACHE_ROM) != 0; }
 static inline bool blockcache_msr(const blockcache_entry *e) { return (e->cost & BLOCKCACHE_MSR) != 0; }
-/* flags: BLOCKCACHE_ROM, BLOCKCACHE_MSR (first_io then indexes the MSR instruction). */
+static inline bool blockcache_task(const blockcache_entry *e) { return (e->cost & BLOCKCACHE_TASK) != 0; }
+/* flags: BLOCKCACHE_ROM, BLOCKCACHE_MSR (first_io then indexes the MSR instruction),
+ * BLOCKCACHE_TASK. */
 static inline blockcache_entry blockcache_make(uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io,
                                                uint32_t flags)
 {
-    flags &= BLOCKCACHE_ROM | BLOCKCACHE_MSR;
+    flags &= BLOCKCACHE_ROM | BLOCKCACHE_MSR | BLOCKCACHE_TASK;
     uint32_t cost = count | (first_io || flags ? BLOCKCACHE_SLOW : 0) | flags;
     return (blockcache_entry){.pc = pc, .size = (uint16_t)size, .first_io = (uint16_t)first_io, .cost = cost};
 }
@@ -67,6 +70,8 @@ typedef struct blockcache {
     uint32_t mask;
     uint32_t current;
     uint64_t switches;
+    uint64_t changes; /* moves whenever a table is emptied or another becomes current: what was
+                       * derived from the current space's counted code may be stale */
     blockcache_space spaces[BLOCKCACHE_SPACES];
 } blockcache;
 

@@ -6,6 +6,7 @@
 #include <unicorn/unicorn.h>
 
 #include "cpu/cpu_internal.h"
+#include "cpu/model.h"
 
 /* struct cpu is in cpu_internal.h, shared with deliver.c */
 
@@ -79,6 +80,20 @@ void vcpu_get_first(cpu *c, uint32_t *out, int n)
     uc_reg_read_batch(c->uc, (int *)uc_regs, ptrs, n);
 }
 
+void vcpu_get_some(cpu *c, const cpu_reg *which, uint32_t *out, int n)
+{
+    int ids[CPU_NREGS];
+    void *ptrs[CPU_NREGS];
+    VM_ASSERT(n >= 0 && n <= CPU_NREGS);
+    for (int i = 0; i < n; i++) {
+        VM_ASSERT(which[i] >= CALL_REGS); /* none that a ROM call answers from call_regs */
+        out[i] = 0; /* selectors fill only their low 16 bits */
+        ids[i] = uc_regs[which[i]];
+        ptrs[i] = &out[i];
+    }
+    uc_reg_read_batch(c->uc, ids, ptrs, n);
+}
+
 /* The pending ROM return done by the host instead of the slot's `ret` (the run stops first,
  * or the host sets ESP or EIP itself). */
 static void settle_rom_return(cpu *c)
@@ -115,6 +130,24 @@ bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
         return uc_reg_write(c->uc, uc_regs[r], &v) == UC_ERR_OK;
     }
     return uc_reg_write(c->uc, uc_regs[r], &value) == UC_ERR_OK;
+}
+
+/* General registers (EAX..EDI but ESP) in one engine call: the CPUID and RDTSC hooks write their
+ * results this way (one call instead of four: ~8 % of a CPUID-bound loop's host instructions). */
+static void put_gprs(cpu *c, const cpu_reg *which, const uint32_t *v, int n)
+{
+    int ids[4];
+    void *ptrs[4];
+    VM_ASSERT(n >= 0 && n <= 4);
+    for (int i = 0; i < n; i++) {
+        VM_ASSERT(which[i] <= CPU_EDI && which[i] != CPU_ESP);
+        if (c->call_regs_valid)
+            c->call_regs[which[i]] = v[i];
+        ids[i] = uc_regs[which[i]];
+        ptrs[i] = (void *)&v[i];
+    }
+    uc_err e = uc_reg_write_batch(c->uc, ids, ptrs, n);
+    VM_ASSERT(e == UC_ERR_OK);
 }
 
 void vcpu_put(cpu *c, cpu_reg r, uint32_t value)
@@ -185,13 +218,26 @@ void vcpu_request_replan(cpu *c)
 
 const cpu_fault *vcpu_fault_info(const cpu *c) { return &c->fault; }
 
-/* Instructions of the current block that start before `eip` (inside the block). */
-static uint32_t block_index(cpu *c, uint32_t eip)
+/* Instructions of the current block that start before `eip` (inside the block). A port read
+ * in a busy loop (Linux's PIT and PM-timer waits: millions) asks the same question each time,
+ * so the last answer is kept: the block's code cannot change without its counts being dropped
+ * (its pages are watched, mmu_fill.c), which moves counts.changes. */
+static __attribute__((noinline)) uint32_t block_index(cpu *c, uint32_t eip)
 {
+    if (c->index_memo.valid && c->index_memo.changes == c->counts.changes && c->index_memo.pc == c->blk_pc &&
+        c->index_memo.size == c->blk_size && c->index_memo.eip == eip)
+        return c->index_memo.index;
     uint8_t buf[MAX_BLOCK_BYTES];
     if (c->blk_size > sizeof buf || !vcpu_read_linear(c, c->blk_pc, buf, c->blk_size))
         return 0;
-    return disasm_count_until(c->dis, buf, c->blk_size, c->blk_pc, eip);
+    uint32_t n = disasm_count_until(c->dis, buf, c->blk_size, c->blk_pc, eip);
+    c->index_memo.changes = c->counts.changes;
+    c->index_memo.pc = c->blk_pc;
+    c->index_memo.size = c->blk_size;
+    c->index_memo.eip = eip;
+    c->index_memo.index = n;
+    c->index_memo.valid = true;
+    return n;
 }
 
 uint64_t vcpu_icount(cpu *c)
@@ -213,13 +259,14 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
     uint8_t buf[MAX_BLOCK_BYTES];
     uint32_t first_io = 0, first_msr = 0, count = 0, tlb_ops[DISASM_MAX_TLB_OPS];
     int ntlb = 0;
+    bool task = false;
     if (size <= sizeof buf && vcpu_read_linear(c, pc, buf, size))
-        count = disasm_scan(c->dis, buf, size, pc, &first_io, &first_msr, tlb_ops, &ntlb);
+        count = disasm_scan(c->dis, buf, size, pc, &first_io, &first_msr, tlb_ops, &ntlb, &task);
     if (ntlb && vcpu_tlb_note_block(c, pc, tlb_ops, ntlb))
         return NULL; /* a new invalidating instruction: hooked before the block runs */
     uint64_t phys;
     bool rom = in_rom_window(pc) || (vcpu_translate(c, pc, false, &phys) && phys - PHYS_ROM_BASE < PHYS_ROM_SIZE);
-    uint32_t flags = rom ? BLOCKCACHE_ROM : 0;
+    uint32_t flags = (rom ? BLOCKCACHE_ROM : 0) | (task ? BLOCKCACHE_TASK : 0);
     if (first_msr && (!first_io || first_msr < first_io)) { /* the block stops at whichever comes first */
         first_io = first_msr;
         flags |= BLOCKCACHE_MSR;
@@ -232,6 +279,7 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
     if (e)
         return e;
     *tmp = blockcache_make(pc, size, count, first_io, flags);
+    c->counts.changes++; /* its code may not be watched: nothing decoded from it is kept */
     return tmp; /* not cacheable (huge block, or no memory): counted every time */
 }
 
@@ -373,6 +421,23 @@ static void settle_code_store(cpu *c, uint32_t pc, uint32_t size)
 /* on_block for everything but ordinary cached guest code. */
 static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, uint32_t size, cpu *c)
 {
+    uint32_t fixed;
+    if (c->ts_armed) { /* the block before ended in lcall/ljmp/iret (taskswitch.c) */
+        if (vcpu_task_check(c, pc, &fixed)) {
+            /* The switch retired; its stores to the old TSS may have hit the block's page, but
+             * this block starts at the switch because of EIP, not because Unicorn cut it. */
+            c->smc_cut = false;
+            uc_emu_stop(uc); /* vcpu_task_settle moves EIP; this block must not run */
+            return;
+        }
+        c->ts_armed = false;
+        if (!c->block_care)
+            c->limit = c->target;
+    }
+    if (c->rf_after_iret) { /* the block after an iret: the RF it loaded has done its work */
+        vcpu_model_settle_rf(c);
+        c->limit = c->block_care ? 0 : c->target;
+    }
     if (c->smc_cut)
         settle_code_store(c, pc, size);
     if (c->watch_iret)
@@ -392,6 +457,10 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
     }
     blockcache_entry ent = *found; /* a ROM call may clear the cache */
     const blockcache_entry *e = &ent;
+    if (blockcache_task(e)) {
+        vcpu_task_arm(c, pc, size);
+        c->limit = 0; /* the next block checks whether it switched tasks */
+    }
     if (blockcache_rom(e) && c->ops.rom_block && rom_block(c, uc, pc))
         return;
     /* Unicorn would skip the I/O bitmap check, and has no hook for rdmsr/wrmsr */
@@ -510,13 +579,13 @@ static int on_cpuid(uc_engine *uc, void *user)
     cpu *c = user;
     if (c->end_contained)
         return 1;
-    uint32_t r[4] = {vcpu_get(c, CPU_EAX), 0, vcpu_get(c, CPU_ECX), 0};
+    uint32_t in[2]; /* EAX, ECX: the first two of cpu_reg, one engine call */
+    vcpu_get_first(c, in, 2);
+    uint32_t r[4] = {in[0], 0, in[1], 0}; /* EAX, EBX, ECX, EDX: the order cpu_ops.cpuid uses */
     if (c->ops.cpuid)
         c->ops.cpuid(c->ops.ctx, r);
-    vcpu_put(c, CPU_EAX, r[0]);
-    vcpu_put(c, CPU_EBX, r[1]);
-    vcpu_put(c, CPU_ECX, r[2]);
-    vcpu_put(c, CPU_EDX, r[3]);
+    static const cpu_reg regs[4] = {CPU_EAX, CPU_EBX, CPU_ECX, CPU_EDX};
+    put_gprs(c, regs, r, 4);
     return 1; /* replaces the instruction */
 }
 
@@ -527,8 +596,9 @@ static int on_rdtsc(uc_engine *uc, void *user)
     if (c->end_contained)
         return 1;
     uint64_t t = c->ops.tsc ? c->ops.tsc(c->ops.ctx) : vcpu_icount(c);
-    vcpu_put(c, CPU_EAX, (uint32_t)t);
-    vcpu_put(c, CPU_EDX, (uint32_t)(t >> 32));
+    static const cpu_reg regs[2] = {CPU_EAX, CPU_EDX};
+    const uint32_t v[2] = {(uint32_t)t, (uint32_t)(t >> 32)};
+    put_gprs(c, regs, v, 2);
     return 1; /* no host time ever reaches the guest */
 }
 
@@ -608,6 +678,10 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
     if (!is_int)
         vcpu_tlb_cancel_at(c, ev.fault_eip);
     retire_until_here(c);
+    if (c->ts_armed && vcpu_task_finish(c, &ev)) {
+        c->icount++; /* the lcall/ljmp/iret retired after all */
+        return;
+    }
     if (no_progress(c, &ev)) {
         c->fault.vector = ev.vector;
         c->fault.eip = ev.fault_eip;
@@ -791,6 +865,18 @@ bool vcpu_reset(cpu *c, const vcpu_entry *e, vm_error *err)
     return true;
 }
 
+/* After a stop: an iret that has run (EIP elsewhere) has its RF cleared now; one not run yet
+ * (EIP still at it) hooks again when it runs. */
+static void settle_rf_at_stop(cpu *c)
+{
+    if (!c->rf_after_iret)
+        return;
+    if (vcpu_get(c, CPU_EIP) == c->rf_iret_pc)
+        c->rf_after_iret = false;
+    else
+        vcpu_model_settle_rf(c);
+}
+
 /* Step exactly k instructions from EIP inside the block at blk_pc (stopping early at the
  * block's end or at an exception): by the trap flag where the guest cannot tell (trapstep.c),
  * else with a per-instruction hook. */
@@ -818,14 +904,19 @@ static uc_err run_exact(cpu *c, uint64_t k)
     c->exact_left = k;
     c->blk_icount = c->icount;
     c->mmu_refused = false;
+    const blockcache_entry *be = blockcache_get(&c->counts, pc, size);
+    if (be && blockcache_task(be))
+        vcpu_task_arm(c, pc, size);
     uc_err e = uc_emu_start(c->uc, eip, 0, 0, 0);
+    (void)vcpu_task_settle(c); /* the caller goes on from EIP wherever it is */
     c->exact = false;
     vcpu_tlb_settle_at_stop(c);
+    settle_rf_at_stop(c);
     if (c->trap_step)
         vcpu_trap_step_end(c);
     else
         uc_hook_del(c->uc, h);
-    if (e == UC_ERR_EXCEPTION && c->mmu_refused) {
+    if ((e == UC_ERR_EXCEPTION && c->mmu_refused) || c->insn_refused) {
         /* The refused instruction did not run; a refused fetch of the next block means this
          * whole stretch did. */
         uint32_t at = vcpu_get(c, CPU_EIP);
@@ -859,18 +950,20 @@ static uc_err settle_refused(cpu *c, uc_err e, bool *stepped)
     return vcpu_mmu_reference_step(c, step_one);
 }
 
-/* #GP(0) in place of the instruction at EIP, which has not run; the engine is stopped, so the
- * count is exact here. */
-static void raise_gp_here(cpu *c, const char *what)
+/* `vector` (#GP(0) or #UD) in place of the instruction at EIP, which has not run; the engine is
+ * stopped, so the count is exact here. */
+static void raise_here(cpu *c, uint32_t vector, const char *what)
 {
     uint32_t eip = vcpu_get(c, CPU_EIP);
-    vcpu_event ev = {.vector = 13, .has_error = true, .error = 0, .eip = eip, .fault_eip = eip};
+    vcpu_event ev = {.vector = vector, .has_error = vector == 13, .error = 0, .eip = eip, .fault_eip = eip};
     c->running = false;
     bool ok = c->ops.interrupt && c->ops.interrupt(c->ops.ctx, &ev);
     c->running = true;
     if (!ok)
         fault_stop(c, &ev, what);
 }
+
+static void raise_gp_here(cpu *c, const char *what) { raise_here(c, 13, what); }
 
 /* rdmsr/wrmsr at EIP (stopped before it, the count exact): performed here if the machine
  * models the MSR. True if done (or #GP raised, or a breakpoint stops before it). */
@@ -882,9 +975,8 @@ static bool msr_step(cpu *c, uint32_t eip)
     if (!vcpu_read_linear(c, eip, code, avail)) /* the next page may be absent: its own bytes suffice */
         avail = to_page_end < avail && vcpu_read_linear(c, eip, code, to_page_end) ? to_page_end : 0;
     size_t len = disasm_msr_insn(code, avail, &write);
-    bool user = (vcpu_get(c, CPU_CR0) & 1) && (vcpu_get(c, CPU_CS) & 3) != 0;
-    if (len == 0 || user || !(write ? c->ops.msr_write != NULL : c->ops.msr_read != NULL))
-        return false; /* not one, or at CPL > 0: Unicorn raises the #GP */
+    if (len == 0 || vcpu_cpl(c) != 0)
+        return false; /* not one, or at CPL > 0 (or in virtual-8086 mode): Unicorn raises the #GP */
     if (vcpu_is_breakpoint(c, eip) && !(c->bp_skip_armed && c->bp_skip_at == eip)) {
         c->bp_hit = true; /* stepped up to it exactly: the breakpoint hook did not fire */
         return true;
@@ -892,7 +984,21 @@ static bool msr_step(cpu *c, uint32_t eip)
     c->bp_skip_armed = false;
     uint32_t msr = vcpu_get(c, CPU_ECX);
     uint64_t value = (uint64_t)vcpu_get(c, CPU_EDX) << 32 | vcpu_get(c, CPU_EAX);
-    int r = write ? c->ops.msr_write(c->ops.ctx, msr, value) : c->ops.msr_read(c->ops.ctx, msr, &value);
+    int r = VCPU_MSR_NATIVE;
+    if (write ? c->ops.msr_write != NULL : c->ops.msr_read != NULL)
+        r = write ? c->ops.msr_write(c->ops.ctx, msr, value) : c->ops.msr_read(c->ops.ctx, msr, &value);
+    if (r == VCPU_MSR_NATIVE) /* not the machine's: the CPU model's, or absent */
+        switch (vcpu_model_msr(msr, write, value)) {
+        case MODEL_MSR_GP:
+            r = VCPU_MSR_GP;
+            break;
+        case MODEL_MSR_TSC:
+            value = c->ops.tsc ? c->ops.tsc(c->ops.ctx) : c->icount;
+            r = VCPU_MSR_DONE;
+            break;
+        case MODEL_MSR_UNICORN:
+            break;
+        }
     if (r == VCPU_MSR_GP) {
         raise_gp_here(c, "MSR access refused: exception");
         return true;
@@ -916,7 +1022,7 @@ static uc_err io_step(cpu *c)
     uint64_t before = c->target - c->icount;
     if (c->io_index > 0) {
         uc_err e = run_exact(c, c->io_index < before ? c->io_index : before);
-        if (e != UC_ERR_OK || c->stop_requested || c->exact_aborted || c->icount >= c->target)
+        if (e != UC_ERR_OK || c->stop_requested || c->exact_aborted || c->insn_refused || c->icount >= c->target)
             return e;
     }
     uint32_t eip = vcpu_get(c, CPU_EIP);
@@ -931,6 +1037,14 @@ static uc_err io_step(cpu *c)
         return UC_ERR_OK;
     }
     return run_exact(c, 1);
+}
+
+/* An instruction the CPU model refused (model.c) has not run: #GP(0) in its place. The count
+ * is set to the instructions before it. */
+static void raise_refused(cpu *c)
+{
+    c->insn_refused = false;
+    raise_here(c, c->refused_vector, "instruction refused by the CPU model: exception");
 }
 
 static cpu_stop stop_from_error(cpu *c, uc_err e)
@@ -983,10 +1097,13 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
         c->rom_refused = false;
         bool stepped = false;
         c->mmu_refused = false;
+        c->insn_refused = false;
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
+        bool task_fixed = vcpu_task_settle(c);
         vcpu_tlb_settle_at_stop(c);
+        settle_rf_at_stop(c);
         bool hooked = vcpu_tlb_hook_sites(c);
-        if (e == UC_ERR_EXCEPTION && c->mmu_refused)
+        if ((e == UC_ERR_EXCEPTION && c->mmu_refused) || c->insn_refused)
             c->icount = vcpu_icount(c); /* the instructions before the refused one retired */
         if (e == UC_ERR_OK && c->io_hit && !c->stop_requested)
             e = io_step(c);
@@ -995,6 +1112,9 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
         else if (e == UC_ERR_OK && c->deadline_hit && !c->stop_requested && c->icount < c->target)
             e = run_exact(c, c->target - c->icount); /* a block starting right at the target needs none */
         e = settle_refused(c, e, &stepped);
+        bool refused = e == UC_ERR_OK && c->insn_refused && !c->stop_requested;
+        if (refused)
+            raise_refused(c);
         if (e != UC_ERR_OK || c->stop_requested) {
             result = stop_from_error(c, e);
             break;
@@ -1011,7 +1131,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
             result = CPU_STOP_WATCHPOINT;
             break;
         }
-        if (c->deadline_hit || c->io_hit || c->rom_refused || stepped || hooked)
+        if (c->deadline_hit || c->io_hit || c->rom_refused || stepped || hooked || task_fixed || refused)
             continue;
         uint32_t eip = vcpu_get(c, CPU_EIP);
         if (halted_at(c, eip)) {

@@ -30,6 +30,13 @@ struct cpu {
     uint64_t blk_icount; /* icount before the current block */
     uint32_t blk_pc, blk_size;
     bool running, at_block_start;
+    /* The last block_index answer (cpu.c): a port read in a loop asks the same one each time.
+     * Valid while counts.changes has not moved (the code it was decoded from is watched). */
+    struct {
+        uint64_t changes;
+        uint32_t pc, size, eip, index;
+        bool valid;
+    } index_memo;
     /* The conditions the block hook must look at before counting a block, overlaid on one word
      * so that its slow path tests them all with one load; setting one sets `limit` to 0, which
      * sends every block down that path. */
@@ -132,9 +139,23 @@ struct cpu {
     uint64_t end_icount;  /* the instruction count and EIP just after it, and the CPU state */
     uint32_t end_eip;     /* there (end_ctx), restored when the run stops */
     uc_context *end_ctx;
+    /* model.c: an instruction a site hook refused (a mov to CR4 of a bit the model lacks, a
+     * misaligned SSE operand, rdpmc, mwait...); it has not run, EIP is at it, and vcpu_run
+     * raises refused_vector there: #GP(0) or #UD. */
+    bool insn_refused;
+    uint32_t refused_vector;
+    /* An iret is about to run (at rf_iret_pc): EFLAGS.RF it loads is cleared at the next block
+     * start, after the one instruction it stands for (model.c). */
+    bool rf_after_iret;
+    uint32_t rf_iret_pc;
     /* trapstep.c */
     bool trap_step;       /* exact stepping by EFLAGS.TF: each #DB retires one instruction */
     uint32_t trap_dr6;    /* the guest's DR6, which each step trap changes */
+    /* taskswitch.c: a block ending in lcall/ljmp/iret has been entered (TR then, the block);
+     * resolved at the next block or where the run stops, never kept across vcpu_run. */
+    bool ts_armed;
+    uint16_t ts_tr;
+    uint32_t ts_tr_base, ts_lo, ts_size;
 };
 
 _Static_assert(sizeof(bool) == 1, "block_care overlays its flags on one 64-bit word");
@@ -153,6 +174,8 @@ void vcpu_mmu_close(cpu *c);
 bool vcpu_mmu_watch_block(cpu *c, uint32_t pc, uint32_t size);
 /* Flush Unicorn's TLB (every flush vmiemu makes goes through here). */
 void vcpu_mmu_flush_tlb(cpu *c);
+/* Registers `which` (none below CALL_REGS: SS, CR0, CR3, CR4, ...) in one engine call. */
+void vcpu_get_some(cpu *c, const cpu_reg *which, uint32_t *out, int n);
 /* A guest store is writing counted code on physical page `phys` (from the fill hook, EIP at
  * the store). */
 void vcpu_code_store(cpu *c, uint64_t phys);
@@ -171,6 +194,19 @@ void vcpu_tlb_settle(cpu *c);
 void vcpu_tlb_settle_at_stop(cpu *c);
 void vcpu_tlb_cancel_at(cpu *c, uint32_t fault_eip);
 void vcpu_tlb_reset(cpu *c);
+
+/* The linear address of a decoded memory operand (an invlpg's, an SSE instruction's); false if
+ * it was not decoded (16-bit addressing). */
+bool vcpu_operand_linear(cpu *c, const disasm_tlb_op *op, uint32_t *linear);
+/* True if the code running now is 32-bit protected-mode code (CS.D set, not virtual-8086). */
+bool vcpu_code32(cpu *c);
+
+/* The CPU model's checks (model.c), from the code hook at each site disasm_decode_site finds,
+ * just before the instruction runs: true if it refused the instruction (insn_refused, and the
+ * run stops before it). settle_rf: an iret has run, clear the RF it loaded (at the next block
+ * start, or at a stop past it). */
+bool vcpu_model_check_site(cpu *c, uint32_t pc, const disasm_tlb_op *op);
+void vcpu_model_settle_rf(cpu *c);
 
 /* Port I/O permission (ioperm.c). */
 bool vcpu_io_needs_check(cpu *c);
@@ -191,5 +227,36 @@ void vcpu_trap_step_end(cpu *c);
 void vcpu_exception_state(cpu *c, uint32_t *error, bool *is_int);
 /* Only the reset: after a host call that may have raised a fault Unicorn then swallowed. */
 void vcpu_forget_previous_exception(cpu *c);
+
+/* A fault found by the host's share of the CPU's microcode (delivery, task switches). */
+typedef struct vcpu_fault {
+    uint32_t vector, error;
+} vcpu_fault;
+
+/* Hardware task switches (taskswitch.c). What started one decides the busy bits, the back link
+ * and NT (SDM vol. 3, table 8-2): a task gate in the IDT counts as a call. */
+enum { VCPU_TASK_JMP, VCPU_TASK_CALL, VCPU_TASK_IRET };
+/* Switch to the task whose TSS selector is `sel`; the old task resumes at ret_eip. ext: the EXT
+ * bit of error codes. 0: switched; 1: a fault in *f (the old task's state, nothing switched);
+ * -1: something vmiemu cannot do (a 16-bit TSS, a task at CPL 1 or 2), said in why. */
+int vcpu_task_switch(cpu *c, uint16_t sel, int source, uint32_t ret_eip, uint32_t ext, vcpu_fault *f, char *why,
+                     size_t whylen);
+/* The raw descriptor a selector names, from the GDT or the LDT; false past the table's limit
+ * or unreadable. */
+bool vcpu_read_descriptor(cpu *c, uint16_t sel, uint64_t *raw);
+/* #PF for a supervisor access at `linear` (sets CR2). */
+vcpu_fault vcpu_page_fault(cpu *c, uint32_t linear, bool write);
+/* Make `cpl` (0 or 3) the current privilege level from the host, so that a stack segment of
+ * that ring can be loaded next; false for rings 1 and 2. */
+bool vcpu_enter_ring(cpu *c, uint32_t cpl);
+/* Unicorn's own task switches: arm when a block ending in lcall/ljmp/iret is entered; check
+ * at the next block's start (true: EIP must become *fixed, stop there); settle where the
+ * run stops (applies the fix, disarms). */
+void vcpu_task_arm(cpu *c, uint32_t pc, uint32_t size);
+bool vcpu_task_check(cpu *c, uint32_t eip, uint32_t *fixed);
+bool vcpu_task_settle(cpu *c); /* true if it moved EIP */
+/* An exception raised inside Unicorn's switch that the CPU would not raise (a conforming CS
+ * with DPL < RPL): finish the switch instead (true: the switching instruction retired). */
+bool vcpu_task_finish(cpu *c, const vcpu_event *ev);
 
 #endif

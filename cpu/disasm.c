@@ -136,6 +136,19 @@ static bool decode_mem32(const uint8_t *b, size_t n, disasm_tlb_op *op)
     return true;
 }
 
+/* The memory operand at modrm (a 32-bit address; with op->addr16 it stays undecoded) and its
+ * default segment. Always true: an operand cut short is treated like one not decoded. */
+static bool decode_operand(const uint8_t *modrm, size_t n, disasm_tlb_op *op)
+{
+    if (op->addr16)
+        return true;
+    if (!decode_mem32(modrm, n, op))
+        op->addr16 = true;
+    if (op->seg < 0)
+        op->seg = op->base == 4 || op->base == 5 ? SEG_SS : SEG_DS;
+    return true;
+}
+
 bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op)
 {
     *op = (disasm_tlb_op){.kind = DISASM_TLB_NONE, .seg = -1};
@@ -150,6 +163,8 @@ bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op)
         return false;
     uint8_t code = b[i + 1], modrm = b[i + 2], reg = modrm >> 3 & 7;
     if (code == 0x22) { /* mov crN, r32 */
+        op->cr = reg;
+        op->src = modrm & 7;
         op->kind = reg == 3 ? DISASM_TLB_MOV_CR3 : (reg == 0 || reg == 4) ? DISASM_TLB_MODE : DISASM_TLB_NONE;
         return op->kind != DISASM_TLB_NONE;
     }
@@ -160,23 +175,89 @@ bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op)
         return true;
     }
     op->kind = DISASM_TLB_INVLPG;
-    if (op->addr16)
+    return decode_operand(b + i + 2, n - i - 2, op);
+}
+
+/* 0F opcodes whose legacy SSE form needs a 16-byte aligned memory operand (#GP(0) otherwise:
+ * SDM vol. 2, each instruction's "Protected Mode Exceptions"), by mandatory prefix: none, 66,
+ * F3, F2. Not listed: the unaligned moves (movups, movupd, movdqu, lddqu), scalar and 64-bit
+ * operands (ss/sd forms, movlps/movhps, cvt from m64, movq), MMX forms, register-only forms. */
+static const uint8_t sse_aligned_none[] = {0x14, 0x15, 0x28, 0x29, 0x2B, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56,
+                                           0x57, 0x58, 0x59, 0x5B, 0x5C, 0x5D, 0x5E, 0x5F, 0xC2, 0xC6};
+static const uint8_t sse_aligned_66[] = {
+    0x14, 0x15, 0x28, 0x29, 0x2B, 0x2C, 0x2D, 0x51, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5A, 0x5B, 0x5C, 0x5D,
+    0x5E, 0x5F, 0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6A, 0x6B, 0x6C, 0x6D, 0x6F, 0x70,
+    0x74, 0x75, 0x76, 0x7C, 0x7D, 0x7F, 0xC2, 0xC6, 0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xD5, 0xD8, 0xD9, 0xDA, 0xDB,
+    0xDC, 0xDD, 0xDE, 0xDF, 0xE0, 0xE1, 0xE2, 0xE3, 0xE4, 0xE5, 0xE6, 0xE7, 0xE8, 0xE9, 0xEA, 0xEB, 0xEC, 0xED,
+    0xEE, 0xEF, 0xF1, 0xF2, 0xF3, 0xF4, 0xF5, 0xF6, 0xF8, 0xF9, 0xFA, 0xFB, 0xFC, 0xFD, 0xFE};
+static const uint8_t sse_aligned_f3[] = {0x12, 0x16, 0x5B, 0x70};
+static const uint8_t sse_aligned_f2[] = {0x70, 0x7C, 0x7D, 0xD0, 0xE6};
+
+static bool listed(const uint8_t *list, size_t n, uint8_t op)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i] == op)
+            return true;
+    return false;
+}
+
+#define LISTED(list, op) listed(list, sizeof list, op)
+
+static bool decode_sse_aligned(const uint8_t *b, size_t n, disasm_tlb_op *op)
+{
+    *op = (disasm_tlb_op){.kind = DISASM_TLB_NONE, .seg = -1};
+    size_t i = 0;
+    uint8_t rep = 0;
+    bool opsize = false;
+    for (; i < n && is_prefix(b[i]); i++) {
+        if (override_of(b[i]) >= 0)
+            op->seg = override_of(b[i]);
+        if (b[i] == 0x67)
+            op->addr16 = true;
+        if (b[i] == 0x66)
+            opsize = true;
+        if (b[i] == 0xF2 || b[i] == 0xF3)
+            rep = b[i]; /* the last of F2/F3 is the mandatory prefix, and outranks 66 */
+    }
+    if (i + 2 >= n || b[i] != 0x0F || b[i + 2] >> 6 == 3)
+        return false; /* not 0F xx, or a register operand */
+    uint8_t code = b[i + 1];
+    bool aligned = rep == 0xF3 ? LISTED(sse_aligned_f3, code)
+                   : rep == 0xF2 ? LISTED(sse_aligned_f2, code)
+                   : opsize ? LISTED(sse_aligned_66, code) : LISTED(sse_aligned_none, code);
+    if (!aligned)
+        return false;
+    op->kind = DISASM_SSE_ALIGNED;
+    return decode_operand(b + i + 2, n - i - 2, op);
+}
+
+bool disasm_decode_site(const uint8_t *b, size_t n, disasm_tlb_op *op)
+{
+    if (disasm_decode_tlb_op(b, n, op) || decode_sse_aligned(b, n, op))
         return true;
-    if (!decode_mem32(b + i + 2, n - i - 2, op))
-        op->addr16 = true; /* truncated: treated like an operand not decoded */
-    if (op->seg < 0)
-        op->seg = op->base == 4 || op->base == 5 ? SEG_SS : SEG_DS;
-    return true;
+    size_t i = 0;
+    while (i < n && is_prefix(b[i]))
+        i++;
+    *op = (disasm_tlb_op){.kind = DISASM_TLB_NONE, .seg = -1};
+    if (i < n && b[i] == 0xCF)
+        op->kind = DISASM_IRET;
+    else if (i + 1 < n && b[i] == 0x0F && b[i + 1] == 0x33)
+        op->kind = DISASM_RDPMC;
+    else if (i + 2 < n && b[i] == 0x0F && ((b[i + 1] == 0x01 && (b[i + 2] == 0xC8 || b[i + 2] == 0xC9)) ||
+                                           (b[i + 1] == 0xAE && (b[i + 2] >> 3 & 7) == 7 && b[i + 2] >> 6 != 3)))
+        op->kind = DISASM_UNREPORTED; /* monitor, mwait; clflush (0F AE /7 with memory: not sfence) */
+    return op->kind != DISASM_TLB_NONE;
 }
 
 uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io,
-                     uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb)
+                     uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb, bool *task)
 {
     uint64_t pc = addr;
     uint32_t n = 0;
     *first_io = 0;
     *first_msr = 0;
     *ntlb = 0;
+    *task = false;
     while (len > 0 && cs_disasm_iter(d->handle, &code, &len, &pc, d->insn)) {
         unsigned id = d->insn->id;
         if (!*first_io && is_port_io(id))
@@ -184,9 +265,10 @@ uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, 
         if (!*first_msr && (id == X86_INS_RDMSR || id == X86_INS_WRMSR))
             *first_msr = n + 1;
         disasm_tlb_op op;
-        if ((id == X86_INS_INVLPG || id == X86_INS_LMSW || id == X86_INS_MOV) && *ntlb < DISASM_MAX_TLB_OPS &&
-            disasm_decode_tlb_op(d->insn->bytes, d->insn->size, &op))
+        if (*ntlb < DISASM_MAX_TLB_OPS && disasm_decode_site(d->insn->bytes, d->insn->size, &op))
             tlb_ops[(*ntlb)++] = (uint32_t)(d->insn->address - addr);
+        if (id == X86_INS_IRET || id == X86_INS_IRETD || id == X86_INS_LCALL || id == X86_INS_LJMP)
+            *task = true;
         n++;
     }
     return n;
@@ -212,12 +294,15 @@ static bool shows_trap_flag(const uint8_t *b, size_t n)
     uint8_t op = b[i], next = i + 1 < n ? b[i + 1] : 0;
     switch (op) {
     case 0x9C: case 0x9D: case 0xCF:             /* pushf, popf, iret */
+    case 0x9A: case 0xEA:                        /* far call, jmp: a task switch loads EFLAGS */
     case 0xCC: case 0xCD: case 0xCE: case 0xF1:  /* int3, int n, into, int1 */
     case 0x17: case 0xFB:                        /* pop ss, sti */
     case 0xF4:                                   /* hlt: leaves the CPU loop before its trap */
         return true;
     case 0x8E:
         return ((next >> 3) & 7) == 2;           /* mov ss, r/m */
+    case 0xFF:
+        return ((next >> 3) & 7) == 3 || ((next >> 3) & 7) == 5; /* far call, jmp through memory */
     case 0x0F:                                   /* mov from/to DRn; syscall, sysret, sysenter, sysexit */
         return next == 0x21 || next == 0x23 || next == 0x05 || next == 0x07 || next == 0x34 || next == 0x35;
     default:

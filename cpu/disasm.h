@@ -18,24 +18,33 @@ void disasm_close(disasm *d);
 uint32_t disasm_count(disasm *d, const uint8_t *code, size_t len, uint32_t addr);
 
 /* Instructions that invalidate TLB entries (invlpg, mov to CR0/CR3/CR4, lmsw), decoded from
- * their bytes; for invlpg also its memory operand, so the linear address can be computed. */
+ * their bytes; for invlpg also its memory operand, so the linear address can be computed; for
+ * mov to CRn the register number and its source register. */
 enum { DISASM_TLB_NONE, DISASM_TLB_INVLPG, DISASM_TLB_MOV_CR3, DISASM_TLB_MODE };
+/* The other instructions a code hook looks at before they run (disasm_decode_site): a legacy
+ * SSE instruction whose memory operand must be 16-byte aligned (its operand decoded as for
+ * invlpg), iret (which may load EFLAGS.RF), rdpmc, and the instructions of features Unicorn's
+ * Core Duo has but the CPU model does not report (monitor, mwait, clflush). */
+enum { DISASM_SSE_ALIGNED = DISASM_TLB_MODE + 1, DISASM_IRET, DISASM_RDPMC, DISASM_UNREPORTED };
 typedef struct disasm_tlb_op {
     int kind;
-    bool addr16;     /* invlpg with 16-bit addressing: operand not decoded */
+    bool addr16;     /* a memory operand with 16-bit addressing: not decoded */
     int seg;         /* segment register, 0..5 = ES CS SS DS FS GS (prefix order) */
     int base, index; /* 0..7 = EAX..EDI, -1 = none */
     uint32_t scale, disp;
+    int cr, src;     /* mov to CRn: n and the source register (0..7 = EAX..EDI) */
 } disasm_tlb_op;
 bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op);
+/* An invalidating instruction, an aligned SSE access with a memory operand, or iret. */
+bool disasm_decode_site(const uint8_t *b, size_t n, disasm_tlb_op *op);
 
-#define DISASM_MAX_TLB_OPS 4
+#define DISASM_MAX_TLB_OPS 16
 /* Like disasm_count, and also *first_io = 1 + the index of the first port I/O instruction
- * (in, out, ins, outs), or 0 if there is none, *first_msr the same for rdmsr/wrmsr, and the
- * byte offsets of up to DISASM_MAX_TLB_OPS instructions that invalidate TLB entries (*ntlb of
- * them). */
+ * (in, out, ins, outs), or 0 if there is none, *first_msr the same for rdmsr/wrmsr, the
+ * byte offsets of up to DISASM_MAX_TLB_OPS instructions disasm_decode_site accepts (*ntlb of
+ * them), and *task: one of them may switch tasks (a far call or jmp, iret). */
 uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io,
-                     uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb);
+                     uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb, bool *task);
 
 /* Length of the rdmsr (0F 32) or wrmsr (0F 30) at code[0..len), after any prefixes; 0 if it is
  * neither. *write: wrmsr. */

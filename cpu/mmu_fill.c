@@ -33,18 +33,28 @@
 #define MSR_EFER 0xC0000080u
 #define EFER_NXE 0x800u
 
-static void read_mmu_regs(cpu *c, mmu_regs *r)
+/* The paging registers, and SS (the fill hook's privilege) if `ss` is not NULL: one engine call
+ * for all of them, as every TLB fill reads them (a guest toggling CR0.WP or CR4.PGE refills its
+ * TLB after each write). */
+static void read_mmu_regs_ss(cpu *c, mmu_regs *r, uint32_t *ss)
 {
-    *r = (mmu_regs){.cr0 = vcpu_get(c, CPU_CR0)};
+    static const cpu_reg which[4] = {CPU_CR0, CPU_CR3, CPU_CR4, CPU_SS};
+    uint32_t v[4];
+    vcpu_get_some(c, which, v, ss ? 4 : 3);
+    if (ss)
+        *ss = v[3];
+    *r = (mmu_regs){.cr0 = v[0]};
     if (!(r->cr0 & CR0_PG)) /* paging off: the walk needs nothing else */
         return;
-    r->cr3 = vcpu_get(c, CPU_CR3);
-    r->cr4 = vcpu_get(c, CPU_CR4);
+    r->cr3 = v[1];
+    r->cr4 = v[2];
     if (r->cr4 & CR4_PAE) {
         uc_x86_msr msr = {.rid = MSR_EFER};
         r->nxe = uc_reg_read(c->uc, UC_X86_REG_MSR, &msr) == UC_ERR_OK && (msr.value & EFER_NXE);
     }
 }
+
+static void read_mmu_regs(cpu *c, mmu_regs *r) { read_mmu_regs_ss(c, r, NULL); }
 
 void vcpu_mmu_regs(cpu *c, mmu_regs *r)
 {
@@ -194,8 +204,22 @@ static uint32_t segment_base(cpu *c, int seg)
     return d.base;
 }
 
-/* The linear address invlpg names; false if its operand was not decoded (16-bit addressing). */
-static bool invlpg_address(cpu *c, const disasm_tlb_op *op, uint32_t *linear)
+bool vcpu_code32(cpu *c)
+{
+    if (!(vcpu_get(c, CPU_CR0) & 1u) || (vcpu_get(c, CPU_EFLAGS) & 0x20000u))
+        return false; /* real or virtual-8086 mode */
+    uint32_t sel = vcpu_get(c, CPU_CS);
+    vcpu_table_reg table;
+    uint64_t raw = 0;
+    if (!vcpu_get_table(c, sel & 4u ? CPU_LDTR : CPU_GDTR, &table) || (sel | 7u) > table.limit ||
+        !read_now(c, table.base + (sel & ~7u), &raw, 8))
+        return false;
+    seg_desc d;
+    desc_decode(raw, &d);
+    return d.big;
+}
+
+bool vcpu_operand_linear(cpu *c, const disasm_tlb_op *op, uint32_t *linear)
 {
     if (op->addr16)
         return false;
@@ -242,7 +266,8 @@ static void settle(cpu *c)
 }
 
 /* Code hook at each invalidating instruction, just before it runs: what it will invalidate is
- * noted (registers hold its operand now) and applied once it has run (settle). */
+ * noted (registers hold its operand now) and applied once it has run (settle). The same hook
+ * serves the other sites disasm_decode_site finds, for the CPU model's checks (model.c). */
 static void on_tlb_op(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
     (void)uc;
@@ -251,11 +276,13 @@ static void on_tlb_op(uc_engine *uc, uint64_t address, uint32_t size, void *user
     disasm_tlb_op op;
     if (c->tlb_pending)
         settle(c);
-    if (size > sizeof b || !read_now(c, (uint32_t)address, b, size) || !disasm_decode_tlb_op(b, size, &op))
+    if (size > sizeof b || !read_now(c, (uint32_t)address, b, size) || !disasm_decode_site(b, size, &op))
         return; /* other code at this address now */
+    if (vcpu_model_check_site(c, (uint32_t)address, &op) || op.kind > DISASM_TLB_MODE)
+        return; /* refused (it does not run), or not an invalidating instruction */
     uint32_t linear = 0;
     uint8_t kind = op.kind == DISASM_TLB_MOV_CR3 ? TLB_OP_CR3 : op.kind == DISASM_TLB_MODE ? TLB_OP_MODE
-                   : invlpg_address(c, &op, &linear) ? TLB_OP_INVLPG : TLB_OP_INVLPG_ALL;
+                   : vcpu_operand_linear(c, &op, &linear) ? TLB_OP_INVLPG : TLB_OP_INVLPG_ALL;
     c->tlb_op = kind;
     c->tlb_op_linear = linear;
     c->tlb_op_pc = (uint32_t)address;
@@ -371,7 +398,8 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
     if (c->end_contained)
         return false; /* the run ended earlier in this block: nothing more reaches memory (cpu.c) */
     mmu_regs r;
-    read_mmu_regs(c, &r);
+    uint32_t ss;
+    read_mmu_regs_ss(c, &r, &ss);
     /* Every CR3 load (and paging on or off) flushes Unicorn's TLB, so the first block fetched
      * in a new address space passes here before its block hook runs. */
     blockcache_set_space(&c->counts, r.cr0 & CR0_PG ? r.cr3 & ~0x1Fu : 1u);
@@ -381,7 +409,7 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
     mmu_access acc = type == UC_MEM_WRITE ? MMU_WRITE : type == UC_MEM_FETCH ? MMU_FETCH : MMU_READ;
     /* The privilege is SS's RPL, which equals the CPL in protected mode, not CS's: interrupt
      * delivery from ring 3 loads SS (and reads the GDT through here) before CS. */
-    bool user_mode = (vcpu_get(c, CPU_SS) & 3u) == 3u;
+    bool user_mode = (ss & 3u) == 3u;
     bool paging = (r.cr0 & CR0_PG) != 0;
     uint32_t vpage = (uint32_t)vaddr >> 12;
     mmu_tlb_entry *hit = paging ? mmu_tlb_find(c->tlb, vpage) : NULL;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/model.h"
 #include "emu/recplay.h"
 #include "emu/snapshot.h"
 #include "rom/rom.h"
@@ -64,40 +65,14 @@ uint64_t machine_wall_ns(machine *m)
 }
 
 
-/* CPUID as this machine's CPU reports it: a Core Duo-class part, with only the features
- * vmiemu models. Host CPU features never leak in, so runs replay on any host. */
+/* CPUID as this machine's CPU reports it: the CPU model's (cpu/model.c), whose table also
+ * decides the CR4 bits and MSRs the CPU accepts. */
 void machine_cpuid(machine *m, uint32_t r[4])
 {
     uint32_t leaf = r[0];
-    r[0] = r[1] = r[2] = r[3] = 0;
-    switch (leaf) {
-    case 0:
-        r[0] = 1;
-        memcpy(&r[1], "Genu", 4);
-        memcpy(&r[3], "ineI", 4);
-        memcpy(&r[2], "ntel", 4);
-        break;
-    case 1:
-        r[0] = 0x000006E8; /* family 6, model 14 (Core Duo), stepping 8 */
-        r[2] = 1u << 0;    /* SSE3 */
-        /* FPU DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV MMX FXSR SSE SSE2. APIC: the local APIC
-         * (emu/apic.c; EBX's initial APIC ID is 0), which Linux uses only if this bit is set. */
-        r[3] = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) |
-               (1u << 11) | (1u << 13) | (1u << 15) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
-        if (!apic_hw_enabled(&m->lapic))
-            r[3] &= ~(1u << 9); /* globally disabled through IA32_APICBASE: no APIC */
-        break;
-    case 0x80000000:
-        r[0] = 0x80000004;
-        break;
-    case 0x80000002: case 0x80000003: case 0x80000004: {
-        static const char brand[48] = "vmiemu virtual CPU";
-        memcpy(r, brand + (leaf - 0x80000002) * 16, 16);
-        break;
-    }
-    default:
-        break;
-    }
+    vcpu_model_cpuid(r);
+    if (leaf == 1 && !apic_hw_enabled(&m->lapic))
+        r[3] &= ~(1u << 9); /* globally disabled through IA32_APICBASE: no APIC */
 }
 
 static void log_simple(machine *m, ev_kind kind, uint16_t num, uint32_t eip, uint32_t a0, uint32_t a1)

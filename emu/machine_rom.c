@@ -156,7 +156,8 @@ int machine_rom_call(machine *m, uint32_t pc)
     if (m->rom.npending == ROM_PENDING_MAX) /* calls left in slots by switched-away tasks */
         finish_native(m, 0, true);
     rom_ctx x = ctx_of(m);
-    rom_record r = rom_dispatch(&x, pc);
+    rom_record r;
+    rom_dispatch(&x, pc, &r);
     switch (r.action) {
     case ROM_ACT_RUN:
         return VCPU_ROM_RUN;

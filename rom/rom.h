@@ -281,8 +281,10 @@ bool rom_inside_native_code(uint32_t offset);
 const rom_call *rom_entry_at(uint32_t offset);
 
 /* Performing calls (rom_dispatch.c). The guest is about to execute linear `pc` (x->regs
- * hold its registers): the record says what to do. `rom_enabled` false: never a call. */
-rom_record rom_dispatch(rom_ctx *x, uint32_t pc);
+ * hold its registers): *r says what to do. Only the fields its action uses are written (RUN,
+ * BREAK: only the action; DONE: all but out[] where out_mask has no bit), so the caller's
+ * record need not be cleared first. */
+void rom_dispatch(rom_ctx *x, uint32_t pc, rom_record *r);
 /* Native calls in flight (x->st->pending, innermost last). rom_native_returned: the one whose
  * slot has returned once a block starts at `pc` with this ESP (at its return address, just
  * above it; IRET, SYSEXIT: anywhere outside the slot), or -1. rom_native_faulted: the

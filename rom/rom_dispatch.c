@@ -85,7 +85,7 @@ static bool read_args(rom_ctx *x, const rom_call *call, rom_frame *f, uint32_t *
 /* A native call: the CPU runs the slot's real instructions, which fault in the guest if the
  * arguments are bad. The record holds the arguments now; rom_native_finish adds the result
  * from the registers after the slot's ret (or marks it failed if the slot faulted). */
-static rom_record begin_native(rom_ctx *x, const rom_call *call, uint32_t pc, uint32_t offset)
+static void begin_native(rom_ctx *x, const rom_call *call, uint32_t pc, uint32_t offset, rom_record *out)
 {
     rom_record r;
     memset(&r, 0, sizeof r);
@@ -114,7 +114,7 @@ static rom_record begin_native(rom_ctx *x, const rom_call *call, uint32_t pc, ui
         st->npending--;
     }
     st->pending[st->npending++] = r;
-    return r;
+    *out = r;
 }
 
 bool rom_native_may_return(const rom_state *st, uint32_t pc)
@@ -193,15 +193,14 @@ static bool call_permitted(rom_ctx *x, const rom_call *call)
  * on the stack. The entry is where the guest's view of the privileged instruction is: a native
  * call's slot faults at the same place, and the kernel's #GP handler sees a fault in ROM code
  * reached from user mode. */
-static rom_record refuse(rom_ctx *x, const rom_call *call, uint32_t pc, uint32_t offset)
+static void refuse(rom_ctx *x, const rom_call *call, uint32_t pc, uint32_t offset, rom_record *r)
 {
-    rom_record r = {.action = ROM_ACT_REFUSED, .offset = offset};
+    *r = (rom_record){.action = ROM_ACT_REFUSED, .offset = offset};
     rom_frame f = {.failed = true};
     uint32_t ret, eip = pc;
     if (read_args(x, call, &f, &ret))
         eip = caller_eip(x, ret);
-    put_call(&r, call, &f, eip);
-    return r;
+    put_call(r, call, &f, eip);
 }
 
 const char *rom_error_text(rom_error e)
@@ -215,52 +214,83 @@ const char *rom_error_text(rom_error e)
     return (unsigned)e < sizeof text / sizeof text[0] ? text[e] : "unknown ROM error";
 }
 
-static rom_record guest_error(uint32_t pc, uint32_t offset, rom_action action, rom_error what)
+static void guest_error(rom_record *r, uint32_t pc, uint32_t offset, rom_action action, rom_error what)
 {
-    return (rom_record){.action = action, .eip = pc, .offset = offset, .error = what};
+    *r = (rom_record){.action = action, .eip = pc, .offset = offset, .error = what};
 }
 
-rom_record rom_dispatch(rom_ctx *x, uint32_t pc)
+/* A host call performed: only what its action reads is written (rom.h), so the call that runs
+ * millions of times in a boot (IODelay, RDTSC) zeroes no ~150-byte record, twice. */
+static void host_done(rom_record *r, const rom_call *call, const rom_frame *f, uint32_t eip, uint32_t offset)
+{
+    r->action = ROM_ACT_DONE;
+    r->is_call = true;
+    r->failed = f->failed;
+    r->nargs = call->nargs;
+    r->num = call->num;
+    r->eip = eip;
+    memcpy(r->args, f->args, sizeof r->args);
+    r->result = f->result;
+    memcpy(r->extra, &f->cpuid[1], sizeof r->extra);
+    r->offset = offset;
+    r->out_mask = 0;
+    r->error = ROM_ERR_NONE;
+    r->slot_pc = r->slot_len = 0;
+    r->entry_icount = 0;
+    put_result(r, call, f);
+}
+
+void rom_dispatch(rom_ctx *x, uint32_t pc, rom_record *r)
 {
     uint64_t phys;
-    rom_record run = {.action = ROM_ACT_RUN};
-    if (!x->svc->translate(x->o, pc, false, &phys) || phys < ROM_PHYS_BASE || phys >= ROM_PHYS_BASE + ROM_IMAGE_SIZE)
-        return run;
+    if (!x->svc->translate(x->o, pc, false, &phys) || phys < ROM_PHYS_BASE || phys >= ROM_PHYS_BASE + ROM_IMAGE_SIZE) {
+        r->action = ROM_ACT_RUN;
+        return;
+    }
     uint32_t offset = (uint32_t)(phys - ROM_PHYS_BASE);
     const rom_call *call = rom_entry_at(offset);
     if (!call) {
         if (rom_inside_native_code(offset))
-            return run;
+            r->action = ROM_ACT_RUN;
         /* User code off any entry must not end the machine: refused like a privileged call. */
-        if (x->svc->cpl(x->o) > 0)
-            return guest_error(pc, offset, ROM_ACT_REFUSED, ROM_ERR_NONE);
-        return guest_error(pc, offset, ROM_ACT_CRASH, ROM_ERR_NOT_AN_ENTRY);
+        else if (x->svc->cpl(x->o) > 0)
+            guest_error(r, pc, offset, ROM_ACT_REFUSED, ROM_ERR_NONE);
+        else
+            guest_error(r, pc, offset, ROM_ACT_CRASH, ROM_ERR_NOT_AN_ENTRY);
+        return;
     }
-    if (x->svc->break_before(x->o, call->num))
-        return (rom_record){.action = ROM_ACT_BREAK};
-    if (call->native_code)
-        return begin_native(x, call, pc, offset);
-    if (!call_permitted(x, call))
-        return refuse(x, call, pc, offset);
+    if (x->svc->break_before(x->o, call->num)) {
+        r->action = ROM_ACT_BREAK;
+        return;
+    }
+    if (call->native_code) {
+        begin_native(x, call, pc, offset, r);
+        return;
+    }
+    if (!call_permitted(x, call)) {
+        refuse(x, call, pc, offset, r);
+        return;
+    }
 
     uint32_t ret;
-    rom_frame f = {0};
-    if (!read_args(x, call, &f, &ret))
-        return guest_error(pc, offset, ROM_ACT_CRASH, ROM_ERR_UNREADABLE_STACK);
+    rom_frame f;
+    memset(f.cpuid, 0, sizeof f.cpuid);
+    f.result = 0;
+    f.failed = false;
+    if (!read_args(x, call, &f, &ret)) {
+        guest_error(r, pc, offset, ROM_ACT_CRASH, ROM_ERR_UNREADABLE_STACK);
+        return;
+    }
     f.linear_base = pc - offset;
     uint32_t eip = caller_eip(x, ret);
-    rom_record r = {.action = ROM_ACT_DONE, .offset = offset};
     if (!rom_call_implemented(call)) {
+        *r = (rom_record){.action = ROM_ACT_CRASH, .offset = offset, .error = ROM_ERR_UNIMPLEMENTED};
         f.failed = true;
-        put_call(&r, call, &f, eip);
-        r.action = ROM_ACT_CRASH;
-        r.error = ROM_ERR_UNIMPLEMENTED;
-        return r;
+        put_call(r, call, &f, eip);
+        return;
     }
     call->handler(x, &f);
-    put_call(&r, call, &f, eip);
-    put_result(&r, call, &f);
-    r.ret_esp = x->regs[ROM_ESP] + 4;
-    r.ret_eip = ret;
-    return r;
+    host_done(r, call, &f, eip, offset);
+    r->ret_esp = x->regs[ROM_ESP] + 4;
+    r->ret_eip = ret;
 }

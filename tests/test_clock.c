@@ -193,6 +193,30 @@ START_TEST(test_self_modified_code_counts_the_same_under_every_snapshot_interval
 }
 END_TEST
 
+/* smc_index: a port read inside the flipped block, behind the flipped bytes. Its place in the
+ * block (kept from the last read at the same EIP) must follow the code: the logged reads are
+ * 7 and 8 instructions apart in turn. */
+START_TEST(test_port_read_behind_patched_code_in_its_block_counts_the_new_instructions)
+{
+    ck_assert(tu_load_snippet(&m, "smc_index"));
+    ck_assert_int_eq(machine_run(&m), END_HALTED);
+    uint64_t prev = 0;
+    uint32_t reads = 0;
+    for (size_t i = 0; i < evlog_count(&m.log); i++) {
+        vm_event ev;
+        ck_assert(evlog_get(&m.log, i, &ev));
+        if (ev.kind != EV_PORT_IN || ev.num != 0x99)
+            continue;
+        if (reads > 0)
+            ck_assert_msg(ev.icount - prev == (reads % 2 ? 7u : 8u), "read %u: %llu instructions after the last", reads,
+                          (unsigned long long)(ev.icount - prev));
+        prev = ev.icount;
+        reads++;
+    }
+    ck_assert_uint_eq(reads, 100);
+}
+END_TEST
+
 /* smc_inline: the store flips the bytes right after it in the same block, which runs them:
  * rdtsc, mov, pushfd, xor, 66 90 in the first round or 90 90 in the next, add: 6, then 7. */
 START_TEST(test_code_patched_inside_its_own_block_counts_its_new_instructions)
@@ -274,6 +298,7 @@ static Suite *clock_suite(void)
     tcase_add_test(tc, test_loop_result_matches_the_reference_checksum);
     tcase_add_test(tc, test_rdtsc_counts_self_modified_code_with_its_new_instructions);
     tcase_add_test(tc, test_self_modified_code_counts_the_same_under_every_snapshot_interval);
+    tcase_add_test(tc, test_port_read_behind_patched_code_in_its_block_counts_the_new_instructions);
     tcase_add_test(tc, test_code_patched_inside_its_own_block_counts_its_new_instructions);
     tcase_add_test(tc, test_rep_store_into_counted_code_elsewhere_retires_every_iteration);
     tcase_add_test(tc, test_code_remapped_at_the_same_address_counts_the_new_page);

@@ -33,7 +33,8 @@ START_TEST(test_counts_whole_instructions_and_finds_the_first_port_access)
     const uint8_t code[] = {0xb8, 1, 0, 0, 0, 0xe6, 0x80, 0xe4, 0x60, 0xeb, 0xfe};
     uint32_t first_io = 0, first_msr = 0, ops[DISASM_MAX_TLB_OPS];
     int nops = 0;
-    ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, &first_msr, ops, &nops), 4);
+    bool task = false;
+    ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, &first_msr, ops, &nops, &task), 4);
     ck_assert_uint_eq(first_io, 2);
     ck_assert_uint_eq(first_msr, 0);
     ck_assert_uint_eq(disasm_count(d, code, 6, 0x1000), 1); /* `out` cut in half does not count */
@@ -47,7 +48,8 @@ START_TEST(test_scan_finds_the_first_msr_access_and_its_length)
     const uint8_t code[] = {0x90, 0x90, 0x0f, 0x30, 0x0f, 0x32, 0x3e, 0x0f, 0x32};
     uint32_t first_io = 0, first_msr = 0, ops[DISASM_MAX_TLB_OPS];
     int nops = 0;
-    ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, &first_msr, ops, &nops), 5);
+    bool task = false;
+    ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, &first_msr, ops, &nops, &task), 5);
     ck_assert_uint_eq(first_msr, 3);
     ck_assert_uint_eq(first_io, 0);
     bool write = false;
@@ -67,9 +69,10 @@ START_TEST(test_scan_finds_the_instructions_that_invalidate_tlb_entries)
                             0x22, 0xc0, 0x0f, 0x22, 0xd0, 0x0f, 0x01, 0xf0, 0x0f, 0x01, 0x7b, 0x08};
     uint32_t first_io = 0, first_msr = 0, ops[DISASM_MAX_TLB_OPS];
     int nops = 0;
-    ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, &first_msr, ops, &nops), 7);
-    ck_assert_int_eq(nops, DISASM_MAX_TLB_OPS); /* the first four of five; CR2 and reads are not */
-    const uint32_t want[] = {0, 6, 9, 15};
+    bool task = false;
+    ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, &first_msr, ops, &nops, &task), 7);
+    ck_assert_int_eq(nops, 5); /* CR2 and reads are not */
+    const uint32_t want[] = {0, 6, 9, 15, 18};
     for (int i = 0; i < nops; i++)
         ck_assert_uint_eq(ops[i], want[i]);
 }
@@ -95,6 +98,45 @@ START_TEST(test_invlpg_operands_are_decoded_with_their_segment)
     ck_assert(op.base == -1 && op.index == -1 && op.disp == 0x400000 && op.seg == 3);
     const uint8_t rdtscp[] = {0x0f, 0x01, 0xf9};
     ck_assert(!disasm_decode_tlb_op(rdtscp, sizeof rdtscp, &op));
+}
+END_TEST
+
+/* The CPU model's sites: SSE accesses that must be aligned (with their operand), and not the
+ * unaligned forms, scalar operands or register forms. */
+START_TEST(test_sse_instructions_needing_aligned_operands_are_sites)
+{
+    static const struct {
+        uint8_t b[8];
+        size_t n;
+        bool site;
+    } cases[] = {
+        {{0x0f, 0x28, 0x43, 0x08}, 4, true},        /* movaps 8(%ebx),%xmm0 */
+        {{0x0f, 0x29, 0x03}, 3, true},              /* movaps %xmm0,(%ebx) */
+        {{0x66, 0x0f, 0x6f, 0x06}, 4, true},        /* movdqa (%esi),%xmm0 */
+        {{0x66, 0x0f, 0xfe, 0x06}, 4, true},        /* paddd (%esi),%xmm0 */
+        {{0xf3, 0x0f, 0x6f, 0x06}, 4, false},       /* movdqu */
+        {{0x0f, 0x10, 0x06}, 3, false},             /* movups */
+        {{0xf3, 0x0f, 0x58, 0x06}, 4, false},       /* addss: m32 */
+        {{0x0f, 0x28, 0xc1}, 3, false},             /* movaps %xmm1,%xmm0 */
+        {{0x0f, 0xfe, 0x06}, 3, false},             /* paddd (%esi),%mm0: MMX, m64 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        disasm_tlb_op op;
+        bool site = disasm_decode_site(cases[i].b, cases[i].n, &op) && op.kind == DISASM_SSE_ALIGNED;
+        ck_assert_msg(site == cases[i].site, "case %zu", i);
+    }
+    disasm_tlb_op op;
+    const uint8_t fs_sib[] = {0x64, 0x66, 0x0f, 0x7f, 0x44, 0x8e, 0x10}; /* movdqa %xmm0,%fs:16(%esi,%ecx,4) */
+    ck_assert(disasm_decode_site(fs_sib, sizeof fs_sib, &op));
+    ck_assert(op.kind == DISASM_SSE_ALIGNED && op.seg == 4 && op.base == 6 && op.index == 1 && op.scale == 4 &&
+              op.disp == 16);
+    const uint8_t mov_cr4[] = {0x0f, 0x22, 0xe3}; /* mov %ebx,%cr4 */
+    ck_assert(disasm_decode_site(mov_cr4, sizeof mov_cr4, &op));
+    ck_assert(op.kind == DISASM_TLB_MODE && op.cr == 4 && op.src == 3);
+    const uint8_t iret[] = {0xcf}, sfence[] = {0x0f, 0xae, 0xf8}, clflush[] = {0x0f, 0xae, 0x38};
+    ck_assert(disasm_decode_site(iret, 1, &op) && op.kind == DISASM_IRET);
+    ck_assert(!disasm_decode_site(sfence, 3, &op));
+    ck_assert(disasm_decode_site(clflush, 3, &op) && op.kind == DISASM_UNREPORTED);
 }
 END_TEST
 
@@ -157,6 +199,7 @@ static Suite *disasm_suite(void)
     tcase_add_test(tc, test_scan_finds_the_first_msr_access_and_its_length);
     tcase_add_test(tc, test_scan_finds_the_instructions_that_invalidate_tlb_entries);
     tcase_add_test(tc, test_invlpg_operands_are_decoded_with_their_segment);
+    tcase_add_test(tc, test_sse_instructions_needing_aligned_operands_are_sites);
     tcase_add_test(tc, test_plain_instructions_may_be_trap_stepped);
     tcase_add_test(tc, test_instructions_that_would_show_or_miscount_the_trap_flag_are_refused);
     tcase_add_test(tc, test_undecodable_bytes_are_never_trap_stepped);

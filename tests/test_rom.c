@@ -220,7 +220,9 @@ START_TEST(test_dispatch_needs_only_a_rom_ctx_and_returns_the_call_record)
     stub_mem[0x1000] = 0xE8; /* call rel32 at 0x1000 returns to 0x1005 */
     rom_ctx x = {&stub_services, NULL, &st, pt_pages, 4, {0}};
     x.regs[ROM_ESP] = 0x3000;
-    rom_record r = rom_dispatch(&x, ROM_PHYS_BASE + ROM_SLOT_BASE + VMI_CALL_RDTSC * ROM_SLOT_SIZE);
+    rom_record r;
+    memset(&r, 0xA5, sizeof r); /* dispatch writes every field a DONE record is read for */
+    rom_dispatch(&x, ROM_PHYS_BASE + ROM_SLOT_BASE + VMI_CALL_RDTSC * ROM_SLOT_SIZE, &r);
     ck_assert_int_eq(r.action, ROM_ACT_DONE);
     ck_assert(r.is_call);
     ck_assert_uint_eq(r.num, VMI_CALL_RDTSC);
@@ -230,6 +232,10 @@ START_TEST(test_dispatch_needs_only_a_rom_ctx_and_returns_the_call_record)
     ck_assert_uint_eq(r.eip, 0x1000);
     ck_assert_uint_eq(r.ret_eip, 0x1005);
     ck_assert_uint_eq(r.ret_esp, 0x3004);
+    ck_assert(!r.failed);
+    ck_assert_uint_eq(r.extra[0], 0);
+    ck_assert_uint_eq(r.args[0], 0);
+    ck_assert_int_eq(r.error, ROM_ERR_NONE);
 }
 END_TEST
 
@@ -243,13 +249,15 @@ START_TEST(test_a_native_call_waits_in_rom_state_until_its_return)
     rom_ctx x = {&stub_services, NULL, &st, pt_pages, 4, {0}};
     x.regs[ROM_ESP] = 0x3000;
     uint32_t slot = ROM_PHYS_BASE + ROM_SLOT_BASE + VMI_CALL_GetCR0 * ROM_SLOT_SIZE;
-    ck_assert_int_eq(rom_dispatch(&x, slot).action, ROM_ACT_NATIVE);
+    rom_record r;
+    rom_dispatch(&x, slot, &r);
+    ck_assert_int_eq(r.action, ROM_ACT_NATIVE);
     ck_assert_uint_eq(st.npending, 1);
     ck_assert_int_eq(rom_native_returned(&st, 0x1005, 0x3000), -1); /* ESP not yet popped */
     ck_assert_int_eq(rom_native_faulted(&st, slot + 1), 0);
     ck_assert_int_eq(rom_native_returned(&st, 0x1005, 0x3004), 0);
     uint32_t after[ROM_CALL_REGS] = {[ROM_EAX] = 0x80000011u};
-    rom_record r = rom_native_finish(&x, 0, after, false);
+    r = rom_native_finish(&x, 0, after, false);
     ck_assert_uint_eq(st.npending, 0);
     ck_assert_uint_eq(r.num, VMI_CALL_GetCR0);
     ck_assert_uint_eq(r.result, 0x80000011u);
