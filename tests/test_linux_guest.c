@@ -157,7 +157,7 @@ static void full_boot(void)
 {
     machine_config cfg;
     machine_config_defaults(&cfg);
-    cfg.cmdline = "console=ttyS0";
+    cfg.cmdline = "console=tty0 console=ttyS0"; /* the kernel's messages on the VGA screen too */
     cfg.initrd = initramfs;
     cfg.snap_every = 0;
     cfg.max_insns = 600000000;
@@ -205,6 +205,18 @@ END_TEST
 START_TEST(test_vgacon_takes_the_console_on_the_vga_text_screen)
 {
     ck_assert_msg(strstr(full->serial, "Console: colour VGA+ 80x25"), "%s", tail());
+    /* The screen as the VGA shows it (from the CRTC's start address): the boot's last messages,
+     * written by vgacon into the text buffer. */
+    char screen[VGA_TEXT_ROWS * (VGA_TEXT_COLS + 1) + 1];
+    size_t len = 0;
+    uint16_t start = vga_start_cell(&full->m.vga);
+    for (unsigned cell = 0; cell < VGA_TEXT_ROWS * VGA_TEXT_COLS; cell++) {
+        screen[len++] = (char)*phys_ptr(&full->m.mem, PHYS_VGA_TEXT + ((start + cell) * 2u) % VGA_TEXT_WINDOW);
+        if (cell % VGA_TEXT_COLS == VGA_TEXT_COLS - 1)
+            screen[len++] = '\n';
+    }
+    screen[len] = 0;
+    ck_assert_msg(strstr(screen, "Freeing unused kernel memory") && strstr(screen, "Power down."), "%s", screen);
 }
 END_TEST
 
