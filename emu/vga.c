@@ -232,3 +232,23 @@ void vga_render(const vga *v, const uint8_t *text, bool blink_on, uint32_t *rgb)
             px[x] = fc;
     }
 }
+
+void vga_draw_cells(const uint16_t *cells, unsigned cols, unsigned rows, uint32_t *rgb, size_t stride)
+{
+    static vga bios; /* mode 3 as the BIOS sets it: its colours */
+    static bool ready;
+    if (!ready) {
+        vga_init(&bios);
+        ready = true;
+    }
+    for (unsigned r = 0; r < rows; r++)
+        for (unsigned c = 0; c < cols; c++) {
+            uint16_t cell = cells[r * cols + c];
+            uint8_t ch = (uint8_t)cell, a = (uint8_t)(cell >> 8);
+            uint32_t fc = colour(&bios, a & 0x0Fu), bc = colour(&bios, a >> 4);
+            uint32_t *px = rgb + (size_t)r * VGA_CELL_H * stride + (size_t)c * VGA_CELL_W;
+            for (int y = 0; y < VGA_CELL_H; y++, px += stride)
+                for (int x = 0; x < VGA_CELL_W; x++)
+                    px[x] = (vga_font_8x16[ch][y] & (0x80 >> x)) ? fc : bc;
+        }
+}

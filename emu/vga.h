@@ -99,4 +99,10 @@ bool vga_cursor_visible(const vga *v);
  * blinking characters and the cursor show. Reads only. */
 void vga_render(const vga *v, const uint8_t *text, bool blink_on, uint32_t *rgb);
 
+/* Draw a grid of cols x rows text cells (each a character in code page 437, low byte, and a
+ * VGA attribute, high byte) with the same font and the BIOS's 16 colours (mode 3's palette,
+ * whatever a guest did to its own), no blinking (bit 7 is background intensity), into rgb at
+ * `stride` pixels a line. For what the host shows beside the screen (frontend/panel.h). */
+void vga_draw_cells(const uint16_t *cells, unsigned cols, unsigned rows, uint32_t *rgb, size_t stride);
+
 #endif

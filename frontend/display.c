@@ -16,7 +16,9 @@ struct display {
     SDL_Window *win;
     SDL_Renderer *ren;
     SDL_Texture *tex;
-    uint32_t rgb[VGA_WIDTH * VGA_HEIGHT];
+    uint32_t rgb[(VGA_WIDTH + PANEL_WIDTH) * VGA_HEIGHT];
+    panel *panel;       /* NULL: none to show */
+    bool panel_shown;
     uint32_t last_draw;
     char kernel[128];
     char title[256];
@@ -85,8 +87,8 @@ display *display_open(const char *kernel, vm_error *err)
     d->win = SDL_CreateWindow("vmiemu", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, VGA_WIDTH, VGA_HEIGHT,
                               SDL_WINDOW_RESIZABLE);
     d->ren = d->win ? SDL_CreateRenderer(d->win, -1, 0) : NULL;
-    d->tex = d->ren ? SDL_CreateTexture(d->ren, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STREAMING, VGA_WIDTH,
-                                        VGA_HEIGHT)
+    d->tex = d->ren ? SDL_CreateTexture(d->ren, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STREAMING,
+                                        VGA_WIDTH + PANEL_WIDTH, VGA_HEIGHT)
                     : NULL;
     if (!d->tex) {
         vm_fail(err, VM_EIO, "--display sdl: %s", SDL_GetError());
@@ -111,6 +113,25 @@ void display_close(display *d)
     SDL_QuitSubSystem(SDL_INIT_VIDEO);
 }
 
+/* The window's width in picture pixels: the screen, and the panel beside it when shown. */
+static int picture_width(const display *d) { return VGA_WIDTH + (d->panel && d->panel_shown ? PANEL_WIDTH : 0); }
+
+void display_set_panel(display *d, panel *p, bool shown)
+{
+    int before = picture_width(d);
+    d->panel = p;
+    d->panel_shown = shown && p;
+    int after = picture_width(d);
+    if (after == before)
+        return;
+    /* Grow or shrink the window by the panel, at the scale it has now. */
+    int w, h;
+    SDL_GetWindowSize(d->win, &w, &h);
+    SDL_SetWindowSize(d->win, w * after / before, h);
+    SDL_RenderSetLogicalSize(d->ren, after, VGA_HEIGHT);
+    d->last_draw = 0;
+}
+
 static void type_key(display *d, SDL_Scancode sc, bool up)
 {
     uint16_t code = (unsigned)sc < SDL_NUM_SCANCODES ? set1[sc] : 0;
@@ -127,7 +148,11 @@ static void events(display *d)
     while (SDL_PollEvent(&ev)) {
         if (ev.type == SDL_QUIT || (ev.type == SDL_WINDOWEVENT && ev.window.event == SDL_WINDOWEVENT_CLOSE))
             d->closed = true;
-        else if ((ev.type == SDL_KEYDOWN || ev.type == SDL_KEYUP) && !ev.key.repeat)
+        else if ((ev.type == SDL_KEYDOWN || ev.type == SDL_KEYUP) && ev.key.keysym.scancode == SDL_SCANCODE_P &&
+                 (ev.key.keysym.mod & KMOD_CTRL) && (ev.key.keysym.mod & KMOD_ALT)) {
+            if (ev.type == SDL_KEYDOWN && !ev.key.repeat && d->panel) /* the window's key: not typed */
+                display_set_panel(d, d->panel, !d->panel_shown);
+        } else if ((ev.type == SDL_KEYDOWN || ev.type == SDL_KEYUP) && !ev.key.repeat)
             type_key(d, ev.key.keysym.scancode, ev.type == SDL_KEYUP);
     }
 }
@@ -145,10 +170,18 @@ static void draw(display *d, const machine *m, const char *state, bool force)
         memcpy(d->title, title, sizeof title);
         SDL_SetWindowTitle(d->win, title);
     }
-    machine_render_screen(m, (now / BLINK_MS) % 2 == 0, d->rgb);
-    SDL_UpdateTexture(d->tex, NULL, d->rgb, VGA_WIDTH * sizeof d->rgb[0]);
+    bool blink_on = (now / BLINK_MS) % 2 == 0;
+    int w = picture_width(d);
+    if (w > VGA_WIDTH) {
+        panel_update(d->panel, m, state);
+        panel_render_beside(d->panel, m, blink_on, d->rgb);
+    } else {
+        machine_render_screen(m, blink_on, d->rgb);
+    }
+    SDL_Rect part = {0, 0, w, VGA_HEIGHT};
+    SDL_UpdateTexture(d->tex, &part, d->rgb, w * (int)sizeof d->rgb[0]);
     SDL_RenderClear(d->ren);
-    SDL_RenderCopy(d->ren, d->tex, NULL, NULL);
+    SDL_RenderCopy(d->ren, d->tex, &part, NULL);
     SDL_RenderPresent(d->ren);
 }
 

@@ -14,12 +14,16 @@
 #include <stdint.h>
 
 #include "emu/machine.h"
+#include "frontend/panel.h"
 #include "mmu/error.h"
 
 typedef struct display display;
 
 /* Open the window (SDL video); title names the kernel. NULL with err if SDL cannot. */
 display *display_open(const char *kernel, vm_error *err);
+/* The hypercall panel (borrowed) the window shows beside the screen when `shown`; Ctrl+Alt+P
+ * in the window shows or hides it (those keys are the window's, not typed to the guest). */
+void display_set_panel(display *d, panel *p, bool shown);
 void display_close(display *d);
 
 /* From the host hook: take the window's events, hand typed keys to the keyboard (only at a

@@ -32,6 +32,7 @@ enum {
     OPT_DISPLAY,
     OPT_SCREENSHOT_AT,
     OPT_KEYS_AT,
+    OPT_PANEL,
 };
 
 /* The one list of options: getopt_long's tables, --help and the man page are all made from it,
@@ -73,6 +74,9 @@ static const option_row rows[] = {
     {NULL, 'S', NULL, "wait stopped for gdb before the first instruction", {0}},
     {NULL, 'x', "SCRIPT", "run debugger commands from SCRIPT, without a terminal", {0}},
     {"display", OPT_DISPLAY, "MODE", "the VGA text screen: none (default) or sdl (a window)", {0}},
+    {"panel", OPT_PANEL, NULL,
+     "the live hypercall panel beside the screen, in the window (Ctrl+Alt+P shows or hides it) and in screenshots",
+     {0}},
     {"screenshot-at", OPT_SCREENSHOT_AT, "ICOUNT:FILE.png",
      "the screen as a PNG when ICOUNT instructions have run (at the end if the run ends first); may be repeated",
      {0}},
@@ -406,6 +410,7 @@ static bool apply(options *o, int key, const char *v, vm_error *err)
             return vm_fail(err, VM_EINVAL, "--display: '%s' is not none or sdl", v);
         o->display_sdl = strcmp(v, "sdl") == 0;
         return true;
+    case OPT_PANEL: o->panel = true; return true;
     case OPT_SCREENSHOT_AT: return sched_add(&o->sched, SCHED_SCREENSHOT, v, "--screenshot-at", err);
     case OPT_KEYS_AT: return sched_add(&o->sched, SCHED_KEYS, v, "--keys-at", err);
     }

@@ -28,6 +28,7 @@ typedef struct options {
     unsigned machine_given;  /* OPT_GIVEN(...) bits: the options given that shape the machine */
     bool help, version;
     bool display_sdl;        /* --display sdl */
+    bool panel;              /* --panel: the hypercall panel beside the screen (window, screenshots) */
     schedule sched;          /* --screenshot-at, --keys-at */
 } options;
 

@@ -135,7 +135,7 @@ bool sched_fire(schedule *s, machine *m, vm_error *err)
     while (s->done < s->n && (ended || s->v[s->done].icount <= now)) {
         const sched_action *a = &s->v[s->done++];
         if (a->kind == SCHED_SCREENSHOT) {
-            if (!screenshot_png(m, a->arg, err))
+            if (!screenshot_png(m, s->panel, a->arg, err))
                 return false;
         } else if (ended) {
             fprintf(stderr, "vmiemu: warning: --keys-at %llu: the run ended before it (icount %llu)\n",

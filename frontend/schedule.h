@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "emu/machine.h"
+#include "frontend/panel.h"
 #include "mmu/error.h"
 
 typedef enum sched_kind { SCHED_SCREENSHOT, SCHED_KEYS } sched_kind;
@@ -32,6 +33,7 @@ typedef struct schedule {
     uint8_t keys[4096];  /* scan codes typed but not yet taken by the keyboard */
     size_t keys_len;
     uint64_t keys_at;    /* when to offer them again */
+    panel *panel;        /* --panel: screenshots show it beside the screen; NULL: not */
 } schedule;
 
 /* Add "ICOUNT:ARG"; false with a message naming `option` if malformed or too many. */

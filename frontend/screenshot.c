@@ -52,13 +52,19 @@ bool screenshot_write_png(const char *path, const uint32_t *rgb, unsigned w, uns
     return true;
 }
 
-bool screenshot_png(const machine *m, const char *path, vm_error *err)
+bool screenshot_png(const machine *m, panel *pn, const char *path, vm_error *err)
 {
-    uint32_t *rgb = malloc(sizeof *rgb * VGA_WIDTH * VGA_HEIGHT);
+    unsigned w = VGA_WIDTH + (pn ? PANEL_WIDTH : 0);
+    uint32_t *rgb = malloc(sizeof *rgb * w * VGA_HEIGHT);
     if (!rgb)
         return vm_fail(err, VM_ENOMEM, "screenshot %s: out of memory", path);
-    machine_render_screen(m, true, rgb);
-    bool ok = screenshot_write_png(path, rgb, VGA_WIDTH, VGA_HEIGHT, err);
+    if (pn) {
+        panel_update(pn, m, m->end == END_RUNNING ? "stopped" : machine_end_name(m->end));
+        panel_render_beside(pn, m, true, rgb);
+    } else {
+        machine_render_screen(m, true, rgb);
+    }
+    bool ok = screenshot_write_png(path, rgb, w, VGA_HEIGHT, err);
     free(rgb);
     return ok;
 }

@@ -659,9 +659,30 @@ static bool cmd_screenshot(shell *s, int argc, char **argv, vm_error *err)
 {
     if (argc != 2)
         return vm_fail(err, VM_EINVAL, "usage: screenshot FILE.png");
-    if (!screenshot_png(s->m, argv[1], err))
+    if (!screenshot_png(s->m, s->panel, argv[1], err))
         return false;
     fprintf(s->out, "Screenshot of icount %llu in %s\n", (unsigned long long)dbg_icount(&s->d), argv[1]);
+    return true;
+}
+
+/* panel: the hypercall panel's page as text, as the window and --panel screenshots show it. */
+static bool cmd_panel(shell *s, int argc, char **argv, vm_error *err)
+{
+    (void)argv;
+    if (argc != 1)
+        return vm_fail(err, VM_EINVAL, "usage: panel");
+    /* One page for the shell's life: its counters are brought up to the log's end at each look. */
+    if (!s->panel && !s->own_panel) {
+        if (!(s->own_panel = malloc(sizeof *s->own_panel)))
+            return vm_fail(err, VM_ENOMEM, "panel: out of memory");
+        panel_init(s->own_panel, s->syms);
+    }
+    panel *p = s->panel ? s->panel : s->own_panel;
+    p->syms = s->syms;
+    panel_update(p, s->m, s->m->end == END_RUNNING ? "stopped" : machine_end_name(s->m->end));
+    char row[PANEL_COLS + 1];
+    for (unsigned r = 0; r < PANEL_ROWS; r++)
+        fprintf(s->out, "%s\n", panel_row(p, r, row, sizeof row));
     return true;
 }
 
@@ -764,6 +785,7 @@ static const command commands[] = {
     {"snapshot", NULL, cmd_snapshot, "snapshot", "take a snapshot now"},
     {"restore", NULL, cmd_restore, "restore [N]", "go to snapshot N (the latest by default)"},
     {"screenshot", NULL, cmd_screenshot, "screenshot FILE.png", "the VGA text screen as it is now, as a PNG"},
+    {"panel", NULL, cmd_panel, "panel", "the hypercall panel as text: latest VMI calls, counters, IF/CPL/CR3"},
     {"sendkey", NULL, cmd_sendkey, "sendkey TEXT", "type TEXT on the keyboard now (recorded; \\n is Enter)"},
     {"bt", "backtrace", cmd_bt, "bt [N]", "the call stack, N frames (default 32); ? marks a frame found by scanning the stack"},
     {"source", NULL, cmd_source, "source FILE", "run commands from a file"},
@@ -971,6 +993,8 @@ void shell_set_symbols(shell *s, const symtab *t)
 void shell_free(shell *s)
 {
     symtab_free(&s->own_syms);
+    free(s->own_panel);
+    s->own_panel = NULL;
     disasm_close(s->dis);
 }
 

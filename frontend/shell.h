@@ -8,6 +8,7 @@
 
 #include "cpu/disasm.h"
 #include "emu/debug.h"
+#include "frontend/panel.h"
 #include "frontend/symbols.h"
 
 typedef struct shell {
@@ -25,6 +26,8 @@ typedef struct shell {
      * ends input as end of file does. NULL: none. */
     bool (*idle)(void *ctx, machine *m);
     void *idle_ctx;
+    panel *panel; /* --panel: `screenshot` shows it beside the screen; NULL: not */
+    panel *own_panel; /* the `panel` command's without --panel (made at its first use) */
 } shell;
 
 VM_MUST_CHECK bool shell_init(shell *s, machine *m, FILE *out, vm_error *err);

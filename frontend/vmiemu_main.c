@@ -48,6 +48,7 @@ typedef struct host_poll {
     progress prog;     /* the progress line of a plain run with a known end */
     bool told_snap, told_log; /* the notes that a memory budget was reached, said once each */
     display *disp;     /* --display sdl; NULL: headless */
+    panel panel;       /* the hypercall panel: the window's (Ctrl+Alt+P) and --panel's screenshots' */
 } host_poll;
 
 /* COM1 input from stdin, without blocking and without changing stdin's flags (a terminal is
@@ -255,6 +256,8 @@ static int run_shell(machine *m, const options *o, const symtab *syms, const cha
     bool started = shell_init(&sh, m, stdout, &err);
     if (started)
         shell_set_symbols(&sh, syms);
+    if (started && o->panel)
+        sh.panel = &host->panel;
     if (started && host->disp) {
         sh.idle = window_idle;
         sh.idle_ctx = host;
@@ -345,6 +348,10 @@ static int run(options *o, const char *prog)
         host = (host_poll){.stdin_serial = o->serial == SERIAL_STDIO && !o->replay_path};
         if (o->display_sdl && !(host.disp = display_open(o->kernel, &err)))
             fprintf(stderr, "%s: %s (running without a window)\n", prog, err.msg);
+        panel_init(&host.panel, syms.count ? &syms : NULL);
+        if (host.disp)
+            display_set_panel(host.disp, &host.panel, o->panel);
+        o->sched.panel = o->panel ? &host.panel : NULL;
         machine_set_host_hook(m, MACHINE_HOST_EVERY, poll_host, &host);
         if (o->log_path) {
             m->log.sink = eventsink_write;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The SDL window (--display sdl) under Xvfb: it opens, the run does not depend on it (the event
 # log and the screenshots are byte for byte those of a headless run, with keys typed at counts
-# too), and it stays alive through the shell's stops and reverse execution. Skipped (77)
+# too, with the hypercall panel shown too), and it stays alive through the shell's stops and
+# reverse execution. Skipped (77)
 # without Xvfb (Debian package xvfb).
 # Usage: tests/test_display_xvfb.sh VMIEMU KERNEL_DIR
 set -uo pipefail
@@ -51,6 +52,22 @@ else bad "screenshots differ"; fi
 if ! cmp -s "$tmp/window.mid.png" "$tmp/window.end.png"; then
     ok "the screen changed between the keys and the end (typed codes shown)"
 else bad "screenshots at the keys and at the end are the same"; fi
+
+# The hypercall panel (--panel) in the window and in the screenshots: the run is the same, and
+# the window's screenshots are a headless --panel run's (the panel beside the screen).
+run panel --display sdl --panel
+status=$?
+if [ "$status" -eq 33 ] && ! grep -q "without a window" "$tmp/panel.err"; then
+    ok "the window opens with the panel"
+else bad "window with the panel (status $status)" "$tmp/panel.err"; fi
+if cmp -s "$tmp/panel.jsonl" "$tmp/headless.jsonl"; then
+    ok "the event log with the window and the panel is the headless one"
+else bad "event logs differ with the panel" <(diff "$tmp/panel.jsonl" "$tmp/headless.jsonl"); fi
+run headless_panel --panel
+if cmp -s "$tmp/panel.mid.png" "$tmp/headless_panel.mid.png" && cmp -s "$tmp/panel.end.png" "$tmp/headless_panel.end.png" &&
+    ! cmp -s "$tmp/panel.end.png" "$tmp/headless.end.png"; then
+    ok "--panel screenshots with and without the window are identical (and not the plain screen)"
+else bad "--panel screenshots"; fi
 
 # The shell with the window: a stop, the end, going back; each screenshot is the one a plain
 # run takes at that count.
