@@ -20,7 +20,7 @@
 #define ROW_CALLS (ROW_CALLS_HEAD + 1)
 #define ROW_KINDS_HEAD (ROW_CALLS + PANEL_CALLS)
 #define ROW_KINDS (ROW_KINDS_HEAD + 1)
-#define KIND_COLUMN_W 40 /* name 20, count 10, per million instructions 9 */
+#define KIND_COLUMN_W 40 /* name 20, count 10, per million instructions 8, 2 spaces */
 #define KIND_ROWS (PANEL_ROWS - ROW_KINDS)
 
 _Static_assert(KIND_ROWS * 2 == PANEL_KINDS, "the counters fill the rows under the calls");
@@ -121,7 +121,7 @@ static void counters(panel *p, uint64_t insns)
         unsigned row = ROW_KINDS + k % KIND_ROWS, col = 1 + (k / KIND_ROWS) * KIND_COLUMN_W;
         put(p, row, col, ATTR_CALL, 20, "%s", vmicall_name((uint16_t)best));
         put(p, row, col + 20, ATTR_NUMBER, 10, "%10llu", (unsigned long long)p->counts[best]);
-        put(p, row, col + 30, ATTR_TEXT, 9, "%9.1f", per_million(p->counts[best], insns));
+        put(p, row, col + 30, ATTR_TEXT, 8, "%8.1f", per_million(p->counts[best], insns));
     }
 }
 
@@ -143,7 +143,7 @@ void panel_update(panel *p, const machine *m, const char *state)
 
     put(p, ROW_CALLS_HEAD, 0, ATTR_HEAD, 0, "     icount call%43scaller", "");
     latest_calls(p, &m->log);
-    put(p, ROW_KINDS_HEAD, 0, ATTR_HEAD, 0, " %-20s%10s%9s %-20s%10s%9s", "call", "count", "per M", "call", "count",
+    put(p, ROW_KINDS_HEAD, 0, ATTR_HEAD, 0, " %-20s%10s%8s  %-20s%10s%8s", "call", "count", "per M", "call", "count",
         "per M");
     counters(p, insns);
 }
