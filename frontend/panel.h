@@ -11,6 +11,7 @@
 #ifndef VMIEMU_PANEL_H
 #define VMIEMU_PANEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
