@@ -19,6 +19,7 @@ struct display {
     uint32_t rgb[(VGA_WIDTH + PANEL_WIDTH) * VGA_HEIGHT];
     panel *panel;       /* NULL: none to show */
     bool panel_shown;
+    bool p_held;        /* the P of Ctrl+Alt+P is down: its release is the window's too */
     uint32_t last_draw;
     char kernel[128];
     char title[256];
@@ -148,10 +149,14 @@ static void events(display *d)
     while (SDL_PollEvent(&ev)) {
         if (ev.type == SDL_QUIT || (ev.type == SDL_WINDOWEVENT && ev.window.event == SDL_WINDOWEVENT_CLOSE))
             d->closed = true;
-        else if ((ev.type == SDL_KEYDOWN || ev.type == SDL_KEYUP) && ev.key.keysym.scancode == SDL_SCANCODE_P &&
+        else if (ev.type == SDL_KEYDOWN && ev.key.keysym.scancode == SDL_SCANCODE_P &&
                  (ev.key.keysym.mod & KMOD_CTRL) && (ev.key.keysym.mod & KMOD_ALT)) {
-            if (ev.type == SDL_KEYDOWN && !ev.key.repeat && d->panel) /* the window's key: not typed */
+            /* The window's key, not typed; its release may come after Ctrl and Alt's. */
+            d->p_held = true;
+            if (!ev.key.repeat && d->panel)
                 display_set_panel(d, d->panel, !d->panel_shown);
+        } else if (ev.type == SDL_KEYUP && ev.key.keysym.scancode == SDL_SCANCODE_P && d->p_held) {
+            d->p_held = false;
         } else if ((ev.type == SDL_KEYDOWN || ev.type == SDL_KEYUP) && !ev.key.repeat)
             type_key(d, ev.key.keysym.scancode, ev.type == SDL_KEYUP);
     }
