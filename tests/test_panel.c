@@ -38,6 +38,7 @@ typedef struct page {
     unsigned long long last_icount;/* the icount of the page's last listed call */
     unsigned long long listed, listed_gcc, listed_last_icount; /* from `calls` */
     char cpu[PANEL_COLS + 1];      /* the IF/CPL/CR3 line */
+    char last_row[PANEL_COLS + 1]; /* the page's last listed call */
 } page;
 
 static const char *parse_page(const char *text, page *pg)
@@ -54,8 +55,10 @@ static const char *parse_page(const char *text, page *pg)
     line = strchr(eol + 1, '\n') + 1; /* past the calls' heading */
     for (int i = 0; i < PANEL_CALLS; i++, line = strchr(line, '\n') + 1) {
         unsigned long long ic;
-        if (sscanf(line, "%llu", &ic) == 1)
+        if (sscanf(line, "%llu", &ic) == 1) {
             pg->last_icount = ic;
+            snprintf(pg->last_row, sizeof pg->last_row, "%.*s", (int)(strchr(line, '\n') - line), line);
+        }
     }
     line = strchr(line, '\n') + 1; /* past the counters' heading */
     const char *end = strstr(line, " VMI calls - ");
@@ -96,6 +99,9 @@ START_TEST(test_panel_counts_and_latest_calls_are_the_logs_also_after_going_back
     ck_assert_uint_eq(end.counter, end.listed_gcc);
     ck_assert_uint_ge(end.counter, ITERS);
     ck_assert_uint_eq(end.last_icount, end.listed_last_icount);
+    /* The last call decoded as the log writes it, and its caller by symbol (the ELF's own). */
+    ck_assert_msg(strstr(end.last_row, " GetCycleCounter(counter=real) = ") && strstr(end.last_row, " kmain+0x"), "%s",
+                  end.last_row);
     /* Gone back: the page is the log as far as the machine is now, fewer calls. */
     ck_assert_ptr_nonnull(strstr(next, " VMI calls - stopped"));
     ck_assert_ptr_nonnull(strstr(next, "icount " BACK "\n"));
