@@ -73,7 +73,12 @@ display *display_open(const char *kernel, vm_error *err)
     const char *driver = SDL_GetCurrentVideoDriver();
     if (driver && !getenv("SDL_VIDEODRIVER") && (!strcmp(driver, "offscreen") || !strcmp(driver, "dummy"))) {
         SDL_QuitSubSystem(SDL_INIT_VIDEO);
-        vm_fail(err, VM_EIO, "--display sdl: no display to open a window on (DISPLAY is not set)");
+        const char *x = getenv("DISPLAY");
+        if (x && *x)
+            vm_fail(err, VM_EIO, "--display sdl: SDL could not open the display %s (it fell back to its %s driver)", x,
+                    driver);
+        else
+            vm_fail(err, VM_EIO, "--display sdl: no display to open a window on (DISPLAY is not set)");
         return NULL;
     }
     display *d = calloc(1, sizeof *d);
