@@ -26,27 +26,35 @@ static const int uc_regs[CPU_NREGS] = {
 
 static bool is_selector(cpu_reg r) { return r >= CPU_CS && r <= CPU_GS; }
 
-/* Inside a ROM call (at_block_start) the guest does not run: EAX..EFLAGS are read from Unicorn
- * once, in one batch, and answered from c->call_regs (a call's arguments, its handler and the
- * record all read them). Writes go through, except the call's return (ESP, EIP): the slot's
- * own `ret` performs it unless the run stops first. */
-static uint32_t *call_regs(cpu *c)
+/* Inside a ROM call (at_block_start) the guest does not run: EAX..CS are read from Unicorn
+ * once each, in batches of what is asked for, and answered from c->call_regs (a call's
+ * arguments, its handler and the record all read them; most calls need only EAX..ESP, and a
+ * register read costs ~45 host instructions, EFLAGS more). Writes go through, except the call's
+ * return (ESP, EIP): the slot's own `ret` performs it unless the run stops first. */
+static void fill_call_regs(cpu *c, uint32_t want)
 {
-    if (!c->call_regs_valid) {
-        void *ptrs[CALL_REGS];
-        for (int i = 0; i < CALL_REGS; i++)
-            ptrs[i] = &c->call_regs[i];
-        c->call_regs[CPU_CS] = 0; /* a selector read fills only the low 16 bits */
-        uc_reg_read_batch(c->uc, (int *)uc_regs, ptrs, CALL_REGS);
-        c->call_regs_valid = true;
-    }
-    return c->call_regs;
+    uint32_t miss = want & ~c->call_regs_have;
+    if (!miss)
+        return;
+    int ids[CALL_REGS];
+    void *ptrs[CALL_REGS];
+    int n = 0;
+    for (int i = 0; i < CALL_REGS; i++)
+        if (miss & 1u << i) {
+            c->call_regs[i] = 0; /* a selector read fills only the low 16 bits */
+            ids[n] = uc_regs[i];
+            ptrs[n++] = &c->call_regs[i];
+        }
+    uc_reg_read_batch(c->uc, ids, ptrs, n);
+    c->call_regs_have |= miss;
 }
 
 uint32_t vcpu_get(cpu *c, cpu_reg r)
 {
-    if (c->at_block_start && r < CALL_REGS)
-        return call_regs(c)[r];
+    if (c->at_block_start && r < CALL_REGS) {
+        fill_call_regs(c, 1u << r);
+        return c->call_regs[r];
+    }
     if (is_selector(r)) {
         uint16_t v = 0;
         uc_reg_read(c->uc, uc_regs[r], &v);
@@ -68,7 +76,8 @@ uint32_t vcpu_cpl(cpu *c)
 void vcpu_get_first(cpu *c, uint32_t *out, int n)
 {
     if (c->at_block_start && n <= CALL_REGS) {
-        memcpy(out, call_regs(c), (size_t)n * sizeof *out);
+        fill_call_regs(c, (1u << n) - 1);
+        memcpy(out, c->call_regs, (size_t)n * sizeof *out);
         return;
     }
     void *ptrs[CPU_NREGS];
@@ -105,13 +114,13 @@ static void settle_rom_return(cpu *c)
 
 void vcpu_return_from_rom(cpu *c, uint32_t esp, uint32_t eip)
 {
-    uint32_t *regs = call_regs(c);
-    regs[CPU_ESP] = esp;
-    regs[CPU_EIP] = eip;
+    c->call_regs[CPU_ESP] = esp;
+    c->call_regs[CPU_EIP] = eip;
+    c->call_regs_have |= 1u << CPU_ESP | 1u << CPU_EIP;
     c->rom_ret_pending = true;
     if (!c->at_block_start) { /* not from the block hook: no slot `ret` is about to run */
         settle_rom_return(c);
-        c->call_regs_valid = false;
+        c->call_regs_have = 0;
     }
 }
 
@@ -121,10 +130,10 @@ bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
         c->mmu_regs_valid = false;
     if (c->rom_ret_pending && (r == CPU_ESP || r == CPU_EIP))
         settle_rom_return(c);
-    if (c->call_regs_valid && r < CALL_REGS)
+    if (r < CALL_REGS && c->call_regs_have & 1u << r)
         c->call_regs[r] = is_selector(r) ? (uint16_t)value : value;
-    if (r == CPU_EFLAGS)
-        c->call_regs_valid = false; /* Unicorn keeps its own view of some flag bits */
+    if (r == CPU_EFLAGS) /* Unicorn keeps its own view of some flag bits: read it back */
+        c->call_regs_have &= ~(1u << CPU_EFLAGS);
     if (is_selector(r)) {
         uint16_t v = (uint16_t)value;
         return uc_reg_write(c->uc, uc_regs[r], &v) == UC_ERR_OK;
@@ -141,7 +150,7 @@ static void put_gprs(cpu *c, const cpu_reg *which, const uint32_t *v, int n)
     VM_ASSERT(n >= 0 && n <= 4);
     for (int i = 0; i < n; i++) {
         VM_ASSERT(which[i] <= CPU_EDI && which[i] != CPU_ESP);
-        if (c->call_regs_valid)
+        if (c->call_regs_have & 1u << which[i])
             c->call_regs[which[i]] = v[i];
         ids[i] = uc_regs[which[i]];
         ptrs[i] = (void *)&v[i];
@@ -347,7 +356,7 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
     if (c->rom_ret_pending && c->stop_requested)
         settle_rom_return(c); /* the slot's ret will not run */
     c->rom_ret_pending = false;
-    c->call_regs_valid = false;
+    c->call_regs_have = 0;
     if (r == VCPU_ROM_DONE) {
         c->icount++;
         c->rom_ret_pc = pc;
@@ -554,7 +563,7 @@ static void end_after_this_insn(cpu *c)
 static void settle_contained_end(cpu *c)
 {
     c->end_contained = false;
-    c->call_regs_valid = false;
+    c->call_regs_have = 0;
     c->mmu_regs_valid = false;
     uc_context_restore(c->uc, c->end_ctx);
     uc_reg_write(c->uc, UC_X86_REG_EIP, &c->end_eip);
@@ -1330,7 +1339,7 @@ bool vcpu_load_state(cpu *c, const void *blob)
     const uint8_t *p = (const uint8_t *)blob + c->layout.context_size;
     uint32_t n;
     memcpy(c->scratch, blob, c->layout.context_size);
-    c->call_regs_valid = false;
+    c->call_regs_have = 0;
     if (uc_context_restore(c->uc, c->scratch) != UC_ERR_OK)
         return false;
     memcpy(&c->icount, p, sizeof c->icount);

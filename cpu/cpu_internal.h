@@ -127,8 +127,8 @@ struct cpu {
      * rom_ret_pc skips a breakpoint at the slot once, for the call has already been performed. */
     bool rom_ret_pending, rom_ret_bp_skip;
     uint32_t rom_ret_pc;
-    /* EAX..EFLAGS during a ROM call (cpu.c: call_regs). */
-    bool call_regs_valid;
+    /* EAX..CS during a ROM call, read as asked for (cpu.c: fill_call_regs). */
+    uint32_t call_regs_have; /* bit r: call_regs[r] holds register r */
     uint32_t call_regs[CALL_REGS];
     /* Linear pages seen mapping the ROM at an address whose low 20 bits are not the ROM's. */
     uint32_t rom_aliases[8];

@@ -44,7 +44,7 @@ static void take_exception_state(cpu *c, uint32_t *error, bool *is_int)
         memcpy(&isint, ctx + c->layout.is_int, sizeof isint);
         memcpy(ctx + c->layout.old_exception, &none, sizeof none);
         uc_context_restore(c->uc, c->scratch);
-        c->call_regs_valid = false;
+        c->call_regs_have = 0;
     }
     if (error)
         *error = (uint32_t)err;

@@ -468,10 +468,33 @@ void evlog_get_stats(const evlog *log, evlog_stats *out)
         out->memory_bytes += st->cache[i].events ? EVLOG_CHUNK * sizeof(vm_event) : 0;
 }
 
+/* The name's bytes live in args then extra: 20 + 12 = EV_MARKER_NAME_MAX. */
+size_t ev_marker_name(const vm_event *ev, char *buf)
+{
+    size_t n = ev->num < EV_MARKER_NAME_MAX ? ev->num : EV_MARKER_NAME_MAX;
+    size_t head = n < sizeof ev->args ? n : sizeof ev->args;
+    memcpy(buf, ev->args, head);
+    memcpy(buf + head, ev->extra, n - head);
+    buf[n] = 0;
+    return n;
+}
+
+void ev_set_marker_name(vm_event *ev, const char *name, size_t len)
+{
+    _Static_assert(sizeof ev->args + sizeof ev->extra == EV_MARKER_NAME_MAX, "marker name storage");
+    size_t n = len < EV_MARKER_NAME_MAX ? len : EV_MARKER_NAME_MAX;
+    size_t head = n < sizeof ev->args ? n : sizeof ev->args;
+    memset(ev->args, 0, sizeof ev->args);
+    memset(ev->extra, 0, sizeof ev->extra);
+    memcpy(ev->args, name, head);
+    memcpy(ev->extra, name + head, n - head);
+    ev->num = (uint16_t)n;
+}
+
 const char *ev_kind_name(ev_kind k)
 {
     static const char *const names[] = {"vmi", "port-in", "port-out", "exception", "memory", "guest-error", "end",
-                                        "input"};
+                                        "input", "marker"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
@@ -659,6 +682,17 @@ static void put_payload(out *o, const vm_event *ev)
         break;
     }
     case EV_END: put(o, " %s value=%u", machine_end_name((machine_end)ev->num), ev->args[0]); break;
+    case EV_MARKER: {
+        char name[EV_MARKER_NAME_MAX + 1];
+        size_t n = ev_marker_name(ev, name);
+        put(o, " \"");
+        for (size_t i = 0; i < n; i++) {
+            uint8_t b = (uint8_t)name[i];
+            put(o, b >= 0x20 && b < 0x7F && b != '"' && b != '\\' ? "%c" : "\\x%02x", b);
+        }
+        put(o, "\"");
+        break;
+    }
     }
 }
 
@@ -723,9 +757,9 @@ static void json_call(json_t *obj, const vm_event *ev)
  * including control characters and bytes above 0x7F, survives as valid JSON. */
 static json_t *json_bytes(const uint8_t *bytes, unsigned n)
 {
-    char utf8[2 * 16];
+    char utf8[2 * EV_MARKER_NAME_MAX];
     size_t len = 0;
-    for (unsigned i = 0; i < n && i < 16; i++) {
+    for (unsigned i = 0; i < n && i < EV_MARKER_NAME_MAX; i++) {
         if (bytes[i] < 0x80) {
             utf8[len++] = (char)bytes[i];
         } else {
@@ -778,6 +812,12 @@ static void json_payload(json_t *obj, const vm_event *ev)
         set(obj, "reason", json_string(machine_end_name((machine_end)ev->num)));
         set(obj, "value", json_integer(ev->args[0]));
         break;
+    case EV_MARKER: {
+        char name[EV_MARKER_NAME_MAX + 1];
+        size_t n = ev_marker_name(ev, name);
+        set(obj, "name", json_bytes((const uint8_t *)name, (unsigned)n));
+        break;
+    }
     }
 }
 

@@ -25,6 +25,8 @@ typedef enum ev_kind {
     EV_END,        /* num = machine_end; args[0] = exit value (exit port) */
     EV_INPUT,      /* host input: num = byte count, args[0..3] = up to 16 bytes, args[4] = device
                       (host_device: 0 COM1, 1 keyboard) */
+    EV_MARKER,     /* a guest marker (port MARKER_PORT): num = name length, the name's bytes in
+                      args[0..4] then extra[0..2] (ev_marker_name); args are not decoded */
 } ev_kind;
 
 #define EV_NUM_INIT 0x100u  /* Init (rom+0x80) */
@@ -43,7 +45,18 @@ typedef struct vm_event {
     uint8_t failed;
 } vm_event;
 
-#define EV_KINDS 8 /* kinds above */
+#define EV_KINDS 9 /* kinds above */
+
+/* A guest names a moment by writing the linear address of a NUL-terminated name to this port
+ * (32-bit `out`); the name's first EV_MARKER_NAME_MAX bytes are kept. Unused on a PC and in
+ * QEMU's PC machines; it works with and without the VMI ROM. */
+#define MARKER_PORT 0x4F8u
+#define EV_MARKER_NAME_MAX 32u
+
+/* A marker's name into buf (NUL-terminated; buf holds EV_MARKER_NAME_MAX + 1); its length. */
+size_t ev_marker_name(const vm_event *ev, char *buf);
+/* Store name[0..len) (at most EV_MARKER_NAME_MAX bytes) as ev's marker name. */
+void ev_set_marker_name(vm_event *ev, const char *name, size_t len);
 
 /* The instruction count at which the event was logged: a native call's slot has run by then.
  * Events are logged, and kept, in this order. */

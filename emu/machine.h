@@ -173,6 +173,8 @@ typedef struct machine {
 
     struct timeline *timeline; /* snapshots (emu/snapshot.c); NULL when off */
     struct recplay *recplay;   /* recording or replay (emu/recplay.c); NULL when neither */
+    struct call_timing *timing; /* host time per ROM call, measured while set (the shell's
+                                   `stats`); host-only, never seen by the guest */
     dirty_map dirty;
     machine_mmio_slot mmio[MACHINE_MMIO_SLOTS]; /* above RAM, as mapped (machine_mmio.c) */
     uint64_t pause_at;         /* machine_run_until's stop point */
@@ -298,6 +300,15 @@ bool machine_deliver(machine *m, const vcpu_event *ev);
  * slot is logged as failed. machine_rom_end: the run ended; calls still in flight are logged
  * as failed. */
 int machine_rom_call(machine *m, uint32_t pc);
+
+/* Host time spent serving ROM calls (the trap, the call and logging it), by event number
+ * (EV_NUM_RELOC is the largest), for statistics: wall-clock, so it is reported, never compared
+ * or fed to the guest. A native call is timed up to handing the slot to the CPU. */
+#define CALL_TIMING_NUMS (EV_NUM_RELOC + 1u)
+typedef struct call_timing {
+    uint64_t ns[CALL_TIMING_NUMS];
+    uint64_t count[CALL_TIMING_NUMS];
+} call_timing;
 void machine_rom_block(machine *m, uint32_t pc);
 void machine_rom_fault(machine *m, const vcpu_event *ev);
 void machine_rom_end(machine *m);

@@ -5,6 +5,7 @@
  * says where it was entered (icount) and how many instructions the slot ran (insns). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "emu/machine.h"
 #include "rom/rom.h"
@@ -92,17 +93,20 @@ static bool svc_break_before(void *o, uint16_t num)
     return true;
 }
 
+static void svc_call_regs(void *o, uint32_t regs[ROM_IN_REGS])
+{
+    vcpu_get_first(((machine *)o)->cpu, regs, ROM_IN_REGS);
+}
+
 static const rom_services services = {
     svc_get, svc_set, svc_read, svc_write, svc_translate, svc_table, svc_cpl, svc_io_allowed,
     svc_cycles, svc_cycle_hz, svc_wall_ns, svc_cpuid, svc_alarm_set, svc_alarm_cancel, svc_apic_write,
-    svc_apic_read, svc_forget_space, svc_request, svc_break_before,
+    svc_apic_read, svc_forget_space, svc_request, svc_break_before, svc_call_regs,
 };
 
 static rom_ctx ctx_of(machine *m)
 {
-    rom_ctx x = {&services, m, &m->rom, m->pt_pages, (uint32_t)(m->mem.size >> 12), {0}};
-    vcpu_get_first(m->cpu, x.regs, ROM_CALL_REGS); /* one batch: the CPU's call registers */
-    return x;
+    return (rom_ctx){&services, m, &m->rom, m->pt_pages, (uint32_t)(m->mem.size >> 12), {0}};
 }
 
 /* A call entered at instruction `entry` (a native call's slot has run since) and done now. */
@@ -139,29 +143,32 @@ static void watch_pending(machine *m) { vcpu_watch_blocks(m->cpu, m->rom.npendin
 /* Log native call `index`: its slot returned, or faulted or never will (then it failed). */
 static void finish_native(machine *m, int index, bool failed)
 {
-    /* A native call's result is in EDX:EAX at most: three registers, not the whole call batch
-     * (which cost a quarter of a page-table-heavy guest's host time, docs/BENCHMARKS.md). */
-    rom_ctx x = {&services, m, &m->rom, m->pt_pages, (uint32_t)(m->mem.size >> 12), {0}};
+    /* A native call's result is in EDX:EAX at most: three registers, and only for a call that
+     * has one (register reads cost a quarter of a page-table-heavy guest's host time,
+     * docs/BENCHMARKS.md). */
+    rom_ctx x = ctx_of(m);
     _Static_assert(ROM_EAX < 3 && ROM_EDX < 3, "the result registers come first in the batch");
-    vcpu_get_first(m->cpu, x.regs, 3);
-    rom_record r = rom_native_finish(&x, index, x.regs, failed);
+    uint32_t after[ROM_CALL_REGS] = {0};
+    const rom_call *c = rom_call_find(m->rom.pending[index].num);
+    if (!failed && c && c->result_type != ROM_T_NONE) /* SetPxE, InvalPage, ...: nothing to read */
+        vcpu_get_first(m->cpu, after, 3);
+    rom_record r = rom_native_finish(&x, index, after, failed);
     watch_pending(m);
     log_call(m, &r, r.entry_icount);
 }
 
-int machine_rom_call(machine *m, uint32_t pc)
+static int serve_call(machine *m, uint32_t pc, uint16_t *num)
 {
-    if (!m->cfg.rom_enabled)
-        return VCPU_ROM_RUN;
     if (m->rom.npending == ROM_PENDING_MAX) /* calls left in slots by switched-away tasks */
         finish_native(m, 0, true);
     rom_ctx x = ctx_of(m);
     rom_record r;
     rom_dispatch(&x, pc, &r);
-    switch (r.action) {
+    switch (r.action) { /* r.is_call and r.num are set for calls only */
     case ROM_ACT_RUN:
         return VCPU_ROM_RUN;
     case ROM_ACT_NATIVE: /* logged when its slot returns (machine_rom_block), as entered here */
+        *num = r.num;
         m->rom.pending[m->rom.npending - 1].entry_icount = machine_insns(m);
         watch_pending(m);
         return VCPU_ROM_RUN;
@@ -169,12 +176,13 @@ int machine_rom_call(machine *m, uint32_t pc)
         return VCPU_ROM_BREAK;
     case ROM_ACT_REFUSED:
         if (r.is_call)
-            log_call(m, &r, machine_insns(m));
+            *num = r.num, log_call(m, &r, machine_insns(m));
         else
             log_guest_error(m, &r);
         return VCPU_ROM_REFUSED;
     case ROM_ACT_CRASH:
         if (r.is_call) {
+            *num = r.num;
             log_call(m, &r, machine_insns(m));
             const rom_call *c = rom_call_find(r.num);
             machine_end_run(m, END_CRASH, "guest error at eip 0x%08x: called VMI %s, %s", r.eip, c ? c->name : "?",
@@ -195,7 +203,31 @@ int machine_rom_call(machine *m, uint32_t pc)
         }
     vcpu_return_from_rom(m->cpu, r.ret_esp, r.ret_eip);
     log_call(m, &r, machine_insns(m));
+    *num = r.num;
     return VCPU_ROM_DONE;
+}
+
+static uint64_t host_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+int machine_rom_call(machine *m, uint32_t pc)
+{
+    if (!m->cfg.rom_enabled)
+        return VCPU_ROM_RUN;
+    uint16_t num = UINT16_MAX;
+    if (!m->timing) /* the usual case: no clock read on the call path */
+        return serve_call(m, pc, &num);
+    uint64_t t0 = host_ns();
+    int ret = serve_call(m, pc, &num);
+    if (num < CALL_TIMING_NUMS) {
+        m->timing->ns[num] += host_ns() - t0;
+        m->timing->count[num]++;
+    }
+    return ret;
 }
 
 void machine_rom_block(machine *m, uint32_t pc)

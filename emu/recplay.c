@@ -74,7 +74,7 @@ static uint16_t encode_call(machine *m, const vm_event *ev, uint8_t *p)
 static void decode_call(const rec_entry *e, vm_event *ev)
 {
     memset(ev, 0, sizeof *ev);
-    ev->kind = EV_VMI_CALL;
+    ev->kind = e->kind == REC_MARKER ? EV_MARKER : EV_VMI_CALL;
     memcpy(&ev->num, e->payload, 2);
     ev->nargs = e->payload[2];
     ev->failed = e->payload[3];
@@ -86,6 +86,14 @@ static void decode_call(const rec_entry *e, vm_event *ev)
         ev->extra[i] = get32(e->payload + 36 + 4 * i);
     ev->insns = get32(e->payload + 48);
     ev->icount = e->icount - (ev->insns <= e->icount ? ev->insns : e->icount);
+}
+
+bool recplay_decode_event(const rec_entry *e, vm_event *ev)
+{
+    if ((e->kind != REC_CALL && e->kind != REC_MARKER) || e->len < CALL_BYTES)
+        return false;
+    decode_call(e, ev);
+    return true;
 }
 
 static void append_entry(machine *m, const rec_entry *e)
@@ -149,7 +157,8 @@ static void describe_call(const vm_event *ev, uint64_t index, char *buf, size_t 
 
 static const char *kind_name(uint8_t k)
 {
-    return k == REC_CALL ? "a VMI call" : k == REC_HASH ? "a state digest" : k == REC_END ? "the end" : "an input";
+    return k == REC_CALL ? "a VMI call" : k == REC_HASH ? "a state digest" : k == REC_END ? "the end"
+         : k == REC_MARKER ? "a marker" : "an input";
 }
 
 /* Stop the run: the replay differs. `what` says how; registers are compared if recorded. */
@@ -206,9 +215,11 @@ static void check_call(machine *m, const vm_event *ev)
         return;
     char expected[400], actual[400];
     describe_call(ev, rp->calls, actual, sizeof actual);
-    if (e->kind != REC_CALL) {
+    bool marker = ev->kind == EV_MARKER;
+    if (e->kind != (marker ? REC_MARKER : REC_CALL)) {
         snprintf(expected, sizeof expected, "%s at icount %llu", kind_name(e->kind), (unsigned long long)e->icount);
-        diverge(m, e, "a VMI call the record does not have", expected, actual, NULL);
+        diverge(m, e, marker ? "a marker the record does not have" : "a VMI call the record does not have", expected,
+                actual, NULL);
         return;
     }
     vm_event want;
@@ -218,14 +229,17 @@ static void check_call(machine *m, const vm_event *ev)
     rp->ahead = false;
     if (e->icount == ev_logged_at(ev) && e->len == len && memcmp(e->payload, mine, len) == 0) {
         rp->checked++;
-        rp->calls++;
+        rp->calls += !marker;
         replan_if_input_next(m);
         return;
     }
     describe_call(&want, rp->calls, expected, sizeof expected);
     char what[300], diff[200];
     call_differences(e, ev, mine, diff, sizeof diff);
-    snprintf(what, sizeof what, "VMI call #%llu differs (%s)", (unsigned long long)rp->calls, diff);
+    if (marker)
+        snprintf(what, sizeof what, "a marker differs (%s)", diff);
+    else
+        snprintf(what, sizeof what, "VMI call #%llu differs (%s)", (unsigned long long)rp->calls, diff);
     diverge(m, e, what, expected, actual, e->len >= CALL_BYTES + REGS_BYTES ? e->payload + CALL_BYTES : NULL);
 }
 
@@ -308,11 +322,11 @@ static void observe(void *ctx, const vm_event *ev)
         diverge(m, NULL, "input the record does not have", "(no input here)", actual, NULL);
         return;
     }
-    if (ev->kind != EV_VMI_CALL || m->end == END_DIVERGED)
+    if ((ev->kind != EV_VMI_CALL && ev->kind != EV_MARKER) || m->end == END_DIVERGED)
         return;
     if (rp->writer) {
         rec_entry e; /* only the payload's first len bytes are read */
-        e.kind = REC_CALL;
+        e.kind = ev->kind == EV_MARKER ? REC_MARKER : REC_CALL;
         e.icount = ev_logged_at(ev);
         e.len = encode_call(m, ev, e.payload);
         append_entry(m, &e);

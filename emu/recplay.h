@@ -1,5 +1,5 @@
-/* Record and replay, side by side: recording writes every VMI call (with the registers; the
- * record format codes what changed since the call before, emu/record.h), a
+/* Record and replay, side by side: recording writes every VMI call and guest marker (with the
+ * registers; the record format codes what changed since the call before, emu/record.h), a
  * state digest at every snapshot, and how the run ended; replay runs the same kernel with the
  * same options and checks each of those against the record, stopping at the first difference
  * with a report of what differs. Input events have their place in the format for when the
@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "emu/evlog.h"
 #include "emu/record.h"
 #include "mmu/error.h"
 
@@ -83,6 +84,11 @@ bool recplay_record_cut(const struct machine *m);
 /* During a replay: true once the record is exhausted and checking has stopped (a record cut
  * short by a killed run: the run has been stopped there); *note says where. */
 bool recplay_over(const struct machine *m, char *note, size_t len);
+
+/* A REC_CALL or REC_MARKER entry as the event it was logged as (EV_VMI_CALL or EV_MARKER, icount
+ * where it was entered); false for any other entry or a payload too short to be one. For
+ * reading records without a machine (vmiemu diff, vmiemu stats). */
+bool recplay_decode_event(const rec_entry *e, vm_event *ev);
 
 void recplay_free(struct machine *m);
 

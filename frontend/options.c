@@ -16,6 +16,7 @@ enum {
     OPT_SYMBOLS,
     OPT_SERIAL,
     OPT_LOG,
+    OPT_TRACE_OUT,
     OPT_MAX_INSNS,
     OPT_NO_ROM,
     OPT_CPU_MHZ,
@@ -47,6 +48,9 @@ static const option_row rows[] = {
      "kernel's own; vmlinux beside a bzImage)", {0}},
     {"serial", OPT_SERIAL, "MODE", "COM1: stdio (default), none, or file:PATH", {0}},
     {"log", OPT_LOG, "FILE", "event log: JSON Lines to FILE, or text on stderr with -", {0}},
+    {"trace-out", OPT_TRACE_OUT, "FILE",
+     "at the end, the run's timeline as Chrome/Perfetto trace-event JSON: VMI calls, interrupts, exceptions and "
+     "guest markers, one track each, time in instructions", {0}},
     {"max-insns", OPT_MAX_INSNS, "N", "stop after N instructions (exit status 8)", {0}},
     {"no-rom", OPT_NO_ROM, NULL, "boot without the VMI ROM: the guest must run natively", {0}},
     {"cpu-mhz", OPT_CPU_MHZ, "N", "nominal cycle frequency in MHz (default %llu); 1 instruction = 1 cycle",
@@ -88,7 +92,10 @@ static const option_row rows[] = {
 #define N_ROWS (sizeof rows / sizeof rows[0])
 
 static const char summary[] = "Boot a Multiboot (v1) ELF kernel or a Linux bzImage (chosen by content) on a "
-                              "deterministic i386 machine with a VMI ROM.";
+                              "deterministic i386 machine with a VMI ROM. Records are read by two subcommands: "
+                              "`vmiemu diff A.rec B.rec` shows where two runs' VMI call sequences first differ "
+                              "(status 0 the same, 1 different, 2 bad input), `vmiemu stats RECORD` the calls' "
+                              "statistics (README: Comparing runs).";
 
 /* Exit statuses, for --help and the man page. */
 static const struct {
@@ -343,6 +350,11 @@ static bool apply(options *o, int key, const char *v, vm_error *err)
         if (!*v)
             return vm_fail(err, VM_EINVAL, "--log needs a file name or -");
         o->log_path = v;
+        return true;
+    case OPT_TRACE_OUT:
+        if (!*v)
+            return vm_fail(err, VM_EINVAL, "--trace-out needs a file name");
+        o->trace_path = v;
         return true;
     case OPT_MAX_INSNS:
         if (!parse_u64(v, 1, UINT64_MAX - 1, &u))

@@ -16,6 +16,7 @@ typedef struct options {
     const char *kernel;
     serial_mode serial;
     const char *serial_path; /* SERIAL_FILE */
+    const char *trace_path;  /* --trace-out: trace-event JSON written at the end, or NULL */
     const char *log_path;    /* NULL: no log; "-": text on stderr; else JSON Lines file */
     const char *record_path; /* --record FILE */
     const char *replay_path; /* --replay FILE */

@@ -8,6 +8,7 @@
 #include "cpu/descriptor.h"
 #include "emu/recplay.h"
 #include "emu/snapshot.h"
+#include "frontend/callstats.h"
 #include "frontend/eventsink.h"
 #include "frontend/exitcode.h"
 #include "frontend/schedule.h"
@@ -548,9 +549,13 @@ static bool cmd_calls(shell *s, int argc, char **argv, vm_error *err)
         return true;
     vm_event ev;
     for (; i < count && n <= to && evlog_get(&s->m->log, i, &ev); i++) {
+        char text[512];
+        if (ev.kind == EV_MARKER) { /* between the calls, unnumbered: "-- icount=... marker "x"" */
+            eventsink_format_text(&ev, 0, s->syms, text, sizeof text);
+            fprintf(s->out, "--%s\n", text + 2);
+        }
         if (ev.kind != EV_VMI_CALL)
             continue;
-        char text[512];
         eventsink_format_text(&ev, n, s->syms, text, sizeof text);
         fprintf(s->out, "%s\n", text);
         n++;
@@ -558,11 +563,62 @@ static bool cmd_calls(shell *s, int argc, char **argv, vm_error *err)
     return true;
 }
 
+/* The first event of the marker named name at or after the k-th marker, or false. */
+static bool find_marker(shell *s, const char *name, uint64_t *icount)
+{
+    size_t i;
+    vm_event ev;
+    char got[EV_MARKER_NAME_MAX + 1];
+    for (size_t k = 0; evlog_find_kind(&s->m->log, EV_MARKER, k, &i); k++)
+        if (evlog_get(&s->m->log, i, &ev) && ev_marker_name(&ev, got) == strlen(name) && !strcmp(got, name)) {
+            *icount = ev.icount;
+            return true;
+        }
+    return false;
+}
+
+/* stats: the run so far, from the event log, with the host time this session measured. */
+static bool cmd_stats(shell *s, int argc, char **argv, vm_error *err)
+{
+    uint64_t top = 10;
+    if (argc > 1 && (!parse_u64(argv[1], &top) || top < 1 || top > 1000))
+        return vm_fail(err, VM_EINVAL, "usage: stats [TOP] (callers shown, 1 to 1000)");
+    callstats st;
+    callstats_init(&st, s->syms);
+    size_t count = evlog_count(&s->m->log);
+    vm_event ev;
+    for (size_t i = 0; i < count; i++)
+        if (!evlog_get(&s->m->log, i, &ev) || !callstats_add(&st, &ev)) {
+            callstats_free(&st);
+            return vm_fail(err, VM_ENOMEM, "cannot read the event log (out of memory)");
+        }
+    callstats_print(&st, &s->timing, (unsigned)top, s->out);
+    callstats_free(&st);
+    return true;
+}
+
 static bool cmd_goto(shell *s, int argc, char **argv, vm_error *err)
 {
     uint64_t n;
+    if (argc >= 3 && !strcmp(argv[1], "marker")) {
+        char name[EV_MARKER_NAME_MAX + 1] = "";
+        size_t len = 0;
+        for (int a = 2; a < argc; a++) /* the name's words, as the guest spelt them with single spaces */
+            len += (size_t)snprintf(name + len, len < sizeof name ? sizeof name - len : 0, "%s%s", a > 2 ? " " : "",
+                                    argv[a]);
+        if (len > EV_MARKER_NAME_MAX || !find_marker(s, name, &n))
+            return vm_fail(err, VM_EINVAL, "no marker '%s' in the run so far (calls lists them)", name);
+        if (dbg_goto(&s->d, n, err) == DBG_FAILED)
+            return false;
+        fprintf(s->out, "At marker \"%s\", icount %llu\n", name, (unsigned long long)dbg_icount(&s->d));
+        show_insn(s, dbg_reg(&s->d, CPU_EIP), true);
+        return true;
+    }
+    if (argc > 3) /* only a marker's name may have several words */
+        return vm_fail(err, VM_EINVAL, "goto takes at most 2 arguments, not %d, but for a marker's name (usage: %s)",
+                       argc - 1, "goto icount N | goto call N | goto marker NAME...");
     if (argc < 3 || !parse_u64(argv[2], &n) || (strcmp(argv[1], "icount") && strcmp(argv[1], "call")))
-        return vm_fail(err, VM_EINVAL, "usage: goto icount N | goto call N");
+        return vm_fail(err, VM_EINVAL, "usage: goto icount N | goto call N | goto marker NAME...");
     dbg_stop why = argv[1][0] == 'i' ? dbg_goto(&s->d, n, err) : dbg_goto_call(&s->d, (size_t)n, err);
     if (why == DBG_FAILED)
         return false;
@@ -779,8 +835,11 @@ static const command commands[] = {
     {"print", "p", cmd_print, "print EXPR", "a number, $register, symbol or symbol+offset"},
     {"disassemble", "disas", cmd_disassemble, "disassemble [ADDR] [N]", "N instructions (default 10) from ADDR or EIP"},
     {"pt", NULL, cmd_pt, "pt ADDR", "walk the page tables for a linear address"},
-    {"calls", NULL, cmd_calls, "calls [FROM [TO]]", "the VMI calls so far, decoded"},
-    {"goto", NULL, cmd_goto, "goto icount N | goto call N", "go to an instruction count or to just before a VMI call"},
+    {"calls", NULL, cmd_calls, "calls [FROM [TO]]", "the VMI calls so far, decoded, and the guest's markers between them"},
+    {"goto", NULL, cmd_goto, "goto icount N | goto call N | goto marker NAME...",
+     "go to an instruction count, to just before a VMI call, or to a guest marker (its first)"},
+    {"stats", NULL, cmd_stats, "stats [TOP]",
+     "VMI calls by kind, instructions between calls, top callers, host time per call, other events"},
     {"explain", NULL, cmd_explain, "explain N", "what VMI call N is and what guest state it changed"},
     {"snapshot", NULL, cmd_snapshot, "snapshot", "take a snapshot now"},
     {"restore", NULL, cmd_restore, "restore [N]", "go to snapshot N (the latest by default)"},
@@ -982,6 +1041,7 @@ bool shell_init(shell *s, machine *m, FILE *out, vm_error *err)
     symtab_load(&s->own_syms, m->kernel, m->kernel_size);
     s->syms = &s->own_syms;
     s->dis = disasm_open(err);
+    m->timing = &s->timing; /* host time per call, for `stats`; host-only */
     return s->dis != NULL;
 }
 
@@ -992,6 +1052,8 @@ void shell_set_symbols(shell *s, const symtab *t)
 
 void shell_free(shell *s)
 {
+    if (s->m && s->m->timing == &s->timing)
+        s->m->timing = NULL;
     symtab_free(&s->own_syms);
     free(s->own_panel);
     s->own_panel = NULL;

@@ -28,6 +28,7 @@ typedef struct shell {
     void *idle_ctx;
     panel *panel; /* --panel: `screenshot` shows it beside the screen; NULL: not */
     panel *own_panel; /* the `panel` command's without --panel (made at its first use) */
+    call_timing timing; /* host time per VMI call in this session, for `stats` (m->timing) */
 } shell;
 
 VM_MUST_CHECK bool shell_init(shell *s, machine *m, FILE *out, vm_error *err);

@@ -19,6 +19,8 @@
 #include "frontend/progress.h"
 #include "frontend/shell.h"
 #include "frontend/stopsignal.h"
+#include "frontend/subcommands.h"
+#include "frontend/trace.h"
 
 typedef struct serial_sink {
     FILE *f;
@@ -322,10 +324,19 @@ static int run(options *o, const char *prog)
             fclose(serial);
         return report_error(prog, &err, err.code == VM_ENOMEM ? EXIT_EMULATOR : EXIT_USAGE);
     }
+    FILE *trace = NULL;
+    if (o->trace_path && !(trace = trace_open(o->trace_path, &err))) {
+        if (serial && serial != stdout)
+            fclose(serial);
+        symtab_free(&syms);
+        return report_error(prog, &err, EXIT_USAGE);
+    }
     eventsink sink = {0};
     if (o->log_path && !eventsink_open(&sink, o->log_path, &err)) {
         if (serial && serial != stdout)
             fclose(serial);
+        if (trace)
+            fclose(trace);
         symtab_free(&syms);
         return report_error(prog, &err, EXIT_USAGE);
     }
@@ -409,7 +420,17 @@ static int run(options *o, const char *prog)
             status = report_error(prog, &err, EXIT_EMULATOR);
         display_close(host.disp);
         host.disp = NULL;
+        if (trace) { /* the timeline as finally lived: the log, cut back by any going back */
+            vm_error terr = {0};
+            if (!trace_write(trace, o->trace_path, &m->log, syms.count ? &syms : NULL, &terr) && status == EXIT_SHUTDOWN)
+                status = report_error(prog, &terr, EXIT_EMULATOR);
+            else if (terr.code)
+                fprintf(stderr, "%s: %s\n", prog, terr.msg);
+            trace = NULL;
+        }
     }
+    if (trace)
+        fclose(trace); /* the machine never ran: an empty file is left */
     if (m)
         machine_free(m);
     free(m);
@@ -439,6 +460,11 @@ int vmiemu_main(int argc, char **argv)
     const char *prog = argc > 0 ? argv[0] : "vmiemu";
     const char *slash = strrchr(prog, '/');
     prog = slash ? slash + 1 : prog;
+    /* Subcommands read records; a kernel file named so is given as ./diff. */
+    if (argc > 1 && strcmp(argv[1], "diff") == 0)
+        return vmiemu_diff(argc - 1, argv + 1, prog);
+    if (argc > 1 && strcmp(argv[1], "stats") == 0)
+        return vmiemu_stats(argc - 1, argv + 1, prog);
     options o;
     vm_error err = {0};
     if (!options_parse(&o, argc, argv, &err))

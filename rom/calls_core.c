@@ -40,7 +40,7 @@ void rom_do_iodelay(rom_ctx *x, rom_frame *f)
 void rom_do_halt(rom_ctx *x, rom_frame *f)
 {
     (void)f;
-    x->svc->set(x->o, ROM_EFLAGS, x->regs[ROM_EFLAGS] | 0x200);
+    x->svc->set(x->o, ROM_EFLAGS, x->svc->get(x->o, ROM_EFLAGS) | 0x200);
     x->svc->request(x->o, ROM_REQ_HALT);
 }
 

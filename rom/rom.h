@@ -107,14 +107,16 @@ typedef enum rom_call_id {
 #define ROM_NUM_INIT 0x100u  /* Init (rom+0x80) */
 #define ROM_NUM_RELOC 0x101u /* GetRelocationInfo (rom+0x88) */
 
-/* Registers as the ROM names them: the CPU layer's order (emu/ checks that they agree). The
- * first ROM_CALL_REGS are the batch read once per call. */
+/* Registers as the ROM names them: the CPU layer's order (emu/ checks that they agree). A call
+ * may set the first ROM_CALL_REGS; it reads the first ROM_IN_REGS, in one batch, once it is
+ * known to be a call entry. */
 typedef enum rom_reg {
     ROM_EAX, ROM_ECX, ROM_EDX, ROM_EBX, ROM_ESP, ROM_EBP, ROM_ESI, ROM_EDI, ROM_EIP, ROM_EFLAGS,
     ROM_CS, ROM_SS, ROM_DS, ROM_ES, ROM_FS, ROM_GS, ROM_CR0, ROM_CR2, ROM_CR3, ROM_CR4,
     ROM_DR0, ROM_DR1, ROM_DR2, ROM_DR3, ROM_DR6, ROM_DR7,
 } rom_reg;
 #define ROM_CALL_REGS (ROM_CS + 1)
+#define ROM_IN_REGS (ROM_ESP + 1) /* the arguments (EAX, EDX, ECX) and the stack */
 
 #define ROM_LINEAR_SLOTS 4
 #define ROM_AP_STATE_SIZE 92
@@ -212,6 +214,7 @@ typedef struct rom_services {
     void (*forget_space)(void *o, uint32_t root);             /* a page-table root is released */
     void (*request)(void *o, rom_request what);
     bool (*break_before)(void *o, uint16_t num);              /* a VMI-call breakpoint stops here */
+    void (*call_regs)(void *o, uint32_t regs[ROM_IN_REGS]);  /* the first ROM_IN_REGS, one batch */
 } rom_services;
 
 /* Everything a call sees: the machine's services, the ROM's state, and the registers in. */
@@ -221,7 +224,7 @@ typedef struct rom_ctx {
     rom_state *st;
     uint8_t *pt_pages;     /* per RAM page: VMI page flags if AllocatePage made it a page table */
     uint32_t ram_pages;
-    uint32_t regs[ROM_CALL_REGS]; /* EAX..EDI, EIP, EFLAGS, CS at the call */
+    uint32_t regs[ROM_IN_REGS]; /* EAX..ESP at the call: read by rom_dispatch at an entry */
 } rom_ctx;
 
 struct rom_call;

@@ -15,6 +15,7 @@
 #define NONE ROM_T_NONE
 #define CALL ROM_RELOC_CALL_REL
 #define JUMP ROM_RELOC_JUMP_REL
+#define NOP ROM_RELOC_NOP
 
 #define ARGS0 0, {0}, {0}
 #define ARGS1(a, ta) 1, {a}, {ta}
@@ -170,9 +171,11 @@ static const rom_call calls[ROM_NUM_CALLS] = {
             "LVT, ...). An offset that is not a register fails the call and is ignored.", KERNEL)
     ENTRY(APICRead, CALL, rom_do_apic_read, HOST, ARGS1("reg", H), H,
             "APICRead(register offset) -> value of a local APIC register.", KERNEL)
-    ENTRY(IODelay, CALL, rom_do_iodelay, HOST, ARGS0, NONE,
-            "IODelay(): the delay a port-0x80 write gives. Virtual time counts instructions, so "
-            "it costs nothing but is logged.", IO_DELAY)
+    ENTRY(IODelay, NOP, rom_do_iodelay, HOST, ARGS0, NONE,
+            "IODelay(): the delay a port-0x80 write gives. Virtual time counts instructions, so no "
+            "delay is needed: GetRelocationInfo answers NOP and Linux drops the call (its "
+            "io_delay becomes an empty function). A guest that calls the entry anyway gets a "
+            "logged call that does nothing.", IO_DELAY)
     ENTRY(GetCycleFrequency, CALL, rom_do_cycle_frequency, HOST, ARGS0, Q,
             "GetCycleFrequency() -> EDX:EAX cycles per second (--cpu-mhz * 10^6). Linux also "
             "takes it as the TSC rate.", ANY)

@@ -259,6 +259,9 @@ void rom_dispatch(rom_ctx *x, uint32_t pc, rom_record *r)
             guest_error(r, pc, offset, ROM_ACT_CRASH, ROM_ERR_NOT_AN_ENTRY);
         return;
     }
+    /* Only now: most blocks reaching the ROM hook are inside a native slot, not at an entry, and
+     * the register batch was a tenth of a page-table-heavy guest's host time. */
+    x->svc->call_regs(x->o, x->regs);
     if (x->svc->break_before(x->o, call->num)) {
         r->action = ROM_ACT_BREAK;
         return;

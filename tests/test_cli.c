@@ -303,7 +303,7 @@ START_TEST(test_log_file_is_json_lines_one_event_each)
         ck_assert_ptr_nonnull(strstr(line, "\"icount\":"));
         ck_assert_ptr_nonnull(strstr(line, "\"kind\":"));
     }
-    ck_assert_int_eq(lines, 1 + 74 + 14 + 1);
+    ck_assert_int_eq(lines, 1 + 74 + 13 + 1);
     free(text);
     unlink(p);
 }
@@ -392,7 +392,7 @@ START_TEST(test_log_of_vmi_calls_parses_as_strict_json)
     snprintf(p, sizeof p, "%s", tu_tmp("log"));
     RUN("--serial", "none", "--log", p, tu_kernel("hello"));
     json_t *events = parse_json_lines(p);
-    ck_assert_uint_eq(json_array_size(events), 1 + 74 + 14 + 1);
+    ck_assert_uint_eq(json_array_size(events), 1 + 74 + 13 + 1);
     json_t *reloc = json_array_get(events, 1);
     ck_assert_str_eq(json_string_value(json_object_get(reloc, "call")), "GetRelocationInfo");
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(reloc, "args"), "call")), "CPUID");

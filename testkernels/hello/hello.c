@@ -203,8 +203,7 @@ void kmain(uint32_t magic, const struct multiboot_info *mbi)
     test_rdtsc();
     test_cycle_counters();
     test_wallclock();
-    vmi_io_delay();
-    kprintf("iodelay: done\n");
+    kprintf("iodelay: %s\n", vmi_io_delay());
 
     if (first_failure)
         kprintf("hello: FAIL (%s)\n", first_failure);

@@ -213,8 +213,9 @@ uint64_t vmi_get_wallclock_time(void);
 /* Non-zero if the wall clock was changed. Native: 0. */
 uint32_t vmi_wallclock_updated(void);
 
-/* A short I/O delay. Native: outb to port 0x80. */
-void vmi_io_delay(void);
+/* A short I/O delay: the ROM's IODelay ("call"), nothing where the ROM answers NOP ("nop", as
+ * vmiemu's does), or outb to port 0x80 ("native"). Returns which. */
+const char *vmi_io_delay(void);
 
 /* Enable interrupts and halt until one arrives. Native: sti; hlt. */
 void vmi_halt(void);

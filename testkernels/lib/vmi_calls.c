@@ -63,12 +63,16 @@ uint32_t vmi_wallclock_updated(void)
     return 0;
 }
 
-void vmi_io_delay(void)
+const char *vmi_io_delay(void)
 {
-    if (vmi_has(VMI_CALL_IODelay))
+    if (vmi_has(VMI_CALL_IODelay)) {
         ((vmi_fn0)vmi_addr(VMI_CALL_IODelay))();
-    else if (!vmi_is_nop(VMI_CALL_IODelay))
-        outb(0x80, 0); /* the POST-code port: a write there takes about a microsecond */
+        return "call";
+    }
+    if (vmi_is_nop(VMI_CALL_IODelay))
+        return "nop"; /* the ROM says the delay is not needed (vmiemu's does: time is instructions) */
+    outb(0x80, 0); /* the POST-code port: a write there takes about a microsecond */
+    return "native";
 }
 
 void vmi_halt(void)
