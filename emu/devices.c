@@ -7,11 +7,11 @@
 #include <stdio.h>
 
 extern const device dev_alarms, dev_pit, dev_lapic, dev_ioapic, dev_pic, dev_com1, dev_rtc, dev_exitport, dev_post, dev_acpi,
-    dev_kbc, dev_port92, dev_pci, dev_fwcfg, dev_pctestdev, dev_hpet, dev_marker;
+    dev_kbc, dev_port92, dev_pci, dev_fwcfg, dev_pctestdev, dev_hpet, dev_marker, dev_vga;
 
 const device *const machine_devices[] = {
     &dev_alarms, &dev_pit, &dev_lapic, &dev_ioapic, &dev_pic, &dev_com1, &dev_rtc, &dev_exitport, &dev_post, &dev_acpi, &dev_kbc,
-    &dev_port92, &dev_pci, &dev_fwcfg, &dev_pctestdev, &dev_hpet, &dev_marker,
+    &dev_port92, &dev_pci, &dev_fwcfg, &dev_pctestdev, &dev_hpet, &dev_marker, &dev_vga,
 };
 
 const size_t machine_device_count = sizeof machine_devices / sizeof machine_devices[0];

@@ -220,6 +220,7 @@ STATE_FIELD_AT(pci);
 STATE_FIELD_AT(fwcfg);
 STATE_FIELD_AT(testdev);
 STATE_FIELD_AT(hpet);
+STATE_FIELD_AT(vga);
 STATE_FIELD_AT(halt_requested);
 STATE_FIELD_AT(step_shadow);
 STATE_FIELD_AT(nmi_blocked);

@@ -27,6 +27,7 @@
 #include "emu/pit.h"
 #include "emu/port92.h"
 #include "emu/uart.h"
+#include "emu/vga.h"
 #include "mmu/dirty.h"
 #include "mmu/error.h"
 #include "mmu/physmem.h"
@@ -131,6 +132,7 @@ typedef struct machine_mmio_slot {
     fwcfg fwcfg;                                                                                    \
     pctestdev testdev;                                                                              \
     hpet hpet;                  /* the HPET at 0xFED00000 (emu/hpet.h) */                           \
+    vga vga;                    /* VGA registers; the text buffer is RAM at 0xB8000 */              \
     bool halt_requested;        /* VMI Halt: wait for an interrupt at the next stop */              \
     bool step_shadow;           /* an interrupt waits for the instruction after `sti` */           \
     bool nmi_blocked;           /* an NMI handler runs: no NMI until the next iret */              \
@@ -320,6 +322,10 @@ void machine_rom_reset(machine *m);
 bool machine_rom_entry_here(machine *m, uint16_t *num);
 
 size_t machine_key_input(machine *m, const uint8_t *bytes, size_t n);
+
+/* Draw the VGA text screen as it is now (emu/vga.h: VGA_WIDTH x VGA_HEIGHT, 0x00RRGGBB);
+ * blink_on: the phase in which blinking text and the cursor show. Reads only. */
+void machine_render_screen(const machine *m, bool blink_on, uint32_t *rgb);
 
 /* Short name of an end reason ("shutdown", "halted", ...). */
 const char *machine_end_name(machine_end why);

@@ -32,6 +32,10 @@ enum {
     OPT_GDB,
     OPT_VERSION,
     OPT_CHECK_VMI,
+    OPT_DISPLAY,
+    OPT_SCREENSHOT_AT,
+    OPT_KEYS_AT,
+    OPT_PANEL,
 };
 
 /* The one list of options: getopt_long's tables, --help and the man page are all made from it,
@@ -82,6 +86,15 @@ static const option_row rows[] = {
     {NULL, 's', NULL, "--gdb tcp:127.0.0.1:1234", {0}},
     {NULL, 'S', NULL, "wait stopped for gdb before the first instruction", {0}},
     {NULL, 'x', "SCRIPT", "run debugger commands from SCRIPT, without a terminal", {0}},
+    {"display", OPT_DISPLAY, "MODE", "the VGA text screen: none (default) or sdl (a window)", {0}},
+    {"panel", OPT_PANEL, NULL,
+     "the live hypercall panel beside the screen, in the window (Ctrl+Alt+P shows or hides it) and in screenshots",
+     {0}},
+    {"screenshot-at", OPT_SCREENSHOT_AT, "ICOUNT:FILE.png",
+     "the screen as a PNG when ICOUNT instructions have run (at the end if the run ends first); may be repeated",
+     {0}},
+    {"keys-at", OPT_KEYS_AT, "ICOUNT:TEXT",
+     "type TEXT on the keyboard when ICOUNT instructions have run (\\n: Enter); recorded; may be repeated", {0}},
     {"help", 'h', NULL, "this text", {0}},
     {"version", OPT_VERSION, NULL, "the version", {0}},
 };
@@ -424,6 +437,14 @@ static bool apply(options *o, int key, const char *v, vm_error *err)
         return true;
     case 'h': o->help = true; return true;
     case OPT_VERSION: o->version = true; return true;
+    case OPT_DISPLAY:
+        if (strcmp(v, "none") != 0 && strcmp(v, "sdl") != 0)
+            return vm_fail(err, VM_EINVAL, "--display: '%s' is not none or sdl", v);
+        o->display_sdl = strcmp(v, "sdl") == 0;
+        return true;
+    case OPT_PANEL: o->panel = true; return true;
+    case OPT_SCREENSHOT_AT: return sched_add(&o->sched, SCHED_SCREENSHOT, v, "--screenshot-at", err);
+    case OPT_KEYS_AT: return sched_add(&o->sched, SCHED_KEYS, v, "--keys-at", err);
     }
     return vm_fail(err, VM_EINVAL, "option key %d has no handler", key); /* a row without a case: our bug */
 }
@@ -531,6 +552,9 @@ bool options_parse(options *o, int argc, char **argv, vm_error *err)
         return vm_fail(err, VM_EINVAL, "--record and --replay cannot be used together (except with --override)");
     if (o->record_path && o->override_given && (o->shell || o->script || o->gdb_spec))
         return vm_fail(err, VM_EINVAL, "--override with --record runs without a debugger (no -d, -x, --gdb)");
+    for (size_t i = 0; o->replay_path && i < o->sched.n; i++)
+        if (o->sched.v[i].kind == SCHED_KEYS)
+            return vm_fail(err, VM_EINVAL, "--keys-at cannot be used with --replay: a replay types what its record holds");
     return true;
 }
 

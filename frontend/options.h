@@ -7,6 +7,7 @@
 
 #include "emu/machine.h"
 #include "emu/whatif.h"
+#include "frontend/schedule.h"
 #include "mmu/error.h"
 
 typedef enum serial_mode { SERIAL_STDIO, SERIAL_NONE, SERIAL_FILE } serial_mode;
@@ -31,6 +32,9 @@ typedef struct options {
     bool gdb_wait;           /* -S: wait stopped for gdb before the first instruction */
     unsigned machine_given;  /* OPT_GIVEN(...) bits: the options given that shape the machine */
     bool help, version;
+    bool display_sdl;        /* --display sdl */
+    bool panel;              /* --panel: the hypercall panel beside the screen (window, screenshots) */
+    schedule sched;          /* --screenshot-at, --keys-at */
 } options;
 
 /* Options that shape the machine, as bits of options.machine_given: a replay takes those not

@@ -6,11 +6,14 @@
 #include <string.h>
 
 #include "cpu/descriptor.h"
+#include "emu/recplay.h"
 #include "emu/snapshot.h"
 #include "frontend/callstats.h"
 #include "frontend/checkreport.h"
 #include "frontend/eventsink.h"
 #include "frontend/exitcode.h"
+#include "frontend/schedule.h"
+#include "frontend/screenshot.h"
 #include "frontend/stopsignal.h"
 #include "frontend/unwind.h"
 #include "frontend/vmicall.h"
@@ -730,6 +733,67 @@ static bool cmd_snapshot(shell *s, int argc, char **argv, vm_error *err)
     return true;
 }
 
+/* screenshot FILE: the text screen as it is now, as a PNG. */
+static bool cmd_screenshot(shell *s, int argc, char **argv, vm_error *err)
+{
+    if (argc != 2)
+        return vm_fail(err, VM_EINVAL, "usage: screenshot FILE.png");
+    if (!screenshot_png(s->m, s->panel, argv[1], err))
+        return false;
+    fprintf(s->out, "Screenshot of icount %llu in %s\n", (unsigned long long)dbg_icount(&s->d), argv[1]);
+    return true;
+}
+
+/* panel: the hypercall panel's page as text, as the window and --panel screenshots show it. */
+static bool cmd_panel(shell *s, int argc, char **argv, vm_error *err)
+{
+    (void)argv;
+    if (argc != 1)
+        return vm_fail(err, VM_EINVAL, "usage: panel");
+    /* One page for the shell's life: its counters are brought up to the log's end at each look. */
+    if (!s->panel && !s->own_panel) {
+        if (!(s->own_panel = malloc(sizeof *s->own_panel)))
+            return vm_fail(err, VM_ENOMEM, "panel: out of memory");
+        panel_init(s->own_panel, s->syms);
+    }
+    panel *p = s->panel ? s->panel : s->own_panel;
+    p->syms = s->syms;
+    panel_update(p, s->m, s->m->end == END_RUNNING ? "stopped" : machine_end_name(s->m->end));
+    char row[PANEL_COLS + 1];
+    for (unsigned r = 0; r < PANEL_ROWS; r++)
+        fprintf(s->out, "%s\n", panel_row(p, r, row, sizeof row));
+    return true;
+}
+
+/* sendkey TEXT...: type the words (joined by spaces) now, as keyboard input: logged and
+ * recorded, so a replay types them at the same count. Keys that do not fit in the keyboard's
+ * buffer are dropped, as from a real keyboard the guest does not read. */
+static bool cmd_sendkey(shell *s, int argc, char **argv, vm_error *err)
+{
+    if (argc < 2)
+        return vm_fail(err, VM_EINVAL, "usage: sendkey TEXT (\\n: Enter)");
+    if (s->m->end != END_RUNNING)
+        return vm_fail(err, VM_EINVAL, "the guest has ended: no keyboard to type on");
+    if (recplay_replaying(s->m) || machine_replaying_past(s->m))
+        return vm_fail(err, VM_EINVAL, "the machine re-runs a run that happened: its keys are given (go to its end first)");
+    char text[1024];
+    size_t len = 0;
+    for (int i = 1; i < argc; i++)
+        len += (size_t)snprintf(text + len, len < sizeof text ? sizeof text - len : 0, "%s%s", i > 1 ? " " : "", argv[i]);
+    if (len >= sizeof text)
+        return vm_fail(err, VM_EINVAL, "sendkey: text too long");
+    uint8_t codes[4096];
+    size_t n = sched_scancodes(text, codes, sizeof codes, err);
+    if (!n)
+        return false;
+    size_t took = sched_push_keys(s->m, codes, n);
+    fprintf(s->out, "Sent %zu scan code bytes at icount %llu", took, (unsigned long long)dbg_icount(&s->d));
+    if (took < n)
+        fprintf(s->out, "; %zu dropped (the keyboard's buffer is full: continue and send them again)", n - took);
+    fprintf(s->out, "\n");
+    return true;
+}
+
 /* restore [N]: back (or forward) to snapshot N, the latest by default. */
 static bool cmd_restore(shell *s, int argc, char **argv, vm_error *err)
 {
@@ -807,6 +871,9 @@ static const command commands[] = {
      "what-if: VMI call N returns V (or SetAlarm fires CYCLES late); a replay is live from there"},
     {"snapshot", NULL, cmd_snapshot, "snapshot", "take a snapshot now"},
     {"restore", NULL, cmd_restore, "restore [N]", "go to snapshot N (the latest by default)"},
+    {"screenshot", NULL, cmd_screenshot, "screenshot FILE.png", "the VGA text screen as it is now, as a PNG"},
+    {"panel", NULL, cmd_panel, "panel", "the hypercall panel as text: latest VMI calls, counters, IF/CPL/CR3"},
+    {"sendkey", NULL, cmd_sendkey, "sendkey TEXT", "type TEXT on the keyboard now (recorded; \\n is Enter)"},
     {"bt", "backtrace", cmd_bt, "bt [N]", "the call stack, N frames (default 32); ? marks a frame found by scanning the stack"},
     {"source", NULL, cmd_source, "source FILE", "run commands from a file"},
     {"help", "h", cmd_help, "help [COMMAND]", "list commands, or explain one"},
@@ -1016,6 +1083,8 @@ void shell_free(shell *s)
     if (s->m && s->m->timing == &s->timing)
         s->m->timing = NULL;
     symtab_free(&s->own_syms);
+    free(s->own_panel);
+    s->own_panel = NULL;
     disasm_close(s->dis);
 }
 

@@ -8,6 +8,7 @@
 
 #include "cpu/disasm.h"
 #include "emu/debug.h"
+#include "frontend/panel.h"
 #include "frontend/symbols.h"
 
 typedef struct shell {
@@ -21,6 +22,12 @@ typedef struct shell {
     int quit_status; /* `quit N`: the process exits with N; -1 = the status of how the run stands */
     int depth; /* nested `source` */
     bool located; /* the error being passed up already says FILE:LINE (a nested `source`) */
+    /* Called often while the interactive prompt waits for input (the window's events); true
+     * ends input as end of file does. NULL: none. */
+    bool (*idle)(void *ctx, machine *m);
+    void *idle_ctx;
+    panel *panel; /* --panel: `screenshot` shows it beside the screen; NULL: not */
+    panel *own_panel; /* the `panel` command's without --panel (made at its first use) */
     call_timing timing; /* host time per VMI call in this session, for `stats` (m->timing) */
 } shell;
 

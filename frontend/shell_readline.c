@@ -47,8 +47,10 @@ static int getc_watching_signals(FILE *f)
             fputs("\nQuit", rl_outstream ? rl_outstream : stdout);
             return '\n';
         }
+        if (active && active->idle && active->idle(active->idle_ctx, active->m))
+            return EOF;
         struct pollfd p = {.fd = fileno(f), .events = POLLIN};
-        int r = poll(&p, 1, 100);
+        int r = poll(&p, 1, active && active->idle ? 20 : 100);
         if (r == 0 || (r < 0 && errno == EINTR))
             continue;
         unsigned char c;

@@ -13,6 +13,7 @@
 #include "emu/snapshot.h"
 #include "frontend/checkreport.h"
 #include "frontend/eventsink.h"
+#include "frontend/display.h"
 #include "frontend/exitcode.h"
 #include "frontend/options.h"
 #include "frontend/gdbserver.h"
@@ -50,6 +51,8 @@ typedef struct host_poll {
     size_t held_from, held_len;
     progress prog;     /* the progress line of a plain run with a known end */
     bool told_snap, told_log; /* the notes that a memory budget was reached, said once each */
+    display *disp;     /* --display sdl; NULL: headless */
+    panel panel;       /* the hypercall panel: the window's (Ctrl+Alt+P) and --panel's screenshots' */
 } host_poll;
 
 /* COM1 input from stdin, without blocking and without changing stdin's flags (a terminal is
@@ -109,7 +112,16 @@ static bool poll_host(machine *m, void *ctx, bool at_stop)
     note_budgets(m, h);
     if (!at_stop)
         progress_update(&h->prog, machine_insns(m));
+    if (h->disp && display_poll(h->disp, m, at_stop) && m->end == END_RUNNING && m->in_run)
+        machine_stop(m, "the window was closed");
     return stopsig_raised();
+}
+
+/* The shell's prompt waits: keep the window alive. */
+static bool window_idle(void *ctx, machine *m)
+{
+    host_poll *h = ctx;
+    return display_idle(h->disp, m, "stopped");
 }
 
 static int report_error(const char *prog, const vm_error *err, int status)
@@ -246,9 +258,27 @@ static void run_on(machine *m)
         first ? machine_run(m) : machine_run_on(m);
 }
 
+/* The same with actions at instruction counts (--screenshot-at, --keys-at): the run stops at
+ * each, exactly. false with err if one failed (the run is then left where it stopped). */
+static bool run_scheduled(machine *m, schedule *sched, vm_error *err)
+{
+    machine_clear_interrupt(m);
+    while (m->end == END_RUNNING && !stopsig_raised()) {
+        if (!sched_fire(sched, m, err))
+            return false;
+        uint64_t next = sched_next(sched);
+        if (next == UINT64_MAX)
+            machine_run_on(m);
+        else
+            machine_run_until(m, next);
+    }
+    return true;
+}
+
 /* -d or -x. Returns the status the user asked for (quit N), a script's failure, or -1 for
  * the status of how the run stands; *why says who left a run that has not ended. */
-static int run_shell(machine *m, const options *o, const symtab *syms, const char *prog, const char **why)
+static int run_shell(machine *m, const options *o, const symtab *syms, const char *prog, const char **why,
+                     host_poll *host)
 {
     shell sh;
     vm_error err = {0};
@@ -257,6 +287,12 @@ static int run_shell(machine *m, const options *o, const symtab *syms, const cha
     bool started = shell_init(&sh, m, stdout, &err);
     if (started)
         shell_set_symbols(&sh, syms);
+    if (started && o->panel)
+        sh.panel = &host->panel;
+    if (started && host->disp) {
+        sh.idle = window_idle;
+        sh.idle_ctx = host;
+    }
     if (!started) {
         status = report_error(prog, &err, EXIT_EMULATOR);
         *why = "an emulator error (the debugger could not start)";
@@ -353,6 +389,12 @@ static int run(options *o, const char *prog)
         if (serial)
             machine_set_serial_out(m, serial_to_file, &sink_ctx);
         host = (host_poll){.stdin_serial = o->serial == SERIAL_STDIO && !o->replay_path};
+        if (o->display_sdl && !(host.disp = display_open(o->kernel, &err)))
+            fprintf(stderr, "%s: %s (running without a window)\n", prog, err.msg);
+        panel_init(&host.panel, syms.count ? &syms : NULL);
+        if (host.disp)
+            display_set_panel(host.disp, &host.panel, o->panel);
+        o->sched.panel = o->panel ? &host.panel : NULL;
         machine_set_host_hook(m, MACHINE_HOST_EVERY, poll_host, &host);
         if (o->log_path) {
             m->log.sink = eventsink_write;
@@ -371,7 +413,7 @@ static int run(options *o, const char *prog)
          * run ended; a replay that diverged at any point exits EXIT_DIVERGED whatever came after. */
         const char *why = "the user";
         if (o->shell || o->script)
-            status = run_shell(m, o, &syms, prog, &why);
+            status = run_shell(m, o, &syms, prog, &why, &host);
         else if (o->gdb_spec)
             status = run_gdb(m, o, &syms, prog, &why);
         else {
@@ -383,15 +425,19 @@ static int run(options *o, const char *prog)
             bool log_on_stderr = o->log_path && strcmp(o->log_path, "-") == 0; /* its lines would mix */
             progress_start(&host.prog, log_on_stderr ? NULL : stderr, o->replay_path ? "replay" : "run", total,
                            machine_insns(m));
-            run_on(m);
+            status = run_scheduled(m, &o->sched, &err) ? -1 : report_error(prog, &err, EXIT_EMULATOR);
             progress_end(&host.prog);
-            status = -1;
+            if (status >= 0)
+                why = "a failed --screenshot-at";
         }
         bool interrupted = stopsig_raised() && m->end == END_RUNNING;
         stopsig_unwatch();
         machine_stop(m, interrupted ? stopsig_name() : why);
         if (m->check)
             checkreport_summary(&check_out);
+        /* Screenshots at counts the run did not reach show how it ended. */
+        if (!sched_fire(&o->sched, m, &err) && status < 0)
+            status = report_error(prog, &err, EXIT_EMULATOR);
         char report[2048];
         bool finished = recplay_finish(m, report, sizeof report, &err);
         if (status < 0)
@@ -417,6 +463,8 @@ static int run(options *o, const char *prog)
             query_end(o->query, m, sink.syms, stdout);
         if (!finished)
             status = report_error(prog, &err, EXIT_EMULATOR);
+        display_close(host.disp);
+        host.disp = NULL;
         if (trace) { /* the timeline as finally lived: the log, cut back by any going back */
             vm_error terr = {0};
             if (!trace_write(trace, o->trace_path, &m->log, syms.count ? &syms : NULL, &terr) && status == EXIT_SHUTDOWN)
