@@ -166,6 +166,8 @@ bool vcpu_model_check_site(cpu *c, uint32_t pc, const disasm_tlb_op *op)
     case DISASM_UNREPORTED: /* Unicorn's Core Duo has them; CPUID does not report them (mwait
                              * would also halt Unicorn where vmiemu does not look for a halt) */
         return refuse(c, 6);
+    case DISASM_SYSENTER: /* Unicorn only calls hooks and steps over it: vcpu_run performs it */
+        return refuse(c, REFUSED_SYSENTER);
     case DISASM_IRET: /* Unicorn keeps the RF an iret loads until the end of the next block, so
                        * pushf there shows it; hardware clears it after one instruction */
         c->rf_after_iret = true;
