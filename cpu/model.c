@@ -90,6 +90,7 @@ static const struct {
     uint8_t rule;
 } msrs[] = {
     {0x10, 0x10, MSR_TSC},                 /* TIME_STAMP_COUNTER */
+    {0x17, 0x17, MSR_RO},                  /* PLATFORM_ID (Linux's microcode driver reads it on P6) */
     {0x1B, 0x1B, MSR_RW},                  /* APIC_BASE (the machine's, emu/apic.c) */
     {0x8B, 0x8B, MSR_RW},                  /* BIOS_SIGN_ID (microcode revision) */
     {0x174, 0x176, MSR_RW},                /* SYSENTER_CS, _ESP, _EIP */
