@@ -14,7 +14,8 @@ vmiemu=$2
 work=$(mktemp -d)
 pid=
 cleanup() {
-    [ -z "$pid" ] || kill "$pid" 2>/dev/null
+    # the script and the vmiemu it runs (its child)
+    [ -z "$pid" ] || kill $(pgrep -P "$pid") "$pid" 2>/dev/null
     exec 3>&- 2>/dev/null
     rm -rf "$work"
 }
