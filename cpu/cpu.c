@@ -1069,6 +1069,23 @@ static uc_err io_step(cpu *c)
 static void raise_refused(cpu *c)
 {
     c->insn_refused = false;
+    if (c->refused_vector == REFUSED_SYSENTER) {
+        char why[160];
+        uint32_t eip = vcpu_get(c, CPU_EIP);
+        switch (vcpu_sysenter(c, why, sizeof why)) {
+        case VCPU_SYSENTER_DONE:
+            c->icount++;
+            return;
+        case VCPU_SYSENTER_GP:
+            raise_gp_here(c, "sysenter: exception");
+            return;
+        case VCPU_SYSENTER_UNSUPPORTED:
+            c->fault.eip = eip;
+            snprintf(c->fault.message, sizeof c->fault.message, "%s", why);
+            stop_with(c, CPU_STOP_FAULT);
+            return;
+        }
+    }
     raise_here(c, c->refused_vector, "instruction refused by the CPU model: exception");
 }
 

@@ -152,7 +152,7 @@ struct cpu {
     uc_context *end_ctx;
     /* model.c: an instruction a site hook refused (a mov to CR4 of a bit the model lacks, a
      * misaligned SSE operand, rdpmc, mwait...); it has not run, EIP is at it, and vcpu_run
-     * raises refused_vector there: #GP(0) or #UD. */
+     * raises refused_vector there: #GP(0) or #UD (or performs sysenter: REFUSED_SYSENTER). */
     bool insn_refused;
     uint32_t refused_vector;
     /* An iret is about to run (at rf_iret_pc): EFLAGS.RF it loads is cleared at the next block
@@ -218,6 +218,12 @@ bool vcpu_code32(cpu *c);
  * start, or at a stop past it). */
 bool vcpu_model_check_site(cpu *c, uint32_t pc, const disasm_tlb_op *op);
 void vcpu_model_settle_rf(cpu *c);
+
+/* sysenter (sysenter.c), which Unicorn does not perform: the model's site hook refuses it with
+ * REFUSED_SYSENTER and vcpu_run performs it here, stopped before it (the count exact). */
+#define REFUSED_SYSENTER 0x100u
+typedef enum { VCPU_SYSENTER_DONE, VCPU_SYSENTER_GP, VCPU_SYSENTER_UNSUPPORTED } vcpu_sysenter_result;
+vcpu_sysenter_result vcpu_sysenter(cpu *c, char *why, size_t whylen);
 
 /* Port I/O permission (ioperm.c). */
 bool vcpu_io_needs_check(cpu *c);

@@ -246,6 +246,8 @@ bool disasm_decode_site(const uint8_t *b, size_t n, disasm_tlb_op *op)
         op->kind = DISASM_IRET;
     else if (i + 1 < n && b[i] == 0x0F && b[i + 1] == 0x33)
         op->kind = DISASM_RDPMC;
+    else if (i + 1 < n && b[i] == 0x0F && b[i + 1] == 0x34)
+        op->kind = DISASM_SYSENTER;
     else if (i + 2 < n && b[i] == 0x0F && ((b[i + 1] == 0x01 && (b[i + 2] == 0xC8 || b[i + 2] == 0xC9)) ||
                                            (b[i + 1] == 0xAE && (b[i + 2] >> 3 & 7) == 7 && b[i + 2] >> 6 != 3)))
         op->kind = DISASM_UNREPORTED; /* monitor, mwait; clflush (0F AE /7 with memory: not sfence) */

@@ -24,8 +24,9 @@ enum { DISASM_TLB_NONE, DISASM_TLB_INVLPG, DISASM_TLB_MOV_CR3, DISASM_TLB_MODE }
 /* The other instructions a code hook looks at before they run (disasm_decode_site): a legacy
  * SSE instruction whose memory operand must be 16-byte aligned (its operand decoded as for
  * invlpg), iret (which may load EFLAGS.RF), rdpmc, and the instructions of features Unicorn's
- * Core Duo has but the CPU model does not report (monitor, mwait, clflush). */
-enum { DISASM_SSE_ALIGNED = DISASM_TLB_MODE + 1, DISASM_IRET, DISASM_RDPMC, DISASM_UNREPORTED };
+ * Core Duo has but the CPU model does not report (monitor, mwait, clflush), and sysenter
+ * (which Unicorn does not perform). */
+enum { DISASM_SSE_ALIGNED = DISASM_TLB_MODE + 1, DISASM_IRET, DISASM_RDPMC, DISASM_UNREPORTED, DISASM_SYSENTER };
 typedef struct disasm_tlb_op {
     int kind;
     bool addr16;     /* a memory operand with 16-bit addressing: not decoded */

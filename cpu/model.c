@@ -90,6 +90,7 @@ static const struct {
     uint8_t rule;
 } msrs[] = {
     {0x10, 0x10, MSR_TSC},                 /* TIME_STAMP_COUNTER */
+    {0x17, 0x17, MSR_RO},                  /* PLATFORM_ID (Linux's microcode driver reads it on P6) */
     {0x1B, 0x1B, MSR_RW},                  /* APIC_BASE (the machine's, emu/apic.c) */
     {0x8B, 0x8B, MSR_RW},                  /* BIOS_SIGN_ID (microcode revision) */
     {0x174, 0x176, MSR_RW},                /* SYSENTER_CS, _ESP, _EIP */
@@ -166,6 +167,8 @@ bool vcpu_model_check_site(cpu *c, uint32_t pc, const disasm_tlb_op *op)
     case DISASM_UNREPORTED: /* Unicorn's Core Duo has them; CPUID does not report them (mwait
                              * would also halt Unicorn where vmiemu does not look for a halt) */
         return refuse(c, 6);
+    case DISASM_SYSENTER: /* Unicorn only calls hooks and steps over it: vcpu_run performs it */
+        return refuse(c, REFUSED_SYSENTER);
     case DISASM_IRET: /* Unicorn keeps the RF an iret loads until the end of the next block, so
                        * pushf there shows it; hardware clears it after one instruction */
         c->rf_after_iret = true;

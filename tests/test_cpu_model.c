@@ -45,6 +45,16 @@ START_TEST(test_msrs_the_model_lacks_raise_gp_and_gs_base_does_not_move_gs)
 }
 END_TEST
 
+/* Linux 6.1's microcode driver reads PLATFORM_ID on every family-6 model from 5 on (a Core
+ * Duo has it); a #GP there printed "unchecked MSR access error" with a stack trace. */
+START_TEST(test_platform_id_msr_reads_and_refuses_writes)
+{
+    ck_assert_int_eq(vcpu_model_msr(0x17, false, 0), MODEL_MSR_UNICORN);
+    ck_assert_int_eq(vcpu_model_msr(0x17, true, 0), MODEL_MSR_GP);
+    ck_assert_int_eq(vcpu_model_msr(0x18, false, 0), MODEL_MSR_GP);
+}
+END_TEST
+
 START_TEST(test_time_stamp_counter_msr_reads_the_instruction_clock)
 {
     ck_assert_int_eq(tu_run_snippet(&m, "model_msr"), END_HALTED);
@@ -185,6 +195,7 @@ static Suite *cpu_model_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_msrs_the_model_lacks_raise_gp_and_gs_base_does_not_move_gs);
     tcase_add_test(tc, test_time_stamp_counter_msr_reads_the_instruction_clock);
+    tcase_add_test(tc, test_platform_id_msr_reads_and_refuses_writes);
     tcase_add_test(tc, test_cr4_bits_of_features_cpuid_lacks_raise_gp_and_keep_cr4);
     tcase_add_test(tc, test_stepping_up_to_a_refused_instruction_stops_before_its_fault);
     tcase_add_test(tc, test_cr4_bits_allowed_follow_the_features_cpuid_reports);

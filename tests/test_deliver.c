@@ -186,6 +186,23 @@ START_TEST(test_system_call_from_ring3_switches_to_the_tss_stack)
 }
 END_TEST
 
+/* Linux's vDSO enters the kernel with sysenter and leaves with sysexit (every system call of
+ * a 6.1 kernel's userland); the selectors come from SYSENTER_CS. */
+START_TEST(test_sysenter_and_sysexit_switch_rings_through_the_msrs)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "sysenter_ring3"), END_HALTED);
+    ck_assert_uint_eq(result(0), 0x08);      /* CS = SYSENTER_CS */
+    ck_assert_uint_eq(result(1), 0x10);      /* SS = SYSENTER_CS + 8 */
+    ck_assert_uint_eq(result(2), 0x280000u); /* ESP = SYSENTER_ESP */
+    ck_assert_uint_eq(result(3), 2);         /* both calls reached the handler */
+    ck_assert_uint_eq(result(4), 101);       /* and came back with their results */
+    ck_assert_uint_eq(result(5), 0x1B);      /* at ring 3 */
+    ck_assert_uint_eq(result(6), 102);
+    ck_assert_uint_eq(m.mem.ram[result(7)], 0xFA); /* the #GP is the cli's */
+    ck_assert_uint_eq(result(8), 0x1B);
+}
+END_TEST
+
 /* Delivery from ring 3 loads the ring-0 SS, reading the GDT, before it loads CS: the GDT's page
  * is supervisor-only in every real kernel, and judging that read by CS's RPL refused it. Unicorn
  * then left the hook and raised the int again, forever, at the same instruction count. */
@@ -407,6 +424,7 @@ static Suite *deliver_suite(void)
     tcase_add_test(tc, test_jmp_to_an_absent_page_zero_raises_a_page_fault);
     tcase_add_test(tc, test_stores_to_code_drop_its_translations);
     tcase_add_test(tc, test_system_call_from_ring3_switches_to_the_tss_stack);
+    tcase_add_test(tc, test_sysenter_and_sysexit_switch_rings_through_the_msrs);
     tcase_add_test(tc, test_apic_base_msr_reads_the_enabled_bsp_apic_and_refuses_reserved_bits);
     tcase_add_test(tc, test_nmi_ipi_is_taken_with_if_clear_and_blocked_until_the_handlers_iret);
     tcase_add_test(tc, test_nmi_blocking_ends_at_the_same_instruction_when_stepped);
