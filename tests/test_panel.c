@@ -5,12 +5,13 @@
  * identical). Guests: testkernels/callloop (a known number of GetCycleCounter calls), paging
  * (CR3 set), vgatext (a screen). */
 #include <check.h>
-#include <png.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "emu/vga.h"
 #include "frontend/panel.h"
+#include "support/picture.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
@@ -133,30 +134,6 @@ START_TEST(test_panel_shows_the_guests_interrupt_flag_cpl_and_cr3)
 }
 END_TEST
 
-typedef struct picture {
-    uint8_t *rgb;
-    unsigned w, h;
-} picture;
-
-static picture load(const char *path)
-{
-    png_image img;
-    memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    ck_assert_msg(png_image_begin_read_from_file(&img, path), "%s: %s", path, img.message);
-    img.format = PNG_FORMAT_RGB;
-    picture p = {malloc(PNG_IMAGE_SIZE(img)), img.width, img.height};
-    ck_assert_ptr_nonnull(p.rgb);
-    ck_assert_msg(png_image_finish_read(&img, NULL, p.rgb, 0, NULL), "%s: %s", path, img.message);
-    return p;
-}
-
-static uint32_t at(const picture *p, unsigned x, unsigned y)
-{
-    const uint8_t *q = p->rgb + ((size_t)y * p->w + x) * 3;
-    return (uint32_t)q[0] << 16 | (uint32_t)q[1] << 8 | q[2];
-}
-
 /* The IBM VGA's 8x16 'V'. */
 static const uint8_t glyph_V[16] = {0x00, 0x00, 0xc6, 0xc6, 0xc6, 0xc6, 0xc6, 0xc6,
                                     0xc6, 0x6c, 0x38, 0x10, 0x00, 0x00, 0x00, 0x00};
@@ -198,18 +175,18 @@ START_TEST(test_panel_screenshot_shows_it_beside_the_screen_and_changes_nothing_
     ck_assert_msg(strlen(l1) > 0 && strcmp(l1, l2) == 0, "the event logs differ");
     free(l1);
     free(l2);
-    picture p = load(with), q = load(without);
+    picture p = picture_load(with), q = picture_load(without);
     ck_assert_uint_eq(p.w, VGA_WIDTH + PANEL_WIDTH);
     ck_assert_uint_eq(p.h, VGA_HEIGHT);
     ck_assert_uint_eq(q.w, VGA_WIDTH);
     for (unsigned y = 0; y < VGA_HEIGHT; y++) /* the screen is the one without the panel */
         for (unsigned x = 0; x < VGA_WIDTH; x++)
-            ck_assert_uint_eq(at(&p, x, y), at(&q, x, y));
+            ck_assert_uint_eq(picture_at(&p, x, y), picture_at(&q, x, y));
     /* The panel's title " VMI calls - exit-port": 'V' at its column 1, white on blue. */
     for (unsigned y = 0; y < VGA_CELL_H; y++)
         for (unsigned x = 0; x < VGA_CELL_W; x++)
-            ck_assert_msg(at(&p, VGA_WIDTH + VGA_CELL_W + x, y) == (glyph_V[y] & (0x80 >> x) ? WHITE : BLUE),
-                          "pixel %u,%u: %06x", x, y, at(&p, VGA_WIDTH + VGA_CELL_W + x, y));
+            ck_assert_msg(picture_at(&p, VGA_WIDTH + VGA_CELL_W + x, y) == (glyph_V[y] & (0x80 >> x) ? WHITE : BLUE),
+                          "pixel %u,%u: %06x", x, y, picture_at(&p, VGA_WIDTH + VGA_CELL_W + x, y));
     free(p.rgb);
     free(q.rgb);
 }

@@ -3,40 +3,17 @@
  * (--keys-at, `sendkey`) reaching the guest's IRQ 1 handler, recorded and replayed. The guest
  * is testkernels/vgatext. */
 #include <check.h>
-#include <png.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "emu/vga.h"
+#include "support/picture.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
 #define END "99999999999" /* a count the run never reaches: the screenshot shows its end */
 #define KEYS_AT "3000000"  /* after vgatext has drawn its screen and opened IRQ 1 */
-
-typedef struct picture {
-    uint8_t *rgb;
-    unsigned w, h;
-} picture;
-
-static picture load(const char *path)
-{
-    png_image img;
-    memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    ck_assert_msg(png_image_begin_read_from_file(&img, path), "%s: %s", path, img.message);
-    img.format = PNG_FORMAT_RGB;
-    picture p = {malloc(PNG_IMAGE_SIZE(img)), img.width, img.height};
-    ck_assert_ptr_nonnull(p.rgb);
-    ck_assert_msg(png_image_finish_read(&img, NULL, p.rgb, 0, NULL), "%s: %s", path, img.message);
-    return p;
-}
-
-static uint32_t at(const picture *p, unsigned x, unsigned y)
-{
-    const uint8_t *q = p->rgb + ((size_t)y * p->w + x) * 3;
-    return (uint32_t)q[0] << 16 | (uint32_t)q[1] << 8 | q[2];
-}
 
 /* The IBM VGA's 8x16 'H'. */
 static const uint8_t glyph_H[16] = {0x00, 0x00, 0xc6, 0xc6, 0xc6, 0xc6, 0xfe, 0xc6,
@@ -69,13 +46,13 @@ START_TEST(test_screenshot_at_the_end_shows_the_glyph_in_its_colours_at_its_cell
     args[1] = spec;
     r = tu_run(args);
     ck_assert_int_eq(r.status, 33);
-    picture p = load(png);
+    picture p = picture_load(png);
     ck_assert_uint_eq(p.w, VGA_WIDTH);
     ck_assert_uint_eq(p.h, VGA_HEIGHT);
     for (unsigned y = 0; y < 16; y++) /* 'H' at row 1, column 0 */
         for (unsigned x = 0; x < 8; x++)
-            ck_assert_msg(at(&p, x, 16 + y) == (glyph_H[y] & (0x80 >> x) ? YELLOW : BLUE), "pixel %u,%u: %06x", x, y,
-                          at(&p, x, 16 + y));
+            ck_assert_msg(picture_at(&p, x, 16 + y) == (glyph_H[y] & (0x80 >> x) ? YELLOW : BLUE), "pixel %u,%u: %06x", x, y,
+                          picture_at(&p, x, 16 + y));
     free(p.rgb);
 }
 END_TEST
@@ -88,10 +65,10 @@ START_TEST(test_screenshot_shows_the_block_cursor_in_its_cells_colour)
     const char *args[] = {"--screenshot-at", spec, tu_kernel("vgatext"), NULL};
     r = tu_run(args);
     ck_assert_int_eq(r.status, 33);
-    picture p = load(png);
+    picture p = picture_load(png);
     for (unsigned y = 0; y < 16; y++) /* rows 0-15 of cell (1, 3) */
-        ck_assert_uint_eq(at(&p, 3 * 8 + 4, 16 + y), LIGHT_GREY);
-    ck_assert_uint_eq(at(&p, 4 * 8 + 4, 16 + 8), 0); /* the next cell is black */
+        ck_assert_uint_eq(picture_at(&p, 3 * 8 + 4, 16 + y), LIGHT_GREY);
+    ck_assert_uint_eq(picture_at(&p, 4 * 8 + 4, 16 + 8), 0); /* the next cell is black */
     free(p.rgb);
 }
 END_TEST
@@ -104,8 +81,8 @@ START_TEST(test_screenshot_at_icount_0_is_taken_before_the_guest_draws)
     const char *args[] = {"--screenshot-at", spec, tu_kernel("vgatext"), NULL};
     r = tu_run(args);
     ck_assert_int_eq(r.status, 33);
-    picture p = load(first);
-    ck_assert_uint_eq(at(&p, 4, 16 + 8), 0); /* no 'H' yet: the text buffer is empty */
+    picture p = picture_load(first);
+    ck_assert_uint_eq(picture_at(&p, 4, 16 + 8), 0); /* no 'H' yet: the text buffer is empty */
     free(p.rgb);
 }
 END_TEST
@@ -149,11 +126,11 @@ START_TEST(test_typed_keys_show_on_the_guests_screen)
                           tu_kernel("vgatext"), NULL};
     r = tu_run(args);
     ck_assert_int_eq(r.status, 33);
-    picture p = load(png);
+    picture p = picture_load(png);
     bool green = false; /* "23" in light green at row 3 */
     for (unsigned y = 48; y < 64; y++)
         for (unsigned x = 0; x < 16; x++)
-            green |= at(&p, x, y) == LIGHT_GREEN;
+            green |= picture_at(&p, x, y) == LIGHT_GREEN;
     ck_assert(green);
     free(p.rgb);
 }
@@ -205,9 +182,9 @@ START_TEST(test_shell_sendkey_and_screenshot)
     ck_assert_msg(r.status == 33, "%d: %s %s", r.status, r.out, r.err);
     ck_assert_msg(strstr(r.out, "vgatext: scancode 0x23\nvgatext: scancode 0xa3\n"), "%s", r.out);
     ck_assert_msg(strstr(r.out, "Sent 2 scan code bytes at icount " KEYS_AT), "%s", r.out);
-    picture p = load(png);
-    ck_assert_uint_eq(at(&p, 0, 16 + 8), YELLOW); /* the left stroke of the H */
-    ck_assert_uint_eq(at(&p, 3, 16 + 8), BLUE);
+    picture p = picture_load(png);
+    ck_assert_uint_eq(picture_at(&p, 0, 16 + 8), YELLOW); /* the left stroke of the H */
+    ck_assert_uint_eq(picture_at(&p, 3, 16 + 8), BLUE);
     free(p.rgb);
 }
 END_TEST
