@@ -10,10 +10,9 @@
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
-#define SKIP_CODE 77
 #define BOOT_INSNS "62000000" /* past parse_args (where `quiet` first changes the calls) and the first timer interrupts */
 
-static char bzimage[4096], initramfs[4096], sysmap[4096];
+static char bzimage[TU_GUEST_PATH], initramfs[TU_GUEST_PATH], sysmap[TU_GUEST_PATH];
 static char rec_a[512], rec_b[512];
 static run_result r;
 
@@ -93,12 +92,8 @@ END_TEST
 
 int main(void)
 {
-    if (!tu_linux_guest_file(bzimage, sizeof bzimage, "bzImage") ||
-        !tu_linux_guest_file(initramfs, sizeof initramfs, "initramfs.cpio.gz") ||
-        !tu_linux_guest_file(sysmap, sizeof sysmap, "System.map")) {
-        printf("SKIPPED: no Linux guest; set VMIEMU_GUESTS to the shared guest directory\n");
-        return SKIP_CODE;
-    }
+    if (!tu_linux_guest_files(bzimage, "bzImage", initramfs, "initramfs.cpio.gz", sysmap, "System.map", NULL))
+        return TU_SKIP;
     Suite *s = suite_create("analysis_linux");
     TCase *tc = tcase_create("linux");
     tcase_set_timeout(tc, 300);

@@ -16,17 +16,8 @@
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
-#define SKIP_CODE 77
 
-static char bzimage[4096], initramfs[4096], vmlinux[4096], sysmap[4096];
-
-static bool find_guest(void)
-{
-    return tu_linux_guest_file(bzimage, sizeof bzimage, "bzImage") &&
-           tu_linux_guest_file(initramfs, sizeof initramfs, "initramfs.cpio.gz") &&
-           tu_linux_guest_file(vmlinux, sizeof vmlinux, "vmlinux") &&
-           tu_linux_guest_file(sysmap, sizeof sysmap, "System.map");
-}
+static char bzimage[TU_GUEST_PATH], initramfs[TU_GUEST_PATH], vmlinux[TU_GUEST_PATH], sysmap[TU_GUEST_PATH];
 
 static run_result r;
 static char script[4096];
@@ -179,9 +170,7 @@ static Suite *linux_debug_suite(void)
 
 int main(void)
 {
-    if (!find_guest()) {
-        printf("SKIPPED: no Linux guest (%s); set VMIEMU_GUESTS to the shared guest directory\n", bzimage);
-        return SKIP_CODE;
-    }
+    if (!tu_linux_guest_files(bzimage, "bzImage", initramfs, "initramfs.cpio.gz", vmlinux, "vmlinux", sysmap, "System.map", NULL))
+        return TU_SKIP;
     return suite_run(linux_debug_suite());
 }

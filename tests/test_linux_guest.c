@@ -21,17 +21,9 @@
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
-#define SKIP_CODE 77
 #define CMDLINE "console=ttyS0 earlyprintk=serial"
 
-static char bzimage[4096], initramfs[4096], initramfs_reboot[4096];
-
-static bool find_guest(void)
-{
-    return tu_linux_guest_file(bzimage, sizeof bzimage, "bzImage") &&
-           tu_linux_guest_file(initramfs, sizeof initramfs, "initramfs.cpio.gz") &&
-           tu_linux_guest_file(initramfs_reboot, sizeof initramfs_reboot, "init-reboot.cpio.gz");
-}
+static char bzimage[TU_GUEST_PATH], initramfs[TU_GUEST_PATH], initramfs_reboot[TU_GUEST_PATH];
 
 static physmem pm;
 static boot_result res;
@@ -490,9 +482,7 @@ static Suite *linux_guest_suite(void)
 
 int main(void)
 {
-    if (!find_guest()) {
-        printf("SKIPPED: no Linux guest (%s); set VMIEMU_GUESTS to the shared guest directory\n", bzimage);
-        return SKIP_CODE;
-    }
+    if (!tu_linux_guest_files(bzimage, "bzImage", initramfs, "initramfs.cpio.gz", initramfs_reboot, "init-reboot.cpio.gz", NULL))
+        return TU_SKIP;
     return suite_run(linux_guest_suite());
 }

@@ -14,9 +14,8 @@
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
-#define SKIP_CODE 77
 
-static char bzimage[4096], initramfs[4096], rec[4096];
+static char bzimage[TU_GUEST_PATH], initramfs[TU_GUEST_PATH], rec[TU_GUEST_PATH];
 static char *straight_out; /* the recorded boot's console */
 
 static void record_setup(void)
@@ -94,10 +93,7 @@ static Suite *linux_history_suite(void)
 
 int main(void)
 {
-    if (!tu_linux_guest_file(bzimage, sizeof bzimage, "bzImage") ||
-        !tu_linux_guest_file(initramfs, sizeof initramfs, "initramfs.cpio.gz")) {
-        printf("SKIPPED: no Linux guest (%s); set VMIEMU_GUESTS to the shared guest directory\n", bzimage);
-        return SKIP_CODE;
-    }
+    if (!tu_linux_guest_files(bzimage, "bzImage", initramfs, "initramfs.cpio.gz", NULL))
+        return TU_SKIP;
     return suite_run(linux_history_suite());
 }

@@ -18,21 +18,13 @@
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
-#define SKIP_CODE 77
 #define CMDLINE "console=ttyS0"
 /* The boot up to /init's first output (73 M instructions, about 340,000 VMI calls), also in a
  * sanitizer build, where the kernel's first serial output comes after 54 M. The whole boot to
  * its power-off (109 M, 5.2 M calls in timed waits) would write 600 MB of log per run. */
 #define BOOT_INSNS "75000000"
 
-static char bzimage[4096], initramfs[4096], other_initrd[4096];
-
-static bool find_guest(void)
-{
-    return tu_linux_guest_file(bzimage, sizeof bzimage, "bzImage") &&
-           tu_linux_guest_file(initramfs, sizeof initramfs, "initramfs.cpio.gz") &&
-           tu_linux_guest_file(other_initrd, sizeof other_initrd, "init-reboot.cpio.gz");
-}
+static char bzimage[TU_GUEST_PATH], initramfs[TU_GUEST_PATH], other_initrd[TU_GUEST_PATH];
 
 /* One boot through the binary: its log, serial output and how it ended. */
 typedef struct boot_files {
@@ -408,9 +400,7 @@ static Suite *linux_record_suite(void)
 
 int main(void)
 {
-    if (!find_guest()) {
-        printf("SKIPPED: no Linux guest (%s); set VMIEMU_GUESTS to the shared guest directory\n", bzimage);
-        return SKIP_CODE;
-    }
+    if (!tu_linux_guest_files(bzimage, "bzImage", initramfs, "initramfs.cpio.gz", other_initrd, "init-reboot.cpio.gz", NULL))
+        return TU_SKIP;
     return suite_run(linux_record_suite());
 }

@@ -14,10 +14,9 @@
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
-#define SKIP_CODE 77
 #define PAGE_OFFSET 0xC0000000u
 
-static char bzimage[4096], initramfs[4096], sysmap[4096];
+static char bzimage[TU_GUEST_PATH], initramfs[TU_GUEST_PATH], sysmap[TU_GUEST_PATH];
 static tu_machine *on, *off;
 
 /* The System.map: symbols sorted by address. */
@@ -173,12 +172,8 @@ END_TEST
 
 int main(void)
 {
-    if (!tu_linux_guest_file(bzimage, sizeof bzimage, "bzImage") ||
-        !tu_linux_guest_file(initramfs, sizeof initramfs, "initramfs.cpio.gz") ||
-        !tu_linux_guest_file(sysmap, sizeof sysmap, "System.map")) {
-        printf("SKIPPED: no Linux guest; set VMIEMU_GUESTS to the shared guest directory\n");
-        return SKIP_CODE;
-    }
+    if (!tu_linux_guest_files(bzimage, "bzImage", initramfs, "initramfs.cpio.gz", sysmap, "System.map", NULL))
+        return TU_SKIP;
     Suite *s = suite_create("linux_vmicheck");
     TCase *tc = tcase_create("boot");
     tcase_set_timeout(tc, 900);

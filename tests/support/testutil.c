@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,4 +240,18 @@ bool tu_linux_guest_file(char *out, size_t size, const char *file)
     snprintf(out, size, "%s/vmilinux-2.6.32/%s", env && *env ? env : VMIEMU_SOURCE_DIR "/../shared/guests", file);
     struct stat st;
     return stat(out, &st) == 0;
+}
+
+bool tu_linux_guest_files(char *out, const char *file, ...)
+{
+    va_list ap;
+    va_start(ap, file);
+    while (out && tu_linux_guest_file(out, TU_GUEST_PATH, file)) {
+        out = va_arg(ap, char *);
+        file = out ? va_arg(ap, const char *) : NULL;
+    }
+    va_end(ap);
+    if (out)
+        printf("SKIPPED: no Linux guest (%s); set VMIEMU_GUESTS to the shared guest directory\n", out);
+    return !out;
 }

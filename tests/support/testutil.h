@@ -64,4 +64,13 @@ const char *tu_tmp(const char *stem);
  * beside the source tree) into out; false if it does not exist (the test then skips). */
 bool tu_linux_guest_file(char *out, size_t size, const char *file);
 
+/* ctest's SKIP_RETURN_CODE: a suite whose guest is absent exits with it. */
+#define TU_SKIP 77
+#define TU_GUEST_PATH 4096
+
+/* Several files of the shared Linux guest: pairs (char out[TU_GUEST_PATH], const char *file)
+ * ended by NULL. False, after printing the suite's SKIPPED line naming the first missing
+ * file, if any is absent. */
+bool tu_linux_guest_files(char *out, const char *file, ...);
+
 #endif
