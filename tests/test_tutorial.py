@@ -14,11 +14,16 @@ The rules (docs/TUTORIAL.md, "How to read the examples", says the same to the re
 - Each lesson (a `## Lesson N` heading) runs in its own empty directory, its commands in order,
   with `vmiemu` first on PATH, $K the test kernels' directory and $G the shared Linux guest.
 
-Usage: test_tutorial.py [--linux | --no-linux] [--show] TUTORIAL VMIEMU KERNEL_DIR GUEST_DIR
+Usage: test_tutorial.py [--linux | --no-linux] [--show] TUTORIAL VMIEMU KERNEL_DIR [GUEST_DIR]
+  GUEST_DIR   the shared Linux guest; default $VMIEMU_GUESTS/vmilinux-2.6.32, else
+              ../shared/guests/vmilinux-2.6.32 beside the source tree (as the C tests find it)
   --no-linux  only the lessons that do not use $G (the shared guest)
   --linux     only the lessons that do; exit 77 (skipped) when GUEST_DIR is absent
   --show      print each command's actual output instead of checking it (for writing lessons)
 Exit status 0 when every command matched, 1 otherwise (each mismatch names lesson and line).
+       test_tutorial.py --self-test
+  checks the checker: a small tutorial of shell commands passes, and each way of breaking it
+  (a wrong line, a wrong status, a missing elision, an extra line, a changed typed line) fails.
 """
 import os
 import re
@@ -72,7 +77,7 @@ def parse(path):
         if line.startswith("$ "):
             text, start = line[2:], no
             while text.endswith("\\") and i < len(lines):
-                text = text[:-1] + "\n" + lines[i]
+                text = text + "\n" + lines[i]
                 i += 1
             pending = Command(title, start, text, [])
             cmds.append(pending)
@@ -133,8 +138,12 @@ def main(argv):
     show = "--show" in argv
     which = "linux" if "--linux" in argv else "core" if "--no-linux" in argv else "all"
     args = [a for a in argv if not a.startswith("--")]
-    if len(args) != 4:
+    if len(args) not in (3, 4):
         sys.exit(__doc__)
+    if len(args) == 3:
+        source = os.path.dirname(os.path.dirname(os.path.abspath(args[0])))
+        guests = os.environ.get("VMIEMU_GUESTS") or os.path.join(source, "..", "shared", "guests")
+        args.append(os.path.join(guests, "vmilinux-2.6.32"))
     tutorial, vmiemu, kernels, guest = (os.path.abspath(a) for a in args)
     lessons = parse(tutorial)
     if not lessons:
@@ -192,5 +201,56 @@ def main(argv):
     return 1 if failures else 0
 
 
+SELF_TEST = """# t
+## Lesson 1: echo
+```console
+$ printf 'a\\nb\\nc\\nd\\n'
+a
+...
+d
+$ echo "time 12.5 ms, calls 3"; exit 3          # exit status 3
+time [...] ms, calls 3
+$ while read l; do echo "(vmiemu) $l"; echo "got $l"; done
+(vmiemu) one
+got one
+(vmiemu) two
+got two
+$ echo x \\
+      y
+x y
+```
+"""
+BREAKAGES = [("a\n...\nd", "a\nd"), ("a\n...", "a\nb"), ("# exit status 3", ""),
+             ("calls 3\n", "calls 4\n"), ("got two", "got three"), ("(vmiemu) two\ngot", "(vmiemu) too\ngot"),
+             ("x y\n", "x y\nz\n")]
+
+
+def self_test():
+    """The checker must pass the sample and fail every broken copy of it."""
+    work = tempfile.mkdtemp(prefix="vmiemu-tutorial-self.")
+    try:
+        doc = os.path.join(work, "TUTORIAL.md")
+        ok = True
+        for old, new in [(None, None)] + BREAKAGES:
+            text = SELF_TEST if old is None else SELF_TEST.replace(old, new, 1)
+            if old is not None and text == SELF_TEST:
+                sys.exit(f"self-test: breakage {old!r} does not apply")
+            with open(doc, "w", encoding="utf-8") as f:
+                f.write(text)
+            p = subprocess.run([sys.executable, __file__, doc, shutil.which("true"), work, work],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            want = 0 if old is None else 1
+            if p.returncode != want:
+                ok = False
+                print(f"self-test: {'sample' if old is None else f'breaking {old!r} -> {new!r}'}: "
+                      f"exit {p.returncode}, want {want}\n{p.stdout}")
+        print("self-test: " + ("ok" if ok else "FAILED"))
+        return 0 if ok else 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--self-test"]:
+        sys.exit(self_test())
     sys.exit(main(sys.argv[1:]))
