@@ -154,7 +154,9 @@ def main(argv):
         if not os.path.isdir(guest):
             print(f"skipped: no shared guest at {guest}")
             return 77
-    elif which == "core":
+    elif which == "core" or not os.path.isdir(guest):
+        if which == "all":
+            print(f"lessons that use the shared guest skipped: none at {guest}")
         lessons = [l for l in lessons if not uses_guest(l[1])]
 
     bindir = tempfile.mkdtemp(prefix="vmiemu-tutorial-bin.")
