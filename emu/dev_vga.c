@@ -23,6 +23,11 @@ void machine_render_screen(const machine *m, bool blink_on, uint32_t *rgb)
     vga_render(&m->vga, phys_ptr(&m->mem, PHYS_VGA_TEXT), blink_on, rgb);
 }
 
+void machine_screen_row(const machine *m, unsigned row, char *out)
+{
+    vga_text_row(&m->vga, phys_ptr(&m->mem, PHYS_VGA_TEXT), row, out);
+}
+
 static void reset(machine *m) { vga_init(&m->vga); }
 
 static void serialise(const machine *m, state_writer *w) { vga_serialise(&m->vga, w); }

@@ -544,12 +544,16 @@ static machine_end run(machine *m, bool over_breakpoint)
     bool outer_run = m->in_run; /* snap_goto runs the machine from inside a run */
     m->in_run = true;
     plan_boundary(m);
-    while (m->end == END_RUNNING && !paused(m)) {
+    while (m->end == END_RUNNING) {
+        /* A snapshot due here is taken before the run pauses at this count too: whoever paused
+         * it (--keys-at, sendkey) may give input now, and a replay meets the snapshot first. */
         if (m->timeline && machine_insns(m) >= snap_next_due(m)) {
             vm_error err = {0};
             if (!snap_take(m, &err))
                 machine_end_run(m, END_ERROR, "snapshot failed: %s", err.msg);
         }
+        if (m->end != END_RUNNING || paused(m))
+            break;
         replay_inputs(m);
         if (host_boundary(m))
             break;

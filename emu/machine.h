@@ -327,6 +327,9 @@ size_t machine_key_input(machine *m, const uint8_t *bytes, size_t n);
  * blink_on: the phase in which blinking text and the cursor show. Reads only. */
 void machine_render_screen(const machine *m, bool blink_on, uint32_t *rgb);
 
+/* Row `row` of the VGA text screen as it is now, as text (emu/vga.h: vga_text_row). */
+void machine_screen_row(const machine *m, unsigned row, char *out);
+
 /* Short name of an end reason ("shutdown", "halted", ...). */
 const char *machine_end_name(machine_end why);
 

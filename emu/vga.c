@@ -195,6 +195,19 @@ static uint32_t colour(const vga *v, unsigned index)
     return rgb;
 }
 
+void vga_text_row(const vga *v, const uint8_t *text, unsigned row, char *out)
+{
+    uint16_t start = vga_start_cell(v);
+    size_t len = 0;
+    for (unsigned col = 0; col < VGA_TEXT_COLS && row < VGA_TEXT_ROWS; col++) {
+        uint8_t ch = text[((uint32_t)(start + row * VGA_TEXT_COLS + col) * 2) % VGA_TEXT_WINDOW];
+        out[col] = ch == 0 ? ' ' : ch >= 0x20 && ch < 0x7F ? (char)ch : '.';
+        if (out[col] != ' ')
+            len = col + 1;
+    }
+    out[len] = 0;
+}
+
 void vga_render(const vga *v, const uint8_t *text, bool blink_on, uint32_t *rgb)
 {
     /* The attribute controller without its palette (index bit 5 clear), or the sequencer's

@@ -99,6 +99,11 @@ bool vga_cursor_visible(const vga *v);
  * blinking characters and the cursor show. Reads only. */
 void vga_render(const vga *v, const uint8_t *text, bool blink_on, uint32_t *rgb);
 
+/* Row `row` (0-24) of the text screen as text, NUL-terminated in out (VGA_TEXT_COLS + 1 bytes),
+ * trailing blanks dropped: printable ASCII as itself, NUL as a blank, any other code page 437
+ * character as '.'. For tests and the shell: what the screen says, without the picture. */
+void vga_text_row(const vga *v, const uint8_t *text, unsigned row, char *out);
+
 /* Draw a grid of cols x rows text cells (each a character in code page 437, low byte, and a
  * VGA attribute, high byte) with the same font and the BIOS's 16 colours (mode 3's palette,
  * whatever a guest did to its own), no blinking (bit 7 is background intensity), into rgb at

@@ -765,6 +765,21 @@ static bool cmd_panel(shell *s, int argc, char **argv, vm_error *err)
     return true;
 }
 
+/* screen: the VGA text screen as it is now, as text (a line per row, trailing blanks dropped;
+ * characters outside printable ASCII as '.'), for reading it without a window or a picture. */
+static bool cmd_screen(shell *s, int argc, char **argv, vm_error *err)
+{
+    (void)argv;
+    if (argc != 1)
+        return vm_fail(err, VM_EINVAL, "usage: screen");
+    char row[VGA_TEXT_COLS + 1];
+    for (unsigned r = 0; r < VGA_TEXT_ROWS; r++) {
+        machine_screen_row(s->m, r, row);
+        fprintf(s->out, "%s\n", row);
+    }
+    return true;
+}
+
 /* sendkey TEXT...: type the words (joined by spaces) now, as keyboard input: logged and
  * recorded, so a replay types them at the same count. Keys that do not fit in the keyboard's
  * buffer are dropped, as from a real keyboard the guest does not read. */
@@ -872,6 +887,7 @@ static const command commands[] = {
     {"snapshot", NULL, cmd_snapshot, "snapshot", "take a snapshot now"},
     {"restore", NULL, cmd_restore, "restore [N]", "go to snapshot N (the latest by default)"},
     {"screenshot", NULL, cmd_screenshot, "screenshot FILE.png", "the VGA text screen as it is now, as a PNG"},
+    {"screen", NULL, cmd_screen, "screen", "the VGA text screen as it is now, as text (25 lines)"},
     {"panel", NULL, cmd_panel, "panel", "the hypercall panel as text: latest VMI calls, counters, IF/CPL/CR3"},
     {"sendkey", NULL, cmd_sendkey, "sendkey TEXT", "type TEXT on the keyboard now (recorded; \\n is Enter)"},
     {"bt", "backtrace", cmd_bt, "bt [N]", "the call stack, N frames (default 32); ? marks a frame found by scanning the stack"},

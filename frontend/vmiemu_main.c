@@ -28,7 +28,15 @@ typedef struct serial_sink {
     FILE *f;
     machine *m;
     struct progress *prog; /* the progress line to take off the terminal first, or NULL */
+    bool unflushed;        /* bytes since the last flush (a prompt without its newline) */
 } serial_sink;
+
+static void serial_flush(serial_sink *s)
+{
+    if (s->f && s->unflushed)
+        fflush(s->f);
+    s->unflushed = false;
+}
 
 static void serial_to_file(void *ctx, uint8_t byte)
 {
@@ -38,8 +46,9 @@ static void serial_to_file(void *ctx, uint8_t byte)
     if (s->prog && s->prog->shown && s->f == stdout)
         progress_clear(s->prog); /* the guest's line goes where the progress line was */
     fputc(byte, s->f);
+    s->unflushed = true;
     if (byte == '\n' && s->f == stdout)
-        fflush(s->f); /* a person watching the console sees whole lines at once */
+        serial_flush(s); /* a person watching the console sees whole lines at once */
 }
 
 /* What the host hook polls: COM1 input from stdin (when it is the serial console and no
@@ -51,6 +60,7 @@ typedef struct host_poll {
     size_t held_from, held_len;
     progress prog;     /* the progress line of a plain run with a known end */
     bool told_snap, told_log; /* the notes that a memory budget was reached, said once each */
+    serial_sink *serial; /* COM1's output, flushed at every boundary */
     display *disp;     /* --display sdl; NULL: headless */
     panel panel;       /* the hypercall panel: the window's (Ctrl+Alt+P) and --panel's screenshots' */
 } host_poll;
@@ -107,6 +117,11 @@ static void note_budgets(machine *m, host_poll *h)
 static bool poll_host(machine *m, void *ctx, bool at_stop)
 {
     host_poll *h = ctx;
+    /* What the guest wrote since the last boundary leaves now, newline or not: a shell's prompt
+     * must not wait in stdio's buffer for the next line, which comes only after the answer to it
+     * (the echo of what is typed). */
+    if (h->serial)
+        serial_flush(h->serial);
     if (!at_stop && h->stdin_serial && (!h->stdin_eof || h->held_from < h->held_len) && !recplay_replaying(m))
         stdin_to_com1(m, h);
     note_budgets(m, h);
@@ -385,10 +400,11 @@ static int run(options *o, const char *prog)
         sink.syms = syms.count ? &syms : NULL;
         static host_poll host;
         static serial_sink sink_ctx;
-        sink_ctx = (serial_sink){serial, m, &host.prog};
+        sink_ctx = (serial_sink){.f = serial, .m = m, .prog = &host.prog};
         if (serial)
             machine_set_serial_out(m, serial_to_file, &sink_ctx);
-        host = (host_poll){.stdin_serial = o->serial == SERIAL_STDIO && !o->replay_path};
+        host = (host_poll){.stdin_serial = o->serial == SERIAL_STDIO && !o->replay_path,
+                           .serial = serial ? &sink_ctx : NULL};
         if (o->display_sdl && !(host.disp = display_open(o->kernel, &err)))
             fprintf(stderr, "%s: %s (running without a window)\n", prog, err.msg);
         panel_init(&host.panel, syms.count ? &syms : NULL);

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support/suite_main.h"
@@ -127,6 +129,49 @@ START_TEST(test_serial_input_faster_than_the_guest_reads_is_held_back_not_lost)
     ck_assert_str_eq(r.out, want);
     free(in);
     free(want);
+}
+END_TEST
+
+/* Output without a newline (a shell's prompt) reaches stdout while the guest waits for input,
+ * not only once the next line comes: the echo fixture answers "ab" with "AB" and then waits;
+ * the test reads "AB" before it types the 'q' that ends the run. (Until flushed at the host
+ * boundaries, the prompt of Debian's shell waited in stdio's buffer for the echo of the next
+ * command.) The 60 s bound only keeps a failure from hanging. */
+START_TEST(test_serial_output_without_a_newline_is_not_held_back)
+{
+    int to_guest[2], from_guest[2];
+    ck_assert_int_eq(pipe(to_guest), 0);
+    ck_assert_int_eq(pipe(from_guest), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(to_guest[0], 0);
+        dup2(from_guest[1], 1);
+        close(to_guest[1]);
+        close(from_guest[0]);
+        execl(VMIEMU_BINARY, VMIEMU_BINARY, "--max-insns", "100000000000", tu_fixture("echo"), (char *)NULL);
+        _exit(127);
+    }
+    close(to_guest[0]);
+    close(from_guest[1]);
+    ck_assert_int_eq(write(to_guest[1], "ab", 2), 2);
+    char got[64] = "";
+    size_t len = 0;
+    struct pollfd p = {.fd = from_guest[0], .events = POLLIN};
+    while (len < 2 && poll(&p, 1, 60000) > 0) {
+        ssize_t n = read(from_guest[0], got + len, sizeof got - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    got[len] = 0;
+    bool seen = strcmp(got, "AB") == 0;
+    ck_assert_int_eq(write(to_guest[1], "q", 1), 1); /* ends the run either way */
+    close(to_guest[1]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    close(from_guest[0]);
+    ck_assert_msg(seen, "stdout before more input: '%s', want 'AB'", got);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 33, "status %#x", st);
 }
 END_TEST
 
@@ -539,6 +584,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_max_insns_stops_with_status_8);
     tcase_add_test(tc, test_max_insns_stops_a_tight_loop_with_interrupts_off);
     tcase_add_test(tc, test_serial_input_faster_than_the_guest_reads_is_held_back_not_lost);
+    tcase_add_test(tc, test_serial_output_without_a_newline_is_not_held_back);
     tcase_add_test(tc, test_an_ending_that_names_its_icount_is_reported_with_one_icount);
     tcase_add_test(tc, test_unknown_option_is_a_usage_error);
     tcase_add_test(tc, test_bad_option_values_are_usage_errors);

@@ -152,6 +152,27 @@ START_TEST(test_keys_at_are_recorded_and_replay_identically)
 }
 END_TEST
 
+/* Keys typed at a count where a snapshot is also due (here 3·10^6, a multiple of --snap-every):
+ * the record has the snapshot's digest before the keys, as a replay meets them. (The keys used
+ * to come first in the record, the run being paused there before the snapshot was taken, and
+ * the replay diverged.) */
+START_TEST(test_keys_at_a_snapshots_count_replay_identically)
+{
+    const char *rec = tmp("keys-snap.rec");
+    const char *args[] = {"--append", "keys=6", "--snap-every", "1000000", "--keys-at", KEYS_AT ":hA",
+                          "--record", rec, tu_kernel("vgatext"), NULL};
+    r = tu_run(args);
+    ck_assert_int_eq(r.status, 33);
+    char *recorded = strdup(r.out);
+    tu_free(&r);
+    const char *again[] = {"--replay", rec, tu_kernel("vgatext"), NULL};
+    r = tu_run(again);
+    ck_assert_msg(r.status == 33, "%d: %s", r.status, r.err);
+    ck_assert_str_eq(r.out, recorded);
+    free(recorded);
+}
+END_TEST
+
 START_TEST(test_keys_at_with_replay_is_refused)
 {
     const char *args[] = {"--replay", "x.rec", "--keys-at", "5:a", tu_kernel("vgatext"), NULL};
@@ -189,6 +210,38 @@ START_TEST(test_shell_sendkey_and_screenshot)
 }
 END_TEST
 
+/* The shell's `screen` prints the text screen: blank before the guest draws (25 empty lines),
+ * then its "HiA" on row 1 and the typed key's code "23" on row 3; the run is not touched. */
+START_TEST(test_shell_screen_prints_the_text_screen)
+{
+    const char *script = tmp("text.gdb");
+    tu_write_text(script, "screen\nstepi " KEYS_AT "\nsendkey h\ncontinue\nscreen\n");
+    const char *args[] = {"--append", "keys=2", "-x", script, tu_kernel("vgatext"), NULL};
+    r = tu_run(args);
+    ck_assert_msg(r.status == 33, "%d: %s %s", r.status, r.out, r.err);
+    char blank[26] = "";
+    memset(blank, '\n', 25);
+    ck_assert_msg(strncmp(r.out, blank, 25) == 0, "not a blank screen first: %s", r.out);
+    const char *shown = strstr(r.out, "\nHiA\n\n23\n");
+    ck_assert_msg(shown, "no HiA on row 1 and 23 on row 3: %s", r.out);
+    int rows_after = 0; /* the rest of the screen: 21 more empty rows, then the end of the output */
+    for (const char *p = shown + strlen("\nHiA\n\n23\n"); *p == '\n'; p++)
+        rows_after++;
+    ck_assert_int_eq(rows_after, 21);
+    ck_assert_msg(strstr(r.out, "vgatext: PASS"), "%s", r.out);
+}
+END_TEST
+
+START_TEST(test_shell_screen_takes_no_argument)
+{
+    const char *script = tmp("text.gdb");
+    tu_write_text(script, "screen now\n");
+    const char *args[] = {"-x", script, tu_kernel("vgatext"), NULL};
+    r = tu_run(args);
+    ck_assert_msg(strstr(r.err, "usage: screen"), "%s", r.err);
+}
+END_TEST
+
 static Suite *screen_suite(void)
 {
     Suite *s = suite_create("screen");
@@ -198,6 +251,8 @@ static Suite *screen_suite(void)
     tcase_add_test(shots, test_screenshot_at_the_end_shows_the_glyph_in_its_colours_at_its_cell);
     tcase_add_test(shots, test_screenshot_shows_the_block_cursor_in_its_cells_colour);
     tcase_add_test(shots, test_screenshot_at_icount_0_is_taken_before_the_guest_draws);
+    tcase_add_test(shots, test_shell_screen_prints_the_text_screen);
+    tcase_add_test(shots, test_shell_screen_takes_no_argument);
     tcase_add_test(shots, test_screenshot_at_a_bad_spec_is_a_usage_error);
     tcase_add_test(shots, test_screenshot_to_an_unwritable_path_is_an_emulator_error);
     suite_add_tcase(s, shots);
@@ -207,6 +262,7 @@ static Suite *screen_suite(void)
     tcase_add_test(keys, test_keys_at_reach_the_guests_irq1_handler_as_set_1_scan_codes);
     tcase_add_test(keys, test_typed_keys_show_on_the_guests_screen);
     tcase_add_test(keys, test_keys_at_are_recorded_and_replay_identically);
+    tcase_add_test(keys, test_keys_at_a_snapshots_count_replay_identically);
     tcase_add_test(keys, test_keys_at_with_replay_is_refused);
     tcase_add_test(keys, test_keys_at_a_character_without_a_key_is_a_usage_error);
     tcase_add_test(keys, test_shell_sendkey_and_screenshot);
