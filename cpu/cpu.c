@@ -159,6 +159,28 @@ static void put_gprs(cpu *c, const cpu_reg *which, const uint32_t *v, int n)
     VM_ASSERT(e == UC_ERR_OK);
 }
 
+bool vcpu_set_masked(cpu *c, uint32_t mask, const uint32_t *values)
+{
+    const uint32_t gprs = ((1u << (CPU_EDI + 1)) - 1) & ~(1u << CPU_ESP);
+    int ids[CPU_EDI + 1];
+    void *ptrs[CPU_EDI + 1];
+    int n = 0;
+    VM_ASSERT(!(mask & ~((1u << CALL_REGS) - 1)));
+    for (int i = 0; i <= CPU_EDI; i++)
+        if (mask & gprs & 1u << i) {
+            if (c->call_regs_have & 1u << i)
+                c->call_regs[i] = values[i];
+            ids[n] = uc_regs[i];
+            ptrs[n++] = (void *)&values[i];
+        }
+    if (n && uc_reg_write_batch(c->uc, ids, ptrs, n) != UC_ERR_OK)
+        return false;
+    for (int i = 0; i < CALL_REGS; i++)
+        if (mask & ~gprs & 1u << i && !vcpu_set(c, (cpu_reg)i, values[i]))
+            return false;
+    return true;
+}
+
 void vcpu_put(cpu *c, cpu_reg r, uint32_t value)
 {
     VM_ASSERT(!is_selector(r));
@@ -240,6 +262,7 @@ static __attribute__((noinline)) uint32_t block_index(cpu *c, uint32_t eip)
     if (c->blk_size > sizeof buf || !vcpu_read_linear(c, c->blk_pc, buf, c->blk_size))
         return 0;
     uint32_t n = disasm_count_until(c->dis, buf, c->blk_size, c->blk_pc, eip);
+    c->index_memo.io_single = disasm_only_port_io(c->dis, buf, c->blk_size, c->blk_pc, &c->index_memo.io_index);
     c->index_memo.changes = c->counts.changes;
     c->index_memo.pc = c->blk_pc;
     c->index_memo.size = c->blk_size;
@@ -249,10 +272,31 @@ static __attribute__((noinline)) uint32_t block_index(cpu *c, uint32_t eip)
     return n;
 }
 
+/* Inside the port hook of a block run whole whose only port instruction is known (the memo
+ * above): the count before that instruction, without reading EIP (a register read per port
+ * access: Linux's PIT wait makes millions; and EIP there may be stale, see vcpu_icount). Not
+ * while stepping: a block is then entered midway and blk_pc may be a stand-in (step_one). */
+static bool port_io_index(cpu *c, uint32_t *index)
+{
+    if (!c->in_port_io || c->exact || !c->index_memo.valid || !c->index_memo.io_single ||
+        c->index_memo.changes != c->counts.changes || c->index_memo.pc != c->blk_pc ||
+        c->index_memo.size != c->blk_size)
+        return false;
+    *index = c->index_memo.io_index;
+    return true;
+}
+
 uint64_t vcpu_icount(cpu *c)
 {
     if (!c->running || c->at_block_start)
         return c->icount;
+    /* No check against EIP here: EIP in a port hook can be stale. Unicorn skips its PC sync
+     * before the hook while its skip_sync_pc_on_exit is set (after a host write of EIP, until
+     * its next exit check), and EIP then still says the block's start: seen in the Linux boot
+     * at acpi_os_read_port's `in (%dx),%ax`, the block's second instruction. */
+    uint32_t known;
+    if (port_io_index(c, &known))
+        return c->blk_icount + known;
     uint32_t eip = vcpu_get(c, CPU_EIP);
     /* Outside the current block (e.g. a fault fetching the next one), all of it retired. */
     if (eip - c->blk_pc >= c->blk_size)
@@ -451,8 +495,15 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
         settle_code_store(c, pc, size);
     if (c->watch_iret)
         watch_iret_at(c, pc, size);
-    if (c->watch_rom && c->ops.block_watch)
+    if (c->watch_rom && c->ops.block_watch) {
+        /* Nothing of this block has run: registers read now are kept for the callback (a
+         * native ROM call's result and its record entry read them: one batch). */
+        c->at_block_start = true;
         c->ops.block_watch(c->ops.ctx, pc); /* may turn the watch off */
+        c->at_block_start = false;
+        c->call_regs_have = 0;
+        c->mmu_regs_valid = false;
+    }
     if (c->block_care && block_needs_care(c, uc, pc))
         return;
     c->blk_icount = c->icount;
@@ -524,7 +575,10 @@ static uint32_t on_in(uc_engine *uc, uint32_t port, int size, void *user)
     cpu *c = user;
     if (c->end_contained || !c->ops.port_in)
         return 0xFFFFFFFFu;
-    return c->ops.port_in(c->ops.ctx, (uint16_t)port, size);
+    c->in_port_io = true;
+    uint32_t v = c->ops.port_in(c->ops.ctx, (uint16_t)port, size);
+    c->in_port_io = false;
+    return v;
 }
 
 /* The instruction running now (a port write) ended the run: the run ends right after it, with
@@ -577,7 +631,9 @@ static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void 
     if (c->end_contained || !c->ops.port_out)
         return; /* an earlier instruction of this block ended the run */
     bool stopping = c->stop_requested;
+    c->in_port_io = true;
     c->ops.port_out(c->ops.ctx, (uint16_t)port, size, value);
+    c->in_port_io = false;
     if (!stopping && c->stop_requested)
         end_after_this_insn(c);
 }
@@ -1111,6 +1167,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
     c->stop_requested = false;
     c->end_after_insn = false;
     c->replan = false; /* whoever called has just planned this run */
+    c->in_port_io = false;
     c->target = target;
     c->running = true;
     cpu_stop result = CPU_STOP_TARGET;

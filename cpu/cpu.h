@@ -177,6 +177,9 @@ uint32_t vcpu_get(cpu *c, cpu_reg r);
 /* Registers 0..n-1 of cpu_reg at once (one engine call); n = CPU_NREGS for all of them. */
 void vcpu_get_first(cpu *c, uint32_t *out, int n);
 VM_MUST_CHECK bool vcpu_set(cpu *c, cpu_reg r, uint32_t value);
+/* vcpu_set of each register r < CPU_SS whose bit (1 << r) is in mask, to values[r]; the general
+ * registers but ESP in one engine call. False if one could not be set. */
+VM_MUST_CHECK bool vcpu_set_masked(cpu *c, uint32_t mask, const uint32_t *values);
 /* vcpu_set for a register whose write cannot fail: anything but a segment selector (Unicorn
  * checks those against their descriptors). A failure is a vmiemu bug (VM_ASSERT). */
 void vcpu_put(cpu *c, cpu_reg r, uint32_t value);

@@ -36,7 +36,12 @@ struct cpu {
         uint64_t changes;
         uint32_t pc, size, eip, index;
         bool valid;
+        /* The block holds exactly one port I/O instruction, io_index instructions in: inside
+         * the port hook (in_port_io) that is where EIP is, so the count needs no EIP read. */
+        bool io_single;
+        uint32_t io_index;
     } index_memo;
+    bool in_port_io;     /* on_in/on_out are calling the machine's port handler */
     /* The conditions the block hook must look at before counting a block, overlaid on one word
      * so that its slow path tests them all with one load; setting one sets `limit` to 0, which
      * sends every block down that path. */

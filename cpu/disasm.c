@@ -78,6 +78,18 @@ static bool is_port_io(unsigned id)
     }
 }
 
+bool disasm_only_port_io(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *index)
+{
+    uint64_t pc = addr;
+    uint32_t n = 0, found = 0;
+    while (len > 0 && cs_disasm_iter(d->handle, &code, &len, &pc, d->insn)) {
+        if (is_port_io(d->insn->id) && found++ == 0)
+            *index = n;
+        n++;
+    }
+    return found == 1;
+}
+
 static bool is_prefix(uint8_t p)
 {
     return p == 0x66 || p == 0x67 || p == 0xF0 || p == 0xF2 || p == 0xF3 || p == 0x26 || p == 0x2E || p == 0x36 ||

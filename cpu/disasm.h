@@ -88,6 +88,10 @@ bool disasm_trap_step_safe(disasm *d, const uint8_t *code, size_t len, uint32_t 
  * executes one. */
 bool disasm_ends_in_iret(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *at);
 
+/* True if code[0..len) holds exactly one port I/O instruction (in, out, ins, outs); *index is
+ * the number of instructions before it. */
+bool disasm_only_port_io(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *index);
+
 /* Number of whole instructions that start before `stop` (addr <= stop <= addr+len). */
 uint32_t disasm_count_until(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint64_t stop);
 

@@ -6,9 +6,12 @@
 #define EFLAGS_IOPL(f) (((f) >> 12) & 3)
 #define TSS_IOMAP_BASE 0x66u
 
+/* CS first: kernel code (RPL 0) needs no check whatever IOPL and CR0 say, and every block with
+ * port I/O asks this (Linux's timer waits: millions), so it costs one register read there. */
 bool vcpu_io_needs_check(cpu *c)
 {
-    return (vcpu_get(c, CPU_CR0) & 1) && (vcpu_get(c, CPU_CS) & 3) > EFLAGS_IOPL(vcpu_get(c, CPU_EFLAGS));
+    uint32_t rpl = vcpu_get(c, CPU_CS) & 3;
+    return rpl && rpl > EFLAGS_IOPL(vcpu_get(c, CPU_EFLAGS)) && (vcpu_get(c, CPU_CR0) & 1);
 }
 
 bool vcpu_io_decode(cpu *c, uint32_t eip, uint16_t *port, int *size)

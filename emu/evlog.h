@@ -67,7 +67,7 @@ typedef void (*evlog_sink)(void *ctx, const vm_event *ev);
 struct evlog_store;
 
 /* The log is kept in chunks of EVLOG_CHUNK events. The newest chunk is a plain array; a full
- * one is delta/varint-encoded and zlib-compressed (a few bytes an event), and once the
+ * one is delta/varint-encoded and LZ4-compressed (a few bytes an event), and once the
  * compressed chunks pass the memory cap the oldest are spilled to an unlinked temporary file.
  * Each chunk is indexed (first and last icount, events of each kind before it and in it), so a
  * lookup by event number, by icount or by kind (the n-th call) is a binary search plus one

@@ -214,7 +214,9 @@ typedef struct rom_services {
     void (*forget_space)(void *o, uint32_t root);             /* a page-table root is released */
     void (*request)(void *o, rom_request what);
     bool (*break_before)(void *o, uint16_t num);              /* a VMI-call breakpoint stops here */
-    void (*call_regs)(void *o, uint32_t regs[ROM_IN_REGS]);  /* the first ROM_IN_REGS, one batch */
+    /* The first ROM_IN_REGS, one batch; all: a host call, which reads EFLAGS and CS (its CPL)
+     * and whose log entry reads the rest: fetch EAX..CS in that same batch. */
+    void (*call_regs)(void *o, uint32_t regs[ROM_IN_REGS], bool all);
 } rom_services;
 
 /* Everything a call sees: the machine's services, the ROM's state, and the registers in. */

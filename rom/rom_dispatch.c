@@ -261,7 +261,7 @@ void rom_dispatch(rom_ctx *x, uint32_t pc, rom_record *r)
     }
     /* Only now: most blocks reaching the ROM hook are inside a native slot, not at an entry, and
      * the register batch was a tenth of a page-table-heavy guest's host time. */
-    x->svc->call_regs(x->o, x->regs);
+    x->svc->call_regs(x->o, x->regs, !call->native_code);
     if (x->svc->break_before(x->o, call->num)) {
         r->action = ROM_ACT_BREAK;
         return;

@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config python3 python3-venv gcc-multilib nasm
-          libsdl2-dev libreadline-dev zlib1g-dev libjansson-dev libxml2-dev libxml2-utils check libcapstone-dev
+          libsdl2-dev libreadline-dev zlib1g-dev liblz4-dev libjansson-dev libxml2-dev libxml2-utils check libcapstone-dev
           qemu-system-x86 gdb tmux bochs bochsbios vgabios bochs-sdl grub-pc-bin xorriso mtools gnuplot-nox cpio
           clang libclang-rt-14-dev console-setup-linux libpng-dev xvfb xdotool x11-utils
           file)

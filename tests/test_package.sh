@@ -18,7 +18,7 @@ dpkg-deb -I "$deb" >"$tmp/info" || fail "dpkg-deb -I exited $?"
 cat "$tmp/info"
 grep -qx ' Package: vmiemu' "$tmp/info" || fail "Package is not vmiemu"
 depends=$(sed -n 's/^ Depends: //p' "$tmp/info")
-for lib in libc6 libreadline8 zlib1g libcapstone4 libjansson4 libxml2; do
+for lib in libc6 libreadline8 zlib1g liblz4-1 libcapstone4 libjansson4 libxml2; do
     grep -qE "(^|, )$lib( |,|$)" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
 grep -qi unicorn <<<"$depends" && fail "Depends names Unicorn (linked statically): $depends"
