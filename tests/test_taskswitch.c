@@ -128,6 +128,19 @@ START_TEST(test_a_real_mode_exception_goes_through_the_ivt_with_the_faulting_ip)
 }
 END_TEST
 
+START_TEST(test_a_multiboot_kernel_finds_the_pic_ivt_and_timer_a_bios_leaves)
+{
+    run("bios_timer");
+    ck_assert_uint_eq(result(0), 0xB8);                    /* master: IRQ 0, 1, 2, 6 open */
+    ck_assert_uint_eq(result(1), 0x8E);                    /* slave: IRQ 8, 12, 13, 14 open */
+    ck_assert_uint_eq(result(2) >> 16, 0xF000);            /* IVT[8]: the BIOS area */
+    ck_assert_uint_eq(phys_read32(&m.mem, (result(2) >> 16) * 16 + (result(2) & 0xFFFF)) & 0xFF, 0x50);
+    ck_assert_uint_eq(result(5) >> 16, 0xF000);            /* IVT[0x72] too */
+    ck_assert_uint_eq(result(3), 0xA11CE);                 /* sti; hlt was woken (IRQ 0) */
+    ck_assert_uint_eq(result(4), 0);                       /* and its handler sent the EOI */
+}
+END_TEST
+
 /* Run `name` to its end, then go back to each of its last 120 instruction counts and run to the end
  * again: the same results and the same end, whether the switches run in whole blocks or are
  * reached by exact stepping from a snapshot. */
@@ -188,6 +201,7 @@ static Suite *taskswitch_suite(void)
     tcase_add_test(tc, test_a_16_bit_interrupt_gate_pushes_a_frame_of_words_and_clears_if);
     tcase_add_test(tc, test_real_mode_int_goes_through_the_ivt_and_iret_returns);
     tcase_add_test(tc, test_a_real_mode_exception_goes_through_the_ivt_with_the_faulting_ip);
+    tcase_add_test(tc, test_a_multiboot_kernel_finds_the_pic_ivt_and_timer_a_bios_leaves);
     tcase_add_test(tc, test_going_back_to_any_count_around_lcall_and_iret_switches_gives_the_same_run);
     tcase_add_test(tc, test_going_back_to_any_count_around_idt_task_switches_gives_the_same_run);
     tcase_add_test(tc, test_going_back_to_any_count_around_a_finished_conforming_switch_gives_the_same_run);
