@@ -98,6 +98,20 @@ START_TEST(test_int_through_an_idt_task_gate_resumes_after_the_int)
 }
 END_TEST
 
+START_TEST(test_an_idt_task_gate_switches_to_a_16_bit_tss)
+{
+    run("task_gate_idt16");
+    ck_assert_uint_eq(result(0), 0x58);            /* TR: task C */
+    ck_assert_uint_eq(result(1) & 0x4000, 0x4000); /* NT */
+    ck_assert_uint_eq(result(2), 0x28);            /* back link A */
+    ck_assert_uint_eq(result(3), 0x60);            /* #GP's error code, a word */
+    ck_assert_uint_eq(result(4), 0x8000 - 2);      /* on C's stack, SP from its TSS */
+    ck_assert_uint_eq(result(5), 0xFFFF0000u);     /* BX 0 from the TSS, its high half 0xFFFF */
+    ck_assert_uint_eq(result(6), 0x8B);            /* A busy while C runs */
+    ck_assert_uint_eq(result(7), 0xFFFF1234u);     /* AX from the TSS */
+}
+END_TEST
+
 START_TEST(test_a_16_bit_interrupt_gate_pushes_a_frame_of_words_and_clears_if)
 {
     run("gate16");
@@ -198,6 +212,7 @@ static Suite *taskswitch_suite(void)
     tcase_add_test(tc, test_a_fault_through_an_idt_task_gate_runs_the_task_with_its_error_code_on_the_new_stack);
     tcase_add_test(tc, test_iret_from_an_idt_task_returns_to_the_faulting_instruction);
     tcase_add_test(tc, test_int_through_an_idt_task_gate_resumes_after_the_int);
+    tcase_add_test(tc, test_an_idt_task_gate_switches_to_a_16_bit_tss);
     tcase_add_test(tc, test_a_16_bit_interrupt_gate_pushes_a_frame_of_words_and_clears_if);
     tcase_add_test(tc, test_real_mode_int_goes_through_the_ivt_and_iret_returns);
     tcase_add_test(tc, test_a_real_mode_exception_goes_through_the_ivt_with_the_faulting_ip);
