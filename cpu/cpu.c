@@ -807,7 +807,8 @@ static bool map_memory(cpu *c, vm_error *err)
     struct { uint64_t base, end; uint32_t perms; } regions[] = {
         {0, PHYS_ROM_BASE, UC_PROT_ALL},                               /* low RAM + VGA */
         {PHYS_ROM_BASE, PHYS_ROM_BASE + PHYS_ROM_SIZE, UC_PROT_READ | UC_PROT_EXEC},
-        {PHYS_ROM_BASE + PHYS_ROM_SIZE, PHYS_HOLE_END, UC_PROT_READ}, /* BIOS hole reads as zero */
+        {PHYS_ROM_BASE + PHYS_ROM_SIZE, PHYS_BIOS_BASE, UC_PROT_READ}, /* BIOS hole reads as zero */
+        {PHYS_BIOS_BASE, PHYS_HOLE_END, UC_PROT_READ | UC_PROT_EXEC},  /* the BIOS handlers (emu/firmware.h) */
         {PHYS_HOLE_END, pm->size, UC_PROT_ALL},
     };
     for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++) {

@@ -142,9 +142,12 @@ static int deliver_task(cpu *c, const vcpu_event *ev, const gate_desc *g, uint32
         *f = (fault){VEC_SS, ext};
         return 1;
     }
-    if (!push_frame(c, ssd.base, esp, &ev->error, 1, 4, f))
+    uc_x86_mmr tr; /* a 16-bit task gets a word */
+    uc_reg_read(c->uc, UC_X86_REG_TR, &tr);
+    uint32_t size = (tr.flags >> 8) & 8 ? 4 : 2;
+    if (!push_frame(c, ssd.base, ssd.big ? esp : esp & 0xFFFFu, &ev->error, 1, size, f))
         return 1;
-    vcpu_put(c, CPU_ESP, stack_after(esp, 4, ssd.big));
+    vcpu_put(c, CPU_ESP, stack_after(esp, size, ssd.big));
     return 0;
 }
 

@@ -251,9 +251,9 @@ bool disasm_decode_site(const uint8_t *b, size_t n, disasm_tlb_op *op)
     if (disasm_decode_tlb_op(b, n, op) || decode_sse_aligned(b, n, op))
         return true;
     size_t i = 0;
-    while (i < n && is_prefix(b[i]))
-        i++;
     *op = (disasm_tlb_op){.kind = DISASM_TLB_NONE, .seg = -1};
+    for (; i < n && is_prefix(b[i]); i++)
+        op->opsize |= b[i] == 0x66;
     if (i < n && b[i] == 0xCF)
         op->kind = DISASM_IRET;
     else if (i + 1 < n && b[i] == 0x0F && b[i + 1] == 0x33)
@@ -263,6 +263,10 @@ bool disasm_decode_site(const uint8_t *b, size_t n, disasm_tlb_op *op)
     else if (i + 2 < n && b[i] == 0x0F && ((b[i + 1] == 0x01 && (b[i + 2] == 0xC8 || b[i + 2] == 0xC9)) ||
                                            (b[i + 1] == 0xAE && (b[i + 2] >> 3 & 7) == 7 && b[i + 2] >> 6 != 3)))
         op->kind = DISASM_UNREPORTED; /* monitor, mwait; clflush (0F AE /7 with memory: not sfence) */
+    else if (i + 2 < n && b[i] == 0x0F && b[i + 1] == 0x01 && (b[i + 2] & 0xF8) == 0xE0) {
+        op->kind = DISASM_SMSW_REG; /* 0F 01 /4, register operand */
+        op->src = b[i + 2] & 7;
+    }
     return op->kind != DISASM_TLB_NONE;
 }
 

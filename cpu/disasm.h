@@ -24,9 +24,11 @@ enum { DISASM_TLB_NONE, DISASM_TLB_INVLPG, DISASM_TLB_MOV_CR3, DISASM_TLB_MODE }
 /* The other instructions a code hook looks at before they run (disasm_decode_site): a legacy
  * SSE instruction whose memory operand must be 16-byte aligned (its operand decoded as for
  * invlpg), iret (which may load EFLAGS.RF), rdpmc, and the instructions of features Unicorn's
- * Core Duo has but the CPU model does not report (monitor, mwait, clflush), and sysenter
- * (which Unicorn does not perform). */
-enum { DISASM_SSE_ALIGNED = DISASM_TLB_MODE + 1, DISASM_IRET, DISASM_RDPMC, DISASM_UNREPORTED, DISASM_SYSENTER };
+ * Core Duo has but the CPU model does not report (monitor, mwait, clflush), sysenter
+ * (which Unicorn does not perform) and smsw to a register (Unicorn writes only its low 16 bits
+ * outside 64-bit code, also with a 32-bit operand: `src` is the register, `opsize` the 66 prefix). */
+enum { DISASM_SSE_ALIGNED = DISASM_TLB_MODE + 1, DISASM_IRET, DISASM_RDPMC, DISASM_UNREPORTED, DISASM_SYSENTER,
+       DISASM_SMSW_REG };
 typedef struct disasm_tlb_op {
     int kind;
     bool addr16;     /* a memory operand with 16-bit addressing: not decoded */
@@ -34,6 +36,7 @@ typedef struct disasm_tlb_op {
     int base, index; /* 0..7 = EAX..EDI, -1 = none */
     uint32_t scale, disp;
     int cr, src;     /* mov to CRn: n and the source register (0..7 = EAX..EDI) */
+    bool opsize;     /* smsw: a 66 prefix */
 } disasm_tlb_op;
 bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op);
 /* An invalidating instruction, an aligned SSE access with a memory operand, or iret. */

@@ -169,6 +169,12 @@ bool vcpu_model_check_site(cpu *c, uint32_t pc, const disasm_tlb_op *op)
         return refuse(c, 6);
     case DISASM_SYSENTER: /* Unicorn only calls hooks and steps over it: vcpu_run performs it */
         return refuse(c, REFUSED_SYSENTER);
+    case DISASM_SMSW_REG: /* Unicorn 2.1.4 writes CR0's low 16 bits only, also to a 32-bit register;
+                           * hardware and QEMU 7.2 write all of CR0 (kvm-unit-tests realmode
+                           * "smsw"). The high half goes in first; smsw writes the low half. */
+        if (vcpu_code32(c) != op->opsize)
+            vcpu_put(c, (cpu_reg)(CPU_EAX + op->src), vcpu_get(c, CPU_CR0));
+        return false;
     case DISASM_IRET: /* Unicorn keeps the RF an iret loads until the end of the next block, so
                        * pushf there shows it; hardware clears it after one instruction */
         c->rf_after_iret = true;

@@ -25,7 +25,7 @@
 #define DESC_BUSY 0x200u /* in the descriptor's high dword: TSS type 9 <-> 0xB */
 
 enum { VEC_TS = 10, VEC_NP = 11, VEC_SS = 12, VEC_GP = 13, VEC_PF = 14 };
-enum { TSS_EIP = 0x20, TSS_LDT = 0x60, TSS32_LIMIT = 0x67 };
+enum { TSS_EIP = 0x20, TSS_LDT = 0x60, TSS32_LIMIT = 0x67, TSS16_IP = 0x0E, TSS16_LIMIT = 0x2B };
 
 /* The 32-bit TSS's dynamic fields, EIP to LDT, in their memory order (0x20..0x63). */
 typedef struct tss32_dyn {
@@ -33,6 +33,13 @@ typedef struct tss32_dyn {
     uint32_t seg[6]; /* ES CS SS DS FS GS, 16 bits each and 16 reserved */
     uint32_t ldt;
 } tss32_dyn;
+
+/* The 16-bit (286) TSS's, IP to LDT (0x0E..0x2B), words: ES CS SS DS, no FS, GS or CR3. A task
+ * gate may switch to one; the task it leaves must have a 32-bit TSS (saving into a 16-bit one
+ * is not done: the run ends with a message, as before). */
+typedef struct tss16_dyn {
+    uint16_t ip, flags, gpr[8], seg[4], ldt;
+} tss16_dyn;
 
 static const cpu_reg seg_regs[6] = {CPU_ES, CPU_CS, CPU_SS, CPU_DS, CPU_FS, CPU_GS};
 enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS };
@@ -186,10 +193,7 @@ int vcpu_task_switch(cpu *c, uint16_t sel, int source, uint32_t ret_eip, uint32_
         *f = (vcpu_fault){VEC_GP, err};
         return 1;
     }
-    if (!(d.type & 8)) {
-        snprintf(why, whylen, "selector 0x%04x names a 16-bit TSS, which vmiemu does not switch to", sel);
-        return -1;
-    }
+    bool big = (d.type & 8) != 0; /* a 32-bit TSS; else a 16-bit one */
     bool busy = (d.type & 2) != 0;
     if (busy != (source == VCPU_TASK_IRET)) { /* call/jmp need an available TSS, iret a busy one */
         *f = (vcpu_fault){source == VCPU_TASK_IRET ? VEC_TS : VEC_GP, err};
@@ -199,7 +203,7 @@ int vcpu_task_switch(cpu *c, uint16_t sel, int source, uint32_t ret_eip, uint32_
         *f = (vcpu_fault){VEC_NP, err};
         return 1;
     }
-    if (d.limit < TSS32_LIMIT) {
+    if (d.limit < (big ? TSS32_LIMIT : TSS16_LIMIT)) {
         *f = (vcpu_fault){VEC_TS, err};
         return 1;
     }
@@ -210,10 +214,21 @@ int vcpu_task_switch(cpu *c, uint16_t sel, int source, uint32_t ret_eip, uint32_
         return -1;
     }
     tss32_dyn n, o;
-    uint32_t cr3;
-    if (!access_or_fault(c, d.base + 0x1C, &cr3, 4, false, f) ||
-        !access_or_fault(c, d.base + TSS_EIP, &n, sizeof n, false, f))
-        return 1;
+    uint32_t cr3 = 0;
+    if (big) {
+        if (!access_or_fault(c, d.base + 0x1C, &cr3, 4, false, f) ||
+            !access_or_fault(c, d.base + TSS_EIP, &n, sizeof n, false, f))
+            return 1;
+    } else { /* as Bochs and QEMU: the registers' high words 0xFFFF, EFLAGS' zero, FS and GS null */
+        tss16_dyn w;
+        if (!access_or_fault(c, d.base + TSS16_IP, &w, sizeof w, false, f))
+            return 1;
+        n = (tss32_dyn){.eip = w.ip, .eflags = w.flags, .ldt = w.ldt};
+        for (int i = 0; i < 8; i++)
+            n.gpr[i] = 0xFFFF0000u | w.gpr[i];
+        for (int i = 0; i < 4; i++)
+            n.seg[i] = w.seg[i];
+    }
     /* The new task's LDT and segments are checked before anything changes. The CPU checks
      * them after the switch and raises the fault in the new task; vmiemu raises it in the old
      * one (a difference only a guest with a broken TSS sees). */
@@ -263,7 +278,7 @@ int vcpu_task_switch(cpu *c, uint16_t sel, int source, uint32_t ret_eip, uint32_
     uc_reg_write(c->uc, UC_X86_REG_TR, &ntr);
     uint32_t cr0 = vcpu_get(c, CPU_CR0) | CR0_TS;
     vcpu_put(c, CPU_CR0, cr0);
-    if (cr0 & CR0_PG)
+    if (big && (cr0 & CR0_PG)) /* a 16-bit TSS has no CR3 */
         vcpu_put(c, CPU_CR3, cr3);
     seg_desc ld;
     desc_decode(ldt_raw, &ld);

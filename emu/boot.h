@@ -8,6 +8,7 @@
  * Where a boot puts things besides the kernel (RAM, hole and ROM: mmu/physmem.h):
  *
  *   0x00000000 +---------------------------------+
+ *              | Multiboot: real-mode IVT        |  as a BIOS leaves it (emu/firmware.h)
  *              | stack: ESP = BOOT_ESP at entry  |  grows down
  *   0x00008000 +---------------------------------+  PHYS_BOOTINFO
  *              | Multiboot: info, memory map,    |  (or the first page above clear of the
@@ -22,6 +23,7 @@
  *              | VGA, VMI ROM, BIOS hole         |  reserved in every memory map;
  *   0x000E0000 |   Linux: ACPI RSDP              |  where an OS scans for it
  *   0x000F0000 |   boot GDT (BOOT_GDT)           |  the GDT lives in the hole
+ *   0x000FF000 |   Multiboot: BIOS handlers      |  FIRMWARE_HANDLERS (emu/firmware.h)
  *   0x00100000 +---------------------------------+
  *              | Multiboot: ELF segments         |  at their p_paddr
  *              | Linux: protected-mode kernel    |  code32_start; it decompresses to
@@ -72,6 +74,7 @@ typedef struct boot_result {
     uint32_t entry;       /* cpu.eip */
     boot_write writes[BOOT_MAX_WRITES];
     unsigned nwrites;
+    bool bios_devices;    /* start the PIT and PICs as a BIOS leaves them (emu/firmware.h) */
 } boot_result;
 
 typedef struct boot_protocol {

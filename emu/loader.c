@@ -19,6 +19,7 @@
 
 #include "emu/acpi.h"
 #include "emu/boot.h"
+#include "emu/firmware.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -511,6 +512,14 @@ static bool loader_mb_load(physmem *pm, const boot_image *img, const boot_option
     boot_note_write(out, lk.load_lo, lk.load_hi - lk.load_lo, "kernel");
     boot_note_write(out, lk.mbi_addr, PHYS_BOOTINFO_SIZE, "multiboot_info");
     boot_note_write(out, BOOT_GDT, sizeof gdt, "gdt");
+    /* The machine as the BIOS leaves it to a boot loader: real-mode kernels use its interrupt
+     * table and timer (kvm-unit-tests' realmode waits for IRQ 0 in `sti; hlt`). */
+    bool ivt = lk.load_lo >= FIRMWARE_IVT + FIRMWARE_IVT_SIZE;
+    firmware_write_memory(pm, ivt);
+    if (ivt)
+        boot_note_write(out, FIRMWARE_IVT, FIRMWARE_IVT_SIZE, "ivt");
+    boot_note_write(out, FIRMWARE_HANDLERS, FIRMWARE_HANDLERS_SIZE, "bios_handlers");
+    out->bios_devices = true;
     if (lk.acpi) { /* as QEMU's firmware leaves them: kvm-unit-tests look for the FADT, MADT, HPET */
         acpi_build_tables(pm);
         boot_note_write(out, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE, "acpi_tables");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cpu/model.h"
+#include "emu/firmware.h"
 #include "emu/history.h"
 #include "emu/recplay.h"
 #include "emu/snapshot.h"
@@ -300,6 +301,8 @@ static bool power_on(machine *m, vm_error *err)
     vmicheck_reset(m);
     m->vmi_break_skip = UINT64_MAX;
     reset_devices(m);
+    if (m->boot.bios_devices)
+        firmware_program_devices(m);
     return vcpu_reset(m->cpu, &m->boot.cpu, err);
 }
 

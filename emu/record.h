@@ -58,7 +58,9 @@
 
 #include "mmu/error.h"
 
-/* 14: the state stream (STATE_SER_VERSION 8) has the VGA's registers.
+/* 15: Multiboot kernels start on the machine a BIOS leaves (emu/firmware.h: the PIT running,
+ * IRQ 0 open, a real-mode interrupt table), so a Multiboot record made before replays another run.
+ * 14: the state stream (STATE_SER_VERSION 8) has the VGA's registers.
  * 13: REC_MARKER entries (guest markers, port 0x4F8), checked by a replay like calls.
  * 12: the state stream (STATE_SER_VERSION 7) has NMI state, the IO-APIC and the HPET.
  * 11: a REC_INPUT's payload starts with its device (host_device: 0 COM1, 1 keyboard), then the
@@ -74,7 +76,7 @@
  * raw struct bytes. 2: compact entries (changes since the previous entry of the kind), compressed chunks, and a
  * native VMI call's REC_CALL written once its ROM slot has returned, with the registers after
  * it. 1: fixed-size entries, native calls before their slot ran (refused). */
-#define REC_VERSION 14u
+#define REC_VERSION 15u
 #define REC_MAX_PAYLOAD 256u          /* bytes in one entry's payload */
 #define REC_MAX_CMDLINE 1023u         /* bytes of command line, without the NUL */
 #define REC_MAX_NAME 1023u            /* bytes of the initrd's file name, without the NUL */

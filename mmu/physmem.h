@@ -9,6 +9,7 @@
  *              | VMI option ROM           |  PHYS_ROM_BASE, PHYS_ROM_SIZE
  *   0x000C8000 +--------------------------+
  *              | option ROM / BIOS hole   |  reserved, reads as zero
+ *   0x000F0000 |   BIOS area              |  PHYS_BIOS_BASE: read-only, executable
  *   0x00100000 +--------------------------+
  *              | extended RAM             |
  *   ram size   +--------------------------+
@@ -27,6 +28,7 @@
 #define PHYS_VGA_TEXT 0x000B8000u
 #define PHYS_ROM_BASE 0x000C0000u
 #define PHYS_ROM_SIZE 0x00008000u
+#define PHYS_BIOS_BASE 0x000F0000u /* the BIOS's 64 KiB: boot GDT, Multiboot's BIOS handlers */
 #define PHYS_HOLE_END 0x00100000u
 #define PHYS_BOOTINFO 0x00008000u /* Multiboot info or Linux boot_params + command line */
 #define PHYS_BOOTINFO_SIZE 0x00008000u

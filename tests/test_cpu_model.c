@@ -128,6 +128,17 @@ START_TEST(test_misaligned_sse_operands_raise_gp_before_the_access)
 }
 END_TEST
 
+START_TEST(test_smsw_to_a_32_bit_register_stores_all_of_cr0)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "model_smsw"), END_HALTED);
+    ck_assert_uint_eq(result(16), 1);
+    ck_assert_uint_eq(result(4) & 0x40000000, 0x40000000); /* CD was set: a high half to see */
+    ck_assert_uint_eq(result(0), result(4));               /* 32-bit code */
+    ck_assert_uint_eq(result(12), result(4));              /* 16-bit code, 66 prefix */
+    ck_assert_uint_eq(result(8), 0x12340000u | (result(4) & 0xFFFF)); /* smsw ax: low half only */
+}
+END_TEST
+
 START_TEST(test_rf_loaded_by_iret_is_gone_after_one_instruction)
 {
     ck_assert_int_eq(tu_run_snippet(&m, "model_iret_rf"), END_HALTED);
@@ -200,6 +211,7 @@ static Suite *cpu_model_suite(void)
     tcase_add_test(tc, test_stepping_up_to_a_refused_instruction_stops_before_its_fault);
     tcase_add_test(tc, test_cr4_bits_allowed_follow_the_features_cpuid_reports);
     tcase_add_test(tc, test_misaligned_sse_operands_raise_gp_before_the_access);
+    tcase_add_test(tc, test_smsw_to_a_32_bit_register_stores_all_of_cr0);
     tcase_add_test(tc, test_rf_loaded_by_iret_is_gone_after_one_instruction);
     tcase_add_test(tc, test_fault_frames_carry_rf_and_software_interrupt_frames_do_not);
     tcase_add_test(tc, test_instructions_of_unreported_features_raise_ud_and_rdpmc_raises_gp);

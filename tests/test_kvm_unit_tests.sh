@@ -32,9 +32,11 @@ MAX_INSNS=300000000
 # loops time themselves with RDTSC until one round takes 2^30 cycles; vmiemu's TSC counts
 # instructions, so they run ~2^31 of them (QEMU TCG's TSC is host time: far fewer iterations).
 # cpuid ends after 2.15e9 instructions (~38 CPU s, ~57 MIPS), ple_round_robin after 2.28e9
-# (~10 s); sieve (fixed work) after 7.79e9 (~63 s; QEMU TCG ~33 s). cr0_wp and cr4_pge (a TLB
-# flush per CR write: ~200 s each to their end) and inl_pmtimer (a PM-timer port read
-# per round) stay bounded. docs/BENCHMARKS.md ("kvm-unit-tests' heavy tests").
+# (~10 s); sieve (fixed work) after 7.79e9 (~63 s; QEMU TCG ~33 s). cr0_wp and cr4_pge stay
+# bounded: each CR write (one per ~14 instructions) is a flush inside Unicorn (its 32 KiB jump
+# cache and its TLB cleared, then every page refilled through vmiemu's fill hook), ~1.4 us, so
+# ~200 CPU s each to their end, which the CI cannot spend; inl_pmtimer (a PM-timer port read
+# per round) too. docs/BENCHMARKS.md ("kvm-unit-tests' heavy tests").
 declare -A LONG_INSNS=([vmexit_cpuid]=3000000000 [vmexit_ple_round_robin]=3000000000 [sieve]=9000000000)
 # The sanitizer build runs the tests that go to their bound ~20x slower: those are left out
 # there (marked "heavy" in the expected file), and the rest give the same lines.

@@ -98,6 +98,20 @@ START_TEST(test_int_through_an_idt_task_gate_resumes_after_the_int)
 }
 END_TEST
 
+START_TEST(test_an_idt_task_gate_switches_to_a_16_bit_tss)
+{
+    run("task_gate_idt16");
+    ck_assert_uint_eq(result(0), 0x58);            /* TR: task C */
+    ck_assert_uint_eq(result(1) & 0x4000, 0x4000); /* NT */
+    ck_assert_uint_eq(result(2), 0x28);            /* back link A */
+    ck_assert_uint_eq(result(3), 0x60);            /* #GP's error code, a word */
+    ck_assert_uint_eq(result(4), 0x8000 - 2);      /* on C's stack, SP from its TSS */
+    ck_assert_uint_eq(result(5), 0xFFFF0000u);     /* BX 0 from the TSS, its high half 0xFFFF */
+    ck_assert_uint_eq(result(6), 0x8B);            /* A busy while C runs */
+    ck_assert_uint_eq(result(7), 0xFFFF1234u);     /* AX from the TSS */
+}
+END_TEST
+
 START_TEST(test_a_16_bit_interrupt_gate_pushes_a_frame_of_words_and_clears_if)
 {
     run("gate16");
@@ -125,6 +139,19 @@ START_TEST(test_a_real_mode_exception_goes_through_the_ivt_with_the_faulting_ip)
     run("realmode_ivt");
     ck_assert_uint_eq(result(6), result(8)); /* #DE saves the div's own IP, no error code */
     ck_assert_uint_eq(result(5), 0xD0DE);    /* the handler skipped it and returned */
+}
+END_TEST
+
+START_TEST(test_a_multiboot_kernel_finds_the_pic_ivt_and_timer_a_bios_leaves)
+{
+    run("bios_timer");
+    ck_assert_uint_eq(result(0), 0xB8);                    /* master: IRQ 0, 1, 2, 6 open */
+    ck_assert_uint_eq(result(1), 0x8E);                    /* slave: IRQ 8, 12, 13, 14 open */
+    ck_assert_uint_eq(result(2) >> 16, 0xF000);            /* IVT[8]: the BIOS area */
+    ck_assert_uint_eq(phys_read32(&m.mem, (result(2) >> 16) * 16 + (result(2) & 0xFFFF)) & 0xFF, 0x50);
+    ck_assert_uint_eq(result(5) >> 16, 0xF000);            /* IVT[0x72] too */
+    ck_assert_uint_eq(result(3), 0xA11CE);                 /* sti; hlt was woken (IRQ 0) */
+    ck_assert_uint_eq(result(4), 0);                       /* and its handler sent the EOI */
 }
 END_TEST
 
@@ -185,9 +212,11 @@ static Suite *taskswitch_suite(void)
     tcase_add_test(tc, test_a_fault_through_an_idt_task_gate_runs_the_task_with_its_error_code_on_the_new_stack);
     tcase_add_test(tc, test_iret_from_an_idt_task_returns_to_the_faulting_instruction);
     tcase_add_test(tc, test_int_through_an_idt_task_gate_resumes_after_the_int);
+    tcase_add_test(tc, test_an_idt_task_gate_switches_to_a_16_bit_tss);
     tcase_add_test(tc, test_a_16_bit_interrupt_gate_pushes_a_frame_of_words_and_clears_if);
     tcase_add_test(tc, test_real_mode_int_goes_through_the_ivt_and_iret_returns);
     tcase_add_test(tc, test_a_real_mode_exception_goes_through_the_ivt_with_the_faulting_ip);
+    tcase_add_test(tc, test_a_multiboot_kernel_finds_the_pic_ivt_and_timer_a_bios_leaves);
     tcase_add_test(tc, test_going_back_to_any_count_around_lcall_and_iret_switches_gives_the_same_run);
     tcase_add_test(tc, test_going_back_to_any_count_around_idt_task_switches_gives_the_same_run);
     tcase_add_test(tc, test_going_back_to_any_count_around_a_finished_conforming_switch_gives_the_same_run);

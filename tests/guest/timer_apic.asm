@@ -5,6 +5,9 @@
 %define VECTOR 0xEF
 %define TICKS 0x5100
 start:
+    mov al, 0xFF                ; the 8259s masked, as a kernel taking its ticks from the local
+    out 0x21, al                ; APIC does: a Multiboot kernel starts with the BIOS's timer
+    out 0xA1, al                ; on IRQ 0 (emu/firmware.h)
     gate VECTOR, h_tick, 0x8E
     lidt [idtr]
     mov eax, 0xF0               ; SVR: software enable, spurious vector 0xFF

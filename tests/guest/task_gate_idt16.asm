@@ -1,0 +1,62 @@
+; A task gate in the IDT to a 16-bit (286) TSS: the #GP switches from 32-bit task A to 16-bit
+; task C as a call would (NT set, back link to A, A busy), C's registers come from its TSS's
+; words (their high halves 0xFFFF, as Bochs and QEMU load them), the error code is pushed as a
+; word on C's 16-bit stack. C ends the run (the iret back to A is Unicorn's own switch, which
+; raises #TS(CS) from a 16-bit TSS: not investigated). Paging is off.
+%include "common.inc"
+%include "tasks.inc"
+%define SEL_TSS_C SEL_CONFORMING    ; the conforming segment's GDT entry, made a 16-bit TSS here
+%define C_SP 0x8000
+start:
+    tasks_gdt_load
+    mov eax, tss_c                  ; descriptor: limit 43, base tss_c, present 16-bit TSS
+    mov word [tasks_gdt + SEL_TSS_C], 43
+    mov [tasks_gdt + SEL_TSS_C + 2], ax
+    shr eax, 16
+    mov [tasks_gdt + SEL_TSS_C + 4], al
+    mov byte [tasks_gdt + SEL_TSS_C + 5], 0x81
+    mov word [tasks_gdt + SEL_TSS_C + 6], 0
+    mov word [tss_c + 0x0E], task_c - 0x200000 ; IP, in SEL_CODE16 (base 0x200000)
+    mov word [tss_c + 0x10], 0x2    ; FLAGS
+    mov word [tss_c + 0x12], 0x1234 ; AX
+    mov word [tss_c + 0x1A], C_SP   ; SP
+    mov word [tss_c + 0x22], 0x10   ; ES
+    mov word [tss_c + 0x24], SEL_CODE16
+    mov word [tss_c + 0x26], SEL_DATA16
+    mov word [tss_c + 0x28], 0x10   ; DS
+    mov dword [IDT + 8*13], SEL_TSS_C << 16
+    mov dword [IDT + 8*13 + 4], 0x8500
+    lidt [idtr]
+    mov eax, 0x60                   ; past the GDT's limit: #GP(0x60)
+    mov ds, ax
+    hlt
+BITS 16
+task_c:
+    mov [RESULT + 28], eax          ; AX from the TSS, high half 0xFFFF
+    str ax
+    movzx eax, ax
+    mov [RESULT + 0], eax
+    pushf
+    pop ax
+    movzx eax, ax
+    mov [RESULT + 4], eax           ; NT set
+    movzx eax, word [dword tss_c]
+    mov [RESULT + 8], eax           ; back link A
+    mov bp, sp
+    movzx eax, word [bp]
+    mov [RESULT + 12], eax          ; the error code, a word on C's stack
+    movzx eax, sp
+    mov [RESULT + 16], eax
+    mov eax, ebx
+    mov [RESULT + 20], eax          ; EBX: 0xFFFF in its high half
+    movzx eax, byte [dword tasks_gdt + SEL_TSS_A + 5]
+    mov [RESULT + 24], eax          ; A busy while C runs
+    jmp dword 0x08:c_done           ; hlt where the flat code segment is
+BITS 32
+c_done:
+    cli
+    hlt
+align 16
+tss_c: times 44 db 0
+    tasks_tables
+    idt_table
