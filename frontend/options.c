@@ -94,7 +94,9 @@ static const option_row rows[] = {
      "the screen as a PNG when ICOUNT instructions have run (at the end if the run ends first); may be repeated",
      {0}},
     {"keys-at", OPT_KEYS_AT, "ICOUNT:TEXT",
-     "type TEXT on the keyboard when ICOUNT instructions have run (\\n: Enter); recorded; may be repeated", {0}},
+     "type TEXT on the keyboard when ICOUNT instructions have run (\\n: Enter); recorded; may be repeated "
+     "(4096 scan codes in all)",
+     {0}},
     {"help", 'h', NULL, "this text", {0}},
     {"version", OPT_VERSION, NULL, "the version", {0}},
 };

@@ -21,9 +21,19 @@ bool sched_add(schedule *s, sched_kind kind, const char *spec, const char *optio
     if (s->n == SCHED_MAX)
         return vm_fail(err, VM_EINVAL, "%s: at most %u actions at instruction counts", option, SCHED_MAX);
     if (kind == SCHED_KEYS) {
+        /* Keys not yet taken wait in s->keys while later ones are added: the texts together
+         * must fit, or typing would fail in the middle of the run. */
         uint8_t codes[sizeof s->keys];
-        if (!sched_scancodes(colon + 1, codes, sizeof codes, err))
-            return false;
+        size_t n = sched_scancodes(colon + 1, codes, sizeof codes, err);
+        if (!n) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            return vm_fail(err, VM_EINVAL, "%s '%.40s%s': %s", option, spec, strlen(spec) > 40 ? "..." : "", why);
+        }
+        if (n > sizeof s->keys - s->keys_total)
+            return vm_fail(err, VM_EINVAL, "%s: the texts of all --keys-at make more than %zu scan codes", option,
+                           sizeof s->keys);
+        s->keys_total += n;
     }
     /* Insert in order; equal counts keep the command line's order. */
     size_t i = s->n;

@@ -170,6 +170,25 @@ START_TEST(test_keys_at_a_character_without_a_key_is_a_usage_error)
 }
 END_TEST
 
+/* Each text fits the keyboard's waiting room, both together do not: refused before the run
+ * (it used to fail at the second count, status 12, "a failed --screenshot-at"). */
+START_TEST(test_keys_at_texts_that_together_overflow_are_a_usage_error)
+{
+    static char a[1100], b[1100];
+    memset(a, 0, sizeof a);
+    memset(b, 0, sizeof b);
+    strcpy(a, "0:");
+    strcpy(b, "5:");
+    memset(a + 2, 'A', 1000); /* shifted: 4 scan codes each, 4000 of the 4096 */
+    memset(b + 2, 'A', 1000);
+    const char *args[] = {"--keys-at", a, "--keys-at", b, tu_kernel("hello"), NULL};
+    r = tu_run(args);
+    ck_assert_msg(r.status == 2, "%d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "--keys-at: the texts of all --keys-at make more than 4096 scan codes"), "%s", r.err);
+    ck_assert_msg(!strstr(r.out, "hello:"), "the run started: %s", r.out);
+}
+END_TEST
+
 START_TEST(test_shell_sendkey_and_screenshot)
 {
     const char *png = tmp("shell.png");
@@ -209,6 +228,7 @@ static Suite *screen_suite(void)
     tcase_add_test(keys, test_keys_at_are_recorded_and_replay_identically);
     tcase_add_test(keys, test_keys_at_with_replay_is_refused);
     tcase_add_test(keys, test_keys_at_a_character_without_a_key_is_a_usage_error);
+    tcase_add_test(keys, test_keys_at_texts_that_together_overflow_are_a_usage_error);
     tcase_add_test(keys, test_shell_sendkey_and_screenshot);
     suite_add_tcase(s, keys);
     return s;
