@@ -213,6 +213,9 @@ int query_main(int argc, char **argv, const char *prog)
     } else if (o.shell || o.script || o.gdb_spec || o.record_path || o.override_given) {
         fprintf(stderr, "%s: query: runs the record alone (no -d, -x, --gdb, --record, --override)\n", prog);
         status = EXIT_USAGE;
+    } else if (o.replay_path != argv[1]) { /* a later --replay would quietly answer for another record */
+        fprintf(stderr, "%s: query: the record is %s: --replay %s is not taken\n", prog, argv[1], o.replay_path);
+        status = EXIT_USAGE;
     } else {
         o.query = &q;
         status = vmiemu_run_options(&o, prog);

@@ -247,6 +247,12 @@ START_TEST(test_bad_queries_exit_2_with_a_message)
     tu_free(&r);
     r = tu_run(other);
     ck_assert_msg(r.status == EXIT_USAGE && strstr(r.err, "differ"), "%d %s", r.status, r.err);
+    /* A second record after the query's own: refused, not answered for the second one. */
+    const char *second[] = {"query", rec, "history", "cr3", "--replay", "other.rec", tu_kernel("paging"), NULL};
+    tu_free(&r);
+    r = tu_run(second);
+    ck_assert_msg(r.status == EXIT_USAGE && strstr(r.err, "--replay other.rec is not taken") && !r.out[0], "%d %s %s",
+                  r.status, r.out, r.err);
 }
 END_TEST
 
