@@ -208,6 +208,24 @@ START_TEST(test_shell_sendkey_and_screenshot)
 }
 END_TEST
 
+/* sendkey's text is the rest of the line, blanks included (two words were refused: "sendkey
+ * takes at most 1 argument"). */
+START_TEST(test_shell_sendkey_types_the_blanks_between_words)
+{
+    const char *script = tmp("blanks.gdb");
+    tu_write_text(script, "stepi " KEYS_AT "\nsendkey h  h\ncontinue\n");
+    const char *args[] = {"--append", "keys=8", "-x", script, tu_kernel("vgatext"), NULL};
+    r = tu_run(args);
+    ck_assert_msg(r.status == 33, "%d: %s %s", r.status, r.out, r.err);
+    ck_assert_msg(strstr(r.out, "Sent 8 scan code bytes at icount " KEYS_AT), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "scancode 0x23\nvgatext: scancode 0xa3\n"         /* h */
+                                "vgatext: scancode 0x39\nvgatext: scancode 0xb9\n" /* space, twice */
+                                "vgatext: scancode 0x39\nvgatext: scancode 0xb9\n"
+                                "vgatext: scancode 0x23\nvgatext: scancode 0xa3\n"),
+                  "%s", r.out);
+}
+END_TEST
+
 static Suite *screen_suite(void)
 {
     Suite *s = suite_create("screen");
@@ -229,6 +247,7 @@ static Suite *screen_suite(void)
     tcase_add_test(keys, test_keys_at_with_replay_is_refused);
     tcase_add_test(keys, test_keys_at_a_character_without_a_key_is_a_usage_error);
     tcase_add_test(keys, test_keys_at_texts_that_together_overflow_are_a_usage_error);
+    tcase_add_test(keys, test_shell_sendkey_types_the_blanks_between_words);
     tcase_add_test(keys, test_shell_sendkey_and_screenshot);
     suite_add_tcase(s, keys);
     return s;
