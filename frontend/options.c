@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontend/outpaths.h"
 #include "mmu/physmem.h"
 
 /* Keys of the options that have no short letter (getopt_long's val; above every char). */
@@ -557,7 +558,7 @@ bool options_parse(options *o, int argc, char **argv, vm_error *err)
     for (size_t i = 0; o->replay_path && i < o->sched.n; i++)
         if (o->sched.v[i].kind == SCHED_KEYS)
             return vm_fail(err, VM_EINVAL, "--keys-at cannot be used with --replay: a replay types what its record holds");
-    return true;
+    return outpaths_check(o, err);
 }
 
 void options_merge_recorded(options *o, const machine_config *recorded)
