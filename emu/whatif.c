@@ -9,14 +9,14 @@
 #include "emu/recplay.h"
 #include "rom/rom.h"
 
-/* A number, decimal or 0x hex, all of the text. */
+/* A number, decimal or 0x hex, all of the text (a leading 0 is not octal: 010 is ten). */
 static bool parse_num(const char *s, uint64_t *v)
 {
     if (!*s || *s == '-' || *s == '+' || *s == ' ')
         return false;
     char *end;
     errno = 0;
-    unsigned long long x = strtoull(s, &end, 0);
+    unsigned long long x = strtoull(s, &end, s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10);
     if (errno || *end)
         return false;
     *v = x;

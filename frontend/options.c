@@ -303,14 +303,16 @@ void options_man(FILE *f)
 }
 
 /* Numbers are strict: digits from the first character (strtoull would skip blanks and take a
- * sign), nothing after them. */
+ * sign), nothing after them; decimal, or hex after 0x (a leading 0 is not octal: 010 is ten). */
+static int base_of(const char *s) { return s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10; }
+
 static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
     if (!s || !isdigit((unsigned char)*s))
         return false;
     char *end;
     errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
+    unsigned long long v = strtoull(s, &end, base_of(s));
     if (errno || *end || v < min || v > max)
         return false;
     *out = v;
@@ -323,7 +325,7 @@ static bool parse_i64(const char *s, int64_t *out)
         return false;
     char *end;
     errno = 0;
-    long long v = strtoll(s, &end, 0);
+    long long v = strtoll(s, &end, base_of(*s == '-' ? s + 1 : s));
     if (errno || *end)
         return false;
     *out = v;

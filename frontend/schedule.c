@@ -14,7 +14,9 @@ bool sched_add(schedule *s, sched_kind kind, const char *spec, const char *optio
     const char *colon = strchr(spec, ':');
     char *end;
     errno = 0;
-    unsigned long long at = isdigit((unsigned char)*spec) ? strtoull(spec, &end, 0) : 0;
+    /* Decimal, or hex after 0x, as every number on the command line (010 is ten). */
+    int base = spec[0] == '0' && (spec[1] == 'x' || spec[1] == 'X') ? 16 : 10;
+    unsigned long long at = isdigit((unsigned char)*spec) ? strtoull(spec, &end, base) : 0;
     if (!colon || !isdigit((unsigned char)*spec) || errno || end != colon || !colon[1])
         return vm_fail(err, VM_EINVAL, "%s: '%s' is not ICOUNT:%s", option, spec,
                        kind == SCHED_SCREENSHOT ? "FILE.png" : "TEXT");

@@ -101,6 +101,21 @@ START_TEST(test_max_insns_stops_with_status_8)
 }
 END_TEST
 
+/* Numbers are decimal or 0x hex: a leading zero is not octal (010 was 8). */
+START_TEST(test_numbers_with_a_leading_zero_are_decimal)
+{
+    RUN("--serial", "none", "--max-insns", "010", tu_kernel("hello"));
+    ck_assert_int_eq(r.status, 8);
+    assert_err("instruction limit reached (10 instructions)");
+    RUN("--serial", "none", "--max-insns", "0x10", tu_kernel("hello"));
+    assert_err("instruction limit reached (16 instructions)");
+    RUN("--serial", "none", "--max-insns", "09", tu_kernel("hello")); /* was refused: not octal */
+    assert_err("instruction limit reached (9 instructions)");
+    RUN("--serial", "none", "--log", "-", "--keys-at", "010:a", "--max-insns", "20", tu_kernel("hello"));
+    assert_err("#0 icount=10 ");
+}
+END_TEST
+
 /* A guest spinning with interrupts off never returns to the host on its own: the limit ends it. */
 START_TEST(test_max_insns_stops_a_tight_loop_with_interrupts_off)
 {
@@ -537,6 +552,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_each_ending_has_its_own_exit_status);
     tcase_add_test(tc, test_hello_fails_through_the_exit_port_even_when_asked_to_shut_down);
     tcase_add_test(tc, test_max_insns_stops_with_status_8);
+    tcase_add_test(tc, test_numbers_with_a_leading_zero_are_decimal);
     tcase_add_test(tc, test_max_insns_stops_a_tight_loop_with_interrupts_off);
     tcase_add_test(tc, test_serial_input_faster_than_the_guest_reads_is_held_back_not_lost);
     tcase_add_test(tc, test_an_ending_that_names_its_icount_is_reported_with_one_icount);

@@ -370,10 +370,10 @@ START_TEST(test_init_and_relocation_info_can_be_overridden_and_are_named)
     ck_assert_msg(r.status == 0 && strstr(r.out, "1 calls of Init among"), "%d %s %s", r.status, r.out, r.err);
     uint64_t init = first_call("hello", "Init");
     char spec[80];
-    snprintf(spec, sizeof spec, "call %" PRIu64 " result=1", init);
+    snprintf(spec, sizeof spec, "call %" PRIu64 " result=010", init); /* decimal: ten, not octal */
     replay_with("hello", spec, NULL);
     ck_assert_msg(strstr(r.out, "hello: FAIL (Init returned non-zero)"), "%s\n%s", r.out, r.err);
-    ck_assert_msg(strstr(r.err, "(Init) returned 0x1 instead of 0x0"), "%s", r.err);
+    ck_assert_msg(strstr(r.err, "(Init) returned 0xa instead of 0x0"), "%s", r.err);
     uint64_t reloc = first_call("hello", "GetRelocationInfo");
     snprintf(spec, sizeof spec, "call %" PRIu64 " result=0", reloc);
     replay_with("hello", spec, NULL);
