@@ -107,10 +107,13 @@ START_TEST(test_numbers_with_a_leading_zero_are_decimal)
     RUN("--serial", "none", "--max-insns", "010", tu_kernel("hello"));
     ck_assert_int_eq(r.status, 8);
     assert_err("instruction limit reached (10 instructions)");
+    tu_free(&r);
     RUN("--serial", "none", "--max-insns", "0x10", tu_kernel("hello"));
     assert_err("instruction limit reached (16 instructions)");
+    tu_free(&r);
     RUN("--serial", "none", "--max-insns", "09", tu_kernel("hello")); /* was refused: not octal */
     assert_err("instruction limit reached (9 instructions)");
+    tu_free(&r);
     RUN("--serial", "none", "--log", "-", "--keys-at", "010:a", "--max-insns", "20", tu_kernel("hello"));
     assert_err("#0 icount=10 ");
 }
