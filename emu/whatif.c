@@ -9,14 +9,14 @@
 #include "emu/recplay.h"
 #include "rom/rom.h"
 
-/* A number, decimal or 0x hex, all of the text. */
+/* A number, decimal or 0x hex, all of the text (a leading 0 is not octal: 010 is ten). */
 static bool parse_num(const char *s, uint64_t *v)
 {
     if (!*s || *s == '-' || *s == '+' || *s == ' ')
         return false;
     char *end;
     errno = 0;
-    unsigned long long x = strtoull(s, &end, 0);
+    unsigned long long x = strtoull(s, &end, s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10);
     if (errno || *end)
         return false;
     *v = x;
@@ -70,7 +70,7 @@ static int result_bits(const rom_call *c)
 
 bool whatif_fits(const whatif *w, unsigned num, vm_error *err)
 {
-    const rom_call *c = rom_call_find(num);
+    const rom_call *c = rom_call_logged(num);
     const char *name = c ? c->name : "?";
     if (w->set_result && (!c || result_bits(c) == 0))
         return vm_fail(err, VM_EINVAL, "override: VMI call #%llu is %s, which returns nothing: result= does not apply%s",
@@ -86,7 +86,7 @@ bool whatif_fits(const whatif *w, unsigned num, vm_error *err)
 
 void whatif_describe(const whatif *w, char *buf, size_t len)
 {
-    const rom_call *c = rom_call_find(w->callnum);
+    const rom_call *c = rom_call_logged(w->callnum);
     int n = snprintf(buf, len, "VMI call #%llu (%s)", (unsigned long long)w->call, c ? c->name : "?");
     if (w->set_result && n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n, " returned 0x%llx instead of 0x%llx", (unsigned long long)w->result,
@@ -117,7 +117,7 @@ void whatif_on_call(machine *m, vm_event *ev)
     w->real_result = ev->result;
     if (w->set_result) {
         bool ok = vcpu_set(m->cpu, CPU_EAX, (uint32_t)w->result);
-        if (result_bits(rom_call_find(ev->num)) == 64)
+        if (result_bits(rom_call_logged(ev->num)) == 64)
             ok &= vcpu_set(m->cpu, CPU_EDX, (uint32_t)(w->result >> 32));
         if (!ok)
             machine_end_run(m, END_ERROR, "emulator error: cannot set the overridden result of VMI call #%llu",

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontend/outpaths.h"
 #include "mmu/physmem.h"
 
 /* Keys of the options that have no short letter (getopt_long's val; above every char). */
@@ -94,7 +95,9 @@ static const option_row rows[] = {
      "the screen as a PNG when ICOUNT instructions have run (at the end if the run ends first); may be repeated",
      {0}},
     {"keys-at", OPT_KEYS_AT, "ICOUNT:TEXT",
-     "type TEXT on the keyboard when ICOUNT instructions have run (\\n: Enter); recorded; may be repeated", {0}},
+     "type TEXT on the keyboard when ICOUNT instructions have run (\\n: Enter); recorded; may be repeated "
+     "(4096 scan codes in all)",
+     {0}},
     {"help", 'h', NULL, "this text", {0}},
     {"version", OPT_VERSION, NULL, "the version", {0}},
 };
@@ -300,14 +303,16 @@ void options_man(FILE *f)
 }
 
 /* Numbers are strict: digits from the first character (strtoull would skip blanks and take a
- * sign), nothing after them. */
+ * sign), nothing after them; decimal, or hex after 0x (a leading 0 is not octal: 010 is ten). */
+static int base_of(const char *s) { return s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10; }
+
 static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
     if (!s || !isdigit((unsigned char)*s))
         return false;
     char *end;
     errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
+    unsigned long long v = strtoull(s, &end, base_of(s));
     if (errno || *end || v < min || v > max)
         return false;
     *out = v;
@@ -320,7 +325,7 @@ static bool parse_i64(const char *s, int64_t *out)
         return false;
     char *end;
     errno = 0;
-    long long v = strtoll(s, &end, 0);
+    long long v = strtoll(s, &end, base_of(*s == '-' ? s + 1 : s));
     if (errno || *end)
         return false;
     *out = v;
@@ -555,7 +560,7 @@ bool options_parse(options *o, int argc, char **argv, vm_error *err)
     for (size_t i = 0; o->replay_path && i < o->sched.n; i++)
         if (o->sched.v[i].kind == SCHED_KEYS)
             return vm_fail(err, VM_EINVAL, "--keys-at cannot be used with --replay: a replay types what its record holds");
-    return true;
+    return outpaths_check(o, err);
 }
 
 void options_merge_recorded(options *o, const machine_config *recorded)

@@ -102,7 +102,7 @@ static void print_change(const query *q, const hist_change *c, const symtab *sym
         snprintf(sym, sizeof sym, " <%s>", name);
     format_value(q, c->old_what, c->old_value, old, sizeof old);
     format_value(q, c->new_what, c->new_value, new, sizeof new);
-    const rom_call *rc = rom_call_find(c->callnum);
+    const rom_call *rc = rom_call_logged(c->callnum);
     switch (c->cause) {
     case HIST_INITIAL:
         fprintf(out, "icount %-12llu eip 0x%08x%s  initial: %s\n", (unsigned long long)c->icount, c->eip, sym, new);
@@ -142,7 +142,7 @@ static void print_calls(const query *q, machine *m, const symtab *syms, FILE *ou
         }
         n++;
     }
-    const rom_call *c = rom_call_find(q->callnum);
+    const rom_call *c = rom_call_logged(q->callnum);
     fprintf(out, "%zu calls of %s among %zu VMI calls; `goto call N` goes to one\n", shown, c ? c->name : "?", n);
 }
 
@@ -212,6 +212,9 @@ int query_main(int argc, char **argv, const char *prog)
         status = EXIT_USAGE;
     } else if (o.shell || o.script || o.gdb_spec || o.record_path || o.override_given) {
         fprintf(stderr, "%s: query: runs the record alone (no -d, -x, --gdb, --record, --override)\n", prog);
+        status = EXIT_USAGE;
+    } else if (o.replay_path != argv[1]) { /* a later --replay would quietly answer for another record */
+        fprintf(stderr, "%s: query: the record is %s: --replay %s is not taken\n", prog, argv[1], o.replay_path);
         status = EXIT_USAGE;
     } else {
         o.query = &q;

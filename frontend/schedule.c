@@ -14,16 +14,28 @@ bool sched_add(schedule *s, sched_kind kind, const char *spec, const char *optio
     const char *colon = strchr(spec, ':');
     char *end;
     errno = 0;
-    unsigned long long at = isdigit((unsigned char)*spec) ? strtoull(spec, &end, 0) : 0;
+    /* Decimal, or hex after 0x, as every number on the command line (010 is ten). */
+    int base = spec[0] == '0' && (spec[1] == 'x' || spec[1] == 'X') ? 16 : 10;
+    unsigned long long at = isdigit((unsigned char)*spec) ? strtoull(spec, &end, base) : 0;
     if (!colon || !isdigit((unsigned char)*spec) || errno || end != colon || !colon[1])
         return vm_fail(err, VM_EINVAL, "%s: '%s' is not ICOUNT:%s", option, spec,
                        kind == SCHED_SCREENSHOT ? "FILE.png" : "TEXT");
     if (s->n == SCHED_MAX)
         return vm_fail(err, VM_EINVAL, "%s: at most %u actions at instruction counts", option, SCHED_MAX);
     if (kind == SCHED_KEYS) {
+        /* Keys not yet taken wait in s->keys while later ones are added: the texts together
+         * must fit, or typing would fail in the middle of the run. */
         uint8_t codes[sizeof s->keys];
-        if (!sched_scancodes(colon + 1, codes, sizeof codes, err))
-            return false;
+        size_t n = sched_scancodes(colon + 1, codes, sizeof codes, err);
+        if (!n) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            return vm_fail(err, VM_EINVAL, "%s '%.40s%s': %s", option, spec, strlen(spec) > 40 ? "..." : "", why);
+        }
+        if (n > sizeof s->keys - s->keys_total)
+            return vm_fail(err, VM_EINVAL, "%s: the texts of all --keys-at make more than %zu scan codes", option,
+                           sizeof s->keys);
+        s->keys_total += n;
     }
     /* Insert in order; equal counts keep the command line's order. */
     size_t i = s->n;

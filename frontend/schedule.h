@@ -33,6 +33,7 @@ typedef struct schedule {
     uint8_t keys[4096];  /* scan codes typed but not yet taken by the keyboard */
     size_t keys_len;
     uint64_t keys_at;    /* when to offer them again */
+    size_t keys_total;   /* scan codes of every --keys-at: all must fit in keys at once */
     panel *panel;        /* --panel: screenshots show it beside the screen; NULL: not */
 } schedule;
 

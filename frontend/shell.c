@@ -780,9 +780,10 @@ static bool cmd_screen(shell *s, int argc, char **argv, vm_error *err)
     return true;
 }
 
-/* sendkey TEXT...: type the words (joined by spaces) now, as keyboard input: logged and
- * recorded, so a replay types them at the same count. Keys that do not fit in the keyboard's
- * buffer are dropped, as from a real keyboard the guest does not read. */
+/* sendkey TEXT: type the rest of the line (shell_exec passes it as one word, its blanks kept)
+ * now, as keyboard input: logged and recorded, so a replay types it at the same count. Keys
+ * that do not fit in the keyboard's buffer are dropped, as from a real keyboard the guest does
+ * not read. */
 static bool cmd_sendkey(shell *s, int argc, char **argv, vm_error *err)
 {
     if (argc < 2)
@@ -791,14 +792,10 @@ static bool cmd_sendkey(shell *s, int argc, char **argv, vm_error *err)
         return vm_fail(err, VM_EINVAL, "the guest has ended: no keyboard to type on");
     if (recplay_replaying(s->m) || machine_replaying_past(s->m))
         return vm_fail(err, VM_EINVAL, "the machine re-runs a run that happened: its keys are given (go to its end first)");
-    char text[1024];
-    size_t len = 0;
-    for (int i = 1; i < argc; i++)
-        len += (size_t)snprintf(text + len, len < sizeof text ? sizeof text - len : 0, "%s%s", i > 1 ? " " : "", argv[i]);
-    if (len >= sizeof text)
-        return vm_fail(err, VM_EINVAL, "sendkey: text too long");
+    if (strlen(argv[1]) >= 1024)
+        return vm_fail(err, VM_EINVAL, "sendkey: text too long (at most 1023 characters)");
     uint8_t codes[4096];
-    size_t n = sched_scancodes(text, codes, sizeof codes, err);
+    size_t n = sched_scancodes(argv[1], codes, sizeof codes, err);
     if (!n)
         return false;
     size_t took = sched_push_keys(s->m, codes, n);
@@ -889,7 +886,7 @@ static const command commands[] = {
     {"screenshot", NULL, cmd_screenshot, "screenshot FILE.png", "the VGA text screen as it is now, as a PNG"},
     {"screen", NULL, cmd_screen, "screen", "the VGA text screen as it is now, as text (25 lines)"},
     {"panel", NULL, cmd_panel, "panel", "the hypercall panel as text: latest VMI calls, counters, IF/CPL/CR3"},
-    {"sendkey", NULL, cmd_sendkey, "sendkey TEXT", "type TEXT on the keyboard now (recorded; \\n is Enter)"},
+    {"sendkey", NULL, cmd_sendkey, "sendkey TEXT", "type TEXT, the rest of the line, on the keyboard now (recorded; \\n is Enter)"},
     {"bt", "backtrace", cmd_bt, "bt [N]", "the call stack, N frames (default 32); ? marks a frame found by scanning the stack"},
     {"source", NULL, cmd_source, "source FILE", "run commands from a file"},
     {"help", "h", cmd_help, "help [COMMAND]", "list commands, or explain one"},
@@ -992,7 +989,20 @@ bool shell_exec(shell *s, const char *line, vm_error *err)
     } else {
         const command *c = find_command(argv[0]);
         const char *near = c ? NULL : closest(argv[0]);
-        if (c && words > max_words(c))
+        if (c && c->run == cmd_sendkey) {
+            /* Its text is the rest of the line as typed, blanks inside kept: one argument. */
+            const char *text = line + strspn(line, " \t");
+            text += strcspn(text, " \t\r\n");
+            text += strspn(text, " \t");
+            char *copy = strndup(text, strcspn(text, "\r\n"));
+            if (!copy) {
+                free(buf);
+                return vm_fail(err, VM_ENOMEM, "out of memory");
+            }
+            char *raw[2] = {argv[0], copy};
+            ok = c->run(s, *copy ? 2 : 1, raw, err);
+            free(copy);
+        } else if (c && words > max_words(c))
             ok = vm_fail(err, VM_EINVAL, "%s takes at most %d argument%s, not %d (usage: %s)", c->name,
                          max_words(c) - 1, max_words(c) == 2 ? "" : "s", words - 1, c->usage);
         else if (c)

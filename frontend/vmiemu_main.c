@@ -496,10 +496,17 @@ static int run(options *o, const char *prog)
         machine_free(m);
     free(m);
     symtab_free(&syms);
-    if (o->log_path && !eventsink_close(&sink, &err) && status == EXIT_SHUTDOWN)
-        status = report_error(prog, &err, EXIT_EMULATOR);
-    if (serial && serial != stdout && fclose(serial) != 0 && status == EXIT_SHUTDOWN)
-        status = EXIT_EMULATOR;
+    /* A lost output is always said; it changes only a success's status (a guest's own status,
+     * a divergence, ... stay what they are), as for --trace-out. */
+    if (o->log_path && !eventsink_close(&sink, &err)) {
+        fprintf(stderr, "%s: --log %s: %s\n", prog, o->log_path, err.msg);
+        status = status == EXIT_SHUTDOWN ? EXIT_EMULATOR : status;
+    }
+    bool serial_bad = serial && serial != stdout && ferror(serial); /* a write during the run failed */
+    if (serial && serial != stdout && (fclose(serial) != 0 || serial_bad)) {
+        fprintf(stderr, "%s: --serial file:%s: some of the serial output could not be written\n", prog, o->serial_path);
+        status = status == EXIT_SHUTDOWN ? EXIT_EMULATOR : status;
+    }
     return status;
 }
 

@@ -269,6 +269,10 @@ const rom_call *rom_call_by_name(const char *name);
 extern const rom_call rom_entry_init;
 extern const rom_call rom_entry_reloc;
 
+/* The entry a logged call names: rom_call_find's, or Init (ROM_NUM_INIT) and
+ * GetRelocationInfo (ROM_NUM_RELOC), which the event log numbers after the table; NULL if none. */
+const rom_call *rom_call_logged(uint32_t num);
+
 /* True if this build provides the call (host handler or native code). */
 static inline bool rom_call_implemented(const rom_call *c) { return c && (c->handler || c->native_code); }
 

@@ -216,6 +216,15 @@ const rom_call *rom_call_find(uint32_t num)
     return &calls[num];
 }
 
+const rom_call *rom_call_logged(uint32_t num)
+{
+    if (num == ROM_NUM_INIT)
+        return &rom_entry_init;
+    if (num == ROM_NUM_RELOC)
+        return &rom_entry_reloc;
+    return rom_call_find(num);
+}
+
 const rom_call *rom_call_by_name(const char *name)
 {
     for (uint32_t n = 0; n < ROM_NUM_CALLS; n++)

@@ -44,6 +44,15 @@ static const char *tmp(const char *stem)
     return p;
 }
 
+/* The directory part of path (a static copy). */
+static const char *dirname_of(const char *path)
+{
+    static char dir[512];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    return dir;
+}
+
 /* Record the markers kernel with cmdline into a fresh file; its path. */
 static const char *record(const char *stem, const char *cmdline)
 {
@@ -479,6 +488,41 @@ START_TEST(test_an_unwritable_trace_file_is_refused_before_running)
 }
 END_TEST
 
+/* An output that is an input (the record being replayed, under another name too) or another
+ * output is refused before anything is opened: the record stays whole and replays after. */
+START_TEST(test_an_output_over_an_input_or_another_output_is_refused)
+{
+    const char *rec = record("clash.rec", "iters=2");
+    char dotted[600];
+    snprintf(dotted, sizeof dotted, "%s/./%s", dirname_of(rec), strrchr(rec, '/') + 1);
+    char shot[600];
+    snprintf(shot, sizeof shot, "0:%s", rec);
+    RUN("--serial", "none", "--replay", rec, "--trace-out", dotted, tu_kernel("markers"));
+    ck_assert_int_eq(r.status, 2);
+    assert_err("is the same file as --replay");
+    assert_err("writing it would destroy what the run reads");
+    RUN("--serial", "none", "--replay", rec, "--log", rec, tu_kernel("markers"));
+    ck_assert_int_eq(r.status, 2);
+    RUN("--serial", "none", "--replay", rec, "--screenshot-at", shot, tu_kernel("markers"));
+    ck_assert_int_eq(r.status, 2);
+    RUN("--serial", "none", "--replay", rec, "--override", "call 0 result=0", "--record", rec, tu_kernel("markers"));
+    ck_assert_int_eq(r.status, 2);
+    RUN("--serial", "none", "--log", tu_kernel("markers"), tu_kernel("markers"));
+    ck_assert_int_eq(r.status, 2);
+    assert_err("is the same file as KERNEL");
+    const char *both = tmp("clash.out");
+    RUN("--serial", "none", "--record", both, "--trace-out", both, tu_kernel("markers"));
+    ck_assert_int_eq(r.status, 2);
+    assert_err("writing it would mix two outputs in one file");
+    ck_assert_int_ne(access(both, F_OK), 0);
+    RUN("--serial", "none", "--replay", rec, tu_kernel("markers"));
+    ck_assert_msg(r.status == 33, "the record was damaged: %d %s", r.status, r.err);
+    /* Devices take any number of outputs. */
+    RUN("--serial", "file:/dev/null", "--log", "/dev/null", "--trace-out", "/dev/null", tu_kernel("markers"));
+    ck_assert_int_eq(r.status, 33);
+}
+END_TEST
+
 static Suite *analysis_suite(void)
 {
     Suite *s = suite_create("analysis");
@@ -502,6 +546,7 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_trace_out_puts_interrupts_and_exceptions_on_their_tracks);
     tcase_add_test(tc, test_the_trace_is_the_timeline_as_finally_lived_after_going_back);
     tcase_add_test(tc, test_an_unwritable_trace_file_is_refused_before_running);
+    tcase_add_test(tc, test_an_output_over_an_input_or_another_output_is_refused);
     suite_add_tcase(s, tc);
     return s;
 }

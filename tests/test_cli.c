@@ -103,6 +103,56 @@ START_TEST(test_max_insns_stops_with_status_8)
 }
 END_TEST
 
+/* Numbers are decimal or 0x hex: a leading zero is not octal (010 was 8). */
+START_TEST(test_numbers_with_a_leading_zero_are_decimal)
+{
+    RUN("--serial", "none", "--max-insns", "010", tu_kernel("hello"));
+    ck_assert_int_eq(r.status, 8);
+    assert_err("instruction limit reached (10 instructions)");
+    tu_free(&r);
+    RUN("--serial", "none", "--max-insns", "0x10", tu_kernel("hello"));
+    assert_err("instruction limit reached (16 instructions)");
+    tu_free(&r);
+    RUN("--serial", "none", "--max-insns", "09", tu_kernel("hello")); /* was refused: not octal */
+    assert_err("instruction limit reached (9 instructions)");
+    tu_free(&r);
+    RUN("--serial", "none", "--log", "-", "--keys-at", "010:a", "--max-insns", "20", tu_kernel("hello"));
+    assert_err("#0 icount=10 ");
+}
+END_TEST
+
+/* A --log or --serial file:PATH whose writes fail (here: past RLIMIT_FSIZE) is said on stderr
+ * whatever the guest's status; a success becomes 12. The log used to be cut without a word
+ * when the guest ended with its own status. */
+START_TEST(test_a_log_or_serial_file_that_cannot_be_written_is_reported)
+{
+    /* No ck_assert while the limit holds: Check writes its own progress to a file. */
+    struct rlimit old;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    struct rlimit small = {8192, old.rlim_max}, tiny = {512, old.rlim_max}; /* hello prints 667 bytes */
+    char log[600], ser[600]; /* copies: tu_run takes temporary names too */
+    snprintf(log, sizeof log, "%s", tu_tmp("lost.jsonl"));
+    snprintf(ser, sizeof ser, "file:%s", tu_tmp("lost.txt"));
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN); /* writes past the limit fail with EFBIG */
+    int set = setrlimit(RLIMIT_FSIZE, &small);
+    run_result a = tu_run((const char *[]){"--serial", "none", "--log", log, tu_kernel("hello"), NULL});
+    run_result b = tu_run((const char *[]){"--serial", "none", "--log", log, "--append", "shutdown", tu_kernel("hello"), NULL});
+    set |= setrlimit(RLIMIT_FSIZE, &tiny);
+    run_result c = tu_run((const char *[]){"--serial", ser, tu_kernel("hello"), NULL});
+    set |= setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, was);
+    ck_assert_int_eq(set, 0);
+    ck_assert_msg(a.status == 33 && strstr(a.err, "--log ") && strstr(a.err, "cannot write the event log"), "%d %.300s",
+                  a.status, a.err);
+    ck_assert_msg(b.status == 12 && strstr(b.err, "cannot write the event log"), "%d %.300s", b.status, b.err);
+    ck_assert_msg(c.status == 33 && strstr(c.err, "some of the serial output could not be written"), "%d %.300s", c.status,
+                  c.err);
+    tu_free(&a);
+    tu_free(&b);
+    tu_free(&c);
+}
+END_TEST
+
 /* A guest spinning with interrupts off never returns to the host on its own: the limit ends it. */
 START_TEST(test_max_insns_stops_a_tight_loop_with_interrupts_off)
 {
@@ -582,6 +632,8 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_each_ending_has_its_own_exit_status);
     tcase_add_test(tc, test_hello_fails_through_the_exit_port_even_when_asked_to_shut_down);
     tcase_add_test(tc, test_max_insns_stops_with_status_8);
+    tcase_add_test(tc, test_numbers_with_a_leading_zero_are_decimal);
+    tcase_add_test(tc, test_a_log_or_serial_file_that_cannot_be_written_is_reported);
     tcase_add_test(tc, test_max_insns_stops_a_tight_loop_with_interrupts_off);
     tcase_add_test(tc, test_serial_input_faster_than_the_guest_reads_is_held_back_not_lost);
     tcase_add_test(tc, test_serial_output_without_a_newline_is_not_held_back);

@@ -247,6 +247,12 @@ START_TEST(test_bad_queries_exit_2_with_a_message)
     tu_free(&r);
     r = tu_run(other);
     ck_assert_msg(r.status == EXIT_USAGE && strstr(r.err, "differ"), "%d %s", r.status, r.err);
+    /* A second record after the query's own: refused, not answered for the second one. */
+    const char *second[] = {"query", rec, "history", "cr3", "--replay", "other.rec", tu_kernel("paging"), NULL};
+    tu_free(&r);
+    r = tu_run(second);
+    ck_assert_msg(r.status == EXIT_USAGE && strstr(r.err, "--replay other.rec is not taken") && !r.out[0], "%d %s %s",
+                  r.status, r.out, r.err);
 }
 END_TEST
 
@@ -355,6 +361,29 @@ START_TEST(test_bad_overrides_exit_2_with_a_message)
 }
 END_TEST
 
+/* Init and GetRelocationInfo are entries at rom+0x80/0x88, not numbered calls: overriding and
+ * naming them works as for any call (they were refused as "?, which returns nothing"). */
+START_TEST(test_init_and_relocation_info_can_be_overridden_and_are_named)
+{
+    record("hello");
+    query("hello", "call", "Init");
+    ck_assert_msg(r.status == 0 && strstr(r.out, "1 calls of Init among"), "%d %s %s", r.status, r.out, r.err);
+    uint64_t init = first_call("hello", "Init");
+    char spec[80];
+    snprintf(spec, sizeof spec, "call %" PRIu64 " result=010", init); /* decimal: ten, not octal */
+    replay_with("hello", spec, NULL);
+    ck_assert_msg(strstr(r.out, "hello: FAIL (Init returned non-zero)"), "%s\n%s", r.out, r.err);
+    ck_assert_msg(strstr(r.err, "(Init) returned 0xa instead of 0x0"), "%s", r.err);
+    uint64_t reloc = first_call("hello", "GetRelocationInfo");
+    snprintf(spec, sizeof spec, "call %" PRIu64 " result=0", reloc);
+    replay_with("hello", spec, NULL);
+    ck_assert_msg(strstr(r.err, "(GetRelocationInfo) returned 0x0 instead of"), "%s", r.err);
+    snprintf(spec, sizeof spec, "call %" PRIu64 " delay=1", init);
+    replay_with("hello", spec, NULL);
+    ck_assert_msg(r.status == EXIT_USAGE && strstr(r.err, "is Init: delay= applies to SetAlarm only"), "%s", r.err);
+}
+END_TEST
+
 static Suite *history_suite(void)
 {
     Suite *s = suite_create("history");
@@ -374,6 +403,7 @@ static Suite *history_suite(void)
     tcase_add_test(w, test_an_alarm_set_late_is_noticed_by_the_kernel);
     tcase_add_test(w, test_shell_override_goes_back_and_changes_the_call);
     tcase_add_test(w, test_bad_overrides_exit_2_with_a_message);
+    tcase_add_test(w, test_init_and_relocation_info_can_be_overridden_and_are_named);
     suite_add_tcase(s, w);
     return s;
 }

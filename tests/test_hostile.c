@@ -140,6 +140,50 @@ START_TEST(test_descriptor_table_from_the_open_bus_is_logged)
 }
 END_TEST
 
+/* Markers whose name pointer is MMIO, the VGA windows, the ROM, unterminated at the end of RAM,
+ * past RAM or wrapping, odd-sized writes and a flood: logged (or ignored), never fatal, and no
+ * device read: the APIC, IO-APIC and HPET keep their state. */
+START_TEST(test_hostile_marker_pointers_are_logged_and_harmless)
+{
+    machine mm;
+    ck_assert(tu_load_snippet(&mm, "marker_hostile"));
+    ck_assert(phys_write(&mm.mem, mm.mem.size - 8, "ABCDEFGH", 8)); /* no NUL up to the end of RAM */
+    ck_assert_int_eq(machine_run(&mm), END_HALTED);
+    ck_assert_uint_eq(phys_read32(&mm.mem, RESULT), 0x600d);
+    size_t markers = 0;
+    bool end_of_ram = false;
+    for (size_t i = 0; i < evlog_count(&mm.log); i++) {
+        const vm_event *ev = tu_event(&mm.log, i);
+        if (ev->kind != EV_MARKER)
+            continue;
+        markers++;
+        char name[EV_MARKER_NAME_MAX + 1];
+        ev_marker_name(ev, name);
+        if (!strcmp(name, "ABCDEFGH"))
+            end_of_ram = true;
+    }
+    ck_assert_msg(end_of_ram, "the name at the end of RAM is not cut there");
+    ck_assert_uint_ge(markers, 5000 + 13);
+    machine_free(&mm);
+}
+END_TEST
+
+/* The VGA's and the i8042's registers written and read with any index and value: the run
+ * goes on to the guest's hlt (no reset, no crash), and a screenshot of whatever the registers
+ * now say can still be drawn. */
+START_TEST(test_vga_and_keyboard_controller_hammered_with_any_value_keep_running)
+{
+    machine mm;
+    ck_assert(tu_load_snippet(&mm, "device_hammer"));
+    ck_assert_int_eq(machine_run(&mm), END_HALTED);
+    ck_assert_uint_eq(phys_read32(&mm.mem, RESULT), 0x600d);
+    static uint32_t rgb[VGA_WIDTH * VGA_HEIGHT];
+    machine_render_screen(&mm, true, rgb);
+    machine_render_screen(&mm, false, rgb);
+    machine_free(&mm);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
@@ -158,6 +202,11 @@ static Suite *hostile_suite(void)
     tcase_add_test(tc, test_set_pxe_through_an_unmapped_pointer_is_a_guest_page_fault);
     tcase_add_test(tc, test_descriptor_table_from_the_open_bus_is_logged);
     suite_add_tcase(s, tc);
+    TCase *dev = tcase_create("devices");
+    tcase_set_timeout(dev, 60);
+    tcase_add_test(dev, test_hostile_marker_pointers_are_logged_and_harmless);
+    tcase_add_test(dev, test_vga_and_keyboard_controller_hammered_with_any_value_keep_running);
+    suite_add_tcase(s, dev);
     return s;
 }
 

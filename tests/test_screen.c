@@ -191,6 +191,25 @@ START_TEST(test_keys_at_a_character_without_a_key_is_a_usage_error)
 }
 END_TEST
 
+/* Each text fits the keyboard's waiting room, both together do not: refused before the run
+ * (it used to fail at the second count, status 12, "a failed --screenshot-at"). */
+START_TEST(test_keys_at_texts_that_together_overflow_are_a_usage_error)
+{
+    static char a[1100], b[1100];
+    memset(a, 0, sizeof a);
+    memset(b, 0, sizeof b);
+    strcpy(a, "0:");
+    strcpy(b, "5:");
+    memset(a + 2, 'A', 1000); /* shifted: 4 scan codes each, 4000 of the 4096 */
+    memset(b + 2, 'A', 1000);
+    const char *args[] = {"--keys-at", a, "--keys-at", b, tu_kernel("hello"), NULL};
+    r = tu_run(args);
+    ck_assert_msg(r.status == 2, "%d: %s", r.status, r.err);
+    ck_assert_msg(strstr(r.err, "--keys-at: the texts of all --keys-at make more than 4096 scan codes"), "%s", r.err);
+    ck_assert_msg(!strstr(r.out, "hello:"), "the run started: %s", r.out);
+}
+END_TEST
+
 START_TEST(test_shell_sendkey_and_screenshot)
 {
     const char *png = tmp("shell.png");
@@ -242,6 +261,24 @@ START_TEST(test_shell_screen_takes_no_argument)
 }
 END_TEST
 
+/* sendkey's text is the rest of the line, blanks included (two words were refused: "sendkey
+ * takes at most 1 argument"). */
+START_TEST(test_shell_sendkey_types_the_blanks_between_words)
+{
+    const char *script = tmp("blanks.gdb");
+    tu_write_text(script, "stepi " KEYS_AT "\nsendkey h  h\ncontinue\n");
+    const char *args[] = {"--append", "keys=8", "-x", script, tu_kernel("vgatext"), NULL};
+    r = tu_run(args);
+    ck_assert_msg(r.status == 33, "%d: %s %s", r.status, r.out, r.err);
+    ck_assert_msg(strstr(r.out, "Sent 8 scan code bytes at icount " KEYS_AT), "%s", r.out);
+    ck_assert_msg(strstr(r.out, "scancode 0x23\nvgatext: scancode 0xa3\n"         /* h */
+                                "vgatext: scancode 0x39\nvgatext: scancode 0xb9\n" /* space, twice */
+                                "vgatext: scancode 0x39\nvgatext: scancode 0xb9\n"
+                                "vgatext: scancode 0x23\nvgatext: scancode 0xa3\n"),
+                  "%s", r.out);
+}
+END_TEST
+
 static Suite *screen_suite(void)
 {
     Suite *s = suite_create("screen");
@@ -265,6 +302,8 @@ static Suite *screen_suite(void)
     tcase_add_test(keys, test_keys_at_a_snapshots_count_replay_identically);
     tcase_add_test(keys, test_keys_at_with_replay_is_refused);
     tcase_add_test(keys, test_keys_at_a_character_without_a_key_is_a_usage_error);
+    tcase_add_test(keys, test_keys_at_texts_that_together_overflow_are_a_usage_error);
+    tcase_add_test(keys, test_shell_sendkey_types_the_blanks_between_words);
     tcase_add_test(keys, test_shell_sendkey_and_screenshot);
     suite_add_tcase(s, keys);
     return s;
