@@ -346,7 +346,7 @@ static void stop_with(cpu *c, cpu_stop why)
 }
 
 /* The rare cases on_block must look at before counting; true if the block must not be counted. */
-static bool block_needs_care(cpu *c, uc_engine *uc, uint32_t pc)
+static bool block_needs_care(cpu *c, uc_engine *uc, uint32_t pc, bool store_again)
 {
     if (c->tlb_after) { /* the invalidating instruction hooked before this block has run */
         c->tlb_after = false;
@@ -357,8 +357,11 @@ static bool block_needs_care(cpu *c, uc_engine *uc, uint32_t pc)
         }
     }
     if (c->exact) { /* exact stepping stays inside its block: leaving it ends the stretch (trap
-                     * stepping makes a one-instruction block of each instruction in it) */
-        if (c->exact_entered && !(c->trap_step && pc - c->blk_pc < c->blk_size))
+                     * stepping makes a one-instruction block of each instruction in it). A
+                     * store into its own block that Unicorn abandoned and runs again as a block
+                     * of its own is still inside: stopping there, before it, would step the
+                     * same abandoned store again for ever (found by fuzz_hostile). */
+        if (c->exact_entered && !(c->trap_step && pc - c->blk_pc < c->blk_size) && !store_again)
             uc_emu_stop(uc);
         c->exact_entered = true;
         return true;
@@ -457,8 +460,8 @@ static bool one_instruction(cpu *c, uint32_t pc, uint32_t size)
  * its own, one instruction long: only the instructions before the store retired, not the whole
  * block counted. A block that ran to its end and jumps back to the store starts a block of the
  * usual length there (a store that ends its block anyway and writes over its own block is the
- * case this cannot tell apart). */
-static void settle_code_store(cpu *c, uint32_t pc, uint32_t size)
+ * case this cannot tell apart). True if this block is that store run again. */
+static bool settle_code_store(cpu *c, uint32_t pc, uint32_t size)
 {
     c->smc_cut = false;
     if (!c->block_care)
@@ -468,7 +471,9 @@ static void settle_code_store(cpu *c, uint32_t pc, uint32_t size)
         c->icount = c->smc_icount;
         if (c->exact && !c->trap_step)
             c->exact_left++; /* the per-instruction hook counted the abandoned store */
+        return true;
     }
+    return false;
 }
 
 /* on_block for everything but ordinary cached guest code. */
@@ -491,8 +496,7 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
         vcpu_model_settle_rf(c);
         c->limit = c->block_care ? 0 : c->target;
     }
-    if (c->smc_cut)
-        settle_code_store(c, pc, size);
+    bool store_again = c->smc_cut && settle_code_store(c, pc, size);
     if (c->watch_iret)
         watch_iret_at(c, pc, size);
     if (c->watch_rom && c->ops.block_watch) {
@@ -504,7 +508,7 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
         c->call_regs_have = 0;
         c->mmu_regs_valid = false;
     }
-    if (c->block_care && block_needs_care(c, uc, pc))
+    if (c->block_care && block_needs_care(c, uc, pc, store_again))
         return;
     c->blk_icount = c->icount;
     c->blk_pc = pc;

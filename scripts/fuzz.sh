@@ -34,14 +34,10 @@ mkdir -p "$corpus" "$artifacts"
 args=(-max_total_time="$seconds" -print_final_stats=1 -timeout=30 -rss_limit_mb=2048
       -artifact_prefix="$artifacts/")
 [ -f "$root/tests/fuzz/$target.dict" ] && args+=(-dict="$root/tests/fuzz/$target.dict")
-# Leaks are findings too; a guest stuck in a loop is bounded by the targets themselves.
-# intercept_memcmp=0 for the machine targets: Unicorn (not instrumented) calls memcmp for every
-# branch it generates, and feeding each one to libFuzzer's comparison tracing makes a run
-# several times slower while teaching the fuzzer nothing about our code.
+# Leaks are findings too; a guest stuck in a loop is bounded by the targets themselves. (Unicorn's
+# own memcmp calls skip ASan's interceptor and libFuzzer's comparison hook in this build:
+# tests/fuzz/unicorn_memcmp.c.)
 asan=detect_leaks=1:abort_on_error=1
-case $target in
-    hostile|snapshot|shell|gdb) asan=$asan:intercept_memcmp=0 ;;
-esac
 export ASAN_OPTIONS=${ASAN_OPTIONS:-$asan}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 cd "$build"
