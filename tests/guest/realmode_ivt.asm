@@ -5,32 +5,13 @@
 %include "tasks.inc"
 %define RM_BASE 0x8000
 start:
-    tasks_gdt_load
-    mov esi, section..rm.start
-    mov edi, RM_BASE
-    mov ecx, rm_end - rm_start
-    rep movsb
-    jmp SEL_CODE16_LOW:rm_start
+    rm_copy_and_enter
     tasks_tables
     idt_table
 
 section .rm follows=.text vstart=RM_BASE
 BITS 16
-rm_start:
-    mov ax, SEL_DATA16
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov eax, cr0
-    and eax, ~1
-    mov cr0, eax
-    jmp 0:rm_real
-rm_real:
-    xor ax, ax
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov sp, 0x7000
+    rm_enter_real
     lidt [rm_ivt]
     mov word [0x30 * 4], rm_int30
     mov word [0x30 * 4 + 2], 0
