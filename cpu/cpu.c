@@ -289,7 +289,7 @@ static __attribute__((noinline)) uint32_t block_index(cpu *c, uint32_t eip)
 
 /* Inside the port hook of a block run whole whose only port instruction is known (the memo
  * above): the count before that instruction, without reading EIP (a register read per port
- * access: Linux's PIT wait makes millions; and EIP there may be stale, see vcpu_icount). Not
+ * access: Linux's PIT wait makes millions). Not
  * while stepping: a block is then entered midway and blk_pc may be a stand-in (step_one). */
 static bool port_io_index(cpu *c, uint32_t *index)
 {
@@ -305,10 +305,8 @@ uint64_t vcpu_icount(cpu *c)
 {
     if (!c->running || c->at_block_start)
         return c->icount;
-    /* No check against EIP here: EIP in a port hook can be stale. Unicorn skips its PC sync
-     * before the hook while its skip_sync_pc_on_exit is set (after a host write of EIP, until
-     * its next exit check), and EIP then still says the block's start: seen in the Linux boot
-     * at acpi_os_read_port's `in (%dx),%ax`, the block's second instruction. */
+    /* EIP in a hook is the instruction running: after a host write of EIP, resync_pc has
+     * Unicorn sync it again before any hook reads it. */
     uint32_t known;
     if (port_io_index(c, &known))
         return c->blk_icount + known;
