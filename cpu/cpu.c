@@ -488,11 +488,13 @@ static void settle_code_store(cpu *c, uint32_t pc, uint32_t size)
  * the block hook, and writing it there makes the exit check that follows the hook leave the
  * block before its first instruction and clear Unicorn's skip flag; the engine goes on at the
  * same block, whose hook then counts it as usual. A block's worth of engine exit per write. */
-static void resync_pc(cpu *c, uc_engine *uc, uint32_t pc)
+static void resync_pc(cpu *c, uc_engine *uc)
 {
     c->pc_resync = false;
     c->limit = c->block_care ? 0 : c->target;
-    uc_reg_write(uc, UC_X86_REG_EIP, &pc);
+    uint32_t eip = 0; /* not the block's address: that is linear, EIP is CS-relative */
+    uc_reg_read(uc, UC_X86_REG_EIP, &eip);
+    uc_reg_write(uc, UC_X86_REG_EIP, &eip);
 }
 
 /* on_block for everything but ordinary cached guest code. */
@@ -500,7 +502,7 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
 {
     uint32_t fixed;
     if (c->pc_resync) {
-        resync_pc(c, uc, pc);
+        resync_pc(c, uc);
         return;
     }
     if (c->ts_armed) { /* the block before ended in lcall/ljmp/iret (taskswitch.c) */
