@@ -103,10 +103,23 @@ void vcpu_get_some(cpu *c, const cpu_reg *which, uint32_t *out, int n)
     uc_reg_read_batch(c->uc, ids, ptrs, n);
 }
 
+/* The host wrote EIP. While the engine runs, Unicorn then skips its EIP sync before the hooks
+ * that read it (port I/O, RDTSC, CPUID, memory) until an exit check finds an exit request,
+ * which nothing may make for many blocks: the count read there (vcpu_icount) would be that of
+ * an older instruction. resync_pc has the next block start make that exit. */
+static void note_pc_write(cpu *c)
+{
+    if (!c->running)
+        return;
+    c->pc_resync = true;
+    c->limit = 0;
+}
+
 /* The pending ROM return done by the host instead of the slot's `ret` (the run stops first,
  * or the host sets ESP or EIP itself). */
 static void settle_rom_return(cpu *c)
 {
+    note_pc_write(c);
     c->rom_ret_pending = false;
     uc_reg_write(c->uc, UC_X86_REG_ESP, &c->call_regs[CPU_ESP]);
     uc_reg_write(c->uc, UC_X86_REG_EIP, &c->call_regs[CPU_EIP]);
@@ -130,6 +143,8 @@ bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
         c->mmu_regs_valid = false;
     if (c->rom_ret_pending && (r == CPU_ESP || r == CPU_EIP))
         settle_rom_return(c);
+    if (r == CPU_EIP)
+        note_pc_write(c);
     if (r < CALL_REGS && c->call_regs_have & 1u << r)
         c->call_regs[r] = is_selector(r) ? (uint16_t)value : value;
     if (r == CPU_EFLAGS) /* Unicorn keeps its own view of some flag bits: read it back */
@@ -191,7 +206,7 @@ void vcpu_put(cpu *c, cpu_reg r, uint32_t value)
 static void update_block_watch(cpu *c)
 {
     c->block_watch = c->watch_rom || c->watch_iret;
-    c->limit = c->block_care || !c->running ? 0 : c->target;
+    c->limit = c->block_care || c->pc_resync || !c->running ? 0 : c->target;
 }
 
 void vcpu_watch_blocks(cpu *c, bool on)
@@ -274,7 +289,7 @@ static __attribute__((noinline)) uint32_t block_index(cpu *c, uint32_t eip)
 
 /* Inside the port hook of a block run whole whose only port instruction is known (the memo
  * above): the count before that instruction, without reading EIP (a register read per port
- * access: Linux's PIT wait makes millions; and EIP there may be stale, see vcpu_icount). Not
+ * access: Linux's PIT wait makes millions). Not
  * while stepping: a block is then entered midway and blk_pc may be a stand-in (step_one). */
 static bool port_io_index(cpu *c, uint32_t *index)
 {
@@ -290,10 +305,8 @@ uint64_t vcpu_icount(cpu *c)
 {
     if (!c->running || c->at_block_start)
         return c->icount;
-    /* No check against EIP here: EIP in a port hook can be stale. Unicorn skips its PC sync
-     * before the hook while its skip_sync_pc_on_exit is set (after a host write of EIP, until
-     * its next exit check), and EIP then still says the block's start: seen in the Linux boot
-     * at acpi_os_read_port's `in (%dx),%ax`, the block's second instruction. */
+    /* EIP in a hook is the instruction running: after a host write of EIP, resync_pc has
+     * Unicorn sync it again before any hook reads it. */
     uint32_t known;
     if (port_io_index(c, &known))
         return c->blk_icount + known;
@@ -476,10 +489,27 @@ static bool settle_code_store(cpu *c, uint32_t pc, uint32_t size)
     return false;
 }
 
+/* The first block start after a host write of EIP (note_pc_write): Unicorn syncs EIP before
+ * the block hook, and writing it there makes the exit check that follows the hook leave the
+ * block before its first instruction and clear Unicorn's skip flag; the engine goes on at the
+ * same block, whose hook then counts it as usual. A block's worth of engine exit per write. */
+static void resync_pc(cpu *c, uc_engine *uc)
+{
+    c->pc_resync = false;
+    c->limit = c->block_care ? 0 : c->target;
+    uint32_t eip = 0; /* not the block's address: that is linear, EIP is CS-relative */
+    uc_reg_read(uc, UC_X86_REG_EIP, &eip);
+    uc_reg_write(uc, UC_X86_REG_EIP, &eip);
+}
+
 /* on_block for everything but ordinary cached guest code. */
 static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, uint32_t size, cpu *c)
 {
     uint32_t fixed;
+    if (c->pc_resync) {
+        resync_pc(c, uc);
+        return;
+    }
     if (c->ts_armed) { /* the block before ended in lcall/ljmp/iret (taskswitch.c) */
         if (vcpu_task_check(c, pc, &fixed)) {
             /* The switch retired; its stores to the old TSS may have hit the block's page, but
@@ -993,6 +1023,7 @@ static uc_err run_exact(cpu *c, uint64_t k)
     const blockcache_entry *be = blockcache_get(&c->counts, pc, size);
     if (be && blockcache_task(be))
         vcpu_task_arm(c, pc, size);
+    c->pc_resync = false; /* uc_emu_start clears Unicorn's skip flag */
     uc_err e = uc_emu_start(c->uc, eip, 0, 0, 0);
     (void)vcpu_task_settle(c); /* the caller goes on from EIP wherever it is */
     c->exact = false;
@@ -1202,6 +1233,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
         bool stepped = false;
         c->mmu_refused = false;
         c->insn_refused = false;
+        c->pc_resync = false; /* uc_emu_start clears Unicorn's skip flag */
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
         bool task_fixed = vcpu_task_settle(c);
         vcpu_tlb_settle_at_stop(c);

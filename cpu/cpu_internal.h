@@ -42,6 +42,11 @@ struct cpu {
         uint32_t io_index;
     } index_memo;
     bool in_port_io;     /* on_in/on_out are calling the machine's port handler */
+    /* The host wrote EIP while the engine ran (an exception delivered from the interrupt hook,
+     * sysenter, a ROM return settled by the host): Unicorn then skips its EIP sync before the
+     * hooks until it next leaves a block through an exit check, so the next block start makes
+     * it do that (cpu.c, resync_pc). Keeps `limit` at 0 while set. */
+    bool pc_resync;
     /* The conditions the block hook must look at before counting a block, overlaid on one word
      * so that its slow path tests them all with one load; setting one sets `limit` to 0, which
      * sends every block down that path. */

@@ -284,6 +284,36 @@ START_TEST(test_a_loop_storing_into_other_counted_code_counts_every_round)
 }
 END_TEST
 
+/* eip_sync: `measure` runs before and after the host writes EIP inside the engine (delivering
+ * `int 0x30`): rdtsc, mov, nop, nop, rdtsc in one block is 4 ticks apart; `out` to the marker
+ * port, nop, nop, mov, `out` is 4 instructions and 8 bytes apart, and each marker's EIP is its
+ * `out`. Unicorn skips its EIP sync before a hook after a host write of EIP until its next exit
+ * check; the count and EIP read in the hook then said the block's start. */
+START_TEST(test_counts_inside_a_block_are_exact_after_the_host_wrote_eip)
+{
+    ck_assert_int_eq(tu_run_snippet(&m, "eip_sync"), END_HALTED);
+    for (uint32_t i = 0; i < 7; i++)
+        ck_assert_msg(phys_read32(&m.mem, 0x5000u + 4 * i) == 4u, "measure %u: rdtsc delta %u", i,
+                      phys_read32(&m.mem, 0x5000u + 4 * i));
+    vm_event a = {0};
+    int markers = 0;
+    for (size_t i = 0; i < evlog_count(&m.log); i++) {
+        vm_event ev;
+        ck_assert(evlog_get(&m.log, i, &ev));
+        if (ev.kind != EV_MARKER)
+            continue;
+        ck_assert_msg(m.mem.ram[ev.eip] == 0xEF, "marker %d: eip 0x%08x is not its out", markers, ev.eip);
+        if (markers++ % 2 == 0) {
+            a = ev;
+            continue;
+        }
+        ck_assert_msg(ev.icount - a.icount == 4u && ev.eip - a.eip == 8u, "markers %d: %llu instructions, %u bytes apart",
+                      markers, (unsigned long long)(ev.icount - a.icount), ev.eip - a.eip);
+    }
+    ck_assert_int_eq(markers, 14);
+}
+END_TEST
+
 static Suite *clock_suite(void)
 {
     Suite *s = suite_create("clock");
@@ -304,6 +334,7 @@ static Suite *clock_suite(void)
     tcase_add_test(tc, test_code_remapped_at_the_same_address_counts_the_new_page);
     tcase_add_test(tc, test_single_steps_through_self_modifying_code_agree_with_straight_runs);
     tcase_add_test(tc, test_a_loop_storing_into_other_counted_code_counts_every_round);
+    tcase_add_test(tc, test_counts_inside_a_block_are_exact_after_the_host_wrote_eip);
     suite_add_tcase(s, tc);
     return s;
 }
