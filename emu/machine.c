@@ -77,7 +77,7 @@ uint64_t machine_wall_ns(machine *m)
 void machine_cpuid(machine *m, uint32_t r[4])
 {
     uint32_t leaf = r[0];
-    vcpu_model_cpuid(r);
+    vcpu_model_cpuid(vcpu_model(m->cpu), vcpu_get(m->cpu, CPU_CR4), r);
     if (leaf == 1 && !apic_hw_enabled(&m->lapic))
         r[3] &= ~(1u << 9); /* globally disabled through IA32_APICBASE: no APIC */
 }
@@ -294,7 +294,7 @@ static bool power_on(machine *m, vm_error *err)
         ops.check_insn = on_check_insn;
         ops.check_stale = on_check_stale;
     }
-    m->cpu = vcpu_open(&m->mem, &ops, err);
+    m->cpu = vcpu_open(&m->mem, &ops, (vcpu_model_id)m->cfg.cpu_model, err);
     if (!m->cpu || !machine_map_high_memory(m, err))
         return false;
     machine_rom_reset(m);
@@ -315,6 +315,8 @@ bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path
     evlog_set_mem_limit(&m->log, (size_t)cfg->log_mem_mib << 20);
     if (cfg->cpu_mhz == 0)
         return vm_fail(err, VM_EINVAL, "the cycle frequency must be at least 1 MHz");
+    if (!vcpu_model_name((vcpu_model_id)cfg->cpu_model))
+        return vm_fail(err, VM_EINVAL, "CPU model %u does not exist", cfg->cpu_model);
     m->kernel_path = strdup(kernel_path);
     if (!m->kernel_path)
         return vm_fail(err, VM_ENOMEM, "out of memory");

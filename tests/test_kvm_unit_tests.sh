@@ -10,6 +10,10 @@
 #
 # usage: test_kvm_unit_tests.sh VMIEMU SOURCE_DIR [release|sanitize|norom]
 #        test_kvm_unit_tests.sh VMIEMU SOURCE_DIR [release|sanitize|norom] --print   (the results, to update the file)
+# KUT_ONLY='name name...' with --print: only those tests (for iterating on a few).
+# A cfg section whose qemu_params ask for `-cpu max` or a model with features added
+# (`-cpu qemu64,+umip`) runs with --cpu max (cpu=max on its result line); the others on the
+# default model (coreduo).
 # norom: the same tests with --no-rom (issue 18: none of them uses VMI, so the ROM must change
 # nothing); the tests that run to their bound are left out, as in the sanitizer build.
 # Guests: $VMIEMU_GUESTS/kvm-unit-tests, else SOURCE_DIR/../shared/guests/kvm-unit-tests; exit 77
@@ -17,6 +21,8 @@
 set -u
 vmiemu=$(realpath "$1") src=$(realpath "$2") mode=${3:-release} print=${4:-}
 [ "$mode" = --print ] && { print=--print; mode=release; }
+only=${KUT_ONLY:-}
+[ -n "$only" ] && [ -z "$print" ] && { echo "KUT_ONLY needs --print"; exit 2; }
 guests=${VMIEMU_GUESTS:-$src/../shared/guests}/kvm-unit-tests
 cfg=$guests/unittests.cfg
 expected=$src/tests/kvm-unit-tests.expected
@@ -45,40 +51,52 @@ heavy=" sieve s3 vmexit_cpuid vmexit_vmcall vmexit_mov_from_cr8 vmexit_mov_to_cr
 # The tests: "name|file|test_args" from the cfg, then the kernels no section names.
 tests() {
     awk '
-        function flush() { if (name != "") print name "|" file "|" args; name = ""; file = ""; args = "" }
+        function flush() { if (name != "") print name "|" file "|" args "|" cpu; name = ""; file = ""; args = ""; cpu = "" }
         /^\[.*\]$/ { flush(); name = substr($0, 2, length($0) - 2); next }
         /^file *=/ { sub(/^file *= */, ""); file = $0; next }
         /^test_args *=/ { sub(/^test_args *= */, ""); gsub(/^["\047]|["\047]$/, ""); args = $0; next }
+        /^(qemu|extra)_params *=/ {
+            # -cpu max, or a model with features added (-cpu qemu64,+umip): vmiemu runs --cpu max
+            if (match($0, /-cpu +[^ ]+/)) {
+                c = substr($0, RSTART, RLENGTH); sub(/-cpu +/, "", c)
+                if (c ~ /^max(,|$)/ || c ~ /,\+/) cpu = "max"
+            }
+            next
+        }
         END { flush() }' "$cfg" |
-        while IFS='|' read -r name file args; do
-            [ -f "$guests/x86/$file" ] && echo "$name|$file|$args"
+        while IFS='|' read -r name file args cpu; do
+            [ -f "$guests/x86/$file" ] && echo "$name|$file|$args|$cpu"
         done
     for f in "$guests"/x86/*.flat; do
         b=$(basename "$f")
-        grep -q "^file *= *$b *$" "$cfg" || echo "${b%.flat}|$b|"
+        grep -q "^file *= *$b *$" "$cfg" || echo "${b%.flat}|$b||"
     done
 }
 
-run_one() { # name file args -> the outcome lines
-    local name=$1 file=$2 args=$3 out rc
+run_one() { # name file args cpu -> the outcome lines
+    local name=$1 file=$2 args=$3 cpu=$4 out rc
     local opts=(--serial stdio --snap-every 0 --max-insns "${LONG_INSNS[$name]:-$MAX_INSNS}") tmo=600
     [ -n "${LONG_INSNS[$name]:-}" ] && tmo=1800 # a loaded machine: ~400 s wall for cpuid at load 20
     [ "$mode" = norom ] && opts+=(--no-rom)
     [ -n "$args" ] && opts+=(--append "$args")
+    [ -n "$cpu" ] && opts+=(--cpu "$cpu")
     out=$(cd "$guests" && timeout "$tmo" "$vmiemu" "${opts[@]}" "x86/$file" 2>/dev/null </dev/null)
     rc=$?
-    echo "[$name] rc=$rc"
+    echo "[$name] rc=$rc${cpu:+ cpu=$cpu}"
     grep -aE '^(PASS|FAIL|SKIP|XPASS|XFAIL|SUMMARY):' <<<"$out" | tr -d '\r'
 }
 
 actual=$(mktemp)
 trap 'rm -f "$actual"' EXIT
-while IFS='|' read -r name file args; do
+while IFS='|' read -r name file args cpu; do
+    if [ -n "$only" ] && [[ " $only " != *" $name "* ]]; then
+        continue
+    fi
     if [ "$mode" != release ] && [[ "$heavy" == *" $name "* ]]; then
         echo "[$name] heavy: not run in this mode"
         continue
     fi
-    run_one "$name" "$file" "$args"
+    run_one "$name" "$file" "$args" "$cpu"
 done < <(tests) >"$actual"
 
 if [ -n "$print" ]; then
