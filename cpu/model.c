@@ -21,6 +21,8 @@ enum {
     (F_FPU | F_DE | F_PSE | F_TSC | F_MSR | F_PAE | F_MCE | F_CX8 | F_APIC | F_SEP | F_PGE | F_MCA | F_CMOV | F_PAT | \
      F_MMX | F_FXSR | F_SSE | F_SSE2)
 #define FEATURES_ECX 1u /* SSE3 */
+/* CPUID.1:ECX (max): the local APIC timer's TSC-deadline mode (emu/apic.c, MSR 0x6E0). */
+#define F1C_TSC_DEADLINE (1u << 24)
 /* CPUID.80000001:EDX: NX, which vmiemu's page walk honours with PAE and EFER.NXE (cpu/mmu_fill.c);
  * RDTSCP (max), whose TSC is the instruction clock (cpu/cpu.c on_rdtscp) and ECX IA32_TSC_AUX. */
 #define F_EXT_NX (1u << 20)
@@ -77,7 +79,7 @@ void vcpu_model_cpuid(vcpu_model_id id, uint32_t cr4, uint32_t r[4])
     case 1:
         r[0] = 0x000006E8; /* family 6, model 14 (Core Duo), stepping 8; EBX: APIC ID 0 */
         r[1] = max ? 8u << 8 : 0; /* CLFLUSH line size: 8 quadwords */
-        r[2] = FEATURES_ECX;
+        r[2] = FEATURES_ECX | (max ? F1C_TSC_DEADLINE : 0);
         r[3] = features_edx(id);
         break;
     case 7:

@@ -158,12 +158,17 @@ static void on_port_out(void *ctx, uint16_t port, int size, uint32_t value)
 
 static void on_cpuid(void *ctx, uint32_t regs[4]) { machine_cpuid(ctx, regs); }
 
-/* Native rdmsr/wrmsr: IA32_APICBASE is the machine's; every other MSR is Unicorn's. */
+/* Native rdmsr/wrmsr: IA32_APICBASE and (max) IA32_TSC_DEADLINE are the machine's; every other
+ * MSR is the CPU model's. */
 static int on_msr_read(void *ctx, uint32_t msr, uint64_t *value)
 {
     machine *m = ctx;
     if (m->check)
         vmicheck_msr(m, false, msr);
+    if (msr == APIC_MSR_TSC_DEADLINE && m->lapic.deadline_ok) {
+        *value = apic_deadline_msr(&m->lapic);
+        return VCPU_MSR_DONE;
+    }
     if (msr != APIC_MSR_BASE)
         return VCPU_MSR_NATIVE;
     *value = apic_base_msr(&m->lapic);
@@ -175,6 +180,12 @@ static int on_msr_write(void *ctx, uint32_t msr, uint64_t value)
     machine *m = ctx;
     if (m->check)
         vmicheck_msr(m, true, msr);
+    if (msr == APIC_MSR_TSC_DEADLINE && m->lapic.deadline_ok) {
+        uint64_t now = machine_cycles(m);
+        apic_deadline_msr_write(&m->lapic, now, now + vcpu_tsc_adjust(m->cpu), value);
+        vcpu_request_replan(m->cpu); /* the timer's next event moved */
+        return VCPU_MSR_DONE;
+    }
     if (msr != APIC_MSR_BASE)
         return VCPU_MSR_NATIVE;
     return apic_base_msr_write(&m->lapic, value) ? VCPU_MSR_DONE : VCPU_MSR_GP;

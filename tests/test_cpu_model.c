@@ -311,11 +311,40 @@ START_TEST(test_coreduo_has_no_umip)
 }
 END_TEST
 
+/* The APIC timer's TSC-deadline mode: it fires once, when the TSC reaches the deadline. */
+START_TEST(test_max_apic_timer_fires_at_the_tsc_deadline)
+{
+    ck_assert_int_eq(run_on(VCPU_MODEL_MAX, "model_deadline"), END_HALTED);
+    ck_assert_uint_eq(result(0x24), 1);
+    ck_assert_uint_eq(result(0x20) & (1u << 24), 1u << 24); /* CPUID.1:ECX.TSC_DEADLINE */
+    ck_assert_uint_eq(result(0x00), 0x40 | (2u << 17));
+    ck_assert_uint_eq(result(0x04), 0);
+    ck_assert_uint_eq(result(0x0C), result(0x08)); /* armed */
+    ck_assert_uint_eq(result(0x1C), 0);
+    ck_assert_uint_eq(result(0x14), 1);
+    uint32_t deadline = result(0x08), at = result(0x10);
+    ck_assert_uint_ge(at, deadline); /* not before it... */
+    ck_assert_uint_lt(at - deadline, 20); /* ...and at the first instruction boundary after it */
+    ck_assert_uint_eq(result(0x18), 0); /* fired: the MSR reads 0 */
+}
+END_TEST
+
+START_TEST(test_coreduo_has_no_tsc_deadline_timer)
+{
+    ck_assert_int_eq(run_on(VCPU_MODEL_COREDUO, "model_deadline"), END_HALTED);
+    ck_assert_uint_eq(result(0x24), 1);
+    ck_assert_uint_eq(result(0x20) & (1u << 24), 0);
+    ck_assert_uint_eq(result(0x00), 0x40); /* mode 10b not writable: one-shot */
+    ck_assert_uint_eq(result(0x04), 2);    /* wrmsr, rdmsr of 0x6E0 */
+    ck_assert_uint_eq(result(0x18), 0xDEAD);
+}
+END_TEST
+
 /* The max model's runs are as deterministic as the default's: the same count, state digest
  * and results when run again and when stepped one instruction at a time. */
 START_TEST(test_max_runs_the_same_when_stepped)
 {
-    const char *snippets[] = {"model_max", "model_smap", "model_umip"};
+    const char *snippets[] = {"model_max", "model_smap", "model_umip", "model_deadline"};
     for (size_t s = 0; s < sizeof snippets / sizeof snippets[0]; s++) {
         ck_assert_int_eq(run_on(VCPU_MODEL_MAX, snippets[s]), END_HALTED);
         uint64_t whole = machine_insns(&m);
@@ -390,6 +419,8 @@ static Suite *cpu_model_suite(void)
     tcase_add_test(tc, test_coreduo_has_no_smap_or_smep);
     tcase_add_test(tc, test_max_umip_refuses_descriptor_table_reads_at_ring_3);
     tcase_add_test(tc, test_coreduo_has_no_umip);
+    tcase_add_test(tc, test_max_apic_timer_fires_at_the_tsc_deadline);
+    tcase_add_test(tc, test_coreduo_has_no_tsc_deadline_timer);
     tcase_add_test(tc, test_max_runs_the_same_when_stepped);
     suite_add_tcase(s, tc);
     return s;
