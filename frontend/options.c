@@ -62,7 +62,8 @@ static const option_row rows[] = {
      {MACHINE_DEFAULT_MHZ}},
     {"cpu", OPT_CPU, "MODEL",
      "CPU model: coreduo (default: a Core Duo, SSE3, PAE, NX, local APIC) or max (also CLFLUSH, CLFLUSHOPT, "
-     "CLWB, RDTSCP, TSC_ADJUST, SMEP, SMAP, UMIP, PKU); CPUID reports what the model has",
+     "CLWB, RDTSCP, TSC_ADJUST, SMEP, SMAP, UMIP, PKU, the APIC's TSC-deadline timer); CPUID reports what the "
+     "model has",
      {0}},
     {"epoch", OPT_EPOCH, "SECONDS", "guest wall clock at boot, seconds since 1970 (default %llu)",
      {MACHINE_DEFAULT_EPOCH}},
