@@ -9,7 +9,7 @@ struct disasm {
     csh handle;
     cs_insn *insn; /* one reusable buffer for cs_disasm_iter */
     bool priv_sites; /* disasm_scan lists privileged instructions too (--check-vmi) */
-    bool max_sites; /* disasm_scan lists DISASM_UMIP and DISASM_SYSCALL sites (max) */
+    bool max_sites; /* disasm_scan lists DISASM_UMIP, _SYSCALL and _RDRAND sites (max) */
 };
 
 void disasm_set_priv_sites(disasm *d, bool on) { d->priv_sites = on; }
@@ -287,6 +287,8 @@ bool disasm_decode_site(const uint8_t *b, size_t n, disasm_tlb_op *op)
         op->kind = DISASM_SYSENTER;
     else if (i + 1 < n && b[i] == 0x0F && (b[i + 1] == 0x05 || b[i + 1] == 0x07))
         op->kind = DISASM_SYSCALL; /* syscall, sysret */
+    else if (i + 2 < n && b[i] == 0x0F && b[i + 1] == 0xC7 && b[i + 2] >> 6 == 3 && (b[i + 2] >> 3 & 7) >= 6)
+        op->kind = DISASM_RDRAND; /* rdrand, rdseed (0F C7 /6, /7 with a register; F3: rdpid) */
     else if (i + 2 < n && b[i] == 0x0F && b[i + 1] == 0x01 && (b[i + 2] == 0xC8 || b[i + 2] == 0xC9))
         op->kind = DISASM_UNREPORTED; /* monitor, mwait */
     else if (i + 2 < n && b[i] == 0x0F && b[i + 1] == 0xAE && (b[i + 2] >> 3 & 7) == 7 && b[i + 2] >> 6 != 3)
@@ -362,7 +364,7 @@ uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, 
         disasm_priv_insn priv;
         uint32_t off = (uint32_t)(d->insn->address - addr);
         bool site = disasm_decode_site(d->insn->bytes, d->insn->size, &op);
-        if (site && (op.kind == DISASM_UMIP || op.kind == DISASM_SYSCALL) && !d->max_sites)
+        if (site && (op.kind == DISASM_UMIP || op.kind == DISASM_SYSCALL || op.kind == DISASM_RDRAND) && !d->max_sites)
             site = false;
         if (site) {
             if (nsite < DISASM_MAX_TLB_OPS)

@@ -27,11 +27,12 @@ enum { DISASM_TLB_NONE, DISASM_TLB_INVLPG, DISASM_TLB_MOV_CR3, DISASM_TLB_MODE }
  * Core Duo has but the CPU model does not report (monitor, mwait; clflush and clflushopt, which
  * only the max model reports), the instructions CR4.UMIP refuses at CPL > 0 (sgdt, sidt, sldt,
  * str, smsw to memory; smsw to a register is DISASM_SMSW_REG), syscall and sysret (#UD outside
- * 64-bit mode on Intel; Unicorn's Skylake runs them once EFER.SCE is set), sysenter
+ * 64-bit mode on Intel; Unicorn's Skylake runs them once EFER.SCE is set), rdrand and rdseed
+ * (Unicorn's Skylake answers them with host randomness), sysenter
  * (which Unicorn does not perform) and smsw to a register (Unicorn writes only its low 16 bits
  * outside 64-bit code, also with a 32-bit operand: `src` is the register, `opsize` the 66 prefix). */
 enum { DISASM_SSE_ALIGNED = DISASM_TLB_MODE + 1, DISASM_IRET, DISASM_RDPMC, DISASM_UNREPORTED, DISASM_SYSENTER,
-       DISASM_SMSW_REG, DISASM_CLFLUSH, DISASM_UMIP, DISASM_SYSCALL };
+       DISASM_SMSW_REG, DISASM_CLFLUSH, DISASM_UMIP, DISASM_SYSCALL, DISASM_RDRAND };
 typedef struct disasm_tlb_op {
     int kind;
     bool addr16;     /* a memory operand with 16-bit addressing: not decoded */
@@ -68,7 +69,7 @@ bool disasm_decode_priv(const uint8_t *b, size_t n, disasm_priv_insn *out);
  * DISASM_SITE_PRIV set in their offset unless disasm_decode_site accepts them too. */
 void disasm_set_priv_sites(disasm *d, bool on);
 #define DISASM_SITE_PRIV 0x80000000u
-/* While on, disasm_scan lists the DISASM_UMIP and DISASM_SYSCALL sites too (the max model's
+/* While on, disasm_scan lists the DISASM_UMIP, _SYSCALL and _RDRAND sites too (the max model's
  * checks; off, the default model hooks none of them). */
 void disasm_set_max_sites(disasm *d, bool on);
 

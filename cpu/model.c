@@ -238,6 +238,10 @@ bool vcpu_model_check_site(cpu *c, uint32_t pc, const disasm_tlb_op *op)
                           * legacy-mode SYSCALL); an Intel CPU has them in 64-bit mode only, and
                           * CPUID does not report them (Unicorn's Core Duo raises #UD itself) */
         return c->model == VCPU_MODEL_MAX && refuse(c, 6);
+    case DISASM_RDRAND: /* max only: Unicorn's Skylake answers rdrand and rdseed from the host's
+                         * random source (measured: two runs, two values), which no replay could
+                         * repeat; CPUID does not report them (Core Duo raises #UD itself) */
+        return c->model == VCPU_MODEL_MAX && refuse(c, 6);
     case DISASM_CLFLUSH: /* clflush, clflushopt: Unicorn's no-ops, reported by max only */
         return c->model == VCPU_MODEL_MAX ? false : refuse(c, 6);
     case DISASM_UMIP: /* Unicorn 2.1.4 keeps CR4.UMIP but never checks it (QEMU 5.0's TCG has no

@@ -241,6 +241,7 @@ START_TEST(test_max_runs_rdtscp_tsc_adjust_flushes_and_pku)
     ck_assert_uint_eq(result(0x34), 0xC);        /* PKRU */
     ck_assert_uint_eq(result(0x38), 0x1C);       /* UMIP, PKU, OSPKE */
     ck_assert_uint_eq(result(0x3C), 1);          /* syscall: #UD */
+    ck_assert_uint_eq(result(0x48), 3);          /* rdrand, rdseed: #UD (no host randomness) */
     ck_assert_uint_eq(result(0x40), 1);
 }
 END_TEST
@@ -259,6 +260,7 @@ START_TEST(test_coreduo_lacks_what_max_adds)
     ck_assert_uint_eq(result(0x34), 0);          /* CR4.PKE refused: wrpkru, rdpkru #UD */
     ck_assert_uint_eq(result(0x38), 0);
     ck_assert_uint_eq(result(0x3C), 6); /* syscall: Unicorn only steps over it (left as it was here) */
+    ck_assert_uint_eq(result(0x48), 8); /* rdrand, rdseed */
     ck_assert_uint_eq(result(0x40), 6);          /* TSC_AUX x2, TSC_ADJUST x3, CR4.PKE */
 }
 END_TEST

@@ -156,6 +156,10 @@ START_TEST(test_umip_and_syscall_instructions_are_sites)
     const uint8_t syscall[] = {0x0f, 0x05}, sysret[] = {0x0f, 0x07};
     ck_assert(disasm_decode_site(syscall, 2, &op) && op.kind == DISASM_SYSCALL);
     ck_assert(disasm_decode_site(sysret, 2, &op) && op.kind == DISASM_SYSCALL);
+    const uint8_t rdrand[] = {0x0f, 0xc7, 0xf0}, rdseed[] = {0x0f, 0xc7, 0xf9}, cmpxchg8b[] = {0x0f, 0xc7, 0x0e};
+    ck_assert(disasm_decode_site(rdrand, 3, &op) && op.kind == DISASM_RDRAND);
+    ck_assert(disasm_decode_site(rdseed, 3, &op) && op.kind == DISASM_RDRAND);
+    ck_assert(!disasm_decode_site(cmpxchg8b, 3, &op));
 }
 END_TEST
 

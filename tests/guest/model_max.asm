@@ -5,7 +5,8 @@
 ; #UDs so far; 0x18 TSC_ADJUST read (0xDEAD if it faulted); 0x1C rdtsc's EDX after TSC_ADJUST
 ; := 2^32; 0x20/0x24 rdtsc after TSC := 2^20; 0x28/0x2C TSC_ADJUST then; 0x30 #UDs after
 ; clflush, clflushopt, clwb; 0x34 rdpkru after CR4.PKE and wrpkru(0xC); 0x38 CPUID.7.0:ECX;
-; 0x3C #UDs after syscall with EFER.SCE; 0x40 #GPs in all; 0x44 done.
+; 0x3C #UDs after syscall with EFER.SCE; 0x40 #GPs in all; 0x44 done; 0x48 #UDs after rdrand and
+; rdseed.
 %include "common.inc"
 %include "model_fault.inc"
 start:
@@ -95,6 +96,12 @@ s13:mov [RESULT + 0x34], eax
     syscall
 s14:mov eax, [ud_count]
     mov [RESULT + 0x3C], eax
+    mov dword [resume], s15             ; rdrand, rdseed: the host's randomness, refused
+    rdrand eax
+s15:mov dword [resume], s16
+    rdseed eax
+s16:mov eax, [ud_count]
+    mov [RESULT + 0x48], eax
     mov eax, [gp_count]
     mov [RESULT + 0x40], eax
     mov dword [RESULT + 0x44], 1
