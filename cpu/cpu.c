@@ -688,22 +688,33 @@ static int on_cpuid(uc_engine *uc, void *user)
     return 1; /* replaces the instruction */
 }
 
+/* The time-stamp counter: the machine's cycle count (the instruction clock) plus TSC_ADJUST. */
+static uint64_t vcpu_tsc(cpu *c) { return (c->ops.tsc ? c->ops.tsc(c->ops.ctx) : vcpu_icount(c)) + c->tsc_adjust; }
+
 static int on_rdtsc(uc_engine *uc, void *user)
 {
     (void)uc;
     cpu *c = user;
     if (c->end_contained)
         return 1;
-    uint64_t t = c->ops.tsc ? c->ops.tsc(c->ops.ctx) : vcpu_icount(c);
+    uint64_t t = vcpu_tsc(c);
     static const cpu_reg regs[2] = {CPU_EAX, CPU_EDX};
     const uint32_t v[2] = {(uint32_t)t, (uint32_t)(t >> 32)};
     put_gprs(c, regs, v, 2);
     return 1; /* no host time ever reaches the guest */
 }
 
+/* rdtscp (only the max model has it: Unicorn's Core Duo raises #UD): ECX is IA32_TSC_AUX,
+ * which Unicorn keeps (wrmsr), so it is in the state like every register. */
 static int on_rdtscp(uc_engine *uc, void *user)
 {
-    vcpu_put(user, CPU_ECX, 0);
+    cpu *c = user;
+    uc_x86_msr aux = {.rid = 0xC0000103u};
+    if (c->end_contained)
+        return 1;
+    if (uc_reg_read(c->uc, UC_X86_REG_MSR, &aux) != UC_ERR_OK)
+        aux.value = 0;
+    vcpu_put(c, CPU_ECX, (uint32_t)aux.value);
     return on_rdtsc(uc, user);
 }
 
@@ -895,7 +906,7 @@ static bool add_hooks(cpu *c, vm_error *err)
     return true;
 }
 
-cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err)
+cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vcpu_model_id model, vm_error *err)
 {
     cpu *c = calloc(1, sizeof *c);
     if (!c) {
@@ -904,14 +915,17 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err)
     }
     c->pm = pm;
     c->ops = *ops;
+    c->model = model;
     uc_err e = uc_open(UC_ARCH_X86, UC_MODE_32, &c->uc);
     if (e != UC_ERR_OK) {
         vm_fail(err, VM_EENGINE, "unicorn: cannot open an i386 engine: %s", uc_strerror(e));
         free(c);
         return NULL;
     }
-    /* A Core Duo: 32-bit, SSE3, PAE, no long mode, as the VMI era's machines. */
-    e = uc_ctl_set_cpu_model(c->uc, UC_CPU_X86_COREDUO);
+    /* coreduo: a Core Duo, 32-bit, SSE3, PAE, no long mode, as the VMI era's machines. max:
+     * Unicorn's Skylake-Server, whose TCG has SMEP, SMAP, PKU, RDTSCP, CLFLUSHOPT and CLWB
+     * (its translator and MMU check them against its own CPUID); model.c reports those. */
+    e = uc_ctl_set_cpu_model(c->uc, model == VCPU_MODEL_MAX ? UC_CPU_X86_SKYLAKE_SERVER : UC_CPU_X86_COREDUO);
     /* uc_emu_start stops before a block at its `until` address, and every address is guest
      * code (until = 0 stopped a jmp 0). With exits enabled and none set, nothing stops a run
      * but vmiemu's own hooks. (Not an unreachable `until` such as 2^64-1: after each run Unicorn
@@ -931,6 +945,8 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err)
         return NULL;
     }
     c->dis = disasm_open(err);
+    if (c->dis)
+        disasm_set_max_sites(c->dis, model == VCPU_MODEL_MAX);
     if (!c->dis || !blockcache_init(&c->counts) || !map_memory(c, err) || !add_hooks(c, err) ||
         !vcpu_mmu_open(c, err)) {
         if (err && err->code == 0)
@@ -940,6 +956,10 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err)
     }
     return c;
 }
+
+vcpu_model_id vcpu_model(const cpu *c) { return c->model; }
+
+uint64_t vcpu_tsc_adjust(const cpu *c) { return c->tsc_adjust; }
 
 void vcpu_close(cpu *c)
 {
@@ -974,7 +994,12 @@ bool vcpu_reset(cpu *c, const vcpu_entry *e, vm_error *err)
     for (size_t i = 0; i < sizeof regs / sizeof regs[0]; i++)
         if (!vcpu_set(c, regs[i].r, regs[i].v))
             return vm_fail(err, VM_EENGINE, "unicorn: cannot set %s at entry", vcpu_reg_names[regs[i].r]);
+    /* Unicorn's Skylake starts with CR4.OSFXSR, FSGSBASE and OSXSAVE set (QEMU's user-mode
+     * reset); a PC starts with CR4 clear */
+    if (vcpu_get(c, CPU_CR4) != 0 && !vcpu_set(c, CPU_CR4, 0))
+        return vm_fail(err, VM_EENGINE, "unicorn: cannot clear CR4 at entry");
     c->icount = 0;
+    c->tsc_adjust = 0;
     c->smc_cut = false;
     blockcache_clear(&c->counts);
     vcpu_tlb_reset(c);
@@ -1105,12 +1130,22 @@ static bool msr_step(cpu *c, uint32_t eip)
     if (write ? c->ops.msr_write != NULL : c->ops.msr_read != NULL)
         r = write ? c->ops.msr_write(c->ops.ctx, msr, value) : c->ops.msr_read(c->ops.ctx, msr, &value);
     if (r == VCPU_MSR_NATIVE) /* not the machine's: the CPU model's, or absent */
-        switch (vcpu_model_msr(msr, write, value)) {
+        switch (vcpu_model_msr(c->model, msr, write, value)) {
         case MODEL_MSR_GP:
             r = VCPU_MSR_GP;
             break;
-        case MODEL_MSR_TSC:
-            value = c->ops.tsc ? c->ops.tsc(c->ops.ctx) : c->icount;
+        case MODEL_MSR_TSC: /* a write (max): TSC_ADJUST takes the difference (SDM 17.17.3) */
+            if (write)
+                c->tsc_adjust += value - vcpu_tsc(c);
+            else
+                value = vcpu_tsc(c);
+            r = VCPU_MSR_DONE;
+            break;
+        case MODEL_MSR_TSC_ADJUST:
+            if (write)
+                c->tsc_adjust = value;
+            else
+                value = c->tsc_adjust;
             r = VCPU_MSR_DONE;
             break;
         case MODEL_MSR_UNICORN:
@@ -1488,14 +1523,14 @@ bool vcpu_map_mmio(cpu *c, uint64_t base, uint64_t size, vcpu_mmio_read rd, vcpu
 
 void vcpu_forget_space(cpu *c, uint32_t page) { blockcache_forget_space(&c->counts, page); }
 
-/* The state blob: Unicorn's context, the instruction count, the number of TLB entries and the
+/* The state blob: Unicorn's context, the instruction count, TSC_ADJUST, the number of TLB entries and the
  * entries (mmu/tlb.h), so its size follows the TLB. */
 size_t vcpu_state_size(cpu *c)
 {
     const void *entries;
     size_t bytes;
     vcpu_tlb_state(c, &entries, &bytes);
-    return c->layout.context_size + sizeof c->icount + sizeof(uint32_t) + bytes;
+    return c->layout.context_size + sizeof c->icount + sizeof c->tsc_adjust + sizeof(uint32_t) + bytes;
 }
 
 bool vcpu_save_state(cpu *c, void *blob)
@@ -1510,8 +1545,11 @@ bool vcpu_save_state(cpu *c, void *blob)
     memcpy(p, c->scratch, c->layout.context_size);
     p += c->layout.context_size;
     memcpy(p, &c->icount, sizeof c->icount);
-    memcpy(p + sizeof c->icount, &n, sizeof n);
-    memcpy(p + sizeof c->icount + sizeof n, entries, bytes);
+    p += sizeof c->icount;
+    memcpy(p, &c->tsc_adjust, sizeof c->tsc_adjust);
+    p += sizeof c->tsc_adjust;
+    memcpy(p, &n, sizeof n);
+    memcpy(p + sizeof n, entries, bytes);
     return true;
 }
 
@@ -1524,14 +1562,17 @@ bool vcpu_load_state(cpu *c, const void *blob)
     if (uc_context_restore(c->uc, c->scratch) != UC_ERR_OK)
         return false;
     memcpy(&c->icount, p, sizeof c->icount);
-    memcpy(&n, p + sizeof c->icount, sizeof n);
+    p += sizeof c->icount;
+    memcpy(&c->tsc_adjust, p, sizeof c->tsc_adjust);
+    p += sizeof c->tsc_adjust;
+    memcpy(&n, p, sizeof n);
     c->blk_size = 0; /* no block is current: an interrupt shadow cannot carry over */
     c->smc_cut = false;
     c->iret_armed = false;
     uc_ctl_flush_tb(c->uc);
     blockcache_clear(&c->counts);
     vcpu_tlb_reset(c); /* Unicorn's TLB goes; the guest's comes back from the blob */
-    return mmu_tlb_load(c->tlb, p + sizeof c->icount + sizeof n, n);
+    return mmu_tlb_load(c->tlb, p + sizeof n, n);
 }
 
 void vcpu_flush_code(cpu *c)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "cpu/disasm.h"
+#include "cpu/model.h"
 #include "mmu/error.h"
 #include "mmu/physmem.h"
 
@@ -123,7 +124,11 @@ typedef struct cpu_ops {
     void (*check_stale)(void *ctx, uint32_t linear, uint64_t tlb_page, char access);
 } cpu_ops;
 
-VM_MUST_CHECK cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err);
+/* A CPU of `model` (cpu/model.h): Unicorn's Core Duo for coreduo, its Skylake-Server for max. */
+VM_MUST_CHECK cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vcpu_model_id model, vm_error *err);
+vcpu_model_id vcpu_model(const cpu *c);
+/* IA32_TSC_ADJUST (always 0 on coreduo): the time-stamp counter is the cycle count plus it. */
+uint64_t vcpu_tsc_adjust(const cpu *c);
 void vcpu_close(cpu *c);
 
 /* The state a boot protocol enters the kernel in (emu/boot.h fills it in): protected mode,

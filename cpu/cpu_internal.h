@@ -21,6 +21,8 @@ struct cpu {
     uc_engine *uc;
     physmem *pm;
     cpu_ops ops;
+    vcpu_model_id model; /* model.h: what CPUID reports and the checks around Unicorn */
+    uint64_t tsc_adjust; /* IA32_TSC_ADJUST (max): added to the instruction clock's TSC */
     disasm *dis;
     blockcache counts;
 

@@ -3,14 +3,17 @@
 #include <capstone/capstone.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct disasm {
     csh handle;
     cs_insn *insn; /* one reusable buffer for cs_disasm_iter */
     bool priv_sites; /* disasm_scan lists privileged instructions too (--check-vmi) */
+    bool max_sites; /* disasm_scan lists DISASM_UMIP, _SYSCALL and _RDRAND sites (max) */
 };
 
 void disasm_set_priv_sites(disasm *d, bool on) { d->priv_sites = on; }
+void disasm_set_max_sites(disasm *d, bool on) { d->max_sites = on; }
 
 disasm *disasm_open(vm_error *err)
 {
@@ -43,11 +46,33 @@ void disasm_close(disasm *d)
     free(d);
 }
 
+/* cs_disasm_iter, and the instructions Debian's capstone (4.0) does not decode in 32-bit mode
+ * although the max CPU model runs them: rdpkru (0F 01 EE) and wrpkru (0F 01 EF). Without them a
+ * block holding one was counted short and its later sites went unseen. */
+static bool next_insn(disasm *d, const uint8_t **code, size_t *len, uint64_t *pc)
+{
+    if (cs_disasm_iter(d->handle, code, len, pc, d->insn))
+        return true;
+    const uint8_t *b = *code;
+    if (*len < 3 || b[0] != 0x0F || b[1] != 0x01 || (b[2] != 0xEE && b[2] != 0xEF))
+        return false;
+    d->insn->id = X86_INS_INVALID;
+    d->insn->address = *pc;
+    d->insn->size = 3;
+    memcpy(d->insn->bytes, b, 3);
+    snprintf(d->insn->mnemonic, sizeof d->insn->mnemonic, "%s", b[2] == 0xEE ? "rdpkru" : "wrpkru");
+    d->insn->op_str[0] = 0;
+    *code += 3;
+    *len -= 3;
+    *pc += 3;
+    return true;
+}
+
 uint32_t disasm_count_until(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint64_t stop)
 {
     uint64_t pc = addr;
     uint32_t n = 0;
-    while (len > 0 && pc < stop && cs_disasm_iter(d->handle, &code, &len, &pc, d->insn))
+    while (len > 0 && pc < stop && next_insn(d, &code, &len, &pc))
         n++;
     return n;
 }
@@ -58,7 +83,7 @@ bool disasm_ends_in_iret(disasm *d, const uint8_t *code, size_t len, uint32_t ad
     unsigned last = X86_INS_INVALID;
     while (len > 0) {
         start = pc;
-        if (!cs_disasm_iter(d->handle, &code, &len, &pc, d->insn))
+        if (!next_insn(d, &code, &len, &pc))
             return false;
         last = d->insn->id;
     }
@@ -82,7 +107,7 @@ bool disasm_only_port_io(disasm *d, const uint8_t *code, size_t len, uint32_t ad
 {
     uint64_t pc = addr;
     uint32_t n = 0, found = 0;
-    while (len > 0 && cs_disasm_iter(d->handle, &code, &len, &pc, d->insn)) {
+    while (len > 0 && next_insn(d, &code, &len, &pc)) {
         if (is_port_io(d->insn->id) && found++ == 0)
             *index = n;
         n++;
@@ -260,13 +285,21 @@ bool disasm_decode_site(const uint8_t *b, size_t n, disasm_tlb_op *op)
         op->kind = DISASM_RDPMC;
     else if (i + 1 < n && b[i] == 0x0F && b[i + 1] == 0x34)
         op->kind = DISASM_SYSENTER;
-    else if (i + 2 < n && b[i] == 0x0F && ((b[i + 1] == 0x01 && (b[i + 2] == 0xC8 || b[i + 2] == 0xC9)) ||
-                                           (b[i + 1] == 0xAE && (b[i + 2] >> 3 & 7) == 7 && b[i + 2] >> 6 != 3)))
-        op->kind = DISASM_UNREPORTED; /* monitor, mwait; clflush (0F AE /7 with memory: not sfence) */
+    else if (i + 1 < n && b[i] == 0x0F && (b[i + 1] == 0x05 || b[i + 1] == 0x07))
+        op->kind = DISASM_SYSCALL; /* syscall, sysret */
+    else if (i + 2 < n && b[i] == 0x0F && b[i + 1] == 0xC7 && b[i + 2] >> 6 == 3 && (b[i + 2] >> 3 & 7) >= 6)
+        op->kind = DISASM_RDRAND; /* rdrand, rdseed (0F C7 /6, /7 with a register; F3: rdpid) */
+    else if (i + 2 < n && b[i] == 0x0F && b[i + 1] == 0x01 && (b[i + 2] == 0xC8 || b[i + 2] == 0xC9))
+        op->kind = DISASM_UNREPORTED; /* monitor, mwait */
+    else if (i + 2 < n && b[i] == 0x0F && b[i + 1] == 0xAE && (b[i + 2] >> 3 & 7) == 7 && b[i + 2] >> 6 != 3)
+        op->kind = DISASM_CLFLUSH; /* clflush, clflushopt (66): 0F AE /7 with memory, not sfence */
     else if (i + 2 < n && b[i] == 0x0F && b[i + 1] == 0x01 && (b[i + 2] & 0xF8) == 0xE0) {
         op->kind = DISASM_SMSW_REG; /* 0F 01 /4, register operand */
         op->src = b[i + 2] & 7;
-    }
+    } else if (i + 2 < n && b[i] == 0x0F &&
+               ((b[i + 1] == 0x01 && b[i + 2] >> 6 != 3 && ((b[i + 2] >> 3 & 7) <= 1 || (b[i + 2] >> 3 & 7) == 4)) ||
+                (b[i + 1] == 0x00 && (b[i + 2] >> 3 & 7) <= 1)))
+        op->kind = DISASM_UMIP; /* sgdt, sidt, smsw to memory; sldt, str */
     return op->kind != DISASM_TLB_NONE;
 }
 
@@ -321,7 +354,7 @@ uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, 
     *first_msr = 0;
     *ntlb = 0;
     *task = false;
-    while (len > 0 && cs_disasm_iter(d->handle, &code, &len, &pc, d->insn)) {
+    while (len > 0 && next_insn(d, &code, &len, &pc)) {
         unsigned id = d->insn->id;
         if (!*first_io && is_port_io(id))
             *first_io = n + 1;
@@ -330,7 +363,10 @@ uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, 
         disasm_tlb_op op;
         disasm_priv_insn priv;
         uint32_t off = (uint32_t)(d->insn->address - addr);
-        if (disasm_decode_site(d->insn->bytes, d->insn->size, &op)) {
+        bool site = disasm_decode_site(d->insn->bytes, d->insn->size, &op);
+        if (site && (op.kind == DISASM_UMIP || op.kind == DISASM_SYSCALL || op.kind == DISASM_RDRAND) && !d->max_sites)
+            site = false;
+        if (site) {
             if (nsite < DISASM_MAX_TLB_OPS)
                 tlb_ops[(*ntlb)++] = off, nsite++;
         } else if (d->priv_sites && npriv < DISASM_MAX_TLB_OPS &&
@@ -385,7 +421,7 @@ bool disasm_trap_step_safe(disasm *d, const uint8_t *code, size_t len, uint32_t 
 {
     uint64_t pc = addr;
     for (uint32_t i = 0; i < n; i++)
-        if (!cs_disasm_iter(d->handle, &code, &len, &pc, d->insn) || shows_trap_flag(d->insn->bytes, d->insn->size))
+        if (!next_insn(d, &code, &len, &pc) || shows_trap_flag(d->insn->bytes, d->insn->size))
             return false;
     return true;
 }
@@ -398,7 +434,7 @@ uint32_t disasm_count(disasm *d, const uint8_t *code, size_t len, uint32_t addr)
 size_t disasm_one(disasm *d, const uint8_t *code, size_t len, uint32_t addr, char *text, size_t textlen)
 {
     uint64_t pc = addr;
-    if (!cs_disasm_iter(d->handle, &code, &len, &pc, d->insn)) {
+    if (!next_insn(d, &code, &len, &pc)) {
         snprintf(text, textlen, "(bad)");
         return 0;
     }

@@ -24,11 +24,15 @@ enum { DISASM_TLB_NONE, DISASM_TLB_INVLPG, DISASM_TLB_MOV_CR3, DISASM_TLB_MODE }
 /* The other instructions a code hook looks at before they run (disasm_decode_site): a legacy
  * SSE instruction whose memory operand must be 16-byte aligned (its operand decoded as for
  * invlpg), iret (which may load EFLAGS.RF), rdpmc, and the instructions of features Unicorn's
- * Core Duo has but the CPU model does not report (monitor, mwait, clflush), sysenter
+ * Core Duo has but the CPU model does not report (monitor, mwait; clflush and clflushopt, which
+ * only the max model reports), the instructions CR4.UMIP refuses at CPL > 0 (sgdt, sidt, sldt,
+ * str, smsw to memory; smsw to a register is DISASM_SMSW_REG), syscall and sysret (#UD outside
+ * 64-bit mode on Intel; Unicorn's Skylake runs them once EFER.SCE is set), rdrand and rdseed
+ * (Unicorn's Skylake answers them with host randomness), sysenter
  * (which Unicorn does not perform) and smsw to a register (Unicorn writes only its low 16 bits
  * outside 64-bit code, also with a 32-bit operand: `src` is the register, `opsize` the 66 prefix). */
 enum { DISASM_SSE_ALIGNED = DISASM_TLB_MODE + 1, DISASM_IRET, DISASM_RDPMC, DISASM_UNREPORTED, DISASM_SYSENTER,
-       DISASM_SMSW_REG };
+       DISASM_SMSW_REG, DISASM_CLFLUSH, DISASM_UMIP, DISASM_SYSCALL, DISASM_RDRAND };
 typedef struct disasm_tlb_op {
     int kind;
     bool addr16;     /* a memory operand with 16-bit addressing: not decoded */
@@ -65,6 +69,9 @@ bool disasm_decode_priv(const uint8_t *b, size_t n, disasm_priv_insn *out);
  * DISASM_SITE_PRIV set in their offset unless disasm_decode_site accepts them too. */
 void disasm_set_priv_sites(disasm *d, bool on);
 #define DISASM_SITE_PRIV 0x80000000u
+/* While on, disasm_scan lists the DISASM_UMIP, _SYSCALL and _RDRAND sites too (the max model's
+ * checks; off, the default model hooks none of them). */
+void disasm_set_max_sites(disasm *d, bool on);
 
 #define DISASM_MAX_TLB_OPS 16
 /* Like disasm_count, and also *first_io = 1 + the index of the first port I/O instruction

@@ -30,6 +30,9 @@
 #define CR4_PSE 0x10u
 #define CR4_PAE 0x20u
 #define CR4_PGE 0x80u
+#define CR4_SMEP 0x100000u
+#define CR4_SMAP 0x200000u
+#define EFLAGS_AC 0x40000u
 #define MSR_EFER 0xC0000080u
 #define EFER_NXE 0x800u
 
@@ -453,6 +456,18 @@ static void stale_check(cpu *c, const mmu_regs *r, const mmu_tlb_entry *hit, mmu
                            acc == MMU_WRITE ? 'w' : acc == MMU_FETCH ? 'x' : 'r');
 }
 
+/* A supervisor access to a user page (the max model: CR4.SMEP, SMAP can be set only there).
+ * SMEP: no fetch. SMAP: no data access unless EFLAGS.AC. Unicorn keeps an entry per MMU index,
+ * and its index for supervisor data accesses follows AC under SMAP, so an entry allowed with AC
+ * set is not used with AC clear. (Implicit supervisor accesses from ring 3, which SMAP refuses
+ * whatever AC says, are checked as user accesses here, as before: see docs/CONFORMANCE.md.) */
+static bool smep_smap_refuse(cpu *c, const mmu_regs *r, mmu_access acc)
+{
+    if (acc == MMU_FETCH)
+        return (r->cr4 & CR4_SMEP) != 0;
+    return (r->cr4 & CR4_SMAP) && !(vcpu_get(c, CPU_EFLAGS) & EFLAGS_AC);
+}
+
 static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e, void *user)
 {
     (void)uc;
@@ -496,6 +511,10 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
         bool narrowed = hit && tlb_narrows(hit, &t); /* before put replaces *hit */
         if (paging && (mmu_tlb_put(c->tlb, &t) || narrowed))
             vcpu_mmu_flush_tlb(c); /* safe here: QEMU looks its TLB up again after a fill */
+    }
+    if (paging && !user_mode && (t.flags & MMU_TLB_US) && (r.cr4 & (CR4_SMEP | CR4_SMAP)) && smep_smap_refuse(c, &r, acc)) {
+        c->mmu_refused = true; /* Unicorn's own MMU (max: Skylake's, with SMEP and SMAP) faults */
+        return false;
     }
     if (acc == MMU_FETCH)
         mark_code_page(c, t.page);

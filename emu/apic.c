@@ -145,10 +145,16 @@ static uint64_t timer_divisor(const apic *a)
     return code == 7 ? 1 : 2u << code;
 }
 
-static bool periodic(const apic *a) { return a->lvt[LVT_TIMER] & APIC_TIMER_PERIODIC; }
+#define TIMER_MODE (3u << 17)
+#define TIMER_DEADLINE (2u << 17)
+
+static bool periodic(const apic *a) { return (a->lvt[LVT_TIMER] & TIMER_MODE) == APIC_TIMER_PERIODIC; }
+static bool deadline_mode(const apic *a) { return (a->lvt[LVT_TIMER] & TIMER_MODE) == TIMER_DEADLINE; }
 
 static uint32_t timer_count(const apic *a, uint64_t now)
 {
+    if (deadline_mode(a))
+        return 0; /* the current count reads 0 in TSC-deadline mode */
     if (!a->timer_running || now < a->timer_base)
         return a->timer_running ? a->timer_base_count : 0;
     uint64_t e = (now - a->timer_base) / timer_divisor(a);
@@ -184,7 +190,10 @@ void apic_advance(apic *a, uint64_t now)
         return;
     if (!apic_timer_masked(a))
         apic_accept(a, apic_timer_vector(a));
-    if (periodic(a)) {
+    if (deadline_mode(a)) {
+        a->deadline = 0; /* fired: the MSR reads 0 */
+        a->timer_next = UINT64_MAX;
+    } else if (periodic(a)) {
         uint64_t period = (uint64_t)a->timer_initial * timer_divisor(a);
         a->timer_next += ((now - a->timer_next) / period + 1) * period;
     } else {
@@ -198,6 +207,24 @@ uint64_t apic_next_event(const apic *a) { return a->timer_next; }
 static void timer_write(apic *a, uint64_t now, uint32_t offset, uint32_t value)
 {
     apic_advance(a, now);
+    if (offset == APIC_TIMER_INITIAL && deadline_mode(a))
+        return; /* ignored in TSC-deadline mode */
+    if (offset == APIC_LVT_TIMER) {
+        uint32_t bits = lvt_bits[LVT_TIMER] | (a->deadline_ok ? TIMER_DEADLINE : 0);
+        if ((value & bits & TIMER_MODE) == TIMER_MODE)
+            value &= ~TIMER_MODE; /* 11b is reserved: one-shot */
+        if (((value & bits) ^ a->lvt[LVT_TIMER]) & TIMER_DEADLINE) { /* into or out of deadline
+                                                                         * mode: the timer stops */
+            a->timer_running = false;
+            a->timer_initial = 0;
+            a->deadline = 0;
+            a->timer_next = UINT64_MAX;
+        }
+        if (deadline_mode(a) || ((value & bits & TIMER_MODE) == TIMER_DEADLINE)) {
+            a->lvt[LVT_TIMER] = (value & bits) | (enabled(a) ? 0 : APIC_LVT_MASKED);
+            return; /* the deadline, not the count, schedules it */
+        }
+    }
     if (offset == APIC_TIMER_INITIAL) {
         a->timer_initial = value;
         a->timer_base = now;
@@ -367,7 +394,9 @@ bool apic_base_msr_write(apic *a, uint64_t value)
         return false;
     bool enable = value & APIC_BASE_MSR_ENABLE;
     if (!enable && !a->hw_disabled) { /* the APIC goes away; it comes back in its reset state */
+        bool deadline_ok = a->deadline_ok;
         apic_init(a, a->id >> 24, a->cpu_hz);
+        a->deadline_ok = deadline_ok;
         a->hw_disabled = true;
     } else if (enable) {
         a->hw_disabled = false;
@@ -376,6 +405,16 @@ bool apic_base_msr_write(apic *a, uint64_t value)
 }
 
 bool apic_hw_enabled(const apic *a) { return !a->hw_disabled; }
+
+uint64_t apic_deadline_msr(const apic *a) { return deadline_mode(a) ? a->deadline : 0; }
+
+void apic_deadline_msr_write(apic *a, uint64_t now, uint64_t tsc, uint64_t value)
+{
+    if (!deadline_mode(a) || a->hw_disabled)
+        return;
+    a->deadline = value;
+    a->timer_next = value == 0 ? UINT64_MAX : value <= tsc ? now : now + (value - tsc);
+}
 
 void apic_serialise(const apic *a, state_writer *w)
 {
@@ -400,4 +439,6 @@ void apic_serialise(const apic *a, state_writer *w)
     state_put_u64(w, a->cpu_hz);
     state_put_bool(w, a->nmi_pending);
     state_put_bool(w, a->hw_disabled);
+    state_put_bool(w, a->deadline_ok);
+    state_put_u64(w, a->deadline);
 }

@@ -21,7 +21,10 @@
  * Not modelled: SMI and ExtINT IPIs (APIC_IPI_UNSUPPORTED), LINT0/LINT1, thermal and
  * performance interrupts (the LVT entries are stored only), the arbitration priority (APR
  * reads 0: it only matters for lowest-priority delivery between CPUs), remote read (0xC0
- * reads 0), x2APIC and the TSC-deadline timer.
+ * reads 0) and x2APIC. The TSC-deadline mode (LVT timer mode 10b, IA32_TSC_DEADLINE) exists
+ * when the CPU model has it (deadline_ok: max): the timer fires once at the cycle the TSC
+ * reaches the deadline, which is fixed when the MSR is written (a later TSC write or TSC_ADJUST
+ * does not move it).
  *
  * Plain data without pointers: a snapshot copies the struct. The caller passes the current
  * CPU cycle to the accesses that need it (the timer registers). */
@@ -79,6 +82,8 @@ typedef struct apic {
     uint64_t cpu_hz;     /* also the timer's bus clock */
     bool nmi_pending;    /* an NMI IPI arrived and the CPU has not taken it yet */
     bool hw_disabled;    /* IA32_APICBASE's global enable is clear: no APIC */
+    bool deadline_ok;    /* the CPU model has the TSC-deadline mode (max; set after apic_init) */
+    uint64_t deadline;   /* IA32_TSC_DEADLINE in TSC units; 0: disarmed (and after it fired) */
 } apic;
 
 /* Reset state: ID `id`, every LVT entry masked, software-disabled (SVR 0xFF), DFR all ones,
@@ -153,6 +158,14 @@ uint64_t apic_base_msr(const apic *a);
  * it back. The BSP bit is read-only and the base cannot move (the page stays at 0xFEE00000,
  * mapped once by the machine). */
 bool apic_base_msr_write(apic *a, uint64_t value);
+
+/* IA32_TSC_DEADLINE (MSR 0x6E0, with deadline_ok): reads 0 outside TSC-deadline mode and once
+ * the deadline has fired; a write outside that mode is ignored, 0 disarms, any other value
+ * arms the timer for the cycle at which the TSC (`tsc` now, at cycle `now`) reaches it, `now`
+ * itself if it has. */
+#define APIC_MSR_TSC_DEADLINE 0x6E0u
+uint64_t apic_deadline_msr(const apic *a);
+void apic_deadline_msr_write(apic *a, uint64_t now, uint64_t tsc, uint64_t value);
 
 /* False while globally disabled: the machine then clears CPUID.1:EDX bit 9. */
 bool apic_hw_enabled(const apic *a);

@@ -34,7 +34,11 @@ static void mmio_write(machine *m, uint64_t offset, unsigned size, uint32_t valu
     (void)machine_lapic_write(m, (uint32_t)offset, value); /* a bad register is only the guest's error */
 }
 
-static void reset(machine *m) { apic_init(&m->lapic, 0, machine_cycle_hz(m)); }
+static void reset(machine *m)
+{
+    apic_init(&m->lapic, 0, machine_cycle_hz(m));
+    m->lapic.deadline_ok = m->cfg.cpu_model == VCPU_MODEL_MAX; /* CPUID.1:ECX.TSC_DEADLINE */
+}
 
 static uint64_t next_event(machine *m) { return apic_next_event(&m->lapic); }
 

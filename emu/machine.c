@@ -77,7 +77,7 @@ uint64_t machine_wall_ns(machine *m)
 void machine_cpuid(machine *m, uint32_t r[4])
 {
     uint32_t leaf = r[0];
-    vcpu_model_cpuid(r);
+    vcpu_model_cpuid(vcpu_model(m->cpu), vcpu_get(m->cpu, CPU_CR4), r);
     if (leaf == 1 && !apic_hw_enabled(&m->lapic))
         r[3] &= ~(1u << 9); /* globally disabled through IA32_APICBASE: no APIC */
 }
@@ -158,12 +158,17 @@ static void on_port_out(void *ctx, uint16_t port, int size, uint32_t value)
 
 static void on_cpuid(void *ctx, uint32_t regs[4]) { machine_cpuid(ctx, regs); }
 
-/* Native rdmsr/wrmsr: IA32_APICBASE is the machine's; every other MSR is Unicorn's. */
+/* Native rdmsr/wrmsr: IA32_APICBASE and (max) IA32_TSC_DEADLINE are the machine's; every other
+ * MSR is the CPU model's. */
 static int on_msr_read(void *ctx, uint32_t msr, uint64_t *value)
 {
     machine *m = ctx;
     if (m->check)
         vmicheck_msr(m, false, msr);
+    if (msr == APIC_MSR_TSC_DEADLINE && m->lapic.deadline_ok) {
+        *value = apic_deadline_msr(&m->lapic);
+        return VCPU_MSR_DONE;
+    }
     if (msr != APIC_MSR_BASE)
         return VCPU_MSR_NATIVE;
     *value = apic_base_msr(&m->lapic);
@@ -175,6 +180,12 @@ static int on_msr_write(void *ctx, uint32_t msr, uint64_t value)
     machine *m = ctx;
     if (m->check)
         vmicheck_msr(m, true, msr);
+    if (msr == APIC_MSR_TSC_DEADLINE && m->lapic.deadline_ok) {
+        uint64_t now = machine_cycles(m);
+        apic_deadline_msr_write(&m->lapic, now, now + vcpu_tsc_adjust(m->cpu), value);
+        vcpu_request_replan(m->cpu); /* the timer's next event moved */
+        return VCPU_MSR_DONE;
+    }
     if (msr != APIC_MSR_BASE)
         return VCPU_MSR_NATIVE;
     return apic_base_msr_write(&m->lapic, value) ? VCPU_MSR_DONE : VCPU_MSR_GP;
@@ -294,7 +305,7 @@ static bool power_on(machine *m, vm_error *err)
         ops.check_insn = on_check_insn;
         ops.check_stale = on_check_stale;
     }
-    m->cpu = vcpu_open(&m->mem, &ops, err);
+    m->cpu = vcpu_open(&m->mem, &ops, (vcpu_model_id)m->cfg.cpu_model, err);
     if (!m->cpu || !machine_map_high_memory(m, err))
         return false;
     machine_rom_reset(m);
@@ -315,6 +326,8 @@ bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path
     evlog_set_mem_limit(&m->log, (size_t)cfg->log_mem_mib << 20);
     if (cfg->cpu_mhz == 0)
         return vm_fail(err, VM_EINVAL, "the cycle frequency must be at least 1 MHz");
+    if (!vcpu_model_name((vcpu_model_id)cfg->cpu_model))
+        return vm_fail(err, VM_EINVAL, "CPU model %u does not exist", cfg->cpu_model);
     m->kernel_path = strdup(kernel_path);
     if (!m->kernel_path)
         return vm_fail(err, VM_ENOMEM, "out of memory");

@@ -47,6 +47,7 @@ typedef struct machine_config {
     uint64_t max_insns;    /* 0 = no limit */
     bool rom_enabled;
     uint32_t cpu_mhz;      /* nominal cycles per microsecond; one instruction = one cycle */
+    uint8_t cpu_model;     /* a vcpu_model_id (cpu/model.h): what the CPU has and reports */
     int64_t epoch;         /* guest wall clock at cycle 0, seconds since 1970 */
     bool reboot_restarts;
     uint64_t snap_every;   /* instructions between automatic snapshots; 0 = no snapshots */

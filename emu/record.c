@@ -25,7 +25,7 @@
 
 #define REC_MAGIC "VMIEMUREC"
 #define REC_MAGIC_LEN 9u
-#define REC_HDR_FIXED 84u  /* file header bytes before the command line */
+#define REC_HDR_FIXED 85u  /* file header bytes before the command line */
 #define REC_HDR_CRC 4u
 #define REC_CHUNK_MAGIC "RCHK"
 #define REC_CHUNK_HDR 24u  /* chunk header bytes before the payload */
@@ -298,6 +298,7 @@ static size_t encode_header(const rec_header *h, size_t cmdlen, size_t namelen, 
     put_le(out + 72, h->has_initrd ? h->initrd_size : 0, 8);
     put_le(out + 80, cmdlen, 2);
     put_le(out + 82, namelen, 2);
+    out[84] = h->cpu_model;
     memcpy(out + REC_HDR_FIXED, h->cmdline, cmdlen);
     memcpy(out + REC_HDR_FIXED + cmdlen, h->initrd, namelen);
     size_t n = REC_HDR_FIXED + cmdlen + namelen;
@@ -597,6 +598,7 @@ static bool read_header(rec_reader *r, rec_header *h, vm_error *err)
     h->has_initrd = hdr[63];
     h->initrd_hash = get_le(hdr + 64, 8);
     h->initrd_size = get_le(hdr + 72, 8);
+    h->cpu_model = hdr[84];
     memcpy(h->cmdline, hdr + REC_HDR_FIXED, cmdlen);
     memcpy(h->initrd, hdr + REC_HDR_FIXED + cmdlen, namelen);
     r->offset = n + REC_HDR_CRC;

@@ -12,7 +12,7 @@
  *
  * Layout (all integers little-endian, written byte by byte):
  *
- *   file header (88 + L + N bytes)
+ *   file header (89 + L + N bytes)
  *     0   9  magic "VMIEMUREC"
  *     9   4  version (REC_VERSION)
  *     13  8  kernel_hash          29  4  ram_mib     37  8  epoch (two's complement)
@@ -22,10 +22,11 @@
  *     63  1  has_initrd (0/1)     64  8  initrd_hash 72  8  initrd_size (both 0 without one)
  *     80  2  L = command line length (at most REC_MAX_CMDLINE)
  *     82  2  N = initrd name length (at most REC_MAX_NAME; 0 without one)
- *     84  L  the command line, no NUL
- *     84+L N the initrd's file name as given when recording, no NUL (for messages only: a
+ *     84  1  cpu_model (a vcpu_model_id, cpu/model.h: 0 coreduo, 1 max)
+ *     85  L  the command line, no NUL
+ *     85+L N the initrd's file name as given when recording, no NUL (for messages only: a
  *            replay is given the initrd again and checked by hash and size, like the kernel)
- *     84+L+N 4 CRC32 of bytes [0, 84 + L + N)
+ *     85+L+N 4 CRC32 of bytes [0, 85 + L + N)
  *   chunk k = 0, 1, 2, ... (24 + P bytes)
  *     0   4  magic "RCHK"
  *     4   4  chunk index k
@@ -58,7 +59,8 @@
 
 #include "mmu/error.h"
 
-/* 15: Multiboot kernels start on the machine a BIOS leaves (emu/firmware.h: the PIT running,
+/* 16: the header names the CPU model (--cpu), and the state stream (STATE_SER_VERSION 9) has
+ * IA32_TSC_ADJUST. 15: Multiboot kernels start on the machine a BIOS leaves (emu/firmware.h: the PIT running,
  * IRQ 0 open, a real-mode interrupt table), so a Multiboot record made before replays another run.
  * 14: the state stream (STATE_SER_VERSION 8) has the VGA's registers.
  * 13: REC_MARKER entries (guest markers, port 0x4F8), checked by a replay like calls.
@@ -76,7 +78,7 @@
  * raw struct bytes. 2: compact entries (changes since the previous entry of the kind), compressed chunks, and a
  * native VMI call's REC_CALL written once its ROM slot has returned, with the registers after
  * it. 1: fixed-size entries, native calls before their slot ran (refused). */
-#define REC_VERSION 15u
+#define REC_VERSION 16u
 #define REC_MAX_PAYLOAD 256u          /* bytes in one entry's payload */
 #define REC_MAX_CMDLINE 1023u         /* bytes of command line, without the NUL */
 #define REC_MAX_NAME 1023u            /* bytes of the initrd's file name, without the NUL */
@@ -89,6 +91,7 @@ typedef struct rec_header {
     uint64_t kernel_size;
     uint32_t ram_mib;
     uint32_t cpu_mhz;
+    uint8_t cpu_model; /* a vcpu_model_id */
     int64_t epoch;
     uint64_t max_insns;
     uint8_t rom_enabled;     /* written as 0 or 1 */

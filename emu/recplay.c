@@ -460,6 +460,7 @@ static void header_of(const machine *m, rec_header *h)
     h->kernel_size = m->kernel_size;
     h->ram_mib = m->cfg.ram_mib;
     h->cpu_mhz = m->cfg.cpu_mhz;
+    h->cpu_model = m->cfg.cpu_model;
     h->epoch = m->cfg.epoch;
     h->max_insns = m->cfg.max_insns;
     h->rom_enabled = m->cfg.rom_enabled;
@@ -545,6 +546,7 @@ static void header_differences(const rec_header *rec, const rec_header *mine, co
     } numbers[] = {
         {"RAM in MiB (-m)", FIELD(ram_mib)},
         {"cpu MHz (--cpu-mhz)", FIELD(cpu_mhz)},
+        {"CPU model (--cpu: 0 = coreduo, 1 = max)", FIELD(cpu_model)},
         {"epoch (--epoch)", FIELD(epoch)},
         {"instruction limit (--max-insns, 0 = none)", FIELD(max_insns)},
         {"VMI ROM (1 = on, 0 = --no-rom)", FIELD(rom_enabled)},
@@ -589,6 +591,7 @@ void recplay_config(const rec_header *h, machine_config *cfg)
     machine_config_defaults(cfg);
     cfg->ram_mib = h->ram_mib;
     cfg->cpu_mhz = h->cpu_mhz;
+    cfg->cpu_model = h->cpu_model;
     cfg->epoch = h->epoch;
     cfg->max_insns = h->max_insns;
     cfg->rom_enabled = h->rom_enabled;

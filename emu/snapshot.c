@@ -471,6 +471,7 @@ void snap_serialise_state(machine *m, state_writer *w)
     state_put_bool(w, m->step_shadow);
     state_put_bool(w, m->nmi_blocked);
     state_put_u32(w, m->reboots);
+    state_put_u64(w, vcpu_tsc_adjust(m->cpu));
     const void *tlb;
     size_t tlb_bytes;
     vcpu_tlb_state(m->cpu, &tlb, &tlb_bytes); /* what the guest's loads go through */

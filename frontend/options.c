@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/model.h"
 #include "frontend/outpaths.h"
 #include "mmu/physmem.h"
 
@@ -21,6 +22,7 @@ enum {
     OPT_MAX_INSNS,
     OPT_NO_ROM,
     OPT_CPU_MHZ,
+    OPT_CPU,
     OPT_EPOCH,
     OPT_REBOOT_RESTARTS,
     OPT_SNAP_EVERY,
@@ -58,6 +60,11 @@ static const option_row rows[] = {
     {"no-rom", OPT_NO_ROM, NULL, "boot without the VMI ROM: the guest must run natively", {0}},
     {"cpu-mhz", OPT_CPU_MHZ, "N", "nominal cycle frequency in MHz (default %llu); 1 instruction = 1 cycle",
      {MACHINE_DEFAULT_MHZ}},
+    {"cpu", OPT_CPU, "MODEL",
+     "CPU model: coreduo (default: a Core Duo, SSE3, PAE, NX, local APIC) or max (also CLFLUSH, CLFLUSHOPT, "
+     "CLWB, RDTSCP, TSC_ADJUST, SMEP, SMAP, UMIP, PKU, the APIC's TSC-deadline timer); CPUID reports what the "
+     "model has",
+     {0}},
     {"epoch", OPT_EPOCH, "SECONDS", "guest wall clock at boot, seconds since 1970 (default %llu)",
      {MACHINE_DEFAULT_EPOCH}},
     {"reboot-restarts", OPT_REBOOT_RESTARTS, NULL, "a guest reboot restarts the machine instead of ending the run",
@@ -135,7 +142,7 @@ static const char statuses_note[] = "Under -d, -x and --gdb a guest that ends gi
 static const int machine_shaping[] = {
     [MOPT_RAM] = 'm', [MOPT_APPEND] = OPT_APPEND, [MOPT_INITRD] = OPT_INITRD, [MOPT_MAX_INSNS] = OPT_MAX_INSNS,
     [MOPT_CPU_MHZ] = OPT_CPU_MHZ, [MOPT_EPOCH] = OPT_EPOCH, [MOPT_SNAP_EVERY] = OPT_SNAP_EVERY,
-    [MOPT_NO_ROM] = OPT_NO_ROM, [MOPT_REBOOT_RESTARTS] = OPT_REBOOT_RESTARTS};
+    [MOPT_NO_ROM] = OPT_NO_ROM, [MOPT_REBOOT_RESTARTS] = OPT_REBOOT_RESTARTS, [MOPT_CPU] = OPT_CPU};
 
 const option_row *options_rows(size_t *n)
 {
@@ -383,6 +390,13 @@ static bool apply(options *o, int key, const char *v, vm_error *err)
             return vm_fail(err, VM_EINVAL, "--cpu-mhz: '%s' is not a frequency between 1 and 100000 MHz", v);
         o->machine.cpu_mhz = (uint32_t)u;
         return true;
+    case OPT_CPU: {
+        vcpu_model_id id;
+        if (!vcpu_model_by_name(v, &id))
+            return vm_fail(err, VM_EINVAL, "--cpu: '%s' is not a CPU model (coreduo, max)", v);
+        o->machine.cpu_model = (uint8_t)id;
+        return true;
+    }
     case OPT_SNAP_EVERY:
         if (!parse_u64(v, 0, UINT64_MAX / 2, &u) || (u > 0 && u < 1000))
             return vm_fail(err, VM_EINVAL, "--snap-every: '%s' is not 0 or an instruction count of at least 1000", v);
@@ -575,6 +589,8 @@ void options_merge_recorded(options *o, const machine_config *recorded)
         o->machine.max_insns = given.max_insns;
     if (OPT_GIVEN(o, MOPT_CPU_MHZ))
         o->machine.cpu_mhz = given.cpu_mhz;
+    if (OPT_GIVEN(o, MOPT_CPU))
+        o->machine.cpu_model = given.cpu_model;
     if (OPT_GIVEN(o, MOPT_EPOCH))
         o->machine.epoch = given.epoch;
     if (OPT_GIVEN(o, MOPT_SNAP_EVERY))

@@ -49,9 +49,9 @@ END_TEST
  * Duo has it); a #GP there printed "unchecked MSR access error" with a stack trace. */
 START_TEST(test_platform_id_msr_reads_and_refuses_writes)
 {
-    ck_assert_int_eq(vcpu_model_msr(0x17, false, 0), MODEL_MSR_UNICORN);
-    ck_assert_int_eq(vcpu_model_msr(0x17, true, 0), MODEL_MSR_GP);
-    ck_assert_int_eq(vcpu_model_msr(0x18, false, 0), MODEL_MSR_GP);
+    ck_assert_int_eq(vcpu_model_msr(VCPU_MODEL_COREDUO, 0x17, false, 0), MODEL_MSR_UNICORN);
+    ck_assert_int_eq(vcpu_model_msr(VCPU_MODEL_COREDUO, 0x17, true, 0), MODEL_MSR_GP);
+    ck_assert_int_eq(vcpu_model_msr(VCPU_MODEL_COREDUO, 0x18, false, 0), MODEL_MSR_GP);
 }
 END_TEST
 
@@ -106,8 +106,8 @@ END_TEST
 START_TEST(test_cr4_bits_allowed_follow_the_features_cpuid_reports)
 {
     uint32_t r[4] = {1, 0, 0, 0};
-    vcpu_model_cpuid(r);
-    uint32_t allowed = vcpu_model_cr4_allowed();
+    vcpu_model_cpuid(VCPU_MODEL_COREDUO, 0, r);
+    uint32_t allowed = vcpu_model_cr4_allowed(VCPU_MODEL_COREDUO);
     ck_assert_uint_eq(allowed & 0x3, 0);                   /* no VME: VME, PVI refused */
     ck_assert_uint_eq(!!(allowed & (1u << 6)), !!(r[3] & (1u << 7))); /* MCE */
     ck_assert_uint_eq(!!(allowed & (1u << 9)), !!(r[3] & (1u << 24))); /* OSFXSR: FXSR */
@@ -173,6 +173,204 @@ START_TEST(test_instructions_of_unreported_features_raise_ud_and_rdpmc_raises_gp
 }
 END_TEST
 
+/* ---- The max model (--cpu max): each feature it adds, run on both models. ---- */
+
+static machine_end run_on(vcpu_model_id model, const char *snippet)
+{
+    machine_config c;
+    machine_config_defaults(&c);
+    c.cpu_model = (uint8_t)model;
+    return tu_load_snippet_with(&m, snippet, &c) ? machine_run(&m) : END_ERROR;
+}
+
+START_TEST(test_max_reports_its_features_and_coreduo_does_not)
+{
+    uint32_t r[4] = {0, 0, 0, 0};
+    vcpu_model_cpuid(VCPU_MODEL_COREDUO, 0, r);
+    ck_assert_uint_eq(r[0], 1);
+    r[0] = 0;
+    vcpu_model_cpuid(VCPU_MODEL_MAX, 0, r);
+    ck_assert_uint_eq(r[0], 7);
+    r[0] = 7, r[2] = 0;
+    vcpu_model_cpuid(VCPU_MODEL_MAX, 0, r);
+    ck_assert_uint_eq(r[1], (1u << 1) | (1u << 7) | (1u << 20) | (1u << 23) | (1u << 24)); /* TSC_ADJUST SMEP SMAP CLFLUSHOPT CLWB */
+    ck_assert_uint_eq(r[2], (1u << 2) | (1u << 3)); /* UMIP, PKU; OSPKE follows CR4.PKE */
+    r[0] = 7, r[2] = 0;
+    vcpu_model_cpuid(VCPU_MODEL_MAX, 1u << 22, r);
+    ck_assert_uint_eq(r[2] & (1u << 4), 1u << 4);
+    r[0] = 7, r[2] = 0;
+    vcpu_model_cpuid(VCPU_MODEL_COREDUO, 1u << 22, r);
+    ck_assert_uint_eq(r[1] | r[2], 0);
+    r[0] = 1;
+    vcpu_model_cpuid(VCPU_MODEL_MAX, 0, r);
+    ck_assert_uint_eq(r[3] & (1u << 19), 1u << 19); /* CLFLUSH, with its line size */
+    ck_assert_uint_eq(r[1] >> 8 & 0xFF, 8);
+    r[0] = 0x80000001;
+    vcpu_model_cpuid(VCPU_MODEL_MAX, 0, r);
+    ck_assert_uint_eq(r[3], (1u << 20) | (1u << 27)); /* NX, RDTSCP; no SYSCALL, no LM */
+    ck_assert_uint_eq(vcpu_model_cr4_allowed(VCPU_MODEL_MAX) & ~vcpu_model_cr4_allowed(VCPU_MODEL_COREDUO),
+                      (1u << 11) | (1u << 20) | (1u << 21) | (1u << 22)); /* UMIP SMEP SMAP PKE */
+    vcpu_model_id id;
+    ck_assert(vcpu_model_by_name("max", &id) && id == VCPU_MODEL_MAX);
+    ck_assert(vcpu_model_by_name("coreduo", &id) && id == VCPU_MODEL_COREDUO);
+    ck_assert(!vcpu_model_by_name("skylake", &id));
+    ck_assert_ptr_null(vcpu_model_name(VCPU_MODEL_COUNT));
+}
+END_TEST
+
+START_TEST(test_max_runs_rdtscp_tsc_adjust_flushes_and_pku)
+{
+    ck_assert_int_eq(run_on(VCPU_MODEL_MAX, "model_max"), END_HALTED);
+    ck_assert_uint_eq(result(0x44), 1);
+    ck_assert_uint_eq(result(0x00), 1);          /* TSC_AUX written; its high half refused */
+    ck_assert_uint_eq(result(0x14), 0);          /* rdtscp ran */
+    ck_assert_uint_eq(result(0x0C), 0x12345678); /* ECX = TSC_AUX */
+    uint32_t t0 = result(0x04), t1 = result(0x08), t2 = result(0x10);
+    ck_assert_uint_gt(t1, t0); /* the instruction clock, between two rdtsc */
+    ck_assert_uint_gt(t2, t1);
+    ck_assert_uint_lt(t2 - t0, 16);
+    ck_assert_uint_eq(result(0x18), 0);          /* TSC_ADJUST starts at 0 */
+    ck_assert_uint_eq(result(0x1C), 1);          /* and adds to the TSC */
+    ck_assert_uint_eq(result(0x24), 0);          /* TSC := 2^20 */
+    ck_assert_uint_ge(result(0x20), 0x100000);
+    ck_assert_uint_lt(result(0x20), 0x100010);
+    uint64_t adjust = (uint64_t)result(0x2C) << 32 | result(0x28);
+    ck_assert_uint_eq(adjust, vcpu_tsc_adjust(m.cpu));
+    ck_assert_uint_ge(adjust + machine_cycles(&m), 0x100000); /* TSC = cycles + TSC_ADJUST */
+    ck_assert_uint_eq(result(0x30), 0);          /* clflush, clflushopt, clwb */
+    ck_assert_uint_eq(result(0x34), 0xC);        /* PKRU */
+    ck_assert_uint_eq(result(0x38), 0x1C);       /* UMIP, PKU, OSPKE */
+    ck_assert_uint_eq(result(0x3C), 1);          /* syscall: #UD */
+    ck_assert_uint_eq(result(0x48), 3);          /* rdrand, rdseed: #UD (no host randomness) */
+    ck_assert_uint_eq(result(0x40), 1);
+}
+END_TEST
+
+START_TEST(test_coreduo_lacks_what_max_adds)
+{
+    ck_assert_int_eq(run_on(VCPU_MODEL_COREDUO, "model_max"), END_HALTED);
+    ck_assert_uint_eq(result(0x44), 1);
+    ck_assert_uint_eq(result(0x00), 2);          /* no TSC_AUX */
+    ck_assert_uint_eq(result(0x14), 1);          /* rdtscp: #UD */
+    ck_assert_uint_eq(result(0x08), 0xFFFFFFFFu);
+    ck_assert_uint_eq(result(0x18), 0xDEAD);     /* no TSC_ADJUST */
+    ck_assert_uint_eq(result(0x1C), 0);
+    ck_assert_uint_lt(result(0x20), 0x100000);   /* a TSC write is ignored: the instruction clock */
+    ck_assert_uint_eq(result(0x30), 4);          /* clflush, clflushopt, clwb */
+    ck_assert_uint_eq(result(0x34), 0);          /* CR4.PKE refused: wrpkru, rdpkru #UD */
+    ck_assert_uint_eq(result(0x38), 0);
+    ck_assert_uint_eq(result(0x3C), 6); /* syscall: Unicorn only steps over it (left as it was here) */
+    ck_assert_uint_eq(result(0x48), 8); /* rdrand, rdseed */
+    ck_assert_uint_eq(result(0x40), 6);          /* TSC_AUX x2, TSC_ADJUST x3, CR4.PKE */
+}
+END_TEST
+
+START_TEST(test_max_enforces_smap_and_smep_in_the_page_walk)
+{
+    ck_assert_int_eq(run_on(VCPU_MODEL_MAX, "model_smap"), END_HALTED);
+    ck_assert_uint_eq(result(0x4C), 1);
+    ck_assert_uint_eq(result(0x40), 0);
+    ck_assert_uint_eq(result(0x44), 0);
+    static const uint32_t pfs[] = {0, 1, 1, 2, 2, 3};
+    for (int i = 1; i <= 5; i++)
+        ck_assert_msg(result(4u * (uint32_t)i) == pfs[i], "step %d: %u #PFs", i, result(4u * (uint32_t)i));
+    ck_assert_uint_eq(result(0x20 + 4), 1);    /* read, present, supervisor */
+    ck_assert_uint_eq(result(0x20 + 12), 3);   /* write */
+    ck_assert_uint_eq(result(0x20 + 20), 0x11); /* instruction fetch */
+    ck_assert_uint_eq(result(0x48), 0x5AFE);
+    ck_assert_uint_eq(m.mem.ram[0x300000], 2); /* only the write with AC set landed */
+}
+END_TEST
+
+START_TEST(test_coreduo_has_no_smap_or_smep)
+{
+    ck_assert_int_eq(run_on(VCPU_MODEL_COREDUO, "model_smap"), END_HALTED);
+    ck_assert_uint_eq(result(0x4C), 1);
+    ck_assert_uint_eq(result(0x40), 2); /* both CR4 writes */
+    ck_assert_uint_eq(result(0x44), 3); /* clac, stac, clac */
+    for (int i = 1; i <= 5; i++)
+        ck_assert_uint_eq(result(4u * (uint32_t)i), 0);
+}
+END_TEST
+
+START_TEST(test_max_umip_refuses_descriptor_table_reads_at_ring_3)
+{
+    ck_assert_int_eq(run_on(VCPU_MODEL_MAX, "model_umip"), END_HALTED);
+    ck_assert_uint_eq(result(0x10), 1);
+    ck_assert_uint_eq(result(0x00), 0); /* without UMIP */
+    ck_assert_uint_eq(result(0x0C), 0); /* CR4.UMIP loads */
+    ck_assert_uint_eq(result(0x04), 0); /* ring 0 */
+    ck_assert_uint_eq(result(0x08), 6); /* sgdt sidt sldt str smsw smsw */
+}
+END_TEST
+
+START_TEST(test_coreduo_has_no_umip)
+{
+    ck_assert_int_eq(run_on(VCPU_MODEL_COREDUO, "model_umip"), END_HALTED);
+    ck_assert_uint_eq(result(0x10), 1);
+    ck_assert_uint_eq(result(0x0C), 1); /* CR4.UMIP refused */
+    ck_assert_uint_eq(result(0x08), 1);
+}
+END_TEST
+
+/* The APIC timer's TSC-deadline mode: it fires once, when the TSC reaches the deadline. */
+START_TEST(test_max_apic_timer_fires_at_the_tsc_deadline)
+{
+    ck_assert_int_eq(run_on(VCPU_MODEL_MAX, "model_deadline"), END_HALTED);
+    ck_assert_uint_eq(result(0x24), 1);
+    ck_assert_uint_eq(result(0x20) & (1u << 24), 1u << 24); /* CPUID.1:ECX.TSC_DEADLINE */
+    ck_assert_uint_eq(result(0x00), 0x40 | (2u << 17));
+    ck_assert_uint_eq(result(0x04), 0);
+    ck_assert_uint_eq(result(0x0C), result(0x08)); /* armed */
+    ck_assert_uint_eq(result(0x1C), 0);
+    ck_assert_uint_eq(result(0x14), 1);
+    uint32_t deadline = result(0x08), at = result(0x10);
+    ck_assert_uint_ge(at, deadline); /* not before it... */
+    ck_assert_uint_lt(at - deadline, 20); /* ...and at the first instruction boundary after it */
+    ck_assert_uint_eq(result(0x18), 0); /* fired: the MSR reads 0 */
+}
+END_TEST
+
+START_TEST(test_coreduo_has_no_tsc_deadline_timer)
+{
+    ck_assert_int_eq(run_on(VCPU_MODEL_COREDUO, "model_deadline"), END_HALTED);
+    ck_assert_uint_eq(result(0x24), 1);
+    ck_assert_uint_eq(result(0x20) & (1u << 24), 0);
+    ck_assert_uint_eq(result(0x00), 0x40); /* mode 10b not writable: one-shot */
+    ck_assert_uint_eq(result(0x04), 2);    /* wrmsr, rdmsr of 0x6E0 */
+    ck_assert_uint_eq(result(0x18), 0xDEAD);
+}
+END_TEST
+
+/* The max model's runs are as deterministic as the default's: the same count, state digest
+ * and results when run again and when stepped one instruction at a time. */
+START_TEST(test_max_runs_the_same_when_stepped)
+{
+    const char *snippets[] = {"model_max", "model_smap", "model_umip", "model_deadline"};
+    for (size_t s = 0; s < sizeof snippets / sizeof snippets[0]; s++) {
+        ck_assert_int_eq(run_on(VCPU_MODEL_MAX, snippets[s]), END_HALTED);
+        uint64_t whole = machine_insns(&m);
+        uint32_t want[0x50 / 4];
+        for (uint32_t i = 0; i < 0x50 / 4; i++)
+            want[i] = result(4 * i);
+        machine_free(&m);
+        machine_config c;
+        machine_config_defaults(&c);
+        c.cpu_model = VCPU_MODEL_MAX;
+        ck_assert(tu_load_snippet_with(&m, snippets[s], &c));
+        machine_end end = END_RUNNING;
+        for (int guard = 0; end == END_RUNNING && guard < 20000; guard++)
+            end = machine_run_until(&m, machine_insns(&m) + 1);
+        ck_assert_int_eq(end, END_HALTED);
+        ck_assert_uint_eq(machine_insns(&m), whole);
+        for (uint32_t i = 0; i < 0x50 / 4; i++) /* clock readings too */
+            ck_assert_msg(result(4 * i) == want[i], "%s: result 0x%x", snippets[s], 4 * i);
+        machine_free(&m);
+    }
+    memset(&m, 0, sizeof m);
+}
+END_TEST
+
 /* Stepping one instruction at a time gives the same faults and count as one run. */
 START_TEST(test_refused_instructions_count_the_same_when_stepped)
 {
@@ -216,6 +414,16 @@ static Suite *cpu_model_suite(void)
     tcase_add_test(tc, test_fault_frames_carry_rf_and_software_interrupt_frames_do_not);
     tcase_add_test(tc, test_instructions_of_unreported_features_raise_ud_and_rdpmc_raises_gp);
     tcase_add_test(tc, test_refused_instructions_count_the_same_when_stepped);
+    tcase_add_test(tc, test_max_reports_its_features_and_coreduo_does_not);
+    tcase_add_test(tc, test_max_runs_rdtscp_tsc_adjust_flushes_and_pku);
+    tcase_add_test(tc, test_coreduo_lacks_what_max_adds);
+    tcase_add_test(tc, test_max_enforces_smap_and_smep_in_the_page_walk);
+    tcase_add_test(tc, test_coreduo_has_no_smap_or_smep);
+    tcase_add_test(tc, test_max_umip_refuses_descriptor_table_reads_at_ring_3);
+    tcase_add_test(tc, test_coreduo_has_no_umip);
+    tcase_add_test(tc, test_max_apic_timer_fires_at_the_tsc_deadline);
+    tcase_add_test(tc, test_coreduo_has_no_tsc_deadline_timer);
+    tcase_add_test(tc, test_max_runs_the_same_when_stepped);
     suite_add_tcase(s, tc);
     return s;
 }

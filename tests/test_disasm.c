@@ -136,7 +136,41 @@ START_TEST(test_sse_instructions_needing_aligned_operands_are_sites)
     const uint8_t iret[] = {0xcf}, sfence[] = {0x0f, 0xae, 0xf8}, clflush[] = {0x0f, 0xae, 0x38};
     ck_assert(disasm_decode_site(iret, 1, &op) && op.kind == DISASM_IRET);
     ck_assert(!disasm_decode_site(sfence, 3, &op));
-    ck_assert(disasm_decode_site(clflush, 3, &op) && op.kind == DISASM_UNREPORTED);
+    ck_assert(disasm_decode_site(clflush, 3, &op) && op.kind == DISASM_CLFLUSH);
+}
+END_TEST
+
+/* The max model's checks: sgdt, sidt, smsw m16, sldt, str (UMIP) and syscall, sysret are sites;
+ * lgdt, lidt and invlpg stay what they were. */
+START_TEST(test_umip_and_syscall_instructions_are_sites)
+{
+    disasm_tlb_op op;
+    const uint8_t umip[][3] = {{0x0f, 0x01, 0x00}, {0x0f, 0x01, 0x08}, {0x0f, 0x01, 0x20}, {0x0f, 0x00, 0xc0},
+                               {0x0f, 0x00, 0xc8}, {0x0f, 0x00, 0x00}};
+    for (size_t i = 0; i < sizeof umip / sizeof umip[0]; i++)
+        ck_assert_msg(disasm_decode_site(umip[i], 3, &op) && op.kind == DISASM_UMIP, "umip %zu", i);
+    const uint8_t lgdt[] = {0x0f, 0x01, 0x10}, lldt[] = {0x0f, 0x00, 0xd0}, smsw_reg[] = {0x0f, 0x01, 0xe0};
+    ck_assert(!disasm_decode_site(lgdt, 3, &op));
+    ck_assert(!disasm_decode_site(lldt, 3, &op));
+    ck_assert(disasm_decode_site(smsw_reg, 3, &op) && op.kind == DISASM_SMSW_REG);
+    const uint8_t syscall[] = {0x0f, 0x05}, sysret[] = {0x0f, 0x07};
+    ck_assert(disasm_decode_site(syscall, 2, &op) && op.kind == DISASM_SYSCALL);
+    ck_assert(disasm_decode_site(sysret, 2, &op) && op.kind == DISASM_SYSCALL);
+    const uint8_t rdrand[] = {0x0f, 0xc7, 0xf0}, rdseed[] = {0x0f, 0xc7, 0xf9}, cmpxchg8b[] = {0x0f, 0xc7, 0x0e};
+    ck_assert(disasm_decode_site(rdrand, 3, &op) && op.kind == DISASM_RDRAND);
+    ck_assert(disasm_decode_site(rdseed, 3, &op) && op.kind == DISASM_RDRAND);
+    ck_assert(!disasm_decode_site(cmpxchg8b, 3, &op));
+}
+END_TEST
+
+/* Debian's capstone does not decode rdpkru and wrpkru in 32-bit mode: counted all the same. */
+START_TEST(test_rdpkru_and_wrpkru_are_counted)
+{
+    const uint8_t code[] = {0x0f, 0x01, 0xee, 0x90, 0x0f, 0x01, 0xef, 0x0f, 0x05};
+    ck_assert_uint_eq(disasm_count(d, code, sizeof code, 0x1000), 4);
+    char text[64];
+    ck_assert_uint_eq(disasm_one(d, code + 4, 3, 0x1004, text, sizeof text), 3);
+    ck_assert_str_eq(text, "wrpkru");
 }
 END_TEST
 
@@ -203,6 +237,8 @@ static Suite *disasm_suite(void)
     tcase_add_test(tc, test_plain_instructions_may_be_trap_stepped);
     tcase_add_test(tc, test_instructions_that_would_show_or_miscount_the_trap_flag_are_refused);
     tcase_add_test(tc, test_undecodable_bytes_are_never_trap_stepped);
+    tcase_add_test(tc, test_umip_and_syscall_instructions_are_sites);
+    tcase_add_test(tc, test_rdpkru_and_wrpkru_are_counted);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/model.h"
 #include "frontend/options.h"
 #include "support/suite_main.h"
 
@@ -172,6 +173,21 @@ START_TEST(test_a_flag_given_a_value_is_refused)
 }
 END_TEST
 
+START_TEST(test_cpu_takes_a_model_name)
+{
+    char *argv[] = {"vmiemu", "--cpu", "max", "k", NULL};
+    options o;
+    vm_error err = {0};
+    ck_assert_msg(options_parse(&o, 4, argv, &err), "%s", err.msg);
+    ck_assert_uint_eq(o.machine.cpu_model, VCPU_MODEL_MAX);
+    ck_assert_uint_eq(o.machine_given, 1u << MOPT_CPU);
+    char *argv2[] = {"vmiemu", "k", NULL};
+    ck_assert_msg(options_parse(&o, 2, argv2, &err), "%s", err.msg);
+    ck_assert_uint_eq(o.machine.cpu_model, VCPU_MODEL_COREDUO); /* the default */
+    ck_assert_str_eq(parse("--cpu=skylake", "k"), "--cpu: 'skylake' is not a CPU model (coreduo, max)");
+}
+END_TEST
+
 START_TEST(test_values_come_attached_or_as_the_next_word)
 {
     char *argv[] = {"vmiemu", "-m64", "--append=a b", "--log", "--x", "k", NULL};
@@ -213,6 +229,7 @@ static Suite *options_suite(void)
     tcase_add_test(tc, test_getopt_knows_every_option_in_the_table);
     tcase_add_test(tc, test_getopt_takes_no_option_outside_the_table);
     tcase_add_test(tc, test_a_flag_given_a_value_is_refused);
+    tcase_add_test(tc, test_cpu_takes_a_model_name);
     tcase_add_test(tc, test_values_come_attached_or_as_the_next_word);
     tcase_add_test(tc, test_a_kernel_may_come_first_or_after_a_double_dash);
     suite_add_tcase(s, tc);

@@ -28,7 +28,7 @@
 #endif
 
 /* Layout sizes from emu/record.h. */
-#define HDR_FIXED 84u
+#define HDR_FIXED 85u
 #define HDR_CRC 4u
 #define CHUNK_HDR 24u
 #define CHUNK_CRC_AT 20u
@@ -97,6 +97,7 @@ static void make_header(rec_header *h)
     h->kernel_size = 0x1234567890ull;
     h->ram_mib = 128;
     h->cpu_mhz = 1000;
+    h->cpu_model = 1;
     h->epoch = -1234567890123LL;
     h->max_insns = UINT64_MAX;
     h->rom_enabled = 1;
@@ -282,6 +283,7 @@ START_TEST(test_header_round_trips_every_field)
     ck_assert_uint_eq(got.kernel_size, h.kernel_size);
     ck_assert_uint_eq(got.ram_mib, h.ram_mib);
     ck_assert_uint_eq(got.cpu_mhz, h.cpu_mhz);
+    ck_assert_uint_eq(got.cpu_model, 1);
     ck_assert_int_eq(got.epoch, h.epoch);
     ck_assert_uint_eq(got.max_insns, h.max_insns);
     ck_assert_uint_eq(got.rom_enabled, 1);

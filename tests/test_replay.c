@@ -97,6 +97,26 @@ START_TEST(test_replay_refuses_an_option_that_differs_from_the_record_naming_bot
 }
 END_TEST
 
+/* The CPU model is part of the record: a record made with --cpu max replays on max without
+ * being told, and a replay on another model is refused before it runs. */
+START_TEST(test_a_record_keeps_its_cpu_model)
+{
+    const char *rec_args[] = {"--serial", "none", "--cpu", "max", "--snap-every", "1000", "--record", rec,
+                              tu_kernel("hello"), NULL};
+    r = tu_run(rec_args);
+    ck_assert_msg(r.status == 33, "recording exited %d: %s", r.status, r.err);
+    tu_free(&r);
+    replay(tu_kernel("hello"), NULL);
+    ck_assert_msg(r.status == 33, "replay exited %d: %s", r.status, r.err);
+    ck_assert_ptr_nonnull(strstr(r.err, "replay matched the record"));
+    tu_free(&r);
+    const char *args[] = {"--cpu", "coreduo", "--replay", rec, tu_kernel("hello"), NULL};
+    r = tu_run(args);
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_msg(strstr(r.err, "CPU model (--cpu: 0 = coreduo, 1 = max): recorded 1, this run 0"), "%s", r.err);
+}
+END_TEST
+
 START_TEST(test_replay_accepts_options_equal_to_the_recorded_ones)
 {
     record(tu_kernel("hello"));
@@ -396,6 +416,7 @@ static Suite *replay_suite(void)
     tcase_add_test(tc, test_a_record_with_one_call_result_altered_diverges_at_that_call);
     tcase_add_test(tc, test_a_recorded_call_loop_takes_under_16_bytes_a_call);
     tcase_add_test(tc, test_replay_refuses_an_option_that_differs_from_the_record_naming_both_values);
+    tcase_add_test(tc, test_a_record_keeps_its_cpu_model);
     tcase_add_test(tc, test_replay_accepts_options_equal_to_the_recorded_ones);
     tcase_add_test(tc, test_record_and_replay_together_are_refused);
     tcase_add_test(tc, test_corrupted_record_names_the_chunk);
