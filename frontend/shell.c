@@ -17,6 +17,7 @@
 #include "frontend/stopsignal.h"
 #include "frontend/unwind.h"
 #include "frontend/vmicall.h"
+#include "frontend/plural.h"
 #include "mmu/pagewalk.h"
 #include "rom/rom.h"
 
@@ -325,7 +326,7 @@ static void info_breakpoints(shell *s)
 static void info_snapshots(shell *s)
 {
     size_t n = snap_count(s->m);
-    fprintf(s->out, "%zu snapshots, %.1f KiB\n", n, (double)snap_bytes(s->m) / 1024);
+    fprintf(s->out, "%zu snapshot%s, %.1f KiB\n", n, plural_s(n), (double)snap_bytes(s->m) / 1024);
     for (size_t i = 0; i < n; i++)
         fprintf(s->out, "  #%zu icount %llu\n", i, (unsigned long long)snap_insns(s->m, i));
 }
