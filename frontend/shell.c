@@ -17,6 +17,7 @@
 #include "frontend/stopsignal.h"
 #include "frontend/unwind.h"
 #include "frontend/vmicall.h"
+#include "frontend/outpaths.h"
 #include "frontend/plural.h"
 #include "mmu/pagewalk.h"
 #include "rom/rom.h"
@@ -739,6 +740,8 @@ static bool cmd_screenshot(shell *s, int argc, char **argv, vm_error *err)
 {
     if (argc != 2)
         return vm_fail(err, VM_EINVAL, "usage: screenshot FILE.png");
+    if (s->opts && !outpaths_check_write(s->opts, "screenshot", argv[1], err))
+        return false;
     if (!screenshot_png(s->m, s->panel, argv[1], err))
         return false;
     fprintf(s->out, "Screenshot of icount %llu in %s\n", (unsigned long long)dbg_icount(&s->d), argv[1]);
