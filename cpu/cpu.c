@@ -78,6 +78,8 @@ void vcpu_get_first(cpu *c, uint32_t *out, int n)
     if (c->at_block_start && n <= CALL_REGS) {
         fill_call_regs(c, (1u << n) - 1);
         memcpy(out, c->call_regs, (size_t)n * sizeof *out);
+        if (c->trap_step && n > CPU_EFLAGS)
+            out[CPU_EFLAGS] &= ~0x100u;
         return;
     }
     void *ptrs[CPU_NREGS];
@@ -87,6 +89,8 @@ void vcpu_get_first(cpu *c, uint32_t *out, int n)
         ptrs[i] = &out[i];
     }
     uc_reg_read_batch(c->uc, (int *)uc_regs, ptrs, n);
+    if (c->trap_step && n > CPU_EFLAGS)
+        out[CPU_EFLAGS] &= ~0x100u; /* the host's TF (trapstep.c: never the guest's then) */
 }
 
 void vcpu_get_some(cpu *c, const cpu_reg *which, uint32_t *out, int n)

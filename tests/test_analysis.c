@@ -552,6 +552,27 @@ START_TEST(test_a_shell_screenshot_over_an_input_is_refused)
 }
 END_TEST
 
+/* `goto marker NAME` in a replay runs the record forward to a marker not reached yet, as `goto
+ * call N` does; a plain run is searched only as far as it has run, and the message says why. */
+START_TEST(test_goto_marker_runs_a_replay_forward_to_it)
+{
+    const char *rec = record("goto.rec", "iters=2");
+    const char *script = tmp("goto.gdb");
+    tu_write_text(script, "goto marker work end\ngoto marker work start\n");
+    RUN("--serial", "none", "--replay", rec, "-x", script, tu_kernel("markers"));
+    assert_out("At marker \"work end\"");
+    assert_out("At marker \"work start\""); /* back again */
+    tu_write_text(script, "goto marker work end\n");
+    RUN("--serial", "none", "-x", script, tu_kernel("markers"));
+    ck_assert_int_eq(r.status, 2);
+    assert_err("no marker 'work end' in the run so far (not a replay");
+    tu_write_text(script, "goto marker no such marker\n");
+    RUN("--serial", "none", "--replay", rec, "-x", script, tu_kernel("markers"));
+    ck_assert_int_eq(r.status, 2);
+    assert_err("no marker 'no such marker' in the record");
+}
+END_TEST
+
 static Suite *analysis_suite(void)
 {
     Suite *s = suite_create("analysis");
@@ -577,6 +598,7 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_an_unwritable_trace_file_is_refused_before_running);
     tcase_add_test(tc, test_an_output_over_an_input_or_another_output_is_refused);
     tcase_add_test(tc, test_a_shell_screenshot_over_an_input_is_refused);
+    tcase_add_test(tc, test_goto_marker_runs_a_replay_forward_to_it);
     suite_add_tcase(s, tc);
     return s;
 }
