@@ -78,6 +78,8 @@ void vcpu_get_first(cpu *c, uint32_t *out, int n)
     if (c->at_block_start && n <= CALL_REGS) {
         fill_call_regs(c, (1u << n) - 1);
         memcpy(out, c->call_regs, (size_t)n * sizeof *out);
+        if (c->trap_step && n > CPU_EFLAGS)
+            out[CPU_EFLAGS] &= ~0x100u;
         return;
     }
     void *ptrs[CPU_NREGS];
@@ -87,6 +89,8 @@ void vcpu_get_first(cpu *c, uint32_t *out, int n)
         ptrs[i] = &out[i];
     }
     uc_reg_read_batch(c->uc, (int *)uc_regs, ptrs, n);
+    if (c->trap_step && n > CPU_EFLAGS)
+        out[CPU_EFLAGS] &= ~0x100u; /* the host's TF (trapstep.c: never the guest's then) */
 }
 
 void vcpu_get_some(cpu *c, const cpu_reg *which, uint32_t *out, int n)
@@ -235,12 +239,15 @@ static void settle_iret(cpu *c, uint32_t pc)
     }
 }
 
+void vcpu_decode_mode(cpu *c) { disasm_set_code16(c->dis, vcpu_code16(c)); }
+
 static void watch_iret_at(cpu *c, uint32_t pc, uint32_t size)
 {
     settle_iret(c, pc);
     if (!c->watch_iret)
         return;
     uint8_t buf[MAX_BLOCK_BYTES];
+    vcpu_decode_mode(c);
     c->iret_armed = size <= sizeof buf && vcpu_read_linear(c, pc, buf, size) &&
                     disasm_ends_in_iret(c->dis, buf, size, pc, &c->iret_pc);
     c->iret_blk = pc;
@@ -276,6 +283,7 @@ static __attribute__((noinline)) uint32_t block_index(cpu *c, uint32_t eip)
     uint8_t buf[MAX_BLOCK_BYTES];
     if (c->blk_size > sizeof buf || !vcpu_read_linear(c, c->blk_pc, buf, c->blk_size))
         return 0;
+    vcpu_decode_mode(c);
     uint32_t n = disasm_count_until(c->dis, buf, c->blk_size, c->blk_pc, eip);
     c->index_memo.io_single = disasm_only_port_io(c->dis, buf, c->blk_size, c->blk_pc, &c->index_memo.io_index);
     c->index_memo.changes = c->counts.changes;
@@ -311,6 +319,10 @@ uint64_t vcpu_icount(cpu *c)
     if (port_io_index(c, &known))
         return c->blk_icount + known;
     uint32_t eip = vcpu_get(c, CPU_EIP);
+    /* EIP is CS-relative, blk_pc linear: a code segment with a base (a 16-bit task's) is
+     * looked up only when EIP alone misses the block. */
+    if (eip - c->blk_pc >= c->blk_size)
+        eip += vcpu_cs_base(c);
     /* Outside the current block (e.g. a fault fetching the next one), all of it retired. */
     if (eip - c->blk_pc >= c->blk_size)
         return c->icount;
@@ -325,14 +337,16 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
     uint8_t buf[MAX_BLOCK_BYTES];
     uint32_t first_io = 0, first_msr = 0, count = 0, tlb_ops[DISASM_MAX_SITES];
     int ntlb = 0;
-    bool task = false;
+    int task = 0;
+    vcpu_decode_mode(c);
     if (size <= sizeof buf && vcpu_read_linear(c, pc, buf, size))
         count = disasm_scan(c->dis, buf, size, pc, &first_io, &first_msr, tlb_ops, &ntlb, &task);
     if (ntlb && vcpu_tlb_note_block(c, pc, tlb_ops, ntlb))
         return NULL; /* a new invalidating instruction: hooked before the block runs */
     uint64_t phys;
     bool rom = in_rom_window(pc) || (vcpu_translate(c, pc, false, &phys) && phys - PHYS_ROM_BASE < PHYS_ROM_SIZE);
-    uint32_t flags = (rom ? BLOCKCACHE_ROM : 0) | (task ? BLOCKCACHE_TASK : 0);
+    uint32_t flags = (rom ? BLOCKCACHE_ROM : 0) | (task ? BLOCKCACHE_TASK : 0) |
+                     (task == DISASM_TASK_CHECK ? BLOCKCACHE_TASK_CHECK : 0);
     if (first_msr && (!first_io || first_msr < first_io)) { /* the block stops at whichever comes first */
         first_io = first_msr;
         flags |= BLOCKCACHE_MSR;
@@ -465,6 +479,7 @@ void vcpu_code_store(cpu *c, uint64_t phys)
 static bool one_instruction(cpu *c, uint32_t pc, uint32_t size)
 {
     uint8_t buf[16];
+    vcpu_decode_mode(c);
     return size <= sizeof buf && vcpu_read_linear(c, pc, buf, size) && disasm_count(c->dis, buf, size, pc) == 1;
 }
 
@@ -500,6 +515,21 @@ static void resync_pc(cpu *c, uc_engine *uc)
     uint32_t eip = 0; /* not the block's address: that is linear, EIP is CS-relative */
     uc_reg_read(uc, UC_X86_REG_EIP, &eip);
     uc_reg_write(uc, UC_X86_REG_EIP, &eip);
+}
+
+/* A block ending in lcall/ljmp/iret: stop before that instruction (task_step) when it may
+ * switch to or from a 16-bit task. Far calls and jumps always (rare: their target is decided
+ * there), an iret when the current task has a 16-bit TSS or NT is set (a popf before the iret
+ * may set NT: such blocks are flagged too). Otherwise Unicorn runs the block. */
+static bool task_needs_step(cpu *c, const blockcache_entry *e)
+{
+    if (blockcache_task_check(e))
+        return true;
+    if (vcpu_get(c, CPU_EFLAGS) & 0x4000u)
+        return true;
+    uc_x86_mmr tr;
+    uc_reg_read(c->uc, UC_X86_REG_TR, &tr);
+    return ((tr.flags >> 8) & 0xDu) == 1u;
 }
 
 /* on_block for everything but ordinary cached guest code. */
@@ -551,10 +581,6 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
     }
     blockcache_entry ent = *found; /* a ROM call may clear the cache */
     const blockcache_entry *e = &ent;
-    if (blockcache_task(e)) {
-        vcpu_task_arm(c, pc, size);
-        c->limit = 0; /* the next block checks whether it switched tasks */
-    }
     if (blockcache_rom(e) && c->ops.rom_block && rom_block(c, uc, pc))
         return;
     /* Unicorn would skip the I/O bitmap check, and has no hook for rdmsr/wrmsr */
@@ -563,6 +589,20 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
         c->io_index = e->first_io - 1u;
         uc_emu_stop(uc);
         return;
+    }
+    if (blockcache_task(e)) {
+        bool pass = c->task_pass && pc == c->task_pass_pc;
+        c->task_pass = false;
+        if (!pass && task_needs_step(c, e)) { /* a switch with a 16-bit TSS may end the block */
+            c->task_hit = true;
+            c->task_index = blockcache_count(e) - 1u;
+            c->task_cs_base = pc - vcpu_get(c, CPU_EIP); /* EIP is synced for the block hook */
+
+            uc_emu_stop(uc);
+            return;
+        }
+        vcpu_task_arm(c, pc, size);
+        c->limit = 0; /* the next block checks whether it switched tasks */
     }
     if (c->icount + blockcache_count(e) > c->target) {
         c->deadline_hit = true;
@@ -1191,6 +1231,51 @@ static uc_err io_step(cpu *c)
     return run_exact(c, 1);
 }
 
+/* A block ending in lcall/ljmp/iret that may switch to or from a 16-bit task: run exactly up
+ * to that instruction; vcpu_task_insn performs it if it is such a switch (Unicorn's is wrong
+ * there), else Unicorn runs it. */
+static uc_err task_step(cpu *c)
+{
+    uint64_t before = c->target - c->icount;
+    if (c->task_index > 0) {
+        uc_err e = run_exact(c, c->task_index < before ? c->task_index : before);
+        if (e != UC_ERR_OK || c->stop_requested || c->exact_aborted || c->insn_refused || c->icount >= c->target)
+            return e;
+    }
+    uint32_t eip = vcpu_get(c, CPU_EIP);
+    if (vcpu_is_breakpoint(c, eip) && !(c->bp_skip_armed && c->bp_skip_at == eip)) {
+        c->bp_hit = true; /* stepped up to it exactly: the breakpoint hook did not fire */
+        return UC_ERR_OK;
+    }
+    vcpu_fault f;
+    char why[160];
+    int r = vcpu_task_insn(c, c->task_cs_base, eip, &f, why, sizeof why);
+    if (r == VCPU_TASK_UNICORN) {
+        /* Unicorn's own (a 32-bit switch, or none): the block that starts at this instruction
+         * runs as before, not stopped again (on_block_slow). */
+        c->task_pass = true;
+        c->task_pass_pc = c->task_cs_base + eip;
+        return UC_ERR_OK;
+    }
+    c->bp_skip_armed = false;
+    if (r == 0 || r == VCPU_TASK_FAULT_AFTER)
+        c->icount++;
+    if (r == 1 || r == VCPU_TASK_FAULT_AFTER) {
+        uint32_t at = vcpu_get(c, CPU_EIP);
+        vcpu_event ev = {.vector = f.vector, .has_error = true, .error = f.error, .eip = at, .fault_eip = at};
+        c->running = false;
+        bool ok = c->ops.interrupt && c->ops.interrupt(c->ops.ctx, &ev);
+        c->running = true;
+        if (!ok)
+            fault_stop(c, &ev, "task switch: exception");
+    } else if (r < 0) {
+        c->fault.eip = eip;
+        snprintf(c->fault.message, sizeof c->fault.message, "%.120s at eip 0x%08x", why, eip);
+        stop_with(c, CPU_STOP_FAULT);
+    }
+    return UC_ERR_OK;
+}
+
 /* An instruction the CPU model refused (model.c) has not run: #GP(0) in its place. The count
  * is set to the instructions before it. */
 static void raise_refused(cpu *c)
@@ -1264,6 +1349,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
         c->limit = c->block_care ? 0 : c->target;
         c->deadline_hit = false;
         c->io_hit = false;
+        c->task_hit = false;
         c->rom_refused = false;
         bool stepped = false;
         c->mmu_refused = false;
@@ -1278,6 +1364,8 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
             c->icount = vcpu_icount(c); /* the instructions before the refused one retired */
         if (e == UC_ERR_OK && c->io_hit && !c->stop_requested)
             e = io_step(c);
+        else if (e == UC_ERR_OK && c->task_hit && !c->stop_requested)
+            e = task_step(c);
         else if (e == UC_ERR_OK && c->rom_refused && !c->stop_requested)
             raise_gp_here(c, "VMI call refused at this privilege level: exception");
         else if (e == UC_ERR_OK && c->deadline_hit && !c->stop_requested && c->icount < c->target)
@@ -1302,7 +1390,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
             result = CPU_STOP_WATCHPOINT;
             break;
         }
-        if (c->deadline_hit || c->io_hit || c->rom_refused || stepped || hooked || task_fixed || refused)
+        if (c->deadline_hit || c->io_hit || c->task_hit || c->rom_refused || stepped || hooked || task_fixed || refused)
             continue;
         uint32_t eip = vcpu_get(c, CPU_EIP);
         if (halted_at(c, eip)) {

@@ -81,6 +81,11 @@ struct cpu {
     bool io_hit;          /* the next block has port I/O that needs a permission check */
     bool rom_refused;     /* a ROM call was refused at its privilege level: #GP(0) at the slot */
     uint32_t io_index;    /* instructions before that I/O instruction */
+    bool task_hit;        /* the next block ends in a switch vmiemu may have to do (task_step) */
+    uint32_t task_index;  /* instructions before that lcall/ljmp/iret */
+    uint32_t task_cs_base;/* that block's linear start minus EIP there */
+    bool task_pass;       /* task_step left the instruction at task_pass_pc (linear) to Unicorn */
+    uint32_t task_pass_pc;
     /* The last event reported to the interrupt hook, to catch a delivery that made no progress. */
     struct {
         uint64_t icount;
@@ -223,6 +228,13 @@ void vcpu_tlb_reset(cpu *c);
 bool vcpu_operand_linear(cpu *c, const disasm_tlb_op *op, uint32_t *linear);
 /* True if the code running now is 32-bit protected-mode code (CS.D set, not virtual-8086). */
 bool vcpu_code32(cpu *c);
+/* True if the code running now is known to be 16-bit: real or virtual-8086 mode, or a code
+ * segment with D clear in the table. A table entry that is no code segment (a GDT reloaded
+ * before CS is: Linux's boot) says nothing: 32-bit, as vmiemu always decoded. */
+bool vcpu_code16(cpu *c);
+/* Make c->dis decode the current code segment's way (16-bit in real and virtual-8086 mode and
+ * in a code segment with D clear): block counts, indexes and trap-step checks. */
+void vcpu_decode_mode(cpu *c);
 
 /* The CPU model's checks (model.c), from the code hook at each site disasm_decode_site finds,
  * just before the instruction runs: true if it refused the instruction (insn_refused, and the
@@ -264,12 +276,23 @@ typedef struct vcpu_fault {
 
 /* Hardware task switches (taskswitch.c). What started one decides the busy bits, the back link
  * and NT (SDM vol. 3, table 8-2): a task gate in the IDT counts as a call. */
-enum { VCPU_TASK_JMP, VCPU_TASK_CALL, VCPU_TASK_IRET };
-/* Switch to the task whose TSS selector is `sel`; the old task resumes at ret_eip. ext: the EXT
- * bit of error codes. 0: switched; 1: a fault in *f (the old task's state, nothing switched);
- * -1: something vmiemu cannot do (a 16-bit TSS, a task at CPL 1 or 2), said in why. */
+enum { VCPU_TASK_JMP, VCPU_TASK_CALL, VCPU_TASK_IRET, VCPU_TASK_INT /* an IDT task gate: a call */ };
+/* Switch to the task whose TSS selector is `sel` (32- or 16-bit, from a 32- or 16-bit task);
+ * the old task resumes at ret_eip. ext: the EXT bit of error codes. 0: switched; 1: a fault in
+ * *f (the old task's state, nothing switched); -1: something vmiemu cannot do (a task at CPL 1
+ * or 2, no TSS in TR), said in why. */
 int vcpu_task_switch(cpu *c, uint16_t sel, int source, uint32_t ret_eip, uint32_t ext, vcpu_fault *f, char *why,
                      size_t whylen);
+/* The lcall, ljmp (direct or through memory) or iret at EIP (CS-relative, cs_base + eip linear), stopped before it
+ * runs: if it switches to or from a 16-bit task, which Unicorn gets wrong, it is performed here
+ * (0: retired, EIP the new task's). 1: a fault in *f in its place; VCPU_TASK_FAULT_AFTER: the
+ * switch retired and *f is raised in the new task; -1: unsupported (why); VCPU_TASK_UNICORN:
+ * not such a switch, Unicorn runs the instruction. */
+enum { VCPU_TASK_FAULT_AFTER = 2, VCPU_TASK_UNICORN = 3 };
+int vcpu_task_insn(cpu *c, uint32_t cs_base, uint32_t eip, vcpu_fault *f, char *why, size_t whylen);
+/* The code segment's base in protected mode, from its descriptor (0 if unreadable); 0 in real
+ * and virtual-8086 mode (where vmiemu takes EIP for the linear address, as it always has). */
+uint32_t vcpu_cs_base(cpu *c);
 /* The raw descriptor a selector names, from the GDT or the LDT; false past the table's limit
  * or unreadable. */
 bool vcpu_read_descriptor(cpu *c, uint16_t sel, uint64_t *raw);

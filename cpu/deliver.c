@@ -133,7 +133,7 @@ static int deliver_real(cpu *c, const vcpu_event *ev, fault *f)
 static int deliver_task(cpu *c, const vcpu_event *ev, const gate_desc *g, uint32_t ext, fault *f, char *why,
                         size_t whylen)
 {
-    int r = vcpu_task_switch(c, g->selector, VCPU_TASK_CALL, ev->eip, ext, f, why, whylen);
+    int r = vcpu_task_switch(c, g->selector, VCPU_TASK_INT, ev->eip, ext, f, why, whylen);
     if (r != 0 || !ev->has_error)
         return r;
     seg_desc ssd;

@@ -6,7 +6,8 @@
 #include <string.h>
 
 struct disasm {
-    csh handle;
+    csh handle;          /* the current one of the two below */
+    csh handle32, handle16;
     cs_insn *insn; /* one reusable buffer for cs_disasm_iter */
     bool priv_sites; /* disasm_scan lists privileged instructions too (--check-vmi) */
     bool max_sites; /* disasm_scan lists DISASM_UMIP, _SYSCALL and _RDRAND sites (max) */
@@ -15,6 +16,8 @@ struct disasm {
 void disasm_set_priv_sites(disasm *d, bool on) { d->priv_sites = on; }
 void disasm_set_max_sites(disasm *d, bool on) { d->max_sites = on; }
 
+void disasm_set_code16(disasm *d, bool on) { d->handle = on ? d->handle16 : d->handle32; }
+
 disasm *disasm_open(vm_error *err)
 {
     disasm *d = calloc(1, sizeof *d);
@@ -22,14 +25,22 @@ disasm *disasm_open(vm_error *err)
         vm_fail(err, VM_ENOMEM, "out of memory for the disassembler");
         return NULL;
     }
-    if (cs_open(CS_ARCH_X86, CS_MODE_32, &d->handle) != CS_ERR_OK) {
+    if (cs_open(CS_ARCH_X86, CS_MODE_32, &d->handle32) != CS_ERR_OK) {
         free(d);
         vm_fail(err, VM_EENGINE, "capstone: cannot open an i386 disassembler");
         return NULL;
     }
-    d->insn = cs_malloc(d->handle);
+    if (cs_open(CS_ARCH_X86, CS_MODE_16, &d->handle16) != CS_ERR_OK) {
+        cs_close(&d->handle32);
+        free(d);
+        vm_fail(err, VM_EENGINE, "capstone: cannot open an i386 disassembler");
+        return NULL;
+    }
+    d->handle = d->handle32;
+    d->insn = cs_malloc(d->handle32); /* no detail: the buffer suits both handles */
     if (!d->insn) {
-        cs_close(&d->handle);
+        cs_close(&d->handle32);
+        cs_close(&d->handle16);
         free(d);
         vm_fail(err, VM_ENOMEM, "out of memory for the disassembler");
         return NULL;
@@ -42,7 +53,8 @@ void disasm_close(disasm *d)
     if (!d)
         return;
     cs_free(d->insn, 1);
-    cs_close(&d->handle);
+    cs_close(&d->handle32);
+    cs_close(&d->handle16);
     free(d);
 }
 
@@ -218,6 +230,99 @@ bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op)
     return decode_operand(b + i + 2, n - i - 2, op);
 }
 
+/* The length of a 32-bit ModRM memory operand (ModRM, SIB, displacement) at b[0]. */
+static size_t mem32_len(const uint8_t *b, size_t n)
+{
+    uint8_t mod = b[0] >> 6, rm = b[0] & 7;
+    size_t len = 1;
+    if (rm == 4 && n > 1) {
+        len++;
+        if ((b[1] & 7) == 5 && mod == 0)
+            mod = 2;
+    } else if (rm == 5 && mod == 0)
+        mod = 2;
+    return len + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
+}
+
+/* A 16-bit ModRM memory operand: [BX+SI], [BX+DI], [BP+SI], [BP+DI], [SI], [DI], [BP], [BX]
+ * (mod 0 rm 6: disp16 alone); BP-based ones default to SS. Returns its length, 0 if cut short. */
+static size_t decode_mem16(const uint8_t *b, size_t n, disasm_far *out)
+{
+    static const int base[8] = {3, 3, 5, 5, 6, 7, 5, 3}, index[8] = {6, 7, 6, 7, -1, -1, -1, -1};
+    uint8_t mod = b[0] >> 6, rm = b[0] & 7;
+    size_t dlen = mod == 1 ? 1 : mod == 2 ? 2 : 0;
+    out->base = base[rm];
+    out->index = index[rm];
+    out->scale = 1;
+    if (mod == 0 && rm == 6) {
+        out->base = -1;
+        dlen = 2;
+    }
+    if (1 + dlen > n)
+        return 0;
+    out->disp = dlen == 1 ? (uint32_t)(int32_t)(int8_t)b[1] : dlen == 2 ? (uint32_t)(b[1] | b[2] << 8) : 0;
+    if (out->seg < 0)
+        out->seg = out->base == 5 ? SEG_SS : SEG_DS;
+    return 1 + dlen;
+}
+
+bool disasm_decode_far(const uint8_t *b, size_t n, bool code32, disasm_far *out)
+{
+    *out = (disasm_far){.seg = -1, .op32 = code32, .addr16 = !code32};
+    size_t i = 0;
+    for (; i < n && i < 14 && is_prefix(b[i]); i++) {
+        if (override_of(b[i]) >= 0)
+            out->seg = override_of(b[i]);
+        if (b[i] == 0x66)
+            out->op32 = !code32;
+        if (b[i] == 0x67)
+            out->addr16 = code32;
+    }
+    if (i >= n)
+        return false;
+    uint8_t op = b[i++];
+    if (op == 0xCF) {
+        out->kind = DISASM_FAR_IRET;
+        out->len = (uint32_t)i;
+        return true;
+    }
+    if (op == 0x9A || op == 0xEA) {
+        size_t off = out->op32 ? 4 : 2;
+        if (i + off + 2 > n)
+            return false;
+        out->kind = op == 0x9A ? DISASM_FAR_CALL : DISASM_FAR_JMP;
+        out->direct = true;
+        out->sel = (uint16_t)(b[i + off] | b[i + off + 1] << 8);
+        out->len = (uint32_t)(i + off + 2);
+        return true;
+    }
+    if (op != 0xFF || i >= n)
+        return false;
+    uint8_t reg = b[i] >> 3 & 7;
+    if ((reg != 3 && reg != 5) || b[i] >> 6 == 3)
+        return false; /* not a far call or jmp, or a register operand (#UD: Unicorn's) */
+    out->kind = reg == 3 ? DISASM_FAR_CALL : DISASM_FAR_JMP;
+    size_t mlen;
+    if (out->addr16) {
+        mlen = decode_mem16(b + i, n - i, out);
+    } else {
+        disasm_tlb_op m = {.seg = out->seg};
+        mlen = mem32_len(b + i, n - i);
+        if (i + mlen > n || !decode_mem32(b + i, n - i, &m))
+            return false;
+        decode_operand(b + i, n - i, &m);
+        out->seg = m.seg;
+        out->base = m.base;
+        out->index = m.index;
+        out->scale = m.scale;
+        out->disp = m.disp;
+    }
+    if (mlen == 0 || i + mlen > n)
+        return false;
+    out->len = (uint32_t)(i + mlen);
+    return true;
+}
+
 /* 0F opcodes whose legacy SSE form needs a 16-byte aligned memory operand (#GP(0) otherwise:
  * SDM vol. 2, each instruction's "Protected Mode Exceptions"), by mandatory prefix: none, 66,
  * F3, F2. Not listed: the unaligned moves (movups, movupd, movdqu, lddqu), scalar and 64-bit
@@ -345,7 +450,7 @@ bool disasm_decode_priv(const uint8_t *b, size_t n, disasm_priv_insn *out)
 }
 
 uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io,
-                     uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb, bool *task)
+                     uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb, int *task)
 {
     int nsite = 0, npriv = 0;
     uint64_t pc = addr;
@@ -353,7 +458,8 @@ uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, 
     *first_io = 0;
     *first_msr = 0;
     *ntlb = 0;
-    *task = false;
+    *task = 0;
+    bool popf = false;
     while (len > 0 && next_insn(d, &code, &len, &pc)) {
         unsigned id = d->insn->id;
         if (!*first_io && is_port_io(id))
@@ -374,8 +480,12 @@ uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, 
             tlb_ops[(*ntlb)++] = off | DISASM_SITE_PRIV;
             npriv++;
         }
-        if (id == X86_INS_IRET || id == X86_INS_IRETD || id == X86_INS_LCALL || id == X86_INS_LJMP)
-            *task = true;
+        if (id == X86_INS_POPF || id == X86_INS_POPFD)
+            popf = true;
+        if (id == X86_INS_IRET || id == X86_INS_IRETD)
+            *task = popf ? DISASM_TASK_CHECK : DISASM_TASK_IRET;
+        else if (id == X86_INS_LCALL || id == X86_INS_LJMP)
+            *task = DISASM_TASK_CHECK;
         n++;
     }
     return n;

@@ -12,6 +12,9 @@ typedef struct disasm disasm;
 
 VM_MUST_CHECK disasm *disasm_open(vm_error *err);
 void disasm_close(disasm *d);
+/* Decode as 16-bit code (real and virtual-8086 mode, a code segment with D clear) from now on,
+ * or as 32-bit code (the default). */
+void disasm_set_code16(disasm *d, bool on);
 
 /* Number of whole instructions in code[0..len) starting at address `addr`. Decoding stops at
  * the first byte capstone cannot decode; what was decoded before it counts. */
@@ -46,6 +49,23 @@ bool disasm_decode_tlb_op(const uint8_t *b, size_t n, disasm_tlb_op *op);
 /* An invalidating instruction, an aligned SSE access with a memory operand, or iret. */
 bool disasm_decode_site(const uint8_t *b, size_t n, disasm_tlb_op *op);
 
+/* A far call or jmp (9A, EA ptr16:16/32; FF /3, FF /5 m16:16/32) or an iret (CF) decoded from
+ * its bytes, for the host's share of task switches (cpu/taskswitch.c). code32: the code
+ * segment's D bit (the default operand and address size). */
+enum { DISASM_FAR_CALL, DISASM_FAR_JMP, DISASM_FAR_IRET };
+typedef struct disasm_far {
+    int kind;
+    uint32_t len;   /* the instruction's length */
+    bool direct;    /* 9A/EA: sel holds the selector; else the memory operand below */
+    uint16_t sel;
+    bool op32;      /* the offset is 32 bits (the selector follows it in memory) */
+    bool addr16;    /* 16-bit addressing: the effective address wraps at 64 KiB */
+    int seg;        /* 0..5 = ES CS SS DS FS GS */
+    int base, index;/* 0..7 = EAX..EDI, -1 = none; index scaled by scale */
+    uint32_t scale, disp;
+} disasm_far;
+bool disasm_decode_far(const uint8_t *b, size_t n, bool code32, disasm_far *out);
+
 /* Privileged instructions for which a VMI call exists (the VMI checker, --check-vmi, reports
  * them when a kernel runs them itself). rdmsr/wrmsr are seen by the MSR path instead. */
 typedef enum disasm_priv {
@@ -79,10 +99,12 @@ void disasm_set_max_sites(disasm *d, bool on);
  * byte offsets of up to DISASM_MAX_TLB_OPS instructions disasm_decode_site accepts (*ntlb of
  * them; tlb_ops holds room for DISASM_MAX_SITES: with privileged sites on, up to
  * DISASM_MAX_TLB_OPS of those follow, each counted apart so they never crowd out the others),
- * and *task: one of them may switch tasks (a far call or jmp, iret). */
+ * and *task: DISASM_TASK_IRET if the block ends in an iret (which may switch tasks), DISASM_TASK_CHECK
+ * if it ends in a far call or jmp, or in an iret after a popf (which may set NT), else 0. */
+enum { DISASM_TASK_IRET = 1, DISASM_TASK_CHECK = 2 };
 #define DISASM_MAX_SITES (2 * DISASM_MAX_TLB_OPS)
 uint32_t disasm_scan(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t *first_io,
-                     uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb, bool *task);
+                     uint32_t *first_msr, uint32_t *tlb_ops, int *ntlb, int *task);
 
 /* Length of the rdmsr (0F 32) or wrmsr (0F 30) at code[0..len), after any prefixes; 0 if it is
  * neither. *write: wrmsr. */

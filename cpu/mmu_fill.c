@@ -222,6 +222,21 @@ bool vcpu_code32(cpu *c)
     return d.big;
 }
 
+bool vcpu_code16(cpu *c)
+{
+    if (!(vcpu_get(c, CPU_CR0) & 1u) || (vcpu_get(c, CPU_EFLAGS) & 0x20000u))
+        return true; /* real or virtual-8086 mode */
+    uint32_t sel = vcpu_get(c, CPU_CS);
+    vcpu_table_reg table;
+    uint64_t raw = 0;
+    if (!vcpu_get_table(c, sel & 4u ? CPU_LDTR : CPU_GDTR, &table) || (sel | 7u) > table.limit ||
+        !read_now(c, table.base + (sel & ~7u), &raw, 8))
+        return false;
+    seg_desc d;
+    desc_decode(raw, &d);
+    return desc_is_code(&d) && !d.big;
+}
+
 bool vcpu_operand_linear(cpu *c, const disasm_tlb_op *op, uint32_t *linear)
 {
     if (op->addr16)

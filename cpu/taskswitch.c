@@ -9,13 +9,19 @@
  * lcall/ljmp/iret, which then runs again in the new task (a busy TSS: #GP). Blocks that end
  * in such an instruction are flagged when counted (BLOCKCACHE_TASK); entering one notes TR,
  * and at the next block (or where the run stops) a changed TR with EIP still inside that block
- * means the switch happened: EIP is set to the new TSS's EIP, which the switch had loaded. */
+ * means the switch happened: EIP is set to the new TSS's EIP, which the switch had loaded.
+ *
+ * Where a 16-bit (286) TSS takes part, old or new, Unicorn's switch is wrong: it saves the old
+ * task in the new TSS's format (a 32-bit image written into a 44-byte TSS overwrites what follows
+ * it) and reads a 16-bit TSS's segment selectors 4 bytes apart instead of 2. Those switches are
+ * done here instead (vcpu_task_insn), the instruction stopped before it runs (cpu.c task_step). */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cpu/cpu_internal.h"
 #include "cpu/descriptor.h"
+#include "cpu/disasm.h"
 
 #define EFLAGS_NT 0x00004000u
 #define EFLAGS_VM 0x00020000u
@@ -34,9 +40,8 @@ typedef struct tss32_dyn {
     uint32_t ldt;
 } tss32_dyn;
 
-/* The 16-bit (286) TSS's, IP to LDT (0x0E..0x2B), words: ES CS SS DS, no FS, GS or CR3. A task
- * gate may switch to one; the task it leaves must have a 32-bit TSS (saving into a 16-bit one
- * is not done: the run ends with a message, as before). */
+/* The 16-bit (286) TSS's, IP to LDT (0x0E..0x2B), words: ES CS SS DS, no FS, GS or CR3 (SDM
+ * vol. 3, figure 8-11). */
 typedef struct tss16_dyn {
     uint16_t ip, flags, gpr[8], seg[4], ldt;
 } tss16_dyn;
@@ -51,6 +56,17 @@ bool vcpu_read_descriptor(cpu *c, uint16_t sel, uint64_t *raw)
         return false;
     uint32_t index = sel >> 3;
     return index * 8 + 7 <= t.limit && vcpu_read_linear(c, (uint32_t)t.base + index * 8, raw, 8);
+}
+
+/* The descriptor `sel` names in the GDT or, with TI set, in the LDT `ldt` (the new task's
+ * during a switch). */
+static bool read_descriptor_in(cpu *c, uint16_t sel, const uc_x86_mmr *ldt, uint64_t *raw)
+{
+    if (!(sel & 4))
+        return vcpu_read_descriptor(c, sel, raw);
+    uint32_t index = sel >> 3;
+    return (ldt->selector & ~3u) != 0 && index * 8 + 7 <= ldt->limit &&
+           vcpu_read_linear(c, (uint32_t)ldt->base + index * 8, raw, 8);
 }
 
 vcpu_fault vcpu_page_fault(cpu *c, uint32_t linear, bool write)
@@ -101,7 +117,8 @@ bool vcpu_enter_ring(cpu *c, uint32_t cpl)
 
 /* The checks the CPU makes of a new task's segment selector before it loads it (SDM 8.3,
  * "Task switching", step 13): *f = the fault, false. */
-static bool segment_ok(cpu *c, int seg, uint16_t sel, uint32_t cpl, uint32_t ext, vcpu_fault *f)
+static bool segment_ok(cpu *c, int seg, uint16_t sel, const uc_x86_mmr *ldt, uint32_t cpl, uint32_t ext,
+                       vcpu_fault *f)
 {
     uint32_t err = (sel & ~3u) + ext;
     if ((sel & ~3u) == 0) {
@@ -110,7 +127,7 @@ static bool segment_ok(cpu *c, int seg, uint16_t sel, uint32_t cpl, uint32_t ext
     }
     uint64_t raw;
     seg_desc d;
-    if (!vcpu_read_descriptor(c, sel, &raw)) {
+    if (!read_descriptor_in(c, sel, ldt, &raw)) {
         *f = (vcpu_fault){VEC_TS, err};
         return false;
     }
@@ -174,29 +191,67 @@ static bool load_segments(cpu *c, const tss32_dyn *n)
     return true;
 }
 
+/* The old task's TSS: TR must hold a TSS (32- or 16-bit) as large as its format needs. */
+static bool old_tss_ok(const uc_x86_mmr *tr, bool *big)
+{
+    uint32_t type = (tr->flags >> 8) & 0xFu;
+    *big = (type & 8) != 0;
+    return (type & 5) == 1 && tr->limit >= (*big ? TSS32_LIMIT : TSS16_LIMIT);
+}
+
+/* Save the old task's state in its TSS, in that TSS's format (SDM vol. 3, 8.3 step 8). */
+static bool save_old(cpu *c, const uc_x86_mmr *tr, bool big, uint32_t eip, uint32_t eflags, vcpu_fault *f)
+{
+    uint32_t base = (uint32_t)tr->base;
+    if (big) {
+        tss32_dyn o = {.eip = eip, .eflags = eflags};
+        for (int i = 0; i < 8; i++)
+            o.gpr[i] = vcpu_get(c, (cpu_reg)(CPU_EAX + i));
+        for (int i = 0; i < 6; i++)
+            o.seg[i] = (uint16_t)vcpu_get(c, seg_regs[i]);
+        /* the selectors' high words are reserved: keep what the TSS holds there */
+        tss32_dyn keep;
+        if (!access_or_fault(c, base + TSS_EIP, &keep, sizeof keep, false, f))
+            return false;
+        for (int i = 0; i < 6; i++)
+            o.seg[i] |= keep.seg[i] & 0xFFFF0000u;
+        return access_or_fault(c, base + TSS_EIP, &o, offsetof(tss32_dyn, ldt), true, f);
+    }
+    tss16_dyn w = {.ip = (uint16_t)eip, .flags = (uint16_t)eflags};
+    for (int i = 0; i < 8; i++)
+        w.gpr[i] = (uint16_t)vcpu_get(c, (cpu_reg)(CPU_EAX + i));
+    for (int i = 0; i < 4; i++)
+        w.seg[i] = (uint16_t)vcpu_get(c, seg_regs[i]);
+    return access_or_fault(c, base + TSS16_IP, &w, offsetof(tss16_dyn, ldt), true, f);
+}
+
 int vcpu_task_switch(cpu *c, uint16_t sel, int source, uint32_t ret_eip, uint32_t ext, vcpu_fault *f, char *why,
                      size_t whylen)
 {
-    uint32_t err = (sel & ~3u) + ext;
+    /* Faults by the SDM's pseudo-code (INT, CALL, JMP, IRET) and table 8-1: a selector or
+     * descriptor that is no usable TSS is #GP for a call or jump (#TS for a local selector
+     * through an IDT gate) and #TS for the task return of iret. */
+    bool iret = source == VCPU_TASK_IRET, nest = source == VCPU_TASK_CALL || source == VCPU_TASK_INT;
+    uint32_t err = (sel & ~3u) + ext, bad = iret ? VEC_TS : VEC_GP;
     uint64_t raw;
     seg_desc d;
     if (sel & 4) {
-        *f = (vcpu_fault){VEC_TS, err};
+        *f = (vcpu_fault){source == VCPU_TASK_CALL || source == VCPU_TASK_JMP ? VEC_GP : VEC_TS, err};
         return 1;
     }
     if (!vcpu_read_descriptor(c, sel, &raw)) {
-        *f = (vcpu_fault){VEC_GP, err};
+        *f = (vcpu_fault){bad, err};
         return 1;
     }
     desc_decode(raw, &d);
     if (!d.system || (d.type & 5) != 1) {
-        *f = (vcpu_fault){VEC_GP, err};
+        *f = (vcpu_fault){bad, err};
         return 1;
     }
     bool big = (d.type & 8) != 0; /* a 32-bit TSS; else a 16-bit one */
     bool busy = (d.type & 2) != 0;
-    if (busy != (source == VCPU_TASK_IRET)) { /* call/jmp need an available TSS, iret a busy one */
-        *f = (vcpu_fault){source == VCPU_TASK_IRET ? VEC_TS : VEC_GP, err};
+    if (busy != iret) { /* call/jmp need an available TSS, iret a busy one */
+        *f = (vcpu_fault){bad, err};
         return 1;
     }
     if (!d.present) {
@@ -208,12 +263,13 @@ int vcpu_task_switch(cpu *c, uint16_t sel, int source, uint32_t ret_eip, uint32_
         return 1;
     }
     uc_x86_mmr tr;
+    bool old_big;
     uc_reg_read(c->uc, UC_X86_REG_TR, &tr);
-    if (((tr.flags >> 8) & 0xD) != 0x9 || tr.limit < TSS32_LIMIT) {
-        snprintf(why, whylen, "the current task (TR 0x%04x) has no 32-bit TSS to save it in", tr.selector);
+    if (!old_tss_ok(&tr, &old_big)) {
+        snprintf(why, whylen, "the current task (TR 0x%04x) has no TSS to save it in", tr.selector);
         return -1;
     }
-    tss32_dyn n, o;
+    tss32_dyn n;
     uint32_t cr3 = 0;
     if (big) {
         if (!access_or_fault(c, d.base + 0x1C, &cr3, 4, false, f) ||
@@ -229,48 +285,54 @@ int vcpu_task_switch(cpu *c, uint16_t sel, int source, uint32_t ret_eip, uint32_
         for (int i = 0; i < 4; i++)
             n.seg[i] = w.seg[i];
     }
-    /* The new task's LDT and segments are checked before anything changes. The CPU checks
-     * them after the switch and raises the fault in the new task; vmiemu raises it in the old
-     * one (a difference only a guest with a broken TSS sees). */
+    /* The new task's LDT and segments (in that LDT) are checked before anything changes. The
+     * CPU checks them after the switch and raises the fault in the new task; vmiemu raises it
+     * in the old one (a difference only a guest with a broken TSS sees). */
     uint64_t ldt_raw = 0;
     if (!ldt_ok(c, (uint16_t)n.ldt, ext, &ldt_raw, f))
         return 1;
+    seg_desc ld;
+    desc_decode(ldt_raw, &ld);
+    uc_x86_mmr ldtr = {.selector = (uint16_t)(n.ldt & ~3u), .base = ld.base, .limit = ld.limit,
+                       .flags = (uint32_t)(ldt_raw >> 32)};
+    if ((n.ldt & ~3u) == 0)
+        ldtr = (uc_x86_mmr){0};
     if (!(n.eflags & EFLAGS_VM)) {
         uint32_t cpl = n.seg[S_CS] & 3u;
         static const int order[6] = {S_CS, S_SS, S_DS, S_ES, S_FS, S_GS};
         for (int i = 0; i < 6; i++)
-            if (!segment_ok(c, order[i], (uint16_t)n.seg[order[i]], cpl, ext, f))
+            if (!segment_ok(c, order[i], (uint16_t)n.seg[order[i]], &ldtr, cpl, ext, f))
                 return 1;
         if (cpl == 1 || cpl == 2) {
             snprintf(why, whylen, "task 0x%04x runs at CPL %u, which vmiemu cannot enter", sel, cpl);
             return -1;
         }
     }
+    /* The old TSS must take the whole save before any of it is written. */
+    uint32_t save_at = (uint32_t)tr.base + (old_big ? TSS_EIP : TSS16_IP);
+    uint32_t save_len = old_big ? offsetof(tss32_dyn, ldt) : offsetof(tss16_dyn, ldt);
+    uint64_t pa;
+    for (uint32_t at = save_at; at - save_at < save_len; at = (at | 0xFFFu) + 1)
+        if (!vcpu_translate(c, at, true, &pa)) {
+            *f = vcpu_page_fault(c, at, true);
+            return 1;
+        }
 
     /* Save the old task (SDM step 8). */
-    o.eip = ret_eip;
-    o.eflags = vcpu_get(c, CPU_EFLAGS);
-    if (source == VCPU_TASK_IRET)
-        o.eflags &= ~EFLAGS_NT;
-    for (int i = 0; i < 8; i++)
-        o.gpr[i] = vcpu_get(c, (cpu_reg)(CPU_EAX + i));
-    uint32_t old_segs = (uint32_t)tr.base + 0x48;
-    if (!access_or_fault(c, (uint32_t)tr.base + TSS_EIP, &o, offsetof(tss32_dyn, seg), true, f))
+    uint32_t eflags = vcpu_get(c, CPU_EFLAGS);
+    if (iret)
+        eflags &= ~EFLAGS_NT;
+    if (!save_old(c, &tr, old_big, ret_eip, eflags, f))
         return 1;
-    for (int i = 0; i < 6; i++) {
-        uint16_t s = (uint16_t)vcpu_get(c, seg_regs[i]);
-        if (!access_or_fault(c, old_segs + 4u * (uint32_t)i, &s, 2, true, f))
-            return 1;
-    }
-    if (source != VCPU_TASK_CALL && !set_busy(c, tr.selector, false, f))
+    if (!nest && !set_busy(c, tr.selector, false, f))
         return 1;
-    if (source == VCPU_TASK_CALL) {
+    if (nest) {
         uint16_t link = tr.selector;
         if (!access_or_fault(c, d.base, &link, 2, true, f))
             return 1;
         n.eflags |= EFLAGS_NT;
     }
-    if (source != VCPU_TASK_IRET && !set_busy(c, sel, true, f))
+    if (!iret && !set_busy(c, sel, true, f))
         return 1;
 
     /* Commit: the new task's state. */
@@ -278,14 +340,8 @@ int vcpu_task_switch(cpu *c, uint16_t sel, int source, uint32_t ret_eip, uint32_
     uc_reg_write(c->uc, UC_X86_REG_TR, &ntr);
     uint32_t cr0 = vcpu_get(c, CPU_CR0) | CR0_TS;
     vcpu_put(c, CPU_CR0, cr0);
-    if (big && (cr0 & CR0_PG)) /* a 16-bit TSS has no CR3 */
+    if (big && (cr0 & CR0_PG)) /* a 16-bit TSS has no CR3: it stays */
         vcpu_put(c, CPU_CR3, cr3);
-    seg_desc ld;
-    desc_decode(ldt_raw, &ld);
-    uc_x86_mmr ldtr = {.selector = (uint16_t)(n.ldt & ~3u), .base = ld.base, .limit = ld.limit,
-                       .flags = (uint32_t)(ldt_raw >> 32)};
-    if ((n.ldt & ~3u) == 0)
-        ldtr = (uc_x86_mmr){0};
     uc_reg_write(c->uc, UC_X86_REG_LDTR, &ldtr);
     if (!load_segments(c, &n)) {
         snprintf(why, whylen, "cannot load the segments of task 0x%04x", sel);
@@ -295,6 +351,136 @@ int vcpu_task_switch(cpu *c, uint16_t sel, int source, uint32_t ret_eip, uint32_
     for (int i = 0; i < 8; i++)
         vcpu_put(c, (cpu_reg)(CPU_EAX + i), n.gpr[i]);
     vcpu_put(c, CPU_EIP, n.eip);
+    return 0;
+}
+
+/* --- lcall, ljmp and iret that switch to or from a 16-bit task: done here, not by Unicorn. --- */
+
+/* Base and D bit of the code segment from its descriptor (as cpu/mmu_fill.c reads them). */
+static bool code_segment(cpu *c, uint32_t *base, bool *code32, uint32_t *limit)
+{
+    uint64_t raw;
+    seg_desc d;
+    if (!vcpu_read_descriptor(c, (uint16_t)vcpu_get(c, CPU_CS), &raw))
+        return false;
+    desc_decode(raw, &d);
+    *base = d.base;
+    *code32 = d.big;
+    *limit = d.limit;
+    return true;
+}
+
+uint32_t vcpu_cs_base(cpu *c)
+{
+    if (!(vcpu_get(c, CPU_CR0) & CR0_PE) || (vcpu_get(c, CPU_EFLAGS) & EFLAGS_VM))
+        return 0;
+    uint32_t base = 0, limit;
+    bool code32;
+    return code_segment(c, &base, &code32, &limit) ? base : 0;
+}
+
+static bool tss_is_16(uint32_t type) { return (type & 0xD) == 1; }
+
+/* The linear address of a far pointer in memory (FF /3, FF /5). */
+static uint32_t far_pointer_at(cpu *c, const disasm_far *x)
+{
+    uint32_t ea = x->disp;
+    if (x->base >= 0)
+        ea += vcpu_get(c, (cpu_reg)(CPU_EAX + x->base));
+    if (x->index >= 0)
+        ea += vcpu_get(c, (cpu_reg)(CPU_EAX + x->index)) * x->scale;
+    if (x->addr16)
+        ea &= 0xFFFFu;
+    uint64_t raw;
+    seg_desc d = {0};
+    uint16_t sel = (uint16_t)vcpu_get(c, seg_regs[x->seg]);
+    if ((sel & ~3u) && vcpu_read_descriptor(c, sel, &raw))
+        desc_decode(raw, &d);
+    return d.base + ea;
+}
+
+int vcpu_task_insn(cpu *c, uint32_t cs_base, uint32_t eip, vcpu_fault *f, char *why, size_t whylen)
+{
+    if (!(vcpu_get(c, CPU_CR0) & CR0_PE) || (vcpu_get(c, CPU_EFLAGS) & EFLAGS_VM))
+        return VCPU_TASK_UNICORN; /* real and virtual-8086 mode: no task switch */
+    uint32_t desc_base, cs_limit;
+    bool code32;
+    uint8_t code[16];
+    if (!code_segment(c, &desc_base, &code32, &cs_limit))
+        return VCPU_TASK_UNICORN;
+    size_t avail = sizeof code, to_page_end = 0x1000u - ((cs_base + eip) & 0xFFFu);
+    if (!vcpu_read_linear(c, cs_base + eip, code, avail))
+        avail = to_page_end < avail && vcpu_read_linear(c, cs_base + eip, code, to_page_end) ? to_page_end : 0;
+    disasm_far x;
+    if (!disasm_decode_far(code, avail, code32, &x))
+        return VCPU_TASK_UNICORN;
+    uc_x86_mmr tr;
+    uc_reg_read(c->uc, UC_X86_REG_TR, &tr);
+    bool from16 = tss_is_16((tr.flags >> 8) & 0xFu);
+    uint32_t next = eip + x.len;
+    if (!code32)
+        next &= 0xFFFFu;
+    uint64_t raw;
+    seg_desc d;
+    uint16_t tss;
+    int source;
+    if (x.kind == DISASM_FAR_IRET) {
+        uint16_t link;
+        if (!(vcpu_get(c, CPU_EFLAGS) & EFLAGS_NT) || !vcpu_read_linear(c, (uint32_t)tr.base, &link, 2))
+            return VCPU_TASK_UNICORN;
+        bool to16 = !(link & 4) && vcpu_read_descriptor(c, link, &raw) && (desc_decode(raw, &d), d.system) &&
+                    tss_is_16(d.type);
+        if (!from16 && !to16)
+            return VCPU_TASK_UNICORN;
+        tss = link;
+        source = VCPU_TASK_IRET;
+    } else {
+        uint16_t sel = x.sel;
+        if (!x.direct) {
+            uint32_t at = far_pointer_at(c, &x) + (x.op32 ? 4 : 2);
+            if (!vcpu_read_linear(c, at, &sel, 2))
+                return VCPU_TASK_UNICORN; /* Unicorn raises the #PF */
+        }
+        uint32_t cpl = vcpu_get(c, CPU_CS) & 3u, rpl = sel & 3u;
+        if ((sel & ~3u) == 0 || !vcpu_read_descriptor(c, sel, &raw))
+            return VCPU_TASK_UNICORN;
+        desc_decode(raw, &d);
+        if (!d.system || (d.type != 5 && (d.type & 5) != 1))
+            return VCPU_TASK_UNICORN; /* no task switch: a far transfer to a segment or call gate */
+        tss = sel;
+        seg_desc t = d;
+        if (d.type == 5) { /* a task gate names the TSS */
+            tss = (uint16_t)(raw >> 16);
+            uint64_t traw;
+            if (!(tss & 4) && vcpu_read_descriptor(c, tss, &traw))
+                desc_decode(traw, &t);
+        }
+        if (!from16 && !(t.system && tss_is_16(t.type)))
+            return VCPU_TASK_UNICORN;
+        /* SDM vol. 2, CALL and JMP: the gate's or TSS's DPL, then presence; a TSS named
+         * directly must be available (vcpu_task_switch checks the one a gate names). */
+        if (d.dpl < cpl || d.dpl < rpl) {
+            *f = (vcpu_fault){VEC_GP, sel & ~3u};
+            return 1;
+        }
+        if (d.type != 5 && (d.type & 2)) {
+            *f = (vcpu_fault){VEC_GP, sel & ~3u};
+            return 1;
+        }
+        if (!d.present) {
+            *f = (vcpu_fault){VEC_NP, sel & ~3u};
+            return 1;
+        }
+        source = x.kind == DISASM_FAR_CALL ? VCPU_TASK_CALL : VCPU_TASK_JMP;
+    }
+    int r = vcpu_task_switch(c, tss, source, next, 0, f, why, whylen);
+    if (r != 0)
+        return r;
+    /* after the commit point: an EIP past the new CS's limit faults in the new task */
+    if (code_segment(c, &desc_base, &code32, &cs_limit) && vcpu_get(c, CPU_EIP) > cs_limit) {
+        *f = (vcpu_fault){VEC_GP, 0};
+        return VCPU_TASK_FAULT_AFTER;
+    }
     return 0;
 }
 
@@ -363,8 +549,10 @@ bool vcpu_task_finish(cpu *c, const vcpu_event *ev)
     vcpu_fault f;
     if (!desc_is_conforming(&cs) || cpl == 1 || cpl == 2)
         return false;
+    uc_x86_mmr ldtr; /* Unicorn loaded the new task's LDT before it failed */
+    uc_reg_read(c->uc, UC_X86_REG_LDTR, &ldtr);
     for (int i = 0; i < 6; i++)
-        if (!segment_ok(c, i, (uint16_t)n.seg[i], cpl, 0, &f))
+        if (!segment_ok(c, i, (uint16_t)n.seg[i], &ldtr, cpl, 0, &f))
             return false;
     if (!load_segments(c, &n))
         return false;

@@ -27,8 +27,10 @@ bool vcpu_trap_step_begin(cpu *c, uint32_t eip, uint64_t k)
         return false;
     uint8_t code[TRAP_STEP_MAX * MAX_INSN_BYTES];
     uint32_t len = (uint32_t)k * MAX_INSN_BYTES;
+    eip += vcpu_cs_base(c); /* linear, as blk_pc (a 16-bit task's code segment has a base) */
     if (eip - c->blk_pc < c->blk_size && c->blk_pc + c->blk_size - eip < len)
         len = c->blk_pc + c->blk_size - eip; /* the block's own bytes: the next page may be unmapped */
+    vcpu_decode_mode(c);
     if (!vcpu_read_linear(c, eip, code, len) || !disasm_trap_step_safe(c->dis, code, len, eip, (uint32_t)k))
         return false;
     c->trap_dr6 = vcpu_get(c, CPU_DR6);

@@ -216,6 +216,11 @@ dbg_stop dbg_goto_call(dbg *d, size_t n, vm_error *err)
     return tt_goto_call(d->m, n, err) ? DBG_STOPPED : DBG_FAILED;
 }
 
+dbg_stop dbg_goto_marker(dbg *d, const char *name, vm_error *err)
+{
+    return tt_goto_marker(d->m, name, err) ? DBG_STOPPED : DBG_FAILED;
+}
+
 uint32_t dbg_reg(dbg *d, cpu_reg r) { return vcpu_get(d->m->cpu, r); }
 bool dbg_set_reg(dbg *d, cpu_reg r, uint32_t value) { return vcpu_set(d->m->cpu, r, value); }
 bool dbg_read(dbg *d, uint32_t linear, void *buf, uint32_t len) { return vcpu_read_linear(d->m->cpu, linear, buf, len); }

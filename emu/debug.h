@@ -63,6 +63,8 @@ VM_MUST_CHECK dbg_stop dbg_reverse_stepi(dbg *d, uint64_t n, vm_error *err);
 VM_MUST_CHECK dbg_stop dbg_reverse_continue(dbg *d, vm_error *err);
 VM_MUST_CHECK dbg_stop dbg_goto(dbg *d, uint64_t icount, vm_error *err);
 VM_MUST_CHECK dbg_stop dbg_goto_call(dbg *d, size_t n, vm_error *err);
+/* To just before the first guest marker named `name` (tt_goto_marker: a replay runs forward). */
+VM_MUST_CHECK dbg_stop dbg_goto_marker(dbg *d, const char *name, vm_error *err);
 /* Safe from a signal handler: a running continue stops at the machine's next host boundary
  * (every MACHINE_HOST_EVERY instructions unless a frontend set another interval). */
 void dbg_interrupt(dbg *d);

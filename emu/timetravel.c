@@ -1,6 +1,9 @@
 #include "emu/timetravel.h"
 
+#include <string.h>
+
 #include "emu/machine.h"
+#include "emu/recplay.h"
 #include "emu/snapshot.h"
 
 bool tt_reverse_stepi(machine *m, uint64_t n, vm_error *err)
@@ -33,6 +36,39 @@ bool tt_goto_call(machine *m, size_t n, vm_error *err)
     if (!found)
         return vm_fail(err, VM_EINVAL, "the run ended before VMI call %zu", n);
     return snap_goto(m, ev.icount, err); /* its entry, where `break vmi` stops: before the call */
+}
+
+/* The first marker event named `name` in the log. */
+static bool first_marker(const machine *m, const char *name, vm_event *ev)
+{
+    size_t i;
+    char got[EV_MARKER_NAME_MAX + 1];
+    for (size_t k = 0; evlog_find_kind(&m->log, EV_MARKER, k, &i); k++)
+        if (evlog_get(&m->log, i, ev) && ev_marker_name(ev, got) == strlen(name) && !strcmp(got, name))
+            return true;
+    return false;
+}
+
+bool tt_goto_marker(machine *m, const char *name, vm_error *err)
+{
+    vm_event ev;
+    bool found = strlen(name) <= EV_MARKER_NAME_MAX && first_marker(m, name, &ev);
+    bool replay = recplay_replaying(m) && !recplay_live(m);
+    /* A replay has a known end, the record's: run forward to the marker as `goto call N` does. */
+    while (!found && replay && m->end == END_RUNNING) {
+        uint64_t before = machine_insns(m);
+        machine_run_until(m, before + GOTO_CALL_STRIDE);
+        found = first_marker(m, name, &ev);
+        if (machine_insns(m) == before)
+            break; /* stopped where it stood (a breakpoint): the marker is not reached */
+    }
+    if (!found)
+        return vm_fail(err, VM_EINVAL,
+                       replay ? "no marker '%s' in the record (calls lists the markers)"
+                              : "no marker '%s' in the run so far (not a replay: the run is not run forward to "
+                                "look for it; continue first; calls lists the markers)",
+                       name);
+    return snap_goto(m, ev.icount, err);
 }
 
 bool tt_reverse_step_call(machine *m, vm_error *err)

@@ -18,6 +18,11 @@ VM_MUST_CHECK bool tt_reverse_stepi(struct machine *m, uint64_t n, vm_error *err
  * calls alike. */
 VM_MUST_CHECK bool tt_goto_call(struct machine *m, size_t n, vm_error *err);
 
+/* To just before the first guest marker named `name`. In a replay the record is run forward
+ * to it if it has not been reached yet (to the record's end at most); a plain run is only
+ * searched as far as it has run (it has no known end). */
+VM_MUST_CHECK bool tt_goto_marker(struct machine *m, const char *name, vm_error *err);
+
 /* Back to just before (the entry of) the latest VMI call entered before now. */
 VM_MUST_CHECK bool tt_reverse_step_call(struct machine *m, vm_error *err);
 

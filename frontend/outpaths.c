@@ -52,9 +52,9 @@ static bool same_file(const char *a, const char *b)
 /* "--serial file:" is followed by its path directly, the others by a blank. */
 static const char *sep(const named_file *f) { return f->option[strlen(f->option) - 1] == ':' ? "" : " "; }
 
-bool outpaths_check(const options *o, vm_error *err)
+/* The run's inputs, then its outputs. */
+static size_t collect(const options *o, named_file *f)
 {
-    named_file f[8 + SCHED_MAX];
     size_t n = 0;
 #define ADD(opt, p, out) \
     if (p) \
@@ -72,6 +72,13 @@ bool outpaths_check(const options *o, vm_error *err)
     for (size_t i = 0; i < o->sched.n; i++)
         if (o->sched.v[i].kind == SCHED_SCREENSHOT)
             f[n++] = (named_file){"--screenshot-at", o->sched.v[i].arg, true, true};
+    return n;
+}
+
+bool outpaths_check(const options *o, vm_error *err)
+{
+    named_file f[8 + SCHED_MAX];
+    size_t n = collect(o, f);
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++) {
             if ((!f[i].output && !f[j].output) || (f[i].screenshot && f[j].screenshot))
@@ -82,5 +89,17 @@ bool outpaths_check(const options *o, vm_error *err)
                                sep(&f[j]), f[j].path, f[i].option, sep(&f[i]), f[i].path,
                                f[i].output ? "mix two outputs in one file" : "destroy what the run reads");
         }
+    return true;
+}
+
+bool outpaths_check_write(const options *o, const char *what, const char *path, vm_error *err)
+{
+    named_file f[8 + SCHED_MAX];
+    size_t n = collect(o, f);
+    for (size_t i = 0; i < n; i++)
+        if (!f[i].screenshot && same_file(f[i].path, path))
+            return vm_fail(err, VM_EINVAL, "%s %s is the same file as %s%s%s: writing it would %s", what, path,
+                           f[i].option, sep(&f[i]), f[i].path,
+                           f[i].output ? "mix two outputs in one file" : "destroy what the run reads");
     return true;
 }

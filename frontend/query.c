@@ -8,6 +8,7 @@
 #include "frontend/exitcode.h"
 #include "frontend/options.h"
 #include "frontend/vmiemu_main.h"
+#include "frontend/plural.h"
 #include "mmu/pagewalk.h"
 #include "rom/rom.h"
 
@@ -143,7 +144,8 @@ static void print_calls(const query *q, machine *m, const symtab *syms, FILE *ou
         n++;
     }
     const rom_call *c = rom_call_logged(q->callnum);
-    fprintf(out, "%zu calls of %s among %zu VMI calls; `goto call N` goes to one\n", shown, c ? c->name : "?", n);
+    fprintf(out, "%zu call%s of %s among %zu VMI call%s; `goto call N` goes to one\n", shown, plural_s(shown),
+            c ? c->name : "?", n, plural_s(n));
 }
 
 void query_end(query *q, machine *m, const symtab *syms, FILE *out)

@@ -17,6 +17,8 @@
 #include "frontend/stopsignal.h"
 #include "frontend/unwind.h"
 #include "frontend/vmicall.h"
+#include "frontend/outpaths.h"
+#include "frontend/plural.h"
 #include "mmu/pagewalk.h"
 #include "rom/rom.h"
 
@@ -325,7 +327,7 @@ static void info_breakpoints(shell *s)
 static void info_snapshots(shell *s)
 {
     size_t n = snap_count(s->m);
-    fprintf(s->out, "%zu snapshots, %.1f KiB\n", n, (double)snap_bytes(s->m) / 1024);
+    fprintf(s->out, "%zu snapshot%s, %.1f KiB\n", n, plural_s(n), (double)snap_bytes(s->m) / 1024);
     for (size_t i = 0; i < n; i++)
         fprintf(s->out, "  #%zu icount %llu\n", i, (unsigned long long)snap_insns(s->m, i));
 }
@@ -566,20 +568,6 @@ static bool cmd_calls(shell *s, int argc, char **argv, vm_error *err)
     return true;
 }
 
-/* The first event of the marker named name at or after the k-th marker, or false. */
-static bool find_marker(shell *s, const char *name, uint64_t *icount)
-{
-    size_t i;
-    vm_event ev;
-    char got[EV_MARKER_NAME_MAX + 1];
-    for (size_t k = 0; evlog_find_kind(&s->m->log, EV_MARKER, k, &i); k++)
-        if (evlog_get(&s->m->log, i, &ev) && ev_marker_name(&ev, got) == strlen(name) && !strcmp(got, name)) {
-            *icount = ev.icount;
-            return true;
-        }
-    return false;
-}
-
 /* stats: the run so far, from the event log, with the host time this session measured. */
 static bool cmd_stats(shell *s, int argc, char **argv, vm_error *err)
 {
@@ -629,9 +617,10 @@ static bool cmd_goto(shell *s, int argc, char **argv, vm_error *err)
         for (int a = 2; a < argc; a++) /* the name's words, as the guest spelt them with single spaces */
             len += (size_t)snprintf(name + len, len < sizeof name ? sizeof name - len : 0, "%s%s", a > 2 ? " " : "",
                                     argv[a]);
-        if (len > EV_MARKER_NAME_MAX || !find_marker(s, name, &n))
-            return vm_fail(err, VM_EINVAL, "no marker '%s' in the run so far (calls lists them)", name);
-        if (dbg_goto(&s->d, n, err) == DBG_FAILED)
+        if (len > EV_MARKER_NAME_MAX)
+            return vm_fail(err, VM_EINVAL, "no marker '%s': a marker's name has at most %d bytes", name,
+                           EV_MARKER_NAME_MAX);
+        if (dbg_goto_marker(&s->d, name, err) == DBG_FAILED)
             return false;
         fprintf(s->out, "At marker \"%s\", icount %llu\n", name, (unsigned long long)dbg_icount(&s->d));
         show_insn(s, dbg_reg(&s->d, CPU_EIP), true);
@@ -738,6 +727,8 @@ static bool cmd_screenshot(shell *s, int argc, char **argv, vm_error *err)
 {
     if (argc != 2)
         return vm_fail(err, VM_EINVAL, "usage: screenshot FILE.png");
+    if (s->opts && !outpaths_check_write(s->opts, "screenshot", argv[1], err))
+        return false;
     if (!screenshot_png(s->m, s->panel, argv[1], err))
         return false;
     fprintf(s->out, "Screenshot of icount %llu in %s\n", (unsigned long long)dbg_icount(&s->d), argv[1]);

@@ -29,6 +29,7 @@ typedef struct shell {
     panel *panel; /* --panel: `screenshot` shows it beside the screen; NULL: not */
     panel *own_panel; /* the `panel` command's without --panel (made at its first use) */
     call_timing timing; /* host time per VMI call in this session, for `stats` (m->timing) */
+    const struct options *opts; /* the run's files, which `screenshot` must not overwrite; NULL: none */
 } shell;
 
 VM_MUST_CHECK bool shell_init(shell *s, machine *m, FILE *out, vm_error *err);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "emu/machine.h"
+#include "frontend/plural.h"
 #include "frontend/evseq.h"
 #include "frontend/subcommands.h"
 #include "frontend/vmicall.h"
@@ -181,7 +182,8 @@ static void summarise_rest(const diff_ctx *d, size_t restA, size_t restB)
 static void describe_side(const char *tag, const side *s)
 {
     const evseq *q = &s->seq;
-    printf("%s: %s: %zu calls, %zu markers, ", tag, s->path, q->calls, q->markers);
+    printf("%s: %s: %zu call%s, %zu marker%s, ", tag, s->path, q->calls, plural_s(q->calls), q->markers,
+           plural_s(q->markers));
     if (q->ended)
         printf("ended '%s' at icount %llu", machine_end_name((machine_end)q->end_reason), (unsigned long long)q->end_icount);
     else
@@ -212,10 +214,10 @@ static int compare(diff_ctx *d)
         describe_side("B", &d->s[1]);
         const evseq *a = &d->s[0].seq, *b = &d->s[1].seq;
         if (a->ended == b->ended && (!a->ended || a->end_reason == b->end_reason)) {
-            printf("same sequence: %zu events (%zu calls)\n", i, a->calls);
+            printf("same sequence: %zu event%s (%zu call%s)\n", i, plural_s(i), a->calls, plural_s(a->calls));
             return DIFF_SAME;
         }
-        printf("same sequence of %zu events, but the runs end differently\n", i);
+        printf("same sequence of %zu event%s, but the runs end differently\n", i, plural_s(i));
         return DIFF_DIFFERENT;
     }
     printf("first difference at event %zu of the sequence:\n", i);

@@ -300,8 +300,10 @@ static int run_shell(machine *m, const options *o, const symtab *syms, const cha
     int status = -1;
     *why = "the user (quit)";
     bool started = shell_init(&sh, m, stdout, &err);
-    if (started)
+    if (started) {
         shell_set_symbols(&sh, syms);
+        sh.opts = o;
+    }
     if (started && o->panel)
         sh.panel = &host->panel;
     if (started && host->disp) {

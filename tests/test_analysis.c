@@ -523,6 +523,56 @@ START_TEST(test_an_output_over_an_input_or_another_output_is_refused)
 }
 END_TEST
 
+/* The shell's `screenshot FILE` refuses the run's inputs and outputs as the command line does:
+ * the record being replayed stays whole, the script too. */
+START_TEST(test_a_shell_screenshot_over_an_input_is_refused)
+{
+    const char *rec = record("shot.rec", "iters=2");
+    const char *script = tmp("shot.vmi");
+    FILE *f = fopen(script, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "screenshot %s\n", rec);
+    fclose(f);
+    RUN("--serial", "none", "--replay", rec, "-x", script, tu_kernel("markers"));
+    assert_err("screenshot ");
+    assert_err("is the same file as --replay");
+    RUN("--serial", "none", "--replay", rec, tu_kernel("markers"));
+    ck_assert_msg(r.status == 33, "the record was damaged: %d %s", r.status, r.err);
+    f = fopen(script, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "screenshot %s\n", script);
+    fclose(f);
+    RUN("--serial", "none", "-x", script, tu_kernel("markers"));
+    assert_err("is the same file as -x");
+    f = fopen(script, "r");
+    char line[12] = "";
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    fclose(f);
+    ck_assert_str_eq(line, "screenshot "); /* not a PNG */
+}
+END_TEST
+
+/* `goto marker NAME` in a replay runs the record forward to a marker not reached yet, as `goto
+ * call N` does; a plain run is searched only as far as it has run, and the message says why. */
+START_TEST(test_goto_marker_runs_a_replay_forward_to_it)
+{
+    const char *rec = record("goto.rec", "iters=2");
+    const char *script = tmp("goto.gdb");
+    tu_write_text(script, "goto marker work end\ngoto marker work start\n");
+    RUN("--serial", "none", "--replay", rec, "-x", script, tu_kernel("markers"));
+    assert_out("At marker \"work end\"");
+    assert_out("At marker \"work start\""); /* back again */
+    tu_write_text(script, "goto marker work end\n");
+    RUN("--serial", "none", "-x", script, tu_kernel("markers"));
+    ck_assert_int_eq(r.status, 2);
+    assert_err("no marker 'work end' in the run so far (not a replay");
+    tu_write_text(script, "goto marker no such marker\n");
+    RUN("--serial", "none", "--replay", rec, "-x", script, tu_kernel("markers"));
+    ck_assert_int_eq(r.status, 2);
+    assert_err("no marker 'no such marker' in the record");
+}
+END_TEST
+
 static Suite *analysis_suite(void)
 {
     Suite *s = suite_create("analysis");
@@ -547,6 +597,8 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_the_trace_is_the_timeline_as_finally_lived_after_going_back);
     tcase_add_test(tc, test_an_unwritable_trace_file_is_refused_before_running);
     tcase_add_test(tc, test_an_output_over_an_input_or_another_output_is_refused);
+    tcase_add_test(tc, test_a_shell_screenshot_over_an_input_is_refused);
+    tcase_add_test(tc, test_goto_marker_runs_a_replay_forward_to_it);
     suite_add_tcase(s, tc);
     return s;
 }

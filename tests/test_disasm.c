@@ -33,7 +33,7 @@ START_TEST(test_counts_whole_instructions_and_finds_the_first_port_access)
     const uint8_t code[] = {0xb8, 1, 0, 0, 0, 0xe6, 0x80, 0xe4, 0x60, 0xeb, 0xfe};
     uint32_t first_io = 0, first_msr = 0, ops[DISASM_MAX_TLB_OPS];
     int nops = 0;
-    bool task = false;
+    int task = 0;
     ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, &first_msr, ops, &nops, &task), 4);
     ck_assert_uint_eq(first_io, 2);
     ck_assert_uint_eq(first_msr, 0);
@@ -48,7 +48,7 @@ START_TEST(test_scan_finds_the_first_msr_access_and_its_length)
     const uint8_t code[] = {0x90, 0x90, 0x0f, 0x30, 0x0f, 0x32, 0x3e, 0x0f, 0x32};
     uint32_t first_io = 0, first_msr = 0, ops[DISASM_MAX_TLB_OPS];
     int nops = 0;
-    bool task = false;
+    int task = 0;
     ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, &first_msr, ops, &nops, &task), 5);
     ck_assert_uint_eq(first_msr, 3);
     ck_assert_uint_eq(first_io, 0);
@@ -69,7 +69,7 @@ START_TEST(test_scan_finds_the_instructions_that_invalidate_tlb_entries)
                             0x22, 0xc0, 0x0f, 0x22, 0xd0, 0x0f, 0x01, 0xf0, 0x0f, 0x01, 0x7b, 0x08};
     uint32_t first_io = 0, first_msr = 0, ops[DISASM_MAX_TLB_OPS];
     int nops = 0;
-    bool task = false;
+    int task = 0;
     ck_assert_uint_eq(disasm_scan(d, code, sizeof code, 0x1000, &first_io, &first_msr, ops, &nops, &task), 7);
     ck_assert_int_eq(nops, 5); /* CR2 and reads are not */
     const uint32_t want[] = {0, 6, 9, 15, 18};

@@ -372,7 +372,7 @@ START_TEST(test_init_and_relocation_info_can_be_overridden_and_are_named)
 {
     record("hello");
     query("hello", "call", "Init");
-    ck_assert_msg(r.status == 0 && strstr(r.out, "1 calls of Init among"), "%d %s %s", r.status, r.out, r.err);
+    ck_assert_msg(r.status == 0 && strstr(r.out, "1 call of Init among"), "%d %s %s", r.status, r.out, r.err);
     uint64_t init = first_call("hello", "Init");
     char spec[80];
     snprintf(spec, sizeof spec, "call %" PRIu64 " result=010", init); /* decimal: ten, not octal */

@@ -163,7 +163,35 @@ START_TEST(test_hostile_marker_pointers_are_logged_and_harmless)
             end_of_ram = true;
     }
     ck_assert_msg(end_of_ram, "the name at the end of RAM is not cut there");
-    ck_assert_uint_ge(markers, 5000 + 13);
+    ck_assert_uint_eq(markers, 5000 + 13); /* the 32-bit writes to 0x4F8 only */
+    machine_free(&mm);
+}
+END_TEST
+
+/* 8- and 16-bit writes to the marker port, and writes to its other three bytes, are no markers:
+ * each is logged as a write to an unknown port, with its size and value. */
+START_TEST(test_odd_sized_marker_writes_are_logged_as_unknown_port_writes)
+{
+    machine mm;
+    ck_assert(tu_load_snippet(&mm, "marker_hostile"));
+    ck_assert_int_eq(machine_run(&mm), END_HALTED);
+    uint32_t seen[4][2];
+    size_t n = 0;
+    for (size_t i = 0; i < evlog_count(&mm.log); i++) {
+        const vm_event *ev = tu_event(&mm.log, i);
+        if (ev->kind == EV_PORT_OUT && ev->num >= 0x4F8 && ev->num <= 0x4FB) {
+            ck_assert_uint_lt(n, 4);
+            seen[n][0] = ev->num;
+            seen[n][1] = ev->args[0];
+            n++;
+        }
+    }
+    ck_assert_uint_eq(n, 4);
+    const uint32_t want[4][2] = {{0x4F8, 1}, {0x4F8, 2}, {0x4F9, 1}, {0x4FB, 4}};
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_uint_eq(seen[i][0], want[i][0]);
+        ck_assert_uint_eq(seen[i][1], want[i][1]);
+    }
     machine_free(&mm);
 }
 END_TEST
@@ -205,6 +233,7 @@ static Suite *hostile_suite(void)
     TCase *dev = tcase_create("devices");
     tcase_set_timeout(dev, 60);
     tcase_add_test(dev, test_hostile_marker_pointers_are_logged_and_harmless);
+    tcase_add_test(dev, test_odd_sized_marker_writes_are_logged_as_unknown_port_writes);
     tcase_add_test(dev, test_vga_and_keyboard_controller_hammered_with_any_value_keep_running);
     suite_add_tcase(s, dev);
     return s;

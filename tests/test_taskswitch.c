@@ -112,6 +112,65 @@ START_TEST(test_an_idt_task_gate_switches_to_a_16_bit_tss)
 }
 END_TEST
 
+START_TEST(test_an_idt_task_gate_leaves_a_16_bit_task_and_iret_returns_to_it)
+{
+    run("task_gate_idt16");
+    ck_assert_uint_eq(result(8), 0x58);         /* B's back link: 16-bit task C */
+    ck_assert_uint_eq(result(9), 0x83);         /* C busy, a 16-bit TSS */
+    ck_assert_uint_eq(result(10), result(15));  /* C's IP saved in its 16-bit TSS: after the int */
+    ck_assert_uint_eq(result(11), 0x7777);      /* C's BX back from its TSS after B's iret */
+    ck_assert_uint_eq(result(12), 0x28);        /* C's iret back to A */
+    ck_assert_uint_eq(result(13), 0x10);        /* A retried its mov ds with the EAX C gave it */
+    ck_assert_uint_eq(result(14), 0x81);        /* C available again */
+}
+END_TEST
+
+START_TEST(test_lcall_through_a_tss_or_task_gate_into_and_out_of_16_bit_tasks_nests_them)
+{
+    run("task16_chain");
+    ck_assert_uint_eq(result(0), 0x58);            /* A -> C by lcall to the 16-bit TSS */
+    ck_assert_uint_eq(result(1) & 0x4000, 0x4000); /* NT */
+    ck_assert_uint_eq(result(2), 0x28);            /* back link A */
+    ck_assert_uint_eq(result(3), 0x8B);            /* A busy */
+    ck_assert_uint_eq(result(4) & 8, 8);           /* CR0.TS (A had cleared it) */
+    ck_assert_uint_eq(result(5), 0x30);            /* C -> B through the task gate */
+    ck_assert_uint_eq(result(6), 0x58);            /* B's back link: the 16-bit task */
+    ck_assert_uint_eq(result(7), 0x83);            /* C busy, a 16-bit TSS */
+    ck_assert_uint_eq(result(10), 0x50);           /* C -> D, 16-bit to 16-bit */
+    ck_assert_uint_eq(result(11), 0x58);
+    ck_assert_uint_eq(result(12), 0x04);           /* D's DS: an LDT selector */
+    ck_assert_uint_eq(result(13), 0x1234);         /* ...read through D's LDT */
+}
+END_TEST
+
+START_TEST(test_iret_from_and_to_16_bit_tasks_returns_to_the_caller_with_its_registers)
+{
+    run("task16_chain");
+    ck_assert_uint_eq(result(8), 0x5A5A);      /* B's iret back to C: C's BX from its TSS */
+    ck_assert_uint_eq(result(9), 0x89);        /* B available again */
+    ck_assert_uint_eq(result(14), 0);          /* D's iret back to C: C's LDT (none) */
+    ck_assert_uint_eq(result(15), 0x81);       /* D available again */
+    ck_assert_uint_eq(result(16), 0x28);       /* C's iret back to A */
+    ck_assert_uint_eq(result(17) & 0x4000, 0); /* NT clear in A */
+    ck_assert_uint_eq(result(18), 0x81);       /* C available again */
+    ck_assert_uint_eq(result(19), result(20)); /* C's IP saved in its 16-bit TSS: after its iret */
+    ck_assert_uint_eq(result(21), 0xCAFEF00D); /* nothing written past C's 44-byte TSS */
+}
+END_TEST
+
+START_TEST(test_ljmp_through_memory_into_and_out_of_a_16_bit_task_does_not_nest)
+{
+    run("task16_chain");
+    ck_assert_uint_eq(result(22), 0x58);       /* A -> C by ljmp m16:32 */
+    ck_assert_uint_eq(result(23) & 0x4000, 0); /* NT clear */
+    ck_assert_uint_eq(result(24), 0x89);       /* A available: a jump frees the task it leaves */
+    ck_assert_uint_eq(result(25), 0xA0A0A0A0); /* C -> A by ljmp m16:16: A's EBX from its TSS */
+    ck_assert_uint_eq(result(26), 0x28);
+    ck_assert_uint_eq(result(27), 0x81);       /* C available */
+    ck_assert_uint_eq(result(28), 0xD0DE);
+}
+END_TEST
+
 START_TEST(test_a_16_bit_interrupt_gate_pushes_a_frame_of_words_and_clears_if)
 {
     run("gate16");
@@ -200,6 +259,12 @@ START_TEST(test_going_back_to_any_count_around_idt_task_switches_gives_the_same_
 }
 END_TEST
 
+START_TEST(test_going_back_to_any_count_around_16_bit_task_switches_gives_the_same_run)
+{
+    assert_same_from_every_count("task16_chain");
+}
+END_TEST
+
 static Suite *taskswitch_suite(void)
 {
     Suite *s = suite_create("taskswitch");
@@ -213,6 +278,10 @@ static Suite *taskswitch_suite(void)
     tcase_add_test(tc, test_iret_from_an_idt_task_returns_to_the_faulting_instruction);
     tcase_add_test(tc, test_int_through_an_idt_task_gate_resumes_after_the_int);
     tcase_add_test(tc, test_an_idt_task_gate_switches_to_a_16_bit_tss);
+    tcase_add_test(tc, test_an_idt_task_gate_leaves_a_16_bit_task_and_iret_returns_to_it);
+    tcase_add_test(tc, test_lcall_through_a_tss_or_task_gate_into_and_out_of_16_bit_tasks_nests_them);
+    tcase_add_test(tc, test_iret_from_and_to_16_bit_tasks_returns_to_the_caller_with_its_registers);
+    tcase_add_test(tc, test_ljmp_through_memory_into_and_out_of_a_16_bit_task_does_not_nest);
     tcase_add_test(tc, test_a_16_bit_interrupt_gate_pushes_a_frame_of_words_and_clears_if);
     tcase_add_test(tc, test_real_mode_int_goes_through_the_ivt_and_iret_returns);
     tcase_add_test(tc, test_a_real_mode_exception_goes_through_the_ivt_with_the_faulting_ip);
@@ -220,6 +289,7 @@ static Suite *taskswitch_suite(void)
     tcase_add_test(tc, test_going_back_to_any_count_around_lcall_and_iret_switches_gives_the_same_run);
     tcase_add_test(tc, test_going_back_to_any_count_around_idt_task_switches_gives_the_same_run);
     tcase_add_test(tc, test_going_back_to_any_count_around_a_finished_conforming_switch_gives_the_same_run);
+    tcase_add_test(tc, test_going_back_to_any_count_around_16_bit_task_switches_gives_the_same_run);
     suite_add_tcase(s, tc);
     return s;
 }

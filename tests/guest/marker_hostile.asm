@@ -1,7 +1,7 @@
 ; Guest markers (port 0x4F8) with hostile name pointers: into the local APIC, IO-APIC and HPET
 ; MMIO, the VGA windows, the ROM, the last bytes of RAM without a NUL, past RAM, wrapping past
 ; 4 GiB; 8- and 16-bit writes and writes to the port's other three bytes; then a flood. Each
-; must be logged as a marker (or ignored) without side effects; the run ends at the hlt.
+; must be logged as a marker (the odd-sized ones as unknown-port writes) without side effects; the run ends at the hlt.
 %include "common.inc"
 start:
     mov dx, 0x4F8
