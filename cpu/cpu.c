@@ -412,7 +412,8 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
     c->at_block_start = true;
     int r = c->ops.rom_block(c->ops.ctx, pc);
     c->at_block_start = false;
-    c->mmu_regs_valid = false;
+    if (c->mmu_reference)
+        c->mmu_regs_valid = false;
     if (c->rom_ret_pending && c->stop_requested)
         settle_rom_return(c); /* the slot's ret will not run */
     c->rom_ret_pending = false;
@@ -536,7 +537,8 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
         c->ops.block_watch(c->ops.ctx, pc); /* may turn the watch off */
         c->at_block_start = false;
         c->call_regs_have = 0;
-        c->mmu_regs_valid = false;
+        if (c->mmu_reference)
+            c->mmu_regs_valid = false;
     }
     if (c->block_care && block_needs_care(c, uc, pc, store_again))
         return;
@@ -1024,7 +1026,9 @@ static uc_err run_exact(cpu *c, uint64_t k)
     if (be && blockcache_task(be))
         vcpu_task_arm(c, pc, size);
     c->pc_resync = false; /* uc_emu_start clears Unicorn's skip flag */
+    c->mmu_regs_valid = false; /* the host may have changed them between stretches */
     uc_err e = uc_emu_start(c->uc, eip, 0, 0, 0);
+    c->mmu_regs_valid = false;
     (void)vcpu_task_settle(c); /* the caller goes on from EIP wherever it is */
     c->exact = false;
     vcpu_tlb_settle_at_stop(c);
@@ -1234,7 +1238,9 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
         c->mmu_refused = false;
         c->insn_refused = false;
         c->pc_resync = false; /* uc_emu_start clears Unicorn's skip flag */
+        c->mmu_regs_valid = false; /* the host may have changed them between stretches */
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
+        c->mmu_regs_valid = false;
         bool task_fixed = vcpu_task_settle(c);
         vcpu_tlb_settle_at_stop(c);
         settle_rf_at_stop(c);
@@ -1521,6 +1527,7 @@ bool vcpu_load_state(cpu *c, const void *blob)
     uint32_t n;
     memcpy(c->scratch, blob, c->layout.context_size);
     c->call_regs_have = 0;
+    c->mmu_regs_valid = false;
     if (uc_context_restore(c->uc, c->scratch) != UC_ERR_OK)
         return false;
     memcpy(&c->icount, p, sizeof c->icount);
