@@ -36,6 +36,13 @@ static void fill_call_regs(cpu *c, uint32_t want)
     uint32_t miss = want & ~c->call_regs_have;
     if (!miss)
         return;
+    c->call_regs_have |= miss;
+    int lo = __builtin_ctz(miss), end = 32 - __builtin_clz(miss);
+    if (miss == (1u << end) - (1u << lo)) { /* one run of registers (the usual case): no tables to build */
+        memset(&c->call_regs[lo], 0, (size_t)(end - lo) * sizeof c->call_regs[0]);
+        uc_reg_read_batch(c->uc, (int *)&uc_regs[lo], &c->call_reg_ptrs[lo], end - lo);
+        return;
+    }
     int ids[CALL_REGS];
     void *ptrs[CALL_REGS];
     int n = 0;
@@ -46,7 +53,6 @@ static void fill_call_regs(cpu *c, uint32_t want)
             ptrs[n++] = &c->call_regs[i];
         }
     uc_reg_read_batch(c->uc, ids, ptrs, n);
-    c->call_regs_have |= miss;
 }
 
 uint32_t vcpu_get(cpu *c, cpu_reg r)
@@ -906,6 +912,8 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vm_error *err)
     }
     c->pm = pm;
     c->ops = *ops;
+    for (int i = 0; i < CALL_REGS; i++)
+        c->call_reg_ptrs[i] = &c->call_regs[i];
     uc_err e = uc_open(UC_ARCH_X86, UC_MODE_32, &c->uc);
     if (e != UC_ERR_OK) {
         vm_fail(err, VM_EENGINE, "unicorn: cannot open an i386 engine: %s", uc_strerror(e));

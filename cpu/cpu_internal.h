@@ -156,6 +156,7 @@ struct cpu {
     /* EAX..CS during a ROM call, read as asked for (cpu.c: fill_call_regs). */
     uint32_t call_regs_have; /* bit r: call_regs[r] holds register r */
     uint32_t call_regs[CALL_REGS];
+    void *call_reg_ptrs[CALL_REGS]; /* &call_regs[r]: a run of them is a batch read's argument */
     /* Linear pages seen mapping the ROM at an address whose low 20 bits are not the ROM's. */
     uint32_t rom_aliases[8];
     unsigned rom_alias_next;
