@@ -36,6 +36,13 @@ static void fill_call_regs(cpu *c, uint32_t want)
     uint32_t miss = want & ~c->call_regs_have;
     if (!miss)
         return;
+    c->call_regs_have |= miss;
+    int lo = __builtin_ctz(miss), end = 32 - __builtin_clz(miss);
+    if (miss == (1u << end) - (1u << lo)) { /* one run of registers (the usual case): no tables to build */
+        memset(&c->call_regs[lo], 0, (size_t)(end - lo) * sizeof c->call_regs[0]);
+        uc_reg_read_batch(c->uc, (int *)&uc_regs[lo], &c->call_reg_ptrs[lo], end - lo);
+        return;
+    }
     int ids[CALL_REGS];
     void *ptrs[CALL_REGS];
     int n = 0;
@@ -46,7 +53,6 @@ static void fill_call_regs(cpu *c, uint32_t want)
             ptrs[n++] = &c->call_regs[i];
         }
     uc_reg_read_batch(c->uc, ids, ptrs, n);
-    c->call_regs_have |= miss;
 }
 
 uint32_t vcpu_get(cpu *c, cpu_reg r)
@@ -426,7 +432,8 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
     c->at_block_start = true;
     int r = c->ops.rom_block(c->ops.ctx, pc);
     c->at_block_start = false;
-    c->mmu_regs_valid = false;
+    if (c->mmu_reference)
+        c->mmu_regs_valid = false;
     if (c->rom_ret_pending && c->stop_requested)
         settle_rom_return(c); /* the slot's ret will not run */
     c->rom_ret_pending = false;
@@ -566,7 +573,8 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
         c->ops.block_watch(c->ops.ctx, pc); /* may turn the watch off */
         c->at_block_start = false;
         c->call_regs_have = 0;
-        c->mmu_regs_valid = false;
+        if (c->mmu_reference)
+            c->mmu_regs_valid = false;
     }
     if (c->block_care && block_needs_care(c, uc, pc, store_again))
         return;
@@ -956,6 +964,8 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vcpu_model_id model, vm_error *e
     c->pm = pm;
     c->ops = *ops;
     c->model = model;
+    for (int i = 0; i < CALL_REGS; i++)
+        c->call_reg_ptrs[i] = &c->call_regs[i];
     uc_err e = uc_open(UC_ARCH_X86, UC_MODE_32, &c->uc);
     if (e != UC_ERR_OK) {
         vm_fail(err, VM_EENGINE, "unicorn: cannot open an i386 engine: %s", uc_strerror(e));
@@ -1089,7 +1099,9 @@ static uc_err run_exact(cpu *c, uint64_t k)
     if (be && blockcache_task(be))
         vcpu_task_arm(c, pc, size);
     c->pc_resync = false; /* uc_emu_start clears Unicorn's skip flag */
+    c->mmu_regs_valid = false; /* the host may have changed them between stretches */
     uc_err e = uc_emu_start(c->uc, eip, 0, 0, 0);
+    c->mmu_regs_valid = false;
     (void)vcpu_task_settle(c); /* the caller goes on from EIP wherever it is */
     c->exact = false;
     vcpu_tlb_settle_at_stop(c);
@@ -1355,7 +1367,9 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
         c->mmu_refused = false;
         c->insn_refused = false;
         c->pc_resync = false; /* uc_emu_start clears Unicorn's skip flag */
+        c->mmu_regs_valid = false; /* the host may have changed them between stretches */
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
+        c->mmu_regs_valid = false;
         bool task_fixed = vcpu_task_settle(c);
         vcpu_tlb_settle_at_stop(c);
         settle_rf_at_stop(c);
@@ -1647,6 +1661,7 @@ bool vcpu_load_state(cpu *c, const void *blob)
     uint32_t n;
     memcpy(c->scratch, blob, c->layout.context_size);
     c->call_regs_have = 0;
+    c->mmu_regs_valid = false;
     if (uc_context_restore(c->uc, c->scratch) != UC_ERR_OK)
         return false;
     memcpy(&c->icount, p, sizeof c->icount);

@@ -128,7 +128,12 @@ struct cpu {
     uc_hook tlb_hook;
     bool mmu_refused;     /* the last TLB fill was refused: step with Unicorn's own MMU */
     bool mmu_reference;   /* stepping with Unicorn's own MMU (UC_TLB_CPU) right now */
-    /* CR0/CR3/CR4 as read once per ROM call: a call's host accesses all walk the same tables. */
+    /* CR0/CR3/CR4 (and EFER.NXE) as last read inside this stretch of a run, by a ROM call or
+     * a TLB fill: kept from one ROM call to the next (a page-table walk of the guest's memory
+     * costs three register reads less). Every write that changes how linear addresses map
+     * flushes Unicorn's TLB, so the next block cannot start before a fill has read them again;
+     * host writes, state loads and each uc_emu_start invalidate them. Not kept while Unicorn's
+     * own MMU runs (mmu_reference: no fill hook). */
     bool mmu_regs_valid;
     mmu_regs mmu_cached;
     uint64_t tlb_flushed_at; /* icount of the last TLB flush vcpu_run made */
@@ -158,6 +163,7 @@ struct cpu {
     /* EAX..CS during a ROM call, read as asked for (cpu.c: fill_call_regs). */
     uint32_t call_regs_have; /* bit r: call_regs[r] holds register r */
     uint32_t call_regs[CALL_REGS];
+    void *call_reg_ptrs[CALL_REGS]; /* &call_regs[r]: a run of them is a batch read's argument */
     /* Linear pages seen mapping the ROM at an address whose low 20 bits are not the ROM's. */
     uint32_t rom_aliases[8];
     unsigned rom_alias_next;

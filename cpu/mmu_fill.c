@@ -66,7 +66,7 @@ void vcpu_mmu_regs(cpu *c, mmu_regs *r)
         return;
     }
     read_mmu_regs(c, r);
-    if (c->at_block_start) { /* inside a ROM call the guest cannot change them */
+    if (c->at_block_start && !c->mmu_reference) { /* kept until a fill or a host write (cpu_internal.h) */
         c->mmu_cached = *r;
         c->mmu_regs_valid = true;
     }
@@ -492,6 +492,8 @@ static bool on_tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_
     mmu_regs r;
     uint32_t ss;
     read_mmu_regs_ss(c, &r, &ss);
+    c->mmu_cached = r; /* current until the next fill (cpu_internal.h) */
+    c->mmu_regs_valid = true;
     /* Every CR3 load (and paging on or off) flushes Unicorn's TLB, so the first block fetched
      * in a new address space passes here before its block hook runs. */
     blockcache_set_space(&c->counts, r.cr0 & CR0_PG ? r.cr3 & ~0x1Fu : 1u);
