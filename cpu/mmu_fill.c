@@ -351,7 +351,18 @@ void vcpu_tlb_reset(cpu *c)
 #define MAX_TLB_SITES 1024u
 #define MAX_PRIV_SITES 4096u /* privileged instructions the checker looks at (--check-vmi) */
 
-bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n)
+/* A site the CPU model may refuse (model.c) in a way vcpu_run cannot undo once it has run
+ * (exitcheck.c): a misaligned SSE access may store, rdpmc and monitor/mwait/clflush raise or
+ * halt in Unicorn. A mov to CR4 and sysenter end their block and are undone. */
+static bool refusal_needs_exit_check(const uint8_t *code, uint32_t size, uint32_t off)
+{
+    disasm_tlb_op op;
+    if (off >= size || !disasm_decode_site(code + off, size - off, &op))
+        return false;
+    return op.kind == DISASM_SSE_ALIGNED || op.kind == DISASM_RDPMC || op.kind == DISASM_UNREPORTED;
+}
+
+bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint8_t *code, uint32_t size, const uint32_t *offsets, int n)
 {
     bool fresh = false;
     for (int k = 0; k < n; k++) {
@@ -359,6 +370,11 @@ bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n)
                                                      * it never takes a place an invalidating
                                                      * instruction would have had */
         uint32_t at = pc + (offsets[k] & ~DISASM_SITE_PRIV);
+        if (!c->exit_checks_sticky && refusal_needs_exit_check(code, size, offsets[k] & ~DISASM_SITE_PRIV)) {
+            /* Also at a known site whose code changed: the block must not run as translated. */
+            c->exit_checks_sticky = c->exit_checks_flush = true;
+            fresh = true;
+        }
         bool known = false;
         for (uint32_t i = 0; i < c->nsites && !known; i++)
             known = c->sites[i].pc == at;
@@ -381,8 +397,13 @@ bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n)
 
 bool vcpu_tlb_hook_sites(cpu *c)
 {
+    bool flushed = c->exit_checks_flush;
+    if (flushed) { /* translations without exit checks may hold the new site (exitcheck.c) */
+        c->exit_checks_flush = false;
+        uc_ctl_flush_tb(c->uc);
+    }
     if (c->sites_hooked == c->nsites)
-        return false;
+        return flushed;
     for (; c->sites_hooked < c->nsites; c->sites_hooked++) {
         struct tlb_site *s = &c->sites[c->sites_hooked];
         /* Cached translations carry no hook: drop the one holding the address. */
