@@ -1021,6 +1021,7 @@ static uc_err run_exact(cpu *c, uint64_t k)
 {
     uint32_t pc = c->blk_pc, size = c->blk_size ? c->blk_size : 1, eip = vcpu_get(c, CPU_EIP);
     uc_hook h = 0;
+    vcpu_exit_checks(c, true); /* the per-instruction hook stops through them */
     if (!vcpu_trap_step_begin(c, eip, k)) {
         /* Cached translations carry no per-instruction hook: drop this block's so it is
          * retranslated with the bounded hook; deleting the hook drops it again afterwards. */
@@ -1045,7 +1046,6 @@ static uc_err run_exact(cpu *c, uint64_t k)
     if (be && blockcache_task(be))
         vcpu_task_arm(c, pc, size);
     c->pc_resync = false; /* uc_emu_start clears Unicorn's skip flag */
-    vcpu_exit_checks(c, true); /* the per-instruction hook stops through them */
     uc_err e = uc_emu_start(c->uc, eip, 0, 0, 0);
     undo_refused(c);
     (void)vcpu_task_settle(c); /* the caller goes on from EIP wherever it is */
