@@ -34,7 +34,7 @@
 #include "rom/rom.h"
 
 #define MACHINE_DEFAULT_MIB 128u
-#define MACHINE_DEFAULT_MHZ 1000u
+#define MACHINE_DEFAULT_MHZ 100u
 #define MACHINE_DEFAULT_EPOCH 1767225600ll /* 2026-01-01 00:00:00 UTC */
 #define MACHINE_EXIT_PORT 0xF4u
 #define MACHINE_DEFAULT_SNAP_EVERY 10000000u /* instructions between automatic snapshots */

@@ -262,7 +262,9 @@ peer_cmd() {
     local exitdev=isa-debug-exit,iobase=0xf4,iosize=0x04
     local qemu=(qemu-system-i386 -kernel "$kernel" -append "$args" -display none
                 -monitor none -serial "$serial" -device "$exitdev")
-    local v=("$vmiemu" "${vmiemu_extra[@]}") rec=(--record "$wd/run.rec") bserial=()
+    # --cpu-mhz 1000: the workloads are compared with QEMU -icount shift=0 (1 instruction = 1 ns),
+    # and mixed's tick is given in microseconds; the linux rows use vmiemu's default clock.
+    local v=("$vmiemu" --cpu-mhz 1000 "${vmiemu_extra[@]}") rec=(--record "$wd/run.rec") bserial=()
     [ "$serial" = none ] || bserial=(--serial "${serial#file:}")
     expect=$pass_status
     case $peer in

@@ -87,7 +87,8 @@ START_TEST(test_event_icounts_increase_and_time_results_equal_them)
         if (ev->kind == EV_VMI_CALL && (ev->num == 27 || (ev->num == 67 && ev->args[0] < 2)))
             ck_assert_uint_eq(ev->result, ev->icount);
         if (ev->kind == EV_VMI_CALL && ev->num == 70)
-            ck_assert_uint_eq(ev->result, (uint64_t)MACHINE_DEFAULT_EPOCH * 1000000000ull + ev->icount);
+            ck_assert_uint_eq(ev->result, (uint64_t)MACHINE_DEFAULT_EPOCH * 1000000000ull
+                                              + ev->icount * 1000u / MACHINE_DEFAULT_MHZ);
     }
 }
 END_TEST

@@ -98,7 +98,7 @@ echo "ok: replay matched the record; identical event log ($(wc -l <"$work/run.lo
 # --- 3. Through the keyboard, on the screen -------------------------------------------------------
 # The kernel's console and the shell on the VGA text screen (console=tty0 last: /dev/console),
 # the same commands typed on the PS/2 keyboard with --keys-at: each at a fixed instruction count,
-# so the run is the same on any host. The counts leave room: the shell prompts at about 7.2·10^9
+# so the run is the same on any host. The counts leave room: the shell prompts at about 6.5·10^9
 # (boot) and every command has answered within 10^8 instructions; the checks below fail if a
 # prompt or an answer did not come in time. Screenshots before each command and at the end. (Off
 # the snapshots' grid of 10^7: a key typed at a snapshot's count made a replay in the debugger
