@@ -347,7 +347,7 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
     vcpu_decode_mode(c);
     if (size <= sizeof buf && vcpu_read_linear(c, pc, buf, size))
         count = disasm_scan(c->dis, buf, size, pc, &first_io, &first_msr, tlb_ops, &ntlb, &task);
-    if (ntlb && vcpu_tlb_note_block(c, pc, tlb_ops, ntlb))
+    if (ntlb && vcpu_tlb_note_block(c, pc, buf, size, tlb_ops, ntlb))
         return NULL; /* a new invalidating instruction: hooked before the block runs */
     uint64_t phys;
     bool rom = in_rom_window(pc) || (vcpu_translate(c, pc, false, &phys) && phys - PHYS_ROM_BASE < PHYS_ROM_SIZE);
@@ -821,7 +821,14 @@ static void on_interrupt(uc_engine *uc, uint32_t intno, void *user)
 {
     (void)uc;
     cpu *c = user;
-    if (c->end_contained || (c->trap_step && vcpu_trap_step_trap(c, intno)))
+    if (c->end_contained)
+        return;
+    if (c->insn_refused) { /* the refused instruction raised its own exception: it never ran
+                            * (no exit check after its code hook, exitcheck.c); undo_refused */
+        vcpu_forget_previous_exception(c);
+        return;
+    }
+    if (c->trap_step && vcpu_trap_step_trap(c, intno))
         return;
     uint32_t eip = vcpu_get(c, CPU_EIP), error;
     bool is_int;
@@ -982,6 +989,7 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vcpu_model_id model, vm_error *e
      * translates until-1 to drop its translation, which calls the TLB fill hook.) */
     if (e == UC_ERR_OK)
         e = uc_ctl_exits_enable(c->uc);
+    vcpu_exit_checks_open(c);
     if (e != UC_ERR_OK) {
         vm_fail(err, VM_EENGINE, "unicorn: cannot select the CPU model or enable exits: %s", uc_strerror(e));
         vcpu_close(c);
@@ -1068,6 +1076,19 @@ static void settle_rf_at_stop(cpu *c)
         vcpu_model_settle_rf(c);
 }
 
+/* A refused instruction (model.c) that ran all the same: its translation had no exit check
+ * after the code hook (exitcheck.c). Only a mov to CR4 or a sysenter gets here, each the last
+ * instruction of its block (the engine stops right after it; a sysenter in real mode raises
+ * #GP, which on_interrupt ignores): CR4 and EIP go back to what the stop before it leaves. */
+static void undo_refused(cpu *c)
+{
+    if (!c->insn_refused || vcpu_get(c, CPU_EIP) == c->refused_pc)
+        return;
+    if (c->refused_cr4_valid)
+        vcpu_put(c, CPU_CR4, c->refused_cr4);
+    uc_reg_write(c->uc, UC_X86_REG_EIP, &c->refused_pc); /* the engine is stopped: no resync */
+}
+
 /* Step exactly k instructions from EIP inside the block at blk_pc (stopping early at the
  * block's end or at an exception): by the trap flag where the guest cannot tell (trapstep.c),
  * else with a per-instruction hook. */
@@ -1075,6 +1096,7 @@ static uc_err run_exact(cpu *c, uint64_t k)
 {
     uint32_t pc = c->blk_pc, size = c->blk_size ? c->blk_size : 1, eip = vcpu_get(c, CPU_EIP);
     uc_hook h = 0;
+    vcpu_exit_checks(c, true); /* the per-instruction hook stops through them */
     if (!vcpu_trap_step_begin(c, eip, k)) {
         /* Cached translations carry no per-instruction hook: drop this block's so it is
          * retranslated with the bounded hook; deleting the hook drops it again afterwards. */
@@ -1102,6 +1124,7 @@ static uc_err run_exact(cpu *c, uint64_t k)
     c->mmu_regs_valid = false; /* the host may have changed them between stretches */
     uc_err e = uc_emu_start(c->uc, eip, 0, 0, 0);
     c->mmu_regs_valid = false;
+    undo_refused(c);
     (void)vcpu_task_settle(c); /* the caller goes on from EIP wherever it is */
     c->exact = false;
     vcpu_tlb_settle_at_stop(c);
@@ -1368,8 +1391,10 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
         c->insn_refused = false;
         c->pc_resync = false; /* uc_emu_start clears Unicorn's skip flag */
         c->mmu_regs_valid = false; /* the host may have changed them between stretches */
+        vcpu_exit_checks(c, vcpu_exit_checks_wanted(c));
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
         c->mmu_regs_valid = false;
+        undo_refused(c);
         bool task_fixed = vcpu_task_settle(c);
         vcpu_tlb_settle_at_stop(c);
         settle_rf_at_stop(c);

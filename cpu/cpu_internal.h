@@ -178,6 +178,16 @@ struct cpu {
      * raises refused_vector there: #GP(0) or #UD (or performs sysenter: REFUSED_SYSENTER). */
     bool insn_refused;
     uint32_t refused_vector;
+    /* Where it is, and CR4 before a refused mov to CR4: in a translation without exit checks
+     * (exitcheck.c) the refused instruction runs before the run stops (it ends its block), and
+     * vcpu_run undoes it (cpu.c: undo_refused). */
+    uint32_t refused_pc, refused_cr4;
+    bool refused_cr4_valid;
+    /* exitcheck.c: Unicorn's no_exit_request flag (NULL: not found, checks always on); a site
+     * was found whose refusal could not be undone, so translations keep the checks from now
+     * on (exit_checks_flush: drop the translations made without them at the next stop). */
+    uint8_t *no_exit_flag;
+    bool exit_checks_sticky, exit_checks_flush;
     /* An iret is about to run (at rf_iret_pc): EFLAGS.RF it loads is cleared at the next block
      * start, after the one instruction it stands for (model.c). */
     bool rf_after_iret;
@@ -216,13 +226,15 @@ void vcpu_code_store(cpu *c, uint64_t phys);
 /* Runs `step` (one instruction) with Unicorn's own MMU, after a refused fill. */
 uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c));
 
-/* The architectural TLB. tlb_note_block: the block at pc holds invalidating instructions at
- * these byte offsets; true if one is new, so the run must stop to hook it before the block
- * runs. tlb_hook_sites: hooks them (between runs); true if there were any. settle: apply an
+/* The architectural TLB. tlb_note_block: the block at pc (its code: size bytes) holds
+ * invalidating instructions at these byte offsets; true if one is new, or is the first whose
+ * refusal needs exit checks (exitcheck.c), so the run must stop to hook it before the block
+ * runs. tlb_hook_sites: hooks them (between runs); true if there were any (or translations
+ * were dropped for the exit checks). settle: apply an
  * invalidating instruction that has run (at the next block start). settle_at_stop: the same,
  * or drop it if it did not run (EIP still at it), and follow the paging registers. cancel: it
  * faulted. */
-bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n);
+bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint8_t *code, uint32_t size, const uint32_t *offsets, int n);
 bool vcpu_tlb_hook_sites(cpu *c);
 void vcpu_tlb_settle(cpu *c);
 void vcpu_tlb_settle_at_stop(cpu *c);
@@ -248,6 +260,12 @@ void vcpu_decode_mode(cpu *c);
  * start, or at a stop past it). */
 bool vcpu_model_check_site(cpu *c, uint32_t pc, const disasm_tlb_op *op);
 void vcpu_model_settle_rf(cpu *c);
+
+/* Unicorn's stop check after each guest memory access (exitcheck.c): on only while a
+ * translation may need it. */
+void vcpu_exit_checks_open(cpu *c);
+bool vcpu_exit_checks_wanted(const cpu *c);
+void vcpu_exit_checks(cpu *c, bool on);
 
 /* sysenter (sysenter.c), which Unicorn does not perform: the model's site hook refuses it with
  * REFUSED_SYSENTER and vcpu_run performs it here, stopped before it (the count exact). */

@@ -369,7 +369,29 @@ void vcpu_tlb_reset(cpu *c)
 #define MAX_TLB_SITES 1024u
 #define MAX_PRIV_SITES 4096u /* privileged instructions the checker looks at (--check-vmi) */
 
-bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n)
+/* A site the CPU model may refuse (model.c) in a way vcpu_run cannot undo once it has run
+ * (exitcheck.c): a misaligned SSE access may store, rdpmc and monitor/mwait/clflush raise or
+ * halt in Unicorn; on max, syscall jumps, rdrand writes a register, the UMIP instructions store;
+ * on coreduo, clflush would let the rest of its block run before the #UD. A mov to CR4 and
+ * sysenter end their block and are undone. */
+static bool refusal_needs_exit_check(const cpu *c, const uint8_t *code, uint32_t size, uint32_t off)
+{
+    disasm_tlb_op op;
+    if (off >= size || !disasm_decode_site(code + off, size - off, &op))
+        return false;
+    switch (op.kind) {
+    case DISASM_SSE_ALIGNED: case DISASM_RDPMC: case DISASM_UNREPORTED:
+        return true;
+    case DISASM_SYSCALL: case DISASM_RDRAND: case DISASM_UMIP: case DISASM_SMSW_REG:
+        return c->model == VCPU_MODEL_MAX;
+    case DISASM_CLFLUSH:
+        return c->model != VCPU_MODEL_MAX;
+    default:
+        return false;
+    }
+}
+
+bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint8_t *code, uint32_t size, const uint32_t *offsets, int n)
 {
     bool fresh = false;
     for (int k = 0; k < n; k++) {
@@ -377,6 +399,11 @@ bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n)
                                                      * it never takes a place an invalidating
                                                      * instruction would have had */
         uint32_t at = pc + (offsets[k] & ~DISASM_SITE_PRIV);
+        if (!c->exit_checks_sticky && refusal_needs_exit_check(c, code, size, offsets[k] & ~DISASM_SITE_PRIV)) {
+            /* Also at a known site whose code changed: the block must not run as translated. */
+            c->exit_checks_sticky = c->exit_checks_flush = true;
+            fresh = true;
+        }
         bool known = false;
         for (uint32_t i = 0; i < c->nsites && !known; i++)
             known = c->sites[i].pc == at;
@@ -399,8 +426,13 @@ bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint32_t *offsets, int n)
 
 bool vcpu_tlb_hook_sites(cpu *c)
 {
+    bool flushed = c->exit_checks_flush;
+    if (flushed) { /* translations without exit checks may hold the new site (exitcheck.c) */
+        c->exit_checks_flush = false;
+        uc_ctl_flush_tb(c->uc);
+    }
     if (c->sites_hooked == c->nsites)
-        return false;
+        return flushed;
     for (; c->sites_hooked < c->nsites; c->sites_hooked++) {
         struct tlb_site *s = &c->sites[c->sites_hooked];
         /* Cached translations carry no hook: drop the one holding the address. */

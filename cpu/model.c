@@ -191,12 +191,15 @@ vcpu_model_msr_rule vcpu_model_msr(vcpu_model_id id, uint32_t msr, bool write, u
 }
 
 /* Refuse the instruction at pc before it runs: the run stops with EIP at it (Unicorn checks
- * for a stop right after each code hook) and vcpu_run raises `vector` there (#GP with error
- * code 0, or #UD). */
-static bool refuse(cpu *c, uint32_t vector)
+ * for a stop right after each code hook, in translations made with exit checks; without them,
+ * exitcheck.c, only a mov to CR4 or a sysenter can be refused, which end their block: vcpu_run
+ * undoes them) and vcpu_run raises `vector` there (#GP with error code 0, or #UD). */
+static bool refuse(cpu *c, uint32_t pc, uint32_t vector)
 {
     c->insn_refused = true;
     c->refused_vector = vector;
+    c->refused_pc = pc;
+    c->refused_cr4_valid = false;
     c->limit = 0;
     uc_emu_stop(c->uc);
     return true;
@@ -217,41 +220,45 @@ bool vcpu_model_check_site(cpu *c, uint32_t pc, const disasm_tlb_op *op)
     switch (op->kind) {
     case DISASM_TLB_MODE: /* mov to CR4: Unicorn takes any bit (QEMU 7.2 raises #GP for the
                            * bits its CPUID lacks, as hardware does) */
-        if (op->cr == 4 && (vcpu_get(c, (cpu_reg)(CPU_EAX + op->src)) & ~vcpu_model_cr4_allowed(c->model)))
-            return refuse(c, 13);
+        if (op->cr == 4 && (vcpu_get(c, (cpu_reg)(CPU_EAX + op->src)) & ~vcpu_model_cr4_allowed(c->model))) {
+            refuse(c, pc, 13);
+            c->refused_cr4 = vcpu_get(c, CPU_CR4); /* to undo it if it runs all the same */
+            c->refused_cr4_valid = true;
+            return true;
+        }
         return false;
     case DISASM_SSE_ALIGNED: { /* Unicorn 2.1.4 (QEMU 5.0) never checks the alignment */
         uint32_t linear;
         if (vcpu_code32(c) && vcpu_operand_linear(c, op, &linear) && (linear & 15u))
-            return refuse(c, 13);
+            return refuse(c, pc, 13);
         return false;
     }
     case DISASM_RDPMC: /* Unicorn raises #UD ("unimplemented"); the model has no performance
                         * counters, so every counter number is out of range: #GP(0) */
-        return refuse(c, 13);
+        return refuse(c, pc, 13);
     case DISASM_UNREPORTED: /* Unicorn's Core Duo has them; CPUID does not report them (mwait
                              * would also halt Unicorn where vmiemu does not look for a halt) */
-        return refuse(c, 6);
+        return refuse(c, pc, 6);
     case DISASM_SYSENTER: /* Unicorn only calls hooks and steps over it: vcpu_run performs it */
-        return refuse(c, REFUSED_SYSENTER);
+        return refuse(c, pc, REFUSED_SYSENTER);
     case DISASM_SYSCALL: /* max only: Unicorn's Skylake performs them once EFER.SCE is set (AMD's
                           * legacy-mode SYSCALL); an Intel CPU has them in 64-bit mode only, and
                           * CPUID does not report them (Unicorn's Core Duo raises #UD itself) */
-        return c->model == VCPU_MODEL_MAX && refuse(c, 6);
+        return c->model == VCPU_MODEL_MAX && refuse(c, pc, 6);
     case DISASM_RDRAND: /* max only: Unicorn's Skylake answers rdrand and rdseed from the host's
                          * random source (measured: two runs, two values), which no replay could
                          * repeat; CPUID does not report them (Core Duo raises #UD itself) */
-        return c->model == VCPU_MODEL_MAX && refuse(c, 6);
+        return c->model == VCPU_MODEL_MAX && refuse(c, pc, 6);
     case DISASM_CLFLUSH: /* clflush, clflushopt: Unicorn's no-ops, reported by max only */
-        return c->model == VCPU_MODEL_MAX ? false : refuse(c, 6);
+        return c->model == VCPU_MODEL_MAX ? false : refuse(c, pc, 6);
     case DISASM_UMIP: /* Unicorn 2.1.4 keeps CR4.UMIP but never checks it (QEMU 5.0's TCG has no
                        * UMIP): sgdt, sidt, sldt, str, smsw at CPL > 0 are #GP(0) */
-        return umip_refuses(c) && refuse(c, 13);
+        return umip_refuses(c) && refuse(c, pc, 13);
     case DISASM_SMSW_REG: /* UMIP first, then: Unicorn 2.1.4 writes CR0's low 16 bits only, also to a 32-bit register;
                            * hardware and QEMU 7.2 write all of CR0 (kvm-unit-tests realmode
                            * "smsw"). The high half goes in first; smsw writes the low half. */
         if (umip_refuses(c))
-            return refuse(c, 13);
+            return refuse(c, pc, 13);
         if (vcpu_code32(c) != op->opsize)
             vcpu_put(c, (cpu_reg)(CPU_EAX + op->src), vcpu_get(c, CPU_CR0));
         return false;

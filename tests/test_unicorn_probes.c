@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
+#include "cpu/exitcheck.h"
 #include "support/suite_main.h"
 
 #define BROKEN "Unicorn assumption broken: "
@@ -1107,6 +1108,60 @@ START_TEST(test_mmio_map_routes_guest_reads_and_writes_to_callbacks)
 }
 END_TEST
 
+/* ---- Stop checks after memory accesses (cpu/exitcheck.c) -------------------------------- */
+
+static void on_read_stop(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user)
+{
+    (void)type;
+    (void)address;
+    (void)size;
+    (void)value;
+    (*(int *)user)++;
+    uc_emu_stop(uc);
+}
+
+/* mov eax, [DATA]; inc ebx; inc ebx; hlt. A stop asked for during the load: with the checks
+ * (the default) the block is left right after it, the incs do not run; with the byte vmiemu
+ * takes for no_exit_request set before translation, the block runs to its end. */
+static uint32_t incs_after_a_stop_in_a_load(bool set_flag)
+{
+    const uint8_t code[] = {0xA1, DATA & 0xFF, DATA >> 8, 0x00, 0x00, 0x43, 0x43, 0xF4};
+    put(CODE, code, sizeof code);
+    int stops = 0;
+    add_hook(UC_HOOK_MEM_READ, (void *)on_read_stop, &stops, DATA, DATA + 3);
+    if (set_flag) {
+        long off = vcpu_exit_check_offset();
+        uint8_t *flag = (uint8_t *)P.uc + off;
+        ck_assert_msg(*flag == 0, BROKEN "the byte taken for no_exit_request is %u in a new engine", *flag);
+        *flag = 1;
+    }
+    set_reg(UC_X86_REG_EBX, 0);
+    uc_err e = run(CODE, 0);
+    ck_assert_msg(e == UC_ERR_OK, "probe code failed: %s", uc_strerror(e));
+    ck_assert_int_eq(stops, 1);
+    return reg(UC_X86_REG_EBX);
+}
+
+START_TEST(test_a_stop_in_a_memory_hook_leaves_the_block_right_after_the_access)
+{
+    ck_assert_msg(incs_after_a_stop_in_a_load(false) == 0,
+                  BROKEN "a stop asked for during a load let the rest of the block run");
+}
+END_TEST
+
+START_TEST(test_no_exit_request_found_in_the_code_turns_the_access_check_off)
+{
+#if defined(__x86_64__)
+    ck_assert_msg(vcpu_exit_check_offset() >= 0,
+                  BROKEN "check_exit_request_x86_64 does not start by testing uc->no_exit_request");
+    ck_assert_msg(incs_after_a_stop_in_a_load(true) == 2,
+                  BROKEN "with no_exit_request set, a stop during a load still left the block early");
+#else
+    ck_assert_int_eq(vcpu_exit_check_offset(), -1);
+#endif
+}
+END_TEST
+
 /* Why a guest write to the ROM ends the run: a write-protection hook cannot veto the write. */
 static bool on_write_prot_allow(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
                                 void *user)
@@ -1178,6 +1233,8 @@ static Suite *probes_suite(void)
     tcase_add_test(tc, test_host_selector_writes_load_descriptors_from_the_gdt);
     tcase_add_test(tc, test_mmio_map_routes_guest_reads_and_writes_to_callbacks);
     tcase_add_test(tc, test_write_protection_hook_returning_true_lets_the_write_through);
+    tcase_add_test(tc, test_a_stop_in_a_memory_hook_leaves_the_block_right_after_the_access);
+    tcase_add_test(tc, test_no_exit_request_found_in_the_code_turns_the_access_check_off);
     suite_add_tcase(s, tc);
 
     /* These open their own engine: the model must be chosen before anything else touches it. */
