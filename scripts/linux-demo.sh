@@ -138,7 +138,8 @@ fi
 cmdline="console=ttyS0"
 args=()
 if [ -n "$display" ]; then
-    "$vmiemu" --help | grep -q -- '--display' || { say "this vmiemu has no --display option"; exit 2; }
+    # (not `--help | grep -q`: under pipefail, grep quitting early fails the pipe with SIGPIPE)
+    grep -q -- '--display' <<<"$("$vmiemu" --help 2>&1)" || { say "this vmiemu has no --display option"; exit 2; }
     args+=(--display "$display")
     [ "$display" = none ] || cmdline="console=ttyS0 console=tty0" # the last one is /dev/console: the screen
 fi

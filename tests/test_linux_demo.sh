@@ -9,6 +9,8 @@
 # typed on the PS/2 keyboard at fixed instruction counts (--keys-at), screenshots; its replay in
 # the debugger reads the text screen (`screen`) before each command and checks the answers there,
 # and gives the identical event log, serial output and screenshots.
+# Last, under Xvfb (when it and xdotool are installed): scripts/linux-demo.sh --display sdl, the
+# commands typed into the SDL window as a person types them, and the replay's screen.
 # Skips (77) when the Debian packages cannot be fetched.
 # Usage: test_linux_demo.sh SOURCE_DIR VMIEMU
 set -uo pipefail
@@ -16,9 +18,11 @@ src=$1
 vmiemu=$2
 work=$(mktemp -d)
 pid=
+xvfb_pid=
 cleanup() {
     # the script and the vmiemu it runs (its child)
     [ -z "$pid" ] || kill $(pgrep -P "$pid") "$pid" 2>/dev/null
+    [ -z "$xvfb_pid" ] || kill "$xvfb_pid" 2>/dev/null
     exec 3>&- 2>/dev/null
     rm -rf "$work"
 }
@@ -166,3 +170,49 @@ cmp -s "$work/kbd-prompt.png" "$work/replay-$((t_uname - 1)).png" || fail "the r
 cmp -s "$work/kbd-ls.png" "$work/replay-$((t_off - 1)).png" || fail "the replay's screenshot after ls / differs"
 cmp -s "$work/kbd-prompt.png" "$work/kbd-ls.png" && fail "the screen did not change between the first and last command"
 echo "ok: keyboard replay matched the record; identical event log ($(wc -l <"$work/kbd.log") events) and serial output; the screen showed each command's answer; screenshots identical"
+
+# --- 5. Typed into the window (scripts/linux-demo.sh --display sdl, under Xvfb) -----------------
+# The shell on the window's screen, the commands typed into the window with xdotool once the
+# kernel has started /init (keys typed ahead of the shell wait in the tty), recorded as keyboard
+# input; the replay of the record shows their answers on its screen.
+if ! command -v Xvfb >/dev/null || ! command -v xdotool >/dev/null || ! command -v xwininfo >/dev/null; then
+    echo "skip: the window part needs Xvfb, xdotool and xwininfo (Debian packages xvfb, xdotool, x11-utils)"
+    exit 0
+fi
+Xvfb -displayfd 4 -screen 0 1024x768x24 -nolisten tcp 4>"$work/display" 2>"$work/xvfb.err" &
+xvfb_pid=$!
+for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
+[ -s "$work/display" ] || fail "Xvfb did not start"
+export DISPLAY=":$(head -1 "$work/display")"
+unset SDL_VIDEODRIVER
+VMIEMU=$vmiemu "$src/scripts/linux-demo.sh" --display sdl -- --record "$work/win.rec" --log "$work/win.log" \
+    </dev/null >"$work/win.out" 2>"$work/win.err" &
+pid=$!
+for ((i = 0; i < 3000; i++)); do # the kernel's console is on the serial port too
+    grep -q 'Run /init as init process' "$work/win.out" && break
+    kill -0 "$pid" 2>/dev/null || fail "vmiemu ended before /init (window run)"
+    sleep 0.2
+done
+grep -q 'Run /init as init process' "$work/win.out" || fail "no /init after 10 minutes (window run)"
+win=$(xwininfo -root -tree | awk '/"vmiemu - vmlinuz - /{print $1; exit}')
+[ -n "$win" ] || fail "no vmiemu window on the X display"
+# A person presses Return; xdotool's "type" of a newline sends Linefeed, which no PC key makes.
+xdotool windowfocus --sync "$win" && xdotool type --delay 40 'uname -a' && xdotool key Return || fail "xdotool could not type"
+sleep 5 # (so that the next command's echo does not land inside uname's answer)
+xdotool type --delay 40 'poweroff -f' && xdotool key Return || fail "xdotool could not type"
+for ((i = 0; i < 3000; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+wait "$pid"
+status=$?
+pid=
+[ "$status" -eq 0 ] || fail "the window run exited $status, want 0 (poweroff -f typed into the window)"
+grep -q '"device":"keyboard"' "$work/win.log" || fail "no keyboard input in the window run's log"
+printf 'continue\nscreen\n' >"$work/win.gdb"
+"$vmiemu" --replay "$work/win.rec" --log "$work/win-replay.log" -x "$work/win.gdb" --serial none \
+    --initrd "$initrd" "$kernel" </dev/null >"$work/win-replay.out" 2>"$work/win-replay.err"
+status=$?
+[ "$status" -eq 0 ] || fail "the window run's replay exited $status, want 0"
+cmp -s "$work/win.log" "$work/win-replay.log" || fail "the window run's replay has another event log"
+grep -q 'demo:/root# uname -a' "$work/win-replay.out" || fail "the replay's screen does not show uname -a typed"
+grep -Eq 'Linux [^ ]+ 6\.1\.[^ ]+ #1 SMP' "$work/win-replay.out" || fail "the replay's screen has no uname -a answer"
+grep -q 'demo:/root# poweroff' "$work/win-replay.out" || fail "the replay's screen does not show poweroff typed" # (the kernel's crng line may cut it)
+echo "ok: typed into the SDL window: uname -a answered on its screen, poweroff -f ended the run; the replay has the same event log and screen"
