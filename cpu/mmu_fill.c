@@ -207,33 +207,35 @@ static uint32_t segment_base(cpu *c, int seg)
     return d.base;
 }
 
-bool vcpu_code32(cpu *c)
+/* CS's descriptor, read now; real or virtual-8086 mode has none (*real). */
+static bool cs_descriptor(cpu *c, bool *real, seg_desc *d)
 {
-    if (!(vcpu_get(c, CPU_CR0) & 1u) || (vcpu_get(c, CPU_EFLAGS) & 0x20000u))
-        return false; /* real or virtual-8086 mode */
+    *real = !(vcpu_get(c, CPU_CR0) & 1u) || (vcpu_get(c, CPU_EFLAGS) & 0x20000u);
+    if (*real)
+        return false;
     uint32_t sel = vcpu_get(c, CPU_CS);
     vcpu_table_reg table;
     uint64_t raw = 0;
     if (!vcpu_get_table(c, sel & 4u ? CPU_LDTR : CPU_GDTR, &table) || (sel | 7u) > table.limit ||
         !read_now(c, table.base + (sel & ~7u), &raw, 8))
         return false;
+    desc_decode(raw, d);
+    return true;
+}
+
+bool vcpu_code32(cpu *c)
+{
+    bool real;
     seg_desc d;
-    desc_decode(raw, &d);
-    return d.big;
+    return cs_descriptor(c, &real, &d) && d.big;
 }
 
 bool vcpu_code16(cpu *c)
 {
-    if (!(vcpu_get(c, CPU_CR0) & 1u) || (vcpu_get(c, CPU_EFLAGS) & 0x20000u))
-        return true; /* real or virtual-8086 mode */
-    uint32_t sel = vcpu_get(c, CPU_CS);
-    vcpu_table_reg table;
-    uint64_t raw = 0;
-    if (!vcpu_get_table(c, sel & 4u ? CPU_LDTR : CPU_GDTR, &table) || (sel | 7u) > table.limit ||
-        !read_now(c, table.base + (sel & ~7u), &raw, 8))
-        return false;
+    bool real;
     seg_desc d;
-    desc_decode(raw, &d);
+    if (!cs_descriptor(c, &real, &d))
+        return real;
     return desc_is_code(&d) && !d.big;
 }
 
