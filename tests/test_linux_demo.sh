@@ -212,7 +212,7 @@ printf 'continue\nscreen\n' >"$work/win.gdb"
 status=$?
 [ "$status" -eq 0 ] || fail "the window run's replay exited $status, want 0"
 cmp -s "$work/win.log" "$work/win-replay.log" || fail "the window run's replay has another event log"
-grep -q 'demo:/root# uname -a' "$work/win-replay.out" || fail "the replay's screen does not show uname -a typed"
 grep -Eq 'Linux [^ ]+ 6\.1\.[^ ]+ #1 SMP' "$work/win-replay.out" || fail "the replay's screen has no uname -a answer"
-grep -q 'demo:/root# poweroff' "$work/win-replay.out" || fail "the replay's screen does not show poweroff typed" # (the kernel's crng line may cut it)
-echo "ok: typed into the SDL window: uname -a answered on its screen, poweroff -f ended the run; the replay has the same event log and screen"
+# (The echo of the typed commands is not checked: the kernel's "random: crng init done" comes
+# at a guest time the typing, done by the host's clock, may straddle, and cuts it anywhere.)
+echo "ok: typed into the SDL window: uname -a answered on its screen, poweroff -f ended the run; the replay has the same event log and shows the answer"
