@@ -65,15 +65,7 @@ task_b:                             ; called by C through the task gate
     iretd                           ; B -> C
 BITS 16
 task_c:
-    str ax
-    movzx eax, ax
-    mov [RESULT + 0], eax
-    pushf
-    pop ax
-    movzx eax, ax
-    mov [RESULT + 4], eax           ; NT set
-    movzx eax, word [dword tss_c]
-    mov [RESULT + 8], eax           ; back link A
+    note_task16_entry tss_c         ; back link A
     movzx eax, byte [dword tasks_gdt + SEL_TSS_A + 5]
     mov [RESULT + 12], eax          ; A busy
     smsw ax

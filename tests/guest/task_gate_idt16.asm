@@ -51,15 +51,7 @@ task_b:                             ; C's int 0x41
 BITS 16
 task_c:
     mov [RESULT + 28], eax          ; AX from the TSS, high half 0xFFFF
-    str ax
-    movzx eax, ax
-    mov [RESULT + 0], eax
-    pushf
-    pop ax
-    movzx eax, ax
-    mov [RESULT + 4], eax           ; NT set
-    movzx eax, word [dword tss_c]
-    mov [RESULT + 8], eax           ; back link A
+    note_task16_entry tss_c         ; back link A
     mov bp, sp
     movzx eax, word [bp]
     mov [RESULT + 12], eax          ; the error code, a word on C's stack
