@@ -351,6 +351,8 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
         return NULL; /* a new invalidating instruction: hooked before the block runs */
     uint64_t phys;
     bool rom = in_rom_window(pc) || (vcpu_translate(c, pc, false, &phys) && phys - PHYS_ROM_BASE < PHYS_ROM_SIZE);
+    if (rom && c->ops.rom_plain && c->ops.rom_plain(c->ops.ctx, pc))
+        rom = false;
     uint32_t flags = (rom ? BLOCKCACHE_ROM : 0) | (task ? BLOCKCACHE_TASK : 0) |
                      (task == DISASM_TASK_CHECK ? BLOCKCACHE_TASK_CHECK : 0);
     if (first_msr && (!first_io || first_msr < first_io)) { /* the block stops at whichever comes first */
@@ -1598,6 +1600,23 @@ bool vcpu_set_breakpoints(cpu *c, const uint32_t *addrs, int n)
         c->nbreakpoints++;
     }
     return true;
+}
+
+/* Nothing stops, steps or interrupts the next `insns` instructions (a ROM slot at pc, len
+ * bytes): no stop, step, replan or watch hit due, no planned stop before they have run, no host
+ * breakpoint in the slot, no interrupt waiting for IF (when the slot may set it), no debug
+ * trap (the guest's TF is the caller's to check; DR7 here). From ops.rom_block only. */
+bool vcpu_slot_runs_whole(cpu *c, uint32_t pc, uint32_t len, uint32_t insns, bool sets_if)
+{
+    if (!c->at_block_start || c->exact || c->stop_requested || c->watch_hit || c->replan || c->pc_resync ||
+        c->trap_step || (sets_if && c->irq_window) || c->icount + insns > c->target)
+        return false;
+    for (int i = 0; i < c->nbreakpoints; i++)
+        if (c->breakpoints[i] - pc < len)
+            return false;
+    uint32_t dr7 = 0;
+    uc_reg_read(c->uc, UC_X86_REG_DR7, &dr7);
+    return !(dr7 & 0xFFu);
 }
 
 bool vcpu_in_irq_shadow(cpu *c)

@@ -107,6 +107,10 @@ typedef struct cpu_ops {
     /* While vcpu_watch_blocks is on: a block starts at linear `pc`, before anything else looks
      * at it (a native ROM call's slot has returned when its caller's code starts again). */
     void (*block_watch)(void *ctx, uint32_t pc);
+    /* A block at linear `pc` in the ROM, counted for the first time: true if it is to run as
+     * plain guest code, never given to rom_block (calls the machine runs without the host).
+     * vcpu_flush_code when the answer changes. NULL: every ROM block goes to rom_block. */
+    bool (*rom_plain)(void *ctx, uint32_t pc);
     /* While vcpu_watch_iret is on: an iret has just retired (the block it ended ran whole, no
      * exception came between), seen at the start of the next block, before it runs. The NMI
      * blocking of the machine ends here; vcpu_request_replan stops before that block. */
@@ -159,6 +163,12 @@ void vcpu_request_irq_window(cpu *c, bool on);
 /* True if the last instruction run was an `sti` that enabled interrupts: the CPU delivers
  * nothing until one more instruction has run (the interrupt shadow of `sti; hlt`). */
 bool vcpu_in_irq_shadow(cpu *c);
+
+/* Inside ops.rom_block: true if the next `insns` instructions, a native ROM slot of `len`
+ * bytes at linear `pc`, run whole with nothing stopping, stepping or interrupting them (no stop
+ * or planned stop due, no breakpoint in the slot, no guest debug register armed, and, if the
+ * slot may set IF, no interrupt waiting for it): what they do is then known at their start. */
+bool vcpu_slot_runs_whole(cpu *c, uint32_t pc, uint32_t len, uint32_t insns, bool sets_if);
 
 /* The current privilege level: 0 in real mode, 3 in virtual-8086 mode, else CS's RPL. */
 uint32_t vcpu_cpl(cpu *c);

@@ -33,6 +33,8 @@ static bool apply(dbg *d, vm_error *err)
     uint32_t bps[VCPU_MAX_BREAKPOINTS];
     vcpu_watch ws[VCPU_MAX_WATCHPOINTS];
     int nb = 0, nw = 0;
+    bool before[MACHINE_VMI_BREAKS];
+    memcpy(before, d->m->vmi_breaks, sizeof before);
     memset(d->m->vmi_breaks, 0, sizeof d->m->vmi_breaks);
     for (int i = 0; i < DBG_MAX_POINTS; i++) {
         const dbg_point *p = &d->points[i];
@@ -45,6 +47,7 @@ static bool apply(dbg *d, vm_error *err)
         else if (p->kind == DBG_VMI_BREAK)
             d->m->vmi_breaks[p->call] = true;
     }
+    machine_rom_breaks_changed(d->m, before);
     if (!vcpu_set_breakpoints(d->m->cpu, bps, nb) || !vcpu_set_watchpoints(d->m->cpu, ws, nw))
         return vm_fail(err, VM_EENGINE, "the CPU refused the breakpoints");
     return true;

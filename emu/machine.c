@@ -203,6 +203,7 @@ static void on_check_stale(void *ctx, uint32_t linear, uint64_t page, char acces
 static int on_rom_block(void *ctx, uint32_t pc) { return machine_rom_call(ctx, pc); }
 
 static void on_block_watch(void *ctx, uint32_t pc) { machine_rom_block(ctx, pc); }
+static bool on_rom_plain(void *ctx, uint32_t pc) { return machine_rom_plain(ctx, pc); }
 
 static void on_iret(void *ctx) { machine_nmi_iret(ctx); }
 
@@ -298,6 +299,7 @@ static bool power_on(machine *m, vm_error *err)
         .tsc = on_tsc,
         .interrupt = on_interrupt,
         .block_watch = on_block_watch,
+        .rom_plain = m->cfg.quiet_calls ? on_rom_plain : NULL,
         .iret = on_iret,
     };
     if (m->check) { /* the checker's hooks exist only when it runs */
@@ -336,6 +338,11 @@ bool machine_init(machine *m, const machine_config *cfg, const char *kernel_path
         return false;
     if (!phys_init(&m->mem, cfg->ram_mib, err) || !setup_devices(m, err))
         return false;
+    if (cfg->quiet_calls & ~MACHINE_QUIET_ALL)
+        return vm_fail(err, VM_EINVAL, "unknown quiet-call set 0x%x", cfg->quiet_calls);
+    if (cfg->quiet_calls && cfg->check_vmi)
+        return vm_fail(err, VM_EINVAL, "--quiet-calls and --check-vmi cannot be used together: the checker follows "
+                                       "every VMI call");
     if (cfg->check_vmi && !vmicheck_open(m))
         return vm_fail(err, VM_ENOMEM, "out of memory for the VMI checker");
     if (!machine_rom_open(m, err) || !power_on(m, err))

@@ -54,7 +54,14 @@ typedef struct machine_config {
     uint32_t snap_mem_mib; /* memory all snapshots may use; older ones are thinned out */
     uint32_t log_mem_mib;  /* compressed event-log chunks kept in memory; older ones are spilled */
     bool check_vmi;        /* run the VMI compliance checker (emu/vmicheck.h) */
+    uint8_t quiet_calls;   /* MACHINE_QUIET_* bits: calls run without the host (--quiet-calls) */
 } machine_config;
+
+/* --quiet-calls irqflags: the four interrupt-flag calls run in their ROM slots like the guest's
+ * own code, neither logged nor recorded (emu/machine_rom.c, machine_rom_plain); a VMI-call
+ * breakpoint on one of them brings it back to the ROM trap while it is set. */
+#define MACHINE_QUIET_IRQFLAGS 1u
+#define MACHINE_QUIET_ALL MACHINE_QUIET_IRQFLAGS
 
 void machine_config_defaults(machine_config *cfg);
 
@@ -319,6 +326,12 @@ void machine_rom_fault(machine *m, const vcpu_event *ev);
 void machine_rom_end(machine *m);
 VM_MUST_CHECK bool machine_rom_open(machine *m, vm_error *err);
 void machine_rom_reset(machine *m);
+/* machine_rom_plain: whether a block at linear pc runs as plain code (cpu_ops.rom_plain): an
+ * interrupt-flag call's slot under --quiet-calls irqflags, unless a VMI-call breakpoint is on
+ * that call. machine_rom_breaks_changed: the VMI-call breakpoints were set anew (`before`:
+ * m->vmi_breaks as they were): blocks are counted again if a quiet call's changed. */
+bool machine_rom_plain(machine *m, uint32_t pc);
+void machine_rom_breaks_changed(machine *m, const bool before[MACHINE_VMI_BREAKS]);
 /* Whether the CPU is at a VMI ROM entry (EIP, through the page tables): its event number. */
 bool machine_rom_entry_here(machine *m, uint16_t *num);
 

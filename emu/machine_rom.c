@@ -2,7 +2,9 @@
  * of a call record (registers, return, the event log and through it the record file). A native
  * call is logged once its slot has returned: the CPU watches block starts while one is in
  * flight (vcpu_watch_blocks), or a fault inside the slot ends it as failed. Its event still
- * says where it was entered (icount) and how many instructions the slot ran (insns). */
+ * says where it was entered (icount) and how many instructions the slot ran (insns). An
+ * interrupt-flag call whose slot will run whole is logged at its entry instead, as the same
+ * event (ROM_ACT_LOGGED); under --quiet-calls irqflags those slots run as plain code. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -95,19 +97,33 @@ static bool svc_break_before(void *o, uint16_t num)
     return true;
 }
 
-static void svc_call_regs(void *o, uint32_t regs[ROM_IN_REGS], bool all)
+static void svc_call_regs(void *o, uint32_t regs[ROM_CALL_REGS], bool all)
 {
     /* One engine call for everything the call will read (a batch costs ~80 host instructions
      * beside ~30 a register): the CPU keeps them for the rest of the call. */
-    uint32_t r[ROM_CALL_REGS];
-    vcpu_get_first(((machine *)o)->cpu, r, all ? ROM_CALL_REGS : ROM_IN_REGS);
-    memcpy(regs, r, ROM_IN_REGS * sizeof *regs);
+    vcpu_get_first(((machine *)o)->cpu, regs, all ? ROM_CALL_REGS : ROM_IN_REGS);
+}
+
+/* An interrupt-flag call may be logged at its entry (rom_dispatch.c) when the CPU runs its slot
+ * whole and nothing that looks at a call wants the machine after it: the checker follows the
+ * slot, what-if may change the call, history reads state at each event (the record's entry for
+ * it holds no registers: emu/recplay.c). */
+static bool svc_slot_whole(void *o, uint32_t pc, uint32_t len, uint32_t insns, bool sets_if)
+{
+    machine *m = o;
+    return !m->check && !m->whatif && !m->history && vcpu_slot_runs_whole(m->cpu, pc, len, insns, sets_if);
+}
+
+static bool svc_quiet(void *o, uint16_t num)
+{
+    return (((machine *)o)->cfg.quiet_calls & MACHINE_QUIET_IRQFLAGS) && rom_call_is_irqflag(num);
 }
 
 static const rom_services services = {
     svc_get, svc_set, svc_read, svc_write, svc_translate, svc_table, svc_cpl, svc_io_allowed,
     svc_cycles, svc_cycle_hz, svc_wall_ns, svc_cpuid, svc_alarm_set, svc_alarm_cancel, svc_apic_write,
-    svc_apic_read, svc_forget_space, svc_request, svc_break_before, svc_call_regs,
+    svc_apic_read, svc_forget_space, svc_request, svc_break_before, svc_call_regs, svc_slot_whole,
+    svc_quiet,
 };
 
 static rom_ctx ctx_of(machine *m)
@@ -115,15 +131,14 @@ static rom_ctx ctx_of(machine *m)
     return (rom_ctx){&services, m, &m->rom, m->pt_pages, (uint32_t)(m->mem.size >> 12), {0}};
 }
 
-/* A call entered at instruction `entry` (a native call's slot has run since) and done now. */
-static void log_call(machine *m, const rom_record *r, uint64_t entry)
+/* A call entered at instruction `entry` and done `insns` instructions later. */
+static void log_call_at(machine *m, const rom_record *r, uint64_t entry, uint32_t insns)
 {
     vm_event ev = {0};
-    uint64_t now = machine_insns(m);
     ev.kind = EV_VMI_CALL;
     ev.num = r->num;
-    ev.icount = entry <= now ? entry : now;
-    ev.insns = (uint32_t)(now - ev.icount);
+    ev.icount = entry;
+    ev.insns = insns;
     ev.eip = r->eip;
     ev.nargs = r->nargs;
     memcpy(ev.args, r->args, sizeof ev.args);
@@ -133,6 +148,14 @@ static void log_call(machine *m, const rom_record *r, uint64_t entry)
     if (m->whatif)
         whatif_on_call(m, &ev);
     machine_log(m, &ev);
+}
+
+/* A call entered at instruction `entry` (a native call's slot has run since) and done now. */
+static void log_call(machine *m, const rom_record *r, uint64_t entry)
+{
+    uint64_t now = machine_insns(m);
+    entry = entry <= now ? entry : now;
+    log_call_at(m, r, entry, (uint32_t)(now - entry));
 }
 
 static void log_guest_error(machine *m, const rom_record *r)
@@ -158,9 +181,10 @@ static void finish_native(machine *m, int index, bool failed)
     _Static_assert(ROM_EAX < 3 && ROM_EDX < 3, "the result registers come first in the batch");
     uint32_t after[ROM_CALL_REGS] = {0};
     const rom_call *c = rom_call_find(m->rom.pending[index].num);
-    /* The record's entry reads EAX..EFLAGS after the call (emu/recplay.c): then one batch for
-     * both, which the CPU keeps while the block hook runs (vcpu_get_first). */
-    if (m->recplay)
+    /* The record's entry reads EAX..EFLAGS after the call (emu/recplay.c; not an interrupt-flag
+     * call's): then one batch for both, which the CPU keeps while the block hook runs
+     * (vcpu_get_first). */
+    if (m->recplay && !rom_call_is_irqflag(m->rom.pending[index].num))
         vcpu_get_first(m->cpu, after, CPU_EFLAGS + 1);
     else if (!failed && c && c->result_type != ROM_T_NONE) /* SetPxE, InvalPage, ...: nothing to read */
         vcpu_get_first(m->cpu, after, 3);
@@ -185,6 +209,10 @@ static int serve_call(machine *m, uint32_t pc, uint16_t *num)
         watch_pending(m);
         if (m->check)
             vmicheck_native_entry(m);
+        return VCPU_ROM_RUN;
+    case ROM_ACT_LOGGED: /* complete at its entry: the slot runs whole */
+        *num = r.num;
+        log_call_at(m, &r, machine_insns(m), r.insns);
         return VCPU_ROM_RUN;
     case ROM_ACT_BREAK:
         return VCPU_ROM_BREAK;
@@ -279,6 +307,30 @@ void machine_rom_reset(machine *m)
 {
     memset(&m->rom, 0, sizeof m->rom);
     memset(m->pt_pages, 0, m->mem.size >> 12);
+}
+
+bool machine_rom_plain(machine *m, uint32_t pc)
+{
+    uint64_t phys;
+    if (!(m->cfg.quiet_calls & MACHINE_QUIET_IRQFLAGS) || !m->cfg.rom_enabled ||
+        !vcpu_translate(m->cpu, pc, false, &phys) || phys < ROM_PHYS_BASE + ROM_SLOT_BASE ||
+        phys >= ROM_PHYS_BASE + ROM_IMAGE_SIZE)
+        return false;
+    uint32_t rel = (uint32_t)(phys - ROM_PHYS_BASE - ROM_SLOT_BASE), num = rel / ROM_SLOT_SIZE;
+    const rom_call *c = rom_call_find(num);
+    /* The entry and the blocks inside the slot (sti and popfd end a block): the guest's own code. */
+    return c && rom_call_is_irqflag(num) && rel % ROM_SLOT_SIZE < c->native_len && !m->vmi_breaks[num];
+}
+
+void machine_rom_breaks_changed(machine *m, const bool before[MACHINE_VMI_BREAKS])
+{
+    if (!(m->cfg.quiet_calls & MACHINE_QUIET_IRQFLAGS) || !m->cpu)
+        return;
+    for (uint32_t n = VMI_CALL_EnableInterrupts; n <= VMI_CALL_SetInterruptMask; n++)
+        if (before[n] != m->vmi_breaks[n]) { /* the call's slot goes back to the ROM trap, or leaves it */
+            vcpu_flush_code(m->cpu);
+            return;
+        }
 }
 
 bool machine_rom_entry_here(machine *m, uint16_t *num)

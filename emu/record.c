@@ -25,13 +25,13 @@
 
 #define REC_MAGIC "VMIEMUREC"
 #define REC_MAGIC_LEN 9u
-#define REC_HDR_FIXED 85u  /* file header bytes before the command line */
+#define REC_HDR_FIXED 86u  /* file header bytes before the command line */
 #define REC_HDR_CRC 4u
 #define REC_CHUNK_MAGIC "RCHK"
 #define REC_CHUNK_HDR 24u  /* chunk header bytes before the payload */
 #define REC_CHUNK_CRC_AT 20u
 #define REC_ENTRY_MIN 3u   /* kind, a one-byte icount delta, a zero len */
-#define REC_KINDS (REC_MARKER + 1)
+#define REC_KINDS (REC_IFCALL + 1)
 #define REC_WORDS (REC_MAX_PAYLOAD / 4)
 /* The most bytes an entry with a len-byte payload can take encoded: kind, icount and len
  * varints, the word mask, a 5-byte varint per word. */
@@ -71,7 +71,7 @@ uint64_t rec_hash_bytes(const void *data, size_t len)
     return h;
 }
 
-static bool kind_valid(uint8_t kind) { return kind >= REC_INPUT && kind <= REC_MARKER; }
+static bool kind_valid(uint8_t kind) { return kind >= REC_INPUT && kind <= REC_IFCALL; }
 
 /* ---- entry coding ----
  * Unsigned LEB128 varints; signed values zigzag-coded first. A payload is coded against the
@@ -299,6 +299,7 @@ static size_t encode_header(const rec_header *h, size_t cmdlen, size_t namelen, 
     put_le(out + 80, cmdlen, 2);
     put_le(out + 82, namelen, 2);
     out[84] = h->cpu_model;
+    out[85] = h->quiet_calls;
     memcpy(out + REC_HDR_FIXED, h->cmdline, cmdlen);
     memcpy(out + REC_HDR_FIXED + cmdlen, h->initrd, namelen);
     size_t n = REC_HDR_FIXED + cmdlen + namelen;
@@ -599,6 +600,7 @@ static bool read_header(rec_reader *r, rec_header *h, vm_error *err)
     h->initrd_hash = get_le(hdr + 64, 8);
     h->initrd_size = get_le(hdr + 72, 8);
     h->cpu_model = hdr[84];
+    h->quiet_calls = hdr[85];
     memcpy(h->cmdline, hdr + REC_HDR_FIXED, cmdlen);
     memcpy(h->initrd, hdr + REC_HDR_FIXED + cmdlen, namelen);
     r->offset = n + REC_HDR_CRC;

@@ -12,7 +12,7 @@
  *
  * Layout (all integers little-endian, written byte by byte):
  *
- *   file header (89 + L + N bytes)
+ *   file header (90 + L + N bytes)
  *     0   9  magic "VMIEMUREC"
  *     9   4  version (REC_VERSION)
  *     13  8  kernel_hash          29  4  ram_mib     37  8  epoch (two's complement)
@@ -23,10 +23,11 @@
  *     80  2  L = command line length (at most REC_MAX_CMDLINE)
  *     82  2  N = initrd name length (at most REC_MAX_NAME; 0 without one)
  *     84  1  cpu_model (a vcpu_model_id, cpu/model.h: 0 coreduo, 1 max)
- *     85  L  the command line, no NUL
- *     85+L N the initrd's file name as given when recording, no NUL (for messages only: a
+ *     85  1  quiet_calls (MACHINE_QUIET_* bits, --quiet-calls: calls left out of the record)
+ *     86  L  the command line, no NUL
+ *     86+L N the initrd's file name as given when recording, no NUL (for messages only: a
  *            replay is given the initrd again and checked by hash and size, like the kernel)
- *     85+L+N 4 CRC32 of bytes [0, 85 + L + N)
+ *     86+L+N 4 CRC32 of bytes [0, 86 + L + N)
  *   chunk k = 0, 1, 2, ... (24 + P bytes)
  *     0   4  magic "RCHK"
  *     4   4  chunk index k
@@ -59,7 +60,10 @@
 
 #include "mmu/error.h"
 
-/* 16: the header names the CPU model (--cpu), and the state stream (STATE_SER_VERSION 9) has
+/* 17: REC_IFCALL entries: an interrupt-flag call is recorded in five words, without the
+ * registers after it (they follow from the state before, which the replay reproduces); the
+ * header's byte 85 says which calls --quiet-calls left out.
+ * 16: the header names the CPU model (--cpu), and the state stream (STATE_SER_VERSION 9) has
  * IA32_TSC_ADJUST. 15: Multiboot kernels start on the machine a BIOS leaves (emu/firmware.h: the PIT running,
  * IRQ 0 open, a real-mode interrupt table), so a Multiboot record made before replays another run.
  * 14: the state stream (STATE_SER_VERSION 8) has the VGA's registers.
@@ -78,7 +82,7 @@
  * raw struct bytes. 2: compact entries (changes since the previous entry of the kind), compressed chunks, and a
  * native VMI call's REC_CALL written once its ROM slot has returned, with the registers after
  * it. 1: fixed-size entries, native calls before their slot ran (refused). */
-#define REC_VERSION 16u
+#define REC_VERSION 17u
 #define REC_MAX_PAYLOAD 256u          /* bytes in one entry's payload */
 #define REC_MAX_CMDLINE 1023u         /* bytes of command line, without the NUL */
 #define REC_MAX_NAME 1023u            /* bytes of the initrd's file name, without the NUL */
@@ -92,6 +96,7 @@ typedef struct rec_header {
     uint32_t ram_mib;
     uint32_t cpu_mhz;
     uint8_t cpu_model; /* a vcpu_model_id */
+    uint8_t quiet_calls; /* MACHINE_QUIET_* bits (emu/machine.h): calls not in the record */
     int64_t epoch;
     uint64_t max_insns;
     uint8_t rom_enabled;     /* written as 0 or 1 */
@@ -110,6 +115,7 @@ typedef enum rec_kind { /* what an entry is; the payload layout is the caller's 
     REC_HASH = 3,       /* a full machine-state hash */
     REC_END = 4,        /* how the run ended */
     REC_MARKER = 5,     /* a guest marker (port 0x4F8) as logged */
+    REC_IFCALL = 6,     /* an interrupt-flag VMI call as logged, compact */
 } rec_kind;
 
 typedef struct rec_entry {

@@ -14,6 +14,14 @@
 #define CALL_BYTES (2 + 1 + 1 + 4 + 5 * 4 + 8 + 3 * 4 + 4)
 #define CALL_REGS 10 /* CPU_EAX .. CPU_EFLAGS */
 #define REGS_BYTES (CALL_REGS * 4)
+/* REC_IFCALL payload, an interrupt-flag call (rom_call_is_irqflag): the number, argument count
+ * and failure flag, the caller's EIP, the first argument (EAX: SetInterruptMask's word), the
+ * result's low word (GetInterruptMask's EFLAGS) and the instructions its slot ran, in the
+ * places REC_CALL has them up to the EIP. No registers after it: they follow from the ones
+ * before, which the replay reproduces, and a difference shows at the next call or digest. Five
+ * words instead of 23 (rec_append's delta coder and zlib work per word and byte): the calls a
+ * kernel makes most cost the record least. */
+#define IFCALL_BYTES 20
 
 typedef struct recplay {
     rec_writer *writer;      /* recording */
@@ -75,6 +83,26 @@ static uint16_t encode_call(machine *m, const vm_event *ev, uint8_t *p)
     return CALL_BYTES + REGS_BYTES;
 }
 
+static bool is_ifcall(const vm_event *ev) { return ev->kind == EV_VMI_CALL && rom_call_is_irqflag(ev->num); }
+
+/* The entry kind an event is recorded as. */
+static uint8_t entry_kind(const vm_event *ev)
+{
+    return ev->kind == EV_MARKER ? REC_MARKER : is_ifcall(ev) ? REC_IFCALL : REC_CALL;
+}
+
+static uint16_t encode_ifcall(const vm_event *ev, uint8_t *p)
+{
+    memcpy(p, &ev->num, 2);
+    p[2] = ev->nargs;
+    p[3] = ev->failed;
+    put32(p + 4, ev->eip);
+    put32(p + 8, ev->args[0]);
+    put32(p + 12, (uint32_t)ev->result);
+    put32(p + 16, ev->insns);
+    return IFCALL_BYTES;
+}
+
 static void decode_call(const rec_entry *e, vm_event *ev)
 {
     memset(ev, 0, sizeof *ev);
@@ -83,6 +111,13 @@ static void decode_call(const rec_entry *e, vm_event *ev)
     ev->nargs = e->payload[2];
     ev->failed = e->payload[3];
     ev->eip = get32(e->payload + 4);
+    if (e->kind == REC_IFCALL) {
+        ev->args[0] = get32(e->payload + 8);
+        ev->result = get32(e->payload + 12);
+        ev->insns = get32(e->payload + 16);
+        ev->icount = e->icount - (ev->insns <= e->icount ? ev->insns : e->icount);
+        return;
+    }
     for (int i = 0; i < 5; i++)
         ev->args[i] = get32(e->payload + 8 + 4 * i);
     memcpy(&ev->result, e->payload + 28, 8);
@@ -94,7 +129,8 @@ static void decode_call(const rec_entry *e, vm_event *ev)
 
 bool recplay_decode_event(const rec_entry *e, vm_event *ev)
 {
-    if ((e->kind != REC_CALL && e->kind != REC_MARKER) || e->len < CALL_BYTES)
+    if ((e->kind != REC_CALL && e->kind != REC_MARKER && e->kind != REC_IFCALL) ||
+        e->len < (e->kind == REC_IFCALL ? IFCALL_BYTES : CALL_BYTES))
         return false;
     decode_call(e, ev);
     return true;
@@ -161,7 +197,7 @@ static void describe_call(const vm_event *ev, uint64_t index, char *buf, size_t 
 
 static const char *kind_name(uint8_t k)
 {
-    return k == REC_CALL ? "a VMI call" : k == REC_HASH ? "a state digest" : k == REC_END ? "the end"
+    return k == REC_CALL || k == REC_IFCALL ? "a VMI call" : k == REC_HASH ? "a state digest" : k == REC_END ? "the end"
          : k == REC_MARKER ? "a marker" : "an input";
 }
 
@@ -185,16 +221,23 @@ static void diverge(machine *m, const rec_entry *want, const char *what, const c
 }
 
 /* What differs between a recorded call and the one made, field by field. */
+typedef struct payload_field {
+    const char *name;
+    size_t at, size;
+} payload_field;
+
 static void call_differences(const rec_entry *e, const vm_event *ev, const uint8_t *mine, char *buf, size_t len)
 {
-    static const struct {
-        const char *name;
-        size_t at, size;
-    } fields[] = {{"the call number", 0, 2}, {"the argument count or failure flag", 2, 2}, {"the caller's eip", 4, 4},
-                  {"the arguments", 8, 20}, {"the result", 28, 8}, {"the extra values", 36, 12},
-                  {"the instructions its slot ran", 48, 4}, {"the registers after it", CALL_BYTES, REGS_BYTES}};
+    static const payload_field call[] = {
+        {"the call number", 0, 2}, {"the argument count or failure flag", 2, 2}, {"the caller's eip", 4, 4},
+        {"the arguments", 8, 20}, {"the result", 28, 8}, {"the extra values", 36, 12},
+        {"the instructions its slot ran", 48, 4}, {"the registers after it", CALL_BYTES, REGS_BYTES}, {NULL, 0, 0}};
+    static const payload_field ifcall[] = {
+        {"the call number", 0, 2}, {"the argument count or failure flag", 2, 2}, {"the caller's eip", 4, 4},
+        {"the arguments", 8, 4}, {"the result", 12, 4}, {"the instructions its slot ran", 16, 4}, {NULL, 0, 0}};
+    const payload_field *fields = e->kind == REC_IFCALL ? ifcall : call;
     size_t n = (size_t)snprintf(buf, len, "%s", e->icount != ev_logged_at(ev) ? "the icount" : "");
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0] && n < len; i++)
+    for (size_t i = 0; fields[i].name && n < len; i++)
         if (fields[i].at + fields[i].size <= e->len && memcmp(e->payload + fields[i].at, mine + fields[i].at, fields[i].size))
             n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", fields[i].name);
 }
@@ -220,7 +263,8 @@ static void check_call(machine *m, const vm_event *ev)
     char expected[400], actual[400];
     describe_call(ev, rp->calls, actual, sizeof actual);
     bool marker = ev->kind == EV_MARKER;
-    if (e->kind != (marker ? REC_MARKER : REC_CALL)) {
+    uint8_t kind = entry_kind(ev);
+    if (e->kind != kind) {
         snprintf(expected, sizeof expected, "%s at icount %llu", kind_name(e->kind), (unsigned long long)e->icount);
         diverge(m, e, marker ? "a marker the record does not have" : "a VMI call the record does not have", expected,
                 actual, NULL);
@@ -229,7 +273,7 @@ static void check_call(machine *m, const vm_event *ev)
     vm_event want;
     decode_call(e, &want);
     uint8_t mine[REC_MAX_PAYLOAD];
-    uint16_t len = encode_call(m, ev, mine);
+    uint16_t len = e->kind == REC_IFCALL ? encode_ifcall(ev, mine) : encode_call(m, ev, mine);
     rp->ahead = false;
     if (e->icount == ev_logged_at(ev) && e->len == len && memcmp(e->payload, mine, len) == 0) {
         rp->checked++;
@@ -244,7 +288,8 @@ static void check_call(machine *m, const vm_event *ev)
         snprintf(what, sizeof what, "a marker differs (%s)", diff);
     else
         snprintf(what, sizeof what, "VMI call #%llu differs (%s)", (unsigned long long)rp->calls, diff);
-    diverge(m, e, what, expected, actual, e->len >= CALL_BYTES + REGS_BYTES ? e->payload + CALL_BYTES : NULL);
+    diverge(m, e, what, expected, actual,
+            e->kind == REC_CALL && e->len >= CALL_BYTES + REGS_BYTES ? e->payload + CALL_BYTES : NULL);
 }
 
 bool recplay_replaying(const machine *m) { return m->recplay && m->recplay->reader && !m->recplay->live; }
@@ -343,9 +388,9 @@ static void observe(void *ctx, const vm_event *ev)
         return;
     if (rp->writer) {
         rec_entry e; /* only the payload's first len bytes are read */
-        e.kind = ev->kind == EV_MARKER ? REC_MARKER : REC_CALL;
+        e.kind = entry_kind(ev);
         e.icount = ev_logged_at(ev);
-        e.len = encode_call(m, ev, e.payload);
+        e.len = e.kind == REC_IFCALL ? encode_ifcall(ev, e.payload) : encode_call(m, ev, e.payload);
         append_entry(m, &e);
     }
     if (recplay_replaying(m))
@@ -461,6 +506,7 @@ static void header_of(const machine *m, rec_header *h)
     h->ram_mib = m->cfg.ram_mib;
     h->cpu_mhz = m->cfg.cpu_mhz;
     h->cpu_model = m->cfg.cpu_model;
+    h->quiet_calls = m->cfg.quiet_calls;
     h->epoch = m->cfg.epoch;
     h->max_insns = m->cfg.max_insns;
     h->rom_enabled = m->cfg.rom_enabled;
@@ -547,6 +593,7 @@ static void header_differences(const rec_header *rec, const rec_header *mine, co
         {"RAM in MiB (-m)", FIELD(ram_mib)},
         {"cpu MHz (--cpu-mhz)", FIELD(cpu_mhz)},
         {"CPU model (--cpu: 0 = coreduo, 1 = max)", FIELD(cpu_model)},
+        {"calls left out (--quiet-calls: 0 = none, 1 = irqflags)", FIELD(quiet_calls)},
         {"epoch (--epoch)", FIELD(epoch)},
         {"instruction limit (--max-insns, 0 = none)", FIELD(max_insns)},
         {"VMI ROM (1 = on, 0 = --no-rom)", FIELD(rom_enabled)},
@@ -592,6 +639,7 @@ void recplay_config(const rec_header *h, machine_config *cfg)
     cfg->ram_mib = h->ram_mib;
     cfg->cpu_mhz = h->cpu_mhz;
     cfg->cpu_model = h->cpu_model;
+    cfg->quiet_calls = h->quiet_calls;
     cfg->epoch = h->epoch;
     cfg->max_insns = h->max_insns;
     cfg->rom_enabled = h->rom_enabled;
@@ -634,7 +682,7 @@ bool recplay_find_call(const char *path, uint64_t n, vm_event *ev, vm_error *err
     uint64_t calls = 0;
     int got;
     while ((got = rec_next(r, &e, err)) > 0)
-        if (e.kind == REC_CALL && calls++ == n) {
+        if ((e.kind == REC_CALL || e.kind == REC_IFCALL) && calls++ == n) {
             decode_call(&e, ev);
             rec_close_reader(r);
             return true;

@@ -39,6 +39,7 @@ enum {
     OPT_SCREENSHOT_AT,
     OPT_KEYS_AT,
     OPT_PANEL,
+    OPT_QUIET_CALLS,
 };
 
 /* The one list of options: getopt_long's tables, --help and the man page are all made from it,
@@ -81,6 +82,10 @@ static const option_row rows[] = {
      "report what the guest does behind the VMI ROM's back once it called Init (raw page-table and "
      "descriptor-table stores, raw privileged instructions, stale TLB entries, unannounced page tables), "
      "on stderr and in the --log file, with a summary at the end; the run itself is unchanged", {0}},
+    {"quiet-calls", OPT_QUIET_CALLS, "SET",
+     "irqflags: the interrupt-flag calls (EnableInterrupts, DisableInterrupts, GetInterruptMask, "
+     "SetInterruptMask) run in the ROM as plain guest code, not logged, recorded or counted (faster; `break vmi` "
+     "on one still stops there); not with --check-vmi", {0}},
     {"record", OPT_RECORD, "FILE", "record the run: every VMI call and a state digest per snapshot", {0}},
     {"replay", OPT_REPLAY, "FILE",
      "replay a record with its options and check the run against it; give KERNEL and --initrd again (options "
@@ -142,7 +147,8 @@ static const char statuses_note[] = "Under -d, -x and --gdb a guest that ends gi
 static const int machine_shaping[] = {
     [MOPT_RAM] = 'm', [MOPT_APPEND] = OPT_APPEND, [MOPT_INITRD] = OPT_INITRD, [MOPT_MAX_INSNS] = OPT_MAX_INSNS,
     [MOPT_CPU_MHZ] = OPT_CPU_MHZ, [MOPT_EPOCH] = OPT_EPOCH, [MOPT_SNAP_EVERY] = OPT_SNAP_EVERY,
-    [MOPT_NO_ROM] = OPT_NO_ROM, [MOPT_REBOOT_RESTARTS] = OPT_REBOOT_RESTARTS, [MOPT_CPU] = OPT_CPU};
+    [MOPT_NO_ROM] = OPT_NO_ROM, [MOPT_REBOOT_RESTARTS] = OPT_REBOOT_RESTARTS, [MOPT_CPU] = OPT_CPU,
+    [MOPT_QUIET_CALLS] = OPT_QUIET_CALLS};
 
 const option_row *options_rows(size_t *n)
 {
@@ -443,6 +449,11 @@ static bool apply(options *o, int key, const char *v, vm_error *err)
     case OPT_NO_ROM: o->machine.rom_enabled = false; return true;
     case OPT_REBOOT_RESTARTS: o->machine.reboot_restarts = true; return true;
     case OPT_CHECK_VMI: o->machine.check_vmi = true; return true;
+    case OPT_QUIET_CALLS:
+        if (strcmp(v, "irqflags") != 0)
+            return vm_fail(err, VM_EINVAL, "--quiet-calls: '%s' is not a set of calls (irqflags)", v);
+        o->machine.quiet_calls |= MACHINE_QUIET_IRQFLAGS;
+        return true;
     case 's': o->gdb_spec = "tcp:127.0.0.1:1234"; return true;
     case 'S': o->gdb_wait = true; return true;
     case 'd': o->shell = true; return true;
@@ -599,6 +610,8 @@ void options_merge_recorded(options *o, const machine_config *recorded)
         o->machine.rom_enabled = given.rom_enabled;
     if (OPT_GIVEN(o, MOPT_REBOOT_RESTARTS))
         o->machine.reboot_restarts = given.reboot_restarts;
+    if (OPT_GIVEN(o, MOPT_QUIET_CALLS))
+        o->machine.quiet_calls = given.quiet_calls;
     /* Files are given again, never taken from the record; memory budgets do not shape the run. */
     o->machine.initrd = given.initrd;
     o->machine.snap_mem_mib = given.snap_mem_mib;

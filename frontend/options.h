@@ -41,7 +41,7 @@ typedef struct options {
  * given from the record (and the recording's inputs must equal the replay's, emu/recplay.h). */
 typedef enum machine_opt {
     MOPT_RAM, MOPT_APPEND, MOPT_INITRD, MOPT_MAX_INSNS, MOPT_CPU_MHZ, MOPT_EPOCH, MOPT_SNAP_EVERY, MOPT_NO_ROM,
-    MOPT_REBOOT_RESTARTS, MOPT_CPU,
+    MOPT_REBOOT_RESTARTS, MOPT_CPU, MOPT_QUIET_CALLS,
 } machine_opt;
 #define OPT_GIVEN(o, which) (((o)->machine_given >> (which)) & 1u)
 

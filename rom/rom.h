@@ -11,7 +11,8 @@
  * 20 bits differ), then the slot's `ret` returns to the caller. A native call's slot holds the
  * real instructions (lgdt, mov cr3, invlpg, the page-table store, sti, iret, ...; see
  * rom_native.c): the CPU itself is the reference for their semantics, faults included, and the
- * call is logged once its slot has returned (rom_native_finish).
+ * call is logged once its slot has returned (rom_native_finish), or, for an interrupt-flag call
+ * whose slot nothing can interrupt, at its entry with the same outcome (rom_dispatch.c).
  *
  * rom/ includes nothing from emu/: a call sees a rom_ctx (registers in, rom_state, and the
  * machine's services as function pointers) and dispatch returns a rom_record that emu/ applies
@@ -133,6 +134,8 @@ typedef enum rom_action {
     ROM_ACT_RUN,     /* not a ROM entry, or inside a native slot: run the block */
     ROM_ACT_DONE,    /* a host call performed: write the out registers, return, log the call */
     ROM_ACT_NATIVE,  /* a native call begins: its record waits in rom_state until the slot returns */
+    ROM_ACT_LOGGED,  /* an interrupt-flag call whose slot runs whole (rom_dispatch.c): the record is
+                      * complete at its entry (`insns` the slot will run); log it now, run the slot */
     ROM_ACT_BREAK,   /* a VMI-call breakpoint: stop before the call */
     ROM_ACT_REFUSED, /* refused at this privilege level: log (call or stray guest error), #GP(0) */
     ROM_ACT_CRASH,   /* a guest error that ends the run: log, end with `error` */
@@ -169,6 +172,7 @@ typedef struct rom_record {
     rom_error error;       /* ROM_ACT_CRASH: what the guest did */
     uint64_t entry_icount; /* native call: the machine's instruction count at its entry (set by
                             * emu/; not in the serialised state, the run it follows from is) */
+    uint32_t insns;        /* ROM_ACT_LOGGED: the instructions its slot runs, its ret included */
 } rom_record;
 
 /* The ROM's own state: plain data, owned by rom/, held by the machine and copied by snapshots
@@ -215,8 +219,16 @@ typedef struct rom_services {
     void (*request)(void *o, rom_request what);
     bool (*break_before)(void *o, uint16_t num);              /* a VMI-call breakpoint stops here */
     /* The first ROM_IN_REGS, one batch; all: a host call, which reads EFLAGS and CS (its CPL)
-     * and whose log entry reads the rest: fetch EAX..CS in that same batch. */
-    void (*call_regs)(void *o, uint32_t regs[ROM_IN_REGS], bool all);
+     * and whose log entry reads the rest, or an interrupt-flag call (EFLAGS, CPL): EAX..CS. */
+    void (*call_regs)(void *o, uint32_t regs[ROM_CALL_REGS], bool all);
+    /* An interrupt-flag call at linear pc (its slot of len bytes runs `insns` instructions):
+     * true if the machine may log it at its entry, because the CPU will run the slot whole with
+     * nothing stopping or interrupting it (sets_if: the slot may set IF) and nothing the machine
+     * does at a call needs the registers after it. NULL: never. */
+    bool (*slot_whole)(void *o, uint32_t pc, uint32_t len, uint32_t insns, bool sets_if);
+    /* An interrupt-flag call left out of the log and the record (--quiet-calls): once past a
+     * VMI-call breakpoint its slot just runs. NULL: never. */
+    bool (*quiet)(void *o, uint16_t num);
 } rom_services;
 
 /* Everything a call sees: the machine's services, the ROM's state, and the registers in. */
@@ -226,7 +238,8 @@ typedef struct rom_ctx {
     rom_state *st;
     uint8_t *pt_pages;     /* per RAM page: VMI page flags if AllocatePage made it a page table */
     uint32_t ram_pages;
-    uint32_t regs[ROM_IN_REGS]; /* EAX..ESP at the call: read by rom_dispatch at an entry */
+    uint32_t regs[ROM_CALL_REGS]; /* EAX..ESP at the call (EAX..CS for a host or an interrupt-flag
+                                   * call): read by rom_dispatch at an entry */
 } rom_ctx;
 
 struct rom_call;
@@ -272,6 +285,13 @@ extern const rom_call rom_entry_reloc;
 /* The entry a logged call names: rom_call_find's, or Init (ROM_NUM_INIT) and
  * GetRelocationInfo (ROM_NUM_RELOC), which the event log numbers after the table; NULL if none. */
 const rom_call *rom_call_logged(uint32_t num);
+
+/* The four interrupt-flag calls (EnableInterrupts, DisableInterrupts, GetInterruptMask,
+ * SetInterruptMask): a million a Linux boot, each fixed by the state at its entry. */
+static inline bool rom_call_is_irqflag(uint32_t num)
+{
+    return num >= VMI_CALL_EnableInterrupts && num <= VMI_CALL_SetInterruptMask;
+}
 
 /* True if this build provides the call (host handler or native code). */
 static inline bool rom_call_implemented(const rom_call *c) { return c && (c->handler || c->native_code); }

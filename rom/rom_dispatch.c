@@ -117,6 +117,66 @@ static void begin_native(rom_ctx *x, const rom_call *call, uint32_t pc, uint32_t
     *out = r;
 }
 
+#define EFLAGS_TF 0x100u
+#define EFLAGS_IF 0x200u
+#define EFLAGS_RF 0x10000u
+#define EFLAGS_VM 0x20000u
+
+/* The instructions an interrupt-flag call's slot runs to its return, its ret included
+ * (rom_native.c); 0 for every other call. */
+static uint32_t irqflag_insns(uint16_t num)
+{
+    switch (num) {
+    case VMI_CALL_EnableInterrupts:  /* sti; ret */
+    case VMI_CALL_DisableInterrupts: /* cli; ret */
+        return 2;
+    case VMI_CALL_GetInterruptMask:  /* pushfd; pop eax; ret */
+    case VMI_CALL_SetInterruptMask:  /* push eax; popfd; ret */
+        return 3;
+    default:
+        return 0;
+    }
+}
+
+/* An interrupt-flag call whose whole outcome is fixed by the state at its entry, logged there
+ * with no record waiting for the return: a million times a Linux boot. It applies only where
+ * its slot cannot fault or be left early, so the event is the one the return would log (same
+ * caller, arguments, result, icount and insns, nothing logged between): CPL 0 outside
+ * virtual-8086 mode (cli, sti and popfd check IOPL elsewhere), no guest TF (a #DB after each
+ * instruction), the machine's word that the CPU runs the slot whole (slot_whole: no stop, step,
+ * breakpoint, debug register or waiting interrupt), a stack page the pushes may write (the
+ * return address read on the same page), and a return address on the page of the byte before
+ * it, the call's last (the caller's code was fetched from there). False: the usual native
+ * path. */
+static bool irqflag_at_entry(rom_ctx *x, const rom_call *call, uint32_t pc, uint32_t offset, rom_record *out)
+{
+    uint32_t n = irqflag_insns(call->num);
+    const uint32_t *g = x->regs;
+    uint32_t esp = g[ROM_ESP], ret;
+    bool pushes = n == 3;
+    if (!n || !x->svc->slot_whole || (g[ROM_EFLAGS] & (EFLAGS_VM | EFLAGS_TF)) || (g[ROM_CS] & 3u) ||
+        (pushes && (esp & 0xFFFu) < 4))
+        return false;
+    bool sets_if = call->num == VMI_CALL_EnableInterrupts ||
+                   (call->num == VMI_CALL_SetInterruptMask && (g[ROM_EAX] & EFLAGS_IF));
+    if (!x->svc->slot_whole(x->o, pc, call->native_len, n, sets_if))
+        return false;
+    uint64_t phys;
+    rom_frame f = {0};
+    if ((pushes && !x->svc->translate(x->o, esp - 4, true, &phys)) || !read_args(x, call, &f, &ret))
+        return false;
+    if ((ret & 0xFFFu) == 0)
+        return false;
+    uint32_t eip = caller_eip(x, ret);
+    if (call->num == VMI_CALL_GetInterruptMask)
+        f.result = g[ROM_EFLAGS] & ~(EFLAGS_RF | EFLAGS_VM); /* as pushfd pushes it */
+    out->action = ROM_ACT_LOGGED;
+    put_call(out, call, &f, eip);
+    out->offset = offset;
+    out->insns = n;
+    return true;
+}
+
 bool rom_native_may_return(const rom_state *st, uint32_t pc)
 {
     for (int i = (int)st->npending - 1; i >= 0; i--) {
@@ -261,13 +321,18 @@ void rom_dispatch(rom_ctx *x, uint32_t pc, rom_record *r)
     }
     /* Only now: most blocks reaching the ROM hook are inside a native slot, not at an entry, and
      * the register batch was a tenth of a page-table-heavy guest's host time. */
-    x->svc->call_regs(x->o, x->regs, !call->native_code);
+    x->svc->call_regs(x->o, x->regs, !call->native_code || irqflag_insns(call->num));
     if (x->svc->break_before(x->o, call->num)) {
         r->action = ROM_ACT_BREAK;
         return;
     }
+    if (call->native_code && irqflag_insns(call->num) && x->svc->quiet && x->svc->quiet(x->o, call->num)) {
+        r->action = ROM_ACT_RUN; /* reached only while a breakpoint is on it (emu/machine_rom.c) */
+        return;
+    }
     if (call->native_code) {
-        begin_native(x, call, pc, offset, r);
+        if (!irqflag_at_entry(x, call, pc, offset, r))
+            begin_native(x, call, pc, offset, r);
         return;
     }
     if (!call_permitted(x, call)) {

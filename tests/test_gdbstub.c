@@ -70,6 +70,23 @@ static void setup_with(uint64_t snap_every)
 }
 
 static void setup(void) { setup_with(4000); }
+
+/* callloop's interrupt-flag loop with --quiet-calls irqflags: its calls run as plain code. */
+static void setup_quiet(void)
+{
+    t = calloc(1, sizeof *t);
+    memset(&err, 0, sizeof err);
+    machine_config c;
+    machine_config_defaults(&c);
+    c.ram_mib = 16;
+    c.cmdline = "iters=20 irqflags";
+    c.quiet_calls = MACHINE_QUIET_IRQFLAGS;
+    ck_assert_msg(machine_init(&t->m, &c, tu_kernel("callloop"), &err), "%s", err.msg);
+    machine_set_serial_out(&t->m, NULL, NULL);
+    dbg_init(&d, &t->m);
+    s = gdbstub_new(&d);
+    ck_assert_ptr_nonnull(s);
+}
 static void setup_no_snapshots(void) { setup_with(0); }
 
 static void teardown(void)
@@ -673,6 +690,18 @@ START_TEST(test_monitor_break_vmi_stops_before_the_call_without_a_breakpoint_rea
 }
 END_TEST
 
+START_TEST(test_monitor_break_vmi_stops_at_a_quiet_call)
+{
+    ck_assert_str_eq(monitor("break vmi DisableInterrupts"),
+                     "VMI breakpoint 1 before VMI call DisableInterrupts (#30)\n");
+    for (int i = 0; i < 2; i++)
+        ck_assert_str_eq(monitor_with("", "c"),
+                         "VMI breakpoint 1, VMI call DisableInterrupts (#30) at eip 0x000c04c0\n");
+    for (size_t i = 0; i < evlog_count(&t->m.log); i++) /* stopped at, never logged */
+        ck_assert(!(tu_event(&t->m.log, i)->kind == EV_VMI_CALL && tu_event(&t->m.log, i)->num == 30));
+}
+END_TEST
+
 START_TEST(test_monitor_delete_removes_only_a_vmi_breakpoint)
 {
     break_at(sym("kmain"));
@@ -796,6 +825,10 @@ static Suite *gdbstub_suite(void)
     tcase_add_test(tc, test_monitor_bt_names_the_frames_with_the_kernels_symbols);
     tcase_add_test(tc, test_the_spec_defaults_to_loopback_and_refuses_names);
     suite_add_tcase(su, tc);
+    TCase *quiet = tcase_create("quiet calls");
+    tcase_add_checked_fixture(quiet, setup_quiet, teardown);
+    tcase_add_test(quiet, test_monitor_break_vmi_stops_at_a_quiet_call);
+    suite_add_tcase(su, quiet);
     TCase *nosnap = tcase_create("no snapshots");
     tcase_add_checked_fixture(nosnap, setup_no_snapshots, teardown);
     tcase_add_test(nosnap, test_without_snapshots_reverse_is_neither_advertised_nor_done);

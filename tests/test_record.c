@@ -28,7 +28,7 @@
 #endif
 
 /* Layout sizes from emu/record.h. */
-#define HDR_FIXED 85u
+#define HDR_FIXED 86u
 #define HDR_CRC 4u
 #define CHUNK_HDR 24u
 #define CHUNK_CRC_AT 20u
@@ -98,6 +98,7 @@ static void make_header(rec_header *h)
     h->ram_mib = 128;
     h->cpu_mhz = 1000;
     h->cpu_model = 1;
+    h->quiet_calls = 1;
     h->epoch = -1234567890123LL;
     h->max_insns = UINT64_MAX;
     h->rom_enabled = 1;
@@ -284,6 +285,7 @@ START_TEST(test_header_round_trips_every_field)
     ck_assert_uint_eq(got.ram_mib, h.ram_mib);
     ck_assert_uint_eq(got.cpu_mhz, h.cpu_mhz);
     ck_assert_uint_eq(got.cpu_model, 1);
+    ck_assert_uint_eq(got.quiet_calls, 1);
     ck_assert_int_eq(got.epoch, h.epoch);
     ck_assert_uint_eq(got.max_insns, h.max_insns);
     ck_assert_uint_eq(got.rom_enabled, 1);
@@ -642,9 +644,9 @@ START_TEST(test_append_refuses_an_unknown_kind)
     e.kind = 0;
     ck_assert(!rec_append(w, &e, &err));
     assert_error(path, VM_EINVAL, "kind 0 is not a rec_kind");
-    e.kind = REC_MARKER + 1;
+    e.kind = REC_IFCALL + 1;
     ck_assert(!rec_append(w, &e, &err));
-    assert_error(path, VM_EINVAL, "kind 6 is not a rec_kind");
+    assert_error(path, VM_EINVAL, "kind 7 is not a rec_kind");
     close_writer(w);
     uint32_t n;
     ck_assert_int_eq(read_all(path, &n, NULL), 0);
@@ -1133,7 +1135,7 @@ START_TEST(test_random_entry_bytes_with_a_valid_crc_give_entries_or_an_error)
         rec_entry e;
         int rc;
         while ((rc = rec_next(r, &e, &err)) == 1) {
-            ck_assert(e.len <= REC_MAX_PAYLOAD && e.kind >= REC_INPUT && e.kind <= REC_MARKER);
+            ck_assert(e.len <= REC_MAX_PAYLOAD && e.kind >= REC_INPUT && e.kind <= REC_IFCALL);
             n++;
         }
         rec_close_reader(r);

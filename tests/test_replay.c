@@ -353,8 +353,9 @@ static uint64_t alter_call_result(const char *to, uint64_t k)
     uint64_t calls = 0, at = 0;
     int got;
     while ((got = rec_next(rd, &e, &err)) == 1) {
-        if (e.kind == REC_CALL && calls++ == k) {
-            e.payload[28] ^= 1; /* the result's low byte (emu/recplay.c's REC_CALL payload) */
+        if ((e.kind == REC_CALL || e.kind == REC_IFCALL) && calls++ == k) {
+            /* the result's low byte (emu/recplay.c's REC_CALL and REC_IFCALL payloads) */
+            e.payload[e.kind == REC_CALL ? 28 : 12] ^= 1;
             at = e.icount;
         }
         ck_assert_msg(rec_append(w, &e, &err), "%s", err.msg);

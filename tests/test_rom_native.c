@@ -1,8 +1,11 @@
 /* A native VMI call (its ROM slot runs the real instruction) is logged once its slot has
  * returned: the event holds the result the guest got and the caller's EIP, and whoever
  * observes the log (the record file) sees the registers after the call. A call that faults
- * inside its slot is logged once, as failed, before the exception. */
+ * inside its slot is logged once, as failed, before the exception. An interrupt-flag call whose
+ * slot runs whole is logged at its entry instead, as the same event (observers see the
+ * registers before it); where the slot may be left early, it takes the usual path. */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "emu/snapshot.h"
@@ -97,15 +100,73 @@ START_TEST(test_get_cr0_is_observed_with_the_registers_after_its_return)
 }
 END_TEST
 
+#define SLOT(num) (PHYS_ROM_BASE + ROM_SLOT_BASE + (num) * ROM_SLOT_SIZE)
+
 START_TEST(test_get_interrupt_mask_is_logged_with_the_eflags_it_returned)
 {
     const vm_event *ev = tu_event(&m.log, only_call(31));
     ck_assert_uint_eq(ev->result, result(1));
     ck_assert_uint_eq(ev->result & 2, 2); /* EFLAGS bit 1 is always set */
     ck_assert_uint_eq(ev->eip, result(3));
+    ck_assert_uint_eq(ev->insns, 3); /* pushfd, pop eax, ret */
     size_t i = seen_index(31);
-    ck_assert_uint_eq(seen_eax[i], result(1));
-    ck_assert_uint_eq(seen_eip[i], result(3) + CALL_SIZE);
+    ck_assert_uint_eq(seen_eax[i], 0x11111111); /* logged at its entry: EAX before the call */
+    ck_assert_uint_eq(seen_eip[i], SLOT(31));
+}
+END_TEST
+
+/* The interrupt-flag calls logged at their entry (a plain run) and after their slots returned
+ * (snapshots after every instruction leave no slot whole) are the same events, in the same
+ * order; so is the rest of the log. */
+static vm_event *irqflag_run(bool every_insn, size_t *n, uint32_t *eip_at_log)
+{
+    nseen = 0;
+    vm_error err = {0};
+    ck_assert(tu_load_snippet(&m, "rom_irqflags"));
+    m.log.observer = observe;
+    m.log.observer_ctx = &m;
+    if (every_insn) {
+        snap_disable(&m);
+        ck_assert_msg(snap_enable(&m, 1, &err), "%s", err.msg);
+    }
+    ck_assert_int_eq(machine_run(&m), END_HALTED);
+    ck_assert_uint_eq(phys_read32(&m.mem, RESULT + 16), 0x600d);
+    ck_assert_uint_eq(result(0) & 0x200, 0x200);
+    ck_assert_uint_eq(result(1) & 0x200, 0);
+    *n = evlog_count(&m.log);
+    vm_event *evs = calloc(*n, sizeof *evs);
+    ck_assert_ptr_nonnull(evs);
+    for (size_t i = 0; i < *n; i++)
+        evs[i] = *tu_event(&m.log, i);
+    ck_assert_uint_eq(nseen, 18);
+    for (size_t i = 0; i < nseen; i++)
+        eip_at_log[i] = seen_eip[i];
+    ck_assert_uint_eq(m.rom.npending, 0);
+    machine_free(&m);
+    return evs;
+}
+
+START_TEST(test_interrupt_flag_calls_log_the_same_events_at_their_entry_and_after_their_return)
+{
+    size_t fast_n, slow_n;
+    uint32_t fast_eip[64], slow_eip[64];
+    vm_event *fast = irqflag_run(false, &fast_n, fast_eip);
+    vm_event *slow = irqflag_run(true, &slow_n, slow_eip);
+    ck_assert_uint_eq(fast_n, slow_n);
+    size_t calls = 0;
+    for (size_t i = 0; i < fast_n; i++) {
+        ck_assert_msg(memcmp(&fast[i], &slow[i], sizeof fast[i]) == 0, "event %zu differs", i);
+        if (fast[i].kind != EV_VMI_CALL)
+            continue;
+        /* The plain run logged each at its slot, the other after the return to its caller. */
+        ck_assert_uint_eq(fast_eip[calls], SLOT(fast[i].num));
+        ck_assert_uint_eq(slow_eip[calls], fast[i].eip + CALL_SIZE);
+        ck_assert_uint_eq(fast[i].insns, fast[i].num == 31 || fast[i].num == 32 ? 3 : 2);
+        calls++;
+    }
+    ck_assert_uint_eq(calls, 18);
+    free(fast);
+    free(slow);
 }
 END_TEST
 
@@ -180,6 +241,10 @@ static Suite *rom_native_suite(void)
     tcase_add_test(tc, test_a_call_faulting_in_its_slot_is_logged_once_as_failed_before_the_exception);
     tcase_add_test(tc, test_no_native_call_is_left_in_flight);
     suite_add_tcase(s, tc);
+    TCase *irq = tcase_create("irqflags");
+    tcase_set_timeout(irq, 120);
+    tcase_add_test(irq, test_interrupt_flag_calls_log_the_same_events_at_their_entry_and_after_their_return);
+    suite_add_tcase(s, irq);
     TCase *nested = tcase_create("nested");
     tcase_add_checked_fixture(nested, setup_nested, teardown);
     tcase_set_timeout(nested, 60);
