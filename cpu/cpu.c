@@ -99,6 +99,17 @@ void vcpu_get_first(cpu *c, uint32_t *out, int n)
         out[CPU_EFLAGS] &= ~0x100u; /* the host's TF (trapstep.c: never the guest's then) */
 }
 
+void vcpu_get_call_regs(cpu *c, uint32_t want, uint32_t *out)
+{
+    VM_ASSERT(c->at_block_start && !(want >> CALL_REGS));
+    fill_call_regs(c, want);
+    for (int i = 0; i < CALL_REGS; i++)
+        if (want & 1u << i)
+            out[i] = c->call_regs[i];
+    if (c->trap_step && (want & 1u << CPU_EFLAGS))
+        out[CPU_EFLAGS] &= ~0x100u; /* the host's TF (trapstep.c: never the guest's then) */
+}
+
 void vcpu_get_some(cpu *c, const cpu_reg *which, uint32_t *out, int n)
 {
     int ids[CPU_NREGS];

@@ -97,11 +97,11 @@ static bool svc_break_before(void *o, uint16_t num)
     return true;
 }
 
-static void svc_call_regs(void *o, uint32_t regs[ROM_CALL_REGS], bool all)
+static void svc_call_regs(void *o, uint32_t regs[ROM_CALL_REGS], uint32_t want)
 {
     /* One engine call for everything the call will read (a batch costs ~80 host instructions
      * beside ~30 a register): the CPU keeps them for the rest of the call. */
-    vcpu_get_first(((machine *)o)->cpu, regs, all ? ROM_CALL_REGS : ROM_IN_REGS);
+    vcpu_get_call_regs(((machine *)o)->cpu, want, regs);
 }
 
 /* An interrupt-flag call may be logged at its entry (rom_dispatch.c) when the CPU runs its slot

@@ -218,9 +218,11 @@ typedef struct rom_services {
     void (*forget_space)(void *o, uint32_t root);             /* a page-table root is released */
     void (*request)(void *o, rom_request what);
     bool (*break_before)(void *o, uint16_t num);              /* a VMI-call breakpoint stops here */
-    /* The first ROM_IN_REGS, one batch; all: a host call, which reads EFLAGS and CS (its CPL)
-     * and whose log entry reads the rest, or an interrupt-flag call (EFLAGS, CPL): EAX..CS. */
-    void (*call_regs)(void *o, uint32_t regs[ROM_CALL_REGS], bool all);
+    /* The registers whose bit (1 << rom_reg) is in `want`, into regs[] (the others stay as they
+     * were), in one batch: EAX..ESP for a native call, EAX..CS for a host call (its CPL check
+     * reads EFLAGS and CS, its log entry the rest), EAX, ESP, EFLAGS and CS for an
+     * interrupt-flag call. */
+    void (*call_regs)(void *o, uint32_t regs[ROM_CALL_REGS], uint32_t want);
     /* An interrupt-flag call at linear pc (its slot of len bytes runs `insns` instructions):
      * true if the machine may log it at its entry, because the CPU will run the slot whole with
      * nothing stopping or interrupting it (sets_if: the slot may set IF) and nothing the machine
@@ -238,8 +240,8 @@ typedef struct rom_ctx {
     rom_state *st;
     uint8_t *pt_pages;     /* per RAM page: VMI page flags if AllocatePage made it a page table */
     uint32_t ram_pages;
-    uint32_t regs[ROM_CALL_REGS]; /* EAX..ESP at the call (EAX..CS for a host or an interrupt-flag
-                                   * call): read by rom_dispatch at an entry */
+    uint32_t regs[ROM_CALL_REGS]; /* the registers at the call that rom_dispatch reads at an entry
+                                   * (rom_services.call_regs); zero before */
 } rom_ctx;
 
 struct rom_call;

@@ -321,7 +321,11 @@ void rom_dispatch(rom_ctx *x, uint32_t pc, rom_record *r)
     }
     /* Only now: most blocks reaching the ROM hook are inside a native slot, not at an entry, and
      * the register batch was a tenth of a page-table-heavy guest's host time. */
-    x->svc->call_regs(x->o, x->regs, !call->native_code || irqflag_insns(call->num));
+    /* An interrupt-flag call reads no EDX or ECX: its arguments are EAX at most (the event's
+     * others stay 0, whichever way it is logged). */
+    const uint32_t in_regs = (1u << ROM_IN_REGS) - 1, all = (1u << ROM_CALL_REGS) - 1,
+                   irqflag = 1u << ROM_EAX | 1u << ROM_ESP | 1u << ROM_EFLAGS | 1u << ROM_CS;
+    x->svc->call_regs(x->o, x->regs, !call->native_code ? all : irqflag_insns(call->num) ? irqflag : in_regs);
     if (x->svc->break_before(x->o, call->num)) {
         r->action = ROM_ACT_BREAK;
         return;

@@ -209,7 +209,7 @@ static void stub_forget(void *o, uint32_t root) { (void)o, (void)root; }
 static void stub_request(void *o, rom_request w) { (void)o, (void)w; }
 static bool stub_break(void *o, uint16_t n) { (void)o, (void)n; return false; }
 /* as the test set them */
-static void stub_call_regs(void *o, uint32_t regs[ROM_CALL_REGS], bool all) { (void)o, (void)regs, (void)all; }
+static void stub_call_regs(void *o, uint32_t regs[ROM_CALL_REGS], uint32_t want) { (void)o, (void)regs, (void)want; }
 static const rom_services stub_services = {
     stub_get, stub_set, stub_read, stub_write, stub_translate, stub_table, stub_cpl, stub_io, stub_clock,
     stub_clock, stub_clock, stub_cpuid, stub_alarm_set, stub_alarm_cancel, stub_apic_write, stub_apic_read,
