@@ -101,11 +101,24 @@ void vcpu_get_first(cpu *c, uint32_t *out, int n)
 
 void vcpu_get_call_regs(cpu *c, uint32_t want, uint32_t *out)
 {
-    VM_ASSERT(c->at_block_start && !(want >> CALL_REGS));
-    fill_call_regs(c, want);
-    for (int i = 0; i < CALL_REGS; i++)
-        if (want & 1u << i)
-            out[i] = c->call_regs[i];
+    VM_ASSERT(!(want >> CALL_REGS));
+    if (c->at_block_start) {
+        fill_call_regs(c, want);
+        for (int i = 0; i < CALL_REGS; i++)
+            if (want & 1u << i)
+                out[i] = c->call_regs[i];
+    } else { /* not from the block hook (tests call the ROM directly): nothing is kept */
+        int ids[CALL_REGS];
+        void *ptrs[CALL_REGS];
+        int n = 0;
+        for (int i = 0; i < CALL_REGS; i++)
+            if (want & 1u << i) {
+                out[i] = 0; /* a selector read fills only the low 16 bits */
+                ids[n] = uc_regs[i];
+                ptrs[n++] = &out[i];
+            }
+        uc_reg_read_batch(c->uc, ids, ptrs, n);
+    }
     if (c->trap_step && (want & 1u << CPU_EFLAGS))
         out[CPU_EFLAGS] &= ~0x100u; /* the host's TF (trapstep.c: never the guest's then) */
 }

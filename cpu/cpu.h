@@ -191,8 +191,8 @@ uint64_t vcpu_icount(cpu *c);
 uint32_t vcpu_get(cpu *c, cpu_reg r);
 /* Registers 0..n-1 of cpu_reg at once (one engine call); n = CPU_NREGS for all of them. */
 void vcpu_get_first(cpu *c, uint32_t *out, int n);
-/* Inside ops.rom_block: each register r <= CPU_CS whose bit (1 << r) is in `want`, into out[r]
- * (the others untouched), in one engine call, kept for the rest of the callback. */
+/* Each register r <= CPU_CS whose bit (1 << r) is in `want`, into out[r] (the others
+ * untouched), in one engine call; inside ops.rom_block they are kept for the rest of it. */
 void vcpu_get_call_regs(cpu *c, uint32_t want, uint32_t *out);
 VM_MUST_CHECK bool vcpu_set(cpu *c, cpu_reg r, uint32_t value);
 /* vcpu_set of each register r < CPU_SS whose bit (1 << r) is in mask, to values[r]; the general

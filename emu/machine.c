@@ -299,7 +299,7 @@ static bool power_on(machine *m, vm_error *err)
         .tsc = on_tsc,
         .interrupt = on_interrupt,
         .block_watch = on_block_watch,
-        .rom_plain = m->cfg.quiet_calls ? on_rom_plain : NULL,
+        .rom_plain = on_rom_plain,
         .iret = on_iret,
     };
     if (m->check) { /* the checker's hooks exist only when it runs */

@@ -326,9 +326,9 @@ void machine_rom_fault(machine *m, const vcpu_event *ev);
 void machine_rom_end(machine *m);
 VM_MUST_CHECK bool machine_rom_open(machine *m, vm_error *err);
 void machine_rom_reset(machine *m);
-/* machine_rom_plain: whether a block at linear pc runs as plain code (cpu_ops.rom_plain): an
- * interrupt-flag call's slot under --quiet-calls irqflags, unless a VMI-call breakpoint is on
- * that call. machine_rom_breaks_changed: the VMI-call breakpoints were set anew (`before`:
+/* machine_rom_plain: whether a block at linear pc runs as plain code (cpu_ops.rom_plain): one
+ * inside a native call's slot past its entry, or an interrupt-flag call's slot under
+ * --quiet-calls irqflags unless a VMI-call breakpoint is on that call. machine_rom_breaks_changed: the VMI-call breakpoints were set anew (`before`:
  * m->vmi_breaks as they were): blocks are counted again if a quiet call's changed. */
 bool machine_rom_plain(machine *m, uint32_t pc);
 void machine_rom_breaks_changed(machine *m, const bool before[MACHINE_VMI_BREAKS]);

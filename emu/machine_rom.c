@@ -312,14 +312,18 @@ void machine_rom_reset(machine *m)
 bool machine_rom_plain(machine *m, uint32_t pc)
 {
     uint64_t phys;
-    if (!(m->cfg.quiet_calls & MACHINE_QUIET_IRQFLAGS) || !m->cfg.rom_enabled ||
-        !vcpu_translate(m->cpu, pc, false, &phys) || phys < ROM_PHYS_BASE + ROM_SLOT_BASE ||
+    if (!m->cfg.rom_enabled || !vcpu_translate(m->cpu, pc, false, &phys) || phys < ROM_PHYS_BASE + ROM_SLOT_BASE ||
         phys >= ROM_PHYS_BASE + ROM_IMAGE_SIZE)
         return false;
     uint32_t rel = (uint32_t)(phys - ROM_PHYS_BASE - ROM_SLOT_BASE), num = rel / ROM_SLOT_SIZE;
+    /* A block inside a native slot, past its entry (sti and popfd end a block; an interrupt or
+     * a step may resume there), is never a call: rom_dispatch would only say run it. */
+    if (rel % ROM_SLOT_SIZE != 0 && rom_inside_native_code(rel + ROM_SLOT_BASE))
+        return true;
     const rom_call *c = rom_call_find(num);
-    /* The entry and the blocks inside the slot (sti and popfd end a block): the guest's own code. */
-    return c && rom_call_is_irqflag(num) && rel % ROM_SLOT_SIZE < c->native_len && !m->vmi_breaks[num];
+    /* A quiet call's entry: the guest's own code, unless a breakpoint is on it. */
+    return (m->cfg.quiet_calls & MACHINE_QUIET_IRQFLAGS) && c && rom_call_is_irqflag(num) &&
+           rel % ROM_SLOT_SIZE < c->native_len && !m->vmi_breaks[num];
 }
 
 void machine_rom_breaks_changed(machine *m, const bool before[MACHINE_VMI_BREAKS])
