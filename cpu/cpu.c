@@ -1246,6 +1246,8 @@ static bool msr_step(cpu *c, uint32_t eip)
  * deliver #GP(0) in its place; an MSR the machine models is performed by msr_step. */
 static uc_err io_step(cpu *c)
 {
+    if (c->icount >= c->target)
+        return UC_ERR_OK; /* the block before ended at the target: this one starts past it */
     uint64_t before = c->target - c->icount;
     if (c->io_index > 0) {
         uc_err e = run_exact(c, c->io_index < before ? c->io_index : before);
@@ -1271,6 +1273,8 @@ static uc_err io_step(cpu *c)
  * there), else Unicorn runs it. */
 static uc_err task_step(cpu *c)
 {
+    if (c->icount >= c->target)
+        return UC_ERR_OK; /* as in io_step */
     uint64_t before = c->target - c->icount;
     if (c->task_index > 0) {
         uc_err e = run_exact(c, c->task_index < before ? c->task_index : before);

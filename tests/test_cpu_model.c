@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cpu/model.h"
+#include "emu/snapshot.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
@@ -383,6 +384,30 @@ START_TEST(test_coreduo_has_no_x2apic)
 }
 END_TEST
 
+/* A run to any count stops there, also where the block before ended exactly at it and the next
+ * one starts with a wrmsr or rdmsr the machine performs (stepped exactly: it used to run one
+ * instruction past the target). */
+START_TEST(test_max_x2apic_runs_stop_at_every_count)
+{
+    machine_config c;
+    machine_config_defaults(&c);
+    c.cpu_model = VCPU_MODEL_MAX;
+    ck_assert(tu_load_snippet_with(&m, "x2apic", &c));
+    vm_error err = {0};
+    snap_disable(&m);
+    ck_assert_msg(snap_enable(&m, 50, &err), "%s", err.msg);
+    ck_assert_msg(snap_take(&m, &err), "%s", err.msg);
+    uint64_t start = machine_insns(&m);
+    ck_assert_int_eq(machine_run(&m), END_HALTED);
+    uint64_t whole = machine_insns(&m);
+    for (uint64_t n = start; n < whole; n++) {
+        ck_assert_msg(snap_goto(&m, n, &err), "%s", err.msg);
+        ck_assert_msg(machine_insns(&m) == n, "to %llu: at %llu", (unsigned long long)n,
+                      (unsigned long long)machine_insns(&m));
+    }
+}
+END_TEST
+
 /* The max model's runs are as deterministic as the default's: the same count, state digest
  * and results when run again and when stepped one instruction at a time. */
 START_TEST(test_max_runs_the_same_when_stepped)
@@ -466,6 +491,7 @@ static Suite *cpu_model_suite(void)
     tcase_add_test(tc, test_coreduo_has_no_tsc_deadline_timer);
     tcase_add_test(tc, test_max_x2apic_mode_puts_the_apic_in_msrs);
     tcase_add_test(tc, test_coreduo_has_no_x2apic);
+    tcase_add_test(tc, test_max_x2apic_runs_stop_at_every_count);
     tcase_add_test(tc, test_max_runs_the_same_when_stepped);
     suite_add_tcase(s, tc);
     return s;

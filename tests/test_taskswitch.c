@@ -268,6 +268,12 @@ START_TEST(test_going_back_to_any_count_around_a_finished_conforming_switch_give
 }
 END_TEST
 
+START_TEST(test_going_back_to_any_count_around_a_refused_far_pointer_and_dr7_gives_the_same_run)
+{
+    assert_same_from_every_count("task16_farptr_dr7");
+}
+END_TEST
+
 START_TEST(test_going_back_to_any_count_around_idt_task_switches_gives_the_same_run)
 {
     assert_same_from_every_count("task_gate_idt");
@@ -306,6 +312,7 @@ static Suite *taskswitch_suite(void)
     tcase_add_test(tc, test_going_back_to_any_count_around_a_finished_conforming_switch_gives_the_same_run);
     tcase_add_test(tc, test_going_back_to_any_count_around_16_bit_task_switches_gives_the_same_run);
     tcase_add_test(tc, test_a_far_pointer_past_its_segment_limit_faults_before_a_16_bit_task_switch);
+    tcase_add_test(tc, test_going_back_to_any_count_around_a_refused_far_pointer_and_dr7_gives_the_same_run);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -76,6 +76,14 @@ start:
     wr 11, 0x830, 0x100, VEC_ICR        ; destination 0x100: nobody
     nop
     cli
+    mov ecx, 0x808                      ; TPR 0x10, by a wrmsr that starts a block: a run to
+    xor edx, edx                        ; the count after the jmp stops before it
+    mov eax, 0x10
+    mov dword [resume], .tpr_done       ; (coreduo: #GP)
+    jmp .tpr
+.tpr:
+    wrmsr
+.tpr_done:
     wr 12, 0x802, 0, 0                  ; the ID is read-only
     rd 13, 0x80B, 0x1F0                 ; EOI is write-only
     wr 14, 0x80B, 0, 1                  ; EOI takes only 0
