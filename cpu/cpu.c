@@ -6,6 +6,7 @@
 #include <unicorn/unicorn.h>
 
 #include "cpu/cpu_internal.h"
+#include "cpu/cpuid_direct.h"
 #include "cpu/model.h"
 
 /* struct cpu is in cpu_internal.h, shared with deliver.c */
@@ -759,6 +760,7 @@ static int on_cpuid(uc_engine *uc, void *user)
         c->ops.cpuid(c->ops.ctx, r);
     static const cpu_reg regs[4] = {CPU_EAX, CPU_EBX, CPU_ECX, CPU_EDX};
     put_gprs(c, regs, r, 4);
+    vcpu_cpuid_direct_learn(c); /* the next ones skip this hook (cpuid_direct.c) */
     return 1; /* replaces the instruction */
 }
 
@@ -1016,6 +1018,7 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vcpu_model_id model, vm_error *e
     if (e == UC_ERR_OK)
         e = uc_ctl_exits_enable(c->uc);
     vcpu_exit_checks_open(c);
+    vcpu_cpuid_direct_open(c);
     if (e != UC_ERR_OK) {
         vm_fail(err, VM_EENGINE, "unicorn: cannot select the CPU model or enable exits: %s", uc_strerror(e));
         vcpu_close(c);
@@ -1053,6 +1056,7 @@ void vcpu_close(cpu *c)
         uc_context_free(c->scratch);
     if (c->end_ctx)
         uc_context_free(c->end_ctx);
+    vcpu_cpuid_direct_close(c);
     if (c->uc)
         uc_close(c->uc);
     disasm_close(c->dis);

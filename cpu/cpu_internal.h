@@ -188,6 +188,8 @@ struct cpu {
      * on (exit_checks_flush: drop the translations made without them at the next stop). */
     uint8_t *no_exit_flag;
     bool exit_checks_sticky, exit_checks_flush;
+    /* cpuid_direct.c: this engine's cpuid may be answered inside Unicorn's helper once bound */
+    bool cpuid_direct_ok;
     /* An iret is about to run (at rf_iret_pc): EFLAGS.RF it loads is cleared at the next block
      * start, after the one instruction it stands for (model.c). */
     bool rf_after_iret;

@@ -106,6 +106,8 @@ void vcpu_model_cpuid(vcpu_model_id id, uint32_t cr4, uint32_t r[4])
     }
 }
 
+bool vcpu_model_cpuid_reads_cr4(uint32_t leaf) { return leaf == 7; /* OSPKE */ }
+
 /* CR4 bit -> the CPUID.1:EDX feature it needs (0: always there, on every P6). Bits not listed
  * (VME, PVI, LA57, VMXE, SMXE, FSGSBASE, PCIDE, OSXSAVE and the reserved ones) need a feature
  * no model has; UMIP, SMEP, SMAP, PKE only max has. */

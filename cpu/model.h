@@ -24,6 +24,9 @@ bool vcpu_model_by_name(const char *name, vcpu_model_id *id);
 /* CPUID as the model reports it: regs in EAX (leaf), ECX; out EAX, EBX, ECX, EDX. cr4: the CPU's
  * CR4 (OSPKE reflects CR4.PKE). */
 void vcpu_model_cpuid(vcpu_model_id id, uint32_t cr4, uint32_t regs[4]);
+/* Whether vcpu_model_cpuid's answer for `leaf` depends on cr4 (the caller reads CR4 only then:
+ * an engine register read is most of a cpuid's cost once Unicorn's hook is skipped). */
+bool vcpu_model_cpuid_reads_cr4(uint32_t leaf);
 
 /* The CR4 bits a mov to CR4 may set (the others raise #GP(0)). */
 uint32_t vcpu_model_cr4_allowed(vcpu_model_id id);

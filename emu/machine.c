@@ -77,7 +77,8 @@ uint64_t machine_wall_ns(machine *m)
 void machine_cpuid(machine *m, uint32_t r[4])
 {
     uint32_t leaf = r[0];
-    vcpu_model_cpuid(vcpu_model(m->cpu), vcpu_get(m->cpu, CPU_CR4), r);
+    uint32_t cr4 = vcpu_model_cpuid_reads_cr4(leaf) ? vcpu_get(m->cpu, CPU_CR4) : 0;
+    vcpu_model_cpuid(vcpu_model(m->cpu), cr4, r);
     if (leaf == 1 && !apic_hw_enabled(&m->lapic))
         r[3] &= ~(1u << 9); /* globally disabled through IA32_APICBASE: no APIC */
 }

@@ -5,6 +5,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "cpu/cpuid_direct.h"
 #include "cpu/model.h"
 #include "emu/snapshot.h"
 #include "support/suite_main.h"
@@ -462,6 +463,150 @@ START_TEST(test_refused_instructions_count_the_same_when_stepped)
 }
 END_TEST
 
+/* Only leaf 7 (OSPKE) depends on CR4, so the machine reads CR4 for it alone. */
+START_TEST(test_only_the_leaves_said_to_read_cr4_depend_on_it)
+{
+    static const uint32_t leaves[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 0xB, 0xD, 0x14, 0x40000000u, 0x80000000u,
+                                      0x80000001u, 0x80000002u, 0x80000004u, 0x80000008u, 0xFFFFFFFFu};
+    for (unsigned id = 0; id < VCPU_MODEL_COUNT; id++)
+        for (size_t i = 0; i < sizeof leaves / sizeof leaves[0]; i++)
+            for (uint32_t sub = 0; sub < 3; sub++) {
+                uint32_t a[4] = {leaves[i], 0, sub, 0}, b[4] = {leaves[i], 0, sub, 0};
+                vcpu_model_cpuid((vcpu_model_id)id, 0, a);
+                vcpu_model_cpuid((vcpu_model_id)id, 0xFFFFFFFFu, b);
+                if (!vcpu_model_cpuid_reads_cr4(leaves[i]))
+                    ck_assert_msg(memcmp(a, b, sizeof a) == 0, "model %u leaf 0x%x.%u depends on CR4", id,
+                                  leaves[i], sub);
+            }
+    uint32_t a[4] = {7, 0, 0, 0}, b[4] = {7, 0, 0, 0};
+    vcpu_model_cpuid(VCPU_MODEL_MAX, 0, a);
+    vcpu_model_cpuid(VCPU_MODEL_MAX, 1u << 22, b);
+    ck_assert(vcpu_model_cpuid_reads_cr4(7) && memcmp(a, b, sizeof a) != 0);
+}
+END_TEST
+
+/* Guest cpuid for a list of leaves, twice over: the first one goes through Unicorn's helper and
+ * vmiemu's hook, the later ones are answered in the wrapped helper (cpu/cpuid_direct.c). Each
+ * stores EAX, EBX, ECX, EDX at CPUID_OUT + 16 * i; EBX and EDX hold junk before. */
+#define CPUID_CODE 0x00200000u
+#define CPUID_OUT 0x00210000u
+static const uint32_t cpuid_asks[][2] = {
+    {1, 0}, {0, 0}, {2, 0}, {7, 0}, {7, 1}, {0xD, 1}, {0x40000000u, 0}, {0x80000000u, 0}, {0x80000001u, 0},
+    {0x80000002u, 0}, {0x80000003u, 0}, {0x80000004u, 0}, {0x80000008u, 0}, {0xFFFFFFFFu, 0xFFFFFFFFu},
+};
+#define CPUID_ASKS (2 * sizeof cpuid_asks / sizeof cpuid_asks[0])
+
+static size_t put_imm(uint8_t *p, uint8_t op, uint32_t v)
+{
+    p[0] = op;
+    memcpy(p + 1, &v, 4);
+    return 5;
+}
+
+static size_t put_store(uint8_t *p, uint8_t modrm, uint32_t addr) /* mov [addr], reg */
+{
+    p[0] = 0x89;
+    p[1] = modrm;
+    memcpy(p + 2, &addr, 4);
+    return 6;
+}
+
+static machine_end run_cpuid_code(machine *mm, vcpu_model_id model, bool stepped)
+{
+    machine_config c;
+    machine_config_defaults(&c);
+    c.cpu_model = (uint8_t)model;
+    c.max_insns = 1000;
+    vm_error err = {0};
+    ck_assert_msg(machine_init(mm, &c, tu_kernel("hello"), &err), "%s", err.msg);
+    machine_set_serial_out(mm, NULL, NULL);
+    ck_assert_int_eq(machine_run(mm), END_LIMIT);
+    mm->end = END_RUNNING;
+    mm->cfg.max_insns = 0;
+    uint8_t code[CPUID_ASKS * 46 + 1], *p = code;
+    for (uint32_t i = 0; i < CPUID_ASKS; i++) {
+        const uint32_t *ask = cpuid_asks[i % (CPUID_ASKS / 2)];
+        p += put_imm(p, 0xB8, ask[0]);          /* mov eax, leaf */
+        p += put_imm(p, 0xB9, ask[1]);          /* mov ecx, subleaf */
+        p += put_imm(p, 0xBB, 0xBAD0EB00u + i); /* mov ebx, junk */
+        p += put_imm(p, 0xBA, 0xBAD0ED00u + i); /* mov edx, junk */
+        *p++ = 0x0F, *p++ = 0xA2;               /* cpuid */
+        p += put_store(p, 0x05, CPUID_OUT + 16 * i);      /* eax */
+        p += put_store(p, 0x1D, CPUID_OUT + 16 * i + 4);  /* ebx */
+        p += put_store(p, 0x0D, CPUID_OUT + 16 * i + 8);  /* ecx */
+        p += put_store(p, 0x15, CPUID_OUT + 16 * i + 12); /* edx */
+    }
+    *p++ = 0xF4; /* hlt */
+    ck_assert(phys_write(&mm->mem, CPUID_CODE, code, (size_t)(p - code)));
+    ck_assert(vcpu_set(mm->cpu, CPU_EIP, CPUID_CODE));
+    machine_end end = END_RUNNING;
+    if (!stepped)
+        return machine_run(mm);
+    for (int guard = 0; end == END_RUNNING && guard < 1000; guard++) /* as a debugger's stepi */
+        end = machine_run_until(mm, machine_insns(mm) + 1);
+    return end;
+}
+
+static void check_cpuid_stores(machine *mm)
+{
+    for (uint32_t i = 0; i < CPUID_ASKS; i++) {
+        const uint32_t *ask = cpuid_asks[i % (CPUID_ASKS / 2)];
+        uint32_t want[4] = {ask[0], 0, ask[1], 0};
+        machine_cpuid(mm, want);
+        for (uint32_t r = 0; r < 4; r++) {
+            uint32_t got = phys_read32(&mm->mem, CPUID_OUT + 16 * i + 4 * r);
+            ck_assert_msg(got == want[r], "%s, cpuid %u (leaf 0x%x.%u): register %u is 0x%x, want 0x%x",
+                          vcpu_model_name(vcpu_model(mm->cpu)), i, ask[0], ask[1], r, got, want[r]);
+        }
+    }
+    /* Unicorn 2.1.4: the engine was bound by the first cpuid and answered the others itself */
+    ck_assert_msg(vcpu_cpuid_direct_bound(mm->cpu), "cpuid still goes through Unicorn's hook");
+}
+
+static void check_cpuid_answers(machine *mm, vcpu_model_id model, bool stepped)
+{
+    ck_assert_int_eq(run_cpuid_code(mm, model, stepped), END_HALTED);
+    check_cpuid_stores(mm);
+}
+
+START_TEST(test_cpuid_answers_the_model_through_the_hook_and_directly_coreduo)
+{
+    check_cpuid_answers(&m, VCPU_MODEL_COREDUO, false);
+}
+END_TEST
+
+START_TEST(test_cpuid_answers_the_model_through_the_hook_and_directly_max)
+{
+    check_cpuid_answers(&m, VCPU_MODEL_MAX, false);
+}
+END_TEST
+
+START_TEST(test_cpuid_answers_the_model_when_stepped)
+{
+    check_cpuid_answers(&m, VCPU_MODEL_MAX, true);
+    machine_free(&m);
+    check_cpuid_answers(&m, VCPU_MODEL_COREDUO, true);
+}
+END_TEST
+
+/* A second machine's engine rebinds; the first one's answers stay its own when it runs again. */
+START_TEST(test_cpuid_binding_follows_the_engine_that_runs)
+{
+    static machine other;
+    check_cpuid_answers(&m, VCPU_MODEL_MAX, false);
+    check_cpuid_answers(&other, VCPU_MODEL_COREDUO, false);
+    ck_assert(!vcpu_cpuid_direct_bound(m.cpu));
+    static const uint8_t zeros[16 * CPUID_ASKS];
+    ck_assert(phys_write(&m.mem, CPUID_OUT, zeros, sizeof zeros));
+    ck_assert(vcpu_set(m.cpu, CPU_EIP, CPUID_CODE));
+    m.end = END_RUNNING;
+    ck_assert_int_eq(machine_run(&m), END_HALTED);
+    check_cpuid_stores(&m);
+    ck_assert(!vcpu_cpuid_direct_bound(other.cpu));
+    machine_free(&other);
+}
+END_TEST
+
 static Suite *cpu_model_suite(void)
 {
     Suite *s = suite_create("cpu_model");
@@ -481,6 +626,11 @@ static Suite *cpu_model_suite(void)
     tcase_add_test(tc, test_instructions_of_unreported_features_raise_ud_and_rdpmc_raises_gp);
     tcase_add_test(tc, test_refused_instructions_count_the_same_when_stepped);
     tcase_add_test(tc, test_max_reports_its_features_and_coreduo_does_not);
+    tcase_add_test(tc, test_only_the_leaves_said_to_read_cr4_depend_on_it);
+    tcase_add_test(tc, test_cpuid_answers_the_model_through_the_hook_and_directly_coreduo);
+    tcase_add_test(tc, test_cpuid_answers_the_model_through_the_hook_and_directly_max);
+    tcase_add_test(tc, test_cpuid_answers_the_model_when_stepped);
+    tcase_add_test(tc, test_cpuid_binding_follows_the_engine_that_runs);
     tcase_add_test(tc, test_max_runs_rdtscp_tsc_adjust_flushes_and_pku);
     tcase_add_test(tc, test_coreduo_lacks_what_max_adds);
     tcase_add_test(tc, test_max_enforces_smap_and_smep_in_the_page_walk);

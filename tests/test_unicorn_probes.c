@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
+#include "cpu/cpuid_direct.h"
 #include "cpu/exitcheck.h"
 #include "support/suite_main.h"
 
@@ -560,6 +561,49 @@ START_TEST(test_cpuid_hook_returning_1_replaces_the_instruction)
                       reg(UC_X86_REG_ECX) == 0x33333333u && reg(UC_X86_REG_EDX) == 0x44444444u,
                   BROKEN "cpuid did not return the hook's registers (eax 0x%x ebx 0x%x ecx 0x%x edx 0x%x)",
                   reg(UC_X86_REG_EAX), reg(UC_X86_REG_EBX), reg(UC_X86_REG_ECX), reg(UC_X86_REG_EDX));
+}
+END_TEST
+
+/* cpu/cpuid_direct.c answers a bound engine's cpuid inside Unicorn's helper, writing the
+ * registers into the helper's CPU state: the link must still wrap helper_cpuid_x86_64, and
+ * that state must start with EAX, ECX, EDX, EBX as 64-bit words (QEMU's CPUX86State.regs[]). */
+typedef struct {
+    unsigned calls;
+    void *state;
+    bool layout_ok, shifted_ok;
+} cpuid_state_seen;
+
+static int on_cpuid_state(uc_engine *uc, void *user)
+{
+    cpuid_state_seen *s = user;
+    s->calls++;
+    s->state = vcpu_cpuid_helper_state();
+    s->layout_ok = vcpu_cpuid_state_layout_ok(uc, s->state);
+    s->shifted_ok = s->state && vcpu_cpuid_state_layout_ok(uc, (uint64_t *)s->state + 1);
+    return 1; /* registers left as they were */
+}
+
+START_TEST(test_cpuid_helper_state_starts_with_eax_ecx_edx_ebx)
+{
+    static const uint8_t code[] = {0xB8, 0x11, 0x00, 0x00, 0x00, /* mov eax, 0x11 */
+                                   0xB9, 0x22, 0x00, 0x00, 0x00, /* mov ecx, 0x22 */
+                                   0xBA, 0x33, 0x00, 0x00, 0x00, /* mov edx, 0x33 */
+                                   0xBB, 0x44, 0x00, 0x00, 0x00, /* mov ebx, 0x44 */
+                                   0x0F, 0xA2};                  /* cpuid */
+    put(CODE, code, sizeof code);
+    cpuid_state_seen seen = {0};
+    add_insn_hook((void *)on_cpuid_state, &seen, UC_X86_INS_CPUID);
+    run_ok(CODE, CODE + sizeof code);
+    ck_assert_int_eq(seen.calls, 1);
+    ck_assert_msg(seen.state != NULL, BROKEN "guest cpuid no longer reaches __wrap_helper_cpuid_x86_64 "
+                                            "(link option --wrap=helper_cpuid_x86_64)");
+    ck_assert_msg(seen.layout_ok, BROKEN "the cpuid helper's CPU state does not start with EAX, ECX, EDX, EBX");
+    ck_assert_msg(!seen.shifted_ok, "the layout check accepts a state one register off");
+    ck_assert_ptr_null(vcpu_cpuid_helper_state()); /* only while the helper runs */
+    ck_assert_uint_eq(reg(UC_X86_REG_EAX), 0x11); /* the check put the registers back */
+    ck_assert_uint_eq(reg(UC_X86_REG_ECX), 0x22);
+    ck_assert_uint_eq(reg(UC_X86_REG_EDX), 0x33);
+    ck_assert_uint_eq(reg(UC_X86_REG_EBX), 0x44);
 }
 END_TEST
 
@@ -1213,6 +1257,7 @@ static Suite *probes_suite(void)
     tcase_add_test(tc, test_exits_enabled_with_none_set_let_code_at_address_zero_run);
     tcase_add_test(tc, test_rdtsc_hook_returning_1_replaces_the_instruction);
     tcase_add_test(tc, test_cpuid_hook_returning_1_replaces_the_instruction);
+    tcase_add_test(tc, test_cpuid_helper_state_starts_with_eax_ecx_edx_ebx);
     tcase_add_test(tc, test_in_hook_gets_port_and_size_and_its_value_lands_in_al_ax_eax);
     tcase_add_test(tc, test_out_hook_gets_port_size_and_value);
     tcase_add_test(tc, test_stop_requested_in_an_out_hook_still_runs_the_rest_of_the_block);
