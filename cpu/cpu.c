@@ -539,8 +539,12 @@ static bool task_needs_step(cpu *c, const blockcache_entry *e)
     return ((tr.flags >> 8) & 0xDu) == 1u;
 }
 
-/* on_block for everything but ordinary cached guest code. */
-static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, uint32_t size, cpu *c)
+static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user);
+
+/* on_block for everything but ordinary cached guest code. `ret`: on_block's return address, in
+ * the translation that called it. */
+static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, uint32_t size, cpu *c,
+                                                    const void *ret)
 {
     uint32_t fixed;
     if (c->pc_resync) {
@@ -618,25 +622,37 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
         return;
     }
     c->icount += blockcache_count(e);
+    /* Plain guest code, its count cached (so its pages are watched): keep the count in the
+     * translation, which then needs no lookup (blockpatch.c). Flagged blocks keep coming here. */
+    if (found != &tmp && e->cost == blockcache_count(e) && c->patch.on)
+        (void)blockpatch_set(&c->patch, ret, (const void *)on_block, c, pc, size, (uint16_t)blockcache_count(e));
 }
 
 /* Runs before every translated block: the hot path of the whole emulator. Ordinary guest code
- * whose count is cached costs a lookup and an add here; anything else (a block in the ROM window
- * or with port I/O, flagged in its cost; a deadline, a stop, stepping) goes to
- * on_block_slow as a tail call, so this function saves no registers. */
+ * costs an add here: its count comes with `user` once kept in the translation (blockpatch.c),
+ * else from a lookup; anything else (a block in the ROM window or with port I/O, flagged in
+ * its cost; a deadline, a stop, stepping) goes to on_block_slow as a tail call, so this
+ * function saves no registers. */
 static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
-    cpu *c = user;
+    cpu *c = (cpu *)((uintptr_t)user & BLOCKPATCH_PTR_MASK);
     uint32_t pc = (uint32_t)address;
-    const blockcache_entry *e = blockcache_at_home(&c->counts, pc, size);
-    if (__builtin_expect(e == NULL || c->icount + e->cost > c->limit, 0)) {
-        on_block_slow(uc, pc, size, c);
-        return;
+    uint64_t cost = (uintptr_t)user >> BLOCKPATCH_SHIFT;
+    if (cost == 0) {
+        const blockcache_entry *e = blockcache_at_home(&c->counts, pc, size);
+        if (__builtin_expect(e == NULL, 0))
+            goto slow;
+        cost = e->cost;
     }
+    if (__builtin_expect(c->icount + cost > c->limit, 0))
+        goto slow;
     c->blk_icount = c->icount;
     c->blk_pc = pc;
     c->blk_size = size;
-    c->icount += e->cost; /* no flag bits: a flagged block went the slow way */
+    c->icount += cost; /* no flag bits: a flagged block went the slow way */
+    return;
+slow:
+    on_block_slow(uc, pc, size, c, __builtin_return_address(0));
 }
 
 static void on_exact_insn(uc_engine *uc, uint64_t address, uint32_t size, void *user)
@@ -990,6 +1006,7 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vcpu_model_id model, vm_error *e
     if (e == UC_ERR_OK)
         e = uc_ctl_exits_enable(c->uc);
     vcpu_exit_checks_open(c);
+    blockpatch_open(&c->patch, c);
     if (e != UC_ERR_OK) {
         vm_fail(err, VM_EENGINE, "unicorn: cannot select the CPU model or enable exits: %s", uc_strerror(e));
         vcpu_close(c);

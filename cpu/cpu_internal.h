@@ -5,6 +5,7 @@
 #include <unicorn/unicorn.h>
 
 #include "cpu/blockcache.h"
+#include "cpu/blockpatch.h"
 #include <stddef.h>
 
 #include "cpu/calibrate.h"
@@ -25,6 +26,7 @@ struct cpu {
     uint64_t tsc_adjust; /* IA32_TSC_ADJUST (max): added to the instruction clock's TSC */
     disasm *dis;
     blockcache counts;
+    blockpatch patch;    /* counts kept in translations (blockpatch.c) */
 
     uint64_t icount;     /* retired, counting the whole current block in fast mode */
     uint64_t target;     /* vcpu_run's target count */

@@ -1,0 +1,95 @@
+/* A block's instruction count kept in its translation.
+ *
+ * The block hook (cpu.c, on_block) adds each block's count before it runs. Looking the count
+ * up costs a hash probe per block, mostly a cache miss on the table (12 % of the Debian boot's
+ * host time was the hook, docs/BENCHMARKS.md). Unicorn 2.1.4 calls a lone block hook straight
+ * from the translated code, with its arguments as immediates of the instructions before the
+ * call, the hook's user_data among them: a 64-bit `movabs`. Once a block's count is known, the
+ * hook rewrites that immediate in the translation it was called from, so every later run of
+ * the translation hands the hook its count: no lookup.
+ *
+ * The count kept belongs to the translation, which is the translation of the very bytes the
+ * count was decoded from: when they change, Unicorn drops the translation (its own check of
+ * stores to code pages) and the new one starts with the plain user_data again. Only the call
+ * sequence observed for Unicorn 2.1.4 on x86-64 is rewritten, in a mapping that is writable
+ * and executable (the code buffer), after checking every byte of it; otherwise nothing is
+ * written and the hook keeps looking counts up (slower, same results).
+ * tests/test_unicorn_probes.c checks the sequence and the rewrite. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "cpu/blockpatch.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unicorn/unicorn.h>
+
+/* mov $pc,%esi (5) mov $size,%edx (5) movabs $user,%rcx (10) call *disp32(%rip) (6) */
+#define SEQ_BYTES 26
+
+void blockpatch_open(blockpatch *bp, const void *user)
+{
+    memset(bp, 0, sizeof *bp);
+#if defined(__x86_64__)
+    bp->on = (uc_version(NULL, NULL) >> 8) == 0x020104u && ((uintptr_t)user >> BLOCKPATCH_SHIFT) == 0;
+#else
+    (void)user;
+#endif
+}
+
+/* True if [from, to) lies in one mapping that is readable, writable and executable. */
+static bool in_code_buffer(blockpatch *bp, uintptr_t from, uintptr_t to)
+{
+    if (from >= bp->lo && to <= bp->hi)
+        return true;
+    if (bp->map_reads >= 8) {
+        bp->on = false; /* the translations are somewhere this code does not expect */
+        return false;
+    }
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) {
+        bp->on = false;
+        return false;
+    }
+    char line[512];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perms[5];
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && from >= lo && to <= hi &&
+            perms[0] == 'r' && perms[1] == 'w' && perms[2] == 'x') {
+            bp->lo = lo;
+            bp->hi = hi;
+            found = true;
+        }
+    }
+    fclose(f);
+    if (!found)
+        bp->map_reads++;
+    return found;
+}
+
+static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+
+static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
+
+bool blockpatch_set(blockpatch *bp, const void *ret, const void *callback, const void *user, uint32_t pc,
+                    uint32_t size, uint16_t value)
+{
+    if (!bp->on || value == 0)
+        return false;
+    uintptr_t end = (uintptr_t)ret;
+    if (end < SEQ_BYTES || !in_code_buffer(bp, end - SEQ_BYTES, end))
+        return false;
+    uint8_t *seq = (uint8_t *)(end - SEQ_BYTES);
+    if (seq[0] != 0xBE || le32(seq + 1) != pc || seq[5] != 0xBA || le32(seq + 6) != size || seq[10] != 0x48 ||
+        seq[11] != 0xB9 || le64(seq + 12) != (uint64_t)(uintptr_t)user || seq[20] != 0xFF || seq[21] != 0x15)
+        return false;
+    /* The call's target, read from the constant pool it names, must be the hook itself. */
+    int32_t disp = (int32_t)le32(seq + 22);
+    uintptr_t slot = end + (uintptr_t)(intptr_t)disp;
+    if (!in_code_buffer(bp, slot, slot + 8) || le64((const uint8_t *)slot) != (uint64_t)(uintptr_t)callback)
+        return false;
+    uint64_t patched = (uint64_t)(uintptr_t)user | (uint64_t)value << BLOCKPATCH_SHIFT;
+    memcpy(seq + 12, &patched, sizeof patched);
+    return true;
+}
