@@ -281,11 +281,21 @@ const cpu_fault *vcpu_fault_info(const cpu *c) { return &c->fault; }
  * in a busy loop (Linux's PIT and PM-timer waits: millions) asks the same question each time,
  * so the last answer is kept: the block's code cannot change without its counts being dropped
  * (its pages are watched, mmu_fill.c), which moves counts.changes. */
+static bool answers(const index_answer *a, const cpu *c, uint32_t eip)
+{
+    return a->valid && a->changes == c->counts.changes && a->pc == c->blk_pc && a->size == c->blk_size &&
+           a->eip == eip;
+}
+
 static __attribute__((noinline)) uint32_t block_index(cpu *c, uint32_t eip)
 {
-    if (c->index_memo.valid && c->index_memo.changes == c->counts.changes && c->index_memo.pc == c->blk_pc &&
-        c->index_memo.size == c->blk_size && c->index_memo.eip == eip)
+    if (answers(&c->index_memo, c, eip))
         return c->index_memo.index;
+    index_answer *kept = &c->index_cache[((eip + c->blk_pc * 7u) * 2654435761u) >> 26 & (INDEX_CACHE_SIZE - 1)];
+    if (answers(kept, c, eip)) {
+        c->index_memo = *kept;
+        return kept->index;
+    }
     uint8_t buf[MAX_BLOCK_BYTES];
     if (c->blk_size > sizeof buf || !vcpu_read_linear(c, c->blk_pc, buf, c->blk_size))
         return 0;
@@ -298,6 +308,7 @@ static __attribute__((noinline)) uint32_t block_index(cpu *c, uint32_t eip)
     c->index_memo.eip = eip;
     c->index_memo.index = n;
     c->index_memo.valid = true;
+    *kept = c->index_memo;
     return n;
 }
 
