@@ -93,3 +93,25 @@ bool blockpatch_set(blockpatch *bp, const void *ret, const void *callback, const
     memcpy(seq + 12, &patched, sizeof patched);
     return true;
 }
+
+/* movabs $uc,%rdi (10) xor %esi,%esi (2) call *disp32(%rip) (6) */
+#define CHECK_BYTES 18
+
+bool blockpatch_skip_check(blockpatch *bp, const void *ret, const void *uc, const void *check)
+{
+    if (!bp->on)
+        return false;
+    uint8_t *seq = (uint8_t *)(uintptr_t)ret;
+    uintptr_t end = (uintptr_t)ret + CHECK_BYTES;
+    if (!in_code_buffer(bp, (uintptr_t)ret, end))
+        return false;
+    if (seq[0] != 0x48 || seq[1] != 0xBF || le64(seq + 2) != (uint64_t)(uintptr_t)uc ||
+        !((seq[10] == 0x31 || seq[10] == 0x33) && seq[11] == 0xF6) || seq[12] != 0xFF || seq[13] != 0x15)
+        return false;
+    uintptr_t slot = end + (uintptr_t)(intptr_t)(int32_t)le32(seq + 14);
+    if (!in_code_buffer(bp, slot, slot + 8) || le64((const uint8_t *)slot) != (uint64_t)(uintptr_t)check)
+        return false;
+    seq[0] = 0xEB; /* jmp rel8 over the rest: the next instruction after the call */
+    seq[1] = CHECK_BYTES - 2;
+    return true;
+}

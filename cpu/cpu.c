@@ -635,8 +635,9 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
     c->icount += blockcache_count(e);
     /* Plain guest code, its count cached (so its pages are watched): keep the count in the
      * translation, which then needs no lookup (blockpatch.c). Flagged blocks keep coming here. */
-    if (found != &tmp && e->cost == blockcache_count(e) && c->patch.on)
-        (void)blockpatch_set(&c->patch, ret, (const void *)on_block, c, pc, size, (uint16_t)blockcache_count(e));
+    if (found != &tmp && e->cost == blockcache_count(e) && c->patch.on &&
+        blockpatch_set(&c->patch, ret, (const void *)on_block, c, pc, size, (uint16_t)blockcache_count(e)))
+        (void)blockpatch_skip_check(&c->patch, ret, uc, (const void *)helper_check_exit_request_x86_64);
 }
 
 /* Runs before every translated block: the hot path of the whole emulator. Ordinary guest code
@@ -664,6 +665,12 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
     return;
 slow:
     on_block_slow(uc, pc, size, c, __builtin_return_address(0));
+    /* Unicorn's stop check at the block start, made here: a translation whose count is kept
+     * jumps over its own (blockpatch_skip_check). A stop is pending only after this slow path:
+     * every stop vmiemu asks for sets `limit` to 0 (or is asked for here). Where the
+     * translation still has its check, that one finds nothing left to do. */
+    if (c->patch.on)
+        helper_check_exit_request_x86_64(uc, 0);
 }
 
 static void on_exact_insn(uc_engine *uc, uint64_t address, uint32_t size, void *user)
