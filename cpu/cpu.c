@@ -552,6 +552,30 @@ static bool task_needs_step(cpu *c, const blockcache_entry *e)
 
 static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user);
 
+/* Keep a plain block's count in the translation that called the hook (blockpatch.c). Its
+ * pages are watched (its count is cached): the site is noted under them first, so that when
+ * one stops being watched (code_written) the translation gets Unicorn's code back and its
+ * next run is counted, and its pages watched, again. */
+static void keep_count(cpu *c, uc_engine *uc, uint32_t pc, uint32_t size, uint32_t count, const void *ret)
+{
+    uint64_t first, last;
+    if (!vcpu_translate(c, pc, false, &first) || !vcpu_translate(c, pc + size - 1, false, &last) ||
+        !blockpatch_note(&c->patch, ret, first >> 12) ||
+        ((first ^ last) >> 12 && !blockpatch_note(&c->patch, ret, last >> 12)))
+        return; /* a site noted under one page only is never rewritten: undoing it changes nothing */
+    if (blockpatch_set(&c->patch, ret, (const void *)on_block, c, pc, size, (uint16_t)count))
+        (void)blockpatch_skip_check(&c->patch, ret, uc, (const void *)helper_check_exit_request_x86_64);
+}
+
+const void *vcpu_block_hook(void) { return (const void *)on_block; }
+
+/* The translations are gone: the rewritten sites with them. */
+static void flush_translations(cpu *c)
+{
+    uc_ctl_flush_tb(c->uc);
+    blockpatch_forget(&c->patch);
+}
+
 /* on_block for everything but ordinary cached guest code. `ret`: on_block's return address, in
  * the translation that called it. */
 static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, uint32_t size, cpu *c,
@@ -635,9 +659,8 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
     c->icount += blockcache_count(e);
     /* Plain guest code, its count cached (so its pages are watched): keep the count in the
      * translation, which then needs no lookup (blockpatch.c). Flagged blocks keep coming here. */
-    if (found != &tmp && e->cost == blockcache_count(e) && c->patch.on &&
-        blockpatch_set(&c->patch, ret, (const void *)on_block, c, pc, size, (uint16_t)blockcache_count(e)))
-        (void)blockpatch_skip_check(&c->patch, ret, uc, (const void *)helper_check_exit_request_x86_64);
+    if (found != &tmp && e->cost == blockcache_count(e) && c->patch.on)
+        keep_count(c, uc, pc, size, blockcache_count(e), ret);
 }
 
 /* Runs before every translated block: the hot path of the whole emulator. Ordinary guest code
@@ -1066,6 +1089,7 @@ void vcpu_close(cpu *c)
         uc_close(c->uc);
     disasm_close(c->dis);
     blockcache_free(&c->counts);
+    blockpatch_free(&c->patch);
     vcpu_mmu_close(c);
     free(c);
 }
@@ -1548,7 +1572,7 @@ bool vcpu_set_watchpoints(cpu *c, const vcpu_watch *w, int n)
                                               c, w[i].addr, w[i].addr + w[i].len - 1) != UC_ERR_OK)
             return false;
     }
-    uc_ctl_flush_tb(c->uc); /* memory hooks are built into translations */
+    flush_translations(c); /* memory hooks are built into translations */
     return true;
 }
 
@@ -1576,7 +1600,7 @@ void vcpu_untrace_stores(cpu *c)
     drop_store_ranges(c);
     uc_hook_del(c->uc, c->store_anchor);
     c->store_traced = false;
-    uc_ctl_flush_tb(c->uc); /* back to translations without memory hooks */
+    flush_translations(c); /* back to translations without memory hooks */
 }
 
 /* A hook on an address no guest reaches: while it exists, translations send every store
@@ -1592,7 +1616,7 @@ bool vcpu_trace_stores(cpu *c, vcpu_store_fn fn, void *ctx)
         UC_ERR_OK)
         return false;
     c->store_traced = true;
-    uc_ctl_flush_tb(c->uc);
+    flush_translations(c);
     return true;
 }
 
@@ -1732,7 +1756,7 @@ bool vcpu_load_state(cpu *c, const void *blob)
     c->blk_size = 0; /* no block is current: an interrupt shadow cannot carry over */
     c->smc_cut = false;
     c->iret_armed = false;
-    uc_ctl_flush_tb(c->uc);
+    flush_translations(c);
     blockcache_clear(&c->counts);
     vcpu_tlb_reset(c); /* Unicorn's TLB goes; the guest's comes back from the blob */
     return mmu_tlb_load(c->tlb, p + sizeof n, n);
@@ -1741,5 +1765,5 @@ bool vcpu_load_state(cpu *c, const void *blob)
 void vcpu_flush_code(cpu *c)
 {
     blockcache_clear(&c->counts);
-    uc_ctl_flush_tb(c->uc);
+    flush_translations(c);
 }

@@ -228,6 +228,7 @@ void vcpu_mmu_close(cpu *c);
 bool vcpu_mmu_watch_block(cpu *c, uint32_t pc, uint32_t size);
 /* Flush Unicorn's TLB (every flush vmiemu makes goes through here). */
 void vcpu_mmu_flush_tlb(cpu *c);
+const void *vcpu_block_hook(void); /* the block hook, as blockpatch.c compares call targets */
 /* Registers `which` (none below CALL_REGS: SS, CR0, CR3, CR4, ...) in one engine call. */
 void vcpu_get_some(cpu *c, const cpu_reg *which, uint32_t *out, int n);
 /* A guest store is writing counted code on physical page `phys` (from the fill hook, EIP at
