@@ -75,10 +75,10 @@ static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] 
 
 static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
 
-bool blockpatch_set(blockpatch *bp, const void *ret, const void *callback, const void *user, uint32_t pc,
-                    uint32_t size, uint16_t value)
+bool blockpatch_matches(blockpatch *bp, const void *ret, const void *callback, const void *user, uint32_t pc,
+                        uint32_t size)
 {
-    if (!bp->on || value == 0)
+    if (!bp->on)
         return false;
     uintptr_t end = (uintptr_t)ret;
     if (end < SEQ_BYTES || !in_code_buffer(bp, end - SEQ_BYTES, end))
@@ -90,10 +90,16 @@ bool blockpatch_set(blockpatch *bp, const void *ret, const void *callback, const
     /* The call's target, read from the constant pool it names, must be the hook itself. */
     int32_t disp = (int32_t)le32(seq + 22);
     uintptr_t slot = end + (uintptr_t)(intptr_t)disp;
-    if (!in_code_buffer(bp, slot, slot + 8) || le64((const uint8_t *)slot) != (uint64_t)(uintptr_t)callback)
+    return in_code_buffer(bp, slot, slot + 8) && le64((const uint8_t *)slot) == (uint64_t)(uintptr_t)callback;
+}
+
+bool blockpatch_set(blockpatch *bp, const void *ret, const void *callback, const void *user, uint32_t pc,
+                    uint32_t size, uint16_t value)
+{
+    if (value == 0 || !blockpatch_matches(bp, ret, callback, user, pc, size))
         return false;
     uint64_t patched = (uint64_t)(uintptr_t)user | (uint64_t)value << BLOCKPATCH_SHIFT;
-    memcpy(seq + 12, &patched, sizeof patched);
+    memcpy((uint8_t *)(uintptr_t)ret - SEQ_BYTES + 12, &patched, sizeof patched);
     return true;
 }
 

@@ -58,6 +58,9 @@ void blockpatch_forget(blockpatch *bp);
  * translation passes `value` with it. True if done; anything unexpected changes nothing. */
 bool blockpatch_set(blockpatch *bp, const void *ret, const void *callback, const void *user, uint32_t pc,
                     uint32_t size, uint16_t value);
+/* Whether blockpatch_set would rewrite the site now (the plain user_data is there). */
+bool blockpatch_matches(blockpatch *bp, const void *ret, const void *callback, const void *user, uint32_t pc,
+                        uint32_t size);
 
 /* After blockpatch_set succeeded at `ret`: the call Unicorn puts right after the block hook
  * (movabs $uc,%rdi; xor %esi,%esi; call check), its stop check at the block start, is jumped

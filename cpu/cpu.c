@@ -559,6 +559,8 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 static void keep_count(cpu *c, uc_engine *uc, uint32_t pc, uint32_t size, uint32_t count, const void *ret)
 {
     uint64_t first, last;
+    if (!blockpatch_matches(&c->patch, ret, (const void *)on_block, c, pc, size)) /* kept already, or not Unicorn's call */
+        return;
     if (!vcpu_translate(c, pc, false, &first) || !vcpu_translate(c, pc + size - 1, false, &last) ||
         !blockpatch_note(&c->patch, ret, first >> 12) ||
         ((first ^ last) >> 12 && !blockpatch_note(&c->patch, ret, last >> 12)))
