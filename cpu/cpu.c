@@ -1307,6 +1307,8 @@ static bool msr_step(cpu *c, uint32_t eip)
  * deliver #GP(0) in its place; an MSR the machine models is performed by msr_step. */
 static uc_err io_step(cpu *c)
 {
+    if (c->icount >= c->target)
+        return UC_ERR_OK; /* the block before ended at the target: this one starts past it */
     uint64_t before = c->target - c->icount;
     if (c->io_index > 0) {
         uc_err e = run_exact(c, c->io_index < before ? c->io_index : before);
@@ -1332,6 +1334,8 @@ static uc_err io_step(cpu *c)
  * there), else Unicorn runs it. */
 static uc_err task_step(cpu *c)
 {
+    if (c->icount >= c->target)
+        return UC_ERR_OK; /* as in io_step */
     uint64_t before = c->target - c->icount;
     if (c->task_index > 0) {
         uc_err e = run_exact(c, c->task_index < before ? c->task_index : before);
@@ -1407,10 +1411,14 @@ static cpu_stop stop_from_error(cpu *c, uc_err e)
     return CPU_STOP_ERROR;
 }
 
+/* Unicorn stopped after a hlt: the byte before CS:EIP (linear: the code segment's base added,
+ * which a 16-bit task's or a real-mode CS has) is F4. */
 static bool halted_at(cpu *c, uint32_t eip)
 {
     uint8_t op = 0;
-    return eip > 0 && vcpu_read_linear(c, eip - 1, &op, 1) && op == 0xF4;
+    bool real = !(vcpu_get(c, CPU_CR0) & 1u) || (vcpu_get(c, CPU_EFLAGS) & 0x20000u); /* PE, VM */
+    uint32_t base = real ? (vcpu_get(c, CPU_CS) & 0xFFFFu) << 4 : vcpu_cs_base(c);
+    return eip > 0 && vcpu_read_linear(c, base + eip - 1, &op, 1) && op == 0xF4;
 }
 
 cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)

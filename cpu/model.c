@@ -21,7 +21,9 @@ enum {
     (F_FPU | F_DE | F_PSE | F_TSC | F_MSR | F_PAE | F_MCE | F_CX8 | F_APIC | F_SEP | F_PGE | F_MCA | F_CMOV | F_PAT | \
      F_MMX | F_FXSR | F_SSE | F_SSE2)
 #define FEATURES_ECX 1u /* SSE3 */
-/* CPUID.1:ECX (max): the local APIC timer's TSC-deadline mode (emu/apic.c, MSR 0x6E0). */
+/* CPUID.1:ECX (max): x2APIC mode of the local APIC (emu/apic_x2apic.c, IA32_APICBASE.EXTD and
+ * MSRs 0x800-0x8FF), the local APIC timer's TSC-deadline mode (emu/apic.c, MSR 0x6E0). */
+#define F1C_X2APIC (1u << 21)
 #define F1C_TSC_DEADLINE (1u << 24)
 /* CPUID.80000001:EDX: NX, which vmiemu's page walk honours with PAE and EFER.NXE (cpu/mmu_fill.c);
  * RDTSCP (max), whose TSC is the instruction clock (cpu/cpu.c on_rdtscp) and ECX IA32_TSC_AUX. */
@@ -79,7 +81,7 @@ void vcpu_model_cpuid(vcpu_model_id id, uint32_t cr4, uint32_t r[4])
     case 1:
         r[0] = 0x000006E8; /* family 6, model 14 (Core Duo), stepping 8; EBX: APIC ID 0 */
         r[1] = max ? 8u << 8 : 0; /* CLFLUSH line size: 8 quadwords */
-        r[2] = FEATURES_ECX | (max ? F1C_TSC_DEADLINE : 0);
+        r[2] = FEATURES_ECX | (max ? F1C_X2APIC | F1C_TSC_DEADLINE : 0);
         r[3] = features_edx(id);
         break;
     case 7:
@@ -129,8 +131,8 @@ uint32_t vcpu_model_cr4_allowed(vcpu_model_id id)
 /* The MSRs of the model, as ranges with a rule for writes; every other number is #GP(0), as on
  * hardware (Unicorn reads 0 and ignores writes). Among those: the 64-bit ones (FS/GS_BASE,
  * KERNEL_GS_BASE, STAR, LSTAR, CSTAR, FMASK: Unicorn is built for x86-64 and a write of GS_BASE
- * really moved GS), the MTRRs, PERF_STATUS, the x2APIC range, SPEC_CTRL; TSC_AUX and TSC_ADJUST
- * but in max. */
+ * really moved GS), the MTRRs, PERF_STATUS, SPEC_CTRL; TSC_AUX and TSC_ADJUST but in max. The
+ * x2APIC range 0x800-0x8FF is the machine's (emu/apic_x2apic.c), 0x900-0xBFF is #GP here. */
 enum { MSR_RW, MSR_RO, MSR_TSC, MSR_EFER, MSR_MC_CTL, MSR_MC_STATUS, MSR_TSC_ADJUST, MSR_TSC_AUX };
 #define MC_BANKS 10u /* Unicorn's MCE_BANKS_DEF, in MCG_CAP[7:0] */
 static const struct {

@@ -26,6 +26,7 @@
 #define EFLAGS_NT 0x00004000u
 #define EFLAGS_VM 0x00020000u
 #define CR0_PE 0x1u
+#define DR7_LOCAL_ENABLES 0x55u /* L0-L3; QEMU leaves LE as it is */
 #define CR0_TS 0x8u
 #define CR0_PG 0x80000000u
 #define DESC_BUSY 0x200u /* in the descriptor's high dword: TSS type 9 <-> 0xB */
@@ -351,6 +352,9 @@ int vcpu_task_switch(cpu *c, uint16_t sel, int source, uint32_t ret_eip, uint32_
     for (int i = 0; i < 8; i++)
         vcpu_put(c, (cpu_reg)(CPU_EAX + i), n.gpr[i]);
     vcpu_put(c, CPU_EIP, n.eip);
+    uint32_t dr7 = vcpu_get(c, CPU_DR7); /* the local breakpoints end with the task (SDM 17.2.4) */
+    if (dr7 & DR7_LOCAL_ENABLES)
+        vcpu_put(c, CPU_DR7, dr7 & ~DR7_LOCAL_ENABLES);
     return 0;
 }
 
@@ -381,8 +385,9 @@ uint32_t vcpu_cs_base(cpu *c)
 
 static bool tss_is_16(uint32_t type) { return (type & 0xD) == 1; }
 
-/* The linear address of a far pointer in memory (FF /3, FF /5). */
-static uint32_t far_pointer_at(cpu *c, const disasm_far *x)
+/* A far pointer in memory (FF /3, FF /5): its offset in the segment and that segment's
+ * descriptor (`seg_ok` false for a null selector or one that names nothing). */
+static uint32_t far_pointer_ea(cpu *c, const disasm_far *x, seg_desc *d, bool *seg_ok)
 {
     uint32_t ea = x->disp;
     if (x->base >= 0)
@@ -392,11 +397,26 @@ static uint32_t far_pointer_at(cpu *c, const disasm_far *x)
     if (x->addr16)
         ea &= 0xFFFFu;
     uint64_t raw;
-    seg_desc d = {0};
     uint16_t sel = (uint16_t)vcpu_get(c, seg_regs[x->seg]);
-    if ((sel & ~3u) && vcpu_read_descriptor(c, sel, &raw))
-        desc_decode(raw, &d);
-    return d.base + ea;
+    *d = (seg_desc){0};
+    *seg_ok = (sel & ~3u) && vcpu_read_descriptor(c, sel, &raw);
+    if (*seg_ok)
+        desc_decode(raw, d);
+    return ea;
+}
+
+/* The pointer's 4 or 6 bytes are readable inside its segment: not null, not execute-only code,
+ * within the limit (above it for an expand-down data segment). */
+static bool far_pointer_readable(cpu *c, const disasm_far *x)
+{
+    seg_desc d;
+    bool seg_ok;
+    uint64_t first = far_pointer_ea(c, x, &d, &seg_ok), last = first + (x->op32 ? 5 : 3);
+    if (!seg_ok || (desc_is_code(&d) && !(d.type & 2)))
+        return false;
+    if (!desc_is_code(&d) && (d.type & 4)) /* expand-down: offsets above the limit */
+        return first > d.limit && last <= (d.big ? 0xFFFFFFFFull : 0xFFFFull);
+    return last <= d.limit;
 }
 
 int vcpu_task_insn(cpu *c, uint32_t cs_base, uint32_t eip, vcpu_fault *f, char *why, size_t whylen)
@@ -437,7 +457,10 @@ int vcpu_task_insn(cpu *c, uint32_t cs_base, uint32_t eip, vcpu_fault *f, char *
     } else {
         uint16_t sel = x.sel;
         if (!x.direct) {
-            uint32_t at = far_pointer_at(c, &x) + (x.op32 ? 4 : 2);
+            seg_desc pd;
+            bool seg_ok;
+            uint32_t ea = far_pointer_ea(c, &x, &pd, &seg_ok);
+            uint32_t at = pd.base + ea + (x.op32 ? 4 : 2);
             if (!vcpu_read_linear(c, at, &sel, 2))
                 return VCPU_TASK_UNICORN; /* Unicorn raises the #PF */
         }
@@ -457,6 +480,12 @@ int vcpu_task_insn(cpu *c, uint32_t cs_base, uint32_t eip, vcpu_fault *f, char *
         }
         if (!from16 && !(t.system && tss_is_16(t.type)))
             return VCPU_TASK_UNICORN;
+        /* SDM vol. 2, CALL and JMP: the pointer is read first, #GP(0) (#SS(0) through SS)
+         * outside its segment. Unicorn (QEMU's TCG) checks no data segment limit. */
+        if (!x.direct && !far_pointer_readable(c, &x)) {
+            *f = (vcpu_fault){x.seg == 2 ? VEC_SS : VEC_GP, 0};
+            return 1;
+        }
         /* SDM vol. 2, CALL and JMP: the gate's or TSS's DPL, then presence; a TSS named
          * directly must be available (vcpu_task_switch checks the one a gate names). */
         if (d.dpl < cpl || d.dpl < rpl) {

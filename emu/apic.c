@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "emu/apic_regs.h"
+
 /* Writable bits of the registers that simply store what is written. */
 #define ID_BITS 0xFF000000u
 #define TPR_BITS 0x000000FFu
@@ -71,6 +73,7 @@ static void signal_error(apic *a, uint32_t bit)
 void apic_init(apic *a, uint32_t id, uint64_t cpu_hz)
 {
     memset(a, 0, sizeof *a);
+    a->initial_id = id;
     a->id = id << 24;
     a->dfr = 0xFFFFFFFFu;
     a->svr = 0xFF;
@@ -246,11 +249,12 @@ static bool is_lvt(uint32_t offset) { return offset >= APIC_LVT_TIMER && offset 
 
 static bool is_vector_bank(uint32_t offset) { return offset >= APIC_ISR && offset < APIC_ESR; }
 
-bool apic_read(apic *a, uint64_t now, uint32_t offset, uint32_t *value)
+/* x2APIC mode's logical ID: cluster (ID bits 31:4) in bits 31:16, bit (ID & 15) of 15:0. */
+static uint32_t x2apic_ldr(const apic *a) { return (a->initial_id >> 4) << 16 | 1u << (a->initial_id & 15); }
+
+bool apic_reg_read(apic *a, uint64_t now, uint32_t offset, uint32_t *value)
 {
     uint32_t v = 0;
-    if (a->hw_disabled)
-        return false; /* no APIC: the page is open bus */
     if (offset & 0xF) {
         signal_error(a, APIC_ESR_ILLEGAL_REGISTER);
         return false;
@@ -262,12 +266,12 @@ bool apic_read(apic *a, uint64_t now, uint32_t offset, uint32_t *value)
         v = offset < APIC_TMR ? a->isr[w] : offset < APIC_IRR ? a->tmr[w] : a->irr[w];
     } else {
         switch (offset) {
-        case APIC_ID: v = a->id; break;
+        case APIC_ID: v = a->x2apic ? a->initial_id : a->id; break;
         case APIC_LVR: v = APIC_VERSION; break;
         case APIC_TPR: v = a->tpr; break;
         case APIC_APR: case APIC_EOI: case APIC_RRD: v = 0; break;
         case APIC_PPR: v = ppr(a); break;
-        case APIC_LDR: v = a->ldr; break;
+        case APIC_LDR: v = a->x2apic ? x2apic_ldr(a) : a->ldr; break;
         case APIC_DFR: v = a->dfr; break;
         case APIC_SVR: v = a->svr; break;
         case APIC_ESR: v = a->esr; break;
@@ -285,6 +289,13 @@ bool apic_read(apic *a, uint64_t now, uint32_t offset, uint32_t *value)
     return true;
 }
 
+bool apic_read(apic *a, uint64_t now, uint32_t offset, uint32_t *value)
+{
+    if (a->hw_disabled || a->x2apic)
+        return false; /* no APIC, or only its MSRs: the page is open bus */
+    return apic_reg_read(a, now, offset, value);
+}
+
 /* Disabling masks every LVT entry; enabling leaves them masked for the guest to unmask. */
 static void write_svr(apic *a, uint32_t value)
 {
@@ -294,8 +305,22 @@ static void write_svr(apic *a, uint32_t value)
             a->lvt[i] |= APIC_LVT_MASKED;
 }
 
+/* x2APIC destinations are 32 bits: physical, the x2APIC ID; logical, the same cluster
+ * (bits 31:16) and a shared bit of 15:0; all ones, everyone. */
+static bool is_x2apic_destination(const apic *a, bool logical, uint32_t dest)
+{
+    if (dest == 0xFFFFFFFFu)
+        return true;
+    if (!logical)
+        return dest == a->initial_id;
+    uint32_t ldr = x2apic_ldr(a);
+    return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xFFFFu) != 0;
+}
+
 bool apic_is_destination(const apic *a, bool logical, uint8_t dest)
 {
+    if (a->x2apic) /* an 8-bit message: 0xFF is still everyone */
+        return dest == 0xFF || is_x2apic_destination(a, logical, dest);
     if (!logical)
         return dest == 0xFF || dest == (uint8_t)(a->id >> 24);
     uint8_t ldr = (uint8_t)(a->ldr >> 24);
@@ -304,17 +329,19 @@ bool apic_is_destination(const apic *a, bool logical, uint8_t dest)
     return ((dest >> 4) == 0xF || (dest >> 4) == (ldr >> 4)) && (dest & ldr & 0xF) != 0;
 }
 
-/* Send the IPI the ICR now holds. This machine has one CPU, so an IPI either reaches this APIC
+/* Send the IPI an ICR low half `value` describes, to the destination in the ICR's high half
+ * (unless a shorthand names it). This machine has one CPU, so an IPI either reaches this APIC
  * (self, all, or a destination matching it) or no one. What reaches it: fixed and lowest
  * priority set the vector's IRR bit, NMI makes an NMI pending (apic_take_nmi); INIT and
  * start-up are ignored (the only CPU is the bootstrap processor: a start-up IPI does nothing to
  * it, and an INIT reset of it is not modelled); SMI and ExtINT are reported unsupported. */
-static apic_status write_icr(apic *a, uint32_t value)
+static apic_status send_ipi(apic *a, uint32_t value)
 {
-    a->icr_lo = value & ICR_LO_BITS;
     unsigned mode = (value >> 8) & 7u, shorthand = (value >> 18) & 3u;
+    bool logical = value & ICR_LOGICAL;
     bool to_self = shorthand == SHORT_SELF || shorthand == SHORT_ALL ||
-                   (shorthand == SHORT_NONE && apic_is_destination(a, value & ICR_LOGICAL, (uint8_t)(a->icr_hi >> 24)));
+                   (shorthand == SHORT_NONE && (a->x2apic ? is_x2apic_destination(a, logical, a->icr_hi)
+                                                          : apic_is_destination(a, logical, (uint8_t)(a->icr_hi >> 24))));
     if ((mode == ICR_FIXED || mode == ICR_LOWEST) && (value & 0xFF) < 16) {
         signal_error(a, ESR_SEND_ILLEGAL_VECTOR);
         if (!to_self)
@@ -330,6 +357,38 @@ static apic_status write_icr(apic *a, uint32_t value)
     }
 }
 
+static apic_status write_icr(apic *a, uint32_t value)
+{
+    a->icr_lo = value & ICR_LO_BITS;
+    return send_ipi(a, value);
+}
+
+apic_status apic_self_ipi(apic *a, uint8_t vector) { return send_ipi(a, (uint32_t)SHORT_SELF << 18 | vector); }
+
+#define LVT_DELIVERY_STATUS 0x1000u /* read-only */
+#define LVT_REMOTE_IRR 0x4000u      /* read-only, LINT0 and LINT1 */
+
+uint32_t apic_reserved_bits(const apic *a, uint32_t offset)
+{
+    if (is_lvt(offset)) {
+        unsigned i = (offset - APIC_LVT_TIMER) >> 4;
+        uint32_t ok = lvt_bits[i] | LVT_DELIVERY_STATUS;
+        if (i == LVT_LINT0 || i == LVT_LINT1)
+            ok |= LVT_REMOTE_IRR;
+        if (i == LVT_TIMER && a->deadline_ok)
+            ok |= TIMER_DEADLINE;
+        return ~ok;
+    }
+    switch (offset) {
+    case APIC_TPR: return ~TPR_BITS;
+    case APIC_SVR: return ~SVR_BITS;
+    case APIC_ICR_LO: return ~ICR_LO_BITS;
+    case APIC_TIMER_DIVIDE: return ~DIVIDE_BITS;
+    case APIC_EOI: case APIC_ESR: return ~0u; /* only zero may be written */
+    default: return 0;
+    }
+}
+
 void apic_accept_nmi(apic *a)
 {
     if (!a->hw_disabled)
@@ -340,10 +399,8 @@ bool apic_nmi_pending(const apic *a) { return a->nmi_pending && !a->hw_disabled;
 
 void apic_take_nmi(apic *a) { a->nmi_pending = false; }
 
-apic_status apic_write(apic *a, uint64_t now, uint32_t offset, uint32_t value)
+apic_status apic_reg_write(apic *a, uint64_t now, uint32_t offset, uint32_t value)
 {
-    if (a->hw_disabled)
-        return APIC_BAD_REGISTER; /* no APIC: the write goes nowhere */
     if (offset & 0xF) {
         signal_error(a, APIC_ESR_ILLEGAL_REGISTER);
         return APIC_BAD_REGISTER;
@@ -371,7 +428,7 @@ apic_status apic_write(apic *a, uint64_t now, uint32_t offset, uint32_t value)
         a->esr_pending = 0;
         break;
     case APIC_ICR_LO: return write_icr(a, value);
-    case APIC_ICR_HI: a->icr_hi = value & ICR_HI_BITS; break;
+    case APIC_ICR_HI: a->icr_hi = value & (a->x2apic ? 0xFFFFFFFFu : ICR_HI_BITS); break;
     case APIC_LVR: case APIC_APR: case APIC_PPR: case APIC_RRD: case APIC_TIMER_CURRENT:
         break; /* read-only */
     default:
@@ -381,28 +438,47 @@ apic_status apic_write(apic *a, uint64_t now, uint32_t offset, uint32_t value)
     return APIC_OK;
 }
 
+apic_status apic_write(apic *a, uint64_t now, uint32_t offset, uint32_t value)
+{
+    if (a->hw_disabled || a->x2apic)
+        return APIC_BAD_REGISTER; /* no APIC, or only its MSRs: the write goes nowhere */
+    return apic_reg_write(a, now, offset, value);
+}
+
 uint64_t apic_base_msr(const apic *a)
 {
-    return a->hw_disabled ? APIC_BASE_MSR_VALUE & ~(uint64_t)APIC_BASE_MSR_ENABLE : APIC_BASE_MSR_VALUE;
+    if (a->hw_disabled)
+        return APIC_BASE_MSR_VALUE & ~(uint64_t)APIC_BASE_MSR_ENABLE;
+    return APIC_BASE_MSR_VALUE | (a->x2apic ? APIC_BASE_MSR_EXTD : 0);
 }
 
 #define BASE_MSR_RESERVED (0xFFFFFFF000000000ull | 0x6FFull)
 
+/* The states are (EN, EXTD): disabled 00, xAPIC 10, x2APIC 11; 01 is invalid. SDM 10.12.5:
+ * from disabled only to xAPIC, from xAPIC to either, from x2APIC only to disabled. */
 bool apic_base_msr_write(apic *a, uint64_t value)
 {
-    if (value & BASE_MSR_RESERVED)
+    uint64_t reserved = BASE_MSR_RESERVED & ~(a->x2apic_ok ? (uint64_t)APIC_BASE_MSR_EXTD : 0);
+    bool enable = value & APIC_BASE_MSR_ENABLE, extd = value & APIC_BASE_MSR_EXTD;
+    if ((value & reserved) || (extd && !enable) || (extd && a->hw_disabled) || (!extd && enable && a->x2apic))
         return false;
-    bool enable = value & APIC_BASE_MSR_ENABLE;
     if (!enable && !a->hw_disabled) { /* the APIC goes away; it comes back in its reset state */
-        bool deadline_ok = a->deadline_ok;
-        apic_init(a, a->id >> 24, a->cpu_hz);
+        bool deadline_ok = a->deadline_ok, x2apic_ok = a->x2apic_ok;
+        apic_init(a, a->initial_id, a->cpu_hz);
         a->deadline_ok = deadline_ok;
+        a->x2apic_ok = x2apic_ok;
         a->hw_disabled = true;
     } else if (enable) {
         a->hw_disabled = false;
+        if (extd && !a->x2apic) { /* xAPIC to x2APIC: an ID written to the page is not kept */
+            a->x2apic = true;
+            a->id = a->initial_id << 24;
+        }
     }
     return true;
 }
+
+bool apic_x2apic_mode(const apic *a) { return a->x2apic; }
 
 bool apic_hw_enabled(const apic *a) { return !a->hw_disabled; }
 
@@ -441,4 +517,7 @@ void apic_serialise(const apic *a, state_writer *w)
     state_put_bool(w, a->hw_disabled);
     state_put_bool(w, a->deadline_ok);
     state_put_u64(w, a->deadline);
+    state_put_u32(w, a->initial_id);
+    state_put_bool(w, a->x2apic_ok);
+    state_put_bool(w, a->x2apic);
 }

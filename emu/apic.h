@@ -21,10 +21,18 @@
  * Not modelled: SMI and ExtINT IPIs (APIC_IPI_UNSUPPORTED), LINT0/LINT1, thermal and
  * performance interrupts (the LVT entries are stored only), the arbitration priority (APR
  * reads 0: it only matters for lowest-priority delivery between CPUs), remote read (0xC0
- * reads 0) and x2APIC. The TSC-deadline mode (LVT timer mode 10b, IA32_TSC_DEADLINE) exists
+ * reads 0). The TSC-deadline mode (LVT timer mode 10b, IA32_TSC_DEADLINE) exists
  * when the CPU model has it (deadline_ok: max): the timer fires once at the cycle the TSC
  * reaches the deadline, which is fixed when the MSR is written (a later TSC write or TSC_ADJUST
  * does not move it).
+ * x2APIC mode (x2apic_ok: the max model, CPUID.1:ECX bit 21), entered through IA32_APICBASE's
+ * EXTD bit: the registers become the MSRs 0x800-0x8FF (apic_x2apic_msr_read/_write), the page
+ * and the offset interface (apic_read/apic_write, VMI's APICRead/APICWrite) go away as when
+ * globally disabled. The ID is the 32-bit initial x2APIC ID and read-only, the LDR read-only and
+ * derived from it (cluster in bits 31:16, one bit of 15:0), there is no DFR, the ICR is one
+ * 64-bit MSR (destination in bits 63:32) and SELF IPI (0x83F) sends a fixed IPI to this APIC.
+ * An access to a register that is absent, reserved or of the wrong direction, or a write
+ * setting a reserved bit (bits 63:32 but in the ICR, a non-zero EOI or ESR) is refused: #GP(0).
  *
  * Plain data without pointers: a snapshot copies the struct. The caller passes the current
  * CPU cycle to the accesses that need it (the timer registers). */
@@ -65,7 +73,8 @@ typedef enum apic_status {
 } apic_status;
 
 typedef struct apic {
-    uint32_t id;         /* APIC ID, bits 24-31 as the register holds it */
+    uint32_t id;         /* xAPIC ID, bits 24-31 as the register holds it */
+    uint32_t initial_id; /* the hardware's: the ID after a reset, the x2APIC ID */
     uint32_t tpr, ldr, dfr, svr;
     uint32_t esr;        /* errors as last made visible by an ESR write */
     uint32_t esr_pending;/* errors since then */
@@ -84,6 +93,8 @@ typedef struct apic {
     bool hw_disabled;    /* IA32_APICBASE's global enable is clear: no APIC */
     bool deadline_ok;    /* the CPU model has the TSC-deadline mode (max; set after apic_init) */
     uint64_t deadline;   /* IA32_TSC_DEADLINE in TSC units; 0: disarmed (and after it fired) */
+    bool x2apic_ok;      /* the CPU model has x2APIC mode (max; set after apic_init) */
+    bool x2apic;         /* in x2APIC mode (IA32_APICBASE.EXTD) */
 } apic;
 
 /* Reset state: ID `id`, every LVT entry masked, software-disabled (SVR 0xFF), DFR all ones,
@@ -91,7 +102,7 @@ typedef struct apic {
 void apic_init(apic *a, uint32_t id, uint64_t cpu_hz);
 
 /* Read the register at `offset` at CPU cycle `now`; false (and ESR "illegal register address")
- * if there is none. */
+ * if there is none, or if the xAPIC interface is absent (globally disabled, x2APIC mode). */
 bool apic_read(apic *a, uint64_t now, uint32_t offset, uint32_t *value);
 
 /* Write the register at `offset` at CPU cycle `now` (only its writable bits change); see
@@ -102,9 +113,10 @@ apic_status apic_write(apic *a, uint64_t now, uint32_t offset, uint32_t value);
  * clears it. */
 void apic_accept_irq(apic *a, uint8_t vector, bool level);
 
-/* Is this APIC a destination of an interrupt message to `dest`? Physical: its ID or the
- * broadcast 0xFF. Logical: flat model (DFR 0xF...), any bit shared with the LDR; cluster
- * model, the same cluster (or 0xF, all) and a shared bit of the low nibble. */
+/* Is this APIC a destination of an interrupt message (the IO-APIC's) to `dest`? Physical: its
+ * ID or the broadcast 0xFF. Logical: flat model (DFR 0xF...), any bit shared with the LDR;
+ * cluster model, the same cluster (or 0xF, all) and a shared bit of the low nibble. In x2APIC
+ * mode 0xFF stays the broadcast and any other `dest` is an x2APIC destination (cluster 0). */
 bool apic_is_destination(const apic *a, bool logical, uint8_t dest);
 
 /* The vector an EOI written now would retire, if it was accepted level-triggered (the EOI is
@@ -144,19 +156,23 @@ uint64_t apic_next_event(const apic *a);
 void apic_advance(apic *a, uint64_t now_cycles);
 
 /* IA32_APICBASE (MSR 0x1B), read and written with native rdmsr/wrmsr: this APIC's page at
- * 0xFEE00000, globally enabled, on the bootstrap processor. */
+ * 0xFEE00000, globally enabled, on the bootstrap processor; EXTD (bit 10) in x2APIC mode. */
 #define APIC_MSR_BASE 0x1Bu
 #define APIC_BASE_MSR_BSP 0x100u
+#define APIC_BASE_MSR_EXTD 0x400u
 #define APIC_BASE_MSR_ENABLE 0x800u
 #define APIC_BASE_MSR_VALUE (0xFEE00000u | APIC_BASE_MSR_ENABLE | APIC_BASE_MSR_BSP)
 
 uint64_t apic_base_msr(const apic *a);
 
-/* wrmsr IA32_APICBASE: false if it sets a reserved bit (bits 0-7, 9, the x2APIC bit 10, bits
- * 36-63), which the CPU refuses with #GP(0). Otherwise the global enable (bit 11) takes
- * effect: clearing it resets the APIC and hides it (apic_hw_enabled false), setting it brings
- * it back. The BSP bit is read-only and the base cannot move (the page stays at 0xFEE00000,
- * mapped once by the machine). */
+/* wrmsr IA32_APICBASE: false, which the CPU refuses with #GP(0), if it sets a reserved bit
+ * (bits 0-7, 9, 36-63; EXTD, bit 10, without x2apic_ok) or asks for a transition the SDM
+ * forbids (10.12.5: EXTD without the global enable; x2APIC back to xAPIC mode; disabled
+ * straight to x2APIC). Otherwise: clearing the global enable (bit 11) resets the APIC and hides
+ * it (apic_hw_enabled false), setting it brings it back in xAPIC mode; setting EXTD in xAPIC
+ * mode enters x2APIC mode (the ID becomes the initial x2APIC ID, the rest stays). The BSP bit
+ * is read-only and the base cannot move (the page stays at 0xFEE00000, mapped once by the
+ * machine). */
 bool apic_base_msr_write(apic *a, uint64_t value);
 
 /* IA32_TSC_DEADLINE (MSR 0x6E0, with deadline_ok): reads 0 outside TSC-deadline mode and once
@@ -169,6 +185,23 @@ void apic_deadline_msr_write(apic *a, uint64_t now, uint64_t tsc, uint64_t value
 
 /* False while globally disabled: the machine then clears CPUID.1:EDX bit 9. */
 bool apic_hw_enabled(const apic *a);
+
+/* In x2APIC mode: the page at 0xFEE00000 is not decoded (reads all ones, writes go nowhere). */
+bool apic_x2apic_mode(const apic *a);
+
+/* The x2APIC registers: MSR 0x800 + offset / 16. */
+#define APIC_MSR_X2APIC_FIRST 0x800u
+#define APIC_MSR_X2APIC_LAST 0x8FFu
+#define APIC_MSR_X2APIC_EOI 0x80Bu
+
+/* rdmsr of an x2APIC register at cycle `now`: false (#GP(0)) outside x2APIC mode or if the
+ * register is absent, reserved or write-only. */
+bool apic_x2apic_msr_read(apic *a, uint64_t now, uint32_t msr, uint64_t *value);
+
+/* wrmsr of an x2APIC register at cycle `now`: APIC_BAD_REGISTER (#GP(0)) outside x2APIC mode,
+ * for an absent, reserved or read-only register, or a value with a reserved bit set; otherwise
+ * as apic_write (APIC_IPI_UNSUPPORTED: an SMI or ExtINT IPI was not sent). */
+apic_status apic_x2apic_msr_write(apic *a, uint64_t now, uint32_t msr, uint64_t value);
 
 /* Write the state field by field (emu/state_ser.h). */
 void apic_serialise(const apic *a, state_writer *w);

@@ -10,8 +10,8 @@ static uint32_t mmio_read(machine *m, uint64_t offset, unsigned size)
 {
     (void)size;
     uint32_t v = 0;
-    if (!apic_hw_enabled(&m->lapic))
-        return 0xFFFFFFFFu; /* globally disabled: nothing answers */
+    if (!apic_hw_enabled(&m->lapic) || apic_x2apic_mode(&m->lapic))
+        return 0xFFFFFFFFu; /* globally disabled or in x2APIC mode: nothing answers */
     if (!apic_read(&m->lapic, machine_cycles(m), (uint32_t)(offset & ~3ull), &v))
         return 0;
     return v >> (8 * (offset & 3));
@@ -19,9 +19,18 @@ static uint32_t mmio_read(machine *m, uint64_t offset, unsigned size)
 
 apic_status machine_lapic_write(machine *m, uint32_t offset, uint32_t value)
 {
-    int level_vector = offset == APIC_EOI ? apic_eoi_broadcast_vector(&m->lapic) : -1;
+    int level_vector = offset == APIC_EOI && !apic_x2apic_mode(&m->lapic) ? apic_eoi_broadcast_vector(&m->lapic) : -1;
     apic_status st = apic_write(&m->lapic, machine_cycles(m), offset, value);
     if (level_vector >= 0)
+        ioapic_eoi(&m->ioapic, &m->lapic, (uint8_t)level_vector);
+    return st;
+}
+
+apic_status machine_lapic_msr_write(machine *m, uint32_t msr, uint64_t value)
+{
+    int level_vector = msr == APIC_MSR_X2APIC_EOI && value == 0 ? apic_eoi_broadcast_vector(&m->lapic) : -1;
+    apic_status st = apic_x2apic_msr_write(&m->lapic, machine_cycles(m), msr, value);
+    if (level_vector >= 0 && st == APIC_OK)
         ioapic_eoi(&m->ioapic, &m->lapic, (uint8_t)level_vector);
     return st;
 }
@@ -38,6 +47,7 @@ static void reset(machine *m)
 {
     apic_init(&m->lapic, 0, machine_cycle_hz(m));
     m->lapic.deadline_ok = m->cfg.cpu_model == VCPU_MODEL_MAX; /* CPUID.1:ECX.TSC_DEADLINE */
+    m->lapic.x2apic_ok = m->cfg.cpu_model == VCPU_MODEL_MAX;   /* CPUID.1:ECX.x2APIC */
 }
 
 static uint64_t next_event(machine *m) { return apic_next_event(&m->lapic); }

@@ -158,8 +158,10 @@ static void on_port_out(void *ctx, uint16_t port, int size, uint32_t value)
 
 static void on_cpuid(void *ctx, uint32_t regs[4]) { machine_cpuid(ctx, regs); }
 
-/* Native rdmsr/wrmsr: IA32_APICBASE and (max) IA32_TSC_DEADLINE are the machine's; every other
- * MSR is the CPU model's. */
+static bool is_x2apic_msr(uint32_t msr) { return msr >= APIC_MSR_X2APIC_FIRST && msr <= APIC_MSR_X2APIC_LAST; }
+
+/* Native rdmsr/wrmsr: IA32_APICBASE, the x2APIC registers (#GP unless in x2APIC mode) and (max)
+ * IA32_TSC_DEADLINE are the machine's; every other MSR is the CPU model's. */
 static int on_msr_read(void *ctx, uint32_t msr, uint64_t *value)
 {
     machine *m = ctx;
@@ -169,6 +171,8 @@ static int on_msr_read(void *ctx, uint32_t msr, uint64_t *value)
         *value = apic_deadline_msr(&m->lapic);
         return VCPU_MSR_DONE;
     }
+    if (is_x2apic_msr(msr))
+        return apic_x2apic_msr_read(&m->lapic, machine_cycles(m), msr, value) ? VCPU_MSR_DONE : VCPU_MSR_GP;
     if (msr != APIC_MSR_BASE)
         return VCPU_MSR_NATIVE;
     *value = apic_base_msr(&m->lapic);
@@ -184,6 +188,12 @@ static int on_msr_write(void *ctx, uint32_t msr, uint64_t value)
         uint64_t now = machine_cycles(m);
         apic_deadline_msr_write(&m->lapic, now, now + vcpu_tsc_adjust(m->cpu), value);
         vcpu_request_replan(m->cpu); /* the timer's next event moved */
+        return VCPU_MSR_DONE;
+    }
+    if (is_x2apic_msr(msr)) {
+        if (machine_lapic_msr_write(m, msr, value) == APIC_BAD_REGISTER)
+            return VCPU_MSR_GP;
+        vcpu_request_replan(m->cpu); /* as a write to the page: EOI, an IPI or the timer */
         return VCPU_MSR_DONE;
     }
     if (msr != APIC_MSR_BASE)

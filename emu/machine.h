@@ -286,6 +286,8 @@ void machine_isa_irq_pulse(machine *m, int irq);
 /* A write to the local APIC (its page, or VMI APICWrite): the EOI of a level-triggered vector
  * is broadcast to the IO-APIC (dev_lapic.c). */
 apic_status machine_lapic_write(machine *m, uint32_t offset, uint32_t value);
+/* The same for a wrmsr of an x2APIC register (apic_x2apic_msr_write; APIC_BAD_REGISTER: #GP). */
+apic_status machine_lapic_msr_write(machine *m, uint32_t msr, uint64_t value);
 
 /* An iret retired while NMIs were blocked (cpu_ops.iret): the blocking ends, and an NMI that
  * waited is delivered before the next instruction. */

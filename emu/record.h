@@ -59,7 +59,8 @@
 
 #include "mmu/error.h"
 
-/* 16: the header names the CPU model (--cpu), and the state stream (STATE_SER_VERSION 9) has
+/* 17: the state stream (STATE_SER_VERSION 10) has the local APIC's initial ID and x2APIC mode.
+ * 16: the header names the CPU model (--cpu), and the state stream (STATE_SER_VERSION 9) has
  * IA32_TSC_ADJUST. 15: Multiboot kernels start on the machine a BIOS leaves (emu/firmware.h: the PIT running,
  * IRQ 0 open, a real-mode interrupt table), so a Multiboot record made before replays another run.
  * 14: the state stream (STATE_SER_VERSION 8) has the VGA's registers.
@@ -78,7 +79,7 @@
  * raw struct bytes. 2: compact entries (changes since the previous entry of the kind), compressed chunks, and a
  * native VMI call's REC_CALL written once its ROM slot has returned, with the registers after
  * it. 1: fixed-size entries, native calls before their slot ran (refused). */
-#define REC_VERSION 16u
+#define REC_VERSION 17u
 #define REC_MAX_PAYLOAD 256u          /* bytes in one entry's payload */
 #define REC_MAX_CMDLINE 1023u         /* bytes of command line, without the NUL */
 #define REC_MAX_NAME 1023u            /* bytes of the initrd's file name, without the NUL */

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STATE_SER_VERSION 9u /* 9: the CPU's IA32_TSC_ADJUST; 8: the VGA's registers; 7: the local APIC's NMI and global enable, the CPU's NMI blocking, the IO-APIC, the HPET; 6: fw_cfg, pc-testdev; 5: the 16550A UART's FIFO and interrupt state; 4: ACPI PM, i8042, port 0x92, PCI, ELCR; 2: devices in table order */
+#define STATE_SER_VERSION 10u /* 10: the local APIC's initial ID and x2APIC mode; 9: the CPU's IA32_TSC_ADJUST; 8: the VGA's registers; 7: the local APIC's NMI and global enable, the CPU's NMI blocking, the IO-APIC, the HPET; 6: fw_cfg, pc-testdev; 5: the 16550A UART's FIFO and interrupt state; 4: ACPI PM, i8042, port 0x92, PCI, ELCR; 2: devices in table order */
 #define STATE_SER_CHUNK 512u /* a multiple of 8: whole words reach the hash */
 
 typedef struct state_writer {

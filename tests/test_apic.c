@@ -459,6 +459,146 @@ START_TEST(test_global_disable_hides_the_apic_and_reenable_resets_it)
 }
 END_TEST
 
+/* --- x2APIC mode (emu/apic_x2apic.c) --- */
+
+#define BASE_XAPIC 0xFEE00900ull
+#define BASE_X2APIC 0xFEE00D00ull
+#define BASE_DISABLED 0xFEE00100ull
+
+static uint64_t msr_rd(uint32_t msr)
+{
+    uint64_t v = 0xDEADBEEF;
+    ck_assert_msg(apic_x2apic_msr_read(&A, clock_now, msr, &v), "rdmsr 0x%x refused", msr);
+    return v;
+}
+
+static void msr_wr(uint32_t msr, uint64_t value)
+{
+    ck_assert_int_eq(apic_x2apic_msr_write(&A, clock_now, msr, value), APIC_OK);
+}
+
+static bool msr_irr_has(int v) { return msr_rd(0x820u + (unsigned)(v / 32)) & (1u << (v % 32)); }
+
+/* An APIC with initial ID `id` in x2APIC mode, software-enabled. */
+static void enter_x2apic(uint32_t id)
+{
+    apic_init(&A, id, 1000000000ull);
+    A.x2apic_ok = true;
+    ck_assert(apic_base_msr_write(&A, BASE_X2APIC));
+    msr_wr(0x80F, 0x1FF);
+}
+
+START_TEST(test_apicbase_transitions_follow_the_sdm)
+{
+    uint64_t v;
+    ck_assert(!apic_base_msr_write(&A, BASE_X2APIC)); /* without x2apic_ok EXTD is reserved */
+    A.x2apic_ok = true;
+    ck_assert(!apic_x2apic_msr_read(&A, clock_now, 0x803, &v)); /* xAPIC mode: no MSRs */
+    ck_assert(!apic_base_msr_write(&A, 0xFEE00500ull));         /* EXTD without EN */
+    ck_assert(apic_base_msr_write(&A, BASE_X2APIC));            /* xAPIC -> x2APIC */
+    ck_assert_uint_eq(apic_base_msr(&A), BASE_X2APIC);
+    ck_assert(apic_x2apic_mode(&A));
+    ck_assert(apic_base_msr_write(&A, BASE_X2APIC));            /* stays */
+    ck_assert(!apic_base_msr_write(&A, BASE_XAPIC));            /* x2APIC -> xAPIC */
+    ck_assert(apic_base_msr_write(&A, BASE_DISABLED));          /* x2APIC -> disabled */
+    ck_assert(!apic_x2apic_mode(&A));
+    ck_assert_uint_eq(apic_base_msr(&A), BASE_DISABLED);
+    ck_assert(!apic_base_msr_write(&A, BASE_X2APIC));           /* disabled -> x2APIC */
+    ck_assert(apic_base_msr_write(&A, BASE_XAPIC));             /* disabled -> xAPIC */
+    ck_assert(A.x2apic_ok);                                     /* the reset keeps the model's feature */
+    ck_assert_uint_eq(apic_base_msr(&A), BASE_XAPIC);
+}
+END_TEST
+
+/* In x2APIC mode the page and VMI's offset interface are gone; the ID is the initial one, 32
+ * bits and read-only, the LDR derived from it. A reset brings back the initial xAPIC ID. */
+START_TEST(test_x2apic_id_and_ldr_come_from_the_initial_id)
+{
+    apic_init(&A, 0x23, 1000000000ull);
+    A.x2apic_ok = true;
+    wr(APIC_ID, 0x45000000);
+    ck_assert(apic_base_msr_write(&A, BASE_X2APIC));
+    uint32_t v;
+    ck_assert(!apic_read(&A, clock_now, APIC_LVR, &v));
+    ck_assert_int_eq(apic_write(&A, clock_now, APIC_SVR, 0x1FF), APIC_BAD_REGISTER);
+    ck_assert_uint_eq(msr_rd(0x802), 0x23);
+    ck_assert_uint_eq(msr_rd(0x80D), 0x00020008); /* cluster 2, bit 3 */
+    ck_assert_int_eq(apic_x2apic_msr_write(&A, clock_now, 0x802, 0x24), APIC_BAD_REGISTER);
+    ck_assert_int_eq(apic_x2apic_msr_write(&A, clock_now, 0x80D, 0x1), APIC_BAD_REGISTER);
+    ck_assert(apic_base_msr_write(&A, BASE_DISABLED));
+    ck_assert(apic_base_msr_write(&A, BASE_XAPIC));
+    ck_assert_uint_eq(rd(APIC_ID), 0x23000000);
+}
+END_TEST
+
+START_TEST(test_x2apic_msrs_refuse_absent_and_wrong_direction_registers)
+{
+    enter_x2apic(0);
+    static const uint32_t no_read[] = {0x800, 0x801, 0x804, 0x807, 0x809, 0x80B, 0x80C, 0x80E,
+                                       0x829, 0x82F, 0x831, 0x83A, 0x83D, 0x83F, 0x840, 0x8FF, 0x900};
+    for (size_t i = 0; i < sizeof no_read / sizeof no_read[0]; i++) {
+        uint64_t v;
+        ck_assert_msg(!apic_x2apic_msr_read(&A, clock_now, no_read[i], &v), "rdmsr 0x%x", no_read[i]);
+    }
+    static const uint32_t no_write[] = {0x800, 0x802, 0x803, 0x809, 0x80A, 0x80C, 0x80D, 0x80E, 0x810,
+                                        0x818, 0x827, 0x82F, 0x831, 0x839, 0x840, 0x8FF};
+    for (size_t i = 0; i < sizeof no_write / sizeof no_write[0]; i++)
+        ck_assert_msg(apic_x2apic_msr_write(&A, clock_now, no_write[i], 0) == APIC_BAD_REGISTER, "wrmsr 0x%x",
+                      no_write[i]);
+    /* reserved bits: 63:32 but in the ICR, a non-zero EOI or ESR, SELF IPI 31:8, TPR 31:8 */
+    static const struct { uint32_t msr; uint64_t value; } bad[] = {
+        {0x808, 1ull << 32}, {0x80B, 1}, {0x828, 1}, {0x83F, 0x100}, {0x83F, 1ull << 32}, {0x808, 0x100},
+        {0x80F, 0x1000}, {0x832, 0x80000}, {0x838, 1ull << 32}, {0x83E, 0x10}, {0x830, 0x1000},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(apic_x2apic_msr_write(&A, clock_now, bad[i].msr, bad[i].value) == APIC_BAD_REGISTER,
+                      "wrmsr 0x%x, 0x%llx", bad[i].msr, (unsigned long long)bad[i].value);
+    msr_wr(0x808, 0x20);
+    ck_assert_uint_eq(msr_rd(0x808), 0x20);
+    ck_assert_uint_eq(msr_rd(0x80A), 0x20); /* PPR */
+    ck_assert_uint_eq(msr_rd(0x803), 0x50014);
+    msr_wr(0x80B, 0);
+    msr_wr(0x828, 0);
+}
+END_TEST
+
+/* The ICR is one 64-bit MSR with a 32-bit destination; SELF IPI leaves it as it was. */
+START_TEST(test_x2apic_icr_and_self_ipi_reach_this_apic)
+{
+    enter_x2apic(0x23);
+    msr_wr(0x830, 0x100ull << 32 | 0x41); /* physical 0x123: nobody (not 0x23 cut to 8 bits) */
+    ck_assert(!msr_irr_has(0x41));
+    msr_wr(0x830, 0x23ull << 32 | 0x42);  /* physical: this APIC */
+    ck_assert(msr_irr_has(0x42));
+    ck_assert_uint_eq(msr_rd(0x830), 0x23ull << 32 | 0x42);
+    msr_wr(0x830, 0x00020008ull << 32 | 0x800 | 0x43); /* logical: cluster 2, bit 3 */
+    ck_assert(msr_irr_has(0x43));
+    msr_wr(0x830, 0x00010008ull << 32 | 0x800 | 0x44); /* another cluster */
+    ck_assert(!msr_irr_has(0x44));
+    msr_wr(0x830, 0xFFFFFFFFull << 32 | 0x45);         /* broadcast */
+    ck_assert(msr_irr_has(0x45));
+    msr_wr(0x83F, 0x46);
+    ck_assert(msr_irr_has(0x46));
+    ck_assert_uint_eq(msr_rd(0x830), 0xFFFFFFFFull << 32 | 0x45);
+    msr_wr(0x83F, 0x05); /* an illegal vector: a send (and receive) error */
+    msr_wr(0x828, 0);
+    ck_assert_uint_eq(msr_rd(0x828), 0x20 | APIC_ESR_RECEIVE_ILLEGAL_VECTOR);
+}
+END_TEST
+
+/* The IO-APIC's 8-bit destinations in x2APIC mode: 0xFF is everyone, else an x2APIC ID or a
+ * logical cluster-0 bitmap. */
+START_TEST(test_x2apic_ioapic_destinations)
+{
+    enter_x2apic(1);
+    ck_assert(apic_is_destination(&A, false, 0xFF));
+    ck_assert(apic_is_destination(&A, false, 1));
+    ck_assert(!apic_is_destination(&A, false, 0));
+    ck_assert(apic_is_destination(&A, true, 0x02)); /* LDR 0x00000002 */
+    ck_assert(!apic_is_destination(&A, true, 0x01));
+}
+END_TEST
+
 static Suite *apic_suite(void)
 {
     Suite *s = suite_create("apic");
@@ -492,6 +632,11 @@ static Suite *apic_suite(void)
     tcase_add_test(tc, test_init_and_startup_ipis_to_self_are_ignored);
     tcase_add_test(tc, test_fixed_ipi_with_a_vector_below_16_is_a_send_error);
     tcase_add_test(tc, test_global_disable_hides_the_apic_and_reenable_resets_it);
+    tcase_add_test(tc, test_apicbase_transitions_follow_the_sdm);
+    tcase_add_test(tc, test_x2apic_id_and_ldr_come_from_the_initial_id);
+    tcase_add_test(tc, test_x2apic_msrs_refuse_absent_and_wrong_direction_registers);
+    tcase_add_test(tc, test_x2apic_icr_and_self_ipi_reach_this_apic);
+    tcase_add_test(tc, test_x2apic_ioapic_destinations);
     suite_add_tcase(s, tc);
     return s;
 }

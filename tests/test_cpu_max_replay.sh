@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The max CPU model is as deterministic as the default one: the kvm-unit-tests kernels that use
 # its features (tsc: RDTSCP; tsc_adjust; smap: SMAP, SMEP, stac/clac; umip; pku; memory:
-# CLFLUSHOPT, CLWB; tscdeadline_latency: the APIC TSC-deadline timer) are each recorded with --cpu max, then replayed without naming the model
+# CLFLUSHOPT, CLWB; tscdeadline_latency: the APIC TSC-deadline timer; apic: x2APIC mode, its
+# MSRs and self IPIs) are each recorded with --cpu max, then replayed without naming the model
 # (the record does): the replay must match the record, end with the same status and print the
 # same console output. A replay told --cpu coreduo is refused (status 2) before it runs.
 # usage: test_cpu_max_replay.sh VMIEMU SOURCE_DIR; exit 77 without the shared guests
@@ -16,7 +17,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-for t in tsc tsc_adjust smap umip pku memory tscdeadline_latency; do
+for t in tsc tsc_adjust smap umip pku memory tscdeadline_latency apic; do
     rec=$tmp/$t.vmr
     (cd "$guests" && "$vmiemu" --cpu max --serial "file:$tmp/$t.rec.out" --snap-every 100000 \
         --max-insns 300000000 --record "$rec" "x86/$t.flat" </dev/null 2>"$tmp/$t.rec.err")

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cpu/model.h"
+#include "emu/snapshot.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
@@ -342,11 +343,76 @@ START_TEST(test_coreduo_has_no_tsc_deadline_timer)
 }
 END_TEST
 
+/* x2APIC mode (max): entered through IA32_APICBASE.EXTD, the registers are MSRs, the page is
+ * gone, and the SDM's refusals and transitions hold (tests/guest/x2apic.asm). */
+START_TEST(test_max_x2apic_mode_puts_the_apic_in_msrs)
+{
+    ck_assert_int_eq(run_on(VCPU_MODEL_MAX, "x2apic"), END_HALTED);
+    ck_assert_uint_eq(result(0x1B8), 1);
+    ck_assert_uint_eq(result(0x1B4) & (1u << 21), 1u << 21); /* CPUID.1:ECX.x2APIC */
+    /* #GPs so far after each slot: the MSRs refused in xAPIC mode, then none until slot 12 */
+    static const uint32_t gps[] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 11, 12, 13, 13, 14};
+    for (int slot = 1; slot < (int)(sizeof gps / sizeof gps[0]); slot++)
+        ck_assert_msg(gps_after(slot) == gps[slot], "slot %d: %u #GPs", slot, gps_after(slot));
+    for (uint32_t i = 0; i < 14; i++) /* each one a rdmsr (0F 32) or wrmsr (0F 30), error code 0 */
+        ck_assert_msg(m.mem.ram[result(0x80 + 4 * i)] == 0x0F && result(0x100 + 4 * i) == 0, "#GP %u", i);
+    ck_assert_uint_eq(result(0x180), 0xFEE00D00u); /* EN | EXTD | BSP */
+    ck_assert_uint_eq(result(0x184), 0);           /* the x2APIC ID */
+    ck_assert_uint_eq(result(0x188), 0x50014);     /* version */
+    ck_assert_uint_eq(result(0x18C), 0);
+    ck_assert_uint_eq(result(0x190), 1);           /* LDR: cluster 0, bit 0 */
+    ck_assert_uint_eq(result(0x194), 0xFFFFFFFFu); /* the page is not decoded... */
+    ck_assert_uint_eq(result(0x198), 0xFF);        /* ...and took no write */
+    ck_assert_uint_eq(result(0x1A0), 1);           /* SELF IPI */
+    ck_assert_uint_eq(result(0x1A4), 1);           /* ICR to 0, not to 0x100 */
+    ck_assert_uint_eq(result(0x1A8), 0x41);
+    ck_assert_uint_eq(result(0x1AC), 0);
+    ck_assert_uint_eq(result(0x1B0), 0x50014);     /* disabled, then xAPIC: the page is back */
+}
+END_TEST
+
+START_TEST(test_coreduo_has_no_x2apic)
+{
+    ck_assert_int_eq(run_on(VCPU_MODEL_COREDUO, "x2apic"), END_HALTED);
+    ck_assert_uint_eq(result(0x1B8), 1);
+    ck_assert_uint_eq(result(0x1B4) & (1u << 21), 0);
+    ck_assert_uint_eq(gps_after(2), 2);            /* EXTD is a reserved bit */
+    ck_assert_uint_eq(result(0x180), 0xFEE00900u);
+    ck_assert_uint_eq(gps_after(3), 3);            /* no x2APIC MSRs */
+    ck_assert_uint_eq(result(0x194), 0x50014);     /* the page is still there */
+    ck_assert_uint_eq(result(0x1A0), 0);
+}
+END_TEST
+
+/* A run to any count stops there, also where the block before ended exactly at it and the next
+ * one starts with a wrmsr or rdmsr the machine performs (stepped exactly: it used to run one
+ * instruction past the target). */
+START_TEST(test_max_x2apic_runs_stop_at_every_count)
+{
+    machine_config c;
+    machine_config_defaults(&c);
+    c.cpu_model = VCPU_MODEL_MAX;
+    ck_assert(tu_load_snippet_with(&m, "x2apic", &c));
+    vm_error err = {0};
+    snap_disable(&m);
+    ck_assert_msg(snap_enable(&m, 50, &err), "%s", err.msg);
+    ck_assert_msg(snap_take(&m, &err), "%s", err.msg);
+    uint64_t start = machine_insns(&m);
+    ck_assert_int_eq(machine_run(&m), END_HALTED);
+    uint64_t whole = machine_insns(&m);
+    for (uint64_t n = start; n < whole; n++) {
+        ck_assert_msg(snap_goto(&m, n, &err), "%s", err.msg);
+        ck_assert_msg(machine_insns(&m) == n, "to %llu: at %llu", (unsigned long long)n,
+                      (unsigned long long)machine_insns(&m));
+    }
+}
+END_TEST
+
 /* The max model's runs are as deterministic as the default's: the same count, state digest
  * and results when run again and when stepped one instruction at a time. */
 START_TEST(test_max_runs_the_same_when_stepped)
 {
-    const char *snippets[] = {"model_max", "model_smap", "model_umip", "model_deadline"};
+    const char *snippets[] = {"model_max", "model_smap", "model_umip", "model_deadline", "x2apic"};
     for (size_t s = 0; s < sizeof snippets / sizeof snippets[0]; s++) {
         ck_assert_int_eq(run_on(VCPU_MODEL_MAX, snippets[s]), END_HALTED);
         uint64_t whole = machine_insns(&m);
@@ -423,6 +489,9 @@ static Suite *cpu_model_suite(void)
     tcase_add_test(tc, test_coreduo_has_no_umip);
     tcase_add_test(tc, test_max_apic_timer_fires_at_the_tsc_deadline);
     tcase_add_test(tc, test_coreduo_has_no_tsc_deadline_timer);
+    tcase_add_test(tc, test_max_x2apic_mode_puts_the_apic_in_msrs);
+    tcase_add_test(tc, test_coreduo_has_no_x2apic);
+    tcase_add_test(tc, test_max_x2apic_runs_stop_at_every_count);
     tcase_add_test(tc, test_max_runs_the_same_when_stepped);
     suite_add_tcase(s, tc);
     return s;

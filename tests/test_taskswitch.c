@@ -143,6 +143,21 @@ START_TEST(test_lcall_through_a_tss_or_task_gate_into_and_out_of_16_bit_tasks_ne
 }
 END_TEST
 
+/* A far pointer in memory outside its segment: #GP(0), no switch; inside it, the switch,
+ * which clears DR7's local enables; the new task halts in a code segment with a base. */
+START_TEST(test_a_far_pointer_past_its_segment_limit_faults_before_a_16_bit_task_switch)
+{
+    run("task16_farptr_dr7");
+    ck_assert_uint_eq(result(0), 1); /* ljmp m16:32 ending past the limit */
+    ck_assert_uint_eq(result(1), 2); /* lcall m16:16 ending past it */
+    ck_assert_uint_eq(result(2), 0); /* #GP(0) */
+    ck_assert_uint_eq(result(3), 0x28); /* still task A */
+    ck_assert_uint_eq(result(4), 0x58); /* the pointer inside the limit switched to C */
+    ck_assert_uint_eq(result(5), 1);
+    ck_assert_uint_eq(result(6) & 0x1FF, 0x102); /* L0-L3 cleared, G0 and LE kept */
+}
+END_TEST
+
 START_TEST(test_iret_from_and_to_16_bit_tasks_returns_to_the_caller_with_its_registers)
 {
     run("task16_chain");
@@ -253,6 +268,12 @@ START_TEST(test_going_back_to_any_count_around_a_finished_conforming_switch_give
 }
 END_TEST
 
+START_TEST(test_going_back_to_any_count_around_a_refused_far_pointer_and_dr7_gives_the_same_run)
+{
+    assert_same_from_every_count("task16_farptr_dr7");
+}
+END_TEST
+
 START_TEST(test_going_back_to_any_count_around_idt_task_switches_gives_the_same_run)
 {
     assert_same_from_every_count("task_gate_idt");
@@ -290,6 +311,8 @@ static Suite *taskswitch_suite(void)
     tcase_add_test(tc, test_going_back_to_any_count_around_idt_task_switches_gives_the_same_run);
     tcase_add_test(tc, test_going_back_to_any_count_around_a_finished_conforming_switch_gives_the_same_run);
     tcase_add_test(tc, test_going_back_to_any_count_around_16_bit_task_switches_gives_the_same_run);
+    tcase_add_test(tc, test_a_far_pointer_past_its_segment_limit_faults_before_a_16_bit_task_switch);
+    tcase_add_test(tc, test_going_back_to_any_count_around_a_refused_far_pointer_and_dr7_gives_the_same_run);
     suite_add_tcase(s, tc);
     return s;
 }
