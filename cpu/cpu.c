@@ -306,11 +306,21 @@ const cpu_fault *vcpu_fault_info(const cpu *c) { return &c->fault; }
  * in a busy loop (Linux's PIT and PM-timer waits: millions) asks the same question each time,
  * so the last answer is kept: the block's code cannot change without its counts being dropped
  * (its pages are watched, mmu_fill.c), which moves counts.changes. */
+static bool answers(const index_answer *a, const cpu *c, uint32_t eip)
+{
+    return a->valid && a->changes == c->counts.changes && a->pc == c->blk_pc && a->size == c->blk_size &&
+           a->eip == eip;
+}
+
 static __attribute__((noinline)) uint32_t block_index(cpu *c, uint32_t eip)
 {
-    if (c->index_memo.valid && c->index_memo.changes == c->counts.changes && c->index_memo.pc == c->blk_pc &&
-        c->index_memo.size == c->blk_size && c->index_memo.eip == eip)
+    if (answers(&c->index_memo, c, eip))
         return c->index_memo.index;
+    index_answer *kept = &c->index_cache[((eip + c->blk_pc * 7u) * 2654435761u) >> 26 & (INDEX_CACHE_SIZE - 1)];
+    if (answers(kept, c, eip)) {
+        c->index_memo = *kept;
+        return kept->index;
+    }
     uint8_t buf[MAX_BLOCK_BYTES];
     if (c->blk_size > sizeof buf || !vcpu_read_linear(c, c->blk_pc, buf, c->blk_size))
         return 0;
@@ -323,6 +333,7 @@ static __attribute__((noinline)) uint32_t block_index(cpu *c, uint32_t eip)
     c->index_memo.eip = eip;
     c->index_memo.index = n;
     c->index_memo.valid = true;
+    *kept = c->index_memo;
     return n;
 }
 
@@ -566,8 +577,38 @@ static bool task_needs_step(cpu *c, const blockcache_entry *e)
     return ((tr.flags >> 8) & 0xDu) == 1u;
 }
 
-/* on_block for everything but ordinary cached guest code. */
-static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, uint32_t size, cpu *c)
+static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user);
+
+/* Keep a plain block's count in the translation that called the hook (blockpatch.c). Its
+ * pages are watched (its count is cached): the site is noted under them first, so that when
+ * one stops being watched (code_written) the translation gets Unicorn's code back and its
+ * next run is counted, and its pages watched, again. */
+static void keep_count(cpu *c, uc_engine *uc, uint32_t pc, uint32_t size, uint32_t count, const void *ret)
+{
+    uint64_t first, last;
+    if (!blockpatch_matches(&c->patch, ret, (const void *)on_block, c, pc, size)) /* kept already, or not Unicorn's call */
+        return;
+    if (!vcpu_translate(c, pc, false, &first) || !vcpu_translate(c, pc + size - 1, false, &last) ||
+        !blockpatch_note(&c->patch, ret, first >> 12) ||
+        ((first ^ last) >> 12 && !blockpatch_note(&c->patch, ret, last >> 12)))
+        return; /* a site noted under one page only is never rewritten: undoing it changes nothing */
+    if (blockpatch_set(&c->patch, ret, (const void *)on_block, c, pc, size, (uint16_t)count))
+        (void)blockpatch_skip_check(&c->patch, ret, uc, (const void *)helper_check_exit_request_x86_64);
+}
+
+const void *vcpu_block_hook(void) { return (const void *)on_block; }
+
+/* The translations are gone: the rewritten sites with them. */
+static void flush_translations(cpu *c)
+{
+    uc_ctl_flush_tb(c->uc);
+    blockpatch_forget(&c->patch);
+}
+
+/* on_block for everything but ordinary cached guest code. `ret`: on_block's return address, in
+ * the translation that called it. */
+static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, uint32_t size, cpu *c,
+                                                    const void *ret)
 {
     uint32_t fixed;
     if (c->pc_resync) {
@@ -645,25 +686,43 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
         return;
     }
     c->icount += blockcache_count(e);
+    /* Plain guest code, its count cached (so its pages are watched): keep the count in the
+     * translation, which then needs no lookup (blockpatch.c). Flagged blocks keep coming here. */
+    if (found != &tmp && e->cost == blockcache_count(e) && c->patch.on)
+        keep_count(c, uc, pc, size, blockcache_count(e), ret);
 }
 
 /* Runs before every translated block: the hot path of the whole emulator. Ordinary guest code
- * whose count is cached costs a lookup and an add here; anything else (a block in the ROM window
- * or with port I/O, flagged in its cost; a deadline, a stop, stepping) goes to
- * on_block_slow as a tail call, so this function saves no registers. */
+ * costs an add here: its count comes with `user` once kept in the translation (blockpatch.c),
+ * else from a lookup; anything else (a block in the ROM window or with port I/O, flagged in
+ * its cost; a deadline, a stop, stepping) goes to on_block_slow as a tail call, so this
+ * function saves no registers. */
 static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
-    cpu *c = user;
+    cpu *c = (cpu *)((uintptr_t)user & BLOCKPATCH_PTR_MASK);
     uint32_t pc = (uint32_t)address;
-    const blockcache_entry *e = blockcache_at_home(&c->counts, pc, size);
-    if (__builtin_expect(e == NULL || c->icount + e->cost > c->limit, 0)) {
-        on_block_slow(uc, pc, size, c);
-        return;
+    uint64_t cost = (uintptr_t)user >> BLOCKPATCH_SHIFT;
+    if (cost == 0) {
+        const blockcache_entry *e = blockcache_at_home(&c->counts, pc, size);
+        if (__builtin_expect(e == NULL, 0))
+            goto slow;
+        cost = e->cost;
     }
+    if (__builtin_expect(c->icount + cost > c->limit, 0))
+        goto slow;
     c->blk_icount = c->icount;
     c->blk_pc = pc;
     c->blk_size = size;
-    c->icount += e->cost; /* no flag bits: a flagged block went the slow way */
+    c->icount += cost; /* no flag bits: a flagged block went the slow way */
+    return;
+slow:
+    on_block_slow(uc, pc, size, c, __builtin_return_address(0));
+    /* Unicorn's stop check at the block start, made here: a translation whose count is kept
+     * jumps over its own (blockpatch_skip_check). A stop is pending only after this slow path:
+     * every stop vmiemu asks for sets `limit` to 0 (or is asked for here). Where the
+     * translation still has its check, that one finds nothing left to do. */
+    if (c->patch.on)
+        helper_check_exit_request_x86_64(uc, 0);
 }
 
 static void on_exact_insn(uc_engine *uc, uint64_t address, uint32_t size, void *user)
@@ -1019,6 +1078,7 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vcpu_model_id model, vm_error *e
         e = uc_ctl_exits_enable(c->uc);
     vcpu_exit_checks_open(c);
     vcpu_cpuid_direct_open(c);
+    blockpatch_open(&c->patch, c);
     if (e != UC_ERR_OK) {
         vm_fail(err, VM_EENGINE, "unicorn: cannot select the CPU model or enable exits: %s", uc_strerror(e));
         vcpu_close(c);
@@ -1061,6 +1121,7 @@ void vcpu_close(cpu *c)
         uc_close(c->uc);
     disasm_close(c->dis);
     blockcache_free(&c->counts);
+    blockpatch_free(&c->patch);
     vcpu_mmu_close(c);
     free(c);
 }
@@ -1551,7 +1612,7 @@ bool vcpu_set_watchpoints(cpu *c, const vcpu_watch *w, int n)
                                               c, w[i].addr, w[i].addr + w[i].len - 1) != UC_ERR_OK)
             return false;
     }
-    uc_ctl_flush_tb(c->uc); /* memory hooks are built into translations */
+    flush_translations(c); /* memory hooks are built into translations */
     return true;
 }
 
@@ -1579,7 +1640,7 @@ void vcpu_untrace_stores(cpu *c)
     drop_store_ranges(c);
     uc_hook_del(c->uc, c->store_anchor);
     c->store_traced = false;
-    uc_ctl_flush_tb(c->uc); /* back to translations without memory hooks */
+    flush_translations(c); /* back to translations without memory hooks */
 }
 
 /* A hook on an address no guest reaches: while it exists, translations send every store
@@ -1595,7 +1656,7 @@ bool vcpu_trace_stores(cpu *c, vcpu_store_fn fn, void *ctx)
         UC_ERR_OK)
         return false;
     c->store_traced = true;
-    uc_ctl_flush_tb(c->uc);
+    flush_translations(c);
     return true;
 }
 
@@ -1752,7 +1813,7 @@ bool vcpu_load_state(cpu *c, const void *blob)
     c->blk_size = 0; /* no block is current: an interrupt shadow cannot carry over */
     c->smc_cut = false;
     c->iret_armed = false;
-    uc_ctl_flush_tb(c->uc);
+    flush_translations(c);
     blockcache_clear(&c->counts);
     vcpu_tlb_reset(c); /* Unicorn's TLB goes; the guest's comes back from the blob */
     return mmu_tlb_load(c->tlb, p + sizeof n, n);
@@ -1761,5 +1822,5 @@ bool vcpu_load_state(cpu *c, const void *blob)
 void vcpu_flush_code(cpu *c)
 {
     blockcache_clear(&c->counts);
-    uc_ctl_flush_tb(c->uc);
+    flush_translations(c);
 }

@@ -5,6 +5,7 @@
 #include <unicorn/unicorn.h>
 
 #include "cpu/blockcache.h"
+#include "cpu/blockpatch.h"
 #include <stddef.h>
 
 #include "cpu/calibrate.h"
@@ -17,6 +18,19 @@
 #define MAX_BLOCK_BYTES 8192u /* a TB spans at most two pages */
 #define TLB_RESIZE_INSNS (1ull << 22) /* instructions between the TLB flushes that let it grow */
 
+/* An answer of block_index (cpu.c): instructions of block (pc, size) before eip. */
+typedef struct index_answer {
+    uint64_t changes; /* counts.changes when it was decoded */
+    uint32_t pc, size, eip, index;
+    bool valid;
+    /* The block holds exactly one port I/O instruction, io_index instructions in: inside the
+     * port hook (in_port_io) that is where EIP is, so the count needs no EIP read. */
+    bool io_single;
+    uint32_t io_index;
+} index_answer;
+
+#define INDEX_CACHE_SIZE 64 /* a power of two */
+
 struct cpu {
     uc_engine *uc;
     physmem *pm;
@@ -25,6 +39,7 @@ struct cpu {
     uint64_t tsc_adjust; /* IA32_TSC_ADJUST (max): added to the instruction clock's TSC */
     disasm *dis;
     blockcache counts;
+    blockpatch patch;    /* counts kept in translations (blockpatch.c) */
 
     uint64_t icount;     /* retired, counting the whole current block in fast mode */
     uint64_t target;     /* vcpu_run's target count */
@@ -34,15 +49,10 @@ struct cpu {
     bool running, at_block_start;
     /* The last block_index answer (cpu.c): a port read in a loop asks the same one each time.
      * Valid while counts.changes has not moved (the code it was decoded from is watched). */
-    struct {
-        uint64_t changes;
-        uint32_t pc, size, eip, index;
-        bool valid;
-        /* The block holds exactly one port I/O instruction, io_index instructions in: inside
-         * the port hook (in_port_io) that is where EIP is, so the count needs no EIP read. */
-        bool io_single;
-        uint32_t io_index;
-    } index_memo;
+    index_answer index_memo;
+    /* Earlier answers, by block and EIP: the RDTSCs of a kernel come from a few dozen places,
+     * taken in turns (sched_clock, delay loops, the timekeeping code). */
+    index_answer index_cache[INDEX_CACHE_SIZE];
     bool in_port_io;     /* on_in/on_out are calling the machine's port handler */
     /* The host wrote EIP while the engine ran (an exception delivered from the interrupt hook,
      * sysenter, a ROM return settled by the host): Unicorn then skips its EIP sync before the
@@ -220,6 +230,7 @@ void vcpu_mmu_close(cpu *c);
 bool vcpu_mmu_watch_block(cpu *c, uint32_t pc, uint32_t size);
 /* Flush Unicorn's TLB (every flush vmiemu makes goes through here). */
 void vcpu_mmu_flush_tlb(cpu *c);
+const void *vcpu_block_hook(void); /* the block hook, as blockpatch.c compares call targets */
 /* Registers `which` (none below CALL_REGS: SS, CR0, CR3, CR4, ...) in one engine call. */
 void vcpu_get_some(cpu *c, const cpu_reg *which, uint32_t *out, int n);
 /* A guest store is writing counted code on physical page `phys` (from the fill hook, EIP at

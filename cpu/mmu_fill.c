@@ -103,6 +103,10 @@ static void code_written(cpu *c, uint64_t phys)
 {
     set_page_bit(c, c->watched_pages, phys, false);
     blockcache_clear(&c->counts);
+    /* Translations that kept their counts (blockpatch.c) would run on from a page no longer
+     * watched, so a later store into their own code would not come back here: they count
+     * through the hook again, which watches the page again. */
+    blockpatch_undo_page(&c->patch, phys >> 12, vcpu_block_hook(), c, c->uc);
 }
 
 /* Unicorn's TLB only caches the guest's (mmu/tlb.h): flushing it is always allowed, and
@@ -432,6 +436,7 @@ bool vcpu_tlb_hook_sites(cpu *c)
     if (flushed) { /* translations without exit checks may hold the new site (exitcheck.c) */
         c->exit_checks_flush = false;
         uc_ctl_flush_tb(c->uc);
+        blockpatch_forget(&c->patch);
     }
     if (c->sites_hooked == c->nsites)
         return flushed;

@@ -228,6 +228,19 @@ START_TEST(test_code_patched_inside_its_own_block_counts_its_new_instructions)
 }
 END_TEST
 
+/* smc_after_data: a block that patches itself every other round, after a store to data on its
+ * page each round, which stops the page being watched while the block's translation (its count
+ * kept in it, cpu/blockpatch.c) stays valid: 6, 6, 7, 7, ... */
+START_TEST(test_self_patching_block_after_a_data_store_to_its_page_counts_exactly)
+{
+    run_smc("smc_after_data", MACHINE_DEFAULT_SNAP_EVERY);
+    for (uint32_t i = 0; i < 64; i++)
+        ck_assert_msg(phys_read32(&m.mem, 0x5004u + 4 * i) == (i % 4 < 2 ? 6u : 7u), "round %u: delta %u", i,
+                      phys_read32(&m.mem, 0x5004u + 4 * i));
+    ck_assert_uint_eq(phys_read32(&m.mem, 0x5000u), SMC_ROUNDS / 2 * 13u);
+}
+END_TEST
+
 /* smc_rep: rdtsc, mov, a 2-byte rep movsb into another page's code, rdtsc. Every round counts
  * as the first, where that page has not run yet: 5 (rdtsc, mov, and the rep as Unicorn runs
  * it, one block per iteration plus the one finding ECX zero). From the second round on the
@@ -330,6 +343,7 @@ static Suite *clock_suite(void)
     tcase_add_test(tc, test_self_modified_code_counts_the_same_under_every_snapshot_interval);
     tcase_add_test(tc, test_port_read_behind_patched_code_in_its_block_counts_the_new_instructions);
     tcase_add_test(tc, test_code_patched_inside_its_own_block_counts_its_new_instructions);
+    tcase_add_test(tc, test_self_patching_block_after_a_data_store_to_its_page_counts_exactly);
     tcase_add_test(tc, test_rep_store_into_counted_code_elsewhere_retires_every_iteration);
     tcase_add_test(tc, test_code_remapped_at_the_same_address_counts_the_new_page);
     tcase_add_test(tc, test_single_steps_through_self_modifying_code_agree_with_straight_runs);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
+#include "cpu/blockpatch.h"
 #include "cpu/cpuid_direct.h"
 #include "cpu/exitcheck.h"
 #include "support/suite_main.h"
@@ -1206,6 +1207,107 @@ START_TEST(test_no_exit_request_found_in_the_code_turns_the_access_check_off)
 }
 END_TEST
 
+/* ---- Counts kept in translations (cpu/blockpatch.c) -------------------------------------- */
+
+typedef struct patch_probe {
+    blockpatch bp;
+    unsigned calls, patched, tagged; /* hook calls, rewrites done, calls that brought a value */
+    uint64_t last_value;
+    bool skipped;       /* the stop check after the hook call is jumped over */
+    unsigned stop_at;   /* stop at this call (1-based), through the check made by the hook */
+} patch_probe;
+
+static patch_probe PP;
+
+/* Keeps 5 in the loop block's translation at its first call; counts the calls that bring it
+ * back. */
+static void on_block_patch(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+    (void)uc;
+    uintptr_t u = (uintptr_t)user;
+    PP.calls++;
+    if (u >> BLOCKPATCH_SHIFT) {
+        PP.tagged++;
+        PP.last_value = u >> BLOCKPATCH_SHIFT;
+        ck_assert_ptr_eq((void *)(u & BLOCKPATCH_PTR_MASK), &PP); /* the pointer itself is kept */
+        if (PP.calls == PP.stop_at) {
+            uc_emu_stop(uc);
+            helper_check_exit_request_x86_64(uc, 0); /* the translation's own check is skipped */
+        }
+        return;
+    }
+    const void *ret = __builtin_return_address(0);
+    if (address == CODE && blockpatch_set(&PP.bp, ret, (const void *)on_block_patch, user, (uint32_t)address, size, 5)) {
+        PP.patched++;
+        PP.skipped = blockpatch_skip_check(&PP.bp, ret, uc, (const void *)helper_check_exit_request_x86_64);
+    }
+}
+
+/* inc eax; cmp eax, 4; jne CODE; hlt: one block run four times. */
+START_TEST(test_a_lone_block_hook_is_called_with_its_user_data_in_a_rewritable_movabs)
+{
+    const uint8_t code[] = {0x40, 0x83, 0xF8, 0x04, 0x75, 0xFA, 0xF4};
+    put(CODE, code, sizeof code);
+    memset(&PP, 0, sizeof PP);
+    blockpatch_open(&PP.bp, &PP);
+    add_hook(UC_HOOK_BLOCK, (void *)on_block_patch, &PP, 1, 0);
+    set_reg(UC_X86_REG_EAX, 0);
+    uc_err e = run(CODE, 0);
+    ck_assert_msg(e == UC_ERR_OK, "probe code failed: %s", uc_strerror(e));
+    ck_assert_uint_eq(reg(UC_X86_REG_EAX), 4);
+#if defined(__x86_64__)
+    ck_assert_msg(PP.bp.on, "blockpatch_open refused Unicorn 2.1.4 on x86-64");
+    ck_assert_msg(PP.patched == 1, BROKEN "the call of a lone block hook is not the sequence blockpatch.c "
+                                          "rewrites (mov pc, mov size, movabs user, call *pool)");
+    ck_assert_msg(PP.tagged == 3 && PP.last_value == 5,
+                  BROKEN "after the rewrite the hook got the value %u times of 3 (last %llu)", PP.tagged,
+                  (unsigned long long)PP.last_value);
+    ck_assert_msg(PP.skipped, BROKEN "the block hook's call is not followed by the stop check blockpatch.c skips "
+                                     "(movabs uc, xor esi, call *pool)");
+#else
+    ck_assert_uint_eq(PP.patched, 0);
+#endif
+    ck_assert_uint_eq(PP.calls, 5); /* the loop block 4 times, the hlt block once */
+}
+END_TEST
+
+/* In a translation whose stop check is skipped, the hook's own call of the check stops the run
+ * before the block, as the skipped one did. */
+START_TEST(test_a_stop_checked_by_the_hook_itself_prevents_the_block_from_running)
+{
+#if defined(__x86_64__)
+    const uint8_t code[] = {0x40, 0x83, 0xF8, 0x04, 0x75, 0xFA, 0xF4};
+    put(CODE, code, sizeof code);
+    memset(&PP, 0, sizeof PP);
+    PP.stop_at = 3;
+    blockpatch_open(&PP.bp, &PP);
+    add_hook(UC_HOOK_BLOCK, (void *)on_block_patch, &PP, 1, 0);
+    set_reg(UC_X86_REG_EAX, 0);
+    uc_err e = run(CODE, 0);
+    ck_assert_msg(e == UC_ERR_OK, "probe code failed: %s", uc_strerror(e));
+    ck_assert(PP.skipped);
+    ck_assert_msg(reg(UC_X86_REG_EAX) == 2 && reg(UC_X86_REG_EIP) == CODE,
+                  BROKEN "a stop checked from the hook let the block run (eax %u, eip 0x%x)", reg(UC_X86_REG_EAX),
+                  reg(UC_X86_REG_EIP));
+#endif
+}
+END_TEST
+
+/* A rewrite is refused where the code is not the hook's call: nothing is written. */
+START_TEST(test_blockpatch_refuses_code_that_is_not_the_hooks_call)
+{
+    blockpatch bp;
+    blockpatch_open(&bp, &PP);
+    static const uint8_t not_code[64] = {0};
+    ck_assert(!blockpatch_set(&bp, not_code + 40, (const void *)on_block_patch, &PP, 0x1000, 7, 5));
+    uint8_t heap_like[64];
+    memset(heap_like, 0x90, sizeof heap_like);
+    ck_assert(!blockpatch_set(&bp, heap_like + 40, (const void *)on_block_patch, &PP, 0x1000, 7, 5));
+    for (size_t i = 0; i < sizeof heap_like; i++)
+        ck_assert_uint_eq(heap_like[i], 0x90);
+}
+END_TEST
+
 /* Why a guest write to the ROM ends the run: a write-protection hook cannot veto the write. */
 static bool on_write_prot_allow(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
                                 void *user)
@@ -1244,6 +1346,9 @@ static Suite *probes_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_mapped_buffer_is_shared_between_host_and_guest);
     tcase_add_test(tc, test_block_hook_receives_the_block_start_and_byte_size);
+    tcase_add_test(tc, test_a_lone_block_hook_is_called_with_its_user_data_in_a_rewritable_movabs);
+    tcase_add_test(tc, test_blockpatch_refuses_code_that_is_not_the_hooks_call);
+    tcase_add_test(tc, test_a_stop_checked_by_the_hook_itself_prevents_the_block_from_running);
     tcase_add_test(tc, test_block_hook_stop_prevents_the_block_from_running);
     tcase_add_test(tc, test_restarting_at_a_block_stopped_in_its_hook_runs_it_and_fires_the_hook_again);
     tcase_add_test(tc, test_block_hook_can_redirect_execution_without_running_the_block);
