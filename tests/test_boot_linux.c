@@ -653,11 +653,7 @@ END_TEST
 
 /* ---- the command line tool ---- */
 
-#define RUN(...)                                      \
-    do {                                              \
-        const char *argv_[] = {__VA_ARGS__, NULL};    \
-        r = tu_run(argv_);                            \
-    } while (0)
+#define RUN(...) TU_RUN(r, __VA_ARGS__)
 
 static run_result r;
 static char kfile[4096], rdfile[4096];

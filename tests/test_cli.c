@@ -13,11 +13,7 @@
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
-#define RUN(...)                                      \
-    do {                                              \
-        const char *argv_[] = {__VA_ARGS__, NULL};    \
-        r = tu_run(argv_);                            \
-    } while (0)
+#define RUN(...) TU_RUN(r, __VA_ARGS__)
 
 static run_result r;
 

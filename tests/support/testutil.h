@@ -20,6 +20,13 @@ const char *tu_kernel(const char *name);
 /* Run the vmiemu binary with argv (NULL-terminated, without argv[0]); stdin is /dev/null. */
 run_result tu_run(const char *const *args);
 void tu_free(run_result *r);
+/* tu_run on a literal argument list into `res`, freeing what `res` held first. */
+#define TU_RUN(res, ...)                           \
+    do {                                           \
+        const char *argv_[] = {__VA_ARGS__, NULL}; \
+        tu_free(&(res));                           \
+        (res) = tu_run(argv_);                     \
+    } while (0)
 /* The same with `input` on stdin. */
 run_result tu_run_input(const char *const *args, const char *input);
 
