@@ -239,6 +239,7 @@ bool snap_take(machine *m, vm_error *err)
     memcpy(s->pt_pages, m->pt_pages, m->mem.size / PAGE);
     s->bytes = cpu_size + m->mem.size / PAGE + sizeof *s;
     uint64_t digest = state_digest(m);
+    dirty_sync(&m->dirty);
     size_t words = (m->dirty.npages + 63) / 64;
     if (!save_pages(m, s, t->count == 0, err)) {
         free_snapshot(s);
@@ -265,7 +266,7 @@ bool snap_take(machine *m, vm_error *err)
     s->scheduled = scheduled;
     t->count++;
     t->bytes += s->bytes;
-    dirty_rearm(&m->dirty);
+    dirty_rearm_synced(&m->dirty); /* the snapshot only read guest memory */
     thin(m);
     if (m->recplay) /* the new snapshot is the latest: thinning keeps it, at the end */
         t->snaps[t->count - 1].rec = recplay_on_snapshot(m, digest, scheduled);
@@ -308,6 +309,7 @@ static bool restore(machine *m, size_t k, vm_error *err)
     timeline *t = m->timeline;
     VM_ASSERT(k < t->count);
     size_t words = (m->dirty.npages + 63) / 64;
+    dirty_sync(&m->dirty);
     memcpy(t->restore, m->dirty.bits, words * sizeof *t->restore); /* written since the last */
     for (size_t j = k + 1; j < t->count; j++)
         for (size_t i = 0; i < t->snaps[j].npages; i++) {
