@@ -20,7 +20,8 @@ typedef struct snap_page {
 typedef struct snapshot {
     uint64_t insns;
     uint8_t *cpu;
-    uint8_t *pt_pages;
+    uint8_t *pt_pages; /* m->pt_pages LZ4-compressed: almost all zero, and 1/4096 of RAM */
+    size_t pt_size;
     machine_state state;
     size_t log_count;
     recplay_mark rec; /* where recording or replay stood (emu/recplay.h) */
@@ -36,6 +37,8 @@ typedef struct timeline {
     size_t count, cap;
     uint64_t every;
     uint64_t *restore; /* scratch bitmap of pages to restore */
+    uint8_t *pt_scratch; /* room for m->pt_pages compressed */
+    size_t pt_room;
     uint64_t *pending; /* pages written since the last scheduled snapshot and before the latest
                           (a user's): a scheduled snapshot's digest covers them too, so it does
                           not depend on the snapshots the user took in between */
@@ -231,13 +234,16 @@ bool snap_take(machine *m, vm_error *err)
     save_state(m, &s->state);
     size_t cpu_size = vcpu_state_size(m->cpu); /* grows with the guest's TLB */
     s->cpu = malloc(cpu_size);
-    s->pt_pages = malloc(m->mem.size / PAGE);
+    int pt_size = LZ4_compress_default((const char *)m->pt_pages, (char *)t->pt_scratch, (int)(m->mem.size / PAGE),
+                                       (int)t->pt_room);
+    s->pt_size = pt_size > 0 ? (size_t)pt_size : 0;
+    s->pt_pages = s->pt_size ? malloc(s->pt_size) : NULL;
     if (!s->cpu || !s->pt_pages || !vcpu_save_state(m->cpu, s->cpu)) {
         free_snapshot(s);
         return vm_fail(err, VM_ENOMEM, "cannot save the CPU state for a snapshot");
     }
-    memcpy(s->pt_pages, m->pt_pages, m->mem.size / PAGE);
-    s->bytes = cpu_size + m->mem.size / PAGE + sizeof *s;
+    memcpy(s->pt_pages, t->pt_scratch, s->pt_size);
+    s->bytes = cpu_size + s->pt_size + sizeof *s;
     uint64_t digest = state_digest(m);
     dirty_sync(&m->dirty);
     size_t words = (m->dirty.npages + 63) / 64;
@@ -321,10 +327,12 @@ static bool restore(machine *m, size_t k, vm_error *err)
         if ((t->restore[pfn >> 6] >> (pfn & 63) & 1) && !restore_page(m, k, (uint32_t)pfn))
             return vm_fail(err, VM_EFORMAT, "snapshot %zu: page %llu does not decompress", k, (unsigned long long)pfn);
     const snapshot *s = &t->snaps[k];
+    if (LZ4_decompress_safe((const char *)s->pt_pages, (char *)m->pt_pages, (int)s->pt_size, (int)(m->mem.size / PAGE)) !=
+        (int)(m->mem.size / PAGE))
+        return vm_fail(err, VM_EFORMAT, "snapshot %zu: the page-table marks do not decompress", k);
     if (!vcpu_load_state(m->cpu, s->cpu))
         return vm_fail(err, VM_EENGINE, "cannot load the CPU state of snapshot %zu", k);
     load_state(m, &s->state);
-    memcpy(m->pt_pages, s->pt_pages, m->mem.size / PAGE);
     evlog_truncate(&m->log, s->log_count);
     m->end = END_RUNNING;
     m->end_message[0] = 0;
@@ -386,6 +394,7 @@ bool snap_enable(machine *m, uint64_t every, vm_error *err)
     m->timeline = t;
     if (!dirty_init(&m->dirty, &m->mem, err) ||
         !(t->restore = calloc((m->dirty.npages + 63) / 64, sizeof *t->restore)) ||
+        !(t->pt_scratch = malloc(t->pt_room = (size_t)LZ4_compressBound((int)(m->mem.size / PAGE)))) ||
         !(t->pending = calloc((m->dirty.npages + 63) / 64, sizeof *t->pending))) {
         snap_disable(m);
         return err && err->code ? false : vm_fail(err, VM_ENOMEM, "out of memory for snapshots");
@@ -421,6 +430,7 @@ void snap_disable(machine *m)
     snap_forget(m);
     free(t->snaps);
     free(t->restore);
+    free(t->pt_scratch);
     free(t->pending);
     free(t);
     m->timeline = NULL;
