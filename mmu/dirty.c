@@ -15,10 +15,10 @@
  * Debian 12's headers predate both, so the constants and structures are spelled out here
  * (the kernel's ABI: Documentation/admin-guide/mm/pagemap.rst, userfaultfd.rst), under names
  * of our own so that newer headers do not clash. */
-#define UFFD_FEATURE_WP_UNPOPULATED_ (1u << 13) /* empty entries get protected too */
 #define UFFD_FEATURE_WP_ASYNC_ (1u << 15)       /* write faults resolved by the kernel itself */
 #define UFFD_USER_MODE_ONLY_ 1                  /* allowed without privilege */
 #define PAGE_IS_WRITTEN_ (1u << 1)
+#define PAGE_IS_PFNZERO_ (1u << 5)
 #define PM_SCAN_WP_MATCHING_ (1u << 0)
 #define PM_SCAN_CHECK_WPASYNC_ (1u << 1)
 
@@ -45,7 +45,12 @@ static void mark_page(dirty_map *d, uint64_t pfn)
 
 /* One PAGEMAP_SCAN pass over the buffer: every written page is write-protected again and, with
  * collect, marked in bits. The kernel stops early when the region list is full (walk_end says
- * where); the next call goes on from there. False if the kernel refused. */
+ * where); the next call goes on from there. False if the kernel refused.
+ *
+ * Empty entries are left unprotected (a protected one would cost a first write two faults: one
+ * to fill it, one for the protection): a write fills one with a page of its own, which is
+ * unprotected and so reported; a read fills it with the shared zero page, also unprotected, but
+ * a page that maps the zero page has not been written, so those are not reported. */
 static bool scan(dirty_map *d, bool collect)
 {
     scan_region vec[SCAN_REGIONS];
@@ -57,7 +62,8 @@ static bool scan(dirty_map *d, bool collect)
                       .end = end,
                       .vec = collect ? (uintptr_t)vec : 0,
                       .vec_len = collect ? SCAN_REGIONS : 0,
-                      .category_mask = PAGE_IS_WRITTEN_,
+                      .category_inverted = PAGE_IS_PFNZERO_,
+                      .category_mask = PAGE_IS_WRITTEN_ | PAGE_IS_PFNZERO_,
                       .return_mask = PAGE_IS_WRITTEN_};
         int n = ioctl(d->pagemap, PAGEMAP_SCAN_, &a);
         if (n < 0 && errno == EINTR)
@@ -69,18 +75,6 @@ static bool scan(dirty_map *d, bool collect)
                 mark_page(d, (p - base) >> DIRTY_PAGE_SHIFT);
         start = a.walk_end;
     }
-    return true;
-}
-
-/* Write-protect every page, populated or not (after registration, and after the host cleared
- * memory with MADV_DONTNEED, whose empty entries are not protected otherwise). */
-static bool protect_all(dirty_map *d)
-{
-    struct uffdio_writeprotect wp = {.range = {.start = (uintptr_t)d->pm->ram, .len = d->pm->size},
-                                     .mode = UFFDIO_WRITEPROTECT_MODE_WP};
-    while (ioctl(d->uffd, UFFDIO_WRITEPROTECT, &wp) != 0)
-        if (errno != EINTR)
-            return false;
     return true;
 }
 
@@ -104,17 +98,16 @@ static bool pagemap_open(dirty_map *d)
         pagemap_close(d);
         return false;
     }
-    struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC_ | UFFD_FEATURE_WP_UNPOPULATED_};
+    struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC_};
     struct uffdio_register reg = {.range = {.start = (uintptr_t)d->pm->ram, .len = d->pm->size},
                                   .mode = UFFDIO_REGISTER_MODE_WP};
     /* Small pages only: a written transparent huge page could be reported whole. The scan
-     * checks that PAGEMAP_SCAN exists (Linux 6.7) and protects nothing yet (nothing written). */
+     * checks that PAGEMAP_SCAN exists (Linux 6.7) and protects what was written so far. */
     if (ioctl(d->uffd, UFFDIO_API, &api) != 0 || madvise(d->pm->ram, d->pm->size, MADV_NOHUGEPAGE) != 0 ||
         ioctl(d->uffd, UFFDIO_REGISTER, &reg) != 0 || !scan(d, false)) {
         pagemap_close(d);
         return false;
     }
-    d->protect_all = true; /* at the first rearm */
     return true;
 }
 
@@ -222,8 +215,7 @@ void dirty_rearm(dirty_map *d)
 {
     memset(d->bits, 0, (d->npages + 63) / 64 * sizeof *d->bits);
     if (d->mode == DIRTY_PAGEMAP) {
-        d->armed = d->protect_all ? protect_all(d) : scan(d, false);
-        d->protect_all = !d->armed;
+        d->armed = scan(d, false);
     } else {
         d->armed = mprotect(d->pm->ram, d->pm->size, PROT_READ) == 0;
     }
@@ -233,7 +225,7 @@ void dirty_rearm(dirty_map *d)
 
 void dirty_rearm_synced(dirty_map *d)
 {
-    if (d->mode == DIRTY_PAGEMAP && d->armed && !d->protect_all)
+    if (d->mode == DIRTY_PAGEMAP && d->armed)
         memset(d->bits, 0, (d->npages + 63) / 64 * sizeof *d->bits);
     else
         dirty_rearm(d);
@@ -250,6 +242,4 @@ void dirty_disarm(dirty_map *d)
 void dirty_mark_all(dirty_map *d)
 {
     memset(d->bits, 0xFF, (d->npages + 63) / 64 * sizeof *d->bits);
-    if (d->mode == DIRTY_PAGEMAP)
-        d->protect_all = true;
 }
