@@ -15,6 +15,7 @@
  * Debian 12's headers predate both, so the constants and structures are spelled out here
  * (the kernel's ABI: Documentation/admin-guide/mm/pagemap.rst, userfaultfd.rst), under names
  * of our own so that newer headers do not clash. */
+#define UFFD_FEATURE_WP_UNPOPULATED_ (1u << 13) /* empty entries get protected too */
 #define UFFD_FEATURE_WP_ASYNC_ (1u << 15)       /* write faults resolved by the kernel itself */
 #define UFFD_USER_MODE_ONLY_ 1                  /* allowed without privilege */
 #define PAGE_IS_WRITTEN_ (1u << 1)
@@ -47,10 +48,12 @@ static void mark_page(dirty_map *d, uint64_t pfn)
  * collect, marked in bits. The kernel stops early when the region list is full (walk_end says
  * where); the next call goes on from there. False if the kernel refused.
  *
- * Empty entries are left unprotected (a protected one would cost a first write two faults: one
- * to fill it, one for the protection): a write fills one with a page of its own, which is
- * unprotected and so reported; a read fills it with the shared zero page, also unprotected, but
- * a page that maps the zero page has not been written, so those are not reported. */
+ * Every entry is protected, empty ones too (WP_UNPOPULATED puts a marker in them), so no entry
+ * is ever empty between two scans but after the host cleared memory (MADV_DONTNEED), when
+ * dirty_mark_all has every page counted anyway and the next rearm protects all again: kernel
+ * versions have differed in whether an empty entry reads as written, and the result must not
+ * depend on that. Pages that map the shared zero page are never
+ * reported: such a page has not been written (a write replaces the zero page first). */
 static bool scan(dirty_map *d, bool collect)
 {
     scan_region vec[SCAN_REGIONS];
@@ -78,6 +81,18 @@ static bool scan(dirty_map *d, bool collect)
     return true;
 }
 
+/* Write-protect every page, populated or not (after registration, and after the host cleared
+ * memory with MADV_DONTNEED, whose empty entries are not protected otherwise). */
+static bool protect_all(dirty_map *d)
+{
+    struct uffdio_writeprotect wp = {.range = {.start = (uintptr_t)d->pm->ram, .len = d->pm->size},
+                                     .mode = UFFDIO_WRITEPROTECT_MODE_WP};
+    while (ioctl(d->uffd, UFFDIO_WRITEPROTECT, &wp) != 0)
+        if (errno != EINTR)
+            return false;
+    return true;
+}
+
 static void pagemap_close(dirty_map *d)
 {
     if (d->uffd >= 0)
@@ -98,16 +113,17 @@ static bool pagemap_open(dirty_map *d)
         pagemap_close(d);
         return false;
     }
-    struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC_};
+    struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC_ | UFFD_FEATURE_WP_UNPOPULATED_};
     struct uffdio_register reg = {.range = {.start = (uintptr_t)d->pm->ram, .len = d->pm->size},
                                   .mode = UFFDIO_REGISTER_MODE_WP};
     /* Small pages only: a written transparent huge page could be reported whole. The scan
-     * checks that PAGEMAP_SCAN exists (Linux 6.7) and protects what was written so far. */
+     * checks that PAGEMAP_SCAN exists (Linux 6.7) and protects nothing yet (nothing written). */
     if (ioctl(d->uffd, UFFDIO_API, &api) != 0 || madvise(d->pm->ram, d->pm->size, MADV_NOHUGEPAGE) != 0 ||
         ioctl(d->uffd, UFFDIO_REGISTER, &reg) != 0 || !scan(d, false)) {
         pagemap_close(d);
         return false;
     }
+    d->protect_all = true; /* at the first rearm */
     return true;
 }
 
@@ -215,7 +231,8 @@ void dirty_rearm(dirty_map *d)
 {
     memset(d->bits, 0, (d->npages + 63) / 64 * sizeof *d->bits);
     if (d->mode == DIRTY_PAGEMAP) {
-        d->armed = scan(d, false);
+        d->armed = d->protect_all ? protect_all(d) : scan(d, false);
+        d->protect_all = !d->armed;
     } else {
         d->armed = mprotect(d->pm->ram, d->pm->size, PROT_READ) == 0;
     }
@@ -225,7 +242,7 @@ void dirty_rearm(dirty_map *d)
 
 void dirty_rearm_synced(dirty_map *d)
 {
-    if (d->mode == DIRTY_PAGEMAP && d->armed)
+    if (d->mode == DIRTY_PAGEMAP && d->armed && !d->protect_all)
         memset(d->bits, 0, (d->npages + 63) / 64 * sizeof *d->bits);
     else
         dirty_rearm(d);
@@ -242,4 +259,6 @@ void dirty_disarm(dirty_map *d)
 void dirty_mark_all(dirty_map *d)
 {
     memset(d->bits, 0xFF, (d->npages + 63) / 64 * sizeof *d->bits);
+    if (d->mode == DIRTY_PAGEMAP)
+        d->protect_all = true;
 }

@@ -36,6 +36,7 @@ typedef struct dirty_map {
     dirty_mode mode;
     int uffd;        /* DIRTY_PAGEMAP: the userfaultfd the buffer is registered with */
     int pagemap;     /* DIRTY_PAGEMAP: /proc/self/pagemap */
+    bool protect_all; /* DIRTY_PAGEMAP: the next rearm protects every page, not just the written */
 } dirty_map;
 
 /* Track pm's buffer: the kernel's tracking if it offers it (and the fallback is not forced),
@@ -49,7 +50,7 @@ void dirty_sync(dirty_map *d);
 /* Forget what was dirty and write-protect every page again. */
 void dirty_rearm(dirty_map *d);
 /* The same, when nothing has written to the buffer since dirty_sync: the kernel's tracking
- * then has nothing left to protect and skips a second pass over the page tables. */
+ * then has nothing left to protect and skips its second pass over the page tables. */
 void dirty_rearm_synced(dirty_map *d);
 /* Stop tracking (pages writable, bits kept; the kernel's tracking needs no stop and keeps on). */
 void dirty_disarm(dirty_map *d);
