@@ -19,6 +19,8 @@
 #define UFFD_FEATURE_WP_ASYNC_ (1u << 15)       /* write faults resolved by the kernel itself */
 #define UFFD_USER_MODE_ONLY_ 1                  /* allowed without privilege */
 #define PAGE_IS_WRITTEN_ (1u << 1)
+#define PAGE_IS_PRESENT_ (1u << 3)
+#define PAGE_IS_SWAPPED_ (1u << 4)
 #define PAGE_IS_PFNZERO_ (1u << 5)
 #define PM_SCAN_WP_MATCHING_ (1u << 0)
 #define PM_SCAN_CHECK_WPASYNC_ (1u << 1)
@@ -44,9 +46,36 @@ static void mark_page(dirty_map *d, uint64_t pfn)
     d->bits[pfn >> 6] |= 1ull << (pfn & 63);
 }
 
-/* One PAGEMAP_SCAN pass over the buffer: every written page is write-protected again and, with
- * collect, marked in bits. The kernel stops early when the region list is full (walk_end says
- * where); the next call goes on from there. False if the kernel refused.
+/* One PAGEMAP_SCAN pass over the buffer for the pages in the categories the pattern asks for,
+ * each marked in out (if any); the kernel stops early when the region list is full (walk_end
+ * says where) and the next call goes on from there. False if the kernel refused. */
+static bool scan_for(dirty_map *d, const scan_arg *pattern, uint64_t *out)
+{
+    scan_region vec[SCAN_REGIONS];
+    uint64_t base = (uintptr_t)d->pm->ram, start = base, end = base + d->pm->size;
+    while (start < end) {
+        scan_arg a = *pattern;
+        a.size = sizeof a;
+        a.start = start;
+        a.end = end;
+        a.vec = out ? (uintptr_t)vec : 0;
+        a.vec_len = out ? SCAN_REGIONS : 0;
+        int n = ioctl(d->pagemap, PAGEMAP_SCAN_, &a);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || a.walk_end <= start || a.walk_end > end)
+            return false;
+        for (int i = 0; i < n; i++)
+            for (uint64_t p = vec[i].start; p < vec[i].end && p < end; p += 1u << DIRTY_PAGE_SHIFT) {
+                uint64_t pfn = (p - base) >> DIRTY_PAGE_SHIFT;
+                out[pfn >> 6] |= 1ull << (pfn & 63);
+            }
+        start = a.walk_end;
+    }
+    return true;
+}
+
+/* One pass protecting every written page again and, with collect, marking it in bits.
  *
  * Every entry is protected, empty ones too (WP_UNPOPULATED puts a marker in them), so no entry
  * is ever empty between two scans but after the host cleared memory (MADV_DONTNEED), when
@@ -56,29 +85,11 @@ static void mark_page(dirty_map *d, uint64_t pfn)
  * reported: such a page has not been written (a write replaces the zero page first). */
 static bool scan(dirty_map *d, bool collect)
 {
-    scan_region vec[SCAN_REGIONS];
-    uint64_t base = (uintptr_t)d->pm->ram, start = base, end = base + d->pm->size;
-    while (start < end) {
-        scan_arg a = {.size = sizeof a,
-                      .flags = PM_SCAN_WP_MATCHING_ | PM_SCAN_CHECK_WPASYNC_,
-                      .start = start,
-                      .end = end,
-                      .vec = collect ? (uintptr_t)vec : 0,
-                      .vec_len = collect ? SCAN_REGIONS : 0,
-                      .category_inverted = PAGE_IS_PFNZERO_,
-                      .category_mask = PAGE_IS_WRITTEN_ | PAGE_IS_PFNZERO_,
-                      .return_mask = PAGE_IS_WRITTEN_};
-        int n = ioctl(d->pagemap, PAGEMAP_SCAN_, &a);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 || a.walk_end <= start || a.walk_end > end)
-            return false;
-        for (int i = 0; i < n; i++)
-            for (uint64_t p = vec[i].start; p < vec[i].end && p < end; p += 1u << DIRTY_PAGE_SHIFT)
-                mark_page(d, (p - base) >> DIRTY_PAGE_SHIFT);
-        start = a.walk_end;
-    }
-    return true;
+    scan_arg a = {.flags = PM_SCAN_WP_MATCHING_ | PM_SCAN_CHECK_WPASYNC_,
+                  .category_inverted = PAGE_IS_PFNZERO_,
+                  .category_mask = PAGE_IS_WRITTEN_ | PAGE_IS_PFNZERO_,
+                  .return_mask = PAGE_IS_WRITTEN_};
+    return scan_for(d, &a, collect ? d->bits : NULL);
 }
 
 /* Write-protect every page, populated or not (after registration, and after the host cleared
@@ -117,9 +128,10 @@ static bool pagemap_open(dirty_map *d)
     struct uffdio_register reg = {.range = {.start = (uintptr_t)d->pm->ram, .len = d->pm->size},
                                   .mode = UFFDIO_REGISTER_MODE_WP};
     /* Small pages only: a written transparent huge page could be reported whole. The scan
-     * checks that PAGEMAP_SCAN exists (Linux 6.7) and protects nothing yet (nothing written). */
+     * checks that PAGEMAP_SCAN exists (Linux 6.7) and accepts the buffer; it changes nothing. */
+    scan_arg probe = {.flags = PM_SCAN_CHECK_WPASYNC_, .category_mask = PAGE_IS_WRITTEN_, .return_mask = PAGE_IS_WRITTEN_};
     if (ioctl(d->uffd, UFFDIO_API, &api) != 0 || madvise(d->pm->ram, d->pm->size, MADV_NOHUGEPAGE) != 0 ||
-        ioctl(d->uffd, UFFDIO_REGISTER, &reg) != 0 || !scan(d, false)) {
+        ioctl(d->uffd, UFFDIO_REGISTER, &reg) != 0 || !scan_for(d, &probe, NULL)) {
         pagemap_close(d);
         return false;
     }
@@ -223,7 +235,9 @@ void dirty_free(dirty_map *d)
 
 void dirty_sync(dirty_map *d)
 {
-    if (d->mode == DIRTY_PAGEMAP && d->armed && !scan(d, true))
+    /* With protect_all pending every page counts already (and a pass would fill empty entries
+     * with markers, hiding from dirty_maybe_nonzero which pages were never touched). */
+    if (d->mode == DIRTY_PAGEMAP && d->armed && !d->protect_all && !scan(d, true))
         dirty_mark_all(d); /* the kernel refused: treat everything as written, still correct */
 }
 
@@ -246,6 +260,18 @@ void dirty_rearm_synced(dirty_map *d)
         memset(d->bits, 0, (d->npages + 63) / 64 * sizeof *d->bits);
     else
         dirty_rearm(d);
+}
+
+void dirty_maybe_nonzero(dirty_map *d, uint64_t *maybe)
+{
+    size_t bytes = (d->npages + 63) / 64 * sizeof *maybe;
+    scan_arg a = {.category_inverted = PAGE_IS_PFNZERO_,
+                  .category_mask = PAGE_IS_PFNZERO_,
+                  .category_anyof_mask = PAGE_IS_PRESENT_ | PAGE_IS_SWAPPED_,
+                  .return_mask = PAGE_IS_PRESENT_ | PAGE_IS_SWAPPED_};
+    memset(maybe, 0, bytes);
+    if (d->mode != DIRTY_PAGEMAP || !scan_for(d, &a, maybe))
+        memset(maybe, 0xFF, bytes);
 }
 
 void dirty_disarm(dirty_map *d)

@@ -52,6 +52,13 @@ void dirty_rearm(dirty_map *d);
 /* The same, when nothing has written to the buffer since dirty_sync: the kernel's tracking
  * then has nothing left to protect and skips its second pass over the page tables. */
 void dirty_rearm_synced(dirty_map *d);
+/* Set in maybe (a bitmap like bits) the pages that may hold something other than zeros; the
+ * others certainly hold zeros, and reading them would cost a page fault each. The kernel's
+ * tracking asks the page tables in one pass: a page with data is mapped (not to the kernel's
+ * zero page) or swapped out; it is exact while every page counts as written (after
+ * dirty_mark_all, before the next rearm protects empty entries with markers that look swapped).
+ * The fallback cannot tell, and sets every page. */
+void dirty_maybe_nonzero(dirty_map *d, uint64_t *maybe);
 /* Stop tracking (pages writable, bits kept; the kernel's tracking needs no stop and keeps on). */
 void dirty_disarm(dirty_map *d);
 /* Mark every page dirty (after the host changed all of memory, e.g. a power-on). */

@@ -3,6 +3,7 @@
  * pages written since the last rearm: a write of the value already there counts, a read never
  * does, not even of a page never touched or just cleared. */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -140,6 +141,43 @@ START_TEST(test_two_buffers_are_tracked_apart)
 }
 END_TEST
 
+static bool maybe_has(const uint64_t *maybe, uint64_t pfn) { return maybe[pfn >> 6] >> (pfn & 63) & 1; }
+
+/* Pages that may hold something other than zeros, as the first snapshot asks (every page counts
+ * as written): the written ones for certain; with the kernel's tracking no other, so the
+ * snapshot need not read (and fault in) the rest; the fallback cannot tell and says all. */
+START_TEST(test_pages_never_written_are_known_to_be_zero)
+{
+    dirty_force_mprotect(_i == 0);
+    vm_error err = {0};
+    ck_assert_msg(phys_init(&pm, 4, &err), "%s", err.msg);
+    ck_assert_msg(dirty_init(&d, &pm, &err), "%s", err.msg);
+    dirty_force_mprotect(false);
+    dirty_mark_all(&d);
+    pm.ram[12 * PAGE] = 1;
+    pm.ram[13 * PAGE + 100] = 0; /* written, though with a zero */
+    read_page(14);
+    uint64_t maybe[1024 / 64];
+    dirty_sync(&d);
+    dirty_maybe_nonzero(&d, maybe);
+    for (uint64_t pfn = 0; pfn < d.npages; pfn++)
+        if (pfn == 12 || pfn == 13 || d.mode == DIRTY_MPROTECT)
+            ck_assert_msg(maybe_has(maybe, pfn), "page %llu may hold data", (unsigned long long)pfn);
+        else
+            ck_assert_msg(!maybe_has(maybe, pfn), "page %llu was never written", (unsigned long long)pfn);
+    /* After a rearm and a power-on's clear, written pages are still found (the rest may be) */
+    dirty_rearm(&d);
+    pm.ram[30 * PAGE] = 1;
+    phys_clear(&pm);
+    dirty_mark_all(&d);
+    pm.ram[31 * PAGE] = 1;
+    dirty_sync(&d);
+    dirty_maybe_nonzero(&d, maybe);
+    ck_assert(maybe_has(maybe, 31));
+    untrack();
+}
+END_TEST
+
 /* The kernel's tracking also sees writes the kernel itself makes into the buffer (a read(2)
  * into guest memory), which the fallback would refuse with EFAULT. */
 START_TEST(test_the_kernels_own_writes_count_with_its_tracking)
@@ -169,6 +207,7 @@ static Suite *dirty_suite(void)
     tcase_add_loop_test(tc, test_after_a_clear_everything_is_dirty_then_reads_do_not_count, 0, 2);
     tcase_add_loop_test(tc, test_writes_while_disarmed_are_forgotten_at_rearm_and_tracking_goes_on, 0, 2);
     tcase_add_loop_test(tc, test_two_buffers_are_tracked_apart, 0, 2);
+    tcase_add_loop_test(tc, test_pages_never_written_are_known_to_be_zero, 0, 2);
     tcase_add_test(tc, test_the_kernels_own_writes_count_with_its_tracking);
     suite_add_tcase(s, tc);
     return s;
