@@ -81,8 +81,8 @@ static bool scan_for(dirty_map *d, const scan_arg *pattern, uint64_t *out)
  * is ever empty between two scans but after the host cleared memory (MADV_DONTNEED), when
  * dirty_mark_all has every page counted anyway and the next rearm protects all again: kernel
  * versions have differed in whether an empty entry reads as written, and the result must not
- * depend on that. Pages that map the shared zero page are never
- * reported: such a page has not been written (a write replaces the zero page first). */
+ * depend on that. Pages that map the shared zero page are never reported: such a page has not
+ * been written (a write replaces the zero page first). */
 static bool scan(dirty_map *d, bool collect)
 {
     scan_arg a = {.flags = PM_SCAN_WP_MATCHING_ | PM_SCAN_CHECK_WPASYNC_,
