@@ -36,7 +36,6 @@ typedef struct dirty_map {
     dirty_mode mode;
     int uffd;        /* DIRTY_PAGEMAP: the userfaultfd the buffer is registered with */
     int pagemap;     /* DIRTY_PAGEMAP: /proc/self/pagemap */
-    bool protect_all; /* DIRTY_PAGEMAP: the next rearm protects every page, not just the written */
 } dirty_map;
 
 /* Track pm's buffer: the kernel's tracking if it offers it (and the fallback is not forced),
@@ -55,9 +54,7 @@ void dirty_rearm_synced(dirty_map *d);
 /* Set in maybe (a bitmap like bits) the pages that may hold something other than zeros; the
  * others certainly hold zeros, and reading them would cost a page fault each. The kernel's
  * tracking asks the page tables in one pass: a page with data is mapped (not to the kernel's
- * zero page) or swapped out; it is exact while every page counts as written (after
- * dirty_mark_all, before the next rearm protects empty entries with markers that look swapped).
- * The fallback cannot tell, and sets every page. */
+ * zero page) or swapped out. The fallback cannot tell, and sets every page. */
 void dirty_maybe_nonzero(dirty_map *d, uint64_t *maybe);
 /* Stop tracking (pages writable, bits kept; the kernel's tracking needs no stop and keeps on). */
 void dirty_disarm(dirty_map *d);
