@@ -862,6 +862,8 @@ static int on_cpuid(uc_engine *uc, void *user)
     return 1; /* replaces the instruction */
 }
 
+#define CR4_TSD 0x4u
+
 /* The time-stamp counter: the machine's cycle count (the instruction clock) plus TSC_ADJUST. */
 static uint64_t vcpu_tsc(cpu *c) { return (c->ops.tsc ? c->ops.tsc(c->ops.ctx) : vcpu_icount(c)) + c->tsc_adjust; }
 
@@ -876,6 +878,24 @@ static int on_rdtsc(uc_engine *uc, void *user)
     const uint32_t v[2] = {(uint32_t)t, (uint32_t)(t >> 32)};
     put_gprs(c, regs, v, 2);
     return 1; /* no host time ever reaches the guest */
+}
+
+/* on_rdtsc inside Unicorn's helper, for an engine bound by cpuid_direct.c: the answer written
+ * into the state's EAX and EDX (regs[0], regs[2]), high halves cleared as the hook's writes
+ * do. Unicorn's helper rebuilds EIP from the host return address before its hooks; the
+ * translated code has stored EIP and CC_OP before the call (translate.c: gen_update_cc_op,
+ * gen_jmp_im), so the count read here is the same. False if the helper must run: CR4.TSD set
+ * (its #GP check outside ring 0). */
+bool vcpu_rdtsc_direct(cpu *c, uint64_t *regs)
+{
+    if (vcpu_get(c, CPU_CR4) & CR4_TSD)
+        return false;
+    if (c->end_contained)
+        return true; /* as on_rdtsc: the run has ended, the registers stay */
+    uint64_t t = vcpu_tsc(c);
+    regs[0] = (uint32_t)t;
+    regs[2] = (uint32_t)(t >> 32);
+    return true;
 }
 
 /* rdtscp (only the max model has it: Unicorn's Core Duo raises #UD): ECX is IA32_TSC_AUX,

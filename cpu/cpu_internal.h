@@ -338,6 +338,9 @@ vcpu_fault vcpu_page_fault(cpu *c, uint32_t linear, bool write);
 /* Make `cpl` (0 or 3) the current privilege level from the host, so that a stack segment of
  * that ring can be loaded next; false for rings 1 and 2. */
 bool vcpu_enter_ring(cpu *c, uint32_t cpl);
+/* RDTSC answered in Unicorn's helper (cpuid_direct.c) into the CPU state's regs[]; false if
+ * Unicorn's helper must run instead. */
+bool vcpu_rdtsc_direct(cpu *c, uint64_t *regs);
 /* Unicorn's own task switches: arm when a block ending in lcall/ljmp/iret is entered; check
  * at the next block's start (true: EIP must become *fixed, stop there); settle where the
  * run stops (applies the fix, disarms). */
