@@ -31,6 +31,16 @@ typedef struct index_answer {
 
 #define INDEX_CACHE_SIZE 64 /* a power of two */
 
+/* A trap-stepping check (trapstep.c) from `eip` inside block (pc, size): its first `safe`
+ * instructions may be stepped by the trap flag. Valid under the same rule as index_answer. */
+typedef struct trap_answer {
+    uint64_t changes;
+    uint32_t pc, size, eip, safe;
+    bool valid, code16;
+} trap_answer;
+
+#define TRAP_CACHE_SIZE 32 /* a power of two */
+
 struct cpu {
     uc_engine *uc;
     physmem *pm;
@@ -53,6 +63,7 @@ struct cpu {
     /* Earlier answers, by block and EIP: the RDTSCs of a kernel come from a few dozen places,
      * taken in turns (sched_clock, delay loops, the timekeeping code). */
     index_answer index_cache[INDEX_CACHE_SIZE];
+    trap_answer trap_cache[TRAP_CACHE_SIZE]; /* trapstep.c: stretches start at a few places */
     bool in_port_io;     /* on_in/on_out are calling the machine's port handler */
     /* The host wrote EIP while the engine ran (an exception delivered from the interrupt hook,
      * sysenter, a ROM return settled by the host): Unicorn then skips its EIP sync before the
