@@ -40,6 +40,7 @@ typedef struct trap_answer {
 } trap_answer;
 
 #define TRAP_CACHE_SIZE 32 /* a power of two */
+#define EXIT_DROP_MAX 256 /* blocks dropped one by one for the exit checks, then a full flush */
 
 struct cpu {
     uc_engine *uc;
@@ -209,6 +210,12 @@ struct cpu {
      * on (exit_checks_flush: drop the translations made without them at the next stop). */
     uint8_t *no_exit_flag;
     bool exit_checks_sticky, exit_checks_flush;
+    /* Sticky, and every cached translation made with the checks (a full flush since): no
+     * block needs dropping for them any more. Until then each block found holding such a site
+     * has its translation dropped once (mmu_fill.c, vcpu_tlb_note_block), listed here. */
+    bool exit_checks_all;
+    uint16_t exit_dropped, exit_drop_done;
+    uint32_t exit_drop_pc[EXIT_DROP_MAX], exit_drop_size[EXIT_DROP_MAX];
     /* cpuid_direct.c: this engine's cpuid may be answered inside Unicorn's helper once bound */
     bool cpuid_direct_ok;
     /* An iret is about to run (at rf_iret_pc): EFLAGS.RF it loads is cleared at the next block
