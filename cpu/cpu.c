@@ -7,6 +7,7 @@
 
 #include "cpu/cpu_internal.h"
 #include "cpu/cpuid_direct.h"
+#include "cpu/regs_direct.h"
 #include "cpu/model.h"
 
 /* struct cpu is in cpu_internal.h, shared with deliver.c */
@@ -38,6 +39,8 @@ static void fill_call_regs(cpu *c, uint32_t want)
     if (!miss)
         return;
     c->call_regs_have |= miss;
+    if (vcpu_regs_direct_read(c, miss, c->call_regs)) /* the words themselves (regs_direct.c) */
+        return;
     int lo = __builtin_ctz(miss), end = 32 - __builtin_clz(miss);
     if (miss == (1u << end) - (1u << lo)) { /* one run of registers (the usual case): no tables to build */
         memset(&c->call_regs[lo], 0, (size_t)(end - lo) * sizeof c->call_regs[0]);
@@ -1078,6 +1081,7 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vcpu_model_id model, vm_error *e
         e = uc_ctl_exits_enable(c->uc);
     vcpu_exit_checks_open(c);
     vcpu_cpuid_direct_open(c);
+    vcpu_regs_direct_open(c);
     blockpatch_open(&c->patch, c);
     if (e != UC_ERR_OK) {
         vm_fail(err, VM_EENGINE, "unicorn: cannot select the CPU model or enable exits: %s", uc_strerror(e));
@@ -1117,6 +1121,7 @@ void vcpu_close(cpu *c)
     if (c->end_ctx)
         uc_context_free(c->end_ctx);
     vcpu_cpuid_direct_close(c);
+    vcpu_regs_direct_close(c);
     if (c->uc)
         uc_close(c->uc);
     disasm_close(c->dis);

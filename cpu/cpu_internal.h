@@ -200,6 +200,10 @@ struct cpu {
     bool exit_checks_sticky, exit_checks_flush;
     /* cpuid_direct.c: this engine's cpuid may be answered inside Unicorn's helper once bound */
     bool cpuid_direct_ok;
+    /* regs_direct.c: a ROM call's registers read from the engine's CPU state once bound */
+    bool regs_direct_ok;
+    void *regs_state;    /* the bound state, NULL before */
+    void *regs_rejected; /* a state that failed the check (another engine's) */
     /* An iret is about to run (at rf_iret_pc): EFLAGS.RF it loads is cleared at the next block
      * start, after the one instruction it stands for (model.c). */
     bool rf_after_iret;

@@ -1,0 +1,18 @@
+/* A ROM call's registers read from Unicorn's CPU state itself (regs_direct.c). */
+#ifndef VMIEMU_REGS_DIRECT_H
+#define VMIEMU_REGS_DIRECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct cpu cpu;
+
+/* At vcpu_open: whether c's engine may be bound (Unicorn 2.1.4, the layout checked below). */
+void vcpu_regs_direct_open(cpu *c);
+/* At vcpu_close: forget the state this thread last saw (it may be c's). */
+void vcpu_regs_direct_close(cpu *c);
+/* Registers `want` (bits of EAX..CS) into out[] from c's bound state; false (nothing read) if
+ * c's engine is not bound and cannot be bound now. From the block hook only. */
+bool vcpu_regs_direct_read(cpu *c, uint32_t want, uint32_t *out);
+
+#endif
