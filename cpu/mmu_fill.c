@@ -711,6 +711,20 @@ bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len)
     return host_access(c, linear, (void *)src, len, true);
 }
 
+bool vcpu_read_stack_top(cpu *c, uint32_t esp, bool push, uint32_t *top)
+{
+    uint64_t phys;
+    uint32_t at = esp & 0xFFFu;
+    if (!push || at < 4 || at > 0x1000u - 4) /* not one page: the two steps */
+        return (!push || vcpu_translate(c, esp - 4, true, &phys)) && vcpu_read_linear(c, esp, top, 4);
+    /* ESP-4 and ESP..ESP+3 on one page: the write's translation (the same page whichever way
+     * the walk went) serves the read, as host_access would have made it. */
+    if (!vcpu_translate(c, esp - 4, true, &phys) || !phys_range_ok(c->pm, phys + 4, 4))
+        return false;
+    memcpy(top, phys_ptr(c->pm, phys + 4), 4);
+    return true;
+}
+
 bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys)
 {
     if (c->tlb_pending)
