@@ -43,6 +43,17 @@ uint32_t cpu_cc_compute_all_x86_64(void *env, int op);
 
 static _Thread_local void *seen; /* the state the last pushfd ran on */
 
+_Thread_local uint64_t vcpu_dr_writes;
+
+/* A guest mov to a debug register (any engine of this thread): what was known of DR7 is not. */
+void __real_helper_set_dr_x86_64(void *env, int reg, uint64_t value);
+void __wrap_helper_set_dr_x86_64(void *env, int reg, uint64_t value);
+void __wrap_helper_set_dr_x86_64(void *env, int reg, uint64_t value)
+{
+    vcpu_dr_writes++;
+    __real_helper_set_dr_x86_64(env, reg, value);
+}
+
 uint64_t __wrap_helper_read_eflags_x86_64(void *env)
 {
     seen = env;

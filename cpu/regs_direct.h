@@ -15,4 +15,9 @@ void vcpu_regs_direct_close(cpu *c);
  * c's engine is not bound and cannot be bound now. From the block hook only. */
 bool vcpu_regs_direct_read(cpu *c, uint32_t want, uint32_t *out);
 
+/* Moves at every write of a debug register that may arm DR7 on this thread: a guest mov to one
+ * (Unicorn's helper_set_dr, wrapped), a host write of DR7, a CPU state loaded. What was read of
+ * DR7 holds while it has not moved (vcpu_slot_runs_whole). */
+extern _Thread_local uint64_t vcpu_dr_writes;
+
 #endif
