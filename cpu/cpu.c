@@ -39,7 +39,8 @@ static void fill_call_regs(cpu *c, uint32_t want)
     if (!miss)
         return;
     c->call_regs_have |= miss;
-    if (vcpu_regs_direct_read(c, miss, c->call_regs)) /* the words themselves (regs_direct.c) */
+    if ((c->regs_state || (vcpu_regs_seen && vcpu_regs_seen != c->regs_rejected)) &&
+        vcpu_regs_direct_read(c, miss, c->call_regs)) /* the words themselves (regs_direct.c) */
         return;
     int lo = __builtin_ctz(miss), end = 32 - __builtin_clz(miss);
     if (miss == (1u << end) - (1u << lo)) { /* one run of registers (the usual case): no tables to build */

@@ -41,7 +41,7 @@ uint32_t cpu_cc_compute_all_x86_64(void *env, int op);
 #define DF_MASK 0x400u
 #define CC_MASK 0x8D5u /* OF, SF, ZF, AF, PF, CF */
 
-static _Thread_local void *seen; /* the state the last pushfd ran on */
+_Thread_local void *vcpu_regs_seen; /* the state the last pushfd ran on */
 
 _Thread_local uint64_t vcpu_dr_writes;
 
@@ -56,7 +56,7 @@ void __wrap_helper_set_dr_x86_64(void *env, int reg, uint64_t value)
 
 uint64_t __wrap_helper_read_eflags_x86_64(void *env)
 {
-    seen = env;
+    vcpu_regs_seen = env;
     return __real_helper_read_eflags_x86_64(env);
 }
 
@@ -65,7 +65,7 @@ void vcpu_regs_direct_open(cpu *c) { c->regs_direct_ok = (uc_version(NULL, NULL)
 void vcpu_regs_direct_close(cpu *c)
 {
     (void)c;
-    seen = NULL; /* it may be c's, about to be freed: rebinding another engine costs one check */
+    vcpu_regs_seen = NULL; /* it may be c's, about to be freed: rebinding another engine costs one check */
 }
 
 static uint32_t word_at(const void *state, size_t off)
@@ -119,6 +119,7 @@ static bool layout_ok(cpu *c, void *state)
 bool vcpu_regs_direct_read(cpu *c, uint32_t want, uint32_t *out)
 {
     if (!c->regs_state) {
+        void *seen = vcpu_regs_seen;
         if (!c->regs_direct_ok || !seen || seen == c->regs_rejected)
             return false;
         if (!layout_ok(c, seen)) {

@@ -14,6 +14,9 @@ void vcpu_regs_direct_close(cpu *c);
 /* Registers `want` (bits of EAX..CS) into out[] from c's bound state; false (nothing read) if
  * c's engine is not bound and cannot be bound now. From the block hook only. */
 bool vcpu_regs_direct_read(cpu *c, uint32_t want, uint32_t *out);
+/* The CPU state the last pushfd on this thread ran on (NULL since an engine closed): a caller
+ * whose engine is not bound tests it first, so a guest that runs no pushfd pays one load. */
+extern _Thread_local void *vcpu_regs_seen;
 
 /* Moves at every write of a debug register that may arm DR7 on this thread: a guest mov to one
  * (Unicorn's helper_set_dr, wrapped), a host write of DR7, a CPU state loaded. What was read of
