@@ -189,7 +189,7 @@ bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
     if (r == CPU_EFLAGS) /* Unicorn keeps its own view of some flag bits: read it back */
         c->call_regs_have &= ~(1u << CPU_EFLAGS);
     if (r == CPU_DR7)
-        vcpu_dr_writes++;
+        c->dr7_clear_at = 0; /* read it again */
     if (is_selector(r)) {
         uint16_t v = (uint16_t)value;
         return uc_reg_write(c->uc, uc_regs[r], &v) == UC_ERR_OK;
@@ -794,7 +794,7 @@ static void settle_contained_end(cpu *c)
     c->call_regs_have = 0;
     c->mmu_regs_valid = false;
     uc_context_restore(c->uc, c->end_ctx);
-    vcpu_dr_writes++; /* a saved DR7 is back */
+    c->dr7_clear_at = 0; /* a saved DR7 is back */
     uc_reg_write(c->uc, UC_X86_REG_EIP, &c->end_eip);
     c->icount = c->end_icount;
 }
@@ -1137,7 +1137,7 @@ void vcpu_close(cpu *c)
 
 bool vcpu_reset(cpu *c, const vcpu_entry *e, vm_error *err)
 {
-    vcpu_dr_writes++;
+    c->dr7_clear_at = 0;
     uc_x86_mmr gdtr = {.base = e->gdt_base, .limit = e->gdt_limit};
     if (uc_reg_write(c->uc, UC_X86_REG_GDTR, &gdtr) != UC_ERR_OK)
         return vm_fail(err, VM_EENGINE, "unicorn: cannot load the boot GDT");
@@ -1818,7 +1818,7 @@ bool vcpu_load_state(cpu *c, const void *blob)
     memcpy(c->scratch, blob, c->layout.context_size);
     c->call_regs_have = 0;
     c->mmu_regs_valid = false;
-    vcpu_dr_writes++; /* the loaded DR7 is not the one read */
+    c->dr7_clear_at = 0; /* the loaded DR7 is not the one read */
     if (uc_context_restore(c->uc, c->scratch) != UC_ERR_OK)
         return false;
     memcpy(&c->icount, p, sizeof c->icount);

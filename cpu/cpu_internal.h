@@ -204,8 +204,8 @@ struct cpu {
     bool regs_direct_ok;
     void *regs_state;    /* the bound state, NULL before */
     void *regs_rejected; /* a state that failed the check (another engine's) */
-    /* vcpu_dr_writes + 1 when DR7 was last read with no breakpoint enabled; otherwise it is
-     * read again (vcpu_slot_runs_whole) */
+    /* vcpu_dr_writes + 1 when DR7 was last read with no breakpoint enabled; 0 (read it again,
+     * vcpu_slot_runs_whole) after a host write of DR7, a state loaded, a reset */
     uint64_t dr7_clear_at;
     /* An iret is about to run (at rf_iret_pc): EFLAGS.RF it loads is cleared at the next block
      * start, after the one instruction it stands for (model.c). */

@@ -18,9 +18,9 @@ bool vcpu_regs_direct_read(cpu *c, uint32_t want, uint32_t *out);
  * whose engine is not bound tests it first, so a guest that runs no pushfd pays one load. */
 extern _Thread_local void *vcpu_regs_seen;
 
-/* Moves at every write of a debug register that may arm DR7 on this thread: a guest mov to one
- * (Unicorn's helper_set_dr, wrapped), a host write of DR7, a CPU state loaded. What was read of
- * DR7 holds while it has not moved (vcpu_slot_runs_whole). */
+/* Moves at every guest mov to a debug register on this thread (Unicorn's helper_set_dr,
+ * wrapped), the thread the engine runs on. What was read of DR7 holds while it has not moved
+ * and the host has not written DR7 or loaded a state (cpu.c: dr7_clear_at, vcpu_slot_runs_whole). */
 extern _Thread_local uint64_t vcpu_dr_writes;
 
 #endif

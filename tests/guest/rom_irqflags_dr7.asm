@@ -1,6 +1,7 @@
 ; GetInterruptMask with DR7 clear, then with an execution breakpoint (DR0, L0) on its slot's
-; second instruction, set by the guest's own mov to DR7 after the first call was logged at its
-; entry: the #DB handler runs inside the slot, so the call cannot be logged at its entry.
+; second instruction, set by the guest's own mov to DR7 after the first calls were logged at
+; their entry: the #DB handler runs inside the slot, so the call cannot be logged at its entry.
+; Cleared, then the same armed and cleared through SetDR (a host write of DR7).
 ; RESULT+0: #DBs taken, +4: DR6 seen by the handler, +16: 0x600d at the end.
 %include "common.inc"
 %define SLOT31 (ROM + 0x100 + 31 * 32)
@@ -20,6 +21,14 @@ start:
     xor eax, eax
     mov dr7, eax
     vmi 31                      ; DR7 clear again
+    mov eax, 7
+    mov edx, 0x401
+    vmi 24                      ; SetDR(7, L0): the host writes DR7
+    vmi 31                      ; DR7 armed: not logged at its entry
+    mov eax, 7
+    xor edx, edx
+    vmi 24                      ; SetDR(7, 0)
+    vmi 31
     mov dword [RESULT + 16], 0x600d
     cli
     hlt
