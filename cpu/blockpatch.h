@@ -14,11 +14,29 @@
  * (longjmp) if a stop is pending, else returns. */
 void helper_check_exit_request_x86_64(void *uc, uint32_t in_delay_slot);
 
+/* The bytes of a site: from the `movabs $uc,%rdi` before the hook's call sequence to the end of
+ * the stop check after it (blockpatch.c). */
+#define BLOCKPATCH_SITE_BYTES 54
+
 /* A rewritten call site, listed under a physical page its block's code lies on. */
 typedef struct blockpatch_site {
     uintptr_t ret;  /* the hook's return address in the translation */
     uint32_t next;  /* 1 + index of the next site of the same page, 0 = none */
+    bool have_orig; /* orig holds Unicorn's code of the site, taken when it was noted */
+    uint8_t orig[BLOCKPATCH_SITE_BYTES];
 } blockpatch_site;
+
+/* What the count inlined in a translation works on: the hook's fast path (cpu.c, on_block) in
+ * machine code. `base` points at the 64-bit instruction count; the limit, the count before the
+ * block and the block's address (32 bits, its byte size right after it) lie at the given byte
+ * offsets from it, each below 128. `slow` is called with the inlined site's return address
+ * (blockpatch_inline_site reads it) when the count would pass the limit. */
+typedef struct blockpatch_inline {
+    void *base;
+    uint8_t off_limit, off_blk_icount, off_blk_pc;
+    void (*slow)(const uint8_t *ret);
+    const void *callback, *check; /* the hook and Unicorn's stop check, as in the sites' calls */
+} blockpatch_inline;
 
 typedef struct blockpatch_page {
     uint32_t key;  /* physical page number + 1; 0 = empty slot */
@@ -33,6 +51,14 @@ typedef struct blockpatch {
     uint32_t nsites, cap, free; /* free: 1 + index of the first reusable site, 0 = none */
     blockpatch_page *pages;     /* open addressing, pages_mask + 1 slots */
     uint32_t pages_mask, pages_used;
+    uint32_t last_note;         /* 1 + index of the site noted last */
+    /* Sites whose count is kept, waiting to get it inline (blockpatch_inline_queued). */
+    struct { uintptr_t ret; uint32_t site; } *queue;
+    uint32_t nqueue, queue_cap;
+    bool inline_tried, inline_on; /* blockpatch_inline_setup tried; it mapped the stub page */
+    blockpatch_inline how;
+    uint8_t *stub;              /* the page with the slow path's entry, within reach of rel32 */
+    unsigned long inlined;      /* sites converted (for tests and measurements) */
 } blockpatch;
 
 /* Whether keeping counts in translations can work for a hook whose user_data is `user`. */
@@ -68,5 +94,22 @@ bool blockpatch_matches(blockpatch *bp, const void *ret, const void *callback, c
  * on_block: a stop is only ever pending then). True if done; anything unexpected changes
  * nothing. */
 bool blockpatch_skip_check(blockpatch *bp, const void *ret, const void *uc, const void *check);
+
+/* --- The count inline (blockpatch.c, "The count inline") --------------------------------- */
+
+/* Turns inlining on for this engine: maps the slow path's entry next to the code buffer found
+ * by the last blockpatch_set. False (inlining stays off, counts stay kept) if that fails. */
+bool blockpatch_inline_setup(blockpatch *bp, const blockpatch_inline *how);
+/* After blockpatch_skip_check succeeded at `ret` (the site noted last): queue it to get the
+ * count inline. The rewrite itself waits for blockpatch_inline_queued: the hook is running
+ * from that very site now, and returns into the middle of the bytes the rewrite replaces. */
+void blockpatch_queue_inline(blockpatch *bp, const void *ret);
+/* Rewrites the queued sites that are still as left by blockpatch_set and skip_check: the count
+ * added and compared inline, the hook called only past the limit. Only while no translated
+ * code runs (between runs of the engine). */
+void blockpatch_inline_queued(blockpatch *bp);
+/* In `how.slow`: the block of the inlined site whose slow path returns to `ret`; returns the
+ * site's `how.base`. */
+void *blockpatch_inline_site(const uint8_t *ret, uint32_t *pc, uint32_t *size);
 
 #endif

@@ -584,6 +584,32 @@ static bool task_needs_step(cpu *c, const blockcache_entry *e)
 }
 
 static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user);
+static void on_block_inlined(const uint8_t *ret);
+
+/* The fields the inlined fast path works on, at small offsets from icount (blockpatch.c). */
+#define HOT_OFF(f) (offsetof(cpu, f) - offsetof(cpu, icount))
+_Static_assert(HOT_OFF(limit) < 128 && HOT_OFF(blk_icount) < 128 && HOT_OFF(blk_pc) < 128 &&
+                   offsetof(cpu, blk_size) == offsetof(cpu, blk_pc) + 4 && sizeof(((cpu *)0)->blk_pc) == 4 &&
+                   sizeof(((cpu *)0)->blk_size) == 4 && sizeof(((cpu *)0)->icount) == 8 &&
+                   sizeof(((cpu *)0)->limit) == 8 && sizeof(((cpu *)0)->blk_icount) == 8,
+               "the inlined block count's layout");
+
+/* The count inlined into kept sites from now on, if the stub page can be mapped (once). */
+static bool inline_setup(cpu *c)
+{
+    if (c->patch.inline_tried)
+        return c->patch.inline_on;
+    blockpatch_inline how = {
+        .base = &c->icount,
+        .off_limit = (uint8_t)HOT_OFF(limit),
+        .off_blk_icount = (uint8_t)HOT_OFF(blk_icount),
+        .off_blk_pc = (uint8_t)HOT_OFF(blk_pc),
+        .slow = on_block_inlined,
+        .callback = (const void *)on_block,
+        .check = (const void *)helper_check_exit_request_x86_64,
+    };
+    return blockpatch_inline_setup(&c->patch, &how);
+}
 
 /* Keep a plain block's count in the translation that called the hook (blockpatch.c). Its
  * pages are watched (its count is cached): the site is noted under them first, so that when
@@ -598,8 +624,10 @@ static void keep_count(cpu *c, uc_engine *uc, uint32_t pc, uint32_t size, uint32
         !blockpatch_note(&c->patch, ret, first >> 12) ||
         ((first ^ last) >> 12 && !blockpatch_note(&c->patch, ret, last >> 12)))
         return; /* a site noted under one page only is never rewritten: undoing it changes nothing */
-    if (blockpatch_set(&c->patch, ret, (const void *)on_block, c, pc, size, (uint16_t)count))
-        (void)blockpatch_skip_check(&c->patch, ret, uc, (const void *)helper_check_exit_request_x86_64);
+    if (blockpatch_set(&c->patch, ret, (const void *)on_block, c, pc, size, (uint16_t)count) &&
+        blockpatch_skip_check(&c->patch, ret, uc, (const void *)helper_check_exit_request_x86_64) &&
+        inline_setup(c))
+        blockpatch_queue_inline(&c->patch, ret); /* done when the engine stops (vcpu_run) */
 }
 
 const void *vcpu_block_hook(void) { return (const void *)on_block; }
@@ -731,6 +759,17 @@ slow:
         helper_check_exit_request_x86_64(uc, 0);
 }
 
+/* The slow path of a site whose count is inline (blockpatch.c): the count would pass `limit`.
+ * Called through the stub with the site's return address. As on_block's slow path, it then
+ * makes the block-start stop check the site's code no longer has. */
+static void on_block_inlined(const uint8_t *ret)
+{
+    uint32_t pc, size;
+    cpu *c = (cpu *)((uint8_t *)blockpatch_inline_site(ret, &pc, &size) - offsetof(cpu, icount));
+    on_block_slow(c->uc, pc, size, c, NULL);
+    helper_check_exit_request_x86_64(c->uc, 0);
+}
+
 static void on_exact_insn(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
     (void)address;
@@ -830,6 +869,8 @@ static int on_cpuid(uc_engine *uc, void *user)
     return 1; /* replaces the instruction */
 }
 
+#define CR4_TSD 0x4u
+
 /* The time-stamp counter: the machine's cycle count (the instruction clock) plus TSC_ADJUST. */
 static uint64_t vcpu_tsc(cpu *c) { return (c->ops.tsc ? c->ops.tsc(c->ops.ctx) : vcpu_icount(c)) + c->tsc_adjust; }
 
@@ -844,6 +885,24 @@ static int on_rdtsc(uc_engine *uc, void *user)
     const uint32_t v[2] = {(uint32_t)t, (uint32_t)(t >> 32)};
     put_gprs(c, regs, v, 2);
     return 1; /* no host time ever reaches the guest */
+}
+
+/* on_rdtsc inside Unicorn's helper, for an engine bound by cpuid_direct.c: the answer written
+ * into the state's EAX and EDX (regs[0], regs[2]), high halves cleared as the hook's writes
+ * do. Unicorn's helper rebuilds EIP from the host return address before its hooks; the
+ * translated code has stored EIP and CC_OP before the call (translate.c: gen_update_cc_op,
+ * gen_jmp_im), so the count read here is the same. False if the helper must run: CR4.TSD set
+ * (its #GP check outside ring 0). */
+bool vcpu_rdtsc_direct(cpu *c, uint64_t *regs)
+{
+    if (vcpu_get(c, CPU_CR4) & CR4_TSD)
+        return false;
+    if (c->end_contained)
+        return true; /* as on_rdtsc: the run has ended, the registers stay */
+    uint64_t t = vcpu_tsc(c);
+    regs[0] = (uint32_t)t;
+    regs[2] = (uint32_t)(t >> 32);
+    return true;
 }
 
 /* rdtscp (only the max model has it: Unicorn's Core Duo raises #UD): ECX is IA32_TSC_AUX,
@@ -1502,6 +1561,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
         c->mmu_regs_valid = false; /* the host may have changed them between stretches */
         vcpu_exit_checks(c, vcpu_exit_checks_wanted(c));
         uc_err e = uc_emu_start(c->uc, vcpu_get(c, CPU_EIP), 0, 0, 0);
+        blockpatch_inline_queued(&c->patch); /* no translated code runs now */
         c->mmu_regs_valid = false;
         undo_refused(c);
         bool task_fixed = vcpu_task_settle(c);

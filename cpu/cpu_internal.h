@@ -31,6 +31,17 @@ typedef struct index_answer {
 
 #define INDEX_CACHE_SIZE 64 /* a power of two */
 
+/* A trap-stepping check (trapstep.c) from `eip` inside block (pc, size): its first `safe`
+ * instructions may be stepped by the trap flag. Valid under the same rule as index_answer. */
+typedef struct trap_answer {
+    uint64_t changes;
+    uint32_t pc, size, eip, safe;
+    bool valid, code16;
+} trap_answer;
+
+#define TRAP_CACHE_SIZE 32 /* a power of two */
+#define EXIT_DROP_MAX 256 /* blocks dropped one by one for the exit checks, then a full flush */
+
 struct cpu {
     uc_engine *uc;
     physmem *pm;
@@ -53,6 +64,7 @@ struct cpu {
     /* Earlier answers, by block and EIP: the RDTSCs of a kernel come from a few dozen places,
      * taken in turns (sched_clock, delay loops, the timekeeping code). */
     index_answer index_cache[INDEX_CACHE_SIZE];
+    trap_answer trap_cache[TRAP_CACHE_SIZE]; /* trapstep.c: stretches start at a few places */
     bool in_port_io;     /* on_in/on_out are calling the machine's port handler */
     /* The host wrote EIP while the engine ran (an exception delivered from the interrupt hook,
      * sysenter, a ROM return settled by the host): Unicorn then skips its EIP sync before the
@@ -198,6 +210,12 @@ struct cpu {
      * on (exit_checks_flush: drop the translations made without them at the next stop). */
     uint8_t *no_exit_flag;
     bool exit_checks_sticky, exit_checks_flush;
+    /* Sticky, and every cached translation made with the checks (a full flush since): no
+     * block needs dropping for them any more. Until then each block found holding such a site
+     * has its translation dropped once (mmu_fill.c, vcpu_tlb_note_block), listed here. */
+    bool exit_checks_all;
+    uint16_t exit_dropped, exit_drop_done;
+    uint32_t exit_drop_pc[EXIT_DROP_MAX], exit_drop_size[EXIT_DROP_MAX];
     /* cpuid_direct.c: this engine's cpuid may be answered inside Unicorn's helper once bound */
     bool cpuid_direct_ok;
     /* regs_direct.c: a ROM call's registers read from the engine's CPU state once bound */
@@ -345,6 +363,9 @@ vcpu_fault vcpu_page_fault(cpu *c, uint32_t linear, bool write);
 /* Make `cpl` (0 or 3) the current privilege level from the host, so that a stack segment of
  * that ring can be loaded next; false for rings 1 and 2. */
 bool vcpu_enter_ring(cpu *c, uint32_t cpl);
+/* RDTSC answered in Unicorn's helper (cpuid_direct.c) into the CPU state's regs[]; false if
+ * Unicorn's helper must run instead. */
+bool vcpu_rdtsc_direct(cpu *c, uint64_t *regs);
 /* Unicorn's own task switches: arm when a block ending in lcall/ljmp/iret is entered; check
  * at the next block's start (true: EIP must become *fixed, stop there); settle where the
  * run stops (applies the fix, disarms). */

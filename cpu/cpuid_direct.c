@@ -35,6 +35,8 @@
 
 void __real_helper_cpuid_x86_64(void *env);
 void __wrap_helper_cpuid_x86_64(void *env);
+void __real_helper_rdtsc_x86_64(void *env);
+void __wrap_helper_rdtsc_x86_64(void *env);
 
 enum { R_EAX, R_ECX, R_EDX, R_EBX }; /* QEMU's register numbers, regs[] order */
 
@@ -136,4 +138,15 @@ void __wrap_helper_cpuid_x86_64(void *env)
         bound.state = env;
         bound.c = c;
     }
+}
+
+/* RDTSC on a bound engine (the binding cpuid made: the state is that cpu's, regs[] as
+ * checked): answered here as cpu.c's on_rdtsc would, without Unicorn's EIP rebuild (a search
+ * of its translation tree, 4.6 million times in the Debian boot) and its hook walk. */
+void __wrap_helper_rdtsc_x86_64(void *env)
+{
+    cpu *c = bound.c;
+    if (env == bound.state && c && !c->at_block_start && !c->call_regs_have && vcpu_rdtsc_direct(c, env))
+        return;
+    __real_helper_rdtsc_x86_64(env);
 }

@@ -536,6 +536,15 @@ bool disasm_trap_step_safe(disasm *d, const uint8_t *code, size_t len, uint32_t 
     return true;
 }
 
+uint32_t disasm_trap_step_safe_count(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t max)
+{
+    uint64_t pc = addr;
+    uint32_t n = 0;
+    while (n < max && next_insn(d, &code, &len, &pc) && !shows_trap_flag(d->insn->bytes, d->insn->size))
+        n++;
+    return n;
+}
+
 uint32_t disasm_count(disasm *d, const uint8_t *code, size_t len, uint32_t addr)
 {
     return disasm_count_until(d, code, len, addr, (uint64_t)addr + len);

@@ -114,6 +114,9 @@ size_t disasm_msr_insn(const uint8_t *code, size_t len, bool *write);
  * miscount, that the host set EFLAGS.TF to step them (pushf, popf, iret, int, mov ss, sti, hlt,
  * rep string instructions, debug-register moves...). */
 bool disasm_trap_step_safe(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t n);
+/* How many of the instructions from `addr` on, up to `max`, disasm_trap_step_safe would pass:
+ * it passes n of them exactly when n is at most this. */
+uint32_t disasm_trap_step_safe_count(disasm *d, const uint8_t *code, size_t len, uint32_t addr, uint32_t max);
 
 /* True if the last whole instruction in code[0..len) is an iret (any operand size); *at is its
  * address. A translated block ends at an iret, so this says whether running the block whole

@@ -397,6 +397,16 @@ static bool refusal_needs_exit_check(const cpu *c, const uint8_t *code, uint32_t
     }
 }
 
+/* This block's translation was dropped for the exit checks already: the one running now was
+ * made with them. */
+static bool exit_dropped_before(const cpu *c, uint32_t pc, uint32_t size)
+{
+    for (unsigned i = 0; i < c->exit_drop_done; i++)
+        if (c->exit_drop_pc[i] == pc && c->exit_drop_size[i] == size)
+            return true;
+    return false;
+}
+
 bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint8_t *code, uint32_t size, const uint32_t *offsets, int n)
 {
     bool fresh = false;
@@ -405,9 +415,20 @@ bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint8_t *code, uint32_t size
                                                      * it never takes a place an invalidating
                                                      * instruction would have had */
         uint32_t at = pc + (offsets[k] & ~DISASM_SITE_PRIV);
-        if (!c->exit_checks_sticky && refusal_needs_exit_check(c, code, size, offsets[k] & ~DISASM_SITE_PRIV)) {
-            /* Also at a known site whose code changed: the block must not run as translated. */
-            c->exit_checks_sticky = c->exit_checks_flush = true;
+        if (!c->exit_checks_all && refusal_needs_exit_check(c, code, size, offsets[k] & ~DISASM_SITE_PRIV) &&
+            !exit_dropped_before(c, pc, size)) {
+            /* Also at a known site whose code changed: the block must not run as translated.
+             * From now on translations keep the checks; of those made before, only ones that
+             * hold such a site matter, and each is decoded here before it first runs (a block
+             * decoded before held none): its translation is dropped (vcpu_tlb_hook_sites). */
+            c->exit_checks_sticky = true;
+            if (c->exit_dropped < EXIT_DROP_MAX) {
+                c->exit_drop_pc[c->exit_dropped] = pc;
+                c->exit_drop_size[c->exit_dropped] = size;
+                c->exit_dropped++;
+            } else {
+                c->exit_checks_flush = true; /* too many: all of them */
+            }
             fresh = true;
         }
         bool known = false;
@@ -432,11 +453,16 @@ bool vcpu_tlb_note_block(cpu *c, uint32_t pc, const uint8_t *code, uint32_t size
 
 bool vcpu_tlb_hook_sites(cpu *c)
 {
-    bool flushed = c->exit_checks_flush;
-    if (flushed) { /* translations without exit checks may hold the new site (exitcheck.c) */
+    bool flushed = c->exit_checks_flush || c->exit_drop_done < c->exit_dropped;
+    if (c->exit_checks_flush) { /* translations without exit checks may hold the new site (exitcheck.c) */
         c->exit_checks_flush = false;
+        c->exit_checks_all = true;
         uc_ctl_flush_tb(c->uc);
         blockpatch_forget(&c->patch);
+    }
+    for (; c->exit_drop_done < c->exit_dropped; c->exit_drop_done++) { /* the block holding it */
+        uint32_t pc = c->exit_drop_pc[c->exit_drop_done];
+        uc_ctl_remove_cache(c->uc, pc, (uint64_t)pc + c->exit_drop_size[c->exit_drop_done]);
     }
     if (c->sites_hooked == c->nsites)
         return flushed;

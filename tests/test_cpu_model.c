@@ -607,6 +607,64 @@ START_TEST(test_cpuid_binding_follows_the_engine_that_runs)
 }
 END_TEST
 
+/* rdtsc on an engine bound by a cpuid is answered in the wrapped helper (cpu/cpuid_direct.c)
+ * without Unicorn's EIP rebuild and hook: the same values as through the hook. The code starts
+ * with a cpuid (binds) or `66 90` (one instruction too: nothing binds), then rdtsc in blocks
+ * of different lengths, each storing EAX and EDX. */
+#define TSC_ROUNDS 6
+static machine_end run_rdtsc_code(machine *mm, bool bind, uint32_t *out)
+{
+    machine_config c;
+    machine_config_defaults(&c);
+    c.max_insns = 1000;
+    vm_error err = {0};
+    ck_assert_msg(machine_init(mm, &c, tu_kernel("hello"), &err), "%s", err.msg);
+    machine_set_serial_out(mm, NULL, NULL);
+    ck_assert_int_eq(machine_run(mm), END_LIMIT);
+    mm->end = END_RUNNING;
+    mm->cfg.max_insns = 0;
+    uint8_t code[256], *p = code;
+    p += put_imm(p, 0xB8, 0); /* mov eax, 0 */
+    if (bind)
+        *p++ = 0x0F, *p++ = 0xA2; /* cpuid */
+    else
+        *p++ = 0x66, *p++ = 0x90;
+    for (uint32_t i = 0; i < TSC_ROUNDS; i++) {
+        for (uint32_t k = 0; k < i; k++)
+            *p++ = 0x90;
+        *p++ = 0x0F, *p++ = 0x31;                       /* rdtsc */
+        p += put_store(p, 0x05, CPUID_OUT + 8 * i);     /* eax */
+        p += put_store(p, 0x15, CPUID_OUT + 8 * i + 4); /* edx */
+        if (i & 1)
+            *p++ = 0xEB, *p++ = 0x00; /* jmp: a new block */
+    }
+    *p++ = 0xF4; /* hlt */
+    ck_assert_uint_le((size_t)(p - code), sizeof code);
+    ck_assert(phys_write(&mm->mem, CPUID_CODE, code, (size_t)(p - code)));
+    ck_assert(vcpu_set(mm->cpu, CPU_EIP, CPUID_CODE));
+    machine_end end = machine_run(mm);
+    for (uint32_t i = 0; i < 2 * TSC_ROUNDS; i++)
+        out[i] = phys_read32(&mm->mem, CPUID_OUT + 4 * i);
+    return end;
+}
+
+START_TEST(test_rdtsc_answered_directly_reads_what_the_hook_reads)
+{
+    uint32_t hooked[2 * TSC_ROUNDS], direct[2 * TSC_ROUNDS];
+    ck_assert_int_eq(run_rdtsc_code(&m, false, hooked), END_HALTED);
+    ck_assert(!vcpu_cpuid_direct_bound(m.cpu));
+    machine_free(&m);
+    ck_assert_int_eq(run_rdtsc_code(&m, true, direct), END_HALTED);
+    /* Unicorn 2.1.4: bound by the cpuid, so the rdtscs after it were answered in the helper */
+    ck_assert_msg(vcpu_cpuid_direct_bound(m.cpu), "the cpuid did not bind the engine");
+    for (uint32_t i = 0; i < 2 * TSC_ROUNDS; i++)
+        ck_assert_msg(direct[i] == hooked[i], "word %u: 0x%x directly, 0x%x through the hook", i, direct[i],
+                      hooked[i]);
+    for (uint32_t i = 1; i < TSC_ROUNDS; i++)
+        ck_assert_msg(direct[2 * i] > direct[2 * (i - 1)], "rdtsc %u did not advance", i);
+}
+END_TEST
+
 static Suite *cpu_model_suite(void)
 {
     Suite *s = suite_create("cpu_model");
@@ -631,6 +689,7 @@ static Suite *cpu_model_suite(void)
     tcase_add_test(tc, test_cpuid_answers_the_model_through_the_hook_and_directly_max);
     tcase_add_test(tc, test_cpuid_answers_the_model_when_stepped);
     tcase_add_test(tc, test_cpuid_binding_follows_the_engine_that_runs);
+    tcase_add_test(tc, test_rdtsc_answered_directly_reads_what_the_hook_reads);
     tcase_add_test(tc, test_max_runs_rdtscp_tsc_adjust_flushes_and_pku);
     tcase_add_test(tc, test_coreduo_lacks_what_max_adds);
     tcase_add_test(tc, test_max_enforces_smap_and_smep_in_the_page_walk);

@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1308,6 +1309,113 @@ START_TEST(test_blockpatch_refuses_code_that_is_not_the_hooks_call)
 }
 END_TEST
 
+/* The count inline (blockpatch.c): the hook's fast path written into the translation. */
+typedef struct inline_probe {
+    uint64_t icount, limit, blk_icount; /* the fields the inline code works on, as in cpu.c */
+    uint32_t blk_pc, blk_size;
+    unsigned hook_calls, slow_calls;
+    uint32_t slow_pc, slow_size;
+    bool queued;
+} inline_probe;
+
+static inline_probe IP;
+static blockpatch IBP;
+
+static void on_block_inline_probe(uc_engine *uc, uint64_t address, uint32_t size, void *user);
+
+static void on_inline_slow(const uint8_t *ret)
+{
+    IP.slow_calls++;
+    ck_assert_ptr_eq(blockpatch_inline_site(ret, &IP.slow_pc, &IP.slow_size), &IP.icount);
+    uc_emu_stop(P.uc);
+    helper_check_exit_request_x86_64(P.uc, 0);
+}
+
+/* Keeps the loop block's count (3) at its first call, queues the site for inlining and stops
+ * before the block runs; otherwise counts as cpu.c's hook does. */
+static void on_block_inline_probe(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+    IP.hook_calls++;
+    uint64_t n = (uintptr_t)user >> BLOCKPATCH_SHIFT ? (uintptr_t)user >> BLOCKPATCH_SHIFT : address == CODE ? 3 : 1;
+    const void *ret = __builtin_return_address(0);
+    if (address == CODE && !IP.queued) {
+        ck_assert(blockpatch_note(&IBP, ret, CODE >> 12));
+        if (blockpatch_set(&IBP, ret, (const void *)on_block_inline_probe, user, (uint32_t)address, size, 3) &&
+            blockpatch_skip_check(&IBP, ret, uc, (const void *)helper_check_exit_request_x86_64)) {
+            blockpatch_inline how = {&IP.icount, offsetof(inline_probe, limit), offsetof(inline_probe, blk_icount),
+                                     offsetof(inline_probe, blk_pc), on_inline_slow,
+                                     (const void *)on_block_inline_probe,
+                                     (const void *)helper_check_exit_request_x86_64};
+            if (blockpatch_inline_setup(&IBP, &how))
+                blockpatch_queue_inline(&IBP, ret);
+        }
+        IP.queued = true;
+        uc_emu_stop(uc);
+        helper_check_exit_request_x86_64(uc, 0);
+        return;
+    }
+    IP.blk_icount = IP.icount;
+    IP.blk_pc = (uint32_t)address;
+    IP.blk_size = size;
+    IP.icount += n;
+}
+
+/* inc eax; cmp eax, 100; jne CODE; hlt */
+START_TEST(test_a_kept_count_inlined_counts_without_the_hook_and_calls_its_slow_path_past_the_limit)
+{
+#if defined(__x86_64__)
+    const uint8_t code[] = {0x40, 0x83, 0xF8, 0x64, 0x75, 0xFA, 0xF4};
+    put(CODE, code, sizeof code);
+    memset(&IP, 0, sizeof IP);
+    IP.limit = UINT64_MAX;
+    blockpatch_open(&IBP, &IP);
+    add_hook(UC_HOOK_BLOCK, (void *)on_block_inline_probe, &IP, 1, 0);
+    set_reg(UC_X86_REG_EAX, 0);
+    run_ok(CODE, 0);
+    ck_assert_msg(reg(UC_X86_REG_EAX) == 0 && reg(UC_X86_REG_EIP) == CODE, "the first stop let the block run");
+    ck_assert_msg(IBP.inline_on && IBP.nqueue == 1, BROKEN "the site was not queued for inlining");
+    blockpatch_inline_queued(&IBP);
+    ck_assert_msg(IBP.inlined == 1, BROKEN "the queued site was not inlined");
+
+    /* Counted inline: the hook runs only for the hlt block. */
+    run_ok(CODE, 0);
+    ck_assert_uint_eq(reg(UC_X86_REG_EAX), 100);
+    ck_assert_uint_eq(IP.hook_calls, 2);
+    ck_assert_uint_eq(IP.icount, 300 + 1);
+    ck_assert_uint_eq(IP.blk_icount, 300);
+    ck_assert_uint_eq(IP.slow_calls, 0);
+
+    /* Past the limit: the slow path, whose stop keeps the block from running. */
+    IP.icount = 0;
+    IP.limit = 31;
+    set_reg(UC_X86_REG_EAX, 0);
+    run_ok(CODE, 0);
+    ck_assert_uint_eq(IP.slow_calls, 1);
+    ck_assert_uint_eq(IP.slow_pc, CODE);
+    ck_assert_uint_eq(IP.slow_size, 6);
+    ck_assert_msg(reg(UC_X86_REG_EAX) == 10 && reg(UC_X86_REG_EIP) == CODE,
+                  "the slow path's stop let the block run (eax %u, eip 0x%x)", reg(UC_X86_REG_EAX),
+                  reg(UC_X86_REG_EIP));
+    ck_assert_uint_eq(IP.icount, 30);
+    ck_assert_uint_eq(IP.blk_icount, 27);
+    ck_assert_uint_eq(IP.blk_pc, CODE);
+    ck_assert_uint_eq(IP.blk_size, 6);
+
+    /* Undone: Unicorn's code back, the hook called for every block again. */
+    blockpatch_undo_page(&IBP, CODE >> 12, (const void *)on_block_inline_probe, &IP, P.uc);
+    IP.icount = 0;
+    IP.limit = UINT64_MAX;
+    IP.hook_calls = 0;
+    set_reg(UC_X86_REG_EAX, 0);
+    run_ok(CODE, 0);
+    ck_assert_uint_eq(reg(UC_X86_REG_EAX), 100);
+    ck_assert_uint_eq(IP.hook_calls, 101);
+    ck_assert_uint_eq(IP.icount, 301);
+    blockpatch_free(&IBP);
+#endif
+}
+END_TEST
+
 /* Why a guest write to the ROM ends the run: a write-protection hook cannot veto the write. */
 static bool on_write_prot_allow(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
                                 void *user)
@@ -1349,6 +1457,7 @@ static Suite *probes_suite(void)
     tcase_add_test(tc, test_a_lone_block_hook_is_called_with_its_user_data_in_a_rewritable_movabs);
     tcase_add_test(tc, test_blockpatch_refuses_code_that_is_not_the_hooks_call);
     tcase_add_test(tc, test_a_stop_checked_by_the_hook_itself_prevents_the_block_from_running);
+    tcase_add_test(tc, test_a_kept_count_inlined_counts_without_the_hook_and_calls_its_slow_path_past_the_limit);
     tcase_add_test(tc, test_block_hook_stop_prevents_the_block_from_running);
     tcase_add_test(tc, test_restarting_at_a_block_stopped_in_its_hook_runs_it_and_fires_the_hook_again);
     tcase_add_test(tc, test_block_hook_can_redirect_execution_without_running_the_block);
