@@ -7,6 +7,7 @@
 
 #include "cpu/cpu_internal.h"
 #include "cpu/cpuid_direct.h"
+#include "cpu/regs_direct.h"
 #include "cpu/model.h"
 
 /* struct cpu is in cpu_internal.h, shared with deliver.c */
@@ -38,6 +39,9 @@ static void fill_call_regs(cpu *c, uint32_t want)
     if (!miss)
         return;
     c->call_regs_have |= miss;
+    if ((c->regs_state || (vcpu_regs_seen && vcpu_regs_seen != c->regs_rejected)) &&
+        vcpu_regs_direct_read(c, miss, c->call_regs)) /* the words themselves (regs_direct.c) */
+        return;
     int lo = __builtin_ctz(miss), end = 32 - __builtin_clz(miss);
     if (miss == (1u << end) - (1u << lo)) { /* one run of registers (the usual case): no tables to build */
         memset(&c->call_regs[lo], 0, (size_t)(end - lo) * sizeof c->call_regs[0]);
@@ -184,6 +188,8 @@ bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
         c->call_regs[r] = is_selector(r) ? (uint16_t)value : value;
     if (r == CPU_EFLAGS) /* Unicorn keeps its own view of some flag bits: read it back */
         c->call_regs_have &= ~(1u << CPU_EFLAGS);
+    if (r == CPU_DR7)
+        c->dr7_clear_at = 0; /* read it again */
     if (is_selector(r)) {
         uint16_t v = (uint16_t)value;
         return uc_reg_write(c->uc, uc_regs[r], &v) == UC_ERR_OK;
@@ -827,6 +833,7 @@ static void settle_contained_end(cpu *c)
     c->call_regs_have = 0;
     c->mmu_regs_valid = false;
     uc_context_restore(c->uc, c->end_ctx);
+    c->dr7_clear_at = 0; /* a saved DR7 is back */
     uc_reg_write(c->uc, UC_X86_REG_EIP, &c->end_eip);
     c->icount = c->end_icount;
 }
@@ -1137,6 +1144,7 @@ cpu *vcpu_open(physmem *pm, const cpu_ops *ops, vcpu_model_id model, vm_error *e
         e = uc_ctl_exits_enable(c->uc);
     vcpu_exit_checks_open(c);
     vcpu_cpuid_direct_open(c);
+    vcpu_regs_direct_open(c);
     blockpatch_open(&c->patch, c);
     if (e != UC_ERR_OK) {
         vm_fail(err, VM_EENGINE, "unicorn: cannot select the CPU model or enable exits: %s", uc_strerror(e));
@@ -1176,6 +1184,7 @@ void vcpu_close(cpu *c)
     if (c->end_ctx)
         uc_context_free(c->end_ctx);
     vcpu_cpuid_direct_close(c);
+    vcpu_regs_direct_close(c);
     if (c->uc)
         uc_close(c->uc);
     disasm_close(c->dis);
@@ -1187,6 +1196,7 @@ void vcpu_close(cpu *c)
 
 bool vcpu_reset(cpu *c, const vcpu_entry *e, vm_error *err)
 {
+    c->dr7_clear_at = 0;
     uc_x86_mmr gdtr = {.base = e->gdt_base, .limit = e->gdt_limit};
     if (uc_reg_write(c->uc, UC_X86_REG_GDTR, &gdtr) != UC_ERR_OK)
         return vm_fail(err, VM_EENGINE, "unicorn: cannot load the boot GDT");
@@ -1771,9 +1781,14 @@ bool vcpu_slot_runs_whole(cpu *c, uint32_t pc, uint32_t len, uint32_t insns, boo
     for (int i = 0; i < c->nbreakpoints; i++)
         if (c->breakpoints[i] - pc < len)
             return false;
+    if (c->dr7_clear_at == vcpu_dr_writes + 1) /* no debug register written since it read clear */
+        return true;
     uint32_t dr7 = 0;
     uc_reg_read(c->uc, UC_X86_REG_DR7, &dr7);
-    return !(dr7 & 0xFFu);
+    if (dr7 & 0xFFu)
+        return false;
+    c->dr7_clear_at = vcpu_dr_writes + 1;
+    return true;
 }
 
 bool vcpu_in_irq_shadow(cpu *c)
@@ -1863,6 +1878,7 @@ bool vcpu_load_state(cpu *c, const void *blob)
     memcpy(c->scratch, blob, c->layout.context_size);
     c->call_regs_have = 0;
     c->mmu_regs_valid = false;
+    c->dr7_clear_at = 0; /* the loaded DR7 is not the one read */
     if (uc_context_restore(c->uc, c->scratch) != UC_ERR_OK)
         return false;
     memcpy(&c->icount, p, sizeof c->icount);

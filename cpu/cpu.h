@@ -233,6 +233,9 @@ void vcpu_watch_iret(cpu *c, bool on);
 VM_MUST_CHECK bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys);
 VM_MUST_CHECK bool vcpu_read_linear(cpu *c, uint32_t linear, void *dst, uint32_t len);
 VM_MUST_CHECK bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len);
+/* The word at ESP (vcpu_read_linear), and if `push`, whether a push may write ESP-4
+ * (vcpu_translate for a write): one page walk when both lie on one page. */
+VM_MUST_CHECK bool vcpu_read_stack_top(cpu *c, uint32_t esp, bool push, uint32_t *top);
 
 /* Deliver `ev` through the guest IDT as the CPU would: gate checks, stack switch through the
  * TSS on a privilege change, frame and error code, IF cleared for interrupt gates. A fault

@@ -218,6 +218,13 @@ struct cpu {
     uint32_t exit_drop_pc[EXIT_DROP_MAX], exit_drop_size[EXIT_DROP_MAX];
     /* cpuid_direct.c: this engine's cpuid may be answered inside Unicorn's helper once bound */
     bool cpuid_direct_ok;
+    /* regs_direct.c: a ROM call's registers read from the engine's CPU state once bound */
+    bool regs_direct_ok;
+    void *regs_state;    /* the bound state, NULL before */
+    void *regs_rejected; /* a state that failed the check (another engine's) */
+    /* vcpu_dr_writes + 1 when DR7 was last read with no breakpoint enabled; 0 (read it again,
+     * vcpu_slot_runs_whole) after a host write of DR7, a state loaded, a reset */
+    uint64_t dr7_clear_at;
     /* An iret is about to run (at rf_iret_pc): EFLAGS.RF it loads is cleared at the next block
      * start, after the one instruction it stands for (model.c). */
     bool rf_after_iret;

@@ -737,6 +737,31 @@ bool vcpu_write_linear(cpu *c, uint32_t linear, const void *src, uint32_t len)
     return host_access(c, linear, (void *)src, len, true);
 }
 
+bool vcpu_read_stack_top(cpu *c, uint32_t esp, bool push, uint32_t *top)
+{
+    uint64_t phys;
+    uint32_t at = esp & 0xFFFu;
+    bool one_page = push && at >= 4 && at <= 0x1000u - 4;
+    if (one_page) {
+        if (c->tlb_pending)
+            settle(c);
+        mmu_regs r;
+        vcpu_mmu_regs(c, &r);
+        const mmu_tlb_entry *t = r.cr0 & CR0_PG ? mmu_tlb_find(c->tlb, esp >> 12) : NULL;
+        /* A read-only TLB entry: the write walks the tables, the read takes the entry (which
+         * may be stale), as apart. */
+        one_page = !t || (t->flags & MMU_TLB_RW) || !(r.cr0 & CR0_WP);
+    }
+    if (!one_page) /* the two steps */
+        return (!push || vcpu_translate(c, esp - 4, true, &phys)) && vcpu_read_linear(c, esp, top, 4);
+    /* ESP-4 and ESP..ESP+3 on one page, which the write's translation reaches as the read's
+     * would (the TLB entry both take, or the same walk): it serves the read. */
+    if (!vcpu_translate(c, esp - 4, true, &phys) || !phys_range_ok(c->pm, phys + 4, 4))
+        return false;
+    memcpy(top, phys_ptr(c->pm, phys + 4), 4);
+    return true;
+}
+
 bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys)
 {
     if (c->tlb_pending)

@@ -145,11 +145,9 @@ static size_t encode(const vm_event *ev, size_t n, uint8_t *out)
     uint64_t icount = 0;
     uint32_t eip = 0;
     for (size_t i = 0; i < n; i++, ev++) {
-        uint8_t mask = 0;
-        for (int a = 0; a < 5; a++)
-            mask |= (uint8_t)((ev->args[a] != 0) << a);
-        for (int x = 0; x < 3; x++)
-            mask |= (uint8_t)((ev->extra[x] != 0) << (5 + x));
+        const uint32_t *a = ev->args, *x = ev->extra;
+        uint8_t mask = (uint8_t)((a[0] != 0) | (a[1] != 0) << 1 | (a[2] != 0) << 2 | (a[3] != 0) << 3 | (a[4] != 0) << 4 |
+                                 (x[0] != 0) << 5 | (x[1] != 0) << 6 | (x[2] != 0) << 7);
         *p++ = (uint8_t)((ev->kind & 0xF) | (ev->failed ? 0x10 : 0) | (ev->result ? 0x20 : 0) | (ev->num ? 0x40 : 0) |
                          (ev->insns ? 0x80 : 0));
         *p++ = mask;
@@ -162,12 +160,10 @@ static size_t encode(const vm_event *ev, size_t n, uint8_t *out)
             p = put_varint(p, ev->num);
         if (ev->insns)
             p = put_varint(p, ev->insns);
-        for (int a = 0; a < 5; a++)
-            if (ev->args[a])
-                p = put_varint(p, ev->args[a]);
-        for (int x = 0; x < 3; x++)
-            if (ev->extra[x])
-                p = put_varint(p, ev->extra[x]);
+        for (unsigned left = mask; left; left &= left - 1) { /* the non-zero ones only, in mask order */
+            unsigned b = (unsigned)__builtin_ctz(left);
+            p = put_varint(p, b < 5 ? ev->args[b] : ev->extra[b - 5]);
+        }
         icount = ev->icount;
         eip = ev->eip;
     }

@@ -119,11 +119,16 @@ static bool svc_quiet(void *o, uint16_t num)
     return (((machine *)o)->cfg.quiet_calls & MACHINE_QUIET_IRQFLAGS) && rom_call_is_irqflag(num);
 }
 
+static bool svc_stack_top(void *o, uint32_t esp, bool push, uint32_t *top)
+{
+    return vcpu_read_stack_top(((machine *)o)->cpu, esp, push, top);
+}
+
 static const rom_services services = {
     svc_get, svc_set, svc_read, svc_write, svc_translate, svc_table, svc_cpl, svc_io_allowed,
     svc_cycles, svc_cycle_hz, svc_wall_ns, svc_cpuid, svc_alarm_set, svc_alarm_cancel, svc_apic_write,
     svc_apic_read, svc_forget_space, svc_request, svc_break_before, svc_call_regs, svc_slot_whole,
-    svc_quiet,
+    svc_quiet, svc_stack_top,
 };
 
 static rom_ctx ctx_of(machine *m)

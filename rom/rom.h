@@ -231,6 +231,9 @@ typedef struct rom_services {
     /* An interrupt-flag call left out of the log and the record (--quiet-calls): once past a
      * VMI-call breakpoint its slot just runs. NULL: never. */
     bool (*quiet)(void *o, uint16_t num);
+    /* The word at `esp` (read), and if `push`, whether the guest may write esp - 4 (translate
+     * for a write), in one page walk where it can. NULL: read and translate. */
+    bool (*stack_top)(void *o, uint32_t esp, bool push, uint32_t *top);
 } rom_services;
 
 /* Everything a call sees: the machine's services, the ROM's state, and the registers in. */

@@ -163,7 +163,11 @@ static bool irqflag_at_entry(rom_ctx *x, const rom_call *call, uint32_t pc, uint
         return false;
     uint64_t phys;
     rom_frame f = {0};
-    if ((pushes && !x->svc->translate(x->o, esp - 4, true, &phys)) || !read_args(x, call, &f, &ret))
+    if (x->svc->stack_top) { /* the calls take EAX at most (nargs <= 3): only the return address */
+        if (!x->svc->stack_top(x->o, esp, pushes, &ret))
+            return false;
+        f.args[0] = g[ROM_EAX];
+    } else if ((pushes && !x->svc->translate(x->o, esp - 4, true, &phys)) || !read_args(x, call, &f, &ret))
         return false;
     if ((ret & 0xFFFu) == 0)
         return false;

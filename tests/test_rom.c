@@ -213,7 +213,7 @@ static void stub_call_regs(void *o, uint32_t regs[ROM_CALL_REGS], uint32_t want)
 static const rom_services stub_services = {
     stub_get, stub_set, stub_read, stub_write, stub_translate, stub_table, stub_cpl, stub_io, stub_clock,
     stub_clock, stub_clock, stub_cpuid, stub_alarm_set, stub_alarm_cancel, stub_apic_write, stub_apic_read,
-    stub_forget, stub_request, stub_break, stub_call_regs, NULL, NULL,
+    stub_forget, stub_request, stub_break, stub_call_regs, NULL, NULL, NULL,
 };
 
 START_TEST(test_dispatch_needs_only_a_rom_ctx_and_returns_the_call_record)

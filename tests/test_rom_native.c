@@ -229,6 +229,44 @@ START_TEST(test_going_back_into_a_native_slot_logs_the_call_once_going_forward)
 }
 END_TEST
 
+/* The guest arms an execution breakpoint in GetInterruptMask's slot with its own mov to DR7,
+ * after two calls were logged at their entry with DR7 read clear (vcpu_slot_runs_whole keeps
+ * that answer until a debug register is written, cpu/regs_direct.c): the third call is logged
+ * after its return, its #DB handler's instructions counted in its insns; the fourth, DR7 clear
+ * again, at its entry; then DR7 armed and cleared through SetDR, a host write: the fifth logged
+ * after its return, the sixth at its entry (tests/guest/rom_irqflags_dr7.asm). */
+START_TEST(test_a_breakpoint_the_guest_arms_in_a_slot_keeps_the_call_from_its_entry)
+{
+    nseen = 0;
+    ck_assert(tu_load_snippet(&m, "rom_irqflags_dr7"));
+    m.log.observer = observe;
+    m.log.observer_ctx = &m;
+    ck_assert_int_eq(machine_run(&m), END_HALTED);
+    ck_assert_uint_eq(result(4), 0x600d);
+    ck_assert_uint_eq(result(0), 1);          /* one #DB (a DR7 written through the register API arms no
+                                               * breakpoint of Unicorn's own: the slot runs whole) */
+    ck_assert_uint_eq(result(1) & 1, 1);      /* B0 */
+    ck_assert_uint_eq(nseen, 8);
+    size_t call = 0, k = 0; /* GetInterruptMask calls; all calls (seen_eip's index) */
+    for (size_t i = 0; i < evlog_count(&m.log); i++) {
+        const vm_event *ev = tu_event(&m.log, i);
+        if (ev->kind != EV_VMI_CALL || k++ >= nseen || ev->num == 24) /* SetDR */
+            continue;
+        ck_assert_uint_eq(ev->num, 31);
+        if (call == 2 || call == 4) {
+            ck_assert_uint_ne(seen_eip[k - 1], SLOT(31)); /* after its return */
+            if (call == 2)
+                ck_assert_uint_gt(ev->insns, 3); /* the handler ran inside the slot */
+        } else {
+            ck_assert_uint_eq(seen_eip[k - 1], SLOT(31)); /* at its entry */
+            ck_assert_uint_eq(ev->insns, 3);
+        }
+        call++;
+    }
+    ck_assert_uint_eq(call, 6);
+}
+END_TEST
+
 static Suite *rom_native_suite(void)
 {
     Suite *s = suite_create("rom_native");
@@ -245,6 +283,11 @@ static Suite *rom_native_suite(void)
     tcase_set_timeout(irq, 120);
     tcase_add_test(irq, test_interrupt_flag_calls_log_the_same_events_at_their_entry_and_after_their_return);
     suite_add_tcase(s, irq);
+    TCase *dr = tcase_create("irqflags_dr7");
+    tcase_add_checked_fixture(dr, NULL, teardown);
+    tcase_set_timeout(dr, 60);
+    tcase_add_test(dr, test_a_breakpoint_the_guest_arms_in_a_slot_keeps_the_call_from_its_entry);
+    suite_add_tcase(s, dr);
     TCase *nested = tcase_create("nested");
     tcase_add_checked_fixture(nested, setup_nested, teardown);
     tcase_set_timeout(nested, 60);
