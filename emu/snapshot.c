@@ -20,7 +20,8 @@ typedef struct snap_page {
 typedef struct snapshot {
     uint64_t insns;
     uint8_t *cpu;
-    uint8_t *pt_pages;
+    uint8_t *pt_pages; /* m->pt_pages LZ4-compressed: almost all zero, and 1/4096 of RAM */
+    size_t pt_size;
     machine_state state;
     size_t log_count;
     recplay_mark rec; /* where recording or replay stood (emu/recplay.h) */
@@ -36,6 +37,9 @@ typedef struct timeline {
     size_t count, cap;
     uint64_t every;
     uint64_t *restore; /* scratch bitmap of pages to restore */
+    uint64_t *nonzero; /* scratch bitmap: pages that may hold something other than zeros */
+    uint8_t *pt_scratch; /* room for m->pt_pages compressed */
+    size_t pt_room;
     uint64_t *pending; /* pages written since the last scheduled snapshot and before the latest
                           (a user's): a scheduled snapshot's digest covers them too, so it does
                           not depend on the snapshots the user took in between */
@@ -69,10 +73,15 @@ static void free_snapshot(snapshot *s)
     memset(s, 0, sizeof *s);
 }
 
-static bool page_is_zero(const uint8_t *p)
+static const uint8_t zero_page[PAGE];
+
+static bool page_is_zero(const uint8_t *p) { return memcmp(p, zero_page, PAGE) == 0; }
+
+/* Page pfn's contents to read: the zero page when maybe (if any) says it holds only zeros, so
+ * that a page the guest never touched is not read (each would cost a page fault). */
+static const uint8_t *page_at(const machine *m, const uint64_t *maybe, uint64_t pfn)
 {
-    static const uint8_t zero[PAGE];
-    return memcmp(p, zero, PAGE) == 0;
+    return maybe && !(maybe[pfn >> 6] >> (pfn & 63) & 1) ? zero_page : m->mem.ram + pfn * PAGE;
 }
 
 /* One page LZ4-compressed into out; false if it fails. LZ4, not zlib: a boot's snapshots
@@ -87,10 +96,10 @@ static bool deflate_page(const uint8_t *page, uint8_t *out, size_t room, size_t 
 }
 
 /* Save page pfn into s (compressed; an all-zero page costs no data). */
-static bool save_page(machine *m, snapshot *s, bool first, uint64_t pfn, vm_error *err)
+static bool save_page(machine *m, snapshot *s, bool first, const uint64_t *maybe, uint64_t pfn, vm_error *err)
 {
     uint8_t buf[PAGE + PAGE / 8 + 64];
-    const uint8_t *page = m->mem.ram + pfn * PAGE;
+    const uint8_t *page = page_at(m, maybe, pfn);
     snap_page *sp = &s->pages[s->npages];
     sp->pfn = (uint32_t)pfn;
     if (page_is_zero(page)) {
@@ -108,13 +117,20 @@ static bool save_page(machine *m, snapshot *s, bool first, uint64_t pfn, vm_erro
     return true;
 }
 
-/* Compress the pages written since the last snapshot (all non-zero pages for the first). */
-static bool save_pages(machine *m, snapshot *s, bool first, vm_error *err)
+/* Compress the pages written since the last snapshot (all non-zero pages for the first). When
+ * most pages are to be saved (the first snapshot, the one after a power-on), *maybe is set to
+ * the pages that may hold something other than zeros, else to NULL. */
+static bool save_pages(machine *m, snapshot *s, bool first, const uint64_t **maybe, vm_error *err)
 {
-    const dirty_map *d = &m->dirty;
+    dirty_map *d = &m->dirty;
     size_t n = 0, words = (d->npages + 63) / 64;
     for (size_t w = 0; w < words; w++) /* a word at a time: most of a big RAM is clean */
         n += (size_t)__builtin_popcountll(d->bits[w]);
+    *maybe = NULL;
+    if (n > d->npages / 4) {
+        dirty_maybe_nonzero(d, m->timeline->nonzero);
+        *maybe = m->timeline->nonzero;
+    }
     s->pages = calloc(n ? n : 1, sizeof *s->pages);
     if (!s->pages)
         return vm_fail(err, VM_ENOMEM, "out of memory for a snapshot");
@@ -123,7 +139,7 @@ static bool save_pages(machine *m, snapshot *s, bool first, vm_error *err)
             uint64_t pfn = w * 64 + (uint64_t)__builtin_ctzll(bits);
             if (pfn >= d->npages)
                 break;
-            if (!save_page(m, s, first, pfn, err))
+            if (!save_page(m, s, first, *maybe, pfn, err))
                 return false;
         }
     }
@@ -231,16 +247,21 @@ bool snap_take(machine *m, vm_error *err)
     save_state(m, &s->state);
     size_t cpu_size = vcpu_state_size(m->cpu); /* grows with the guest's TLB */
     s->cpu = malloc(cpu_size);
-    s->pt_pages = malloc(m->mem.size / PAGE);
+    int pt_size = LZ4_compress_default((const char *)m->pt_pages, (char *)t->pt_scratch, (int)(m->mem.size / PAGE),
+                                       (int)t->pt_room);
+    s->pt_size = pt_size > 0 ? (size_t)pt_size : 0;
+    s->pt_pages = s->pt_size ? malloc(s->pt_size) : NULL;
     if (!s->cpu || !s->pt_pages || !vcpu_save_state(m->cpu, s->cpu)) {
         free_snapshot(s);
         return vm_fail(err, VM_ENOMEM, "cannot save the CPU state for a snapshot");
     }
-    memcpy(s->pt_pages, m->pt_pages, m->mem.size / PAGE);
-    s->bytes = cpu_size + m->mem.size / PAGE + sizeof *s;
+    memcpy(s->pt_pages, t->pt_scratch, s->pt_size);
+    s->bytes = cpu_size + s->pt_size + sizeof *s;
     uint64_t digest = state_digest(m);
+    dirty_sync(&m->dirty);
     size_t words = (m->dirty.npages + 63) / 64;
-    if (!save_pages(m, s, t->count == 0, err)) {
+    const uint64_t *maybe;
+    if (!save_pages(m, s, t->count == 0, &maybe, err)) {
         free_snapshot(s);
         return false;
     }
@@ -249,7 +270,7 @@ bool snap_take(machine *m, vm_error *err)
             for (uint64_t bits = t->pending[w] | m->dirty.bits[w]; bits; bits &= bits - 1) {
                 uint64_t pfn = w * 64 + (uint64_t)__builtin_ctzll(bits);
                 if (pfn < m->dirty.npages)
-                    digest = mix(mix(digest, &pfn, sizeof pfn), m->mem.ram + pfn * PAGE, PAGE);
+                    digest = mix(mix(digest, &pfn, sizeof pfn), page_at(m, maybe, pfn), PAGE);
             }
         memset(t->pending, 0, words * sizeof *t->pending);
     } else {
@@ -265,7 +286,7 @@ bool snap_take(machine *m, vm_error *err)
     s->scheduled = scheduled;
     t->count++;
     t->bytes += s->bytes;
-    dirty_rearm(&m->dirty);
+    dirty_rearm_synced(&m->dirty); /* the snapshot only read guest memory */
     thin(m);
     if (m->recplay) /* the new snapshot is the latest: thinning keeps it, at the end */
         t->snaps[t->count - 1].rec = recplay_on_snapshot(m, digest, scheduled);
@@ -308,6 +329,7 @@ static bool restore(machine *m, size_t k, vm_error *err)
     timeline *t = m->timeline;
     VM_ASSERT(k < t->count);
     size_t words = (m->dirty.npages + 63) / 64;
+    dirty_sync(&m->dirty);
     memcpy(t->restore, m->dirty.bits, words * sizeof *t->restore); /* written since the last */
     for (size_t j = k + 1; j < t->count; j++)
         for (size_t i = 0; i < t->snaps[j].npages; i++) {
@@ -319,10 +341,12 @@ static bool restore(machine *m, size_t k, vm_error *err)
         if ((t->restore[pfn >> 6] >> (pfn & 63) & 1) && !restore_page(m, k, (uint32_t)pfn))
             return vm_fail(err, VM_EFORMAT, "snapshot %zu: page %llu does not decompress", k, (unsigned long long)pfn);
     const snapshot *s = &t->snaps[k];
+    if (LZ4_decompress_safe((const char *)s->pt_pages, (char *)m->pt_pages, (int)s->pt_size, (int)(m->mem.size / PAGE)) !=
+        (int)(m->mem.size / PAGE))
+        return vm_fail(err, VM_EFORMAT, "snapshot %zu: the page-table marks do not decompress", k);
     if (!vcpu_load_state(m->cpu, s->cpu))
         return vm_fail(err, VM_EENGINE, "cannot load the CPU state of snapshot %zu", k);
     load_state(m, &s->state);
-    memcpy(m->pt_pages, s->pt_pages, m->mem.size / PAGE);
     evlog_truncate(&m->log, s->log_count);
     m->end = END_RUNNING;
     m->end_message[0] = 0;
@@ -384,6 +408,8 @@ bool snap_enable(machine *m, uint64_t every, vm_error *err)
     m->timeline = t;
     if (!dirty_init(&m->dirty, &m->mem, err) ||
         !(t->restore = calloc((m->dirty.npages + 63) / 64, sizeof *t->restore)) ||
+        !(t->nonzero = calloc((m->dirty.npages + 63) / 64, sizeof *t->nonzero)) ||
+        !(t->pt_scratch = malloc(t->pt_room = (size_t)LZ4_compressBound((int)(m->mem.size / PAGE)))) ||
         !(t->pending = calloc((m->dirty.npages + 63) / 64, sizeof *t->pending))) {
         snap_disable(m);
         return err && err->code ? false : vm_fail(err, VM_ENOMEM, "out of memory for snapshots");
@@ -419,6 +445,8 @@ void snap_disable(machine *m)
     snap_forget(m);
     free(t->snaps);
     free(t->restore);
+    free(t->pt_scratch);
+    free(t->nonzero);
     free(t->pending);
     free(t);
     m->timeline = NULL;
