@@ -488,7 +488,7 @@ END_TEST
 /* Guest cpuid for a list of leaves, twice over: the first one goes through Unicorn's helper and
  * vmiemu's hook, the later ones are answered in the wrapped helper (cpu/cpuid_direct.c). Each
  * stores EAX, EBX, ECX, EDX at CPUID_OUT + 16 * i; EBX and EDX hold junk before. */
-#define CPUID_CODE 0x00200000u
+#define CPUID_CODE TU_SNIPPET_BASE
 #define CPUID_OUT 0x00210000u
 static const uint32_t cpuid_asks[][2] = {
     {1, 0}, {0, 0}, {2, 0}, {7, 0}, {7, 1}, {0xD, 1}, {0x40000000u, 0}, {0x80000000u, 0}, {0x80000001u, 0},
@@ -513,16 +513,6 @@ static size_t put_store(uint8_t *p, uint8_t modrm, uint32_t addr) /* mov [addr],
 
 static machine_end run_cpuid_code(machine *mm, vcpu_model_id model, bool stepped)
 {
-    machine_config c;
-    machine_config_defaults(&c);
-    c.cpu_model = (uint8_t)model;
-    c.max_insns = 1000;
-    vm_error err = {0};
-    ck_assert_msg(machine_init(mm, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    machine_set_serial_out(mm, NULL, NULL);
-    ck_assert_int_eq(machine_run(mm), END_LIMIT);
-    mm->end = END_RUNNING;
-    mm->cfg.max_insns = 0;
     uint8_t code[CPUID_ASKS * 46 + 1], *p = code;
     for (uint32_t i = 0; i < CPUID_ASKS; i++) {
         const uint32_t *ask = cpuid_asks[i % (CPUID_ASKS / 2)];
@@ -537,8 +527,10 @@ static machine_end run_cpuid_code(machine *mm, vcpu_model_id model, bool stepped
         p += put_store(p, 0x15, CPUID_OUT + 16 * i + 12); /* edx */
     }
     *p++ = 0xF4; /* hlt */
-    ck_assert(phys_write(&mm->mem, CPUID_CODE, code, (size_t)(p - code)));
-    ck_assert(vcpu_set(mm->cpu, CPU_EIP, CPUID_CODE));
+    machine_config c;
+    machine_config_defaults(&c);
+    c.cpu_model = (uint8_t)model;
+    ck_assert(tu_load_code(mm, &c, code, (size_t)(p - code)));
     machine_end end = END_RUNNING;
     if (!stepped)
         return machine_run(mm);
@@ -614,15 +606,6 @@ END_TEST
 #define TSC_ROUNDS 6
 static machine_end run_rdtsc_code(machine *mm, bool bind, uint32_t *out)
 {
-    machine_config c;
-    machine_config_defaults(&c);
-    c.max_insns = 1000;
-    vm_error err = {0};
-    ck_assert_msg(machine_init(mm, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    machine_set_serial_out(mm, NULL, NULL);
-    ck_assert_int_eq(machine_run(mm), END_LIMIT);
-    mm->end = END_RUNNING;
-    mm->cfg.max_insns = 0;
     uint8_t code[256], *p = code;
     p += put_imm(p, 0xB8, 0); /* mov eax, 0 */
     if (bind)
@@ -640,8 +623,7 @@ static machine_end run_rdtsc_code(machine *mm, bool bind, uint32_t *out)
     }
     *p++ = 0xF4; /* hlt */
     ck_assert_uint_le((size_t)(p - code), sizeof code);
-    ck_assert(phys_write(&mm->mem, CPUID_CODE, code, (size_t)(p - code)));
-    ck_assert(vcpu_set(mm->cpu, CPU_EIP, CPUID_CODE));
+    ck_assert(tu_load_code(mm, NULL, code, (size_t)(p - code)));
     machine_end end = machine_run(mm);
     for (uint32_t i = 0; i < 2 * TSC_ROUNDS; i++)
         out[i] = phys_read32(&mm->mem, CPUID_OUT + 4 * i);

@@ -9,25 +9,14 @@
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
-#define CODE 0x00200000u
+#define CODE TU_SNIPPET_BASE
 
 static machine m;
 
 /* Boot hello a little, then point the CPU at `code` and run it to the end. */
 static machine_end run_code(const uint8_t *code, size_t len)
 {
-    machine_config c;
-    machine_config_defaults(&c);
-    c.max_insns = 1000;
-    vm_error err = {0};
-    ck_assert_msg(machine_init(&m, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    machine_set_serial_out(&m, NULL, NULL);
-    ck_assert_int_eq(machine_run(&m), END_LIMIT);
-    m.end = END_RUNNING;
-    m.cfg.max_insns = 0;
-    evlog_truncate(&m.log, 0);
-    ck_assert(phys_write(&m.mem, CODE, code, len));
-    ck_assert(vcpu_set(m.cpu, CPU_EIP, CODE));
+    ck_assert(tu_load_code(&m, NULL, code, len));
     return machine_run(&m);
 }
 

@@ -11,7 +11,7 @@
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
-#define CODE 0x00200000u
+#define CODE TU_SNIPPET_BASE
 
 static machine m, other;
 
@@ -40,17 +40,7 @@ static const uint8_t snippet[] = {
 
 static void boot(machine *mm)
 {
-    machine_config c;
-    machine_config_defaults(&c);
-    c.max_insns = 1000;
-    vm_error err = {0};
-    ck_assert_msg(machine_init(mm, &c, tu_kernel("hello"), &err), "%s", err.msg);
-    machine_set_serial_out(mm, NULL, NULL);
-    ck_assert_int_eq(machine_run(mm), END_LIMIT);
-    mm->end = END_RUNNING;
-    mm->cfg.max_insns = 0;
-    ck_assert(phys_write(&mm->mem, CODE, snippet, sizeof snippet));
-    ck_assert(vcpu_set(mm->cpu, CPU_EIP, CODE));
+    ck_assert(tu_load_code(mm, NULL, snippet, sizeof snippet));
 }
 
 /* Every register read directly equals the API's (vcpu_get outside a ROM call). */

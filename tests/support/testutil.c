@@ -152,6 +152,20 @@ bool tu_load_snippet(machine *m, const char *name) { return tu_load_snippet_with
 
 bool tu_load_snippet_with(machine *m, const char *name, const machine_config *cfg)
 {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.bin", VMIEMU_GUEST_DIR, name);
+    uint8_t *code;
+    size_t size;
+    vm_error err = {0};
+    if (!loader_read_file(path, &code, &size, &err))
+        return false;
+    bool loaded = tu_load_code(m, cfg, code, size);
+    free(code);
+    return loaded;
+}
+
+bool tu_load_code(machine *m, const machine_config *cfg, const uint8_t *code, size_t size)
+{
     machine_config c;
     if (cfg)
         c = *cfg;
@@ -162,17 +176,7 @@ bool tu_load_snippet_with(machine *m, const char *name, const machine_config *cf
     if (!machine_init(m, &c, tu_kernel("hello"), &err))
         return false;
     machine_set_serial_out(m, NULL, NULL);
-    if (machine_run(m) != END_LIMIT)
-        return false;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.bin", VMIEMU_GUEST_DIR, name);
-    uint8_t *code;
-    size_t size;
-    if (!loader_read_file(path, &code, &size, &err))
-        return false;
-    bool loaded = phys_write(&m->mem, TU_SNIPPET_BASE, code, size);
-    free(code);
-    if (!loaded)
+    if (machine_run(m) != END_LIMIT || !phys_write(&m->mem, TU_SNIPPET_BASE, code, size))
         return false;
     m->end = END_RUNNING;
     m->cfg.max_insns = 0;

@@ -52,6 +52,8 @@ machine_end tu_run_snippet(machine *m, const char *name);
 bool tu_load_snippet(machine *m, const char *name);
 /* The same with a machine configuration (NULL = defaults; max_insns is overridden). */
 bool tu_load_snippet_with(machine *m, const char *name, const machine_config *cfg);
+/* The same with the snippet's bytes given. */
+bool tu_load_code(machine *m, const machine_config *cfg, const uint8_t *code, size_t size);
 
 /* Text of the whole event log, one event per line (malloc'ed). */
 char *tu_log_text(const machine *m);
