@@ -7,6 +7,7 @@
 
 #include "cpu/cpu_internal.h"
 #include "cpu/cpuid_direct.h"
+#include "cpu/ifwatch.h"
 #include "cpu/regs_direct.h"
 #include "cpu/model.h"
 
@@ -191,8 +192,13 @@ bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
         note_pc_write(c);
     if (r < CALL_REGS && c->call_regs_have & 1u << r)
         c->call_regs[r] = is_selector(r) ? (uint16_t)value : value;
-    if (r == CPU_EFLAGS) /* Unicorn keeps its own view of some flag bits: read it back */
+    if (r == CPU_EFLAGS) { /* Unicorn keeps its own view of some flag bits: read it back */
         c->call_regs_have &= ~(1u << CPU_EFLAGS);
+        if (c->irq_window) { /* IF may be set now: look at the next block start */
+            c->if_rose = true;
+            c->limit = 0;
+        }
+    }
     if (r == CPU_DR7)
         c->dr7_clear_at = 0; /* read it again */
     if (is_selector(r)) {
@@ -469,10 +475,17 @@ static bool block_needs_care(cpu *c, uc_engine *uc, uint32_t pc, bool store_agai
         uc_emu_stop(uc);
         return true;
     }
-    if (c->irq_window && interrupts_on(c)) {
-        c->window_hit = true;
-        uc_emu_stop(uc);
-        return true;
+    if (c->if_rose) { /* an instruction that may set IF ran (or the window just opened) */
+        c->if_rose = false;
+        if (c->irq_window && interrupts_on(c)) {
+            c->window_hit = true;
+            uc_emu_stop(uc);
+            return true;
+        }
+        if (!c->block_care) {
+            c->limit = c->target;
+            return false;
+        }
     }
     if (c->replan) { /* nothing of this block has run: the count is exact here */
         c->replan = false;
@@ -1221,6 +1234,7 @@ void vcpu_close(cpu *c)
         uc_context_free(c->end_ctx);
     vcpu_cpuid_direct_close(c);
     vcpu_regs_direct_close(c);
+    vcpu_ifwatch(c, false);
     if (c->uc)
         uc_close(c->uc);
     disasm_close(c->dis);
@@ -1585,6 +1599,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
             c->tlb_flushed_at = c->icount;
         }
         c->target = target - c->tlb_flushed_at > TLB_RESIZE_INSNS ? c->tlb_flushed_at + TLB_RESIZE_INSNS : target;
+        c->if_rose = c->irq_window; /* the host may have written EFLAGS between stretches */
         c->limit = c->block_care ? 0 : c->target;
         c->deadline_hit = false;
         c->io_hit = false;
@@ -1660,6 +1675,8 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
 void vcpu_request_irq_window(cpu *c, bool on)
 {
     c->irq_window = on;
+    c->if_rose = on; /* the first block start looks at IF once; then cpu/ifwatch.c says when */
+    vcpu_ifwatch(c, on);
     c->limit = 0; /* set again at the next run */
 }
 
