@@ -8,12 +8,7 @@ start:
     gate 0x20, h_tick, 0x8E
     lidt [idtr]
     pic_irq0_only
-    mov al, 0x34                ; channel 0, lobyte/hibyte, mode 2
-    out 0x43, al
-    mov al, 100
-    out 0x40, al
-    xor al, al
-    out 0x40, al
+    pit_rate 100
     rdtsc
     mov [RESULT + 4], eax
     sti

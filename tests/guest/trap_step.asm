@@ -14,12 +14,7 @@ start:
     mov [RESULT + 20], eax
     mov [RESULT + 16], eax
     pic_irq0_only
-    mov al, 0x34                ; channel 0, lobyte/hibyte, mode 2
-    out 0x43, al
-    mov al, 7
-    out 0x40, al
-    xor al, al
-    out 0x40, al
+    pit_rate 7
     xor ecx, ecx
     sti
 .spin:
