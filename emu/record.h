@@ -23,7 +23,7 @@
  *     80  2  L = command line length (at most REC_MAX_CMDLINE)
  *     82  2  N = initrd name length (at most REC_MAX_NAME; 0 without one)
  *     84  1  cpu_model (a vcpu_model_id, cpu/model.h: 0 coreduo, 1 max)
- *     85  1  quiet_calls (MACHINE_QUIET_* bits, --quiet-calls: calls left out of the record)
+ *     85  1  quiet_calls (MACHINE_QUIET_* bits, --quiet-calls: calls left out of the event log)
  *     86  L  the command line, no NUL
  *     86+L N the initrd's file name as given when recording, no NUL (for messages only: a
  *            replay is given the initrd again and checked by hash and size, like the kernel)
@@ -100,7 +100,7 @@ typedef struct rec_header {
     uint32_t ram_mib;
     uint32_t cpu_mhz;
     uint8_t cpu_model; /* a vcpu_model_id */
-    uint8_t quiet_calls; /* MACHINE_QUIET_* bits (emu/machine.h): calls not in the record */
+    uint8_t quiet_calls; /* MACHINE_QUIET_* bits (emu/machine.h): calls not logged (nor counted) */
     int64_t epoch;
     uint64_t max_insns;
     uint8_t rom_enabled;     /* written as 0 or 1 */
