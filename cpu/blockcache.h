@@ -28,6 +28,10 @@
 #define BLOCKCACHE_MSR (1u << 26) /* first_io is a rdmsr/wrmsr: always stop before it (with SLOW) */
 #define BLOCKCACHE_TASK (1u << 27) /* ends in lcall/ljmp/iret, which may switch tasks (with SLOW) */
 #define BLOCKCACHE_TASK_CHECK (1u << 28) /* ends in lcall/ljmp, or popf..iret: always stop before it (with TASK) */
+/* A ROM entry's tag (with ROM): 1..15 from cpu_ops.rom_kind, a call the machine takes by a
+ * shorter way it knows from the tag alone; 0 for any other block. */
+#define BLOCKCACHE_TAG_SHIFT 20
+#define BLOCKCACHE_TAG_MASK (0xFu << BLOCKCACHE_TAG_SHIFT)
 
 typedef struct blockcache_entry {
     uint32_t pc;
@@ -41,12 +45,13 @@ static inline bool blockcache_rom(const blockcache_entry *e) { return (e->cost &
 static inline bool blockcache_msr(const blockcache_entry *e) { return (e->cost & BLOCKCACHE_MSR) != 0; }
 static inline bool blockcache_task(const blockcache_entry *e) { return (e->cost & BLOCKCACHE_TASK) != 0; }
 static inline bool blockcache_task_check(const blockcache_entry *e) { return (e->cost & BLOCKCACHE_TASK_CHECK) != 0; }
-/* flags: BLOCKCACHE_ROM, BLOCKCACHE_MSR (first_io then indexes the MSR instruction),
+static inline int blockcache_tag(const blockcache_entry *e) { return (int)((e->cost & BLOCKCACHE_TAG_MASK) >> BLOCKCACHE_TAG_SHIFT); }
+/* flags: BLOCKCACHE_ROM (and a tag), BLOCKCACHE_MSR (first_io then indexes the MSR instruction),
  * BLOCKCACHE_TASK (and BLOCKCACHE_TASK_CHECK). */
 static inline blockcache_entry blockcache_make(uint32_t pc, uint32_t size, uint32_t count, uint32_t first_io,
                                                uint32_t flags)
 {
-    flags &= BLOCKCACHE_ROM | BLOCKCACHE_MSR | BLOCKCACHE_TASK | BLOCKCACHE_TASK_CHECK;
+    flags &= BLOCKCACHE_ROM | BLOCKCACHE_MSR | BLOCKCACHE_TASK | BLOCKCACHE_TASK_CHECK | BLOCKCACHE_TAG_MASK;
     uint32_t cost = count | (first_io || flags ? BLOCKCACHE_SLOW : 0) | flags;
     return (blockcache_entry){.pc = pc, .size = (uint16_t)size, .first_io = (uint16_t)first_io, .cost = cost};
 }

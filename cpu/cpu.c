@@ -7,6 +7,7 @@
 
 #include "cpu/cpu_internal.h"
 #include "cpu/cpuid_direct.h"
+#include "cpu/ifwatch.h"
 #include "cpu/regs_direct.h"
 #include "cpu/model.h"
 
@@ -128,6 +129,11 @@ void vcpu_get_call_regs(cpu *c, uint32_t want, uint32_t *out)
         out[CPU_EFLAGS] &= ~0x100u; /* the host's TF (trapstep.c: never the guest's then) */
 }
 
+bool vcpu_get_flag_call_regs(cpu *c, bool whole_eflags, uint32_t *out)
+{
+    return c->at_block_start && !c->trap_step && vcpu_regs_direct_flag_call(c, whole_eflags, out);
+}
+
 void vcpu_get_some(cpu *c, const cpu_reg *which, uint32_t *out, int n)
 {
     int ids[CPU_NREGS];
@@ -186,8 +192,13 @@ bool vcpu_set(cpu *c, cpu_reg r, uint32_t value)
         note_pc_write(c);
     if (r < CALL_REGS && c->call_regs_have & 1u << r)
         c->call_regs[r] = is_selector(r) ? (uint16_t)value : value;
-    if (r == CPU_EFLAGS) /* Unicorn keeps its own view of some flag bits: read it back */
+    if (r == CPU_EFLAGS) { /* Unicorn keeps its own view of some flag bits: read it back */
         c->call_regs_have &= ~(1u << CPU_EFLAGS);
+        if (c->irq_window) { /* IF may be set now: look at the next block start */
+            c->if_rose = true;
+            c->limit = 0;
+        }
+    }
     if (r == CPU_DR7)
         c->dr7_clear_at = 0; /* read it again */
     if (is_selector(r)) {
@@ -393,9 +404,13 @@ static __attribute__((noinline)) const blockcache_entry *count_block(cpu *c, uin
         return NULL; /* a new invalidating instruction: hooked before the block runs */
     uint64_t phys;
     bool rom = in_rom_window(pc) || (vcpu_translate(c, pc, false, &phys) && phys - PHYS_ROM_BASE < PHYS_ROM_SIZE);
-    if (rom && c->ops.rom_plain && c->ops.rom_plain(c->ops.ctx, pc))
+    int kind = rom && c->ops.rom_kind ? c->ops.rom_kind(c->ops.ctx, pc) : 0;
+    if (kind == VCPU_ROM_PLAIN)
         rom = false;
-    uint32_t flags = (rom ? BLOCKCACHE_ROM : 0) | (task ? BLOCKCACHE_TASK : 0) |
+    /* A tag only on a block with nothing else to look at (tagged_rom_block counts it as is). */
+    uint32_t tag = rom && kind > 0 && kind <= VCPU_ROM_TAG_MAX && !first_io && !first_msr && !task
+                       ? (uint32_t)kind << BLOCKCACHE_TAG_SHIFT : 0;
+    uint32_t flags = (rom ? BLOCKCACHE_ROM | tag : 0) | (task ? BLOCKCACHE_TASK : 0) |
                      (task == DISASM_TASK_CHECK ? BLOCKCACHE_TASK_CHECK : 0);
     if (first_msr && (!first_io || first_msr < first_io)) { /* the block stops at whichever comes first */
         first_io = first_msr;
@@ -420,6 +435,17 @@ static void stop_with(cpu *c, cpu_stop why)
     c->stop = why;
     c->fault.icount = vcpu_icount(c);
     uc_emu_stop(c->uc);
+}
+
+/* EFLAGS.IF. Looked at on every block start while an interrupt waits for it (a kernel's
+ * interrupts-off stretch): from Unicorn's state itself where it is bound, as EFLAGS through
+ * the API costs ~150 host instructions (its arithmetic flags computed). */
+static bool interrupts_on(cpu *c)
+{
+    uint32_t flags;
+    if (vcpu_regs_direct_system_flags(c, &flags)) /* IF is the guest's even while trap stepping */
+        return flags & 0x200u;
+    return vcpu_get(c, CPU_EFLAGS) & 0x200u;
 }
 
 /* The rare cases on_block must look at before counting; true if the block must not be counted. */
@@ -449,10 +475,17 @@ static bool block_needs_care(cpu *c, uc_engine *uc, uint32_t pc, bool store_agai
         uc_emu_stop(uc);
         return true;
     }
-    if (c->irq_window && (vcpu_get(c, CPU_EFLAGS) & 0x200)) {
-        c->window_hit = true;
-        uc_emu_stop(uc);
-        return true;
+    if (c->if_rose) { /* an instruction that may set IF ran (or the window just opened) */
+        c->if_rose = false;
+        if (c->irq_window && interrupts_on(c)) {
+            c->window_hit = true;
+            uc_emu_stop(uc);
+            return true;
+        }
+        if (!c->block_care) {
+            c->limit = c->target;
+            return false;
+        }
     }
     if (c->replan) { /* nothing of this block has run: the count is exact here */
         c->replan = false;
@@ -466,7 +499,7 @@ static bool block_needs_care(cpu *c, uc_engine *uc, uint32_t pc, bool store_agai
 
 /* A ROM call counts as one instruction, like the trapping instruction it stands for. True if
  * the block was handled (a call done, or the run stops); false to count it as guest code. */
-static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
+static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc, int tag)
 {
     if (c->icount + 1 > c->target) {
         c->deadline_hit = true;
@@ -474,7 +507,7 @@ static bool rom_block(cpu *c, uc_engine *uc, uint32_t pc)
         return true;
     }
     c->at_block_start = true;
-    int r = c->ops.rom_block(c->ops.ctx, pc);
+    int r = c->ops.rom_block(c->ops.ctx, pc, tag);
     c->at_block_start = false;
     if (c->mmu_reference)
         c->mmu_regs_valid = false;
@@ -691,7 +724,7 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
     }
     blockcache_entry ent = *found; /* a ROM call may clear the cache */
     const blockcache_entry *e = &ent;
-    if (blockcache_rom(e) && c->ops.rom_block && rom_block(c, uc, pc))
+    if (blockcache_rom(e) && c->ops.rom_block && rom_block(c, uc, pc, blockcache_tag(e)))
         return;
     /* Unicorn would skip the I/O bitmap check, and has no hook for rdmsr/wrmsr */
     if (e->first_io && (blockcache_msr(e) || vcpu_io_needs_check(c))) {
@@ -726,6 +759,19 @@ static __attribute__((noinline)) void on_block_slow(uc_engine *uc, uint32_t pc, 
         keep_count(c, uc, pc, size, blockcache_count(e), ret);
 }
 
+/* A ROM entry the machine knows by its tag (an interrupt-flag call's), when nothing needs a
+ * closer look: `limit` is 0 whenever anything on_block_slow checks before counting is on,
+ * so it has nothing to do here but the call (rom_block) and the count. */
+static __attribute__((noinline)) void tagged_rom_block(cpu *c, uc_engine *uc, uint32_t pc, uint32_t size,
+                                                         uint64_t cost)
+{
+    c->blk_icount = c->icount;
+    c->blk_pc = pc;
+    c->blk_size = size;
+    if (!rom_block(c, uc, pc, (int)((cost & BLOCKCACHE_TAG_MASK) >> BLOCKCACHE_TAG_SHIFT)))
+        c->icount += cost & 0xFFFFu; /* its slot runs as guest code (no I/O, no task switch in it) */
+}
+
 /* Runs before every translated block: the hot path of the whole emulator. Ordinary guest code
  * costs an add here: its count comes with `user` once kept in the translation (blockpatch.c),
  * else from a lookup; anything else (a block in the ROM window or with port I/O, flagged in
@@ -750,7 +796,10 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
     c->icount += cost; /* no flag bits: a flagged block went the slow way */
     return;
 slow:
-    on_block_slow(uc, pc, size, c, __builtin_return_address(0));
+    if ((cost & BLOCKCACHE_TAG_MASK) && c->icount + (cost & 0xFFFFu) + 1u <= c->limit && c->ops.rom_block)
+        tagged_rom_block(c, uc, pc, size, cost);
+    else
+        on_block_slow(uc, pc, size, c, __builtin_return_address(0));
     /* Unicorn's stop check at the block start, made here: a translation whose count is kept
      * jumps over its own (blockpatch_skip_check). A stop is pending only after this slow path:
      * every stop vmiemu asks for sets `limit` to 0 (or is asked for here). Where the
@@ -1185,6 +1234,7 @@ void vcpu_close(cpu *c)
         uc_context_free(c->end_ctx);
     vcpu_cpuid_direct_close(c);
     vcpu_regs_direct_close(c);
+    vcpu_ifwatch(c, false);
     if (c->uc)
         uc_close(c->uc);
     disasm_close(c->dis);
@@ -1549,6 +1599,7 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
             c->tlb_flushed_at = c->icount;
         }
         c->target = target - c->tlb_flushed_at > TLB_RESIZE_INSNS ? c->tlb_flushed_at + TLB_RESIZE_INSNS : target;
+        c->if_rose = c->irq_window; /* the host may have written EFLAGS between stretches */
         c->limit = c->block_care ? 0 : c->target;
         c->deadline_hit = false;
         c->io_hit = false;
@@ -1624,6 +1675,8 @@ cpu_stop vcpu_run(cpu *c, uint64_t target, bool over_breakpoint)
 void vcpu_request_irq_window(cpu *c, bool on)
 {
     c->irq_window = on;
+    c->if_rose = on; /* the first block start looks at IF once; then cpu/ifwatch.c says when */
+    vcpu_ifwatch(c, on);
     c->limit = 0; /* set again at the next run */
 }
 

@@ -71,6 +71,7 @@ typedef enum vcpu_delivery {
 } vcpu_delivery;
 
 enum { VCPU_ROM_RUN = 0, VCPU_ROM_DONE = 1, VCPU_ROM_BREAK = 2, VCPU_ROM_REFUSED = 3 };
+enum { VCPU_ROM_PLAIN = -1, VCPU_ROM_TAG_MAX = 15 };
 /* What the machine did with a rdmsr/wrmsr (cpu_ops.msr_read/msr_write). */
 enum { VCPU_MSR_NATIVE = 0, VCPU_MSR_DONE = 1, VCPU_MSR_GP = 2 };
 
@@ -89,8 +90,9 @@ typedef struct cpu_ops {
      * call (and said where it returns with vcpu_return_from_rom, or ended the run),
      * VCPU_ROM_BREAK to stop before it (CPU_STOP_BREAKPOINT), VCPU_ROM_RUN to run the block,
      * VCPU_ROM_REFUSED if the call is refused as a privileged instruction would be: the CPU
-     * raises #GP(0) at `pc` (nothing retires) and delivers it through ops.interrupt. */
-    int (*rom_block)(void *ctx, uint32_t pc);
+     * raises #GP(0) at `pc` (nothing retires) and delivers it through ops.interrupt. `tag`:
+     * what ops.rom_kind said of the block when it was first counted (0: nothing). */
+    int (*rom_block)(void *ctx, uint32_t pc, int tag);
     uint32_t (*port_in)(void *ctx, uint16_t port, int size);
     void (*port_out)(void *ctx, uint16_t port, int size, uint32_t value);
     /* regs: in EAX, ECX; out EAX, EBX, ECX, EDX (indices 0..3 = a, b, c, d). */
@@ -107,10 +109,12 @@ typedef struct cpu_ops {
     /* While vcpu_watch_blocks is on: a block starts at linear `pc`, before anything else looks
      * at it (a native ROM call's slot has returned when its caller's code starts again). */
     void (*block_watch)(void *ctx, uint32_t pc);
-    /* A block at linear `pc` in the ROM, counted for the first time: true if it is to run as
-     * plain guest code, never given to rom_block (calls the machine runs without the host).
-     * vcpu_flush_code when the answer changes. NULL: every ROM block goes to rom_block. */
-    bool (*rom_plain)(void *ctx, uint32_t pc);
+    /* A block at linear `pc` in the ROM, counted for the first time: VCPU_ROM_PLAIN if it is
+     * to run as plain guest code, never given to rom_block (calls the machine runs without the
+     * host), else a tag for rom_block, kept with the block's count (0, or 1..VCPU_ROM_TAG_MAX
+     * for an entry the machine knows by it). vcpu_flush_code when the answer changes. NULL:
+     * every ROM block goes to rom_block with tag 0. */
+    int (*rom_kind)(void *ctx, uint32_t pc);
     /* While vcpu_watch_iret is on: an iret has just retired (the block it ended ran whole, no
      * exception came between), seen at the start of the next block, before it runs. The NMI
      * blocking of the machine ends here; vcpu_request_replan stops before that block. */
@@ -194,6 +198,11 @@ void vcpu_get_first(cpu *c, uint32_t *out, int n);
 /* Each register r <= CPU_CS whose bit (1 << r) is in `want`, into out[r] (the others
  * untouched), in one engine call; inside ops.rom_block they are kept for the rest of it. */
 void vcpu_get_call_regs(cpu *c, uint32_t want, uint32_t *out);
+/* Inside ops.rom_block, an interrupt-flag call's registers the quick way: EAX, ESP, CS and
+ * EFLAGS into out[] (EFLAGS whole if `whole_eflags`, else only the flags the CPU keeps itself:
+ * IF, TF, VM, IOPL...), kept nowhere. False (nothing read) where only vcpu_get_call_regs can:
+ * Unicorn's state not bound yet (cpu/regs_direct.c), or the host's TF in EFLAGS. */
+VM_MUST_CHECK bool vcpu_get_flag_call_regs(cpu *c, bool whole_eflags, uint32_t *out);
 VM_MUST_CHECK bool vcpu_set(cpu *c, cpu_reg r, uint32_t value);
 /* vcpu_set of each register r < CPU_SS whose bit (1 << r) is in mask, to values[r]; the general
  * registers but ESP in one engine call. False if one could not be set. */

@@ -79,7 +79,8 @@ struct cpu {
             bool exact;          /* stepping one block instruction by instruction */
             bool stop_requested;
             bool watch_hit;      /* a watched access happened: stop at the next block */
-            bool irq_window;     /* stop when IF becomes set */
+            bool if_rose;        /* irq_window is on and IF may have been set since the last
+                                  * look (cpu/ifwatch.c): look at the next block start */
             bool replan;         /* stop at the next block: the machine re-plans */
             bool smc_cut;        /* counted code was written: the block may have been cut */
             bool tlb_after;      /* an invalidating instruction is about to run: settle it at
@@ -88,6 +89,7 @@ struct cpu {
         };
         uint64_t block_care;
     };
+    bool irq_window;     /* stop when IF becomes set (looked at when if_rose) */
     uint64_t exact_left;
     bool watch_rom;       /* call ops.block_watch at each block (vcpu_watch_blocks) */
     bool watch_iret;      /* report retired irets to ops.iret (vcpu_watch_iret) */

@@ -688,6 +688,33 @@ uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c))
     return e != UC_ERR_OK ? e : back;
 }
 
+/* Where `len` bytes at `linear`, on one page, lie in host memory, as the guest's own
+ * supervisor read (or write) would reach them: through its TLB entry where it has one (a stale
+ * one included), as the CPU would; NULL where memory does not hold them. */
+static uint8_t *host_ptr_with(cpu *c, const mmu_regs *r, uint32_t linear, uint32_t len, bool write)
+{
+    uint64_t phys = linear;
+    if (r->cr0 & CR0_PG) {
+        const mmu_tlb_entry *t = mmu_tlb_find(c->tlb, linear >> 12);
+        if (t && (!write || (t->flags & MMU_TLB_RW) || !(r->cr0 & CR0_WP)))
+            phys = t->page | (linear & 0xFFFu);
+        else if (!mmu_peek(c->pm, r, linear, write, &phys))
+            return NULL;
+    }
+    return phys_range_ok(c->pm, phys, len) ? phys_ptr(c->pm, phys) : NULL;
+}
+
+static uint8_t *host_ptr(cpu *c, uint32_t linear, uint32_t len, bool write)
+{
+    if (c->tlb_pending)
+        settle(c);
+    if (c->mmu_regs_valid) /* kept from one ROM call to the next: no copy */
+        return host_ptr_with(c, &c->mmu_cached, linear, len, write);
+    mmu_regs r;
+    vcpu_mmu_regs(c, &r);
+    return host_ptr_with(c, &r, linear, len, write);
+}
+
 /* Host accesses: translated here without side effects. Reads, and writes to pages no code was
  * fetched from, go straight to the host buffer; writes to code pages go through Unicorn's
  * physical accessor, which drops the translations they overwrite. */
@@ -729,6 +756,12 @@ static bool host_access(cpu *c, uint32_t linear, void *buf, uint32_t len, bool w
 
 bool vcpu_read_linear(cpu *c, uint32_t linear, void *dst, uint32_t len)
 {
+    if (len <= 8 && (linear & 0xFFFu) <= 0x1000u - len) { /* a ROM call's stack word or caller's bytes */
+        const uint8_t *p = host_ptr(c, linear, len, false);
+        if (p)
+            memcpy(dst, p, len);
+        return p != NULL;
+    }
     return host_access(c, linear, dst, len, false);
 }
 
@@ -756,10 +789,10 @@ bool vcpu_read_stack_top(cpu *c, uint32_t esp, bool push, uint32_t *top)
         return (!push || vcpu_translate(c, esp - 4, true, &phys)) && vcpu_read_linear(c, esp, top, 4);
     /* ESP-4 and ESP..ESP+3 on one page, which the write's translation reaches as the read's
      * would (the TLB entry both take, or the same walk): it serves the read. */
-    if (!vcpu_translate(c, esp - 4, true, &phys) || !phys_range_ok(c->pm, phys + 4, 4))
-        return false;
-    memcpy(top, phys_ptr(c->pm, phys + 4), 4);
-    return true;
+    const uint8_t *p = host_ptr(c, esp - 4, 8, true);
+    if (p)
+        memcpy(top, p + 4, 4);
+    return p != NULL;
 }
 
 bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys)

@@ -116,18 +116,46 @@ static bool layout_ok(cpu *c, void *state)
     return memcmp(api, direct, sizeof api) == 0;
 }
 
+/* c's engine bound to its state, if it is or can be now. */
+static bool bound(cpu *c)
+{
+    if (c->regs_state)
+        return true;
+    void *seen = vcpu_regs_seen;
+    if (!c->regs_direct_ok || !seen || seen == c->regs_rejected)
+        return false;
+    if (!layout_ok(c, seen)) {
+        c->regs_rejected = seen;
+        return false;
+    }
+    c->regs_state = seen;
+    return true;
+}
+
 bool vcpu_regs_direct_read(cpu *c, uint32_t want, uint32_t *out)
 {
-    if (!c->regs_state) {
-        void *seen = vcpu_regs_seen;
-        if (!c->regs_direct_ok || !seen || seen == c->regs_rejected)
-            return false;
-        if (!layout_ok(c, seen)) {
-            c->regs_rejected = seen;
-            return false;
-        }
-        c->regs_state = seen;
-    }
+    if (!bound(c))
+        return false;
     read_state(c->regs_state, want, out);
+    return true;
+}
+
+bool vcpu_regs_direct_system_flags(cpu *c, uint32_t *out)
+{
+    if (!bound(c))
+        return false;
+    *out = word_at(c->regs_state, OFF_EFLAGS) & ~(CC_MASK | DF_MASK);
+    return true;
+}
+
+bool vcpu_regs_direct_flag_call(cpu *c, bool whole, uint32_t *out)
+{
+    void *state = c->regs_state;
+    if (!state)
+        return false;
+    out[CPU_EAX] = word_at(state, (size_t)CPU_EAX * 8u);
+    out[CPU_ESP] = word_at(state, (size_t)CPU_ESP * 8u);
+    out[CPU_CS] = word_at(state, OFF_SEGS + SEG_CS * SEG_SIZE) & 0xFFFFu;
+    out[CPU_EFLAGS] = whole ? eflags_of(state) : word_at(state, OFF_EFLAGS) & ~(CC_MASK | DF_MASK);
     return true;
 }

@@ -14,6 +14,14 @@ void vcpu_regs_direct_close(cpu *c);
 /* Registers `want` (bits of EAX..CS) into out[] from c's bound state; false (nothing read) if
  * c's engine is not bound and cannot be bound now. From the block hook only. */
 bool vcpu_regs_direct_read(cpu *c, uint32_t want, uint32_t *out);
+/* EFLAGS without its arithmetic flags and DF (IF, TF, VM, IOPL... as the CPU keeps them),
+ * binding c's engine first if it can be now; false (nothing read) if it cannot. Cheap enough
+ * for every block start. */
+bool vcpu_regs_direct_system_flags(cpu *c, uint32_t *out);
+/* An interrupt-flag call's registers, EAX, ESP, CS and EFLAGS, into out[] from c's bound state
+ * (false if none is bound yet). EFLAGS: whole if `whole`, else without the arithmetic flags
+ * and DF (their computation is most of the read). */
+bool vcpu_regs_direct_flag_call(cpu *c, bool whole, uint32_t *out);
 /* The CPU state the last pushfd on this thread ran on (NULL since an engine closed): a caller
  * whose engine is not bound tests it first, so a guest that runs no pushfd pays one load. */
 extern _Thread_local void *vcpu_regs_seen;

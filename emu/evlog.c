@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/types.h>
 #include <lz4.h>
@@ -139,15 +140,28 @@ static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 static uint64_t zigzag(int64_t v) { return (uint64_t)v << 1 ^ (uint64_t)(v >> 63); }
 static int64_t unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
+/* Bit k: args[k] (k < 5) or extra[k - 5] is not 0. The eight words follow each other, and
+ * four compares at once are a fifth of the eight single ones (the encoding runs once an
+ * event, a million times a boot). */
+static uint8_t nonzero_words(const vm_event *ev)
+{
+    _Static_assert(offsetof(vm_event, extra) == offsetof(vm_event, args) + 5 * sizeof(uint32_t), "args, then extra");
+    typedef uint32_t words4 __attribute__((vector_size(16)));
+    words4 lo, hi;
+    memcpy(&lo, ev->args, sizeof lo);
+    memcpy(&hi, &ev->args[4], sizeof hi);
+    const words4 bit_lo = {1, 2, 4, 8}, bit_hi = {16, 32, 64, 128};
+    words4 bits = ((words4)(lo != 0) & bit_lo) | ((words4)(hi != 0) & bit_hi);
+    return (uint8_t)(bits[0] | bits[1] | bits[2] | bits[3]);
+}
+
 static size_t encode(const vm_event *ev, size_t n, uint8_t *out)
 {
     uint8_t *p = out;
     uint64_t icount = 0;
     uint32_t eip = 0;
     for (size_t i = 0; i < n; i++, ev++) {
-        const uint32_t *a = ev->args, *x = ev->extra;
-        uint8_t mask = (uint8_t)((a[0] != 0) | (a[1] != 0) << 1 | (a[2] != 0) << 2 | (a[3] != 0) << 3 | (a[4] != 0) << 4 |
-                                 (x[0] != 0) << 5 | (x[1] != 0) << 6 | (x[2] != 0) << 7);
+        uint8_t mask = nonzero_words(ev);
         *p++ = (uint8_t)((ev->kind & 0xF) | (ev->failed ? 0x10 : 0) | (ev->result ? 0x20 : 0) | (ev->num ? 0x40 : 0) |
                          (ev->insns ? 0x80 : 0));
         *p++ = mask;

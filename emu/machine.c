@@ -211,10 +211,13 @@ static void on_check_stale(void *ctx, uint32_t linear, uint64_t page, char acces
     vmicheck_stale(ctx, linear, page, access);
 }
 
-static int on_rom_block(void *ctx, uint32_t pc) { return machine_rom_call(ctx, pc); }
+static int on_rom_block(void *ctx, uint32_t pc, int tag)
+{
+    return tag ? machine_rom_tagged_call(ctx, pc, tag) : machine_rom_call(ctx, pc);
+}
 
 static void on_block_watch(void *ctx, uint32_t pc) { machine_rom_block(ctx, pc); }
-static bool on_rom_plain(void *ctx, uint32_t pc) { return machine_rom_plain(ctx, pc); }
+static int on_rom_kind(void *ctx, uint32_t pc) { return machine_rom_kind(ctx, pc); }
 
 static void on_iret(void *ctx) { machine_nmi_iret(ctx); }
 
@@ -310,7 +313,7 @@ static bool power_on(machine *m, vm_error *err)
         .tsc = on_tsc,
         .interrupt = on_interrupt,
         .block_watch = on_block_watch,
-        .rom_plain = on_rom_plain,
+        .rom_kind = on_rom_kind,
         .iret = on_iret,
     };
     if (m->check) { /* the checker's hooks exist only when it runs */

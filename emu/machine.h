@@ -58,7 +58,7 @@ typedef struct machine_config {
 } machine_config;
 
 /* --quiet-calls irqflags: the four interrupt-flag calls run in their ROM slots like the guest's
- * own code, neither logged nor recorded (emu/machine_rom.c, machine_rom_plain); a VMI-call
+ * own code, neither logged nor recorded (emu/machine_rom.c, machine_rom_kind); a VMI-call
  * breakpoint on one of them brings it back to the ROM trap while it is set. */
 #define MACHINE_QUIET_IRQFLAGS 1u
 #define MACHINE_QUIET_ALL MACHINE_QUIET_IRQFLAGS
@@ -187,6 +187,8 @@ typedef struct machine {
     struct whatif *whatif;     /* a VMI call result to override (emu/whatif.c); NULL: none */
     struct call_timing *timing; /* host time per ROM call, measured while set (the shell's
                                    `stats`); host-only, never seen by the guest */
+    uint64_t flag_calls_short; /* interrupt-flag calls taken the short way (machine_rom_tagged_call):
+                                  host-only, for tests and profiles, not machine state */
     dirty_map dirty;
     machine_mmio_slot mmio[MACHINE_MMIO_SLOTS]; /* above RAM, as mapped (machine_mmio.c) */
     uint64_t pause_at;         /* machine_run_until's stop point */
@@ -328,11 +330,15 @@ void machine_rom_fault(machine *m, const vcpu_event *ev);
 void machine_rom_end(machine *m);
 VM_MUST_CHECK bool machine_rom_open(machine *m, vm_error *err);
 void machine_rom_reset(machine *m);
-/* machine_rom_plain: whether a block at linear pc runs as plain code (cpu_ops.rom_plain): one
- * inside a native call's slot past its entry, or an interrupt-flag call's slot under
- * --quiet-calls irqflags unless a VMI-call breakpoint is on that call. machine_rom_breaks_changed: the VMI-call breakpoints were set anew (`before`:
- * m->vmi_breaks as they were): blocks are counted again if a quiet call's changed. */
-bool machine_rom_plain(machine *m, uint32_t pc);
+/* machine_rom_kind: what a ROM block at linear pc is to the CPU (cpu_ops.rom_kind):
+ * VCPU_ROM_PLAIN for plain code (one inside a native call's slot past its entry, or an
+ * interrupt-flag call's slot under --quiet-calls irqflags unless a VMI-call breakpoint is on
+ * that call), the tag of an interrupt-flag call's entry, which machine_rom_tagged_call then
+ * takes the short way, or 0. machine_rom_breaks_changed: the VMI-call breakpoints were set
+ * anew (`before`: m->vmi_breaks as they were): blocks are counted again if a quiet call's
+ * changed. */
+int machine_rom_kind(machine *m, uint32_t pc);
+int machine_rom_tagged_call(machine *m, uint32_t pc, int tag);
 void machine_rom_breaks_changed(machine *m, const bool before[MACHINE_VMI_BREAKS]);
 /* Whether the CPU is at a VMI ROM entry (EIP, through the page tables): its event number. */
 bool machine_rom_entry_here(machine *m, uint16_t *num);

@@ -314,21 +314,50 @@ void machine_rom_reset(machine *m)
     memset(m->pt_pages, 0, m->mem.size >> 12);
 }
 
-bool machine_rom_plain(machine *m, uint32_t pc)
+/* An interrupt-flag call's entry block carries its tag (machine_rom_kind): 1..4. */
+static int flag_call_tag(uint32_t num) { return (int)(num - VMI_CALL_EnableInterrupts) + 1; }
+static uint16_t flag_call_num(int tag) { return (uint16_t)(VMI_CALL_EnableInterrupts + (uint32_t)tag - 1u); }
+_Static_assert(VMI_CALL_SetInterruptMask - VMI_CALL_EnableInterrupts + 1 <= VCPU_ROM_TAG_MAX, "a tag each");
+
+int machine_rom_kind(machine *m, uint32_t pc)
 {
     uint64_t phys;
     if (!m->cfg.rom_enabled || !vcpu_translate(m->cpu, pc, false, &phys) || phys < ROM_PHYS_BASE + ROM_SLOT_BASE ||
         phys >= ROM_PHYS_BASE + ROM_IMAGE_SIZE)
-        return false;
+        return 0;
     uint32_t rel = (uint32_t)(phys - ROM_PHYS_BASE - ROM_SLOT_BASE), num = rel / ROM_SLOT_SIZE;
     /* A block inside a native slot, past its entry (sti and popfd end a block; an interrupt or
      * a step may resume there), is never a call: rom_dispatch would only say run it. */
     if (rel % ROM_SLOT_SIZE != 0 && rom_inside_native_code(rel + ROM_SLOT_BASE))
-        return true;
+        return VCPU_ROM_PLAIN;
     const rom_call *c = rom_call_find(num);
+    if (!c || !rom_call_is_irqflag(num) || rel % ROM_SLOT_SIZE >= c->native_len)
+        return 0;
     /* A quiet call's entry: the guest's own code, unless a breakpoint is on it. */
-    return (m->cfg.quiet_calls & MACHINE_QUIET_IRQFLAGS) && c && rom_call_is_irqflag(num) &&
-           rel % ROM_SLOT_SIZE < c->native_len && !m->vmi_breaks[num];
+    if ((m->cfg.quiet_calls & MACHINE_QUIET_IRQFLAGS) && !m->vmi_breaks[num])
+        return VCPU_ROM_PLAIN;
+    return rel % ROM_SLOT_SIZE == 0 ? flag_call_tag(num) : 0;
+}
+
+/* An interrupt-flag call at its entry (tagged by machine_rom_kind), the short way: no page
+ * walk to find the call, its four registers read as the checks need them, logged at once
+ * when its slot runs whole (rom_irqflag_entry). Anything else, and any call that must stop,
+ * be timed or be followed, takes machine_rom_call's way, which decides it afresh. */
+int machine_rom_tagged_call(machine *m, uint32_t pc, int tag)
+{
+    uint16_t num = flag_call_num(tag);
+    if (rom_call_is_irqflag(num) && m->cfg.rom_enabled && !m->timing && m->rom.npending < ROM_PENDING_MAX &&
+        !m->vmi_breaks[num] && !(m->cfg.quiet_calls & MACHINE_QUIET_IRQFLAGS)) {
+        rom_ctx x = ctx_of(m);
+        rom_record r;
+        if (vcpu_get_flag_call_regs(m->cpu, num == VMI_CALL_GetInterruptMask, x.regs) &&
+            rom_irqflag_entry(&x, num, pc, &r)) {
+            log_call_at(m, &r, machine_insns(m), r.insns);
+            m->flag_calls_short++;
+            return VCPU_ROM_RUN;
+        }
+    }
+    return machine_rom_call(m, pc);
 }
 
 void machine_rom_breaks_changed(machine *m, const bool before[MACHINE_VMI_BREAKS])

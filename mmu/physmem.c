@@ -51,11 +51,6 @@ phys_kind phys_kind_at(const physmem *pm, uint64_t addr)
     return PHYS_RAM;
 }
 
-bool phys_range_ok(const physmem *pm, uint64_t addr, uint64_t len)
-{
-    return addr <= pm->size && len <= pm->size - addr;
-}
-
 bool phys_range_is_ram(const physmem *pm, uint64_t addr, uint64_t len)
 {
     if (!phys_range_ok(pm, addr, len))

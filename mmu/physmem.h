@@ -58,7 +58,10 @@ void phys_clear(physmem *pm);
 phys_kind phys_kind_at(const physmem *pm, uint64_t addr);
 
 /* True if [addr, addr+len) lies inside the buffer with no overflow. */
-bool phys_range_ok(const physmem *pm, uint64_t addr, uint64_t len);
+static inline bool phys_range_ok(const physmem *pm, uint64_t addr, uint64_t len)
+{
+    return addr <= pm->size && len <= pm->size - addr;
+}
 
 /* True if [addr, addr+len) lies entirely in usable RAM (not VGA, ROM or hole). */
 bool phys_range_is_ram(const physmem *pm, uint64_t addr, uint64_t len);

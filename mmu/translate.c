@@ -128,6 +128,10 @@ bool mmu_access_page(physmem *pm, const mmu_regs *r, uint32_t linear, mmu_access
 
 bool mmu_peek(const physmem *pm, const mmu_regs *r, uint32_t linear, bool write, uint64_t *phys)
 {
+    if (!(r->cr0 & CR0_PG)) { /* no walk to make (a walk clears its ~150-byte record first) */
+        *phys = linear;
+        return true;
+    }
     mmu_walk w;
     if (!mmu_walk_linear(pm, r, linear, &w) || (write && !w.rw && (r->cr0 & CR0_WP)))
         return false;

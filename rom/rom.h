@@ -319,6 +319,13 @@ const rom_call *rom_entry_at(uint32_t offset);
  * BREAK: only the action; DONE: all but out[] where out_mask has no bit), so the caller's
  * record need not be cleared first. */
 void rom_dispatch(rom_ctx *x, uint32_t pc, rom_record *r);
+/* The short way of rom_dispatch for an interrupt-flag call `num` entered at linear `pc`, which
+ * the caller knows to be that call's entry (from when the block was first counted), without a
+ * breakpoint on it and not left out (--quiet-calls). x->regs hold EAX, ESP and CS, and EFLAGS:
+ * whole for GetInterruptMask (its result), at least the flags the CPU itself keeps (IF, TF,
+ * VM) for the others. True: *r is the call, ROM_ACT_LOGGED, the same record rom_dispatch makes.
+ * False: its slot may not run whole; rom_dispatch decides. Reads only. */
+bool rom_irqflag_entry(rom_ctx *x, uint16_t num, uint32_t pc, rom_record *r);
 /* Native calls in flight (x->st->pending, innermost last). rom_native_returned: the one whose
  * slot has returned once a block starts at `pc` with this ESP (at its return address, just
  * above it; IRET, SYSEXIT: anywhere outside the slot), or -1. rom_native_faulted: the

@@ -181,6 +181,12 @@ static bool irqflag_at_entry(rom_ctx *x, const rom_call *call, uint32_t pc, uint
     return true;
 }
 
+bool rom_irqflag_entry(rom_ctx *x, uint16_t num, uint32_t pc, rom_record *r)
+{
+    const rom_call *call = rom_call_is_irqflag(num) ? rom_call_find(num) : NULL;
+    return call && call->native_code && irqflag_at_entry(x, call, pc, ROM_SLOT_BASE + ROM_SLOT_SIZE * num, r);
+}
+
 bool rom_native_may_return(const rom_state *st, uint32_t pc)
 {
     for (int i = (int)st->npending - 1; i >= 0; i--) {

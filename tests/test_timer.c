@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "emu/machine.h"
+#include "emu/snapshot.h"
 #include "support/suite_main.h"
 #include "support/testutil.h"
 
@@ -117,6 +118,48 @@ START_TEST(test_interrupts_inside_rom_slots_return_into_them)
 }
 END_TEST
 
+/* The irq_window snippet's run: interrupts taken, ways tried, the log's events. */
+static vm_event *irq_window_run(bool every_insn, size_t *n)
+{
+    vm_error err = {0};
+    ck_assert(tu_load_snippet(&m, "irq_window"));
+    if (every_insn) { /* exact steps: the look at IF at every instruction boundary */
+        snap_disable(&m);
+        ck_assert_msg(snap_enable(&m, 1, &err), "%s", err.msg);
+    }
+    ck_assert_int_eq(machine_run(&m), END_HALTED);
+    ck_assert_uint_eq(result(3), 0x600d);
+    ck_assert_uint_eq(result(1), 5);
+    ck_assert_uint_eq(result(0), result(1)); /* one interrupt a way: each window opened once */
+    for (uint32_t i = 0; i < result(1); i++)
+        ck_assert_msg(phys_read32(&m.mem, 0x5100u + 4u * i) == phys_read32(&m.mem, 0x5200u + 4u * i),
+                      "way %u: taken at 0x%x, expected 0x%x", i, phys_read32(&m.mem, 0x5100u + 4u * i),
+                      phys_read32(&m.mem, 0x5200u + 4u * i));
+    *n = evlog_count(&m.log);
+    vm_event *evs = calloc(*n, sizeof *evs);
+    ck_assert_ptr_nonnull(evs);
+    for (size_t i = 0; i < *n; i++)
+        evs[i] = *tu_event(&m.log, i);
+    machine_free(&m);
+    return evs;
+}
+
+/* A waiting interrupt is taken at the first boundary with IF set, whichever instruction set it
+ * (cpu/ifwatch.c marks those; the CPU does not look at IF at other block starts), and at the
+ * same instruction count as when every instruction is stepped. */
+START_TEST(test_a_waiting_interrupt_is_taken_where_each_way_of_setting_if_lets_it_in)
+{
+    size_t plain_n, stepped_n;
+    vm_event *plain = irq_window_run(false, &plain_n);
+    vm_event *stepped = irq_window_run(true, &stepped_n);
+    ck_assert_uint_eq(plain_n, stepped_n);
+    for (size_t i = 0; i < plain_n; i++)
+        ck_assert_msg(memcmp(&plain[i], &stepped[i], sizeof plain[i]) == 0, "event %zu differs", i);
+    free(plain);
+    free(stepped);
+}
+END_TEST
+
 START_TEST(test_pit_programmed_by_ports_fires_one_period_later)
 {
     ck_assert_int_eq(tu_run_snippet(&m, "timer_pit_native"), END_HALTED);
@@ -163,6 +206,7 @@ static Suite *timer_suite(void)
     tcase_add_test(tc, test_cancel_alarm_reports_whether_one_was_pending);
     tcase_add_test(tc, test_timer_runs_are_deterministic);
     tcase_add_test(tc, test_pit_programmed_by_ports_fires_one_period_later);
+    tcase_add_test(tc, test_a_waiting_interrupt_is_taken_where_each_way_of_setting_if_lets_it_in);
     tcase_add_test(tc, test_stepping_to_interrupts_inside_blocks_leaves_no_trace_in_the_guest);
     tcase_add_test(tc, test_apic_wired_alarm_raises_the_lvt_vector_until_cancelled);
     tcase_add_test(tc, test_interrupts_inside_rom_slots_return_into_them);
