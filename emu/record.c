@@ -31,7 +31,7 @@
 #define REC_CHUNK_HDR 24u  /* chunk header bytes before the payload */
 #define REC_CHUNK_CRC_AT 20u
 #define REC_ENTRY_MIN 3u   /* kind, a one-byte icount delta, a zero len */
-#define REC_KINDS (REC_IFCALL + 1)
+#define REC_KINDS (REC_LAST_KIND + 1)
 #define REC_WORDS (REC_MAX_PAYLOAD / 4)
 /* The most bytes an entry with a len-byte payload can take encoded: kind, icount and len
  * varints, the word mask, a 5-byte varint per word. */
@@ -71,7 +71,7 @@ uint64_t rec_hash_bytes(const void *data, size_t len)
     return h;
 }
 
-static bool kind_valid(uint8_t kind) { return kind >= REC_INPUT && kind <= REC_IFCALL; }
+static bool kind_valid(uint8_t kind) { return kind >= REC_INPUT && kind <= REC_LAST_KIND; }
 
 /* ---- entry coding ----
  * Unsigned LEB128 varints; signed values zigzag-coded first. A payload is coded against the

@@ -23,7 +23,7 @@
  *     80  2  L = command line length (at most REC_MAX_CMDLINE)
  *     82  2  N = initrd name length (at most REC_MAX_NAME; 0 without one)
  *     84  1  cpu_model (a vcpu_model_id, cpu/model.h: 0 coreduo, 1 max)
- *     85  1  quiet_calls (MACHINE_QUIET_* bits, --quiet-calls: calls left out of the record)
+ *     85  1  quiet_calls (MACHINE_QUIET_* bits, --quiet-calls: calls left out of the event log)
  *     86  L  the command line, no NUL
  *     86+L N the initrd's file name as given when recording, no NUL (for messages only: a
  *            replay is given the initrd again and checked by hash and size, like the kernel)
@@ -60,7 +60,10 @@
 
 #include "mmu/error.h"
 
-/* 18: REC_IFCALL entries: an interrupt-flag call is recorded in five words, without the
+/* 19: interrupt-flag calls are not in the record (kind 6, REC_IFCALL, is no longer written
+ * and read as a bad entry): every REC_CALL, REC_MARKER, REC_HASH and REC_END payload carries
+ * how many were logged since the entry before that carries the count (emu/recplay.c).
+ * 18: REC_IFCALL entries: an interrupt-flag call is recorded in five words, without the
  * registers after it (they follow from the state before, which the replay reproduces); the
  * header's byte 85 says which calls --quiet-calls left out.
  * 17: the state stream (STATE_SER_VERSION 10) has the local APIC's initial ID and x2APIC mode.
@@ -83,7 +86,7 @@
  * raw struct bytes. 2: compact entries (changes since the previous entry of the kind), compressed chunks, and a
  * native VMI call's REC_CALL written once its ROM slot has returned, with the registers after
  * it. 1: fixed-size entries, native calls before their slot ran (refused). */
-#define REC_VERSION 18u
+#define REC_VERSION 19u
 #define REC_MAX_PAYLOAD 256u          /* bytes in one entry's payload */
 #define REC_MAX_CMDLINE 1023u         /* bytes of command line, without the NUL */
 #define REC_MAX_NAME 1023u            /* bytes of the initrd's file name, without the NUL */
@@ -97,7 +100,7 @@ typedef struct rec_header {
     uint32_t ram_mib;
     uint32_t cpu_mhz;
     uint8_t cpu_model; /* a vcpu_model_id */
-    uint8_t quiet_calls; /* MACHINE_QUIET_* bits (emu/machine.h): calls not in the record */
+    uint8_t quiet_calls; /* MACHINE_QUIET_* bits (emu/machine.h): calls not logged (nor counted) */
     int64_t epoch;
     uint64_t max_insns;
     uint8_t rom_enabled;     /* written as 0 or 1 */
@@ -116,8 +119,9 @@ typedef enum rec_kind { /* what an entry is; the payload layout is the caller's 
     REC_HASH = 3,       /* a full machine-state hash */
     REC_END = 4,        /* how the run ended */
     REC_MARKER = 5,     /* a guest marker (port 0x4F8) as logged */
-    REC_IFCALL = 6,     /* an interrupt-flag VMI call as logged, compact */
+    /* 6 was REC_IFCALL (version 18): unused, a reader refuses it like any unknown kind */
 } rec_kind;
+#define REC_LAST_KIND REC_MARKER
 
 typedef struct rec_entry {
     uint8_t kind; /* a rec_kind */

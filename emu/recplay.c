@@ -8,20 +8,28 @@
 #include "emu/machine.h"
 
 /* REC_CALL payload: the event, then the general registers, EIP and EFLAGS after it (segment,
- * control and debug registers are covered by the state digest at each snapshot). The entry's
- * icount is where the call was logged (ev_logged_at); the payload's insns says how many
- * instructions earlier it was entered. */
+ * control and debug registers are covered by the state digest at each snapshot), then the
+ * interrupt-flag count (below). The entry's icount is where the call was logged
+ * (ev_logged_at); the payload's insns says how many instructions earlier it was entered. A
+ * REC_MARKER's payload is laid out the same. */
 #define CALL_BYTES (2 + 1 + 1 + 4 + 5 * 4 + 8 + 3 * 4 + 4)
 #define CALL_REGS 10 /* CPU_EAX .. CPU_EFLAGS */
 #define REGS_BYTES (CALL_REGS * 4)
-/* REC_IFCALL payload, an interrupt-flag call (rom_call_is_irqflag): the number, argument count
- * and failure flag, the caller's EIP, the first argument (EAX: SetInterruptMask's word), the
- * result's low word (GetInterruptMask's EFLAGS) and the instructions its slot ran, in the
- * places REC_CALL has them up to the EIP. No registers after it: they follow from the ones
- * before, which the replay reproduces, and a difference shows at the next call or digest. Five
- * words instead of 23 (rec_append's delta coder and zlib work per word and byte): the calls a
- * kernel makes most cost the record least. */
-#define IFCALL_BYTES 20
+#define CALL_IFC_AT (CALL_BYTES + REGS_BYTES)
+/* The interrupt-flag calls (rom_call_is_irqflag: EnableInterrupts, DisableInterrupts,
+ * GetInterruptMask, SetInterruptMask) are not in the record: each follows from the machine
+ * state at its entry, which a replay reproduces, so it makes the same calls by itself. They
+ * are still logged (and numbered among the calls, as the event log numbers them); recording
+ * one costs a counter. What a replay needs is to notice when it made a different number of
+ * them, so every entry it checks (REC_CALL, REC_MARKER, REC_HASH, REC_END) carries how many
+ * were logged since the entry before that carries the count: 8 bytes, two words of which the
+ * high one is always 0. A count per entry rather than a running total because the delta coder
+ * (emu/record.h) codes each word against the same word of the previous entry of the kind: a
+ * running total changes at every entry with any interrupt-flag call before it (a mask bit and
+ * a varint), a count only when the pattern between calls changes (a loop of calls with none
+ * between gives 0, 0, 0; a spinlock's save, disable and restore 3, 3, 3), which is then free. */
+#define IFC_BYTES 8
+#define HASH_IFC_AT (8 + REGS_BYTES) /* REC_HASH: the digest, the registers, the count */
 
 typedef struct recplay {
     rec_writer *writer;      /* recording */
@@ -33,7 +41,10 @@ typedef struct recplay {
     char note[600];          /* why checking stopped early, if it did */
     char report[2048];       /* the divergence, if any */
     uint64_t checked;
-    uint64_t calls;          /* replay: VMI calls checked, so the index of the next one */
+    uint64_t calls;          /* replay: VMI calls checked (REC_CALL entries: not the interrupt-flag calls) */
+    uint64_t ifcalls;        /* interrupt-flag calls logged so far (not in the record, counted) */
+    uint64_t if_written;     /* recording: ifcalls when the last entry carrying the count was written */
+    uint64_t if_checked;     /* replay: ifcalls at the last entry carrying the count checked */
     bool injecting;          /* the input being logged comes from the record */
     bool diverged;           /* the replay diverged (report holds where), even if it went back since */
     bool at_stop;            /* the replay ended the run where the recording was stopped */
@@ -48,15 +59,24 @@ typedef struct recplay {
     char live_why[300];      /* what the override did */
 } recplay;
 
-/* REC_END payload: the machine_end and the exit port's value, then (for a run stopped before
- * the guest ended, or by an emulator error) the message saying why, without its NUL. */
-#define END_BYTES 8
+/* REC_END payload: the machine_end and the exit port's value, the interrupt-flag count, then
+ * (for a run stopped before the guest ended, or by an emulator error) the message saying why,
+ * without its NUL. */
+#define END_IFC_AT 8
+#define END_BYTES (END_IFC_AT + IFC_BYTES)
 
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static uint32_t get32(const uint8_t *p)
 {
     uint32_t v;
     memcpy(&v, p, 4);
+    return v;
+}
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
     return v;
 }
 
@@ -67,7 +87,8 @@ static void put_regs(machine *m, uint8_t *p)
     memcpy(p, regs, sizeof regs);
 }
 
-static uint16_t encode_call(machine *m, const vm_event *ev, uint8_t *p)
+/* The payload of a call or marker ev, logged after ifc interrupt-flag calls since the entry before. */
+static uint16_t encode_call(machine *m, const vm_event *ev, uint64_t ifc, uint8_t *p)
 {
     memcpy(p, &ev->num, 2);
     p[2] = ev->nargs;
@@ -80,27 +101,8 @@ static uint16_t encode_call(machine *m, const vm_event *ev, uint8_t *p)
         put32(p + 36 + 4 * i, ev->extra[i]);
     put32(p + 48, ev->insns);
     put_regs(m, p + CALL_BYTES);
-    return CALL_BYTES + REGS_BYTES;
-}
-
-static bool is_ifcall(const vm_event *ev) { return ev->kind == EV_VMI_CALL && rom_call_is_irqflag(ev->num); }
-
-/* The entry kind an event is recorded as. */
-static uint8_t entry_kind(const vm_event *ev)
-{
-    return ev->kind == EV_MARKER ? REC_MARKER : is_ifcall(ev) ? REC_IFCALL : REC_CALL;
-}
-
-static uint16_t encode_ifcall(const vm_event *ev, uint8_t *p)
-{
-    memcpy(p, &ev->num, 2);
-    p[2] = ev->nargs;
-    p[3] = ev->failed;
-    put32(p + 4, ev->eip);
-    put32(p + 8, ev->args[0]);
-    put32(p + 12, (uint32_t)ev->result);
-    put32(p + 16, ev->insns);
-    return IFCALL_BYTES;
+    put64(p + CALL_IFC_AT, ifc);
+    return CALL_IFC_AT + IFC_BYTES;
 }
 
 static void decode_call(const rec_entry *e, vm_event *ev)
@@ -111,13 +113,6 @@ static void decode_call(const rec_entry *e, vm_event *ev)
     ev->nargs = e->payload[2];
     ev->failed = e->payload[3];
     ev->eip = get32(e->payload + 4);
-    if (e->kind == REC_IFCALL) {
-        ev->args[0] = get32(e->payload + 8);
-        ev->result = get32(e->payload + 12);
-        ev->insns = get32(e->payload + 16);
-        ev->icount = e->icount - (ev->insns <= e->icount ? ev->insns : e->icount);
-        return;
-    }
     for (int i = 0; i < 5; i++)
         ev->args[i] = get32(e->payload + 8 + 4 * i);
     memcpy(&ev->result, e->payload + 28, 8);
@@ -129,11 +124,17 @@ static void decode_call(const rec_entry *e, vm_event *ev)
 
 bool recplay_decode_event(const rec_entry *e, vm_event *ev)
 {
-    if ((e->kind != REC_CALL && e->kind != REC_MARKER && e->kind != REC_IFCALL) ||
-        e->len < (e->kind == REC_IFCALL ? IFCALL_BYTES : CALL_BYTES))
+    if ((e->kind != REC_CALL && e->kind != REC_MARKER) || e->len < CALL_BYTES)
         return false;
     decode_call(e, ev);
     return true;
+}
+
+uint64_t recplay_entry_ifcalls(const rec_entry *e)
+{
+    size_t at = e->kind == REC_CALL || e->kind == REC_MARKER ? CALL_IFC_AT : e->kind == REC_HASH ? HASH_IFC_AT
+              : e->kind == REC_END ? END_IFC_AT : REC_MAX_PAYLOAD;
+    return at + IFC_BYTES <= e->len ? get64(e->payload + at) : 0;
 }
 
 static void append_entry(machine *m, const rec_entry *e)
@@ -197,7 +198,7 @@ static void describe_call(const vm_event *ev, uint64_t index, char *buf, size_t 
 
 static const char *kind_name(uint8_t k)
 {
-    return k == REC_CALL || k == REC_IFCALL ? "a VMI call" : k == REC_HASH ? "a state digest" : k == REC_END ? "the end"
+    return k == REC_CALL ? "a VMI call" : k == REC_HASH ? "a state digest" : k == REC_END ? "the end"
          : k == REC_MARKER ? "a marker" : "an input";
 }
 
@@ -231,15 +232,28 @@ static void call_differences(const rec_entry *e, const vm_event *ev, const uint8
     static const payload_field call[] = {
         {"the call number", 0, 2}, {"the argument count or failure flag", 2, 2}, {"the caller's eip", 4, 4},
         {"the arguments", 8, 20}, {"the result", 28, 8}, {"the extra values", 36, 12},
-        {"the instructions its slot ran", 48, 4}, {"the registers after it", CALL_BYTES, REGS_BYTES}, {NULL, 0, 0}};
-    static const payload_field ifcall[] = {
-        {"the call number", 0, 2}, {"the argument count or failure flag", 2, 2}, {"the caller's eip", 4, 4},
-        {"the arguments", 8, 4}, {"the result", 12, 4}, {"the instructions its slot ran", 16, 4}, {NULL, 0, 0}};
-    const payload_field *fields = e->kind == REC_IFCALL ? ifcall : call;
+        {"the instructions its slot ran", 48, 4}, {"the registers after it", CALL_BYTES, REGS_BYTES},
+        {"the interrupt-flag calls before it", CALL_IFC_AT, IFC_BYTES}, {NULL, 0, 0}};
     size_t n = (size_t)snprintf(buf, len, "%s", e->icount != ev_logged_at(ev) ? "the icount" : "");
-    for (size_t i = 0; fields[i].name && n < len; i++)
-        if (fields[i].at + fields[i].size <= e->len && memcmp(e->payload + fields[i].at, mine + fields[i].at, fields[i].size))
-            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", fields[i].name);
+    for (size_t i = 0; call[i].name && n < len; i++)
+        if (call[i].at + call[i].size <= e->len && memcmp(e->payload + call[i].at, mine + call[i].at, call[i].size))
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", call[i].name);
+}
+
+/* The entry e matches everything but its interrupt-flag count want: the replay made a
+ * different number of those calls before `where` than the recording did. */
+static void diverge_ifcalls(machine *m, const rec_entry *e, uint64_t want, const char *where)
+{
+    recplay *rp = m->recplay;
+    char what[300], expected[160], actual[160];
+    snprintf(what, sizeof what,
+             "the number of interrupt-flag calls (EnableInterrupts, DisableInterrupts, GetInterruptMask, "
+             "SetInterruptMask: counted, not recorded) before %s differs", where);
+    snprintf(expected, sizeof expected, "%llu interrupt-flag calls up to here (%llu since the check before)",
+             (unsigned long long)(rp->if_checked + want), (unsigned long long)want);
+    snprintf(actual, sizeof actual, "%llu interrupt-flag calls up to here (%llu since the check before)",
+             (unsigned long long)rp->ifcalls, (unsigned long long)(rp->ifcalls - rp->if_checked));
+    diverge(m, e, what, expected, actual, NULL);
 }
 
 static bool is_stop_point(const rec_entry *e);
@@ -261,9 +275,10 @@ static void check_call(machine *m, const vm_event *ev)
     if (!peek(m, &e))
         return;
     char expected[400], actual[400];
-    describe_call(ev, rp->calls, actual, sizeof actual);
+    uint64_t index = rp->calls + rp->ifcalls; /* the event log's number: interrupt-flag calls count */
+    describe_call(ev, index, actual, sizeof actual);
     bool marker = ev->kind == EV_MARKER;
-    uint8_t kind = entry_kind(ev);
+    uint8_t kind = marker ? REC_MARKER : REC_CALL;
     if (e->kind != kind) {
         snprintf(expected, sizeof expected, "%s at icount %llu", kind_name(e->kind), (unsigned long long)e->icount);
         diverge(m, e, marker ? "a marker the record does not have" : "a VMI call the record does not have", expected,
@@ -272,22 +287,32 @@ static void check_call(machine *m, const vm_event *ev)
     }
     vm_event want;
     decode_call(e, &want);
-    uint8_t mine[REC_MAX_PAYLOAD];
-    uint16_t len = e->kind == REC_IFCALL ? encode_ifcall(ev, mine) : encode_call(m, ev, mine);
+    uint8_t mine[REC_MAX_PAYLOAD] = {0};
+    uint16_t len = encode_call(m, ev, rp->ifcalls - rp->if_checked, mine);
     rp->ahead = false;
     if (e->icount == ev_logged_at(ev) && e->len == len && memcmp(e->payload, mine, len) == 0) {
         rp->checked++;
         rp->calls += !marker;
+        rp->if_checked = rp->ifcalls;
         replan_if_input_next(m);
         return;
     }
-    describe_call(&want, rp->calls, expected, sizeof expected);
     char what[300], diff[200];
+    if (e->icount == ev_logged_at(ev) && e->len == len && memcmp(e->payload, mine, CALL_IFC_AT) == 0) {
+        char where[40];
+        if (marker)
+            snprintf(where, sizeof where, "a marker");
+        else
+            snprintf(where, sizeof where, "VMI call #%llu", (unsigned long long)index);
+        diverge_ifcalls(m, e, recplay_entry_ifcalls(e), where);
+        return;
+    }
+    describe_call(&want, index, expected, sizeof expected);
     call_differences(e, ev, mine, diff, sizeof diff);
     if (marker)
         snprintf(what, sizeof what, "a marker differs (%s)", diff);
     else
-        snprintf(what, sizeof what, "VMI call #%llu differs (%s)", (unsigned long long)rp->calls, diff);
+        snprintf(what, sizeof what, "VMI call #%llu differs (%s)", (unsigned long long)index, diff);
     diverge(m, e, what, expected, actual,
             e->kind == REC_CALL && e->len >= CALL_BYTES + REGS_BYTES ? e->payload + CALL_BYTES : NULL);
 }
@@ -322,12 +347,19 @@ uint64_t recplay_next_input(machine *m)
     return e->icount;
 }
 
-/* The recorded run was stopped here: so is the replay. */
+/* The recorded run was stopped here: so is the replay, once it has made as many interrupt-flag
+ * calls as the recording had. */
 static void stop_here(machine *m, const rec_entry *e)
 {
+    recplay *rp = m->recplay;
+    uint64_t want = recplay_entry_ifcalls(e);
+    if (want != rp->ifcalls - rp->if_checked) {
+        diverge_ifcalls(m, e, want, "the point where the recording was stopped");
+        return;
+    }
     char why[200];
     snprintf(why, sizeof why, "%.*s", (int)(e->len > END_BYTES ? e->len - END_BYTES : 0), (const char *)e->payload + END_BYTES);
-    m->recplay->at_stop = true;
+    rp->at_stop = true;
     machine_end_run(m, END_STOPPED, "the recording %s here (%s)", get32(e->payload) == END_ERROR ? "failed" : "was stopped",
                     why[0] ? why : "no reason recorded");
 }
@@ -367,9 +399,10 @@ void recplay_inject_inputs(machine *m)
     }
 }
 
-static void observe(void *ctx, const vm_event *ev)
+/* Every other event (observe below): written, checked or both. Kept out of observe so that the
+ * interrupt-flag calls' path does not pay this one's stack frame (~25 host instructions). */
+static __attribute__((noinline)) void observe_event(machine *m, const vm_event *ev)
 {
-    machine *m = ctx;
     recplay *rp = m->recplay;
     if (ev->kind == EV_INPUT && rp->writer) {
         uint8_t payload[17]; /* the device, then its bytes */
@@ -388,19 +421,33 @@ static void observe(void *ctx, const vm_event *ev)
         return;
     if (rp->writer) {
         rec_entry e; /* only the payload's first len bytes are read */
-        e.kind = entry_kind(ev);
+        e.kind = ev->kind == EV_MARKER ? REC_MARKER : REC_CALL;
         e.icount = ev_logged_at(ev);
-        e.len = e.kind == REC_IFCALL ? encode_ifcall(ev, e.payload) : encode_call(m, ev, e.payload);
+        e.len = encode_call(m, ev, rp->ifcalls - rp->if_written, e.payload);
+        rp->if_written = rp->ifcalls;
         append_entry(m, &e);
     }
     if (recplay_replaying(m))
         check_call(m, ev);
 }
 
+/* The event log's observer. An interrupt-flag call is only counted: not recorded (the next
+ * entry carrying the count carries it), and checked by a replay at that entry. */
+static void observe(void *ctx, const vm_event *ev)
+{
+    machine *m = ctx;
+    if (ev->kind == EV_VMI_CALL && rom_call_is_irqflag(ev->num)) {
+        m->recplay->ifcalls++;
+        return;
+    }
+    observe_event(m, ev);
+}
+
 /* Where the replay stands: before the peeked entry if there is one. */
 static recplay_mark replay_mark(const recplay *rp)
 {
-    return (recplay_mark){rec_reader_mark(rp->reader, rp->ahead), rp->checked, rp->calls, true};
+    return (recplay_mark){.at = rec_reader_mark(rp->reader, rp->ahead), .checked = rp->checked, .calls = rp->calls,
+                          .ifcalls = rp->ifcalls, .if_done = rp->if_checked, .replaying = true};
 }
 
 static void check_digest(machine *m, uint64_t digest);
@@ -408,13 +455,18 @@ static void check_digest(machine *m, uint64_t digest);
 recplay_mark recplay_on_snapshot(machine *m, uint64_t digest, bool scheduled)
 {
     recplay *rp = m->recplay;
-    uint8_t p[8 + REGS_BYTES];
+    uint8_t p[HASH_IFC_AT + IFC_BYTES];
     memcpy(p, &digest, 8);
     put_regs(m, p + 8);
     recplay_mark mk = {0};
     if (rp->writer) {
-        if (scheduled)
+        if (scheduled) {
+            put64(p + HASH_IFC_AT, rp->ifcalls - rp->if_written);
+            rp->if_written = rp->ifcalls;
             append(m, REC_HASH, machine_insns(m), p, sizeof p);
+        }
+        mk.ifcalls = rp->ifcalls;
+        mk.if_done = rp->if_written;
         vm_error err = {0};
         if (!rec_mark_here(rp->writer, &mk.at, &err)) /* a killed run keeps everything up to here */
             machine_end_run(m, END_ERROR, "recording failed: %s", err.msg);
@@ -435,6 +487,8 @@ void recplay_on_restore(machine *m, const recplay_mark *mk)
     if (rp->writer) {
         if (!rec_rewind(rp->writer, &mk->at, &err))
             machine_end_run(m, END_ERROR, "recording failed: %s", err.msg);
+        rp->ifcalls = mk->ifcalls;
+        rp->if_written = mk->if_done;
         return;
     }
     bool at_start = mk->at.offset == 0 && mk->checked == 0; /* the power-on snapshot, before replay began */
@@ -448,6 +502,8 @@ void recplay_on_restore(machine *m, const recplay_mark *mk)
     rp->at_stop = false;
     rp->checked = mk->checked;
     rp->calls = mk->calls;
+    rp->ifcalls = mk->ifcalls;
+    rp->if_checked = mk->if_done;
     if (!rec_reader_seek(rp->reader, &mk->at, &err))
         machine_end_run(m, END_ERROR, "replay stopped: %s", err.msg);
 }
@@ -474,8 +530,13 @@ static void check_digest(machine *m, uint64_t digest)
     rp->ahead = false;
     uint64_t want;
     memcpy(&want, e->payload, 8);
+    if (want == digest && e->icount == now && recplay_entry_ifcalls(e) != rp->ifcalls - rp->if_checked) {
+        diverge_ifcalls(m, e, recplay_entry_ifcalls(e), "the state digest");
+        return;
+    }
     if (want == digest && e->icount == now) {
         rp->checked++;
+        rp->if_checked = rp->ifcalls;
         (void)peek(m, &e); /* a record cut after this digest stops the replay here */
         return;
     }
@@ -679,14 +740,41 @@ bool recplay_find_call(const char *path, uint64_t n, vm_event *ev, vm_error *err
     if (!r)
         return false;
     rec_entry e;
-    uint64_t calls = 0;
+    uint64_t calls = 0, last = 0; /* calls numbered so far (recorded or counted); the last recorded one */
+    bool any = false;
     int got;
-    while ((got = rec_next(r, &e, err)) > 0)
-        if ((e.kind == REC_CALL || e.kind == REC_IFCALL) && calls++ == n) {
+    while ((got = rec_next(r, &e, err)) > 0) {
+        calls += recplay_entry_ifcalls(&e); /* the interrupt-flag calls before the entry: numbered too */
+        if (calls > n)
+            break;
+        if (e.kind != REC_CALL)
+            continue;
+        if (calls == n) {
             decode_call(&e, ev);
             rec_close_reader(r);
             return true;
         }
+        last = calls++;
+        any = true;
+    }
+    if (got > 0) { /* n is one of the interrupt-flag calls just before e: name the recorded calls around it */
+        char after[60] = "";
+        vm_error ignored = {0};
+        while (e.kind != REC_CALL && rec_next(r, &e, &ignored) > 0)
+            calls += recplay_entry_ifcalls(&e);
+        if (e.kind == REC_CALL)
+            snprintf(after, sizeof after, "%s#%llu after it", any ? ", " : "", (unsigned long long)calls);
+        char before[60] = "";
+        if (any)
+            snprintf(before, sizeof before, "#%llu before it", (unsigned long long)last);
+        rec_close_reader(r);
+        return vm_fail(err, VM_EINVAL,
+                       "%s: VMI call #%llu is an interrupt-flag call (EnableInterrupts, DisableInterrupts, "
+                       "GetInterruptMask or SetInterruptMask): a record counts those but does not hold them (a "
+                       "replay makes them by itself), so --override cannot change one%s%s%s",
+                       path, (unsigned long long)n, any || after[0] ? "; the nearest recorded calls: " : "", before,
+                       after);
+    }
     rec_close_reader(r);
     if (got < 0)
         return false;
@@ -731,12 +819,14 @@ bool recplay_finish(machine *m, char *report, size_t len, vm_error *err)
         n += (uint16_t)k;
     }
     if (rp->writer) {
+        put64(p + END_IFC_AT, rp->ifcalls - rp->if_written);
         append(m, REC_END, machine_insns(m), p, n);
         bool ok = rec_close(rp->writer, err);
         rp->writer = NULL;
         if (!ok || !rp->reader)
             return ok;
     }
+    put64(p + END_IFC_AT, rp->ifcalls - rp->if_checked); /* what the end entry must say when checked */
     rec_entry *e;
     if (rp->live && !rp->diverged) {
         snprintf(report, len,
@@ -767,7 +857,11 @@ bool recplay_finish(machine *m, char *report, size_t len, vm_error *err)
         else if (e->kind == REC_END && e->icount == machine_insns(m) && memcmp(e->payload, p, END_BYTES) == 0)
             snprintf(report, len, "replay matched the record: %llu checks, ended '%s' at icount %llu",
                      (unsigned long long)rp->checked, machine_end_name(m->end), (unsigned long long)e->icount);
-        else {
+        else if (e->kind == REC_END && e->icount == machine_insns(m) && memcmp(e->payload, p, END_IFC_AT) == 0) {
+            m->end = END_RUNNING; /* let the divergence take the end */
+            diverge_ifcalls(m, e, recplay_entry_ifcalls(e), "the end of the run");
+            snprintf(report, len, "%s", rp->report);
+        } else {
             char expected[200], actual[200];
             snprintf(expected, sizeof expected, "%s at icount %llu", kind_name(e->kind), (unsigned long long)e->icount);
             snprintf(actual, sizeof actual, "the run ended '%s' at icount %llu", machine_end_name(m->end),

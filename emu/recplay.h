@@ -1,5 +1,6 @@
 /* Record and replay, side by side: recording writes every VMI call and guest marker (with the
- * registers; the record format codes what changed since the call before, emu/record.h), a
+ * registers; the record format codes what changed since the call before, emu/record.h) but the
+ * interrupt-flag calls, which a replay reproduces by itself and are only counted, a
  * state digest at every snapshot, and how the run ended; replay runs the same kernel with the
  * same options and checks each of those against the record, stopping at the first difference
  * with a report of what differs. Input events have their place in the format for when the
@@ -55,7 +56,9 @@ VM_MUST_CHECK bool recplay_find_call(const char *path, uint64_t n, vm_event *ev,
 typedef struct recplay_mark {
     rec_mark at;
     uint64_t checked; /* replay: checks passed up to here */
-    uint64_t calls;   /* replay: VMI calls among them */
+    uint64_t calls;   /* replay: VMI calls among them (those in the record) */
+    uint64_t ifcalls; /* interrupt-flag calls logged up to here (emu/recplay.c: counted, not recorded) */
+    uint64_t if_done; /* ifcalls as the last entry carrying the count, written or checked, had it */
     bool replaying;   /* taken while replaying (not after a what-if override made the run live) */
 } recplay_mark;
 
@@ -94,6 +97,13 @@ bool recplay_record_cut(const struct machine *m);
 /* During a replay: true once the record is exhausted and checking has stopped (a record cut
  * short by a killed run: the run has been stopped there); *note says where. */
 bool recplay_over(const struct machine *m, char *note, size_t len);
+
+/* How many interrupt-flag calls (rom_call_is_irqflag: counted, not in the record) were logged
+ * between the entry before that carries the count and this one: a REC_CALL, REC_MARKER,
+ * REC_HASH or REC_END carries it; 0 for any other entry. The running total before an entry is
+ * the sum over the entries up to it; the event log numbers calls with them, so a REC_CALL's
+ * call number is the REC_CALL entries before it plus that total. */
+uint64_t recplay_entry_ifcalls(const rec_entry *e);
 
 /* A REC_CALL or REC_MARKER entry as the event it was logged as (EV_VMI_CALL or EV_MARKER, icount
  * where it was entered); false for any other entry or a payload too short to be one. For

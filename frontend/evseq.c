@@ -20,17 +20,23 @@ int evseq_next(evseq *s, vm_event *ev, vm_error *err)
         return 0;
     rec_entry e;
     int got;
+    uint64_t ifc = 0; /* counted by the entries since the last event */
     while ((got = rec_next(s->r, &e, err)) == 1) {
+        ifc += recplay_entry_ifcalls(&e);
         if (e.kind == REC_END) {
             s->ended = true;
             s->end_icount = e.icount;
             memcpy(&s->end_reason, e.payload, sizeof s->end_reason);
         } else if (recplay_decode_event(&e, ev)) {
+            s->ifcalls += ifc;
+            s->ifcalls_before = ifc;
+            s->call_no = s->calls + s->ifcalls;
             s->calls += ev->kind == EV_VMI_CALL;
             s->markers += ev->kind == EV_MARKER;
             return 1;
         }
     }
+    s->ifcalls += ifc;
     rec_position at = rec_reader_position(s->r);
     if (got < 0 && !at.truncated) /* corrupt: what follows cannot be trusted as a run */
         return -1;

@@ -1,6 +1,7 @@
 /* A run's sequence of VMI calls and guest markers, as `vmiemu diff` and `vmiemu stats` read it
- * from a record (every call and marker is an entry there, so nothing needs replaying), and the
- * words they show an event in. */
+ * from a record (every call and marker is an entry there, so nothing needs replaying, but the
+ * interrupt-flag calls: the record only counts those, emu/recplay.c), and the words they show
+ * an event in. */
 #ifndef VMIEMU_EVSEQ_H
 #define VMIEMU_EVSEQ_H
 
@@ -20,6 +21,11 @@ typedef struct evseq {
     rec_header h;
     const char *path;
     size_t calls, markers; /* read so far */
+    uint64_t ifcalls;      /* interrupt-flag calls counted so far (up to the last event read, or to
+                              the end entry once over): not among the events */
+    uint64_t ifcalls_before; /* those of them just before the last event read */
+    uint64_t call_no;      /* the last event's number among the calls as the event log numbers
+                              them (interrupt-flag calls too); for a marker the next call's */
     bool over;             /* evseq_next returned 0: the counts are the record's */
     bool ended;            /* the record has its end entry */
     uint64_t end_icount;

@@ -4,7 +4,9 @@
  * symbols, the EIP itself when both runs booted the same kernel, else nothing (raw addresses of
  * two different kernels say nothing). Instruction counts are shown, never compared: two
  * kernels booted with the same inputs run different numbers of instructions between the same
- * calls. */
+ * calls. The interrupt-flag calls are only counted in a record (emu/recplay.c): two events are
+ * the same only if as many of them came before each, and calls are numbered with them, as the
+ * event log numbers them. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +27,8 @@ typedef struct side {
 /* An event with its number among the calls (`calls`, `goto call N`). */
 typedef struct numbered {
     vm_event ev;
-    size_t call_no;
+    uint64_t call_no;
+    uint64_t ifcalls_before; /* interrupt-flag calls between it and the event before */
 } numbered;
 
 #define DIFF_MAX_CONTEXT 100u
@@ -88,17 +91,22 @@ static bool same_event(const diff_ctx *d, const vm_event *a, const vm_event *b)
     return !d->by_eip || a->eip == b->eip;
 }
 
-static void show(const diff_ctx *d, const char *tag, int k, const numbered *x)
+/* with_ifcalls: say how many interrupt-flag calls came just before it (where that differs). */
+static void show(const diff_ctx *d, const char *tag, int k, const numbered *x, bool with_ifcalls)
 {
     const vm_event *ev = &x->ev;
     char body[512], who[200], no[32];
     evseq_body(ev, body, sizeof body);
     caller_text(d, k, ev, who, sizeof who);
     if (ev->kind == EV_VMI_CALL)
-        snprintf(no, sizeof no, "call #%zu", x->call_no);
+        snprintf(no, sizeof no, "call #%llu", (unsigned long long)x->call_no);
     else
         snprintf(no, sizeof no, "marker");
-    printf("%s %-12s icount %-10llu %s %s\n", tag, no, (unsigned long long)ev->icount, who, body);
+    printf("%s %-12s icount %-10llu %s %s", tag, no, (unsigned long long)ev->icount, who, body);
+    if (with_ifcalls)
+        printf("  (after %llu interrupt-flag call%s)", (unsigned long long)x->ifcalls_before,
+               plural_s(x->ifcalls_before));
+    printf("\n");
 }
 
 typedef struct kind_count {
@@ -116,14 +124,9 @@ static int by_change(const void *a, const void *b)
     return strcmp(x->label, y->label);
 }
 
-/* Count ev of side k under its kind (a call's name, a marker's name). */
-static void count_kind(diff_ctx *d, int k, const vm_event *ev)
+/* Count n under label for side k. */
+static void add_kind(diff_ctx *d, int k, const char *label, uint64_t n)
 {
-    char label[80];
-    if (ev->kind == EV_MARKER)
-        evseq_body(ev, label, sizeof label);
-    else
-        evseq_kind_label(ev, label, sizeof label);
     size_t j = 0;
     while (j < d->nkinds && strcmp(d->kinds[j].label, label))
         j++;
@@ -143,17 +146,29 @@ static void count_kind(diff_ctx *d, int k, const vm_event *ev)
         snprintf(d->kinds[j].label, sizeof d->kinds[j].label, "%s", label);
         d->nkinds++;
     }
-    d->kinds[j].n[k]++;
+    d->kinds[j].n[k] += n;
+}
+
+/* Count x of side k under its kind (a call's name, a marker's name). */
+static void count_kind(diff_ctx *d, int k, const numbered *x)
+{
+    char label[80];
+    if (x->ev.kind == EV_MARKER)
+        evseq_body(&x->ev, label, sizeof label);
+    else
+        evseq_kind_label(&x->ev, label, sizeof label);
+    add_kind(d, k, label, 1);
 }
 
 /* The next event of side k, numbered; false at its end (or on a failure, noted in d). */
 static bool next(diff_ctx *d, int k, numbered *x)
 {
-    size_t calls = d->s[k].seq.calls;
+    const evseq *q = &d->s[k].seq;
     int got = d->failed ? 0 : evseq_next(&d->s[k].seq, &x->ev, &d->err);
     if (got < 0)
         d->failed = true;
-    x->call_no = calls;
+    x->call_no = q->call_no;
+    x->ifcalls_before = q->ifcalls_before;
     return got == 1;
 }
 
@@ -182,8 +197,10 @@ static void summarise_rest(const diff_ctx *d, size_t restA, size_t restB)
 static void describe_side(const char *tag, const side *s)
 {
     const evseq *q = &s->seq;
-    printf("%s: %s: %zu call%s, %zu marker%s, ", tag, s->path, q->calls, plural_s(q->calls), q->markers,
-           plural_s(q->markers));
+    printf("%s: %s: %zu call%s", tag, s->path, q->calls, plural_s(q->calls));
+    if (q->ifcalls)
+        printf(" and %llu interrupt-flag call%s (counted)", (unsigned long long)q->ifcalls, plural_s(q->ifcalls));
+    printf(", %zu marker%s, ", q->markers, plural_s(q->markers));
     if (q->ended)
         printf("ended '%s' at icount %llu", machine_end_name((machine_end)q->end_reason), (unsigned long long)q->end_icount);
     else
@@ -197,11 +214,14 @@ static int compare(diff_ctx *d)
     numbered x[2];
     bool more[2];
     size_t i = 0;
+    uint64_t shared_ifcalls = 0; /* interrupt-flag calls up to the last event both share */
     for (;; i++) {
         more[0] = next(d, 0, &x[0]);
         more[1] = next(d, 1, &x[1]);
-        if (d->failed || !more[0] || !more[1] || !same_event(d, &x[0].ev, &x[1].ev))
+        if (d->failed || !more[0] || !more[1] || !same_event(d, &x[0].ev, &x[1].ev) ||
+            x[0].ifcalls_before != x[1].ifcalls_before)
             break;
+        shared_ifcalls = d->s[0].seq.ifcalls;
         if (d->context)
             d->ring[i % d->context] = x[0];
     }
@@ -213,8 +233,17 @@ static int compare(diff_ctx *d)
         describe_side("A", &d->s[0]);
         describe_side("B", &d->s[1]);
         const evseq *a = &d->s[0].seq, *b = &d->s[1].seq;
+        if (a->ifcalls != b->ifcalls) { /* after the last event: counted by the end entries */
+            printf("same sequence of %zu event%s, but %llu and %llu interrupt-flag calls (counted) in all\n", i,
+                   plural_s(i), (unsigned long long)a->ifcalls, (unsigned long long)b->ifcalls);
+            return DIFF_DIFFERENT;
+        }
         if (a->ended == b->ended && (!a->ended || a->end_reason == b->end_reason)) {
-            printf("same sequence: %zu event%s (%zu call%s)\n", i, plural_s(i), a->calls, plural_s(a->calls));
+            printf("same sequence: %zu event%s (%zu call%s", i, plural_s(i), a->calls, plural_s(a->calls));
+            if (a->ifcalls)
+                printf(", and %llu interrupt-flag call%s counted between them", (unsigned long long)a->ifcalls,
+                       plural_s(a->ifcalls));
+            printf(")\n");
             return DIFF_SAME;
         }
         printf("same sequence of %zu event%s, but the runs end differently\n", i, plural_s(i));
@@ -223,11 +252,12 @@ static int compare(diff_ctx *d)
     printf("first difference at event %zu of the sequence:\n", i);
     size_t from = i > d->context ? i - d->context : 0;
     for (size_t j = from; j < i; j++)
-        show(d, "   ", 0, &d->ring[j % d->context]);
+        show(d, "   ", 0, &d->ring[j % d->context], false);
+    bool ifcalls_differ = more[0] && more[1] && x[0].ifcalls_before != x[1].ifcalls_before;
     for (int k = 0; k < 2; k++) {
         if (more[k]) {
-            show(d, k ? "  > B" : "  < A", k, &x[k]);
-            count_kind(d, k, &x[k].ev);
+            show(d, k ? "  > B" : "  < A", k, &x[k], ifcalls_differ);
+            count_kind(d, k, &x[k]);
         } else {
             printf("%s (the sequence ends here)\n", k ? "  > B" : "  < A");
         }
@@ -237,10 +267,15 @@ static int compare(diff_ctx *d)
         numbered y;
         for (unsigned shown = 0; more[k] && next(d, k, &y); rest[k]++) {
             if (shown++ < d->context)
-                show(d, k ? "    B" : "    A", k, &y);
-            count_kind(d, k, &y.ev);
+                show(d, k ? "    B" : "    A", k, &y, false);
+            count_kind(d, k, &y);
         }
     }
+    if (d->failed)
+        return DIFF_TROUBLE;
+    if (d->s[0].seq.ifcalls != shared_ifcalls || d->s[1].seq.ifcalls != shared_ifcalls)
+        for (int k = 0; k < 2 && !d->failed; k++)
+            add_kind(d, k, "interrupt-flag calls (counted)", d->s[k].seq.ifcalls - shared_ifcalls);
     if (d->failed)
         return DIFF_TROUBLE;
     summarise_rest(d, rest[0], rest[1]);

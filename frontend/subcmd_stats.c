@@ -64,6 +64,10 @@ int vmiemu_stats(int argc, char **argv, const char *prog)
                    (unsigned long long)seq.end_icount);
         else
             printf(", cut short (%s)\n", seq.cut);
+        if (seq.ifcalls) /* emu/recplay.c: a record counts them and holds nothing else of them */
+            printf("interrupt-flag calls: %llu (EnableInterrupts, DisableInterrupts, GetInterruptMask, "
+                   "SetInterruptMask: counted in the record, not held, so not in the figures below)\n",
+                   (unsigned long long)seq.ifcalls);
         callstats_print(&st, NULL, top, stdout);
     } else {
         fprintf(stderr, "%s stats: %s\n", prog, err.msg);

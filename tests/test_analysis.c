@@ -568,6 +568,95 @@ START_TEST(test_goto_marker_runs_a_replay_forward_to_it)
 }
 END_TEST
 
+
+/* ---- interrupt-flag calls: counted in a record, not held ---- */
+
+/* The interrupt-flag calls in a --log JSON file. */
+static long ifcalls_logged(const char *path)
+{
+    static const char *const names[] = {"\"kind\":\"vmi\",\"call\":\"EnableInterrupts\"",
+                                        "\"kind\":\"vmi\",\"call\":\"DisableInterrupts\"",
+                                        "\"kind\":\"vmi\",\"call\":\"GetInterruptMask\"",
+                                        "\"kind\":\"vmi\",\"call\":\"SetInterruptMask\""};
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[2048];
+    long n = 0;
+    while (fgets(line, sizeof line, f))
+        for (size_t i = 0; i < 4; i++)
+            n += strstr(line, names[i]) != NULL; /* the call's name, not a GetRelocationInfo argument */
+    fclose(f);
+    return n;
+}
+
+/* Record kernel with cmdline (and extra, if not NULL) and a --log; the record's path, and the
+ * interrupt-flag calls logged. */
+static const char *record_logged(const char *stem, const char *kernel, const char *cmdline, const char *extra,
+                                 long *ifcalls)
+{
+    const char *p = tmp(stem), *log = tmp("ifc.jsonl");
+    if (extra)
+        RUN("--serial", "none", "--record", p, "--log", log, extra, "irqflags", "--append", cmdline, tu_kernel(kernel));
+    else
+        RUN("--serial", "none", "--record", p, "--log", log, "--append", cmdline, tu_kernel(kernel));
+    ck_assert_msg(r.status == 33, "recording %s: status %d: %s", cmdline, r.status, r.err);
+    *ifcalls = ifcalls_logged(log);
+    unlink(log);
+    return p;
+}
+
+START_TEST(test_diff_and_stats_see_interrupt_flag_calls_as_counts)
+{
+    long n3, n4;
+    const char *a = record_logged("if3.rec", "callloop", "iters=3 irqflags", NULL, &n3);
+    const char *b = record_logged("if4.rec", "callloop", "iters=4 irqflags", NULL, &n4);
+    ck_assert_int_eq(n3, 9); /* three a loop iteration */
+    ck_assert_int_eq(n4, 12);
+    RUN("stats", a);
+    ck_assert_msg(r.status == 0, "status %d: %s%s", r.status, r.out, r.err);
+    char want[200];
+    snprintf(want, sizeof want, "interrupt-flag calls: %ld (", n3);
+    assert_out(want);
+    RUN("diff", a, a);
+    ck_assert_msg(r.status == 0, "status %d: %s%s", r.status, r.out, r.err);
+    snprintf(want, sizeof want, "and %ld interrupt-flag calls counted between them)", n3);
+    assert_out(want);
+    /* The same recorded calls, but one more iteration of interrupt-flag calls: a difference. */
+    RUN("diff", a, b);
+    ck_assert_msg(r.status == 1, "status %d: %s%s", r.status, r.out, r.err);
+    snprintf(want, sizeof want, "but %ld and %ld interrupt-flag calls (counted) in all", n3, n4);
+    assert_out(want);
+}
+END_TEST
+
+START_TEST(test_diff_compares_the_interrupt_flag_calls_before_each_event_and_numbers_calls_with_them)
+{
+    long loud, quiet;
+    const char *a = record_logged("loud.rec", "linuxlike", "ticks=5", NULL, &loud);
+    const char *b = record_logged("quiet.rec", "linuxlike", "ticks=5", "--quiet-calls", &quiet);
+    ck_assert_int_gt(loud, 0);
+    ck_assert_int_eq(quiet, 0);
+    RUN("diff", a, b);
+    ck_assert_msg(r.status == 1, "status %d: %s%s", r.status, r.out, r.err);
+    /* The first event after some interrupt-flag calls: the same call, numbered k further on in A,
+     * after k of them in A and none in B. */
+    const char *lt = strstr(r.out, "  < A call #"), *gt = strstr(r.out, "  > B call #");
+    ck_assert_msg(lt && gt, "%s", r.out);
+    unsigned long na, nb, ka, kb;
+    ck_assert_int_eq(sscanf(lt, "  < A call #%lu", &na), 1);
+    ck_assert_int_eq(sscanf(gt, "  > B call #%lu", &nb), 1);
+    const char *after_a = strstr(lt, "(after "), *after_b = strstr(gt, "(after ");
+    ck_assert_msg(after_a && after_a < gt && after_b, "%s", r.out);
+    ck_assert_int_eq(sscanf(after_a, "(after %lu interrupt-flag call", &ka), 1);
+    ck_assert_int_eq(sscanf(after_b, "(after %lu interrupt-flag call", &kb), 1);
+    ck_assert_uint_gt(ka, 0);
+    ck_assert_uint_eq(kb, 0);
+    ck_assert_uint_eq(na, nb + ka);
+    /* None came before the first difference (B has none), so the rest holds all of A's. */
+    ck_assert_int_eq(row_count(strstr(r.out, "from there on"), "interrupt-flag calls (counted)"), loud);
+}
+END_TEST
+
 static Suite *analysis_suite(void)
 {
     Suite *s = suite_create("analysis");
@@ -594,6 +683,8 @@ static Suite *analysis_suite(void)
     tcase_add_test(tc, test_an_output_over_an_input_or_another_output_is_refused);
     tcase_add_test(tc, test_a_shell_screenshot_over_an_input_is_refused);
     tcase_add_test(tc, test_goto_marker_runs_a_replay_forward_to_it);
+    tcase_add_test(tc, test_diff_and_stats_see_interrupt_flag_calls_as_counts);
+    tcase_add_test(tc, test_diff_compares_the_interrupt_flag_calls_before_each_event_and_numbers_calls_with_them);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -163,7 +163,7 @@ START_TEST(test_going_back_cuts_the_record_on_disk_at_once_to_a_readable_prefix)
     ck_assert_uint_eq(e[n - 1].icount, 80000);
     for (size_t i = 0; i < n; i++) {
         ck_assert_uint_le(e[i].icount, 80000);
-        calls += e[i].kind == REC_CALL || e[i].kind == REC_IFCALL;
+        calls += e[i].kind == REC_CALL;
     }
     ck_assert_uint_gt(calls, 20);
     free(e);

@@ -339,9 +339,15 @@ START_TEST(test_serial_input_is_recorded_and_replayed_at_the_same_instruction)
 }
 END_TEST
 
-/* Copy the record at rec into rec2 with the result of VMI call k (0-based) changed in its
- * lowest bit; returns that call's icount. */
-static uint64_t alter_call_result(const char *to, uint64_t k)
+/* How an entry is changed in a copy of a record. */
+typedef void entry_edit(rec_entry *e);
+
+/* Copy the record at rec into `to`, passing the first entry of `kind` that `pick` accepts
+ * through edit; that entry's icount goes into *at and, for a REC_CALL, its number (as the
+ * event log numbers calls: the interrupt-flag calls before it, counted in the record, too)
+ * into *num. */
+static void copy_editing(const char *to, uint8_t kind, bool (*pick)(const rec_entry *e, uint64_t num),
+                         entry_edit *edit, uint64_t *at, uint64_t *num)
 {
     rec_header h;
     vm_error err = {0};
@@ -350,29 +356,37 @@ static uint64_t alter_call_result(const char *to, uint64_t k)
     rec_writer *w = rec_create(to, &h, &err);
     ck_assert_msg(w != NULL, "%s", err.msg);
     rec_entry e;
-    uint64_t calls = 0, at = 0;
+    uint64_t calls = 0;
+    bool done = false;
     int got;
     while ((got = rec_next(rd, &e, &err)) == 1) {
-        if ((e.kind == REC_CALL || e.kind == REC_IFCALL) && calls++ == k) {
-            /* the result's low byte (emu/recplay.c's REC_CALL and REC_IFCALL payloads) */
-            e.payload[e.kind == REC_CALL ? 28 : 12] ^= 1;
-            at = e.icount;
+        calls += recplay_entry_ifcalls(&e);
+        if (!done && e.kind == kind && pick(&e, calls)) {
+            edit(&e);
+            *at = e.icount;
+            *num = calls;
+            done = true;
         }
+        calls += e.kind == REC_CALL;
         ck_assert_msg(rec_append(w, &e, &err), "%s", err.msg);
     }
     ck_assert_int_eq(got, 0);
-    ck_assert_uint_gt(calls, k);
+    ck_assert_msg(done, "no entry of kind %u to change", kind);
     ck_assert(rec_close(w, &err));
     rec_close_reader(rd);
-    return at;
 }
+
+static bool from_call_57(const rec_entry *e, uint64_t num) { return (void)e, num >= 57; }
+/* the result's low byte (emu/recplay.c's REC_CALL payload) */
+static void flip_result(rec_entry *e) { e->payload[28] ^= 1; }
 
 START_TEST(test_a_record_with_one_call_result_altered_diverges_at_that_call)
 {
     record(tu_fixture("diverge"));
     char rec2[4096];
     snprintf(rec2, sizeof rec2, "%s", tu_tmp("rec2"));
-    uint64_t at = alter_call_result(rec2, 57);
+    uint64_t at = 0, num = 0;
+    copy_editing(rec2, REC_CALL, from_call_57, flip_result, &at, &num);
     const char *args[] = {"--serial", "none", "--replay", rec2, tu_fixture("diverge"), NULL};
     r = tu_run(args);
     unlink(rec2);
@@ -380,8 +394,9 @@ START_TEST(test_a_record_with_one_call_result_altered_diverges_at_that_call)
     char want[128];
     snprintf(want, sizeof want, "replay diverged at icount %llu,", (unsigned long long)at);
     ck_assert_msg(strstr(r.err, want), "want '%s' in:\n%s", want, r.err);
-    ck_assert_msg(strstr(r.err, "VMI call #57 differs (the result)"), "%s", r.err);
-    snprintf(want, sizeof want, "expected: #57 icount=%llu", (unsigned long long)at);
+    snprintf(want, sizeof want, "VMI call #%llu differs (the result)", (unsigned long long)num);
+    ck_assert_msg(strstr(r.err, want), "want '%s' in:\n%s", want, r.err);
+    snprintf(want, sizeof want, "expected: #%llu icount=%llu", (unsigned long long)num, (unsigned long long)at);
     ck_assert_msg(strstr(r.err, want), "want '%s' in:\n%s", want, r.err);
 }
 END_TEST
@@ -402,6 +417,189 @@ START_TEST(test_a_recorded_call_loop_takes_under_16_bytes_a_call)
     r = tu_run(again);
     ck_assert_msg(r.status == 33, "replay exited %d: %s", r.status, r.err);
     ck_assert_ptr_nonnull(strstr(r.err, "replay matched the record"));
+}
+END_TEST
+
+
+/* ---- interrupt-flag calls: logged, counted in the record, not in it ---- */
+
+static bool is_irqflag_name(const char *name)
+{
+    return !strcmp(name, "EnableInterrupts") || !strcmp(name, "DisableInterrupts") ||
+           !strcmp(name, "GetInterruptMask") || !strcmp(name, "SetInterruptMask");
+}
+
+/* The VMI calls of a --log JSON file: how many, how many of them interrupt-flag calls, and the
+ * number (among the calls) of the first interrupt-flag call after call `after`. */
+static void log_calls(const char *path, uint64_t after, uint64_t *calls, uint64_t *ifcalls, uint64_t *first_if)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[2048];
+    *calls = *ifcalls = 0;
+    *first_if = UINT64_MAX;
+    while (fgets(line, sizeof line, f)) {
+        char name[64];
+        const char *at = strstr(line, "\"kind\":\"vmi\",\"call\":\"");
+        if (!at || sscanf(at + 21, "%63[^\"]", name) != 1)
+            continue;
+        if (is_irqflag_name(name)) {
+            if (*calls > after && *first_if == UINT64_MAX)
+                *first_if = *calls;
+            ++*ifcalls;
+        }
+        ++*calls;
+    }
+    fclose(f);
+}
+
+/* The record at rec by kind, and the sum of the interrupt-flag counts its entries carry. */
+static void record_counts(uint64_t by_kind[8], uint64_t *ifcalls)
+{
+    rec_header h;
+    vm_error err = {0};
+    rec_reader *rd = rec_open(rec, &h, &err);
+    ck_assert_msg(rd != NULL, "%s", err.msg);
+    memset(by_kind, 0, 8 * sizeof by_kind[0]);
+    *ifcalls = 0;
+    rec_entry e;
+    int got;
+    while ((got = rec_next(rd, &e, &err)) == 1) {
+        by_kind[e.kind & 7]++;
+        *ifcalls += recplay_entry_ifcalls(&e);
+    }
+    ck_assert_msg(got == 0, "%s", err.msg);
+    rec_close_reader(rd);
+}
+
+static void record_linuxlike(const char *log)
+{
+    const char *args[] = {"--serial", "none", "--snap-every", "20000", "--record", rec, "--log", log,
+                          tu_kernel("linuxlike"), NULL};
+    r = tu_run(args);
+    ck_assert_msg(r.status == 33, "recording exited %d: %s", r.status, r.err);
+    tu_free(&r);
+}
+
+START_TEST(test_interrupt_flag_calls_are_logged_and_counted_but_not_recorded)
+{
+    char log[4096];
+    snprintf(log, sizeof log, "%s", tu_tmp("ifcalls.jsonl"));
+    record_linuxlike(log);
+    uint64_t calls, ifcalls, first_if, kinds[8], counted;
+    log_calls(log, 0, &calls, &ifcalls, &first_if);
+    record_counts(kinds, &counted);
+    ck_assert_uint_gt(ifcalls, 10); /* linuxlike turns interrupts off and on around its calls */
+    ck_assert_uint_eq(kinds[REC_CALL], calls - ifcalls); /* every other call is an entry */
+    ck_assert_uint_eq(counted, ifcalls);                 /* these are counted only */
+    ck_assert_uint_eq(kinds[6], 0); /* no REC_IFCALL (version 18) entries */
+    ck_assert_uint_gt(kinds[REC_HASH], 0);
+    ck_assert_uint_eq(kinds[REC_END], 1);
+    /* The replay's log is the recording's, interrupt-flag calls and all. */
+    char log2[4096];
+    snprintf(log2, sizeof log2, "%s", tu_tmp("ifcalls2.jsonl"));
+    const char *args[] = {"--serial", "none", "--replay", rec, "--log", log2, tu_kernel("linuxlike"), NULL};
+    r = tu_run(args);
+    ck_assert_msg(r.status == 33 && strstr(r.err, "replay matched the record"), "%d: %s", r.status, r.err);
+    uint64_t calls2, ifcalls2, first_if2;
+    log_calls(log2, 0, &calls2, &ifcalls2, &first_if2);
+    ck_assert_uint_eq(calls2, calls);
+    ck_assert_uint_eq(ifcalls2, ifcalls);
+    unlink(log);
+    unlink(log2);
+}
+END_TEST
+
+static bool counts_some(const rec_entry *e, uint64_t num) { return (void)num, recplay_entry_ifcalls(e) > 0; }
+
+/* One more interrupt-flag call than the entry says were made before it: the count is the last
+ * 8 bytes of a REC_CALL's or REC_HASH's payload, bytes 8-15 of a REC_END's (emu/recplay.c). */
+static void count_one_more(rec_entry *e)
+{
+    uint64_t before = recplay_entry_ifcalls(e);
+    e->payload[e->kind == REC_END ? 8 : e->len - 8]++;
+    ck_assert_uint_eq(recplay_entry_ifcalls(e), before + 1);
+}
+
+/* A replay against the record at rec2 diverges at icount at about the interrupt-flag calls
+ * before `where`, expecting one more than it made. */
+static void assert_ifcall_divergence(const char *rec2, const char *kernel, uint64_t at, const char *where)
+{
+    const char *args[] = {"--serial", "none", "--replay", rec2, kernel, NULL};
+    r = tu_run(args);
+    ck_assert_msg(r.status == 14, "replay exited %d: %s", r.status, r.err);
+    char want[300];
+    snprintf(want, sizeof want, "replay diverged at icount %llu,", (unsigned long long)at);
+    ck_assert_msg(strstr(r.err, want), "want '%s' in:\n%s", want, r.err);
+    snprintf(want, sizeof want, "interrupt-flag calls (EnableInterrupts, DisableInterrupts, GetInterruptMask, "
+                                "SetInterruptMask: counted, not recorded) before %s differs", where);
+    ck_assert_msg(strstr(r.err, want), "want '%s' in:\n%s", want, r.err);
+    unsigned long long exp_total, exp_since, act_total, act_since;
+    const char *e = strstr(r.err, "expected: "), *a = strstr(r.err, "actual:   ");
+    ck_assert_msg(e && a, "%s", r.err);
+    ck_assert_int_eq(sscanf(e, "expected: %llu interrupt-flag calls up to here (%llu since", &exp_total, &exp_since), 2);
+    ck_assert_int_eq(sscanf(a, "actual:   %llu interrupt-flag calls up to here (%llu since", &act_total, &act_since), 2);
+    ck_assert_uint_eq(exp_total, act_total + 1);
+    ck_assert_uint_eq(exp_since, act_since + 1);
+}
+
+START_TEST(test_a_replay_making_a_different_number_of_interrupt_flag_calls_diverges)
+{
+    record_linuxlike(tu_tmp("ifcount.jsonl"));
+    unlink(tu_tmp("ifcount.jsonl"));
+    char rec2[4096];
+    snprintf(rec2, sizeof rec2, "%s", tu_tmp("ifcount.rec"));
+    uint64_t at = 0, num = 0;
+    copy_editing(rec2, REC_CALL, counts_some, count_one_more, &at, &num);
+    char where[64];
+    snprintf(where, sizeof where, "VMI call #%llu", (unsigned long long)num);
+    assert_ifcall_divergence(rec2, tu_kernel("linuxlike"), at, where);
+    tu_free(&r);
+    /* The state digest and the end carry the count too: callloop's interrupt-flag loop makes no
+     * other call, so only they can tell. */
+    const char *args[] = {"--serial", "none", "--snap-every", "20000", "--record", rec, "--append",
+                          "iters=3000 irqflags", tu_kernel("callloop"), NULL};
+    r = tu_run(args);
+    ck_assert_msg(r.status == 33, "recording exited %d: %s", r.status, r.err);
+    tu_free(&r);
+    copy_editing(rec2, REC_HASH, counts_some, count_one_more, &at, &num);
+    assert_ifcall_divergence(rec2, tu_kernel("callloop"), at, "the state digest");
+    tu_free(&r);
+    copy_editing(rec2, REC_END, counts_some, count_one_more, &at, &num);
+    assert_ifcall_divergence(rec2, tu_kernel("callloop"), at, "the end of the run");
+    unlink(rec2);
+}
+END_TEST
+
+START_TEST(test_override_of_an_interrupt_flag_call_is_refused_naming_the_recorded_calls_around_it)
+{
+    char log[4096];
+    snprintf(log, sizeof log, "%s", tu_tmp("ifover.jsonl"));
+    record_linuxlike(log);
+    uint64_t calls, ifcalls, n;
+    log_calls(log, 20, &calls, &ifcalls, &n); /* an interrupt-flag call after the first few */
+    unlink(log);
+    ck_assert_uint_lt(n, calls);
+    char spec[64];
+    snprintf(spec, sizeof spec, "call %llu result=1", (unsigned long long)n);
+    const char *args[] = {"--serial", "none", "--replay", rec, "--override", spec, tu_kernel("linuxlike"), NULL};
+    r = tu_run(args);
+    ck_assert_msg(r.status == 2, "exited %d: %s", r.status, r.err);
+    char want[200];
+    snprintf(want, sizeof want, "VMI call #%llu is an interrupt-flag call", (unsigned long long)n);
+    ck_assert_msg(strstr(r.err, want), "want '%s' in:\n%s", want, r.err);
+    ck_assert_msg(strstr(r.err, "--override cannot change one; the nearest recorded calls: #"), "%s", r.err);
+    /* The numbers it names are recorded calls, which an override finds. */
+    unsigned long long before, after;
+    const char *near = strstr(r.err, "the nearest recorded calls: #");
+    ck_assert_int_eq(sscanf(near, "the nearest recorded calls: #%llu before it, #%llu after it", &before, &after), 2);
+    ck_assert_uint_lt(before, n);
+    ck_assert_uint_gt(after, n);
+    snprintf(spec, sizeof spec, "call %llu result=1", after);
+    tu_free(&r);
+    r = tu_run(args);
+    ck_assert_msg(!strstr(r.err, "is an interrupt-flag call"), "%s", r.err);
+    ck_assert_msg(strstr(r.err, "override:") || strstr(r.err, "what-if"), "exited %d: %s", r.status, r.err);
 }
 END_TEST
 
@@ -428,6 +626,9 @@ static Suite *replay_suite(void)
     tcase_add_test(tc, test_killed_recording_replays_up_to_its_last_chunk);
     tcase_add_test(tc, test_twenty_runs_are_bit_identical);
     tcase_add_test(tc, test_serial_input_is_recorded_and_replayed_at_the_same_instruction);
+    tcase_add_test(tc, test_interrupt_flag_calls_are_logged_and_counted_but_not_recorded);
+    tcase_add_test(tc, test_a_replay_making_a_different_number_of_interrupt_flag_calls_diverges);
+    tcase_add_test(tc, test_override_of_an_interrupt_flag_call_is_refused_naming_the_recorded_calls_around_it);
     suite_add_tcase(s, tc);
     return s;
 }
