@@ -756,7 +756,7 @@ static bool host_access(cpu *c, uint32_t linear, void *buf, uint32_t len, bool w
 
 bool vcpu_read_linear(cpu *c, uint32_t linear, void *dst, uint32_t len)
 {
-    if (len <= 8 && (linear & 0xFFFu) <= 0x1000u - len) { /* a ROM call's stack word or caller's bytes */
+    if (len - 1u < 8u && (linear & 0xFFFu) <= 0x1000u - len) { /* a ROM call's stack word or caller's bytes */
         const uint8_t *p = host_ptr(c, linear, len, false);
         if (p)
             memcpy(dst, p, len);

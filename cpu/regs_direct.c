@@ -26,6 +26,7 @@
 
 #include "cpu/cpu_internal.h"
 #include "cpu/cpuid_direct.h"
+#include "cpu/helper_wrap.h"
 
 uint64_t __real_helper_read_eflags_x86_64(void *env);
 uint64_t __wrap_helper_read_eflags_x86_64(void *env);
@@ -46,13 +47,10 @@ _Thread_local void *vcpu_regs_seen; /* the state the last pushfd ran on */
 _Thread_local uint64_t vcpu_dr_writes;
 
 /* A guest mov to a debug register (any engine of this thread): what was known of DR7 is not. */
-void __real_helper_set_dr_x86_64(void *env, int reg, uint64_t value);
-void __wrap_helper_set_dr_x86_64(void *env, int reg, uint64_t value);
-void __wrap_helper_set_dr_x86_64(void *env, int reg, uint64_t value)
-{
-    vcpu_dr_writes++;
-    __real_helper_set_dr_x86_64(env, reg, value);
-}
+void vcpu_dr_note_write(void);
+void vcpu_dr_note_write(void) { vcpu_dr_writes++; }
+/* A trampoline (helper_wrap.h): the helper raises #UD for DR4/DR5 with CR4.DE set. */
+VCPU_HELPER_WRAP_BEFORE(helper_set_dr_x86_64, vcpu_dr_note_write);
 
 uint64_t __wrap_helper_read_eflags_x86_64(void *env)
 {

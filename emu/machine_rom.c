@@ -106,8 +106,8 @@ static void svc_call_regs(void *o, uint32_t regs[ROM_CALL_REGS], uint32_t want)
 
 /* An interrupt-flag call may be logged at its entry (rom_dispatch.c) when the CPU runs its slot
  * whole and nothing that looks at a call wants the machine after it: the checker follows the
- * slot, what-if may change the call, history reads state at each event (the record's entry for
- * it holds no registers: emu/recplay.c). */
+ * slot, what-if may change the call, history reads state at each event (the record has no entry
+ * for it, only a count: emu/recplay.c). */
 static bool svc_slot_whole(void *o, uint32_t pc, uint32_t len, uint32_t insns, bool sets_if)
 {
     machine *m = o;
