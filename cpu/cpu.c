@@ -437,9 +437,9 @@ static void stop_with(cpu *c, cpu_stop why)
     uc_emu_stop(c->uc);
 }
 
-/* EFLAGS.IF. Looked at on every block start while an interrupt waits for it (a kernel's
- * interrupts-off stretch): from Unicorn's state itself where it is bound, as EFLAGS through
- * the API costs ~150 host instructions (its arithmetic flags computed). */
+/* EFLAGS.IF, while an interrupt waits for it, after each instruction that may have set it
+ * (cpu/ifwatch.c): from Unicorn's state itself where it is bound, as EFLAGS through the API
+ * costs ~150 host instructions (its arithmetic flags computed). */
 static bool interrupts_on(cpu *c)
 {
     uint32_t flags;

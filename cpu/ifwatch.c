@@ -9,9 +9,9 @@
  *
  * How: the link wraps those helpers (CMakeLists.txt) with trampolines (helper_wrap.h) that
  * mark the watching CPU before the real helper runs (a helper that faults changed nothing, and
- * the look then finds IF as it was). The host's own EFLAGS writes mark it in cpu.c (vcpu_set, and at each run's start). */
+ * the look then finds IF as it was). The host's own EFLAGS writes mark it in cpu.c (vcpu_set,
+ * and at each run's start). */
 #include "cpu/ifwatch.h"
-
 
 #include "cpu/cpu_internal.h"
 #include "cpu/helper_wrap.h"
