@@ -688,19 +688,30 @@ uc_err vcpu_mmu_reference_step(cpu *c, uc_err (*step)(cpu *c))
     return e != UC_ERR_OK ? e : back;
 }
 
+/* Linear → physical as the guest's own supervisor read (or write) would go, with paging
+ * registers r: through its TLB entry where it has one (a stale one included), as the CPU
+ * would, else through the tables (vcpu_translate). */
+static bool translate_with(cpu *c, const mmu_regs *r, uint32_t linear, bool write, uint64_t *phys)
+{
+    if (!(r->cr0 & CR0_PG)) { /* as mmu_peek answers it, without the call */
+        *phys = linear;
+        return true;
+    }
+    const mmu_tlb_entry *t = mmu_tlb_find(c->tlb, linear >> 12);
+    if (t && (!write || (t->flags & MMU_TLB_RW) || !(r->cr0 & CR0_WP))) {
+        *phys = t->page | (linear & 0xFFFu); /* what the guest's own access would reach */
+        return true;
+    }
+    return mmu_peek(c->pm, r, linear, write, phys);
+}
+
 /* Where `len` bytes at `linear`, on one page, lie in host memory, as the guest's own
- * supervisor read (or write) would reach them: through its TLB entry where it has one (a stale
- * one included), as the CPU would; NULL where memory does not hold them. */
+ * supervisor read (or write) would reach them; NULL where memory does not hold them. */
 static uint8_t *host_ptr_with(cpu *c, const mmu_regs *r, uint32_t linear, uint32_t len, bool write)
 {
-    uint64_t phys = linear;
-    if (r->cr0 & CR0_PG) {
-        const mmu_tlb_entry *t = mmu_tlb_find(c->tlb, linear >> 12);
-        if (t && (!write || (t->flags & MMU_TLB_RW) || !(r->cr0 & CR0_WP)))
-            phys = t->page | (linear & 0xFFFu);
-        else if (!mmu_peek(c->pm, r, linear, write, &phys))
-            return NULL;
-    }
+    uint64_t phys;
+    if (!translate_with(c, r, linear, write, &phys))
+        return NULL;
     return phys_range_ok(c->pm, phys, len) ? phys_ptr(c->pm, phys) : NULL;
 }
 
@@ -801,10 +812,5 @@ bool vcpu_translate(cpu *c, uint32_t linear, bool write, uint64_t *phys)
         settle(c);
     mmu_regs r;
     vcpu_mmu_regs(c, &r);
-    const mmu_tlb_entry *t = r.cr0 & CR0_PG ? mmu_tlb_find(c->tlb, linear >> 12) : NULL;
-    if (t && (!write || (t->flags & MMU_TLB_RW) || !(r.cr0 & CR0_WP))) {
-        *phys = t->page | (linear & 0xFFFu); /* what the guest's own access would reach */
-        return true;
-    }
-    return mmu_peek(c->pm, &r, linear, write, phys);
+    return translate_with(c, &r, linear, write, phys);
 }
