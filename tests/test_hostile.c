@@ -120,11 +120,7 @@ START_TEST(test_set_pxe_through_an_unmapped_pointer_is_a_guest_page_fault)
 {
     assert_failed(38, 0);
     ck_assert_uint_eq(result(2), 0x40000000u);
-    const vm_event *last = NULL;
-    for (size_t i = 0; i < evlog_count(&m.log); i++)
-        if (tu_event(&m.log, i)->kind == EV_EXCEPTION)
-            last = tu_event(&m.log, i);
-    ck_assert_ptr_nonnull(last);
+    const vm_event *last = tu_last_event(&m.log, EV_EXCEPTION);
     ck_assert_uint_eq(last->num, 14);
 }
 END_TEST

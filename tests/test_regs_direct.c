@@ -89,11 +89,7 @@ START_TEST(test_get_interrupt_mask_after_a_host_eflags_write_logs_what_pushfd_re
     uint32_t pushed = phys_read32(&m.mem, 0x5000);
     ck_assert_uint_eq(pushed & 0x8D5u, 0); /* 1 + 1: no arithmetic flag */
     ck_assert_ptr_nonnull(m.cpu->regs_state); /* the second call read its registers directly */
-    const vm_event *last = NULL;
-    for (size_t i = 0; i < evlog_count(&m.log); i++)
-        if (tu_event(&m.log, i)->kind == EV_VMI_CALL)
-            last = tu_event(&m.log, i);
-    ck_assert_ptr_nonnull(last);
+    const vm_event *last = tu_last_event(&m.log, EV_VMI_CALL);
     ck_assert_uint_eq(last->num, 31);
     ck_assert_uint_eq(last->insns, 3); /* logged at its entry */
     ck_assert_uint_eq(last->result, pushed);

@@ -224,6 +224,17 @@ const vm_event *tu_event(const evlog *log, size_t i)
     return ev;
 }
 
+const vm_event *tu_last_event(const evlog *log, uint16_t kind)
+{
+    for (size_t i = evlog_count(log); i-- > 0;) {
+        const vm_event *ev = tu_event(log, i);
+        if (ev->kind == kind)
+            return ev;
+    }
+    ck_abort_msg("no event of kind %u in a log of %zu", kind, evlog_count(log));
+    return NULL;
+}
+
 tu_machine *tu_start_recording(const char *kernel, const char *rec)
 {
     tu_machine *t = calloc(1, sizeof *t);

@@ -59,6 +59,8 @@ bool tu_load_code(machine *m, const machine_config *cfg, const uint8_t *code, si
 char *tu_log_text(const machine *m);
 /* Event i of a log (which must exist): a copy in a ring of 16, so a few can be held at once. */
 const vm_event *tu_event(const evlog *log, size_t i);
+/* The last event of `kind` in a log (which must have one), as tu_event returns it. */
+const vm_event *tu_last_event(const evlog *log, uint16_t kind);
 
 /* Path of a built fixture kernel ("echo" -> .../guest/echo.elf, from tests/fixtures/); static buffer. */
 const char *tu_fixture(const char *name);
